@@ -1,0 +1,83 @@
+/**
+ * The one error class users can meet. Every code belongs to a category, and the category
+ * decides the exit code (SPEC section 1). Anything that is not a RecoveryError is a bug.
+ */
+
+export type ErrorCategory = 'usage' | 'findings' | 'safety' | 'environment' | 'internal'
+
+export const EXIT_CODES: Record<ErrorCategory, number> = {
+  internal: 1,
+  usage: 2,
+  findings: 3,
+  safety: 4,
+  environment: 5,
+}
+
+/** The closed set of codes, each with its category. docs/errors.md has one entry per code. */
+export const ERROR_CODES = {
+  USAGE: 'usage',
+  BAD_TIME_SPEC: 'usage',
+  BAD_DURATION: 'usage',
+  BAD_CONFIG: 'usage',
+  CONFIG_NOT_FOUND: 'usage',
+  UNKNOWN_CLUSTER: 'usage',
+  BAD_CLIENT_CONFIG: 'usage',
+  GROUP_NOT_FOUND: 'usage',
+  TOPIC_NOT_FOUND: 'usage',
+  PARTITION_NOT_FOUND: 'usage',
+  FINDINGS_OVER_THRESHOLD: 'findings',
+  CONFIRMATION_REQUIRED: 'safety',
+  GROUP_ACTIVE: 'safety',
+  BROKER_UNREACHABLE: 'environment',
+  AUTHENTICATION_FAILED: 'environment',
+  AUTHORIZATION_FAILED: 'environment',
+  KAFKA_ERROR: 'environment',
+  JAVA_MISSING: 'environment',
+  MAVEN_MISSING: 'environment',
+  KAFKA_JARS_UNAVAILABLE: 'environment',
+  LOCAL_BROKER_FAILED: 'environment',
+  INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorCategory>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface RecoveryErrorOptions {
+  /** Runnable next steps, printed under the message. */
+  nextSteps?: string[]
+  /** JSON-safe details for --json output. Never put secrets here. */
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class RecoveryError extends Error {
+  readonly code: ErrorCode
+  readonly category: ErrorCategory
+  readonly exitCode: number
+  readonly nextSteps: string[]
+  readonly details: Record<string, unknown>
+
+  constructor(code: ErrorCode, message: string, options: RecoveryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'RecoveryError'
+    this.code = code
+    this.category = ERROR_CODES[code]
+    this.exitCode = EXIT_CODES[this.category]
+    this.nextSteps = options.nextSteps ?? []
+    this.details = options.details ?? {}
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      category: this.category,
+      exitCode: this.exitCode,
+      message: this.message,
+      nextSteps: this.nextSteps,
+      details: this.details,
+    }
+  }
+}
+
+export function isRecoveryError(error: unknown): error is RecoveryError {
+  return error instanceof RecoveryError
+}
