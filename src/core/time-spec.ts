@@ -1,0 +1,254 @@
+import { DateTime, FixedOffsetZone, IANAZone, SystemZone, type Zone } from 'luxon'
+import { RecoveryError } from '../errors.js'
+import { readDuration } from './duration.js'
+
+/** How a time spec was written: a calendar time, a distance back from now, or epoch ms. */
+export type TimeSpecKind = 'absolute' | 'relative' | 'epoch'
+
+/** Options for {@link parseTimeSpec}. */
+export interface TimeSpecOptions {
+  /** The instant relative times count back from, in epoch ms. Defaults to `Date.now()`. */
+  now?: number
+  /**
+   * The zone for times written without `Z` or an offset: an IANA name (`Asia/Seoul`), `UTC`,
+   * `local` (this machine's zone) or a fixed offset (`+09:00`). Defaults to UTC, as Apache
+   * Kafka's `kafka-consumer-groups.sh` does.
+   */
+  tz?: string
+}
+
+/** A time spec resolved to one instant, with everything needed to show it unambiguously. */
+export interface ResolvedTime {
+  /** The instant in epoch milliseconds. */
+  instantMs: number
+  /** The instant in UTC, ISO-8601 with milliseconds and `Z`: `2018-03-20T15:00:00.000Z`. */
+  iso: string
+  /**
+   * The zone the input was read in: `UTC`, an offset written in the input (`+09:00`) or the
+   * `tz` option (`Asia/Seoul`). Epoch and relative inputs carry no zone; they report the
+   * `tz` option (default UTC), which is also the zone `display` shows them in.
+   */
+  zone: string
+  /**
+   * For plans and logs: `2018-03-21T00:00:00.000Z (UTC)`, or in another zone
+   * `2018-03-21T00:00:00.000+09:00 (Asia/Seoul) = 2018-03-20T15:00:00.000Z`.
+   */
+  display: string
+  kind: TimeSpecKind
+}
+
+interface ResolvedZone {
+  zone: Zone
+  /** `UTC`, an IANA name as the platform spells it, or `+09:00`. */
+  label: string
+}
+
+const ACCEPTED =
+  'use an ISO time like 2018-03-21T00:00 (UTC unless it has Z/+09:00 or --tz), a date, epoch milliseconds, or a relative time like -2h or PT90M'
+
+const UTC: ResolvedZone = { zone: FixedOffsetZone.utcInstance, label: 'UTC' }
+
+// Date, optional time (seconds and fraction optional), optional offset; "T" or a space between.
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
+
+const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/
+
+// The range of instants JavaScript dates (and Luxon) can represent.
+const MAX_INSTANT_MS = 8.64e15
+
+/**
+ * Parses the TIME argument of `seek --to`, `peek --at`, `replay --from/--to` and friends into
+ * one instant. Accepted:
+ * - ISO-8601: `2018-03-21T00:00`, `2018-03-21T00:00:00`, `2018-03-21T00:00:00.000`,
+ *   `2018-03-21 00:00:00.000`, optionally ending in `Z`, `+09:00` or `+0900`; a date alone
+ *   (`2018-03-21`) is midnight. Without an offset the time is read in `options.tz` (default
+ *   UTC); an offset in the input wins over `tz`.
+ * - Epoch milliseconds: 11 or more digits (`1521590400000`). Shorter numbers are refused,
+ *   since they are usually epoch seconds or a year.
+ * - Relative, counted back from `options.now`: `-2h`, `-90m`, `-30s`, `-1d`, `-1w`, `-1h30m`,
+ *   ISO durations `PT90M`, `P1D`, `-PT2H` (unsigned ISO durations also mean "ago"), and `now`.
+ *
+ * A wall-clock time that a daylight-saving change skips is refused; one it repeats resolves to
+ * the earlier instant (as Java's `ZonedDateTime` does), which replays more rather than less.
+ *
+ * Pure apart from reading the machine's zone for `tz: 'local'` and `Date.now()` when `now` is
+ * not given.
+ * @throws RecoveryError BAD_TIME_SPEC (exit 2) naming the input (or the zone) and showing
+ *   accepted examples.
+ */
+export function parseTimeSpec(input: string, options: TimeSpecOptions = {}): ResolvedTime {
+  const text = input.trim()
+  const tz = resolveTimeZone(options.tz)
+  if (text === '') throw badTimeSpec(input)
+
+  if (/^now$/i.test(text)) return describeInstant(nowOf(options), tz, 'relative')
+
+  if (/^\d+$/.test(text)) return describeInstant(readEpochMs(input, text), tz, 'epoch')
+
+  const iso = ISO_TIME.exec(text)
+  if (iso !== null) return readIsoTime(input, iso, tz)
+
+  const duration = readDuration(text)
+  if (duration.ok) {
+    if (duration.sign === '+') {
+      throw badTimeSpec(input, `relative times count back from now, so write -${text.slice(1)}`)
+    }
+    if (duration.sign === '' && duration.form === 'compact') {
+      throw badTimeSpec(input, `relative times count back from now and need a minus sign, as in -${text}`)
+    }
+    // "-PT2H", "-2h" and the unsigned ISO "PT2H" all mean that long ago.
+    return describeInstant(checkInstant(input, nowOf(options) - Math.abs(duration.ms)), tz, 'relative')
+  }
+  throw badTimeSpec(input, duration.reason)
+}
+
+/**
+ * Formats an instant the way {@link parseTimeSpec} displays it, e.g. for record timestamps in
+ * a plan: `2018-03-21T00:00:00.000Z (UTC)` or
+ * `2018-03-21T00:00:00.000+09:00 (Asia/Seoul) = 2018-03-20T15:00:00.000Z`.
+ * @throws RecoveryError BAD_TIME_SPEC for an unknown `tz`.
+ */
+export function formatInstant(instantMs: number, tz?: string): string {
+  return describeInstant(instantMs, resolveTimeZone(tz), 'epoch').display
+}
+
+function nowOf(options: TimeSpecOptions): number {
+  const now = options.now ?? Date.now()
+  if (!Number.isFinite(now)) throw new RangeError(`parseTimeSpec: options.now must be epoch milliseconds, got ${now}`)
+  return now
+}
+
+function resolveTimeZone(tz: string | undefined): ResolvedZone {
+  if (tz === undefined) return UTC
+  const name = tz.trim()
+  if (/^utc$/i.test(name)) return UTC
+  if (/^local$/i.test(name)) return ianaZone(SystemZone.instance.name) ?? UTC
+  const offset = OFFSET.exec(name)
+  if (offset !== null) {
+    const minutes = offsetMinutes(offset)
+    if (minutes !== undefined) return fixedOffsetZone(minutes)
+  }
+  const zone = ianaZone(name)
+  if (zone !== undefined) return zone
+  throw new RecoveryError(
+    'BAD_TIME_SPEC',
+    `Unknown time zone ${JSON.stringify(tz)}; use an IANA zone like Asia/Seoul or America/New_York, UTC, local (this machine's zone) or an offset like +09:00.`,
+    { details: { tz } },
+  )
+}
+
+function ianaZone(name: string): ResolvedZone | undefined {
+  if (name === '' || !IANAZone.isValidZone(name)) return undefined
+  // Intl spells the name canonically ("asia/seoul" -> "Asia/Seoul"), which is what we print.
+  const label = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
+  if (label === 'UTC' || label === 'Etc/UTC') return UTC
+  return { zone: IANAZone.create(label), label }
+}
+
+function offsetMinutes(match: RegExpExecArray): number | undefined {
+  const [, sign, hours, minutes = '00'] = match
+  // Java's ZoneOffset stops at ±18:00; anything beyond is a typo, not a place.
+  const total = Number(hours) * 60 + Number(minutes)
+  if (Number(minutes) > 59 || total > 18 * 60) return undefined
+  return sign === '-' ? -total : total
+}
+
+function fixedOffsetZone(minutes: number): ResolvedZone {
+  if (minutes === 0) return UTC
+  const zone = FixedOffsetZone.instance(minutes)
+  return { zone, label: zone.formatOffset(0, 'short') }
+}
+
+function readEpochMs(input: string, digits: string): number {
+  if (digits.length <= 10) {
+    const hint =
+      digits.length >= 9
+        ? `bare numbers are epoch milliseconds and this looks like epoch seconds (a common mistake), so write ${digits}000`
+        : 'bare numbers are epoch milliseconds with 11 or more digits, not epoch seconds (a common mistake) or a year'
+    throw badTimeSpec(input, hint)
+  }
+  return checkInstant(input, Number(digits))
+}
+
+function checkInstant(input: string, ms: number): number {
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_INSTANT_MS) {
+    throw badTimeSpec(input, 'it lies outside the range of representable times')
+  }
+  return ms
+}
+
+function readIsoTime(input: string, match: RegExpExecArray, tz: ResolvedZone): ResolvedTime {
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', offset] = match
+  const wallTime = {
+    year: Number(year),
+    month: Number(month),
+    day: Number(day),
+    hour: Number(hour),
+    minute: Number(minute),
+    second: Number(second),
+    // Kafka timestamps are milliseconds; finer digits are truncated, not rounded up.
+    millisecond: Number(fraction.padEnd(3, '0').slice(0, 3)),
+  }
+
+  let zone = tz
+  if (offset !== undefined) {
+    const minutes = /^z$/i.test(offset) ? 0 : offsetMinutesOf(offset)
+    if (minutes === undefined) throw badTimeSpec(input, `${offset} is not a UTC offset`)
+    zone = fixedOffsetZone(minutes)
+  }
+
+  // Luxon rolls some overflows over (hour 24 becomes the next day's midnight); a field that
+  // does not come back unchanged was out of range.
+  const asUtc = DateTime.fromObject(wallTime, { zone: 'utc' })
+  if (!asUtc.isValid || !hasWallTime(asUtc, wallTime)) throw badTimeSpec(input)
+
+  const inZone = DateTime.fromObject(wallTime, { zone: zone.zone })
+  if (!inZone.isValid) throw badTimeSpec(input)
+  if (!hasWallTime(inZone, wallTime)) {
+    // Luxon moved the time forward by reading it with the offset from before the jump; that
+    // offset, written out, is the unambiguous way to ask for the same instant.
+    const offsetBefore = fixedOffsetZone((asUtc.toMillis() - inZone.toMillis()) / 60_000).label
+    throw badTimeSpec(
+      input,
+      `that wall-clock time does not exist in ${zone.label} (clocks jump forward for daylight saving time), so give an explicit offset like ${match[0]}${offsetBefore === 'UTC' ? 'Z' : offsetBefore}`,
+    )
+  }
+  // A time repeated when clocks fall back has two instants; take the earlier, as Java does.
+  const instants = inZone.getPossibleOffsets().map((candidate) => candidate.toMillis())
+  const instantMs = Math.min(inZone.toMillis(), ...instants)
+  return describeInstant(checkInstant(input, instantMs), zone, 'absolute')
+}
+
+function offsetMinutesOf(offset: string): number | undefined {
+  const match = OFFSET.exec(offset)
+  return match === null ? undefined : offsetMinutes(match)
+}
+
+type WallTime = Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>
+
+function hasWallTime(dateTime: DateTime, wallTime: WallTime): boolean {
+  return (
+    dateTime.year === wallTime.year &&
+    dateTime.month === wallTime.month &&
+    dateTime.day === wallTime.day &&
+    dateTime.hour === wallTime.hour &&
+    dateTime.minute === wallTime.minute &&
+    dateTime.second === wallTime.second
+  )
+}
+
+function describeInstant(instantMs: number, zone: ResolvedZone, kind: TimeSpecKind): ResolvedTime {
+  const iso = new Date(instantMs).toISOString()
+  if (zone.label === 'UTC') return { instantMs, iso, zone: 'UTC', display: `${iso} (UTC)`, kind }
+  const local = DateTime.fromMillis(instantMs, { zone: zone.zone }).toISO() ?? iso
+  return { instantMs, iso, zone: zone.label, display: `${local} (${zone.label}) = ${iso}`, kind }
+}
+
+function badTimeSpec(input: string, reason?: string): RecoveryError {
+  const because = reason === undefined ? '' : `: ${reason}`
+  const otherwise = reason === undefined ? '' : 'otherwise '
+  return new RecoveryError('BAD_TIME_SPEC', `Cannot read ${JSON.stringify(input)} as a time${because}; ${otherwise}${ACCEPTED}.`, {
+    details: { input },
+  })
+}
