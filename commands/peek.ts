@@ -1,0 +1,45 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+import { connectionFlags } from '../src/cli/shared-flags.js'
+import type { PeekResult } from '../src/services/peek.js'
+
+const FORMATS = ['auto', 'json', 'string', 'bytes'] as const
+
+export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string }> {
+  static override summary = 'Show the first records at or after a point in time, decoded, to see what a time really points to.'
+  static override description = 'Each partition starts at the earliest offset whose timestamp is at or after TIME (what seek --to TIME would pick); records are merged across partitions by timestamp. A time without a zone is UTC unless --tz is given.'
+  static override examples = [
+    '<%= config.bin %> peek --topic orders --at 2018-03-21T00:00',
+    '<%= config.bin %> peek --topic orders --at -2h --count 5 --partition 0',
+    '<%= config.bin %> peek --topic orders --at "2018-03-21 09:00" --tz Asia/Seoul --json',
+  ]
+  static override flags = {
+    ...connectionFlags,
+    topic: Flags.string({ char: 't', summary: 'Topic to read.', required: true }),
+    at: Flags.string({ summary: 'Time: ISO-8601 (UTC unless zoned), a date, epoch ms, or relative like -2h / PT90M.', required: true }),
+    count: Flags.integer({ char: 'n', summary: 'How many records to show.', default: 10, min: 1, max: 10_000 }),
+    partition: Flags.integer({ char: 'p', summary: 'Only this partition.', min: 0 }),
+    tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
+    'key-format': Flags.string({ summary: 'How to show keys.', options: [...FORMATS], default: 'auto' }),
+    'value-format': Flags.string({ summary: 'How to show values: auto tries JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto' }),
+  }
+
+  async run(): Promise<PeekResult & { resolvedAt: string }> {
+    const { flags } = await this.parse(Peek)
+    const { parseTimeSpec } = await import('../src/core/time-spec.js')
+    const at = parseTimeSpec(flags.at, { tz: flags.tz })
+    const gateway = await this.gateway(flags)
+    const { peekAtTime } = await import('../src/services/peek.js')
+    const result = await peekAtTime(gateway, {
+      topic: flags.topic,
+      atMs: at.instantMs,
+      count: flags.count,
+      partition: flags.partition,
+      keyFormat: flags['key-format'] as (typeof FORMATS)[number],
+      valueFormat: flags['value-format'] as (typeof FORMATS)[number],
+    })
+    const { renderPeek } = await import('../src/render/peek.js')
+    this.out(renderPeek(result, at.display))
+    return { ...result, resolvedAt: at.display }
+  }
+}

@@ -1,0 +1,109 @@
+import { Command, type Interfaces } from '@oclif/core'
+import { redact, redactText } from '../config/redact.js'
+import { loadProjectConfig, type ProjectConfig } from '../config/project-config.js'
+import { resolveConnection } from '../config/resolve-connection.js'
+import type { ConnectionSettings } from '../config/connection-settings.js'
+import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { RecoveryError } from '../errors.js'
+import { toRecoveryError } from './to-recovery-error.js'
+import { verboseFlag } from './shared-flags.js'
+
+interface ConnectionFlagValues {
+  brokers?: string
+  'client-config'?: string
+  cluster?: string
+  config?: string
+  verbose?: boolean
+}
+
+/**
+ * The one base for all commands: --json (results are typed objects), errors mapped to exit
+ * codes, progress and prompts on stderr, results on stdout, stacks only with --verbose.
+ */
+export abstract class BaseCommand<T> extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = { ...verboseFlag }
+
+  private cleanups: Array<() => Promise<void>> = []
+
+  /** Progress and notes for people: stderr, and silent under --json. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${redactText(message)}\n`)
+  }
+
+  /** A result line for people: stdout, and silent under --json (the returned object is printed instead). */
+  protected out(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(`${redactText(text)}\n`)
+  }
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose')
+  }
+
+  protected projectConfig(flags: ConnectionFlagValues): ProjectConfig {
+    return loadProjectConfig(flags.config)
+  }
+
+  protected connection(flags: ConnectionFlagValues): ConnectionSettings {
+    return resolveConnection({ brokers: flags.brokers, clientConfig: flags['client-config'], cluster: flags.cluster }, this.projectConfig(flags))
+  }
+
+  /** Opens the cluster, closed automatically when the command ends. */
+  protected async gateway(flags: ConnectionFlagValues): Promise<KafkaGateway> {
+    const { KafkaGateway } = await import('../kafka/kafka-gateway.js')
+    const settings = this.connection(flags)
+    const log = this.verbose ? (line: { level: string; namespace: string; message: string }) => process.stderr.write(`kafka ${line.level} [${line.namespace}] ${redactText(line.message)}\n`) : undefined
+    const gateway = await KafkaGateway.open(settings, { log })
+    this.onCleanup(() => gateway.close())
+    return gateway
+  }
+
+  protected onCleanup(cleanup: () => Promise<void>): void {
+    this.cleanups.push(cleanup)
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    for (const cleanup of this.cleanups.reverse()) await cleanup().catch(() => undefined)
+    this.cleanups = []
+    await super.finally(error)
+  }
+
+  protected override toSuccessJson(result: unknown): unknown {
+    return redact(jsonSafe(result))
+  }
+
+  override async catch(error: Interfaces.CommandError): Promise<void> {
+    const exit = (error as { oclif?: { exit?: number } }).oclif?.exit
+    // this.exit(0) and --help/--version travel as errors with exit 0: not failures.
+    if (exit === 0 && !(error instanceof RecoveryError)) throw error
+    const failure = toRecoveryError(error)
+    process.exitCode = failure.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({ error: redact(jsonSafe(failure.toJSON())) })
+      return
+    }
+    const lines = [`Error: ${redactText(failure.message)}`]
+    for (const step of failure.nextSteps) lines.push(`  → ${redactText(step)}`)
+    if (failure.category === 'internal' || this.verbose) {
+      const cause = failure.cause instanceof Error ? failure.cause : failure
+      lines.push('', redactText(cause.stack ?? String(cause)))
+    }
+    process.stderr.write(`${lines.join('\n')}\n`)
+  }
+
+  abstract override run(): Promise<T>
+}
+
+/** bigint -> decimal string (offsets at the JSON boundary), Buffers -> base64, Dates -> ISO. */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString()
+  if (Buffer.isBuffer(value)) return value.toString('base64')
+  if (value instanceof Date) return value.toISOString()
+  if (Array.isArray(value)) return value.map(jsonSafe)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = jsonSafe(v)
+    return out
+  }
+  return value
+}

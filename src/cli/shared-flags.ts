@@ -1,0 +1,29 @@
+import { Flags } from '@oclif/core'
+
+/** Flags every command that talks to Kafka accepts (SPEC section 1). */
+export const connectionFlags = {
+  brokers: Flags.string({
+    summary: 'Kafka bootstrap servers, host:port[,host:port]. Default: RECOVER_BROKERS, else localhost:9092.',
+    helpGroup: 'CONNECTION',
+  }),
+  'client-config': Flags.string({
+    summary: 'Kafka client .properties file (as for kafka-consumer-groups.sh --command-config): SSL, SASL PLAIN/SCRAM.',
+    helpGroup: 'CONNECTION',
+  }),
+  cluster: Flags.string({
+    summary: 'A cluster named in recover.config.json.',
+    helpGroup: 'CONNECTION',
+  }),
+  config: Flags.string({
+    summary: 'Project config file. Default: ./recover.config.json when present.',
+    helpGroup: 'CONNECTION',
+  }),
+}
+
+export const verboseFlag = {
+  verbose: Flags.boolean({
+    summary: 'Show stack traces and Kafka client debug lines on stderr.',
+    helpGroup: 'GLOBAL',
+    default: false,
+  }),
+}

@@ -1,0 +1,56 @@
+import { createRequire } from 'node:module'
+import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
+import type { ConnectionSettings } from '../config/connection-settings.js'
+
+const require = createRequire(import.meta.url)
+
+/** Connect fast and give up early: an on-call engineer needs "unreachable" in seconds, not minutes. */
+export const CONNECT_TIMEOUT_MS = 3_000
+export const REQUEST_TIMEOUT_MS = 15_000
+
+export interface KafkaLogLine {
+  level: 'error' | 'warn' | 'info' | 'debug'
+  namespace: string
+  message: string
+}
+
+/** Builds a kafkajs client from resolved settings. kafkajs is loaded here, lazily. */
+export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
+  const kafkajs = require('kafkajs') as typeof import('kafkajs')
+  const levels = ['', 'error', 'warn', '', 'info', 'debug'] as const
+  const toLog: logCreator = () => ({ namespace, level, log }) => {
+    const name = levels[level]
+    if (options.log && name) options.log({ level: name, namespace, message: log.message })
+  }
+  const config: KafkaConfig = {
+    brokers: settings.brokers,
+    clientId: settings.clientId,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    authenticationTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    retry: { retries: options.retries ?? 2, initialRetryTime: 250, maxRetryTime: 2_000 },
+    logLevel: options.log ? kafkajs.logLevel.DEBUG : kafkajs.logLevel.NOTHING,
+    logCreator: toLog,
+  }
+  if (settings.ssl) {
+    const ssl = settings.ssl
+    config.ssl = {
+      ca: ssl.ca ? [ssl.ca] : undefined,
+      cert: ssl.cert,
+      key: ssl.key,
+      passphrase: ssl.passphrase,
+      rejectUnauthorized: ssl.rejectUnauthorized,
+      ...(ssl.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+    }
+  }
+  if (settings.sasl) {
+    const { mechanism, username, password } = settings.sasl
+    config.sasl =
+      mechanism === 'plain'
+        ? { mechanism, username, password }
+        : mechanism === 'scram-sha-256'
+          ? { mechanism, username, password }
+          : { mechanism, username, password }
+  }
+  return new kafkajs.Kafka(config)
+}

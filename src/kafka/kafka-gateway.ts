@@ -1,0 +1,198 @@
+import { createRequire } from 'node:module'
+import type { Admin, Kafka } from 'kafkajs'
+import type { ConnectionSettings } from '../config/connection-settings.js'
+import { RecoveryError } from '../errors.js'
+import { withDeadline } from '../core/with-deadline.js'
+import { createKafka, type KafkaLogLine } from './create-kafka.js'
+import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
+import { PartitionFetcher } from './partition-fetcher.js'
+import { translateKafkaError, unreachable } from './translate-error.js'
+
+const require = createRequire(import.meta.url)
+
+/** The whole time allowed to reach a cluster before saying it is unreachable. */
+export const CONNECT_DEADLINE_MS = 10_000
+
+export interface GroupListing {
+  groupId: string
+  protocolType: string
+}
+
+export interface GroupMember {
+  memberId: string
+  clientId: string
+  host: string
+  assignments: Array<{ topic: string; partitions: number[] }>
+}
+
+export interface GroupDescription {
+  groupId: string
+  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown */
+  state: string
+  protocolType: string
+  members: GroupMember[]
+}
+
+export interface CommittedOffset {
+  topic: string
+  partition: number
+  /** null when the group never committed this partition. */
+  offset: bigint | null
+}
+
+export interface PartitionLogOffsets {
+  partition: number
+  logStart: bigint
+  logEnd: bigint
+}
+
+/**
+ * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
+ * translated to RecoveryErrors at this boundary.
+ */
+export class KafkaGateway {
+  private fetchers: PartitionFetcher[] = []
+  private offsetsCluster: InternalCluster | undefined
+
+  private constructor(
+    readonly settings: ConnectionSettings,
+    readonly kafka: Kafka,
+    private readonly admin: Admin,
+  ) {}
+
+  static async open(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void } = {}): Promise<KafkaGateway> {
+    const kafka = createKafka(settings, options)
+    const admin = kafka.admin()
+    const gateway = new KafkaGateway(settings, kafka, admin)
+    try {
+      await withDeadline(admin.connect(), CONNECT_DEADLINE_MS, () => unreachable(settings, 'connecting'))
+    } catch (error) {
+      await admin.disconnect().catch(() => undefined)
+      throw translateKafkaError(error, settings, 'connecting')
+    }
+    return gateway
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([
+      this.admin.disconnect(),
+      ...this.fetchers.map((f) => f.close()),
+      this.offsetsCluster?.disconnect(),
+    ])
+  }
+
+  private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      throw translateKafkaError(error, this.settings, doing)
+    }
+  }
+
+  listGroups(): Promise<GroupListing[]> {
+    return this.call('listing consumer groups', async () => {
+      const { groups } = await this.admin.listGroups()
+      return groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })).sort((a, b) => a.groupId.localeCompare(b.groupId))
+    })
+  }
+
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    if (groupIds.length === 0) return Promise.resolve([])
+    return this.call(`describing group${groupIds.length > 1 ? 's' : ''} ${groupIds.join(', ')}`, async () => {
+      const { AssignerProtocol } = require('kafkajs') as typeof import('kafkajs')
+      const { groups } = await this.admin.describeGroups(groupIds)
+      return groups.map((g) => ({
+        groupId: g.groupId,
+        state: g.state,
+        protocolType: g.protocolType,
+        members: g.members.map((m) => {
+          let assignments: GroupMember['assignments'] = []
+          if (g.protocolType === 'consumer' && m.memberAssignment?.length) {
+            const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
+            assignments = Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+          }
+          return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments }
+        }),
+      }))
+    })
+  }
+
+  /** Committed offsets of a group; with topics, every partition of them (uncommitted ones as null). */
+  committedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
+    return this.call(`reading the committed offsets of group ${groupId}`, async () => {
+      const result = await this.admin.fetchOffsets({ groupId, topics })
+      const out: CommittedOffset[] = []
+      for (const { topic, partitions } of result) {
+        for (const p of partitions) {
+          const offset = BigInt(p.offset)
+          out.push({ topic, partition: p.partition, offset: offset < 0n ? null : offset })
+        }
+      }
+      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    })
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.call('listing topics', async () => (await this.admin.listTopics()).sort())
+  }
+
+  /** The partition ids of a topic; TOPIC_NOT_FOUND if it does not exist. */
+  partitionsOf(topic: string): Promise<number[]> {
+    return this.call(`reading the metadata of topic ${topic}`, async () => {
+      const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] }).catch((error: { type?: string }) => {
+        if (error.type === 'UNKNOWN_TOPIC_OR_PARTITION') throw this.topicNotFound(topic)
+        throw error
+      })
+      const meta = topics.find((t) => t.name === topic)
+      if (!meta || meta.partitions.length === 0) throw this.topicNotFound(topic)
+      return meta.partitions.map((p) => p.partitionId).sort((a, b) => a - b)
+    })
+  }
+
+  private topicNotFound(topic: string): RecoveryError {
+    return new RecoveryError('TOPIC_NOT_FOUND', `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`, { details: { topic } })
+  }
+
+  /** Log start and log end (high watermark, as Kafka's own tools report it) per partition. */
+  logOffsets(topic: string, partitions?: number[]): Promise<PartitionLogOffsets[]> {
+    return this.call(`reading the offsets of topic ${topic}`, async () => {
+      const ids = partitions ?? (await this.partitionsOf(topic))
+      const cluster = await this.offsets()
+      await cluster.addTargetTopic(topic)
+      const query = (fromBeginning: boolean) => cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromBeginning }])
+      const [starts, ends] = await Promise.all([query(true), query(false)])
+      const endOf = new Map(ends[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]))
+      return (starts[0]?.partitions ?? [])
+        .map((p) => ({ partition: p.partition, logStart: BigInt(p.offset), logEnd: endOf.get(p.partition) ?? BigInt(p.offset) }))
+        .sort((a, b) => a.partition - b.partition)
+    })
+  }
+
+  /** The earliest offset whose timestamp is >= timestampMs per partition; null where no record is that late. */
+  offsetsForTimestamp(topic: string, timestampMs: number, partitions?: number[]): Promise<Array<{ partition: number; offset: bigint | null }>> {
+    return this.call(`looking up offsets by time in topic ${topic}`, async () => {
+      const ids = partitions ?? (await this.partitionsOf(topic))
+      const cluster = await this.offsets()
+      await cluster.addTargetTopic(topic)
+      const [result] = await cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromTimestamp: timestampMs }])
+      return (result?.partitions ?? [])
+        .map((p) => ({ partition: p.partition, offset: BigInt(p.offset) < 0n ? null : BigInt(p.offset) }))
+        .sort((a, b) => a.partition - b.partition)
+    })
+  }
+
+  /** A reader that fetches by offset without joining any group; closed with the gateway. */
+  fetcher(isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): PartitionFetcher {
+    const fetcher = new PartitionFetcher(this.kafka, { isolation }, (error, doing) => translateKafkaError(error, this.settings, doing))
+    this.fetchers.push(fetcher)
+    return fetcher
+  }
+
+  private async offsets(): Promise<InternalCluster> {
+    if (!this.offsetsCluster) {
+      this.offsetsCluster = createInternalCluster(this.kafka, { isolation: 'read_uncommitted' })
+      await this.offsetsCluster.connect()
+    }
+    return this.offsetsCluster
+  }
+}

@@ -1,0 +1,57 @@
+import { RecoveryError } from '../errors.js'
+import { redactText } from '../config/redact.js'
+import type { ConnectionSettings } from '../config/connection-settings.js'
+
+const AUTHORIZATION_TYPES = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
+])
+
+/** Turns a kafkajs error into a RecoveryError; our own errors pass through unchanged. */
+export function translateKafkaError(error: unknown, settings: ConnectionSettings, doing: string): RecoveryError {
+  if (error instanceof RecoveryError) return error
+  const e = error as { name?: string; type?: string; message?: string; originalError?: unknown; cause?: unknown }
+  const chain = errorChain(error)
+  const where = settings.brokers.join(',')
+  if (chain.some((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED')) {
+    return new RecoveryError('AUTHENTICATION_FAILED', `Kafka at ${where} refused the SASL credentials (${settings.sasl?.mechanism ?? 'none'} as ${settings.sasl?.username ?? '?'}) while ${doing}; check sasl.mechanism and the username/password in your client config.`, { cause: error, details: { brokers: settings.brokers } })
+  }
+  const authz = chain.find((c) => c.type && AUTHORIZATION_TYPES.has(c.type))
+  if (authz) {
+    return new RecoveryError('AUTHORIZATION_FAILED', `Kafka at ${where} denied ${doing} (${authz.type}); ask for the ACLs this needs, or use a principal that has them.`, { cause: error, details: { brokers: settings.brokers, kafkaError: authz.type } })
+  }
+  const tlsProblem = chain.find((c) => /certificate|self.signed|SSL|TLS|EPROTO|wrong version number/i.test(`${c.code ?? ''} ${c.message ?? ''}`))
+  if (tlsProblem) {
+    return new RecoveryError('BROKER_UNREACHABLE', `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`, { cause: error, details: { brokers: settings.brokers } })
+  }
+  const connection = chain.some((c) =>
+    ['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSNonRetriableError'].includes(c.name ?? '') &&
+    /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out|Closed connection|broker/i.test(c.message ?? ''),
+  )
+  if (connection) return unreachable(settings, doing, error)
+  const message = redactText(e.message ?? String(error))
+  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, { cause: error, details: { brokers: settings.brokers, kafkaError: e.type } })
+}
+
+export function unreachable(settings: ConnectionSettings, doing: string, cause?: unknown): RecoveryError {
+  const where = settings.brokers.join(',')
+  return new RecoveryError('BROKER_UNREACHABLE', `Could not reach Kafka at ${where} (from ${settings.source}) while ${doing}; check that the brokers are up and the address is right, or pass --brokers host:port.`, {
+    cause,
+    details: { brokers: settings.brokers },
+    nextSteps: ['recover groups --brokers host:port   # try another address', 'npm run kafka   # start a local broker for trying things out'],
+  })
+}
+
+function errorChain(error: unknown): Array<{ name?: string; type?: string; message?: string; code?: string }> {
+  const out: Array<{ name?: string; type?: string; message?: string; code?: string }> = []
+  let current: unknown = error
+  for (let depth = 0; current && typeof current === 'object' && depth < 8; depth++) {
+    out.push(current as never)
+    const c = current as { originalError?: unknown; cause?: unknown }
+    current = c.originalError ?? c.cause
+  }
+  return out
+}

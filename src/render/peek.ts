@@ -1,0 +1,32 @@
+import type { PeekResult } from '../services/peek.js'
+import type { Preview } from '../codecs/preview.js'
+import { renderTable } from './table.js'
+
+const MAX_VALUE_CHARS = 120
+
+export function renderPeek(result: PeekResult, resolvedAt: string): string {
+  const lines = [`${result.topic} at ${resolvedAt}:`]
+  const starts = result.partitions.map((p) => `p${p.partition}@${p.startOffset ?? `${p.logEndOffset} (log end: no record that late)`}`)
+  lines.push(`Start offsets: ${starts.join(', ')}`, '')
+  if (result.records.length === 0) {
+    lines.push('No records at or after that time.')
+    return lines.join('\n')
+  }
+  lines.push(
+    renderTable(
+      [{ header: 'TIMESTAMP' }, { header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'KEY' }, { header: 'VALUE' }],
+      result.records.map((r) => [r.timestamp, r.partition, r.offset, show(r.key), show(r.value)]),
+    ),
+  )
+  return lines.join('\n')
+}
+
+function show(p: Preview): string {
+  let text: string
+  if (p.format === 'null') text = 'null'
+  else if (p.format === 'json') text = JSON.stringify(p.value)
+  else if (p.format === 'bytes') text = `0x${String(p.value)}`
+  else text = String(p.value)
+  if (p.error) text = `(${p.error}) ${text}`
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text
+}
