@@ -1,0 +1,42 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { repoRoot } from './paths.js'
+
+export interface CliRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON when it is JSON. */
+  json: any
+}
+
+/** Runs the built `recover` binary, as a user would, and captures everything. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliRun> {
+  const bin = join(repoRoot(), 'bin', 'run.js')
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd ?? repoRoot(),
+      env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.stdin.end(options.input ?? '')
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`recover ${args.join(' ')} did not finish in ${options.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`))
+    }, options.timeoutMs ?? 60_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      let json: unknown
+      try {
+        json = JSON.parse(stdout)
+      } catch {
+        json = undefined
+      }
+      resolve({ exitCode: code ?? -1, stdout, stderr, json })
+    })
+  })
+}

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto'
+import { Kafka, logLevel, type Admin, type Message } from 'kafkajs'
+
+/** The one broker of this test run (started by run-tests). */
+export function testBrokers(): string {
+  const brokers = process.env.RECOVER_TEST_BROKERS
+  if (!brokers) throw new Error('RECOVER_TEST_BROKERS is not set: run integration tests through npm test')
+  return brokers
+}
+
+/** Topic and group names unique per test, so tests sharing the broker stay independent. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
+}
+
+export function testKafka(): Kafka {
+  return new Kafka({ brokers: testBrokers().split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })
+}
+
+export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka().admin()
+  await admin.connect()
+  try {
+    return await work(admin)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  await withAdmin(async (admin) => {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
+  })
+}
+
+export interface TestRecord {
+  partition: number
+  key?: string | Buffer | null
+  value: string | Buffer | null
+  timestampMs: number
+  headers?: Record<string, string>
+}
+
+export async function produce(topic: string, records: TestRecord[]): Promise<void> {
+  const producer = testKafka().producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  try {
+    const messages: Array<Message & { partition: number }> = records.map((r) => ({
+      partition: r.partition,
+      key: r.key ?? null,
+      value: r.value,
+      timestamp: String(r.timestampMs),
+      headers: r.headers,
+    }))
+    await producer.send({ topic, acks: -1, messages })
+  } finally {
+    await producer.disconnect()
+  }
+}
+
+export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
+  await withAdmin((admin) => admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) }))
+}

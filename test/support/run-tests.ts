@@ -1,0 +1,94 @@
+/**
+ * `npm test`: one broker for the whole run, then the unit, integration and end-to-end suites
+ * (each a uvu process), then the broker stops. The last line is "N passed, N failed".
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
+import { repoRoot } from './paths.js'
+
+const SUITES = ['unit', 'integration', 'e2e']
+const SUITE_TIMEOUT_MS = 20 * 60_000
+
+interface SuiteResult {
+  suite: string
+  passed: number
+  failed: number
+  skipped: number
+  ms: number
+}
+
+async function main(): Promise<number> {
+  const root = repoRoot()
+  const only = process.argv.slice(2)
+  const suites = only.length > 0 ? only : SUITES
+  let broker: LocalKafka | undefined
+  const env = { ...process.env }
+  if (!env.RECOVER_TEST_BROKERS && suites.some((s) => s !== 'unit')) {
+    const started = Date.now()
+    process.stderr.write('Starting a local Kafka broker for the tests…\n')
+    broker = await startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describe(e)}\n`) })
+    env.RECOVER_TEST_BROKERS = broker.brokers
+    env.RECOVER_KAFKA_VERSION = broker.version
+    process.stderr.write(`Kafka ${broker.version} on ${broker.brokers} (ready in ${Date.now() - started} ms)\n`)
+  }
+  const results: SuiteResult[] = []
+  try {
+    for (const suite of suites) {
+      const dir = join(root, 'dist', 'test', suite)
+      if (!existsSync(dir)) continue
+      results.push(await runSuite(suite, dir, env, root))
+    }
+  } finally {
+    await broker?.stop()
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0)
+  const failed = results.reduce((n, r) => n + r.failed, 0)
+  for (const r of results) process.stdout.write(`  ${r.suite.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${(r.ms / 1000).toFixed(1)} s)\n`)
+  process.stdout.write(`${passed} passed, ${failed} failed\n`)
+  return failed === 0 && passed > 0 ? 0 : 1
+}
+
+function describe(event: unknown): string {
+  if (event && typeof event === 'object' && 'message' in event) return String((event as { message: unknown }).message)
+  return JSON.stringify(event)
+}
+
+function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: string): Promise<SuiteResult> {
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(cwd, 'node_modules', 'uvu', 'bin.js'), dir, '\\.test\\.js$'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      process.stdout.write(chunk)
+    })
+    const timer = setTimeout(() => {
+      process.stdout.write(`\n${suite}: still running after ${SUITE_TIMEOUT_MS / 60_000} minutes; killing it.\n`)
+      child.kill('SIGKILL')
+    }, SUITE_TIMEOUT_MS)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      // uvu's summary: "Total: N / Passed: N / Skipped: N" (colour codes stripped).
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, '')
+      const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0)
+      const total = count('Total')
+      const passed = count('Passed')
+      const skipped = count('Skipped')
+      let failed = Math.max(0, total - passed - skipped)
+      // A file that crashes before its summary, or a killed suite, still counts as a failure.
+      if (code !== 0 && failed === 0) failed = 1
+      resolve({ suite, passed, failed, skipped, ms: Date.now() - started })
+    })
+  })
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+    process.stdout.write('0 passed, 1 failed\n')
+    process.exit(1)
+  },
+)

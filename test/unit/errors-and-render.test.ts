@@ -1,0 +1,75 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { RecoveryError, ERROR_CODES, EXIT_CODES } from '../../src/errors.js'
+import { toRecoveryError } from '../../src/cli/to-recovery-error.js'
+import { jsonSafe } from '../../src/cli/base-command.js'
+import { previewBytes } from '../../src/codecs/preview.js'
+import { renderTable } from '../../src/render/table.js'
+import { formatAge } from '../../src/render/age.js'
+import { isMissing } from '../../src/services/describe-group.js'
+
+test('every error code maps to one of the documented exit codes', () => {
+  for (const [code, category] of Object.entries(ERROR_CODES)) {
+    const error = new RecoveryError(code as keyof typeof ERROR_CODES, 'x')
+    assert.is(error.exitCode, EXIT_CODES[category], code)
+    assert.ok([1, 2, 3, 4, 5].includes(error.exitCode))
+  }
+})
+
+test('oclif parse errors become usage errors with exit 2', () => {
+  const parseError = Object.assign(new Error('Nonexistent flag: --bogus\nSee more help with --help'), { oclif: { exit: 2 } })
+  const e = toRecoveryError(parseError)
+  assert.is(e.code, 'USAGE')
+  assert.is(e.exitCode, 2)
+  assert.is(e.message, 'Nonexistent flag: --bogus. See --help for the flags and examples.')
+})
+
+test('an unknown exception is a bug: exit 1 and a request to report it', () => {
+  const e = toRecoveryError(new TypeError('x is undefined'))
+  assert.is(e.exitCode, 1)
+  assert.match(e.message, /bug/)
+  assert.ok(e.nextSteps.some((s) => /report/.test(s)))
+})
+
+test('JSON output carries offsets as decimal strings and bytes as base64', () => {
+  assert.equal(jsonSafe({ offset: 9007199254740993n, key: Buffer.from('hi'), nested: [{ at: new Date(0) }], gone: undefined }), {
+    offset: '9007199254740993',
+    key: 'aGk=',
+    nested: [{ at: '1970-01-01T00:00:00.000Z' }],
+  })
+})
+
+test('preview shows JSON, then text, then hex, and null as null', () => {
+  assert.equal(previewBytes(Buffer.from('{"a":1}')), { format: 'json', value: { a: 1 } })
+  assert.equal(previewBytes(Buffer.from('plain words')), { format: 'string', value: 'plain words' })
+  assert.equal(previewBytes(Buffer.from([0xff, 0xfe, 0x00])), { format: 'bytes', value: 'fffe00' })
+  assert.equal(previewBytes(null), { format: 'null', value: null })
+})
+
+test('a forced format that cannot read the bytes says why and shows hex', () => {
+  const p = previewBytes(Buffer.from('not json'), 'json')
+  assert.is(p.format, 'bytes')
+  assert.match(p.error ?? '', /not JSON/)
+  assert.match(previewBytes(Buffer.from([0xc3, 0x28]), 'string').error ?? '', /invalid UTF-8/)
+})
+
+test('tables align numbers right and show missing values as "-"', () => {
+  const text = renderTable([{ header: 'TOPIC' }, { header: 'LAG', align: 'right' }], [['orders', 5n], ['payments', null]])
+  assert.is(text, 'TOPIC     LAG\norders      5\npayments    -')
+})
+
+test('ages read as people say them', () => {
+  assert.is(formatAge(null), '-')
+  assert.is(formatAge(42_000), '42s')
+  assert.is(formatAge(312_000), '5m12s')
+  assert.is(formatAge(3 * 3600_000 + 4 * 60_000), '3h04m')
+  assert.is(formatAge(51 * 3600_000), '2d03h')
+})
+
+test('a Dead group with no members and no offsets does not exist; Dead with offsets is treated as Empty', () => {
+  assert.ok(isMissing({ state: 'Dead', members: [] }, 0))
+  assert.not.ok(isMissing({ state: 'Dead', members: [] }, 3))
+  assert.not.ok(isMissing({ state: 'Empty', members: [] }, 0))
+})
+
+test.run()
