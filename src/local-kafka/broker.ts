@@ -1,0 +1,281 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import type { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { RecoveryError } from '../errors.js'
+import type { OnLocalKafkaEvent } from './events.js'
+import { ensureKafkaJars } from './jars.js'
+import { BROKER_JVM_OPTIONS, ensureJava, javaArgs, TOOL_JVM_OPTIONS } from './java.js'
+import { freeLoopbackPorts } from './ports.js'
+import { registerForCleanup } from './process-cleanup.js'
+import { lastLines, runProcess } from './run-process.js'
+import { randomClusterId, renderServerProperties } from './server-properties.js'
+import { waitForBroker } from './wait-for-broker.js'
+
+export interface StartLocalKafkaOptions {
+  /** Defaults to env RECOVER_KAFKA_VERSION, else DEFAULT_KAFKA_VERSION. */
+  version?: string
+  /** Kept after stop() when given; default a fresh temp dir that stop() removes. */
+  dataDir?: string
+  /** Client (PLAINTEXT) port; default a free loopback port. */
+  port?: number
+  /** KRaft controller port; default a free loopback port. */
+  controllerPort?: number
+  /** How long to wait for the broker to answer a metadata request; default 60 s. */
+  startTimeoutMs?: number
+  onProgress?: OnLocalKafkaEvent
+}
+
+export interface BrokerExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** A single-node KRaft broker (broker and controller in one JVM) on 127.0.0.1. */
+export interface LocalKafka {
+  /** `127.0.0.1:<port>`, the value for --brokers. */
+  readonly brokers: string
+  readonly version: string
+  readonly dataDir: string
+  readonly port: number
+  readonly controllerPort: number
+  /** The jar folder the broker runs from (also used by runKafkaTool). */
+  readonly libDir: string
+  /** The current Java process; changes after restart(). */
+  readonly pid: number
+  /** SIGTERM, up to 20 s for a clean shutdown, then SIGKILL; removes the data dir unless the caller passed it. */
+  stop(): Promise<void>
+  /** Sends a signal to the broker JVM (SIGKILL, SIGSTOP, SIGCONT...) for fault injection; false if it is not running. */
+  kill(signal: NodeJS.Signals): boolean
+  /** Stops the broker if it runs, starts it again on the same data dir and ports, and waits until it answers. */
+  restart(): Promise<void>
+  /** Resolves when the current broker process exits (for whatever reason). */
+  whenExited(): Promise<BrokerExit>
+  /** The last lines the broker wrote to stderr/stdout. */
+  outputTail(lines?: number): string[]
+}
+
+const STOP_GRACE_MS = 20_000
+const DEFAULT_START_TIMEOUT_MS = 60_000
+const TAIL_LINES = 200
+
+/**
+ * Starts a real Apache Kafka broker from Maven Central jars (downloaded on first use) and
+ * resolves once it answers a metadata request. The JVM is killed when this Node process exits.
+ */
+export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<LocalKafka> {
+  const { version, libDir } = await ensureKafkaJars({ version: options.version, onProgress: options.onProgress })
+  const java = await ensureJava()
+  let port = options.port
+  let controllerPort = options.controllerPort
+  if (port === undefined || controllerPort === undefined) {
+    const free = (await freeLoopbackPorts(3)).filter((p) => p !== port && p !== controllerPort)
+    port ??= free[0]
+    controllerPort ??= free[1]
+  }
+  const ownsDataDir = options.dataDir === undefined
+  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`))
+  await mkdir(dataDir, { recursive: true })
+
+  const broker = new LocalKafkaProcess({
+    java, version, libDir, dataDir, ownsDataDir, port: port!, controllerPort: controllerPort!,
+    startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    onProgress: options.onProgress ?? (() => undefined),
+  })
+  try {
+    await broker.launch()
+  } catch (error) {
+    await broker.stop()
+    throw error
+  }
+  return broker
+}
+
+interface BrokerSettings {
+  java: string
+  version: string
+  libDir: string
+  dataDir: string
+  ownsDataDir: boolean
+  port: number
+  controllerPort: number
+  startTimeoutMs: number
+  onProgress: OnLocalKafkaEvent
+}
+
+class LocalKafkaProcess implements LocalKafka {
+  readonly brokers: string
+  private child: ChildProcess | undefined
+  private exited: Promise<BrokerExit> = Promise.resolve({ code: null, signal: null })
+  private running = false
+  private tail: string[] = []
+  private stopping: Promise<void> | undefined
+  private lastPid = -1
+  private unregister: (() => void) | undefined
+
+  constructor(private readonly settings: BrokerSettings) {
+    this.brokers = `127.0.0.1:${settings.port}`
+  }
+
+  get version(): string { return this.settings.version }
+  get dataDir(): string { return this.settings.dataDir }
+  get port(): number { return this.settings.port }
+  get controllerPort(): number { return this.settings.controllerPort }
+  get libDir(): string { return this.settings.libDir }
+  get pid(): number { return this.lastPid }
+
+  private get propertiesFile(): string { return join(this.settings.dataDir, 'server.properties') }
+  private get logDir(): string { return join(this.settings.dataDir, 'kraft-logs') }
+
+  /** Writes the config, formats storage on first use, starts the JVM and waits until it answers. */
+  async launch(): Promise<void> {
+    const { version, port, controllerPort, onProgress } = this.settings
+    this.unregister ??= registerForCleanup({
+      pid: () => (this.running ? this.lastPid : undefined),
+      ownedDir: () => (this.settings.ownsDataDir ? this.settings.dataDir : undefined),
+    })
+    await writeFile(this.propertiesFile, renderServerProperties({ version, port, controllerPort, logDir: this.logDir }))
+    if (!existsSync(join(this.logDir, 'meta.properties'))) await this.formatStorage()
+
+    const started = Date.now()
+    const child = this.spawnBroker()
+    onProgress({ type: 'broker-starting', version, pid: this.lastPid, brokers: this.brokers })
+    const failure = await waitForBroker(this.brokers, {
+      deadline: started + this.settings.startTimeoutMs,
+      isAlive: () => this.running && this.child === child,
+    })
+    if (failure !== undefined) {
+      await this.stopProcess()
+      throw new RecoveryError('LOCAL_BROKER_FAILED',
+        `The local Kafka ${version} broker on ${this.brokers} did not start: ${failure}.`, {
+          nextSteps: [
+            'Read the broker output in the error details (outputTail).',
+            `Check that ports ${port} and ${controllerPort} are free and the data dir ${this.dataDir} is writable.`,
+          ],
+          details: { version, brokers: this.brokers, dataDir: this.dataDir, pid: this.lastPid, outputTail: this.outputTail(40) },
+        })
+    }
+    onProgress({ type: 'broker-ready', version, pid: this.lastPid, brokers: this.brokers, ms: Date.now() - started })
+  }
+
+  private async formatStorage(): Promise<void> {
+    const { java, version, libDir, onProgress } = this.settings
+    const started = Date.now()
+    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted']
+    const output = await runProcess(java, javaArgs({ libDir, version, jvmOptions: TOOL_JVM_OPTIONS, mainClass: 'kafka.tools.StorageTool', args }), {
+      timeoutMs: this.settings.startTimeoutMs,
+    })
+    if (output.exitCode !== 0) {
+      throw new RecoveryError('LOCAL_BROKER_FAILED', `Formatting the local Kafka ${version} storage in ${this.logDir} failed (exit code ${output.exitCode}).`, {
+        nextSteps: ['Read the StorageTool output in the error details.', `Or start on a fresh data dir instead of ${this.dataDir}.`],
+        details: { version, dataDir: this.dataDir, outputTail: lastLines(output.stdout + '\n' + output.stderr, 40) },
+      })
+    }
+    onProgress({ type: 'storage-formatted', version, dataDir: this.dataDir, ms: Date.now() - started })
+  }
+
+  private spawnBroker(): ChildProcess {
+    const { java, version, libDir } = this.settings
+    const child = spawn(java, javaArgs({ libDir, version, jvmOptions: BROKER_JVM_OPTIONS, mainClass: 'kafka.Kafka', args: [this.propertiesFile] }), {
+      cwd: this.settings.dataDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    this.child = child
+    this.running = true
+    this.lastPid = child.pid ?? -1
+    this.exited = new Promise<BrokerExit>((resolve) => {
+      const done = (exit: BrokerExit): void => {
+        if (this.child === child) this.running = false
+        resolve(exit)
+      }
+      child.once('exit', (code, signal) => done({ code, signal }))
+      child.once('error', (error) => {
+        this.remember(`[failed to start ${java}: ${error.message}]`)
+        done({ code: null, signal: null })
+      })
+    })
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = ''
+      stream?.setEncoding('utf8')
+      stream?.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n')
+        partial = lines.pop() ?? ''
+        for (const line of lines) this.remember(line)
+      })
+      // Neither the JVM nor its pipes keep Node alive: a script that forgets stop() still
+      // exits, and the exit handler then kills the JVM.
+      ;(stream as Socket | null)?.unref?.()
+    }
+    child.unref()
+    return child
+  }
+
+  private remember(line: string): void {
+    if (line.trim() === '') return
+    this.tail.push(line)
+    if (this.tail.length > TAIL_LINES) this.tail.splice(0, this.tail.length - TAIL_LINES)
+  }
+
+  /** Ends the JVM (SIGTERM, then SIGKILL after the grace period); keeps the data dir. */
+  private async stopProcess(): Promise<void> {
+    if (!this.running || this.child === undefined) return
+    const { onProgress } = this.settings
+    const pid = this.lastPid
+    const started = Date.now()
+    onProgress({ type: 'broker-stopping', pid })
+    this.kill('SIGTERM')
+    // A SIGSTOPped JVM only acts on SIGTERM once it runs again.
+    this.kill('SIGCONT')
+    let timer: NodeJS.Timeout | undefined
+    const graceOver = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS) })
+    const first = await Promise.race([this.exited, graceOver])
+    clearTimeout(timer)
+    const forced = first === 'timeout'
+    if (forced) {
+      this.kill('SIGKILL')
+      await this.exited
+    }
+    onProgress({ type: 'broker-stopped', pid, ms: Date.now() - started, forced })
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.stopProcess()
+      if (this.settings.ownsDataDir) await rm(this.settings.dataDir, { recursive: true, force: true, maxRetries: 3 })
+      this.unregister?.()
+      this.unregister = undefined
+    })()
+    return this.stopping
+  }
+
+  kill(signal: NodeJS.Signals): boolean {
+    if (!this.running) return false
+    try {
+      return process.kill(this.lastPid, signal)
+    } catch {
+      return false
+    }
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopping !== undefined) {
+      throw new RecoveryError('INTERNAL', `The local Kafka broker on ${this.brokers} was stopped; start a new one instead of restarting it.`)
+    }
+    await this.stopProcess()
+    await this.launch()
+  }
+
+  whenExited(): Promise<BrokerExit> {
+    if (!this.running) return this.exited
+    // The JVM is unref'd, so hold the event loop open while someone waits for its exit.
+    const keepAlive = setInterval(() => undefined, 60_000)
+    return this.exited.finally(() => clearInterval(keepAlive))
+  }
+
+  outputTail(lines = 40): string[] {
+    return this.tail.slice(-lines)
+  }
+}

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+import { RecoveryError } from '../errors.js'
+import type { OnLocalKafkaEvent } from './events.js'
+import { ensureJava } from './java.js'
+import { findRepoRoot } from './repo-root.js'
+import { isCommandMissing, lastLines, runProcess } from './run-process.js'
+import { isKafka3, resolveKafkaVersion } from './versions.js'
+
+export interface KafkaJars {
+  version: string
+  /** A folder of jars: the broker, kafka-tools and a logging backend; `<libDir>/*` is the classpath. */
+  libDir: string
+}
+
+export interface EnsureKafkaJarsOptions {
+  /** Defaults to env RECOVER_KAFKA_VERSION, else DEFAULT_KAFKA_VERSION. */
+  version?: string
+  onProgress?: OnLocalKafkaEvent
+}
+
+/** Written last, so a folder without it is a half-finished download and is fetched again. */
+const MARKER = 'complete.json'
+const MAVEN_TIMEOUT_MS = 15 * 60_000
+
+/**
+ * Returns the jar folder for a Kafka version, downloading it with Maven into
+ * `<repo>/.cache/kafka/<version>/lib` on first use (test/broker/pom.xml says what).
+ */
+export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Promise<KafkaJars> {
+  const started = Date.now()
+  const version = resolveKafkaVersion(options.version)
+  await ensureJava()
+  const root = findRepoRoot()
+  const versionDir = join(root, '.cache', 'kafka', version)
+  const libDir = join(versionDir, 'lib')
+  if (await isComplete(versionDir, libDir)) {
+    options.onProgress?.({ type: 'jars-ready', version, libDir, downloaded: false, ms: Date.now() - started })
+    return { version, libDir }
+  }
+
+  options.onProgress?.({ type: 'jars-downloading', version, libDir })
+  await mkdir(versionDir, { recursive: true })
+  // Download next to the final folder and rename it into place, so two processes racing
+  // on a cold cache never see each other's half-copied folder.
+  const stagingDir = join(versionDir, `lib.partial-${process.pid}-${Date.now()}`)
+  try {
+    await downloadJars(root, version, stagingDir)
+    await rm(join(versionDir, MARKER), { force: true })
+    await rm(libDir, { recursive: true, force: true })
+    await rename(stagingDir, libDir)
+    const jars = (await readdir(libDir)).filter((name) => name.endsWith('.jar')).sort()
+    await writeFile(join(versionDir, MARKER), JSON.stringify({ version, jars, at: new Date().toISOString() }, null, 2) + '\n')
+  } finally {
+    await rm(stagingDir, { recursive: true, force: true })
+  }
+  options.onProgress?.({ type: 'jars-ready', version, libDir, downloaded: true, ms: Date.now() - started })
+  return { version, libDir }
+}
+
+async function isComplete(versionDir: string, libDir: string): Promise<boolean> {
+  try {
+    const marker: unknown = JSON.parse(await readFile(join(versionDir, MARKER), 'utf8'))
+    if (typeof marker !== 'object' || marker === null || !('jars' in marker) || !Array.isArray(marker.jars)) return false
+    return marker.jars.length > 0 && marker.jars.every((jar: unknown) => typeof jar === 'string' && existsSync(join(libDir, jar)))
+  } catch {
+    return false
+  }
+}
+
+async function downloadJars(root: string, version: string, outputDir: string): Promise<void> {
+  const pom = join(root, 'test', 'broker', 'pom.xml')
+  const args = [
+    '-B', '-q', '-Dstyle.color=never',
+    '-f', pom,
+    'generate-resources',
+    ...(isKafka3(version) ? ['-Pkafka-3.9'] : []),
+    `-Dkafka.version=${version}`,
+    `-Dkafka.lib.dir=${outputDir}`,
+  ]
+  let output
+  try {
+    output = await runProcess('mvn', args, { cwd: root, timeoutMs: MAVEN_TIMEOUT_MS })
+  } catch (error) {
+    if (isCommandMissing(error)) {
+      throw new RecoveryError('MAVEN_MISSING', `Maven ("mvn") is not on PATH; it downloads the Kafka ${version} jars for the local broker.`, {
+        nextSteps: ['Install Maven, e.g. apt-get install maven.'],
+        cause: error,
+      })
+    }
+    throw error
+  }
+  const brokerJar = join(outputDir, `kafka_2.13-${version}.jar`)
+  if (output.exitCode !== 0 || !existsSync(brokerJar)) {
+    const tail = lastLines(output.stdout + '\n' + output.stderr, 25)
+    throw new RecoveryError('KAFKA_JARS_UNAVAILABLE',
+      `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`, {
+        nextSteps: [
+          `Check that Maven reaches Maven Central: mvn -f ${pom} generate-resources -Dkafka.version=${version} -Dkafka.lib.dir=/tmp/kafka-lib`,
+          'Pick a Kafka version that exists on Maven Central with RECOVER_KAFKA_VERSION or --version.',
+        ],
+        details: { version, command: ['mvn', ...args].join(' '), exitCode: output.exitCode, mavenOutputTail: tail },
+      })
+  }
+}
