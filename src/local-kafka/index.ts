@@ -8,3 +8,4 @@ export { ensureKafkaJars, type EnsureKafkaJarsOptions, type KafkaJars } from './
 export type { ProcessOutput } from './run-process.js'
 export { runKafkaTool, type RunKafkaToolOptions } from './tools.js'
 export { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION, resolveKafkaVersion } from './versions.js'
+export { describeLocalKafkaEvent } from './describe-event.js'

@@ -4,7 +4,7 @@ import { RecoveryError } from '../errors.js'
  * The Kafka version the project tests against by default. Keep in step with the
  * kafka.version property in test/broker/pom.xml.
  */
-export const DEFAULT_KAFKA_VERSION = '4.1.2'
+export const DEFAULT_KAFKA_VERSION = '4.4.0'
 
 /** The 3.9 line, for the compatibility run (RECOVER_KAFKA_VERSION=3.9.2). */
 export const KAFKA_3_VERSION = '3.9.2'
@@ -13,7 +13,7 @@ export const KAFKA_3_VERSION = '3.9.2'
 export function resolveKafkaVersion(version?: string): string {
   const chosen = version ?? nonEmpty(process.env.RECOVER_KAFKA_VERSION) ?? DEFAULT_KAFKA_VERSION
   if (!/^\d+\.\d+\.\d+$/.test(chosen)) {
-    throw new RecoveryError('USAGE', `Kafka version "${chosen}" is not of the form 4.1.2.`, {
+    throw new RecoveryError('USAGE', `Kafka version "${chosen}" is not of the form 4.4.0.`, {
       nextSteps: [`Use a released Kafka version such as ${DEFAULT_KAFKA_VERSION} or ${KAFKA_3_VERSION}.`],
       details: { version: chosen },
     })
