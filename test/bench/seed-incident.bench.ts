@@ -86,7 +86,8 @@ async function main(): Promise<void> {
   try {
     const seeded = await seedIncident({ kafka, topic: topics[0]!, count, partitions, batchSize, maxInFlight })
     const produced: Figures = { records: seeded.records, bytes: seeded.bytes, ms: seeded.ms }
-    console.log(`generate + produce: ${rate(produced)} into ${partitions} partitions on ${brokers}`)
+    const version = local?.version ?? process.env.RECOVER_KAFKA_VERSION ?? 'unknown version'
+    console.log(`generate + produce: ${rate(produced)} into ${partitions} partitions on ${brokers} (Kafka ${version})`)
     if (!values['no-anchor']) {
       const admin = kafka.admin()
       await admin.connect()
