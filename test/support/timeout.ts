@@ -10,10 +10,32 @@ export function withTimeout<A extends unknown[]>(ms: number, fn: (...args: A) =>
     })
     try {
       await Promise.race([fn(...args), timeout])
+    } catch (error) {
+      if (process.env.RECOVER_TEST_DEBUG) console.error(error)
+      throw printable(error)
     } finally {
       clearTimeout(timer)
     }
   }
+}
+
+/** uvu's failure report JSON-encodes actual/expected and dies silently on bigint: make them printable. */
+function printable(error: unknown): unknown {
+  if (error && typeof error === 'object' && 'actual' in error) {
+    const e = error as { actual: unknown; expected: unknown }
+    e.actual = withoutBigInt(e.actual)
+    e.expected = withoutBigInt(e.expected)
+  }
+  return error
+}
+
+function withoutBigInt(value: unknown): unknown {
+  if (typeof value === 'bigint') return `${value}n`
+  if (Array.isArray(value)) return value.map(withoutBigInt)
+  if (value && typeof value === 'object' && !(value instanceof Error) && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutBigInt(v)]))
+  }
+  return value
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `ms`. Never a fixed sleep. */
