@@ -149,8 +149,9 @@ class LocalKafkaProcess implements LocalKafka {
     })
     if (failure !== undefined) {
       await this.stopProcess()
+      const problem = lastProblem(this.tail)
       throw new RecoveryError('LOCAL_BROKER_FAILED',
-        `The local Kafka ${version} broker on ${this.brokers} did not start: ${failure}.`, {
+        `The local Kafka ${version} broker on ${this.brokers} did not start: ${failure}${problem ? ` (${problem})` : ''}.`, {
           nextSteps: [
             'Read the broker output in the error details (outputTail).',
             `Check that ports ${port} and ${controllerPort} are free and the data dir ${this.dataDir} is writable.`,
@@ -276,6 +277,15 @@ class LocalKafkaProcess implements LocalKafka {
   }
 
   outputTail(lines = 40): string[] {
-    return this.tail.slice(-lines)
+    // Java stack frames crowd out the lines that say what went wrong.
+    return this.tail.filter((line) => !STACK_FRAME.test(line)).slice(-lines)
   }
+}
+
+const STACK_FRAME = /^\s+(at |\.\.\. \d+ more)/
+
+/** The last exception message the broker printed, e.g. "java.net.BindException: Address already in use". */
+function lastProblem(lines: string[]): string | undefined {
+  const line = [...lines].reverse().find((l) => /^(Caused by: )?[\w.$]+(Exception|Error): /.test(l.trim()))
+  return line?.trim().replace(/^Caused by: /, '')
 }

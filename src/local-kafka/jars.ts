@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 import { RecoveryError } from '../errors.js'
@@ -30,33 +30,54 @@ const MAVEN_TIMEOUT_MS = 15 * 60_000
  * `<repo>/.cache/kafka/<version>/lib` on first use (test/broker/pom.xml says what).
  */
 export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Promise<KafkaJars> {
-  const started = Date.now()
   const version = resolveKafkaVersion(options.version)
+  // One download per version per process, however many callers ask at once.
+  let pending = inFlight.get(version)
+  if (pending === undefined) {
+    pending = fetchKafkaJars(version, options.onProgress).finally(() => inFlight.delete(version))
+    inFlight.set(version, pending)
+  }
+  return pending
+}
+
+const inFlight = new Map<string, Promise<KafkaJars>>()
+
+async function fetchKafkaJars(version: string, onProgress: OnLocalKafkaEvent | undefined): Promise<KafkaJars> {
+  const started = Date.now()
   await ensureJava()
   const root = findRepoRoot()
   const versionDir = join(root, '.cache', 'kafka', version)
   const libDir = join(versionDir, 'lib')
   if (await isComplete(versionDir, libDir)) {
-    options.onProgress?.({ type: 'jars-ready', version, libDir, downloaded: false, ms: Date.now() - started })
+    onProgress?.({ type: 'jars-ready', version, libDir, downloaded: false, ms: Date.now() - started })
     return { version, libDir }
   }
 
-  options.onProgress?.({ type: 'jars-downloading', version, libDir })
+  onProgress?.({ type: 'jars-downloading', version, libDir })
   await mkdir(versionDir, { recursive: true })
   // Download next to the final folder and rename it into place, so two processes racing
   // on a cold cache never see each other's half-copied folder.
   const stagingDir = join(versionDir, `lib.partial-${process.pid}-${Date.now()}`)
   try {
     await downloadJars(root, version, stagingDir)
+    if (await isComplete(versionDir, libDir)) {
+      // Another process finished first and may be running from it: keep theirs.
+      onProgress?.({ type: 'jars-ready', version, libDir, downloaded: true, ms: Date.now() - started })
+      return { version, libDir }
+    }
     await rm(join(versionDir, MARKER), { force: true })
     await rm(libDir, { recursive: true, force: true })
     await rename(stagingDir, libDir)
     const jars = (await readdir(libDir)).filter((name) => name.endsWith('.jar')).sort()
     await writeFile(join(versionDir, MARKER), JSON.stringify({ version, jars, at: new Date().toISOString() }, null, 2) + '\n')
+  } catch (error) {
+    // Leave no empty .cache/kafka/<version> behind for a version that never downloaded.
+    if (!existsSync(libDir)) await rmdir(versionDir).catch(() => undefined)
+    throw error
   } finally {
     await rm(stagingDir, { recursive: true, force: true })
   }
-  options.onProgress?.({ type: 'jars-ready', version, libDir, downloaded: true, ms: Date.now() - started })
+  onProgress?.({ type: 'jars-ready', version, libDir, downloaded: true, ms: Date.now() - started })
   return { version, libDir }
 }
 
@@ -94,9 +115,12 @@ async function downloadJars(root: string, version: string, outputDir: string): P
   }
   const brokerJar = join(outputDir, `kafka_2.13-${version}.jar`)
   if (output.exitCode !== 0 || !existsSync(brokerJar)) {
-    const tail = lastLines(output.stdout + '\n' + output.stderr, 25)
-    throw new RecoveryError('KAFKA_JARS_UNAVAILABLE',
-      `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`, {
+    const text = stripAnsi(output.stdout + '\n' + output.stderr)
+    const tail = lastLines(text, 25).filter((line) => line.trim() !== '[ERROR]')
+    const notFound = /Could not find artifact org\.apache\.kafka:|org\.apache\.kafka:[\w.:-]+ was not found in/.test(text)
+    throw new RecoveryError('KAFKA_JARS_UNAVAILABLE', notFound
+      ? `Maven Central has no Kafka ${version} jars (Maven reached it but found no such version).`
+      : `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`, {
         nextSteps: [
           `Check that Maven reaches Maven Central: mvn -f ${pom} generate-resources -Dkafka.version=${version} -Dkafka.lib.dir=/tmp/kafka-lib`,
           'Pick a Kafka version that exists on Maven Central with RECOVER_KAFKA_VERSION or --version.',
@@ -104,4 +128,9 @@ async function downloadJars(root: string, version: string, outputDir: string): P
         details: { version, command: ['mvn', ...args].join(' '), exitCode: output.exitCode, mavenOutputTail: tail },
       })
   }
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '')
 }
