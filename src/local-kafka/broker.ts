@@ -69,19 +69,16 @@ const TAIL_LINES = 200
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<LocalKafka> {
   const { version, libDir } = await ensureKafkaJars({ version: options.version, onProgress: options.onProgress })
   const java = await ensureJava()
-  let port = options.port
-  let controllerPort = options.controllerPort
-  if (port === undefined || controllerPort === undefined) {
-    const free = (await freeLoopbackPorts(3)).filter((p) => p !== port && p !== controllerPort)
-    port ??= free[0]
-    controllerPort ??= free[1]
-  }
+  const needsPorts = options.port === undefined || options.controllerPort === undefined
+  const free = needsPorts ? (await freeLoopbackPorts(3)).filter((p) => p !== options.port && p !== options.controllerPort) : []
+  const port = options.port ?? free[0]
+  const controllerPort = options.controllerPort ?? free[1]
   const ownsDataDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`))
   await mkdir(dataDir, { recursive: true })
 
   const broker = new LocalKafkaProcess({
-    java, version, libDir, dataDir, ownsDataDir, port: port!, controllerPort: controllerPort!,
+    java, version, libDir, dataDir, ownsDataDir, port, controllerPort,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     onProgress: options.onProgress ?? (() => undefined),
   })
