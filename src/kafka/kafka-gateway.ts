@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url)
 
 /** The whole time allowed to reach a cluster before saying it is unreachable. */
 export const CONNECT_DEADLINE_MS = 10_000
+const CLOSE_DEADLINE_MS = 2_000
 
 export interface GroupListing {
   groupId: string
@@ -67,18 +68,16 @@ export class KafkaGateway {
     try {
       await withDeadline(admin.connect(), CONNECT_DEADLINE_MS, () => unreachable(settings, 'connecting'))
     } catch (error) {
-      await admin.disconnect().catch(() => undefined)
+      void admin.disconnect().catch(() => undefined)
       throw translateKafkaError(error, settings, 'connecting')
     }
     return gateway
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([
-      this.admin.disconnect(),
-      ...this.fetchers.map((f) => f.close()),
-      this.offsetsCluster?.disconnect(),
-    ])
+    const closing = Promise.allSettled([this.admin.disconnect(), ...this.fetchers.map((f) => f.close()), this.offsetsCluster?.disconnect()])
+    // A broker that stopped answering must not hold the command open after its work is done.
+    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error('close timed out')).catch(() => undefined)
   }
 
   private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {

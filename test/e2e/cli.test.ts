@@ -92,7 +92,7 @@ test('groups describe --json gives offsets as strings and the group state', with
   assert.equal([p0.committedOffset, p0.logEndOffset, p0.lag], ['1', '3', '2'])
   assert.is(p0.nextRecordTime, new Date(T0 + 1000).toISOString())
   const p1 = run.json.partitions.find((p: { partition: number }) => p.partition === 1)
-  assert.is(p1.committedOffset, undefined, 'never committed: no offset in JSON')
+  assert.is(p1.committedOffset, null, 'never committed: null in JSON')
   const table = await runCli(['groups', 'describe', '--group', group])
   assert.match(table.stdout, /CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG/)
   assert.match(table.stdout, /never committed/)
@@ -125,7 +125,7 @@ test('peek shows the first records at or after a time across partitions, decoded
 
   const late = await runCli(['peek', '--topic', topic, '--at', '2019-01-01', '--json'])
   assert.equal(late.json.records, [])
-  assert.ok(late.json.partitions.every((p: { startOffset?: string }) => p.startOffset === undefined))
+  assert.ok(late.json.partitions.every((p: { startOffset: string | null }) => p.startOffset === null))
 
   const missing = await runCli(['peek', '--topic', topic, '--at', '2018-03-21', '--partition', '7'])
   assert.is(missing.exitCode, 2)

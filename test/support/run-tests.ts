@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
+import { describeLocalKafkaEvent, startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
 import { repoRoot } from './paths.js'
 
 const SUITES = ['unit', 'integration', 'e2e']
@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   if (!env.RECOVER_TEST_BROKERS && suites.some((s) => s !== 'unit')) {
     const started = Date.now()
     process.stderr.write('Starting a local Kafka broker for the tests…\n')
-    broker = await startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describe(e)}\n`) })
+    broker = await startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describeLocalKafkaEvent(e)}\n`) })
     env.RECOVER_TEST_BROKERS = broker.brokers
     env.RECOVER_KAFKA_VERSION = broker.version
     process.stderr.write(`Kafka ${broker.version} on ${broker.brokers} (ready in ${Date.now() - started} ms)\n`)
@@ -48,11 +48,6 @@ async function main(): Promise<number> {
   for (const r of results) process.stdout.write(`  ${r.suite.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${(r.ms / 1000).toFixed(1)} s)\n`)
   process.stdout.write(`${passed} passed, ${failed} failed\n`)
   return failed === 0 && passed > 0 ? 0 : 1
-}
-
-function describe(event: unknown): string {
-  if (event && typeof event === 'object' && 'message' in event) return String((event as { message: unknown }).message)
-  return JSON.stringify(event)
 }
 
 function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: string): Promise<SuiteResult> {
