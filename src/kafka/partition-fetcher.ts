@@ -4,6 +4,7 @@ import type { KafkaRecord } from './kafka-record.js'
 import { createInternalCluster, type InternalCluster, type InternalMessage } from './internal-cluster.js'
 
 const require = createRequire(import.meta.url)
+const EMPTY_FETCH_RETRIES = 5
 
 /**
  * Reads partitions by offset without joining any consumer group. kafkajs's public consumer
@@ -40,7 +41,14 @@ export class PartitionFetcher {
    */
   async fetch(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number } = {}): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
     try {
-      return await this.fetchOnce(topic, partition, offset, options)
+      let result = await this.fetchOnce(topic, partition, offset, options)
+      // A leader can answer an empty fetch below its high watermark (e.g. right after a
+      // topic was created or a segment rolled); ask again briefly before reporting nothing.
+      for (let retry = 0; retry < EMPTY_FETCH_RETRIES && result.nextOffset === offset && result.highWatermark > offset; retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 50 * (retry + 1)))
+        result = await this.fetchOnce(topic, partition, offset, { ...options, maxWaitMs: Math.max(options.maxWaitMs ?? 200, 200) })
+      }
+      return result
     } catch (error) {
       throw this.translate(error, `reading ${topic}-${partition} at offset ${offset}`)
     }

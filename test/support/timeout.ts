@@ -11,7 +11,8 @@ export function withTimeout<A extends unknown[]>(ms: number, fn: (...args: A) =>
     try {
       await Promise.race([fn(...args), timeout])
     } catch (error) {
-      if (process.env.RECOVER_TEST_DEBUG) console.error(error)
+      // uvu's own report can fail on unusual errors and then prints nothing: log first.
+      process.stderr.write(`\n[test failure] ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
       throw printable(error)
     } finally {
       clearTimeout(timer)
