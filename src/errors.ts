@@ -36,7 +36,16 @@ export const ERROR_CODES = {
   MAVEN_MISSING: 'environment',
   KAFKA_JARS_UNAVAILABLE: 'environment',
   LOCAL_BROKER_FAILED: 'environment',
+  JOURNAL_FAILED: 'environment',
+  NO_JOURNAL: 'usage',
+  SEEK_PARTIAL: 'environment',
   INTERNAL: 'internal',
+  BAD_SCHEMA: 'usage',
+  INCOMPATIBLE_SCHEMAS: 'usage',
+  REGISTRY_UNREACHABLE: 'environment',
+  REGISTRY_AUTH_FAILED: 'environment',
+  REGISTRY_ERROR: 'environment',
+  COMPRESSION_CODEC_UNAVAILABLE: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -36,6 +36,25 @@ export abstract class BaseCommand<T> extends Command {
     if (!this.jsonEnabled()) process.stdout.write(`${redactText(text)}\n`)
   }
 
+  /**
+   * Destructive actions: on a terminal, ask on stderr; without one, --yes is required.
+   * Returns false when the person answered no.
+   */
+  protected async confirm(options: { yes: boolean; what: string }): Promise<boolean> {
+    if (options.yes) return true
+    if (!process.stdin.isTTY || !process.stderr.isTTY) {
+      throw new RecoveryError('CONFIRMATION_REQUIRED', `Refusing to ${options.what} without confirmation: there is no terminal to ask on. Review the dry run, then add --yes.`)
+    }
+    const { createInterface } = await import('node:readline/promises')
+    const rl = createInterface({ input: process.stdin, output: process.stderr })
+    try {
+      const answer = await rl.question(`${options.what[0]!.toUpperCase()}${options.what.slice(1)}? [y/N] `)
+      return /^y(es)?$/i.test(answer.trim())
+    } finally {
+      rl.close()
+    }
+  }
+
   protected get verbose(): boolean {
     return this.argv.includes('--verbose')
   }

@@ -34,6 +34,7 @@ export interface InternalPartitionData {
 
 export interface InternalBroker {
   fetch(args: object): Promise<{ responses: Array<{ topicName: string; partitions: InternalPartitionData[] }> }>
+  offsetCommit(args: { groupId: string; groupGenerationId: number; memberId: string; retentionTime: number; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<unknown>
 }
 
 export interface InternalCluster {
@@ -44,5 +45,6 @@ export interface InternalCluster {
   findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number; partitionErrorCode: number }>
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
   findBroker(args: { nodeId: string }): Promise<InternalBroker>
+  findGroupCoordinator(args: { groupId: string }): Promise<InternalBroker>
   fetchTopicsOffset(topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
 }

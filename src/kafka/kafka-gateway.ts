@@ -41,6 +41,16 @@ export interface CommittedOffset {
   offset: bigint | null
 }
 
+export interface TopicPartitions {
+  topic: string
+  partitions: number[]
+}
+
+/** Map key for a topic-partition. */
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
 export interface PartitionLogOffsets {
   partition: number
   logStart: bigint
@@ -177,6 +187,61 @@ export class KafkaGateway {
       return (result?.partitions ?? [])
         .map((p) => ({ partition: p.partition, offset: BigInt(p.offset) < 0n ? null : BigInt(p.offset) }))
         .sort((a, b) => a.partition - b.partition)
+    })
+  }
+
+  /**
+   * Log start and end for many topics at once: one ListOffsets request per broker for each
+   * of the two, whatever the number of partitions.
+   */
+  logOffsetsMany(scope: TopicPartitions[]): Promise<Map<string, PartitionLogOffsets>> {
+    return this.call('reading log offsets', async () => {
+      const cluster = await this.offsets()
+      await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
+      const query = (fromBeginning: boolean) => cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromBeginning })))
+      const [starts, ends] = await Promise.all([query(true), query(false)])
+      const out = new Map<string, PartitionLogOffsets>()
+      for (const t of starts) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), { partition: p.partition, logStart: BigInt(p.offset), logEnd: BigInt(p.offset) })
+      for (const t of ends) for (const p of t.partitions) {
+        const entry = out.get(tpKey(t.topic, p.partition))
+        if (entry) entry.logEnd = BigInt(p.offset)
+      }
+      return out
+    })
+  }
+
+  /** The earliest offset with timestamp >= timestampMs for many partitions, one request per broker; null = none that late. */
+  offsetsForTimestampMany(scope: TopicPartitions[], timestampMs: number): Promise<Map<string, bigint | null>> {
+    return this.call('looking up offsets by time', async () => {
+      const cluster = await this.offsets()
+      await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
+      const result = await cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromTimestamp: timestampMs })))
+      const out = new Map<string, bigint | null>()
+      for (const t of result) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), BigInt(p.offset) < 0n ? null : BigInt(p.offset))
+      return out
+    })
+  }
+
+  /**
+   * Commits offsets for a group the way Kafka's admin client does (generation -1, no member):
+   * the broker accepts it only while the group has no active members, so this never joins
+   * or disturbs the group. Throws the broker's refusal untranslated-but-typed for the caller.
+   */
+  async commitGroupOffsets(groupId: string, offsets: Array<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
+    const cluster = await this.offsets()
+    const coordinator = await this.call(`finding the coordinator of group ${groupId}`, () => cluster.findGroupCoordinator({ groupId }))
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
+    for (const o of offsets) {
+      const list = byTopic.get(o.topic) ?? []
+      list.push({ partition: o.partition, offset: o.offset.toString() })
+      byTopic.set(o.topic, list)
+    }
+    await coordinator.offsetCommit({
+      groupId,
+      groupGenerationId: -1,
+      memberId: '',
+      retentionTime: -1,
+      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
     })
   }
 

@@ -1,0 +1,120 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { RecoveryError } from '../errors.js'
+
+export const DEFAULT_JOURNAL_DIR = '.recover/journal'
+
+export interface JournalEntry {
+  topic: string
+  partition: number
+  /** The committed offset before the change; null = the group had never committed it. */
+  previousOffset: bigint | null
+  newOffset: bigint
+}
+
+export interface JournalSnapshot {
+  group: string
+  time: string
+  user: string
+  host: string
+  command: string
+  mode: string
+  entries: JournalEntry[]
+}
+
+/**
+ * Writes the previous offsets of a group before anything changes: a temp file, fsynced, then
+ * renamed into place and the folder fsynced, so a crash leaves either the whole snapshot or
+ * none. Returns the file's path. One file per change, named by time, so none is overwritten.
+ */
+export function writeJournalSnapshot(dir: string, snapshot: JournalSnapshot): string {
+  const groupDir = join(dir, encodeURIComponent(snapshot.group))
+  try {
+    mkdirSync(groupDir, { recursive: true })
+  } catch (cause) {
+    throw new RecoveryError('JOURNAL_FAILED', `Cannot create the journal folder ${groupDir}; nothing was changed. Pass a writable --journal DIR.`, { cause })
+  }
+  const stamp = snapshot.time.replace(/[-:]/g, '').replace('.', '')
+  let path = join(groupDir, `${stamp}.csv`)
+  for (let n = 1; existsSync(path); n++) path = join(groupDir, `${stamp}-${n}.csv`)
+  const lines = [
+    '# recover seek journal: the committed offsets before a change; restore with recover seek --undo',
+    `# group: ${oneLine(snapshot.group)}`,
+    `# time: ${snapshot.time}`,
+    `# user: ${oneLine(snapshot.user)}`,
+    `# host: ${oneLine(snapshot.host)}`,
+    `# command: ${oneLine(snapshot.command)}`,
+    `# mode: ${oneLine(snapshot.mode)}`,
+    'group,topic,partition,offset,new_offset',
+    ...snapshot.entries.map((e) => `${snapshot.group},${e.topic},${e.partition},${e.previousOffset ?? ''},${e.newOffset}`),
+  ]
+  const tmp = `${path}.tmp`
+  try {
+    const fd = openSync(tmp, 'w', 0o644)
+    try {
+      writeSync(fd, `${lines.join('\n')}\n`)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+    const dirFd = openSync(groupDir, 'r')
+    try {
+      fsyncSync(dirFd)
+    } finally {
+      closeSync(dirFd)
+    }
+  } catch (cause) {
+    throw new RecoveryError('JOURNAL_FAILED', `Cannot write the seek journal ${path} (${(cause as Error).message}); nothing was changed. Free disk space or pass a writable --journal DIR.`, { cause })
+  }
+  return path
+}
+
+/** The newest snapshot of a group, or undefined when it has none. */
+export function newestJournalSnapshot(dir: string, group: string): { path: string; snapshot: JournalSnapshot } | undefined {
+  const groupDir = join(dir, encodeURIComponent(group))
+  if (!existsSync(groupDir)) return undefined
+  const files = readdirSync(groupDir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort(byStampThenCounter)
+  const newest = files.at(-1)
+  if (!newest) return undefined
+  const path = join(groupDir, newest)
+  return { path, snapshot: readJournalSnapshot(path) }
+}
+
+export function readJournalSnapshot(path: string): JournalSnapshot {
+  const text = readFileSync(path, 'utf8')
+  const meta: Record<string, string> = {}
+  const entries: JournalEntry[] = []
+  let group = ''
+  text.split('\n').forEach((line, index) => {
+    if (line.startsWith('# ')) {
+      const m = /^# (\w+): (.*)$/.exec(line)
+      if (m) meta[m[1]!] = m[2]!
+      return
+    }
+    if (line === '' || line.startsWith('group,')) return
+    const cols = line.split(',')
+    if (cols.length !== 5 || !/^\d+$/.test(cols[2]!) || !/^\d*$/.test(cols[3]!) || !/^\d+$/.test(cols[4]!)) {
+      throw new RecoveryError('USAGE', `${path} line ${index + 1} is not a journal line (group,topic,partition,offset,new_offset); the journal file was edited or damaged.`)
+    }
+    group = cols[0]!
+    entries.push({ topic: cols[1]!, partition: Number(cols[2]), previousOffset: cols[3] === '' ? null : BigInt(cols[3]!), newOffset: BigInt(cols[4]!) })
+  })
+  return { group: meta.group ?? group, time: meta.time ?? '', user: meta.user ?? '', host: meta.host ?? '', command: meta.command ?? '', mode: meta.mode ?? '', entries }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ')
+}
+
+function byStampThenCounter(a: string, b: string): number {
+  const key = (f: string) => {
+    const m = /^(.*?)(?:-(\d+))?\.csv$/.exec(f)!
+    return [m[1]!, Number(m[2] ?? 0)] as const
+  }
+  const [sa, na] = key(a)
+  const [sb, nb] = key(b)
+  return sa < sb ? -1 : sa > sb ? 1 : na - nb
+}

@@ -1,0 +1,295 @@
+import type { GroupDescription, KafkaGateway, PartitionLogOffsets, TopicPartitions } from '../kafka/kafka-gateway.js'
+import { tpKey } from '../kafka/kafka-gateway.js'
+import { RecoveryError } from '../errors.js'
+import { mapWithConcurrency } from '../core/map-with-concurrency.js'
+import { compareRows, planRows, SeekPlanError, seekTotals, type PartitionFacts, type SeekMode, type SeekPlanRow, type SeekTotals } from '../core/seek-plan.js'
+import type { TopicScope } from '../core/topic-scope.js'
+import type { OffsetLine } from '../core/offsets-csv.js'
+import { isMissing } from './describe-group.js'
+import { writeJournalSnapshot, type JournalSnapshot } from '../files/seek-journal.js'
+
+export type SeekScope = { kind: 'committed' } | { kind: 'all-topics' } | { kind: 'topics'; topics: TopicScope[] }
+
+export interface SeekRequest {
+  groups: string[]
+  mode: SeekMode
+  scope: SeekScope
+  /** from-file: the plan's lines. */
+  fileLines?: OffsetLine[]
+  /** undo: the snapshot to restore, per group. */
+  undo?: Map<string, { path: string; snapshot: JournalSnapshot }>
+}
+
+export interface GroupStateSummary {
+  group: string
+  state: string
+  members: Array<{ clientId: string; host: string }>
+}
+
+export interface SeekPlan {
+  groups: GroupStateSummary[]
+  mode: SeekMode
+  rows: SeekPlanRow[]
+  totals: SeekTotals
+  /** Things the plan cannot do, said plainly (e.g. undo cannot remove an offset that did not exist). */
+  warnings: string[]
+  createdAt: string
+}
+
+/** Read-only: what a seek would do, per partition, with Kafka's semantics. */
+export async function planSeek(gateway: KafkaGateway, request: SeekRequest, options: { now?: () => number } = {}): Promise<SeekPlan> {
+  const now = options.now ?? Date.now
+  const descriptions = new Map((await gateway.describeGroups(request.groups)).map((d) => [d.groupId, d]))
+  const facts: PartitionFacts[] = []
+  const warnings: string[] = []
+  const groups: GroupStateSummary[] = []
+  const topicPartitions = new Map<string, number[]>()
+  const partitionsOf = async (topic: string) => {
+    if (!topicPartitions.has(topic)) topicPartitions.set(topic, await gateway.partitionsOf(topic))
+    return topicPartitions.get(topic)!
+  }
+  const checkPartitions = async (topic: string, wanted: number[]) => {
+    const existing = await partitionsOf(topic)
+    const missing = wanted.filter((p) => !existing.includes(p))
+    if (missing.length > 0) {
+      throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${topic}" has no partition ${missing.join(', ')}; it has partitions ${existing.join(', ')}. Nothing was changed.`, { details: { topic, partitions: existing } })
+    }
+  }
+
+  for (const group of request.groups) {
+    const description: GroupDescription = descriptions.get(group) ?? { groupId: group, state: 'Dead', protocolType: '', members: [] }
+    groups.push({ group, state: description.state, members: description.members.map((m) => ({ clientId: m.clientId, host: m.host })) })
+    const committed = await gateway.committedOffsets(group)
+    const current = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    const wanted: Array<{ topic: string; partition: number; requestedOffset?: bigint; previousIsNull?: boolean }> = []
+
+    if (request.mode.kind === 'from-file') {
+      const lines = (request.fileLines ?? []).filter((l) => l.group === undefined || l.group === group)
+      if (lines.length === 0) throw new RecoveryError('USAGE', `${request.mode.file} has no offsets for group "${group}"; nothing was changed.`)
+      for (const topic of new Set(lines.map((l) => l.topic))) await checkPartitions(topic, lines.filter((l) => l.topic === topic).map((l) => l.partition))
+      for (const l of lines) wanted.push({ topic: l.topic, partition: l.partition, requestedOffset: l.offset })
+    } else if (request.mode.kind === 'undo') {
+      const found = request.undo?.get(group)
+      if (!found) throw new RecoveryError('NO_JOURNAL', `No journal snapshot for group "${group}"; nothing to undo. Snapshots are written by seek --execute.`)
+      for (const e of found.snapshot.entries) {
+        if (e.previousOffset === null) {
+          warnings.push(`${e.topic}-${e.partition} had no committed offset before the change; undo leaves it at ${current.get(tpKey(e.topic, e.partition)) ?? e.newOffset} (remove it with kafka-consumer-groups.sh --delete-offsets if needed).`)
+          continue
+        }
+        wanted.push({ topic: e.topic, partition: e.partition, requestedOffset: e.previousOffset })
+      }
+      for (const topic of new Set(wanted.map((w) => w.topic))) await checkPartitions(topic, wanted.filter((w) => w.topic === topic).map((w) => w.partition))
+    } else if (request.scope.kind === 'topics') {
+      for (const scope of request.scope.topics) {
+        const all = await partitionsOf(scope.topic)
+        if (scope.partitions) await checkPartitions(scope.topic, scope.partitions)
+        for (const partition of scope.partitions ?? all) wanted.push({ topic: scope.topic, partition })
+      }
+    } else {
+      if (isMissing(description, committed.length) || committed.length === 0) {
+        throw new RecoveryError('GROUP_NOT_FOUND', `Group "${group}" has no committed offsets on ${gateway.settings.brokers.join(',')}, so there is nothing to move; name the topics with --topic to set its first offsets. Nothing was changed.`, { details: { group } })
+      }
+      if (request.scope.kind === 'all-topics') {
+        for (const c of committed) wanted.push({ topic: c.topic, partition: c.partition })
+      } else {
+        for (const topic of new Set(committed.map((c) => c.topic))) for (const partition of await partitionsOf(topic)) wanted.push({ topic, partition })
+      }
+    }
+    for (const w of wanted) {
+      facts.push({ group, topic: w.topic, partition: w.partition, currentOffset: current.get(tpKey(w.topic, w.partition)) ?? null, logStartOffset: 0n, logEndOffset: 0n, requestedOffset: w.requestedOffset })
+    }
+  }
+
+  const scope = toScope(facts)
+  const logs = await gateway.logOffsetsMany(scope)
+  let forTime: Map<string, bigint | null> | undefined
+  if (request.mode.kind === 'to-time' || request.mode.kind === 'by-duration') forTime = await gateway.offsetsForTimestampMany(scope, request.mode.instantMs)
+  for (const f of facts) {
+    const log: PartitionLogOffsets | undefined = logs.get(tpKey(f.topic, f.partition))
+    if (!log) throw new RecoveryError('KAFKA_ERROR', `Kafka returned no log offsets for ${f.topic}-${f.partition}; try again, and check the partition has a leader.`)
+    f.logStartOffset = log.logStart
+    f.logEndOffset = log.logEnd
+    if (forTime) f.offsetForTime = forTime.get(tpKey(f.topic, f.partition)) ?? null
+    if (request.mode.kind === 'to-offset') f.requestedOffset = request.mode.offset
+  }
+
+  let rows: SeekPlanRow[]
+  try {
+    rows = planRows(facts, request.mode)
+  } catch (error) {
+    if (error instanceof SeekPlanError) {
+      const names = error.partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')
+      throw new RecoveryError('USAGE', `Cannot shift ${names}: group "${error.partitions[0]!.group}" never committed an offset there (Kafka's tool refuses this too); limit the scope with --topic topic:partitions or use --to-earliest / --to TIME. Nothing was changed.`)
+    }
+    throw error
+  }
+  await fillNewRecordTimes(gateway, rows)
+  void now
+  return { groups, mode: request.mode, rows, totals: seekTotals(rows), warnings, createdAt: new Date(now()).toISOString() }
+}
+
+function toScope(facts: Array<{ topic: string; partition: number }>): TopicPartitions[] {
+  const byTopic = new Map<string, Set<number>>()
+  for (const f of facts) {
+    const set = byTopic.get(f.topic) ?? new Set<number>()
+    set.add(f.partition)
+    byTopic.set(f.topic, set)
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+}
+
+/** The timestamp of the record each partition would read next, so the plan shows where it lands. */
+async function fillNewRecordTimes(gateway: KafkaGateway, rows: SeekPlanRow[]): Promise<void> {
+  const unique = new Map<string, SeekPlanRow[]>()
+  for (const r of rows) {
+    if (r.newOffset >= r.logEndOffset) continue
+    const key = `${tpKey(r.topic, r.partition)}@${r.newOffset}`
+    unique.set(key, [...(unique.get(key) ?? []), r])
+  }
+  if (unique.size === 0) return
+  const fetcher = gateway.fetcher('read_uncommitted')
+  await mapWithConcurrency([...unique.values()], 16, async (same) => {
+    const { topic, partition, newOffset } = same[0]!
+    const { records } = await fetcher.fetch(topic, partition, newOffset, { maxBytes: 64 * 1024, maxWaitMs: 50 })
+    const first = records[0]
+    if (first) for (const r of same) r.newRecordTime = new Date(first.timestampMs).toISOString()
+  })
+}
+
+export interface SeekActor {
+  user: string
+  host: string
+  command: string
+}
+
+export interface AppliedGroup {
+  group: string
+  journal: string
+  partitions: number
+}
+
+export interface SeekApplyResult {
+  applied: AppliedGroup[]
+}
+
+const ACTIVE_REFUSALS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID', 'STALE_MEMBER_EPOCH', 'FENCED_MEMBER_EPOCH', 'NON_EMPTY_GROUP'])
+
+/**
+ * Applies a plan: re-checks that each group is empty, journals its previous offsets (fsynced),
+ * commits the new ones, and reads them back. A failure half-way says which partitions moved.
+ */
+export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: { journalDir: string; actor: SeekActor; undoCommand: (group: string) => string }): Promise<SeekApplyResult> {
+  const applied: AppliedGroup[] = []
+  const byGroup = new Map<string, SeekPlanRow[]>()
+  for (const r of plan.rows) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r])
+  // All groups must be empty before the first one moves.
+  for (const group of byGroup.keys()) await assertGroupEmpty(gateway, group)
+
+  for (const [group, rows] of byGroup) {
+    const before = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    if (plan.mode.kind === 'shift-by') {
+      const moved = rows.filter((r) => (before.get(tpKey(r.topic, r.partition)) ?? null) !== r.currentOffset)
+      if (moved.length > 0) {
+        throw new RecoveryError('USAGE', `The committed offsets of group "${group}" changed since the plan was made (${moved.map((r) => `${r.topic}-${r.partition}`).join(', ')}); run the dry run again and check it. Nothing was changed.`)
+      }
+    }
+    const journal = writeJournalSnapshot(options.journalDir, {
+      group,
+      time: new Date().toISOString(),
+      user: options.actor.user,
+      host: options.actor.host,
+      command: options.actor.command,
+      mode: describeMode(plan.mode),
+      entries: rows.map((r) => ({ topic: r.topic, partition: r.partition, previousOffset: before.get(tpKey(r.topic, r.partition)) ?? null, newOffset: r.newOffset })),
+    })
+    try {
+      await gateway.commitGroupOffsets(group, rows.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.newOffset })))
+    } catch (error) {
+      throw await commitFailure(gateway, group, rows, before, error, journal, options.undoCommand(group))
+    }
+    const after = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    const wrong = rows.filter((r) => after.get(tpKey(r.topic, r.partition)) !== r.newOffset)
+    if (wrong.length > 0) {
+      throw new RecoveryError('SEEK_PARTIAL', `After the commit, group "${group}" reads back different offsets on ${wrong.map((r) => `${r.topic}-${r.partition}`).join(', ')}; the previous offsets are in ${journal}. Check with recover groups describe, and restore with: ${options.undoCommand(group)}`, { details: { journal } })
+    }
+    applied.push({ group, journal, partitions: rows.length })
+  }
+  return { applied }
+}
+
+export async function assertGroupEmpty(gateway: KafkaGateway, group: string): Promise<void> {
+  const [d] = await gateway.describeGroups([group])
+  if (d && d.members.length > 0) throw groupActive(group, d)
+}
+
+function groupActive(group: string, d: GroupDescription): RecoveryError {
+  const who = d.members.map((m) => `${m.clientId}@${m.host}`).join(', ')
+  return new RecoveryError('GROUP_ACTIVE', `Group "${group}" has ${d.members.length} active member${d.members.length === 1 ? '' : 's'} (${who}); offsets can only move while it is empty. Nothing was changed.`, {
+    nextSteps: ['Stop the consumers, then run the same command again.', 'Or add --wait-empty 5m to wait for the group to drain.'],
+    details: { group, state: d.state, members: d.members.map((m) => ({ clientId: m.clientId, host: m.host, memberId: m.memberId })) },
+  })
+}
+
+/** Polls until every group is empty (or Dead), or fails with GROUP_ACTIVE after timeoutMs. */
+export async function waitForEmpty(gateway: KafkaGateway, groups: string[], timeoutMs: number, onWaiting?: (group: string, members: number) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const busy = (await gateway.describeGroups(groups)).filter((d) => d.members.length > 0)
+    if (busy.length === 0) return
+    if (Date.now() >= deadline) {
+      const first = busy[0]!
+      const error = groupActive(first.groupId, first)
+      throw new RecoveryError('GROUP_ACTIVE', `${error.message.replace(/ Nothing was changed\.$/, '')} It was still active after waiting ${Math.round(timeoutMs / 1000)} s. Nothing was changed.`, { nextSteps: error.nextSteps, details: error.details })
+    }
+    for (const d of busy) onWaiting?.(d.groupId, d.members.length)
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, Math.max(50, deadline - Date.now()))))
+  }
+}
+
+async function commitFailure(gateway: KafkaGateway, group: string, rows: SeekPlanRow[], before: Map<string, bigint | null>, error: unknown, journal: string, undo: string): Promise<RecoveryError> {
+  const type = (error as { type?: string }).type ?? ''
+  let moved: string[] = []
+  try {
+    const after = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    moved = rows.filter((r) => after.get(tpKey(r.topic, r.partition)) !== (before.get(tpKey(r.topic, r.partition)) ?? null)).map((r) => `${r.topic}-${r.partition}`)
+  } catch {
+    moved = ['unknown (the cluster did not answer the read-back)']
+  }
+  const movedText = moved.length === 0 ? 'no partition moved' : `moved: ${moved.join(', ')}`
+  if (ACTIVE_REFUSALS.has(type)) {
+    const [d] = await gateway.describeGroups([group]).catch(() => [undefined])
+    const who = d && d.members.length > 0 ? ` (${d.members.map((m) => `${m.clientId}@${m.host}`).join(', ')})` : ''
+    return new RecoveryError('GROUP_ACTIVE', `Kafka refused to move group "${group}" because it has active members${who} (the broker answered ${type}); ${movedText}. Stop the consumers and run the command again.`, {
+      cause: error,
+      nextSteps: moved.length > 0 ? [`Restore the previous offsets with: ${undo}`] : ['Stop the consumers, then run the same command again.'],
+      details: { group, kafkaError: type, moved, journal },
+    })
+  }
+  const base = error instanceof RecoveryError ? error.message : `Kafka answered ${type || (error as Error).message}`
+  return new RecoveryError('SEEK_PARTIAL', `Committing the new offsets of group "${group}" failed (${base.replace(/\.$/, '')}); ${movedText}. The previous offsets are in ${journal}.`, {
+    cause: error,
+    nextSteps: [`When the cluster is back, restore them with: ${undo}`],
+    details: { group, kafkaError: type, moved, journal },
+  })
+}
+
+export function describeMode(mode: SeekMode): string {
+  switch (mode.kind) {
+    case 'to-time':
+      return `to ${mode.display}`
+    case 'by-duration':
+      return `by duration (${mode.display})`
+    case 'to-offset':
+      return `to offset ${mode.offset}`
+    case 'shift-by':
+      return `shift by ${mode.delta > 0n ? '+' : ''}${mode.delta}`
+    case 'from-file':
+      return `from file ${mode.file}`
+    case 'undo':
+      return `undo from ${mode.file}`
+    default:
+      return mode.kind
+  }
+}
+
+export { compareRows }
