@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { PeekResult } from '../src/services/peek.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
 
 export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string }> {
   static override summary = 'Show the first records at or after a point in time, decoded, to see what a time really points to.'
@@ -12,6 +12,9 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
     '<%= config.bin %> peek --topic orders --at 2018-03-21T00:00',
     '<%= config.bin %> peek --topic orders --at -2h --count 5 --partition 0',
     '<%= config.bin %> peek --topic orders --at "2018-03-21 09:00" --tz Asia/Seoul --json',
+    '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas',
+    '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc',
+    'RECOVER_REGISTRY_AUTH=user:secret <%= config.bin %> peek --topic orders --at -2h --registry https://registry:8081',
   ]
   static override flags = {
     ...connectionFlags,
@@ -21,7 +24,10 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
     partition: Flags.integer({ char: 'p', summary: 'Only this partition.', min: 0 }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     'key-format': Flags.string({ summary: 'How to show keys.', options: [...FORMATS], default: 'auto' }),
-    'value-format': Flags.string({ summary: 'How to show values: auto tries JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto' }),
+    'value-format': Flags.string({ summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto' }),
+    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
+    registry: Flags.string({ summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
+    'reader-schema': Flags.string({ summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).', helpGroup: 'DECODING' }),
   }
 
   async run(): Promise<PeekResult & { resolvedAt: string }> {
@@ -37,6 +43,12 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
       partition: flags.partition,
       keyFormat: flags['key-format'] as (typeof FORMATS)[number],
       valueFormat: flags['value-format'] as (typeof FORMATS)[number],
+      schemas: {
+        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
+        registry: flags.registry,
+        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
+        readerSchema: flags['reader-schema'],
+      },
     })
     const { renderPeek } = await import('../src/render/peek.js')
     this.out(renderPeek(result, at.display))

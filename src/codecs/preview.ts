@@ -1,32 +1,108 @@
-/** How a key or value is shown when no schema is given. */
-export type PreviewFormat = 'auto' | 'json' | 'string' | 'bytes'
+import { RecoveryError } from '../errors.js'
+import type { Codec, CodecFormat } from './codec.js'
+import { looksConfluentFramed } from './confluent-framing.js'
+import { DecodeError, type RecordDecodeKind } from './decode-error.js'
+import { decodeJson } from './json-codec.js'
+import { decodeStrictUtf8 } from './strict-utf8.js'
+import { decodeUtf8 } from './string-codec.js'
+
+/**
+ * How a key or value is shown (peek, quarantine show). `auto`: Confluent-framed Avro when an
+ * Avro codec with schema ids is given and byte 0 is 0, else JSON, else UTF-8 text, else hex.
+ */
+export type PreviewFormat = 'auto' | CodecFormat
 
 export interface Preview {
   /** What the bytes turned out to be. */
-  format: 'json' | 'string' | 'bytes' | 'null'
-  /** Parsed JSON, the text, or a hex string for bytes. */
+  format: 'json' | 'string' | 'bytes' | 'null' | 'avro'
+  /** Parsed JSON, the text, the decoded Avro value, or a hex string for bytes. */
   value: unknown
+  /** The Confluent schema id of an Avro value. */
+  schemaId?: number
   /** Set when the requested format could not read the bytes; the value is then shown as hex. */
   error?: string
+  /** The failure's kind (not-json, invalid-utf8, avro-truncated, ...). */
+  kind?: RecordDecodeKind
+  /** Byte offset of the failure, where known. */
+  position?: number
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+export interface Previewer {
+  /** Loads what the payloads need (registry schemas); a registry out of reach throws a RecoveryError. */
+  prepare(payloads: Iterable<Buffer | null>): Promise<void>
+  preview(bytes: Buffer | null): Preview
+}
 
-/** Decodes for display: auto tries JSON, then UTF-8 text, then falls back to hex. */
-export function previewBytes(bytes: Buffer | null, format: PreviewFormat = 'auto'): Preview {
+/** `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent framing). */
+export function createPreviewer(format: PreviewFormat, avro?: Codec): Previewer {
+  if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
+  return {
+    prepare: (payloads) => (avro && (format === 'avro' || format === 'auto') ? avro.prepare(payloads) : Promise.resolve()),
+    preview: (bytes) => previewWith(bytes, format, avro),
+  }
+}
+
+/** Decodes for display without schemas: auto tries JSON, then UTF-8 text, then falls back to hex. */
+export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro'> = 'auto'): Preview {
+  return previewWith(bytes, format, undefined)
+}
+
+function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | undefined): Preview {
   if (bytes === null) return { format: 'null', value: null }
-  if (format === 'bytes') return { format: 'bytes', value: bytes.toString('hex') }
-  let text: string
-  try {
-    text = strictUtf8.decode(bytes)
-  } catch {
-    return format === 'auto' ? { format: 'bytes', value: bytes.toString('hex') } : { format: 'bytes', value: bytes.toString('hex'), error: 'invalid UTF-8' }
+  switch (format) {
+    case 'bytes':
+      return { format: 'bytes', value: bytes.toString('hex') }
+    case 'string':
+      return attempt(bytes, 'string', decodeUtf8)
+    case 'json':
+      return attempt(bytes, 'json', decodeJson)
+    case 'avro':
+      return avroPreview(bytes, avro!)
+    case 'auto':
+      return autoPreview(bytes, avro)
   }
-  if (format === 'string') return { format: 'string', value: text }
+}
+
+function autoPreview(bytes: Buffer, avro: Codec | undefined): Preview {
+  if (avro && looksConfluentFramed(bytes)) return avroPreview(bytes, avro)
+  const text = decodeStrictUtf8(bytes)
+  if (text === undefined) return { format: 'bytes', value: bytes.toString('hex') }
+  const start = text.trimStart()[0]
+  if (start !== '{' && start !== '[') {
+    // Numbers, true/false/null are JSON too; anything else is text.
+    try {
+      return { format: 'json', value: JSON.parse(text) }
+    } catch {
+      return { format: 'string', value: text }
+    }
+  }
+  // It means to be JSON: when it is not, say so, and still show the text.
   try {
-    return { format: 'json', value: JSON.parse(text) }
+    return { format: 'json', value: decodeJson(bytes) }
   } catch (error) {
-    if (format === 'json') return { format: 'bytes', value: bytes.toString('hex'), error: `not JSON: ${(error as Error).message}` }
-    return { format: 'string', value: text }
+    if (!(error instanceof DecodeError)) throw error
+    return { format: 'string', value: text, ...failureOf(error) }
   }
+}
+
+function avroPreview(bytes: Buffer, avro: Codec): Preview {
+  const schemaId = looksConfluentFramed(bytes) ? bytes.readUInt32BE(1) : undefined
+  const preview = attempt(bytes, 'avro', (b) => avro.decode(b))
+  return schemaId === undefined || preview.format !== 'avro' ? preview : { ...preview, schemaId }
+}
+
+function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro', decode: (bytes: Buffer) => unknown): Preview {
+  try {
+    return { format, value: decode(bytes) }
+  } catch (error) {
+    if (!(error instanceof DecodeError)) throw error
+    return { format: 'bytes', value: bytes.toString('hex'), ...failureOf(error) }
+  }
+}
+
+function failureOf(error: DecodeError): Pick<Preview, 'error' | 'kind' | 'position' | 'schemaId'> {
+  const out: Pick<Preview, 'error' | 'kind' | 'position' | 'schemaId'> = { error: error.message, kind: error.kind }
+  if (error.position !== undefined) out.position = error.position
+  if (error.schemaId !== undefined) out.schemaId = error.schemaId
+  return out
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
+import { registerCompressionCodecs } from './compression-codecs.js'
 
 const require = createRequire(import.meta.url)
 
@@ -17,6 +18,7 @@ export interface KafkaLogLine {
 /** Builds a kafkajs client from resolved settings. kafkajs is loaded here, lazily. */
 export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
   const kafkajs = require('kafkajs') as typeof import('kafkajs')
+  registerCompressionCodecs()
   const levels = ['', 'error', 'warn', '', 'info', 'debug'] as const
   const toLog: logCreator = () => ({ namespace, level, log }) => {
     const name = levels[level]

@@ -1,5 +1,6 @@
 import type { PeekResult } from '../services/peek.js'
 import type { Preview } from '../codecs/preview.js'
+import { encodeJson } from '../codecs/json-codec.js'
 import { renderTable } from './table.js'
 
 const MAX_VALUE_CHARS = 120
@@ -24,9 +25,31 @@ export function renderPeek(result: PeekResult, resolvedAt: string): string {
 function show(p: Preview): string {
   let text: string
   if (p.format === 'null') text = 'null'
-  else if (p.format === 'json') text = JSON.stringify(p.value)
+  else if (p.format === 'json' || p.format === 'avro') text = stringify(p.value)
   else if (p.format === 'bytes') text = `0x${String(p.value)}`
   else text = String(p.value)
-  if (p.error) text = `(${p.error}) ${text}`
+  // A failure shows its kind (and where) before the bytes; the full message is in --json.
+  if (p.kind) text = `(${p.kind}${p.position === undefined ? '' : ` at byte ${p.position}`}) ${text}`
+  else if (p.error) text = `(${p.error}) ${text}`
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text
+}
+
+/** JSON for display: bigints (Avro longs beyond 2^53) as plain numbers, bytes as hex. */
+function stringify(value: unknown): string {
+  try {
+    return encodeJson(bytesAsHex(value)).toString('utf8')
+  } catch {
+    return String(value)
+  }
+}
+
+function bytesAsHex(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`
+  if (Array.isArray(value)) return value.map(bytesAsHex)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = bytesAsHex(v)
+    return out
+  }
+  return value
 }

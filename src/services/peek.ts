@@ -1,7 +1,8 @@
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RecoveryError } from '../errors.js'
-import { previewBytes, type Preview, type PreviewFormat } from '../codecs/preview.js'
+import { createPreviewer, previewBytes, type Preview, type Previewer, type PreviewFormat } from '../codecs/preview.js'
+import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { mapWithConcurrency } from '../core/map-with-concurrency.js'
 
 export interface PeekRequest {
@@ -11,6 +12,8 @@ export interface PeekRequest {
   partition?: number
   keyFormat?: PreviewFormat
   valueFormat?: PreviewFormat
+  /** Avro schemas for `avro` (and Avro detection in `auto`): --schema, --registry, --reader-schema. */
+  schemas?: SchemaSourceOptions
 }
 
 export interface PeekedRecord {
@@ -36,6 +39,8 @@ const MAX_FETCHES_PER_PARTITION = 50
 
 /** The first records at or after a time, across partitions in timestamp order, decoded for reading. */
 export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): Promise<PeekResult> {
+  // Schemas first: a bad --schema is a usage error before any broker round trip.
+  const previewers = await openPreviewers(request)
   const all = await gateway.partitionsOf(request.topic)
   if (request.partition !== undefined && !all.includes(request.partition)) {
     throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${request.partition}; it has partitions ${all.join(', ')}.`, { details: { topic: request.topic, partitions: all } })
@@ -59,11 +64,14 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
     return found
   })
 
-  const records = perPartition
+  const chosen = perPartition
     .flat()
     .sort((a, b) => a.timestampMs - b.timestampMs || a.partition - b.partition || (a.offset < b.offset ? -1 : 1))
     .slice(0, request.count)
-    .map((r) => toPeeked(r, request))
+  // A registry out of reach throws here (exit 5); records that cannot be decoded are shown with why.
+  await previewers.key.prepare(chosen.map((r) => r.key))
+  await previewers.value.prepare(chosen.map((r) => r.value))
+  const records = chosen.map((r) => toPeeked(r, previewers))
 
   return {
     topic: request.topic,
@@ -73,14 +81,29 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
   }
 }
 
-function toPeeked(r: KafkaRecord, request: PeekRequest): PeekedRecord {
+async function openPreviewers(request: PeekRequest): Promise<{ key: Previewer; value: Previewer }> {
+  const keyFormat = request.keyFormat ?? 'auto'
+  const valueFormat = request.valueFormat ?? 'auto'
+  const schemas = request.schemas ?? {}
+  const wanted = schemas.schema !== undefined || schemas.registry !== undefined
+  if (!wanted && (keyFormat === 'avro' || valueFormat === 'avro')) {
+    throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
+  }
+  if (!wanted) return { key: createPreviewer(keyFormat), value: createPreviewer(valueFormat) }
+  const sources = openSchemaSources(schemas)
+  // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
+  const avroFor = async (format: PreviewFormat) => (format === 'avro' || (format === 'auto' && sources.ids) ? createCodec({ format: 'avro' }, sources) : undefined)
+  return { key: createPreviewer(keyFormat, await avroFor(keyFormat)), value: createPreviewer(valueFormat, await avroFor(valueFormat)) }
+}
+
+function toPeeked(r: KafkaRecord, previewers: { key: Previewer; value: Previewer }): PeekedRecord {
   return {
     partition: r.partition,
     offset: r.offset,
     timestamp: new Date(r.timestampMs).toISOString(),
     timestampType: r.timestampType,
-    key: previewBytes(r.key, request.keyFormat ?? 'auto'),
-    value: previewBytes(r.value, request.valueFormat ?? 'auto'),
+    key: previewers.key.preview(r.key),
+    value: previewers.value.preview(r.value),
     headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : previewHeader(h.value) })),
     size: (r.key?.length ?? 0) + (r.value?.length ?? 0),
   }

@@ -1,0 +1,166 @@
+import type { Type } from 'avsc'
+import { RecoveryError } from '../errors.js'
+import type { Codec } from './codec.js'
+import { CONFLUENT_HEADER_BYTES, frameConfluent, readConfluentHeader } from './confluent-framing.js'
+import { DecodeError, EncodeError } from './decode-error.js'
+import { IncompatibleSchemaError, resolveSchemas, type AvroResolver } from './avro-resolution.js'
+import { wideVariant } from './avro-types.js'
+import type { AvroSchemaRef, SchemaLookup } from './schema-lookup.js'
+import { describeValue } from './string-codec.js'
+
+export type AvroFraming = 'confluent' | 'raw'
+
+export interface AvroCodecOptions {
+  /**
+   * confluent: magic byte 0, a 4-byte schema id, the Avro body; the writer schema comes from
+   * `ids`. raw: the Avro body alone, written with `writer`.
+   */
+  framing: AvroFraming
+  ids?: SchemaLookup
+  writer?: AvroSchemaRef
+  /** Decode into this schema (schema evolution); default: each record in its writer's shape. */
+  reader?: AvroSchemaRef
+  /** What encode() writes: a schema, and for confluent framing the id to put in the header. */
+  encodeWith?: { schema: AvroSchemaRef; schemaId?: number }
+}
+
+/** How records of one writer schema decode; built on first use and kept. */
+type Plan =
+  | { ok: true; writer: AvroSchemaRef; type: Type; resolver: AvroResolver | undefined; wide?: { type: Type; resolver: AvroResolver | undefined } }
+  | { ok: false; failure: (schemaId: number | undefined) => DecodeError }
+
+/**
+ * Avro, in the Confluent wire format or raw. Every failure is classified: avro-bad-magic,
+ * avro-truncated, avro-unknown-schema-id, avro-invalid and schema-resolution are the record's
+ * (DecodeError); a registry out of reach is the environment's (RecoveryError, from prepare()).
+ */
+export function createAvroCodec(options: AvroCodecOptions): Codec {
+  const { framing, ids, reader } = options
+  if (framing === 'confluent' && !ids) throw new RecoveryError('USAGE', 'Confluent-framed Avro needs schema ids: give a schema directory with ids.json (--schema) or a Schema Registry (--registry).')
+  if (framing === 'raw' && !options.writer) throw new RecoveryError('USAGE', 'Raw Avro (no Confluent header) needs its writer schema: pass one .avsc file as --schema.')
+
+  const plans = new Map<number, Plan>()
+  let rawPlan: Plan | undefined
+
+  const planFor = (writer: AvroSchemaRef): Plan => {
+    if (!reader) return { ok: true, writer, type: writer.type, resolver: undefined }
+    try {
+      return { ok: true, writer, type: reader.type, resolver: resolveSchemas(reader.type, writer.type) }
+    } catch (error) {
+      if (!(error instanceof IncompatibleSchemaError)) throw error
+      const message = `Cannot read data written with ${writer.label} as the reader schema ${reader.label}: ${error.message}.`
+      return { ok: false, failure: (schemaId) => new DecodeError('schema-resolution', message, { schemaId, field: error.field || undefined }, error) }
+    }
+  }
+
+  if (framing === 'raw' && reader) {
+    // One writer schema for every record: an incompatible reader is known before reading any.
+    rawPlan = planFor(options.writer!)
+    if (!rawPlan.ok) {
+      const failure = rawPlan.failure(undefined)
+      throw new RecoveryError('INCOMPATIBLE_SCHEMAS', failure.message, { details: { field: failure.field, writer: options.writer!.label, reader: reader.label } })
+    }
+  }
+
+  const confluentPlan = (bytes: Buffer): { plan: Plan; schemaId: number } => {
+    const header = readConfluentHeader(bytes)
+    if (!header.ok) throw header.error
+    const schemaId = header.schemaId
+    let plan = plans.get(schemaId)
+    if (!plan) {
+      const entry = ids!.cached(schemaId)
+      if (entry === undefined) throw new RecoveryError('INTERNAL', `Schema id ${schemaId} was not loaded before decoding; codec.prepare() must see every payload first.`)
+      if (entry.ok) plan = planFor(entry.schema)
+      else {
+        const message = `Cannot decode: ${entry.reason}.`
+        const kind = entry.kind
+        plan = { ok: false, failure: (id) => new DecodeError(kind, message, { schemaId: id, position: kind === 'avro-unknown-schema-id' ? 1 : undefined }) }
+      }
+      plans.set(schemaId, plan)
+    }
+    return { plan, schemaId }
+  }
+
+  return {
+    format: 'avro',
+
+    async prepare(payloads: Iterable<Buffer | null>): Promise<void> {
+      if (framing !== 'confluent') return
+      const missing = new Set<number>()
+      for (const bytes of payloads) {
+        if (!bytes || bytes.length < CONFLUENT_HEADER_BYTES || bytes[0] !== 0) continue
+        const id = bytes.readUInt32BE(1)
+        if (!plans.has(id) && ids!.cached(id) === undefined) missing.add(id)
+      }
+      for (const id of missing) await ids!.load(id)
+    },
+
+    decode(bytes: Buffer): unknown {
+      if (framing === 'raw') return decodeBody(rawPlan ?? (rawPlan = planFor(options.writer!)), bytes, 0, undefined)
+      const { plan, schemaId } = confluentPlan(bytes)
+      return decodeBody(plan, bytes, CONFLUENT_HEADER_BYTES, schemaId)
+    },
+
+    encode(value: unknown): Buffer {
+      const target = options.encodeWith
+      if (!target) throw new RecoveryError('USAGE', 'This Avro codec has no schema to write with; give a schema id (registry or ids.json) or one .avsc file.')
+      const body = encodeAvro(target.schema, value)
+      if (framing === 'raw') return body
+      if (target.schemaId === undefined) throw new RecoveryError('USAGE', 'Writing Confluent-framed Avro needs the schema id to put in the header.')
+      return frameConfluent(target.schemaId, body)
+    },
+  }
+}
+
+function decodeBody(plan: Plan, bytes: Buffer, start: number, schemaId: number | undefined): unknown {
+  if (!plan.ok) throw plan.failure(schemaId)
+  let result: { value: unknown; offset: number }
+  try {
+    result = plan.type.decode(bytes, start, plan.resolver)
+  } catch (error) {
+    if ((error as Error).message !== 'potential precision loss') throw invalid(plan, bytes, schemaId, error)
+    // A long beyond 2^53: read the record again with bigint longs rather than lose digits.
+    try {
+      plan.wide ??= wideOf(plan)
+      result = plan.wide.type.decode(bytes, start, plan.wide.resolver)
+    } catch (wideError) {
+      throw invalid(plan, bytes, schemaId, wideError)
+    }
+  }
+  if (result.offset < 0) {
+    const body = bytes.length - start
+    throw new DecodeError('avro-truncated', `Truncated Avro: the ${body}-byte body ends before a whole ${plan.writer.label} value was read (payload ends at byte ${bytes.length}).`, { position: bytes.length, schemaId })
+  }
+  if (result.offset < bytes.length) {
+    throw new DecodeError('avro-invalid', `Not valid ${plan.writer.label} Avro: ${bytes.length - result.offset} bytes are left over after the value ends at byte ${result.offset}; the writer schema is probably not the one that wrote it.`, { position: result.offset, schemaId })
+  }
+  return result.value
+}
+
+function wideOf(plan: Extract<Plan, { ok: true }>): { type: Type; resolver: AvroResolver | undefined } {
+  if (!plan.resolver) return { type: wideVariant(plan.type), resolver: undefined }
+  const type = wideVariant(plan.type)
+  return { type, resolver: type.createResolver(wideVariant(plan.writer.type)) }
+}
+
+function invalid(plan: Extract<Plan, { ok: true }>, bytes: Buffer, schemaId: number | undefined, error: unknown): DecodeError {
+  const reason = error instanceof RangeError ? `${(error as Error).message} (nesting too deep or a length out of range)` : (error as Error).message
+  return new DecodeError('avro-invalid', `Not valid ${plan.writer.label} Avro (${bytes.length} bytes): ${reason}.`, { schemaId }, error)
+}
+
+function encodeAvro(schema: AvroSchemaRef, value: unknown): Buffer {
+  if (schema.type.isValid(value)) return schema.type.toBuffer(value)
+  // avsc's default long refuses bigint; the wide variant takes longs beyond 2^53 as bigint.
+  const wide = wideVariant(schema.type)
+  const problems: string[] = []
+  const valid = wide.isValid(value, {
+    errorHook: (path: string[], any: unknown, type: Type) => {
+      if (problems.length === 0) problems.push(`${path.length > 0 ? path.join('.') : '(the value)'}: ${describeValue(any)} is not a valid ${type.typeName}`)
+    },
+  })
+  if (!valid) {
+    const first = problems[0] ?? '(the value): invalid'
+    throw new EncodeError('avro-invalid-value', `The value does not fit ${schema.label}: ${first}.`, first.slice(0, first.indexOf(':')))
+  }
+  return wide.toBuffer(value)
+}

@@ -1,0 +1,92 @@
+import { RecoveryError } from '../errors.js'
+import { createAvroCodec, type AvroFraming } from './avro-codec.js'
+import { createBytesCodec } from './bytes-codec.js'
+import type { Codec, CodecFormat, RecordCodecs } from './codec.js'
+import { createJsonCodec } from './json-codec.js'
+import { loadSchemaFile, loadSchemaFiles, type SchemaFiles } from './schema-files.js'
+import { chainLookups, type AvroSchemaRef, type SchemaLookup } from './schema-lookup.js'
+import { SchemaRegistryClient, type RegistryOptions } from './schema-registry.js'
+import { createStringCodec } from './string-codec.js'
+
+/** Where Avro schemas come from (`--schema`, `--registry`, `--reader-schema`). */
+export interface SchemaSourceOptions {
+  /** A directory of .avsc files (with an optional ids.json), or one .avsc file. */
+  schema?: string
+  /** A Confluent Schema Registry base URL; may carry user:password@. */
+  registry?: string
+  /** "user:password" for the registry (RECOVER_REGISTRY_AUTH), instead of credentials in the URL. */
+  registryUserInfo?: string
+  /** Timeouts and retries of registry requests. */
+  registryOptions?: Omit<RegistryOptions, 'url' | 'userInfo'>
+  /** Decode every record into this schema (schema evolution). */
+  readerSchema?: string
+}
+
+/** Schema sources opened once and shared by the key and value codecs (one registry cache). */
+export interface SchemaSources {
+  files?: SchemaFiles
+  registry?: SchemaRegistryClient
+  /** Confluent schema ids: ids.json first, then the registry. */
+  ids?: SchemaLookup
+  reader?: AvroSchemaRef
+}
+
+export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
+  const files = options.schema === undefined ? undefined : loadSchemaFiles(options.schema)
+  const registry = options.registry === undefined ? undefined : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
+  const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
+  let reader: AvroSchemaRef | undefined
+  if (options.readerSchema !== undefined) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
+  return { files, registry, ids, reader }
+}
+
+export interface CodecRequest {
+  format: CodecFormat
+  /** Avro only. Default: confluent when schema ids can be looked up (ids.json or a registry), else raw. */
+  framing?: AvroFraming
+  /** Avro only: the Confluent schema id that encode() writes (its schema is looked up). */
+  encodeSchemaId?: number
+}
+
+/** A codec for one side (key or value). Loads the encode schema id, if any, so encode() is synchronous. */
+export async function createCodec(request: CodecRequest, sources: SchemaSources = {}): Promise<Codec> {
+  switch (request.format) {
+    case 'json':
+      return createJsonCodec()
+    case 'string':
+      return createStringCodec()
+    case 'bytes':
+      return createBytesCodec()
+    case 'avro':
+      return createAvro(request, sources)
+  }
+}
+
+export async function createRecordCodecs(key: CodecRequest, value: CodecRequest, sources: SchemaSources = {}): Promise<RecordCodecs> {
+  return { key: await createCodec(key, sources), value: await createCodec(value, sources) }
+}
+
+async function createAvro(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
+  const framing = request.framing ?? (sources.ids ? 'confluent' : 'raw')
+  if (!sources.files && !sources.ids) {
+    throw new RecoveryError('USAGE', 'Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
+  }
+  if (framing === 'confluent') {
+    if (!sources.ids) {
+      throw new RecoveryError('USAGE', `Confluent-framed Avro needs schema ids, and ${sources.files!.path} has no ids.json; add one ({"1": "file.avsc"}) or pass --registry URL.`)
+    }
+    let encodeWith: { schema: AvroSchemaRef; schemaId: number } | undefined
+    if (request.encodeSchemaId !== undefined) {
+      const entry = await sources.ids.load(request.encodeSchemaId)
+      if (!entry.ok) throw new RecoveryError('USAGE', `Cannot write with schema id ${request.encodeSchemaId}: ${entry.reason}.`)
+      encodeWith = { schema: entry.schema, schemaId: request.encodeSchemaId }
+    }
+    return createAvroCodec({ framing, ids: sources.ids, reader: sources.reader, encodeWith })
+  }
+  const writer = sources.files?.single
+  if (!writer) {
+    const count = sources.files?.files.size ?? 0
+    throw new RecoveryError('USAGE', `Raw Avro (no Confluent header) needs exactly one writer schema, and ${sources.files?.path ?? 'no --schema'} has ${count}; pass the one .avsc file as --schema.`)
+  }
+  return createAvroCodec({ framing, writer, reader: sources.reader, encodeWith: { schema: sources.reader ?? writer } })
+}

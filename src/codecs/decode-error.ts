@@ -1,0 +1,88 @@
+/**
+ * Why a record could not be decoded. These are the record's own faults, so the record goes to
+ * quarantine and the run goes on. `registry-unreachable` is deliberately not one of them: it is
+ * an environment failure, a RecoveryError with code REGISTRY_UNREACHABLE (see
+ * ENVIRONMENT_DECODE_KINDS), and no record is blamed for it.
+ */
+export const RECORD_DECODE_KINDS = [
+  'not-json',
+  'invalid-utf8',
+  'avro-truncated',
+  'avro-bad-magic',
+  'avro-unknown-schema-id',
+  /** A well-framed body that is not valid for its schema: a bad union or enum index, a negative length, bytes left over. */
+  'avro-invalid',
+  'schema-resolution',
+] as const
+export type RecordDecodeKind = (typeof RECORD_DECODE_KINDS)[number]
+
+/** Decode failures that are the environment's fault: thrown as RecoveryError, never as DecodeError. */
+export const ENVIRONMENT_DECODE_KINDS = ['registry-unreachable'] as const
+export type EnvironmentDecodeKind = (typeof ENVIRONMENT_DECODE_KINDS)[number]
+
+export type DecodeKind = RecordDecodeKind | EnvironmentDecodeKind
+
+export interface DecodeErrorDetails {
+  /** Byte offset in the payload where decoding failed, where known. */
+  position?: number
+  /** Confluent schema id from the payload's header, where there was one. */
+  schemaId?: number
+  /** For schema-resolution: the field (path) that cannot be resolved. */
+  field?: string
+}
+
+/** A record that cannot be decoded. Not a RecoveryError: it never ends a run by itself. */
+export class DecodeError extends Error {
+  readonly stage = 'decode' as const
+  readonly kind: RecordDecodeKind
+  readonly position: number | undefined
+  readonly schemaId: number | undefined
+  readonly field: string | undefined
+
+  constructor(kind: RecordDecodeKind, message: string, details: DecodeErrorDetails = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'DecodeError'
+    this.kind = kind
+    this.position = details.position
+    this.schemaId = details.schemaId
+    this.field = details.field
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { stage: this.stage, kind: this.kind, message: this.message }
+    if (this.position !== undefined) out.position = this.position
+    if (this.schemaId !== undefined) out.schemaId = this.schemaId
+    if (this.field !== undefined) out.field = this.field
+    return out
+  }
+}
+
+export function isDecodeError(error: unknown): error is DecodeError {
+  return error instanceof DecodeError
+}
+
+export const ENCODE_KINDS = ['not-serializable', 'not-text', 'not-bytes', 'avro-invalid-value', 'avro-unknown-schema-id'] as const
+export type EncodeKind = (typeof ENCODE_KINDS)[number]
+
+/** A value the chosen format cannot hold (the sink maps it to its own quarantine stage). */
+export class EncodeError extends Error {
+  readonly stage = 'encode' as const
+  readonly kind: EncodeKind
+  /** For Avro: the path of the first field that does not fit the schema. */
+  readonly field: string | undefined
+
+  constructor(kind: EncodeKind, message: string, field?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = 'EncodeError'
+    this.kind = kind
+    this.field = field
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { stage: this.stage, kind: this.kind, message: this.message, ...(this.field === undefined ? {} : { field: this.field }) }
+  }
+}
+
+export function isEncodeError(error: unknown): error is EncodeError {
+  return error instanceof EncodeError
+}
