@@ -9,8 +9,7 @@ export function toRecoveryError(error: unknown): RecoveryError {
   if (isRecoveryError(error)) return error
   const e = error as { message?: string; oclif?: { exit?: number }; name?: string }
   if (e && typeof e === 'object' && e.oclif && typeof e.oclif.exit === 'number' && e.oclif.exit !== 1) {
-    const firstLine = redactText(String(e.message ?? 'Invalid usage')).split('\n')[0]!.trim()
-    const message = /[.!?]$/.test(firstLine) ? firstLine : `${firstLine}.`
+    const message = oneSentence(redactText(String(e.message ?? 'Invalid usage')))
     return new RecoveryError('USAGE', `${message} See --help for the flags and examples.`, { cause: error })
   }
   const message = redactText(e?.message ?? String(error))
@@ -18,4 +17,16 @@ export function toRecoveryError(error: unknown): RecoveryError {
     cause: error,
     nextSteps: ['Please report this with the stack trace above and the command you ran: the project issue tracker.'],
   })
+}
+
+/** oclif lists several problems on separate lines; an error here is one sentence. */
+function oneSentence(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^See more help with/.test(l) && !/^The following errors? occurred:?$/.test(l))
+  // Two mutually exclusive flags produce the same complaint twice, once from each side.
+  const first = lines[0] ?? 'Invalid usage'
+  const joined = lines.length > 1 && /cannot also be provided/.test(first) ? first : lines.join('; ')
+  return /[.!?]$/.test(joined) ? joined : `${joined}.`
 }

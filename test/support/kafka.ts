@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs'
+import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
+import { resolveConnection } from '../../src/config/resolve-connection.js'
 
 /** The one broker of this test run (started by run-tests). */
 export function testBrokers(): string {
@@ -58,6 +60,26 @@ export async function produce(topic: string, records: TestRecord[]): Promise<voi
   }
 }
 
+/**
+ * Commits offsets for an empty group the way Kafka's admin client does (no join). kafkajs's
+ * admin.setOffsets joins the group and takes about 5 s per call.
+ */
 export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
-  await withAdmin((admin) => admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: String(o.offset) })) }))
+  const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
+  try {
+    await gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) })))
+  } finally {
+    await gateway.close()
+  }
+}
+
+/** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */
+export async function readCommitted(groupId: string): Promise<Record<string, string>> {
+  return withAdmin(async (admin) => {
+    const out: Record<string, string> = {}
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+      for (const p of partitions) if (Number(p.offset) >= 0) out[`${topic}-${p.partition}`] = p.offset
+    }
+    return out
+  })
 }
