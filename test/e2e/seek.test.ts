@@ -1,10 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { ensureKafkaJars } from '../../src/local-kafka/index.js'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
-import { commitOffsets, createTopic, produce, readCommitted, testKafka, uniqueName } from '../support/kafka.js'
+import { commitOffsets, createTopic, produce, readCommitted, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { kafkaResetPlan } from '../support/seek-oracle.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -113,6 +115,25 @@ test('an active group is refused with exit 4 naming its members; --wait-empty wa
     assert.equal(await readCommitted(s.group), { [`${s.topic}-0`]: '6', [`${s.topic}-1`]: '6', [`${s.topic}-2`]: '6' })
   } finally {
     if (!stopped) await consumer.disconnect()
+  }
+}))
+
+test('a group on the new consumer protocol (KIP-848), which looks Dead to kafkajs, is still refused by the broker with exit 4', withTimeout(90_000, async () => {
+  const s = await setup()
+  const { libDir } = await ensureKafkaJars()
+  // Kafka's own console consumer with group.protocol=consumer joins as a KIP-848 member.
+  const consumer = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${libDir}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', testBrokers(), '--topic', s.topic, '--group', s.group, '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'enable.auto.commit=false'], { stdio: 'ignore' })
+  try {
+    await waitFor('the KIP-848 consumer to join', async () => {
+      const run = await s.seek('--to-earliest', '--execute', '--yes')
+      return run.exitCode === 4 ? run : undefined
+    }, 60_000, 1_000).then((refused) => {
+      assert.match(refused.stderr, /active members/)
+      assert.match(refused.stderr, /UNKNOWN_MEMBER_ID|STALE_MEMBER_EPOCH/)
+    })
+    assert.equal(await readCommitted(s.group), s.before)
+  } finally {
+    consumer.kill('SIGKILL')
   }
 }))
 
