@@ -122,15 +122,16 @@ test('a group on the new consumer protocol (KIP-848), which looks Dead to kafkaj
   const s = await setup()
   const { libDir } = await ensureKafkaJars()
   // Kafka's own console consumer with group.protocol=consumer joins as a KIP-848 member.
-  const consumer = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${libDir}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', testBrokers(), '--topic', s.topic, '--group', s.group, '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'enable.auto.commit=false'], { stdio: 'ignore' })
+  const consumer = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${libDir}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', testBrokers(), '--topic', s.topic, '--group', s.group, '--consumer-property', 'group.protocol=consumer', '--consumer-property', 'enable.auto.commit=false'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  let printed = ''
+  consumer.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()))
   try {
-    await waitFor('the KIP-848 consumer to join', async () => {
-      const run = await s.seek('--to-earliest', '--execute', '--yes')
-      return run.exitCode === 4 ? run : undefined
-    }, 60_000, 1_000).then((refused) => {
-      assert.match(refused.stderr, /active members/)
-      assert.match(refused.stderr, /UNKNOWN_MEMBER_ID|STALE_MEMBER_EPOCH/)
-    })
+    // It resumes from the committed offsets, so the record at offset 5 of partition 0 shows once it has joined.
+    await waitFor('the KIP-848 consumer to join and read', () => (printed.includes('{"i":5}') ? true : undefined), 60_000, 200)
+    const refused = await s.seek('--to-earliest', '--execute', '--yes')
+    assert.is(refused.exitCode, 4, refused.stderr)
+    assert.match(refused.stderr, /active members/)
+    assert.match(refused.stderr, /UNKNOWN_MEMBER_ID|STALE_MEMBER_EPOCH/)
     assert.equal(await readCommitted(s.group), s.before)
   } finally {
     consumer.kill('SIGKILL')
