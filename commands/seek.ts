@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { hostname, userInfo } from 'node:os'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
@@ -113,7 +114,8 @@ Scope: by default every partition of the topics the group has committed offsets 
     if (flags.cluster) parts.push('--cluster', flags.cluster)
     if (flags['client-config']) parts.push('--client-config', quote(flags['client-config']))
     if (flags.config) parts.push('--config', quote(flags.config))
-    if (flags.journal !== '.recover/journal') parts.push('--journal', quote(flags.journal))
+    // The default journal folder is relative to where the command ran; name it absolutely.
+    parts.push('--journal', quote(resolve(flags.journal)))
     return parts.join(' ')
   }
 

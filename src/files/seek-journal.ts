@@ -70,6 +70,16 @@ export function writeJournalSnapshot(dir: string, snapshot: JournalSnapshot): st
   return path
 }
 
+/**
+ * A change the broker refused before any partition moved: the snapshot is kept for the
+ * record, renamed so that undo does not pick a no-op over the last real change.
+ */
+export function markJournalSnapshotRefused(path: string): string {
+  const refused = path.replace(/\.csv$/, '.refused')
+  renameSync(path, refused)
+  return refused
+}
+
 /** The newest snapshot of a group, or undefined when it has none. */
 export function newestJournalSnapshot(dir: string, group: string): { path: string; snapshot: JournalSnapshot } | undefined {
   const groupDir = join(dir, encodeURIComponent(group))
@@ -95,8 +105,10 @@ export function readJournalSnapshot(path: string): JournalSnapshot {
       return
     }
     if (line === '' || line.startsWith('group,')) return
-    const cols = line.split(',')
-    if (cols.length !== 5 || !/^\d+$/.test(cols[2]!) || !/^\d*$/.test(cols[3]!) || !/^\d+$/.test(cols[4]!)) {
+    // Group ids may contain commas, topic names never do: the last four columns are fixed.
+    const all = line.split(',')
+    const cols = [all.slice(0, -4).join(','), ...all.slice(-4)]
+    if (all.length < 5 || !/^\d+$/.test(cols[2]!) || !/^\d*$/.test(cols[3]!) || !/^\d+$/.test(cols[4]!)) {
       throw new RecoveryError('USAGE', `${path} line ${index + 1} is not a journal line (group,topic,partition,offset,new_offset); the journal file was edited or damaged.`)
     }
     group = cols[0]!

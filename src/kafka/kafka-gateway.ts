@@ -76,7 +76,13 @@ export class KafkaGateway {
     const admin = kafka.admin()
     const gateway = new KafkaGateway(settings, kafka, admin)
     try {
-      await withDeadline(admin.connect(), CONNECT_DEADLINE_MS, () => unreachable(settings, 'connecting'))
+      // describeCluster loads the broker list now; otherwise the first group lookup finds an
+      // empty broker pool and waits out a retry (about 250 ms on every command).
+      await withDeadline(
+        admin.connect().then(() => admin.describeCluster()),
+        CONNECT_DEADLINE_MS,
+        () => unreachable(settings, 'connecting'),
+      )
     } catch (error) {
       void admin.disconnect().catch(() => undefined)
       throw translateKafkaError(error, settings, 'connecting')

@@ -54,6 +54,52 @@ export class PartitionFetcher {
     }
   }
 
+  /**
+   * The first record at or after each requested offset, with one Fetch request per leader for
+   * all of them. Partitions whose answer came back empty are retried one by one.
+   */
+  async firstRecords(requests: Array<{ topic: string; partition: number; offset: bigint }>): Promise<Map<string, KafkaRecord | undefined>> {
+    const out = new Map<string, KafkaRecord | undefined>()
+    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
+    try {
+      await this.connect()
+      for (const topic of new Set(requests.map((r) => r.topic))) await this.cluster.addTargetTopic(topic)
+      const byLeader = new Map<string, typeof requests>()
+      for (const r of requests) {
+        const leader = Object.keys(this.cluster.findLeaderForPartitions(r.topic, [r.partition]))[0]
+        if (leader === undefined) continue
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), r])
+      }
+      const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[] }
+      await Promise.all(
+        [...byLeader].map(async ([nodeId, list]) => {
+          const broker = await this.cluster.findBroker({ nodeId })
+          const topics = [...new Set(list.map((r) => r.topic))].map((topic) => ({
+            topic,
+            partitions: list.filter((r) => r.topic === topic).map((r) => ({ partition: r.partition, fetchOffset: r.offset.toString(), maxBytes: 64 * 1024 })),
+          }))
+          const response = await broker.fetch({ replicaId: -1, isolationLevel: this.options.isolation === 'read_uncommitted' ? 0 : 1, maxWaitTime: 10, minBytes: 1, maxBytes: 16 << 20, topics })
+          for (const t of response.responses) {
+            for (const p of t.partitions) {
+              const request = list.find((r) => r.topic === t.topicName && r.partition === p.partition)
+              if (!request || p.errorCode !== 0) continue
+              const first = new Batch(t.topicName, request.offset.toString(), p).messages[0]
+              if (first) out.set(key(t.topicName, p.partition), toRecord(t.topicName, p.partition, first))
+            }
+          }
+        }),
+      )
+    } catch (error) {
+      throw this.translate(error, 'reading the records at the new offsets')
+    }
+    for (const r of requests) {
+      if (out.has(key(r.topic, r.partition))) continue
+      const { records } = await this.fetch(r.topic, r.partition, r.offset, { maxBytes: 64 * 1024, maxWaitMs: 50 })
+      out.set(key(r.topic, r.partition), records[0])
+    }
+    return out
+  }
+
   private async fetchOnce(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number }): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
     await this.connect()
     await this.cluster.addTargetTopic(topic)

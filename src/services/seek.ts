@@ -1,12 +1,11 @@
 import type { GroupDescription, KafkaGateway, PartitionLogOffsets, TopicPartitions } from '../kafka/kafka-gateway.js'
 import { tpKey } from '../kafka/kafka-gateway.js'
 import { RecoveryError } from '../errors.js'
-import { mapWithConcurrency } from '../core/map-with-concurrency.js'
 import { compareRows, planRows, SeekPlanError, seekTotals, type PartitionFacts, type SeekMode, type SeekPlanRow, type SeekTotals } from '../core/seek-plan.js'
 import type { TopicScope } from '../core/topic-scope.js'
 import type { OffsetLine } from '../core/offsets-csv.js'
 import { isMissing } from './describe-group.js'
-import { writeJournalSnapshot, type JournalSnapshot } from '../files/seek-journal.js'
+import { markJournalSnapshotRefused, writeJournalSnapshot, type JournalSnapshot } from '../files/seek-journal.js'
 
 export type SeekScope = { kind: 'committed' } | { kind: 'all-topics' } | { kind: 'topics'; topics: TopicScope[] }
 
@@ -140,20 +139,25 @@ function toScope(facts: Array<{ topic: string; partition: number }>): TopicParti
 
 /** The timestamp of the record each partition would read next, so the plan shows where it lands. */
 async function fillNewRecordTimes(gateway: KafkaGateway, rows: SeekPlanRow[]): Promise<void> {
-  const unique = new Map<string, SeekPlanRow[]>()
-  for (const r of rows) {
-    if (r.newOffset >= r.logEndOffset) continue
-    const key = `${tpKey(r.topic, r.partition)}@${r.newOffset}`
-    unique.set(key, [...(unique.get(key) ?? []), r])
+  const wanted = rows.filter((r) => r.newOffset < r.logEndOffset)
+  if (wanted.length === 0) return
+  // One request per leader; the same partition may appear for several groups at different offsets.
+  const rounds = new Map<number, SeekPlanRow[]>()
+  const seen = new Map<string, number>()
+  for (const r of wanted) {
+    const k = tpKey(r.topic, r.partition)
+    const round = seen.get(k) ?? 0
+    seen.set(k, round + 1)
+    rounds.set(round, [...(rounds.get(round) ?? []), r])
   }
-  if (unique.size === 0) return
   const fetcher = gateway.fetcher('read_uncommitted')
-  await mapWithConcurrency([...unique.values()], 16, async (same) => {
-    const { topic, partition, newOffset } = same[0]!
-    const { records } = await fetcher.fetch(topic, partition, newOffset, { maxBytes: 64 * 1024, maxWaitMs: 50 })
-    const first = records[0]
-    if (first) for (const r of same) r.newRecordTime = new Date(first.timestampMs).toISOString()
-  })
+  for (const list of rounds.values()) {
+    const firsts = await fetcher.firstRecords(list.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.newOffset })))
+    for (const r of list) {
+      const first = firsts.get(tpKey(r.topic, r.partition))
+      if (first) r.newRecordTime = new Date(first.timestampMs).toISOString()
+    }
+  }
 }
 
 export interface SeekActor {
@@ -256,6 +260,7 @@ async function commitFailure(gateway: KafkaGateway, group: string, rows: SeekPla
     moved = ['unknown (the cluster did not answer the read-back)']
   }
   const movedText = moved.length === 0 ? 'no partition moved' : `moved: ${moved.join(', ')}`
+  if (moved.length === 0) journal = markJournalSnapshotRefused(journal)
   if (ACTIVE_REFUSALS.has(type)) {
     const [d] = await gateway.describeGroups([group]).catch(() => [undefined])
     const who = d && d.members.length > 0 ? ` (${d.members.map((m) => `${m.clientId}@${m.host}`).join(', ')})` : ''
@@ -281,14 +286,16 @@ export function describeMode(mode: SeekMode): string {
       return `by duration (${mode.display})`
     case 'to-offset':
       return `to offset ${mode.offset}`
+    case 'to-earliest':
+      return 'to the earliest offsets (log start)'
+    case 'to-latest':
+      return 'to the latest offsets (log end)'
     case 'shift-by':
       return `shift by ${mode.delta > 0n ? '+' : ''}${mode.delta}`
     case 'from-file':
       return `from file ${mode.file}`
     case 'undo':
       return `undo from ${mode.file}`
-    default:
-      return mode.kind
   }
 }
 

@@ -10,6 +10,7 @@ import { repoRoot } from './paths.js'
 
 const SUITES = ['unit', 'integration', 'e2e']
 const SUITE_TIMEOUT_MS = 20 * 60_000
+const LINGER_MS = 3_000
 
 interface SuiteResult {
   suite: string
@@ -55,9 +56,15 @@ function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: strin
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(cwd, 'node_modules', 'uvu', 'bin.js'), dir, '\\.test\\.js$'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
     let output = ''
+    let lingering: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       process.stdout.write(chunk)
+      // uvu never calls process.exit: a client socket left open would keep the suite alive
+      // after its summary. The summary is the result; give the process a moment, then end it.
+      if (!lingering && /Duration:\s+[\d.]+m?s/.test(output.replace(/\x1b\[[0-9;]*m/g, ''))) {
+        lingering = setTimeout(() => child.kill('SIGKILL'), LINGER_MS)
+      }
     })
     const timer = setTimeout(() => {
       process.stdout.write(`\n${suite}: still running after ${SUITE_TIMEOUT_MS / 60_000} minutes; killing it.\n`)
@@ -65,6 +72,7 @@ function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: strin
     }, SUITE_TIMEOUT_MS)
     child.on('close', (code) => {
       clearTimeout(timer)
+      clearTimeout(lingering)
       // uvu's summary: "Total: N / Passed: N / Skipped: N" (colour codes stripped).
       const plain = output.replace(/\x1b\[[0-9;]*m/g, '')
       const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0)
@@ -73,7 +81,8 @@ function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: strin
       const skipped = count('Skipped')
       let failed = Math.max(0, total - passed - skipped)
       // A file that crashes before its summary, or a killed suite, still counts as a failure.
-      if (code !== 0 && failed === 0) failed = 1
+      const killedAfterSummary = lingering !== undefined && code === null
+      if (code !== 0 && failed === 0 && !killedAfterSummary) failed = 1
       resolve({ suite, passed, failed, skipped, ms: Date.now() - started })
     })
   })
