@@ -164,6 +164,22 @@ export class KafkaGateway {
     })
   }
 
+  /** Partition ids of several topics with one metadata request; TOPIC_NOT_FOUND names the first missing one. */
+  partitionsOfMany(topics: string[]): Promise<Map<string, number[]>> {
+    if (topics.length === 0) return Promise.resolve(new Map())
+    return this.call(`reading the metadata of topics ${topics.join(', ')}`, async () => {
+      const result = await this.admin.fetchTopicMetadata({ topics }).catch(async (error: { type?: string }) => {
+        if (error.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error
+        for (const topic of topics) await this.partitionsOf(topic)
+        throw error
+      })
+      const out = new Map<string, number[]>()
+      for (const t of result.topics) out.set(t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b))
+      for (const topic of topics) if (!out.get(topic)?.length) throw this.topicNotFound(topic)
+      return out
+    })
+  }
+
   private topicNotFound(topic: string): RecoveryError {
     return new RecoveryError('TOPIC_NOT_FOUND', `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`, { details: { topic } })
   }
@@ -253,16 +269,23 @@ export class KafkaGateway {
 
   /** A reader that fetches by offset without joining any group; closed with the gateway. */
   fetcher(isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): PartitionFetcher {
-    const fetcher = new PartitionFetcher(this.kafka, { isolation }, (error, doing) => translateKafkaError(error, this.settings, doing))
+    // Short reads (peek, plan record times) share the gateway's connections; isolation is per request.
+    const fetcher = new PartitionFetcher(this.kafka, { isolation, shared: { cluster: this.sharedCluster(), ready: () => this.offsets() } }, (error, doing) => translateKafkaError(error, this.settings, doing))
     this.fetchers.push(fetcher)
     return fetcher
   }
 
-  private async offsets(): Promise<InternalCluster> {
-    if (!this.offsetsCluster) {
-      this.offsetsCluster = createInternalCluster(this.kafka, { isolation: 'read_uncommitted' })
-      await this.offsetsCluster.connect()
-    }
+  private sharedCluster(): InternalCluster {
+    if (!this.offsetsCluster) this.offsetsCluster = createInternalCluster(this.kafka, { isolation: 'read_uncommitted' })
     return this.offsetsCluster
+  }
+
+  private connecting: Promise<void> | undefined
+
+  private async offsets(): Promise<InternalCluster> {
+    const cluster = this.sharedCluster()
+    this.connecting ??= cluster.connect()
+    await this.connecting
+    return cluster
   }
 }

@@ -15,22 +15,24 @@ export class PartitionFetcher {
   private readonly cluster: InternalCluster
   private connected = false
 
+  /** Pass `shared` to reuse a connected cluster (the gateway's); otherwise the fetcher makes and closes its own. */
   constructor(
     kafka: Kafka,
-    private readonly options: { isolation?: 'read_committed' | 'read_uncommitted' } = {},
+    private readonly options: { isolation?: 'read_committed' | 'read_uncommitted'; shared?: { cluster: InternalCluster; ready: () => Promise<unknown> } } = {},
     private readonly translate: (error: unknown, doing: string) => Error = (error) => error as Error,
   ) {
-    this.cluster = createInternalCluster(kafka, { isolation: options.isolation ?? 'read_committed' })
+    this.cluster = options.shared?.cluster ?? createInternalCluster(kafka, { isolation: options.isolation ?? 'read_committed' })
   }
 
   async connect(): Promise<void> {
     if (this.connected) return
-    await this.cluster.connect()
+    if (this.options.shared) await this.options.shared.ready()
+    else await this.cluster.connect()
     this.connected = true
   }
 
   async close(): Promise<void> {
-    if (this.connected) await this.cluster.disconnect()
+    if (this.connected && !this.options.shared) await this.cluster.disconnect()
     this.connected = false
   }
 

@@ -79,6 +79,8 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
       }
       for (const topic of new Set(wanted.map((w) => w.topic))) await checkPartitions(topic, wanted.filter((w) => w.topic === topic).map((w) => w.partition))
     } else if (request.scope.kind === 'topics') {
+      const unknown = request.scope.topics.map((t) => t.topic).filter((t) => !topicPartitions.has(t))
+      for (const [topic, partitions] of await gateway.partitionsOfMany(unknown)) topicPartitions.set(topic, partitions)
       for (const scope of request.scope.topics) {
         const all = await partitionsOf(scope.topic)
         if (scope.partitions) await checkPartitions(scope.topic, scope.partitions)
@@ -91,7 +93,9 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
       if (request.scope.kind === 'all-topics') {
         for (const c of committed) wanted.push({ topic: c.topic, partition: c.partition })
       } else {
-        for (const topic of new Set(committed.map((c) => c.topic))) for (const partition of await partitionsOf(topic)) wanted.push({ topic, partition })
+        const topics = [...new Set(committed.map((c) => c.topic))]
+        for (const [topic, partitions] of await gateway.partitionsOfMany(topics)) topicPartitions.set(topic, partitions)
+        for (const topic of topics) for (const partition of await partitionsOf(topic)) wanted.push({ topic, partition })
       }
     }
     for (const w of wanted) {
