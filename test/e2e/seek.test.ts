@@ -6,6 +6,7 @@ import { ensureKafkaJars } from '../../src/local-kafka/index.js'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
+import { repoRoot } from '../support/paths.js'
 import { commitOffsets, createTopic, produce, readCommitted, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { kafkaResetPlan } from '../support/seek-oracle.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -136,6 +137,42 @@ test('a group on the new consumer protocol (KIP-848), which looks Dead to kafkaj
   } finally {
     consumer.kill('SIGKILL')
   }
+}))
+
+test('several groups move together, each with its own journal snapshot', withTimeout(60_000, async () => {
+  const s = await setup()
+  const other = uniqueName('e2e-seek-other')
+  await commitOffsets(other, s.topic, [{ partition: 0, offset: 2 }, { partition: 1, offset: 2 }])
+  const run = await runCli(['seek', '--group', s.group, '--group', other, '--to-latest', '--all-topics', '--execute', '--yes', '--journal', s.journal, '--json'], { cwd: s.dir })
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.equal(run.json.execution.applied.map((a: { group: string }) => a.group).sort(), [s.group, other].sort())
+  assert.equal(await readCommitted(s.group), { [`${s.topic}-0`]: '6', [`${s.topic}-1`]: '6', [`${s.topic}-2`]: '6' })
+  assert.equal(await readCommitted(other), { [`${s.topic}-0`]: '6', [`${s.topic}-1`]: '6' })
+  const kafka = await kafkaResetPlan(other, ['--all-topics', '--to-earliest'])
+  assert.equal(Object.fromEntries(kafka), { [`${s.topic}-0`]: '0', [`${s.topic}-1`]: '0' })
+}))
+
+test('on a terminal, --execute asks first; answering no changes nothing', withTimeout(60_000, async () => {
+  const s = await setup()
+  const bin = join(repoRoot(), 'bin', 'run.js')
+  // script(1) gives the command a real pseudo-terminal, as a person at a shell would have.
+  const inTerminal = (answer: string) =>
+    new Promise<string>((resolve, reject) => {
+      const cmd = `printf '${answer}\\n' | script -qec "${process.execPath} ${bin} seek --group ${s.group} --journal ${s.journal} --to-earliest --execute" /dev/null`
+      const child = spawn('sh', ['-c', cmd], { cwd: s.dir, env: { ...process.env, RECOVER_BROKERS: testBrokers() } })
+      let out = ''
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()))
+      child.on('close', () => resolve(out))
+      child.on('error', reject)
+    })
+  const declined = await inTerminal('n')
+  assert.match(declined, /Move group .* on 3 partition\(s\)\? \[y\/N\]/)
+  assert.match(declined, /Not applied/)
+  assert.equal(await readCommitted(s.group), s.before)
+  const accepted = await inTerminal('y')
+  assert.match(accepted, /Applied to group/)
+  assert.equal(await readCommitted(s.group), { [`${s.topic}-0`]: '0', [`${s.topic}-1`]: '0', [`${s.topic}-2`]: '0' })
 }))
 
 test('bad input gets one clear sentence, its exit code, and changes nothing', withTimeout(120_000, async () => {
