@@ -1,11 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runKafkaTool } from '../../src/local-kafka/index.js'
-import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
-import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { describeGroup } from '../../src/services/describe-group.js'
 import { listGroups } from '../../src/services/list-groups.js'
-import { commitOffsets, createTopic, produce, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
+import { commitOffsets, createTopic, produce, testBrokers, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
 const CONSUMER_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand'
@@ -36,15 +34,6 @@ async function oracle(group: string): Promise<ToolRow[]> {
   const out = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--describe', '--group', group])
   assert.is(out.exitCode, 0, out.stderr)
   return parseToolDescribe(out.stdout)
-}
-
-async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Promise<T> {
-  const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
-  try {
-    return await work(gateway)
-  } finally {
-    await gateway.close()
-  }
 }
 
 const T0 = Date.UTC(2018, 2, 21, 0, 0, 0)

@@ -3,25 +3,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
-import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { planSeek, type SeekPlan, type SeekRequest } from '../../src/services/seek.js'
 import { parseOffsetsCsv } from '../../src/core/offsets-csv.js'
-import { createTopic, produce, testBrokers, uniqueName, withAdmin } from '../support/kafka.js'
+import { createTopic, produce, testBrokers, uniqueName, withAdmin, withGateway } from '../support/kafka.js'
 import { kafkaResetPlan } from '../support/seek-oracle.js'
 import { withTimeout } from '../support/timeout.js'
 
 const T0 = Date.UTC(2018, 2, 21, 0, 0, 0)
 const HOUR = 3_600_000
-
-async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Promise<T> {
-  const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
-  try {
-    return await work(gateway)
-  } finally {
-    await gateway.close()
-  }
-}
 
 function ours(plan: SeekPlan): Map<string, string> {
   return new Map(plan.rows.map((r) => [`${r.topic}-${r.partition}`, r.newOffset.toString()]))

@@ -64,13 +64,18 @@ export async function produce(topic: string, records: TestRecord[]): Promise<voi
  * Commits offsets for an empty group the way Kafka's admin client does (no join). kafkajs's
  * admin.setOffsets joins the group and takes about 5 s per call.
  */
-export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
+/** Our own gateway on the test broker, closed after the work. */
+export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Promise<T> {
   const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
   try {
-    await gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) })))
+    return await work(gateway)
   } finally {
     await gateway.close()
   }
+}
+
+export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
+  await withGateway((gateway) => gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) }))))
 }
 
 /** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */
