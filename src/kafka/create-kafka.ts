@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { registerCompressionCodecs } from './compression-codecs.js'
+import { installOrderedHeaders } from './ordered-headers.js'
 
 const require = createRequire(import.meta.url)
 
@@ -19,6 +20,7 @@ export interface KafkaLogLine {
 export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
   const kafkajs = require('kafkajs') as typeof import('kafkajs')
   registerCompressionCodecs()
+  installOrderedHeaders()
   const levels = ['', 'error', 'warn', '', 'info', 'debug'] as const
   const toLog: logCreator = () => ({ namespace, level, log }) => {
     const name = levels[level]

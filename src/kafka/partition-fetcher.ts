@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import type { Kafka } from 'kafkajs'
 import type { KafkaRecord } from './kafka-record.js'
 import { createInternalCluster, type InternalCluster, type InternalMessage } from './internal-cluster.js'
+import { orderedHeadersOf } from './ordered-headers.js'
 
 const require = createRequire(import.meta.url)
 const EMPTY_FETCH_RETRIES = 5
@@ -136,12 +137,8 @@ export class PartitionFetcher {
   }
 }
 
-function toRecord(topic: string, partition: number, m: InternalMessage): KafkaRecord {
-  const headers: KafkaRecord['headers'] = []
-  for (const [key, value] of Object.entries(m.headers ?? {})) {
-    // kafkajs folds repeated header keys into an array, keeping their order.
-    for (const v of Array.isArray(value) ? value : [value]) headers.push({ key, value: v ?? null })
-  }
+/** A record as kafkajs decoded it, in our shape: headers in their exact order (see ordered-headers.ts). */
+export function toRecord(topic: string, partition: number, m: InternalMessage): KafkaRecord {
   return {
     topic,
     partition,
@@ -150,6 +147,6 @@ function toRecord(topic: string, partition: number, m: InternalMessage): KafkaRe
     timestampType: m.batchContext?.timestampType === 1 ? 'log-append' : 'create',
     key: m.key ?? null,
     value: m.value ?? null,
-    headers,
+    headers: orderedHeadersOf(m.headers),
   }
 }

@@ -1,0 +1,132 @@
+import { RecoveryError } from '../errors.js'
+import { parseTimeSpec, type TimeSpecOptions } from './time-spec.js'
+
+/**
+ * One end of a replay range (`--from` or `--to`):
+ * - `earliest`: the log start of each partition (the default start);
+ * - `latest`: the last stable offset captured when the replay starts (the default end);
+ * - a time: the earliest offset whose timestamp is at or after it (Kafka's offsetsForTimes);
+ * - offsets: `offset:N` for every partition, or `offset:0=N,1=M` per partition (the others
+ *   keep the default).
+ */
+export type RangeBound =
+  | { kind: 'earliest' }
+  | { kind: 'latest' }
+  | { kind: 'time'; instantMs: number; display: string }
+  | { kind: 'offsets'; all?: bigint; perPartition: Map<number, bigint> }
+
+const FORMS = 'earliest, latest, a time (2018-03-21T00:00, epoch ms, -2h), offset:N (every partition) or offset:0=N,1=M (per partition)'
+
+/** Parses a --from/--to value. Times follow parseTimeSpec (UTC unless zoned or tz). */
+export function parseRangeBound(input: string, flag: '--from' | '--to', options: TimeSpecOptions = {}): RangeBound {
+  const text = input.trim()
+  if (/^(earliest|beginning|start)$/i.test(text)) return { kind: 'earliest' }
+  if (/^(latest|end)$/i.test(text)) return { kind: 'latest' }
+  const offsets = /^offsets?:(.*)$/i.exec(text)
+  if (offsets) {
+    const body = offsets[1]!.trim()
+    if (/^\d+$/.test(body)) return { kind: 'offsets', all: BigInt(body), perPartition: new Map() }
+    const perPartition = new Map<number, bigint>()
+    for (const part of body.split(',')) {
+      const m = /^\s*(\d+)\s*[=:]\s*(\d+)\s*$/.exec(part)
+      if (!m) throw new RecoveryError('USAGE', `${flag} ${input}: "${part.trim()}" is not partition=offset; use ${flag} offset:0=100,1=250 or ${flag} offset:100.`)
+      const partition = Number(m[1])
+      if (perPartition.has(partition)) throw new RecoveryError('USAGE', `${flag} ${input} names partition ${partition} twice.`)
+      perPartition.set(partition, BigInt(m[2]!))
+    }
+    return { kind: 'offsets', perPartition }
+  }
+  if (/^\d{1,10}$/.test(text)) {
+    throw new RecoveryError('USAGE', `${flag} ${input} is ambiguous: for an offset write ${flag} offset:${text}; for a time use ISO-8601 or epoch milliseconds. Accepted: ${FORMS}.`)
+  }
+  try {
+    const t = parseTimeSpec(text, options)
+    return { kind: 'time', instantMs: t.instantMs, display: t.display }
+  } catch (error) {
+    if (error instanceof RecoveryError) {
+      throw new RecoveryError('BAD_TIME_SPEC', `${flag} ${input} is not a replay bound: ${error.message} Accepted: ${FORMS}.`, { cause: error })
+    }
+    throw error
+  }
+}
+
+/** What Kafka says about one partition when the replay starts. */
+export interface PartitionFacts {
+  partition: number
+  logStart: bigint
+  /** The last stable offset (read_committed end): everything below it is committed or aborted. */
+  stableEnd: bigint
+  /** For time bounds: the earliest offset with timestamp >= the time, or null when none is that late. */
+  fromTimeOffset?: bigint | null
+  toTimeOffset?: bigint | null
+}
+
+/** The offsets one partition replays: [start, end). */
+export interface PartitionRange {
+  partition: number
+  start: bigint
+  end: bigint
+}
+
+/**
+ * Resolves the bounds to a half-open offset range per partition, clamped to what the log holds
+ * when the replay starts: [max(from, logStart), min(to, stableEnd)), never negative in length.
+ * A time with no record that late resolves to the end, as in Kafka's offsetsForTimes.
+ */
+export function planReplayRanges(from: RangeBound, to: RangeBound, facts: readonly PartitionFacts[]): PartitionRange[] {
+  return facts.map((f) => {
+    const startOf = (): bigint => {
+      switch (from.kind) {
+        case 'earliest':
+          return f.logStart
+        case 'latest':
+          return f.stableEnd
+        case 'time':
+          return f.fromTimeOffset ?? f.stableEnd
+        case 'offsets':
+          return from.perPartition.get(f.partition) ?? from.all ?? f.logStart
+      }
+    }
+    const endOf = (): bigint => {
+      switch (to.kind) {
+        case 'earliest':
+          return f.logStart
+        case 'latest':
+          return f.stableEnd
+        case 'time':
+          return f.toTimeOffset ?? f.stableEnd
+        case 'offsets':
+          return to.perPartition.get(f.partition) ?? to.all ?? f.stableEnd
+      }
+    }
+    const end = clamp(endOf(), f.logStart, f.stableEnd)
+    const start = clamp(startOf(), f.logStart, end)
+    return { partition: f.partition, start, end }
+  })
+}
+
+/** Partitions named in offset bounds must exist: a typo must not silently replay nothing. */
+export function checkBoundPartitions(bound: RangeBound, flag: string, partitions: readonly number[]): void {
+  if (bound.kind !== 'offsets') return
+  const missing = [...bound.perPartition.keys()].filter((p) => !partitions.includes(p))
+  if (missing.length > 0) {
+    throw new RecoveryError('PARTITION_NOT_FOUND', `${flag} names partition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not being replayed (partitions ${partitions.join(', ')}).`)
+  }
+}
+
+function clamp(value: bigint, low: bigint, high: bigint): bigint {
+  return value < low ? low : value > high ? high : value
+}
+
+/** `--partitions 0,1,5` → [0, 1, 5]. */
+export function parsePartitionList(input: string): number[] {
+  const parts = input.split(',').map((p) => p.trim())
+  if (parts.length === 0 || parts.some((p) => !/^\d+$/.test(p))) {
+    throw new RecoveryError('USAGE', `--partitions ${input} is not a list of partition numbers; use --partitions 0,1,5.`)
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b)
+}
+
+export function rangeRecordCount(ranges: readonly PartitionRange[]): bigint {
+  return ranges.reduce((sum, r) => sum + (r.end - r.start), 0n)
+}

@@ -1,0 +1,156 @@
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+
+/** One record header as Kafka stores it: a key, and bytes or null. */
+export interface RecordHeader {
+  key: string
+  value: Buffer | null
+}
+
+/**
+ * kafkajs 2.2.4 keeps record headers in an object: repeated keys are folded into an array, so
+ * the order across keys (a, b, a) is lost, and a null header value makes its encoder throw
+ * (`Buffer.byteLength(null)`). A recovery tool must read and write headers exactly. kafkajs
+ * loads its record encoder and decoder lazily, on the first Produce or Fetch, so placing our
+ * versions of those two small modules in the CommonJS cache before that is enough: decoded
+ * records carry the ordered list under this symbol, and messages that carry it are encoded
+ * from it. Everything else kafkajs does with headers is unchanged.
+ */
+export const ORDERED_HEADERS = Symbol.for('recover.orderedHeaders')
+
+let installed: boolean | undefined
+
+/**
+ * Installs the ordered record codec into kafkajs. Returns false when kafkajs already loaded its
+ * own (a Produce or Fetch ran before): headers then keep kafkajs's grouping by key.
+ */
+export function installOrderedHeaders(): boolean {
+  if (installed !== undefined) return installed
+  const decoderPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js')
+  const encoderPath = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
+  if (require.cache[decoderPath] || require.cache[encoderPath]) {
+    installed = false
+    return installed
+  }
+  const Module = require('node:module') as { Module: new (id: string) => NodeJS.Module }
+  const define = (path: string, exports: unknown): void => {
+    const m = new Module.Module(path)
+    m.filename = path
+    m.loaded = true
+    m.exports = exports
+    require.cache[path] = m
+  }
+  define(decoderPath, createRecordDecoder())
+  define(encoderPath, createRecordEncoder())
+  installed = true
+  return installed
+}
+
+/** The ordered headers of a message kafkajs decoded, or its header object flattened (key-grouped) when the codec was not ours. */
+export function orderedHeadersOf(headers: Record<string, Buffer | null | Array<Buffer | null>> | undefined): RecordHeader[] {
+  const ordered = (headers as { [ORDERED_HEADERS]?: RecordHeader[] } | undefined)?.[ORDERED_HEADERS]
+  if (ordered) return ordered
+  const out: RecordHeader[] = []
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) out.push({ key, value: v ?? null })
+  }
+  return out
+}
+
+/**
+ * Headers for a kafkajs message: the usual object (so kafkajs and any other reader see them),
+ * with the exact list attached for our encoder.
+ */
+export function headersForMessage(headers: readonly RecordHeader[]): Record<string, Buffer | Array<Buffer>> {
+  const obj: Record<string, Buffer | Array<Buffer>> = Object.create(null) as Record<string, Buffer | Array<Buffer>>
+  for (const h of headers) {
+    const v = h.value ?? Buffer.alloc(0)
+    const current = obj[h.key]
+    obj[h.key] = current === undefined ? v : Array.isArray(current) ? [...current, v] : [current, v]
+  }
+  Object.defineProperty(obj, ORDERED_HEADERS, { value: headers.slice(), enumerable: false })
+  return obj
+}
+
+interface KafkajsDecoder {
+  readInt8(): number
+  readVarLong(): { add(n: unknown): { toString(): string } }
+  readVarInt(): number
+  readVarIntBytes(): Buffer | null
+  readVarIntString(): string
+}
+
+/** kafkajs's record v0 decoder (recordBatch/record/v0/decoder.js), keeping header order. */
+function createRecordDecoder(): (decoder: KafkajsDecoder, batchContext?: Record<string, unknown>) => unknown {
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): { add(v: unknown): { toString(): string } } }
+  const TimestampTypes = require('kafkajs/src/protocol/timestampTypes.js') as { LOG_APPEND_TIME: number }
+  return (decoder, batchContext = {}) => {
+    const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext
+    const attributes = decoder.readInt8()
+    const timestampDelta = decoder.readVarLong()
+    const timestamp = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : Long.fromValue(firstTimestamp).add(timestampDelta).toString()
+    const offsetDelta = decoder.readVarInt()
+    const offset = Long.fromValue(firstOffset).add(offsetDelta).toString()
+    const key = decoder.readVarIntBytes()
+    const value = decoder.readVarIntBytes()
+    const count = decoder.readVarInt()
+    const list: RecordHeader[] = []
+    const headers: Record<string, Buffer | null | Array<Buffer | null>> = {}
+    for (let i = 0; i < count; i++) {
+      const h = { key: decoder.readVarIntString(), value: decoder.readVarIntBytes() }
+      list.push(h)
+      const current = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined
+      headers[h.key] = current === undefined ? h.value : Array.isArray(current) ? [...current, h.value] : [current, h.value]
+    }
+    Object.defineProperty(headers, ORDERED_HEADERS, { value: list, enumerable: false })
+    return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext }
+  }
+}
+
+interface KafkajsEncoder {
+  writeVarInt(n: number): KafkajsEncoder
+  writeInt8(n: number): KafkajsEncoder
+  writeVarLong(n: unknown): KafkajsEncoder
+  writeVarIntBytes(b: unknown): KafkajsEncoder
+  writeVarIntString(s: string): KafkajsEncoder
+  writeVarIntArray(a: unknown[]): KafkajsEncoder
+}
+
+/** kafkajs's record v0 encoder (recordBatch/record/v0/index.js): exact header order, null values allowed. */
+function createRecordEncoder(): (args: { offsetDelta?: number; timestampDelta?: unknown; key: unknown; value: unknown; headers?: Record<string, unknown> }) => KafkajsEncoder {
+  const Encoder = require('kafkajs/src/protocol/encoder.js') as {
+    new (): KafkajsEncoder
+    sizeOfVarInt(n: number): number
+    sizeOfVarLong(n: unknown): number
+    sizeOfVarIntBytes(b: unknown): number
+  }
+  return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
+    const ordered = (headers as { [ORDERED_HEADERS]?: RecordHeader[] })[ORDERED_HEADERS]
+    const list: Array<{ key: string; value: unknown }> =
+      ordered ??
+      Object.keys(headers).flatMap((k) => {
+        const v = headers[k]
+        return Array.isArray(v) ? v.map((x: unknown) => ({ key: k, value: x })) : [{ key: k, value: v }]
+      })
+    let headersSize = Encoder.sizeOfVarInt(list.length)
+    for (const h of list) {
+      const keySize = Buffer.byteLength(h.key)
+      headersSize += Encoder.sizeOfVarInt(keySize) + keySize
+      if (h.value === null || h.value === undefined) headersSize += Encoder.sizeOfVarInt(-1)
+      else {
+        const valueSize = Buffer.isBuffer(h.value) ? h.value.length : Buffer.byteLength(String(h.value))
+        headersSize += Encoder.sizeOfVarInt(valueSize) + valueSize
+      }
+    }
+    const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize
+    return new Encoder()
+      .writeVarInt(sizeOfBody)
+      .writeInt8(0)
+      .writeVarLong(timestampDelta)
+      .writeVarInt(offsetDelta)
+      .writeVarIntBytes(key)
+      .writeVarIntBytes(value)
+      .writeVarIntArray(list.map((h) => new Encoder().writeVarIntString(h.key).writeVarIntBytes(h.value ?? null)))
+  }
+}

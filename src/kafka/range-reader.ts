@@ -1,0 +1,231 @@
+import { createRequire } from 'node:module'
+import type { Kafka } from 'kafkajs'
+import type { ConnectionSettings } from '../config/connection-settings.js'
+import { RecoveryError } from '../errors.js'
+import type { PartitionFacts, PartitionRange } from '../core/replay-range.js'
+import { createInternalCluster, type InternalCluster, type InternalMessage, type InternalPartitionData } from './internal-cluster.js'
+import type { KafkaRecord } from './kafka-record.js'
+import { installOrderedHeaders } from './ordered-headers.js'
+import { toRecord } from './partition-fetcher.js'
+import { translateKafkaError } from './translate-error.js'
+
+const require = createRequire(import.meta.url)
+
+/** Records read from one partition by one fetch, all inside the range. */
+export interface PartitionChunk {
+  partition: number
+  records: KafkaRecord[]
+  /** Where this partition continues after these records: past gaps and control records, capped at the range end. */
+  nextOffset: bigint
+  /** The partition reached its range end with this chunk. */
+  done: boolean
+  /** Key + value + header bytes of the records. */
+  bytes: number
+}
+
+export interface RangeReaderOptions {
+  /** Bytes per partition per fetch (Kafka still returns a first batch that is larger). Default 1 MiB. */
+  maxBytesPerPartition?: number
+  /** Bytes per fetch response. Default 8 MiB. */
+  maxBytes?: number
+  /** How long the broker may wait for data. Default 100 ms. */
+  maxWaitMs?: number
+  /** How long a partition may answer nothing below its range end before the read fails. Default 30 s. */
+  stallTimeoutMs?: number
+}
+
+// Kafka error codes worth a metadata refresh and another try.
+const RETRIABLE = new Set([3, 5, 6, 7, 9, 13, 14, 15, 16, 19, 74, 75, 78, 100])
+const OFFSET_OUT_OF_RANGE = 1
+const MAX_RETRIES = 8
+
+/**
+ * Reads fixed offset ranges of one topic in read_committed isolation (aborted transactions and
+ * control records never appear), without joining any consumer group. One Fetch per partition
+ * leader covers all of that leader's unfinished partitions; positions move by each fetch's
+ * last offset, so gaps from compaction and transaction markers are crossed, and a partition is
+ * done when its position reaches its end. Memory is bounded by two fetch responses: the one
+ * being processed and the next one, which is fetched meanwhile.
+ */
+export class RangeReader {
+  private readonly cluster: InternalCluster
+  private connected: Promise<void> | undefined
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly settings: ConnectionSettings,
+    readonly topic: string,
+  ) {
+    installOrderedHeaders()
+    this.cluster = createInternalCluster(kafka, { isolation: 'read_committed' })
+  }
+
+  private async ready(): Promise<InternalCluster> {
+    this.connected ??= this.cluster.connect().then(() => this.cluster.addTargetTopic(this.topic))
+    await this.connected
+    return this.cluster
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.cluster.disconnect().catch(() => undefined)
+    this.connected = undefined
+  }
+
+  private translate(error: unknown, doing: string): RecoveryError {
+    return translateKafkaError(error, this.settings, doing)
+  }
+
+  /**
+   * Log start, last stable offset and, for time bounds, the offsets for those times, per
+   * partition: what the range plan needs, captured once at the start.
+   */
+  async partitionFacts(partitions: readonly number[], times: { fromMs?: number; toMs?: number } = {}): Promise<PartitionFacts[]> {
+    try {
+      const cluster = await this.ready()
+      const query = (spec: { fromBeginning?: boolean; fromTimestamp?: number }) =>
+        cluster.fetchTopicsOffset([{ topic: this.topic, partitions: partitions.map((partition) => ({ partition })), ...spec }]).then((r) => new Map((r[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)])))
+      const [starts, ends, fromTimes, toTimes] = await Promise.all([
+        query({ fromBeginning: true }),
+        query({ fromBeginning: false }),
+        times.fromMs === undefined ? undefined : query({ fromTimestamp: times.fromMs }),
+        times.toMs === undefined ? undefined : query({ fromTimestamp: times.toMs }),
+      ])
+      const atTime = (m: Map<number, bigint> | undefined, p: number): bigint | null | undefined => {
+        if (!m) return undefined
+        const o = m.get(p)
+        return o === undefined || o < 0n ? null : o
+      }
+      return partitions.map((partition) => ({
+        partition,
+        logStart: starts.get(partition) ?? 0n,
+        stableEnd: ends.get(partition) ?? 0n,
+        fromTimeOffset: atTime(fromTimes, partition),
+        toTimeOffset: atTime(toTimes, partition),
+      }))
+    } catch (error) {
+      throw this.translate(error, `reading the offsets of topic ${this.topic}`)
+    }
+  }
+
+  /**
+   * Yields the records of the ranges, a fetch response at a time (chunks of several
+   * partitions), in offset order within each partition, until every range is done.
+   */
+  async *read(ranges: readonly PartitionRange[], options: RangeReaderOptions = {}, signal?: AbortSignal): AsyncGenerator<PartitionChunk[]> {
+    const positions = new Map<number, { next: bigint; end: bigint; stalledSince?: number }>()
+    for (const r of ranges) if (r.start < r.end) positions.set(r.partition, { next: r.start, end: r.end })
+    const emptyDone: PartitionChunk[] = ranges.filter((r) => r.start >= r.end).map((r) => ({ partition: r.partition, records: [], nextOffset: r.end, done: true, bytes: 0 }))
+    if (emptyDone.length > 0) yield emptyDone
+    let round = 0
+    let pending: Promise<PartitionChunk[]> | undefined = positions.size > 0 ? this.fetchRound(positions, options, round++) : undefined
+    while (pending) {
+      const chunks = await pending
+      if (signal?.aborted) return
+      // Fetch the next response while the caller works on this one.
+      pending = positions.size > 0 ? this.fetchRound(positions, options, round++) : undefined
+      if (chunks.length > 0) yield chunks
+    }
+  }
+
+  /** One fetch per leader; advances `positions` and removes the partitions that are done. */
+  private async fetchRound(positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, options: RangeReaderOptions, round: number): Promise<PartitionChunk[]> {
+    const perPartition = options.maxBytesPerPartition ?? 1 << 20
+    const maxBytes = options.maxBytes ?? 8 << 20
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const cluster = await this.ready()
+        const wanted = [...positions.keys()]
+        const byLeader = cluster.findLeaderForPartitions(this.topic, wanted)
+        const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
+        const responses = await Promise.all(
+          Object.entries(byLeader).map(async ([nodeId, partitions]) => {
+            // Rotate the order so that no partition is always last in line for the response bytes.
+            const shift = round % partitions.length
+            const ordered = [...partitions.slice(shift), ...partitions.slice(0, shift)]
+            const broker = await cluster.findBroker({ nodeId })
+            const response = await broker.fetch({
+              replicaId: -1,
+              isolationLevel: 1,
+              maxWaitTime: options.maxWaitMs ?? 100,
+              minBytes: 1,
+              maxBytes,
+              topics: [{ topic: this.topic, partitions: ordered.map((partition) => ({ partition, fetchOffset: positions.get(partition)!.next.toString(), maxBytes: perPartition })) }],
+            })
+            return response.responses.flatMap((t) => t.partitions)
+          }),
+        )
+        const chunks: PartitionChunk[] = []
+        let retriable: InternalPartitionData | undefined
+        for (const data of responses.flat()) {
+          const position = positions.get(data.partition)
+          if (!position) continue
+          if (data.errorCode === OFFSET_OUT_OF_RANGE) {
+            throw new RecoveryError('KAFKA_ERROR', `Offsets ${position.next}..${position.end - 1n} of ${this.topic}-${data.partition} are no longer in the log (deleted by retention or DeleteRecords while the replay ran); they cannot be replayed.`, {
+              details: { topic: this.topic, partition: data.partition, offset: position.next.toString() },
+            })
+          }
+          if (data.errorCode !== 0) {
+            if (RETRIABLE.has(data.errorCode)) {
+              retriable = data
+              continue
+            }
+            const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error }
+            throw createErrorFromCode(data.errorCode)
+          }
+          const batch = new Batch(this.topic, position.next.toString(), data)
+          let last = position.next - 1n
+          for (const raw of batch.rawMessages) {
+            const o = BigInt(raw.offset)
+            if (o > last) last = o
+          }
+          const records: KafkaRecord[] = []
+          let bytes = 0
+          for (const m of batch.messages) {
+            const r = toRecord(this.topic, data.partition, m)
+            if (r.offset >= position.end) break
+            records.push(r)
+            bytes += recordBytes(r)
+          }
+          if (last < position.next) {
+            // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
+            position.stalledSince ??= Date.now()
+            if (Date.now() - position.stalledSince > (options.stallTimeoutMs ?? 30_000)) {
+              throw new RecoveryError('KAFKA_ERROR', `${this.topic}-${data.partition} returned no records at offset ${position.next} for ${Math.round((options.stallTimeoutMs ?? 30_000) / 1000)} s although the range ends at ${position.end}; the partition may have been truncated.`, {
+                details: { topic: this.topic, partition: data.partition, offset: position.next.toString(), end: position.end.toString() },
+              })
+            }
+            continue
+          }
+          position.stalledSince = undefined
+          const next = last + 1n < position.end ? last + 1n : position.end
+          position.next = next
+          const done = next >= position.end
+          if (done) positions.delete(data.partition)
+          chunks.push({ partition: data.partition, records, nextOffset: next, done, bytes })
+        }
+        if (retriable && chunks.length === 0) throw Object.assign(new Error(`partition ${retriable.partition} answered error code ${retriable.errorCode}`), { retriableCode: retriable.errorCode })
+        if (retriable) await cluster.refreshMetadata().catch(() => undefined)
+        if (chunks.length === 0 && positions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50))
+        return chunks
+      } catch (error) {
+        if (error instanceof RecoveryError) throw error
+        const code = (error as { retriableCode?: number }).retriableCode
+        const retriable = code !== undefined || (error as { retriable?: boolean }).retriable === true
+        if (!retriable || attempt >= MAX_RETRIES) throw this.translate(error, `reading ${this.topic}`)
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 100 * 2 ** attempt)))
+        await this.cluster.refreshMetadata().catch(() => undefined)
+      }
+    }
+  }
+}
+
+export function recordBytes(r: KafkaRecord): number {
+  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0)
+  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0)
+  return n
+}
+
+/** A reader over the gateway's client: its own read_committed connections, closed by the caller. */
+export function openRangeReader(kafka: Kafka, settings: ConnectionSettings, topic: string): RangeReader {
+  return new RangeReader(kafka, settings, topic)
+}
