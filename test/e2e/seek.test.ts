@@ -120,6 +120,8 @@ test('an active group is refused with exit 4 naming its members; --wait-empty wa
 }))
 
 test('a group on the new consumer protocol (KIP-848), which looks Dead to kafkajs, is still refused by the broker with exit 4', withTimeout(90_000, async () => {
+  // The new consumer protocol is on by default from Kafka 4.0; 3.9 brokers do not offer it.
+  if (/^3\./.test(process.env.RECOVER_KAFKA_VERSION ?? '')) return
   const s = await setup()
   const { libDir } = await ensureKafkaJars()
   // Kafka's own console consumer with group.protocol=consumer joins as a KIP-848 member.

@@ -7,10 +7,13 @@ const CONSUMER_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGr
 export async function kafkaResetPlan(group: string, args: string[]): Promise<Map<string, string>> {
   const out = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--reset-offsets', '--group', group, ...args, '--dry-run'])
   if (out.exitCode !== 0) throw new Error(`Kafka's tool failed (${out.exitCode}): ${out.stdout}\n${out.stderr}`)
+  // Kafka 3.9's tool prints all rows on one line (no newline after each): read tokens in fours
+  // after the header, which works for both 3.9 and 4.x.
+  const tokens = out.stdout.trim().split(/\s+/)
   const plan = new Map<string, string>()
-  for (const line of out.stdout.split('\n')) {
-    const cols = line.trim().split(/\s+/)
-    if (cols.length === 4 && cols[0] === group && /^\d+$/.test(cols[2]!) && /^\d+$/.test(cols[3]!)) plan.set(`${cols[1]}-${cols[2]}`, cols[3]!)
+  for (let i = tokens.indexOf('NEW-OFFSET') + 1; i > 0 && i + 3 < tokens.length; i += 4) {
+    const [g, topic, partition, offset] = tokens.slice(i, i + 4)
+    if (g === group && /^\d+$/.test(partition ?? '') && /^\d+$/.test(offset ?? '')) plan.set(`${topic}-${partition}`, offset!)
   }
   return plan
 }
