@@ -46,6 +46,15 @@ export const ERROR_CODES = {
   REGISTRY_AUTH_FAILED: 'environment',
   REGISTRY_ERROR: 'environment',
   COMPRESSION_CODEC_UNAVAILABLE: 'environment',
+  PLUGIN_NOT_FOUND: 'usage',
+  BAD_PLUGIN: 'usage',
+  BAD_SINK_URI: 'usage',
+  SINK_FAILED: 'environment',
+  QUARANTINE_FAILED: 'environment',
+  CHECKPOINT_EXISTS: 'usage',
+  CHECKPOINT_MISMATCH: 'usage',
+  CHECKPOINT_FAILED: 'environment',
+  RECONCILIATION_FAILED: 'internal',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES
