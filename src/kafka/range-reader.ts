@@ -117,12 +117,18 @@ export class RangeReader {
     const emptyDone: PartitionChunk[] = ranges.filter((r) => r.start >= r.end).map((r) => ({ partition: r.partition, records: [], nextOffset: r.end, done: true, bytes: 0 }))
     if (emptyDone.length > 0) yield emptyDone
     let round = 0
-    let pending: Promise<PartitionChunk[]> | undefined = positions.size > 0 ? this.fetchRound(positions, options, round++) : undefined
+    const start = (): Promise<PartitionChunk[]> => {
+      const p = this.fetchRound(positions, options, round++)
+      // A caller that stops early never awaits the prefetch: its failure must not be unhandled.
+      p.catch(() => undefined)
+      return p
+    }
+    let pending: Promise<PartitionChunk[]> | undefined = positions.size > 0 ? start() : undefined
     while (pending) {
       const chunks = await pending
       if (signal?.aborted) return
       // Fetch the next response while the caller works on this one.
-      pending = positions.size > 0 ? this.fetchRound(positions, options, round++) : undefined
+      pending = positions.size > 0 ? start() : undefined
       if (chunks.length > 0) yield chunks
     }
   }

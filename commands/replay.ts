@@ -1,0 +1,148 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../src/cli/base-command.js'
+import { connectionFlags } from '../src/cli/shared-flags.js'
+import { RecoveryError } from '../src/errors.js'
+import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
+
+const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+
+export default class Replay extends BaseCommand<ReplaySummary> {
+  static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
+  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group, decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
+
+Records that cannot be decoded, that the transform throws on (or times out on), or that the sink refuses go to --quarantine (default kafka:<topic>.quarantine) with their original bytes, headers and timestamp plus context headers (stage, error, source topic/partition/offset, transform name and version). Nothing is dropped silently: the summary reconciles read = written + dropped + quarantined per partition.
+
+After every batch the sink is made durable and the checkpoint (--checkpoint, default under .recover/checkpoints/) is written atomically. After a crash or Ctrl-C, the same command with --resume continues where it stopped: file sinks are cut back to the checkpoint (no duplicates); a Kafka sink may hold the interrupted batch twice, and the summary says how many records were sent again.
+
+Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; -2h), offset:N for every partition, or offset:0=N,1=M per partition. Times resolve like Kafka's offsetsForTimes: the first offset whose timestamp is at or after the time.`
+  static override examples = [
+    { description: 'Replay the bad-deploy window through the fix into a new topic', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
+    { description: 'Look first: decode and transform 5 records, write nothing', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --dry-run --limit 5' },
+    { description: 'Export a range losslessly to JSONL, quarantine to a file', command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl' },
+    { description: 'Continue after a crash or Ctrl-C', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume' },
+    { description: 'Gently, 500 records/s, into CSV', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500' },
+  ]
+  static override flags = {
+    ...connectionFlags,
+    topic: Flags.string({ char: 't', summary: 'Topic to replay.', required: true }),
+    partitions: Flags.string({ summary: 'Only these partitions: 0,1,5. Default: all.' }),
+    from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
+    to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
+    tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
+    'key-format': Flags.string({ summary: 'How keys are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
+    'value-format': Flags.string({ summary: 'How values are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
+    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
+    registry: Flags.string({ summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
+    'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.', helpGroup: 'DECODING' }),
+    'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.', min: 0, helpGroup: 'DECODING' }),
+    transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).', helpGroup: 'TRANSFORM' }),
+    'transform-timeout': Flags.string({ summary: 'How long an async transform may take per record before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
+    sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, file:PATH.jsonl (lossless envelope), file:PATH.csv, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
+    quarantine: Flags.string({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
+    'new-timestamps': Flags.boolean({ summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.', helpGroup: 'OUTPUT' }),
+    checkpoint: Flags.string({ summary: 'Checkpoint file. Default: .recover/checkpoints/replay-<topic>-<sink hash>.json', helpGroup: 'PROGRESS' }),
+    resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
+    'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
+    limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
+    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
+    'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
+    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
+  }
+
+  async run(): Promise<ReplaySummary> {
+    const { flags, argv } = await this.parse(Replay)
+    void argv
+    const { parseRangeBound, parsePartitionList } = await import('../src/core/replay-range.js')
+    const { parseDuration } = await import('../src/core/duration.js')
+    const tz = { tz: flags.tz }
+    const request: ReplayRequest = {
+      topic: flags.topic,
+      partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
+      from: flags.from === undefined ? undefined : parseRangeBound(flags.from, '--from', tz),
+      to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
+      keyFormat: flags['key-format'] as (typeof FORMATS)[number],
+      valueFormat: flags['value-format'] as (typeof FORMATS)[number],
+      schemas: {
+        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
+        registry: flags.registry,
+        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
+        readerSchema: flags['reader-schema'],
+      },
+      outputSchemaId: flags['output-schema-id'],
+      transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs: positive(parseDuration(flags['transform-timeout']).ms, '--transform-timeout') },
+      sink: flags.sink,
+      quarantine: flags.quarantine,
+      newTimestamps: flags['new-timestamps'],
+      checkpoint: flags.checkpoint,
+      resume: flags.resume,
+      dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
+      rate: flags.rate,
+      batchSize: flags['batch-size'],
+    }
+    const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
+
+    const gateway = await this.gateway(flags)
+    const { replay } = await import('../src/services/replay.js')
+    const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
+    const { renderProgressLine, renderReplaySummary } = await import('../src/render/replay.js')
+
+    // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
+    const controller = new AbortController()
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130)
+      this.note('Stopping after the current batch (Ctrl-C again to quit at once)…')
+      controller.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    this.onCleanup(async () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    })
+
+    let progress = initialProgress()
+    let lastLine = 0
+    const summary = await replay(request, {
+      gateway,
+      signal: controller.signal,
+      log: (line) => this.note(line),
+      onEvent: (event) => {
+        if (event.type === 'start') {
+          progress = reduceProgress(progress, event)
+          const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
+          this.note(
+            `${event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'} ${request.topic} (${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${total} records)${event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`}.`,
+          )
+          if (event.resumed && event.resent > 0) this.note(`${event.resent} record${event.resent === 1 ? ' was' : 's were'} written after the last checkpoint by the interrupted run; they are sent again.`)
+        } else if (event.type === 'batch') {
+          progress = reduceProgress(progress, event)
+          if (event.elapsedMs - lastLine >= interval) {
+            lastLine = event.elapsedMs
+            this.note(renderProgressLine(progress))
+          }
+        } else if (event.type === 'done') {
+          progress = reduceProgress(progress, event)
+        }
+      },
+    })
+    if (summary.interrupted) {
+      summary.resumeCommand = resumeCommand(this.argv, summary.checkpoint)
+      process.exitCode = 130
+    }
+    this.out(renderReplaySummary(summary))
+    return summary
+  }
+}
+
+function positive(ms: number, flag: string): number {
+  if (ms <= 0) throw new RecoveryError('BAD_DURATION', `${flag} must be a positive duration such as 5s or 500ms.`)
+  return ms
+}
+
+/** The command line that continues this replay: the same flags, --resume, and the checkpoint it wrote. */
+function resumeCommand(argv: string[], checkpoint: string | null): string {
+  const args = argv.filter((a) => a !== '--resume' && a !== '--json')
+  const hasCheckpoint = args.some((a) => a === '--checkpoint' || a.startsWith('--checkpoint='))
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)
+  return ['recover', 'replay', ...args.map(quote), '--resume', ...(hasCheckpoint || !checkpoint ? [] : ['--checkpoint', quote(checkpoint)])].join(' ')
+}

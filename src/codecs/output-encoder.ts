@@ -1,0 +1,64 @@
+import { RecoveryError } from '../errors.js'
+import type { Codec, CodecFormat } from './codec.js'
+import { readConfluentHeader } from './confluent-framing.js'
+import { EncodeError } from './decode-error.js'
+import { createCodec, type SchemaSources } from './create-codecs.js'
+
+/**
+ * Encodes transformed values (or keys) back to bytes for the sink, in the format they were
+ * read in. Confluent-framed Avro is written with the schema id the source record carried
+ * (each record keeps its own writer schema), or with `outputSchemaId` for every record; after
+ * `--reader-schema`, values have the reader's shape, so an output schema id is required.
+ */
+export interface OutputEncoder {
+  readonly format: CodecFormat
+  /** Loads the schemas encode() will need for these source payloads. */
+  prepare(sourcePayloads: ReadonlyArray<Buffer | null>): Promise<void>
+  /** value -> bytes (null stays null). Throws EncodeError for a value the format cannot hold. */
+  encode(value: unknown, sourceBytes: Buffer | null): Buffer | null
+}
+
+export interface OutputEncoderOptions {
+  format: CodecFormat
+  /** The codec the side was decoded with (json, string, bytes and raw Avro encode with it). */
+  codec: Codec
+  sources: SchemaSources
+  /** Confluent Avro: write every record with this schema id. */
+  outputSchemaId?: number
+  /** For messages: --key-format or --value-format. */
+  side: 'key' | 'value'
+}
+
+export async function createOutputEncoder(options: OutputEncoderOptions): Promise<OutputEncoder> {
+  const { format, codec, sources } = options
+  const confluent = format === 'avro' && sources.ids !== undefined
+  if (!confluent) {
+    return { format, prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : codec.encode(value)) }
+  }
+  if (options.outputSchemaId !== undefined) {
+    const fixed = await createCodec({ format: 'avro', framing: 'confluent', encodeSchemaId: options.outputSchemaId }, sources)
+    return { format, prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : fixed.encode(value)) }
+  }
+  if (sources.reader) {
+    throw new RecoveryError('USAGE', `With --reader-schema, ${options.side}s are decoded into the reader's shape and must be written with its schema id: pass --output-schema-id N (the id of ${sources.reader.label}).`)
+  }
+  const byId = new Map<number, Codec>()
+  return {
+    format,
+    async prepare(payloads) {
+      for (const bytes of payloads) {
+        if (!bytes) continue
+        const header = readConfluentHeader(bytes)
+        if (!header.ok || byId.has(header.schemaId)) continue
+        byId.set(header.schemaId, await createCodec({ format: 'avro', framing: 'confluent', encodeSchemaId: header.schemaId }, sources))
+      }
+    },
+    encode(value, sourceBytes) {
+      if (value === null) return null
+      const header = sourceBytes ? readConfluentHeader(sourceBytes) : undefined
+      const encoder = header?.ok ? byId.get(header.schemaId) : undefined
+      if (!encoder) throw new EncodeError('avro-unknown-schema-id', `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`)
+      return encoder.encode(value)
+    },
+  }
+}

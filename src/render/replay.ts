@@ -1,0 +1,88 @@
+import { formatDuration } from '../core/duration.js'
+import type { ProgressState } from '../core/replay-progress.js'
+import type { ReplaySummary } from '../services/replay.js'
+import { renderTable } from './table.js'
+
+/** One plain progress line for stderr off a terminal (cron, CI, pipes). */
+export function renderProgressLine(state: ProgressState): string {
+  const t = state.totals
+  const parts = [
+    `replay: ${t.read.toLocaleString('en-US')} read`,
+    `${t.written.toLocaleString('en-US')} written`,
+    `${t.dropped.toLocaleString('en-US')} dropped`,
+    `${t.quarantined.toLocaleString('en-US')} quarantined`,
+    `${mb(t.bytes)} MB`,
+    `${Math.round(state.rate).toLocaleString('en-US')} rec/s`,
+  ]
+  if (state.percent !== undefined) parts.push(`${state.percent.toFixed(1)}%`)
+  if (state.etaMs !== undefined && !state.done) parts.push(`ETA ${formatDuration(Math.round(state.etaMs / 1000) * 1000)}`)
+  return parts.join(', ')
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1)
+}
+
+export function renderReplaySummary(s: ReplaySummary): string {
+  const lines: string[] = []
+  const what = s.dryRun ? `Dry run of ${s.topic}` : `Replay of ${s.topic} into ${s.sink}`
+  lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'}.`)
+  lines.push('')
+  lines.push(
+    renderTable(
+      [
+        { header: 'PARTITION', align: 'right' },
+        { header: 'RANGE' },
+        { header: 'NEXT', align: 'right' },
+        { header: 'READ', align: 'right' },
+        { header: 'WRITTEN', align: 'right' },
+        { header: 'DROPPED', align: 'right' },
+        { header: 'QUARANTINED', align: 'right' },
+        { header: 'OUT', align: 'right' },
+      ],
+      [
+        ...s.partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined, p.outputs]),
+        ['total', '', '', s.totals.read, s.totals.written, s.totals.dropped, s.totals.quarantined, s.totals.outputs],
+      ],
+    ),
+  )
+  lines.push('')
+  const t = s.totals
+  lines.push(`Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`)
+  if (t.quarantined > 0) {
+    const q = s.quarantinedByStage
+    lines.push(`Quarantined in ${s.quarantine ?? '(dry run)'} this run: ${q.decode} at decode, ${q.transform} at transform, ${q.sink} at sink.`)
+  }
+  if (s.resumed) {
+    lines.push(
+      s.duplicatesPossible
+        ? `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'}): ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`
+        : `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'}): ${s.sink} was cut back to the last checkpoint, so nothing is duplicated.`,
+    )
+  }
+  lines.push(`${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB; this run ${formatDuration(Math.max(0, Math.round(s.elapsedMs)))} at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`)
+  if (s.checkpoint && !s.dryRun) lines.push(`Checkpoint: ${s.checkpoint}`)
+  if (s.resumeCommand) lines.push('', `Continue with:`, `  ${s.resumeCommand}`)
+  if (s.sample) {
+    lines.push('', `Sample (${s.sample.length} record${s.sample.length === 1 ? '' : 's'}):`)
+    for (const x of s.sample) {
+      lines.push(`  ${x.source.partition}@${x.source.offset} ${x.source.timestamp} → ${x.outcome}${x.quarantine ? ` (${x.quarantine.stage}: ${x.quarantine.errorClass}${x.quarantine.kind ? ` ${x.quarantine.kind}` : ''}: ${x.quarantine.message})` : ''}`)
+      if (x.before) lines.push(`    before: ${show(x.before.value)}`)
+      for (const a of x.after) lines.push(`    after:  ${show(a.value)}`)
+    }
+  }
+  return lines.join('\n')
+}
+
+function show(value: unknown): string {
+  let text: string
+  if (Buffer.isBuffer(value)) text = `0x${value.subarray(0, 60).toString('hex')}${value.length > 60 ? '…' : ''}`
+  else {
+    try {
+      text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value)
+    } catch {
+      text = String(value)
+    }
+  }
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text
+}

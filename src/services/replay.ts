@@ -1,0 +1,654 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import type { CodecFormat } from '../codecs/codec.js'
+import { createCodec, openSchemaSources, type SchemaSourceOptions, type SchemaSources } from '../codecs/create-codecs.js'
+import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
+import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
+import { RateLimiter } from '../core/rate-limiter.js'
+import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { checkpointExists, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
+import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import type { KafkaRecord } from '../kafka/kafka-record.js'
+import { RangeReader, type PartitionChunk, type RangeReaderOptions } from '../kafka/range-reader.js'
+import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
+import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
+import { TransformRunner } from '../plugin-host/run-transform.js'
+import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
+import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
+import { KafkaSink } from '../sinks/kafka-sink.js'
+import { PluginSink } from '../sinks/plugin-sink.js'
+import { parseSinkUri, type Sink } from '../sinks/sink.js'
+
+export interface ReplayRequest {
+  topic: string
+  /** Default: every partition of the topic. */
+  partitions?: number[]
+  /** Default earliest. Ignored on --resume (the checkpoint has the ranges). */
+  from?: RangeBound
+  /** Default latest: the last stable offsets captured at the start. */
+  to?: RangeBound
+  keyFormat?: CodecFormat
+  valueFormat?: CodecFormat
+  schemas?: SchemaSourceOptions
+  /** Confluent Avro: write values with this schema id instead of each record's own. */
+  outputSchemaId?: number
+  transform?: { path: string; timeoutMs: number }
+  /** kafka:TOPIC, file:PATH.jsonl, file:PATH.csv, plugin:PATH#TARGET. Not needed for a dry run. */
+  sink?: string
+  /** Default kafka:<topic>.quarantine. */
+  quarantine?: string
+  newTimestamps?: boolean
+  /** Default: .recover/checkpoints/replay-<topic>-<hash of the sink>.json */
+  checkpoint?: string
+  resume?: boolean
+  /** Decode and transform only; keep a before/after sample of this many records; write nothing. */
+  dryRun?: { limit: number }
+  /** Records per second written to the sink. */
+  rate?: number
+  /** Input records per sink batch (the unit of checkpoints, and of duplicates after a crash). Default 5000. */
+  batchSize?: number
+  fetch?: RangeReaderOptions
+}
+
+export interface ReplayDeps {
+  gateway: KafkaGateway
+  /** Typed progress; the command picks the renderer. */
+  onEvent?: (event: ReplayEvent) => void
+  /** Aborted on Ctrl-C: the replay stops after the current batch, checkpointed. */
+  signal?: AbortSignal
+  /** Lines from plugins (ctx.log). */
+  log?: (line: string) => void
+  /** For tests: the clock of --rate. */
+  now?: () => number
+}
+
+export interface PartitionCounts {
+  partition: number
+  start: bigint
+  end: bigint
+  /** Where the replay continues (= end when the partition is done). */
+  next: bigint
+  read: number
+  written: number
+  dropped: number
+  quarantined: number
+  outputs: number
+  bytes: number
+}
+
+export interface ReplayTotals {
+  read: number
+  written: number
+  dropped: number
+  quarantined: number
+  outputs: number
+  bytes: number
+  /** Offsets still to go, an upper bound (gaps make it smaller). */
+  remaining: bigint
+  /** Offsets in all the ranges. */
+  rangeSize: bigint
+}
+
+export type ReplayEvent =
+  | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }>; dryRun: boolean }
+  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number }
+  | { type: 'quarantined'; stage: QuarantineStage; count: number }
+  | { type: 'done'; summary: ReplaySummary }
+
+export interface DrySample {
+  source: { partition: number; offset: bigint; timestamp: string }
+  before: { key: unknown; value: unknown; headers: Array<{ key: string; value: string | null }> } | null
+  outcome: 'written' | 'dropped' | 'quarantined'
+  after: Array<{ key: unknown; value: unknown; headers: Array<{ key: string; value: string | null }>; timestamp: string }>
+  quarantine?: { stage: QuarantineStage; errorClass: string; message: string; kind?: string }
+}
+
+export interface ReplaySummary {
+  topic: string
+  sink: string | null
+  quarantine: string | null
+  transform: { name: string; version: string; file: string } | null
+  checkpoint: string | null
+  dryRun: boolean
+  resumed: boolean
+  /** Runs that continued this replay (this one included). */
+  resumes: number
+  finished: boolean
+  interrupted: boolean
+  /** Records the interrupted runs had written after their last checkpoint and this replay wrote again (duplicates in the sink). */
+  resent: number
+  /** Whether the sink can hold records twice after a crash (Kafka, plugins) or not (files, cut back to the checkpoint). */
+  duplicatesPossible: boolean
+  batchSize: number
+  partitions: PartitionCounts[]
+  totals: ReplayTotals
+  quarantinedByStage: Record<QuarantineStage, number>
+  reconciled: boolean
+  /** This run only. */
+  elapsedMs: number
+  recordsPerSecond: number
+  sample?: DrySample[]
+  resumeCommand?: string
+}
+
+const DEFAULT_BATCH = 5_000
+
+/** `.recover/checkpoints/replay-<topic>-<8 hex of the sink>.json` */
+export function defaultCheckpointPath(topic: string, sink: string): string {
+  return `.recover/checkpoints/replay-${topic}-${createHash('sha256').update(sink).digest('hex').slice(0, 8)}.json`
+}
+
+interface Pipeline {
+  sink?: Sink
+  quarantine?: Quarantine
+  transform?: TransformRunner
+  codecs: { key: import('../codecs/codec.js').Codec; value: import('../codecs/codec.js').Codec }
+  encoders?: { key: OutputEncoder; value: OutputEncoder }
+  formats: { key: CodecFormat; value: CodecFormat }
+}
+
+/**
+ * Replays a bounded range of a topic through an optional transform into a sink: read (never
+ * joining a group) → decode → transform → encode → write, a batch at a time. Records that
+ * cannot be decoded, transformed or written go to the quarantine, acknowledged before the
+ * checkpoint moves past them. After every batch the sink is made durable, then the checkpoint
+ * (read positions, counts, sink state) is written atomically, so a crash re-sends at most one
+ * batch, and `resume` continues from the checkpoint.
+ */
+export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
+  const started = Date.now()
+  const { gateway } = deps
+  const dryRun = request.dryRun !== undefined
+  const batchSize = Math.max(1, Math.min(request.batchSize ?? DEFAULT_BATCH, request.rate ? Math.max(1, Math.ceil(request.rate / 4)) : Infinity))
+  const signal = deps.signal ?? new AbortController().signal
+
+  // Everything that can be wrong with the command line fails before any broker round trip.
+  const sinkUri = dryRun ? undefined : parseSinkUri(requireSink(request.sink), '--sink')
+  const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  const sources = openSchemaSources(request.schemas ?? {})
+  const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
+  const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
+  const pluginCtx = (name: string, version: string): PluginContext => ({ signal, log: (m) => deps.log?.(`[${name}] ${m}`), plugin: { name, version } })
+  const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
+  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs) : undefined
+  const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
+  const encoders = dryRun || !transform ? undefined : await createEncoders(formats, codecs, sources, request.outputSchemaId)
+
+  const allPartitions = await gateway.partitionsOf(request.topic)
+  const partitions = request.partitions ?? allPartitions
+  const unknown = partitions.filter((p) => !allPartitions.includes(p))
+  if (unknown.length > 0) {
+    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${unknown.join(', ')}; it has partitions ${allPartitions.join(', ')}.`, { details: { topic: request.topic, partitions: allPartitions } })
+  }
+
+  const reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
+  const pipeline: Pipeline = { transform, codecs, encoders, formats }
+  try {
+    // Sinks are built before the checkpoint is read: the checkpoint is keyed by the sink's URI.
+    if (sinkUri) pipeline.sink = await buildSink(sinkUri, gateway, allPartitions.length, request, formats, pluginCtx)
+    if (quarantineUri) pipeline.quarantine = buildQuarantine(quarantineUri, gateway, allPartitions.length)
+    const checkpointPath = dryRun ? undefined : resolve(request.checkpoint ?? defaultCheckpointPath(request.topic, pipeline.sink!.uri))
+
+    let checkpoint: ReplayCheckpoint | undefined
+    let ranges: PartitionRange[]
+    if (request.resume && !dryRun) {
+      checkpoint = readCheckpoint(checkpointPath!)
+      checkResumable(checkpoint, request, pipeline, checkpointPath!, partitions)
+      ranges = checkpoint.partitions.map((p) => ({ partition: p.partition, start: BigInt(p.start), end: BigInt(p.end) }))
+    } else {
+      if (checkpointPath && checkpointExists(checkpointPath)) {
+        const existing = safeRead(checkpointPath)
+        if (existing && !existing.finished) {
+          throw new RecoveryError('CHECKPOINT_EXISTS', `${checkpointPath} holds an unfinished replay of ${existing.topic} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`, {
+            details: { path: checkpointPath },
+            nextSteps: ['Add --resume to the same command to continue it.'],
+          })
+        }
+      }
+      const from = request.from ?? { kind: 'earliest' }
+      const to = request.to ?? { kind: 'latest' }
+      checkBoundPartitions(from, '--from', partitions)
+      checkBoundPartitions(to, '--to', partitions)
+      const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+      ranges = planReplayRanges(from, to, facts)
+    }
+
+    const counts = new Map<number, PartitionCounts>()
+    for (const r of ranges) {
+      const saved = checkpoint?.partitions.find((p) => p.partition === r.partition)
+      counts.set(r.partition, {
+        partition: r.partition,
+        start: r.start,
+        end: r.end,
+        next: saved ? BigInt(saved.next) : r.start,
+        read: saved?.read ?? 0,
+        written: saved?.written ?? 0,
+        dropped: saved?.dropped ?? 0,
+        quarantined: saved?.quarantined ?? 0,
+        outputs: saved?.outputs ?? 0,
+        bytes: saved?.bytes ?? 0,
+      })
+    }
+
+    // Open the sink (continuing from the checkpoint's state) and write the first checkpoint
+    // before any record, so a crash from here on is always resumable.
+    let resentNow = 0
+    if (!dryRun) {
+      const opened = await pipeline.sink!.open(checkpoint?.sinkState)
+      resentNow = opened.resent ?? 0
+      await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
+    }
+    await transform?.setup()
+    const state: ReplayCheckpoint | undefined = dryRun
+      ? undefined
+      : {
+          kind: 'recover-replay-checkpoint',
+          version: 1,
+          runId: checkpoint?.runId ?? randomUUID(),
+          startedAt: checkpoint?.startedAt ?? new Date(started).toISOString(),
+          updatedAt: new Date().toISOString(),
+          topic: request.topic,
+          sink: pipeline.sink!.uri,
+          quarantine: pipeline.quarantine!.uri,
+          transform: transformInfo,
+          partitions: [],
+          sinkState: await pipeline.sink!.checkpoint(),
+          quarantineState: await pipeline.quarantine!.checkpoint(),
+          batches: checkpoint?.batches ?? 0,
+          resumes: (checkpoint?.resumes ?? 0) + (checkpoint ? 1 : 0),
+          resent: (checkpoint?.resent ?? 0) + resentNow,
+          finished: false,
+        }
+    const saveCheckpoint = (finished: boolean) => {
+      if (!state || !checkpointPath) return
+      state.partitions = [...counts.values()].map(toCheckpointPartition)
+      state.updatedAt = new Date().toISOString()
+      state.finished = finished
+      writeCheckpoint(checkpointPath, state)
+    }
+    if (!checkpoint?.finished) saveCheckpoint(false)
+
+    deps.onEvent?.({
+      type: 'start',
+      topic: request.topic,
+      sink: pipeline.sink?.uri ?? '(dry run)',
+      quarantine: pipeline.quarantine?.uri ?? '(dry run)',
+      resumed: checkpoint !== undefined,
+      resent: resentNow,
+      partitions: [...counts.values()].map((c) => ({ partition: c.partition, start: c.start, end: c.end, next: c.next })),
+      dryRun,
+    })
+
+    const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
+    const sample: DrySample[] = []
+    const limiter = request.rate ? new RateLimiter(request.rate, (deps.now ?? Date.now)()) : undefined
+    let interrupted = false
+    let sampled = 0
+
+    const remaining = ranges.map((r) => ({ partition: r.partition, start: counts.get(r.partition)!.next, end: r.end }))
+    if (!checkpoint?.finished) {
+      const batch = new WorkBatch()
+      const flush = async (): Promise<void> => {
+        await processBatch(batch, pipeline, counts, byStage, dryRun ? { sample, limit: request.dryRun!.limit } : undefined, deps)
+        if (limiter && batch.inputs.length > 0) {
+          const wait = limiter.delayFor(batch.inputs.length, (deps.now ?? Date.now)())
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+        }
+        if (state) state.batches += batch.inputs.length > 0 ? 1 : 0
+        saveCheckpoint(false)
+        deps.onEvent?.({ type: 'batch', records: batch.inputs.length, bytes: batch.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started })
+        batch.clear()
+      }
+      reading: for await (const chunks of reader.read(remaining, request.fetch, signal)) {
+        for (const chunk of chunks) {
+          for (const record of chunk.records) {
+            if (dryRun && sampled >= request.dryRun!.limit) break reading
+            batch.add(record)
+            sampled++
+            if (batch.inputs.length >= batchSize) {
+              await flush()
+              if (signal.aborted) {
+                interrupted = true
+                break reading
+              }
+            }
+          }
+          batch.advance(chunk)
+        }
+        if (signal.aborted) {
+          interrupted = true
+          break
+        }
+      }
+      // The last records, and positions moved past gaps at the ends of the ranges.
+      if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
+    }
+
+    const partitionsOut = [...counts.values()].sort((a, b) => a.partition - b.partition)
+    const finished = !interrupted && !dryRun && partitionsOut.every((p) => p.next >= p.end)
+    if (finished && !checkpoint?.finished) saveCheckpoint(true)
+    const reconciled = partitionsOut.every((p) => p.read === p.written + p.dropped + p.quarantined)
+    const totals = totalsOf(counts)
+    const elapsedMs = Date.now() - started
+    const summary: ReplaySummary = {
+      topic: request.topic,
+      sink: pipeline.sink?.uri ?? null,
+      quarantine: pipeline.quarantine?.uri ?? null,
+      transform: transformInfo,
+      checkpoint: checkpointPath ?? null,
+      dryRun,
+      resumed: checkpoint !== undefined,
+      resumes: state?.resumes ?? 0,
+      finished: finished || checkpoint?.finished === true,
+      interrupted,
+      resent: state?.resent ?? 0,
+      duplicatesPossible: pipeline.sink?.mayDuplicateOnResume ?? false,
+      batchSize,
+      partitions: partitionsOut,
+      totals,
+      quarantinedByStage: byStage,
+      reconciled,
+      elapsedMs,
+      recordsPerSecond: elapsedMs > 0 ? Math.round((totals.read / elapsedMs) * 1000) : 0,
+      sample: dryRun ? sample : undefined,
+    }
+    deps.onEvent?.({ type: 'done', summary })
+    if (!reconciled) {
+      throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${request.topic} does not reconcile: ${partitionsOut
+        .filter((p) => p.read !== p.written + p.dropped + p.quarantined)
+        .map((p) => `partition ${p.partition} read ${p.read} but wrote ${p.written}, dropped ${p.dropped} and quarantined ${p.quarantined}`)
+        .join('; ')}.`, { details: { summary: JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown } })
+    }
+    return summary
+  } finally {
+    await reader.close()
+    await pipeline.sink?.close().catch(() => undefined)
+    await pipeline.quarantine?.close().catch(() => undefined)
+  }
+}
+
+function requireSink(sink: string | undefined): string {
+  if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, file:PATH.jsonl, file:PATH.csv or plugin:PATH#TARGET), or --dry-run to write nothing.')
+  return sink
+}
+
+function safeRead(path: string): ReplayCheckpoint | undefined {
+  try {
+    return readCheckpoint(path)
+  } catch {
+    return undefined
+  }
+}
+
+function checkResumable(c: ReplayCheckpoint, request: ReplayRequest, pipeline: Pipeline, path: string, partitions: number[]): void {
+  const problems: string[] = []
+  if (c.topic !== request.topic) problems.push(`it replays topic ${c.topic}, not ${request.topic}`)
+  if (c.sink !== pipeline.sink!.uri) problems.push(`it writes to ${c.sink}, not ${pipeline.sink!.uri}`)
+  if (c.quarantine !== pipeline.quarantine!.uri) problems.push(`it quarantines to ${c.quarantine}, not ${pipeline.quarantine!.uri}`)
+  const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
+  if (request.partitions && saved.join(',') !== [...partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${partitions.join(',')}`)
+  const t = pipeline.transform
+  if ((c.transform?.name ?? null) !== (t?.name ?? null) || (c.transform?.version ?? null) !== (t?.version ?? null)) {
+    problems.push(`it ran transform ${c.transform ? `${c.transform.name}@${c.transform.version}` : '(none)'}, not ${t ? `${t.name}@${t.version}` : '(none)'}`)
+  }
+  if (problems.length > 0) {
+    throw new RecoveryError('CHECKPOINT_MISMATCH', `The checkpoint ${path} is for another replay: ${problems.join('; ')}.`, { details: { path, checkpoint: { topic: c.topic, sink: c.sink, quarantine: c.quarantine, transform: c.transform } } })
+  }
+}
+
+async function createEncoders(formats: Pipeline['formats'], codecs: Pipeline['codecs'], sources: SchemaSources, outputSchemaId: number | undefined): Promise<{ key: OutputEncoder; value: OutputEncoder }> {
+  return {
+    key: await createOutputEncoder({ format: formats.key, codec: codecs.key, sources, side: 'key' }),
+    value: await createOutputEncoder({ format: formats.value, codec: codecs.value, sources, outputSchemaId, side: 'value' }),
+  }
+}
+
+async function buildSink(
+  uri: ReturnType<typeof parseSinkUri>,
+  gateway: KafkaGateway,
+  partitions: number,
+  request: ReplayRequest,
+  formats: Pipeline['formats'],
+  ctx: (name: string, version: string) => PluginContext,
+): Promise<Sink> {
+  switch (uri.kind) {
+    case 'kafka':
+      if (uri.topic === request.topic) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${uri.topic} is the topic being replayed; write to another topic (replaying into the source would never end).`)
+      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps })
+    case 'jsonl':
+      return new JsonlSink(uri.path, formats)
+    case 'csv':
+      return new CsvSink(uri.path)
+    case 'plugin': {
+      const { plugin, file } = await loadSinkPlugin(uri.path)
+      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file)
+    }
+  }
+}
+
+function buildQuarantine(uri: ReturnType<typeof parseSinkUri>, gateway: KafkaGateway, partitions: number): Quarantine {
+  if (uri.kind === 'kafka') return new KafkaQuarantine(gateway, uri.topic, partitions)
+  if (uri.kind === 'jsonl') return new FileQuarantine(uri.path)
+  throw new RecoveryError('BAD_SINK_URI', `--quarantine must be kafka:TOPIC or file:PATH.jsonl.`)
+}
+
+/** Input records of one sink batch, and where each partition continues once it is written. */
+class WorkBatch {
+  inputs: KafkaRecord[] = []
+  bytes = 0
+  /** Partition -> next offset after this batch (past gaps for partitions whose chunk ended). */
+  positions = new Map<number, bigint>()
+
+  add(r: KafkaRecord): void {
+    this.inputs.push(r)
+    this.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    this.positions.set(r.partition, r.offset + 1n)
+  }
+
+  advance(chunk: PartitionChunk): void {
+    this.positions.set(chunk.partition, chunk.nextOffset)
+  }
+
+  clear(): void {
+    this.inputs = []
+    this.bytes = 0
+    this.positions = new Map()
+  }
+}
+
+type Outcome = 'written' | 'dropped' | 'quarantined'
+
+/** Decode → transform → encode → write → quarantine → move positions and counts, for one batch. */
+async function processBatch(
+  batch: WorkBatch,
+  pipeline: Pipeline,
+  counts: Map<number, PartitionCounts>,
+  byStage: Record<QuarantineStage, number>,
+  dry: { sample: DrySample[]; limit: number } | undefined,
+  deps: ReplayDeps,
+): Promise<void> {
+  const { codecs, transform, encoders } = pipeline
+  const inputs = batch.inputs
+  const outcome: Outcome[] = new Array(inputs.length)
+  const quarantine: QuarantineEntry[] = []
+  const outputs: SinkRecord[] = []
+  const outputOwner: number[] = []
+  const transformInfo = transform ? { name: transform.name, version: transform.version } : undefined
+  const quarantineAt = (i: number, entry: Omit<QuarantineEntry, 'record' | 'transform'>) => {
+    outcome[i] = 'quarantined'
+    quarantine.push({ ...entry, record: inputs[i]!, transform: transformInfo })
+  }
+
+  // Registry lookups for the whole batch first: an unreachable registry stops the replay here
+  // (exit 5) before any record of the batch is blamed.
+  await codecs.key.prepare(inputs.map((r) => r.key))
+  await codecs.value.prepare(inputs.map((r) => r.value))
+  if (encoders) {
+    await encoders.key.prepare(inputs.map((r) => r.key))
+    await encoders.value.prepare(inputs.map((r) => r.value))
+  }
+
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!
+    let key: unknown = null
+    let value: unknown = null
+    try {
+      key = r.key === null ? null : codecs.key.decode(r.key)
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      quarantineAt(i, { stage: 'decode', error, kind: error.kind, side: 'key' })
+      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      continue
+    }
+    try {
+      value = r.value === null ? null : codecs.value.decode(r.value)
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      quarantineAt(i, { stage: 'decode', error, kind: error.kind, side: 'value' })
+      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      continue
+    }
+    const input: ReplayRecord = { key, value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: { topic: r.topic, partition: r.partition, offset: r.offset } }
+    let produced: ReplayRecord[]
+    if (transform) {
+      const result = await transform.apply(input)
+      if (!result.ok) {
+        quarantineAt(i, { stage: 'transform', error: result.error })
+        if (dry) addSample(dry, r, input, [], quarantine.at(-1))
+        continue
+      }
+      produced = result.outputs
+    } else {
+      produced = [input]
+    }
+    if (dry) {
+      outcome[i] = produced.length === 0 ? 'dropped' : 'written'
+      addSample(dry, r, input, produced, undefined)
+      continue
+    }
+    if (produced.length === 0) {
+      outcome[i] = 'dropped'
+      continue
+    }
+    // Without a transform the bytes go out as they came in; with one, outputs are encoded.
+    const encoded: SinkRecord[] = []
+    let failed = false
+    for (const o of produced) {
+      if (!transform) {
+        encoded.push({ key: r.key, value: r.value, decodedKey: key, decodedValue: value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
+        continue
+      }
+      try {
+        encoded.push({
+          key: encoders!.key.encode(o.key, r.key),
+          value: encoders!.value.encode(o.value, r.value),
+          decodedKey: o.key,
+          decodedValue: o.value,
+          headers: o.headers,
+          timestamp: o.timestamp,
+          timestampType: o.timestampType,
+          source: input.source,
+        })
+      } catch (error) {
+        if (!isEncodeError(error)) throw error
+        quarantineAt(i, { stage: 'sink', error, kind: error.kind })
+        failed = true
+        break
+      }
+    }
+    if (failed) continue
+    outcome[i] = 'written'
+    for (const e of encoded) {
+      outputs.push(e)
+      outputOwner.push(i)
+    }
+  }
+
+  if (!dry) {
+    const rejected = outputs.length > 0 ? await pipeline.sink!.write(outputs) : []
+    for (const rej of rejected) {
+      const owner = outputOwner[rej.index]!
+      if (outcome[owner] === 'quarantined') continue
+      quarantineAt(owner, { stage: 'sink', error: rej.error })
+    }
+    // The quarantine is acknowledged, and the sink durable, before the checkpoint moves.
+    await pipeline.quarantine!.write(quarantine)
+    await pipeline.sink!.checkpoint()
+    await pipeline.quarantine!.checkpoint()
+  }
+
+  for (let i = 0; i < inputs.length; i++) {
+    const c = counts.get(inputs[i]!.partition)!
+    c.read++
+    c.bytes += (inputs[i]!.key?.length ?? 0) + (inputs[i]!.value?.length ?? 0)
+    const o = outcome[i]!
+    if (o === 'written') c.written++
+    else if (o === 'dropped') c.dropped++
+    else c.quarantined++
+  }
+  if (!dry) {
+    const rejectedOutputs = new Set<number>()
+    outputOwner.forEach((owner, index) => {
+      if (outcome[owner] !== 'written') rejectedOutputs.add(index)
+    })
+    outputOwner.forEach((owner, index) => {
+      if (!rejectedOutputs.has(index)) counts.get(inputs[owner]!.partition)!.outputs++
+    })
+  }
+  for (const e of quarantine) byStage[e.stage]++
+  for (const stage of ['decode', 'transform', 'sink'] as const) {
+    const n = quarantine.filter((e) => e.stage === stage).length
+    if (n > 0) deps.onEvent?.({ type: 'quarantined', stage, count: n })
+  }
+  for (const [partition, next] of batch.positions) {
+    const c = counts.get(partition)
+    if (c && next > c.next) c.next = next
+  }
+}
+
+function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {
+  return headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('utf8') }))
+}
+
+function addSample(dry: { sample: DrySample[]; limit: number }, r: KafkaRecord, input: ReplayRecord | null, outputs: ReplayRecord[], q: QuarantineEntry | undefined): void {
+  if (dry.sample.length >= dry.limit) return
+  dry.sample.push({
+    source: { partition: r.partition, offset: r.offset, timestamp: new Date(r.timestampMs).toISOString() },
+    before: input ? { key: input.key, value: input.value, headers: headersForDisplay(input.headers) } : null,
+    outcome: q ? 'quarantined' : outputs.length === 0 ? 'dropped' : 'written',
+    after: outputs.map((o) => ({ key: o.key, value: o.value, headers: headersForDisplay(o.headers), timestamp: new Date(o.timestamp).toISOString() })),
+    quarantine: q ? { stage: q.stage, errorClass: q.error.name, message: q.error.message, kind: q.kind } : undefined,
+  })
+}
+
+function toCheckpointPartition(c: PartitionCounts): CheckpointPartition {
+  return {
+    partition: c.partition,
+    start: c.start.toString(),
+    end: c.end.toString(),
+    next: c.next.toString(),
+    read: c.read,
+    written: c.written,
+    dropped: c.dropped,
+    quarantined: c.quarantined,
+    outputs: c.outputs,
+    bytes: c.bytes,
+  }
+}
+
+export function totalsOf(counts: Map<number, PartitionCounts> | PartitionCounts[]): ReplayTotals {
+  const list = Array.isArray(counts) ? counts : [...counts.values()]
+  const t: ReplayTotals = { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0, remaining: 0n, rangeSize: 0n }
+  for (const c of list) {
+    t.read += c.read
+    t.written += c.written
+    t.dropped += c.dropped
+    t.quarantined += c.quarantined
+    t.outputs += c.outputs
+    t.bytes += c.bytes
+    t.remaining += c.end > c.next ? c.end - c.next : 0n
+    t.rangeSize += c.end - c.start
+  }
+  return t
+}
