@@ -12,7 +12,7 @@ import { BROKER_JVM_OPTIONS, ensureJava, javaArgs, TOOL_JVM_OPTIONS } from './ja
 import { freeLoopbackPorts } from './ports.js'
 import { registerForCleanup } from './process-cleanup.js'
 import { lastLines, runProcess } from './run-process.js'
-import { randomClusterId, renderServerProperties } from './server-properties.js'
+import { randomClusterId, renderServerProperties, scramFormatArgs } from './server-properties.js'
 import { waitForBroker } from './wait-for-broker.js'
 
 export interface StartLocalKafkaOptions {
@@ -38,6 +38,8 @@ export interface BrokerExit {
 export interface LocalKafka {
   /** `127.0.0.1:<port>`, the value for --brokers. */
   readonly brokers: string
+  /** A SASL_PLAINTEXT listener accepting LOCAL_SASL_USERS (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly saslBrokers: string
   readonly version: string
   readonly dataDir: string
   readonly port: number
@@ -69,16 +71,16 @@ const TAIL_LINES = 200
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<LocalKafka> {
   const { version, libDir } = await ensureKafkaJars({ version: options.version, onProgress: options.onProgress })
   const java = await ensureJava()
-  const needsPorts = options.port === undefined || options.controllerPort === undefined
-  const free = needsPorts ? (await freeLoopbackPorts(3)).filter((p) => p !== options.port && p !== options.controllerPort) : []
-  const port = options.port ?? free[0]
-  const controllerPort = options.controllerPort ?? free[1]
+  const free = (await freeLoopbackPorts(4)).filter((p) => p !== options.port && p !== options.controllerPort)
+  const port = options.port ?? free[0]!
+  const controllerPort = options.controllerPort ?? free[1]!
+  const saslPort = free[2]!
   const ownsDataDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`))
   await mkdir(dataDir, { recursive: true })
 
   const broker = new LocalKafkaProcess({
-    java, version, libDir, dataDir, ownsDataDir, port, controllerPort,
+    java, version, libDir, dataDir, ownsDataDir, port, controllerPort, saslPort,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     onProgress: options.onProgress ?? (() => undefined),
   })
@@ -99,6 +101,7 @@ interface BrokerSettings {
   ownsDataDir: boolean
   port: number
   controllerPort: number
+  saslPort: number
   startTimeoutMs: number
   onProgress: OnLocalKafkaEvent
 }
@@ -113,8 +116,11 @@ class LocalKafkaProcess implements LocalKafka {
   private lastPid = -1
   private unregister: (() => void) | undefined
 
+  readonly saslBrokers: string
+
   constructor(private readonly settings: BrokerSettings) {
     this.brokers = `127.0.0.1:${settings.port}`
+    this.saslBrokers = `127.0.0.1:${settings.saslPort}`
   }
 
   get version(): string { return this.settings.version }
@@ -134,7 +140,7 @@ class LocalKafkaProcess implements LocalKafka {
       pid: () => (this.running ? this.lastPid : undefined),
       ownedDir: () => (this.settings.ownsDataDir ? this.settings.dataDir : undefined),
     })
-    await writeFile(this.propertiesFile, renderServerProperties({ version, port, controllerPort, logDir: this.logDir }))
+    await writeFile(this.propertiesFile, renderServerProperties({ version, port, controllerPort, saslPort: this.settings.saslPort, logDir: this.logDir }))
     if (!existsSync(join(this.logDir, 'meta.properties'))) await this.formatStorage()
 
     const started = Date.now()
@@ -162,7 +168,7 @@ class LocalKafkaProcess implements LocalKafka {
   private async formatStorage(): Promise<void> {
     const { java, version, libDir, onProgress } = this.settings
     const started = Date.now()
-    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted']
+    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted', ...scramFormatArgs()]
     const output = await runProcess(java, javaArgs({ libDir, version, jvmOptions: TOOL_JVM_OPTIONS, mainClass: 'kafka.tools.StorageTool', args }), {
       timeoutMs: this.settings.startTimeoutMs,
     })

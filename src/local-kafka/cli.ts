@@ -3,6 +3,7 @@
  * Prints the --brokers value, runs until Ctrl-C or SIGTERM, then stops and removes its data
  * (unless --data-dir was given). Progress goes to stderr, the connection lines to stdout.
  */
+import { LOCAL_SASL_USERS } from './server-properties.js'
 import { parseArgs } from 'node:util'
 
 import { isRecoveryError, RecoveryError } from '../errors.js'
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
     `Kafka ${broker.version} is running (pid ${broker.pid}, data in ${broker.dataDir}).`,
     `  --brokers ${broker.brokers}`,
     `  export RECOVER_BROKERS=${broker.brokers}`,
+    `SASL_PLAINTEXT listener for trying --client-config: ${broker.saslBrokers} (users ${Object.values(LOCAL_SASL_USERS).map((u) => `${u.username}/${u.password} ${u.mechanism}`).join(', ')}).`,
     `Press Ctrl-C to stop it${values['data-dir'] === undefined ? ' and remove its data' : ''}.`,
     '',
   ].join('\n'))

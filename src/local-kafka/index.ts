@@ -8,4 +8,5 @@ export { ensureKafkaJars, type EnsureKafkaJarsOptions, type KafkaJars } from './
 export type { ProcessOutput } from './run-process.js'
 export { runKafkaTool, type RunKafkaToolOptions } from './tools.js'
 export { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION, resolveKafkaVersion } from './versions.js'
+export { LOCAL_SASL_USERS } from './server-properties.js'
 export { describeLocalKafkaEvent } from './describe-event.js'

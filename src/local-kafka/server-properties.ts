@@ -6,7 +6,27 @@ export interface ServerPropertiesInput {
   version: string
   port: number
   controllerPort: number
+  /** A SASL_PLAINTEXT listener with the LOCAL_SASL_USERS, for testing authenticated clients. */
+  saslPort: number
   logDir: string
+}
+
+/**
+ * Fixed users of the local broker's SASL listener. They only guard a loopback test broker;
+ * the SCRAM ones are created at storage format time (StorageTool --add-scram).
+ */
+export const LOCAL_SASL_USERS = {
+  plain: { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' },
+  scram256: { mechanism: 'SCRAM-SHA-256', username: 'carol', password: 'carol-secret' },
+  scram512: { mechanism: 'SCRAM-SHA-512', username: 'bob', password: 'bob-secret' },
+} as const
+
+export function scramFormatArgs(): string[] {
+  const { scram256, scram512 } = LOCAL_SASL_USERS
+  return [
+    '--add-scram', `${scram256.mechanism}=[name=${scram256.username},password=${scram256.password}]`,
+    '--add-scram', `${scram512.mechanism}=[name=${scram512.username},password=${scram512.password}]`,
+  ]
 }
 
 /** server.properties for one process that is both KRaft controller and broker, on loopback. */
@@ -16,11 +36,15 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${input.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${input.port}`,
+    `listeners=PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${input.port},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USERS.plain.username}="${LOCAL_SASL_USERS.plain.password}";`,
+    'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     `log.dirs=${input.logDir}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',

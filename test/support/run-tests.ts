@@ -31,6 +31,7 @@ async function main(): Promise<number> {
     process.stderr.write('Starting a local Kafka broker for the tests…\n')
     broker = await startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describeLocalKafkaEvent(e)}\n`) })
     env.RECOVER_TEST_BROKERS = broker.brokers
+    env.RECOVER_TEST_SASL_BROKERS = broker.saslBrokers
     env.RECOVER_KAFKA_VERSION = broker.version
     process.stderr.write(`Kafka ${broker.version} on ${broker.brokers} (ready in ${Date.now() - started} ms)\n`)
   }
