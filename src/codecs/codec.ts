@@ -8,16 +8,32 @@
 export const CODEC_FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 export type CodecFormat = (typeof CODEC_FORMATS)[number]
 
+/** One record header, as Kafka stores it (bytes or null) or as text. */
+export interface CodecHeader {
+  key: string
+  value: Buffer | string | null
+}
+
+/**
+ * What a codec may need besides the payload: the record's headers (raw Avro whose writer
+ * schema is named by a header). Optional everywhere: codecs that need nothing ignore it.
+ */
+export interface DecodeContext {
+  /** All headers in order; with repeated keys, the last one counts. */
+  headers?: readonly CodecHeader[]
+}
+
 export interface Codec {
   readonly format: CodecFormat
   /**
    * Loads what `decode` needs for these payloads (Schema Registry schemas by id, once per id).
    * Formats that need nothing resolve at once. Throws a RecoveryError when the registry is out
-   * of reach; never a DecodeError (bad records fail in `decode`).
+   * of reach; never a DecodeError (bad records fail in `decode`). `contexts`, when given, are
+   * the same records' headers (schema ids named by a writer-schema header are loaded too).
    */
-  prepare(payloads: Iterable<Buffer | null>): Promise<void>
+  prepare(payloads: Iterable<Buffer | null>, contexts?: Iterable<DecodeContext | undefined>): Promise<void>
   /** bytes -> value. Throws DecodeError for a record that cannot be decoded. */
-  decode(bytes: Buffer): unknown
+  decode(bytes: Buffer, context?: DecodeContext): unknown
   /** value -> bytes, for writing. Throws EncodeError for a value the format cannot hold. */
   encode(value: unknown): Buffer
 }

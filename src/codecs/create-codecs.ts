@@ -20,6 +20,11 @@ export interface SchemaSourceOptions {
   registryOptions?: Omit<RegistryOptions, 'url' | 'userInfo'>
   /** Decode every record into this schema (schema evolution). */
   readerSchema?: string
+  /**
+   * Raw Avro: the writer schema of records that do not name theirs in a header, when --schema
+   * is a directory of several files (with one .avsc file as --schema, that file is the writer).
+   */
+  writerSchema?: string
 }
 
 /** Schema sources opened once and shared by the key and value codecs (one registry cache). */
@@ -29,6 +34,8 @@ export interface SchemaSources {
   /** Confluent schema ids: ids.json first, then the registry. */
   ids?: SchemaLookup
   reader?: AvroSchemaRef
+  /** Raw Avro's default writer schema: `writerSchema`, else the only schema file. */
+  writer?: AvroSchemaRef
 }
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
@@ -37,7 +44,9 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
   let reader: AvroSchemaRef | undefined
   if (options.readerSchema !== undefined) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
-  return { files, registry, ids, reader }
+  let writer = files?.single
+  if (options.writerSchema !== undefined) writer = files ? files.parseFile(options.writerSchema) : loadSchemaFile(options.writerSchema)
+  return { files, registry, ids, reader, writer }
 }
 
 export interface CodecRequest {
@@ -46,6 +55,13 @@ export interface CodecRequest {
   framing?: AvroFraming
   /** Avro only: the Confluent schema id that encode() writes (its schema is looked up). */
   encodeSchemaId?: number
+  /**
+   * Avro only: raw records name their writer schema in this header (DEFAULT_WRITER_HEADER is
+   * `schema.version`): a schema id (ids.json or the registry) or a schema file name. Records
+   * without it are read with the writer schema (`writerSchema`, or the only schema file).
+   * Implies raw framing unless `framing` says otherwise.
+   */
+  writerHeader?: string
 }
 
 /** A codec for one side (key or value). Loads the encode schema id, if any, so encode() is synchronous. */
@@ -67,8 +83,8 @@ export async function createRecordCodecs(key: CodecRequest, value: CodecRequest,
 }
 
 async function createAvro(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
-  const framing = request.framing ?? (sources.ids ? 'confluent' : 'raw')
-  if (!sources.files && !sources.ids) {
+  const framing = request.framing ?? (sources.ids && request.writerHeader === undefined ? 'confluent' : 'raw')
+  if (!sources.files && !sources.ids && !sources.writer) {
     throw new RecoveryError('USAGE', 'Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
   }
   if (framing === 'confluent') {
@@ -83,10 +99,22 @@ async function createAvro(request: CodecRequest, sources: SchemaSources): Promis
     }
     return createAvroCodec({ framing, ids: sources.ids, reader: sources.reader, encodeWith })
   }
-  const writer = sources.files?.single
+  const writer = sources.writer
+  if (request.writerHeader !== undefined) {
+    if (request.writerHeader === '') throw new RecoveryError('USAGE', 'The writer-schema header name is empty; give the header that names each record\'s writer schema, e.g. schema.version.')
+    return createAvroCodec({
+      framing,
+      ids: sources.ids,
+      files: sources.files?.files,
+      writer,
+      writerHeader: request.writerHeader,
+      reader: sources.reader,
+      encodeWith: writer ? { schema: sources.reader ?? writer } : undefined,
+    })
+  }
   if (!writer) {
     const count = sources.files?.files.size ?? 0
-    throw new RecoveryError('USAGE', `Raw Avro (no Confluent header) needs exactly one writer schema, and ${sources.files?.path ?? 'no --schema'} has ${count}; pass the one .avsc file as --schema.`)
+    throw new RecoveryError('USAGE', `Raw Avro (no Confluent header) needs exactly one writer schema, and ${sources.files?.path ?? 'no --schema'} has ${count}; pass the one .avsc file as --schema, or name each record's writer schema in a header.`)
   }
   return createAvroCodec({ framing, writer, reader: sources.reader, encodeWith: { schema: sources.reader ?? writer } })
 }

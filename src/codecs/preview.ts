@@ -1,5 +1,5 @@
 import { RecoveryError } from '../errors.js'
-import type { Codec, CodecFormat } from './codec.js'
+import type { Codec, CodecFormat, DecodeContext } from './codec.js'
 import { looksConfluentFramed } from './confluent-framing.js'
 import { DecodeError, type RecordDecodeKind } from './decode-error.js'
 import { decodeJson } from './json-codec.js'
@@ -29,16 +29,17 @@ export interface Preview {
 
 export interface Previewer {
   /** Loads what the payloads need (registry schemas); a registry out of reach throws a RecoveryError. */
-  prepare(payloads: Iterable<Buffer | null>): Promise<void>
-  preview(bytes: Buffer | null): Preview
+  prepare(payloads: Iterable<Buffer | null>, contexts?: Iterable<DecodeContext | undefined>): Promise<void>
+  /** `context`: the record's headers (raw Avro naming its writer schema in one). */
+  preview(bytes: Buffer | null, context?: DecodeContext): Preview
 }
 
 /** `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent framing). */
 export function createPreviewer(format: PreviewFormat, avro?: Codec): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
   return {
-    prepare: (payloads) => (avro && (format === 'avro' || format === 'auto') ? avro.prepare(payloads) : Promise.resolve()),
-    preview: (bytes) => previewWith(bytes, format, avro),
+    prepare: (payloads, contexts) => (avro && (format === 'avro' || format === 'auto') ? avro.prepare(payloads, contexts) : Promise.resolve()),
+    preview: (bytes, context) => previewWith(bytes, format, avro, context),
   }
 }
 
@@ -47,7 +48,7 @@ export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat
   return previewWith(bytes, format, undefined)
 }
 
-function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | undefined): Preview {
+function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | undefined, context?: DecodeContext): Preview {
   if (bytes === null) return { format: 'null', value: null }
   switch (format) {
     case 'bytes':
@@ -57,14 +58,14 @@ function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | 
     case 'json':
       return attempt(bytes, 'json', decodeJson)
     case 'avro':
-      return avroPreview(bytes, avro!)
+      return avroPreview(bytes, avro!, context)
     case 'auto':
-      return autoPreview(bytes, avro)
+      return autoPreview(bytes, avro, context)
   }
 }
 
-function autoPreview(bytes: Buffer, avro: Codec | undefined): Preview {
-  if (avro && looksConfluentFramed(bytes)) return avroPreview(bytes, avro)
+function autoPreview(bytes: Buffer, avro: Codec | undefined, context?: DecodeContext): Preview {
+  if (avro && looksConfluentFramed(bytes)) return avroPreview(bytes, avro, context)
   const text = decodeStrictUtf8(bytes)
   if (text === undefined) return { format: 'bytes', value: bytes.toString('hex') }
   const start = text.trimStart()[0]
@@ -85,9 +86,9 @@ function autoPreview(bytes: Buffer, avro: Codec | undefined): Preview {
   }
 }
 
-function avroPreview(bytes: Buffer, avro: Codec): Preview {
+function avroPreview(bytes: Buffer, avro: Codec, context?: DecodeContext): Preview {
   const schemaId = looksConfluentFramed(bytes) ? bytes.readUInt32BE(1) : undefined
-  const preview = attempt(bytes, 'avro', (b) => avro.decode(b))
+  const preview = attempt(bytes, 'avro', (b) => (context === undefined ? avro.decode(b) : avro.decode(b, context)))
   return schemaId === undefined || preview.format !== 'avro' ? preview : { ...preview, schemaId }
 }
 
