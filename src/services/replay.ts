@@ -18,7 +18,7 @@ import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry,
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
 import { KafkaSink } from '../sinks/kafka-sink.js'
 import { PluginSink } from '../sinks/plugin-sink.js'
-import { parseSinkUri, type Sink } from '../sinks/sink.js'
+import { parseSinkUri, type Sink, type SinkState } from '../sinks/sink.js'
 
 export interface ReplayRequest {
   topic: string
@@ -290,7 +290,11 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     if (!checkpoint?.finished) {
       const batch = new WorkBatch()
       const flush = async (): Promise<void> => {
-        await processBatch(batch, pipeline, counts, byStage, dryRun ? { sample, limit: request.dryRun!.limit } : undefined, deps)
+        const durable = await processBatch(batch, pipeline, counts, byStage, dryRun ? { sample, limit: request.dryRun!.limit } : undefined, deps)
+        if (state && durable) {
+          state.sinkState = durable.sink
+          state.quarantineState = durable.quarantine
+        }
         if (limiter && batch.inputs.length > 0) {
           const wait = limiter.delayFor(batch.inputs.length, (deps.now ?? Date.now)())
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
@@ -467,7 +471,7 @@ async function processBatch(
   byStage: Record<QuarantineStage, number>,
   dry: { sample: DrySample[]; limit: number } | undefined,
   deps: ReplayDeps,
-): Promise<void> {
+): Promise<{ sink: SinkState; quarantine: SinkState } | undefined> {
   const { codecs, transform, encoders } = pipeline
   const inputs = batch.inputs
   const outcome: Outcome[] = new Array(inputs.length)
@@ -565,6 +569,7 @@ async function processBatch(
     }
   }
 
+  let durable: { sink: SinkState; quarantine: SinkState } | undefined
   if (!dry) {
     const rejected = outputs.length > 0 ? await pipeline.sink!.write(outputs) : []
     for (const rej of rejected) {
@@ -574,8 +579,7 @@ async function processBatch(
     }
     // The quarantine is acknowledged, and the sink durable, before the checkpoint moves.
     await pipeline.quarantine!.write(quarantine)
-    await pipeline.sink!.checkpoint()
-    await pipeline.quarantine!.checkpoint()
+    durable = { sink: await pipeline.sink!.checkpoint(), quarantine: await pipeline.quarantine!.checkpoint() }
   }
 
   for (let i = 0; i < inputs.length; i++) {
@@ -605,6 +609,7 @@ async function processBatch(
     const c = counts.get(partition)
     if (c && next > c.next) c.next = next
   }
+  return durable
 }
 
 function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {
