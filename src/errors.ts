@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   CHECKPOINT_MISMATCH: 'usage',
   CHECKPOINT_FAILED: 'environment',
   RECONCILIATION_FAILED: 'internal',
+  UNKNOWN_KEY_FIELD: 'usage',
+  BAD_FAIL_ON: 'usage',
+  AUDIT_DB_FAILED: 'environment',
+  AUDIT_SINK_UNREADABLE: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

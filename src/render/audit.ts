@@ -1,0 +1,83 @@
+import type { ProblemRecord, RecordPosition } from '../core/audit-types.js'
+import type { DuplicatesAuditResult } from '../services/audit-duplicates.js'
+import { renderTable } from './table.js'
+
+const MAX_KEY_CHARS = 40
+const MAX_MESSAGE_CHARS = 90
+
+export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: number }): string {
+  const t = r.totals
+  const lines: string[] = []
+  const range = r.partitions.map((p) => `p${p.partition} ${p.start}..${p.end}`).join(', ')
+  lines.push(`Duplicates audit of ${r.topic} by ${r.key === 'key' ? 'record key' : `value field ${r.key}`}${r.within ? `, copies within ${r.within}` : ''} (${range || 'no partitions'}).`)
+  lines.push('')
+  if (t.records === 0) {
+    lines.push('The range is empty: no records to audit.')
+    return lines.join('\n')
+  }
+  if (r.duplicates.length > 0) {
+    lines.push(`Top ${r.duplicates.length} of ${t.duplicateGroups} duplicate ${t.duplicateGroups === 1 ? 'group' : 'groups'} (most copies first):`)
+    lines.push(
+      renderTable(
+        [{ header: 'KEY' }, { header: 'COPIES', align: 'right' }, { header: 'KIND' }, { header: 'FIRST' }, { header: 'LAST' }, { header: 'SPREAD', align: 'right' }],
+        r.duplicates.map((g) => [clip(g.key, MAX_KEY_CHARS), g.copies, g.kind, at(g.first), at(g.last), formatSpread(g.spreadMs)]),
+      ),
+    )
+    lines.push('')
+  }
+  if (r.valueDuplicates.length > 0) {
+    lines.push(`Identical values under different keys (top ${r.valueDuplicates.length} of ${t.valueDuplicates}):`)
+    lines.push(
+      renderTable(
+        [{ header: 'VALUE-HASH' }, { header: 'COPIES', align: 'right' }, { header: 'KEYS', align: 'right' }, { header: 'SAMPLE-KEYS' }, { header: 'FIRST' }, { header: 'LAST' }],
+        r.valueDuplicates.map((v) => [v.valueHash, v.copies, v.keys, clip(v.sampleKeys.slice(0, 3).join(', '), MAX_KEY_CHARS), at(v.first), at(v.last)]),
+      ),
+    )
+    lines.push('')
+  }
+  if (r.undecodable.length > 0) {
+    lines.push(...renderProblems(`Undecodable records (${t.undecodable}; ${Object.entries(r.undecodableByKind).map(([k, n]) => `${k} ${n}`).join(', ')}):`, r.undecodable, t.undecodable, options.top))
+  }
+  if (r.noKey.length > 0) lines.push(...renderProblems(`Records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
+  lines.push(
+    `Totals: ${t.records} records (${t.keyed} keyed, ${t.undecodable} undecodable, ${t.noKey} without a key), ${t.distinctKeys} distinct keys; ` +
+      `${t.duplicateKeys} duplicate keys in ${t.duplicateGroups} groups with ${t.extraCopies} extra copies (${t.identical} identical, ${t.sameValue} same value with other headers, ${t.changed} changed); ` +
+      `${t.valueDuplicates} values under several keys.`,
+  )
+  for (const w of r.warnings) lines.push(`Warning: ${w}`)
+  lines.push(`Scanned at ${r.recordsPerSecond} records/s; ${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
+  return lines.join('\n')
+}
+
+function renderProblems(title: string, list: ProblemRecord[], total: number, top: number): string[] {
+  const shown = list.slice(0, Math.max(top, 10))
+  const lines = [title]
+  lines.push(
+    renderTable(
+      [{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KIND' }, { header: 'MESSAGE' }],
+      shown.map((p) => [p.partition, p.offset, p.timestamp, p.kind, clip(p.message ?? '', MAX_MESSAGE_CHARS)]),
+    ),
+  )
+  if (total > shown.length) lines.push(`… ${total - shown.length} more (all of them in --json up to 1000, and in --report).`)
+  lines.push('')
+  return lines
+}
+
+function at(p: RecordPosition): string {
+  return `p${p.partition}@${p.offset} ${p.timestamp}`
+}
+
+export function formatSpread(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  const s = Math.round(ms / 1000)
+  if (s < 120) return `${s}s`
+  const m = Math.round(s / 60)
+  if (m < 120) return `${m}m`
+  const h = Math.round(m / 60)
+  return h < 48 ? `${h}h` : `${Math.round(h / 24)}d`
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ')
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+}

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { seedIncident } from '../../src/fixtures/seed-incident.js'
+import type { IncidentTruth } from '../../src/fixtures/index.js'
+import { runCli } from '../support/cli.js'
+import { createTopic, produce, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
+import { repoRoot } from '../support/paths.js'
+import { withTimeout } from '../support/timeout.js'
+
+/** `recover audit duplicates` on the seeded fixture incident, against its ground truth and kcat. */
+const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
+const AVRO = ['--value-format', 'avro', '--schema', SCHEMAS]
+
+interface Position {
+  partition: number
+  offset: string
+  timestamp: string
+}
+interface GroupJson {
+  key: string
+  copies: number
+  kind: string
+  first: Position
+  last: Position
+  offsets: Position[]
+}
+
+let topic = ''
+let truth: IncidentTruth
+let dir = ''
+
+test.before(async () => {
+  topic = uniqueName('e2e-audit-dup')
+  dir = mkdtempSync(join(tmpdir(), 'recover-audit-'))
+  truth = (await seedIncident({ kafka: testKafka(), topic, count: 4_000, replicationFactor: 1 })).truth
+})
+
+test.after(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** The fixture's duplicates as "key p@offset,p@offset kind", from the ground truth. */
+function truthGroups(filter: (d: IncidentTruth['duplicates'][number]) => boolean = () => true): string[] {
+  return truth.duplicates
+    .filter(filter)
+    .map((d) => `${d.key} ${d.partition}@${d.original.offset},${d.partition}@${d.offset} ${d.kind === 'duplicate-identical' ? 'identical' : 'changed'}`)
+    .sort()
+}
+
+function auditGroups(groups: GroupJson[]): string[] {
+  return groups.map((g) => `${g.key} ${g.offsets.map((o) => `${o.partition}@${o.offset}`).join(',')} ${g.kind}`).sort()
+}
+
+/** The independent oracle: kcat prints every key, and duplicates are the lines that repeat. */
+function kcatDuplicateKeys(t: string): Map<string, number> {
+  const out = execFileSync('kcat', ['-C', '-b', testBrokers(), '-t', t, '-e', '-q', '-f', '%k\n'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 })
+  const counts = new Map<string, number>()
+  for (const key of out.split('\n').filter((l) => l !== '')) counts.set(key, (counts.get(key) ?? 0) + 1)
+  return new Map([...counts].filter(([, n]) => n > 1))
+}
+
+test('by record key: exactly the fixture duplicates (identical and changed, with their offsets), and kcat | uniq -d agrees', withTimeout(120_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  const r = run.json
+  const identical = truth.duplicates.filter((d) => d.kind === 'duplicate-identical').length
+  assert.is(r.totals.records, truth.count)
+  assert.is(r.totals.duplicateKeys, truth.duplicates.length)
+  assert.is(r.totals.extraCopies, truth.duplicates.length)
+  assert.is(r.totals.identical, identical)
+  assert.is(r.totals.changed, truth.duplicates.length - identical)
+  assert.is(r.totals.sameValue, 0)
+  assert.is(r.totals.undecodable, 0)
+  assert.equal(auditGroups(r.duplicates), truthGroups())
+
+  const oracle = kcatDuplicateKeys(topic)
+  assert.equal([...oracle.keys()].sort(), (r.duplicates as GroupJson[]).map((g) => g.key).sort())
+  for (const g of r.duplicates as GroupJson[]) assert.is(oracle.get(g.key), g.copies, g.key)
+}))
+
+test('by an Avro value field: the same duplicates, and every poison pill listed by offset as undecodable with its kind', withTimeout(120_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'order_id', ...AVRO, '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  const r = run.json
+  assert.equal(auditGroups(r.duplicates), truthGroups())
+  assert.is(r.totals.undecodable, truth.poisonPills.length)
+  assert.is(r.totals.keyed, truth.count - truth.poisonPills.length)
+  const expected = truth.poisonPills.map((p) => `${p.partition}@${p.offset}`).sort()
+  assert.equal((r.undecodable as Array<{ partition: number; offset: string; kind: string }>).map((u) => `${u.partition}@${u.offset}`).sort(), expected)
+  for (const u of r.undecodable) assert.match(u.kind, /^avro-(truncated|bad-magic)$/)
+  assert.is(Object.values(r.undecodableByKind as Record<string, number>).reduce((a, b) => a + b, 0), truth.poisonPills.length)
+}))
+
+test('--within keeps only the copies that follow each other within the duration', withTimeout(120_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--within', '15m', '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.is(run.json.within, '15m')
+  assert.equal(auditGroups(run.json.duplicates), truthGroups((d) => d.timestampMs - d.original.timestampMs <= 15 * 60_000))
+}))
+
+test('the table shows the top offenders and the totals', withTimeout(60_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--top', '2'])
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.match(run.stdout, new RegExp(`Top 2 of ${truth.duplicates.length} duplicate groups`))
+  assert.match(run.stdout, /KEY\s+COPIES\s+KIND\s+FIRST\s+LAST\s+SPREAD/)
+  assert.match(run.stdout, new RegExp(`Totals: ${truth.count} records`))
+}))
+
+test('an unknown key field is a usage error naming the fields of the sampled values', withTimeout(60_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'orderid', ...AVRO, '--json'])
+  assert.is(run.exitCode, 2)
+  assert.is(run.json.error.code, 'UNKNOWN_KEY_FIELD')
+  assert.ok(run.json.error.details.availableFields.includes('order_id'))
+  assert.match(run.json.error.message, /order_id/)
+}))
+
+test('an empty range is an audit of nothing, not an error', withTimeout(60_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest', '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.is(run.json.totals.records, 0)
+  assert.equal(run.json.duplicates, [])
+  const table = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest'])
+  assert.match(table.stdout, /The range is empty/)
+}))
+
+test('JSON values: identical payloads under different keys, records without the key and undecodable records are all reported', withTimeout(60_000, async () => {
+  const t = uniqueName('e2e-audit-json')
+  await createTopic(t, 2)
+  const base = Date.parse('2024-05-01T10:00:00Z')
+  const payload = JSON.stringify({ id: 'a-1', amount: 10 })
+  await produce(t, [
+    { partition: 0, key: 'k1', value: payload, timestampMs: base },
+    { partition: 0, key: 'k2', value: JSON.stringify({ id: 'b-1', amount: 5 }), timestampMs: base + 1_000 },
+    { partition: 1, key: 'k3', value: payload, timestampMs: base + 2_000 },
+    { partition: 1, key: 'k4', value: JSON.stringify({ amount: 7 }), timestampMs: base + 3_000 },
+    { partition: 1, key: 'k5', value: '{"id": "broken', timestampMs: base + 4_000 },
+    { partition: 0, key: 'k6', value: JSON.stringify({ id: 'b-1', amount: 6 }), timestampMs: base + 5_000 },
+    { partition: 0, key: 'k7', value: null, timestampMs: base + 6_000 },
+  ])
+  const run = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'id', '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  const r = run.json
+  assert.is(r.totals.records, 7)
+  // a-1 twice (the same bytes, other Kafka keys and partitions), b-1 twice with different amounts.
+  assert.equal(auditGroups(r.duplicates), ['a-1 0@0,1@0 identical', 'b-1 0@1,0@2 changed'])
+  // The same bytes under the same audit key are a duplicate, not a value shared by keys.
+  assert.is(r.totals.valueDuplicates, 0)
+  assert.is(r.totals.undecodable, 1)
+  assert.equal([r.undecodable[0].partition, r.undecodable[0].offset, r.undecodable[0].kind], [1, '2', 'not-json'])
+  assert.is(r.totals.noKey, 2)
+  assert.equal(r.noKey.map((p: Position) => `${p.partition}@${p.offset}`), ['0@3', '1@1'])
+
+  // Grouped by the Kafka key instead, the same payload under k1 and k3 is a value carried by two keys.
+  const byKey = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'key', '--json'])
+  assert.is(byKey.exitCode, 0, byKey.stderr)
+  assert.is(byKey.json.totals.duplicateKeys, 0)
+  assert.is(byKey.json.totals.valueDuplicates, 1)
+  assert.equal(byKey.json.valueDuplicates[0].sampleKeys, ['k1', 'k3'])
+  assert.is(byKey.json.valueDuplicates[0].copies, 2)
+}))
+
+test.run()

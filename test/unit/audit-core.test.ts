@@ -1,0 +1,70 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { fieldAt, fieldPaths, keyText, parseKeySelector, recordKeyText } from '../../src/core/audit-key.js'
+import { contentHashes } from '../../src/core/content-hash.js'
+import { COMPARE_METRICS, DUPLICATES_METRICS, exceededThresholds, parseFailOn } from '../../src/core/fail-on.js'
+import { RecoveryError } from '../../src/errors.js'
+
+test('--key key means the record key; anything else is a value field path, value. optional', () => {
+  assert.equal(parseKeySelector('key'), { kind: 'record-key' })
+  assert.equal(parseKeySelector('order_id'), { kind: 'field', path: ['order_id'], display: 'order_id' })
+  assert.equal(parseKeySelector('value.customer.id'), { kind: 'field', path: ['customer', 'id'], display: 'customer.id' })
+})
+
+test('record keys read as UTF-8, else as 0x-hex, and null stays null', () => {
+  assert.is(recordKeyText(Buffer.from('ord-1')), 'ord-1')
+  assert.is(recordKeyText(Buffer.from([0xff, 0x00])), '0xff00')
+  assert.is(recordKeyText(null), null)
+})
+
+test('field values become key text: strings as they are, numbers in decimal, objects as JSON, null is no key', () => {
+  assert.equal(fieldAt({ a: { b: 7 } }, ['a', 'b']), { found: true, value: 7 })
+  assert.equal(fieldAt({ a: null }, ['a', 'b']), { found: false, value: undefined })
+  assert.equal(fieldAt({ a: null }, ['a']), { found: true, value: null })
+  assert.is(keyText('x'), 'x')
+  assert.is(keyText(12), '12')
+  assert.is(keyText(12345678901234567890n), '12345678901234567890')
+  assert.is(keyText({ b: 1n }), '{"b":"1"}')
+  assert.is(keyText(null), null)
+  assert.equal(fieldPaths({ id: 1, customer: { id: 2, name: 'x' }, items: [1] }), ['id', 'customer', 'customer.id', 'customer.name', 'items'])
+})
+
+test('content hashes: equal bytes hash equal; headers change the record hash but not the value hash', () => {
+  const v = Buffer.from('{"a":1}')
+  const h1 = contentHashes(v, [{ key: 'trace', value: Buffer.from('1') }])
+  const h2 = contentHashes(Buffer.from('{"a":1}'), [{ key: 'trace', value: Buffer.from('1') }])
+  const h3 = contentHashes(v, [{ key: 'trace', value: Buffer.from('2') }])
+  const h4 = contentHashes(v, [{ key: 'trace', value: null }])
+  assert.is(String(h1.value), String(h2.value))
+  assert.is(String(h1.record), String(h2.record))
+  assert.is(String(h1.value), String(h3.value))
+  assert.is.not(String(h1.record), String(h3.record))
+  assert.is.not(String(h3.record), String(h4.record))
+  assert.is(contentHashes(null, []).value, null)
+  assert.is.not(String(contentHashes(null, []).record), String(contentHashes(Buffer.alloc(0), []).record))
+})
+
+test('--fail-on reads METRIC>N and METRIC>=N and refuses unknown metrics and other shapes', () => {
+  assert.equal(parseFailOn('duplicates>10, undecodable>=1', DUPLICATES_METRICS), [
+    { metric: 'duplicates', op: '>', limit: 10 },
+    { metric: 'undecodable', op: '>=', limit: 1 },
+  ])
+  assert.equal(parseFailOn('missing>0', COMPARE_METRICS), [{ metric: 'missing', op: '>', limit: 0 }])
+  for (const bad of ['duplicates', 'duplicates<3', 'dupes>1', 'missing>0', '', 'duplicates>-1']) {
+    try {
+      parseFailOn(bad, DUPLICATES_METRICS)
+      assert.unreachable(bad)
+    } catch (error) {
+      assert.instance(error, RecoveryError, bad)
+      assert.is((error as RecoveryError).code, 'BAD_FAIL_ON')
+    }
+  }
+})
+
+test('thresholds are exceeded above the limit (or at it with >=), and only those are returned', () => {
+  const t = parseFailOn('duplicates>2,changed>=1,undecodable>0', DUPLICATES_METRICS)
+  assert.equal(exceededThresholds(t, { duplicates: 2, changed: 1, undecodable: 0 }), [{ metric: 'changed', op: '>=', limit: 1, actual: 1 }])
+  assert.equal(exceededThresholds(t, { duplicates: 3 }).map((e) => e.metric), ['duplicates'])
+})
+
+test.run()
