@@ -26,6 +26,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     within: Flags.string({ summary: 'Only copies at most this far apart in time are duplicates: 10m, 1h, PT30S.' }),
+    db: Flags.string({ summary: 'The audit DuckDB file where this run is recorded (audit history reads it).', default: '.recover/audit.duckdb', helpGroup: 'OUTPUT' }),
+    history: Flags.boolean({ summary: 'Record this run in --db. --no-history: record nothing.', default: true, allowNo: true, helpGroup: 'OUTPUT' }),
     top: Flags.integer({ summary: 'How many duplicate groups to list.', default: 20, min: 0, max: 100_000 }),
     'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.', options: [...FORMATS], helpGroup: 'DECODING' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
@@ -53,6 +55,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       withinMs: within?.ms,
       within: within?.display,
       top: flags.top,
+      historyPath: flags.history ? flags.db : undefined,
       valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
       schemas: {
         schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,

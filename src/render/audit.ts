@@ -1,5 +1,6 @@
 import type { ProblemRecord, RecordPosition } from '../core/audit-types.js'
 import type { DuplicatesAuditResult } from '../services/audit-duplicates.js'
+import type { AuditHistoryResult } from '../services/audit-history.js'
 import { renderTable } from './table.js'
 
 const MAX_KEY_CHARS = 40
@@ -80,4 +81,36 @@ export function formatSpread(ms: number): string {
 function clip(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ')
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+}
+
+export function renderAuditHistory(r: AuditHistoryResult): string {
+  if (!r.exists) return `No audit history in ${r.db} yet: run recover audit duplicates or compare (with --db ${r.db}) first.`
+  if (r.topics.length === 0) return `No audit runs recorded in ${r.db} for that topic.`
+  const lines: string[] = []
+  for (const t of r.topics) {
+    lines.push(`${t.topic}: ${t.runs} run${t.runs === 1 ? '' : 's'} from ${t.firstRunAt} to ${t.lastRunAt}${t.recent.length < t.runs ? ` (newest ${t.recent.length} shown)` : ''}`)
+    lines.push(
+      renderTable(
+        [
+          { header: 'STARTED' },
+          { header: 'AUDIT' },
+          { header: 'KEY' },
+          { header: 'RECORDS', align: 'right' },
+          { header: 'DUP-KEYS', align: 'right' },
+          { header: 'COPIES', align: 'right' },
+          { header: 'UNDECODABLE', align: 'right' },
+          { header: 'MISSING', align: 'right' },
+          { header: 'TWICE', align: 'right' },
+          { header: 'ONLY-IN-SINK', align: 'right' },
+          { header: 'LOST', align: 'right' },
+          { header: 'FAIL-ON' },
+        ],
+        t.recent.map((run) => [run.startedAt, run.audit, run.key, run.records, run.duplicateKeys, run.extraCopies, run.undecodable, run.missing, run.twice, run.onlyInSink, run.lost, run.exceeded.length > 0 ? `exceeded ${run.exceeded.join(',')}` : '']),
+      ),
+    )
+    const trend = t.trend.map((f) => `${f.metric} ${f.latest}${f.change === null ? '' : ` (${f.change > 0 ? '+' : f.change < 0 ? '' : '±'}${f.change})`}`)
+    if (trend.length > 0) lines.push(`Trend (latest run, change since the one before): ${trend.join(', ')}.`)
+    lines.push('')
+  }
+  return lines.join('\n').trimEnd()
 }

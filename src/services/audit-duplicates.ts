@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
 import type { DuplicateGroup, DuplicatesTotals, ProblemRecord, ValueDuplicateGroup } from '../core/audit-types.js'
 import { describeKeySelector } from '../core/audit-key.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { AuditDatabase, type AuditDatabaseOptions } from '../duckdb/audit-db.js'
 import { buildDuplicateGroups, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
+import { ensureHistorySchema, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { scanTopic, type ScanEvent, type ScanRequest } from './audit-scan.js'
 
@@ -16,6 +18,8 @@ export interface DuplicatesAuditRequest extends ScanRequest {
   top?: number
   /** Undecodable and keyless records listed in the result (all of them are in a report). Default 1000. */
   listLimit?: number
+  /** The audit DuckDB file that keeps every run (`--db`); none: the run is not recorded. */
+  historyPath?: string
 }
 
 export interface DuplicatesAuditDeps {
@@ -48,6 +52,8 @@ export interface DuplicatesAuditResult {
   truncated: { duplicates: boolean; valueDuplicates: boolean; undecodable: boolean; noKey: boolean }
   /** Hints about the run itself (every value undecodable: probably the wrong --value-format). */
   warnings: string[]
+  /** Where this run was recorded (`audit history` reads it back). */
+  history: { db: string; runId: string } | null
 }
 
 const TABLE = 'scan_source'
@@ -61,6 +67,12 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
   const startedAt = new Date()
   const db = await AuditDatabase.open(deps.duckdb)
   try {
+    // The history file first: a locked or unwritable --db fails before a long scan, not after.
+    const historyPath = request.historyPath === undefined ? undefined : resolve(request.historyPath)
+    if (historyPath) {
+      await db.attachHistory(historyPath)
+      await ensureHistorySchema(db)
+    }
     const scan = await scanTopic(db, TABLE, deps.gateway, request, deps.onEvent)
     deps.onEvent?.({ type: 'analyse', what: 'duplicates' })
     await buildDuplicateGroups(db, TABLE, request.withinMs ?? null)
@@ -94,6 +106,11 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
         noKey: totals.noKey > listLimit,
       },
       warnings: scanWarnings(totals.records, totals.undecodable, totals.keyed, scan.valueFormat),
+      history: null,
+    }
+    if (historyPath) {
+      await recordAuditRun(db, duplicatesRunRecord(result))
+      result.history = { db: historyPath, runId: result.runId }
     }
     return result
   } finally {
@@ -102,6 +119,37 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
 }
 
 export const DUPLICATES_TABLE = TABLE
+
+function duplicatesRunRecord(r: DuplicatesAuditResult): AuditRunRecord {
+  const t = r.totals
+  return {
+    runId: r.runId,
+    audit: 'duplicates',
+    topic: r.topic,
+    startedAt: r.startedAt,
+    elapsedMs: r.elapsedMs,
+    key: r.key,
+    within: r.within,
+    sink: null,
+    range: r.partitions,
+    records: t.records,
+    distinctKeys: t.distinctKeys,
+    duplicateKeys: t.duplicateKeys,
+    extraCopies: t.extraCopies,
+    identical: t.identical,
+    sameValue: t.sameValue,
+    changed: t.changed,
+    valueDuplicates: t.valueDuplicates,
+    undecodable: t.undecodable,
+    noKey: t.noKey,
+    missing: null,
+    twice: null,
+    onlyInSink: null,
+    lost: null,
+    exceeded: [],
+    result: { ...r, history: undefined },
+  }
+}
 
 /** What suggests the command line rather than the data is wrong. */
 export function scanWarnings(records: number, undecodable: number, keyed: number, valueFormat: string | null): string[] {

@@ -39,6 +39,8 @@ test.before(async () => {
   truth = (await seedIncident({ kafka: testKafka(), topic, count: 4_000, replicationFactor: 1 })).truth
 })
 
+const db = () => join(dir, 'audit.duckdb')
+
 test.after(() => {
   rmSync(dir, { recursive: true, force: true })
 })
@@ -64,7 +66,7 @@ function kcatDuplicateKeys(t: string): Map<string, number> {
 }
 
 test('by record key: exactly the fixture duplicates (identical and changed, with their offsets), and kcat | uniq -d agrees', withTimeout(120_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--db', db(), '--json'])
   assert.is(run.exitCode, 0, run.stderr)
   const r = run.json
   const identical = truth.duplicates.filter((d) => d.kind === 'duplicate-identical').length
@@ -83,7 +85,7 @@ test('by record key: exactly the fixture duplicates (identical and changed, with
 }))
 
 test('by an Avro value field: the same duplicates, and every poison pill listed by offset as undecodable with its kind', withTimeout(120_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'order_id', ...AVRO, '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'order_id', ...AVRO, '--db', db(), '--json'])
   assert.is(run.exitCode, 0, run.stderr)
   const r = run.json
   assert.equal(auditGroups(r.duplicates), truthGroups())
@@ -96,14 +98,14 @@ test('by an Avro value field: the same duplicates, and every poison pill listed 
 }))
 
 test('--within keeps only the copies that follow each other within the duration', withTimeout(120_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--within', '15m', '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--within', '15m', '--db', db(), '--json'])
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.json.within, '15m')
   assert.equal(auditGroups(run.json.duplicates), truthGroups((d) => d.timestampMs - d.original.timestampMs <= 15 * 60_000))
 }))
 
 test('the table shows the top offenders and the totals', withTimeout(60_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--top', '2'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--top', '2', '--db', db()])
   assert.is(run.exitCode, 0, run.stderr)
   assert.match(run.stdout, new RegExp(`Top 2 of ${truth.duplicates.length} duplicate groups`))
   assert.match(run.stdout, /KEY\s+COPIES\s+KIND\s+FIRST\s+LAST\s+SPREAD/)
@@ -111,7 +113,7 @@ test('the table shows the top offenders and the totals', withTimeout(60_000, asy
 }))
 
 test('an unknown key field is a usage error naming the fields of the sampled values', withTimeout(60_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'orderid', ...AVRO, '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'orderid', ...AVRO, '--db', db(), '--json'])
   assert.is(run.exitCode, 2)
   assert.is(run.json.error.code, 'UNKNOWN_KEY_FIELD')
   assert.ok(run.json.error.details.availableFields.includes('order_id'))
@@ -119,11 +121,11 @@ test('an unknown key field is a usage error naming the fields of the sampled val
 }))
 
 test('an empty range is an audit of nothing, not an error', withTimeout(60_000, async () => {
-  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest', '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest', '--db', db(), '--json'])
   assert.is(run.exitCode, 0, run.stderr)
   assert.is(run.json.totals.records, 0)
   assert.equal(run.json.duplicates, [])
-  const table = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest'])
+  const table = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--from', 'latest', '--db', db()])
   assert.match(table.stdout, /The range is empty/)
 }))
 
@@ -141,7 +143,7 @@ test('JSON values: identical payloads under different keys, records without the 
     { partition: 0, key: 'k6', value: JSON.stringify({ id: 'b-1', amount: 6 }), timestampMs: base + 5_000 },
     { partition: 0, key: 'k7', value: null, timestampMs: base + 6_000 },
   ])
-  const run = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'id', '--json'])
+  const run = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'id', '--db', db(), '--json'])
   assert.is(run.exitCode, 0, run.stderr)
   const r = run.json
   assert.is(r.totals.records, 7)
@@ -155,7 +157,7 @@ test('JSON values: identical payloads under different keys, records without the 
   assert.equal(r.noKey.map((p: Position) => `${p.partition}@${p.offset}`), ['0@3', '1@1'])
 
   // Grouped by the Kafka key instead, the same payload under k1 and k3 is a value carried by two keys.
-  const byKey = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'key', '--json'])
+  const byKey = await runCli(['audit', 'duplicates', '--topic', t, '--key', 'key', '--db', db(), '--json'])
   assert.is(byKey.exitCode, 0, byKey.stderr)
   assert.is(byKey.json.totals.duplicateKeys, 0)
   assert.is(byKey.json.totals.valueDuplicates, 1)
