@@ -32,6 +32,25 @@ export interface OutputEncoderOptions {
 export async function createOutputEncoder(options: OutputEncoderOptions): Promise<OutputEncoder> {
   const { format, codec, sources } = options
   const confluent = format === 'avro' && sources.ids !== undefined
+  if (format === 'json') {
+    // JSON.stringify without a replacer is about twice as fast as the codec's bigint-aware one;
+    // anything it cannot write as plain JSON (a bigint, a cycle, undefined) takes the codec's
+    // path, which gives the same bytes or the same EncodeError.
+    return {
+      format,
+      prepare: () => Promise.resolve(),
+      encode(value) {
+        if (value === null) return null
+        let text: string | undefined
+        try {
+          text = JSON.stringify(value)
+        } catch {
+          text = undefined
+        }
+        return text === undefined ? codec.encode(value) : Buffer.from(text, 'utf8')
+      },
+    }
+  }
   if (!confluent) {
     return { format, prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : codec.encode(value)) }
   }

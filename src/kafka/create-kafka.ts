@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { registerCompressionCodecs } from './compression-codecs.js'
-import { installOrderedHeaders } from './ordered-headers.js'
+import { installLinearGrouping, installOrderedHeaders } from './ordered-headers.js'
 
 const require = createRequire(import.meta.url)
 
@@ -18,6 +18,7 @@ export interface KafkaLogLine {
 
 /** Builds a kafkajs client from resolved settings. kafkajs is loaded here, lazily. */
 export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
+  installLinearGrouping()
   const kafkajs = require('kafkajs') as typeof import('kafkajs')
   registerCompressionCodecs()
   installOrderedHeaders()

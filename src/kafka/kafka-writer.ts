@@ -19,8 +19,10 @@ export interface KafkaWriterOptions {
   createPartitions: number
   /** Idempotent producer (acks=all, sequence numbers): retries never duplicate or reorder. */
   idempotent?: boolean
-  /** Records per produce request; kafkajs groups a request's messages in O(n^2) per partition. */
+  /** Records per produce request (default 10000); with the idempotent producer, requests to a broker go one at a time anyway. */
   requestRecords?: number
+  /** Bytes per partition per request (default 512 KiB, below the broker's default max.message.bytes of 1 MiB). */
+  maxBatchBytes?: number
   /** The error code for failures (SINK_FAILED or QUARANTINE_FAILED) and what to call the topic. */
   errorCode: Extract<ErrorCode, 'SINK_FAILED' | 'QUARANTINE_FAILED'>
   role: string
@@ -82,32 +84,83 @@ export class KafkaWriter {
     return r.sourcePartition % this.partitions
   }
 
-  /** Writes the records (order kept per target partition) and resolves once all are acknowledged. */
-  async write(records: readonly WritableRecord[]): Promise<void> {
-    if (records.length === 0) return
-    const chunk = this.options.requestRecords ?? 2_000
-    const messages: Array<Message & { partition: number }> = records.map((r) => ({
-      partition: this.partitionFor(r),
-      key: r.key,
-      value: r.value,
-      timestamp: String(r.timestampMs),
-      headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined,
-    }))
+  /**
+   * Writes the records (order kept per target partition) and resolves once all are
+   * acknowledged. Requests are cut so that no partition gets more than `maxBatchBytes` in one
+   * (a broker refuses record batches above max.message.bytes, 1 MiB by default). A record that
+   * is too large on its own is sent alone; if the broker refuses it, its index is returned
+   * (the caller quarantines it) and the others are written.
+   */
+  async write(records: readonly WritableRecord[]): Promise<number[]> {
+    if (records.length === 0) return []
+    const maxRecords = this.options.requestRecords ?? 10_000
+    const maxBytes = this.options.maxBatchBytes ?? 512 * 1024
+    interface Item {
+      index: number
+      bytes: number
+      message: Message & { partition: number }
+    }
+    const perPartition = new Map<number, Item[]>()
+    records.forEach((r, index) => {
+      const partition = this.partitionFor(r)
+      let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+      for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
+      const message = { partition, key: r.key, value: r.value, timestamp: String(r.timestampMs), headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined }
+      const list = perPartition.get(partition)
+      if (list) list.push({ index, bytes, message })
+      else perPartition.set(partition, [{ index, bytes, message }])
+    })
+    const rejected: number[] = []
+    const cursors = new Map([...perPartition.keys()].map((p) => [p, 0]))
     try {
-      for (let i = 0; i < messages.length; i += chunk) {
-        const part = messages.slice(i, i + chunk)
-        const metadata = await this.producer.send({ topic: this.topic, acks: -1, compression: this.options.compression, messages: part })
-        const counts = new Map<number, number>()
-        for (const m of part) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
-        for (const m of metadata) {
-          if (m.baseOffset === undefined) continue
-          this.written.set(m.partition, BigInt(m.baseOffset) + BigInt(counts.get(m.partition) ?? 0))
+      for (;;) {
+        // One request: from each partition, the next records up to maxBytes (at least one).
+        // A record larger than maxBytes goes alone, so that if the broker refuses it, nothing
+        // else in the request was (or was not) appended with it.
+        const request: Item[] = []
+        let alone = false
+        for (const [partition, list] of perPartition) {
+          let at = cursors.get(partition)!
+          let bytes = 0
+          while (at < list.length && request.length < maxRecords && !alone) {
+            const item = list[at]!
+            if (item.bytes > maxBytes) {
+              if (request.length > 0) break
+              alone = true
+            } else if (bytes + item.bytes > maxBytes) break
+            bytes += item.bytes
+            request.push(item)
+            at++
+          }
+          cursors.set(partition, at)
+          if (alone) break
+        }
+        if (request.length === 0) break
+        try {
+          await this.send(request.map((i) => i.message))
+        } catch (error) {
+          if (alone && isTooLarge(error)) {
+            rejected.push(request[0]!.index)
+            continue
+          }
+          throw error
         }
       }
     } catch (error) {
       const translated = translateKafkaError(error, this.gateway.settings, `writing to ${this.options.role} topic ${this.topic}`)
       if (translated.code === 'BROKER_UNREACHABLE') throw translated
       throw new RecoveryError(this.options.errorCode, `Writing to the ${this.options.role} topic ${this.topic} failed: ${translated.message}`, { cause: error, details: { topic: this.topic } })
+    }
+    return rejected
+  }
+
+  private async send(messages: Array<Message & { partition: number }>): Promise<void> {
+    const metadata = await this.producer.send({ topic: this.topic, acks: -1, compression: this.options.compression, messages })
+    const counts = new Map<number, number>()
+    for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
+    for (const m of metadata) {
+      if (m.baseOffset === undefined) continue
+      this.written.set(m.partition, BigInt(m.baseOffset) + BigInt(counts.get(m.partition) ?? 0))
     }
   }
 
@@ -156,4 +209,12 @@ async function ensureTopic(admin: Admin, topic: string, partitions: number): Pro
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`topic ${topic} was created but its metadata did not appear`)
+}
+
+function isTooLarge(error: unknown): boolean {
+  for (let e = error as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE' || e.type === 'INVALID_RECORD') return true
+    e = (e.originalError ?? e.cause) as typeof e
+  }
+  return false
 }

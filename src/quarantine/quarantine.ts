@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { redactText } from '../config/redact.js'
+import { RecoveryError } from '../errors.js'
 import { AppendFile } from '../files/append-file.js'
 import { envelopeLine } from '../files/envelope.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
@@ -115,7 +116,11 @@ export class KafkaQuarantine implements Quarantine {
     if (entries.length === 0) return
     const writer = await this.ready()
     const now = new Date()
-    await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now), timestampMs: e.record.timestampMs })))
+    const refused = await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now), timestampMs: e.record.timestampMs })))
+    if (refused.length > 0) {
+      const r = entries[refused[0]!]!.record
+      throw new RecoveryError('QUARANTINE_FAILED', `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl), then --resume.`, { details: { topic: this.topic } })
+    }
   }
 
   async checkpoint(): Promise<SinkState> {

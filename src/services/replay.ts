@@ -289,44 +289,58 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     const remaining = ranges.map((r) => ({ partition: r.partition, start: counts.get(r.partition)!.next, end: r.end }))
     if (!checkpoint?.finished) {
       const batch = new WorkBatch()
+      // Two batches overlap: while the sink writes one (I/O), the next is decoded and
+      // transformed (CPU). Only one is ever in flight to the sink, and it is checkpointed
+      // before the next one is sent, so a crash still re-sends at most one batch.
+      let committing: Promise<void> | undefined
       const flush = async (): Promise<void> => {
-        const durable = await processBatch(batch, pipeline, counts, byStage, dryRun ? { sample, limit: request.dryRun!.limit } : undefined, deps)
-        if (state && durable) {
-          state.sinkState = durable.sink
-          state.quarantineState = durable.quarantine
-        }
-        if (limiter && batch.inputs.length > 0) {
-          const wait = limiter.delayFor(batch.inputs.length, (deps.now ?? Date.now)())
+        const work = batch.take()
+        const prepared = await prepareBatch(work, pipeline, dryRun ? { sample, limit: request.dryRun!.limit } : undefined)
+        if (committing) await committing
+        if (limiter && work.inputs.length > 0) {
+          const wait = limiter.delayFor(work.inputs.length, (deps.now ?? Date.now)())
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
-        if (state) state.batches += batch.inputs.length > 0 ? 1 : 0
-        saveCheckpoint(false)
-        deps.onEvent?.({ type: 'batch', records: batch.inputs.length, bytes: batch.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started })
-        batch.clear()
+        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps).then((durable) => {
+          if (state && durable) {
+            state.sinkState = durable.sink
+            state.quarantineState = durable.quarantine
+          }
+          if (state) state.batches += work.inputs.length > 0 ? 1 : 0
+          saveCheckpoint(false)
+          deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started })
+        })
+        // Awaited before the next batch or at the end; never an unhandled rejection meanwhile.
+        committing.catch(() => undefined)
       }
-      reading: for await (const chunks of reader.read(remaining, request.fetch, signal)) {
-        for (const chunk of chunks) {
-          for (const record of chunk.records) {
-            if (dryRun && sampled >= request.dryRun!.limit) break reading
-            batch.add(record)
-            sampled++
-            if (batch.inputs.length >= batchSize) {
-              await flush()
-              if (signal.aborted) {
-                interrupted = true
-                break reading
+      try {
+        reading: for await (const chunks of reader.read(remaining, request.fetch, signal)) {
+          for (const chunk of chunks) {
+            for (const record of chunk.records) {
+              if (dryRun && sampled >= request.dryRun!.limit) break reading
+              batch.add(record)
+              sampled++
+              if (batch.inputs.length >= batchSize) {
+                await flush()
+                if (signal.aborted) {
+                  interrupted = true
+                  break reading
+                }
               }
             }
+            batch.advance(chunk)
           }
-          batch.advance(chunk)
+          if (signal.aborted) {
+            interrupted = true
+            break
+          }
         }
-        if (signal.aborted) {
-          interrupted = true
-          break
-        }
+        // The last records, and positions moved past gaps at the ends of the ranges.
+        if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
+      } finally {
+        // A failure while reading still lets the batch in flight finish and be checkpointed.
+        if (committing) await committing
       }
-      // The last records, and positions moved past gaps at the ends of the ranges.
-      if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
     }
 
     const partitionsOut = [...counts.values()].sort((a, b) => a.partition - b.partition)
@@ -454,30 +468,36 @@ class WorkBatch {
     this.positions.set(chunk.partition, chunk.nextOffset)
   }
 
-  clear(): void {
+  /** Hands over the records and positions gathered so far and starts an empty batch. */
+  take(): { inputs: KafkaRecord[]; bytes: number; positions: Map<number, bigint> } {
+    const taken = { inputs: this.inputs, bytes: this.bytes, positions: this.positions }
     this.inputs = []
     this.bytes = 0
     this.positions = new Map()
+    return taken
   }
 }
 
 type Outcome = 'written' | 'dropped' | 'quarantined'
 
-/** Decode → transform → encode → write → quarantine → move positions and counts, for one batch. */
-async function processBatch(
-  batch: WorkBatch,
-  pipeline: Pipeline,
-  counts: Map<number, PartitionCounts>,
-  byStage: Record<QuarantineStage, number>,
-  dry: { sample: DrySample[]; limit: number } | undefined,
-  deps: ReplayDeps,
-): Promise<{ sink: SinkState; quarantine: SinkState } | undefined> {
+/** A batch decoded, transformed and encoded: what the sink gets, what goes to quarantine. */
+interface PreparedBatch {
+  inputs: KafkaRecord[]
+  bytes: number
+  positions: Map<number, bigint>
+  outcome: Outcome[]
+  quarantine: QuarantineEntry[]
+  outputs: SinkRecord[]
+  /** For each output, the index of the input it came from. */
+  outputOwner: number[]
+}
+
+/** Decode → transform → encode for one batch. No writes: those are commitBatch's. */
+async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positions: Map<number, bigint> }, pipeline: Pipeline, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
   const { codecs, transform, encoders } = pipeline
-  const inputs = batch.inputs
-  const outcome: Outcome[] = new Array(inputs.length)
-  const quarantine: QuarantineEntry[] = []
-  const outputs: SinkRecord[] = []
-  const outputOwner: number[] = []
+  const inputs = work.inputs
+  const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
+  const { outcome, quarantine, outputs, outputOwner } = prepared
   const transformInfo = transform ? { name: transform.name, version: transform.version } : undefined
   const quarantineAt = (i: number, entry: Omit<QuarantineEntry, 'record' | 'transform'>) => {
     outcome[i] = 'quarantined'
@@ -516,7 +536,8 @@ async function processBatch(
     const input: ReplayRecord = { key, value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: { topic: r.topic, partition: r.partition, offset: r.offset } }
     let produced: ReplayRecord[]
     if (transform) {
-      const result = await transform.apply(input)
+      const applied = transform.apply(input)
+      const result = applied instanceof Promise ? await applied : applied
       if (!result.ok) {
         quarantineAt(i, { stage: 'transform', error: result.error })
         if (dry) addSample(dry, r, input, [], quarantine.at(-1))
@@ -535,14 +556,16 @@ async function processBatch(
       outcome[i] = 'dropped'
       continue
     }
-    // Without a transform the bytes go out as they came in; with one, outputs are encoded.
+    if (!transform) {
+      // Without a transform the bytes go out exactly as they came in.
+      outcome[i] = 'written'
+      outputs.push({ key: r.key, value: r.value, decodedKey: key, decodedValue: value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
+      outputOwner.push(i)
+      continue
+    }
     const encoded: SinkRecord[] = []
     let failed = false
     for (const o of produced) {
-      if (!transform) {
-        encoded.push({ key: r.key, value: r.value, decodedKey: key, decodedValue: value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
-        continue
-      }
       try {
         encoded.push({
           key: encoders!.key.encode(o.key, r.key),
@@ -568,14 +591,28 @@ async function processBatch(
       outputOwner.push(i)
     }
   }
+  return prepared
+}
 
+/** Write → quarantine → make durable → move positions and counts, for one prepared batch. */
+async function commitBatch(
+  prepared: PreparedBatch,
+  pipeline: Pipeline,
+  counts: Map<number, PartitionCounts>,
+  byStage: Record<QuarantineStage, number>,
+  dry: boolean,
+  deps: ReplayDeps,
+): Promise<{ sink: SinkState; quarantine: SinkState } | undefined> {
+  const { inputs, outcome, quarantine, outputs, outputOwner } = prepared
   let durable: { sink: SinkState; quarantine: SinkState } | undefined
   if (!dry) {
     const rejected = outputs.length > 0 ? await pipeline.sink!.write(outputs) : []
+    const transformInfo = pipeline.transform ? { name: pipeline.transform.name, version: pipeline.transform.version } : undefined
     for (const rej of rejected) {
       const owner = outputOwner[rej.index]!
       if (outcome[owner] === 'quarantined') continue
-      quarantineAt(owner, { stage: 'sink', error: rej.error })
+      outcome[owner] = 'quarantined'
+      quarantine.push({ stage: 'sink', error: rej.error, record: inputs[owner]!, transform: transformInfo })
     }
     // The quarantine is acknowledged, and the sink durable, before the checkpoint moves.
     await pipeline.quarantine!.write(quarantine)
@@ -592,20 +629,17 @@ async function processBatch(
     else c.quarantined++
   }
   if (!dry) {
-    const rejectedOutputs = new Set<number>()
-    outputOwner.forEach((owner, index) => {
-      if (outcome[owner] !== 'written') rejectedOutputs.add(index)
-    })
-    outputOwner.forEach((owner, index) => {
-      if (!rejectedOutputs.has(index)) counts.get(inputs[owner]!.partition)!.outputs++
-    })
+    for (const owner of outputOwner) {
+      if (outcome[owner] === 'written') counts.get(inputs[owner]!.partition)!.outputs++
+    }
   }
-  for (const e of quarantine) byStage[e.stage]++
+  const stages: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
+  for (const e of quarantine) stages[e.stage]++
   for (const stage of ['decode', 'transform', 'sink'] as const) {
-    const n = quarantine.filter((e) => e.stage === stage).length
-    if (n > 0) deps.onEvent?.({ type: 'quarantined', stage, count: n })
+    byStage[stage] += stages[stage]
+    if (stages[stage] > 0) deps.onEvent?.({ type: 'quarantined', stage, count: stages[stage] })
   }
-  for (const [partition, next] of batch.positions) {
+  for (const [partition, next] of prepared.positions) {
     const c = counts.get(partition)
     if (c && next > c.next) c.next = next
   }

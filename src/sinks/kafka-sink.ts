@@ -49,11 +49,11 @@ export class KafkaSink implements Sink {
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     const now = Date.now()
-    await this.writer!.write(
+    const rejected = await this.writer!.write(
       records.map((r) => ({ sourcePartition: r.source.partition, key: r.key, value: r.value, headers: r.headers, timestampMs: this.options.newTimestamps ? now : r.timestamp })),
     )
     for (const [p, o] of this.writer!.writtenOffsets()) this.state.set(p, o)
-    return []
+    return rejected.map((index) => ({ index, error: Object.assign(new Error(`Kafka refused the record as too large for topic ${this.topic} (max.message.bytes).`), { name: 'RecordTooLargeError' }) }))
   }
 
   /** Writes were acknowledged by all in-sync replicas when write() resolved: nothing to flush. */
