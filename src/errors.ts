@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   BAD_FAIL_ON: 'usage',
   AUDIT_DB_FAILED: 'environment',
   AUDIT_SINK_UNREADABLE: 'environment',
+  REPORT_FAILED: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

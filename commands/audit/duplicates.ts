@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { auditOutputFlags, findingsOverThreshold } from '../../src/cli/audit-flags.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
@@ -15,7 +16,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
   static override examples = [
     { description: 'Duplicate order ids in the bad-deploy window', command: '<%= config.bin %> audit duplicates --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --key order_id --value-format avro --schema fixtures/schemas' },
     { description: 'By record key, the last day, copies at most 10 minutes apart', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --within 10m' },
-    { description: 'For CI: JSON result', command: '<%= config.bin %> audit duplicates --topic orders --key key --json' },
+    { description: 'Nightly, for cron: every finding to CSV, exit 3 when any key is duplicated', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --report /var/log/recover/orders-dups.csv --fail-on \"duplicates>0\"' },
+    { description: 'For CI: JSON result, exit 3 past the thresholds', command: '<%= config.bin %> audit duplicates --topic orders --key key --fail-on "changed>0,undecodable>10" --json' },
   ]
   static override flags = {
     ...connectionFlags,
@@ -26,8 +28,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     within: Flags.string({ summary: 'Only copies at most this far apart in time are duplicates: 10m, 1h, PT30S.' }),
-    db: Flags.string({ summary: 'The audit DuckDB file where this run is recorded (audit history reads it).', default: '.recover/audit.duckdb', helpGroup: 'OUTPUT' }),
-    history: Flags.boolean({ summary: 'Record this run in --db. --no-history: record nothing.', default: true, allowNo: true, helpGroup: 'OUTPUT' }),
+    ...auditOutputFlags,
     top: Flags.integer({ summary: 'How many duplicate groups to list.', default: 20, min: 0, max: 100_000 }),
     'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.', options: [...FORMATS], helpGroup: 'DECODING' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
@@ -46,6 +47,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       const { RecoveryError } = await import('../../src/errors.js')
       throw new RecoveryError('BAD_DURATION', `--within ${flags.within} must be a positive duration, like 10m or PT1H.`)
     }
+    const { parseFailOn, DUPLICATES_METRICS } = await import('../../src/core/fail-on.js')
     const request = {
       topic: flags.topic,
       partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
@@ -56,6 +58,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       within: within?.display,
       top: flags.top,
       historyPath: flags.history ? flags.db : undefined,
+      report: flags.report,
+      failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], DUPLICATES_METRICS),
       valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
       schemas: {
         schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
@@ -76,6 +80,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     })
     const { renderDuplicatesAudit } = await import('../../src/render/audit.js')
     this.out(renderDuplicatesAudit(result, { top: flags.top }))
+    const failure = findingsOverThreshold('duplicates audit', result.failOn, result)
+    if (failure) throw failure
     return result
   }
 }

@@ -1,4 +1,5 @@
 import type { DuplicateGroup, DuplicateKind, DuplicatesTotals, ProblemRecord, RecordPosition, ValueDuplicateGroup } from '../core/audit-types.js'
+import type { FindingRow } from '../files/audit-report.js'
 import { big, num, type AuditDatabase, type Row } from './audit-db.js'
 
 /**
@@ -133,8 +134,8 @@ export async function problemKinds(db: AuditDatabase, table: string): Promise<Re
  * Every finding as flat rows for a report, streamed: each copy of each duplicate group, each
  * record of each shared value, each undecodable record and each record without a key.
  */
-export function duplicateFindingRows(db: AuditDatabase, table: string): AsyncGenerator<Row[]> {
-  return db.stream(`
+export function duplicateFindingRows(db: AuditDatabase, table: string): AsyncGenerator<FindingRow[]> {
+  return findingRows(db, `
     SELECT finding, key, copies, kind, partition, "offset", ts, detail FROM (
       SELECT 'duplicate-key' AS finding, key, copies, kind, c.partition AS partition, c."offset" AS "offset", c.ts AS ts, NULL AS detail,
         1 AS section, first_ts AS s1, key AS s2, cluster AS s3
@@ -148,6 +149,22 @@ export function duplicateFindingRows(db: AuditDatabase, table: string): AsyncGen
         3, partition, NULL, "offset"
       FROM ${table} WHERE problem IS NOT NULL OR key IS NULL
     ) ORDER BY section, s1, s2, s3, ts, partition, "offset"`)
+}
+
+/** Streams a query with the finding columns (ts as epoch ms) as report rows. */
+export async function* findingRows(db: AuditDatabase, sql: string): AsyncGenerator<FindingRow[]> {
+  for await (const rows of db.stream(sql)) {
+    yield rows.map((r) => ({
+      finding: String(r.finding),
+      key: r.key === null ? null : String(r.key),
+      copies: r.copies === null ? null : num(r.copies),
+      kind: r.kind === null ? null : String(r.kind),
+      partition: r.partition === null ? null : num(r.partition),
+      offset: r.offset === null ? null : String(r.offset),
+      timestamp: r.ts === null ? null : new Date(num(r.ts)).toISOString(),
+      detail: r.detail === null ? null : String(r.detail),
+    }))
+  }
 }
 
 function position(value: JS): RecordPosition {

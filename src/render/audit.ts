@@ -42,10 +42,13 @@ export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: 
   if (r.noKey.length > 0) lines.push(...renderProblems(`Records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
   lines.push(
     `Totals: ${t.records} records (${t.keyed} keyed, ${t.undecodable} undecodable, ${t.noKey} without a key), ${t.distinctKeys} distinct keys; ` +
-      `${t.duplicateKeys} duplicate keys in ${t.duplicateGroups} groups with ${t.extraCopies} extra copies (${t.identical} identical, ${t.sameValue} same value with other headers, ${t.changed} changed); ` +
-      `${t.valueDuplicates} values under several keys.`,
+      `${plural(t.duplicateKeys, 'duplicate key')} in ${plural(t.duplicateGroups, 'group')} with ${plural(t.extraCopies, 'extra copy', 'extra copies')} (${t.identical} identical, ${t.sameValue} same value with other headers, ${t.changed} changed); ` +
+      `${plural(t.valueDuplicates, 'value')} under several keys.`,
   )
   for (const w of r.warnings) lines.push(`Warning: ${w}`)
+  if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
+  if (r.history) lines.push(`Recorded in ${r.history.db} (recover audit history).`)
+  if (r.failOn) lines.push(r.failOn.exceeded.length === 0 ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.` : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`)
   lines.push(`Scanned at ${r.recordsPerSecond} records/s; ${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
   return lines.join('\n')
 }
@@ -62,6 +65,10 @@ function renderProblems(title: string, list: ProblemRecord[], total: number, top
   if (total > shown.length) lines.push(`… ${total - shown.length} more (all of them in --json up to 1000, and in --report).`)
   lines.push('')
   return lines
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`
 }
 
 function at(p: RecordPosition): string {

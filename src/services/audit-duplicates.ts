@@ -4,7 +4,9 @@ import type { DuplicateGroup, DuplicatesTotals, ProblemRecord, ValueDuplicateGro
 import { describeKeySelector } from '../core/audit-key.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { AuditDatabase, type AuditDatabaseOptions } from '../duckdb/audit-db.js'
-import { buildDuplicateGroups, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
+import { describeThreshold, exceededThresholds, type ExceededThreshold, type Threshold } from '../core/fail-on.js'
+import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
+import { buildDuplicateGroups, duplicateFindingRows, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
 import { ensureHistorySchema, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { scanTopic, type ScanEvent, type ScanRequest } from './audit-scan.js'
@@ -20,6 +22,10 @@ export interface DuplicatesAuditRequest extends ScanRequest {
   listLimit?: number
   /** The audit DuckDB file that keeps every run (`--db`); none: the run is not recorded. */
   historyPath?: string
+  /** `--report FILE.csv|FILE.json`: every finding, not only the top ones. */
+  report?: string
+  /** `--fail-on`: the result says which were exceeded; the command exits 3. */
+  failOn?: Threshold[]
 }
 
 export interface DuplicatesAuditDeps {
@@ -54,6 +60,9 @@ export interface DuplicatesAuditResult {
   warnings: string[]
   /** Where this run was recorded (`audit history` reads it back). */
   history: { db: string; runId: string } | null
+  report: WrittenReport | null
+  /** The --fail-on conditions and those this run exceeded. */
+  failOn: { conditions: string[]; exceeded: ExceededThreshold[] } | null
 }
 
 const TABLE = 'scan_source'
@@ -65,6 +74,7 @@ const TABLE = 'scan_source'
  */
 export async function auditDuplicates(request: DuplicatesAuditRequest, deps: DuplicatesAuditDeps): Promise<DuplicatesAuditResult> {
   const startedAt = new Date()
+  if (request.report !== undefined) reportFormatOf(request.report)
   const db = await AuditDatabase.open(deps.duckdb)
   try {
     // The history file first: a locked or unwritable --db fails before a long scan, not after.
@@ -107,10 +117,16 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
       },
       warnings: scanWarnings(totals.records, totals.undecodable, totals.keyed, scan.valueFormat),
       history: null,
+      report: null,
+      failOn: request.failOn ? { conditions: request.failOn.map(describeThreshold), exceeded: exceededThresholds(request.failOn, duplicatesMetrics(totals)) } : null,
     }
     if (historyPath) {
       await recordAuditRun(db, duplicatesRunRecord(result))
       result.history = { db: historyPath, runId: result.runId }
+    }
+    if (request.report !== undefined) {
+      const summary = { ...result, report: undefined }
+      result.report = await writeAuditReport(request.report, summary, duplicateFindingRows(db, TABLE))
     }
     return result
   } finally {
@@ -119,6 +135,20 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
 }
 
 export const DUPLICATES_TABLE = TABLE
+
+/** The --fail-on metrics of a duplicates audit (names as in DUPLICATES_METRICS). */
+export function duplicatesMetrics(t: DuplicatesTotals): Record<string, number> {
+  return {
+    duplicates: t.duplicateKeys,
+    copies: t.extraCopies,
+    identical: t.identical,
+    'same-value': t.sameValue,
+    changed: t.changed,
+    'value-duplicates': t.valueDuplicates,
+    undecodable: t.undecodable,
+    'no-key': t.noKey,
+  }
+}
 
 function duplicatesRunRecord(r: DuplicatesAuditResult): AuditRunRecord {
   const t = r.totals
@@ -146,7 +176,7 @@ function duplicatesRunRecord(r: DuplicatesAuditResult): AuditRunRecord {
     twice: null,
     onlyInSink: null,
     lost: null,
-    exceeded: [],
+    exceeded: r.failOn?.exceeded.map(describeThreshold) ?? [],
     result: { ...r, history: undefined },
   }
 }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseString } from 'fast-csv'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
@@ -164,5 +165,71 @@ test('JSON values: identical payloads under different keys, records without the 
   assert.equal(byKey.json.valueDuplicates[0].sampleKeys, ['k1', 'k3'])
   assert.is(byKey.json.valueDuplicates[0].copies, 2)
 }))
+
+test('--report FILE.csv holds every finding: each copy of each duplicate and each undecodable record, by offset', withTimeout(120_000, async () => {
+  const report = join(dir, 'reports', 'dups.csv')
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'order_id', ...AVRO, '--top', '1', '--report', report, '--db', db(), '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.is(run.json.duplicates.length, 1)
+  assert.is(run.json.report.path, report)
+  assert.is(run.json.report.rows, truth.duplicates.length * 2 + truth.poisonPills.length)
+  const rows = await parseCsv(readFileSync(report, 'utf8'))
+  assert.equal(Object.keys(rows[0]!), ['finding', 'key', 'copies', 'kind', 'partition', 'offset', 'timestamp', 'detail'])
+  const copies = new Map<string, string[]>()
+  for (const r of rows.filter((x) => x.finding === 'duplicate-key')) copies.set(r.key!, [...(copies.get(r.key!) ?? []), `${r.partition}@${r.offset}`])
+  const fromReport = [...copies].map(([key, offsets]) => `${key} ${offsets.join(',')} ${rows.find((x) => x.key === key)!.kind}`).sort()
+  assert.equal(fromReport, truthGroups())
+  const undecodable = rows.filter((x) => x.finding === 'undecodable')
+  assert.equal(undecodable.map((x) => `${x.partition}@${x.offset}`).sort(), truth.poisonPills.map((p) => `${p.partition}@${p.offset}`).sort())
+  for (const u of undecodable) assert.ok(u.detail && u.detail.length > 0)
+}))
+
+test('--report FILE.json holds the result and every finding', withTimeout(60_000, async () => {
+  const report = join(dir, 'dups.json')
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--report', report, '--db', db(), '--json'])
+  assert.is(run.exitCode, 0, run.stderr)
+  const written = JSON.parse(readFileSync(report, 'utf8'))
+  assert.is(written.audit.runId, run.json.runId)
+  assert.equal(written.audit.totals, run.json.totals)
+  assert.is(written.findings.length, truth.duplicates.length * 2)
+  const bad = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--report', join(dir, 'dups.xml'), '--db', db(), '--json'])
+  assert.is(bad.exitCode, 2)
+  assert.match(bad.json.error.message, /\.csv or \.json/)
+}))
+
+test('--fail-on: exit 3 past a threshold (with the result in the error details), 0 within, 2 when malformed; history keeps what was exceeded', withTimeout(120_000, async () => {
+  const historyDb = join(dir, 'fail-on.duckdb')
+  const over = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', `duplicates>${truth.duplicates.length - 1},undecodable>0`, '--db', historyDb, '--json'])
+  assert.is(over.exitCode, 3, over.stderr)
+  assert.is(over.json.error.code, 'FINDINGS_OVER_THRESHOLD')
+  assert.equal(over.json.error.details.exceeded, [{ metric: 'duplicates', op: '>', limit: truth.duplicates.length - 1, actual: truth.duplicates.length }])
+  assert.is(over.json.error.details.result.totals.duplicateKeys, truth.duplicates.length)
+
+  const human = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', 'changed>=1', '--db', historyDb])
+  assert.is(human.exitCode, 3)
+  assert.match(human.stdout, /Top \d+ of \d+ duplicate groups/)
+  assert.match(human.stderr, /changed is \d+ \(--fail-on changed>=1\)/)
+
+  const within = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', `duplicates>${truth.duplicates.length},copies>=${truth.duplicates.length + 1}`, '--db', historyDb, '--json'])
+  assert.is(within.exitCode, 0, within.stderr)
+  assert.equal(within.json.failOn.exceeded, [])
+
+  const malformed = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', 'missing>0', '--db', historyDb, '--json'])
+  assert.is(malformed.exitCode, 2)
+  assert.is(malformed.json.error.code, 'BAD_FAIL_ON')
+
+  const history = await runCli(['audit', 'history', '--db', historyDb, '--topic', topic, '--json'])
+  assert.equal(history.json.topics[0].recent.map((r: { exceeded: string[] }) => r.exceeded), [[], ['changed>=1'], [`duplicates>${truth.duplicates.length - 1}`]])
+}))
+
+function parseCsv(text: string): Promise<Array<Record<string, string | undefined>>> {
+  return new Promise((resolve, reject) => {
+    const rows: Array<Record<string, string | undefined>> = []
+    parseString(text, { headers: true })
+      .on('error', reject)
+      .on('data', (row: Record<string, string>) => rows.push(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === '' ? undefined : v]))))
+      .on('end', () => resolve(rows))
+  })
+}
 
 test.run()
