@@ -7,7 +7,7 @@
  *   RECOVER_APP_VERSIONS=1.6.0 recover replay --topic orders --value-format bytes \
  *     --transform plugins/filter-app-version.ts --sink file:written-by-1.6.0.jsonl
  */
-import { defineTransform, headerText } from '../src/plugin-api.js'
+import { defineTransform, headerText } from 'recover/plugin-api'
 
 const keep = new Set(
   (process.env.RECOVER_APP_VERSIONS ?? '1.6.0')

@@ -9,7 +9,7 @@
  *     --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts \
  *     --sink kafka:orders.fixed
  */
-import { defineTransform, headerText, type ReplayRecord } from '../src/plugin-api.js'
+import { defineTransform, headerText, type ReplayRecord } from 'recover/plugin-api'
 
 const BAD_VERSION = '1.6.0'
 const FACTOR = 100

@@ -9,7 +9,7 @@
  *     --transform plugins/redact-fields.ts --sink file:users.jsonl
  */
 import { createHash } from 'node:crypto'
-import { defineTransform } from '../src/plugin-api.js'
+import { defineTransform } from 'recover/plugin-api'
 
 const fields = (process.env.RECOVER_REDACT_FIELDS ?? 'customer,customer_id')
   .split(',')

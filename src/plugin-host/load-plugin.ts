@@ -3,6 +3,7 @@ import { extname, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { RecoveryError } from '../errors.js'
 import { isDefinedSink, isDefinedTransform, type DefinedSink, type DefinedTransform } from '../plugin-api.js'
+import { installPluginApiResolution } from './plugin-api-resolution.js'
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts'])
 const JAVASCRIPT = new Set(['.js', '.mjs', '.cjs'])
@@ -22,6 +23,7 @@ async function importPlugin(path: string, what: 'transform' | 'sink'): Promise<{
     throw new RecoveryError('BAD_PLUGIN', `The ${what} plugin ${file} is not a .ts, .mts, .js or .mjs module.`, { details: { path: file } })
   }
   let mod: { default?: unknown }
+  installPluginApiResolution()
   try {
     if (TYPESCRIPT.has(ext)) {
       const { tsImport } = await import('tsx/esm/api')
