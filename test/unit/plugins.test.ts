@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -66,6 +66,20 @@ test('redact and filter plugins', async () => {
   const dropped = await run(filter, record({}, { 'app-version': '1.6.1' }))
   assert.is(kept.ok && kept.outputs.length, 1)
   assert.is(dropped.ok && dropped.outputs.length, 0)
+})
+
+test("a plugin anywhere on disk imports 'recover/plugin-api' and gets the host's own module", async () => {
+  const source = `import { defineTransform, headerText } from 'recover/plugin-api'
+export default defineTransform({ name: 'outside', version: '1.0.0', transform: (r) => ({ ...r, value: headerText(r, 'x') }) })
+`
+  mkdirSync(join(dir, 'esm'), { recursive: true })
+  writeFileSync(join(dir, 'esm', 'package.json'), '{"type":"module"}')
+  for (const file of ['outside.ts', 'outside.mjs', join('esm', 'outside.ts'), join('esm', 'outside.js')]) {
+    writeFileSync(join(dir, file), source)
+    const { plugin } = await loadTransformPlugin(join(dir, file))
+    const out = await new TransformRunner(plugin, ctx, 100).apply(record(1, { x: 'from header' }))
+    assert.equal(out.ok && out.outputs.map((o) => o.value), ['from header'], file)
+  }
 })
 
 test('every way a plugin file can be wrong is a clear usage error', async () => {
