@@ -27,6 +27,8 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
     'value-format': Flags.string({ summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
+    'writer-header': Flags.string({ summary: 'Raw Avro (no Confluent header): the record header naming each record\'s writer schema (a schema id from ids.json/--registry, or a schema file name), e.g. schema.version.', helpGroup: 'DECODING' }),
+    'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
     'reader-schema': Flags.string({ summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).', helpGroup: 'DECODING' }),
   }
 
@@ -48,7 +50,9 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
         registry: flags.registry,
         registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
         readerSchema: flags['reader-schema'],
+        writerSchema: flags['writer-schema'],
       },
+      writerHeader: flags['writer-header'],
     })
     const { renderPeek } = await import('../src/render/peek.js')
     this.out(renderPeek(result, at.display))

@@ -14,6 +14,8 @@ export interface PeekRequest {
   valueFormat?: PreviewFormat
   /** Avro schemas for `avro` (and Avro detection in `auto`): --schema, --registry, --reader-schema. */
   schemas?: SchemaSourceOptions
+  /** Raw Avro whose writer schema is named by this record header (a schema id or file name). */
+  writerHeader?: string
 }
 
 export interface PeekedRecord {
@@ -69,8 +71,9 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
     .sort((a, b) => a.timestampMs - b.timestampMs || a.partition - b.partition || (a.offset < b.offset ? -1 : 1))
     .slice(0, request.count)
   // A registry out of reach throws here (exit 5); records that cannot be decoded are shown with why.
-  await previewers.key.prepare(chosen.map((r) => r.key))
-  await previewers.value.prepare(chosen.map((r) => r.value))
+  const contexts = chosen.map((r) => ({ headers: r.headers }))
+  await previewers.key.prepare(chosen.map((r) => r.key), contexts)
+  await previewers.value.prepare(chosen.map((r) => r.value), contexts)
   const records = chosen.map((r) => toPeeked(r, previewers))
 
   return {
@@ -92,7 +95,8 @@ async function openPreviewers(request: PeekRequest): Promise<{ key: Previewer; v
   if (!wanted) return { key: createPreviewer(keyFormat), value: createPreviewer(valueFormat) }
   const sources = openSchemaSources(schemas)
   // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
-  const avroFor = async (format: PreviewFormat) => (format === 'avro' || (format === 'auto' && sources.ids) ? createCodec({ format: 'avro' }, sources) : undefined)
+  const avroFor = async (format: PreviewFormat) =>
+    format === 'avro' || (format === 'auto' && sources.ids) ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources) : undefined
   return { key: createPreviewer(keyFormat, await avroFor(keyFormat)), value: createPreviewer(valueFormat, await avroFor(valueFormat)) }
 }
 
@@ -102,8 +106,8 @@ function toPeeked(r: KafkaRecord, previewers: { key: Previewer; value: Previewer
     offset: r.offset,
     timestamp: new Date(r.timestampMs).toISOString(),
     timestampType: r.timestampType,
-    key: previewers.key.preview(r.key),
-    value: previewers.value.preview(r.value),
+    key: previewers.key.preview(r.key, { headers: r.headers }),
+    value: previewers.value.preview(r.value, { headers: r.headers }),
     headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : previewHeader(h.value) })),
     size: (r.key?.length ?? 0) + (r.value?.length ?? 0),
   }
