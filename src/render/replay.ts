@@ -54,13 +54,12 @@ export function renderReplaySummary(s: ReplaySummary): string {
     lines.push(`Quarantined in ${s.quarantine ?? '(dry run)'} this run: ${q.decode} at decode, ${q.transform} at transform, ${q.sink} at sink.`)
   }
   if (s.resumed) {
-    lines.push(
-      s.duplicatesPossible
-        ? `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'}): ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`
-        : `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'}): ${s.sink} was cut back to the last checkpoint, so nothing is duplicated.`,
-    )
+    const times = `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'})`
+    if (!s.duplicatesPossible) lines.push(`${times}: ${s.sink} was cut back to the last checkpoint, so nothing is duplicated.`)
+    else if (s.resent === 0) lines.push(`${times}: nothing had been written after the last checkpoint, so nothing is duplicated.`)
+    else lines.push(`${times}: ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`)
   }
-  lines.push(`${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB; this run ${formatDuration(Math.max(0, Math.round(s.elapsedMs)))} at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`)
+  lines.push(`${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB${s.resumed ? ` (${s.readThisRun.toLocaleString('en-US')} this run)` : ''}; this run ${(s.elapsedMs / 1000).toFixed(1)} s at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`)
   if (s.checkpoint && !s.dryRun) lines.push(`Checkpoint: ${s.checkpoint}`)
   if (s.resumeCommand) lines.push('', `Continue with:`, `  ${s.resumeCommand}`)
   if (s.sample) {

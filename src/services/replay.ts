@@ -125,7 +125,8 @@ export interface ReplaySummary {
   totals: ReplayTotals
   quarantinedByStage: Record<QuarantineStage, number>
   reconciled: boolean
-  /** This run only. */
+  /** This run only (a resumed replay's totals include the runs before). */
+  readThisRun: number
   elapsedMs: number
   recordsPerSecond: number
   sample?: DrySample[]
@@ -348,6 +349,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     if (finished && !checkpoint?.finished) saveCheckpoint(true)
     const reconciled = partitionsOut.every((p) => p.read === p.written + p.dropped + p.quarantined)
     const totals = totalsOf(counts)
+    const readThisRun = totals.read - (checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0)
     const elapsedMs = Date.now() - started
     const summary: ReplaySummary = {
       topic: request.topic,
@@ -368,7 +370,8 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       quarantinedByStage: byStage,
       reconciled,
       elapsedMs,
-      recordsPerSecond: elapsedMs > 0 ? Math.round((totals.read / elapsedMs) * 1000) : 0,
+      readThisRun,
+      recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
       sample: dryRun ? sample : undefined,
     }
     deps.onEvent?.({ type: 'done', summary })
