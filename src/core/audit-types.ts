@@ -67,3 +67,58 @@ export interface DuplicatesTotals {
   valueDuplicateRecords: number
   bytes: number
 }
+
+/** A source key the sink does not have, with where its records are in the source. */
+export interface MissingKey {
+  key: string
+  /** Source records with this key. */
+  copies: number
+  first: RecordPosition
+  last: RecordPosition
+}
+
+/** A key the sink holds more than once; `provenance` lists the source offsets its rows name, when it keeps them. */
+export interface TwiceKey {
+  key: string
+  rows: number
+  provenance: Array<{ partition: number | null; offset: bigint | null }>
+}
+
+export interface OnlyInSinkKey {
+  key: string
+  rows: number
+}
+
+/** A source record that never arrived (by provenance) and was not superseded by a later copy of its key that did. */
+export interface LostRecord extends RecordPosition {
+  key: string
+  /** The sink holds the key from an older copy: the latest update never arrived (the sink is stale). */
+  keyInSink: boolean
+}
+
+export interface CompareTotals {
+  sourceRecords: number
+  sourceKeyed: number
+  sourceKeys: number
+  undecodable: number
+  noKey: number
+  sinkRows: number
+  sinkKeys: number
+  /** Sink rows without a key (NULL). */
+  sinkNullKeys: number
+  /** Source keys the sink does not have. */
+  missing: number
+  /** Source records whose key the sink does not have. */
+  missingRecords: number
+  /** Keys the sink holds more than once. */
+  twice: number
+  /** Sink rows beyond the first of each such key. */
+  twiceExtraRows: number
+  /** Keys only the sink has. */
+  onlyInSink: number
+  onlyInSinkRows: number
+  /** Source offsets that never arrived (null when the sink keeps no provenance). */
+  lost: number | null
+  /** Of those, records whose key the sink holds from an older copy. */
+  stale: number | null
+}

@@ -85,6 +85,12 @@ export class AuditDatabase {
     return new ScanWriter(await this.connection.createAppender(table), chunkRows)
   }
 
+  /** A fresh `sink_rows` table (key, source partition, source offset) and an appender for it. */
+  async createSinkRows(table = 'sink_rows', chunkRows = 2_048): Promise<SinkRowWriter> {
+    await this.run(`CREATE OR REPLACE TABLE ${table} (${SINK_COLUMNS})`)
+    return new SinkRowWriter(await this.connection.createAppender(table), chunkRows)
+  }
+
   async run(sql: string, values?: DuckDBValue[] | Record<string, DuckDBValue>): Promise<void> {
     try {
       await this.connection.run(sql, values)
@@ -180,6 +186,39 @@ export class ScanWriter {
   close(): void {
     this.appender.closeSync()
     this.pending = 0
+  }
+}
+
+export const SINK_COLUMNS = `key VARCHAR, source_partition INTEGER, source_offset BIGINT`
+
+/** Appends sink rows (from PostgreSQL) through the Appender, in chunks. */
+export class SinkRowWriter {
+  private pending = 0
+  rows = 0
+
+  constructor(
+    private readonly appender: DuckDBAppender,
+    private readonly chunkRows: number,
+  ) {}
+
+  append(key: string | null, partition: number | null, offset: bigint | null): void {
+    const a = this.appender
+    if (key === null) a.appendNull()
+    else a.appendVarchar(key)
+    if (partition === null) a.appendNull()
+    else a.appendInteger(partition)
+    if (offset === null) a.appendNull()
+    else a.appendBigInt(offset)
+    a.endRow()
+    this.rows++
+    if (++this.pending >= this.chunkRows) {
+      this.appender.flushSync()
+      this.pending = 0
+    }
+  }
+
+  close(): void {
+    this.appender.closeSync()
   }
 }
 

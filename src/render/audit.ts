@@ -1,6 +1,7 @@
 import type { ProblemRecord, RecordPosition } from '../core/audit-types.js'
 import type { DuplicatesAuditResult } from '../services/audit-duplicates.js'
 import type { AuditHistoryResult } from '../services/audit-history.js'
+import type { CompareAuditResult } from '../services/audit-compare.js'
 import { renderTable } from './table.js'
 
 const MAX_KEY_CHARS = 40
@@ -120,4 +121,47 @@ export function renderAuditHistory(r: AuditHistoryResult): string {
     lines.push('')
   }
   return lines.join('\n').trimEnd()
+}
+
+export function renderCompareAudit(r: CompareAuditResult, options: { top: number }): string {
+  const t = r.totals
+  const lines: string[] = []
+  const range = r.partitions.map((p) => `p${p.partition} ${p.start}..${p.end}`).join(', ')
+  lines.push(`Compare ${r.topic} (${range || 'no partitions'}) by ${r.key === 'key' ? 'record key' : `value field ${r.key}`} with ${r.sink} (key ${r.sinkKey}${r.provenance ? `, provenance ${r.provenance.partition}/${r.provenance.offset}` : ', no provenance'}).`)
+  lines.push('')
+  const top = Math.max(options.top, 1)
+  if (r.missing.length > 0) {
+    lines.push(`Missing from the sink: ${plural(t.missing, 'key')} (${plural(t.missingRecords, 'source record')}), earliest first:`)
+    lines.push(renderTable([{ header: 'KEY' }, { header: 'COPIES', align: 'right' }, { header: 'FIRST' }, { header: 'LAST' }], r.missing.slice(0, top).map((m) => [clip(m.key, MAX_KEY_CHARS), m.copies, at(m.first), at(m.last)])))
+    if (t.missing > Math.min(top, r.missing.length)) lines.push(`… ${t.missing - Math.min(top, r.missing.length)} more (--json, --report).`)
+    lines.push('')
+  }
+  if (r.lost && r.lost.length > 0) {
+    lines.push(`Source offsets that never arrived: ${t.lost}${t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''}:`)
+    lines.push(renderTable([{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }], r.lost.slice(0, top).map((l) => [l.partition, l.offset, l.timestamp, clip(l.key, MAX_KEY_CHARS), l.keyInSink ? 'stale: an older copy is in the sink' : ''])))
+    if ((t.lost ?? 0) > Math.min(top, r.lost.length)) lines.push(`… ${(t.lost ?? 0) - Math.min(top, r.lost.length)} more (--json, --report).`)
+    lines.push('')
+  }
+  if (r.twice.length > 0) {
+    lines.push(`Held more than once by the sink: ${plural(t.twice, 'key')} (${plural(t.twiceExtraRows, 'extra row')}):`)
+    lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }, { header: 'PROVENANCE' }], r.twice.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows, k.provenance.some((p) => p.offset !== null) ? clip(k.provenance.map((p) => `p${p.partition ?? '?'}@${p.offset ?? '?'}`).join(' '), 60) : '-'])))
+    lines.push('')
+  }
+  if (r.onlyInSink.length > 0) {
+    lines.push(`Only in the sink: ${plural(t.onlyInSink, 'key')} (${plural(t.onlyInSinkRows, 'row')}):`)
+    lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }], r.onlyInSink.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows])))
+    lines.push('')
+  }
+  if (r.undecodable.length > 0) lines.push(...renderProblems(`Undecodable source records (${t.undecodable}):`, r.undecodable, t.undecodable, options.top))
+  if (r.noKey.length > 0) lines.push(...renderProblems(`Source records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
+  lines.push(
+    `Totals: source ${t.sourceRecords} records, ${t.sourceKeys} keys (${t.undecodable} undecodable, ${t.noKey} without a key); sink ${t.sinkRows} rows, ${t.sinkKeys} keys; ` +
+      `${t.missing} missing, ${t.twice} twice, ${t.onlyInSink} only in the sink${t.lost === null ? '; lost offsets unknown (no provenance columns)' : `, ${t.lost} offsets lost`}.`,
+  )
+  for (const w of r.warnings) lines.push(`Warning: ${w}`)
+  if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
+  if (r.history) lines.push(`Recorded in ${r.history.db} (recover audit history).`)
+  if (r.failOn) lines.push(r.failOn.exceeded.length === 0 ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.` : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`)
+  lines.push(`${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
+  return lines.join('\n')
 }
