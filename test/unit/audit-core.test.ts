@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fieldAt, fieldPaths, keyText, parseKeySelector, recordKeyText } from '../../src/core/audit-key.js'
+import { parseAuditSink, planSinkColumns } from '../../src/core/audit-sink.js'
 import { contentHashes } from '../../src/core/content-hash.js'
 import { COMPARE_METRICS, DUPLICATES_METRICS, exceededThresholds, parseFailOn } from '../../src/core/fail-on.js'
 import { RecoveryError } from '../../src/errors.js'
@@ -65,6 +66,46 @@ test('thresholds are exceeded above the limit (or at it with >=), and only those
   const t = parseFailOn('duplicates>2,changed>=1,undecodable>0', DUPLICATES_METRICS)
   assert.equal(exceededThresholds(t, { duplicates: 2, changed: 1, undecodable: 0 }), [{ metric: 'changed', op: '>=', limit: 1, actual: 1 }])
   assert.equal(exceededThresholds(t, { duplicates: 3 }).map((e) => e.metric), ['duplicates'])
+})
+
+test('sink URIs: PostgreSQL with its table (password redacted), DuckDB tables, Kafka topics and files by extension', () => {
+  const pgSink = parseAuditSink('postgres://app:s3cret@db:5432/shop?table=public.orders&sslmode=disable')
+  assert.equal(pgSink.kind === 'postgres' && [pgSink.table, pgSink.url], ['public.orders', 'postgres://app:s3cret@db:5432/shop?sslmode=disable'])
+  assert.not.match(pgSink.display, /s3cret/)
+  assert.equal(parseAuditSink('duckdb:out/a.duckdb?table=t'), { kind: 'duckdb', path: 'out/a.duckdb', table: 't', display: 'duckdb:out/a.duckdb?table=t' })
+  assert.equal(parseAuditSink('duckdb:a.duckdb#t').kind, 'duckdb')
+  assert.equal(parseAuditSink('kafka:orders.fixed'), { kind: 'kafka', topic: 'orders.fixed', display: 'kafka:orders.fixed' })
+  assert.equal(parseAuditSink('file:x.jsonl'), { kind: 'file', path: 'x.jsonl', format: 'json', display: 'file:x.jsonl' })
+  assert.equal(parseAuditSink('x.csv').kind === 'file' && (parseAuditSink('x.csv') as { format: string }).format, 'csv')
+  assert.equal((parseAuditSink('/d/x.parquet') as { format: string }).format, 'parquet')
+  for (const bad of ['postgres://db/shop', 'duckdb:a.duckdb', 'x.txt', 'mysql://db/x']) {
+    try {
+      parseAuditSink(bad)
+      assert.unreachable(bad)
+    } catch (error) {
+      assert.is((error as RecoveryError).code, 'BAD_SINK_URI', bad)
+    }
+  }
+})
+
+test('sink columns: the key named like --key (or --sink-key), provenance found by name, the envelope recognised', () => {
+  const field = { kind: 'field' as const, path: ['order_id'] }
+  const plan = planSinkColumns(['ORDER_ID', 'source_partition', 'source_offset'], field)
+  assert.equal(plan.key, { kind: 'column', path: ['ORDER_ID'] })
+  assert.equal(plan.provenance, { partition: 'source_partition', offset: 'source_offset' })
+  assert.is(planSinkColumns(['id', 'amount'], field, { sinkKey: 'id' }).provenance, null)
+  assert.equal(planSinkColumns(['id', 'p', 'o'], field, { sinkKey: 'id', provenance: 'p,o' }).provenance, { partition: 'p', offset: 'o' })
+  const envelope = ['v', 'topic', 'partition', 'offset', 'timestamp', 'key', 'value', 'headers', 'decoded']
+  assert.equal(planSinkColumns(envelope, { kind: 'record-key' }).key, { kind: 'envelope-key' })
+  assert.equal(planSinkColumns(envelope, field).key, { kind: 'envelope-field', path: ['order_id'] })
+  assert.equal(planSinkColumns(envelope, field).provenance, { partition: 'partition', offset: 'offset' })
+  try {
+    planSinkColumns(['id', 'amount'], field)
+    assert.unreachable()
+  } catch (error) {
+    assert.is((error as RecoveryError).code, 'UNKNOWN_KEY_FIELD')
+    assert.match((error as RecoveryError).message, /it has id, amount/)
+  }
 })
 
 test.run()
