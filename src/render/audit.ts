@@ -145,11 +145,13 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   if (r.twice.length > 0) {
     lines.push(`Held more than once by the sink: ${plural(t.twice, 'key')} (${plural(t.twiceExtraRows, 'extra row')}):`)
     lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }, { header: 'PROVENANCE' }], r.twice.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows, k.provenance.some((p) => p.offset !== null) ? clip(k.provenance.map((p) => `p${p.partition ?? '?'}@${p.offset ?? '?'}`).join(' '), 60) : '-'])))
+    if (t.twice > r.twice.length) lines.push(`… ${t.twice - r.twice.length} more (--top, --json, --report).`)
     lines.push('')
   }
   if (r.onlyInSink.length > 0) {
     lines.push(`Only in the sink: ${plural(t.onlyInSink, 'key')} (${plural(t.onlyInSinkRows, 'row')}):`)
     lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }], r.onlyInSink.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows])))
+    if (t.onlyInSink > r.onlyInSink.length) lines.push(`… ${t.onlyInSink - r.onlyInSink.length} more (--top, --json, --report).`)
     lines.push('')
   }
   if (r.undecodable.length > 0) lines.push(...renderProblems(`Undecodable source records (${t.undecodable}):`, r.undecodable, t.undecodable, options.top))
