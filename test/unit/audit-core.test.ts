@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { fieldAt, fieldPaths, keyText, parseKeySelector, recordKeyText } from '../../src/core/audit-key.js'
 import { parseAuditSink, planSinkColumns } from '../../src/core/audit-sink.js'
-import { contentHashes } from '../../src/core/content-hash.js'
+import { contentHashes, murmur3 } from '../../src/core/content-hash.js'
 import { COMPARE_METRICS, DUPLICATES_METRICS, exceededThresholds, parseFailOn } from '../../src/core/fail-on.js'
 import { RecoveryError } from '../../src/errors.js'
 
@@ -43,6 +43,15 @@ test('content hashes: equal bytes hash equal; headers change the record hash but
   assert.is.not(String(h3.record), String(h4.record))
   assert.is(contentHashes(null, []).value, null)
   assert.is.not(String(contentHashes(null, []).record), String(contentHashes(Buffer.alloc(0), []).record))
+})
+
+test('murmur3 matches the reference vectors of MurmurHash3 x86_32', () => {
+  assert.is(murmur3(Buffer.alloc(0), 0), 0)
+  assert.is(murmur3(Buffer.alloc(0), 1), 0x514e28b7)
+  assert.is(murmur3(Buffer.from([0xff, 0xff, 0xff, 0xff]), 0), 0x76293b50)
+  assert.is(murmur3(Buffer.from([0x21, 0x43, 0x65, 0x87]), 0), 0xf55b516b)
+  assert.is(murmur3(Buffer.from([0x21, 0x43, 0x65]), 0), 0x7e4a8634)
+  assert.is(murmur3(Buffer.from('Hello, world!'), 0x9747b28c), 0x24884cba)
 })
 
 test('--fail-on reads METRIC>N and METRIC>=N and refuses unknown metrics and other shapes', () => {
