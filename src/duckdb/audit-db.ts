@@ -30,7 +30,7 @@ export interface ScanRow {
 export const SCAN_COLUMNS = `partition INTEGER, "offset" BIGINT, ts BIGINT, key VARCHAR, value_hash BIGINT, record_hash BIGINT, size INTEGER, problem VARCHAR, problem_detail VARCHAR`
 
 export interface AuditDatabaseOptions {
-  /** DuckDB's memory_limit for the run's rows, e.g. "1GB". Default 1GB. */
+  /** DuckDB's memory_limit for the run's rows, e.g. "1GB". Default 256MB: beyond it DuckDB spills to the temp directory, so memory stays flat in the range size. */
   memoryLimit?: string
   /** Where DuckDB spills past the limit. Default: a folder under the system temp directory. */
   tempDirectory?: string
@@ -49,7 +49,7 @@ export class AuditDatabase {
   static async open(options: AuditDatabaseOptions = {}): Promise<AuditDatabase> {
     try {
       const instance = await DuckDBInstance.create(':memory:', {
-        memory_limit: options.memoryLimit ?? '1GB',
+        memory_limit: options.memoryLimit ?? '256MB',
         temp_directory: options.tempDirectory ?? join(tmpdir(), `recover-duckdb-${process.pid}`),
         // Order of inserted rows is never relied on: let DuckDB parallelise freely.
         preserve_insertion_order: 'false',

@@ -5,6 +5,7 @@
  * - the raw kafkajs consume rate of the same topic (a consumer group, eachBatch, counting only:
  *   timed from its first batch to its last, so joining the group is not held against it);
  * - kcat | sort | uniq -d (librdkafka and coreutils), which must find the same duplicate keys;
+ * - our range reader alone (what the audit reads with), to separate reading from auditing;
  * - the DuckDB ingest rate on its own: N synthetic scan rows through our Appender writer.
  *
  * Rounds alternate which runs first; medians are printed with the ratio. Peak memory of the
@@ -21,7 +22,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
+import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { AuditDatabase } from '../../src/duckdb/audit-db.js'
+import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
+import { RangeReader } from '../../src/kafka/range-reader.js'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
 import { repoRoot } from '../support/paths.js'
@@ -102,6 +106,22 @@ function kcatUniq(brokers: string, topic: string): { ms: number; duplicateKeys: 
   return { ms: performance.now() - started, duplicateKeys: Number(out.trim()) }
 }
 
+/** Our range reader alone (what the audit reads with), records counted and dropped. */
+async function readerOnly(brokers: string, topic: string): Promise<{ records: number; ms: number }> {
+  const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
+  const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+  try {
+    const facts = await reader.partitionFacts(await gateway.partitionsOf(topic))
+    const started = performance.now()
+    let records = 0
+    for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) records += c.records.length
+    return { records, ms: performance.now() - started }
+  } finally {
+    await reader.close()
+    await gateway.close()
+  }
+}
+
 async function duckdbIngest(rows: number): Promise<number> {
   const db = await AuditDatabase.open()
   try {
@@ -141,6 +161,7 @@ try {
   const audit: number[] = []
   const scan: number[] = []
   const kcat: number[] = []
+  const reader: number[] = []
   let auditDuplicates = -1
   let kcatDuplicates = -1
   let peakWhole = 0
@@ -158,6 +179,10 @@ try {
         peakWhole = Math.max(peakWhole, r.peakRssMb)
       },
       async () => {
+        const r = await readerOnly(brokers!, topic!)
+        reader.push(perSecond(r.records, r.ms))
+      },
+      async () => {
         const r = kcatUniq(brokers!, topic!)
         kcat.push(perSecond(total, r.ms))
         kcatDuplicates = r.duplicateKeys
@@ -173,8 +198,10 @@ try {
   console.log(`\naudit duplicates --key key over ${fmt(total)} records, median of ${ROUNDS} rounds:`)
   console.log(`  recover audit (end to end, cold CLI):  ${fmt(median(audit))} records/s (scan phase alone ${fmt(median(scan))} records/s)`)
   console.log(`  kafkajs raw consume (anchor):          ${fmt(median(raw))} records/s`)
+  console.log(`  range reader alone (what audit reads with): ${fmt(median(reader))} records/s`)
   console.log(`  kcat | sort | uniq -d:                 ${fmt(median(kcat))} records/s`)
   console.log(`  ratio audit / kafkajs raw:             ${(median(audit) / median(raw)).toFixed(2)}x (scan phase ${(median(scan) / median(raw)).toFixed(2)}x; target >= 0.8x)`)
+  console.log(`  ratio scan phase / range reader alone:  ${(median(scan) / median(reader)).toFixed(2)}x (the audit's own cost per record)`)
   console.log(`  ratio audit / kcat | sort | uniq -d:   ${(median(audit) / median(kcat)).toFixed(2)}x`)
   console.log(`  duplicate keys: audit ${auditDuplicates}, kcat | sort | uniq -d ${kcatDuplicates} (${auditDuplicates === kcatDuplicates ? 'agree' : 'DISAGREE'})`)
   console.log(`  DuckDB ingest alone (Appender, ${fmt(total)} rows): ${fmt(perSecond(total, ingestMs))} rows/s`)
