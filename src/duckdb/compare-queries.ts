@@ -59,9 +59,12 @@ export async function loadSinkRelation(db: AuditDatabase, relation: string, plan
   }
 }
 
-/** `sink_rows` from the keys of a scanned topic (no provenance). */
+/**
+ * `sink_rows` from the keys of a scanned topic (no provenance). Every record is a row: one the
+ * sink side could not key (undecodable, no key) is a row without a key, as in a table.
+ */
 export async function loadSinkFromScan(db: AuditDatabase, scanTable: string): Promise<void> {
-  await db.run(`CREATE OR REPLACE TABLE ${SINK_TABLE} AS SELECT key, NULL::INTEGER AS source_partition, NULL::BIGINT AS source_offset FROM ${scanTable} WHERE problem IS NULL`)
+  await db.run(`CREATE OR REPLACE TABLE ${SINK_TABLE} AS SELECT key, NULL::INTEGER AS source_partition, NULL::BIGINT AS source_offset FROM ${scanTable}`)
 }
 
 const ORDER = `ts, partition, "offset"`
