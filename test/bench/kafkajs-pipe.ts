@@ -10,16 +10,23 @@ import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel } from 'kafkajs'
 
 const [brokers, source, destination, recordsText, partitionsText] = process.argv.slice(2)
-const records = Number(recordsText)
+void recordsText
 const partitions = Number(partitionsText)
 const kafka = new Kafka({ brokers: brokers!.split(','), clientId: 'kafkajs-pipe', logLevel: logLevel.NOTHING })
 const consumer = kafka.consumer({ groupId: `kafkajs-pipe-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 })
 const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: () => ({ message }) => message.partition ?? 0 })
-await Promise.all([consumer.connect(), producer.connect()])
+const admin = kafka.admin()
+await Promise.all([consumer.connect(), producer.connect(), admin.connect()])
+// Done when every partition is read up to its end at the start (a batch delivered twice must not end the pipe early).
+const ends = new Map((await admin.fetchTopicOffsets(source!)).map((o) => [o.partition, BigInt(o.high)]))
+await admin.disconnect()
+const reached = new Map<number, bigint>()
+const done = () => [...ends].every(([p, end]) => (reached.get(p) ?? 0n) >= end)
 await consumer.subscribe({ topic: source!, fromBeginning: true })
 let piped = 0
 let finish: () => void
 const finished = new Promise<void>((resolve) => (finish = resolve))
+if (done()) finish!()
 await consumer.run({
   partitionsConsumedConcurrently: partitions,
   eachBatch: async ({ batch }) => {
@@ -29,7 +36,9 @@ await consumer.run({
       messages: batch.messages.map((m) => ({ partition: batch.partition, key: m.key, value: m.value, headers: m.headers, timestamp: m.timestamp })),
     })
     piped += batch.messages.length
-    if (piped >= records) finish()
+    const last = batch.messages.at(-1)
+    if (last) reached.set(batch.partition, BigInt(last.offset) + 1n)
+    if (done()) finish()
   },
 })
 await finished

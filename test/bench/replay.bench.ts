@@ -92,7 +92,8 @@ async function seed(kafka: Kafka, topic: string, count: number): Promise<number>
 async function destination(kafka: Kafka, name: string): Promise<string> {
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: PARTITIONS, replicationFactor: 1 }] })
+  // The records keep their 2018 timestamps: default retention would delete them within minutes.
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] })
   await admin.disconnect()
   return name
 }
@@ -102,7 +103,8 @@ async function countRecords(kafka: Kafka, topic: string): Promise<number> {
   await admin.connect()
   const offsets = await admin.fetchTopicOffsets(topic)
   await admin.disconnect()
-  return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)
+  // Records written since the topic was created (fresh topics start at offset 0).
+  return offsets.reduce((n, o) => n + Number(o.high), 0)
 }
 
 let broker: LocalKafka | undefined
