@@ -15,7 +15,7 @@ export interface WritableRecord {
 }
 
 export interface KafkaWriterOptions {
-  /** Create the topic with this many partitions when it does not exist. */
+  /** The source topic's partition count: the topic is created with it when missing, and decides how records are partitioned. */
   createPartitions: number
   /** Idempotent producer (acks=all, sequence numbers): retries never duplicate or reorder. */
   idempotent?: boolean
@@ -31,9 +31,9 @@ export interface KafkaWriterOptions {
 
 /**
  * Writes records to one topic and waits for every acknowledgement (acks=all) before a write
- * resolves. Partitions: a record keeps its source partition when the topic has at least as many
- * partitions as that; otherwise it goes where Kafka's default partitioner puts its key
- * (murmur2), or, without a key, to its source partition modulo the partition count. Tracks the
+ * resolves. Partitions: when the topic has at least as many partitions as the source topic,
+ * a record keeps its source partition; otherwise it goes where Kafka's default partitioner puts
+ * its key (murmur2), or, without a key, to its source partition modulo the partition count. Tracks the
  * log end after its own writes per partition, for checkpoints.
  */
 export class KafkaWriter {
@@ -79,7 +79,9 @@ export class KafkaWriter {
   }
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
-    if (r.sourcePartition < this.partitions) return r.sourcePartition
+    // createPartitions is the source topic's partition count: with at least as many partitions
+    // here, every record keeps its partition; with fewer, every record goes by its key.
+    if (this.partitions >= this.options.createPartitions && r.sourcePartition < this.partitions) return r.sourcePartition
     if (r.key && r.key.length > 0) return partitionForKey(r.key, this.partitions)
     return r.sourcePartition % this.partitions
   }

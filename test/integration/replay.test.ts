@@ -285,6 +285,93 @@ test(
 )
 
 test(
+  'sink-stage failures are quarantined: a value Avro cannot hold, a field the CSV has no column for',
+  withTimeout(60_000, async () => {
+    const { topic } = incident
+    const plugin = join(dir, 'breaks-avro.mjs')
+    // With BREAK_AVRO, half the orders get a text amount (Avro needs a long); after the first
+    // 120 records, every tenth gets a field that the CSV's columns (from the first batch) lack.
+    writeFileSync(
+      plugin,
+      `import { defineTransform } from 'recover/plugin-api'
+let seen = 0
+export default defineTransform({ name: 'breaks', version: '0.1.0', transform(r) {
+  const n = Number(r.value.order_id.slice(4))
+  seen++
+  if (process.env.BREAK_AVRO && n % 2 === 0) return { ...r, value: { ...r.value, amount_cents: 'lots' } }
+  if (seen > 120 && n % 10 === 5) return { ...r, value: { ...r.value, extra: true } }
+  return r
+} })
+`,
+    )
+    const window = { from: parseRangeBound('2018-03-21T00:00', '--from'), to: parseRangeBound('2018-03-21T02:00', '--to') }
+    const q = file('q.jsonl')
+    process.env.BREAK_AVRO = '1'
+    const avro = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS }, transform: { path: plugin, timeoutMs: 1000 }, sink: `file:${file('out.jsonl')}`, quarantine: `file:${q}`, checkpoint: file('cp.json') })
+    assert.ok(avro.reconciled && avro.finished)
+    assert.ok(avro.quarantinedByStage.sink > 0)
+    const sinkStage = jsonl(q).filter((r) => header(r, QUARANTINE_HEADERS.stage) === 'sink')
+    assert.is(sinkStage.length, avro.quarantinedByStage.sink)
+    for (const r of sinkStage) {
+      assert.is(header(r, QUARANTINE_HEADERS.class), 'EncodeError')
+      assert.is(header(r, QUARANTINE_HEADERS.kind), 'avro-invalid-value')
+      assert.is(header(r, '__connect.errors.stage'), 'TASK_PUT')
+      assert.is(Number(r.key!.toString().slice(4)) % 2, 0)
+    }
+
+    delete process.env.BREAK_AVRO
+    // A second copy: the module (and its count of records seen) is fresh.
+    const again = join(dir, 'breaks-csv.mjs')
+    writeFileSync(again, readFileSync(plugin))
+    const csvQ = file('q.jsonl')
+    const csv = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS, readerSchema: join(SCHEMAS, 'orders-v2.avsc') }, outputSchemaId: 2, transform: { path: again, timeoutMs: 1000 }, sink: `file:${file('out.csv')}`, quarantine: `file:${csvQ}`, checkpoint: file('cp.json'), batchSize: 100 })
+    assert.ok(csv.reconciled)
+    const columnMisses = jsonl(csvQ).filter((r) => header(r, QUARANTINE_HEADERS.class) === 'CsvColumnError')
+    assert.ok(columnMisses.length > 0)
+    for (const r of columnMisses) assert.match(header(r, QUARANTINE_HEADERS.message)!, /field extra, which .* has no column/)
+  }),
+)
+
+test(
+  'the Kafka sink keeps source partitions when it can, hashes keys when it has fewer partitions, and keeps null and repeated headers in order',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('replay-parts')
+    await createTopic(topic, 3)
+    const producer = testKafka().producer()
+    await producer.connect()
+    try {
+      const { headersForMessage } = await import('../../src/kafka/ordered-headers.js')
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 30 }, (_, i) => ({
+          partition: i % 3,
+          key: `key-${i}`,
+          value: `v${i}`,
+          timestamp: String(Date.UTC(2018, 2, 21) + i),
+          headers: headersForMessage([{ key: 'a', value: Buffer.from('1') }, { key: 'n', value: null }, { key: 'a', value: Buffer.from(String(i)) }]) as never,
+        })),
+      })
+    } finally {
+      await producer.disconnect()
+    }
+    const wide = uniqueName('replay-wide')
+    await createTopic(wide, 5)
+    const narrow = uniqueName('replay-narrow')
+    await createTopic(narrow, 2)
+    for (const sink of [wide, narrow]) await run({ topic, sink: `kafka:${sink}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })
+    const { partitionForKey } = await import('../../src/fixtures/index.js')
+    for (const r of await readTopic(wide)) assert.is(r.partition, Number(r.value!.toString().slice(1)) % 3)
+    const narrowed = await readTopic(narrow)
+    assert.is(narrowed.length, 30)
+    for (const r of narrowed) {
+      assert.is(r.partition, partitionForKey(r.key!, 2))
+      assert.equal(r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]), [['a', '1'], ['n', null], ['a', r.value!.toString().slice(1)]])
+      assert.is(r.timestampMs, Date.UTC(2018, 2, 21) + Number(r.value!.toString().slice(1)))
+    }
+  }),
+)
+
+test(
   'bad input fails with a clear message and exit code, and leaves no checkpoint',
   withTimeout(60_000, async () => {
     const { topic } = incident
