@@ -359,6 +359,10 @@ test(
     const narrow = uniqueName('replay-narrow')
     await createTopic(narrow, 2)
     for (const sink of [wide, narrow]) await run({ topic, sink: `kafka:${sink}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })
+    const stamped = uniqueName('replay-stamped')
+    const before = Date.now()
+    await run({ topic, sink: `kafka:${stamped}`, newTimestamps: true, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })
+    for (const r of await readTopic(stamped)) assert.ok(r.timestampMs >= before - 1000, `--new-timestamps: ${r.timestampMs}`)
     const { partitionForKey } = await import('../../src/fixtures/index.js')
     for (const r of await readTopic(wide)) assert.is(r.partition, Number(r.value!.toString().slice(1)) % 3)
     const narrowed = await readTopic(narrow)
@@ -368,6 +372,51 @@ test(
       assert.equal(r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]), [['a', '1'], ['n', null], ['a', r.value!.toString().slice(1)]])
       assert.is(r.timestampMs, Date.UTC(2018, 2, 21) + Number(r.value!.toString().slice(1)))
     }
+  }),
+)
+
+test(
+  'a sink plugin gets encoded and decoded records with provenance; the records it rejects are quarantined at stage sink',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('replay-sink-plugin')
+    await createTopic(topic, 1)
+    await produce(topic, Array.from({ length: 20 }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i }), timestampMs: Date.UTC(2018, 2, 21) + i })))
+    const out = file('plugin-out.jsonl')
+    const plugin = join(dir, 'collect-sink.mjs')
+    writeFileSync(
+      plugin,
+      `import { appendFileSync } from 'node:fs'
+import { defineSink } from 'recover/plugin-api'
+let target
+export default defineSink({ name: 'collect', version: '3.0.0',
+  open(ctx) { target = ctx.target },
+  write(records) {
+    const rejected = []
+    records.forEach((r, index) => {
+      if (r.decodedValue.n % 5 === 4) rejected.push({ index, error: new Error('no fours here') })
+      else appendFileSync(target, JSON.stringify({ n: r.decodedValue.n, bytes: r.value.toString(), offset: String(r.source.offset) }) + '\\n')
+    })
+    return { rejected }
+  },
+})
+`,
+    )
+    const q = file('q.jsonl')
+    const s = await run({ topic, valueFormat: 'json', sink: `plugin:${plugin}#${out}`, quarantine: `file:${q}`, checkpoint: file('cp.json'), batchSize: 6 })
+    assert.ok(s.finished && s.reconciled)
+    assert.is(s.totals.written, 16)
+    assert.is(s.totals.quarantined, 4)
+    assert.is(s.quarantinedByStage.sink, 4)
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { n: number; bytes: string; offset: string })
+    assert.equal(lines.map((l) => l.n), [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18])
+    for (const l of lines) {
+      assert.is(l.bytes, JSON.stringify({ n: l.n }))
+      assert.is(l.offset, String(l.n))
+    }
+    const rejected = jsonl(q)
+    assert.equal(rejected.map((r) => JSON.parse(r.value!.toString()).n), [4, 9, 14, 19])
+    assert.equal(rejected.map((r) => header(r, QUARANTINE_HEADERS.stage)), ['sink', 'sink', 'sink', 'sink'])
+    assert.equal(rejected.map((r) => header(r, QUARANTINE_HEADERS.message)), ['no fours here', 'no fours here', 'no fours here', 'no fours here'])
   }),
 )
 
