@@ -45,13 +45,7 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
       partition: flags.partition,
       keyFormat: flags['key-format'] as (typeof FORMATS)[number],
       valueFormat: flags['value-format'] as (typeof FORMATS)[number],
-      schemas: {
-        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
-        registry: flags.registry,
-        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
-        readerSchema: flags['reader-schema'],
-        writerSchema: flags['writer-schema'],
-      },
+      schemas: this.schemaSources(flags),
       writerHeader: flags['writer-header'],
     })
     const { renderPeek } = await import('../src/render/peek.js')

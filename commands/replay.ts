@@ -62,12 +62,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
       keyFormat: flags['key-format'] as (typeof FORMATS)[number],
       valueFormat: flags['value-format'] as (typeof FORMATS)[number],
-      schemas: {
-        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
-        registry: flags.registry,
-        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
-        readerSchema: flags['reader-schema'],
-      },
+      schemas: this.schemaSources(flags),
       outputSchemaId: flags['output-schema-id'],
       transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs: positive(parseDuration(flags['transform-timeout']).ms, '--transform-timeout') },
       sink: flags.sink,

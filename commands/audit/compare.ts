@@ -58,12 +58,7 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], COMPARE_METRICS),
       valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
-      schemas: {
-        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
-        registry: flags.registry,
-        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
-        readerSchema: flags['reader-schema'],
-      },
+      schemas: this.schemaSources(flags),
     }
     const gateway = await this.gateway(flags)
     const { auditCompare } = await import('../../src/services/audit-compare.js')

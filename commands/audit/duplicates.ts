@@ -61,12 +61,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], DUPLICATES_METRICS),
       valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
-      schemas: {
-        schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
-        registry: flags.registry,
-        registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
-        readerSchema: flags['reader-schema'],
-      },
+      schemas: this.schemaSources(flags),
     }
     const gateway = await this.gateway(flags)
     const { auditDuplicates } = await import('../../src/services/audit-duplicates.js')

@@ -4,6 +4,7 @@ import { loadProjectConfig, type ProjectConfig } from '../config/project-config.
 import { resolveConnection } from '../config/resolve-connection.js'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { RecoveryError } from '../errors.js'
 import { toRecoveryError } from './to-recovery-error.js'
 import { verboseFlag } from './shared-flags.js'
@@ -61,6 +62,17 @@ export abstract class BaseCommand<T> extends Command {
 
   protected projectConfig(flags: ConnectionFlagValues): ProjectConfig {
     return loadProjectConfig(flags.config)
+  }
+
+  /** Where Avro schemas come from, the same for every command: flags, then recover.config.json, then the environment. */
+  protected schemaSources(flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string }): SchemaSourceOptions {
+    return {
+      schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
+      registry: flags.registry,
+      registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
+      readerSchema: flags['reader-schema'],
+      ...(flags['writer-schema'] === undefined ? {} : { writerSchema: flags['writer-schema'] }),
+    }
   }
 
   protected connection(flags: ConnectionFlagValues): ConnectionSettings {
