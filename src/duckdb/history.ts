@@ -1,4 +1,5 @@
-import { num, type AuditDatabase, type Row } from './audit-db.js'
+import { resolve } from 'node:path'
+import { AuditDatabase, num, type AuditDatabaseOptions, type Row } from './audit-db.js'
 
 /**
  * The audit history: one row per audit run in the audit DuckDB file (attached as `history`),
@@ -160,4 +161,23 @@ function toHistoryRun(r: Row): HistoryRun {
 
 function iso(value: Row[string]): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()
+}
+
+/**
+ * The working database of one audit run, with the history file attached first: a locked or
+ * unwritable --db fails before a long scan, not after. The caller closes the database.
+ */
+export async function openAuditRunDatabase(options: AuditDatabaseOptions | undefined, historyFile: string | undefined): Promise<{ db: AuditDatabase; historyPath: string | undefined }> {
+  const db = await AuditDatabase.open(options)
+  const historyPath = historyFile === undefined ? undefined : resolve(historyFile)
+  try {
+    if (historyPath) {
+      await db.attachHistory(historyPath)
+      await ensureHistorySchema(db)
+    }
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return { db, historyPath }
 }

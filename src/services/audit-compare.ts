@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { resolve } from 'node:path'
 import { describeKeySelector, parseKeySelector, type KeySelector } from '../core/audit-key.js'
 import { planSinkColumns, type AuditSink, type SinkColumnPlan } from '../core/audit-sink.js'
 import type { CompareTotals, LostRecord, MissingKey, OnlyInSinkKey, ProblemRecord, TwiceKey } from '../core/audit-types.js'
 import { describeThreshold, exceededThresholds, type ExceededThreshold, type Threshold } from '../core/fail-on.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { RecoveryError } from '../errors.js'
-import { AuditDatabase, type AuditDatabaseOptions } from '../duckdb/audit-db.js'
+import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
 import { buildComparison, compareFindingRows, compareTotals, loadSinkFromScan, loadSinkRelation, lostRecords, relationColumns, sinkRelation, topMissing, topOnlyInSink, topTwice } from '../duckdb/compare-queries.js'
 import { problemRecords } from '../duckdb/duplicates-queries.js'
-import { ensureHistorySchema, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
+import { openAuditRunDatabase, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { PostgresTable } from '../postgres/table-reader.js'
@@ -79,13 +78,8 @@ const SOURCE = 'scan_source'
 export async function auditCompare(request: CompareAuditRequest, deps: CompareAuditDeps): Promise<CompareAuditResult> {
   const startedAt = new Date()
   if (request.report !== undefined) reportFormatOf(request.report)
-  const db = await AuditDatabase.open(deps.duckdb)
+  const { db, historyPath } = await openAuditRunDatabase(deps.duckdb, request.historyPath)
   try {
-    const historyPath = request.historyPath === undefined ? undefined : resolve(request.historyPath)
-    if (historyPath) {
-      await db.attachHistory(historyPath)
-      await ensureHistorySchema(db)
-    }
     const sinkStarted = Date.now()
     const plan = await loadSink(db, request, deps)
     deps.onEvent?.({ type: 'sink-loaded', sink: request.sink.display, rows: Number((await db.one('SELECT count(*) AS n FROM sink_rows')).n), elapsedMs: Date.now() - sinkStarted })

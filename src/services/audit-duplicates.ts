@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { resolve } from 'node:path'
 import type { DuplicateGroup, DuplicatesTotals, ProblemRecord, ValueDuplicateGroup } from '../core/audit-types.js'
 import { describeKeySelector } from '../core/audit-key.js'
 import type { CodecFormat } from '../codecs/codec.js'
-import { AuditDatabase, type AuditDatabaseOptions } from '../duckdb/audit-db.js'
+import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
 import { describeThreshold, exceededThresholds, type ExceededThreshold, type Threshold } from '../core/fail-on.js'
 import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
 import { buildDuplicateGroups, duplicateFindingRows, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
-import { ensureHistorySchema, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
+import { openAuditRunDatabase, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { scanTopic, type ScanEvent, type ScanRequest } from './audit-scan.js'
 
@@ -75,14 +74,8 @@ const TABLE = 'scan_source'
 export async function auditDuplicates(request: DuplicatesAuditRequest, deps: DuplicatesAuditDeps): Promise<DuplicatesAuditResult> {
   const startedAt = new Date()
   if (request.report !== undefined) reportFormatOf(request.report)
-  const db = await AuditDatabase.open(deps.duckdb)
+  const { db, historyPath } = await openAuditRunDatabase(deps.duckdb, request.historyPath)
   try {
-    // The history file first: a locked or unwritable --db fails before a long scan, not after.
-    const historyPath = request.historyPath === undefined ? undefined : resolve(request.historyPath)
-    if (historyPath) {
-      await db.attachHistory(historyPath)
-      await ensureHistorySchema(db)
-    }
     const scan = await scanTopic(db, TABLE, deps.gateway, request, deps.onEvent)
     deps.onEvent?.({ type: 'analyse', what: 'duplicates' })
     await buildDuplicateGroups(db, TABLE, request.withinMs ?? null)
