@@ -54,6 +54,10 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     'transaction.state.log.min.isr=1',
     'transaction.state.log.num.partitions=1',
     'group.initial.rebalance.delay.ms=0',
+    // The fixture incident and many tests write records stamped in March 2018. With the default
+    // 7-day time retention, the check that runs every 5 minutes deletes them (rolling even the
+    // active segment), moving the log start under a running test or demo. Keep everything.
+    'log.retention.ms=-1',
     // After a hard kill, the controller refuses the broker's new registration until the old
     // session times out (default 9 s), which made every kill-and-restart test wait 10 s.
     'broker.session.timeout.ms=3000',
