@@ -81,11 +81,18 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
     const { renderProgressLine, renderReplaySummary } = await import('../src/render/replay.js')
 
+    let progress = initialProgress()
+    let lastLine = 0
+    // Ink on a terminal wide enough for its lines; periodic plain lines elsewhere (cron, CI,
+    // pipes, a pty without a size); nothing under --json.
+    const live = !this.jsonEnabled() && process.stderr.isTTY === true && (process.stderr.columns ?? 0) >= 60 && !request.dryRun ? await import('../src/ui/live-replay-progress.js') : undefined
+    let view: import('../src/ui/live-replay-progress.js').LiveReplayProgress | undefined
+    const note = (line: string) => (view ? view.note(line) : this.note(line))
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
     const controller = new AbortController()
     const onSignal = () => {
       if (controller.signal.aborted) process.exit(130)
-      this.note('Stopping after the current batch (Ctrl-C again to quit at once)…')
+      note('Stopping after the current batch (Ctrl-C again to quit at once)…')
       controller.abort()
     }
     process.on('SIGINT', onSignal)
@@ -95,31 +102,36 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       process.off('SIGTERM', onSignal)
     })
 
-    let progress = initialProgress()
-    let lastLine = 0
-    const summary = await replay(request, {
-      gateway,
-      signal: controller.signal,
-      log: (line) => this.note(line),
-      onEvent: (event) => {
-        if (event.type === 'start') {
-          progress = reduceProgress(progress, event)
-          const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
-          this.note(
-            `${event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'} ${request.topic} (${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${total} records)${event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`}.`,
-          )
-          if (event.resumed && event.resent > 0) this.note(`${event.resent} record${event.resent === 1 ? ' was' : 's were'} written after the last checkpoint by the interrupted run; they are sent again.`)
-        } else if (event.type === 'batch') {
-          progress = reduceProgress(progress, event)
-          if (event.elapsedMs - lastLine >= interval) {
-            lastLine = event.elapsedMs
-            this.note(renderProgressLine(progress))
+    let summary: ReplaySummary
+    try {
+      summary = await replay(request, {
+        gateway,
+        signal: controller.signal,
+        log: note,
+        onEvent: (event) => {
+          if (event.type === 'start') {
+            progress = reduceProgress(progress, event)
+            const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
+            this.note(
+              `${event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'} ${request.topic} (${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${total} records)${event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`}.`,
+            )
+            if (event.resumed && event.resent > 0) this.note(`${event.resent} record${event.resent === 1 ? ' was' : 's were'} written after the last checkpoint by the interrupted run; they are sent again.`)
+            if (live) view = new live.LiveReplayProgress(request.topic, event.sink, progress)
+          } else if (event.type === 'batch') {
+            progress = reduceProgress(progress, event)
+            if (view) view.update(progress)
+            else if (event.elapsedMs - lastLine >= interval) {
+              lastLine = event.elapsedMs
+              this.note(renderProgressLine(progress))
+            }
+          } else if (event.type === 'done') {
+            progress = reduceProgress(progress, event)
           }
-        } else if (event.type === 'done') {
-          progress = reduceProgress(progress, event)
-        }
-      },
-    })
+        },
+      })
+    } finally {
+      view?.finish(progress)
+    }
     if (summary.interrupted) {
       summary.resumeCommand = resumeCommand(this.argv, summary.checkpoint)
       process.exitCode = 130

@@ -14,9 +14,20 @@ export interface ProgressTotals {
   rangeSize: bigint
 }
 
+/** Where one partition stands: its range, position, and what happened to its records so far. */
+export interface PartitionProgress {
+  partition: number
+  start: bigint
+  end: bigint
+  next: bigint
+  read: number
+  quarantined: number
+  bytes: number
+}
+
 export type ProgressEvent =
   | { type: 'start'; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }> }
-  | { type: 'batch'; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number }
+  | { type: 'batch'; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
   | { type: 'quarantined'; count: number }
   | { type: 'done' }
 
@@ -25,6 +36,8 @@ export interface ProgressState {
   done: boolean
   resumed: boolean
   totals: ProgressTotals
+  /** Per partition, in partition order (from the start event, then each batch). */
+  partitions: PartitionProgress[]
   /** Records read by this run (the totals include earlier runs when resumed). */
   readThisRun: number
   elapsedMs: number
@@ -44,6 +57,7 @@ export function initialProgress(): ProgressState {
     done: false,
     resumed: false,
     totals: { read: 0, written: 0, dropped: 0, quarantined: 0, bytes: 0, remaining: 0n, rangeSize: 0n },
+    partitions: [],
     readThisRun: 0,
     elapsedMs: 0,
     rate: 0,
@@ -63,7 +77,8 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent): Prog
         rangeSize += p.end - p.start
         remaining += p.end > p.next ? p.end - p.next : 0n
       }
-      return { ...state, started: true, resumed: event.resumed, totals: { ...state.totals, rangeSize, remaining }, window: [{ atMs: 0, read: 0, bytes: 0 }] }
+      const partitions = event.partitions.map((p) => ({ ...p, read: 0, quarantined: 0, bytes: 0 })).sort((a, b) => a.partition - b.partition)
+      return { ...state, started: true, resumed: event.resumed, totals: { ...state.totals, rangeSize, remaining }, partitions, window: [{ atMs: 0, read: 0, bytes: 0 }] }
     }
     case 'batch': {
       const readThisRun = state.readThisRun + event.records
@@ -77,7 +92,8 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent): Prog
       const etaMs = rate > 0 ? (Number(remaining) / rate) * 1000 : undefined
       const size = Number(event.totals.rangeSize)
       const percent = size > 0 ? Math.min(100, (100 * (size - Number(remaining))) / size) : 100
-      return { ...state, totals: event.totals, readThisRun, elapsedMs: event.elapsedMs, rate, bytesPerSecond, etaMs, percent, window }
+      const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
+      return { ...state, totals: event.totals, partitions, readThisRun, elapsedMs: event.elapsedMs, rate, bytesPerSecond, etaMs, percent, window }
     }
     case 'quarantined':
       return state

@@ -6,6 +6,7 @@ import { createCodec, openSchemaSources, type SchemaSourceOptions, type SchemaSo
 import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import { RateLimiter } from '../core/rate-limiter.js'
+import type { PartitionProgress } from '../core/replay-progress.js'
 import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import { checkpointExists, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
@@ -92,7 +93,7 @@ export interface ReplayTotals {
 
 export type ReplayEvent =
   | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }>; dryRun: boolean }
-  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number }
+  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
   | { type: 'done'; summary: ReplaySummary }
 
@@ -309,7 +310,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           }
           if (state) state.batches += work.inputs.length > 0 ? 1 : 0
           saveCheckpoint(false)
-          deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started })
+          deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
         })
         // Awaited before the next batch or at the end; never an unhandled rejection meanwhile.
         committing.catch(() => undefined)
@@ -677,6 +678,11 @@ function toCheckpointPartition(c: PartitionCounts): CheckpointPartition {
     outputs: c.outputs,
     bytes: c.bytes,
   }
+}
+
+/** What the progress view shows per partition. */
+export function progressOf(counts: Map<number, PartitionCounts>): PartitionProgress[] {
+  return [...counts.values()].map(({ partition, start, end, next, read, quarantined, bytes }) => ({ partition, start, end, next, read, quarantined, bytes }))
 }
 
 export function totalsOf(counts: Map<number, PartitionCounts> | PartitionCounts[]): ReplayTotals {

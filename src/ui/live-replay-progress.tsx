@@ -1,0 +1,54 @@
+import { render, type Instance } from 'ink'
+import type { ProgressState } from '../core/replay-progress.js'
+import { ReplayProgressView } from './replay-progress-view.js'
+
+/**
+ * Ink on stderr for the length of a replay: `update` is cheap to call on every event (renders
+ * at most every `intervalMs`), `finish` draws the last state and leaves it on screen, so the
+ * summary printed on stdout afterwards follows the final picture.
+ */
+export class LiveReplayProgress {
+  private readonly ink: Instance
+  private latest: ProgressState
+  private timer: NodeJS.Timeout | undefined
+  private readonly notes: string[] = []
+
+  constructor(
+    private readonly topic: string,
+    private sink: string,
+    initial: ProgressState,
+    private readonly intervalMs = 100,
+    stream: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.latest = initial
+    // Ctrl-C stays with the command (it finishes the batch and checkpoints), not with Ink.
+    this.ink = render(this.view(), { stdout: stream, stderr: stream, exitOnCtrlC: false, patchConsole: false })
+  }
+
+  update(state: ProgressState, sink?: string): void {
+    this.latest = state
+    if (sink) this.sink = sink
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined
+      this.ink.rerender(this.view())
+    }, this.intervalMs)
+  }
+
+  /** A message printed above the live part (writing to stderr directly would tear Ink's frame). */
+  note(text: string): void {
+    this.notes.push(text)
+    this.ink.rerender(this.view())
+  }
+
+  finish(state: ProgressState = this.latest): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = undefined
+    this.latest = state
+    this.ink.rerender(this.view())
+    this.ink.unmount()
+  }
+
+  private view() {
+    return <ReplayProgressView topic={this.topic} sink={this.sink} state={this.latest} notes={[...this.notes]} />
+  }
+}
