@@ -14,8 +14,8 @@ const EMPTY = Buffer.alloc(0)
 /**
  * Two MurmurHash3 (x86, 32-bit) passes with different seeds make a 64-bit hash: not for
  * security, only so that identical bytes give identical numbers, at a fraction of the cost of
- * a cryptographic hash (which took most of the scan time). Each piece (value, header key,
- * header value) is hashed with the previous piece's hash as its seed, and MurmurHash3 mixes
+ * a cryptographic hash (which took most of the scan time). Each piece (value, header key
+ * as UTF-8, header value) is hashed with the previous piece's hash as its seed, and MurmurHash3 mixes
  * in the length, so the boundaries between pieces count. For inputs nobody crafted, two
  * different payloads collide with a chance of about n²/2^65 in a range of n records.
  */
@@ -32,8 +32,9 @@ export function contentHashes(value: Buffer | null, headers: ReadonlyArray<{ key
     valueHash = combine(a, b)
   }
   for (const header of headers) {
-    a = murmur3String(header.key, a)
-    b = murmur3String(header.key, b)
+    const key = Buffer.from(header.key, 'utf8')
+    a = murmur3(key, a)
+    b = murmur3(key, b)
     if (header.value === null) {
       a = murmur3(EMPTY, a ^ NULL_MARK)
       b = murmur3(EMPTY, b ^ NULL_MARK)
@@ -45,16 +46,48 @@ export function contentHashes(value: Buffer | null, headers: ReadonlyArray<{ key
   return { value: valueHash, record: combine(a, b) }
 }
 
+/**
+ * The same hashes, of a record that is still in the bytes it arrived in: the value at
+ * [valueStart, valueStart + valueLength) (valueStart -1: null), header i's key and value at
+ * headerRanges[4i..4i+3] = key start, key length, value start (-1: null), value length.
+ */
+export function contentHashesInPlace(bytes: Uint8Array, valueStart: number, valueLength: number, headerRanges: Int32Array, headerCount: number): ContentHashes {
+  let a: number
+  let b: number
+  let valueHash: bigint | null = null
+  if (valueStart < 0) {
+    a = murmur3(EMPTY, SEED_A ^ NULL_MARK)
+    b = murmur3(EMPTY, SEED_B ^ NULL_MARK)
+  } else {
+    a = murmur3(bytes, SEED_A, valueStart, valueLength)
+    b = murmur3(bytes, SEED_B, valueStart, valueLength)
+    valueHash = combine(a, b)
+  }
+  for (let i = 0; i < headerCount; i++) {
+    const at = 4 * i
+    a = murmur3(bytes, a, headerRanges[at]!, headerRanges[at + 1]!)
+    b = murmur3(bytes, b, headerRanges[at]!, headerRanges[at + 1]!)
+    if (headerRanges[at + 2]! < 0) {
+      a = murmur3(EMPTY, a ^ NULL_MARK)
+      b = murmur3(EMPTY, b ^ NULL_MARK)
+    } else {
+      a = murmur3(bytes, a, headerRanges[at + 2]!, headerRanges[at + 3]!)
+      b = murmur3(bytes, b, headerRanges[at + 2]!, headerRanges[at + 3]!)
+    }
+  }
+  return { value: valueHash, record: combine(a, b) }
+}
+
 function combine(a: number, b: number): bigint {
   return BigInt.asIntN(64, (BigInt(a >>> 0) << 32n) | BigInt(b >>> 0))
 }
 
-/** MurmurHash3 x86_32 of bytes. */
-export function murmur3(bytes: Uint8Array, seed: number): number {
+/** MurmurHash3 x86_32 of bytes (of bytes[start, start + length) when given). */
+export function murmur3(bytes: Uint8Array, seed: number, start = 0, length = bytes.length - start): number {
   let h = seed | 0
-  const n = bytes.length
-  const blocks = n & ~3
-  let i = 0
+  const n = length
+  const blocks = start + (n & ~3)
+  let i = start
   for (; i < blocks; i += 4) {
     h = mixBlock(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))
   }
@@ -66,16 +99,6 @@ export function murmur3(bytes: Uint8Array, seed: number): number {
     h ^= scramble(k)
   }
   return finish(h, n)
-}
-
-/** MurmurHash3 x86_32 of a string's UTF-16 code units (two bytes each): header keys without a Buffer per header. */
-function murmur3String(text: string, seed: number): number {
-  let h = seed | 0
-  const n = text.length
-  let i = 0
-  for (; i + 1 < n; i += 2) h = mixBlock(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16))
-  if (i < n) h ^= scramble(text.charCodeAt(i))
-  return finish(h, n * 2)
 }
 
 function scramble(k: number): number {

@@ -110,11 +110,48 @@ export function headersForMessage(headers: readonly RecordHeader[]): Record<stri
 }
 
 interface KafkajsDecoder {
+  buffer: Buffer
+  offset: number
   readInt8(): number
   readVarLong(): { add(n: unknown): { toString(): string } }
   readVarInt(): number
   readVarIntBytes(): Buffer | null
   readVarIntString(): string
+}
+
+const BATCH_BASE = Symbol('recover.batchBase')
+
+/** A batch's first offset and first timestamp as numbers, parsed once per batch (undefined past 2^53). */
+function batchBase(batchContext: Record<string | symbol, unknown>): { offset: number | undefined; timestamp: number | undefined } {
+  const cached = batchContext[BATCH_BASE] as { offset: number | undefined; timestamp: number | undefined } | undefined
+  if (cached) return cached
+  const offset = Number(batchContext.firstOffset)
+  const timestamp = Number(batchContext.firstTimestamp)
+  const base = { offset: Number.isSafeInteger(offset) ? offset : undefined, timestamp: Number.isSafeInteger(timestamp) ? timestamp : undefined }
+  batchContext[BATCH_BASE] = base
+  return base
+}
+
+/**
+ * A zigzag varlong as a number, read straight from the decoder's buffer; undefined (nothing
+ * consumed) when it does not fit in 53 bits or the buffer ends, so kafkajs's Long path (and its
+ * errors) takes over. kafkajs builds a Long per byte here, a large share of a fetch's decoding.
+ */
+function readVarLongNumber(decoder: KafkajsDecoder): number | undefined {
+  const buffer = decoder.buffer
+  let position = decoder.offset
+  let result = 0
+  let multiplier = 1
+  let byte: number
+  do {
+    if (position >= buffer.length || multiplier > 2 ** 63) return undefined
+    byte = buffer[position++]!
+    result += (byte & 0x7f) * multiplier
+    multiplier *= 128
+  } while (byte >= 0x80)
+  if (result > Number.MAX_SAFE_INTEGER) return undefined
+  decoder.offset = position
+  return result % 2 === 0 ? result / 2 : -(result + 1) / 2
 }
 
 /** kafkajs's record v0 decoder (recordBatch/record/v0/decoder.js), keeping header order. */
@@ -123,11 +160,16 @@ function createRecordDecoder(): (decoder: KafkajsDecoder, batchContext?: Record<
   const TimestampTypes = require('kafkajs/src/protocol/timestampTypes.js') as { LOG_APPEND_TIME: number }
   return (decoder, batchContext = {}) => {
     const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext
+    const base = batchBase(batchContext)
     const attributes = decoder.readInt8()
-    const timestampDelta = decoder.readVarLong()
-    const timestamp = timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : Long.fromValue(firstTimestamp).add(timestampDelta).toString()
+    const deltaNumber = readVarLongNumber(decoder)
+    const timestampDelta = deltaNumber === undefined ? decoder.readVarLong() : undefined
+    let timestamp: string
+    if (timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp as string
+    else if (deltaNumber !== undefined && base.timestamp !== undefined && Number.isSafeInteger(base.timestamp + deltaNumber)) timestamp = String(base.timestamp + deltaNumber)
+    else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta ?? deltaNumber).toString()
     const offsetDelta = decoder.readVarInt()
-    const offset = Long.fromValue(firstOffset).add(offsetDelta).toString()
+    const offset = base.offset !== undefined && Number.isSafeInteger(base.offset + offsetDelta) ? String(base.offset + offsetDelta) : Long.fromValue(firstOffset).add(offsetDelta).toString()
     const key = decoder.readVarIntBytes()
     const value = decoder.readVarIntBytes()
     const count = decoder.readVarInt()

@@ -3,11 +3,12 @@ import type { Codec, CodecFormat } from '../codecs/codec.js'
 import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { tryDecode } from '../codecs/decode-outcome.js'
 import { fieldAt, fieldPaths, keyText, recordKeyText, type KeySelector } from '../core/audit-key.js'
-import { contentHashes } from '../core/content-hash.js'
+import { contentHashesInPlace } from '../core/content-hash.js'
 import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import type { AuditDatabase } from '../duckdb/audit-db.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
-import { RangeReader, recordBytes, type RangeReaderOptions } from '../kafka/range-reader.js'
+import { RangeReader, type RangeReaderOptions } from '../kafka/range-reader.js'
+import type { RecordView } from '../kafka/record-batch-walker.js'
 
 /** What to scan: a bounded range of a topic, keyed by the record key or a value field. */
 export interface ScanRequest {
@@ -80,30 +81,42 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
     const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
     const ranges = planReplayRanges(from, to, facts)
     onEvent?.({ type: 'scan-start', topic: request.topic, partitions: ranges, records: ranges.reduce((n, r) => n + (r.end - r.start), 0n) })
-    for await (const chunks of reader.read(ranges, request.fetch)) {
-      for (const chunk of chunks) {
-        if (chunk.records.length === 0) continue
-        if (codec) await codec.prepare(chunk.records.map((r) => r.value))
-        for (const r of chunk.records) {
-          const hashes = contentHashes(r.value, r.headers)
-          let key: string | null = null
+    // Records are looked at in place, in the fetch response (no object per record). Without a
+    // value codec each becomes its row at once; with one, values wait for the end of the fetch,
+    // when the codec can look up their schemas (asynchronously) and decode them.
+    const pending: PendingRow[] = []
+    const visit = (v: RecordView): void => {
+      const hashes = contentHashesInPlace(v.bytes, v.valueStart, v.valueLength, v.headerRanges, v.headerCount)
+      let size = v.keyLength + v.valueLength
+      for (let h = 0; h < v.headerCount; h++) size += v.headerRanges[4 * h + 1]! + v.headerRanges[4 * h + 3]!
+      records++
+      bytes += size
+      const key = request.key.kind === 'record-key' ? keyTextInPlace(v.bytes, v.keyStart, v.keyLength) : null
+      if (!codec) {
+        writer.append({ partition: v.partition, offset: v.offset, timestampMs: v.timestampMs, key, valueHash: hashes.value, recordHash: hashes.record, size, problem: null, problemDetail: null })
+        return
+      }
+      // A view of the response's bytes, which stay alive as long as the row does.
+      const value = v.valueStart < 0 ? null : v.bytes.subarray(v.valueStart, v.valueStart + v.valueLength)
+      pending.push({ partition: v.partition, offset: v.offset, timestampMs: v.timestampMs, key, value, valueHash: hashes.value, recordHash: hashes.record, size })
+    }
+    for await (const _chunks of reader.scan(ranges, visit, request.fetch)) {
+      if (codec && pending.length > 0) {
+        // Taken before awaiting: the next fetch, running meanwhile, adds its own rows.
+        const rows = pending.splice(0)
+        await codec.prepare(rows.map((r) => r.value))
+        for (const r of rows) {
+          let key = r.key
           let problem: string | null = null
           let problemDetail: string | null = null
-          let decoded: { ok: true; value: unknown } | undefined
-          if (codec) {
-            const outcome = tryDecode(codec, r.value)
-            if (outcome.ok) decoded = outcome
-            else {
-              problem = outcome.failure.kind
-              problemDetail = outcome.failure.message
-            }
+          const outcome = tryDecode(codec, r.value)
+          if (outcome.ok) {
+            if (request.key.kind === 'field') key = field.keyOf(outcome.value)
+          } else {
+            problem = outcome.failure.kind
+            problemDetail = outcome.failure.message
           }
-          if (request.key.kind === 'record-key') key = recordKeyText(r.key)
-          else if (decoded) key = field.keyOf(decoded.value)
-          const size = recordBytes(r)
-          writer.append({ partition: r.partition, offset: r.offset, timestampMs: r.timestampMs, key, valueHash: hashes.value, recordHash: hashes.record, size, problem, problemDetail })
-          records++
-          bytes += size
+          writer.append({ partition: r.partition, offset: r.offset, timestampMs: r.timestampMs, key, valueHash: r.valueHash, recordHash: r.recordHash, size: r.size, problem, problemDetail })
         }
       }
       field.check(false)
@@ -121,6 +134,26 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   } finally {
     await reader.close()
   }
+}
+
+/** A record waiting for its value to be decoded (the codec prepares a whole fetch at once). */
+interface PendingRow {
+  partition: number
+  offset: bigint
+  timestampMs: number
+  key: string | null
+  value: Buffer | null
+  valueHash: bigint | null
+  recordHash: bigint
+  size: number
+}
+
+/** recordKeyText of key bytes still in the response: ASCII (most keys) is read without a copy. */
+function keyTextInPlace(bytes: Buffer, start: number, length: number): string | null {
+  if (start < 0) return null
+  const end = start + length
+  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return recordKeyText(bytes.subarray(start, end))
+  return bytes.toString('latin1', start, end)
 }
 
 /** Finds the key field in decoded values, and fails early when the sample shows it does not exist. */
