@@ -62,20 +62,29 @@ export async function createOutputEncoder(options: OutputEncoderOptions): Promis
     throw new RecoveryError('USAGE', `With --reader-schema, ${options.side}s are decoded into the reader's shape and must be written with its schema id: pass --output-schema-id N (the id of ${sources.reader.label}).`)
   }
   const byId = new Map<number, Codec>()
+  const unknown = new Map<number, string>()
   return {
     format,
     async prepare(payloads) {
       for (const bytes of payloads) {
         if (!bytes) continue
         const header = readConfluentHeader(bytes)
-        if (!header.ok || byId.has(header.schemaId)) continue
-        byId.set(header.schemaId, await createCodec({ format: 'avro', framing: 'confluent', encodeSchemaId: header.schemaId }, sources))
+        if (!header.ok || byId.has(header.schemaId) || unknown.has(header.schemaId)) continue
+        try {
+          byId.set(header.schemaId, await createCodec({ format: 'avro', framing: 'confluent', encodeSchemaId: header.schemaId }, sources))
+        } catch (error) {
+          // A record naming a schema id nobody knows is that record's fault (it is quarantined
+          // when decoding); it must not end the replay. An unreachable registry still does.
+          if (!(error instanceof RecoveryError) || error.code !== 'USAGE') throw error
+          unknown.set(header.schemaId, error.message)
+        }
       }
     },
     encode(value, sourceBytes) {
       if (value === null) return null
       const header = sourceBytes ? readConfluentHeader(sourceBytes) : undefined
       const encoder = header?.ok ? byId.get(header.schemaId) : undefined
+      if (!encoder && header?.ok && unknown.has(header.schemaId)) throw new EncodeError('avro-unknown-schema-id', unknown.get(header.schemaId)!)
       if (!encoder) throw new EncodeError('avro-unknown-schema-id', `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`)
       return encoder.encode(value)
     },

@@ -10,6 +10,9 @@ const AUTHORIZATION_TYPES = new Set([
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ])
 
+/** Node's verification failures: no chain to a trusted root, or a self-signed certificate. */
+const UNTRUSTED_CERTIFICATE = /unable to verify the first certificate|unable to get (local )?issuer certificate|self.signed certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/i
+
 /** Turns a kafkajs error into a RecoveryError; our own errors pass through unchanged. */
 export function translateKafkaError(error: unknown, settings: ConnectionSettings, doing: string): RecoveryError {
   if (error instanceof RecoveryError) return error
@@ -21,7 +24,12 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   }
   const authz = chain.find((c) => c.type && AUTHORIZATION_TYPES.has(c.type))
   if (authz) {
-    return new RecoveryError('AUTHORIZATION_FAILED', `Kafka at ${where} denied ${doing} (${authz.type}); ask for the ACLs this needs, or use a principal that has them.`, { cause: error, details: { brokers: settings.brokers, kafkaError: authz.type } })
+    const principal = settings.sasl?.username ? ` to User:${settings.sasl.username}` : ''
+    return new RecoveryError('AUTHORIZATION_FAILED', `Kafka at ${where} denied ${doing}${principal} (${authz.type}); ask for the ACLs this needs, or use a principal that has them.`, { cause: error, details: { brokers: settings.brokers, kafkaError: authz.type } })
+  }
+  const untrusted = chain.find((c) => UNTRUSTED_CERTIFICATE.test(`${c.code ?? ''} ${c.message ?? ''}`))
+  if (untrusted) {
+    return new RecoveryError('BROKER_UNREACHABLE', `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location in your client config to the CA that signed the brokers' certificates.`, { cause: error, details: { brokers: settings.brokers } })
   }
   const tlsProblem = chain.find((c) => /certificate|self.signed|SSL|TLS|EPROTO|wrong version number/i.test(`${c.code ?? ''} ${c.message ?? ''}`))
   if (tlsProblem) {

@@ -13,6 +13,7 @@ import { freeLoopbackPorts } from './ports.js'
 import { registerForCleanup } from './process-cleanup.js'
 import { lastLines, runProcess } from './run-process.js'
 import { randomClusterId, renderServerProperties, scramFormatArgs } from './server-properties.js'
+import { ensureLocalTls } from './tls-certificates.js'
 import { waitForBroker } from './wait-for-broker.js'
 
 export interface StartLocalKafkaOptions {
@@ -24,6 +25,12 @@ export interface StartLocalKafkaOptions {
   port?: number
   /** KRaft controller port; default a free loopback port. */
   controllerPort?: number
+  /**
+   * Also a SASL_SSL listener (SCRAM-SHA-512 LOCAL_SECURE_USERS, a test CA's certificate made
+   * with openssl into the data dir) and the StandardAuthorizer with ACLs enforced. Off by
+   * default: only the security tests pay for TLS and ACLs.
+   */
+  secure?: boolean
   /** How long to wait for the broker to answer a metadata request; default 60 s. */
   startTimeoutMs?: number
   onProgress?: OnLocalKafkaEvent
@@ -40,6 +47,8 @@ export interface LocalKafka {
   readonly brokers: string
   /** A SASL_PLAINTEXT listener accepting LOCAL_SASL_USERS (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
   readonly saslBrokers: string
+  /** With `secure`: the SASL_SSL listener, and the CA certificate clients must trust. */
+  readonly secure: { brokers: string; caCertificate: string } | undefined
   readonly version: string
   readonly dataDir: string
   readonly port: number
@@ -71,16 +80,17 @@ const TAIL_LINES = 200
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<LocalKafka> {
   const { version, libDir } = await ensureKafkaJars({ version: options.version, onProgress: options.onProgress })
   const java = await ensureJava()
-  const free = (await freeLoopbackPorts(4)).filter((p) => p !== options.port && p !== options.controllerPort)
+  const free = (await freeLoopbackPorts(5)).filter((p) => p !== options.port && p !== options.controllerPort)
   const port = options.port ?? free[0]!
   const controllerPort = options.controllerPort ?? free[1]!
   const saslPort = free[2]!
+  const securePort = options.secure ? free[3]! : undefined
   const ownsDataDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`))
   await mkdir(dataDir, { recursive: true })
 
   const broker = new LocalKafkaProcess({
-    java, version, libDir, dataDir, ownsDataDir, port, controllerPort, saslPort,
+    java, version, libDir, dataDir, ownsDataDir, port, controllerPort, saslPort, securePort,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     onProgress: options.onProgress ?? (() => undefined),
   })
@@ -102,6 +112,7 @@ interface BrokerSettings {
   port: number
   controllerPort: number
   saslPort: number
+  securePort: number | undefined
   startTimeoutMs: number
   onProgress: OnLocalKafkaEvent
 }
@@ -117,10 +128,12 @@ class LocalKafkaProcess implements LocalKafka {
   private unregister: (() => void) | undefined
 
   readonly saslBrokers: string
+  readonly secure: { brokers: string; caCertificate: string } | undefined
 
   constructor(private readonly settings: BrokerSettings) {
     this.brokers = `127.0.0.1:${settings.port}`
     this.saslBrokers = `127.0.0.1:${settings.saslPort}`
+    this.secure = settings.securePort === undefined ? undefined : { brokers: `127.0.0.1:${settings.securePort}`, caCertificate: join(settings.dataDir, 'tls', 'ca.pem') }
   }
 
   get version(): string { return this.settings.version }
@@ -140,7 +153,12 @@ class LocalKafkaProcess implements LocalKafka {
       pid: () => (this.running ? this.lastPid : undefined),
       ownedDir: () => (this.settings.ownsDataDir ? this.settings.dataDir : undefined),
     })
-    await writeFile(this.propertiesFile, renderServerProperties({ version, port, controllerPort, saslPort: this.settings.saslPort, logDir: this.logDir }))
+    const securePort = this.settings.securePort
+    const tls = securePort === undefined ? undefined : await ensureLocalTls(this.settings.dataDir)
+    await writeFile(this.propertiesFile, renderServerProperties({
+      version, port, controllerPort, saslPort: this.settings.saslPort, logDir: this.logDir,
+      secure: tls && securePort !== undefined ? { port: securePort, keystore: tls.brokerKeystore } : undefined,
+    }))
     if (!existsSync(join(this.logDir, 'meta.properties'))) await this.formatStorage()
 
     const started = Date.now()
@@ -168,7 +186,7 @@ class LocalKafkaProcess implements LocalKafka {
   private async formatStorage(): Promise<void> {
     const { java, version, libDir, onProgress } = this.settings
     const started = Date.now()
-    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted', ...scramFormatArgs()]
+    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted', ...scramFormatArgs(this.settings.securePort !== undefined)]
     const output = await runProcess(java, javaArgs({ libDir, version, jvmOptions: TOOL_JVM_OPTIONS, mainClass: 'kafka.tools.StorageTool', args }), {
       timeoutMs: this.settings.startTimeoutMs,
     })

@@ -8,5 +8,6 @@ export { ensureKafkaJars, type EnsureKafkaJarsOptions, type KafkaJars } from './
 export type { ProcessOutput } from './run-process.js'
 export { runKafkaTool, type RunKafkaToolOptions } from './tools.js'
 export { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION, resolveKafkaVersion } from './versions.js'
-export { LOCAL_SASL_USERS } from './server-properties.js'
+export { LOCAL_SASL_USERS, LOCAL_SECURE_USERS } from './server-properties.js'
+export { makeUnrelatedCa } from './tls-certificates.js'
 export { describeLocalKafkaEvent } from './describe-event.js'

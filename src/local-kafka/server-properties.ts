@@ -9,6 +9,8 @@ export interface ServerPropertiesInput {
   /** A SASL_PLAINTEXT listener with the LOCAL_SASL_USERS, for testing authenticated clients. */
   saslPort: number
   logDir: string
+  /** Also a SASL_SSL listener (SCRAM-SHA-512, PEM keystore) and the StandardAuthorizer. */
+  secure?: { port: number; keystore: string }
 }
 
 /**
@@ -21,26 +23,37 @@ export const LOCAL_SASL_USERS = {
   scram512: { mechanism: 'SCRAM-SHA-512', username: 'bob', password: 'bob-secret' },
 } as const
 
-export function scramFormatArgs(): string[] {
+/**
+ * SCRAM-SHA-512 users of the secured broker's SASL_SSL listener (StartLocalKafkaOptions.secure).
+ * `admin` is a super user; `reader` has only the ACLs a test grants; `stranger` has none.
+ * The reader's password is distinctive so tests can grep every output for it.
+ */
+export const LOCAL_SECURE_USERS = {
+  admin: { mechanism: 'SCRAM-SHA-512', username: 'admin', password: 'admin-secret' },
+  reader: { mechanism: 'SCRAM-SHA-512', username: 'reader', password: 'Rdr-Pa55-Quokka-7319' },
+  stranger: { mechanism: 'SCRAM-SHA-512', username: 'stranger', password: 'stranger-secret' },
+} as const
+
+export function scramFormatArgs(secure = false): string[] {
   const { scram256, scram512 } = LOCAL_SASL_USERS
-  return [
-    '--add-scram', `${scram256.mechanism}=[name=${scram256.username},password=${scram256.password}]`,
-    '--add-scram', `${scram512.mechanism}=[name=${scram512.username},password=${scram512.password}]`,
-  ]
+  const users: Array<{ mechanism: string; username: string; password: string }> = [scram256, scram512]
+  if (secure) users.push(...Object.values(LOCAL_SECURE_USERS))
+  return users.flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.username},password=${u.password}]`])
 }
 
 /** server.properties for one process that is both KRaft controller and broker, on loopback. */
 export function renderServerProperties(input: ServerPropertiesInput): string {
+  const secure = input.secure
   const lines = [
     '# Written by src/local-kafka for a single-node test broker; rewritten at every start.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${input.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${input.port},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}${secure ? `,SASL_SSL://127.0.0.1:${secure.port}` : ''}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${input.port},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}${secure ? `,SASL_SSL://127.0.0.1:${secure.port}` : ''}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
     'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USERS.plain.username}="${LOCAL_SASL_USERS.plain.password}";`,
     'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
@@ -63,6 +76,18 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     'broker.session.timeout.ms=3000',
     'broker.heartbeat.interval.ms=500',
   ]
+  if (secure) {
+    lines.push(
+      'listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512',
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+      `listener.name.sasl_ssl.ssl.keystore.location=${secure.keystore}`,
+      // The PLAINTEXT and CONTROLLER listeners authenticate nobody (User:ANONYMOUS): the broker
+      // talks to its own controller through them, and tests use them to set up ACLs.
+      'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      `super.users=User:ANONYMOUS;User:${LOCAL_SECURE_USERS.admin.username}`,
+    )
+  }
   if (!isKafka3(input.version)) {
     lines.push(
       'share.coordinator.state.topic.replication.factor=1',

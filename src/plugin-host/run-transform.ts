@@ -1,9 +1,10 @@
+import { Script, createContext, type Context } from 'node:vm'
 import type { DefinedTransform, OutputRecord, PluginContext, RecordHeader, ReplayRecord } from '../plugin-api.js'
 
 /** A transform that did not settle in time. The record goes to quarantine; the call is not waited for. */
 export class TransformTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
-    super(`The transform did not finish within ${timeoutMs} ms (--transform-timeout).`)
+    super(`The transform did not finish within ${timeoutMs} ms (--transform-timeout); if it loops forever, fix it, else raise the timeout.`)
     this.name = 'TransformTimeoutError'
   }
 }
@@ -22,18 +23,83 @@ export type TransformOutcome =
   | { ok: false; error: Error }
 
 /**
+ * A chunk of synchronous calls ends by itself once it has run this share of the timeout, so a
+ * call that starts late in a chunk still has at least 90% of the timeout before it is stopped.
+ */
+const CHUNK_SHARE = 0.1
+
+/** The one statement the guard runs under node:vm's timeout: a call into the loop below. */
+const GUARDED_CALL = new Script('__recoverRunChunk()', { filename: 'recover-transform-guard' })
+
+/**
  * Wraps a transform plugin: every call is guarded (a throw, a rejection, a timeout or a
  * malformed result becomes an outcome, never an exception), outputs are completed from the
- * input record, and provenance always stays the input's. Synchronous transforms pay no timer.
- * A synchronous transform that never returns cannot be interrupted in this thread: the
- * timeout only applies to the promises a transform returns.
+ * input record, and provenance always stays the input's.
+ *
+ * Timeouts: a promise a transform returns races a timer. A synchronous call that never
+ * returns (an infinite loop) can only be stopped from outside the JavaScript thread: applyAll
+ * runs the calls of a batch in chunks inside node:vm's `timeout`, whose watchdog thread
+ * terminates the running script (V8 TerminateExecution, which the plugin cannot catch) and
+ * the record goes to quarantine. The watchdog costs a thread start (about 0.1 ms) per chunk,
+ * not per record, which keeps synchronous transforms as fast as unguarded calls; an async
+ * transform ends its chunk at every record, so it pays that once per record.
  */
 export class TransformRunner {
+  private readonly sandbox: Context = createContext({})
+
   constructor(
     readonly plugin: DefinedTransform,
     private readonly ctx: PluginContext,
     private readonly timeoutMs: number,
   ) {}
+
+  /**
+   * Runs the transform over a batch in order, one call at a time (async results are awaited
+   * before the next call, as with apply). Never throws for the plugin's faults.
+   */
+  async applyAll(inputs: ReadonlyArray<ReplayRecord>): Promise<TransformOutcome[]> {
+    const outcomes = new Array<TransformOutcome>(inputs.length)
+    const budget = this.timeoutMs * CHUNK_SHARE
+    let next = 0
+    let pending: PromiseLike<unknown> | undefined
+    const runChunk = (): void => {
+      const started = performance.now()
+      const first = next
+      while (next < inputs.length) {
+        if (next > first && performance.now() - started > budget) return
+        const i = next
+        let result: unknown
+        try {
+          result = this.plugin.transform(inputs[i]!, this.ctx)
+        } catch (error) {
+          next = i + 1
+          outcomes[i] = { ok: false, error: asError(error) }
+          continue
+        }
+        next = i + 1
+        if (isThenable(result)) {
+          pending = result
+          return
+        }
+        outcomes[i] = normalise(result, inputs[i]!)
+      }
+    }
+    ;(this.sandbox as { __recoverRunChunk?: () => void }).__recoverRunChunk = runChunk
+    while (next < inputs.length) {
+      pending = undefined
+      try {
+        GUARDED_CALL.runInContext(this.sandbox, { timeout: this.timeoutMs })
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error
+        // `next` is the record whose call was running when the watchdog stopped it.
+        outcomes[next] = { ok: false, error: new TransformTimeoutError(this.timeoutMs) }
+        next++
+        continue
+      }
+      if (pending !== undefined) outcomes[next - 1] = await this.settle(pending, inputs[next - 1]!)
+    }
+    return outcomes
+  }
 
   get name(): string {
     return this.plugin.name
@@ -47,7 +113,7 @@ export class TransformRunner {
     await this.plugin.setup?.(this.ctx)
   }
 
-  /** Runs the transform on one record. Sync results come back without awaiting a timer. */
+  /** Runs the transform on one record, unguarded against synchronous hangs (applyAll guards them). Sync results come back without awaiting a timer. */
   apply(record: ReplayRecord): TransformOutcome | Promise<TransformOutcome> {
     let result: unknown
     try {

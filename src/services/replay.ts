@@ -517,6 +517,10 @@ async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positi
     await encoders.value.prepare(inputs.map((r) => r.value))
   }
 
+  // Decode every record first, then transform the decoded ones in one guarded run (the
+  // transform's watchdog is per chunk of calls, not per record), then encode in input order.
+  const decoded = new Array<ReplayRecord | Omit<QuarantineEntry, 'record' | 'transform'>>(inputs.length)
+  const toTransform: ReplayRecord[] = []
   for (let i = 0; i < inputs.length; i++) {
     const r = inputs[i]!
     let key: unknown = null
@@ -525,23 +529,35 @@ async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positi
       key = r.key === null ? null : codecs.key.decode(r.key)
     } catch (error) {
       if (!isDecodeError(error)) throw error
-      quarantineAt(i, { stage: 'decode', error, kind: error.kind, side: 'key' })
-      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'key' }
       continue
     }
     try {
       value = r.value === null ? null : codecs.value.decode(r.value)
     } catch (error) {
       if (!isDecodeError(error)) throw error
-      quarantineAt(i, { stage: 'decode', error, kind: error.kind, side: 'value' })
-      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'value' }
       continue
     }
     const input: ReplayRecord = { key, value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: { topic: r.topic, partition: r.partition, offset: r.offset } }
+    decoded[i] = input
+    toTransform.push(input)
+  }
+  const transformed = transform ? await transform.applyAll(toTransform) : undefined
+  let t = 0
+
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!
+    const d = decoded[i]!
+    if (!('source' in d)) {
+      quarantineAt(i, d)
+      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      continue
+    }
+    const input = d
     let produced: ReplayRecord[]
-    if (transform) {
-      const applied = transform.apply(input)
-      const result = applied instanceof Promise ? await applied : applied
+    if (transformed) {
+      const result = transformed[t++]!
       if (!result.ok) {
         quarantineAt(i, { stage: 'transform', error: result.error })
         if (dry) addSample(dry, r, input, [], quarantine.at(-1))
@@ -563,7 +579,7 @@ async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positi
     if (!transform) {
       // Without a transform the bytes go out exactly as they came in.
       outcome[i] = 'written'
-      outputs.push({ key: r.key, value: r.value, decodedKey: key, decodedValue: value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
+      outputs.push({ key: r.key, value: r.value, decodedKey: input.key, decodedValue: input.value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
       outputOwner.push(i)
       continue
     }

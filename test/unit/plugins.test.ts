@@ -150,4 +150,60 @@ test('defineTransform checks its definition, and header helpers read and replace
   assert.equal(setHeader(headers, 'c', 'y').map((h) => h.key), ['a', 'b', 'a', 'c'])
 })
 
+test('applyAll stops a synchronous infinite loop: that record times out, the others before and after it pass, in order', async () => {
+  const plugin = defineTransform({
+    name: 'hangs',
+    version: '1',
+    transform(r) {
+      if (r.value === 'hang') for (;;) {}
+      if (r.value === 'throw') throw new TypeError('bad')
+      return { ...r, value: `${String(r.value)}!` }
+    },
+  })
+  const outcomes = await new TransformRunner(plugin, ctx, 1000).applyAll(['a', 'hang', 'b', 'throw', 'hang', 'c'].map((v) => record(v)))
+  assert.equal(outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)), ['a!', 'TransformTimeoutError', 'b!', 'TypeError', 'TransformTimeoutError', 'c!'])
+  const timedOut = outcomes[1]!
+  assert.instance(!timedOut.ok && timedOut.error, TransformTimeoutError)
+  assert.match(!timedOut.ok ? timedOut.error.message : '', /within 1000 ms/)
+})
+
+test('applyAll times out an async transform whose promise never settles, and awaits async calls one at a time', async () => {
+  let active = 0
+  let most = 0
+  const plugin = defineTransform({
+    name: 'async',
+    version: '1',
+    async transform(r) {
+      // The abandoned call never settles; count the others.
+      if (r.value === 'never') await new Promise(() => undefined)
+      active++
+      most = Math.max(most, active)
+      try {
+        await new Promise((resolve) => setImmediate(resolve))
+        return r
+      } finally {
+        active--
+      }
+    },
+  })
+  const outcomes = await new TransformRunner(plugin, ctx, 200).applyAll(['a', 'never', 'b'].map((v) => record(v)))
+  assert.equal(outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)), ['a', 'TransformTimeoutError', 'b'])
+  assert.is(most, 1)
+})
+
+test('applyAll runs a batch of slow-but-finite synchronous calls to the end (chunks yield, no record is blamed for the others)', async () => {
+  const plugin = defineTransform({
+    name: 'slow',
+    version: '1',
+    transform(r) {
+      const until = performance.now() + 3
+      while (performance.now() < until) {}
+      return r
+    },
+  })
+  // 300 calls of 3 ms: several chunks of the 5 s timeout's 500 ms share.
+  const outcomes = await new TransformRunner(plugin, ctx, 5000).applyAll(Array.from({ length: 300 }, (_, i) => record(i)))
+  assert.ok(outcomes.every((o) => o.ok))
+})
+
 test.run()

@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import { isCommandMissing, lastLines, runProcess } from './run-process.js'
+
+/** Where the secured broker's certificates live, all PEM. */
+export interface LocalTlsFiles {
+  dir: string
+  /** The test CA's certificate: what clients put in ssl.ca.location. */
+  caCertificate: string
+  /** Private key (PKCS#8) then certificate, for Kafka's PEM keystore (ssl.keystore.type=PEM). */
+  brokerKeystore: string
+}
+
+/**
+ * A throwaway CA and a broker certificate for 127.0.0.1/localhost, made with openssl at the
+ * first start and kept in the data dir (a restart reuses them). openssl rather than keytool:
+ * it makes PEM directly, which both Kafka (PEM keystores, KIP-651) and Node read, and it
+ * starts in milliseconds where every keytool call is a JVM start.
+ */
+export async function ensureLocalTls(dataDir: string): Promise<LocalTlsFiles> {
+  const dir = join(dataDir, 'tls')
+  const files: LocalTlsFiles = { dir, caCertificate: join(dir, 'ca.pem'), brokerKeystore: join(dir, 'broker-keystore.pem') }
+  if (existsSync(files.caCertificate) && existsSync(files.brokerKeystore)) return files
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
+  const steps: string[][] = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=recover local test CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=127.0.0.1'],
+    ['x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '30', '-extfile', 'san.ext'],
+  ]
+  for (const args of steps) await openssl(args, dir)
+  await writeFile(files.brokerKeystore, (await readFile(join(dir, 'broker.key'), 'utf8')) + (await readFile(join(dir, 'broker.pem'), 'utf8')))
+  return files
+}
+
+/** Another CA, unrelated to the broker's: for testing that a wrong ssl.ca.location is refused. */
+export async function makeUnrelatedCa(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '30', '-subj', '/CN=some other CA'], dir)
+  return join(dir, 'other-ca.pem')
+}
+
+async function openssl(args: string[], cwd: string): Promise<void> {
+  let out
+  try {
+    out = await runProcess('openssl', args, { cwd, timeoutMs: 60_000 })
+  } catch (error) {
+    if (isCommandMissing(error)) throw new RecoveryError('LOCAL_BROKER_FAILED', 'openssl is not on PATH; the secured local broker needs it to make its certificates (apt-get install openssl).', { cause: error })
+    throw error
+  }
+  if (out.exitCode !== 0) {
+    throw new RecoveryError('LOCAL_BROKER_FAILED', `openssl ${args[0]} failed (exit code ${out.exitCode}) while making the local broker's certificates in ${cwd}.`, { details: { outputTail: lastLines(out.stdout + '\n' + out.stderr, 20) } })
+  }
+}
