@@ -68,7 +68,7 @@ Each run is logged, step by step, in .recover/runbooks/ (or --log-dir).`
       fromStep: flags['from-step'],
       cwd: process.cwd(),
       logDir: flags['log-dir'],
-      confirm: async (step) => this.confirm({ yes: flags.yes, what: `run step ${step.number} (${step.title}), which changes things` }),
+      confirm: async (step, command) => this.confirm({ yes: flags.yes, what: `run destructive step ${step.number}: ${command}` }),
       acceptsYes: (argv) => this.acceptsYes(argv),
       onStepStart: (step, index, total, command) => this.out(renderRunbookStepHeader(step, index, total, command)),
       onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },

@@ -63,4 +63,40 @@ test('demo prints each command before its output, then what happened', withTimeo
   }
 }))
 
+test('demo on its own broker with --keep leaves that broker running and says how to stop it', withTimeout(240_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+  let kept: { pid: number; dataDir: string } | undefined
+  try {
+    const run = await runCli(['demo', '--keep', '--count', '300', '--json'], { cwd, timeoutMs: 230_000, env: { RECOVER_BROKERS: '' } })
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.ownBroker, true)
+    kept = run.json.kept
+    assert.ok(kept && kept.pid > 0, JSON.stringify(run.json.kept))
+    assert.equal([run.json.topic, run.json.group], ['orders', 'billing'])
+    // After the demo has exited, its broker still answers, with the rewound group on it.
+    const groups = await runCli(['groups', '--json'], { cwd, env: { RECOVER_BROKERS: run.json.brokers } })
+    assert.is(groups.exitCode, 0, groups.stderr)
+    assert.ok(JSON.stringify(groups.json).includes('billing'))
+  } finally {
+    if (kept) await stopKept(kept)
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}))
+
+/** Stops the broker the demo left running: only that pid, SIGTERM, and waits for it to go. */
+async function stopKept(kept: { pid: number; dataDir: string }): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(kept.pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  process.kill(kept.pid, 'SIGTERM')
+  for (let i = 0; i < 300 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (alive()) process.kill(kept.pid, 'SIGKILL')
+  rmSync(kept.dataDir, { recursive: true, force: true })
+}
+
 test.run()

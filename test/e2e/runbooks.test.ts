@@ -142,6 +142,27 @@ runbookTest('dlq-drain', 'redrives the quarantined records of one error with a c
   assertAllRan(run, 3)
 }, quarantineRegistered)
 
+test('a failing step stops the run with exit 4, what failed, how to continue, and the log of what ran', inTemp(async (cwd) => {
+  const group = uniqueName('rb-nobody')
+  const run = await runCli(['runbook', 'run', 'poison-pill', '--var', `group=${group}`, '--var', 'partition=0', '--var', 'offset=1', '--yes', '--json'], { cwd, timeoutMs: 60_000 })
+  assert.is(run.exitCode, 4, run.stdout)
+  const error = run.json.error
+  assert.is(error.code, 'RUNBOOK_STEP_FAILED')
+  assert.match(error.message, /Step 1 of runbook poison-pill .* \[GROUP_NOT_FOUND\]/)
+  assert.ok(error.nextSteps.some((s: string) => s.includes(`recover runbook run poison-pill --var group=${group}`) && s.endsWith('--from-step 1')), error.nextSteps.join('\n'))
+  assert.ok(error.nextSteps.some((s: string) => s.endsWith('--rollback')))
+  const log = readFileSync(error.details.log, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+  assert.equal(log.map((e) => e.event), ['start', 'step', 'done'])
+  assert.is(log[2].error, 'GROUP_NOT_FOUND')
+}))
+
+test('destructive steps without a terminal and without --yes are refused before anything runs', inTemp(async (cwd) => {
+  const run = await runCli(['runbook', 'run', 'poison-pill', '--var', 'partition=0', '--var', 'offset=1', '--json'], { cwd, timeoutMs: 60_000 })
+  assert.is(run.exitCode, 4)
+  assert.is(run.json.error.code, 'CONFIRMATION_REQUIRED')
+  assert.not.ok(existsSync(join(cwd, '.recover', 'runbooks')))
+}))
+
 test('every runbook in docs/runbooks has a test here', () => {
   const names = readdirSync(join(root, 'docs', 'runbooks')).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => f.replace(/\.md$/, '')).sort()
   assert.equal(names, [...TESTED].sort())
