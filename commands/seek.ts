@@ -29,6 +29,7 @@ Scope: by default every partition of the topics the group has committed offsets 
   static override examples = [
     { description: 'Plan moving a group back to the start of an incident (dry run)', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00' },
     { description: 'Apply it', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --execute' },
+    { description: 'Say "dry run" explicitly (the same as leaving out --execute)', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --dry-run' },
     { description: 'A local time in Seoul', command: '<%= config.bin %> seek --group billing --to "2018-03-21 09:00" --tz Asia/Seoul' },
     { description: 'Two hours back from now, one topic, partitions 0 and 2', command: '<%= config.bin %> seek --group billing --by-duration PT2H --topic orders:0,2' },
     { description: 'Skip one poison pill on partition 3', command: '<%= config.bin %> seek --group billing --topic orders:3 --shift-by 1 --execute' },
@@ -49,7 +50,8 @@ Scope: by default every partition of the topics the group has committed offsets 
     undo: Flags.boolean({ summary: 'Restore the newest journal snapshot of the group.', helpGroup: 'MODE', exactlyOne: MODES }),
     topic: Flags.string({ char: 't', summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).', multiple: true, exclusive: ['all-topics'] }),
     'all-topics': Flags.boolean({ summary: 'Exactly the partitions the group has committed offsets for.', exclusive: ['topic'] }),
-    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal; needs --yes otherwise).' }),
+    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal; needs --yes otherwise).', exclusive: ['dry-run'] }),
+    'dry-run': Flags.boolean({ summary: 'Only show the plan: what seek does without --execute, said explicitly (for scripts and runbooks).', exclusive: ['execute'] }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
     export: Flags.string({ summary: 'Write the plan as CSV for kafka-consumer-groups.sh --from-file.' }),
     'wait-empty': Flags.string({ summary: 'Wait up to DURATION for the group to have no members instead of refusing.' }),

@@ -60,6 +60,11 @@ export const ERROR_CODES = {
   AUDIT_DB_FAILED: 'environment',
   AUDIT_SINK_UNREADABLE: 'environment',
   REPORT_FAILED: 'environment',
+  DEMO_STEP_FAILED: 'environment',
+  RUNBOOK_NOT_FOUND: 'usage',
+  BAD_RUNBOOK: 'usage',
+  RUNBOOK_VARIABLE_MISSING: 'usage',
+  RUNBOOK_STEP_FAILED: 'safety',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

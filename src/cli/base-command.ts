@@ -1,4 +1,5 @@
 import { Command, type Interfaces } from '@oclif/core'
+import { writeFileSync } from 'node:fs'
 import { redact, redactText } from '../config/redact.js'
 import { loadProjectConfig, type ProjectConfig } from '../config/project-config.js'
 import { resolveConnection } from '../config/resolve-connection.js'
@@ -99,6 +100,17 @@ export abstract class BaseCommand<T> extends Command {
     await super.finally(error)
   }
 
+  /**
+   * `recover demo` and `recover runbook run` run recover as a child process so that what it
+   * prints is exactly what a person typing the command sees; RECOVER_RESULT_FILE asks the
+   * child to also leave its typed result (or error) there, for their figures and logs.
+   */
+  override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result) })
+    return result
+  }
+
   protected override toSuccessJson(result: unknown): unknown {
     return redact(jsonSafe(result))
   }
@@ -109,6 +121,7 @@ export abstract class BaseCommand<T> extends Command {
     if (exit === 0 && !(error instanceof RecoveryError)) throw error
     const failure = toRecoveryError(error)
     process.exitCode = failure.exitCode
+    writeResultFile({ error: redact(jsonSafe(failure.toJSON())) })
     if (this.jsonEnabled()) {
       this.logJson({ error: redact(jsonSafe(failure.toJSON())) })
       return
@@ -123,6 +136,11 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   abstract override run(): Promise<T>
+}
+
+function writeResultFile(content: unknown): void {
+  const file = process.env.RECOVER_RESULT_FILE
+  if (file) writeFileSync(file, `${JSON.stringify(content)}\n`)
 }
 
 /** bigint -> decimal string (offsets at the JSON boundary), Buffers -> base64, Dates -> ISO. */

@@ -57,6 +57,9 @@ export interface PartitionLogOffsets {
   logEnd: bigint
 }
 
+const COORDINATOR_ATTEMPTS = 10
+const COORDINATOR_MOVING = new Set(['NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE'])
+
 /**
  * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
  * translated to RecoveryErrors at this boundary.
@@ -251,20 +254,30 @@ export class KafkaGateway {
    */
   async commitGroupOffsets(groupId: string, offsets: Array<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
     const cluster = await this.offsets()
-    const coordinator = await this.call(`finding the coordinator of group ${groupId}`, () => cluster.findGroupCoordinator({ groupId }))
     const byTopic = new Map<string, Array<{ partition: number; offset: string }>>()
     for (const o of offsets) {
       const list = byTopic.get(o.topic) ?? []
       list.push({ partition: o.partition, offset: o.offset.toString() })
       byTopic.set(o.topic, list)
     }
-    await coordinator.offsetCommit({
-      groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      retentionTime: -1,
-      topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-    })
+    // On a cluster that has never stored a group offset, __consumer_offsets is created by the
+    // first lookup and its coordinator needs a moment: find it again and retry, briefly.
+    for (let attempt = 1; ; attempt++) {
+      const coordinator = await this.call(`finding the coordinator of group ${groupId}`, () => cluster.findGroupCoordinator({ groupId }))
+      try {
+        await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: '',
+          retentionTime: -1,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        })
+        return
+      } catch (error) {
+        if (attempt >= COORDINATOR_ATTEMPTS || !COORDINATOR_MOVING.has((error as { type?: string }).type ?? '')) throw error
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt))
+      }
+    }
   }
 
   /** A reader that fetches by offset without joining any group; closed with the gateway. */

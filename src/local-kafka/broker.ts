@@ -67,6 +67,11 @@ export interface LocalKafka {
   whenExited(): Promise<BrokerExit>
   /** The last lines the broker wrote to stderr/stdout. */
   outputTail(lines?: number): string[]
+  /**
+   * Leaves the broker running after this Node process exits (`recover demo --keep`): it is no
+   * longer killed on exit and its data dir stays. The caller tells the person how to stop it.
+   */
+  detach(): void
 }
 
 const STOP_GRACE_MS = 20_000
@@ -288,6 +293,12 @@ class LocalKafkaProcess implements LocalKafka {
     }
     await this.stopProcess()
     await this.launch()
+  }
+
+  detach(): void {
+    this.unregister?.()
+    this.unregister = undefined
+    // Its output pipes close with this process; the broker logs little and ignores that.
   }
 
   whenExited(): Promise<BrokerExit> {

@@ -1,0 +1,115 @@
+import { Flags } from '@oclif/core'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { isAbsolute, join, relative } from 'node:path'
+import { BaseCommand } from '../src/cli/base-command.js'
+import type { DemoFigures } from '../src/demo/demo-figures.js'
+import type { DemoStepRun } from '../src/demo/run-demo.js'
+
+export interface DemoResult {
+  brokers: string
+  /** true when the demo started its own broker. */
+  ownBroker: boolean
+  /** The own broker was left running (--keep). */
+  kept: { pid: number; dataDir: string } | null
+  topic: string
+  group: string
+  sink: string
+  steps: Array<Omit<DemoStepRun, 'result'>>
+  figures: DemoFigures
+}
+
+export default class Demo extends BaseCommand<DemoResult> {
+  static override summary = 'Walk through a Kafka incident recovery on a local broker, with the real commands: describe, peek, seek, replay, audit.'
+  static override description = `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
+
+Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a JSONL file, audit duplicates. It ends with what happened and what to try next.
+
+The demo's broker is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
+  static override examples = [
+    { description: 'The whole walk-through on a fresh local broker', command: '<%= config.bin %> demo' },
+    { description: 'Keep the broker running afterwards to explore', command: '<%= config.bin %> demo --keep' },
+    { description: 'On a broker you already run, smaller, with a JSON summary for CI', command: '<%= config.bin %> demo --brokers 127.0.0.1:9092 --count 2000 --json' },
+  ]
+  static override flags = {
+    brokers: Flags.string({ summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).', helpGroup: 'CONNECTION' }),
+    keep: Flags.boolean({ summary: 'Leave the demo\'s own broker running at the end (prints how to stop it).' }),
+    count: Flags.integer({ summary: 'Records in the fixture incident (smaller is faster).', default: 10_000, min: 100 }),
+  }
+
+  async run(): Promise<DemoResult> {
+    const { flags } = await this.parse(Demo)
+    const { openDemoCluster } = await import('../src/demo/demo-cluster.js')
+    const { describeLocalKafkaEvent } = await import('../src/local-kafka/describe-event.js')
+    if (!flags.brokers) this.note('Starting a local Kafka broker for the demo (the first run downloads it from Maven Central)…')
+    const cluster = await openDemoCluster({ brokers: flags.brokers, onProgress: (e) => this.note(`  ${describeLocalKafkaEvent(e)}`) })
+    let keep = false
+    this.onCleanup(async () => {
+      if (keep) cluster.own?.detach()
+      else await cluster.own?.stop()
+    })
+
+    const suffix = cluster.own ? '' : `-demo-${randomBytes(3).toString('hex')}`
+    const topic = `orders${suffix}`
+    const group = `billing${suffix}`
+    const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
+    const { resolveConnection } = await import('../src/config/resolve-connection.js')
+    const { KafkaGateway } = await import('../src/kafka/kafka-gateway.js')
+    this.note(`Seeding the fixture incident: ${flags.count} orders into ${topic} on ${cluster.brokers}, group ${group} committed at the end…`)
+    const gateway = await KafkaGateway.open(resolveConnection({ brokers: cluster.brokers }, { clusters: {}, defaults: {} }))
+    this.onCleanup(() => gateway.close())
+    const seeded = await seedDemoIncident(gateway, { topic, group, count: flags.count })
+
+    const { buildDemoSteps, chooseDemoSink } = await import('../src/demo/demo-steps.js')
+    const { INCIDENT_DEFAULTS } = await import('../src/fixtures/incident-options.js')
+    const root = this.config.root
+    const workDir = `.recover/demo/${Date.now().toString(36)}`
+    const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16)
+    mkdirSync(workDir, { recursive: true })
+    const sink = await chooseDemoSink({ topic, workDir })
+    const steps = buildDemoSteps({
+      topic,
+      group,
+      window: { from: minute(INCIDENT_DEFAULTS.badDeploy.startMs), to: minute(INCIDENT_DEFAULTS.badDeploy.endMs) },
+      schemaDir: displayPath(join(root, 'fixtures', 'schemas')),
+      transform: displayPath(join(root, 'plugins', 'fix-bad-deploy.ts')),
+      workDir,
+      sink,
+      commands: new Set(this.config.commandIDs),
+    })
+
+    const { runDemoSteps } = await import('../src/demo/run-demo.js')
+    const { renderDemoStepHeader, renderDemoEnding } = await import('../src/render/demo.js')
+    if (!cluster.own) this.note(`The steps run with RECOVER_BROKERS=${cluster.brokers}.`)
+    const runs = await runDemoSteps(steps, {
+      brokers: cluster.brokers,
+      cwd: process.cwd(),
+      onStepStart: (step, index, total, command) => this.out(renderDemoStepHeader(step, index, total, command)),
+      onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
+      onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },
+    })
+
+    const { demoFigures } = await import('../src/demo/demo-figures.js')
+    const figures = demoFigures(runs, seeded.truth)
+    keep = flags.keep && cluster.own !== undefined
+    const kept = keep && cluster.own ? { pid: cluster.own.pid, dataDir: cluster.own.dataDir } : null
+    const window = steps.find((s) => s.id === 'replay')?.argv ?? []
+    const from = window[window.indexOf('--from') + 1]
+    const to = window[window.indexOf('--to') + 1]
+    const explore = [
+      `recover groups describe --group ${group}`,
+      `recover seek --group ${group} --undo --execute        # put the group back where it was`,
+      `recover audit compare --topic ${topic} --from ${from} --to ${to} --key key --sink ${sink.uri}   # the poison pills never reached the sink`,
+      ...(this.config.findCommand('triage') ? [`recover triage --help`] : []),
+      'recover runbook list                                  # the incident runbooks, runnable step by step',
+    ]
+    this.out(renderDemoEnding({ topic, group, figures, sinkDescription: sink.describe, brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept: kept ?? undefined, explore }))
+    return { brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept, topic, group, sink: sink.uri, steps: runs.map(({ result: _result, ...step }) => step), figures }
+  }
+}
+
+/** Paths on the printed command lines: short and relative when under the current folder. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
+}

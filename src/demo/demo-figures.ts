@@ -1,0 +1,41 @@
+import type { IncidentTruth } from '../fixtures/incident-truth.js'
+import type { DemoStepRun } from './run-demo.js'
+
+/** The numbers the demo ends with: what the commands reported, next to what was seeded. */
+export interface DemoFigures {
+  /** Records the group had left to read before the rewind (0: it had processed everything). */
+  lagBefore: number | null
+  /** Records the rewind makes the group read again. */
+  rewound: number | null
+  /** The replay of the window. */
+  replayed: { read: number; written: number; dropped: number; quarantined: number } | null
+  /** The duplicate audit of the window. */
+  duplicates: { keys: number; identical: number; changed: number; undecodable: number } | null
+  /** What the fixture put in the window, to check the figures against. */
+  seeded: { recordsInWindow: number; badDeployRecords: number; poisonPills: number; duplicates: number }
+}
+
+export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigures {
+  const result = (id: string): any => runs.find((r) => r.id === id)?.result
+  const num = (value: unknown): number | null => (value === undefined || value === null ? null : Number(value))
+  const describe = result('groups-describe')
+  const seek = result('seek-execute') ?? result('seek-dry-run')
+  const replay = result('replay')
+  const audit = result('audit-duplicates')
+  return {
+    lagBefore: num(describe?.totals?.lag),
+    rewound: num(seek?.plan?.totals?.replayed),
+    replayed: replay?.totals
+      ? { read: Number(replay.totals.read), written: Number(replay.totals.written), dropped: Number(replay.totals.dropped), quarantined: Number(replay.totals.quarantined) }
+      : null,
+    duplicates: audit?.totals
+      ? { keys: Number(audit.totals.duplicateKeys), identical: Number(audit.totals.identical), changed: Number(audit.totals.changed), undecodable: Number(audit.totals.undecodable) }
+      : null,
+    seeded: {
+      recordsInWindow: truth.badDeploy.records,
+      badDeployRecords: truth.badDeploy.badDeployRecords,
+      poisonPills: truth.badDeploy.poisonPills,
+      duplicates: truth.badDeploy.duplicates,
+    },
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The demo's walk through a recovery, as data: each step is a real `recover` command line
+ * with a title and the reason it comes next. `runDemo` runs them in this order.
+ *
+ * Extending the demo is one entry in DEMO_STEPS (a builder that returns undefined when its
+ * step does not apply, e.g. because a command or a sink is not available), and a new replay
+ * destination is one entry in DEMO_SINKS: the first one that says it is available wins.
+ */
+
+export interface DemoContext {
+  topic: string
+  group: string
+  /** The bad-deploy window, as a person would type it (UTC: times without a zone are UTC). */
+  window: { from: string; to: string }
+  /** Paths as they appear on the command lines: relative to where the demo runs when inside it. */
+  schemaDir: string
+  transform: string
+  /** Where this run's files go (the sink file, reports). */
+  workDir: string
+  /** The replay destination chosen from DEMO_SINKS. */
+  sink: DemoSink
+  /** Command ids this recover has (e.g. "groups:describe"), for steps that need a newer command. */
+  commands: ReadonlySet<string>
+}
+
+export interface DemoStep {
+  /** Stable id, used in --json and to pick figures: 'groups-describe', 'replay'… */
+  id: string
+  title: string
+  /** One or two sentences: why this step, what to look at in its output. */
+  why: string
+  /** The arguments after `recover`. */
+  argv: string[]
+}
+
+export type DemoStepBuilder = (ctx: DemoContext) => DemoStep | undefined
+
+export interface DemoSink {
+  /** The --sink value. */
+  uri: string
+  /** For the ending: where the corrected records are and how to look at them. */
+  describe: string
+}
+
+/** Replay destinations, best first; each returns undefined when it cannot be used here. */
+export type DemoSinkCandidate = (ctx: Pick<DemoContext, 'topic' | 'workDir'>) => Promise<DemoSink | undefined>
+
+export const DEMO_SINKS: DemoSinkCandidate[] = [
+  async ({ topic, workDir }) => {
+    const file = `${workDir}/${topic}.fixed.jsonl`
+    return { uri: `file:${file}`, describe: `${file} (recover's lossless JSONL envelope: one record per line, decoded value included)` }
+  },
+]
+
+export async function chooseDemoSink(ctx: Pick<DemoContext, 'topic' | 'workDir'>, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
+  for (const candidate of candidates) {
+    const sink = await candidate(ctx)
+    if (sink) return sink
+  }
+  throw new Error('No demo sink is available; DEMO_SINKS ends with one that always is.')
+}
+
+const avro = (ctx: DemoContext): string[] => ['--value-format', 'avro', '--schema', ctx.schemaDir]
+
+export const DEMO_STEPS: DemoStepBuilder[] = [
+  (ctx) => ({
+    id: 'groups-describe',
+    title: 'Where is the consumer group?',
+    why: `The billing service (group ${ctx.group}) has already processed the two hours of orders that release 1.6.0 wrote with amounts 100 times too high.`,
+    argv: ['groups', 'describe', '--group', ctx.group],
+  }),
+  (ctx) => ({
+    id: 'peek',
+    title: 'What does the start of the bad-deploy window hold?',
+    why: 'Decoded from Avro with the schemas in fixtures/schemas: amount_cents is 100 times what the customers paid (an order of 56,290.00?). Release 1.6.0 wrote these; every record carries its app-version header.',
+    argv: ['peek', '--topic', ctx.topic, '--at', ctx.window.from, '--count', '5', ...avro(ctx)],
+  }),
+  (ctx) => ({
+    id: 'seek-dry-run',
+    title: 'Plan the rewind of the group (dry run)',
+    why: 'Once billing runs the fixed release, it must read the window again. The plan shows, per partition, the new offset and how many records it will re-read; nothing changes yet.',
+    argv: ['seek', '--group', ctx.group, '--to', ctx.window.from, '--dry-run'],
+  }),
+  (ctx) => ({
+    id: 'seek-execute',
+    title: 'Apply the rewind',
+    why: 'The previous offsets go to a journal first, and the undo command is printed. (--yes because the demo runs without asking; on your own you would be asked.)',
+    argv: ['seek', '--group', ctx.group, '--to', ctx.window.from, '--execute', '--yes'],
+  }),
+  (ctx) => ({
+    id: 'replay',
+    title: 'Replay the window through the corrected transform',
+    why: `Without waiting for a redeploy: ${ctx.transform} divides the amounts 1.6.0 wrote by 100. Records that cannot be decoded (the poison pills) go to the quarantine topic ${ctx.topic}.quarantine with the reason.`,
+    argv: ['replay', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), '--transform', ctx.transform, '--sink', ctx.sink.uri],
+  }),
+  (ctx) => ({
+    id: 'audit-duplicates',
+    title: 'Audit the window for duplicates',
+    why: 'Producer retries and double processing leave the same order_id twice: identical copies are harmless re-sends, changed copies need a decision.',
+    argv: ['audit', 'duplicates', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, '--key', 'order_id', ...avro(ctx)],
+  }),
+]
+
+export function buildDemoSteps(ctx: DemoContext, builders: DemoStepBuilder[] = DEMO_STEPS): DemoStep[] {
+  return builders.map((build) => build(ctx)).filter((step): step is DemoStep => step !== undefined)
+}

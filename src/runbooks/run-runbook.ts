@@ -1,0 +1,119 @@
+import { appendFileSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import { redact } from '../config/redact.js'
+import { stepArguments, type Runbook, type RunbookStep } from '../core/runbook.js'
+import { formatCommandLine, runRecover, quoteArgument } from '../runner/run-recover.js'
+
+export interface RunbookStepRun {
+  number: number
+  title: string
+  section: string
+  command: string
+  destructive: boolean
+  /** 'ran' (see exitCode), 'skipped' (--from-step, or the person declined), 'planned' (--dry-run). */
+  status: 'ran' | 'declined' | 'planned'
+  exitCode?: number
+  ms?: number
+  error?: { code: string; message: string }
+}
+
+export interface RunbookRunResult {
+  runbook: string
+  title: string
+  variables: Record<string, string>
+  dryRun: boolean
+  rollback: boolean
+  steps: RunbookStepRun[]
+  /** Stopped early because the person answered no. */
+  stopped: boolean
+  log: string | null
+}
+
+export interface RunRunbookOptions {
+  runbook: Runbook
+  variables: Record<string, string>
+  dryRun?: boolean
+  /** Run the rollback steps instead of the others. */
+  rollback?: boolean
+  /** Start at this step number (after fixing what made it fail). */
+  fromStep?: number
+  cwd: string
+  /** Where the run log goes: <logDir>/<time>-<runbook>.jsonl. */
+  logDir: string
+  /** Asked before each destructive step; false stops the run. */
+  confirm: (step: RunbookStep, command: string) => Promise<boolean>
+  /** Whether the command a step runs has --yes (added once the person has confirmed, so the step does not ask again). */
+  acceptsYes: (argv: string[]) => boolean
+  onStepStart?: (step: RunbookStep, index: number, total: number, command: string) => void
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
+  /** For the log: who ran it. */
+  actor: { user: string; host: string }
+  /** The command to continue with, given the step to start from. */
+  continueCommand: (fromStep: number) => string
+  rollbackCommand?: string
+}
+
+/**
+ * Runs a runbook's steps in order, each as its own `recover` process, asking before every
+ * destructive one, and stops at the first failure with what to do next. Every step that runs
+ * is appended to a JSONL log first (command) and after (exit code), so the log shows what ran
+ * even if this process dies.
+ */
+export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRunResult> {
+  const { runbook, variables } = options
+  const steps = runbook.steps.filter((s) => s.rollback === (options.rollback ?? false) && s.number >= (options.fromStep ?? 1))
+  const result: RunbookRunResult = { runbook: runbook.name, title: runbook.title, variables, dryRun: options.dryRun ?? false, rollback: options.rollback ?? false, steps: [], stopped: false, log: null }
+  if (result.dryRun) {
+    for (const step of steps) result.steps.push(describe(step, formatCommandLine(stepArguments(step, variables)), 'planned'))
+    return result
+  }
+
+  mkdirSync(options.logDir, { recursive: true })
+  const log = resolve(join(options.logDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${runbook.name}${result.rollback ? '-rollback' : ''}.jsonl`))
+  result.log = log
+  const write = (entry: Record<string, unknown>) => appendFileSync(log, `${JSON.stringify(redact({ at: new Date().toISOString(), ...entry }))}\n`)
+  write({ event: 'start', runbook: runbook.name, variables, rollback: result.rollback, fromStep: options.fromStep ?? 1, ...options.actor })
+
+  for (const [index, step] of steps.entries()) {
+    const argv = stepArguments(step, variables)
+    const command = formatCommandLine(argv)
+    options.onStepStart?.(step, index, steps.length, command)
+    if (step.destructive) {
+      if (!(await options.confirm(step, command))) {
+        result.steps.push(describe(step, command, 'declined'))
+        result.stopped = true
+        write({ event: 'declined', step: step.number, command })
+        break
+      }
+      if (options.acceptsYes(argv) && !argv.includes('--yes') && !argv.includes('-y')) argv.push('--yes')
+    }
+    write({ event: 'step', step: step.number, title: step.title, command: formatCommandLine(argv) })
+    const run = await runRecover(argv, { cwd: options.cwd, onStdout: options.onStdout, onStderr: options.onStderr })
+    const done: RunbookStepRun = { ...describe(step, command, 'ran'), exitCode: run.exitCode, ms: run.ms }
+    if (run.error) done.error = { code: run.error.code, message: run.error.message }
+    result.steps.push(done)
+    write({ event: 'done', step: step.number, exitCode: run.exitCode, ms: run.ms, ...(run.error ? { error: run.error.code } : {}) })
+    if (run.exitCode !== 0) {
+      const nextSteps = [...(run.error?.nextSteps ?? []), `Once the cause is fixed, continue from this step: ${options.continueCommand(step.number)}`]
+      if (options.rollbackCommand && !result.rollback) nextSteps.push(`Or undo what the runbook changed: ${options.rollbackCommand}`)
+      nextSteps.push(`What ran is logged in ${log}.`)
+      throw new RecoveryError('RUNBOOK_STEP_FAILED', `Step ${step.number} of runbook ${runbook.name} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}; the steps after it were not run.`, {
+        nextSteps,
+        details: { runbook: runbook.name, step: step.number, command, exitCode: run.exitCode, stepError: run.error, log, steps: result.steps },
+      })
+    }
+  }
+  write({ event: result.stopped ? 'stopped' : 'finished' })
+  return result
+}
+
+function describe(step: RunbookStep, command: string, status: RunbookStepRun['status']): RunbookStepRun {
+  return { number: step.number, title: step.title, section: step.section, command, destructive: step.destructive, status }
+}
+
+/** `recover runbook run NAME --var k=v …` as a person would type it again. */
+export function runbookCommand(name: string, variables: Record<string, string>, extra: string[] = []): string {
+  return ['recover', 'runbook', 'run', name, ...Object.entries(variables).flatMap(([k, v]) => ['--var', quoteArgument(`${k}=${v}`)]), ...extra].join(' ')
+}

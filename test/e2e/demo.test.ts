@@ -1,0 +1,102 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runCli } from '../support/cli.js'
+import { testBrokers, withGateway } from '../support/kafka.js'
+import { withTimeout } from '../support/timeout.js'
+
+const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates']
+
+test('demo --brokers --json walks the recovery and its figures match the seeded incident', withTimeout(180_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+  try {
+    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '1000', '--json'], { cwd, timeoutMs: 170_000 })
+    assert.is(run.exitCode, 0, run.stderr)
+    const demo = run.json
+    assert.is(demo.ownBroker, false)
+    assert.is(demo.kept, null)
+    assert.match(demo.topic, /^orders-demo-[0-9a-f]{6}$/)
+    assert.equal(demo.steps.map((s: { id: string }) => s.id), STEPS)
+    for (const step of demo.steps) {
+      assert.is(step.exitCode, 0, step.command)
+      assert.match(step.command, /^recover /)
+    }
+    const f = demo.figures
+    assert.ok(f.seeded.recordsInWindow > 0 && f.seeded.poisonPills > 0 && f.seeded.duplicates > 0, JSON.stringify(f.seeded))
+    assert.is(f.lagBefore, 0)
+    assert.ok(f.rewound >= f.seeded.recordsInWindow)
+    assert.equal(f.replayed, { read: f.seeded.recordsInWindow, written: f.seeded.recordsInWindow - f.seeded.poisonPills, dropped: 0, quarantined: f.seeded.poisonPills })
+    assert.is(f.duplicates.undecodable, f.seeded.poisonPills)
+    assert.is(f.duplicates.keys, f.seeded.duplicates)
+    assert.is(f.duplicates.identical + f.duplicates.changed, f.seeded.duplicates)
+
+    // The sink the replay wrote, under the folder the demo ran in, one record per line.
+    const sinkFile = join(cwd, demo.sink.replace(/^file:/, ''))
+    assert.ok(existsSync(sinkFile), sinkFile)
+    assert.is(readFileSync(sinkFile, 'utf8').trim().split('\n').length, f.replayed.written)
+
+    // The rewind really happened: the group now sits at the window start.
+    const committed = await withGateway((g) => g.committedOffsets(demo.group))
+    assert.is(committed.length, 3)
+    assert.ok(committed.every((c) => c.offset !== null && c.offset > 0n))
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}))
+
+test('demo prints each command before its output, then what happened', withTimeout(180_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+  try {
+    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '500'], { cwd, timeoutMs: 170_000 })
+    assert.is(run.exitCode, 0, run.stderr)
+    const commands = [...run.stdout.matchAll(/^\$ (recover .*)$/gm)].map((m) => m[1]!)
+    assert.is(commands.length, STEPS.length)
+    assert.match(commands[2]!, /^recover seek --group billing-demo-\w+ --to 2018-03-21T00:00 --dry-run$/)
+    // The seek plan follows its command line.
+    assert.ok(run.stdout.indexOf('Totals: 3 partitions') > run.stdout.indexOf(commands[2]!))
+    assert.match(run.stdout, /── What happened/)
+    assert.match(run.stdout, /export RECOVER_BROKERS=/)
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}))
+
+test('demo on its own broker with --keep leaves that broker running and says how to stop it', withTimeout(240_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+  let kept: { pid: number; dataDir: string } | undefined
+  try {
+    const run = await runCli(['demo', '--keep', '--count', '300', '--json'], { cwd, timeoutMs: 230_000, env: { RECOVER_BROKERS: '' } })
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.ownBroker, true)
+    kept = run.json.kept
+    assert.ok(kept && kept.pid > 0, JSON.stringify(run.json.kept))
+    assert.equal([run.json.topic, run.json.group], ['orders', 'billing'])
+    // After the demo has exited, its broker still answers, with the rewound group on it.
+    const groups = await runCli(['groups', '--json'], { cwd, env: { RECOVER_BROKERS: run.json.brokers } })
+    assert.is(groups.exitCode, 0, groups.stderr)
+    assert.ok(JSON.stringify(groups.json).includes('billing'))
+  } finally {
+    if (kept) await stopKept(kept)
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}))
+
+/** Stops the broker the demo left running: only that pid, SIGTERM, and waits for it to go. */
+async function stopKept(kept: { pid: number; dataDir: string }): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(kept.pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  process.kill(kept.pid, 'SIGTERM')
+  for (let i = 0; i < 300 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100))
+  if (alive()) process.kill(kept.pid, 'SIGKILL')
+  rmSync(kept.dataDir, { recursive: true, force: true })
+}
+
+test.run()
