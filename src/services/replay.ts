@@ -18,6 +18,7 @@ import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry,
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
 import { KafkaSink } from '../sinks/kafka-sink.js'
 import { PluginSink } from '../sinks/plugin-sink.js'
+import { DuckDbSink } from '../sinks/duckdb-sink.js'
 import { PostgresSink } from '../sinks/postgres-sink.js'
 import { parseSinkUri, type CommittedProgress, type Sink, type SinkState } from '../sinks/sink.js'
 
@@ -480,8 +481,9 @@ async function buildSink(
     case 'postgres':
       return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })
     case 'duckdb':
+      return DuckDbSink.duckdb(uri.path, uri.table)
     case 'parquet':
-      throw new RecoveryError('BAD_SINK_URI', `--sink ${uri.kind}: is not available yet.`)
+      return DuckDbSink.parquet(uri.path)
   }
 }
 

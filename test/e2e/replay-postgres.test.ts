@@ -133,6 +133,48 @@ test(
   }),
 )
 
+test(
+  'kill -9 twice mid-replay into a DuckDB file, then --resume: every record in the table exactly once (read back with DuckDB)',
+  withTimeout(180_000, async () => {
+    const file = join(dir, `${table()}.duckdb`)
+    const checkpoint = `${file}.json`
+    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--batch-size', '150', '--rate', '2500'])
+    const fileRead = () => {
+      try {
+        return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }).partitions.reduce((n, p) => n + p.read, 0)
+      } catch {
+        return 0
+      }
+    }
+    let resumed = false
+    for (const at of [900, 2_400]) {
+      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
+      try {
+        await waitFor(`${at} records checkpointed`, () => (fileRead() >= at ? true : undefined), 90_000, 20)
+      } finally {
+        child.kill('SIGKILL')
+      }
+      assert.is((await done).signal, 'SIGKILL')
+      resumed = true
+    }
+    const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
+    assert.is(last.exitCode, 0, last.stderr)
+    assert.ok(last.json.finished && last.json.reconciled)
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const instance = await DuckDBInstance.create(file)
+    const connection = await instance.connect()
+    try {
+      const rows = (await connection.runAndReadAll(`SELECT source_partition::VARCHAR AS p, source_offset::VARCHAR AS o FROM orders`)).getRowObjectsJson() as Array<{ p: string; o: string }>
+      const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
+      const expected = source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort()
+      assert.equal(rows.map((r) => `${r.p}@${r.o}`).sort(), expected)
+    } finally {
+      connection.closeSync()
+      instance.closeSync()
+    }
+  }),
+)
+
 /** A private PostgreSQL server (this test restarts it; the shared one is never touched). */
 interface PrivateServer {
   url: string
