@@ -38,6 +38,8 @@ export interface ReplayRequest {
   transform?: { path: string; timeoutMs: number }
   /** kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet, plugin:PATH#TARGET. Not needed for a dry run. */
   sink?: string
+  /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
+  exactlyOnce?: boolean
   /** Database sinks: create the table from the first batch when it does not exist. */
   createTable?: boolean
   /** Database sinks: how long to wait for a server that went away (default 60 s). */
@@ -172,6 +174,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
   // Everything that can be wrong with the command line fails before any broker round trip.
   const sinkUri = dryRun ? undefined : parseSinkUri(requireSink(request.sink), '--sink')
+  if (request.exactlyOnce && sinkUri?.kind === 'plugin') {
+    throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
+  }
   const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
@@ -442,6 +447,9 @@ function checkResumable(c: ReplayCheckpoint, request: ReplayRequest, pipeline: P
   if (c.quarantine !== pipeline.quarantine!.uri) problems.push(`it quarantines to ${c.quarantine}, not ${pipeline.quarantine!.uri}`)
   const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
   if (request.partitions && saved.join(',') !== [...partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${partitions.join(',')}`)
+  const wasExactlyOnce = typeof c.sinkState.transactionalId === 'string'
+  const isExactlyOnce = pipeline.sink!.transactional === true && pipeline.sink!.uri.startsWith('kafka:')
+  if (wasExactlyOnce !== isExactlyOnce) problems.push(wasExactlyOnce ? 'it ran with --exactly-once (add it)' : 'it ran without --exactly-once (leave it out)')
   const t = pipeline.transform
   if ((c.transform?.name ?? null) !== (t?.name ?? null) || (c.transform?.version ?? null) !== (t?.version ?? null)) {
     problems.push(`it ran transform ${c.transform ? `${c.transform.name}@${c.transform.version}` : '(none)'}, not ${t ? `${t.name}@${t.version}` : '(none)'}`)
@@ -469,7 +477,7 @@ async function buildSink(
   switch (uri.kind) {
     case 'kafka':
       if (uri.topic === request.topic) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${uri.topic} is the topic being replayed; write to another topic (replaying into the source would never end).`)
-      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps })
+      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps, exactlyOnce: request.exactlyOnce })
     case 'jsonl':
       return new JsonlSink(uri.path, formats)
     case 'csv':
