@@ -19,6 +19,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     { description: 'Replay the bad-deploy window through the fix into a new topic', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
     { description: 'Look first: decode and transform 5 records, write nothing', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --dry-run --limit 5' },
     { description: 'Export a range losslessly to JSONL, quarantine to a file', command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl' },
+    { description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table' },
+    { description: 'Into a topic exactly once for read_committed consumers (transactional producer)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once' },
     { description: 'Continue after a crash or Ctrl-C', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume' },
     { description: 'Gently, 500 records/s, into CSV', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500' },
   ]
@@ -37,8 +39,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.', min: 0, helpGroup: 'DECODING' }),
     transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).', helpGroup: 'TRANSFORM' }),
     'transform-timeout': Flags.string({ summary: 'How long an async transform may take per record before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
-    sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, file:PATH.jsonl (lossless envelope), file:PATH.csv, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
+    sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T, file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
     quarantine: Flags.string({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
+    'exactly-once': Flags.boolean({ summary: 'Kafka sink: a transactional producer commits each batch together with the replay\'s progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.', helpGroup: 'OUTPUT' }),
+    'create-table': Flags.boolean({ summary: 'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).', helpGroup: 'OUTPUT' }),
     'new-timestamps': Flags.boolean({ summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.', helpGroup: 'OUTPUT' }),
     checkpoint: Flags.string({ summary: 'Checkpoint file. Default: .recover/checkpoints/replay-<topic>-<sink hash>.json', helpGroup: 'PROGRESS' }),
     resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
@@ -68,6 +72,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       sink: flags.sink,
       quarantine: flags.quarantine,
       newTimestamps: flags['new-timestamps'],
+      createTable: flags['create-table'],
+      exactlyOnce: flags['exactly-once'],
       checkpoint: flags.checkpoint,
       resume: flags.resume,
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
@@ -128,6 +134,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
             progress = reduceProgress(progress, event)
           }
         },
+      }).catch((error: unknown) => {
+        // The broker or the sink went away: the checkpoint is valid, so say how to continue.
+        if (error instanceof RecoveryError && typeof error.details.checkpoint === 'string') {
+          const command = resumeCommand(this.argv, error.details.checkpoint)
+          error.details.resumeCommand = command
+          error.nextSteps.push(`Continue with: ${command}`)
+        }
+        throw error
       })
     } finally {
       view?.finish(progress)

@@ -50,6 +50,8 @@ export const ERROR_CODES = {
   BAD_PLUGIN: 'usage',
   BAD_SINK_URI: 'usage',
   SINK_FAILED: 'environment',
+  SINK_UNREACHABLE: 'environment',
+  SINK_TABLE_INVALID: 'usage',
   QUARANTINE_FAILED: 'environment',
   CHECKPOINT_EXISTS: 'usage',
   CHECKPOINT_MISMATCH: 'usage',

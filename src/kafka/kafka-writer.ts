@@ -1,4 +1,4 @@
-import type { Admin, CompressionTypes, Message, Producer } from 'kafkajs'
+import type { Admin, CompressionTypes, Message, Producer, Transaction } from 'kafkajs'
 import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../fixtures/key-partitioner.js'
@@ -27,6 +27,15 @@ export interface KafkaWriterOptions {
   errorCode: Extract<ErrorCode, 'SINK_FAILED' | 'QUARANTINE_FAILED'>
   role: string
   compression?: CompressionTypes
+  /**
+   * A transactional producer with this id: writes go into the transaction opened by begin()
+   * and become visible to read_committed readers at commit(). A new producer with the same id
+   * fences the old one (its open transaction is aborted), so a restarted replay cannot be
+   * overtaken by a zombie.
+   */
+  transactionalId?: string
+  /** Topic configs when the topic is created (cleanup.policy=compact for checkpoints). */
+  topicConfig?: Record<string, string>
 }
 
 /**
@@ -38,6 +47,7 @@ export interface KafkaWriterOptions {
  */
 export class KafkaWriter {
   private readonly written = new Map<number, bigint>()
+  private transaction: Transaction | undefined
 
   private constructor(
     private readonly gateway: KafkaGateway,
@@ -58,7 +68,7 @@ export class KafkaWriter {
     let partitions: number
     try {
       await admin.connect()
-      partitions = await ensureTopic(admin, topic, options.createPartitions).catch((error: unknown) => {
+      partitions = await ensureTopic(admin, topic, options.createPartitions, options.topicConfig).catch((error: unknown) => {
         throw fail(error, `creating ${options.role} topic ${topic}`)
       })
     } finally {
@@ -67,6 +77,7 @@ export class KafkaWriter {
     const producer = gateway.kafka.producer({
       allowAutoTopicCreation: false,
       idempotent: options.idempotent ?? true,
+      ...(options.transactionalId ? { transactionalId: options.transactionalId, maxInFlightRequests: 1 } : {}),
       // Every message names its partition; this also keeps kafkajs from warning about its default partitioner.
       createPartitioner: () => ({ message }) => message.partition ?? 0,
     })
@@ -156,8 +167,57 @@ export class KafkaWriter {
     return rejected
   }
 
+  /**
+   * Takes over the transactional id: InitProducerId bumps its epoch, which fences any older
+   * producer with the id and aborts its open transaction (Kafka finishes the abort before it
+   * answers). Only then is what read_committed readers see final.
+   */
+  async fence(): Promise<void> {
+    await this.guard('taking over the transactional id', async () => {
+      const t = await this.producer.transaction()
+      await t.abort()
+    })
+  }
+
+  async begin(): Promise<void> {
+    if (this.transaction) return
+    await this.guard('beginning a transaction', async () => {
+      this.transaction = await this.producer.transaction()
+    })
+  }
+
+  /** Adds `extra` (a record to another topic, e.g. the replay's progress) and commits the transaction. */
+  async commit(extra?: { topic: string; partition: number; key: Buffer; value: Buffer }): Promise<void> {
+    await this.begin()
+    const t = this.transaction!
+    await this.guard('committing a transaction', async () => {
+      if (extra) await t.send({ topic: extra.topic, acks: -1, messages: [{ partition: extra.partition, key: extra.key, value: extra.value }] })
+      await t.commit()
+    })
+    this.transaction = undefined
+  }
+
+  async abort(): Promise<void> {
+    const t = this.transaction
+    this.transaction = undefined
+    await t?.abort().catch(() => undefined)
+  }
+
+  private async guard(doing: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work()
+    } catch (error) {
+      const translated = translateKafkaError(error, this.gateway.settings, `${doing} on ${this.options.role} topic ${this.topic}`)
+      if (translated.code === 'BROKER_UNREACHABLE') throw translated
+      const fenced = /fenced|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)
+      throw new RecoveryError(this.options.errorCode, fenced
+        ? `Another run of this replay took over the transactional id ${this.options.transactionalId} (it was restarted elsewhere), so this one stops; nothing it had not committed is visible to read_committed readers.`
+        : `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic} failed: ${translated.message}`, { cause: error, details: { topic: this.topic, transactionalId: this.options.transactionalId } })
+    }
+  }
+
   private async send(messages: Array<Message & { partition: number }>): Promise<void> {
-    const metadata = await this.producer.send({ topic: this.topic, acks: -1, compression: this.options.compression, messages })
+    const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.options.compression, messages })
     const counts = new Map<number, number>()
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
     for (const m of metadata) {
@@ -178,12 +238,13 @@ export class KafkaWriter {
   }
 
   async close(): Promise<void> {
+    await this.abort()
     await this.producer.disconnect().catch(() => undefined)
   }
 }
 
 /** The topic's partition count, creating it (broker-default replication) when it does not exist. */
-async function ensureTopic(admin: Admin, topic: string, partitions: number): Promise<number> {
+async function ensureTopic(admin: Admin, topic: string, partitions: number, config?: Record<string, string>): Promise<number> {
   const count = async (): Promise<number | undefined> => {
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
@@ -197,7 +258,7 @@ async function ensureTopic(admin: Admin, topic: string, partitions: number): Pro
   const existing = await count()
   if (existing !== undefined) return existing
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }] })
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: config ? Object.entries(config).map(([name, value]) => ({ name, value })) : undefined }] })
   } catch (error) {
     const already = (error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' || (error as { errors?: Array<{ type?: string }> }).errors?.some((e) => e.type === 'TOPIC_ALREADY_EXISTS')
     if (!already) {

@@ -19,7 +19,9 @@ import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry,
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
 import { KafkaSink } from '../sinks/kafka-sink.js'
 import { PluginSink } from '../sinks/plugin-sink.js'
-import { parseSinkUri, type Sink, type SinkState } from '../sinks/sink.js'
+import { DuckDbSink } from '../sinks/duckdb-sink.js'
+import { PostgresSink } from '../sinks/postgres-sink.js'
+import { parseSinkUri, type CommittedProgress, type Sink, type SinkState } from '../sinks/sink.js'
 
 export interface ReplayRequest {
   topic: string
@@ -35,8 +37,14 @@ export interface ReplayRequest {
   /** Confluent Avro: write values with this schema id instead of each record's own. */
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
-  /** kafka:TOPIC, file:PATH.jsonl, file:PATH.csv, plugin:PATH#TARGET. Not needed for a dry run. */
+  /** kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet, plugin:PATH#TARGET. Not needed for a dry run. */
   sink?: string
+  /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
+  exactlyOnce?: boolean
+  /** Database sinks: create the table from the first batch when it does not exist. */
+  createTable?: boolean
+  /** Database sinks: how long to wait for a server that went away (default 60 s). */
+  sinkReconnectMs?: number
   /** Default kafka:<topic>.quarantine. */
   quarantine?: string
   newTimestamps?: boolean
@@ -167,6 +175,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
   // Everything that can be wrong with the command line fails before any broker round trip.
   const sinkUri = dryRun ? undefined : parseSinkUri(requireSink(request.sink), '--sink')
+  if (request.exactlyOnce && sinkUri?.kind === 'plugin') {
+    throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
+  }
   const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
@@ -186,11 +197,12 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
   const reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
   const pipeline: Pipeline = { transform, codecs, encoders, formats }
+  let checkpointPath: string | undefined
   try {
     // Sinks are built before the checkpoint is read: the checkpoint is keyed by the sink's URI.
     if (sinkUri) pipeline.sink = await buildSink(sinkUri, gateway, allPartitions.length, request, formats, pluginCtx)
     if (quarantineUri) pipeline.quarantine = buildQuarantine(quarantineUri, gateway, allPartitions.length)
-    const checkpointPath = dryRun ? undefined : resolve(request.checkpoint ?? defaultCheckpointPath(request.topic, pipeline.sink!.uri))
+    checkpointPath = dryRun ? undefined : resolve(request.checkpoint ?? defaultCheckpointPath(request.topic, pipeline.sink!.uri))
 
     let checkpoint: ReplayCheckpoint | undefined
     let ranges: PartitionRange[]
@@ -216,6 +228,19 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       ranges = planReplayRanges(from, to, facts)
     }
 
+    // Open the sink (continuing from the checkpoint's state) and write the first checkpoint
+    // before any record, so a crash from here on is always resumable. A transactional sink
+    // returns the progress it committed with its last batch: the checkpoint file is written
+    // after that commit, so after a crash it may be a batch behind, and the sink's wins.
+    const runId = checkpoint?.runId ?? randomUUID()
+    let resentNow = 0
+    if (!dryRun) {
+      const opened = await pipeline.sink!.open(checkpoint?.sinkState, { runId, topic: request.topic })
+      resentNow = opened.resent ?? 0
+      if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)
+      await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
+    }
+
     const counts = new Map<number, PartitionCounts>()
     for (const r of ranges) {
       const saved = checkpoint?.partitions.find((p) => p.partition === r.partition)
@@ -233,21 +258,13 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       })
     }
 
-    // Open the sink (continuing from the checkpoint's state) and write the first checkpoint
-    // before any record, so a crash from here on is always resumable.
-    let resentNow = 0
-    if (!dryRun) {
-      const opened = await pipeline.sink!.open(checkpoint?.sinkState)
-      resentNow = opened.resent ?? 0
-      await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
-    }
     await transform?.setup()
     const state: ReplayCheckpoint | undefined = dryRun
       ? undefined
       : {
           kind: 'recover-replay-checkpoint',
           version: 1,
-          runId: checkpoint?.runId ?? randomUUID(),
+          runId,
           startedAt: checkpoint?.startedAt ?? new Date(started).toISOString(),
           updatedAt: new Date().toISOString(),
           topic: request.topic,
@@ -303,12 +320,13 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           const wait = limiter.delayFor(work.inputs.length, (deps.now ?? Date.now)())
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
-        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps).then((durable) => {
+        const batches = (state?.batches ?? 0) + (work.inputs.length > 0 ? 1 : 0)
+        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps, batches).then((durable) => {
           if (state && durable) {
             state.sinkState = durable.sink
             state.quarantineState = durable.quarantine
           }
-          if (state) state.batches += work.inputs.length > 0 ? 1 : 0
+          if (state) state.batches = batches
           saveCheckpoint(false)
           deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
         })
@@ -348,6 +366,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     const partitionsOut = [...counts.values()].sort((a, b) => a.partition - b.partition)
     const finished = !interrupted && !dryRun && partitionsOut.every((p) => p.next >= p.end)
     if (finished && !checkpoint?.finished) saveCheckpoint(true)
+    // After the checkpoint says finished (a resumed finished replay comes here too, so a crash
+    // in between is repaired): Parquet writes its file from the staged rows now.
+    if ((finished || checkpoint?.finished) && !dryRun) await pipeline.sink!.finish?.()
     const reconciled = partitionsOut.every((p) => p.read === p.written + p.dropped + p.quarantined)
     const totals = totalsOf(counts)
     const readThisRun = totals.read - (checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0)
@@ -383,6 +404,11 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
         .join('; ')}.`, { details: { summary: JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown } })
     }
     return summary
+  } catch (error) {
+    // A broker or sink that went away leaves a valid checkpoint: say which, so the command
+    // can print the line that continues the replay.
+    if (error instanceof RecoveryError && error.category === 'environment' && checkpointPath && checkpointExists(checkpointPath)) error.details.checkpoint = checkpointPath
+    throw error
   } finally {
     await reader.close()
     await pipeline.sink?.close().catch(() => undefined)
@@ -391,8 +417,20 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 }
 
 function requireSink(sink: string | undefined): string {
-  if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, file:PATH.jsonl, file:PATH.csv or plugin:PATH#TARGET), or --dry-run to write nothing.')
+  if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet or plugin:PATH#TARGET), or --dry-run to write nothing.')
   return sink
+}
+
+/** Takes the progress a transactional sink committed as the truth about where the replay is. */
+function adoptCommitted(checkpoint: ReplayCheckpoint, committed: CommittedProgress): void {
+  const byPartition = new Map(committed.partitions.map((p) => [p.partition, p]))
+  checkpoint.partitions = checkpoint.partitions.map((p) => {
+    const c = byPartition.get(p.partition)
+    // The range is the checkpoint's; only the position and counts come from the sink.
+    return c ? { ...c, start: p.start, end: p.end } : p
+  })
+  checkpoint.quarantineState = committed.quarantineState
+  checkpoint.batches = committed.batches
 }
 
 function safeRead(path: string): ReplayCheckpoint | undefined {
@@ -410,6 +448,9 @@ function checkResumable(c: ReplayCheckpoint, request: ReplayRequest, pipeline: P
   if (c.quarantine !== pipeline.quarantine!.uri) problems.push(`it quarantines to ${c.quarantine}, not ${pipeline.quarantine!.uri}`)
   const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
   if (request.partitions && saved.join(',') !== [...partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${partitions.join(',')}`)
+  const wasExactlyOnce = typeof c.sinkState.transactionalId === 'string'
+  const isExactlyOnce = pipeline.sink!.transactional === true && pipeline.sink!.uri.startsWith('kafka:')
+  if (wasExactlyOnce !== isExactlyOnce) problems.push(wasExactlyOnce ? 'it ran with --exactly-once (add it)' : 'it ran without --exactly-once (leave it out)')
   const t = pipeline.transform
   if ((c.transform?.name ?? null) !== (t?.name ?? null) || (c.transform?.version ?? null) !== (t?.version ?? null)) {
     problems.push(`it ran transform ${c.transform ? `${c.transform.name}@${c.transform.version}` : '(none)'}, not ${t ? `${t.name}@${t.version}` : '(none)'}`)
@@ -437,7 +478,7 @@ async function buildSink(
   switch (uri.kind) {
     case 'kafka':
       if (uri.topic === request.topic) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${uri.topic} is the topic being replayed; write to another topic (replaying into the source would never end).`)
-      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps })
+      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps, exactlyOnce: request.exactlyOnce })
     case 'jsonl':
       return new JsonlSink(uri.path, formats)
     case 'csv':
@@ -446,6 +487,12 @@ async function buildSink(
       const { plugin, file } = await loadSinkPlugin(uri.path)
       return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file)
     }
+    case 'postgres':
+      return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })
+    case 'duckdb':
+      return DuckDbSink.duckdb(uri.path, uri.table)
+    case 'parquet':
+      return DuckDbSink.parquet(uri.path)
   }
 }
 
@@ -622,6 +669,7 @@ async function commitBatch(
   byStage: Record<QuarantineStage, number>,
   dry: boolean,
   deps: ReplayDeps,
+  batches: number,
 ): Promise<{ sink: SinkState; quarantine: SinkState } | undefined> {
   const { inputs, outcome, quarantine, outputs, outputOwner } = prepared
   let durable: { sink: SinkState; quarantine: SinkState } | undefined
@@ -636,7 +684,6 @@ async function commitBatch(
     }
     // The quarantine is acknowledged, and the sink durable, before the checkpoint moves.
     await pipeline.quarantine!.write(quarantine)
-    durable = { sink: await pipeline.sink!.checkpoint(), quarantine: await pipeline.quarantine!.checkpoint() }
   }
 
   for (let i = 0; i < inputs.length; i++) {
@@ -662,6 +709,14 @@ async function commitBatch(
   for (const [partition, next] of prepared.positions) {
     const c = counts.get(partition)
     if (c && next > c.next) c.next = next
+  }
+  if (!dry) {
+    const quarantineState = await pipeline.quarantine!.checkpoint()
+    // A transactional sink commits the batch together with the progress it brings (positions
+    // and counts after it): the counts above are in memory only until that commit succeeds,
+    // and a failure here ends the replay before anything else is checkpointed.
+    const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches } : undefined
+    durable = { sink: await pipeline.sink!.checkpoint(progress), quarantine: quarantineState }
   }
   return durable
 }

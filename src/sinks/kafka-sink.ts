@@ -1,12 +1,25 @@
+import { createHash } from 'node:crypto'
+import { planReplayRanges } from '../core/replay-range.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter } from '../kafka/kafka-writer.js'
-import type { Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+import { RangeReader } from '../kafka/range-reader.js'
+import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+
+/** Where exactly-once replays keep their progress: compacted, one record per replay (the latest). */
+export const CHECKPOINT_TOPIC = 'recover-replay-checkpoints'
 
 export interface KafkaSinkOptions {
   /** Partitions for the topic when it has to be created: the source topic's count. */
   createPartitions: number
   /** Write the time of writing instead of each record's original timestamp. */
   newTimestamps?: boolean
+  /** A transactional producer: each batch and the replay's progress in one transaction. */
+  exactlyOnce?: boolean
+}
+
+/** The transactional id of a replay: stable across --resume (same runId), distinct between replays. */
+export function transactionalIdFor(replay: ReplayIdentity, sinkTopic: string): string {
+  return `recover-replay-${createHash('sha256').update(`${replay.topic}\u0000${sinkTopic}\u0000${replay.runId}`).digest('hex').slice(0, 24)}`
 }
 
 /**
@@ -18,21 +31,27 @@ export interface KafkaSinkOptions {
  * file, so at most that one batch is duplicated).
  */
 export class KafkaSink implements Sink {
-  readonly mayDuplicateOnResume = true
+  readonly mayDuplicateOnResume: boolean
+  readonly transactional: boolean
   private writer: KafkaWriter | undefined
   private state = new Map<number, bigint>()
+  private transactionalId: string | undefined
 
   constructor(
     private readonly gateway: KafkaGateway,
     readonly topic: string,
     private readonly options: KafkaSinkOptions,
-  ) {}
+  ) {
+    this.transactional = options.exactlyOnce === true
+    this.mayDuplicateOnResume = !this.transactional
+  }
 
   get uri(): string {
     return `kafka:${this.topic}`
   }
 
-  async open(resume?: SinkState): Promise<SinkOpenResult> {
+  async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
+    if (this.transactional) return this.openTransactional(replay)
     this.writer = await KafkaWriter.open(this.gateway, this.topic, { createPartitions: this.options.createPartitions, idempotent: true, errorCode: 'SINK_FAILED', role: 'sink' })
     const ends = await this.writer.logEnds()
     let resent = 0
@@ -49,6 +68,7 @@ export class KafkaSink implements Sink {
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     const now = Date.now()
+    if (this.transactional) await this.writer!.begin()
     const rejected = await this.writer!.write(
       records.map((r) => ({ sourcePartition: r.source.partition, key: r.key, value: r.value, headers: r.headers, timestampMs: this.options.newTimestamps ? now : r.timestamp })),
     )
@@ -56,9 +76,51 @@ export class KafkaSink implements Sink {
     return rejected.map((index) => ({ index, error: Object.assign(new Error(`Kafka refused the record as too large for topic ${this.topic} (max.message.bytes).`), { name: 'RecordTooLargeError' }) }))
   }
 
-  /** Writes were acknowledged by all in-sync replicas when write() resolved: nothing to flush. */
-  async checkpoint(): Promise<SinkState> {
-    return { logEnds: Object.fromEntries([...this.state].map(([p, o]) => [String(p), o.toString()])) }
+  /**
+   * Idempotent producer: writes were acknowledged by all in-sync replicas when write()
+   * resolved, nothing to flush. Transactional: the progress record joins the batch's
+   * transaction, and the commit makes both visible at once.
+   */
+  async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
+    if (this.transactional && progress !== undefined) {
+      const value = Buffer.from(JSON.stringify({ kind: 'recover-replay-progress', transactionalId: this.transactionalId, sink: this.uri, progress }))
+      await this.writer!.commit({ topic: CHECKPOINT_TOPIC, partition: 0, key: Buffer.from(this.transactionalId!), value })
+    }
+    return { logEnds: Object.fromEntries([...this.state].map(([p, o]) => [String(p), o.toString()])), ...(this.transactionalId ? { transactionalId: this.transactionalId } : {}) }
+  }
+
+  /**
+   * Exactly once: take over the replay's transactional id (which aborts whatever the
+   * interrupted run had not committed), then read the progress it last committed, read_committed.
+   */
+  private async openTransactional(replay: ReplayIdentity): Promise<SinkOpenResult> {
+    this.transactionalId = transactionalIdFor(replay, this.topic)
+    const checkpoints = await KafkaWriter.open(this.gateway, CHECKPOINT_TOPIC, { createPartitions: 1, errorCode: 'SINK_FAILED', role: 'checkpoint', topicConfig: { 'cleanup.policy': 'compact' } })
+    await checkpoints.close()
+    this.writer = await KafkaWriter.open(this.gateway, this.topic, { createPartitions: this.options.createPartitions, idempotent: true, errorCode: 'SINK_FAILED', role: 'sink', transactionalId: this.transactionalId })
+    await this.writer.fence()
+    this.state = await this.writer.logEnds()
+    return { resent: 0, committed: await this.readCommitted() }
+  }
+
+  private async readCommitted(): Promise<CommittedProgress | undefined> {
+    const reader = new RangeReader(this.gateway.kafka, this.gateway.settings, CHECKPOINT_TOPIC)
+    const key = this.transactionalId!
+    let last: CommittedProgress | undefined
+    try {
+      const ranges = planReplayRanges({ kind: 'earliest' }, { kind: 'latest' }, await reader.partitionFacts([0]))
+      for await (const chunks of reader.read(ranges)) {
+        for (const chunk of chunks) {
+          for (const r of chunk.records) {
+            if (r.key?.toString() !== key || r.value === null) continue
+            last = (JSON.parse(r.value.toString()) as { progress: CommittedProgress }).progress
+          }
+        }
+      }
+    } finally {
+      await reader.close()
+    }
+    return last
   }
 
   async close(): Promise<void> {

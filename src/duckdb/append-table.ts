@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api'
+
+/** A column as DuckDB describes it (`VARCHAR`, `BIGINT`, `TIMESTAMP WITH TIME ZONE`, …). */
+export interface DuckColumn {
+  name: string
+  type: string
+}
+
+/** One value ready for the Appender, or a reason the row cannot be appended. */
+export type AppendValue = string | bigint | number | boolean | Uint8Array | null
+
+const PROGRESS_TABLE = 'recover_replay_checkpoints'
+
+/**
+ * A DuckDB file as a replay sink: a landing table filled with the Appender (no key: DuckDB
+ * appends several times faster without one; duplicates are found afterwards with GROUP BY),
+ * and the replay's progress in a table of the same file, committed in the same transaction as
+ * the rows. Only this folder imports DuckDB.
+ */
+export class DuckAppendTable {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string): Promise<DuckAppendTable> {
+    mkdirSync(dirname(path), { recursive: true })
+    const instance = await DuckDBInstance.create(path)
+    return new DuckAppendTable(instance, await instance.connect(), path)
+  }
+
+  async describe(table: string): Promise<DuckColumn[] | undefined> {
+    const [schema, name] = table.includes('.') ? table.split('.') : ['main', table]
+    const reader = await this.connection.runAndReadAll(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${literal(schema!)} AND table_name = ${literal(name!)} ORDER BY ordinal_position`)
+    const rows = reader.getRows() as Array<[string, string]>
+    return rows.length === 0 ? undefined : rows.map(([n, t]) => ({ name: n, type: t }))
+  }
+
+  async createTable(table: string, columns: DuckColumn[]): Promise<void> {
+    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${qualified(table)} (${columns.map((c) => `${quote(c.name)} ${c.type}`).join(', ')})`)
+  }
+
+  async ensureProgressTable(): Promise<void> {
+    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (replay_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, target VARCHAR NOT NULL, progress VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`)
+  }
+
+  async loadProgress(replayId: string): Promise<unknown> {
+    const reader = await this.connection.runAndReadAll(`SELECT progress FROM ${PROGRESS_TABLE} WHERE replay_id = ${literal(replayId)}`)
+    const row = reader.getRows()[0] as [string] | undefined
+    return row ? (JSON.parse(row[0]) as unknown) : undefined
+  }
+
+  async saveProgress(replayId: string, topic: string, table: string, progress: unknown): Promise<void> {
+    await this.connection.run(`INSERT OR REPLACE INTO ${PROGRESS_TABLE} VALUES (${literal(replayId)}, ${literal(topic)}, ${literal(table)}, ${literal(JSON.stringify(progress))}, now())`)
+  }
+
+  async begin(): Promise<void> {
+    await this.connection.run('BEGIN TRANSACTION')
+  }
+
+  async commit(): Promise<void> {
+    await this.connection.run('COMMIT')
+  }
+
+  async rollback(): Promise<void> {
+    await this.connection.run('ROLLBACK').catch(() => undefined)
+  }
+
+  /** Appends rows (already converted for each column's type) inside the open transaction. */
+  async append(table: string, columns: DuckColumn[], rows: AppendValue[][]): Promise<void> {
+    const [schema, name] = table.includes('.') ? table.split('.') : [undefined, table]
+    const appender = await this.connection.createAppender(name!, schema)
+    try {
+      for (const row of rows) {
+        row.forEach((v, j) => appendOne(appender, columns[j]!.type, v))
+        appender.endRow()
+      }
+      appender.flushSync()
+    } finally {
+      appender.closeSync()
+    }
+  }
+
+  /** Writes a query's rows to a Parquet file (DuckDB's own writer). */
+  async copyToParquet(select: string, path: string): Promise<void> {
+    await this.connection.run(`COPY (${select}) TO ${literal(path)} (FORMAT parquet)`)
+  }
+
+  close(): void {
+    this.connection.closeSync()
+    this.instance.closeSync()
+  }
+}
+
+function appendOne(a: DuckDBAppender, type: string, v: AppendValue): void {
+  if (v === null) return a.appendNull()
+  switch (type) {
+    case 'BIGINT':
+      return a.appendBigInt(BigInt(v as bigint | number))
+    case 'INTEGER':
+      return a.appendInteger(Number(v))
+    case 'DOUBLE':
+      return a.appendDouble(Number(v))
+    case 'BOOLEAN':
+      return a.appendBoolean(Boolean(v))
+    case 'BLOB':
+      return a.appendBlob(v as Uint8Array)
+    case 'TIMESTAMP WITH TIME ZONE':
+      return a.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(v as bigint | number) * 1000n))
+    default:
+      return a.appendVarchar(String(v))
+  }
+}
+
+export function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`
+}
+
+function qualified(table: string): string {
+  return table.split('.').map(quote).join('.')
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}

@@ -1,0 +1,213 @@
+import pg from 'pg'
+
+/** A column as the server describes it: `format_type()` text such as `bigint`, `jsonb`, `timestamp with time zone`. */
+export interface PgColumn {
+  name: string
+  type: string
+  /**
+   * The type without its modifier (`pg_catalog.bpchar` for `character(2)`), what values are
+   * cast to: an explicit cast to `character(2)` would cut 'EUR' to 'EU' silently, while the
+   * assignment to the column refuses it (22001), which quarantines the row.
+   */
+  castType?: string
+}
+
+/** A row the server refused on its own (a constraint or a value its column cannot hold). */
+export interface PgRowRejection {
+  index: number
+  error: Error & { code?: string }
+}
+
+const CONNECT_TIMEOUT_MS = 10_000
+const PROGRESS_TABLE = 'recover_replay_checkpoints'
+
+/**
+ * The PostgreSQL side of the replay sink, and the only place that talks SQL for it: describe
+ * or create the target table, upsert a batch of rows with `unnest` arrays (one statement per
+ * batch, no parameter limit), and keep the replay's progress in a table next to it, in the
+ * same transaction as the rows. Only this folder imports `pg`.
+ */
+export class PgUpsertTable {
+  private broken: Error | undefined
+
+  private constructor(private readonly client: pg.Client) {}
+
+  static async connect(connection: string): Promise<PgUpsertTable> {
+    const client = new pg.Client({ connectionString: connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'recover replay' })
+    const table = new PgUpsertTable(client)
+    // A server that goes away emits 'error' on an idle client: remember it rather than crash;
+    // the next query fails with it and the sink decides whether to reconnect.
+    client.on('error', (error) => (table.broken = error))
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => undefined)
+      throw error
+    }
+    return table
+  }
+
+  private async query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    if (this.broken) throw this.broken
+    return this.client.query(text, values)
+  }
+
+  /** The table's columns in order, or undefined when it does not exist. */
+  async describe(table: string): Promise<PgColumn[] | undefined> {
+    const found = await this.query(`SELECT to_regclass($1)::oid AS oid`, [qualified(table)])
+    const oid = (found.rows[0] as { oid: number | null }).oid
+    if (oid === null) return undefined
+    const result = await this.query(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, quote_ident(n.nspname) || '.' || quote_ident(t.typname) AS "castType"
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [oid],
+    )
+    return result.rows as PgColumn[]
+  }
+
+  /** The column sets of the table's primary key and unique indexes (what ON CONFLICT can name). */
+  async uniqueKeys(table: string): Promise<string[][]> {
+    const result = await this.query(
+      `SELECT array_agg(a.attname::text ORDER BY a.attname) AS cols
+         FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+        GROUP BY i.indexrelid`,
+      [qualified(table)],
+    )
+    return (result.rows as Array<{ cols: string[] }>).map((r) => r.cols)
+  }
+
+  /** CREATE TABLE IF NOT EXISTS with the key as primary key; a concurrent creator wins quietly. */
+  async createTable(table: string, columns: PgColumn[], key: string[]): Promise<void> {
+    const defs = columns.map((c) => `${quote(c.name)} ${c.type}${key.includes(c.name) ? ' NOT NULL' : ''}`)
+    await this.createIfMissing(`CREATE TABLE IF NOT EXISTS ${qualified(table)} (${defs.join(', ')}, PRIMARY KEY (${key.map(quote).join(', ')}))`)
+  }
+
+  /** The table that keeps every replay's progress, in the target table's schema. */
+  async ensureProgressTable(table: string): Promise<void> {
+    await this.createIfMissing(
+      `CREATE TABLE IF NOT EXISTS ${progressTable(table)} (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    )
+  }
+
+  private async createIfMissing(sql: string): Promise<void> {
+    try {
+      await this.query(sql)
+    } catch (error) {
+      // Two processes creating the same table at once (replay --group): IF NOT EXISTS is not
+      // atomic in PostgreSQL, and the loser gets a unique violation on the catalog.
+      const code = (error as { code?: string }).code
+      if (code !== '23505' && code !== '42P07') throw error
+    }
+  }
+
+  async loadProgress(table: string, replayId: string): Promise<unknown> {
+    const result = await this.query(`SELECT progress FROM ${progressTable(table)} WHERE replay_id = $1`, [replayId])
+    return (result.rows[0] as { progress: unknown } | undefined)?.progress
+  }
+
+  async saveProgress(table: string, replayId: string, topic: string, progress: unknown): Promise<void> {
+    await this.query(
+      `INSERT INTO ${progressTable(table)} (replay_id, topic, target, progress, updated_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (replay_id) DO UPDATE SET progress = EXCLUDED.progress, updated_at = EXCLUDED.updated_at`,
+      [replayId, topic, table, JSON.stringify(progress)],
+    )
+  }
+
+  async begin(): Promise<void> {
+    await this.query('BEGIN')
+  }
+
+  async commit(): Promise<void> {
+    await this.query('COMMIT')
+  }
+
+  async rollback(): Promise<void> {
+    await this.query('ROLLBACK').catch(() => undefined)
+  }
+
+  /**
+   * Upserts rows (text per column, cast by the server to each column's type) inside the open
+   * transaction. When the statement fails because of the data (SQLSTATE class 22 or 23), the
+   * batch is bisected inside savepoints until the rows the server refuses are alone; those are
+   * returned and every other row is written. Any other failure is thrown.
+   */
+  async upsert(table: string, columns: PgColumn[], key: string[], rows: Array<Array<string | null>>): Promise<PgRowRejection[]> {
+    const rejected: PgRowRejection[] = []
+    if (rows.length === 0) return rejected
+    const sql = upsertSql(table, columns, key)
+    const attempt = async (indexes: number[]): Promise<void> => {
+      await this.query('SAVEPOINT recover_rows')
+      try {
+        await this.query(sql, columns.map((_, j) => indexes.map((i) => rows[i]![j]!)))
+        await this.query('RELEASE SAVEPOINT recover_rows')
+        return
+      } catch (error) {
+        if (isConnectionError(error) || this.broken) throw error
+        await this.query('ROLLBACK TO SAVEPOINT recover_rows')
+        await this.query('RELEASE SAVEPOINT recover_rows')
+        if (!isDataError(error)) throw error
+        if (indexes.length === 1) {
+          rejected.push({ index: indexes[0]!, error: error as PgRowRejection['error'] })
+          return
+        }
+      }
+      const half = indexes.length >> 1
+      await attempt(indexes.slice(0, half))
+      await attempt(indexes.slice(half))
+    }
+    await attempt(rows.map((_, i) => i))
+    return rejected.sort((a, b) => a.index - b.index)
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined)
+  }
+}
+
+/**
+ * `INSERT … SELECT u.c0::type, … FROM unnest($1::text[], …) ON CONFLICT (key) DO UPDATE`: every
+ * value travels as text and the server casts it, so a value a column cannot hold fails with a
+ * data error (class 22) that bisection pins on its row.
+ */
+export function upsertSql(table: string, columns: PgColumn[], key: string[]): string {
+  const names = columns.map((c) => quote(c.name)).join(', ')
+  const casts = columns.map((c, j) => `u.c${j}::${c.castType ?? c.type}`).join(', ')
+  const arrays = columns.map((_, j) => `$${j + 1}::text[]`).join(', ')
+  const aliases = columns.map((_, j) => `c${j}`).join(', ')
+  const others = columns.filter((c) => !key.includes(c.name))
+  const onConflict = others.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${others.map((c) => `${quote(c.name)} = EXCLUDED.${quote(c.name)}`).join(', ')}`
+  return `INSERT INTO ${qualified(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases}) ON CONFLICT (${key.map(quote).join(', ')}) ${onConflict}`
+}
+
+/** The server went away or could not be reached: worth reconnecting, the data is not to blame. */
+export function isConnectionError(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | undefined
+  if (!e) return false
+  const code = e.code ?? ''
+  // 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) return true
+  return /Connection terminated|connection error and is not queryable|Client was closed|timeout expired/i.test(e.message ?? '')
+}
+
+/** A failure caused by the data of some row: a value its column cannot hold (22) or a constraint (23). */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code ?? ''
+  return code.startsWith('22') || code.startsWith('23')
+}
+
+/** `public.orders` → "public"."orders"; a name that is one identifier stays one. */
+function qualified(table: string): string {
+  return table.split('.').map(quote).join('.')
+}
+
+function progressTable(table: string): string {
+  const dot = table.indexOf('.')
+  return dot < 0 ? quote(PROGRESS_TABLE) : `${quote(table.slice(0, dot))}.${quote(PROGRESS_TABLE)}`
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`
+}

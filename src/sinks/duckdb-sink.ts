@@ -1,0 +1,178 @@
+import { existsSync, renameSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
+import { RecoveryError } from '../errors.js'
+import { columnValue, inferColumns, jsonText, type LogicalType } from './value-columns.js'
+import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+
+const DUCK_TYPES: Record<LogicalType, string> = {
+  text: 'VARCHAR',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  bytes: 'BLOB',
+  timestamp: 'TIMESTAMP WITH TIME ZONE',
+  json: 'JSON',
+}
+
+/** Where a Parquet sink stages its rows until the range is done. */
+const STAGED_TABLE = 'replayed'
+
+/**
+ * `duckdb:FILE?table=T`: rows appended with DuckDB's Appender to a landing table (a column per
+ * value field plus source_topic, source_partition, source_offset; created from the first batch
+ * when missing), and the replay's progress committed in the same transaction, in the same
+ * file. After kill -9, DuckDB drops the uncommitted batch on reopening and the resumed replay
+ * continues from the committed progress: every record is in the table exactly once.
+ *
+ * `file:out.parquet` is the same, staged in `out.parquet.recover-staging.duckdb`; when the
+ * whole range is written, DuckDB writes the Parquet file from it (temp file, then rename) and
+ * the staging file is removed.
+ */
+export class DuckDbSink implements Sink {
+  readonly mayDuplicateOnResume = false
+  readonly transactional = true
+  private db: DuckAppendTable | undefined
+  private columns: DuckColumn[] | undefined
+  private replay: ReplayIdentity | undefined
+  private inTransaction = false
+
+  private constructor(
+    private readonly file: string,
+    private readonly table: string,
+    private readonly parquet: string | undefined,
+  ) {}
+
+  static duckdb(path: string, table: string): DuckDbSink {
+    return new DuckDbSink(resolve(path), table, undefined)
+  }
+
+  static parquet(path: string): DuckDbSink {
+    return new DuckDbSink(`${resolve(path)}.recover-staging.duckdb`, STAGED_TABLE, resolve(path))
+  }
+
+  get uri(): string {
+    return this.parquet ? `file:${this.parquet}` : `duckdb:${this.file}?table=${this.table}`
+  }
+
+  async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
+    this.replay = replay
+    // A new Parquet replay starts from empty staging, whatever an abandoned one left.
+    if (this.parquet && resume === undefined) for (const f of [this.file, `${this.file}.wal`]) rmSync(f, { force: true })
+    if (this.parquet && resume !== undefined && !existsSync(this.file) && existsSync(this.parquet)) return { resent: 0 }
+    try {
+      this.db = await DuckAppendTable.open(this.file)
+      await this.db.ensureProgressTable()
+      this.columns = await this.db.describe(this.table)
+      return { resent: 0, committed: (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined }
+    } catch (error) {
+      throw this.failed('opening', error)
+    }
+  }
+
+  async write(records: SinkRecord[]): Promise<SinkRejection[]> {
+    const db = this.db!
+    try {
+      if (!this.columns) {
+        const columns = inferColumns(records, [], 'fields').map((c) => ({ name: c.name, type: DUCK_TYPES[c.type] }))
+        await db.createTable(this.table, columns)
+        this.columns = await db.describe(this.table)
+      }
+    } catch (error) {
+      throw this.failed('creating the table', error)
+    }
+    const columns = this.columns!
+    const rows: AppendValue[][] = []
+    const rejected: SinkRejection[] = []
+    records.forEach((r, index) => {
+      try {
+        rows.push(columns.map((c) => duckValue(columnValue(r, c.name, false), c)))
+      } catch (error) {
+        rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (table ${this.table} in ${this.file})`), { name: 'DuckDbRowError' }) })
+      }
+    })
+    try {
+      if (!this.inTransaction) {
+        await db.begin()
+        this.inTransaction = true
+      }
+      await db.append(this.table, columns, rows)
+    } catch (error) {
+      throw this.failed('appending a batch', error)
+    }
+    return rejected
+  }
+
+  async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
+    if (progress === undefined || !this.db) return {}
+    try {
+      if (!this.inTransaction) await this.db.begin()
+      await this.db.saveProgress(this.replay!.runId, this.replay!.topic, this.table, progress)
+      await this.db.commit()
+      this.inTransaction = false
+    } catch (error) {
+      throw this.failed('committing a batch', error)
+    }
+    return { batches: progress.batches }
+  }
+
+  async finish(): Promise<void> {
+    if (!this.parquet || !this.db) return
+    const tmp = `${this.parquet}.tmp-${process.pid}`
+    try {
+      if (this.columns) await this.db.copyToParquet(`SELECT * FROM ${STAGED_TABLE}`, tmp)
+      else await this.db.copyToParquet(`SELECT NULL::VARCHAR AS value, NULL::VARCHAR AS source_topic, NULL::BIGINT AS source_partition, NULL::BIGINT AS source_offset WHERE false`, tmp)
+      renameSync(tmp, this.parquet)
+    } catch (error) {
+      rmSync(tmp, { force: true })
+      throw this.failed('writing the Parquet file', error)
+    }
+    this.db.close()
+    this.db = undefined
+    for (const f of [this.file, `${this.file}.wal`]) rmSync(f, { force: true })
+  }
+
+  async close(): Promise<void> {
+    if (!this.db) return
+    if (this.inTransaction) await this.db.rollback()
+    this.db.close()
+    this.db = undefined
+  }
+
+  private failed(doing: string, error: unknown): RecoveryError {
+    const reason = (error as Error).message?.replace(/\s+/g, ' ') ?? String(error)
+    return new RecoveryError('SINK_FAILED', `The ${this.parquet ? 'Parquet' : 'DuckDB'} sink ${this.parquet ?? this.file} failed while ${doing}: ${reason}.`, {
+      nextSteps: /lock/i.test(reason) ? ['Another process has the file open (a DuckDB shell, another replay); close it, then run the same command with --resume.'] : ['Fix the cause, then run the same command with --resume: the batch was not committed.'],
+      details: { sink: this.uri },
+      cause: error,
+    })
+  }
+}
+
+/** A value converted for the column's DuckDB type; throws (the row is quarantined) when it cannot be. */
+function duckValue(v: unknown, column: DuckColumn): AppendValue {
+  if (v === null || v === undefined) return null
+  const type = column.type
+  if (type === 'JSON') return jsonText(v)
+  if (type === 'BLOB') return Buffer.isBuffer(v) || v instanceof Uint8Array ? v : Buffer.from(String(v), 'utf8')
+  if (type === 'BIGINT' || type === 'INTEGER' || type === 'TIMESTAMP WITH TIME ZONE') {
+    if (v instanceof Date) return BigInt(v.getTime())
+    if (typeof v === 'bigint') return v
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+    if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v)
+    throw new Error(`column ${column.name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
+  }
+  if (type === 'DOUBLE') {
+    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN
+    if (Number.isNaN(n)) throw new Error(`column ${column.name} is DOUBLE and cannot hold ${jsonText(v).slice(0, 80)}`)
+    return n
+  }
+  if (type === 'BOOLEAN') {
+    if (typeof v !== 'boolean') throw new Error(`column ${column.name} is BOOLEAN and cannot hold ${jsonText(v).slice(0, 80)}`)
+    return v
+  }
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  return jsonText(v)
+}

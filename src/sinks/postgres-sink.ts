@@ -1,0 +1,258 @@
+import { RecoveryError } from '../errors.js'
+import { isConnectionError, PgUpsertTable, type PgColumn, type PgRowRejection } from '../postgres/upsert-table.js'
+import { columnValue, inferColumns, jsonText, type LogicalType } from './value-columns.js'
+import type { CommittedProgress, PostgresSinkUri, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+
+export interface PostgresSinkOptions {
+  /** Create the table from the first batch when it does not exist. */
+  createTable: boolean
+  /** How long to keep reconnecting to a server that went away before giving up (default 60 s). */
+  reconnectMs?: number
+}
+
+const PG_TYPES: Record<LogicalType, string> = {
+  text: 'text',
+  bigint: 'bigint',
+  double: 'double precision',
+  boolean: 'boolean',
+  bytes: 'bytea',
+  timestamp: 'timestamp with time zone',
+  json: 'jsonb',
+}
+
+/** One upsert statement: rows with distinct keys, and the index in the batch each came from. */
+interface Round {
+  rows: Array<Array<string | null>>
+  owners: number[]
+  /** Rows the server refused (already quarantined): left out when the batch is redone. */
+  refused: Map<number, PgRowRejection['error']>
+}
+
+/**
+ * `postgres://user@host:port/db?table=T&key=col[,col]`: batched upserts on the key, and the
+ * replay's progress in `recover_replay_checkpoints`, committed in the same transaction as the
+ * rows. A resumed replay continues from that committed progress, so after `kill -9` each key
+ * is written exactly once (no batch is half there, none is applied twice). Rows the server
+ * refuses (a constraint, a value a column cannot hold) are found by bisection and quarantined
+ * alone. If the server goes away, the sink reconnects and redoes the open transaction (an
+ * upsert applied twice has the effect of one), or gives up with SINK_UNREACHABLE.
+ */
+export class PostgresSink implements Sink {
+  readonly mayDuplicateOnResume = false
+  readonly transactional = true
+  private table: PgUpsertTable | undefined
+  private columns: PgColumn[] | undefined
+  private replay: ReplayIdentity | undefined
+  /** The batch of the open transaction: kept so that a lost connection can redo it whole. */
+  private pending: Round[] | undefined
+  private inTransaction = false
+  private batches = 0
+
+  constructor(
+    private readonly target: PostgresSinkUri,
+    private readonly options: PostgresSinkOptions,
+  ) {}
+
+  get uri(): string {
+    return this.target.display
+  }
+
+  async open(_resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
+    this.replay = replay
+    this.table = await this.connect()
+    const committed = await this.guard('reading the replay progress', async (t) => {
+      await t.ensureProgressTable(this.target.table)
+      await this.loadColumns(t)
+      return (await t.loadProgress(this.target.table, replay.runId)) as CommittedProgress | undefined
+    })
+    return { resent: 0, committed: committed ?? undefined }
+  }
+
+  private async loadColumns(t: PgUpsertTable): Promise<void> {
+    const columns = await t.describe(this.target.table)
+    if (columns === undefined) {
+      if (this.options.createTable) return
+      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} does not exist in ${this.target.display}; create it, or add --create-table to create it from the first records.`, {
+        details: { sink: this.target.display },
+      })
+    }
+    const names = new Set(columns.map((c) => c.name))
+    const missing = this.target.key.filter((k) => !names.has(k))
+    if (missing.length > 0) {
+      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} has no column ${missing.join(', ')} for the key; its columns are ${columns.map((c) => c.name).join(', ')}.`, { details: { sink: this.target.display } })
+    }
+    const wanted = [...this.target.key].sort().join(',')
+    if (!(await t.uniqueKeys(this.target.table)).some((cols) => [...cols].sort().join(',') === wanted)) {
+      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} has no primary key or unique index on (${this.target.key.join(', ')}), which the upsert needs; add one: CREATE UNIQUE INDEX ON ${this.target.table} (${this.target.key.join(', ')}).`, {
+        details: { sink: this.target.display },
+      })
+    }
+    this.columns = columns
+  }
+
+  async write(records: SinkRecord[]): Promise<SinkRejection[]> {
+    if (!this.columns) await this.createTable(records)
+    const columns = this.columns!
+    const whole = this.target.layout === 'jsonb'
+    const keyAt = this.target.key.map((k) => columns.findIndex((c) => c.name === k))
+    // ON CONFLICT cannot touch a row twice in one statement: the n-th record of a key in the
+    // batch goes in the n-th statement, so every record is applied, in order, and refused alone.
+    const rounds: Round[] = []
+    const seen = new Map<string, number>()
+    const rejected: SinkRejection[] = []
+    records.forEach((r, index) => {
+      let row: Array<string | null>
+      try {
+        row = columns.map((c) => pgText(columnValue(r, c.name, whole), c.type))
+      } catch (error) {
+        rejected.push({ index, error: error as Error })
+        return
+      }
+      const id = JSON.stringify(keyAt.map((j) => row[j]))
+      const n = seen.get(id) ?? 0
+      seen.set(id, n + 1)
+      const round = (rounds[n] ??= { rows: [], owners: [], refused: new Map() })
+      round.rows.push(row)
+      round.owners.push(index)
+    })
+    this.pending = rounds
+    await this.guard('writing a batch', async (t) => {
+      if (!this.inTransaction) {
+        await t.begin()
+        this.inTransaction = true
+      }
+      for (const round of rounds) {
+        round.refused.clear()
+        for (const r of await t.upsert(this.target.table, columns, this.target.key, round.rows)) round.refused.set(r.index, r.error)
+      }
+      return undefined
+    })
+    for (const round of rounds) {
+      for (const [i, e] of round.refused) {
+        rejected.push({ index: round.owners[i]!, error: Object.assign(new Error(`PostgreSQL refused the row for table ${this.target.table}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`), { name: 'PostgresRowError' }) })
+      }
+    }
+    return rejected.sort((a, b) => a.index - b.index)
+  }
+
+  async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
+    if (progress === undefined) return { table: this.target.table, batches: this.batches }
+    const pending = this.pending
+    await this.guard('committing a batch', async (t) => {
+      if (!this.inTransaction) {
+        // The connection was lost since write(): redo the whole batch in a new transaction.
+        await t.begin()
+        this.inTransaction = true
+        for (const round of pending && this.columns ? pending : []) {
+          const again = await t.upsert(this.target.table, this.columns!, this.target.key, round.rows.filter((_, i) => !round.refused.has(i)))
+          if (again.length > 0) throw new RecoveryError('SINK_FAILED', `Table ${this.target.table} refused ${again.length} row(s) it had accepted before the connection was lost (${again[0]!.error.message}); the batch was not committed.`, { details: { sink: this.target.display } })
+        }
+      }
+      await t.saveProgress(this.target.table, this.replay!.runId, this.replay!.topic, progress)
+      await t.commit()
+      this.inTransaction = false
+    })
+    this.pending = undefined
+    this.batches = progress.batches
+    return { table: this.target.table, batches: progress.batches }
+  }
+
+  async close(): Promise<void> {
+    if (this.inTransaction) await this.table?.rollback()
+    await this.table?.close()
+  }
+
+  private async createTable(records: SinkRecord[]): Promise<void> {
+    const columns = inferColumns(records, this.target.key, this.target.layout).map((c) => ({ name: c.name, type: PG_TYPES[c.type] }))
+    await this.guard('creating the table', async (t) => {
+      await t.createTable(this.target.table, columns, this.target.key)
+      await this.loadColumns(t)
+    })
+  }
+
+  private async connect(): Promise<PgUpsertTable> {
+    try {
+      return await PgUpsertTable.connect(this.target.connection)
+    } catch (error) {
+      throw unreachable(this.target.display, error)
+    }
+  }
+
+  /**
+   * Runs `work` on the connection. When the server went away (restart, failover, network), it
+   * reconnects with backoff for up to `reconnectMs`; the open transaction is gone with the old
+   * connection, so `work` runs again from the start (write() and checkpoint() redo the batch).
+   * Other failures become SINK_FAILED.
+   */
+  private async guard<T>(doing: string, work: (t: PgUpsertTable) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + (this.options.reconnectMs ?? 60_000)
+    let delay = 200
+    for (;;) {
+      try {
+        return await work(this.table!)
+      } catch (error) {
+        if (error instanceof RecoveryError) throw error
+        if (!isConnectionError(error)) throw failed(this.target.display, doing, error)
+        this.inTransaction = false
+        await this.table?.close()
+        for (;;) {
+          if (Date.now() > deadline) throw unreachable(this.target.display, error, this.options.reconnectMs ?? 60_000)
+          await new Promise((r) => setTimeout(r, delay))
+          delay = Math.min(delay * 2, 2_000)
+          try {
+            this.table = await PgUpsertTable.connect(this.target.connection)
+            break
+          } catch (again) {
+            if (!isConnectionError(again)) throw failed(this.target.display, 'reconnecting', again)
+          }
+        }
+        // Loop: a write() that was interrupted left nothing and runs again; a checkpoint()
+        // finds no open transaction and redoes its batch first.
+      }
+    }
+  }
+}
+
+/** A value as text for the server to cast to the column's type; throws for what cannot be said. */
+export function pgText(v: unknown, type: string): string | null {
+  if (v === null || v === undefined) return null
+  if (type === 'jsonb' || type === 'json') return jsonText(v)
+  if (type === 'bytea') {
+    if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`
+    return `\\x${Buffer.from(String(v), 'utf8').toString('hex')}`
+  }
+  if (type.startsWith('timestamp') || type === 'date') {
+    if (typeof v === 'number' || typeof v === 'bigint') return new Date(Number(v)).toISOString()
+    if (v instanceof Date) return v.toISOString()
+  }
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (v instanceof Date) return v.toISOString()
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  return jsonText(v)
+}
+
+function reasonOf(error: unknown): string {
+  const e = error as { message?: string; code?: string }
+  return `${(e.message ?? String(error)).replace(/\s+/g, ' ').replace(/[.]$/, '')}${e.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` (SQLSTATE ${e.code})` : ''}`
+}
+
+function failed(display: string, doing: string, error: unknown): RecoveryError {
+  return new RecoveryError('SINK_FAILED', `PostgreSQL sink ${display} failed while ${doing}: ${reasonOf(error)}.`, {
+    nextSteps: ['Fix the cause, then run the same command with --resume: the batch was not committed.'],
+    details: { sink: display, sqlstate: (error as { code?: string }).code },
+    cause: error,
+  })
+}
+
+function unreachable(display: string, error: unknown, waitedMs?: number): RecoveryError {
+  return new RecoveryError(
+    'SINK_UNREACHABLE',
+    `PostgreSQL sink ${display} ${waitedMs === undefined ? 'could not be reached' : `went away and did not come back within ${Math.round(waitedMs / 1000)} s`}: ${reasonOf(error)}; nothing after the last committed batch was written.`,
+    {
+      nextSteps: ['Check that the server accepts connections (psql with the same URL), then run the same command with --resume.'],
+      details: { sink: display },
+      cause: error,
+    },
+  )
+}

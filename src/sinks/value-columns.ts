@@ -1,0 +1,104 @@
+import type { SinkRecord } from './sink.js'
+
+/**
+ * Turning decoded record values into table rows, for the database sinks (PostgreSQL, DuckDB,
+ * Parquet). A value that is an object gives one column per field; anything else is one column,
+ * `value`. Every row also carries where it came from.
+ */
+
+export const PROVENANCE_COLUMNS = ['source_topic', 'source_partition', 'source_offset'] as const
+
+/** The column types we infer, mapped to each database's own by the sink. */
+export type LogicalType = 'text' | 'bigint' | 'double' | 'boolean' | 'bytes' | 'timestamp' | 'json'
+
+export interface LogicalColumn {
+  name: string
+  type: LogicalType
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && !(v instanceof Uint8Array) && !(v instanceof Date)
+}
+
+/** The type a column needs for this value; undefined for null (it says nothing). */
+export function logicalTypeOf(v: unknown): LogicalType | undefined {
+  if (v === null || v === undefined) return undefined
+  if (typeof v === 'string') return 'text'
+  if (typeof v === 'boolean') return 'boolean'
+  if (typeof v === 'bigint') return 'bigint'
+  if (typeof v === 'number') return Number.isInteger(v) ? 'bigint' : 'double'
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return 'bytes'
+  if (v instanceof Date) return 'timestamp'
+  return 'json'
+}
+
+/** bigint and double meet in double; anything else that disagrees becomes text (json stays json). */
+function widen(a: LogicalType | undefined, b: LogicalType | undefined): LogicalType | undefined {
+  if (a === undefined) return b
+  if (b === undefined || a === b) return a
+  if ((a === 'bigint' && b === 'double') || (a === 'double' && b === 'bigint')) return 'double'
+  if (a === 'json' || b === 'json') return 'json'
+  return 'text'
+}
+
+/**
+ * The columns of a new table, from the records of the first batch: the value's fields in the
+ * order they are first seen (layout `fields`), or one `value` column holding the whole value as
+ * JSON (layout `jsonb`, and any value that is not an object) plus the key fields; then the
+ * provenance columns. Fields that are null throughout the batch become text.
+ */
+export function inferColumns(records: readonly SinkRecord[], key: readonly string[], layout: 'fields' | 'jsonb'): LogicalColumn[] {
+  const types = new Map<string, LogicalType | undefined>()
+  const objects = records.some((r) => isPlainObject(r.decodedValue))
+  const provenance = new Set<string>(PROVENANCE_COLUMNS)
+  if (layout === 'fields' && objects) {
+    for (const r of records) {
+      if (!isPlainObject(r.decodedValue)) continue
+      for (const [field, v] of Object.entries(r.decodedValue)) {
+        if (provenance.has(field)) continue
+        types.set(field, widen(types.get(field), logicalTypeOf(v)))
+      }
+    }
+  } else {
+    for (const k of key) {
+      if (provenance.has(k)) continue
+      let t: LogicalType | undefined
+      for (const r of records) if (isPlainObject(r.decodedValue)) t = widen(t, logicalTypeOf(r.decodedValue[k]))
+      types.set(k, t === 'json' ? 'text' : t)
+    }
+    types.set('value', 'json')
+  }
+  for (const k of key) if (!types.has(k) && !provenance.has(k)) types.set(k, 'text')
+  const columns: LogicalColumn[] = [...types].map(([name, type]) => ({ name, type: type ?? 'text' }))
+  columns.push({ name: 'source_topic', type: 'text' }, { name: 'source_partition', type: 'bigint' }, { name: 'source_offset', type: 'bigint' })
+  return columns
+}
+
+/**
+ * The value of column `name` for a record: a provenance column, the field of that name, or
+ * (for a `value` column) the whole value when the table keeps values whole. Fields with no
+ * column are not written: a table may keep only some of them.
+ */
+export function columnValue(r: SinkRecord, name: string, wholeValue: boolean): unknown {
+  switch (name) {
+    case 'source_topic':
+      return r.source.topic
+    case 'source_partition':
+      return r.source.partition
+    case 'source_offset':
+      return r.source.offset
+  }
+  const v = r.decodedValue
+  if (name === 'value' && (wholeValue || !isPlainObject(v))) return v === undefined ? null : v
+  return isPlainObject(v) ? v[name] ?? null : null
+}
+
+/** JSON text for json columns: bigints as numbers (as strings beyond 2^53), bytes as base64. */
+export function jsonText(v: unknown): string {
+  return JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
+    const raw = this[k]
+    if (Buffer.isBuffer(raw) || raw instanceof Uint8Array) return Buffer.from(raw).toString('base64')
+    if (typeof x === 'bigint') return x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x.toString()
+    return x
+  })
+}

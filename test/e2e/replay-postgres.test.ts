@@ -1,0 +1,234 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.js'
+import { seedIncident } from '../../src/fixtures/seed-incident.js'
+import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
+import { RangeReader } from '../../src/kafka/range-reader.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
+import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
+import { runCli } from '../support/cli.js'
+import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { repoRoot } from '../support/paths.js'
+import { waitFor, withTimeout } from '../support/timeout.js'
+
+installOrderedHeaders()
+
+/**
+ * The PostgreSQL sink end to end, through the built CLI: kill -9 at several points and
+ * --resume leave exactly the expected rows, and a trigger that logs every row write proves no
+ * source record was applied twice (an upsert alone would hide a batch written twice). A private
+ * PostgreSQL server, restarted mid-replay, shows the sink reconnecting without loss.
+ */
+const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
+const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
+const dir = mkdtempSync(join(tmpdir(), 'recover-e2e-pg-'))
+const table = () => uniqueName('e2e_pg').replace(/-/g, '_')
+
+let topic = ''
+let truth: IncidentTruth
+let source: KafkaRecord[] = []
+
+async function readTopic(name: string): Promise<KafkaRecord[]> {
+  return withGateway(async (gateway) => {
+    const reader = new RangeReader(gateway.kafka, gateway.settings, name)
+    try {
+      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(name)))
+      const out: KafkaRecord[] = []
+      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
+      return out
+    } finally {
+      await reader.close()
+    }
+  })
+}
+
+function spawnCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
+  return { child, done }
+}
+
+/** Records read so far, as the progress committed in PostgreSQL says. */
+async function committedRead(url: string): Promise<number> {
+  const rows = await query<{ read: string }>(`SELECT coalesce(sum((p->>'read')::int), 0)::text AS read FROM recover_replay_checkpoints, jsonb_array_elements(progress->'partitions') p WHERE topic = $1`, [topic], url).catch(() => [])
+  return Number(rows[0]?.read ?? 0)
+}
+
+/** A target table whose trigger logs every row written (insert or update) with its provenance. */
+async function tableWithWriteLog(url = PG_URL): Promise<{ table: string; log: string }> {
+  const t = table()
+  const log = `${t}_log`
+  await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`, [], url)
+  await query(`CREATE TABLE ${log} (source_partition int, source_offset bigint)`, [], url)
+  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
+  await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
+  return { table: t, log }
+}
+
+/** Every non-pill source record was written exactly once, and nothing else was. */
+async function assertEachRecordWrittenOnce(log: string, url = PG_URL): Promise<void> {
+  const written = await query<{ p: number; o: string; n: string }>(`SELECT source_partition AS p, source_offset::text AS o, count(*)::text AS n FROM ${log} GROUP BY 1, 2`, [], url)
+  const twice = written.filter((w) => w.n !== '1')
+  assert.equal(twice, [], `${twice.length} records written more than once`)
+  const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
+  const expected = source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort()
+  assert.equal(written.map((w) => `${w.p}@${w.o}`).sort(), expected)
+}
+
+const argsFor = (sink: string, checkpoint: string, extra: string[] = []) => [
+  'replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
+  '--transform', FIX, '--sink', sink, '--quarantine', `file:${checkpoint}.q.jsonl`, '--checkpoint', checkpoint, ...extra,
+]
+
+test.before(
+  withTimeout(60_000, async () => {
+    topic = uniqueName('e2e-pg')
+    truth = (await seedIncident({ kafka: testKafka(), topic, count: 4_000, replicationFactor: 1 })).truth
+    source = await readTopic(topic)
+  }),
+)
+
+test(
+  'kill -9 at three points, then --resume: exactly the expected rows, and every source record written exactly once',
+  withTimeout(240_000, async () => {
+    const { table: t, log } = await tableWithWriteLog()
+    const checkpoint = join(dir, `${t}.json`)
+    const args = argsFor(`${PG_URL}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '150', '--rate', '2500'])
+    let resumed = false
+    for (const at of [700, 1_600, 2_800]) {
+      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
+      try {
+        await waitFor(`${at} records committed`, async () => ((await committedRead(PG_URL)) >= at ? true : undefined), 90_000, 20)
+      } finally {
+        child.kill('SIGKILL')
+      }
+      const result = await done
+      assert.is(result.signal, 'SIGKILL', `the replay ended before it was killed: ${result.stderr}`)
+      resumed = true
+    }
+    const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
+    assert.is(last.exitCode, 0, last.stderr)
+    const s = last.json
+    assert.ok(s.finished && s.reconciled && s.resumed)
+    assert.is(s.resumes, 3)
+    assert.is(s.resent, 0)
+    assert.is(s.duplicatesPossible, false)
+    assert.is(s.totals.read, truth.count)
+    assert.is(s.totals.quarantined, truth.poisonPills.length)
+    assert.equal(await orderRows(t), expectedOrderRows(source, truth))
+    await assertEachRecordWrittenOnce(log)
+    // The quarantine holds every pill (at least once: it is not part of the transaction).
+    const quarantined = new Set(readFileSync(`${checkpoint}.q.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => { const e = JSON.parse(l) as { partition: number; offset: string }; return `${e.partition}@${e.offset}` }))
+    assert.equal([...quarantined].sort(), truth.poisonPills.map((p) => `${p.partition}@${p.offset}`).sort())
+  }),
+)
+
+test(
+  'kill -9 twice mid-replay into a DuckDB file, then --resume: every record in the table exactly once (read back with DuckDB)',
+  withTimeout(180_000, async () => {
+    const file = join(dir, `${table()}.duckdb`)
+    const checkpoint = `${file}.json`
+    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--batch-size', '150', '--rate', '2500'])
+    const fileRead = () => {
+      try {
+        return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }).partitions.reduce((n, p) => n + p.read, 0)
+      } catch {
+        return 0
+      }
+    }
+    let resumed = false
+    for (const at of [900, 2_400]) {
+      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
+      try {
+        await waitFor(`${at} records checkpointed`, () => (fileRead() >= at ? true : undefined), 90_000, 20)
+      } finally {
+        child.kill('SIGKILL')
+      }
+      assert.is((await done).signal, 'SIGKILL')
+      resumed = true
+    }
+    const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
+    assert.is(last.exitCode, 0, last.stderr)
+    assert.ok(last.json.finished && last.json.reconciled)
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const instance = await DuckDBInstance.create(file)
+    const connection = await instance.connect()
+    try {
+      const rows = (await connection.runAndReadAll(`SELECT source_partition::VARCHAR AS p, source_offset::VARCHAR AS o FROM orders`)).getRowObjectsJson() as Array<{ p: string; o: string }>
+      const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
+      const expected = source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort()
+      assert.equal(rows.map((r) => `${r.p}@${r.o}`).sort(), expected)
+    } finally {
+      connection.closeSync()
+      instance.closeSync()
+    }
+  }),
+)
+
+/** A private PostgreSQL server (this test restarts it; the shared one is never touched). */
+interface PrivateServer {
+  url: string
+  restart(): void
+  stop(): void
+}
+
+async function startPrivatePostgres(): Promise<PrivateServer> {
+  const bin = '/usr/lib/postgresql/15/bin'
+  const data = mkdtempSync(join(tmpdir(), 'recover-pgdata-'))
+  chmodSync(data, 0o777)
+  const [port] = await freeLoopbackPorts(1)
+  const asPostgres = (cmd: string[]) => {
+    const r = spawnSync('runuser', ['-u', 'postgres', '--', ...cmd], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}${r.stdout}`)
+  }
+  asPostgres([`${bin}/initdb`, '-D', `${data}/db`, '-A', 'trust', '-U', 'postgres'])
+  const ctl = (action: string) => asPostgres([`${bin}/pg_ctl`, '-D', `${data}/db`, '-l', `${data}/log`, '-w', '-m', 'fast', '-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, action])
+  ctl('start')
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, restart: () => ctl('restart'), stop: () => ctl('stop') }
+}
+
+test(
+  'PostgreSQL restarted twice mid-replay: the sink reconnects, redoes the open batch, and the replay completes with exactly the expected rows',
+  withTimeout(240_000, async () => {
+    if (spawnSync('runuser', ['--help']).status !== 0 || process.getuid?.() !== 0) {
+      console.warn('skipped: starting a private PostgreSQL needs root (runuser -u postgres)')
+      return
+    }
+    const server = await startPrivatePostgres()
+    try {
+      const { table: t, log } = await tableWithWriteLog(server.url)
+      const checkpoint = join(dir, `${t}.json`)
+      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000']), '--json'])
+      try {
+        for (const at of [800, 2_000]) {
+          await waitFor(`${at} records committed`, async () => ((await committedRead(server.url)) >= at ? true : undefined), 90_000, 20)
+          server.restart()
+        }
+      } catch (error) {
+        child.kill('SIGKILL')
+        throw error
+      }
+      const result = await done
+      assert.is(result.code, 0, result.stdout + result.stderr)
+      const s = JSON.parse(result.stdout) as { finished: boolean; reconciled: boolean; totals: { read: number } }
+      assert.ok(s.finished && s.reconciled)
+      assert.is(s.totals.read, truth.count)
+      assert.equal(await orderRows(t, server.url), expectedOrderRows(source, truth))
+      await assertEachRecordWrittenOnce(log, server.url)
+    } finally {
+      server.stop()
+    }
+  }),
+)
+
+test.run()

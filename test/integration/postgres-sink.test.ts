@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { RecoveryError } from '../../src/errors.js'
+import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.js'
+import { seedIncident } from '../../src/fixtures/seed-incident.js'
+import { parseEnvelopeLine } from '../../src/files/envelope.js'
+import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
+import { RangeReader } from '../../src/kafka/range-reader.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
+import { replay, type ReplayRequest } from '../../src/services/replay.js'
+import { parseSinkUri } from '../../src/sinks/sink.js'
+import { createTopic, produce, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { repoRoot } from '../support/paths.js'
+import { withTimeout } from '../support/timeout.js'
+
+installOrderedHeaders()
+
+const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
+const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
+const dir = mkdtempSync(join(tmpdir(), 'recover-pg-sink-'))
+const run = (request: ReplayRequest) => withGateway((gateway) => replay(request, { gateway }))
+const table = () => uniqueName('pg_sink').replace(/-/g, '_')
+const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map(parseEnvelopeLine)
+
+let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
+
+async function readTopic(topic: string): Promise<KafkaRecord[]> {
+  return withGateway(async (gateway) => {
+    const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+    try {
+      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
+      const out: KafkaRecord[] = []
+      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
+      return out
+    } finally {
+      await reader.close()
+    }
+  })
+}
+
+/** The fixture replayed through the fix, every record in the v2 shape. */
+const fixtureRequest = (sink: string, extra: Partial<ReplayRequest> = {}): ReplayRequest => ({
+  topic: incident.topic,
+  valueFormat: 'avro',
+  schemas: { schema: SCHEMAS, readerSchema: join(SCHEMAS, 'orders-v2.avsc') },
+  outputSchemaId: ORDER_SCHEMA_IDS.v2,
+  transform: { path: FIX, timeoutMs: 5_000 },
+  sink,
+  quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`,
+  checkpoint: join(dir, `${uniqueName('cp')}.json`),
+  batchSize: 400,
+  ...extra,
+})
+
+test.before(
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('pg-incident')
+    const seeded = await seedIncident({ kafka: testKafka(), topic, count: 3_000, replicationFactor: 1 })
+    incident = { topic, truth: seeded.truth, source: await readTopic(topic) }
+  }),
+)
+
+test('postgres sink URIs: table and key are required, the password is never shown', () => {
+  const uri = parseSinkUri('postgres://app:s3cret@db:5432/shop?sslmode=disable&table=public.orders&key=order_id,line', '--sink')
+  assert.equal(uri.kind === 'postgres' && { table: uri.table, key: uri.key, layout: uri.layout }, { table: 'public.orders', key: ['order_id', 'line'], layout: 'fields' })
+  assert.ok(uri.kind === 'postgres' && !uri.display.includes('s3cret') && uri.connection.includes('sslmode=disable') && !uri.connection.includes('table='))
+  for (const bad of ['postgres://db/shop?key=id', 'postgres://db/shop?table=t', 'postgres://db/shop?table=t;drop&key=id', 'postgres://db/shop?table=t&key=id&layout=xml']) {
+    assert.throws(() => parseSinkUri(bad, '--sink'), (e: RecoveryError) => e.code === 'BAD_SINK_URI', bad)
+  }
+  assert.throws(() => parseSinkUri('postgres://db/shop?table=t&key=id', '--quarantine'), (e: RecoveryError) => e.code === 'BAD_SINK_URI')
+})
+
+test(
+  'the fixture incident into a new PostgreSQL table: exactly the expected rows (keys, fixed values, provenance), pills quarantined',
+  withTimeout(120_000, async () => {
+    const t = table()
+    const request = fixtureRequest(`${PG_URL}?table=${t}&key=order_id`, { createTable: true })
+    const s = await run(request)
+    assert.ok(s.finished && s.reconciled)
+    assert.is(s.duplicatesPossible, false)
+    assert.is(s.totals.read, incident.truth.count)
+    assert.is(s.totals.quarantined, incident.truth.poisonPills.length)
+    assert.equal(await orderRows(t), expectedOrderRows(incident.source, incident.truth))
+    const columns = await query<{ column_name: string; data_type: string }>(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [t])
+    assert.equal(Object.fromEntries(columns.map((c) => [c.column_name, c.data_type])), {
+      order_id: 'text',
+      customer: 'text',
+      amount_cents: 'bigint',
+      currency: 'text',
+      status: 'text',
+      created_at: 'bigint',
+      items: 'jsonb',
+      channel: 'text',
+      source_topic: 'text',
+      source_partition: 'bigint',
+      source_offset: 'bigint',
+    })
+    // The progress committed with the last batch is the whole range.
+    const runId = (JSON.parse(readFileSync(request.checkpoint!, 'utf8')) as { runId: string }).runId
+    const [progress] = await query<{ progress: { partitions: Array<{ next: string; end: string }> } }>(`SELECT progress FROM recover_replay_checkpoints WHERE replay_id = $1`, [runId])
+    assert.ok(progress && progress.progress.partitions.every((p) => p.next === p.end))
+    // A second replay of the same range into the same table changes nothing.
+    await run({ ...request, checkpoint: join(dir, `${uniqueName('cp')}.json`), quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}` })
+    assert.equal(await orderRows(t), expectedOrderRows(incident.source, incident.truth))
+  }),
+)
+
+test(
+  'rows the table refuses (a CHECK constraint, a value its column cannot hold) are quarantined alone, stage sink; the rest of their batch is written',
+  withTimeout(120_000, async () => {
+    const t = table()
+    await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint CHECK (amount_cents < 40000), status text, currency char(2), source_partition int, source_offset bigint)`)
+    const q = join(dir, `${uniqueName('q')}.jsonl`)
+    const s = await run(fixtureRequest(`${PG_URL}?table=${t}&key=order_id`, { quarantine: `file:${q}`, partitions: [0] }))
+    assert.ok(s.finished && s.reconciled)
+    const expected = expectedOrderRows(incident.source, incident.truth)
+    // currency char(2) holds none of EUR/USD/GBP: every record is refused for that one reason…
+    assert.is(s.quarantinedByStage.sink, s.totals.read - incident.truth.poisonPills.filter((p) => p.partition === 0).length)
+    assert.equal(await orderRows(t), [])
+    const entries = jsonl(q)
+    const sinkEntries = entries.filter((e) => e.headers.find((h) => h.key === 'recover.error.stage')?.value?.toString() === 'sink')
+    assert.is(sinkEntries.length, s.quarantinedByStage.sink)
+    assert.match(sinkEntries[0]!.headers.find((h) => h.key === 'recover.error.message')!.value!.toString(), /22001/)
+
+    // …and with a column that fits, only the rows over the CHECK are refused.
+    const t2 = table()
+    await query(`CREATE TABLE ${t2} (order_id text PRIMARY KEY, customer text, amount_cents bigint CHECK (amount_cents < 40000), status text, source_partition int, source_offset bigint)`)
+    const q2 = join(dir, `${uniqueName('q')}.jsonl`)
+    const s2 = await run(fixtureRequest(`${PG_URL}?table=${t2}&key=order_id`, { quarantine: `file:${q2}` }))
+    assert.ok(s2.finished && s2.reconciled)
+    const over = expected.filter((r) => Number(r.amount_cents) >= 40_000)
+    assert.ok(over.length > 0 && over.length < expected.length, `${over.length} of ${expected.length} over the check`)
+    const rows = await orderRows(t2)
+    assert.equal(rows, expected.filter((r) => Number(r.amount_cents) < 40_000))
+    assert.ok(s2.quarantinedByStage.sink >= over.length)
+    const refused = jsonl(q2).filter((e) => e.headers.find((h) => h.key === 'recover.error.stage')?.value?.toString() === 'sink')
+    assert.ok(refused.every((e) => /23514/.test(e.headers.find((h) => h.key === 'recover.error.message')!.value!.toString())))
+  }),
+)
+
+test(
+  'JSON values into a JSONB value column (layout=jsonb), keyed by a provenance-free field; tombstone-free values round-trip',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('pg-json')
+    await createTopic(topic, 2)
+    const records = Array.from({ length: 500 }, (_, i) => ({ partition: i % 2, key: `k${i % 200}`, value: JSON.stringify({ id: `k${i % 200}`, n: i, tags: ['a', i], big: 2 ** 40 + i }), timestampMs: 1_700_000_000_000 + i }))
+    await produce(topic, records)
+    const t = table()
+    const s = await run({ topic, valueFormat: 'json', sink: `${PG_URL}?table=${t}&key=id&layout=jsonb`, createTable: true, quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, checkpoint: join(dir, `${uniqueName('cp')}.json`), batchSize: 64 })
+    assert.ok(s.finished && s.reconciled)
+    const rows = await query<{ id: string; value: { n: number; tags: unknown[]; big: number }; source_partition: string }>(`SELECT id, value, source_partition::text FROM ${t} ORDER BY id`)
+    assert.is(rows.length, 200)
+    for (const row of rows) {
+      const last = records.filter((r) => JSON.parse(r.value).id === row.id).at(-1)!
+      assert.equal(row.value, JSON.parse(last.value))
+      assert.is(row.source_partition, String(last.partition))
+    }
+  }),
+)
+
+test(
+  'a table that cannot take upserts is refused before anything is written: missing, or no unique index on the key',
+  withTimeout(60_000, async () => {
+    const missing = table()
+    const fail = async (request: ReplayRequest) => {
+      try {
+        await run(request)
+      } catch (error) {
+        return error as RecoveryError
+      }
+      throw new Error('the replay did not fail')
+    }
+    const e1 = await fail(fixtureRequest(`${PG_URL}?table=${missing}&key=order_id`))
+    assert.is(e1.code, 'SINK_TABLE_INVALID')
+    assert.match(e1.message, /--create-table/)
+    const t = table()
+    await query(`CREATE TABLE ${t} (order_id text, amount_cents bigint)`)
+    const e2 = await fail(fixtureRequest(`${PG_URL}?table=${t}&key=order_id`))
+    assert.is(e2.code, 'SINK_TABLE_INVALID')
+    assert.match(e2.message, /CREATE UNIQUE INDEX/)
+    const e3 = await fail(fixtureRequest(`postgres://postgres@127.0.0.1:1/test?table=${t}&key=order_id`))
+    assert.is(e3.code, 'SINK_UNREACHABLE')
+    assert.is(e3.exitCode, 5)
+  }),
+)
+
+test.run()
