@@ -163,7 +163,6 @@ export class RangeReader {
         const cluster = await this.ready()
         const wanted = [...positions.keys()]
         const byLeader = cluster.findLeaderForPartitions(this.topic, wanted)
-        const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
         const responses = await Promise.all(
           Object.entries(byLeader).map(async ([nodeId, partitions]) => {
             // Rotate the order so that no partition is always last in line for the response bytes.
@@ -183,6 +182,10 @@ export class RangeReader {
         )
         const chunks: PartitionChunk[] = []
         let retriable: { partition: number; errorCode: number } | undefined
+        // Errors first, for every partition: once a partition's position has moved (and, in a
+        // scan, its records were visited), this round must not be retried, or those records
+        // would be lost (read) or seen twice (scan).
+        const usable: typeof responses[number] = []
         for (const data of responses.flat()) {
           const position = positions.get(data.partition)
           if (!position) continue
@@ -199,58 +202,23 @@ export class RangeReader {
             const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error }
             throw createErrorFromCode(data.errorCode)
           }
-          let last: bigint
-          let records: KafkaRecord[] = []
-          let bytes = 0
-          let count = 0
-          if (mode.kind === 'visit') {
-            const raw = data as RawPartitionData
-            const visit = mode.visit
-            // Bytes stay 0: the visitor measures what it looks at.
-            const walked = raw.records
-              ? await walkRecordBatches(raw.records, data.partition, raw.abortedTransactions, position.next, position.end, (view) => {
-                  count++
-                  visit(view)
-                })
-              : { lastOffset: -1n }
-            last = walked.lastOffset
-          } else {
-            const batch = new Batch(this.topic, position.next.toString(), data)
-            last = position.next - 1n
-            for (const raw of batch.rawMessages) {
-              const o = BigInt(raw.offset)
-              if (o > last) last = o
-            }
-            for (const m of batch.messages) {
-              const r = toRecord(this.topic, data.partition, m)
-              if (r.offset >= position.end) break
-              records.push(r)
-              bytes += recordBytes(r)
-            }
-            count = records.length
-          }
-          if (last < position.next) {
-            // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
-            position.stalledSince ??= Date.now()
-            if (Date.now() - position.stalledSince > (options.stallTimeoutMs ?? 30_000)) {
-              throw new RecoveryError('KAFKA_ERROR', `${this.topic}-${data.partition} returned no records at offset ${position.next} for ${Math.round((options.stallTimeoutMs ?? 30_000) / 1000)} s although the range ends at ${position.end}; the partition may have been truncated.`, {
-                details: { topic: this.topic, partition: data.partition, offset: position.next.toString(), end: position.end.toString() },
-              })
-            }
-            continue
-          }
-          position.stalledSince = undefined
-          const next = last + 1n < position.end ? last + 1n : position.end
-          position.next = next
-          const done = next >= position.end
-          if (done) positions.delete(data.partition)
-          chunks.push({ partition: data.partition, records, nextOffset: next, done, bytes, count })
+          usable.push(data)
+        }
+        try {
+          await this.advance(usable, positions, mode, chunks, options)
+        } catch (error) {
+          throw new NotRetriable(error)
         }
         if (retriable && chunks.length === 0) throw Object.assign(new Error(`partition ${retriable.partition} answered error code ${retriable.errorCode}`), { retriableCode: retriable.errorCode })
         if (retriable) await cluster.refreshMetadata().catch(() => undefined)
         if (chunks.length === 0 && positions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50))
         return chunks
       } catch (error) {
+        if (error instanceof NotRetriable) {
+          // A visitor's own failure (the audit database, say) is its own, not Kafka's.
+          const kafkaError = /^KafkaJS/.test((error.cause as { name?: string } | undefined)?.name ?? '')
+          throw kafkaError ? this.translate(error.cause, `reading ${this.topic}`) : error.cause
+        }
         if (error instanceof RecoveryError) throw error
         const code = (error as { retriableCode?: number }).retriableCode
         const retriable = code !== undefined || (error as { retriable?: boolean }).retriable === true
@@ -259,6 +227,67 @@ export class RangeReader {
         await this.cluster.refreshMetadata().catch(() => undefined)
       }
     }
+  }
+
+  /** Decodes (or visits) each partition's records and moves its position past what the response covered. */
+  private async advance(responses: ReadonlyArray<InternalPartitionData | RawPartitionData>, positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, mode: RoundMode, chunks: PartitionChunk[], options: RangeReaderOptions): Promise<void> {
+    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
+    for (const data of responses) {
+      const position = positions.get(data.partition)!
+      let last: bigint
+      const records: KafkaRecord[] = []
+      let bytes = 0
+      let count = 0
+      if (mode.kind === 'visit') {
+        const raw = data as RawPartitionData
+        const visit = mode.visit
+        // Bytes stay 0: the visitor measures what it looks at.
+        const walked = raw.records
+          ? await walkRecordBatches(raw.records, data.partition, raw.abortedTransactions, position.next, position.end, (view) => {
+              count++
+              visit(view)
+            })
+          : { lastOffset: -1n }
+        last = walked.lastOffset
+      } else {
+        const batch = new Batch(this.topic, position.next.toString(), data)
+        last = position.next - 1n
+        for (const raw of batch.rawMessages) {
+          const o = BigInt(raw.offset)
+          if (o > last) last = o
+        }
+        for (const m of batch.messages) {
+          const r = toRecord(this.topic, data.partition, m)
+          if (r.offset >= position.end) break
+          records.push(r)
+          bytes += recordBytes(r)
+        }
+        count = records.length
+      }
+      if (last < position.next) {
+        // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
+        position.stalledSince ??= Date.now()
+        if (Date.now() - position.stalledSince > (options.stallTimeoutMs ?? 30_000)) {
+          throw new RecoveryError('KAFKA_ERROR', `${this.topic}-${data.partition} returned no records at offset ${position.next} for ${Math.round((options.stallTimeoutMs ?? 30_000) / 1000)} s although the range ends at ${position.end}; the partition may have been truncated.`, {
+            details: { topic: this.topic, partition: data.partition, offset: position.next.toString(), end: position.end.toString() },
+          })
+        }
+        continue
+      }
+      position.stalledSince = undefined
+      const next = last + 1n < position.end ? last + 1n : position.end
+      position.next = next
+      const done = next >= position.end
+      if (done) positions.delete(data.partition)
+      chunks.push({ partition: data.partition, records, nextOffset: next, done, bytes, count })
+    }
+  }
+}
+
+/** An error after positions moved: never retried. */
+class NotRetriable extends Error {
+  constructor(override readonly cause: unknown) {
+    super('not retriable')
   }
 }
 

@@ -94,7 +94,7 @@ function runAudit(brokers: string, topic: string, extra: string[] = []): Promise
     child.on('close', (code) => {
       clearInterval(poll)
       const ms = performance.now() - started
-      if (code !== 0) return reject(new Error(`audit exited ${code}: ${err}`))
+      if (code !== 0) return reject(new Error(`audit exited ${code}: ${err}${out}`))
       resolve({ ms, json: JSON.parse(out), peakRssMb: peak / 1024 })
     })
   })
