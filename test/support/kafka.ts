@@ -44,7 +44,8 @@ export interface TestRecord {
 }
 
 export async function produce(topic: string, records: TestRecord[]): Promise<void> {
-  const producer = testKafka().producer({ allowAutoTopicCreation: false })
+  // Idempotent: a send retried on a busy machine must not write its records twice.
+  const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     const messages: Array<Message & { partition: number }> = records.map((r) => ({
