@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue, type JS } from '@duckdb/node-api'
@@ -34,27 +35,41 @@ export interface AuditDatabaseOptions {
   memoryLimit?: string
   /** Where DuckDB spills past the limit. Default: a folder under the system temp directory. */
   tempDirectory?: string
+  /** Scan rows kept in memory; a longer range moves the run's tables to a temporary file. Default: memoryLimit / 200 bytes. */
+  rowsInMemory?: number
 }
 
 export type Row = Record<string, JS>
 
+/** Bytes a scan row takes in DuckDB with room for the analysis: a range of more rows than memory_limit / this goes to disk. */
+const BYTES_PER_ROW_IN_MEMORY = 200
+
 export class AuditDatabase {
   private historyPath: string | undefined
+  private diskPath: string | undefined
 
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    private readonly tempDirectory: string,
+    /** The temp directory is ours (not --given): removed at close when empty. */
+    private readonly ownsTempDirectory: boolean,
+    /** How many scan rows the run keeps in memory before its tables move to a file. */
+    readonly rowsInMemory: number,
   ) {}
 
   static async open(options: AuditDatabaseOptions = {}): Promise<AuditDatabase> {
+    const memoryLimit = options.memoryLimit ?? '256MB'
+    const tempDirectory = options.tempDirectory ?? join(tmpdir(), `recover-duckdb-${process.pid}`)
     try {
       const instance = await DuckDBInstance.create(':memory:', {
-        memory_limit: options.memoryLimit ?? '256MB',
-        temp_directory: options.tempDirectory ?? join(tmpdir(), `recover-duckdb-${process.pid}`),
+        memory_limit: memoryLimit,
+        temp_directory: tempDirectory,
         // Order of inserted rows is never relied on: let DuckDB parallelise freely.
         preserve_insertion_order: 'false',
       })
-      return new AuditDatabase(instance, await instance.connect())
+      const rowsInMemory = options.rowsInMemory ?? Math.floor((parseByteSize(memoryLimit) ?? 256e6) / BYTES_PER_ROW_IN_MEMORY)
+      return new AuditDatabase(instance, await instance.connect(), tempDirectory, options.tempDirectory === undefined, rowsInMemory)
     } catch (error) {
       throw new RecoveryError('AUDIT_DB_FAILED', `DuckDB could not start: ${reason(error)}.`, { cause: error })
     }
@@ -79,10 +94,26 @@ export class AuditDatabase {
     return this.historyPath
   }
 
+  /**
+   * Makes a temporary DuckDB file (removed at close) the default database for the tables
+   * created from now on. The rows of an in-memory table stay in memory whatever memory_limit
+   * says; a file's are paged out, so a range of any size audits in the same memory. Slower,
+   * so only for ranges that need it (`rowsInMemory`).
+   */
+  async moveTablesToDisk(): Promise<string> {
+    if (this.diskPath) return this.diskPath
+    mkdirSync(this.tempDirectory, { recursive: true })
+    const path = join(this.tempDirectory, `run-${randomUUID()}.duckdb`)
+    await this.run(`ATTACH ${literal(path)} AS run_on_disk`)
+    await this.run('USE run_on_disk')
+    this.diskPath = path
+    return path
+  }
+
   /** A fresh table with the scan columns, and an appender that flushes every `chunkRows` rows (64 Ki: a few MB held, and a quarter less time in flushes than 2 Ki). */
   async createScan(table: string, chunkRows = 65_536): Promise<ScanWriter> {
     await this.run(`CREATE OR REPLACE TABLE ${table} (${SCAN_COLUMNS})`)
-    return new ScanWriter(await this.connection.createAppender(table), chunkRows)
+    return new ScanWriter(await this.connection.createAppender(table), chunkRows, (error) => this.translate(error))
   }
 
   /** A fresh `sink_rows` table (key, source partition, source offset) and an appender for it. */
@@ -135,13 +166,21 @@ export class AuditDatabase {
     } catch {
       // already closed
     }
+    if (this.diskPath) for (const path of [this.diskPath, `${this.diskPath}.wal`]) rmSync(path, { force: true })
+    if (this.ownsTempDirectory) {
+      try {
+        rmdirSync(this.tempDirectory)
+      } catch {
+        // absent, or DuckDB still has files there
+      }
+    }
   }
 
   private translate(error: unknown): RecoveryError {
     if (error instanceof RecoveryError) return error
     const text = reason(error)
-    if (/out of memory|memory limit/i.test(text)) {
-      return new RecoveryError('AUDIT_DB_FAILED', `DuckDB ran out of memory for this audit: ${text}.`, { nextSteps: ['Audit a smaller range (--from/--to), or raise the limit with RECOVER_DUCKDB_MEMORY=4GB.'], cause: error })
+    if (/out of memory|memory limit|failed to allocate/i.test(text)) {
+      return new RecoveryError('AUDIT_DB_FAILED', `DuckDB ran out of memory for this audit: ${text.split(/\s*Possible solutions:/)[0]!.replace(/\.$/, '')}.`, { nextSteps: ['Audit a smaller range (--from/--to), or raise the limit with RECOVER_DUCKDB_MEMORY=4GB.'], cause: error })
     }
     return new RecoveryError('AUDIT_DB_FAILED', `DuckDB failed${this.historyPath ? ` (history ${this.historyPath})` : ''}: ${text}.`, { cause: error })
   }
@@ -155,9 +194,19 @@ export class ScanWriter {
   constructor(
     private readonly appender: DuckDBAppender,
     private readonly chunkRows: number,
+    private readonly translate: (error: unknown) => RecoveryError,
   ) {}
 
   append(row: ScanRow): void {
+    try {
+      this.appendRow(row)
+    } catch (error) {
+      // Out of memory while appending is the user's limit, not a bug.
+      throw this.translate(error)
+    }
+  }
+
+  private appendRow(row: ScanRow): void {
     const a = this.appender
     a.appendInteger(row.partition)
     a.appendBigInt(row.offset)
@@ -179,12 +228,20 @@ export class ScanWriter {
 
   flush(): void {
     if (this.pending === 0) return
-    this.appender.flushSync()
+    try {
+      this.appender.flushSync()
+    } catch (error) {
+      throw this.translate(error)
+    }
     this.pending = 0
   }
 
   close(): void {
-    this.appender.closeSync()
+    try {
+      this.appender.closeSync()
+    } catch (error) {
+      throw this.translate(error)
+    }
     this.pending = 0
   }
 }
@@ -220,6 +277,15 @@ export class SinkRowWriter {
   close(): void {
     this.appender.closeSync()
   }
+}
+
+/** "256MB", "4GB", "1GiB", "512 KB" as bytes; undefined when it is not a size DuckDB would read that way. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?\s*$/i.exec(text)
+  if (!m) return undefined
+  const unit = (m[2] ?? 'b').toLowerCase()
+  const factor: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 }
+  return Number(m[1]) * factor[unit]!
 }
 
 /** A SQL string literal. */

@@ -72,7 +72,6 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   checkBoundPartitions(to, '--to', partitions)
 
   const reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
-  const writer = await db.createScan(table)
   const field = new FieldCheck(request.key)
   let records = 0
   let bytes = 0
@@ -80,7 +79,11 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   try {
     const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
     const ranges = planReplayRanges(from, to, facts)
-    onEvent?.({ type: 'scan-start', topic: request.topic, partitions: ranges, records: ranges.reduce((n, r) => n + (r.end - r.start), 0n) })
+    const planned = ranges.reduce((n, r) => n + (r.end - r.start), 0n)
+    // Memory stays flat in the range size: rows beyond what memory holds go to a file.
+    if (planned > BigInt(db.rowsInMemory)) await db.moveTablesToDisk()
+    const writer = await db.createScan(table)
+    onEvent?.({ type: 'scan-start', topic: request.topic, partitions: ranges, records: planned })
     // Records are looked at in place, in the fetch response (no object per record). Without a
     // value codec each becomes its row at once; with one, values wait for the end of the fetch,
     // when the codec can look up their schemas (asynchronously) and decode them.

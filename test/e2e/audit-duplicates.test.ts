@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseString } from 'fast-csv'
@@ -7,8 +7,10 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import type { IncidentTruth } from '../../src/fixtures/index.js'
+import { parseKeySelector } from '../../src/core/audit-key.js'
+import { auditDuplicates } from '../../src/services/audit-duplicates.js'
 import { runCli } from '../support/cli.js'
-import { createTopic, produce, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
+import { createTopic, produce, testBrokers, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -83,6 +85,26 @@ test('by record key: exactly the fixture duplicates (identical and changed, with
   const oracle = kcatDuplicateKeys(topic)
   assert.equal([...oracle.keys()].sort(), (r.duplicates as GroupJson[]).map((g) => g.key).sort())
   for (const g of r.duplicates as GroupJson[]) assert.is(oracle.get(g.key), g.copies, g.key)
+}))
+
+test('a range larger than the audit may keep in memory goes through a temporary DuckDB file: the same findings, and the file removed', withTimeout(120_000, async () => {
+  const scratch = mkdtempSync(join(dir, 'tmp-'))
+  const inMemory = await withGateway((gateway) => auditDuplicates({ topic, key: parseKeySelector('key') }, { gateway, duckdb: { tempDirectory: scratch } }))
+  const onDisk = await withGateway((gateway) => auditDuplicates({ topic, key: parseKeySelector('key') }, { gateway, duckdb: { tempDirectory: scratch, rowsInMemory: 1_000 } }))
+  assert.is(onDisk.totals.records, truth.count)
+  assert.equal(onDisk.totals, inMemory.totals)
+  assert.equal(auditGroups(onDisk.duplicates as unknown as GroupJson[]), truthGroups())
+  const left = readdirSync(scratch, { recursive: true }).map(String).filter((f) => f.endsWith('.duckdb') || f.endsWith('.wal'))
+  assert.equal(left, [])
+}))
+
+test('DuckDB out of memory is an environment error with the knob to turn, not a bug', withTimeout(60_000, async () => {
+  const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--no-history', '--json'], { env: { RECOVER_DUCKDB_MEMORY: '100KB' } })
+  assert.is(run.exitCode, 5, run.stdout)
+  assert.is(run.json.error.code, 'AUDIT_DB_FAILED')
+  assert.match(run.json.error.message, /^DuckDB ran out of memory for this audit: [^\n]*\.$/)
+  assert.not.match(run.json.error.message, /Possible solutions/)
+  assert.match(run.json.error.nextSteps.join(' '), /RECOVER_DUCKDB_MEMORY/)
 }))
 
 test('by an Avro value field: the same duplicates, and every poison pill listed by offset as undecodable with its kind', withTimeout(120_000, async () => {
