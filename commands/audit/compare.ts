@@ -62,13 +62,16 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     }
     const gateway = await this.gateway(flags)
     const { auditCompare } = await import('../../src/services/audit-compare.js')
+    const { renderScanEvent } = await import('../../src/render/audit.js')
     const result = await auditCompare(request, {
       gateway,
       duckdb: { memoryLimit: process.env.RECOVER_DUCKDB_MEMORY },
       onEvent: (event) => {
         if (event.type === 'sink-loaded') this.note(`Read ${event.rows} rows from ${event.sink} in ${(event.elapsedMs / 1000).toFixed(1)} s.`)
-        else if (event.type === 'scan-start') this.note(`Scanning ${event.topic}: ${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${event.records} records.`)
-        else if (event.type === 'scan-progress') this.note(`  ${event.records} records, ${(event.bytes / 1e6).toFixed(1)} MB, ${(event.elapsedMs / 1000).toFixed(0)} s`)
+        else {
+          const line = renderScanEvent(event)
+          if (line) this.note(line)
+        }
       },
     })
     const { renderCompareAudit } = await import('../../src/render/audit.js')

@@ -65,12 +65,13 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     }
     const gateway = await this.gateway(flags)
     const { auditDuplicates } = await import('../../src/services/audit-duplicates.js')
+    const { renderScanEvent } = await import('../../src/render/audit.js')
     const result = await auditDuplicates(request, {
       gateway,
       duckdb: { memoryLimit: process.env.RECOVER_DUCKDB_MEMORY },
       onEvent: (event) => {
-        if (event.type === 'scan-start') this.note(`Scanning ${event.topic}: ${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${event.records} records.`)
-        else if (event.type === 'scan-progress') this.note(`  ${event.records} records, ${(event.bytes / 1e6).toFixed(1)} MB, ${(event.elapsedMs / 1000).toFixed(0)} s`)
+        const line = renderScanEvent(event)
+        if (line) this.note(line)
       },
     })
     const { renderDuplicatesAudit } = await import('../../src/render/audit.js')

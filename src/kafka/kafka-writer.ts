@@ -1,7 +1,7 @@
 import type { Admin, CompressionTypes, Message, Producer, Transaction } from 'kafkajs'
 import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
-import { partitionForKey } from '../fixtures/key-partitioner.js'
+import { partitionForKey } from '../core/key-partitioner.js'
 import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
 import { translateKafkaError } from './translate-error.js'
 

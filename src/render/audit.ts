@@ -1,3 +1,4 @@
+import type { ScanEvent } from '../services/audit-scan.js'
 import type { ProblemRecord, RecordPosition } from '../core/audit-types.js'
 import type { DuplicatesAuditResult } from '../services/audit-duplicates.js'
 import type { AuditHistoryResult } from '../services/audit-history.js'
@@ -166,4 +167,11 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   if (r.failOn) lines.push(r.failOn.exceeded.length === 0 ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.` : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`)
   lines.push(`${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
   return lines.join('\n')
+}
+
+/** The stderr line for a scan event of an audit (start and progress), or nothing. */
+export function renderScanEvent(event: ScanEvent): string | undefined {
+  if (event.type === 'scan-start') return `Scanning ${event.topic}: ${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${event.records} records.`
+  if (event.type === 'scan-progress') return `  ${event.records} records, ${(event.bytes / 1e6).toFixed(1)} MB, ${(event.elapsedMs / 1000).toFixed(0)} s`
+  return undefined
 }
