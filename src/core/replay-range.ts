@@ -75,34 +75,24 @@ export interface PartitionRange {
  */
 export function planReplayRanges(from: RangeBound, to: RangeBound, facts: readonly PartitionFacts[]): PartitionRange[] {
   return facts.map((f) => {
-    const startOf = (): bigint => {
-      switch (from.kind) {
-        case 'earliest':
-          return f.logStart
-        case 'latest':
-          return f.stableEnd
-        case 'time':
-          return f.fromTimeOffset ?? f.stableEnd
-        case 'offsets':
-          return from.perPartition.get(f.partition) ?? from.all ?? f.logStart
-      }
-    }
-    const endOf = (): bigint => {
-      switch (to.kind) {
-        case 'earliest':
-          return f.logStart
-        case 'latest':
-          return f.stableEnd
-        case 'time':
-          return f.toTimeOffset ?? f.stableEnd
-        case 'offsets':
-          return to.perPartition.get(f.partition) ?? to.all ?? f.stableEnd
-      }
-    }
-    const end = clamp(endOf(), f.logStart, f.stableEnd)
-    const start = clamp(startOf(), f.logStart, end)
+    const end = clamp(boundOffset(to, f, f.toTimeOffset, f.stableEnd), f.logStart, f.stableEnd)
+    const start = clamp(boundOffset(from, f, f.fromTimeOffset, f.logStart), f.logStart, end)
     return { partition: f.partition, start, end }
   })
+}
+
+/** Where a bound falls in one partition; `unnamed` for a partition an offset list leaves out. */
+function boundOffset(bound: RangeBound, f: PartitionFacts, timeOffset: bigint | null | undefined, unnamed: bigint): bigint {
+  switch (bound.kind) {
+    case 'earliest':
+      return f.logStart
+    case 'latest':
+      return f.stableEnd
+    case 'time':
+      return timeOffset ?? f.stableEnd
+    case 'offsets':
+      return bound.perPartition.get(f.partition) ?? bound.all ?? unnamed
+  }
 }
 
 /** Partitions named in offset bounds must exist: a typo must not silently replay nothing. */
@@ -127,6 +117,7 @@ export function parsePartitionList(input: string): number[] {
   return [...new Set(parts.map(Number))].sort((a, b) => a - b)
 }
 
+/** Offsets in the ranges: the most records they can hold. */
 export function rangeRecordCount(ranges: readonly PartitionRange[]): bigint {
   return ranges.reduce((sum, r) => sum + (r.end - r.start), 0n)
 }

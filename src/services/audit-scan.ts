@@ -4,7 +4,7 @@ import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../cod
 import { tryDecode } from '../codecs/decode-outcome.js'
 import { fieldAt, fieldPaths, keyText, recordKeyText, type KeySelector } from '../core/audit-key.js'
 import { contentHashesInPlace } from '../core/content-hash.js'
-import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { checkBoundPartitions, planReplayRanges, rangeRecordCount, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import type { AuditDatabase } from '../duckdb/audit-db.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { RangeReader, type RangeReaderOptions } from '../kafka/range-reader.js'
@@ -79,7 +79,7 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   try {
     const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
     const ranges = planReplayRanges(from, to, facts)
-    const planned = ranges.reduce((n, r) => n + (r.end - r.start), 0n)
+    const planned = rangeRecordCount(ranges)
     // Memory stays flat in the range size: rows beyond what memory holds go to a file.
     if (planned > BigInt(db.rowsInMemory)) await db.moveTablesToDisk()
     const writer = await db.createScan(table)
