@@ -6,6 +6,7 @@ import { withDeadline } from '../core/with-deadline.js'
 import { createKafka, type KafkaLogLine } from './create-kafka.js'
 import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
 import { PartitionFetcher } from './partition-fetcher.js'
+import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
 import { translateKafkaError, unreachable } from './translate-error.js'
 
 const require = createRequire(import.meta.url)
@@ -119,7 +120,7 @@ export class KafkaGateway {
     return this.call(`describing group${groupIds.length > 1 ? 's' : ''} ${groupIds.join(', ')}`, async () => {
       const { AssignerProtocol } = require('kafkajs') as typeof import('kafkajs')
       const { groups } = await this.admin.describeGroups(groupIds)
-      return groups.map((g) => ({
+      const described = groups.map((g): GroupDescription => ({
         groupId: g.groupId,
         state: g.state,
         protocolType: g.protocolType,
@@ -132,7 +133,16 @@ export class KafkaGateway {
           return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments }
         }),
       }))
+      // Dead to the classic protocol: maybe a group on the new consumer protocol (KIP-848).
+      return Promise.all(described.map(async (g) => (g.state === 'Dead' ? ((await this.describeConsumerProtocolGroup(g.groupId)) ?? g) : g)))
     })
+  }
+
+  /** A KIP-848 group as ConsumerGroupDescribe sees it; undefined when it is not one (or the broker predates the API). */
+  private async describeConsumerProtocolGroup(groupId: string): Promise<GroupDescription | undefined> {
+    const cluster = await this.offsets()
+    const coordinator = await cluster.findGroupCoordinator({ groupId })
+    return describeConsumerProtocolGroup(coordinator as unknown as DescribeBroker, groupId)
   }
 
   /** Committed offsets of a group; with topics, every partition of them (uncommitted ones as null). */

@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { runKafkaTool } from '../../src/local-kafka/index.js'
+import { spawn } from 'node:child_process'
+import { ensureKafkaJars, runKafkaTool } from '../../src/local-kafka/index.js'
 import { describeGroup } from '../../src/services/describe-group.js'
 import { listGroups } from '../../src/services/list-groups.js'
 import { commitOffsets, createTopic, produce, testBrokers, testKafka, uniqueName, withGateway } from '../support/kafka.js'
@@ -124,6 +125,39 @@ test(
       }
     } finally {
       await consumer.disconnect()
+    }
+  }),
+)
+
+test(
+  'a group on the new consumer protocol (KIP-848), Dead to the classic DescribeGroups, is described with its state and members, as Kafka does',
+  withTimeout(120_000, async () => {
+    // The new consumer protocol is on by default from Kafka 4.0; 3.9 brokers do not offer it.
+    if (/^3\./.test(process.env.RECOVER_KAFKA_VERSION ?? '')) return
+    const topic = uniqueName('kip848')
+    const group = uniqueName('kip848-group')
+    await createTopic(topic, 2)
+    await produce(topic, [...records(0, 4, T0), ...records(1, 4, T0)])
+    const { libDir } = await ensureKafkaJars()
+    // Kafka's own console consumer with group.protocol=consumer joins as a KIP-848 member.
+    const consumer = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${libDir}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', testBrokers(), '--topic', topic, '--group', group, '--from-beginning', '--command-property', 'group.protocol=consumer', '--command-property', 'client.id=kip848-reader'], { stdio: ['ignore', 'ignore', 'ignore'] })
+    try {
+      const expected = await waitFor('Kafka to show both partitions assigned', async () => {
+        const rows = await oracle(group).catch(() => [])
+        return rows.length === 2 && rows.every((r) => r.consumerId !== '-') ? rows : undefined
+      }, 60_000, 500)
+      const detail = await withGateway((g) => describeGroup(g, group))
+      assert.is(detail.state, 'Stable')
+      assert.is(detail.protocolType, 'consumer')
+      assert.equal(detail.members.map((m) => [m.clientId, m.partitions]), [['kip848-reader', 2]])
+      for (const row of expected) {
+        const ours = detail.partitions.find((p) => p.topic === row.topic && p.partition === row.partition)!
+        assert.is(ours.memberId, row.consumerId)
+        assert.is(ours.clientId, row.clientId)
+        assert.is(`/${ours.host}`, row.host)
+      }
+    } finally {
+      consumer.kill('SIGKILL')
     }
   }),
 )
