@@ -140,9 +140,14 @@ export class KafkaGateway {
 
   /** A KIP-848 group as ConsumerGroupDescribe sees it; undefined when it is not one (or the broker predates the API). */
   private async describeConsumerProtocolGroup(groupId: string): Promise<GroupDescription | undefined> {
-    const cluster = await this.offsets()
-    const coordinator = await cluster.findGroupCoordinator({ groupId })
-    return describeConsumerProtocolGroup(coordinator as unknown as DescribeBroker, groupId)
+    try {
+      const cluster = await this.offsets()
+      const coordinator = await cluster.findGroupCoordinator({ groupId })
+      return await describeConsumerProtocolGroup(coordinator as unknown as DescribeBroker, groupId)
+    } catch {
+      // The classic answer (Dead) stands, as before this request existed.
+      return undefined
+    }
   }
 
   /** Committed offsets of a group; with topics, every partition of them (uncommitted ones as null). */
