@@ -13,7 +13,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
 import { runCli } from '../support/cli.js'
 import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { createTableWithWriteLog, expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -64,16 +64,7 @@ async function committedRead(url: string): Promise<number> {
   return Number(rows[0]?.read ?? 0)
 }
 
-/** A target table whose trigger logs every row written (insert or update) with its provenance. */
-async function tableWithWriteLog(url = PG_URL): Promise<{ table: string; log: string }> {
-  const t = table()
-  const log = `${t}_log`
-  await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`, [], url)
-  await query(`CREATE TABLE ${log} (source_partition int, source_offset bigint)`, [], url)
-  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
-  await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
-  return { table: t, log }
-}
+const tableWithWriteLog = (url = PG_URL) => createTableWithWriteLog(table(), url)
 
 /** Every non-pill source record was written exactly once, and nothing else was. */
 async function assertEachRecordWrittenOnce(log: string, url = PG_URL): Promise<void> {
