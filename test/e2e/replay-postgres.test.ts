@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -171,6 +171,9 @@ interface PrivateServer {
   url: string
   restart(): void
   stop(): void
+  start(): void
+  /** Stops it if it runs and deletes its data. */
+  remove(): void
 }
 
 async function startPrivatePostgres(): Promise<PrivateServer> {
@@ -185,7 +188,20 @@ async function startPrivatePostgres(): Promise<PrivateServer> {
   asPostgres([`${bin}/initdb`, '-D', `${data}/db`, '-A', 'trust', '-U', 'postgres'])
   const ctl = (action: string) => asPostgres([`${bin}/pg_ctl`, '-D', `${data}/db`, '-l', `${data}/log`, '-w', '-m', 'fast', '-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, action])
   ctl('start')
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, restart: () => ctl('restart'), stop: () => ctl('stop') }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart: () => ctl('restart'),
+    stop: () => ctl('stop'),
+    start: () => ctl('start'),
+    remove: () => {
+      try {
+        ctl('stop')
+      } catch {
+        // Already stopped.
+      }
+      rmSync(data, { recursive: true, force: true })
+    },
+  }
 }
 
 test(
@@ -217,7 +233,47 @@ test(
       assert.equal(await orderRows(t, server.url), expectedOrderRows(source, truth))
       await assertEachRecordWrittenOnce(log, server.url)
     } finally {
-      server.stop()
+      server.remove()
+    }
+  }),
+)
+
+test(
+  'PostgreSQL down for longer than --sink-retry: exit 5 SINK_UNREACHABLE with the resume command; once it is back, --resume finishes with nothing lost or doubled',
+  withTimeout(240_000, async () => {
+    if (spawnSync('runuser', ['--help']).status !== 0 || process.getuid?.() !== 0) {
+      console.warn('skipped: starting a private PostgreSQL needs root (runuser -u postgres)')
+      return
+    }
+    const server = await startPrivatePostgres()
+    try {
+      const { table: t, log } = await tableWithWriteLog(server.url)
+      const checkpoint = join(dir, `${t}.json`)
+      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s'])
+      const { child, done } = spawnCli([...args, '--json'])
+      try {
+        await waitFor('1000 records committed', async () => ((await committedRead(server.url)) >= 1_000 ? true : undefined), 90_000, 20)
+        server.stop()
+      } catch (error) {
+        child.kill('SIGKILL')
+        throw error
+      }
+      const stopped = await done
+      assert.is(stopped.code, 5, stopped.stdout + stopped.stderr)
+      const failure = (JSON.parse(stopped.stdout) as { error: { code: string; message: string; nextSteps: string[]; details: { resumeCommand: string } } }).error
+      assert.is(failure.code, 'SINK_UNREACHABLE')
+      assert.match(failure.message, /did not come back within 2 s/)
+      assert.match(failure.details.resumeCommand, /^recover replay .* --resume/)
+      assert.ok(failure.nextSteps.some((s) => s.includes(failure.details.resumeCommand)))
+      server.start()
+      const resumed = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
+      assert.is(resumed.exitCode, 0, resumed.stderr)
+      assert.ok(resumed.json.finished && resumed.json.reconciled)
+      assert.is(resumed.json.totals.read, truth.count)
+      assert.equal(await orderRows(t, server.url), expectedOrderRows(source, truth))
+      await assertEachRecordWrittenOnce(log, server.url)
+    } finally {
+      server.remove()
     }
   }),
 )
