@@ -154,7 +154,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       if (failure) throw failure
       if (signal.aborted) break
       for (const p of member.partitions) {
-        if (tasks.has(p) || settled.has(p)) continue
+        // --partitions narrows the replay; the group still assigns every partition of the topic.
+        if (tasks.has(p) || settled.has(p) || !all.includes(p)) continue
         const controller = new AbortController()
         const done = runPartition(p, controller)
           .then((finished) => {
