@@ -164,6 +164,21 @@ test(
 )
 
 test(
+  'keys equal only once cast (" 1" and "1" into a bigint key) in one batch are applied in order, not refused; a NULL key is refused alone',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('pg-cast-keys')
+    await createTopic(topic, 1)
+    await produce(topic, [{ id: '1', n: 1 }, { id: ' 1', n: 2 }, { id: '2', n: 3 }, { id: null, n: 4 }, { id: '2', n: 5 }].map((v, i) => ({ partition: 0, value: JSON.stringify(v), timestampMs: 1_700_000_000_000 + i })))
+    const t = table()
+    await query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, n bigint)`)
+    const s = await run({ topic, valueFormat: 'json', sink: `${PG_URL}?table=${t}&key=id`, quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) })
+    assert.ok(s.finished && s.reconciled)
+    assert.is(s.quarantinedByStage.sink, 1)
+    assert.equal(await query(`SELECT id::text, n::text FROM ${t} ORDER BY id`), [{ id: '1', n: '2' }, { id: '2', n: '5' }])
+  }),
+)
+
+test(
   'a table that cannot take upserts is refused before anything is written: missing, or no unique index on the key',
   withTimeout(60_000, async () => {
     const missing = table()
