@@ -11,7 +11,7 @@ import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { createTableWithWriteLog, expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -92,7 +92,7 @@ test.before(
 test(
   'three processes with --group into PostgreSQL, one killed and restarted: the table is exactly the range (keys, fixed values, provenance)',
   withTimeout(240_000, async () => {
-    const { table, log } = await createTableWithWriteLog(uniqueName('e2e_group').replace(/-/g, '_'))
+    const { table, log } = await createTableWithWriteLog(testTable('e2e_group'))
     const group = uniqueName('replay-group')
     const args = ['replay', '--topic', topic, '--group', group, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
       '--transform', FIX, '--sink', `${PG_URL}?table=${table}&key=order_id`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
@@ -137,5 +137,7 @@ test(
     assert.ok(duplicates <= 6 * BATCH, `${duplicates} duplicates`)
   }),
 )
+
+test.after(() => dropTestTables())
 
 test.run()

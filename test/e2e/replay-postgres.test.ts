@@ -13,7 +13,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
 import { runCli } from '../support/cli.js'
 import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { createTableWithWriteLog, expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -28,7 +28,7 @@ installOrderedHeaders()
 const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
 const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
 const dir = mkdtempSync(join(tmpdir(), 'recover-e2e-pg-'))
-const table = () => uniqueName('e2e_pg').replace(/-/g, '_')
+const table = () => testTable('e2e_pg')
 
 let topic = ''
 let truth: IncidentTruth
@@ -277,5 +277,7 @@ test(
     }
   }),
 )
+
+test.after(() => dropTestTables())
 
 test.run()

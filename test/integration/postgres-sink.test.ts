@@ -14,7 +14,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { parseSinkUri } from '../../src/sinks/sink.js'
 import { createTopic, produce, testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -24,7 +24,7 @@ const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
 const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
 const dir = mkdtempSync(join(tmpdir(), 'recover-pg-sink-'))
 const run = (request: ReplayRequest) => withGateway((gateway) => replay(request, { gateway }))
-const table = () => uniqueName('pg_sink').replace(/-/g, '_')
+const table = () => testTable('pg_sink')
 const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map(parseEnvelopeLine)
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
@@ -203,5 +203,7 @@ test(
     assert.is(e3.exitCode, 5)
   }),
 )
+
+test.after(() => dropTestTables())
 
 test.run()

@@ -75,3 +75,22 @@ export async function createTableWithWriteLog(t: string, url = PG_URL): Promise<
   await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
   return { table: t, log }
 }
+
+const created: string[] = []
+
+/** A table name unique to this test (letters, digits, _), dropped by dropTestTables. */
+export function testTable(prefix: string): string {
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  created.push(name)
+  return name
+}
+
+/** Drops the tables testTable named (with their write logs and trigger functions) from the shared server. */
+export async function dropTestTables(url = PG_URL): Promise<void> {
+  await withPg(async (c) => {
+    for (const t of created.splice(0)) {
+      await c.query(`DROP TABLE IF EXISTS ${t}, ${t}_log CASCADE`)
+      await c.query(`DROP FUNCTION IF EXISTS ${t}_log_fn()`)
+    }
+  }, url)
+}
