@@ -3,10 +3,12 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
+import type { GroupReplayRequest, GroupReplaySummary } from '../src/services/replay-group.js'
+import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
-export default class Replay extends BaseCommand<ReplaySummary> {
+export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
   static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group, decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
 
@@ -21,6 +23,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     { description: 'Export a range losslessly to JSONL, quarantine to a file', command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl' },
     { description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table' },
     { description: 'Into a topic exactly once for read_committed consumers (transactional producer)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once' },
+    { description: 'Scale out: run the same command on several machines; they split the partitions through the consumer group replay-orders', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@db:5432/shop?table=orders_fixed&key=order_id" --create-table --group replay-orders' },
     { description: 'Continue after a crash or Ctrl-C', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume' },
     { description: 'Gently, 500 records/s, into CSV', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500' },
   ]
@@ -42,6 +45,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T, file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
     quarantine: Flags.string({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
     'exactly-once': Flags.boolean({ summary: 'Kafka sink: a transactional producer commits each batch together with the replay\'s progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.', helpGroup: 'OUTPUT' }),
+    'sink-retry': Flags.string({ summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.', default: '60s', helpGroup: 'OUTPUT' }),
     'create-table': Flags.boolean({ summary: 'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).', helpGroup: 'OUTPUT' }),
     'new-timestamps': Flags.boolean({ summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.', helpGroup: 'OUTPUT' }),
     checkpoint: Flags.string({ summary: 'Checkpoint file. Default: .recover/checkpoints/replay-<topic>-<sink hash>.json', helpGroup: 'PROGRESS' }),
@@ -50,10 +54,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
     rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
+    group: Flags.string({ summary: 'Scale out: every process run with the same --group NAME (on one machine or several) takes a share of the partitions through Kafka\'s consumer-group protocol; the group\'s offsets are the checkpoint. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
     'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
   }
 
-  async run(): Promise<ReplaySummary> {
+  async run(): Promise<ReplaySummary | GroupReplaySummary> {
     const { flags, argv } = await this.parse(Replay)
     void argv
     const { parseRangeBound, parsePartitionList } = await import('../src/core/replay-range.js')
@@ -73,6 +78,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       quarantine: flags.quarantine,
       newTimestamps: flags['new-timestamps'],
       createTable: flags['create-table'],
+      sinkReconnectMs: positive(parseDuration(flags['sink-retry']).ms, '--sink-retry'),
       exactlyOnce: flags['exactly-once'],
       checkpoint: flags.checkpoint,
       resume: flags.resume,
@@ -83,6 +89,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
     const gateway = await this.gateway(flags)
+    if (flags.group !== undefined) return this.runGroup({ ...request, group: flags.group }, gateway)
     const { replay } = await import('../src/services/replay.js')
     const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
     const { renderProgressLine, renderReplaySummary } = await import('../src/render/replay.js')
@@ -151,6 +158,38 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       process.exitCode = 130
     }
     this.out(renderReplaySummary(summary))
+    return summary
+  }
+
+  /** --group: this process's share of the partitions, until every partition is done. */
+  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
+    const { replayGroup } = await import('../src/services/replay-group.js')
+    const { renderGroupReplaySummary } = await import('../src/render/replay.js')
+    const controller = new AbortController()
+    const onSignal = () => {
+      if (controller.signal.aborted) process.exit(130)
+      this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…')
+      controller.abort()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    this.onCleanup(async () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    })
+    this.note(`Joining group ${request.group} to replay a share of ${request.topic}…`)
+    const summary = await replayGroup(request, {
+      gateway,
+      signal: controller.signal,
+      log: (line) => this.note(line),
+      onGroupEvent: (e) => {
+        if (e.type === 'assigned') this.note(`Group ${request.group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
+        else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
+        else if (e.type === 'partition-stop') this.note(`Partition ${e.partition}: ${e.finished ? 'done' : 'handed over'} (${e.read} read).`)
+      },
+    })
+    if (summary.interrupted) process.exitCode = 130
+    this.out(renderGroupReplaySummary(summary))
     return summary
   }
 }

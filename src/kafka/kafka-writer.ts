@@ -211,7 +211,7 @@ export class KafkaWriter {
       if (translated.code === 'BROKER_UNREACHABLE') throw translated
       const fenced = /fenced|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)
       throw new RecoveryError(this.options.errorCode, fenced
-        ? `Another run of this replay took over the transactional id ${this.options.transactionalId} (it was restarted elsewhere), so this one stops; nothing it had not committed is visible to read_committed readers.`
+        ? `Kafka fenced the transactional id ${this.options.transactionalId}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
         : `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic} failed: ${translated.message}`, { cause: error, details: { topic: this.topic, transactionalId: this.options.transactionalId } })
     }
   }

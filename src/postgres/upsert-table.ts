@@ -192,10 +192,14 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection error and is not queryable|Client was closed|timeout expired/i.test(e.message ?? '')
 }
 
-/** A failure caused by the data of some row: a value its column cannot hold (22) or a constraint (23). */
+/**
+ * A failure caused by the data of some rows: a value its column cannot hold (22), a constraint
+ * (23), or two rows the server sees as one key in one statement (21000: keys that differ as
+ * text but not once cast, such as ' 1' and '1'), which bisection separates and applies in order.
+ */
 export function isDataError(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code ?? ''
-  return code.startsWith('22') || code.startsWith('23')
+  return code.startsWith('22') || code.startsWith('23') || code === '21000'
 }
 
 /** `public.orders` → "public"."orders"; a name that is one identifier stays one. */

@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.js'
 import type { ProgressState } from '../core/replay-progress.js'
 import type { ReplaySummary } from '../services/replay.js'
+import type { GroupReplaySummary } from '../services/replay-group.js'
 import { renderTable } from './table.js'
 
 /** One plain progress line for stderr off a terminal (cron, CI, pipes). */
@@ -21,6 +22,32 @@ export function renderProgressLine(state: ProgressState): string {
 
 function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1)
+}
+
+/** The --group summary: this process's share, and whether the whole topic is done. */
+export function renderGroupReplaySummary(s: GroupReplaySummary): string {
+  const lines = [`Replay of ${s.topic} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
+  lines.push(
+    renderTable(
+      [
+        { header: 'PARTITION', align: 'right' },
+        { header: 'RANGE' },
+        { header: 'NEXT', align: 'right' },
+        { header: 'READ', align: 'right' },
+        { header: 'WRITTEN', align: 'right' },
+        { header: 'DROPPED', align: 'right' },
+        { header: 'QUARANTINED', align: 'right' },
+      ],
+      [
+        ...s.partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined]),
+        ['total', '', '', s.totals.read, s.totals.written, s.totals.dropped, s.totals.quarantined],
+      ],
+    ),
+  )
+  const t = s.totals
+  lines.push('', `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`)
+  if (s.duplicatesPossible) lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
+  return lines.join('\n')
 }
 
 export function renderReplaySummary(s: ReplaySummary): string {
@@ -55,7 +82,7 @@ export function renderReplaySummary(s: ReplaySummary): string {
   }
   if (s.resumed) {
     const times = `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'})`
-    if (!s.duplicatesPossible) lines.push(`${times}: ${s.sink} was cut back to the last checkpoint, so nothing is duplicated.`)
+    if (!s.duplicatesPossible) lines.push(`${times}: ${s.sink} continued from its last committed checkpoint (files are cut back to it; databases and --exactly-once commit it with each batch), so nothing is duplicated.`)
     else if (s.resent === 0) lines.push(`${times}: nothing had been written after the last checkpoint, so nothing is duplicated.`)
     else lines.push(`${times}: ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`)
   }

@@ -58,6 +58,13 @@ export interface ReplayRequest {
   /** Input records per sink batch (the unit of checkpoints, and of duplicates after a crash). Default 5000. */
   batchSize?: number
   fetch?: RangeReaderOptions
+  /**
+   * Scale-out (--group): the replay's identity, shared by every process that ever replays this
+   * partition set, so a transactional sink's committed progress is found by the next owner.
+   */
+  runId?: string
+  /** Scale-out: where each partition continues (the group's committed offsets), inside the range. */
+  startAt?: Map<number, bigint>
 }
 
 export interface ReplayDeps {
@@ -70,6 +77,8 @@ export interface ReplayDeps {
   log?: (line: string) => void
   /** For tests: the clock of --rate. */
   now?: () => number
+  /** After every checkpoint: the positions and counts that are now durable (scale-out commits them to the group). */
+  onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
 
 export interface PartitionCounts {
@@ -232,23 +241,27 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     // before any record, so a crash from here on is always resumable. A transactional sink
     // returns the progress it committed with its last batch: the checkpoint file is written
     // after that commit, so after a crash it may be a batch behind, and the sink's wins.
-    const runId = checkpoint?.runId ?? randomUUID()
+    const runId = checkpoint?.runId ?? request.runId ?? randomUUID()
     let resentNow = 0
+    let committedFresh: CheckpointPartition[] | undefined
     if (!dryRun) {
       const opened = await pipeline.sink!.open(checkpoint?.sinkState, { runId, topic: request.topic })
       resentNow = opened.resent ?? 0
       if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)
+      // A partition taken over in a group: the previous owner's committed progress is the truth.
+      if (!checkpoint && request.runId && opened.committed) committedFresh = opened.committed.partitions
       await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
     }
 
     const counts = new Map<number, PartitionCounts>()
     for (const r of ranges) {
-      const saved = checkpoint?.partitions.find((p) => p.partition === r.partition)
+      const saved = checkpoint?.partitions.find((p) => p.partition === r.partition) ?? committedFresh?.find((p) => p.partition === r.partition && p.start === r.start.toString() && p.end === r.end.toString())
+      const startAt = request.startAt?.get(r.partition)
       counts.set(r.partition, {
         partition: r.partition,
         start: r.start,
         end: r.end,
-        next: saved ? BigInt(saved.next) : r.start,
+        next: saved ? BigInt(saved.next) : startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start,
         read: saved?.read ?? 0,
         written: saved?.written ?? 0,
         dropped: saved?.dropped ?? 0,
@@ -321,13 +334,14 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
         const batches = (state?.batches ?? 0) + (work.inputs.length > 0 ? 1 : 0)
-        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps, batches).then((durable) => {
+        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps, batches).then(async (durable) => {
           if (state && durable) {
             state.sinkState = durable.sink
             state.quarantineState = durable.quarantine
           }
           if (state) state.batches = batches
           saveCheckpoint(false)
+          if (!dryRun) await deps.onCheckpoint?.([...counts.values()])
           deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
         })
         // Awaited before the next batch or at the end; never an unhandled rejection meanwhile.

@@ -108,9 +108,11 @@ export class PostgresSink implements Sink {
         rejected.push({ index, error: error as Error })
         return
       }
-      const id = JSON.stringify(keyAt.map((j) => row[j]))
-      const n = seen.get(id) ?? 0
-      seen.set(id, n + 1)
+      const key = keyAt.map((j) => row[j])
+      // A NULL key never conflicts (the server refuses it, or a unique index lets it through).
+      const id = key.includes(null) ? undefined : JSON.stringify(key)
+      const n = id === undefined ? 0 : (seen.get(id) ?? 0)
+      if (id !== undefined) seen.set(id, n + 1)
       const round = (rounds[n] ??= { rows: [], owners: [], refused: new Map() })
       round.rows.push(row)
       round.owners.push(index)

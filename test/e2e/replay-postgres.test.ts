@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -13,7 +13,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
 import { runCli } from '../support/cli.js'
 import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -28,7 +28,7 @@ installOrderedHeaders()
 const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
 const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
 const dir = mkdtempSync(join(tmpdir(), 'recover-e2e-pg-'))
-const table = () => uniqueName('e2e_pg').replace(/-/g, '_')
+const table = () => testTable('e2e_pg')
 
 let topic = ''
 let truth: IncidentTruth
@@ -64,16 +64,7 @@ async function committedRead(url: string): Promise<number> {
   return Number(rows[0]?.read ?? 0)
 }
 
-/** A target table whose trigger logs every row written (insert or update) with its provenance. */
-async function tableWithWriteLog(url = PG_URL): Promise<{ table: string; log: string }> {
-  const t = table()
-  const log = `${t}_log`
-  await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`, [], url)
-  await query(`CREATE TABLE ${log} (source_partition int, source_offset bigint)`, [], url)
-  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
-  await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
-  return { table: t, log }
-}
+const tableWithWriteLog = (url = PG_URL) => createTableWithWriteLog(table(), url)
 
 /** Every non-pill source record was written exactly once, and nothing else was. */
 async function assertEachRecordWrittenOnce(log: string, url = PG_URL): Promise<void> {
@@ -180,6 +171,9 @@ interface PrivateServer {
   url: string
   restart(): void
   stop(): void
+  start(): void
+  /** Stops it if it runs and deletes its data. */
+  remove(): void
 }
 
 async function startPrivatePostgres(): Promise<PrivateServer> {
@@ -194,7 +188,20 @@ async function startPrivatePostgres(): Promise<PrivateServer> {
   asPostgres([`${bin}/initdb`, '-D', `${data}/db`, '-A', 'trust', '-U', 'postgres'])
   const ctl = (action: string) => asPostgres([`${bin}/pg_ctl`, '-D', `${data}/db`, '-l', `${data}/log`, '-w', '-m', 'fast', '-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, action])
   ctl('start')
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, restart: () => ctl('restart'), stop: () => ctl('stop') }
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    restart: () => ctl('restart'),
+    stop: () => ctl('stop'),
+    start: () => ctl('start'),
+    remove: () => {
+      try {
+        ctl('stop')
+      } catch {
+        // Already stopped.
+      }
+      rmSync(data, { recursive: true, force: true })
+    },
+  }
 }
 
 test(
@@ -226,9 +233,51 @@ test(
       assert.equal(await orderRows(t, server.url), expectedOrderRows(source, truth))
       await assertEachRecordWrittenOnce(log, server.url)
     } finally {
-      server.stop()
+      server.remove()
     }
   }),
 )
+
+test(
+  'PostgreSQL down for longer than --sink-retry: exit 5 SINK_UNREACHABLE with the resume command; once it is back, --resume finishes with nothing lost or doubled',
+  withTimeout(240_000, async () => {
+    if (spawnSync('runuser', ['--help']).status !== 0 || process.getuid?.() !== 0) {
+      console.warn('skipped: starting a private PostgreSQL needs root (runuser -u postgres)')
+      return
+    }
+    const server = await startPrivatePostgres()
+    try {
+      const { table: t, log } = await tableWithWriteLog(server.url)
+      const checkpoint = join(dir, `${t}.json`)
+      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s'])
+      const { child, done } = spawnCli([...args, '--json'])
+      try {
+        await waitFor('1000 records committed', async () => ((await committedRead(server.url)) >= 1_000 ? true : undefined), 90_000, 20)
+        server.stop()
+      } catch (error) {
+        child.kill('SIGKILL')
+        throw error
+      }
+      const stopped = await done
+      assert.is(stopped.code, 5, stopped.stdout + stopped.stderr)
+      const failure = (JSON.parse(stopped.stdout) as { error: { code: string; message: string; nextSteps: string[]; details: { resumeCommand: string } } }).error
+      assert.is(failure.code, 'SINK_UNREACHABLE')
+      assert.match(failure.message, /did not come back within 2 s/)
+      assert.match(failure.details.resumeCommand, /^recover replay .* --resume/)
+      assert.ok(failure.nextSteps.some((s) => s.includes(failure.details.resumeCommand)))
+      server.start()
+      const resumed = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
+      assert.is(resumed.exitCode, 0, resumed.stderr)
+      assert.ok(resumed.json.finished && resumed.json.reconciled)
+      assert.is(resumed.json.totals.read, truth.count)
+      assert.equal(await orderRows(t, server.url), expectedOrderRows(source, truth))
+      await assertEachRecordWrittenOnce(log, server.url)
+    } finally {
+      server.remove()
+    }
+  }),
+)
+
+test.after(() => dropTestTables())
 
 test.run()

@@ -14,7 +14,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { parseSinkUri } from '../../src/sinks/sink.js'
 import { createTopic, produce, testKafka, uniqueName, withGateway } from '../support/kafka.js'
-import { expectedOrderRows, orderRows, PG_URL, query } from '../support/postgres.js'
+import { dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -24,7 +24,7 @@ const SCHEMAS = join(repoRoot(), 'fixtures', 'schemas')
 const FIX = join(repoRoot(), 'plugins', 'fix-bad-deploy.ts')
 const dir = mkdtempSync(join(tmpdir(), 'recover-pg-sink-'))
 const run = (request: ReplayRequest) => withGateway((gateway) => replay(request, { gateway }))
-const table = () => uniqueName('pg_sink').replace(/-/g, '_')
+const table = () => testTable('pg_sink')
 const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map(parseEnvelopeLine)
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
@@ -164,6 +164,21 @@ test(
 )
 
 test(
+  'keys equal only once cast (" 1" and "1" into a bigint key) in one batch are applied in order, not refused; a NULL key is refused alone',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('pg-cast-keys')
+    await createTopic(topic, 1)
+    await produce(topic, [{ id: '1', n: 1 }, { id: ' 1', n: 2 }, { id: '2', n: 3 }, { id: null, n: 4 }, { id: '2', n: 5 }].map((v, i) => ({ partition: 0, value: JSON.stringify(v), timestampMs: 1_700_000_000_000 + i })))
+    const t = table()
+    await query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, n bigint)`)
+    const s = await run({ topic, valueFormat: 'json', sink: `${PG_URL}?table=${t}&key=id`, quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) })
+    assert.ok(s.finished && s.reconciled)
+    assert.is(s.quarantinedByStage.sink, 1)
+    assert.equal(await query(`SELECT id::text, n::text FROM ${t} ORDER BY id`), [{ id: '1', n: '2' }, { id: '2', n: '5' }])
+  }),
+)
+
+test(
   'a table that cannot take upserts is refused before anything is written: missing, or no unique index on the key',
   withTimeout(60_000, async () => {
     const missing = table()
@@ -188,5 +203,7 @@ test(
     assert.is(e3.exitCode, 5)
   }),
 )
+
+test.after(() => dropTestTables())
 
 test.run()

@@ -65,3 +65,32 @@ export async function orderRows(table: string, url = PG_URL): Promise<OrderRow[]
   )
   return rows.sort((a, b) => a.order_id.localeCompare(b.order_id))
 }
+
+/** An order table whose trigger logs every row written (insert or update) with its provenance, in `<table>_log`. */
+export async function createTableWithWriteLog(t: string, url = PG_URL): Promise<{ table: string; log: string }> {
+  const log = `${t}_log`
+  await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`, [], url)
+  await query(`CREATE TABLE ${log} (source_partition int, source_offset bigint)`, [], url)
+  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
+  await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
+  return { table: t, log }
+}
+
+const created: string[] = []
+
+/** A table name unique to this test (letters, digits, _), dropped by dropTestTables. */
+export function testTable(prefix: string): string {
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  created.push(name)
+  return name
+}
+
+/** Drops the tables testTable named (with their write logs and trigger functions) from the shared server. */
+export async function dropTestTables(url = PG_URL): Promise<void> {
+  await withPg(async (c) => {
+    for (const t of created.splice(0)) {
+      await c.query(`DROP TABLE IF EXISTS ${t}, ${t}_log CASCADE`)
+      await c.query(`DROP FUNCTION IF EXISTS ${t}_log_fn()`)
+    }
+  }, url)
+}

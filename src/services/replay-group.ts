@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import { planReplayRanges } from '../core/replay-range.js'
+import { GroupMember } from '../kafka/group-member.js'
+import { RangeReader } from '../kafka/range-reader.js'
+import { parseSinkUri } from '../sinks/sink.js'
+import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
+
+export interface GroupReplayRequest extends ReplayRequest {
+  /** The consumer group the replay processes share: its offsets are the shared checkpoint. */
+  group: string
+  /** How long before a killed process's partitions move to the others (default 10 s). */
+  sessionTimeoutMs?: number
+}
+
+export type GroupReplayEvent =
+  | { type: 'assigned'; partitions: number[] }
+  | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
+  | { type: 'partition-stop'; partition: number; finished: boolean; read: number }
+  | { type: 'waiting'; unfinished: number[] }
+
+export interface GroupReplaySummary {
+  group: string
+  topic: string
+  sink: string
+  quarantine: string
+  /** What this process replayed, per partition (summed over every time it held the partition). */
+  partitions: PartitionCounts[]
+  totals: ReplayTotals
+  reconciled: boolean
+  /** Every partition of the topic has reached the end of its range (in the group's offsets). */
+  finished: boolean
+  interrupted: boolean
+  /** Assignments this process received (1 = no rebalance). */
+  assignments: number
+  /** Kafka sinks without --exactly-once may hold the batch in flight at a kill or rebalance twice. */
+  duplicatesPossible: boolean
+  elapsedMs: number
+}
+
+/** What the group keeps in each partition's committed-offset metadata: the range, fixed by its first owner. */
+interface RangeMetadata {
+  v: 1
+  start: string
+  end: string
+}
+
+const SHAREABLE = new Set(['kafka', 'postgres'])
+
+/**
+ * Scale-out replay (`--group NAME`): this process joins the consumer group NAME, and Kafka's
+ * group protocol splits the topic's partitions between every process that runs the same
+ * command. Each partition keeps the replay's rules: a bounded range (planned once, by its first
+ * owner, and kept in the group's offset metadata so every later owner replays the same range),
+ * batches, and a checkpoint: the group's committed offset, committed through the member after
+ * every durable batch, so the broker refuses it from a member that lost the partition. With a
+ * transactional sink (PostgreSQL, Kafka --exactly-once) the progress the sink committed is the
+ * truth, keyed by group, topic and partition, so the next owner continues exactly where the
+ * last commit left it. The process ends once every partition of the topic is done.
+ */
+export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps & { onGroupEvent?: (e: GroupReplayEvent) => void }): Promise<GroupReplaySummary> {
+  const started = Date.now()
+  checkGroupRequest(request)
+  const { gateway } = deps
+  const topic = request.topic
+  const all = request.partitions ?? (await gateway.partitionsOf(topic))
+  const member = await GroupMember.join(gateway, request.group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
+  const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+  const signal = deps.signal ?? new AbortController().signal
+  const results = new Map<number, PartitionCounts>()
+  const tasks = new Map<number, { controller: AbortController; done: Promise<void> }>()
+  let wake: () => void = () => undefined
+  /** Partitions whose range is done: never started again. */
+  const settled = new Set<number>()
+  let sinkUri = request.sink!
+  let quarantineUri = request.quarantine ?? `kafka:${topic}.quarantine`
+  let duplicatesPossible = false
+  let failure: unknown
+  const cumulative = parseSinkUri(request.sink!, '--sink').kind === 'postgres' || request.exactlyOnce === true
+
+  member.onAssignment((partitions) => {
+    deps.onGroupEvent?.({ type: 'assigned', partitions })
+    // A partition this member lost stops after its current batch; the new owner continues.
+    for (const [p, t] of tasks) if (!partitions.includes(p)) t.controller.abort()
+    wake()
+  })
+  const onAbort = () => {
+    for (const t of tasks.values()) t.controller.abort()
+    wake()
+  }
+  signal.addEventListener('abort', onAbort)
+
+  /** Replays what is left of a partition's range; true when the range is done. */
+  const runPartition = async (partition: number, controller: AbortController): Promise<boolean> => {
+    const position = (await member.positions()).find((p) => p.partition === partition)
+    let range = parseMetadata(position?.metadata ?? null)
+    if (!range) {
+      const from = request.from ?? { kind: 'earliest' }
+      const to = request.to ?? { kind: 'latest' }
+      const facts = await reader.partitionFacts([partition], { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+      const [planned] = planReplayRanges(from, to, facts)
+      range = { v: 1, start: planned!.start.toString(), end: planned!.end.toString() }
+      if (!(await member.commit([{ partition, offset: planned!.start, metadata: JSON.stringify(range) }]))) return false
+    }
+    const start = BigInt(range.start)
+    const end = BigInt(range.end)
+    const next = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
+    if (next >= end) return true
+    const metadata = JSON.stringify(range)
+    const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
+    deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
+    try {
+      const summary = await replay(
+        {
+          ...request,
+          partitions: [partition],
+          from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
+          to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
+          runId: `group:${request.group}:${topic}:${partition}`,
+          startAt: new Map([[partition, next]]),
+          checkpoint,
+          resume: false,
+        },
+        {
+          ...deps,
+          signal: controller.signal,
+          onEvent: undefined,
+          onCheckpoint: async (counts) => {
+            const c = counts.find((x) => x.partition === partition)
+            if (c && !(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
+          },
+        },
+      )
+      sinkUri = summary.sink ?? sinkUri
+      quarantineUri = summary.quarantine ?? quarantineUri
+      duplicatesPossible ||= summary.duplicatesPossible
+      const p = summary.partitions[0]!
+      const sum = results.get(partition)
+      // A transactional sink's counts carry on from the committed progress (every owner's
+      // work); otherwise each run counts from zero, and this process's runs add up.
+      results.set(partition, sum && !cumulative ? { ...p, read: sum.read + p.read, written: sum.written + p.written, dropped: sum.dropped + p.dropped, quarantined: sum.quarantined + p.quarantined, outputs: sum.outputs + p.outputs, bytes: sum.bytes + p.bytes } : p)
+      deps.onGroupEvent?.({ type: 'partition-stop', partition, finished: p.next >= p.end, read: p.read })
+      return p.next >= p.end
+    } finally {
+      rmSync(checkpoint, { force: true })
+    }
+  }
+
+  try {
+    for (;;) {
+      if (failure) throw failure
+      if (signal.aborted) break
+      for (const p of member.partitions) {
+        // --partitions narrows the replay; the group still assigns every partition of the topic.
+        if (tasks.has(p) || settled.has(p) || !all.includes(p)) continue
+        const controller = new AbortController()
+        const done = runPartition(p, controller)
+          .then((finished) => {
+            if (finished) settled.add(p)
+          })
+          .catch((error: unknown) => {
+            failure ??= error
+          })
+          .finally(() => {
+            tasks.delete(p)
+            wake()
+          })
+        tasks.set(p, { controller, done })
+      }
+      const woken = new Promise<void>((resolve) => (wake = resolve))
+      if (tasks.size === 0) {
+        // Nothing to do here: finished when every partition is, else wait for a rebalance
+        // (a member that died leaves partitions behind) or look again in a moment.
+        const unfinished = await unfinishedPartitions(member, all)
+        if (unfinished.length === 0) break
+        deps.onGroupEvent?.({ type: 'waiting', unfinished })
+        await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))])
+      } else {
+        await woken
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    for (const t of tasks.values()) t.controller.abort()
+    await Promise.all([...tasks.values()].map((t) => t.done))
+    await member.leave()
+    await reader.close()
+  }
+  if (failure) throw failure
+
+  const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
+  return {
+    group: request.group,
+    topic,
+    sink: sinkUri,
+    quarantine: quarantineUri,
+    partitions,
+    totals: totalsOf(partitions),
+    reconciled: partitions.every((p) => p.read === p.written + p.dropped + p.quarantined),
+    finished: !signal.aborted,
+    interrupted: signal.aborted,
+    assignments: member.generationSeen,
+    duplicatesPossible,
+    elapsedMs: Date.now() - started,
+  }
+}
+
+async function unfinishedPartitions(member: GroupMember, all: number[]): Promise<number[]> {
+  const positions = new Map((await member.positions()).map((p) => [p.partition, p]))
+  return all.filter((partition) => {
+    const p = positions.get(partition)
+    const range = parseMetadata(p?.metadata ?? null)
+    return !range || p!.offset === null || p!.offset < BigInt(range.end)
+  })
+}
+
+function parseMetadata(text: string | null): RangeMetadata | undefined {
+  if (!text) return undefined
+  try {
+    const m = JSON.parse(text) as Partial<RangeMetadata>
+    return m.v === 1 && typeof m.start === 'string' && typeof m.end === 'string' && /^\d+$/.test(m.start) && /^\d+$/.test(m.end) ? (m as RangeMetadata) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** --group needs sinks and a quarantine that several processes can share, and no local checkpoint flags. */
+function checkGroupRequest(request: GroupReplayRequest): void {
+  if (request.dryRun) throw new RecoveryError('USAGE', '--group and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --group.')
+  if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--group keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
+  if (!request.sink) throw new RecoveryError('USAGE', 'replay --group needs --sink kafka:TOPIC or postgres://…')
+  const sink = parseSinkUri(request.sink, '--sink')
+  if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--group needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
+  const quarantine = parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--group needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
+}

@@ -1,0 +1,63 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { upsertSql } from '../../src/postgres/upsert-table.js'
+import { pgText } from '../../src/sinks/postgres-sink.js'
+import { columnValue, inferColumns, jsonText } from '../../src/sinks/value-columns.js'
+import type { SinkRecord } from '../../src/sinks/sink.js'
+
+const record = (value: unknown, partition = 0, offset = 0n): SinkRecord => ({
+  key: null,
+  value: null,
+  decodedKey: null,
+  decodedValue: value,
+  headers: [],
+  timestamp: 0,
+  timestampType: 'create',
+  source: { topic: 'orders', partition, offset },
+})
+
+test('columns are inferred from the first batch: field order, widened types, provenance last', () => {
+  const columns = inferColumns([record({ id: 'a', n: 1, x: null, ok: true }), record({ id: 'b', n: 1.5, x: null, tags: ['t'], raw: Buffer.from('x'), at: new Date(0), big: 2n })], ['id'], 'fields')
+  assert.equal(columns, [
+    { name: 'id', type: 'text' },
+    { name: 'n', type: 'double' },
+    { name: 'x', type: 'text' },
+    { name: 'ok', type: 'boolean' },
+    { name: 'tags', type: 'json' },
+    { name: 'raw', type: 'bytes' },
+    { name: 'at', type: 'timestamp' },
+    { name: 'big', type: 'bigint' },
+    { name: 'source_topic', type: 'text' },
+    { name: 'source_partition', type: 'bigint' },
+    { name: 'source_offset', type: 'bigint' },
+  ])
+})
+
+test('layout jsonb, and values that are not objects, keep the whole value in one json column (key fields beside it)', () => {
+  assert.equal(inferColumns([record({ id: 7, n: 1 })], ['id'], 'jsonb').map((c) => `${c.name}:${c.type}`), ['id:bigint', 'value:json', 'source_topic:text', 'source_partition:bigint', 'source_offset:bigint'])
+  assert.equal(inferColumns([record('plain text')], ['source_partition', 'source_offset'], 'fields').map((c) => c.name), ['value', 'source_topic', 'source_partition', 'source_offset'])
+  assert.is(columnValue(record('plain text'), 'value', false), 'plain text')
+  assert.equal(columnValue(record({ value: 1, other: 2 }), 'value', false), 1)
+  assert.equal(columnValue(record({ value: 1, other: 2 }), 'value', true), { value: 1, other: 2 })
+  assert.is(columnValue(record({ a: 1 }, 3, 42n), 'source_offset', false), 42n)
+  assert.is(columnValue(record({ a: 1 }), 'missing', false), null)
+})
+
+test('values become the text PostgreSQL casts: JSON with bigints and base64 bytes, bytea hex, epoch ms as timestamps', () => {
+  assert.is(jsonText({ n: 5n, huge: 2n ** 64n, b: Buffer.from('hi') }), '{"n":5,"huge":"18446744073709551616","b":"aGk="}')
+  assert.is(pgText({ a: 1 }, 'jsonb'), '{"a":1}')
+  assert.is(pgText('plain', 'jsonb'), '"plain"')
+  assert.is(pgText(Buffer.from([0, 255]), 'bytea'), '\\x00ff')
+  assert.is(pgText(0, 'timestamp with time zone'), '1970-01-01T00:00:00.000Z')
+  assert.is(pgText(12n, 'bigint'), '12')
+  assert.is(pgText(null, 'text'), null)
+  assert.is(pgText([1, 2], 'text'), '[1,2]')
+})
+
+test('the upsert is one unnest statement: casts to each column type, updates the non-key columns, DO NOTHING when all are key', () => {
+  const sql = upsertSql('public.orders', [{ name: 'id', type: 'text' }, { name: 'code', type: 'character(2)', castType: 'pg_catalog.bpchar' }, { name: 'n', type: 'bigint' }], ['id'])
+  assert.is(sql, 'INSERT INTO "public"."orders" ("id", "code", "n") SELECT u.c0::text, u.c1::pg_catalog.bpchar, u.c2::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c0, c1, c2) ON CONFLICT ("id") DO UPDATE SET "code" = EXCLUDED."code", "n" = EXCLUDED."n"')
+  assert.match(upsertSql('t', [{ name: 'id', type: 'text' }], ['id']), /ON CONFLICT \("id"\) DO NOTHING$/)
+})
+
+test.run()
