@@ -102,18 +102,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     let view: import('../src/ui/live-replay-progress.js').LiveReplayProgress | undefined
     const note = (line: string) => (view ? view.note(line) : this.note(line))
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
-    const controller = new AbortController()
-    const onSignal = () => {
-      if (controller.signal.aborted) process.exit(130)
-      note('Stopping after the current batch (Ctrl-C again to quit at once)…')
-      controller.abort()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    this.onCleanup(async () => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    })
+    const controller = this.stopOnSignal(() => note('Stopping after the current batch (Ctrl-C again to quit at once)…'))
 
     let summary: ReplaySummary
     try {
@@ -161,14 +150,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     return summary
   }
 
-  /** --group: this process's share of the partitions, until every partition is done. */
-  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
-    const { replayGroup } = await import('../src/services/replay-group.js')
-    const { renderGroupReplaySummary } = await import('../src/render/replay.js')
+  /** SIGINT/SIGTERM abort the returned controller (after saying so); a second one exits at once. */
+  private stopOnSignal(announce: () => void): AbortController {
     const controller = new AbortController()
     const onSignal = () => {
       if (controller.signal.aborted) process.exit(130)
-      this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…')
+      announce()
       controller.abort()
     }
     process.on('SIGINT', onSignal)
@@ -177,6 +164,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     })
+    return controller
+  }
+
+  /** --group: this process's share of the partitions, until every partition is done. */
+  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
+    const { replayGroup } = await import('../src/services/replay-group.js')
+    const { renderGroupReplaySummary } = await import('../src/render/replay.js')
+    const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
     this.note(`Joining group ${request.group} to replay a share of ${request.topic}…`)
     const summary = await replayGroup(request, {
       gateway,

@@ -7,11 +7,9 @@ import * as assert from 'uvu/assert'
 import type { IncidentTruth } from '../../src/fixtures/index.js'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
-import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { runCli } from '../support/cli.js'
-import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -31,19 +29,6 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-async function readTopic(name: string): Promise<KafkaRecord[]> {
-  return withGateway(async (gateway) => {
-    const reader = new RangeReader(gateway.kafka, gateway.settings, name)
-    try {
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(name)))
-      const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
-      return out
-    } finally {
-      await reader.close()
-    }
-  })
-}
 
 /** What identifies a record through the transform: key, original timestamp and headers (trace-id is unique per send). */
 const identity = (r: { key: Buffer | null; timestamp: number | string; headers: ReadonlyArray<{ key: string; value: Buffer | null }> }) =>

@@ -7,12 +7,10 @@ import * as assert from 'uvu/assert'
 import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.js'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
-import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
 import { runCli } from '../support/cli.js'
-import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -34,19 +32,6 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-async function readTopic(name: string): Promise<KafkaRecord[]> {
-  return withGateway(async (gateway) => {
-    const reader = new RangeReader(gateway.kafka, gateway.settings, name)
-    try {
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(name)))
-      const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
-      return out
-    } finally {
-      await reader.close()
-    }
-  })
-}
 
 function spawnCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
   const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })

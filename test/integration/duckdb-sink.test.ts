@@ -7,11 +7,9 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.js'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
-import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
-import { testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { expectedOrderRows } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
@@ -24,19 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), 'recover-duckdb-sink-'))
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
 
-async function readTopic(topic: string): Promise<KafkaRecord[]> {
-  return withGateway(async (gateway) => {
-    const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
-    try {
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
-      const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
-      return out
-    } finally {
-      await reader.close()
-    }
-  })
-}
 
 const request = (sink: string, extra: Partial<ReplayRequest> = {}): ReplayRequest => ({
   topic: incident.topic,

@@ -8,12 +8,10 @@ import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.j
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { parseEnvelopeLine } from '../../src/files/envelope.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
-import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { parseSinkUri } from '../../src/sinks/sink.js'
-import { createTopic, produce, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
@@ -29,19 +27,6 @@ const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').fi
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
 
-async function readTopic(topic: string): Promise<KafkaRecord[]> {
-  return withGateway(async (gateway) => {
-    const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
-    try {
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
-      const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
-      return out
-    } finally {
-      await reader.close()
-    }
-  })
-}
 
 /** The fixture replayed through the fix, every record in the v2 shape. */
 const fixtureRequest = (sink: string, extra: Partial<ReplayRequest> = {}): ReplayRequest => ({

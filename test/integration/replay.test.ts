@@ -8,12 +8,11 @@ import { correctAmountCents, type IncidentTruth } from '../../src/fixtures/index
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { parseEnvelopeLine } from '../../src/files/envelope.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
-import { RangeReader } from '../../src/kafka/range-reader.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
 import { replay, type ReplayRequest, type ReplaySummary, type ReplayEvent } from '../../src/services/replay.js'
 import { QUARANTINE_HEADERS } from '../../src/quarantine/quarantine.js'
-import { createTopic, produce, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic as readTopicRecords } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -45,20 +44,9 @@ async function failure(request: ReplayRequest): Promise<RecoveryError> {
   throw new Error('the replay did not fail')
 }
 
-/** Every record of a topic, read_committed, through our reader. */
+/** Every record of a topic, read_committed, through our reader, by partition and offset. */
 async function readTopic(topic: string): Promise<KafkaRecord[]> {
-  return withGateway(async (gateway) => {
-    const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
-    try {
-      const partitions = await gateway.partitionsOf(topic)
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(partitions))
-      const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
-      return out.sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset))
-    } finally {
-      await reader.close()
-    }
-  })
+  return (await readTopicRecords(topic)).sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset))
 }
 
 const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map(parseEnvelopeLine)

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { Kafka, logLevel, type Admin, type Message } from 'kafkajs'
 import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
+import { parseRangeBound, planReplayRanges } from '../../src/core/replay-range.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import { RangeReader } from '../../src/kafka/range-reader.js'
 
 /** The one broker of this test run (started by run-tests). */
 export function testBrokers(): string {
@@ -77,6 +80,21 @@ export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Pro
 
 export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
   await withGateway((gateway) => gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) }))))
+}
+
+/** Every record of a topic, read_committed, log start to last stable offset, in offset order per partition. */
+export async function readTopic(topic: string): Promise<KafkaRecord[]> {
+  return withGateway(async (gateway) => {
+    const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+    try {
+      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
+      const out: KafkaRecord[] = []
+      for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
+      return out
+    } finally {
+      await reader.close()
+    }
+  })
 }
 
 /** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */
