@@ -25,7 +25,7 @@ export default class Demo extends BaseCommand<DemoResult> {
 
 Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a JSONL file, audit duplicates. It ends with what happened and what to try next.
 
-The demo's broker is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
+The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
   static override examples = [
     { description: 'The whole walk-through on a fresh local broker', command: '<%= config.bin %> demo' },
     { description: 'Keep the broker running afterwards to explore', command: '<%= config.bin %> demo --keep' },
@@ -53,12 +53,8 @@ The demo's broker is stopped at the end unless --keep. With --brokers, topic and
     const topic = `orders${suffix}`
     const group = `billing${suffix}`
     const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
-    const { resolveConnection } = await import('../src/config/resolve-connection.js')
-    const { KafkaGateway } = await import('../src/kafka/kafka-gateway.js')
     this.note(`Seeding the fixture incident: ${flags.count} orders into ${topic} on ${cluster.brokers}, group ${group} committed at the end…`)
-    const gateway = await KafkaGateway.open(resolveConnection({ brokers: cluster.brokers }, { clusters: {}, defaults: {} }))
-    this.onCleanup(() => gateway.close())
-    const seeded = await seedDemoIncident(gateway, { topic, group, count: flags.count })
+    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count })
 
     const { buildDemoSteps, chooseDemoSink } = await import('../src/demo/demo-steps.js')
     const { INCIDENT_DEFAULTS } = await import('../src/fixtures/incident-options.js')
