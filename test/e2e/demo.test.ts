@@ -68,7 +68,7 @@ test('demo on its own broker with --keep leaves that broker running and says how
   let kept: { pid: number; dataDir: string } | undefined
   try {
     const run = await runCli(['demo', '--keep', '--count', '300', '--json'], { cwd, timeoutMs: 230_000, env: { RECOVER_BROKERS: '' } })
-    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.exitCode, 0, run.stdout + run.stderr)
     assert.is(run.json.ownBroker, true)
     kept = run.json.kept
     assert.ok(kept && kept.pid > 0, JSON.stringify(run.json.kept))
