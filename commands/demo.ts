@@ -25,7 +25,7 @@ export default class Demo extends BaseCommand<DemoResult> {
 
 Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a JSONL file, audit duplicates. It ends with what happened and what to try next.
 
-The demo's broker is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
+The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
   static override examples = [
     { description: 'The whole walk-through on a fresh local broker', command: '<%= config.bin %> demo' },
     { description: 'Keep the broker running afterwards to explore', command: '<%= config.bin %> demo --keep' },
@@ -35,6 +35,7 @@ The demo's broker is stopped at the end unless --keep. With --brokers, topic and
     brokers: Flags.string({ summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).', helpGroup: 'CONNECTION' }),
     keep: Flags.boolean({ summary: 'Leave the demo\'s own broker running at the end (prints how to stop it).' }),
     count: Flags.integer({ summary: 'Records in the fixture incident (smaller is faster).', default: 10_000, min: 100 }),
+    pause: Flags.boolean({ summary: 'Wait for Enter before each step. Default: on a terminal; never with --json or without one.', allowNo: true }),
   }
 
   async run(): Promise<DemoResult> {
@@ -53,12 +54,8 @@ The demo's broker is stopped at the end unless --keep. With --brokers, topic and
     const topic = `orders${suffix}`
     const group = `billing${suffix}`
     const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
-    const { resolveConnection } = await import('../src/config/resolve-connection.js')
-    const { KafkaGateway } = await import('../src/kafka/kafka-gateway.js')
     this.note(`Seeding the fixture incident: ${flags.count} orders into ${topic} on ${cluster.brokers}, group ${group} committed at the end…`)
-    const gateway = await KafkaGateway.open(resolveConnection({ brokers: cluster.brokers }, { clusters: {}, defaults: {} }))
-    this.onCleanup(() => gateway.close())
-    const seeded = await seedDemoIncident(gateway, { topic, group, count: flags.count })
+    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count })
 
     const { buildDemoSteps, chooseDemoSink } = await import('../src/demo/demo-steps.js')
     const { INCIDENT_DEFAULTS } = await import('../src/fixtures/incident-options.js')
@@ -81,10 +78,12 @@ The demo's broker is stopped at the end unless --keep. With --brokers, topic and
     const { runDemoSteps } = await import('../src/demo/run-demo.js')
     const { renderDemoStepHeader, renderDemoEnding } = await import('../src/render/demo.js')
     if (!cluster.own) this.note(`The steps run with RECOVER_BROKERS=${cluster.brokers}.`)
+    const pause = (flags.pause ?? true) && !this.jsonEnabled() && process.stdin.isTTY === true && process.stdout.isTTY === true
     const runs = await runDemoSteps(steps, {
       brokers: cluster.brokers,
       cwd: process.cwd(),
       onStepStart: (step, index, total, command) => this.out(renderDemoStepHeader(step, index, total, command)),
+      beforeStep: pause ? () => this.waitForEnter() : undefined,
       onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
       onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },
     })
@@ -104,7 +103,20 @@ The demo's broker is stopped at the end unless --keep. With --brokers, topic and
       'recover runbook list                                  # the incident runbooks, runnable step by step',
     ]
     this.out(renderDemoEnding({ topic, group, figures, sinkDescription: sink.describe, brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept: kept ?? undefined, explore }))
+    if (runs.length < steps.length) this.note('Stopped before the end, as asked.')
     return { brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept, topic, group, sink: sink.uri, steps: runs.map(({ result: _result, ...step }) => step), figures }
+  }
+
+  /** On a terminal, a person reads each step before it runs; q stops the demo. */
+  private async waitForEnter(): Promise<boolean> {
+    const { createInterface } = await import('node:readline/promises')
+    const rl = createInterface({ input: process.stdin, output: process.stdout })
+    try {
+      const answer = await rl.question('Press Enter to run it (q to stop) ')
+      return !/^q/i.test(answer.trim())
+    } finally {
+      rl.close()
+    }
   }
 }
 

@@ -15,8 +15,14 @@ export interface DemoFigures {
   seeded: { recordsInWindow: number; badDeployRecords: number; poisonPills: number; duplicates: number }
 }
 
+/** The parts of the steps' JSON results the figures read (numbers may be decimal strings: offsets are bigint). */
+interface StepResults {
+  totals?: { lag?: unknown; read?: unknown; written?: unknown; dropped?: unknown; quarantined?: unknown; duplicateKeys?: unknown; identical?: unknown; changed?: unknown; undecodable?: unknown }
+  plan?: { totals?: { replayed?: unknown } }
+}
+
 export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigures {
-  const result = (id: string): any => runs.find((r) => r.id === id)?.result
+  const result = (id: string): StepResults | undefined => runs.find((r) => r.id === id)?.result as StepResults | undefined
   const num = (value: unknown): number | null => (value === undefined || value === null ? null : Number(value))
   const describe = result('groups-describe')
   const seek = result('seek-execute') ?? result('seek-dry-run')

@@ -17,6 +17,8 @@ export interface RunDemoStepsOptions {
   brokers: string
   cwd: string
   onStepStart?: (step: DemoStep, index: number, total: number, command: string) => void
+  /** Called after the step is announced, before it runs; false ends the demo there (a person pressed q). */
+  beforeStep?: (step: DemoStep) => Promise<boolean>
   onStdout?: (chunk: Buffer) => void
   onStderr?: (chunk: Buffer) => void
 }
@@ -30,6 +32,7 @@ export async function runDemoSteps(steps: DemoStep[], options: RunDemoStepsOptio
   for (const [index, step] of steps.entries()) {
     const command = formatCommandLine(step.argv)
     options.onStepStart?.(step, index, steps.length, command)
+    if (options.beforeStep && !(await options.beforeStep(step))) break
     const run: RecoverRun = await runRecover(step.argv, {
       cwd: options.cwd,
       env: { RECOVER_BROKERS: options.brokers },

@@ -1,4 +1,5 @@
-import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { resolveConnection } from '../config/resolve-connection.js'
 import { seedIncident } from '../fixtures/seed-incident.js'
 import type { IncidentTruth } from '../fixtures/incident-truth.js'
 
@@ -14,11 +15,17 @@ export interface SeededDemo {
  * window, poison pills, duplicates), and a consumer group that has committed the log end of
  * every partition: it has processed the bad window and everything after it.
  */
-export async function seedDemoIncident(gateway: KafkaGateway, options: { topic: string; group: string; count: number }): Promise<SeededDemo> {
-  const seeded = await seedIncident({ kafka: gateway.kafka, topic: options.topic, count: options.count })
-  await gateway.commitGroupOffsets(
-    options.group,
-    seeded.truth.perPartition.map((p) => ({ topic: options.topic, partition: p.partition, offset: p.logEndOffset })),
-  )
-  return { topic: options.topic, group: options.group, records: seeded.records, truth: seeded.truth }
+export async function seedDemoIncident(brokers: string, options: { topic: string; group: string; count: number }): Promise<SeededDemo> {
+  // Only --brokers or the demo's own broker: never the clusters of recover.config.json.
+  const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
+  try {
+    const seeded = await seedIncident({ kafka: gateway.kafka, topic: options.topic, count: options.count })
+    await gateway.commitGroupOffsets(
+      options.group,
+      seeded.truth.perPartition.map((p) => ({ topic: options.topic, partition: p.partition, offset: p.logEndOffset })),
+    )
+    return { topic: options.topic, group: options.group, records: seeded.records, truth: seeded.truth }
+  } finally {
+    await gateway.close()
+  }
 }

@@ -58,8 +58,10 @@ export interface PartitionLogOffsets {
   logEnd: bigint
 }
 
-const COORDINATOR_ATTEMPTS = 10
-const COORDINATOR_MOVING = new Set(['NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE'])
+/** Loading __consumer_offsets on a fresh, busy two-core broker has taken more than 9 s. */
+const COORDINATOR_WAIT_MS = 30_000
+// kafkajs's names for Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS and COORDINATOR_NOT_AVAILABLE.
+const COORDINATOR_MOVING = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE'])
 
 /**
  * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
@@ -277,6 +279,7 @@ export class KafkaGateway {
     }
     // On a cluster that has never stored a group offset, __consumer_offsets is created by the
     // first lookup and its coordinator needs a moment: find it again and retry, briefly.
+    const deadline = Date.now() + COORDINATOR_WAIT_MS
     for (let attempt = 1; ; attempt++) {
       const coordinator = await this.call(`finding the coordinator of group ${groupId}`, () => cluster.findGroupCoordinator({ groupId }))
       try {
@@ -289,8 +292,8 @@ export class KafkaGateway {
         })
         return
       } catch (error) {
-        if (attempt >= COORDINATOR_ATTEMPTS || !COORDINATOR_MOVING.has((error as { type?: string }).type ?? '')) throw error
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt))
+        if (Date.now() > deadline || !COORDINATOR_MOVING.has((error as { type?: string }).type ?? '')) throw error
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 1_000)))
       }
     }
   }

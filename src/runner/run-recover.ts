@@ -9,7 +9,7 @@ export interface RecoverRun {
   argv: string[]
   exitCode: number
   /** The command's typed result, as --json would print it (absent when it failed or printed none). */
-  result?: any
+  result?: unknown
   /** The RecoveryError it ended with, as --json would print it. */
   error?: { code: string; message: string; exitCode: number; nextSteps?: string[]; details?: Record<string, unknown> }
   ms: number

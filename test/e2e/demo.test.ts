@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -5,6 +6,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
 import { testBrokers, withGateway } from '../support/kafka.js'
+import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
 const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates']
@@ -63,12 +65,35 @@ test('demo prints each command before its output, then what happened', withTimeo
   }
 }))
 
+test('on a terminal, the demo waits before each step and q stops it', withTimeout(120_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+  try {
+    // script(1) gives the demo a real pseudo-terminal, as a person at a shell would have.
+    const cmd = `printf 'q\\n' | script -qec "${process.execPath} ${join(repoRoot(), 'bin', 'run.js')} demo --brokers ${testBrokers()} --count 300" /dev/null`
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('sh', ['-c', cmd], { cwd })
+      let text = ''
+      child.stdout.on('data', (c: Buffer) => (text += c.toString()))
+      child.stderr.on('data', (c: Buffer) => (text += c.toString()))
+      child.on('close', () => resolve(text))
+      child.on('error', reject)
+    })
+    assert.match(out, /Step 1\/6: Where is the consumer group\?/)
+    assert.match(out, /Press Enter to run it \(q to stop\)/)
+    assert.match(out, /Stopped before the end, as asked\./)
+    assert.not.match(out, /Step 2\/6/)
+    assert.not.match(out, /TOPIC +PARTITION/)
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}))
+
 test('demo on its own broker with --keep leaves that broker running and says how to stop it', withTimeout(240_000, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
   let kept: { pid: number; dataDir: string } | undefined
   try {
     const run = await runCli(['demo', '--keep', '--count', '300', '--json'], { cwd, timeoutMs: 230_000, env: { RECOVER_BROKERS: '' } })
-    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.exitCode, 0, run.stdout + run.stderr)
     assert.is(run.json.ownBroker, true)
     kept = run.json.kept
     assert.ok(kept && kept.pid > 0, JSON.stringify(run.json.kept))

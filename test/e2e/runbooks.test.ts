@@ -2,6 +2,7 @@
  * Every runbook in docs/runbooks/ runs end to end against the test broker, on an incident
  * seeded for it, exactly as `recover runbook run` runs it for a person: the docs cannot rot.
  */
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -161,6 +162,23 @@ test('destructive steps without a terminal and without --yes are refused before 
   assert.is(run.exitCode, 4)
   assert.is(run.json.error.code, 'CONFIRMATION_REQUIRED')
   assert.not.ok(existsSync(join(cwd, '.recover', 'runbooks')))
+}))
+
+test('on a terminal, a destructive step asks first; answering no stops the run and runs nothing', inTemp(async (cwd) => {
+  const bin = join(root, 'bin', 'run.js')
+  const cmd = `printf 'n\\n' | script -qec "${process.execPath} ${bin} runbook run poison-pill --var group=nobody --var partition=0 --var offset=1 --from-step 4" /dev/null`
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn('sh', ['-c', cmd], { cwd, env: { ...process.env, RECOVER_BROKERS: testBrokers() } })
+    let text = ''
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()))
+    child.on('close', () => resolve(text))
+    child.on('error', reject)
+  })
+  assert.match(out, /Run destructive step 4: recover seek --group nobody --topic orders:0 --shift-by 1 --execute\? \[y\/N\]/)
+  assert.match(out, /Stopped: you answered no at step 4\. 0 step\(s\) ran\./)
+  const logs = readdirSync(join(cwd, '.recover', 'runbooks'))
+  const events = readFileSync(join(cwd, '.recover', 'runbooks', logs[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l).event)
+  assert.equal(events, ['start', 'declined', 'stopped'])
 }))
 
 test('every runbook in docs/runbooks has a test here', () => {
