@@ -98,7 +98,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     const explore = [
       `recover groups describe --group ${group}`,
       `recover seek --group ${group} --undo --execute        # put the group back where it was`,
-      `recover audit compare --topic ${topic} --from ${from} --to ${to} --key key --sink ${sink.uri}   # the poison pills never reached the sink`,
+      `recover audit compare --topic ${topic} --from ${from} --to ${to} --value-format avro --schema ${displayPath(join(root, 'fixtures', 'schemas'))} ${sink.compareArgs.join(' ')}   # the poison pills never reached the sink`,
       ...(this.config.findCommand('triage') ? [`recover triage --help`] : []),
       'recover runbook list                                  # the incident runbooks, runnable step by step',
     ]

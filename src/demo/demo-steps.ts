@@ -38,19 +38,58 @@ export type DemoStepBuilder = (ctx: DemoContext) => DemoStep | undefined
 export interface DemoSink {
   /** The --sink value. */
   uri: string
+  /** More replay flags this sink needs (--create-table). */
+  replayArgs?: string[]
   /** For the ending: where the corrected records are and how to look at them. */
   describe: string
+  /** `audit compare` flags that compare the window with this sink: --sink and --key. */
+  compareArgs: string[]
 }
 
 /** Replay destinations, best first; each returns undefined when it cannot be used here. */
 export type DemoSinkCandidate = (ctx: Pick<DemoContext, 'topic' | 'workDir'>) => Promise<DemoSink | undefined>
 
+/** Where the demo looks for PostgreSQL; RECOVER_DEMO_POSTGRES=off skips it. */
+export const DEMO_POSTGRES = 'postgres://postgres@127.0.0.1:5432/test'
+
 export const DEMO_SINKS: DemoSinkCandidate[] = [
+  // PostgreSQL when one answers: upserts on order_id, the table created from the records.
+  async ({ topic }) => {
+    const url = process.env.RECOVER_DEMO_POSTGRES ?? DEMO_POSTGRES
+    if (url === 'off' || !(await postgresAnswers(url))) return undefined
+    const table = `${topic.replace(/[^A-Za-z0-9_]/g, '_')}_fixed`
+    return {
+      uri: `${url}?table=${table}&key=order_id`,
+      replayArgs: ['--create-table'],
+      describe: `table ${table} in ${url}, one row per order_id with its source partition and offset (psql ${url} -c 'SELECT order_id, amount_cents, source_offset FROM ${table} LIMIT 5')`,
+      compareArgs: ['--key', 'order_id', '--sink', `${url}?table=${table}`],
+    }
+  },
+  // Otherwise Parquet, through the DuckDB that recover carries.
   async ({ topic, workDir }) => {
-    const file = `${workDir}/${topic}.fixed.jsonl`
-    return { uri: `file:${file}`, describe: `${file} (recover's lossless JSONL envelope: one record per line, decoded value included)` }
+    const file = `${workDir}/${topic}.fixed.parquet`
+    return {
+      uri: `file:${file}`,
+      describe: `${file}, a column per field plus source_topic/partition/offset (duckdb -c "SELECT order_id, amount_cents FROM '${file}' LIMIT 5")`,
+      compareArgs: ['--key', 'order_id', '--sink', file],
+    }
   },
 ]
+
+/** A PostgreSQL that accepts a connection within two seconds. */
+async function postgresAnswers(url: string): Promise<boolean> {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 })
+  try {
+    await client.connect()
+    await client.query('SELECT 1')
+    return true
+  } catch {
+    return false
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
 
 export async function chooseDemoSink(ctx: Pick<DemoContext, 'topic' | 'workDir'>, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
   for (const candidate of candidates) {
@@ -91,7 +130,7 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
     id: 'replay',
     title: 'Replay the window through the corrected transform',
     why: `Without waiting for a redeploy: ${ctx.transform} divides the amounts 1.6.0 wrote by 100. Records that cannot be decoded (the poison pills) go to the quarantine topic ${ctx.topic}.quarantine with the reason.`,
-    argv: ['replay', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), '--transform', ctx.transform, '--sink', ctx.sink.uri],
+    argv: ['replay', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), '--transform', ctx.transform, '--sink', ctx.sink.uri, ...(ctx.sink.replayArgs ?? [])],
   }),
   (ctx) => ({
     id: 'audit-duplicates',

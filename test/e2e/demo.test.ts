@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import pg from 'pg'
+import { DEMO_POSTGRES } from '../../src/demo/demo-steps.js'
 import { runCli } from '../support/cli.js'
 import { testBrokers, withGateway } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
@@ -34,10 +36,20 @@ test('demo --brokers --json walks the recovery and its figures match the seeded 
     assert.is(f.duplicates.keys, f.seeded.duplicates)
     assert.is(f.duplicates.identical + f.duplicates.changed, f.seeded.duplicates)
 
-    // The sink the replay wrote, under the folder the demo ran in, one record per line.
-    const sinkFile = join(cwd, demo.sink.replace(/^file:/, ''))
-    assert.ok(existsSync(sinkFile), sinkFile)
-    assert.is(readFileSync(sinkFile, 'utf8').trim().split('\n').length, f.replayed.written)
+    // PostgreSQL answers here, so the replay upserted into a table: one row per order_id of
+    // the window (the changed and identical copies of a duplicate key are one row), amounts fixed.
+    assert.match(demo.sink, /^postgres:\/\/.*\?table=orders_demo_[0-9a-f]{6}_fixed&key=order_id$/)
+    const table = /table=(\w+)/.exec(demo.sink)![1]!
+    const pgClient = new pg.Client({ connectionString: DEMO_POSTGRES })
+    await pgClient.connect()
+    try {
+      const rows = await pgClient.query(`SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS keys, max(amount_cents)::bigint AS top FROM ${table}`)
+      assert.is(rows.rows[0].n, f.replayed.written - f.duplicates.keys)
+      assert.is(rows.rows[0].keys, rows.rows[0].n)
+      await pgClient.query(`DROP TABLE ${table}`)
+    } finally {
+      await pgClient.end()
+    }
 
     // The rewind really happened: the group now sits at the window start.
     const committed = await withGateway((g) => g.committedOffsets(demo.group))
@@ -48,16 +60,19 @@ test('demo --brokers --json walks the recovery and its figures match the seeded 
   }
 }))
 
-test('demo prints each command before its output, then what happened', withTimeout(180_000, async () => {
+test('demo prints each command before its output, then what happened; without PostgreSQL the replay writes Parquet', withTimeout(180_000, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
   try {
-    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '500'], { cwd, timeoutMs: 170_000 })
+    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '500'], { cwd, timeoutMs: 170_000, env: { RECOVER_DEMO_POSTGRES: 'off' } })
     assert.is(run.exitCode, 0, run.stderr)
     const commands = [...run.stdout.matchAll(/^\$ (recover .*)$/gm)].map((m) => m[1]!)
     assert.is(commands.length, STEPS.length)
     assert.match(commands[2]!, /^recover seek --group billing-demo-\w+ --to 2018-03-21T00:00 --dry-run$/)
     // The seek plan follows its command line.
     assert.ok(run.stdout.indexOf('Totals: 3 partitions') > run.stdout.indexOf(commands[2]!))
+    assert.match(commands[4]!, /^recover replay .* --sink file:\.recover\/demo\/\w+\/orders-demo-\w+\.fixed\.parquet$/)
+    const parquet = join(cwd, commands[4]!.replace(/^.* --sink file:/, ''))
+    assert.ok(existsSync(parquet), parquet)
     assert.match(run.stdout, /── What happened/)
     assert.match(run.stdout, /export RECOVER_BROKERS=/)
   } finally {

@@ -109,11 +109,12 @@ test('every runbook in docs/runbooks parses, with Symptoms, Confirm, Recover (or
 test('the demo steps are the recovery in order, and a builder returning undefined leaves its step out', () => {
   const ctx: DemoContext = {
     topic: 'orders', group: 'billing', window: { from: '2018-03-21T00:00', to: '2018-03-21T02:00' }, schemaDir: 'fixtures/schemas',
-    transform: 'plugins/fix-bad-deploy.ts', workDir: '.recover/demo/x', sink: { uri: 'file:x.jsonl', describe: 'x' }, commands: new Set(),
+    transform: 'plugins/fix-bad-deploy.ts', workDir: '.recover/demo/x', sink: { uri: 'postgres://pg/db?table=t&key=order_id', replayArgs: ['--create-table'], describe: 'x', compareArgs: [] }, commands: new Set(),
   }
   assert.equal(buildDemoSteps(ctx).map((s) => s.id), ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates'])
   assert.equal(buildDemoSteps(ctx, [...DEMO_STEPS, () => undefined]).length, DEMO_STEPS.length)
-  assert.ok(buildDemoSteps(ctx).find((s) => s.id === 'replay')!.argv.includes('file:x.jsonl'))
+  const replay = buildDemoSteps(ctx).find((s) => s.id === 'replay')!.argv
+  assert.equal(replay.slice(-3), ['--sink', 'postgres://pg/db?table=t&key=order_id', '--create-table'])
 })
 
 test.run()
