@@ -56,7 +56,9 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
   // PostgreSQL when one answers: upserts on order_id, the table created from the records.
   async ({ topic }) => {
     const url = process.env.RECOVER_DEMO_POSTGRES ?? DEMO_POSTGRES
-    if (url === 'off' || !(await postgresAnswers(url))) return undefined
+    if (url === 'off') return undefined
+    const { postgresAnswers } = await import('../postgres/probe.js')
+    if (!(await postgresAnswers(url))) return undefined
     const table = `${topic.replace(/[^A-Za-z0-9_]/g, '_')}_fixed`
     return {
       uri: `${url}?table=${table}&key=order_id`,
@@ -76,20 +78,6 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
   },
 ]
 
-/** A PostgreSQL that accepts a connection within two seconds. */
-async function postgresAnswers(url: string): Promise<boolean> {
-  const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 })
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
 
 export async function chooseDemoSink(ctx: Pick<DemoContext, 'topic' | 'workDir'>, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
   for (const candidate of candidates) {
