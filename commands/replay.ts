@@ -46,6 +46,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
     rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
+    'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
     'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
   }
 
@@ -73,13 +74,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
       rate: flags.rate,
       batchSize: flags['batch-size'],
+      brokerWaitMs: parseDuration(flags['broker-wait']).ms,
     }
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
     const gateway = await this.gateway(flags)
     const { replay } = await import('../src/services/replay.js')
     const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
-    const { renderProgressLine, renderReplaySummary } = await import('../src/render/replay.js')
+    const { renderProgressLine, renderReconnectedLine, renderReplaySummary, renderWaitingLine } = await import('../src/render/replay.js')
 
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
     const controller = new AbortController()
@@ -115,6 +117,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
             lastLine = event.elapsedMs
             this.note(renderProgressLine(progress))
           }
+        } else if (event.type === 'waiting') {
+          this.note(renderWaitingLine(event))
+        } else if (event.type === 'reconnected') {
+          this.note(renderReconnectedLine(event))
         } else if (event.type === 'done') {
           progress = reduceProgress(progress, event)
         }
