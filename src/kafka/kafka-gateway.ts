@@ -61,6 +61,27 @@ export interface PartitionLogOffsets {
  * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
  * translated to RecoveryErrors at this boundary.
  */
+/**
+ * Answers of a group coordinator that is starting (right after a broker restart, while it
+ * loads __consumer_offsets) or moving: they pass within seconds, so they are waited for instead
+ * of failing an undo the operator runs the moment the broker is back.
+ */
+const COORDINATOR_STARTING = new Set(['GROUP_LOAD_IN_PROGRESS', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR'])
+const COORDINATOR_WAIT_MS = 15_000
+
+async function whileCoordinatorLoads<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + COORDINATOR_WAIT_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      const type = (error as { type?: string }).type
+      if (type === undefined || !COORDINATOR_STARTING.has(type) || Date.now() >= deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)))
+    }
+  }
+}
+
 export class KafkaGateway {
   private fetchers: PartitionFetcher[] = []
   private offsetsCluster: InternalCluster | undefined
@@ -98,7 +119,7 @@ export class KafkaGateway {
 
   private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await work()
+      return await whileCoordinatorLoads(work)
     } catch (error) {
       throw translateKafkaError(error, this.settings, doing)
     }
@@ -258,13 +279,14 @@ export class KafkaGateway {
       list.push({ partition: o.partition, offset: o.offset.toString() })
       byTopic.set(o.topic, list)
     }
-    await coordinator.offsetCommit({
+    // The same offsets again are harmless, so a coordinator that is still loading is waited for.
+    await whileCoordinatorLoads(() => coordinator.offsetCommit({
       groupId,
       groupGenerationId: -1,
       memberId: '',
       retentionTime: -1,
       topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-    })
+    }))
   }
 
   /** A reader that fetches by offset without joining any group; closed with the gateway. */
