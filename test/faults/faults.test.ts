@@ -15,7 +15,7 @@ import { seekBrokerKilledScenario } from './seek-broker-kill.js'
  * kill -9 of recover itself, kill -9 and SIGSTOP of a broker, a full disk — and what survived
  * counted record by record. Scenarios that kill or freeze a broker run on a broker of their
  * own; the others use the run's shared broker. The suite ends with a table.
- * RECOVER_FAULTS=2,3 runs only those scenarios; RECOVER_FAULT_SEED fixes the kill points.
+ * RECOVER_FAULTS=2,3 runs only those scenarios; RECOVER_FAULT_SEED fixes the kill targets.
  */
 const seed = Number(process.env.RECOVER_FAULT_SEED ?? Date.now() % 1_000_000)
 let own: LocalKafka | undefined
@@ -40,7 +40,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`)
 
 test.before(
   withTimeout(120_000, async () => {
-    log(`fault suite: seed ${seed} (RECOVER_FAULT_SEED=${seed} repeats the kill points)`)
+    log(`fault suite: seed ${seed} (RECOVER_FAULT_SEED=${seed} repeats the kill targets)`)
     if (selected.some((s) => ['2', '3', '5'].includes(s.id))) own = await startLocalKafka({})
   }),
 )
