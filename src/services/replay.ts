@@ -34,6 +34,8 @@ export interface ReplayRequest {
   /** Confluent Avro: write values with this schema id instead of each record's own. */
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
+  /** Deadline of each sink plugin hook (open, write of a batch, close). Default 2 minutes. */
+  sinkTimeoutMs?: number
   /** kafka:TOPIC, file:PATH.jsonl, file:PATH.csv, plugin:PATH#TARGET. Not needed for a dry run. */
   sink?: string
   /** Default kafka:<topic>.quarantine. */
@@ -572,7 +574,7 @@ async function buildSink(
       return new CsvSink(uri.path)
     case 'plugin': {
       const { plugin, file } = await loadSinkPlugin(uri.path)
-      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file)
+      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file, request.sinkTimeoutMs)
     }
   }
 }
