@@ -215,7 +215,19 @@ export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: 
     } catch (error) {
       throw await commitFailure(gateway, group, rows, before, error, journal, options.undoCommand(group))
     }
-    const after = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    let readBack
+    try {
+      readBack = await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])
+    } catch (error) {
+      // The commit was acknowledged, so the offsets moved; only the check is missing.
+      const reason = error instanceof Error ? error.message.replace(/[.;]\s*$/, '') : String(error)
+      throw new RecoveryError('SEEK_PARTIAL', `Kafka acknowledged the new offsets of group "${group}" (${rows.map((r) => `${r.topic}-${r.partition}`).join(', ')} moved), but reading them back failed (${reason}). The previous offsets are in ${journal}.`, {
+        cause: error,
+        nextSteps: [`Check with: recover groups describe --group ${group}`, `Restore the previous offsets with: ${options.undoCommand(group)}`],
+        details: { group, journal, moved: rows.map((r) => `${r.topic}-${r.partition}`) },
+      })
+    }
+    const after = new Map(readBack.map((c) => [tpKey(c.topic, c.partition), c.offset]))
     const wrong = rows.filter((r) => after.get(tpKey(r.topic, r.partition)) !== r.newOffset)
     if (wrong.length > 0) {
       throw new RecoveryError('SEEK_PARTIAL', `After the commit, group "${group}" reads back different offsets on ${wrong.map((r) => `${r.topic}-${r.partition}`).join(', ')}; the previous offsets are in ${journal}. Check with recover groups describe, and restore with: ${options.undoCommand(group)}`, { details: { journal } })
