@@ -41,7 +41,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.', helpGroup: 'DECODING' }),
     'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.', min: 0, helpGroup: 'DECODING' }),
     transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).', helpGroup: 'TRANSFORM' }),
-    'transform-timeout': Flags.string({ summary: 'How long an async transform may take per record before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
+    'transform-timeout': Flags.string({ summary: 'How long the transform may take per record (sync or async) before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
+    'sink-timeout': Flags.string({ summary: 'Sink plugins: how long open, a batch write or close may take before the replay stops (exit 5, resumable).', default: '2m', helpGroup: 'OUTPUT' }),
     sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T, file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
     quarantine: Flags.string({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
     'exactly-once': Flags.boolean({ summary: 'Kafka sink: a transactional producer commits each batch together with the replay\'s progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.', helpGroup: 'OUTPUT' }),
@@ -55,6 +56,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
     group: Flags.string({ summary: 'Scale out: every process run with the same --group NAME (on one machine or several) takes a share of the partitions through Kafka\'s consumer-group protocol; the group\'s offsets are the checkpoint. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
+    'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
     'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
   }
 
@@ -75,6 +77,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       outputSchemaId: flags['output-schema-id'],
       transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs: positive(parseDuration(flags['transform-timeout']).ms, '--transform-timeout') },
       sink: flags.sink,
+      sinkTimeoutMs: positive(parseDuration(flags['sink-timeout']).ms, '--sink-timeout'),
       quarantine: flags.quarantine,
       newTimestamps: flags['new-timestamps'],
       createTable: flags['create-table'],
@@ -85,6 +88,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
       rate: flags.rate,
       batchSize: flags['batch-size'],
+      brokerWaitMs: parseDuration(flags['broker-wait']).ms,
     }
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
@@ -92,7 +96,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     if (flags.group !== undefined) return this.runGroup({ ...request, group: flags.group }, gateway)
     const { replay } = await import('../src/services/replay.js')
     const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
-    const { renderProgressLine, renderReplaySummary } = await import('../src/render/replay.js')
+    const { renderProgressLine, renderReconnectedLine, renderReplaySummary, renderWaitingLine } = await import('../src/render/replay.js')
 
     let progress = initialProgress()
     let lastLine = 0
@@ -126,6 +130,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
               lastLine = event.elapsedMs
               this.note(renderProgressLine(progress))
             }
+          } else if (event.type === 'waiting') {
+            note(renderWaitingLine(event))
+          } else if (event.type === 'reconnected') {
+            note(renderReconnectedLine(event))
           } else if (event.type === 'done') {
             progress = reduceProgress(progress, event)
           }

@@ -84,6 +84,10 @@ export class AppendFile {
         done += bytesWritten
       }
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        // What reached the disk past the last checkpoint is cut off again by --resume.
+        throw new RecoveryError(this.options.errorCode, `The disk holding the ${this.options.role} file ${this.path} is full (ENOSPC); free space there, then run the same command with --resume: it continues from the last checkpoint.`, { cause: error, details: { path: this.path } })
+      }
       throw new RecoveryError(this.options.errorCode, `Writing the ${this.options.role} file ${this.path} failed: ${(error as Error).message}.`, { cause: error, details: { path: this.path } })
     }
     this.position += bytes.length

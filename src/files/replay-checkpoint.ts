@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { RecoveryError } from '../errors.js'
 
@@ -63,11 +63,24 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint): voi
       closeSync(dirFd)
     }
   } catch (error) {
+    rmTemp(tmp)
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); the previous checkpoint is intact: free space there, then run the same command with --resume.`, { cause: error, details: { path: abs } })
+    }
     throw new RecoveryError('CHECKPOINT_FAILED', `The replay checkpoint ${abs} could not be written: ${(error as Error).message}.`, {
       cause: error,
       details: { path: abs },
       nextSteps: ['Check that the checkpoint directory is writable and has space, then run the same command with --resume.'],
     })
+  }
+}
+
+/** A half-written temp file only takes the space the next attempt needs. */
+function rmTemp(tmp: string): void {
+  try {
+    unlinkSync(tmp)
+  } catch {
+    // Not there, or not removable: the rename never happened, so it is harmless.
   }
 }
 

@@ -58,15 +58,32 @@ export interface PartitionLogOffsets {
   logEnd: bigint
 }
 
-/** Loading __consumer_offsets on a fresh, busy two-core broker has taken more than 9 s. */
-const COORDINATOR_WAIT_MS = 30_000
-// kafkajs's names for Kafka's NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS and COORDINATOR_NOT_AVAILABLE.
-const COORDINATOR_MOVING = new Set(['NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE'])
-
 /**
  * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
  * translated to RecoveryErrors at this boundary.
  */
+/**
+ * Answers of a group coordinator that is starting (right after a broker restart, while it
+ * loads __consumer_offsets) or moving: they pass within seconds, so they are waited for instead
+ * of failing an undo the operator runs the moment the broker is back.
+ */
+const COORDINATOR_STARTING = new Set(['GROUP_LOAD_IN_PROGRESS', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR'])
+/** Loading __consumer_offsets on a fresh, busy two-core broker has taken more than 9 s. */
+const COORDINATOR_WAIT_MS = 30_000
+
+async function whileCoordinatorLoads<T>(work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + COORDINATOR_WAIT_MS
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      const type = (error as { type?: string }).type
+      if (type === undefined || !COORDINATOR_STARTING.has(type) || Date.now() >= deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)))
+    }
+  }
+}
+
 export class KafkaGateway {
   private fetchers: PartitionFetcher[] = []
   private offsetsCluster: InternalCluster | undefined
@@ -104,7 +121,7 @@ export class KafkaGateway {
 
   private async call<T>(doing: string, work: () => Promise<T>): Promise<T> {
     try {
-      return await work()
+      return await whileCoordinatorLoads(work)
     } catch (error) {
       throw translateKafkaError(error, this.settings, doing)
     }
@@ -278,24 +295,18 @@ export class KafkaGateway {
       byTopic.set(o.topic, list)
     }
     // On a cluster that has never stored a group offset, __consumer_offsets is created by the
-    // first lookup and its coordinator needs a moment: find it again and retry, briefly.
-    const deadline = Date.now() + COORDINATOR_WAIT_MS
-    for (let attempt = 1; ; attempt++) {
+    // first lookup and its coordinator needs a moment (so does a restarted broker's): the same
+    // offsets again are harmless, so the coordinator is found again and the commit retried.
+    await whileCoordinatorLoads(async () => {
       const coordinator = await this.call(`finding the coordinator of group ${groupId}`, () => cluster.findGroupCoordinator({ groupId }))
-      try {
-        await coordinator.offsetCommit({
-          groupId,
-          groupGenerationId: -1,
-          memberId: '',
-          retentionTime: -1,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        })
-        return
-      } catch (error) {
-        if (Date.now() > deadline || !COORDINATOR_MOVING.has((error as { type?: string }).type ?? '')) throw error
-        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * attempt, 1_000)))
-      }
-    }
+      await coordinator.offsetCommit({
+        groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        retentionTime: -1,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      })
+    })
   }
 
   /** A reader that fetches by offset without joining any group; closed with the gateway. */

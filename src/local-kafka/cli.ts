@@ -3,7 +3,7 @@
  * Prints the --brokers value, runs until Ctrl-C or SIGTERM, then stops and removes its data
  * (unless --data-dir was given). Progress goes to stderr, the connection lines to stdout.
  */
-import { LOCAL_SASL_USERS } from './server-properties.js'
+import { LOCAL_SASL_USERS, LOCAL_SECURE_USERS } from './server-properties.js'
 import { parseArgs } from 'node:util'
 
 import { isRecoveryError, RecoveryError } from '../errors.js'
@@ -11,7 +11,7 @@ import { startLocalKafka, type LocalKafka } from './broker.js'
 import { describeLocalKafkaEvent } from './describe-event.js'
 import { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION } from './versions.js'
 
-const USAGE = `Usage: npm run kafka -- [--version X] [--port N] [--data-dir DIR]
+const USAGE = `Usage: npm run kafka -- [--version X] [--port N] [--data-dir DIR] [--secure]
 
 Starts a single-node Apache Kafka (KRaft) broker on 127.0.0.1 and keeps it running until
 Ctrl-C. Jars come from Maven Central on first use (cached in .cache/kafka/).
@@ -19,6 +19,7 @@ Ctrl-C. Jars come from Maven Central on first use (cached in .cache/kafka/).
   --version X      Kafka version (default: $RECOVER_KAFKA_VERSION, else ${DEFAULT_KAFKA_VERSION}; ${KAFKA_3_VERSION} for the 3.9 line)
   --port N         client port (default: a free port)
   --data-dir DIR   keep the broker's data in DIR across runs (default: a temp dir, removed on exit)
+  --secure         also a SASL_SSL listener (SCRAM-SHA-512, a test CA) and ACLs enforced (docs/security.md)
 `
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     version: values.version,
     port,
     dataDir: values['data-dir'],
+    secure: values.secure,
     onProgress: (event) => process.stderr.write(`${describeLocalKafkaEvent(event)}\n`),
   })
   process.stdout.write([
@@ -39,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
     `  --brokers ${broker.brokers}`,
     `  export RECOVER_BROKERS=${broker.brokers}`,
     `SASL_PLAINTEXT listener for trying --client-config: ${broker.saslBrokers} (users ${Object.values(LOCAL_SASL_USERS).map((u) => `${u.username}/${u.password} ${u.mechanism}`).join(', ')}).`,
+    ...(broker.secure
+      ? [`SASL_SSL listener with ACLs enforced: ${broker.secure.brokers}, CA ${broker.secure.caCertificate} (SCRAM-SHA-512 users ${Object.values(LOCAL_SECURE_USERS).map((u) => `${u.username}/${u.password}`).join(', ')}; admin is a super user, PLAINTEXT is User:ANONYMOUS, also a super user).`]
+      : []),
     `Press Ctrl-C to stop it${values['data-dir'] === undefined ? ' and remove its data' : ''}.`,
     '',
   ].join('\n'))
@@ -83,6 +88,7 @@ function parseCli(argv: string[]) {
         version: { type: 'string' },
         port: { type: 'string' },
         'data-dir': { type: 'string' },
+        secure: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,

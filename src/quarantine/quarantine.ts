@@ -129,6 +129,9 @@ export class KafkaQuarantine implements Quarantine {
 
   async close(): Promise<void> {
     await this.writer?.close()
+    // Opened again after a broker outage: the next write starts a new writer.
+    this.writer = undefined
+    this.opening = undefined
   }
 }
 

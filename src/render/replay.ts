@@ -112,3 +112,16 @@ function show(value: unknown): string {
   }
   return text.length > 200 ? `${text.slice(0, 199)}…` : text
 }
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19)
+
+/** Kafka (or the sink) stopped answering: said plainly, with how long the replay will wait. */
+export function renderWaitingLine(e: { reason: string; sinceMs: number; giveUpAtMs: number | null }): string {
+  if (e.giveUpAtMs === null) return `Waiting since ${clock(e.sinceMs)} UTC: ${e.reason}.`
+  return `Waiting for Kafka since ${clock(e.sinceMs)} UTC, until ${clock(e.giveUpAtMs)} UTC (--broker-wait), then continuing from the last checkpoint: ${e.reason.replace(/[.]\s*$/, '')}.`
+}
+
+export function renderReconnectedLine(e: { waitedMs: number; resent: number }): string {
+  const resent = e.resent > 0 ? `; ${e.resent} record${e.resent === 1 ? '' : 's'} written after the last checkpoint will be sent again` : ''
+  return `Kafka answers again after ${(e.waitedMs / 1000).toFixed(1)} s; continuing${resent}.`
+}

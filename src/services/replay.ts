@@ -37,6 +37,8 @@ export interface ReplayRequest {
   /** Confluent Avro: write values with this schema id instead of each record's own. */
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
+  /** Deadline of each sink plugin hook (open, write of a batch, close). Default 2 minutes. */
+  sinkTimeoutMs?: number
   /** kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet, plugin:PATH#TARGET. Not needed for a dry run. */
   sink?: string
   /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
@@ -65,6 +67,14 @@ export interface ReplayRequest {
   runId?: string
   /** Scale-out: where each partition continues (the group's committed offsets), inside the range. */
   startAt?: Map<number, bigint>
+  /**
+   * How long to wait for Kafka when it stops answering mid-replay (a broker restart, a network
+   * cut): the replay waits, reconnects, and continues from its last checkpoint. 0 or absent:
+   * stop at once (exit 5) with the checkpoint saved.
+   */
+  brokerWaitMs?: number
+  /** Report a stall (no batch finished) after this long; default 10 s. */
+  stallMs?: number
 }
 
 export interface ReplayDeps {
@@ -112,6 +122,10 @@ export type ReplayEvent =
   | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }>; dryRun: boolean }
   | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
+  /** Kafka stopped answering (an error, giveUpAtMs set) or no batch finished for a while (a stall, giveUpAtMs null). */
+  | { type: 'waiting'; reason: string; sinceMs: number; giveUpAtMs: number | null }
+  /** Batches flow again after a wait; `resent` records the sink may now hold twice. */
+  | { type: 'reconnected'; waitedMs: number; resent: number }
   | { type: 'done'; summary: ReplaySummary }
 
 export interface DrySample {
@@ -145,6 +159,8 @@ export interface ReplaySummary {
   reconciled: boolean
   /** This run only (a resumed replay's totals include the runs before). */
   readThisRun: number
+  /** Times this run lost Kafka mid-replay, waited (--broker-wait) and reconnected. */
+  outages: number
   elapsedMs: number
   recordsPerSecond: number
   sample?: DrySample[]
@@ -152,6 +168,8 @@ export interface ReplaySummary {
 }
 
 const DEFAULT_BATCH = 5_000
+const DEFAULT_STALL_MS = 10_000
+const RECONNECT_POLL_MS = 1_000
 
 /** `.recover/checkpoints/replay-<topic>-<8 hex of the sink>.json` */
 export function defaultCheckpointPath(topic: string, sink: string): string {
@@ -204,7 +222,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${unknown.join(', ')}; it has partitions ${allPartitions.join(', ')}.`, { details: { topic: request.topic, partitions: allPartitions } })
   }
 
-  const reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
+  let reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
   const pipeline: Pipeline = { transform, codecs, encoders, formats }
   let checkpointPath: string | undefined
   try {
@@ -318,8 +336,11 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     let interrupted = false
     let sampled = 0
 
-    const remaining = ranges.map((r) => ({ partition: r.partition, start: counts.get(r.partition)!.next, end: r.end }))
-    if (!checkpoint?.finished) {
+    let batchDone = (): void => undefined
+    // Reads from where every partition's checkpoint is, to the end of its range. Thrown errors
+    // leave the counts at the last durable batch, so a retry after an outage starts there.
+    const readRanges = async (): Promise<void> => {
+      const remaining = ranges.map((r) => ({ partition: r.partition, start: counts.get(r.partition)!.next, end: r.end }))
       const batch = new WorkBatch()
       // Two batches overlap: while the sink writes one (I/O), the next is decoded and
       // transformed (CPU). Only one is ever in flight to the sink, and it is checkpointed
@@ -343,6 +364,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           saveCheckpoint(false)
           if (!dryRun) await deps.onCheckpoint?.([...counts.values()])
           deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
+          batchDone()
         })
         // Awaited before the next batch or at the end; never an unhandled rejection meanwhile.
         committing.catch(() => undefined)
@@ -377,6 +399,75 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       }
     }
 
+    // A stall (nothing finished for a while: a frozen broker, a sink that hangs) is reported,
+    // not acted on: requests time out by themselves and then count as an outage.
+    let lastProgressAt = Date.now()
+    let stalled = false
+    const stallMs = request.stallMs ?? DEFAULT_STALL_MS
+    const onBatch = () => {
+      if (stalled) deps.onEvent?.({ type: 'reconnected', waitedMs: Date.now() - lastProgressAt, resent: 0 })
+      stalled = false
+      lastProgressAt = Date.now()
+    }
+    let inOutage = false
+    const stallTimer = setInterval(() => {
+      if (inOutage || stalled || Date.now() - lastProgressAt < stallMs) return
+      stalled = true
+      deps.onEvent?.({ type: 'waiting', reason: `no batch finished for ${Math.round(stallMs / 1000)} s; waiting for Kafka or the sink to answer`, sinceMs: lastProgressAt, giveUpAtMs: null })
+    }, Math.min(1_000, stallMs))
+    stallTimer.unref()
+    batchDone = onBatch
+
+    let outages = 0
+    try {
+      while (!checkpoint?.finished) {
+        try {
+          await readRanges()
+          break
+        } catch (error) {
+          const waitMs = dryRun ? 0 : (request.brokerWaitMs ?? 0)
+          if (waitMs <= 0 || !isKafkaOutage(error)) throw error
+          outages++
+          const since = Date.now()
+          const giveUpAt = since + waitMs
+          // The outage's own message, without the generic advice after it.
+          deps.onEvent?.({ type: 'waiting', reason: (error as Error).message.split('; ')[0]!, sinceMs: since, giveUpAtMs: giveUpAt })
+          stalled = false
+          inOutage = true
+          // Everything that talks to Kafka starts afresh; the sink and quarantine are reopened
+          // from the checkpoint's state, exactly as --resume does after a crash.
+          await reader.close()
+          await pipeline.sink!.close().catch(() => undefined)
+          await pipeline.quarantine!.close().catch(() => undefined)
+          let resent: number | undefined
+          while (resent === undefined) {
+            if (!(await reconnect(gateway, request.topic, partitions, giveUpAt, signal, error))) break
+            try {
+              const reopened = await pipeline.sink!.open(state!.sinkState, { runId, topic: request.topic })
+              await pipeline.quarantine!.open(state!.quarantineState)
+              resent = reopened.resent ?? 0
+            } catch (reopenError) {
+              // The source answers but the sink's side of the cluster not yet: keep waiting.
+              await pipeline.sink!.close().catch(() => undefined)
+              if (!isKafkaOutage(reopenError) || Date.now() >= giveUpAt) throw reopenError
+              await new Promise((r) => setTimeout(r, RECONNECT_POLL_MS))
+            }
+          }
+          if (resent === undefined) {
+            interrupted = true
+            break
+          }
+          reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
+          state!.resent += resent
+          lastProgressAt = Date.now()
+          inOutage = false
+          deps.onEvent?.({ type: 'reconnected', waitedMs: Date.now() - since, resent })
+        }
+      }
+    } finally {
+      clearInterval(stallTimer)
+    }
+
     const partitionsOut = [...counts.values()].sort((a, b) => a.partition - b.partition)
     const finished = !interrupted && !dryRun && partitionsOut.every((p) => p.next >= p.end)
     if (finished && !checkpoint?.finished) saveCheckpoint(true)
@@ -407,6 +498,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       reconciled,
       elapsedMs,
       readThisRun,
+      outages,
       recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
       sample: dryRun ? sample : undefined,
     }
@@ -427,6 +519,45 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     await reader.close()
     await pipeline.sink?.close().catch(() => undefined)
     await pipeline.quarantine?.close().catch(() => undefined)
+  }
+}
+
+/** Kafka errors a wait can cure: the cluster (or its leaders) did not answer, or answered "not now". */
+const RETRIABLE_KAFKA_ERRORS = new Set([
+  'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION',
+  'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'BROKER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE',
+])
+
+function isKafkaOutage(error: unknown): boolean {
+  if (!(error instanceof RecoveryError)) return false
+  if (error.code === 'BROKER_UNREACHABLE') return !/TLS/.test(error.message)
+  const kafkaError = (error.details as { kafkaError?: string } | undefined)?.kafkaError
+  return kafkaError !== undefined && RETRIABLE_KAFKA_ERRORS.has(kafkaError)
+}
+
+/**
+ * Polls until the topic's partitions answer ListOffsets again (true), the replay is stopped
+ * (false), or the deadline passes (throws the outage, with what to do next).
+ */
+async function reconnect(gateway: KafkaGateway, topic: string, partitions: number[], giveUpAt: number, signal: AbortSignal, outage: unknown): Promise<boolean> {
+  let last: unknown = outage
+  for (;;) {
+    if (signal.aborted) return false
+    const probe = new RangeReader(gateway.kafka, gateway.settings, topic)
+    try {
+      await probe.partitionFacts(partitions)
+      return true
+    } catch (error) {
+      last = error
+    } finally {
+      await probe.close()
+    }
+    if (Date.now() >= giveUpAt) {
+      const e = last instanceof RecoveryError ? last : (outage as RecoveryError)
+      throw new RecoveryError(e.code, `${e.message.replace(/[.;]\s*$/, '')}. Kafka did not answer again within --broker-wait; the checkpoint is saved: run the same command with --resume once Kafka is back.`, { cause: e, details: e.details, nextSteps: ['Run the same command with --resume once Kafka answers.'] })
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(RECONNECT_POLL_MS, Math.max(50, giveUpAt - Date.now()))))
   }
 }
 
@@ -499,7 +630,7 @@ async function buildSink(
       return new CsvSink(uri.path)
     case 'plugin': {
       const { plugin, file } = await loadSinkPlugin(uri.path)
-      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file)
+      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file, request.sinkTimeoutMs)
     }
     case 'postgres':
       return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })

@@ -215,7 +215,19 @@ export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: 
     } catch (error) {
       throw await commitFailure(gateway, group, rows, before, error, journal, options.undoCommand(group))
     }
-    const after = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
+    let readBack
+    try {
+      readBack = await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])
+    } catch (error) {
+      // The commit was acknowledged, so the offsets moved; only the check is missing.
+      const reason = error instanceof Error ? error.message.replace(/[.;]\s*$/, '') : String(error)
+      throw new RecoveryError('SEEK_PARTIAL', `Kafka acknowledged the new offsets of group "${group}" (${rows.map((r) => `${r.topic}-${r.partition}`).join(', ')} moved), but reading them back failed (${reason}). The previous offsets are in ${journal}.`, {
+        cause: error,
+        nextSteps: [`Check with: recover groups describe --group ${group}`, `Restore the previous offsets with: ${options.undoCommand(group)}`],
+        details: { group, journal, moved: rows.map((r) => `${r.topic}-${r.partition}`) },
+      })
+    }
+    const after = new Map(readBack.map((c) => [tpKey(c.topic, c.partition), c.offset]))
     const wrong = rows.filter((r) => after.get(tpKey(r.topic, r.partition)) !== r.newOffset)
     if (wrong.length > 0) {
       throw new RecoveryError('SEEK_PARTIAL', `After the commit, group "${group}" reads back different offsets on ${wrong.map((r) => `${r.topic}-${r.partition}`).join(', ')}; the previous offsets are in ${journal}. Check with recover groups describe, and restore with: ${options.undoCommand(group)}`, { details: { journal } })
@@ -257,20 +269,23 @@ export async function waitForEmpty(gateway: KafkaGateway, groups: string[], time
 async function commitFailure(gateway: KafkaGateway, group: string, rows: SeekPlanRow[], before: Map<string, bigint | null>, error: unknown, journal: string, undo: string): Promise<RecoveryError> {
   const type = (error as { type?: string }).type ?? ''
   let moved: string[] = []
+  let unknown = false
   try {
     const after = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
     moved = rows.filter((r) => after.get(tpKey(r.topic, r.partition)) !== (before.get(tpKey(r.topic, r.partition)) ?? null)).map((r) => `${r.topic}-${r.partition}`)
   } catch {
-    moved = ['unknown (the cluster did not answer the read-back)']
+    unknown = true
   }
-  const movedText = moved.length === 0 ? 'no partition moved' : `moved: ${moved.join(', ')}`
-  if (moved.length === 0) journal = markJournalSnapshotRefused(journal)
+  const movedText = unknown
+    ? `which of ${rows.map((r) => `${r.topic}-${r.partition}`).join(', ')} moved is unknown, because Kafka did not answer the read-back (see with recover groups describe --group ${group} once it is back)`
+    : moved.length === 0 ? 'no partition moved' : `moved: ${moved.join(', ')}`
+  if (!unknown && moved.length === 0) journal = markJournalSnapshotRefused(journal)
   if (ACTIVE_REFUSALS.has(type)) {
     const [d] = await gateway.describeGroups([group]).catch(() => [undefined])
     const who = d && d.members.length > 0 ? ` (${d.members.map((m) => `${m.clientId}@${m.host}`).join(', ')})` : ''
     return new RecoveryError('GROUP_ACTIVE', `Kafka refused to move group "${group}" because it has active members${who} (the broker answered ${type}); ${movedText}. Stop the consumers and run the command again.`, {
       cause: error,
-      nextSteps: moved.length > 0 ? [`Restore the previous offsets with: ${undo}`] : ['Stop the consumers, then run the same command again.'],
+      nextSteps: moved.length > 0 || unknown ? [`Restore the previous offsets with: ${undo}`] : ['Stop the consumers, then run the same command again.'],
       details: { group, kafkaError: type, moved, journal },
     })
   }
@@ -278,7 +293,7 @@ async function commitFailure(gateway: KafkaGateway, group: string, rows: SeekPla
   return new RecoveryError('SEEK_PARTIAL', `Committing the new offsets of group "${group}" failed (${base.replace(/\.$/, '')}); ${movedText}. The previous offsets are in ${journal}.`, {
     cause: error,
     nextSteps: [`When the cluster is back, restore them with: ${undo}`],
-    details: { group, kafkaError: type, moved, journal },
+    details: { group, kafkaError: type, moved: unknown ? null : moved, journal },
   })
 }
 

@@ -61,7 +61,7 @@ test(
     const truth = (await seedIncident({ kafka: new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }), topic, count: 4_000, replicationFactor: 1 })).truth
     const source = await readTopic(brokers, topic)
     const checkpoint = join(dir, 'cp.json')
-    const args = ['replay', '--brokers', brokers, '--topic', topic, '--value-format', 'avro', '--schema', join(repoRoot(), 'fixtures', 'schemas'), '--transform', join(repoRoot(), 'plugins', 'fix-bad-deploy.ts'), '--sink', 'kafka:orders.fixed', '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '800', '--json']
+    const args = ['replay', '--brokers', brokers, '--topic', topic, '--value-format', 'avro', '--schema', join(repoRoot(), 'fixtures', 'schemas'), '--transform', join(repoRoot(), 'plugins', 'fix-bad-deploy.ts'), '--sink', 'kafka:orders.fixed', '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '800', '--broker-wait', '0s', '--json']
     const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

@@ -52,4 +52,32 @@ test('a transform that loops forever or never settles is stopped after --transfo
   assert.ok(written.every((v) => v.seen))
 }))
 
+const SINK = `import { defineSink } from 'recover/plugin-api'
+export default defineSink({
+  name: 'hanging-sink',
+  version: '1.0.0',
+  write(records, ctx) {
+    if (process.env.HANG === 'loop') for (;;) {}
+    return new Promise(() => undefined)
+  },
+})
+`
+
+test('a sink plugin whose write loops forever or never settles stops the replay after --sink-timeout: exit 5, one sentence, resumable', withTimeout(120_000, async () => {
+  const topic = uniqueName('sink-timeout')
+  await createTopic(topic, 1)
+  await produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: 0, key: `k${i}`, value: `v${i}`, timestampMs: 1_700_000_000_000 + i })))
+  const plugin = join(dir, 'hanging-sink.ts')
+  writeFileSync(plugin, SINK)
+  for (const hang of ['loop', 'promise']) {
+    const checkpoint = join(dir, `sink-${hang}.json`)
+    const run = await runCli(['replay', '--topic', topic, '--sink', `plugin:${plugin}#x`, '--quarantine', `file:${join(dir, `sq-${hang}.jsonl`)}`, '--sink-timeout', '1s', '--checkpoint', checkpoint], { cwd: dir, timeoutMs: 60_000, env: { HANG: hang } })
+    assert.is(run.exitCode, 5, `${hang}: ${run.stderr}`)
+    assert.match(run.stderr, /^Error: Sink plugin hanging-sink@1\.0\.0 did not finish writing a batch of 10 within 1 s \(--sink-timeout\); nothing past the last checkpoint counts as written: fix the sink \(or raise --sink-timeout\), then run the same command with --resume\.$/m)
+    const cp = JSON.parse(readFileSync(checkpoint, 'utf8')) as { finished: boolean; partitions: Array<{ next: string; read: number }> }
+    assert.is(cp.finished, false)
+    assert.is(cp.partitions[0]!.read, 0)
+  }
+}))
+
 test.run()

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { describeLocalKafkaEvent, startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
 import { repoRoot } from './paths.js'
 
-const SUITES = ['unit', 'integration', 'e2e']
+const SUITES = ['unit', 'integration', 'e2e', 'faults']
 const SUITE_TIMEOUT_MS = 20 * 60_000
 const LINGER_MS = 3_000
 

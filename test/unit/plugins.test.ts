@@ -7,6 +7,7 @@ import { RecoveryError } from '../../src/errors.js'
 import { defineTransform, headerText, setHeader, type PluginContext, type ReplayRecord } from '../../src/plugin-api.js'
 import { loadTransformPlugin } from '../../src/plugin-host/load-plugin.js'
 import { TransformRunner, TransformTimeoutError, type TransformOutcome } from '../../src/plugin-host/run-transform.js'
+import { callWithTimeout, PluginTimeoutError } from '../../src/plugin-host/guarded-call.js'
 import { repoRoot } from '../support/paths.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-plugins-'))
@@ -204,6 +205,28 @@ test('applyAll runs a batch of slow-but-finite synchronous calls to the end (chu
   // 300 calls of 3 ms: several chunks of the 5 s timeout's 500 ms share.
   const outcomes = await new TransformRunner(plugin, ctx, 5000).applyAll(Array.from({ length: 300 }, (_, i) => record(i)))
   assert.ok(outcomes.every((o) => o.ok))
+})
+
+test('callWithTimeout returns values, passes throws on, and stops a sync loop or a promise that never settles', async () => {
+  assert.is(await callWithTimeout('write', 1000, () => 42), 42)
+  assert.is(await callWithTimeout('write', 1000, async () => 'later'), 'later')
+  try {
+    await callWithTimeout('write', 1000, () => {
+      throw new TypeError('own')
+    })
+    assert.unreachable('should throw')
+  } catch (error) {
+    assert.is((error as Error).message, 'own')
+  }
+  for (const hang of [() => { for (;;) {} }, () => new Promise(() => undefined)]) {
+    try {
+      await callWithTimeout('write', 300, hang)
+      assert.unreachable('should time out')
+    } catch (error) {
+      assert.instance(error, PluginTimeoutError)
+      assert.match((error as Error).message, /write did not finish within 300 ms/)
+    }
+  }
 })
 
 test.run()
