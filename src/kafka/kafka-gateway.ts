@@ -7,6 +7,7 @@ import { createKafka, type KafkaLogLine } from './create-kafka.js'
 import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
 import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
+import { whileLeadersMove } from './leader-retry.js'
 import { translateKafkaError, unreachable } from './translate-error.js'
 
 const require = createRequire(import.meta.url)
@@ -228,7 +229,7 @@ export class KafkaGateway {
       const cluster = await this.offsets()
       await cluster.addTargetTopic(topic)
       const query = (fromBeginning: boolean) => cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromBeginning }])
-      const [starts, ends] = await Promise.all([query(true), query(false)])
+      const [starts, ends] = await whileLeadersMove(cluster, () => Promise.all([query(true), query(false)]))
       const endOf = new Map(ends[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]))
       return (starts[0]?.partitions ?? [])
         .map((p) => ({ partition: p.partition, logStart: BigInt(p.offset), logEnd: endOf.get(p.partition) ?? BigInt(p.offset) }))
@@ -242,7 +243,7 @@ export class KafkaGateway {
       const ids = partitions ?? (await this.partitionsOf(topic))
       const cluster = await this.offsets()
       await cluster.addTargetTopic(topic)
-      const [result] = await cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromTimestamp: timestampMs }])
+      const [result] = await whileLeadersMove(cluster, () => cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromTimestamp: timestampMs }]))
       return (result?.partitions ?? [])
         .map((p) => ({ partition: p.partition, offset: BigInt(p.offset) < 0n ? null : BigInt(p.offset) }))
         .sort((a, b) => a.partition - b.partition)
@@ -258,7 +259,7 @@ export class KafkaGateway {
       const cluster = await this.offsets()
       await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
       const query = (fromBeginning: boolean) => cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromBeginning })))
-      const [starts, ends] = await Promise.all([query(true), query(false)])
+      const [starts, ends] = await whileLeadersMove(cluster, () => Promise.all([query(true), query(false)]))
       const out = new Map<string, PartitionLogOffsets>()
       for (const t of starts) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), { partition: p.partition, logStart: BigInt(p.offset), logEnd: BigInt(p.offset) })
       for (const t of ends) for (const p of t.partitions) {
@@ -274,7 +275,7 @@ export class KafkaGateway {
     return this.call('looking up offsets by time', async () => {
       const cluster = await this.offsets()
       await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
-      const result = await cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromTimestamp: timestampMs })))
+      const result = await whileLeadersMove(cluster, () => cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromTimestamp: timestampMs }))))
       const out = new Map<string, bigint | null>()
       for (const t of result) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), BigInt(p.offset) < 0n ? null : BigInt(p.offset))
       return out

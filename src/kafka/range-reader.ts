@@ -6,6 +6,7 @@ import type { PartitionFacts, PartitionRange } from '../core/replay-range.js'
 import { createInternalCluster, type InternalCluster, type InternalMessage, type InternalPartitionData } from './internal-cluster.js'
 import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
+import { whileLeadersMove } from './leader-retry.js'
 import { toRecord } from './partition-fetcher.js'
 import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
 import { walkRecordBatches, type RecordView } from './record-batch-walker.js'
@@ -91,12 +92,14 @@ export class RangeReader {
       const cluster = await this.ready()
       const query = (spec: { fromBeginning?: boolean; fromTimestamp?: number }) =>
         cluster.fetchTopicsOffset([{ topic: this.topic, partitions: partitions.map((partition) => ({ partition })), ...spec }]).then((r) => new Map((r[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)])))
-      const [starts, ends, fromTimes, toTimes] = await Promise.all([
-        query({ fromBeginning: true }),
-        query({ fromBeginning: false }),
-        times.fromMs === undefined ? undefined : query({ fromTimestamp: times.fromMs }),
-        times.toMs === undefined ? undefined : query({ fromTimestamp: times.toMs }),
-      ])
+      const [starts, ends, fromTimes, toTimes] = await whileLeadersMove(cluster, () =>
+        Promise.all([
+          query({ fromBeginning: true }),
+          query({ fromBeginning: false }),
+          times.fromMs === undefined ? undefined : query({ fromTimestamp: times.fromMs }),
+          times.toMs === undefined ? undefined : query({ fromTimestamp: times.toMs }),
+        ]),
+      )
       const atTime = (m: Map<number, bigint> | undefined, p: number): bigint | null | undefined => {
         if (!m) return undefined
         const o = m.get(p)
