@@ -185,6 +185,15 @@ export class KafkaGateway {
     })
   }
 
+  /** Effective configs of a topic (defaults included), by name. */
+  topicConfigs(topic: string, names: string[]): Promise<Map<string, string>> {
+    return this.call(`reading the configs of topic ${topic}`, async () => {
+      const TOPIC = 2 // kafkajs ConfigResourceTypes.TOPIC
+      const { resources } = await this.admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC, name: topic, configNames: names }] })
+      return new Map((resources[0]?.configEntries ?? []).filter((e) => e.configValue !== null).map((e) => [e.configName, e.configValue]))
+    })
+  }
+
   listTopics(): Promise<string[]> {
     return this.call('listing topics', async () => (await this.admin.listTopics()).sort())
   }

@@ -6,6 +6,7 @@ import { createCodec, openSchemaSources, type SchemaSourceOptions, type SchemaSo
 import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import { RateLimiter } from '../core/rate-limiter.js'
+import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import { checkpointExists, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
@@ -270,6 +271,10 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       if (!checkpoint && request.runId && opened.committed) committedFresh = opened.committed.partitions
       await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
     }
+    // Records replayed with their original (old) timestamps into a topic with time retention
+    // are deleted by the broker minutes later: say so, once, when the first such record goes.
+    const retention = !dryRun && pipeline.sink instanceof KafkaSink && !request.newTimestamps ? retentionCutoff(await gateway.topicConfigs(pipeline.sink.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>()), Date.now()) : undefined
+    let warnedRetention = false
 
     const counts = new Map<number, PartitionCounts>()
     for (const r of ranges) {
@@ -348,6 +353,10 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       let committing: Promise<void> | undefined
       const flush = async (): Promise<void> => {
         const work = batch.take()
+        if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
+          warnedRetention = true
+          deps.log?.(retentionWarning((pipeline.sink as KafkaSink).topic, retention.retentionMs))
+        }
         const prepared = await prepareBatch(work, pipeline, dryRun ? { sample, limit: request.dryRun!.limit } : undefined)
         if (committing) await committing
         if (limiter && work.inputs.length > 0) {

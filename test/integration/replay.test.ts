@@ -446,4 +446,26 @@ test(
   }),
 )
 
+test('replaying old records into a topic with time retention warns once that Kafka will delete them; --new-timestamps does not', withTimeout(90_000, async () => {
+  const source = uniqueName('old-records')
+  await createTopic(source, 1)
+  await produce(source, Array.from({ length: 30 }, (_, i) => ({ partition: 0, key: `k${i}`, value: `{"i":${i}}`, timestampMs: Date.UTC(2018, 2, 21) + i })))
+  const sinkTopic = uniqueName('one-day')
+  await withGateway(async (gateway) => {
+    const admin = testKafka().admin()
+    await admin.connect()
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: sinkTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '86400000' }] }] })
+    await admin.disconnect()
+    const lines: string[] = []
+    const base: ReplayRequest = { topic: source, sink: `kafka:${sinkTopic}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json'), batchSize: 10 }
+    await replay(base, { gateway, log: (line) => lines.push(line) })
+    const warnings = lines.filter((l) => /retention/.test(l))
+    assert.is(warnings.length, 1, lines.join('\n'))
+    assert.match(warnings[0]!, new RegExp(`older than ${sinkTopic}'s retention \\(retention\\.ms 86400000, 1d\\).*--new-timestamps`))
+    const quiet: string[] = []
+    await replay({ ...base, newTimestamps: true, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') }, { gateway, log: (line) => quiet.push(line) })
+    assert.equal(quiet.filter((l) => /retention/.test(l)), [])
+  })
+}))
+
 test.run()
