@@ -60,6 +60,12 @@ export const ERROR_CODES = {
   AUDIT_DB_FAILED: 'environment',
   AUDIT_SINK_UNREADABLE: 'environment',
   REPORT_FAILED: 'environment',
+  BAD_QUARANTINE_URI: 'usage',
+  QUARANTINE_RECORD_NOT_FOUND: 'usage',
+  NOTHING_SELECTED: 'usage',
+  CANARY_FAILED: 'safety',
+  REDRIVE_FAILED: 'environment',
+  AUDIT_TRAIL_FAILED: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES
