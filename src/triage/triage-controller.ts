@@ -97,6 +97,11 @@ export class TriageController {
 
   /** Handles one key press; resolves when what it started is finished (tests await it). */
   async handleKey(input: string, key: TriageKey = {}): Promise<void> {
+    // Keys typed fast (or pasted) arrive as one chunk: take them one at a time.
+    if (input.length > 1 && !key.ctrl) {
+      for (const ch of input) await this.handleKey(ch === '\r' || ch === '\n' ? '' : ch === '\x7f' || ch === '\b' ? '' : ch, ch === '\r' || ch === '\n' ? { return: true } : ch === '\x7f' || ch === '\b' ? { backspace: true } : {})
+      return
+    }
     const s = this.state
     try {
       switch (s.mode) {

@@ -66,7 +66,8 @@ test('the list groups records by error with counts, largest group first, and sho
 test('/ filters across error, message, key and topic; esc cancels typing', async () => {
   const { controller, ui, frame } = await setup()
   await controller.handleKey('/')
-  for (const c of 'payments') await controller.handleKey(c)
+  await controller.handleKey('pay')
+  await controller.handleKey('ments')
   assert.match(frame(), '/payments')
   await controller.handleKey('', { return: true })
   assert.match(frame(), '1 of 6 records matching "payments"')
@@ -127,10 +128,17 @@ test('r without --sink says how to start triage; ? shows the keys; x exports the
   ui.unmount()
 })
 
-test('the confirmation prompt for a redrive renders, and n cancels it', async () => {
+test('the redrive confirmation renders with [y/N], and n cancels it without acting', async () => {
   const state = reduce(initialState('file:q.jsonl', 5), { type: 'confirm', confirm: { action: 'redrive', ids: ['0@0'], text: 'Redrive 1 record(s) to orders?' } })
-  const ui = render(<TriageScreen state={state} width={100} />)
-  assert.match(ui.lastFrame() ?? '', 'Redrive 1 record(s) to orders? [y/N]')
+  const still = render(<TriageScreen state={state} width={100} />)
+  assert.match(still.lastFrame() ?? '', 'Redrive 1 record(s) to orders? [y/N]')
+  still.unmount()
+  const { controller, ui, frame } = await setup()
+  controller.dispatch({ type: 'confirm', confirm: { action: 'redrive', ids: ['0@0', '0@1', '0@2'], text: 'Redrive 3 record(s) to orders?' } })
+  assert.match(frame(), 'Redrive 3 record(s) to orders? [y/N]')
+  await controller.handleKey('n')
+  assert.match(frame(), 'Cancelled.')
+  assert.is(controller.getState().states.size, 0)
   ui.unmount()
 })
 
