@@ -135,6 +135,7 @@ test('the redrive confirmation renders with [y/N], and n cancels it without acti
   still.unmount()
   const { controller, ui, frame } = await setup()
   controller.dispatch({ type: 'confirm', confirm: { action: 'redrive', ids: ['0@0', '0@1', '0@2'], text: 'Redrive 3 record(s) to orders?' } })
+  await new Promise((resolve) => setImmediate(resolve))
   assert.match(frame(), 'Redrive 3 record(s) to orders? [y/N]')
   await controller.handleKey('n')
   assert.match(frame(), 'Cancelled.')
