@@ -98,7 +98,7 @@ export class KafkaQuarantineSource implements QuarantineSource {
       let scanned = 0
       for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })), {}, signal)) {
         const batch: QuarantinedRecord[] = []
-        for (const chunk of chunks) for (const r of chunk.records) batch.push(normalizeRecord(r, { partition: r.partition, offset: r.offset }))
+        for (const chunk of chunks) for (const r of chunk.records) batch.push(normalizeRecord(r, { partition: r.partition, offset: r.offset }, { stack: false }))
         scanned += batch.length
         if (batch.length > 0) await onBatch(batch)
       }
@@ -177,7 +177,7 @@ export class FileQuarantineSource implements QuarantineSource {
         if (unreadable.first.length < 10) unreadable.first.push({ line: index + 1, why: error.message })
         return
       }
-      batch.push(normalizeRecord(record, { partition: 0, offset: BigInt(index) }))
+      batch.push(normalizeRecord(record, { partition: 0, offset: BigInt(index) }, { stack: false }))
       scanned++
       if (batch.length >= 2000) {
         const b = batch
