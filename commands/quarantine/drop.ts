@@ -30,7 +30,11 @@ export default class QuarantineDrop extends QuarantineCommand<DropResult> {
     const { renderDrop } = await import('../../src/render/quarantine.js')
     const request = { filter, all: flags.all, reason: flags.reason, again: flags.again }
     const plan = await dropQuarantined(ctx, { ...request, dryRun: true }, this.actor())
-    if (!flags.execute || plan.dropped === 0) {
+    if (flags.execute && plan.dropped === 0) {
+      this.out(`Nothing to drop: ${plan.matched} record(s) match, ${plan.alreadyHandled} of them already handled (--again to include).`)
+      return plan
+    }
+    if (!flags.execute) {
       this.out(renderDrop(plan, flags.reason))
       if (!flags.execute) this.note('Dry run: nothing recorded. Add --execute to mark them dropped.')
       return plan
