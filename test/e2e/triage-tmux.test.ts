@@ -13,7 +13,8 @@ import { waitFor, withTimeout } from '../support/timeout.js'
 
 installOrderedHeaders()
 
-const T = Date.parse('2018-03-21T00:00:00Z')
+// Recent timestamps: the test broker's default retention (7 days) deletes older records, and dead letters keep their original timestamp.
+const T = Date.now() - 3_600_000
 const session = uniqueName('recover-triage')
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' })
 const screen = () => tmux('capture-pane', '-p', '-t', session)
