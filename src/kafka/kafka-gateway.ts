@@ -189,9 +189,14 @@ export class KafkaGateway {
    * latest state per key is what matters, and compaction keeps exactly that).
    */
   ensureCompactedTopic(topic: string): Promise<void> {
-    return this.call(`creating compacted topic ${topic}`, async () => {
+    return this.ensureTopic(topic, { partitions: 1, configs: { 'cleanup.policy': 'compact' } })
+  }
+
+  /** Creates a topic with these configs unless it exists (an existing topic is left as it is). */
+  ensureTopic(topic: string, options: { partitions: number; configs: Record<string, string> }): Promise<void> {
+    return this.call(`creating topic ${topic}`, async () => {
       try {
-        await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] })
+        await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: options.partitions, replicationFactor: -1, configEntries: Object.entries(options.configs).map(([name, value]) => ({ name, value })) }] })
       } catch (error) {
         const exists = (e: { type?: string }) => e.type === 'TOPIC_ALREADY_EXISTS'
         if (!(exists(error as { type?: string }) || (error as { errors?: Array<{ type?: string }> }).errors?.some(exists))) throw error

@@ -144,6 +144,9 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
   const writerFor = async (topic: string, partitions: number): Promise<KafkaWriter> => {
     let w = writers.get(topic)
     if (!w) {
+      // Parked records keep their original (often old) timestamps: a parking topic with the
+      // broker's default retention would delete them at its next retention check.
+      if (parking.kind === 'kafka' && topic === parking.topic) await gateway.ensureTopic(topic, { partitions, configs: { 'retention.ms': '-1' } })
       w = await KafkaWriter.open(gateway, topic, { createPartitions: partitions, idempotent: true, errorCode: 'SINK_FAILED', role: topic === (parking.kind === 'kafka' ? parking.topic : '') ? 'parking' : 'original' })
       writers.set(topic, w)
     }

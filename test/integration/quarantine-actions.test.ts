@@ -14,7 +14,7 @@ import { readAuditTrail } from '../../src/quarantine/audit-trail.js'
 import { dropQuarantined, exportQuarantine, listQuarantine, openQuarantine, showQuarantined, type Actor } from '../../src/services/quarantine.js'
 import { redriveQuarantined } from '../../src/services/quarantine-redrive.js'
 import { retryQuarantined } from '../../src/services/quarantine-retry.js'
-import { createTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { createTopic, testKafka, uniqueName, withAdmin, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
 installOrderedHeaders()
@@ -138,6 +138,8 @@ test('redrive returns exactly the selected records to their original topic and p
     assert.is(parked[0]!.key?.toString(), 'k-12')
     assert.ok(parked[0]!.headers.some((x) => x.key === 'recover.parked-reason'))
     assert.ok(parked[0]!.headers.some((x) => x.key === 'recover.error.class'), 'parked records keep their failure headers')
+    const retention = await withAdmin(async (admin) => (await admin.describeConfigs({ resources: [{ type: 2, name: `${q}.parked`, configNames: ['retention.ms'] }], includeSynonyms: false })).resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue)
+    assert.is(retention, '-1', 'the parking topic keeps old records')
 
     const trail = await readAuditTrail(ctx.uri, gateway)
     assert.is(trail.actions.length, 1)
