@@ -67,6 +67,12 @@ export const ERROR_CODES = {
   BAD_RUNBOOK: 'usage',
   RUNBOOK_VARIABLE_MISSING: 'usage',
   RUNBOOK_STEP_FAILED: 'safety',
+  BAD_QUARANTINE_URI: 'usage',
+  QUARANTINE_RECORD_NOT_FOUND: 'usage',
+  NOTHING_SELECTED: 'usage',
+  CANARY_FAILED: 'safety',
+  REDRIVE_FAILED: 'environment',
+  AUDIT_TRAIL_FAILED: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -231,6 +231,26 @@ export class KafkaGateway {
     return new RecoveryError('TOPIC_NOT_FOUND', `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`, { details: { topic } })
   }
 
+  /**
+   * Creates a one-partition compacted topic unless it exists (the quarantine audit trail: the
+   * latest state per key is what matters, and compaction keeps exactly that).
+   */
+  ensureCompactedTopic(topic: string): Promise<void> {
+    return this.ensureTopic(topic, { partitions: 1, configs: { 'cleanup.policy': 'compact' } })
+  }
+
+  /** Creates a topic with these configs unless it exists (an existing topic is left as it is). */
+  ensureTopic(topic: string, options: { partitions: number; configs: Record<string, string> }): Promise<void> {
+    return this.call(`creating topic ${topic}`, async () => {
+      try {
+        await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: options.partitions, replicationFactor: -1, configEntries: Object.entries(options.configs).map(([name, value]) => ({ name, value })) }] })
+      } catch (error) {
+        const exists = (e: { type?: string }) => e.type === 'TOPIC_ALREADY_EXISTS'
+        if (!(exists(error as { type?: string }) || (error as { errors?: Array<{ type?: string }> }).errors?.some(exists))) throw error
+      }
+    })
+  }
+
   /** Log start and log end (high watermark, as Kafka's own tools report it) per partition. */
   logOffsets(topic: string, partitions?: number[]): Promise<PartitionLogOffsets[]> {
     return this.call(`reading the offsets of topic ${topic}`, async () => {

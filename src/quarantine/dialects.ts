@@ -47,8 +47,10 @@ export interface FailureContext {
 export const UNKNOWN = '(unknown)'
 
 /** Detects the dialect from the headers and reads the failure context out of them. */
-export function readFailureContext(headers: readonly RecordHeader[], recordTimestampMs: number): FailureContext {
+export function readFailureContext(headers: readonly RecordHeader[], recordTimestampMs: number, options: { stack?: boolean } = {}): FailureContext {
   const text = lastTextByKey(headers)
+  // Stacks are the largest headers; scans leave them out, `show` reads them.
+  const stackOf = (key: string) => (options.stack === false ? undefined : text.get(key))
   const redriveCount = toInt(text.get(REDRIVE_COUNT_HEADER)) ?? 0
   const base = { failedAtMs: recordTimestampMs, redriveCount, extra: {} as Record<string, string> }
   // recover writes Connect's headers too; its own are richer, so they win.
@@ -63,7 +65,7 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
       errorClass: text.get(QUARANTINE_HEADERS.class) ?? UNKNOWN,
       message: text.get(QUARANTINE_HEADERS.message) ?? '',
       stage: text.get(QUARANTINE_HEADERS.stage) ?? UNKNOWN,
-      stack: text.get(QUARANTINE_HEADERS.stack),
+      stack: stackOf(QUARANTINE_HEADERS.stack),
       kind: text.get(QUARANTINE_HEADERS.kind),
       failedAtMs: Number.isFinite(at) ? at : recordTimestampMs,
       extra,
@@ -80,7 +82,7 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
       errorClass: c('exception.class.name') ?? UNKNOWN,
       message: c('exception.message') ?? '',
       stage: c('stage') ?? UNKNOWN,
-      stack: c('exception.stacktrace'),
+      stack: stackOf('__connect.errors.exception.stacktrace'),
       extra,
     }
   }
@@ -94,11 +96,11 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
       message: s('message') ?? '',
       // Streams records no stage; every KIP-1034 dead letter comes from a processing handler.
       stage: UNKNOWN,
-      stack: s('stacktrace'),
+      stack: stackOf('__streams.errors.stacktrace'),
       extra: {},
     }
   }
-  if (headers.some((h) => h.key.startsWith('kafka_dlt-'))) return { ...base, ...readSpring(headers) }
+  if (headers.some((h) => h.key.startsWith('kafka_dlt-'))) return { ...base, ...readSpring(headers, options.stack !== false) }
   if (text.has('source_topic') && text.has('source_partition')) {
     const extra: Record<string, string> = {}
     copy(text, extra, { source_consumer_group: 'consumerGroup', source_attempts: 'attempts' })
@@ -121,7 +123,7 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
  * timestamp as 8-byte big-endian integers, the rest as UTF-8. Key failures use
  * `kafka_dlt-key-exception-*` instead of `kafka_dlt-exception-*`.
  */
-function readSpring(headers: readonly RecordHeader[]): Omit<FailureContext, 'failedAtMs' | 'redriveCount'> {
+function readSpring(headers: readonly RecordHeader[], withStack: boolean): Omit<FailureContext, 'failedAtMs' | 'redriveCount'> {
   const raw = new Map<string, Buffer>()
   for (const h of headers) if (h.value !== null) raw.set(h.key, h.value)
   const str = (name: string) => {
@@ -144,7 +146,7 @@ function readSpring(headers: readonly RecordHeader[]): Omit<FailureContext, 'fai
     errorClass: str(`${ex}-fqcn`) ?? UNKNOWN,
     message: str(`${ex}-message`) ?? '',
     stage: keyFailure ? 'key' : UNKNOWN,
-    stack: str(`${ex}-stacktrace`),
+    stack: withStack ? str(`${ex}-stacktrace`) : undefined,
     extra,
   }
 }
@@ -167,18 +169,40 @@ export function originalHeaders(headers: readonly RecordHeader[], dialect: Diale
   })
 }
 
-/** Last value wins for repeated keys, as every dialect writes each header once. */
-function lastTextByKey(headers: readonly RecordHeader[]): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const h of headers) {
-    if (h.value === null) continue
-    const text = decodeStrictUtf8(h.value)
-    if (text !== undefined) out.set(h.key, text)
-  }
-  return out
+/**
+ * Last value wins for repeated keys, as every dialect writes each header once. Values are
+ * decoded on first use only: a scan of 100,000 dead letters should not decode stack traces
+ * (recover writes two per record) that nobody reads.
+ */
+function lastTextByKey(headers: readonly RecordHeader[]): LazyText {
+  const raw = new Map<string, Buffer>()
+  for (const h of headers) if (h.value !== null) raw.set(h.key, h.value)
+  return new LazyText(raw)
 }
 
-function copy(from: Map<string, string>, to: Record<string, string>, names: Record<string, string>): void {
+class LazyText {
+  private readonly decoded = new Map<string, string | undefined>()
+
+  constructor(private readonly raw: Map<string, Buffer>) {}
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined
+  }
+
+  get(key: string): string | undefined {
+    if (this.decoded.has(key)) return this.decoded.get(key)
+    const value = this.raw.get(key)
+    const text = value === undefined ? undefined : decodeStrictUtf8(value)
+    this.decoded.set(key, text)
+    return text
+  }
+
+  keys(): IterableIterator<string> {
+    return this.raw.keys()
+  }
+}
+
+function copy(from: LazyText, to: Record<string, string>, names: Record<string, string>): void {
   for (const [header, field] of Object.entries(names)) {
     const v = from.get(header)
     if (v !== undefined) to[field] = v

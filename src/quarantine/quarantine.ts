@@ -108,7 +108,15 @@ export class KafkaQuarantine implements Quarantine {
   async open(): Promise<void> {}
 
   private ready(): Promise<KafkaWriter> {
-    this.opening ??= KafkaWriter.open(this.gateway, this.topic, { createPartitions: this.partitions, idempotent: true, errorCode: 'QUARANTINE_FAILED', role: 'quarantine' }).then((w) => (this.writer = w))
+    this.opening ??= KafkaWriter.open(this.gateway, this.topic, {
+      createPartitions: this.partitions,
+      idempotent: true,
+      errorCode: 'QUARANTINE_FAILED',
+      role: 'quarantine',
+      // Quarantined records keep their original (often old) timestamps: a time retention would
+      // delete them at the broker's next check, before anyone triaged them.
+      topicConfig: { 'retention.ms': '-1' },
+    }).then((w) => (this.writer = w))
     return this.opening
   }
 

@@ -43,8 +43,11 @@ export function parsePositionId(id: string): QuarantinePosition | undefined {
   return m ? { partition: Number(m[1]), offset: BigInt(m[2]!) } : undefined
 }
 
-export function normalizeRecord(record: KafkaRecord, position: QuarantinePosition): QuarantinedRecord {
-  return { ...readFailureContext(record.headers, record.timestampMs), id: positionId(position), position, record }
+/** `stack: false` for scans: the stack is only read when one record is shown. */
+export function normalizeRecord(record: KafkaRecord, position: QuarantinePosition, options: { stack?: boolean } = {}): QuarantinedRecord {
+  const context = readFailureContext(record.headers, record.timestampMs, options)
+  if (context.stack === undefined) delete context.stack
+  return { ...context, id: positionId(position), position, record }
 }
 
 export function summarize(q: QuarantinedRecord): QuarantineSummary {

@@ -84,7 +84,8 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
   }
 }
 
-async function openPreviewers(request: PeekRequest): Promise<{ key: Previewer; value: Previewer }> {
+/** Previewers for keys and values (peek, quarantine show, triage): schemas checked before any broker round trip. */
+export async function openPreviewers(request: Pick<PeekRequest, 'keyFormat' | 'valueFormat' | 'schemas' | 'writerHeader'>): Promise<{ key: Previewer; value: Previewer }> {
   const keyFormat = request.keyFormat ?? 'auto'
   const valueFormat = request.valueFormat ?? 'auto'
   const schemas = request.schemas ?? {}

@@ -570,6 +570,84 @@ async function reconnect(gateway: KafkaGateway, topic: string, partitions: numbe
   }
 }
 
+/** A replay of records already in hand (retried dead letters), not of a topic range. */
+export interface RecordsReplayRequest {
+  /** Where the records were read from: a Kafka sink may not be this topic. */
+  readFrom: string
+  /** Partition count the sink topic and quarantine topic are created with when missing. */
+  partitions: number
+  keyFormat?: CodecFormat
+  valueFormat?: CodecFormat
+  schemas?: SchemaSourceOptions
+  outputSchemaId?: number
+  transform?: { path: string; timeoutMs: number }
+  sink: string
+  quarantine: string
+  newTimestamps?: boolean
+  batchSize?: number
+}
+
+export interface RecordsReplayResult {
+  sink: string
+  quarantine: string
+  transform: { name: string; version: string; file: string } | null
+  /** One outcome per input record, in input order. */
+  outcomes: Array<'written' | 'dropped' | 'quarantined'>
+  totals: { read: number; written: number; dropped: number; quarantined: number; outputs: number }
+  quarantinedByStage: Record<QuarantineStage, number>
+}
+
+/**
+ * The replay pipeline (decode → transform → encode → sink, failures to the quarantine) over
+ * records given by the caller: what `quarantine retry` and the triage TUI's retry and edit use.
+ * No checkpoint: a retry is small and is recorded in the quarantine's audit trail instead.
+ */
+export async function replayRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
+  const { gateway } = deps
+  const signal = deps.signal ?? new AbortController().signal
+  const sinkUri = parseSinkUri(request.sink, '--sink')
+  const quarantineUri = parseSinkUri(request.quarantine, '--quarantine')
+  if (sinkUri.kind === 'kafka' && `kafka:${sinkUri.topic}` === request.readFrom) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${sinkUri.topic} is the quarantine being retried from; write to the original topic or another one.`)
+  const sources = openSchemaSources(request.schemas ?? {})
+  const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
+  const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
+  const pluginCtx = (name: string, version: string): PluginContext => ({ signal, log: (m) => deps.log?.(`[${name}] ${m}`), plugin: { name, version } })
+  const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
+  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs) : undefined
+  const encoders = transform ? await createEncoders(formats, codecs, sources, request.outputSchemaId) : undefined
+  const pipeline: Pipeline = { transform, codecs, encoders, formats }
+  const counts = new Map<number, PartitionCounts>()
+  for (const r of records) if (!counts.has(r.partition)) counts.set(r.partition, { partition: r.partition, start: 0n, end: 0n, next: 0n, read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0 })
+  const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
+  const outcomes: RecordsReplayResult['outcomes'] = []
+  try {
+    pipeline.sink = await buildSink(sinkUri, gateway, request.partitions, { topic: '', newTimestamps: request.newTimestamps }, formats, pluginCtx)
+    pipeline.quarantine = buildQuarantine(quarantineUri, gateway, request.partitions)
+    await pipeline.sink.open(undefined, { runId: randomUUID(), topic: request.readFrom })
+    await pipeline.quarantine.open()
+    await transform?.setup()
+    const size = Math.max(1, request.batchSize ?? DEFAULT_BATCH)
+    for (let i = 0, batches = 1; i < records.length; i += size, batches++) {
+      const inputs = records.slice(i, i + size)
+      const prepared = await prepareBatch({ inputs, bytes: 0, positions: new Map() }, pipeline, undefined)
+      await commitBatch(prepared, pipeline, counts, byStage, false, deps, batches)
+      outcomes.push(...prepared.outcome)
+    }
+  } finally {
+    await pipeline.sink?.close().catch(() => undefined)
+    await pipeline.quarantine?.close().catch(() => undefined)
+  }
+  const t = totalsOf(counts)
+  return {
+    sink: pipeline.sink!.uri,
+    quarantine: pipeline.quarantine!.uri,
+    transform: loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null,
+    outcomes,
+    totals: { read: t.read, written: t.written, dropped: t.dropped, quarantined: t.quarantined, outputs: t.outputs },
+    quarantinedByStage: byStage,
+  }
+}
+
 function requireSink(sink: string | undefined): string {
   if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet or plugin:PATH#TARGET), or --dry-run to write nothing.')
   return sink
@@ -625,7 +703,7 @@ async function buildSink(
   uri: ReturnType<typeof parseSinkUri>,
   gateway: KafkaGateway,
   partitions: number,
-  request: ReplayRequest,
+  request: Pick<ReplayRequest, 'topic' | 'newTimestamps' | 'exactlyOnce' | 'sinkTimeoutMs' | 'createTable' | 'sinkReconnectMs'>,
   formats: Pipeline['formats'],
   ctx: (name: string, version: string) => PluginContext,
 ): Promise<Sink> {

@@ -1,0 +1,74 @@
+import { Flags } from '@oclif/core'
+import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { allFlag, filterFlags, fromFlag, toFilter } from '../../src/cli/quarantine-flags.js'
+import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
+import type { RedriveRequest, RedriveResult } from '../../src/services/quarantine-redrive.js'
+
+export default class QuarantineRedrive extends QuarantineCommand<RedriveResult> {
+  static override summary = 'Send dead letters back to their original topics in bulk, with a canary, a loop guard and an audit trail (dry run unless --execute).'
+  static override description = `Each record goes back to the topic it came from (read from the dead-letter headers of any dialect) with its key, value, timestamp and original headers; the failure headers are stripped and recover.redrive-count is raised by one. Partitions: the original one with --same-partition, otherwise by key like Kafka's default partitioner (keyless records keep their original partition modulo the count).
+
+Loop guard: a record that was already redriven --max-redrives times (it failed again after each) goes to the parking topic (--parking, default kafka:<quarantine>.parked) with all its headers instead.
+
+--canary N sends N records first and continues only if every one was acknowledged. Records the audit trail marks redriven, parked, retried or dropped are skipped unless --again; every record sent is recorded there.`
+  static override examples = [
+    { description: 'Plan: what would go where', command: '<%= config.bin %> quarantine redrive --from kafka:orders.quarantine --error DecodeError' },
+    { description: 'After the consumer is fixed: 10 first, then the rest, back to their original partitions', command: '<%= config.bin %> quarantine redrive --from kafka:orders.quarantine --error DecodeError --same-partition --canary 10 --execute' },
+    { description: 'A Kafka Connect DLQ, the last hour, without asking', command: '<%= config.bin %> quarantine redrive --from kafka:dlq-payments --since -1h --execute --yes' },
+  ]
+  static override flags = {
+    ...connectionFlags,
+    ...fromFlag,
+    ...filterFlags,
+    ...allFlag,
+    'same-partition': Flags.boolean({ summary: 'Back to the original partition (default: by key, like Kafka\'s default partitioner).' }),
+    canary: Flags.integer({ summary: 'Send N records first; continue only if all were acknowledged.', min: 1 }),
+    'max-redrives': Flags.integer({ summary: 'Records already redriven this many times go to the parking topic instead.', default: 3, min: 0 }),
+    parking: Flags.string({ summary: 'Where the loop guard parks records: kafka:TOPIC or file:PATH.jsonl. Default kafka:<quarantine>.parked (<file>.parked.jsonl for a file quarantine).' }),
+    again: Flags.boolean({ summary: 'Also records the audit trail marks redriven, parked, retried or dropped.' }),
+    execute: Flags.boolean({ summary: 'Send them (asks on a terminal; needs --yes otherwise).' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
+  }
+
+  async run(): Promise<RedriveResult> {
+    const { flags } = await this.parse(QuarantineRedrive)
+    const filter = toFilter(flags)
+    const { parseQuarantineUri } = await import('../../src/quarantine/quarantine-source.js')
+    const request: RedriveRequest = {
+      filter,
+      all: flags.all,
+      samePartition: flags['same-partition'],
+      canary: flags.canary,
+      maxRedrives: flags['max-redrives'],
+      parking: flags.parking === undefined ? undefined : parseQuarantineUri(flags.parking, '--parking'),
+      again: flags.again,
+      execute: false,
+    }
+    const ctx = await this.openQuarantine(flags, { needsKafka: true })
+    const { redriveQuarantined } = await import('../../src/services/quarantine-redrive.js')
+    const { renderRedrive } = await import('../../src/render/quarantine.js')
+    if (flags.execute && flags.yes) {
+      const { result } = await redriveQuarantined(ctx, { ...request, execute: true }, this.actor())
+      this.out(renderRedrive(result))
+      return result
+    }
+    const { result: plan, selected } = await redriveQuarantined(ctx, request, this.actor())
+    this.out(renderRedrive(plan))
+    if (!flags.execute) {
+      this.note('Dry run: nothing sent. Add --execute to redrive.')
+      return plan
+    }
+    if (selected.size === 0) {
+      this.note('Nothing to redrive.')
+      return plan
+    }
+    if (!(await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics and park ${plan.toPark}` }))) {
+      this.note('Not redriven.')
+      return plan
+    }
+    // Exactly the records of the plan that was confirmed, even if more arrived meanwhile.
+    const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor())
+    this.out(renderRedrive(result))
+    return result
+  }
+}

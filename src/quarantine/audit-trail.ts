@@ -1,0 +1,155 @@
+import { appendFile, readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { KafkaWriter } from '../kafka/kafka-writer.js'
+import { RangeReader } from '../kafka/range-reader.js'
+import type { QuarantineUri } from './quarantine-source.js'
+
+export type ActionKind = 'retry' | 'redrive' | 'drop'
+
+/** Who did what, when and why, and how it went: one per retry, redrive or drop. */
+export interface AuditAction {
+  id: string
+  action: ActionKind
+  by: string
+  host: string
+  at: string
+  reason?: string
+  /** The command line (secrets redacted) or `triage`. */
+  command?: string
+  /** The filter, as the person gave it. */
+  selection: string
+  records: number
+  result: Record<string, number>
+  /** Where the records went: original topics, a parking topic, a sink. */
+  targets: string[]
+  ok: boolean
+}
+
+/** The latest state of one dead letter (compaction keeps exactly this per key). */
+export interface RecordState {
+  id: string
+  action: ActionKind
+  outcome: 'redriven' | 'parked' | 'dropped' | 'retried' | 'failed'
+  actionId: string
+  at: string
+  by: string
+  reason?: string
+  target?: string
+}
+
+export interface AuditTrail {
+  location: string
+  actions: AuditAction[]
+  states: Map<string, RecordState>
+}
+
+/** Outcomes that mean "this dead letter is handled": not redriven or dropped again without --again. */
+export function isHandled(state: RecordState | undefined): boolean {
+  return state !== undefined && state.outcome !== 'failed'
+}
+
+/** `kafka:<topic>.recover-audit` (compacted) or `<file>.audit.jsonl`, next to the quarantine. */
+export function auditLocation(uri: QuarantineUri): { kind: 'kafka'; topic: string } | { kind: 'file'; path: string } {
+  if (uri.kind === 'kafka') return { kind: 'kafka', topic: `${uri.topic}.recover-audit` }
+  return { kind: 'file', path: `${resolve(uri.path).replace(/\.(jsonl|ndjson)$/i, '')}.audit.jsonl` }
+}
+
+interface Entry {
+  key: string
+  value: AuditAction | RecordState
+}
+
+function fold(location: string, entries: Entry[]): AuditTrail {
+  const actions = new Map<string, AuditAction>()
+  const states = new Map<string, RecordState>()
+  for (const e of entries) {
+    if (e.key.startsWith('action:')) actions.set(e.key, e.value as AuditAction)
+    else if (e.key.startsWith('record:')) states.set(e.key.slice('record:'.length), e.value as RecordState)
+  }
+  return { location, actions: [...actions.values()].sort((a, b) => a.at.localeCompare(b.at)), states }
+}
+
+/** Everything recorded so far. A trail that does not exist yet is empty (reading never creates it). */
+export async function readAuditTrail(uri: QuarantineUri, gateway: KafkaGateway | undefined): Promise<AuditTrail> {
+  const where = auditLocation(uri)
+  if (where.kind === 'file') {
+    let text: string
+    try {
+      text = await readFile(where.path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fold(`file:${where.path}`, [])
+      throw failed(`file:${where.path}`, 'read', error)
+    }
+    const entries: Entry[] = []
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue
+      try {
+        entries.push(JSON.parse(line) as Entry)
+      } catch {
+        // A torn last line (a crash mid-append) is skipped; everything before it stands.
+      }
+    }
+    return fold(`file:${where.path}`, entries)
+  }
+  const location = `kafka:${where.topic}`
+  const topics = await gateway!.listTopics()
+  if (!topics.includes(where.topic)) return fold(location, [])
+  const reader = new RangeReader(gateway!.kafka, gateway!.settings, where.topic)
+  try {
+    const facts = await reader.partitionFacts(await gateway!.partitionsOf(where.topic))
+    const entries: Entry[] = []
+    for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) {
+      for (const chunk of chunks) {
+        for (const r of chunk.records) {
+          if (r.key === null || r.value === null) continue
+          try {
+            entries.push({ key: r.key.toString('utf8'), value: JSON.parse(r.value.toString('utf8')) as AuditAction | RecordState })
+          } catch {
+            // Not ours: someone else wrote to the topic. Skipped.
+          }
+        }
+      }
+    }
+    return fold(location, entries)
+  } finally {
+    await reader.close()
+  }
+}
+
+/** Appends record states first, then the action: a reader that sees the action sees its records too. */
+export async function recordAction(uri: QuarantineUri, gateway: KafkaGateway | undefined, action: AuditAction, states: RecordState[]): Promise<void> {
+  const where = auditLocation(uri)
+  const entries: Entry[] = [...states.map((s) => ({ key: `record:${s.id}`, value: s })), { key: `action:${action.id}`, value: action }]
+  if (where.kind === 'file') {
+    try {
+      await appendFile(where.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
+    } catch (error) {
+      throw failed(`file:${where.path}`, 'written', error)
+    }
+    return
+  }
+  try {
+    await gateway!.ensureCompactedTopic(where.topic)
+  } catch (error) {
+    throw failed(`kafka:${where.topic}`, 'created', error)
+  }
+  const writer = await KafkaWriter.open(gateway!, where.topic, { createPartitions: 1, idempotent: true, errorCode: 'QUARANTINE_FAILED', role: 'audit trail' }).catch((error: unknown) => {
+    throw failed(`kafka:${where.topic}`, 'opened', error)
+  })
+  try {
+    const now = Date.now()
+    const refused = await writer.write(entries.map((e) => ({ sourcePartition: 0, key: Buffer.from(e.key), value: Buffer.from(JSON.stringify(e.value)), headers: [], timestampMs: now })))
+    if (refused.length > 0) throw new Error(`${refused.length} audit entries were refused as too large`)
+  } catch (error) {
+    throw failed(`kafka:${where.topic}`, 'written', error)
+  } finally {
+    await writer.close()
+  }
+}
+
+function failed(location: string, doing: string, cause: unknown): RecoveryError {
+  if (cause instanceof RecoveryError && cause.code === 'BROKER_UNREACHABLE') return cause
+  return new RecoveryError('AUDIT_TRAIL_FAILED', `The quarantine audit trail ${location} could not be ${doing}: ${(cause as Error).message}`, { cause, details: { location } })
+}

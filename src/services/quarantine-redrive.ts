@@ -1,0 +1,278 @@
+import { resolve } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import { envelopeLine } from '../files/envelope.js'
+import { partitionForKey } from '../core/key-partitioner.js'
+import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { KafkaWriter, type WritableRecord } from '../kafka/kafka-writer.js'
+import { isHandled, recordAction, type RecordState } from '../quarantine/audit-trail.js'
+import { PARKED_REASON_HEADER, REDRIVE_COUNT_HEADER } from '../quarantine/dialects.js'
+import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
+import type { QuarantineUri } from '../quarantine/quarantine-source.js'
+import { restoredHeaders, type QuarantinedRecord } from '../quarantine/quarantined-record.js'
+import { appendEnvelopes, newAction, readTrail, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
+
+export const DEFAULT_MAX_REDRIVES = 3
+
+export interface RedriveRequest {
+  filter: QuarantineFilter
+  all?: boolean
+  /** Back to the original partition; otherwise by key (Kafka's default partitioner), keyless records to their original partition modulo the count. */
+  samePartition?: boolean
+  /** Send this many first and continue only if every one was acknowledged. */
+  canary?: number
+  /** Records redriven this many times already go to the parking topic instead. */
+  maxRedrives?: number
+  /** Default: kafka:<quarantine>.parked, or <file>.parked.jsonl next to a file quarantine. */
+  parking?: QuarantineUri
+  /** Redrive records the audit trail says are already handled. */
+  again?: boolean
+  /** Without it: only the plan, nothing written. */
+  execute: boolean
+  /** Apply exactly this selection (the ids of the plan that was confirmed). */
+  only?: ReadonlySet<string>
+  batchSize?: number
+}
+
+export interface RedriveTarget {
+  topic: string
+  partition: number
+  records: number
+}
+
+export interface RedriveSkips {
+  /** Already redriven, parked, retried or dropped (see --again). */
+  handled: number
+  /** The dead letter does not say where it came from (unknown dialect). */
+  noOriginalTopic: number
+  /** The original topic does not exist (any more). */
+  missingTopic: number
+  /** --same-partition, and the original partition is unknown or no longer exists. */
+  missingPartition: number
+}
+
+export interface RedriveResult {
+  source: string
+  auditTrail: string
+  parking: string
+  maxRedrives: number
+  samePartition: boolean
+  executed: boolean
+  matched: number
+  /** Planned: to original topics, and to the parking topic (loop guard). */
+  toRedrive: number
+  toPark: number
+  skipped: RedriveSkips
+  targets: RedriveTarget[]
+  /** Executed: acknowledged writes. */
+  redriven: number
+  parked: number
+  refused: number
+  canary?: { records: number; ok: boolean }
+  actionId?: string
+}
+
+type Decision = { kind: 'redrive'; topic: string; partition: number } | { kind: 'park' } | { kind: 'skip'; why: keyof RedriveSkips }
+
+/**
+ * Sends dead letters back to their original topics: key, value, timestamp and original
+ * headers, the failure headers stripped and `recover.redrive-count` raised by one. Records
+ * already redriven `maxRedrives` times go to the parking topic with every header kept. With
+ * `execute` false this is the plan: the same decisions, nothing written. Every write is
+ * recorded in the audit trail, including partial work before a failure.
+ */
+export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor): Promise<{ result: RedriveResult; selected: Set<string> }> {
+  requireSelection(request.filter, request.all || request.only !== undefined, 'redrive')
+  const gateway = ctx.gateway
+  if (!gateway) throw new Error('redrive needs a Kafka gateway')
+  const maxRedrives = request.maxRedrives ?? DEFAULT_MAX_REDRIVES
+  const parking = request.parking ?? defaultParking(ctx.uri)
+  const parkingName = parking.kind === 'kafka' ? `kafka:${parking.topic}` : `file:${resolve(parking.path)}`
+  const trail = await readTrail(ctx)
+  const existing = new Set(await gateway.listTopics())
+  const partitionCounts = new Map<string, number>()
+  const countOf = async (topic: string) => {
+    let n = partitionCounts.get(topic)
+    if (n === undefined) {
+      n = (await gateway.partitionsOf(topic)).length
+      partitionCounts.set(topic, n)
+    }
+    return n
+  }
+  const decide = async (q: QuarantinedRecord): Promise<Decision> => {
+    if (!request.again && isHandled(trail.states.get(q.id))) return { kind: 'skip', why: 'handled' }
+    if (q.redriveCount >= maxRedrives) return { kind: 'park' }
+    const topic = q.original.topic
+    if (topic === undefined) return { kind: 'skip', why: 'noOriginalTopic' }
+    if (!existing.has(topic)) return { kind: 'skip', why: 'missingTopic' }
+    const count = await countOf(topic)
+    if (request.samePartition) {
+      const p = q.original.partition
+      if (p === undefined || p < 0 || p >= count) return { kind: 'skip', why: 'missingPartition' }
+      return { kind: 'redrive', topic, partition: p }
+    }
+    const key = q.record.key
+    const partition = key !== null && key.length > 0 ? partitionForKey(key, count) : (q.original.partition ?? 0) % count
+    return { kind: 'redrive', topic, partition }
+  }
+
+  const result: RedriveResult = {
+    source: ctx.source.uri,
+    auditTrail: trail.location,
+    parking: parkingName,
+    maxRedrives,
+    samePartition: request.samePartition === true,
+    executed: request.execute,
+    matched: 0,
+    toRedrive: 0,
+    toPark: 0,
+    skipped: { handled: 0, noOriginalTopic: 0, missingTopic: 0, missingPartition: 0 },
+    targets: [],
+    redriven: 0,
+    parked: 0,
+    refused: 0,
+  }
+  const targets = new Map<string, RedriveTarget>()
+  const selected = new Set<string>()
+  const writers = new Map<string, KafkaWriter>()
+  const states: RecordState[] = []
+  const action = newAction('redrive', actor, request.filter, 0, {}, [], true)
+  const pending: Array<{ q: QuarantinedRecord; d: Exclude<Decision, { kind: 'skip' }> }> = []
+  const batchSize = Math.max(1, request.batchSize ?? 1000)
+  let canaryLeft = request.canary ?? 0
+  const sourcePartitions = await ctx.source.partitions()
+
+  const writerFor = async (topic: string, partitions: number): Promise<KafkaWriter> => {
+    let w = writers.get(topic)
+    if (!w) {
+      // Parked records keep their original (often old) timestamps: a parking topic with the
+      // broker's default retention would delete them at its next retention check.
+      if (parking.kind === 'kafka' && topic === parking.topic) await gateway.ensureTopic(topic, { partitions, configs: { 'retention.ms': '-1' } })
+      w = await KafkaWriter.open(gateway, topic, { createPartitions: partitions, idempotent: true, errorCode: 'SINK_FAILED', role: topic === (parking.kind === 'kafka' ? parking.topic : '') ? 'parking' : 'original' })
+      writers.set(topic, w)
+    }
+    return w
+  }
+  const state = (q: QuarantinedRecord, outcome: RecordState['outcome'], target: string): RecordState => ({ id: q.id, action: 'redrive', outcome, actionId: action.id, at: new Date().toISOString(), by: actor.by, target })
+
+  const flush = async (): Promise<number> => {
+    const items = pending.splice(0)
+    let refused = 0
+    const byTopic = new Map<string, typeof items>()
+    const parked: typeof items = []
+    for (const item of items) {
+      if (item.d.kind === 'park') parked.push(item)
+      else byTopic.set(item.d.topic, [...(byTopic.get(item.d.topic) ?? []), item])
+    }
+    for (const [topic, list] of byTopic) {
+      const w = await writerFor(topic, await countOf(topic))
+      const records: WritableRecord[] = list.map(({ q, d }) => ({
+        sourcePartition: (d as { partition: number }).partition,
+        key: q.record.key,
+        value: q.record.value,
+        headers: [...restoredHeaders(q), { key: REDRIVE_COUNT_HEADER, value: Buffer.from(String(q.redriveCount + 1)) }],
+        timestampMs: q.record.timestampMs,
+      }))
+      const rejected = new Set(await w.write(records))
+      list.forEach(({ q, d }, i) => {
+        const target = `${topic}-${(d as { partition: number }).partition}`
+        if (rejected.has(i)) {
+          refused++
+          states.push(state(q, 'failed', target))
+        } else {
+          result.redriven++
+          states.push(state(q, 'redriven', target))
+        }
+      })
+    }
+    if (parked.length > 0) {
+      const withReason = (q: QuarantinedRecord) => [...q.record.headers.filter((h) => h.key !== PARKED_REASON_HEADER), { key: PARKED_REASON_HEADER, value: Buffer.from(`redriven ${q.redriveCount} times (--max-redrives ${maxRedrives})`) }]
+      if (parking.kind === 'kafka') {
+        const w = await writerFor(parking.topic, sourcePartitions)
+        const rejected = new Set(await w.write(parked.map(({ q }) => ({ sourcePartition: q.position.partition, key: q.record.key, value: q.record.value, headers: withReason(q), timestampMs: q.record.timestampMs }))))
+        parked.forEach(({ q }, i) => {
+          if (rejected.has(i)) refused++
+          else result.parked++
+          states.push(state(q, rejected.has(i) ? 'failed' : 'parked', parkingName))
+        })
+      } else {
+        await appendEnvelopes(resolve(parking.path), parked.map(({ q }) => envelopeLine({ ...q.record, headers: withReason(q) })).join(''))
+        for (const { q } of parked) {
+          result.parked++
+          states.push(state(q, 'parked', parkingName))
+        }
+      }
+    }
+    result.refused += refused
+    return refused
+  }
+
+  const finishAudit = async (ok: boolean) => {
+    if (!request.execute || states.length === 0) return
+    action.records = states.length
+    action.result = { redriven: result.redriven, parked: result.parked, refused: result.refused }
+    action.targets = [...new Set(states.map((s) => s.target!))].sort()
+    action.ok = ok
+    await recordAction(ctx.uri, ctx.gateway, action, states)
+    result.actionId = action.id
+  }
+
+  try {
+    const scan = await scanMatching(ctx, request.only ? { ids: [...request.only] } : request.filter, async (batch) => {
+      for (const q of batch) {
+        const d = await decide(q)
+        if (d.kind === 'skip') {
+          result.skipped[d.why]++
+          continue
+        }
+        selected.add(q.id)
+        if (d.kind === 'park') result.toPark++
+        else {
+          result.toRedrive++
+          const k = `${d.topic}\u0000${d.partition}`
+          const t = targets.get(k) ?? { topic: d.topic, partition: d.partition, records: 0 }
+          t.records++
+          targets.set(k, t)
+        }
+        if (!request.execute) continue
+        pending.push({ q, d })
+        if (canaryLeft > 0) {
+          if (pending.length >= canaryLeft) await runCanary()
+        } else if (pending.length >= batchSize) await flush()
+      }
+    })
+    result.matched = scan.matched
+    if (request.execute) {
+      if (canaryLeft > 0 && pending.length > 0) await runCanary()
+      if (pending.length > 0) await flush()
+    }
+  } catch (error) {
+    await finishAudit(false).catch(() => undefined)
+    if (error instanceof RecoveryError && (error.code === 'CANARY_FAILED' || error.code === 'BROKER_UNREACHABLE' || error.code === 'TOPIC_NOT_FOUND')) throw error
+    if (error instanceof RecoveryError && error.code === 'SINK_FAILED') {
+      throw new RecoveryError('REDRIVE_FAILED', `The redrive stopped after ${result.redriven} redriven and ${result.parked} parked records: ${error.message}`, { cause: error, details: { redriven: result.redriven, parked: result.parked } })
+    }
+    throw error
+  } finally {
+    for (const w of writers.values()) await w.close()
+  }
+  result.targets = [...targets.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  await finishAudit(result.refused === 0)
+  return { result, selected }
+
+  async function runCanary(): Promise<void> {
+    const n = pending.length
+    canaryLeft = 0
+    const refused = await flush()
+    result.canary = { records: n, ok: refused === 0 }
+    if (refused > 0) {
+      throw new RecoveryError('CANARY_FAILED', `${refused} of the ${n} canary records were refused, so the rest were not redriven; see the audit trail for which, fix the cause and run the redrive again.`, { details: { canary: n, refused } })
+    }
+  }
+}
+
+export function defaultParking(uri: QuarantineUri): QuarantineUri {
+  if (uri.kind === 'kafka') return { kind: 'kafka', topic: `${uri.topic}.parked` }
+  return { kind: 'file', path: `${resolve(uri.path).replace(/\.(jsonl|ndjson)$/i, '')}.parked.jsonl` }
+}
+
+export type { KafkaGateway }

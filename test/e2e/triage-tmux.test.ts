@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { headersForMessage, installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import { readAuditTrail } from '../../src/quarantine/audit-trail.js'
+import { quarantineHeaders } from '../../src/quarantine/quarantine.js'
+import { RangeReader } from '../../src/kafka/range-reader.js'
+import { createTopic, testBrokers, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { repoRoot } from '../support/paths.js'
+import { waitFor, withTimeout } from '../support/timeout.js'
+
+installOrderedHeaders()
+
+// Recent timestamps: the test broker's default retention (7 days) deletes older records, and dead letters keep their original timestamp.
+const T = Date.now() - 3_600_000
+const session = uniqueName('recover-triage')
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' })
+const screen = () => tmux('capture-pane', '-p', '-t', session)
+const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k)
+const shows = (text: string) => waitFor(`the screen to show "${text}"`, () => (screen().includes(text) ? true : undefined), 30_000, 100).catch((error: Error) => {
+  throw new Error(`${error.message}\n--- screen ---\n${screen()}`)
+})
+
+async function readTopic(name: string): Promise<KafkaRecord[]> {
+  return withGateway(async (gateway) => {
+    const reader = new RangeReader(gateway.kafka, gateway.settings, name)
+    try {
+      const facts = await reader.partitionFacts(await gateway.partitionsOf(name))
+      const out: KafkaRecord[] = []
+      for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) out.push(...c.records)
+      return out
+    } finally {
+      await reader.close()
+    }
+  })
+}
+
+test.after(() => {
+  try {
+    tmux('kill-session', '-t', session)
+  } catch {
+    // Already gone: triage quit with q.
+  }
+})
+
+test('recover triage in a real terminal (tmux): filter, drop with a reason, redrive with confirmation, quit; Kafka and the audit trail agree', withTimeout(120_000, async () => {
+  const original = uniqueName('orders')
+  const q = `${original}.quarantine`
+  await createTopic(original, 2)
+  await createTopic(q, 1)
+  const letters = [1, 2, 3, 4, 5].map((offset) => {
+    const record: KafkaRecord = { topic: original, partition: offset % 2, offset: BigInt(offset), timestampMs: T + offset, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(`{bad ${offset}`), headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }] }
+    const name = offset <= 3 ? 'DecodeError' : 'TypeError'
+    return { partition: 0, key: record.key, value: record.value, timestamp: String(record.timestampMs), headers: headersForMessage(quarantineHeaders({ record, stage: offset <= 3 ? 'decode' : 'transform', error: Object.assign(new Error(`${name} at ${offset}`), { name }) }, new Date(T + offset))) as Record<string, Buffer> }
+  })
+  const producer = testKafka().producer()
+  await producer.connect()
+  await producer.send({ topic: q, acks: -1, messages: letters })
+  await producer.disconnect()
+
+  const bin = join(repoRoot(), 'bin', 'run.js')
+  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '40', `${process.execPath} ${bin} triage --from kafka:${q} --brokers ${testBrokers()} --same-partition`)
+  await shows('5 of 5 records')
+  assert.match(screen(), '3 DecodeError · decode')
+
+  keys('/')
+  await shows('(enter: apply, esc: cancel)')
+  keys('-l', 'TypeError')
+  await shows('/TypeError')
+  keys('Enter')
+  await shows('2 of 5 records matching "TypeError"')
+  assert.not.match(screen(), 'DecodeError · decode')
+
+  keys('d')
+  await shows('Drop reason:')
+  keys('-l', 'known transform bug')
+  await shows('Drop reason: known transform bug')
+  keys('Enter')
+  await shows('Dropped 2 record(s): "known transform bug"')
+
+  keys('/')
+  await shows('/TypeError')
+  for (let i = 0; i < 'TypeError'.length; i++) keys('BSpace')
+  await shows('/  (enter: apply')
+  keys('Enter')
+  await shows('5 of 5 records, 2 handled')
+
+  keys('R')
+  await shows('Redrive 3 record(s) to')
+  keys('y')
+  await shows('Redriven 3, parked 0')
+  await shows('5 of 5 records, 5 handled')
+  keys('q')
+  await waitFor('triage to quit', () => {
+    try {
+      tmux('has-session', '-t', session)
+      return undefined
+    } catch {
+      return true
+    }
+  }, 15_000)
+
+  const back = await readTopic(original)
+  assert.equal(back.map((r) => [r.partition, r.key?.toString(), r.headers.map((h) => h.key).join(',')]).sort(), [
+    [0, 'ord-2', 'trace,recover.redrive-count'],
+    [1, 'ord-1', 'trace,recover.redrive-count'],
+    [1, 'ord-3', 'trace,recover.redrive-count'],
+  ])
+  const trail = await withGateway((gateway) => readAuditTrail({ kind: 'kafka', topic: q }, gateway))
+  assert.equal(trail.actions.map((a) => [a.action, a.records, a.reason ?? null]), [['drop', 2, 'known transform bug'], ['redrive', 3, null]])
+}))
+
+test.run()

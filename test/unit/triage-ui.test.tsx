@@ -1,0 +1,161 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { render } from 'ink-testing-library'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { envelopeLine } from '../../src/files/envelope.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import { quarantineHeaders } from '../../src/quarantine/quarantine.js'
+import { openQuarantine } from '../../src/services/quarantine.js'
+import { TriageController } from '../../src/triage/triage-controller.js'
+import { buildRows, initialState, reduce } from '../../src/triage/triage-state.js'
+import type { QuarantineSummary } from '../../src/quarantine/quarantined-record.js'
+import { TriageApp, TriageScreen } from '../../src/ui/triage/TriageApp.js'
+
+const T = Date.parse('2018-03-21T00:00:00Z')
+const dir = mkdtempSync(join(tmpdir(), 'recover-triage-ui-'))
+let n = 0
+
+/** A file quarantine as replay writes it: 3 decode failures, 2 transform failures, one Spring dead letter. */
+function quarantineFile(): string {
+  const path = join(dir, `q-${n++}.jsonl`)
+  const lines: string[] = []
+  const add = (offset: number, stage: 'decode' | 'transform', name: string, value: string) => {
+    const record: KafkaRecord = { topic: 'orders', partition: offset % 2, offset: BigInt(offset), timestampMs: T + offset, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(value), headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }] }
+    lines.push(envelopeLine({ ...record, headers: quarantineHeaders({ record, stage, error: Object.assign(new Error(`${name} at ${offset}`), { name }) }, new Date(T + offset)) }))
+  }
+  add(1, 'decode', 'DecodeError', '{bad')
+  add(2, 'decode', 'DecodeError', '{"amount": 12, "currency": "EUR"}')
+  add(3, 'decode', 'DecodeError', '{bad3')
+  add(4, 'transform', 'TypeError', '{"x":1}')
+  add(5, 'transform', 'TypeError', '{"x":2}')
+  lines.push(envelopeLine({ topic: 'orders-dlt', partition: 0, offset: 9n, timestampMs: T, timestampType: 'create', key: Buffer.from('spring-1'), value: Buffer.from('{"s":1}'), headers: [{ key: 'kafka_dlt-original-topic', value: Buffer.from('payments') }, { key: 'kafka_dlt-exception-fqcn', value: Buffer.from('org.springframework.kafka.listener.ListenerExecutionFailedException') }] }))
+  writeFileSync(path, lines.join(''))
+  return path
+}
+
+async function setup(options: { editor?: (path: string) => void } = {}) {
+  const path = quarantineFile()
+  const ctx = openQuarantine({ kind: 'file', path }, undefined)
+  const controller = new TriageController({ ctx, actor: { by: 'tester', host: 'ci' }, runEditor: options.editor, exportDir: dir }, 20)
+  await controller.load()
+  const ui = render(<TriageApp controller={controller} width={110} />)
+  const frame = () => ui.lastFrame() ?? ''
+  return { path, controller, ui, frame }
+}
+
+test('the list groups records by error with counts, largest group first, and shows the record under the cursor', async () => {
+  const { controller, ui, frame } = await setup()
+  assert.match(frame(), '6 of 6 records')
+  const f = frame()
+  const at = (text: string) => f.indexOf(text)
+  assert.ok(at('3 DecodeError · decode') > 0)
+  assert.ok(at('3 DecodeError · decode') < at('2 TypeError · transform'))
+  assert.ok(at('2 TypeError · transform') < at('1 org.springframework'))
+  await controller.handleKey('j')
+  assert.match(frame(), '0@0')
+  assert.match(frame(), 'original  orders-1@1')
+  assert.match(frame(), 'error     DecodeError')
+  await controller.handleKey('', { downArrow: true })
+  await controller.handleKey('k')
+  assert.match(frame(), 'message   DecodeError at 1')
+  ui.unmount()
+})
+
+test('/ filters across error, message, key and topic; esc cancels typing', async () => {
+  const { controller, ui, frame } = await setup()
+  await controller.handleKey('/')
+  await controller.handleKey('pay')
+  await controller.handleKey('ments')
+  assert.match(frame(), '/payments')
+  await controller.handleKey('', { return: true })
+  assert.match(frame(), '1 of 6 records matching "payments"')
+  assert.not.match(frame(), 'DecodeError')
+  await controller.handleKey('/')
+  await controller.handleKey('', { backspace: true })
+  await controller.handleKey('', { escape: true })
+  assert.match(frame(), 'matching "payments"')
+  ui.unmount()
+})
+
+test('enter opens the detail: headers (context marked), value as pretty JSON, stack', async () => {
+  const { controller, ui, frame } = await setup()
+  await controller.handleKey('j')
+  await controller.handleKey('j')
+  await controller.handleKey('', { return: true })
+  const f = frame()
+  assert.match(f, '0@1 (recover)')
+  assert.match(f, '  trace: t2')
+  assert.match(f, 'failure-context headers, stripped on redrive')
+  assert.match(f, '"currency": "EUR"')
+  await controller.handleKey('', { escape: true })
+  assert.match(frame(), 'enter: headers, value and stack')
+  ui.unmount()
+})
+
+test('d asks for a reason, refuses an empty one, and drops the group under the cursor into the audit trail', async () => {
+  const { path, controller, ui, frame } = await setup()
+  await controller.handleKey('d')
+  assert.match(frame(), 'Drop reason:')
+  await controller.handleKey('', { return: true })
+  assert.match(frame(), 'A reason is required')
+  for (const c of 'known bad deploy') await controller.handleKey(c)
+  await controller.handleKey('', { return: true })
+  assert.match(frame(), 'Dropped 3 record(s): "known bad deploy"')
+  assert.match(frame(), '3 handled')
+  assert.match(frame(), '(0 open)')
+  const audit = readFileSync(path.replace(/\.jsonl$/, '.audit.jsonl'), 'utf8')
+  assert.match(audit, '"reason":"known bad deploy"')
+  assert.is(controller.getState().states.get('0@2'), 'dropped')
+  ui.unmount()
+})
+
+test('r without --sink says how to start triage; ? shows the keys; x exports the record', async () => {
+  const { controller, ui, frame } = await setup()
+  await controller.handleKey('j')
+  await controller.handleKey('r')
+  assert.match(frame(), 'Retry needs a sink')
+  await controller.handleKey('e')
+  assert.match(frame(), 'Retry needs a sink')
+  await controller.handleKey('?')
+  assert.match(frame(), 'edit the value in $EDITOR')
+  await controller.handleKey('', { escape: true })
+  await controller.handleKey('x')
+  assert.match(frame(), 'Export to:')
+  await controller.handleKey('', { return: true })
+  assert.match(frame(), 'Exported 1 record(s)')
+  ui.unmount()
+})
+
+test('the redrive confirmation renders with [y/N], and n cancels it without acting', async () => {
+  const state = reduce(initialState('file:q.jsonl', 5), { type: 'confirm', confirm: { action: 'redrive', ids: ['0@0'], text: 'Redrive 1 record(s) to orders?' } })
+  const still = render(<TriageScreen state={state} width={100} />)
+  assert.match(still.lastFrame() ?? '', 'Redrive 1 record(s) to orders? [y/N]')
+  still.unmount()
+  const { controller, ui, frame } = await setup()
+  controller.dispatch({ type: 'confirm', confirm: { action: 'redrive', ids: ['0@0', '0@1', '0@2'], text: 'Redrive 3 record(s) to orders?' } })
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.match(frame(), 'Redrive 3 record(s) to orders? [y/N]')
+  await controller.handleKey('n')
+  assert.match(frame(), 'Cancelled.')
+  assert.is(controller.getState().states.size, 0)
+  ui.unmount()
+})
+
+test('windowed: 100,000 records render only the visible rows, and moving a page keeps the cursor in the window', () => {
+  const summaries: QuarantineSummary[] = []
+  for (let i = 0; i < 100_000; i++) summaries.push({ id: `0@${i}`, position: { partition: 0, offset: BigInt(i) }, dialect: 'recover', original: { topic: 'orders', partition: 0, offset: BigInt(i) }, errorClass: i % 3 === 0 ? 'DecodeError' : 'TypeError', message: 'm', stage: 'decode', failedAtMs: T, redriveCount: 0, key: `k${i}`, valueBytes: 10 })
+  let state = reduce(initialState('kafka:q', 20), { type: 'loaded', summaries, states: new Map() })
+  assert.is(state.rows.length, 100_002)
+  for (let i = 0; i < 5; i++) state = reduce(state, { type: 'move', delta: state.height })
+  assert.is(state.cursor, 100)
+  assert.ok(state.scroll <= state.cursor && state.cursor < state.scroll + state.height)
+  const ui = render(<TriageScreen state={state} width={100} />)
+  const frame = ui.lastFrame() ?? ''
+  assert.ok(frame.split('\n').length < 40, 'only the window is drawn')
+  ui.unmount()
+  assert.is(buildRows(summaries, 'k99999', new Map()).matching, 1)
+})
+
+test.run()
