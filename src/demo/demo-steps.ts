@@ -120,6 +120,15 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
     why: `Without waiting for a redeploy: ${ctx.transform} divides the amounts 1.6.0 wrote by 100. Records that cannot be decoded (the poison pills) go to the quarantine topic ${ctx.topic}.quarantine with the reason.`,
     argv: ['replay', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), '--transform', ctx.transform, '--sink', ctx.sink.uri, ...(ctx.sink.replayArgs ?? [])],
   }),
+  (ctx) =>
+    ctx.commands.has('quarantine:list')
+      ? {
+          id: 'quarantine-list',
+          title: 'What went to the quarantine, and why',
+          why: `The records the replay could not decode are in ${ctx.topic}.quarantine with their original bytes and the reason, grouped by error. From here: recover quarantine show, redrive once fixed, or recover triage.`,
+          argv: ['quarantine', 'list', '--from', `kafka:${ctx.topic}.quarantine`, '--records', '10'],
+        }
+      : undefined,
   (ctx) => ({
     id: 'audit-duplicates',
     title: 'Audit the window for duplicates',

@@ -11,7 +11,7 @@ import { testBrokers, withGateway } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
-const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates']
+const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'quarantine-list', 'audit-duplicates']
 
 test('demo --brokers --json walks the recovery and its figures match the seeded incident', withTimeout(180_000, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
@@ -93,10 +93,10 @@ test('on a terminal, the demo waits before each step and q stops it', withTimeou
       child.on('close', () => resolve(text))
       child.on('error', reject)
     })
-    assert.match(out, /Step 1\/6: Where is the consumer group\?/)
+    assert.match(out, /Step 1\/7: Where is the consumer group\?/)
     assert.match(out, /Press Enter to run it \(q to stop\)/)
     assert.match(out, /Stopped before the end, as asked\./)
-    assert.not.match(out, /Step 2\/6/)
+    assert.not.match(out, /Step 2\/7/)
     assert.not.match(out, /TOPIC +PARTITION/)
   } finally {
     rmSync(cwd, { recursive: true, force: true })

@@ -139,8 +139,12 @@ runbookTest('dlq-drain', 'redrives the quarantined records of one error with a c
   const quarantine = `kafka:${topic}.quarantine`
   const replayed = await runCli(['replay', '--topic', topic, '--value-format', 'avro', '--schema', schema, '--sink', `file:${join(cwd, 'all.jsonl')}`, '--quarantine', quarantine, '--json'], { cwd, timeoutMs: 60_000 })
   assert.is(replayed.exitCode, 0, replayed.stderr)
+  const logEnd = async () => (await withGateway((g) => g.logOffsets(topic))).reduce((n, p) => n + p.logEnd, 0n)
+  const before = await logEnd()
   const run = await runbook('dlq-drain', cwd, { group, quarantine, error: 'DecodeError', canary: '1' })
-  assertAllRan(run, 3)
+  assertAllRan(run, 5)
+  // The poison pills went back to the topic they came from, once.
+  assert.is(await logEnd(), before + BigInt(truth.poisonPills.length))
 }, quarantineRegistered)
 
 test('a failing step stops the run with exit 4, what failed, how to continue, and the log of what ran', inTemp(async (cwd) => {

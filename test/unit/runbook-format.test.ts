@@ -112,7 +112,9 @@ test('the demo steps are the recovery in order, and a builder returning undefine
     transform: 'plugins/fix-bad-deploy.ts', workDir: '.recover/demo/x', sink: { uri: 'postgres://pg/db?table=t&key=order_id', replayArgs: ['--create-table'], describe: 'x', compareArgs: [] }, commands: new Set(),
   }
   assert.equal(buildDemoSteps(ctx).map((s) => s.id), ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates'])
-  assert.equal(buildDemoSteps(ctx, [...DEMO_STEPS, () => undefined]).length, DEMO_STEPS.length)
+  // With quarantine list registered, the quarantine is looked at right after the replay.
+  assert.equal(buildDemoSteps({ ...ctx, commands: new Set(['quarantine:list']) }).map((s) => s.id), ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'quarantine-list', 'audit-duplicates'])
+  assert.equal(buildDemoSteps(ctx, [...DEMO_STEPS, () => undefined]).length, buildDemoSteps(ctx).length)
   const replay = buildDemoSteps(ctx).find((s) => s.id === 'replay')!.argv
   assert.equal(replay.slice(-3), ['--sink', 'postgres://pg/db?table=t&key=order_id', '--create-table'])
 })
