@@ -9,7 +9,7 @@ import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { toRecord } from './partition-fetcher.js'
 import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
-import { walkRecordBatches, type RecordView } from './record-batch-walker.js'
+import { decodeMessages, lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
 import { translateKafkaError } from './translate-error.js'
 
 const require = createRequire(import.meta.url)
@@ -179,8 +179,8 @@ export class RangeReader {
               maxBytes,
               topics: [{ topic: this.topic, partitions: ordered.map((partition) => ({ partition, fetchOffset: positions.get(partition)!.next.toString(), maxBytes: perPartition })) }],
             }
-            const response = mode.kind === 'visit' ? await rawFetch(broker as unknown as RawFetchBroker, request) : (await broker.fetch({ replicaId: -1, ...request })).responses
-            return (response as Array<{ partitions: Array<InternalPartitionData | RawPartitionData> }>).flatMap((t) => t.partitions)
+            const response = await rawFetch(broker as unknown as RawFetchBroker, request)
+            return response.flatMap((t) => t.partitions)
           }),
         )
         const chunks: PartitionChunk[] = []
@@ -233,7 +233,7 @@ export class RangeReader {
   }
 
   /** Decodes (or visits) each partition's records and moves its position past what the response covered. */
-  private async advance(responses: ReadonlyArray<InternalPartitionData | RawPartitionData>, positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, mode: RoundMode, chunks: PartitionChunk[], options: RangeReaderOptions): Promise<void> {
+  private async advance(responses: ReadonlyArray<RawPartitionData>, positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, mode: RoundMode, chunks: PartitionChunk[], options: RangeReaderOptions): Promise<void> {
     const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
     for (const data of responses) {
       const position = positions.get(data.partition)!
@@ -253,8 +253,15 @@ export class RangeReader {
           : { lastOffset: -1n }
         last = walked.lastOffset
       } else {
-        const batch = new Batch(this.topic, position.next.toString(), data)
-        last = position.next - 1n
+        // kafkajs decodes the records; the batch headers say how far the response reaches, also
+        // past batches that hold no record any more (compaction keeps the empty batches of
+        // idempotent and transactional producers, the default since Kafka 3.0).
+        const raw = data as RawPartitionData
+        const messages = raw.records ? await decodeMessages(raw.records) : []
+        const abortedTransactions = raw.abortedTransactions.map((a) => ({ producerId: a.producerId.toString(), firstOffset: a.firstOffset.toString() }))
+        const batch = new Batch(this.topic, position.next.toString(), { partition: raw.partition, highWatermark: raw.highWatermark, abortedTransactions, messages })
+        last = raw.records ? lastOffsetOfBatches(raw.records) : -1n
+        if (last < position.next - 1n) last = position.next - 1n
         for (const raw of batch.rawMessages) {
           const o = BigInt(raw.offset)
           if (o > last) last = o

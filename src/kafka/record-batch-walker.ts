@@ -141,6 +141,38 @@ export async function walkRecordBatches(
   return { lastOffset }
 }
 
+/**
+ * The last offset the whole batches of a fetch response cover (record batches: base offset +
+ * last offset delta, whether or not records remain in them; pre-0.11 message sets: the offset
+ * of each entry); -1n when the response holds no whole batch.
+ */
+export function lastOffsetOfBatches(bytes: Buffer): bigint {
+  let last = -1n
+  let position = 0
+  while (position + 17 <= bytes.length) {
+    const baseOffset = bytes.readBigInt64BE(position)
+    const length = bytes.readInt32BE(position + 8)
+    const end = position + 12 + length
+    if (end > bytes.length) break
+    const magic = bytes.readInt8(position + 16)
+    const batchLast = magic === 2 && position + BATCH_HEADER <= bytes.length ? baseOffset + BigInt(bytes.readInt32BE(position + 23)) : baseOffset
+    if (batchLast > last) last = batchLast
+    position = end
+  }
+  return last
+}
+
+/** kafkajs's own decoding of a partition's record bytes into its message objects (what replay builds records from). */
+export async function decodeMessages(bytes: Buffer): Promise<unknown[]> {
+  const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => unknown
+  const decode = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages') as (d: unknown) => Promise<unknown[]>
+  // It reads the size first, as the bytes sit in a Fetch response.
+  const sized = Buffer.allocUnsafe(bytes.length + 4)
+  sized.writeInt32BE(bytes.length, 0)
+  bytes.copy(sized, 4)
+  return decode(new Decoder(sized))
+}
+
 /** Where the last readVarint/readVarlong stopped; a module variable so that reading allocates nothing. */
 let varintEnd = 0
 
