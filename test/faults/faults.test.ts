@@ -14,7 +14,8 @@ import { seekBrokerKilledScenario } from './seek-broker-kill.js'
  * `npm run test:faults` (also a suite of `npm test`): faults injected into real processes —
  * kill -9 of recover itself, kill -9 and SIGSTOP of a broker, a full disk — and what survived
  * counted record by record. Scenarios that kill or freeze a broker run on a broker of their
- * own; the others use the run's shared broker. The suite ends with a table.
+ * own; the others use the run's shared broker (and the shared PostgreSQL). The suite ends with
+ * a table.
  * RECOVER_FAULTS=2,3 runs only those scenarios; RECOVER_FAULT_SEED fixes the kill targets.
  */
 const seed = Number(process.env.RECOVER_FAULT_SEED ?? Date.now() % 1_000_000)
@@ -27,6 +28,8 @@ const ownBroker = (): LocalKafka => {
 const SCENARIOS: FaultScenario[] = [
   replayCrashScenario('file', testBrokers, seed),
   replayCrashScenario('kafka', testBrokers, seed + 1),
+  replayCrashScenario('postgres', testBrokers, seed + 2),
+  replayCrashScenario('eos', testBrokers, seed + 3),
   brokerKilledScenario(ownBroker),
   brokerFrozenScenario(ownBroker),
   seekBrokerKilledScenario(ownBroker),
