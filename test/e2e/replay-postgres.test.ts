@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -8,10 +8,10 @@ import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.j
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { freeLoopbackPorts } from '../../src/local-kafka/ports.js'
 import { runCli } from '../support/cli.js'
 import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
+import { canStartPrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -151,48 +151,10 @@ test(
   }),
 )
 
-/** A private PostgreSQL server (this test restarts it; the shared one is never touched). */
-interface PrivateServer {
-  url: string
-  restart(): void
-  stop(): void
-  start(): void
-  /** Stops it if it runs and deletes its data. */
-  remove(): void
-}
-
-async function startPrivatePostgres(): Promise<PrivateServer> {
-  const bin = '/usr/lib/postgresql/15/bin'
-  const data = mkdtempSync(join(tmpdir(), 'recover-pgdata-'))
-  chmodSync(data, 0o777)
-  const [port] = await freeLoopbackPorts(1)
-  const asPostgres = (cmd: string[]) => {
-    const r = spawnSync('runuser', ['-u', 'postgres', '--', ...cmd], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}${r.stdout}`)
-  }
-  asPostgres([`${bin}/initdb`, '-D', `${data}/db`, '-A', 'trust', '-U', 'postgres'])
-  const ctl = (action: string) => asPostgres([`${bin}/pg_ctl`, '-D', `${data}/db`, '-l', `${data}/log`, '-w', '-m', 'fast', '-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, action])
-  ctl('start')
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    restart: () => ctl('restart'),
-    stop: () => ctl('stop'),
-    start: () => ctl('start'),
-    remove: () => {
-      try {
-        ctl('stop')
-      } catch {
-        // Already stopped.
-      }
-      rmSync(data, { recursive: true, force: true })
-    },
-  }
-}
-
 test(
   'PostgreSQL restarted twice mid-replay: the sink reconnects, redoes the open batch, and the replay completes with exactly the expected rows',
   withTimeout(240_000, async () => {
-    if (spawnSync('runuser', ['--help']).status !== 0 || process.getuid?.() !== 0) {
+    if (!canStartPrivatePostgres()) {
       console.warn('skipped: starting a private PostgreSQL needs root (runuser -u postgres)')
       return
     }
@@ -226,7 +188,7 @@ test(
 test(
   'PostgreSQL down for longer than --sink-retry: exit 5 SINK_UNREACHABLE with the resume command; once it is back, --resume finishes with nothing lost or doubled',
   withTimeout(240_000, async () => {
-    if (spawnSync('runuser', ['--help']).status !== 0 || process.getuid?.() !== 0) {
+    if (!canStartPrivatePostgres()) {
       console.warn('skipped: starting a private PostgreSQL needs root (runuser -u postgres)')
       return
     }

@@ -7,6 +7,7 @@ import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.j
 import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
 import { RangeReader } from '../../src/kafka/range-reader.js'
 import { repoRoot } from '../support/paths.js'
+import { query } from '../support/postgres.js'
 import { waitFor } from '../support/timeout.js'
 
 /** What one scenario did and found: one row of the suite's table. */
@@ -22,7 +23,7 @@ export interface ScenarioResult {
   skipped?: string
 }
 
-/** One fault scenario. New scenarios (PostgreSQL, exactly-once Kafka) are more entries of this shape. */
+/** One fault scenario: one entry of the suite's SCENARIOS, one row of its table. */
 export interface FaultScenario {
   id: string
   title: string
@@ -158,3 +159,29 @@ export async function waitForProgress(checkpoint: string, records: number, proc:
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A table for the seeded records ({"id", "note"} plus the replay's provenance) keyed by id, and
+ * a trigger that logs the id of every row write (insert or update) into `<table>_log`: an
+ * upsert alone would hide a record applied twice.
+ */
+export async function createIdTableWithWriteLog(table: string, url: string): Promise<{ table: string; log: string }> {
+  const log = `${table}_log`
+  await query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, note text, source_topic text, source_partition int, source_offset bigint)`, [], url)
+  await query(`CREATE TABLE ${log} (id bigint)`, [], url)
+  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.id); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
+  await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
+  return { table, log }
+}
+
+/** Every row write the table's trigger logged, as the values tally() counts (one {"id"} per write). */
+export async function writtenIds(log: string, url: string): Promise<Buffer[]> {
+  const rows = await query<{ id: string }>(`SELECT id::text AS id FROM ${log}`, [], url)
+  return rows.map((r) => Buffer.from(`{"id":${r.id}}`))
+}
+
+/** Rows in the table whose provenance is not the source record of their id (seedTopic puts id i at offset ⌊i/partitions⌋ of partition i mod partitions). */
+export async function misattributedRows(table: string, url: string, partitions = 3): Promise<number> {
+  const rows = await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE source_partition <> id % ${partitions} OR source_offset <> id / ${partitions}`, [], url)
+  return Number(rows[0]!.n)
+}

@@ -9,12 +9,14 @@ import { replayCrashScenario } from './replay-crash.js'
 import { renderFaultTable } from './report.js'
 import { diskFullScenarios } from './disk-full.js'
 import { seekBrokerKilledScenario } from './seek-broker-kill.js'
+import { postgresRestartScenario } from './postgres-restart.js'
 
 /**
  * `npm run test:faults` (also a suite of `npm test`): faults injected into real processes —
- * kill -9 of recover itself, kill -9 and SIGSTOP of a broker, a full disk — and what survived
- * counted record by record. Scenarios that kill or freeze a broker run on a broker of their
- * own; the others use the run's shared broker. The suite ends with a table.
+ * kill -9 of recover itself, kill -9 and SIGSTOP of a broker, a PostgreSQL restart, a full
+ * disk — and what survived counted record by record. Scenarios that kill or freeze a broker
+ * run on a broker of their own, the PostgreSQL restart on a server of its own; the others use
+ * the run's shared broker and the shared PostgreSQL. The suite ends with a table.
  * RECOVER_FAULTS=2,3 runs only those scenarios; RECOVER_FAULT_SEED fixes the kill targets.
  */
 const seed = Number(process.env.RECOVER_FAULT_SEED ?? Date.now() % 1_000_000)
@@ -27,8 +29,11 @@ const ownBroker = (): LocalKafka => {
 const SCENARIOS: FaultScenario[] = [
   replayCrashScenario('file', testBrokers, seed),
   replayCrashScenario('kafka', testBrokers, seed + 1),
+  replayCrashScenario('postgres', testBrokers, seed + 2),
+  replayCrashScenario('eos', testBrokers, seed + 3),
   brokerKilledScenario(ownBroker),
   brokerFrozenScenario(ownBroker),
+  postgresRestartScenario(testBrokers),
   seekBrokerKilledScenario(ownBroker),
   ...diskFullScenarios(testBrokers),
 ]
