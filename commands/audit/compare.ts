@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { auditOutputFlags, findingsOverThreshold } from '../../src/cli/audit-flags.js'
+import { auditDuckdbOptions, auditOutputFlags, findingsOverThreshold, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
@@ -39,17 +39,10 @@ The sink key column defaults to the --key field's name (key for --key key); --si
 
   async run(): Promise<CompareAuditResult> {
     const { flags } = await this.parse(AuditCompare)
-    const { parseRangeBound, parsePartitionList } = await import('../../src/core/replay-range.js')
-    const { parseKeySelector } = await import('../../src/core/audit-key.js')
     const { parseAuditSink } = await import('../../src/core/audit-sink.js')
     const { parseFailOn, COMPARE_METRICS } = await import('../../src/core/fail-on.js')
-    const tz = { tz: flags.tz }
     const request = {
-      topic: flags.topic,
-      partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
-      from: flags.from === undefined ? undefined : parseRangeBound(flags.from, '--from', tz),
-      to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
-      key: parseKeySelector(flags.key),
+      ...(await scanRequestFromFlags(flags, this.schemaSources(flags))),
       sink: parseAuditSink(flags.sink),
       sinkKey: flags['sink-key'],
       sinkProvenance: flags['sink-provenance'],
@@ -57,15 +50,13 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       historyPath: flags.history ? flags.db : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], COMPARE_METRICS),
-      valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
-      schemas: this.schemaSources(flags),
     }
     const gateway = await this.gateway(flags)
     const { auditCompare } = await import('../../src/services/audit-compare.js')
     const { renderScanEvent } = await import('../../src/render/audit.js')
     const result = await auditCompare(request, {
       gateway,
-      duckdb: { memoryLimit: process.env.RECOVER_DUCKDB_MEMORY },
+      duckdb: auditDuckdbOptions(),
       onEvent: (event) => {
         if (event.type === 'sink-loaded') this.note(`Read ${event.rows} rows from ${event.sink} in ${(event.elapsedMs / 1000).toFixed(1)} s.`)
         else {

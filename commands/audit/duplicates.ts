@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { auditOutputFlags, findingsOverThreshold } from '../../src/cli/audit-flags.js'
+import { auditDuckdbOptions, auditOutputFlags, findingsOverThreshold, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
@@ -38,10 +38,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
 
   async run(): Promise<DuplicatesAuditResult> {
     const { flags } = await this.parse(AuditDuplicates)
-    const { parseRangeBound, parsePartitionList } = await import('../../src/core/replay-range.js')
-    const { parseKeySelector } = await import('../../src/core/audit-key.js')
     const { parseDuration } = await import('../../src/core/duration.js')
-    const tz = { tz: flags.tz }
     const within = flags.within === undefined ? undefined : parseDuration(flags.within)
     if (within && within.ms <= 0) {
       const { RecoveryError } = await import('../../src/errors.js')
@@ -49,26 +46,20 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     }
     const { parseFailOn, DUPLICATES_METRICS } = await import('../../src/core/fail-on.js')
     const request = {
-      topic: flags.topic,
-      partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
-      from: flags.from === undefined ? undefined : parseRangeBound(flags.from, '--from', tz),
-      to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
-      key: parseKeySelector(flags.key),
+      ...(await scanRequestFromFlags(flags, this.schemaSources(flags))),
       withinMs: within?.ms,
       within: within?.display,
       top: flags.top,
       historyPath: flags.history ? flags.db : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], DUPLICATES_METRICS),
-      valueFormat: flags['value-format'] as (typeof FORMATS)[number] | undefined,
-      schemas: this.schemaSources(flags),
     }
     const gateway = await this.gateway(flags)
     const { auditDuplicates } = await import('../../src/services/audit-duplicates.js')
     const { renderScanEvent } = await import('../../src/render/audit.js')
     const result = await auditDuplicates(request, {
       gateway,
-      duckdb: { memoryLimit: process.env.RECOVER_DUCKDB_MEMORY },
+      duckdb: auditDuckdbOptions(),
       onEvent: (event) => {
         const line = renderScanEvent(event)
         if (line) this.note(line)

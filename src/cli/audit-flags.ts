@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core'
 import { describeThreshold, type ExceededThreshold } from '../core/fail-on.js'
 import { RecoveryError } from '../errors.js'
+import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
+import type { CodecFormat } from '../codecs/codec.js'
+import type { ScanRequest } from '../services/audit-scan.js'
+import type { AuditDatabaseOptions } from '../duckdb/audit-db.js'
 
 /** Flags every `recover audit` command that scans a range shares. */
 export const auditOutputFlags = {
@@ -21,4 +25,28 @@ export function findingsOverThreshold(what: string, failOn: { exceeded: Exceeded
     nextSteps: ['See the findings above (or --report FILE for all of them); recover audit history shows the trend.'],
     details: { exceeded: failOn.exceeded, result },
   })
+}
+
+/** The range and key flags every scanning audit shares, parsed into the scan request. */
+export async function scanRequestFromFlags(
+  flags: { topic: string; partitions?: string; from?: string; to?: string; tz?: string; key: string; 'value-format'?: string },
+  schemas: SchemaSourceOptions,
+): Promise<ScanRequest> {
+  const { parseRangeBound, parsePartitionList } = await import('../core/replay-range.js')
+  const { parseKeySelector } = await import('../core/audit-key.js')
+  const tz = { tz: flags.tz }
+  return {
+    topic: flags.topic,
+    partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
+    from: flags.from === undefined ? undefined : parseRangeBound(flags.from, '--from', tz),
+    to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
+    key: parseKeySelector(flags.key),
+    valueFormat: flags['value-format'] as CodecFormat | undefined,
+    schemas,
+  }
+}
+
+/** DuckDB settings of an audit run, from the environment (RECOVER_DUCKDB_MEMORY). */
+export function auditDuckdbOptions(): AuditDatabaseOptions {
+  return { memoryLimit: process.env.RECOVER_DUCKDB_MEMORY }
 }
