@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -16,11 +18,22 @@ installOrderedHeaders()
 // Recent timestamps: the test broker's default retention (7 days) deletes older records, and dead letters keep their original timestamp.
 const T = Date.now() - 3_600_000
 const session = uniqueName('recover-triage')
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' })
+// A tmux server of our own (its own socket, no user config): a server already running on the
+// machine would start the pane with that server's environment and options instead of ours.
+const socket = join(mkdtempSync(join(tmpdir(), 'recover-tmux-')), 'socket')
+const tmux = (...args: string[]) => execFileSync('tmux', ['-S', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 const screen = () => tmux('capture-pane', '-p', '-t', session)
 const keys = (...k: string[]) => tmux('send-keys', '-t', session, ...k)
-const shows = (text: string) => waitFor(`the screen to show "${text}"`, () => (screen().includes(text) ? true : undefined), 30_000, 100).catch((error: Error) => {
-  throw new Error(`${error.message}\n--- screen ---\n${screen()}`)
+/** What the pane's process is doing, for a failure message: alive or its exit status. */
+const paneState = () => {
+  try {
+    return tmux('list-panes', '-t', session, '-F', 'pane pid #{pane_pid}, dead #{pane_dead}, exit status #{pane_dead_status}').trim()
+  } catch (error) {
+    return `no pane: ${(error as Error).message}`
+  }
+}
+const shows = (text: string, timeoutMs = 30_000) => waitFor(`the screen to show "${text}"`, () => (screen().includes(text) ? true : undefined), timeoutMs, 100).catch((error: Error) => {
+  throw new Error(`${error.message}\n--- ${paneState()} ---\n--- screen ---\n${screen()}`)
 })
 
 async function readTopic(name: string): Promise<KafkaRecord[]> {
@@ -39,9 +52,9 @@ async function readTopic(name: string): Promise<KafkaRecord[]> {
 
 test.after(() => {
   try {
-    tmux('kill-session', '-t', session)
+    tmux('kill-server')
   } catch {
-    // Already gone: triage quit with q.
+    // Already gone: triage quit with q, and the server with its last session.
   }
 })
 
@@ -62,7 +75,10 @@ test('recover triage in a real terminal (tmux): filter, drop with a reason, redr
 
   const bin = join(repoRoot(), 'bin', 'run.js')
   tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '40', `${process.execPath} ${bin} triage --from kafka:${q} --brokers ${testBrokers()} --same-partition`)
-  await shows('5 of 5 records')
+  // Keep the pane after its process ends, so that a crash leaves its message on the screen.
+  tmux('set-option', '-t', session, 'remain-on-exit', 'on')
+  // The first screen waits for a cold start of the CLI and its first Kafka connection.
+  await shows('5 of 5 records', 60_000)
   assert.match(screen(), '3 DecodeError · decode')
 
   keys('/')
@@ -93,14 +109,8 @@ test('recover triage in a real terminal (tmux): filter, drop with a reason, redr
   await shows('Redriven 3, parked 0')
   await shows('5 of 5 records, 5 handled')
   keys('q')
-  await waitFor('triage to quit', () => {
-    try {
-      tmux('has-session', '-t', session)
-      return undefined
-    } catch {
-      return true
-    }
-  }, 15_000)
+  await waitFor('triage to quit', () => (paneState().includes('dead 1') ? paneState() : undefined), 15_000)
+  assert.match(paneState(), 'exit status 0')
 
   const back = await readTopic(original)
   assert.equal(back.map((r) => [r.partition, r.key?.toString(), r.headers.map((h) => h.key).join(',')]).sort(), [
