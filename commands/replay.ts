@@ -55,6 +55,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
     rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
+    'commit-interval': Flags.string({ summary: 'Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the batches written in this time together with the replay\'s progress, in one transaction (like Kafka Streams\' commit.interval.ms); 0 commits every batch. A crash rolls back at most this much work, which --resume writes again.', default: '1s', helpGroup: 'PROGRESS' }),
     group: Flags.string({ summary: 'Scale out: every process run with the same --group NAME (on one machine or several) takes a share of the partitions through Kafka\'s consumer-group protocol; the group\'s offsets are the checkpoint. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
     'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
     'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
@@ -88,6 +89,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
       rate: flags.rate,
       batchSize: flags['batch-size'],
+      commitIntervalMs: parseDuration(flags['commit-interval']).ms,
       brokerWaitMs: parseDuration(flags['broker-wait']).ms,
     }
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')

@@ -68,6 +68,8 @@ function readCompactDuration(body: string): { ok: true; ms: number; form: 'compa
  */
 export function parseDuration(input: string): ParsedDuration {
   const text = input.trim()
+  // A bare 0 needs no unit: "--broker-wait 0" reads as it is meant.
+  if (/^[-+]?0+$/.test(text)) return { ms: 0, display: formatDuration(0) }
   const reading = readDuration(text)
   if (!reading.ok) {
     const why = reading.reason === undefined ? '' : `: ${reading.reason}`

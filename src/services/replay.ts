@@ -76,6 +76,13 @@ export interface ReplayRequest {
   brokerWaitMs?: number
   /** Report a stall (no batch finished) after this long; default 10 s. */
   stallMs?: number
+  /**
+   * Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the
+   * progress at most this often, with every batch written since in the same transaction (as
+   * Kafka Streams' commit.interval.ms); 0 commits after every batch. Default 1000 ms. Other
+   * sinks are made durable after every batch whatever this says.
+   */
+  commitIntervalMs?: number
 }
 
 export interface ReplayDeps {
@@ -88,7 +95,7 @@ export interface ReplayDeps {
   log?: (line: string) => void
   /** For tests: the clock of --rate. */
   now?: () => number
-  /** After every checkpoint: the positions and counts that are now durable (scale-out commits them to the group). */
+  /** After every checkpoint (every commit, for a transactional sink): the positions and counts that are now durable (scale-out commits them to the group). */
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
 
@@ -169,6 +176,7 @@ export interface ReplaySummary {
 }
 
 const DEFAULT_BATCH = 5_000
+const DEFAULT_COMMIT_INTERVAL_MS = 1_000
 const DEFAULT_STALL_MS = 10_000
 const RECONNECT_POLL_MS = 1_000
 
@@ -192,7 +200,9 @@ interface Pipeline {
  * cannot be decoded, transformed or written go to the quarantine, acknowledged before the
  * checkpoint moves past them. After every batch the sink is made durable, then the checkpoint
  * (read positions, counts, sink state) is written atomically, so a crash re-sends at most one
- * batch, and `resume` continues from the checkpoint.
+ * batch, and `resume` continues from the checkpoint. A transactional sink instead commits the
+ * batches of up to `commitIntervalMs` together with the progress they bring: a crash rolls
+ * them back whole, and `resume` continues from the sink's last commit.
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
   const started = Date.now()
@@ -342,8 +352,21 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     let sampled = 0
 
     let batchDone = (): void => undefined
+    // A transactional sink commits several batches at once (one commit per interval, not per
+    // batch: a DuckDB or PostgreSQL commit waits for the disk); every other sink after each.
+    const commitEveryMs = dryRun || pipeline.sink?.transactional !== true ? 0 : Math.max(0, request.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS)
+    let batchesSent = state?.batches ?? 0
+    /** Makes what the batches so far brought durable: quarantine, sink (with the progress), checkpoint file, group. */
+    const commitProgress = async (): Promise<void> => {
+      const durable = await makeDurable(pipeline, counts, batchesSent)
+      state!.sinkState = durable.sink
+      state!.quarantineState = durable.quarantine
+      state!.batches = batchesSent
+      saveCheckpoint(false)
+      await deps.onCheckpoint?.([...counts.values()])
+    }
     // Reads from where every partition's checkpoint is, to the end of its range. Thrown errors
-    // leave the counts at the last durable batch, so a retry after an outage starts there.
+    // leave the checkpoint at the last durable batch, so a retry after an outage starts there.
     const readRanges = async (): Promise<void> => {
       const remaining = ranges.map((r) => ({ partition: r.partition, start: counts.get(r.partition)!.next, end: r.end }))
       const batch = new WorkBatch()
@@ -351,6 +374,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       // transformed (CPU). Only one is ever in flight to the sink, and it is checkpointed
       // before the next one is sent, so a crash still re-sends at most one batch.
       let committing: Promise<void> | undefined
+      /** Batches written into the open transaction of a transactional sink, not committed yet. */
+      let uncommitted = false
+      let committedAt = Date.now()
       const flush = async (): Promise<void> => {
         const work = batch.take()
         if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
@@ -363,15 +389,16 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           const wait = limiter.delayFor(work.inputs.length, (deps.now ?? Date.now)())
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
-        const batches = (state?.batches ?? 0) + (work.inputs.length > 0 ? 1 : 0)
-        committing = commitBatch(prepared, pipeline, counts, byStage, dryRun, deps, batches).then(async (durable) => {
-          if (state && durable) {
-            state.sinkState = durable.sink
-            state.quarantineState = durable.quarantine
+        if (work.inputs.length > 0) batchesSent++
+        committing = writeBatch(prepared, pipeline, counts, byStage, dryRun, deps).then(async () => {
+          if (!dryRun) {
+            uncommitted = true
+            if (commitEveryMs === 0 || signal.aborted || Date.now() - committedAt >= commitEveryMs) {
+              await commitProgress()
+              uncommitted = false
+              committedAt = Date.now()
+            }
           }
-          if (state) state.batches = batches
-          saveCheckpoint(false)
-          if (!dryRun) await deps.onCheckpoint?.([...counts.values()])
           deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
           batchDone()
         })
@@ -402,8 +429,12 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
         }
         // The last records, and positions moved past gaps at the ends of the ranges.
         if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
+        if (committing) await committing
+        // The end of the ranges, or a stop: what is written but not committed yet is committed now.
+        if (uncommitted) await commitProgress()
       } finally {
-        // A failure while reading still lets the batch in flight finish and be checkpointed.
+        // A failure while reading still lets the batch in flight finish (and be checkpointed,
+        // when its commit is due); the batches after the last commit are rolled back with it.
         if (committing) await committing
       }
     }
@@ -467,6 +498,10 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
             break
           }
           reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
+          // Batches written after the last commit were rolled back with the sink's transaction
+          // (or are counted in `resent`): read again from where the checkpoint is.
+          restoreCounts(counts, state!)
+          batchesSent = state!.batches
           state!.resent += resent
           lastProgressAt = Date.now()
           inOutage = false
@@ -630,7 +665,8 @@ export async function replayRecords(records: readonly KafkaRecord[], request: Re
     for (let i = 0, batches = 1; i < records.length; i += size, batches++) {
       const inputs = records.slice(i, i + size)
       const prepared = await prepareBatch({ inputs, bytes: 0, positions: new Map() }, pipeline, undefined)
-      await commitBatch(prepared, pipeline, counts, byStage, false, deps, batches)
+      await writeBatch(prepared, pipeline, counts, byStage, false, deps)
+      await makeDurable(pipeline, counts, batches)
       outcomes.push(...prepared.outcome)
     }
   } finally {
@@ -894,17 +930,16 @@ async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positi
 }
 
 /** Write → quarantine → make durable → move positions and counts, for one prepared batch. */
-async function commitBatch(
+/** Writes a prepared batch to the sink and its rejects to the quarantine, and counts it (in memory, until the next commit). */
+async function writeBatch(
   prepared: PreparedBatch,
   pipeline: Pipeline,
   counts: Map<number, PartitionCounts>,
   byStage: Record<QuarantineStage, number>,
   dry: boolean,
   deps: ReplayDeps,
-  batches: number,
-): Promise<{ sink: SinkState; quarantine: SinkState } | undefined> {
+): Promise<void> {
   const { inputs, outcome, quarantine, outputs, outputOwner } = prepared
-  let durable: { sink: SinkState; quarantine: SinkState } | undefined
   if (!dry) {
     const rejected = outputs.length > 0 ? await pipeline.sink!.write(outputs) : []
     const transformInfo = pipeline.transform ? { name: pipeline.transform.name, version: pipeline.transform.version } : undefined
@@ -942,15 +977,27 @@ async function commitBatch(
     const c = counts.get(partition)
     if (c && next > c.next) c.next = next
   }
-  if (!dry) {
-    const quarantineState = await pipeline.quarantine!.checkpoint()
-    // A transactional sink commits the batch together with the progress it brings (positions
-    // and counts after it): the counts above are in memory only until that commit succeeds,
-    // and a failure here ends the replay before anything else is checkpointed.
-    const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches } : undefined
-    durable = { sink: await pipeline.sink!.checkpoint(progress), quarantine: quarantineState }
+}
+
+/**
+ * The quarantine made durable first, then the sink: a transactional sink commits the batches
+ * since its last commit together with the progress they bring (positions and counts after
+ * them), so the counts are in memory only until that commit succeeds, and a failure here ends
+ * the replay (or the outage retry) before the checkpoint file moves.
+ */
+async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCounts>, batches: number): Promise<{ sink: SinkState; quarantine: SinkState }> {
+  const quarantineState = await pipeline.quarantine!.checkpoint()
+  const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches } : undefined
+  return { sink: await pipeline.sink!.checkpoint(progress), quarantine: quarantineState }
+}
+
+/** Back to the last checkpoint's positions and counts (after an outage rolled back what came after). */
+function restoreCounts(counts: Map<number, PartitionCounts>, checkpoint: ReplayCheckpoint): void {
+  for (const p of checkpoint.partitions) {
+    const c = counts.get(p.partition)
+    if (!c) continue
+    Object.assign(c, { next: BigInt(p.next), read: p.read, written: p.written, dropped: p.dropped, quarantined: p.quarantined, outputs: p.outputs, bytes: p.bytes })
   }
-  return durable
 }
 
 function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {

@@ -43,8 +43,8 @@ export class PostgresSink implements Sink {
   private table: PgUpsertTable | undefined
   private columns: PgColumn[] | undefined
   private replay: ReplayIdentity | undefined
-  /** The batch of the open transaction: kept so that a lost connection can redo it whole. */
-  private pending: Round[] | undefined
+  /** The batches written in the open transaction: kept so that a lost connection can redo them all. */
+  private pending: Round[][] = []
   private inTransaction = false
   private batches = 0
 
@@ -117,18 +117,15 @@ export class PostgresSink implements Sink {
       round.rows.push(row)
       round.owners.push(index)
     })
-    this.pending = rounds
     await this.guard('writing a batch', async (t) => {
-      if (!this.inTransaction) {
-        await t.begin()
-        this.inTransaction = true
-      }
+      await this.beginOrContinue(t)
       for (const round of rounds) {
         round.refused.clear()
         for (const r of await t.upsert(this.target.table, columns, this.target.key, round.rows)) round.refused.set(r.index, r.error)
       }
       return undefined
     })
+    this.pending.push(rounds)
     for (const round of rounds) {
       for (const [i, e] of round.refused) {
         rejected.push({ index: round.owners[i]!, error: Object.assign(new Error(`PostgreSQL refused the row for table ${this.target.table}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`), { name: 'PostgresRowError' }) })
@@ -139,27 +136,35 @@ export class PostgresSink implements Sink {
 
   async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
     if (progress === undefined) return { table: this.target.table, batches: this.batches }
-    const pending = this.pending
     await this.guard('committing a batch', async (t) => {
-      if (!this.inTransaction) {
-        // The connection was lost since write(): redo the whole batch in a new transaction.
-        await t.begin()
-        this.inTransaction = true
-        for (const round of pending && this.columns ? pending : []) {
-          const again = await t.upsert(this.target.table, this.columns!, this.target.key, round.rows.filter((_, i) => !round.refused.has(i)))
-          if (again.length > 0) throw new RecoveryError('SINK_FAILED', `Table ${this.target.table} refused ${again.length} row(s) it had accepted before the connection was lost (${again[0]!.error.message}); the batch was not committed.`, { details: { sink: this.target.display } })
-        }
-      }
+      await this.beginOrContinue(t)
       await t.saveProgress(this.target.table, this.replay!.runId, this.replay!.topic, progress)
       await t.commit()
       this.inTransaction = false
     })
-    this.pending = undefined
+    this.pending = []
     this.batches = progress.batches
     return { table: this.target.table, batches: progress.batches }
   }
 
+  /**
+   * Continues the open transaction, or begins one; a new transaction after a lost connection
+   * first writes again every batch the lost one held (the replay commits several at once).
+   */
+  private async beginOrContinue(t: PgUpsertTable): Promise<void> {
+    if (this.inTransaction) return
+    await t.begin()
+    this.inTransaction = true
+    for (const rounds of this.columns ? this.pending : []) {
+      for (const round of rounds) {
+        const again = await t.upsert(this.target.table, this.columns!, this.target.key, round.rows.filter((_, i) => !round.refused.has(i)))
+        if (again.length > 0) throw new RecoveryError('SINK_FAILED', `Table ${this.target.table} refused ${again.length} row(s) it had accepted before the connection was lost (${again[0]!.error.message}); the batch was not committed.`, { details: { sink: this.target.display } })
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    this.pending = []
     if (this.inTransaction) await this.table?.rollback()
     await this.table?.close()
   }

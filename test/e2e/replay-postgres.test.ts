@@ -79,12 +79,16 @@ test(
   withTimeout(240_000, async () => {
     const { table: t, log } = await tableWithWriteLog()
     const checkpoint = join(dir, `${t}.json`)
-    const args = argsFor(`${PG_URL}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '150', '--rate', '2500'])
+    const args = argsFor(`${PG_URL}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '200ms'])
     let resumed = false
-    for (const at of [700, 1_600, 2_800]) {
+    for (let kill = 1; kill <= 3; kill++) {
+      // Each run is killed soon after its first commit (--rate lets a second's worth through at
+      // once, then paces), between two commits: batches are in the open transaction.
+      const before = await committedRead(PG_URL)
       const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
       try {
-        await waitFor(`${at} records committed`, async () => ((await committedRead(PG_URL)) >= at ? true : undefined), 90_000, 20)
+        await waitFor(`run ${kill} to commit records past ${before}`, async () => ((await committedRead(PG_URL)) > before ? true : undefined), 90_000, 20)
+        await new Promise((r) => setTimeout(r, 100))
       } finally {
         child.kill('SIGKILL')
       }
@@ -114,7 +118,7 @@ test(
   withTimeout(180_000, async () => {
     const file = join(dir, `${table()}.duckdb`)
     const checkpoint = `${file}.json`
-    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--batch-size', '150', '--rate', '2500'])
+    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '200ms'])
     const fileRead = () => {
       try {
         return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }).partitions.reduce((n, p) => n + p.read, 0)
@@ -123,10 +127,12 @@ test(
       }
     }
     let resumed = false
-    for (const at of [900, 2_400]) {
+    for (let kill = 1; kill <= 2; kill++) {
+      const before = fileRead()
       const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
       try {
-        await waitFor(`${at} records checkpointed`, () => (fileRead() >= at ? true : undefined), 90_000, 20)
+        await waitFor(`run ${kill} to commit records past ${before}`, () => (fileRead() > before ? true : undefined), 90_000, 20)
+        await new Promise((r) => setTimeout(r, 100))
       } finally {
         child.kill('SIGKILL')
       }
@@ -162,10 +168,13 @@ test(
     try {
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
-      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000']), '--json'])
+      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '300ms']), '--json'])
       try {
-        for (const at of [800, 2_000]) {
-          await waitFor(`${at} records committed`, async () => ((await committedRead(server.url)) >= at ? true : undefined), 90_000, 20)
+        for (let restart = 1; restart <= 2; restart++) {
+          // Restarted between two commits: the lost transaction held batches the sink redoes.
+          const before = await committedRead(server.url)
+          await waitFor(`a commit past ${before}`, async () => ((await committedRead(server.url)) > before ? true : undefined), 90_000, 20)
+          await new Promise((r) => setTimeout(r, 150))
           server.restart()
         }
       } catch (error) {
@@ -196,7 +205,7 @@ test(
     try {
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
-      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s'])
+      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s', '--commit-interval', '0'])
       const { child, done } = spawnCli([...args, '--json'])
       try {
         await waitFor('1000 records committed', async () => ((await committedRead(server.url)) >= 1_000 ? true : undefined), 90_000, 20)

@@ -189,6 +189,31 @@ test(
   }),
 )
 
+test(
+  'the connection lost with two batches in the open transaction: the sink reconnects, writes both again, and commits them with the progress',
+  withTimeout(60_000, async () => {
+    const t = table()
+    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+    const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
+    const sink = new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false, reconnectMs: 10_000 })
+    const record = (i: number) => ({ key: null, value: null, decodedKey: null, decodedValue: { id: `k${i}`, n: i }, headers: [], timestamp: 0, timestampType: 'create' as const, source: { topic: 'src', partition: 0, offset: BigInt(i) } })
+    const runId = uniqueName('lost-connection')
+    await sink.open(undefined, { runId, topic: 'src' })
+    try {
+      assert.equal(await sink.write([0, 1, 2].map(record)), [])
+      assert.equal(await sink.write([3, 4].map(record)), [])
+      // Another session ends ours, as a server restart or a failover would.
+      const ended = await query<{ ended: boolean }>(`SELECT pg_terminate_backend(pid) AS ended FROM (SELECT DISTINCT pid FROM pg_locks WHERE relation = '${t}'::regclass AND pid <> pg_backend_pid()) l`)
+      assert.equal(ended, [{ ended: true }])
+      await sink.checkpoint({ partitions: [], quarantineState: {}, batches: 2 })
+    } finally {
+      await sink.close()
+    }
+    assert.equal(await query(`SELECT id, n::text FROM ${t} ORDER BY id`), [0, 1, 2, 3, 4].map((i) => ({ id: `k${i}`, n: String(i) })))
+    assert.equal(await query(`SELECT (progress->>'batches')::text AS batches FROM recover_replay_checkpoints WHERE replay_id = $1`, [runId]), [{ batches: '2' }])
+  }),
+)
+
 test.after(() => dropTestTables())
 
 test.run()

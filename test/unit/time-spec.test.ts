@@ -356,6 +356,8 @@ const validDurations: Array<[string, number, string]> = [
   ['+2h', 2 * HOUR, '2h'],
   ['1m500ms', 60_500, '1m500ms'],
   ['0s', 0, '0s'],
+  // Flags document "0 stops at once" / "0 commits every batch": a bare zero needs no unit.
+  ['0', 0, '0s'],
 ]
 
 for (const [input, ms, display] of validDurations) {
