@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { upsertSql } from '../../src/postgres/upsert-table.js'
 import { duckConverter } from '../../src/sinks/duckdb-sink.js'
-import { pgText } from '../../src/sinks/postgres-sink.js'
+import { pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
 import { columnValue, inferColumns, jsonText, rowBuilder } from '../../src/sinks/value-columns.js'
 import type { SinkRecord } from '../../src/sinks/sink.js'
 
@@ -101,6 +101,19 @@ test('DuckDB converters: null stays null; integers, doubles and booleans are che
   assert.is(duck('VARCHAR', Buffer.from('hi')), 'aGk=')
   assert.is(duck('VARCHAR', [1, 2]), '[1,2]')
   assert.is(duck('DECIMAL(10,2)', 1.5), '1.5')
+})
+
+test('PostgreSQL converters by column type: JSON text, bytea hex, epoch ms in timestamp and date columns, text for the rest', () => {
+  assert.is(pgConverter('json')([1n]), '[1]')
+  assert.is(pgConverter('bytea')('hi'), '\\x6869')
+  assert.is(pgConverter('timestamp without time zone')(1000n), '1970-01-01T00:00:01.000Z')
+  assert.is(pgConverter('date')(new Date(0)), '1970-01-01T00:00:00.000Z')
+  assert.is(pgConverter('timestamp with time zone')('2018-03-20'), '2018-03-20')
+  assert.throws(() => pgConverter('timestamp with time zone')(1e300), /Invalid time value/)
+  assert.is(pgConverter('text')(new Date(0)), '1970-01-01T00:00:00.000Z')
+  assert.is(pgConverter('text')(Buffer.from('hi')), 'aGk=')
+  assert.is(pgConverter('boolean')(false), 'false')
+  assert.is(pgConverter('bigint')(undefined), null)
 })
 
 test('the upsert is one unnest statement: casts to each column type, updates the non-key columns, DO NOTHING when all are key', () => {
