@@ -1,6 +1,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { upsertSql } from '../../src/postgres/upsert-table.js'
+import fc from 'fast-check'
+import pg from 'pg'
+import { textArray, upsertSql } from '../../src/postgres/upsert-table.js'
 import { duckConverter } from '../../src/sinks/duckdb-sink.js'
 import { pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
 import { columnValue, inferColumns, jsonText, rowBuilder } from '../../src/sinks/value-columns.js'
@@ -120,6 +122,17 @@ test('the upsert is one unnest statement: casts to each column type, updates the
   const sql = upsertSql('public.orders', [{ name: 'id', type: 'text' }, { name: 'code', type: 'character(2)', castType: 'pg_catalog.bpchar' }, { name: 'n', type: 'bigint' }], ['id'])
   assert.is(sql, 'INSERT INTO "public"."orders" ("id", "code", "n") SELECT u.c0::text, u.c1::pg_catalog.bpchar, u.c2::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c0, c1, c2) ON CONFLICT ("id") DO UPDATE SET "code" = EXCLUDED."code", "n" = EXCLUDED."n"')
   assert.match(upsertSql('t', [{ name: 'id', type: 'text' }], ['id']), /ON CONFLICT \("id"\) DO NOTHING$/)
+})
+
+test('text[] literals are what pg sends for the same array of strings and nulls, for any text and any choice of rows', () => {
+  const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue
+  fc.assert(
+    fc.property(fc.array(fc.option(fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\\', '{', '}', 'é', 'N', 'U', 'L') }))), fc.array(fc.nat()), (values, picks) => {
+      const rows = values.map((v) => [v, 'x'])
+      const indexes = values.length === 0 ? [] : picks.map((p) => p % values.length)
+      assert.is(textArray(rows, 0, indexes), prepareValue(indexes.map((i) => values[i])))
+    }),
+  )
 })
 
 test.run()
