@@ -14,6 +14,7 @@
  * process timed wall-clock). Both anchors stream the same in-memory rows (the order fields
  * plus source_topic, source_partition, source_offset) from Node, timed from connecting to
  * done; the PostgreSQL anchor writes a table of the same shape with the same primary key.
+ * Every table and Parquet file written is counted afterwards: each must hold the N rows.
  * Native references are printed as context, not as anchors: `psql \copy` of the rows from a
  * CSV file (a C client) and DuckDB's COPY from a JSONL file (DuckDB's own parser, no Node).
  *
@@ -213,6 +214,22 @@ async function duckPlain(rows: Row[], parquet: string): Promise<number> {
   return Date.now() - started
 }
 
+/** Every contender must have written every row: a fast wrong result is no anchor. */
+function expectAll(what: string, count: number | bigint | string): void {
+  if (Number(count) !== N) throw new Error(`${what} holds ${count} rows, not ${N}`)
+}
+
+async function parquetRows(path: string): Promise<bigint> {
+  const duck = await DuckDBInstance.create(':memory:')
+  const connection = await duck.connect()
+  try {
+    return (await connection.runAndReadAll(`SELECT count(*) FROM read_parquet('${path}')`)).getRows()[0]![0] as bigint
+  } finally {
+    connection.closeSync()
+    duck.closeSync()
+  }
+}
+
 function timed(run: () => void): number {
   const started = Date.now()
   run()
@@ -262,11 +279,13 @@ try {
     if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`)
   })
   context('psql \\copy of the same rows from a CSV file (a C client)', psqlMs)
+  for (const t of [sinkTable, copyTable, psqlTable, replayTable]) expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
   await client.query(`DROP TABLE ${sinkTable}; DROP TABLE ${copyTable}; DROP TABLE ${psqlTable}; DROP TABLE ${replayTable}`)
 
   // Parquet: the sink vs the plain DuckDB path over the same rows.
   const duckMs = await duckPlain(rows, join(work, 'anchor.parquet'))
   const pqSinkMs = await sinkOnly(DuckDbSink.parquet(join(work, 'sink-only.parquet')), inMemory)
+  for (const f of ['anchor.parquet', 'sink-only.parquet']) expectAll(f, await parquetRows(join(work, f)))
   line('Parquet sink alone (in-memory records)', pqSinkMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
   const parquetMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `file:${join(work, 'out.parquet')}`, '--quarantine', `file:${join(work, 'q-pq.jsonl')}`, '--checkpoint', join(work, 'cp-pq.json')], brokers)
   line('Parquet end to end (recover replay)', parquetMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
