@@ -73,9 +73,14 @@ export class DuckAppendTable {
   async append(table: string, columns: DuckColumn[], rows: AppendValue[][]): Promise<void> {
     const [schema, name] = table.includes('.') ? table.split('.') : [undefined, table]
     const appender = await this.connection.createAppender(name!, schema)
+    const methods = columns.map((c) => appendMethod(c.type))
     try {
       for (const row of rows) {
-        row.forEach((v, j) => appendOne(appender, columns[j]!.type, v))
+        for (let j = 0; j < methods.length; j++) {
+          const v = row[j]!
+          if (v === null) appender.appendNull()
+          else methods[j]!(appender, v)
+        }
         appender.endRow()
       }
       appender.flushSync()
@@ -95,23 +100,26 @@ export class DuckAppendTable {
   }
 }
 
-function appendOne(a: DuckDBAppender, type: string, v: AppendValue): void {
-  if (v === null) return a.appendNull()
+type AppendMethod = (a: DuckDBAppender, v: Exclude<AppendValue, null>) => void
+
+/** The Appender call for a column type, chosen once per column rather than per value. */
+function appendMethod(type: string): AppendMethod {
   switch (type) {
     case 'BIGINT':
-      return a.appendBigInt(BigInt(v as bigint | number))
+      return (a, v) => a.appendBigInt(BigInt(v as bigint | number))
     case 'INTEGER':
-      return a.appendInteger(Number(v))
+      return (a, v) => a.appendInteger(Number(v))
     case 'DOUBLE':
-      return a.appendDouble(Number(v))
+      return (a, v) => a.appendDouble(Number(v))
     case 'BOOLEAN':
-      return a.appendBoolean(Boolean(v))
+      return (a, v) => a.appendBoolean(Boolean(v))
     case 'BLOB':
-      return a.appendBlob(v as Uint8Array)
+      return (a, v) => a.appendBlob(v as Uint8Array)
     case 'TIMESTAMP WITH TIME ZONE':
-      return a.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(v as bigint | number) * 1000n))
+      // Epoch milliseconds in, microseconds for DuckDB.
+      return (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(v as bigint | number) * 1000n))
     default:
-      return a.appendVarchar(String(v))
+      return (a, v) => a.appendVarchar(String(v))
   }
 }
 

@@ -140,7 +140,7 @@ export class PgUpsertTable {
     const attempt = async (indexes: number[]): Promise<void> => {
       await this.query('SAVEPOINT recover_rows')
       try {
-        await this.query(sql, columns.map((_, j) => indexes.map((i) => rows[i]![j]!)))
+        await this.query(sql, columns.map((_, j) => textArray(rows, j, indexes)))
         await this.query('RELEASE SAVEPOINT recover_rows')
         return
       } catch (error) {
@@ -180,6 +180,25 @@ export function upsertSql(table: string, columns: PgColumn[], key: string[]): st
   const onConflict = others.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${others.map((c) => `${quote(c.name)} = EXCLUDED.${quote(c.name)}`).join(', ')}`
   return `INSERT INTO ${qualified(table)} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases}) ON CONFLICT (${key.map(quote).join(', ')}) ${onConflict}`
 }
+
+/**
+ * Column `j` of the rows at `indexes` as a text[] literal: exactly the text pg sends for a JS
+ * array of strings and nulls (NULL, or the text in double quotes with backslashes and double
+ * quotes escaped), built in one pass. Handing pg arrays instead costs a transposed copy of the
+ * batch and two regular-expression replaces per value, a large share of the client's work.
+ */
+export function textArray(rows: ReadonlyArray<ReadonlyArray<string | null>>, j: number, indexes: readonly number[]): string {
+  let literal = '{'
+  for (let k = 0; k < indexes.length; k++) {
+    const v = rows[indexes[k]!]![j]
+    if (k > 0) literal += ','
+    literal += v === null || v === undefined ? 'NULL' : `"${ARRAY_SPECIAL.test(v) ? v.replace(ARRAY_SPECIALS, '\\$&') : v}"`
+  }
+  return `${literal}}`
+}
+
+const ARRAY_SPECIAL = /[\\"]/
+const ARRAY_SPECIALS = /[\\"]/g
 
 /** The server went away or could not be reached: worth reconnecting, the data is not to blame. */
 export function isConnectionError(error: unknown): boolean {

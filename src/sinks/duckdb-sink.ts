@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
 import { RecoveryError } from '../errors.js'
-import { columnValue, inferColumns, jsonText, type LogicalType } from './value-columns.js'
+import { inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 const DUCK_TYPES: Record<LogicalType, string> = {
@@ -34,6 +34,8 @@ export class DuckDbSink implements Sink {
   readonly transactional = true
   private db: DuckAppendTable | undefined
   private columns: DuckColumn[] | undefined
+  /** A record as a row of `columns`, built once the columns are known. */
+  private rowOf: ((r: SinkRecord) => AppendValue[]) | undefined
   private replay: ReplayIdentity | undefined
   private inTransaction = false
 
@@ -63,7 +65,7 @@ export class DuckDbSink implements Sink {
     try {
       this.db = await DuckAppendTable.open(this.file)
       await this.db.ensureProgressTable()
-      this.columns = await this.db.describe(this.table)
+      this.useColumns(await this.db.describe(this.table))
       return { resent: 0, committed: (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined }
     } catch (error) {
       throw this.failed('opening', error)
@@ -76,17 +78,18 @@ export class DuckDbSink implements Sink {
       if (!this.columns) {
         const columns = inferColumns(records, [], 'fields').map((c) => ({ name: c.name, type: DUCK_TYPES[c.type] }))
         await db.createTable(this.table, columns)
-        this.columns = await db.describe(this.table)
+        this.useColumns(await db.describe(this.table))
       }
     } catch (error) {
       throw this.failed('creating the table', error)
     }
     const columns = this.columns!
+    const rowOf = this.rowOf!
     const rows: AppendValue[][] = []
     const rejected: SinkRejection[] = []
     records.forEach((r, index) => {
       try {
-        rows.push(columns.map((c) => duckValue(columnValue(r, c.name, false), c)))
+        rows.push(rowOf(r))
       } catch (error) {
         rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (table ${this.table} in ${this.file})`), { name: 'DuckDbRowError' }) })
       }
@@ -101,6 +104,11 @@ export class DuckDbSink implements Sink {
       throw this.failed('appending a batch', error)
     }
     return rejected
+  }
+
+  private useColumns(columns: DuckColumn[] | undefined): void {
+    this.columns = columns
+    this.rowOf = columns && rowBuilder(columns.map((c) => c.name), false, columns.map(duckConverter))
   }
 
   async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
@@ -149,28 +157,60 @@ export class DuckDbSink implements Sink {
   }
 }
 
-/** A value converted for the column's DuckDB type; throws (the row is quarantined) when it cannot be. */
-function duckValue(v: unknown, column: DuckColumn): AppendValue {
-  if (v === null || v === undefined) return null
-  const type = column.type
-  if (type === 'JSON') return jsonText(v)
-  if (type === 'BLOB') return Buffer.isBuffer(v) || v instanceof Uint8Array ? v : Buffer.from(String(v), 'utf8')
-  if (type === 'BIGINT' || type === 'INTEGER' || type === 'TIMESTAMP WITH TIME ZONE') {
-    if (v instanceof Date) return BigInt(v.getTime())
-    if (typeof v === 'bigint') return v
-    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-    if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v)
-    throw new Error(`column ${column.name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
+/**
+ * How a value becomes one for the column's DuckDB type (null stays null), chosen once per
+ * column; the converter throws (the row is quarantined) for a value the column cannot hold.
+ */
+export function duckConverter(column: DuckColumn): ColumnConverter<AppendValue> {
+  const convert = duckConversion(column)
+  return (v) => (v === null || v === undefined ? null : convert(v))
+}
+
+function duckConversion({ name, type }: DuckColumn): (v: unknown) => AppendValue {
+  switch (type) {
+    case 'JSON':
+      return jsonText
+    case 'BLOB':
+      return duckBlob
+    case 'BIGINT':
+    case 'INTEGER':
+    case 'TIMESTAMP WITH TIME ZONE':
+      // Timestamps go to the Appender as epoch milliseconds, like the integers they often are.
+      return (v) => duckInteger(v, name, type)
+    case 'DOUBLE':
+      return (v) => duckDouble(v, name)
+    case 'BOOLEAN':
+      return (v) => duckBoolean(v, name)
+    default:
+      return duckText
   }
-  if (type === 'DOUBLE') {
-    const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN
-    if (Number.isNaN(n)) throw new Error(`column ${column.name} is DOUBLE and cannot hold ${jsonText(v).slice(0, 80)}`)
-    return n
-  }
-  if (type === 'BOOLEAN') {
-    if (typeof v !== 'boolean') throw new Error(`column ${column.name} is BOOLEAN and cannot hold ${jsonText(v).slice(0, 80)}`)
-    return v
-  }
+}
+
+function duckBlob(v: unknown): AppendValue {
+  return Buffer.isBuffer(v) || v instanceof Uint8Array ? v : Buffer.from(String(v), 'utf8')
+}
+
+function duckInteger(v: unknown, name: string, type: string): bigint {
+  if (v instanceof Date) return BigInt(v.getTime())
+  if (typeof v === 'bigint') return v
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v)
+  throw new Error(`column ${name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
+}
+
+function duckDouble(v: unknown, name: string): number {
+  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN
+  if (Number.isNaN(n)) throw new Error(`column ${name} is DOUBLE and cannot hold ${jsonText(v).slice(0, 80)}`)
+  return n
+}
+
+function duckBoolean(v: unknown, name: string): boolean {
+  if (typeof v !== 'boolean') throw new Error(`column ${name} is BOOLEAN and cannot hold ${jsonText(v).slice(0, 80)}`)
+  return v
+}
+
+/** Any other type (VARCHAR, and types the Appender is given as text): the value as text. */
+function duckText(v: unknown): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')

@@ -1,6 +1,6 @@
 import { RecoveryError } from '../errors.js'
 import { isConnectionError, PgUpsertTable, type PgColumn, type PgRowRejection } from '../postgres/upsert-table.js'
-import { columnValue, inferColumns, jsonText, type LogicalType } from './value-columns.js'
+import { inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, PostgresSinkUri, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export interface PostgresSinkOptions {
@@ -42,6 +42,10 @@ export class PostgresSink implements Sink {
   readonly transactional = true
   private table: PgUpsertTable | undefined
   private columns: PgColumn[] | undefined
+  /** A record as a row of `columns` (text per column), built once the columns are known. */
+  private rowOf: ((r: SinkRecord) => Array<string | null>) | undefined
+  /** A row's key, to tell which records of a batch share one. */
+  private keyIdOf: ((row: Array<string | null>) => string | undefined) | undefined
   private replay: ReplayIdentity | undefined
   /** The batches written in the open transaction: kept so that a lost connection can redo them all. */
   private pending: Round[][] = []
@@ -88,13 +92,19 @@ export class PostgresSink implements Sink {
       })
     }
     this.columns = columns
+    this.rowOf = rowBuilder(
+      columns.map((c) => c.name),
+      this.target.layout === 'jsonb',
+      columns.map((c) => pgConverter(c.type)),
+    )
+    this.keyIdOf = keyId(this.target.key.map((k) => columns.findIndex((c) => c.name === k)))
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     if (!this.columns) await this.createTable(records)
     const columns = this.columns!
-    const whole = this.target.layout === 'jsonb'
-    const keyAt = this.target.key.map((k) => columns.findIndex((c) => c.name === k))
+    const rowOf = this.rowOf!
+    const keyIdOf = this.keyIdOf!
     // ON CONFLICT cannot touch a row twice in one statement: the n-th record of a key in the
     // batch goes in the n-th statement, so every record is applied, in order, and refused alone.
     const rounds: Round[] = []
@@ -103,14 +113,12 @@ export class PostgresSink implements Sink {
     records.forEach((r, index) => {
       let row: Array<string | null>
       try {
-        row = columns.map((c) => pgText(columnValue(r, c.name, whole), c.type))
+        row = rowOf(r)
       } catch (error) {
         rejected.push({ index, error: error as Error })
         return
       }
-      const key = keyAt.map((j) => row[j])
-      // A NULL key never conflicts (the server refuses it, or a unique index lets it through).
-      const id = key.includes(null) ? undefined : JSON.stringify(key)
+      const id = keyIdOf(row)
       const n = id === undefined ? 0 : (seen.get(id) ?? 0)
       if (id !== undefined) seen.set(id, n + 1)
       const round = (rounds[n] ??= { rows: [], owners: [], refused: new Map() })
@@ -220,18 +228,55 @@ export class PostgresSink implements Sink {
   }
 }
 
+/**
+ * A row's key (the columns at `keyAt`) as one Map key, or undefined when a part is NULL: a NULL
+ * key never conflicts (the server refuses it, or a unique index lets it through). One column
+ * is its text as it is; several are JSON, so that ('a,b', 'c') and ('a', 'b,c') differ.
+ */
+function keyId(keyAt: number[]): (row: Array<string | null>) => string | undefined {
+  if (keyAt.length === 1) {
+    const j = keyAt[0]!
+    return (row) => row[j] ?? undefined
+  }
+  return (row) => {
+    const key = keyAt.map((j) => row[j])
+    return key.includes(null) ? undefined : JSON.stringify(key)
+  }
+}
+
 /** A value as text for the server to cast to the column's type; throws for what cannot be said. */
 export function pgText(v: unknown, type: string): string | null {
-  if (v === null || v === undefined) return null
-  if (type === 'jsonb' || type === 'json') return jsonText(v)
-  if (type === 'bytea') {
-    if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`
-    return `\\x${Buffer.from(String(v), 'utf8').toString('hex')}`
-  }
-  if (type.startsWith('timestamp') || type === 'date') {
-    if (typeof v === 'number' || typeof v === 'bigint') return new Date(Number(v)).toISOString()
-    if (v instanceof Date) return v.toISOString()
-  }
+  return pgConverter(type)(v)
+}
+
+/**
+ * How a value becomes the text the server casts to a column of this type (null stays null),
+ * chosen once per column; the converter throws for a value that cannot be said.
+ */
+export function pgConverter(type: string): ColumnConverter<string | null> {
+  const convert = pgConversion(type)
+  return (v) => (v === null || v === undefined ? null : convert(v))
+}
+
+function pgConversion(type: string): (v: unknown) => string {
+  if (type === 'jsonb' || type === 'json') return jsonText
+  if (type === 'bytea') return byteaText
+  if (type.startsWith('timestamp') || type === 'date') return timestampText
+  return plainText
+}
+
+function byteaText(v: unknown): string {
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`
+  return `\\x${Buffer.from(String(v), 'utf8').toString('hex')}`
+}
+
+/** Numbers in a timestamp or date column are epoch milliseconds. */
+function timestampText(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint') return new Date(Number(v)).toISOString()
+  return plainText(v)
+}
+
+function plainText(v: unknown): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (v instanceof Date) return v.toISOString()

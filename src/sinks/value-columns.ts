@@ -74,23 +74,60 @@ export function inferColumns(records: readonly SinkRecord[], key: readonly strin
   return columns
 }
 
+/** Reads one column's value from a record, given the record's fields (see fieldsOf). */
+export type ColumnReader = (r: SinkRecord, fields: Record<string, unknown> | undefined) => unknown
+
+/** Turns one column's value into what the database takes; throws when the column cannot hold it. */
+export type ColumnConverter<T> = (v: unknown) => T
+
 /**
- * The value of column `name` for a record: a provenance column, the field of that name, or
- * (for a `value` column) the whole value when the table keeps values whole. Fields with no
- * column are not written: a table may keep only some of them.
+ * The value object when the record's value is one, else undefined. Rows call this once per
+ * record and hand the result to every column's reader: isPlainObject is not cheap (Buffer,
+ * Uint8Array and Date checks), and a row has ten or so columns.
  */
-export function columnValue(r: SinkRecord, name: string, wholeValue: boolean): unknown {
+export function fieldsOf(r: SinkRecord): Record<string, unknown> | undefined {
+  const v = r.decodedValue
+  return isPlainObject(v) ? v : undefined
+}
+
+/**
+ * What column `name` reads from a record: a provenance column, the field of that name, or (for
+ * a `value` column) the whole value when the table keeps values whole or the value is not an
+ * object. Fields with no column are not written: a table may keep only some of them. Decided
+ * once per column, not per value.
+ */
+export function columnReader(name: string, wholeValue: boolean): ColumnReader {
   switch (name) {
     case 'source_topic':
-      return r.source.topic
+      return (r) => r.source.topic
     case 'source_partition':
-      return r.source.partition
+      return (r) => r.source.partition
     case 'source_offset':
-      return r.source.offset
+      return (r) => r.source.offset
   }
-  const v = r.decodedValue
-  if (name === 'value' && (wholeValue || !isPlainObject(v))) return v === undefined ? null : v
-  return isPlainObject(v) ? v[name] ?? null : null
+  if (name === 'value') return (r, fields) => (wholeValue || fields === undefined ? (r.decodedValue ?? null) : (fields.value ?? null))
+  return (_r, fields) => (fields === undefined ? null : (fields[name] ?? null))
+}
+
+/** The value of column `name` for one record (columnReader, for a single value). */
+export function columnValue(r: SinkRecord, name: string, wholeValue: boolean): unknown {
+  return columnReader(name, wholeValue)(r, fieldsOf(r))
+}
+
+/**
+ * The rows of a table whose columns are known: what each column reads and how its value is
+ * converted are chosen once here, so that a row costs one isPlainObject check and two calls per
+ * column. A converter that throws rejects the whole record (the caller quarantines it).
+ */
+export function rowBuilder<T>(names: readonly string[], wholeValue: boolean, converters: ReadonlyArray<ColumnConverter<T>>): (r: SinkRecord) => T[] {
+  const readers = names.map((name) => columnReader(name, wholeValue))
+  return (r) => {
+    const fields = fieldsOf(r)
+    // Sized once: growing by push reallocates several times per row.
+    const row = new Array<T>(readers.length)
+    for (let j = 0; j < readers.length; j++) row[j] = converters[j]!(readers[j]!(r, fields))
+    return row
+  }
 }
 
 /** JSON text for json columns: bigints as numbers (as strings beyond 2^53), bytes as base64. */

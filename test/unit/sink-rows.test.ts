@@ -1,8 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { upsertSql } from '../../src/postgres/upsert-table.js'
-import { pgText } from '../../src/sinks/postgres-sink.js'
-import { columnValue, inferColumns, jsonText } from '../../src/sinks/value-columns.js'
+import fc from 'fast-check'
+import pg from 'pg'
+import { textArray, upsertSql } from '../../src/postgres/upsert-table.js'
+import { duckConverter } from '../../src/sinks/duckdb-sink.js'
+import { pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
+import { columnValue, inferColumns, jsonText, rowBuilder } from '../../src/sinks/value-columns.js'
 import type { SinkRecord } from '../../src/sinks/sink.js'
 
 const record = (value: unknown, partition = 0, offset = 0n): SinkRecord => ({
@@ -54,10 +57,82 @@ test('values become the text PostgreSQL casts: JSON with bigints and base64 byte
   assert.is(pgText([1, 2], 'text'), '[1,2]')
 })
 
+test('a row builder reads every column of a record: provenance from the source, fields by name, the whole value where the table keeps it', () => {
+  const names = ['id', 'value', 'source_topic', 'source_partition', 'source_offset']
+  const asIs = names.map(() => (v: unknown) => v)
+  const fields = rowBuilder(names, false, asIs)
+  assert.equal(fields(record({ id: 'a', value: 1, source_topic: 'not this', other: 2 }, 3, 42n)), ['a', 1, 'orders', 3, 42n])
+  assert.equal(fields(record({ id: undefined })), [null, null, 'orders', 0, 0n])
+  assert.equal(fields(record('plain text')), [null, 'plain text', 'orders', 0, 0n])
+  assert.equal(fields(record(Buffer.from('x'))), [null, Buffer.from('x'), 'orders', 0, 0n])
+  assert.equal(fields(record(undefined)), [null, null, 'orders', 0, 0n])
+  assert.equal(rowBuilder(names, true, asIs)(record({ id: 'a', value: 1 })), ['a', { id: 'a', value: 1 }, 'orders', 0, 0n])
+  const refuses = rowBuilder(['id'], false, [() => {
+    throw new Error('no')
+  }])
+  assert.throws(() => refuses(record({ id: 'a' })), /no/)
+})
+
+test('DuckDB converters: null stays null; integers, doubles and booleans are checked, with the column in the message; the rest is text or JSON', () => {
+  const duck = (type: string, v: unknown) => duckConverter({ name: 'c', type })(v)
+  for (const type of ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'BLOB', 'TIMESTAMP WITH TIME ZONE', 'JSON']) {
+    assert.is(duck(type, null), null)
+    assert.is(duck(type, undefined), null)
+  }
+  assert.is(duck('JSON', { n: 5n }), '{"n":5}')
+  assert.is(duck('JSON', 'x'), '"x"')
+  assert.equal(duck('BLOB', 'hi'), Buffer.from('hi'))
+  assert.equal(duck('BLOB', new Uint8Array([1])), new Uint8Array([1]))
+  for (const type of ['BIGINT', 'INTEGER', 'TIMESTAMP WITH TIME ZONE']) {
+    assert.is(duck(type, new Date(5)), 5n)
+    assert.is(duck(type, 7), 7n)
+    assert.is(duck(type, 8n), 8n)
+    assert.is(duck(type, '-9'), -9n)
+  }
+  assert.throws(() => duck('BIGINT', 1.5), (e: Error) => e.message === 'column c is BIGINT and cannot hold "1.5"')
+  assert.throws(() => duck('TIMESTAMP WITH TIME ZONE', 'soon'), (e: Error) => e.message === 'column c is TIMESTAMP WITH TIME ZONE and cannot hold "\\"soon\\""')
+  assert.is(duck('DOUBLE', 2n), 2)
+  assert.is(duck('DOUBLE', 1.5), 1.5)
+  assert.throws(() => duck('DOUBLE', '1.5'), (e: Error) => e.message === 'column c is DOUBLE and cannot hold "1.5"')
+  assert.throws(() => duck('DOUBLE', Number.NaN), (e: Error) => e.message === 'column c is DOUBLE and cannot hold null')
+  assert.is(duck('BOOLEAN', false), false)
+  assert.throws(() => duck('BOOLEAN', 'true'), (e: Error) => e.message === 'column c is BOOLEAN and cannot hold "true"')
+  assert.is(duck('VARCHAR', 'x'), 'x')
+  assert.is(duck('VARCHAR', 3n), '3')
+  assert.is(duck('VARCHAR', true), 'true')
+  assert.is(duck('VARCHAR', Buffer.from('hi')), 'aGk=')
+  assert.is(duck('VARCHAR', [1, 2]), '[1,2]')
+  assert.is(duck('DECIMAL(10,2)', 1.5), '1.5')
+})
+
+test('PostgreSQL converters by column type: JSON text, bytea hex, epoch ms in timestamp and date columns, text for the rest', () => {
+  assert.is(pgConverter('json')([1n]), '[1]')
+  assert.is(pgConverter('bytea')('hi'), '\\x6869')
+  assert.is(pgConverter('timestamp without time zone')(1000n), '1970-01-01T00:00:01.000Z')
+  assert.is(pgConverter('date')(new Date(0)), '1970-01-01T00:00:00.000Z')
+  assert.is(pgConverter('timestamp with time zone')('2018-03-20'), '2018-03-20')
+  assert.throws(() => pgConverter('timestamp with time zone')(1e300), /Invalid time value/)
+  assert.is(pgConverter('text')(new Date(0)), '1970-01-01T00:00:00.000Z')
+  assert.is(pgConverter('text')(Buffer.from('hi')), 'aGk=')
+  assert.is(pgConverter('boolean')(false), 'false')
+  assert.is(pgConverter('bigint')(undefined), null)
+})
+
 test('the upsert is one unnest statement: casts to each column type, updates the non-key columns, DO NOTHING when all are key', () => {
   const sql = upsertSql('public.orders', [{ name: 'id', type: 'text' }, { name: 'code', type: 'character(2)', castType: 'pg_catalog.bpchar' }, { name: 'n', type: 'bigint' }], ['id'])
   assert.is(sql, 'INSERT INTO "public"."orders" ("id", "code", "n") SELECT u.c0::text, u.c1::pg_catalog.bpchar, u.c2::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c0, c1, c2) ON CONFLICT ("id") DO UPDATE SET "code" = EXCLUDED."code", "n" = EXCLUDED."n"')
   assert.match(upsertSql('t', [{ name: 'id', type: 'text' }], ['id']), /ON CONFLICT \("id"\) DO NOTHING$/)
+})
+
+test('text[] literals are what pg sends for the same array of strings and nulls, for any text and any choice of rows', () => {
+  const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue
+  fc.assert(
+    fc.property(fc.array(fc.option(fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\\', '{', '}', 'é', 'N', 'U', 'L') }))), fc.array(fc.nat()), (values, picks) => {
+      const rows = values.map((v) => [v, 'x'])
+      const indexes = values.length === 0 ? [] : picks.map((p) => p % values.length)
+      assert.is(textArray(rows, 0, indexes), prepareValue(indexes.map((i) => values[i])))
+    }),
+  )
 })
 
 test.run()
