@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 
 /** A column as the server describes it: `format_type()` text such as `bigint`, `jsonb`, `timestamp with time zone`. */
 export interface PgColumn {
@@ -161,10 +164,57 @@ export class PgUpsertTable {
     return rejected.sort((a, b) => a.index - b.index)
   }
 
+  /**
+   * Inserts rows with COPY inside the open transaction, all or none: true when every row went
+   * in; false when the server refused the data (a key already in the table, a value a column
+   * cannot hold), and then nothing of it is written and the caller upserts the rows instead.
+   * COPY is several times faster than the upsert: the server inserts rows in bulk and skips the
+   * speculative insertion ON CONFLICT needs, so a replay into new keys goes at COPY speed.
+   */
+  async copyInsert(table: string, columns: PgColumn[], rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<boolean> {
+    if (rows.length === 0) return true
+    if (this.broken) throw this.broken
+    await this.query('SAVEPOINT recover_copy')
+    try {
+      const copy = this.client.query(copyFrom(`COPY ${qualified(table)} (${columns.map((c) => quote(c.name)).join(', ')}) FROM STDIN`))
+      await pipeline(Readable.from(copyText(rows)), copy)
+      await this.query('RELEASE SAVEPOINT recover_copy')
+      return true
+    } catch (error) {
+      if (isConnectionError(error) || this.broken) throw error
+      await this.query('ROLLBACK TO SAVEPOINT recover_copy')
+      await this.query('RELEASE SAVEPOINT recover_copy')
+      if (!isDataError(error)) throw error
+      return false
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined)
   }
 }
+
+/** Rows in COPY's text format (tab-separated, \N for NULL, backslash escapes), in chunks of about 1 MiB. */
+export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Generator<string> {
+  let chunk = ''
+  for (const row of rows) {
+    for (let j = 0; j < row.length; j++) {
+      const v = row[j]
+      if (j > 0) chunk += '\t'
+      chunk += v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
+    }
+    chunk += '\n'
+    if (chunk.length >= 1 << 20) {
+      yield chunk
+      chunk = ''
+    }
+  }
+  if (chunk.length > 0) yield chunk
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/
+const COPY_SPECIALS = /[\\\t\n\r]/g
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /**
  * `INSERT … SELECT u.c0::type, … FROM unnest($1::text[], …) ON CONFLICT (key) DO UPDATE`: every

@@ -49,6 +49,9 @@ export class PostgresSink implements Sink {
   private replay: ReplayIdentity | undefined
   /** The batches written in the open transaction: kept so that a lost connection can redo them all. */
   private pending: Round[][] = []
+  /** Batches to upsert before COPY is tried again, and how many the next refused COPY sets. */
+  private upsertsBeforeCopy = 0
+  private copyBackoff = 1
   private inTransaction = false
   private batches = 0
 
@@ -127,8 +130,10 @@ export class PostgresSink implements Sink {
     })
     await this.guard('writing a batch', async (t) => {
       await this.beginOrContinue(t)
-      for (const round of rounds) {
+      for (const [n, round] of rounds.entries()) {
         round.refused.clear()
+        // The first occurrence of each key: COPY when the keys are likely new.
+        if (n === 0 && (await this.tryCopy(t, round))) continue
         for (const r of await t.upsert(this.target.table, columns, this.target.key, round.rows)) round.refused.set(r.index, r.error)
       }
       return undefined
@@ -153,6 +158,26 @@ export class PostgresSink implements Sink {
     this.pending = []
     this.batches = progress.batches
     return { table: this.target.table, batches: progress.batches }
+  }
+
+  /**
+   * Rows with distinct keys go in with COPY (several times faster) unless a recent COPY found
+   * keys already in the table: a replay into a new or emptied table copies every batch, one
+   * over existing rows tries again after 1, 2, 4 … 64 batches of plain upserts, so it pays for
+   * a refused COPY rarely. False: the rows still need the upsert.
+   */
+  private async tryCopy(t: PgUpsertTable, round: Round): Promise<boolean> {
+    if (this.upsertsBeforeCopy > 0) {
+      this.upsertsBeforeCopy--
+      return false
+    }
+    if (await t.copyInsert(this.target.table, this.columns!, round.rows)) {
+      this.copyBackoff = 1
+      return true
+    }
+    this.upsertsBeforeCopy = this.copyBackoff
+    this.copyBackoff = Math.min(this.copyBackoff * 2, 64)
+    return false
   }
 
   /**

@@ -56,7 +56,7 @@ export function replayCrashScenario(sink: CrashSink, brokers: () => string, seed
           : sink === 'postgres' ? ['--sink', `${PG_URL}?table=${table!.table}&key=id`, '--create-table', '--value-format', 'json']
           : ['--sink', `kafka:${topic}.out`, ...(sink === 'eos' ? ['--exactly-once'] : [])]
         const checkpoint = join(dir, 'cp.json')
-        const args = ['replay', '--topic', topic, ...out, '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', checkpoint, '--batch-size', String(BATCH), '--rate', String(rate)]
+        const args = ['replay', '--topic', topic, ...out, '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', checkpoint, '--batch-size', String(BATCH), '--rate', String(rate), ...(exact && sink !== 'file' ? ['--commit-interval', '250ms'] : [])]
         let crashes = 0
         for (let k = 1; k <= CRASHES; k++) {
           // Kill points spread over the range, at a random spot in the k-th slice, plus up to

@@ -190,6 +190,52 @@ test(
 )
 
 test(
+  'awkward text goes in byte for byte (COPY into new keys), and a second replay over the same keys replaces the rows (upsert)',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('pg-awkward')
+    await createTopic(topic, 1)
+    const awkward = ['tab\there', 'new\nline\r\n', 'back\\slash \\N \\x41', '"quoted", {braces}', 'ünïcødé ✓', '', null]
+    const values = (round: number) => awkward.map((text, i) => ({ id: `k${i}`, text: text === null ? null : `${text}${round === 2 ? ' (v2)' : ''}`, round }))
+    await produce(topic, [...values(1), ...values(2)].map((v, i) => ({ partition: 0, value: JSON.stringify(v), timestampMs: 1_700_000_000_000 + i })))
+    const t = table()
+    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, text text, round bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+    const replayInto = (to: { kind: 'offsets'; perPartition: Map<number, bigint> }, from?: { kind: 'offsets'; perPartition: Map<number, bigint> }) =>
+      run({ topic, valueFormat: 'json', sink: `${PG_URL}?table=${t}&key=id`, from, to, quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) })
+    const first = await replayInto({ kind: 'offsets', perPartition: new Map([[0, BigInt(awkward.length)]]) })
+    assert.ok(first.finished && first.reconciled)
+    const rows = () => query<{ id: string; text: string | null; round: string }>(`SELECT id, text, round::text FROM ${t} ORDER BY id`)
+    assert.equal(await rows(), values(1).map((v) => ({ id: v.id, text: v.text, round: '1' })))
+    const second = await replayInto({ kind: 'offsets', perPartition: new Map([[0, BigInt(2 * awkward.length)]]) }, { kind: 'offsets', perPartition: new Map([[0, BigInt(awkward.length)]]) })
+    assert.ok(second.finished && second.reconciled)
+    assert.is(second.totals.written, awkward.length)
+    assert.equal(await rows(), values(2).map((v) => ({ id: v.id, text: v.text, round: '2' })))
+  }),
+)
+
+test(
+  'COPY takes awkward text byte for byte, and refuses rows whose key is already there without writing any of them',
+  withTimeout(60_000, async () => {
+    const { PgUpsertTable } = await import('../../src/postgres/upsert-table.js')
+    const t = table()
+    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, text text, raw bytea)`)
+    const awkward = ['tab\there', 'new\nline\r\n', 'back\\slash \\N \\x41 \\', '"quoted", {braces}', 'ünïcødé ✓', '', '\\N', null]
+    const rows = awkward.map((text, i) => [`k${i}`, text, i === 0 ? '\\x00ff' : null])
+    const pgTable = await PgUpsertTable.connect(PG_URL)
+    try {
+      const columns = (await pgTable.describe(t))!
+      await pgTable.begin()
+      assert.ok(await pgTable.copyInsert(t, columns, rows))
+      assert.not.ok(await pgTable.copyInsert(t, columns, [['k-new', 'x', null], ['k1', 'again', null]]))
+      await pgTable.commit()
+    } finally {
+      await pgTable.close()
+    }
+    const back = await query<{ id: string; text: string | null; raw: string | null }>(`SELECT id, text, encode(raw, 'hex') AS raw FROM ${t} ORDER BY id`)
+    assert.equal(back, awkward.map((text, i) => ({ id: `k${i}`, text, raw: i === 0 ? '00ff' : null })))
+  }),
+)
+
+test(
   'the connection lost with two batches in the open transaction: the sink reconnects, writes both again, and commits them with the progress',
   withTimeout(60_000, async () => {
     const t = table()
