@@ -194,7 +194,11 @@ export class PgUpsertTable {
   }
 }
 
-/** Rows in COPY's text format (tab-separated, \N for NULL, backslash escapes), in chunks of about 1 MiB. */
+/**
+ * Rows in COPY's text format (tab-separated, \N for NULL, backslash escapes), in chunks of
+ * about 16 KiB: the server parses the first chunks while the next are formatted (on two cores,
+ * 1 MiB chunks made a 5000-row batch wait for all of its text first: 15% slower at 1 M rows).
+ */
 export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Generator<string> {
   let chunk = ''
   for (const row of rows) {
@@ -204,7 +208,7 @@ export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Ge
       chunk += v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
     }
     chunk += '\n'
-    if (chunk.length >= 1 << 20) {
+    if (chunk.length >= 1 << 14) {
       yield chunk
       chunk = ''
     }
