@@ -191,11 +191,23 @@ function duckBlob(v: unknown): AppendValue {
 }
 
 function duckInteger(v: unknown, name: string, type: string): bigint {
-  if (v instanceof Date) return BigInt(v.getTime())
-  if (typeof v === 'bigint') return v
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v)
-  throw new Error(`column ${name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
+  const n =
+    v instanceof Date ? BigInt(v.getTime())
+    : typeof v === 'bigint' ? v
+    : typeof v === 'number' && Number.isInteger(v) ? BigInt(v)
+    : typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v)
+    : undefined
+  // Out of the column's range, the Appender would fail the whole batch, not this row.
+  const [min, max] = INTEGER_RANGES[type] ?? INTEGER_RANGES.BIGINT!
+  if (n === undefined || n < min || n > max) throw new Error(`column ${name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
+  return n
+}
+
+/** What the Appender takes per integer type; timestamps travel as epoch milliseconds and are stored in microseconds. */
+const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
+  BIGINT: [-(2n ** 63n), 2n ** 63n - 1n],
+  INTEGER: [-(2n ** 31n), 2n ** 31n - 1n],
+  'TIMESTAMP WITH TIME ZONE': [-(2n ** 63n - 1n) / 1000n, (2n ** 63n - 1n) / 1000n],
 }
 
 function duckDouble(v: unknown, name: string): number {

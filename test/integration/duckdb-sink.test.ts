@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -9,7 +9,7 @@ import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
-import { testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
+import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { expectedOrderRows } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
@@ -113,6 +113,22 @@ test(
     const rows = await readBack(`SELECT source_partition::VARCHAR AS p, source_offset::VARCHAR AS o FROM read_parquet('${out}')`)
     assert.is(rows.length, incident.truth.count - incident.truth.poisonPills.length)
     assert.is(new Set(rows.map((r) => `${r.p}@${r.o}`)).size, rows.length)
+  }),
+)
+
+test(
+  'an integer out of its column\'s range is quarantined alone (stage sink); the rest of its batch is written',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('duck-range')
+    await createTopic(topic, 1)
+    await produce(topic, ['{"id":"a","n":1}', '{"id":"b","n":100000000000000000000}', '{"id":"c","n":3}'].map((value, i) => ({ partition: 0, value, timestampMs: 1_700_000_000_000 + i })))
+    const file = join(dir, `${uniqueName('range')}.duckdb`)
+    const quarantine = join(dir, `${uniqueName('q')}.jsonl`)
+    const s = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: `duckdb:${file}?table=t`, quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) }, { gateway }))
+    assert.ok(s.finished && s.reconciled)
+    assert.equal(s.quarantinedByStage, { decode: 0, transform: 0, sink: 1 })
+    assert.equal(await readBack(`SELECT id, n::VARCHAR AS n FROM t ORDER BY id`, file), [{ id: 'a', n: '1' }, { id: 'c', n: '3' }])
+    assert.match(readFileSync(quarantine, 'utf8'), /column n is BIGINT and cannot hold/)
   }),
 )
 

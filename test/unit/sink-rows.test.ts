@@ -90,6 +90,13 @@ test('DuckDB converters: null stays null; integers, doubles and booleans are che
     assert.is(duck(type, '-9'), -9n)
   }
   assert.throws(() => duck('BIGINT', 1.5), (e: Error) => e.message === 'column c is BIGINT and cannot hold "1.5"')
+  // Out of range: refused here (this row to quarantine), not by the Appender (the whole batch).
+  assert.is(duck('BIGINT', 2n ** 63n - 1n), 2n ** 63n - 1n)
+  assert.throws(() => duck('BIGINT', 2n ** 63n), /column c is BIGINT and cannot hold .*9223372036854775808/)
+  assert.throws(() => duck('BIGINT', 1e20), /column c is BIGINT and cannot hold/)
+  assert.is(duck('INTEGER', -(2 ** 31)), -(2n ** 31n))
+  assert.throws(() => duck('INTEGER', 2 ** 31), /column c is INTEGER and cannot hold "2147483648"/)
+  assert.throws(() => duck('TIMESTAMP WITH TIME ZONE', 2n ** 62n), /cannot hold/)
   assert.throws(() => duck('TIMESTAMP WITH TIME ZONE', 'soon'), (e: Error) => e.message === 'column c is TIMESTAMP WITH TIME ZONE and cannot hold "\\"soon\\""')
   assert.is(duck('DOUBLE', 2n), 2)
   assert.is(duck('DOUBLE', 1.5), 1.5)
