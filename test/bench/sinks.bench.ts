@@ -14,6 +14,9 @@
  * process timed wall-clock). Both anchors stream the same in-memory rows (the order fields
  * plus source_topic, source_partition, source_offset) from Node, timed from connecting to
  * done; the PostgreSQL anchor writes a table of the same shape with the same primary key.
+ * End to end, `recover replay` is also set against the same writes behind a minimal kafkajs
+ * consumer (kafkajs-to-db.ts: eachBatch, JSON.parse, one COPY per fetched batch / the Appender),
+ * as replay.bench sets the replay against a minimal kafkajs pipe: reading is in both.
  * Every table and Parquet file written is counted afterwards: each must hold the N rows.
  * Native references are printed as context, not as anchors: `psql \copy` of the rows from a
  * CSV file (a C client) and DuckDB's COPY from a JSONL file (DuckDB's own parser, no Node).
@@ -230,6 +233,16 @@ async function parquetRows(path: string): Promise<bigint> {
   }
 }
 
+/** The end-to-end anchor: a minimal kafkajs consumer writing the topic with COPY / the Appender (kafkajs-to-db.ts), a fresh process timed wall-clock. */
+function kafkajsToDb(brokers: string, topic: string, target: string): number {
+  const started = Date.now()
+  const result = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'test', 'bench', 'kafkajs-to-db.js'), brokers, topic, target], { encoding: 'utf8', maxBuffer: 16 << 20 })
+  const ms = Date.now() - started
+  if (result.status !== 0) throw new Error(`kafkajs-to-db ${target} failed: ${result.stderr.slice(-2000)}`)
+  expectAll(`kafkajs-to-db ${target}`, result.stdout.trim())
+  return ms
+}
+
 function timed(run: () => void): number {
   const started = Date.now()
   run()
@@ -267,20 +280,22 @@ try {
 
   // PostgreSQL: the upsert sink vs a minimal pg COPY of the same rows into a table of the same shape.
   const pgTarget = '>= 50,000 rows/s and >= 0.5x'
-  const [sinkTable, copyTable, psqlTable, replayTable] = ['sink', 'copy', 'psql', 'upsert'].map((t) => `bench_${t}_${stamp}`) as [string, string, string, string]
-  for (const t of [sinkTable, copyTable, psqlTable]) await client.query(`CREATE TABLE ${t} ${TABLE_SHAPE}`)
+  const [sinkTable, copyTable, psqlTable, replayTable, pipeTable] = ['sink', 'copy', 'psql', 'upsert', 'pipe'].map((t) => `bench_${t}_${stamp}`) as [string, string, string, string, string]
+  for (const t of [sinkTable, copyTable, psqlTable, pipeTable]) await client.query(`CREATE TABLE ${t} ${TABLE_SHAPE}`)
   const copyMs = await pgCopy(copyTable, rows)
   const pgSinkMs = await sinkOnly(new PostgresSink(parseSinkUri(`${PG}?table=${sinkTable}&key=order_id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false }), inMemory)
   line('PostgreSQL sink alone (in-memory records, upsert on order_id)', pgSinkMs, 'pg COPY of the same rows', copyMs, pgTarget)
   const upsertMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `${PG}?table=${replayTable}&key=order_id`, '--create-table', '--quarantine', `file:${join(work, 'q-pg.jsonl')}`, '--checkpoint', join(work, 'cp-pg.json')], brokers)
   line('PostgreSQL end to end (recover replay)', upsertMs, 'pg COPY of the same rows', copyMs, pgTarget)
+  const pipeMs = kafkajsToDb(brokers, topic, `${PG}?table=${pipeTable}`)
+  line('PostgreSQL end to end (recover replay)', upsertMs, 'a kafkajs consumer with pg COPY per batch', pipeMs, pgTarget)
   const psqlMs = timed(() => {
     const copy = spawnSync('psql', [PG, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy ${psqlTable} FROM '${files.csv}' WITH (FORMAT csv)`], { encoding: 'utf8' })
     if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`)
   })
   context('psql \\copy of the same rows from a CSV file (a C client)', psqlMs)
-  for (const t of [sinkTable, copyTable, psqlTable, replayTable]) expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
-  await client.query(`DROP TABLE ${sinkTable}; DROP TABLE ${copyTable}; DROP TABLE ${psqlTable}; DROP TABLE ${replayTable}`)
+  for (const t of [sinkTable, copyTable, psqlTable, replayTable, pipeTable]) expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
+  await client.query(`DROP TABLE ${sinkTable}; DROP TABLE ${copyTable}; DROP TABLE ${psqlTable}; DROP TABLE ${replayTable}; DROP TABLE ${pipeTable}`)
 
   // Parquet: the sink vs the plain DuckDB path over the same rows.
   const duckMs = await duckPlain(rows, join(work, 'anchor.parquet'))
@@ -289,6 +304,9 @@ try {
   line('Parquet sink alone (in-memory records)', pqSinkMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
   const parquetMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `file:${join(work, 'out.parquet')}`, '--quarantine', `file:${join(work, 'q-pq.jsonl')}`, '--checkpoint', join(work, 'cp-pq.json')], brokers)
   line('Parquet end to end (recover replay)', parquetMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
+  const pipeParquetMs = kafkajsToDb(brokers, topic, `file:${join(work, 'pipe.parquet')}`)
+  expectAll('pipe.parquet', await parquetRows(join(work, 'pipe.parquet')))
+  line('Parquet end to end (recover replay)', parquetMs, 'a kafkajs consumer with the DuckDB Appender + COPY TO parquet', pipeParquetMs, '>= 0.8x')
   const readJson = await DuckDBInstance.create(':memory:')
   const connection = await readJson.connect()
   const readJsonMs = Date.now()
