@@ -1,6 +1,9 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { RecoveryError } from '../../src/errors.js'
 import { createInternalCluster } from '../../src/kafka/internal-cluster.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
+import type { PartitionFetcher } from '../../src/kafka/partition-fetcher.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import { rawFetch, type RawFetchBroker } from '../../src/kafka/raw-fetch.js'
 import { decodeMessages, lastOffsetOfBatches } from '../../src/kafka/record-batch-walker.js'
@@ -8,7 +11,7 @@ import { describeGroup } from '../../src/services/describe-group.js'
 import { peekAtTime } from '../../src/services/peek.js'
 import { planSeek } from '../../src/services/seek.js'
 import { compactUntil, createCompactedTopic } from '../support/compaction.js'
-import { commitOffsets, produce, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { commitOffsets, createTopic, produce, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
 installOrderedHeaders()
@@ -110,6 +113,56 @@ test(
       assert.is(described.partitions[0]?.nextRecordTime, iso(T0 + 4 * MIN))
       const plan = await planSeek(gateway, { groups: [group], scope: { kind: 'committed' }, mode: { kind: 'to-offset', offset: 2n } })
       assert.equal(plan.rows.map((r) => [r.newOffset, r.newRecordTime]), [[2n, iso(T0 + 2 * MIN)]])
+    })
+  }),
+)
+
+test(
+  'as before: read_committed leaves out aborted transactions, read_uncommitted shows them, markers never; partition errors translated',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('fetch-tx')
+    await createTopic(topic, 1)
+    const producer = testKafka().producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 })
+    await producer.connect()
+    try {
+      for (const [values, commit] of [[['c1', 'c2', 'c3'], true], [['x1', 'x2', 'x3'], false], [['c4', 'c5'], true]] as const) {
+        const tx = await producer.transaction()
+        await tx.send({ topic, messages: values.map((v, i) => ({ partition: 0, key: v, value: v, timestamp: String(T0 + i) })) })
+        await (commit ? tx.commit() : tx.abort())
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    // 3 + marker + 3 + marker + 2 + marker.
+    const values = (records: Array<{ value: Buffer | null }>) => records.map((r) => r.value?.toString())
+    const readAll = async (fetcher: PartitionFetcher) => {
+      const out: KafkaRecord[] = []
+      for (let next = 0n; next < 11n; ) {
+        const { records, nextOffset } = await fetcher.fetch(topic, 0, next, { maxWaitMs: 50 })
+        assert.ok(nextOffset > next, `no progress at ${next}`)
+        out.push(...records)
+        next = nextOffset
+      }
+      return out
+    }
+    await withGateway(async (gateway) => {
+      const committed = gateway.fetcher('read_committed')
+      assert.equal(values(await readAll(committed)), ['c1', 'c2', 'c3', 'c4', 'c5'])
+      assert.equal(values((await committed.fetch(topic, 0, 5n, { maxWaitMs: 50 })).records), ['c4', 'c5'])
+      assert.is((await committed.firstRecords([{ topic, partition: 0, offset: 4n }])).get(`${topic}\u00000`)?.value?.toString(), 'c4')
+      const uncommitted = gateway.fetcher('read_uncommitted')
+      assert.equal(values(await readAll(uncommitted)), ['c1', 'c2', 'c3', 'x1', 'x2', 'x3', 'c4', 'c5'])
+      assert.is((await uncommitted.firstRecords([{ topic, partition: 0, offset: 3n }])).get(`${topic}\u00000`)?.value?.toString(), 'x1')
+      // Partition errors are translated as they were from kafkajs's own fetch.
+      for (const [call, doing] of [
+        [() => uncommitted.fetch(topic, 0, 100n), `reading ${topic}-0 at offset 100`],
+        [() => uncommitted.firstRecords([{ topic, partition: 0, offset: 100n }]), 'reading the records at the new offsets'],
+      ] as const) {
+        const failure = (await (call() as Promise<unknown>).then(() => undefined, (error: unknown) => error)) as RecoveryError | undefined
+        assert.ok(failure instanceof RecoveryError, String(failure))
+        assert.is(failure.details.kafkaError, 'OFFSET_OUT_OF_RANGE')
+        assert.ok(failure.message.includes(`answered OFFSET_OUT_OF_RANGE while ${doing}:`), failure.message)
+      }
     })
   }),
 )
