@@ -126,16 +126,31 @@ export abstract class BaseCommand<T> extends Command {
       this.logJson({ error: redact(jsonSafe(failure.toJSON())) })
       return
     }
-    const lines = [`Error: ${redactText(failure.message)}`]
-    for (const step of failure.nextSteps) lines.push(`  → ${redactText(step)}`)
-    if (failure.category === 'internal' || this.verbose) {
-      const cause = failure.cause instanceof Error ? failure.cause : failure
-      lines.push('', redactText(cause.stack ?? String(cause)))
-    }
-    process.stderr.write(`${lines.join('\n')}\n`)
+    process.stderr.write(renderFailure(failure, this.verbose))
   }
 
   abstract override run(): Promise<T>
+}
+
+/**
+ * A failure as people read it on stderr: "Error: …", the next steps, and for bugs or with
+ * --verbose the stack: the cause's (its own message says what Kafka or the library said), or
+ * the failure's own frames, without the "RecoveryError: …" line that would say it all again.
+ */
+export function renderFailure(failure: RecoveryError, verbose: boolean): string {
+  const lines = [`Error: ${redactText(failure.message)}`]
+  for (const step of failure.nextSteps) lines.push(`  → ${redactText(step)}`)
+  if (failure.category === 'internal' || verbose) {
+    let stack: string
+    if (failure.cause instanceof Error) stack = failure.cause.stack ?? String(failure.cause)
+    else {
+      stack = failure.stack ?? ''
+      const frames = stack.indexOf('\n    at ')
+      stack = frames >= 0 ? stack.slice(frames + 1) : ''
+    }
+    if (stack) lines.push('', redactText(stack))
+  }
+  return `${lines.join('\n')}\n`
 }
 
 function writeResultFile(content: unknown): void {

@@ -1,11 +1,12 @@
-import { createRequire } from 'node:module'
 import type { Kafka } from 'kafkajs'
 import type { KafkaRecord } from './kafka-record.js'
 import { createInternalCluster, type InternalCluster, type InternalMessage } from './internal-cluster.js'
 import { orderedHeadersOf } from './ordered-headers.js'
+import { decodeFetched, rawFetch, throwFirstPartitionError, type RawFetchBroker } from './raw-fetch.js'
 
-const require = createRequire(import.meta.url)
 const EMPTY_FETCH_RETRIES = 5
+/** Responses one fetch() follows on when they move but hold no record; the caller loops on after that. */
+const RECORDLESS_RESPONSES = 32
 
 /**
  * Reads partitions by offset without joining any consumer group. kafkajs's public consumer
@@ -38,9 +39,13 @@ export class PartitionFetcher {
   }
 
   /**
-   * One fetch from `offset`: the records at or after it (control records and aborted
-   * transactions removed), and the offset to fetch next. nextOffset moves past gaps, so a
-   * caller loops until nextOffset reaches its end offset.
+   * The next records at or after `offset` (control records, and in read_committed aborted
+   * transactions, removed), and the offset to fetch next. nextOffset moves past gaps, so a
+   * caller loops until nextOffset reaches its end offset. How far a response reaches comes
+   * from its batch headers, so a response can move on and hold no record (batches that
+   * compaction emptied, which Kafka keeps for idempotent and transactional producers, the
+   * default since Kafka 3.0; aborted transactions; markers): then this fetches on from there,
+   * a few responses at most and never past the high watermark, to answer the next records.
    */
   async fetch(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number } = {}): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
     try {
@@ -51,6 +56,12 @@ export class PartitionFetcher {
         await new Promise((resolve) => setTimeout(resolve, 50 * (retry + 1)))
         result = await this.fetchOnce(topic, partition, offset, { ...options, maxWaitMs: Math.max(options.maxWaitMs ?? 200, 200) })
       }
+      for (let more = 0; more < RECORDLESS_RESPONSES && result.records.length === 0 && result.nextOffset > offset && result.nextOffset < result.highWatermark; more++) {
+        const next = await this.fetchOnce(topic, partition, result.nextOffset, options)
+        // Nothing further for now (the last stable offset, a leader catching up): the caller decides.
+        if (next.nextOffset <= result.nextOffset) break
+        result = next
+      }
       return result
     } catch (error) {
       throw this.translate(error, `reading ${topic}-${partition} at offset ${offset}`)
@@ -59,11 +70,13 @@ export class PartitionFetcher {
 
   /**
    * The first record at or after each requested offset, with one Fetch request per leader for
-   * all of them. Partitions whose answer came back empty are retried one by one.
+   * all of them. A partition whose answer held no record is read on by itself from where that
+   * answer reached (past batches that compaction emptied, say), up to its high watermark.
    */
   async firstRecords(requests: Array<{ topic: string; partition: number; offset: bigint }>): Promise<Map<string, KafkaRecord | undefined>> {
     const out = new Map<string, KafkaRecord | undefined>()
     const key = (topic: string, partition: number) => `${topic}\u0000${partition}`
+    const continueAt = new Map<string, bigint>()
     try {
       await this.connect()
       for (const topic of new Set(requests.map((r) => r.topic))) await this.cluster.addTargetTopic(topic)
@@ -73,7 +86,6 @@ export class PartitionFetcher {
         if (leader === undefined) continue
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), r])
       }
-      const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[] }
       await Promise.all(
         [...byLeader].map(async ([nodeId, list]) => {
           const broker = await this.cluster.findBroker({ nodeId })
@@ -81,13 +93,21 @@ export class PartitionFetcher {
             topic,
             partitions: list.filter((r) => r.topic === topic).map((r) => ({ partition: r.partition, fetchOffset: r.offset.toString(), maxBytes: 64 * 1024 })),
           }))
-          const response = await broker.fetch({ replicaId: -1, isolationLevel: this.options.isolation === 'read_uncommitted' ? 0 : 1, maxWaitTime: 10, minBytes: 1, maxBytes: 16 << 20, topics })
-          for (const t of response.responses) {
+          const responses = await rawFetch(broker as unknown as RawFetchBroker, { isolationLevel: this.isolationLevel(), maxWaitTime: 10, minBytes: 1, maxBytes: 16 << 20, topics })
+          throwFirstPartitionError(responses)
+          for (const t of responses) {
             for (const p of t.partitions) {
               const request = list.find((r) => r.topic === t.topicName && r.partition === p.partition)
-              if (!request || p.errorCode !== 0) continue
-              const first = new Batch(t.topicName, request.offset.toString(), p).messages[0]
-              if (first) out.set(key(t.topicName, p.partition), toRecord(t.topicName, p.partition, first))
+              if (!request) continue
+              const { messages, lastOffset } = await decodeFetched(t.topicName, p, request.offset)
+              const k = key(t.topicName, p.partition)
+              const first = messages[0]
+              if (first) out.set(k, toRecord(t.topicName, p.partition, first))
+              else if (lastOffset >= request.offset) {
+                // The answer moved on without a record: read on from there, unless that is the end.
+                if (lastOffset + 1n >= BigInt(p.highWatermark)) out.set(k, undefined)
+                else continueAt.set(k, lastOffset + 1n)
+              }
             }
           }
         }),
@@ -96,11 +116,23 @@ export class PartitionFetcher {
       throw this.translate(error, 'reading the records at the new offsets')
     }
     for (const r of requests) {
-      if (out.has(key(r.topic, r.partition))) continue
-      const { records } = await this.fetch(r.topic, r.partition, r.offset, { maxBytes: 64 * 1024, maxWaitMs: 50 })
-      out.set(key(r.topic, r.partition), records[0])
+      const k = key(r.topic, r.partition)
+      if (out.has(k)) continue
+      let offset = continueAt.get(k) ?? r.offset
+      let first: KafkaRecord | undefined
+      for (;;) {
+        const { records, nextOffset, highWatermark } = await this.fetch(r.topic, r.partition, offset, { maxBytes: 64 * 1024, maxWaitMs: 50 })
+        first = records[0]
+        if (first || nextOffset <= offset || nextOffset >= highWatermark) break
+        offset = nextOffset
+      }
+      out.set(k, first)
     }
     return out
+  }
+
+  private isolationLevel(): 0 | 1 {
+    return this.options.isolation === 'read_uncommitted' ? 0 : 1
   }
 
   private async fetchOnce(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number }): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
@@ -111,28 +143,19 @@ export class PartitionFetcher {
     if (nodeId === undefined) throw new Error(`No leader for ${topic}-${partition}`)
     const broker = await this.cluster.findBroker({ nodeId })
     const maxBytes = options.maxBytes ?? 1 << 20
-    const response = await broker.fetch({
-      replicaId: -1,
-      isolationLevel: this.options.isolation === 'read_uncommitted' ? 0 : 1,
+    const responses = await rawFetch(broker as unknown as RawFetchBroker, {
+      isolationLevel: this.isolationLevel(),
       maxWaitTime: options.maxWaitMs ?? 200,
       minBytes: 1,
       maxBytes,
       topics: [{ topic, partitions: [{ partition, fetchOffset: offset.toString(), maxBytes }] }],
     })
-    const partitionData = response.responses[0]?.partitions[0]
+    throwFirstPartitionError(responses)
+    const partitionData = responses[0]?.partitions[0]
     if (!partitionData) throw new Error(`Empty fetch response for ${topic}-${partition}`)
-    if (partitionData.errorCode !== 0) {
-      const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error }
-      throw createErrorFromCode(partitionData.errorCode)
-    }
-    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
-    const batch = new Batch(topic, offset.toString(), partitionData)
-    const records = batch.messages.map((m) => toRecord(topic, partition, m))
-    let nextOffset = offset
-    for (const raw of batch.rawMessages) {
-      const o = BigInt(raw.offset)
-      if (o + 1n > nextOffset) nextOffset = o + 1n
-    }
+    const { messages, lastOffset } = await decodeFetched(topic, partitionData, offset)
+    const records = messages.map((m) => toRecord(topic, partition, m))
+    const nextOffset = lastOffset + 1n > offset ? lastOffset + 1n : offset
     return { records, nextOffset, highWatermark: BigInt(partitionData.highWatermark) }
   }
 }

@@ -3,13 +3,13 @@ import type { Kafka } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { RecoveryError } from '../errors.js'
 import type { PartitionFacts, PartitionRange } from '../core/replay-range.js'
-import { createInternalCluster, type InternalCluster, type InternalMessage, type InternalPartitionData } from './internal-cluster.js'
+import { createInternalCluster, type InternalCluster, type InternalPartitionData } from './internal-cluster.js'
 import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { toRecord } from './partition-fetcher.js'
-import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
-import { decodeMessages, lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
+import { decodeFetched, rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
+import { walkRecordBatches, type RecordView } from './record-batch-walker.js'
 import { translateKafkaError } from './translate-error.js'
 
 const require = createRequire(import.meta.url)
@@ -234,7 +234,6 @@ export class RangeReader {
 
   /** Decodes (or visits) each partition's records and moves its position past what the response covered. */
   private async advance(responses: ReadonlyArray<RawPartitionData>, positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, mode: RoundMode, chunks: PartitionChunk[], options: RangeReaderOptions): Promise<void> {
-    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
     for (const data of responses) {
       const position = positions.get(data.partition)!
       let last: bigint
@@ -256,17 +255,10 @@ export class RangeReader {
         // kafkajs decodes the records; the batch headers say how far the response reaches, also
         // past batches that hold no record any more (compaction keeps the empty batches of
         // idempotent and transactional producers, the default since Kafka 3.0).
-        const raw = data as RawPartitionData
-        const messages = raw.records ? await decodeMessages(raw.records) : []
-        const abortedTransactions = raw.abortedTransactions.map((a) => ({ producerId: a.producerId.toString(), firstOffset: a.firstOffset.toString() }))
-        const batch = new Batch(this.topic, position.next.toString(), { partition: raw.partition, highWatermark: raw.highWatermark, abortedTransactions, messages })
-        last = raw.records ? lastOffsetOfBatches(raw.records) : -1n
+        const decoded = await decodeFetched(this.topic, data, position.next)
+        last = decoded.lastOffset
         if (last < position.next - 1n) last = position.next - 1n
-        for (const raw of batch.rawMessages) {
-          const o = BigInt(raw.offset)
-          if (o > last) last = o
-        }
-        for (const m of batch.messages) {
+        for (const m of decoded.messages) {
           const r = toRecord(this.topic, data.partition, m)
           if (r.offset >= position.end) break
           records.push(r)

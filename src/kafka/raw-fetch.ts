@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module'
+import type { InternalMessage } from './internal-cluster.js'
+import { decodeMessages, lastOffsetOfBatches } from './record-batch-walker.js'
 
 const require = createRequire(import.meta.url)
 
@@ -102,5 +104,44 @@ export async function rawFetch(broker: RawFetchBroker, request: RawFetchRequest)
     // As kafkajs's own Broker does: a closed connection is reopened on the next request.
     if ((error as { name?: string }).name === 'KafkaJSConnectionClosedError') await broker.disconnect()
     throw error
+  }
+}
+
+/**
+ * A partition's records as kafkajs's consumer gives them: decoded by kafkajs, those before
+ * `fetchedOffset` (a compressed batch starts before it) dropped, records of aborted
+ * transactions (per the response's aborted list, which the broker sends in read_committed
+ * only) and control records removed. And how far the response reaches, from the batch
+ * headers: also past batches that hold no record any more (compaction keeps the emptied
+ * batches of idempotent and transactional producers, the default since Kafka 3.0) and past
+ * aborted and control batches. lastOffset is -1n when the response holds no whole batch.
+ */
+export async function decodeFetched(topic: string, data: RawPartitionData, fetchedOffset: bigint): Promise<{ messages: InternalMessage[]; lastOffset: bigint }> {
+  const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
+  const messages = data.records ? ((await decodeMessages(data.records)) as InternalMessage[]) : []
+  const abortedTransactions = data.abortedTransactions.map((a) => ({ producerId: a.producerId.toString(), firstOffset: a.firstOffset.toString() }))
+  const batch = new Batch(topic, fetchedOffset.toString(), { partition: data.partition, highWatermark: data.highWatermark, abortedTransactions, messages })
+  let lastOffset = data.records ? lastOffsetOfBatches(data.records) : -1n
+  for (const m of batch.rawMessages) {
+    const o = BigInt(m.offset)
+    if (o > lastOffset) lastOffset = o
+  }
+  return { messages: batch.messages, lastOffset }
+}
+
+/**
+ * Throws what kafkajs's decoded Fetch throws when a partition of the response has an error
+ * (the first one, in response order): OFFSET_OUT_OF_RANGE as KafkaJSOffsetOutOfRange naming
+ * the partition, any other code as its protocol error. For callers that keep those errors.
+ */
+export function throwFirstPartitionError(responses: ReadonlyArray<{ topicName: string; partitions: RawPartitionData[] }>): void {
+  for (const { topicName, partitions } of responses) {
+    for (const p of partitions) {
+      if (p.errorCode === 0) continue
+      const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error }
+      const { KafkaJSOffsetOutOfRange } = require('kafkajs/src/errors') as { KafkaJSOffsetOutOfRange: new (e: Error, where: { topic: string; partition: number }) => Error }
+      if (p.errorCode === 1) throw new KafkaJSOffsetOutOfRange(createErrorFromCode(p.errorCode), { topic: topicName, partition: p.partition })
+      throw createErrorFromCode(p.errorCode)
+    }
   }
 }

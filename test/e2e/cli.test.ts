@@ -71,11 +71,15 @@ test('an unknown group is one sentence and exit 2', withTimeout(30_000, async ()
   assert.match(run.stderr, /does not exist/)
 }))
 
-test('an unknown topic for peek is one sentence and exit 2', withTimeout(30_000, async () => {
+test('an unknown topic for peek is one sentence and exit 2; --verbose says it once too, then where', withTimeout(30_000, async () => {
   const run = await runCli(['peek', '--topic', uniqueName('no-such-topic'), '--at', '2018-03-21'])
   assert.is(run.exitCode, 2)
   assertOneSentence(run.stderr)
   assert.match(run.stderr, /does not exist/)
+  const verbose = await runCli(['peek', '--topic', uniqueName('no-such-topic'), '--at', '2018-03-21', '--verbose'])
+  assert.is(verbose.exitCode, 2)
+  assert.is(verbose.stderr.split('does not exist').length - 1, 1, verbose.stderr)
+  assert.match(verbose.stderr, /\n {4}at .*peek/)
 }))
 
 test('groups describe --json gives offsets as strings and the group state', withTimeout(60_000, async () => {

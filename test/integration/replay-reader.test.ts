@@ -6,7 +6,8 @@ import { installOrderedHeaders, headersForMessage } from '../../src/kafka/ordere
 import { RangeReader } from '../../src/kafka/range-reader.js'
 import { parseRangeBound, planReplayRanges, type PartitionRange, type RangeBound } from '../../src/core/replay-range.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { createTopic, produce, testBrokers, testKafka, uniqueName, withAdmin } from '../support/kafka.js'
+import { createCompactedTopic, compactUntil } from '../support/compaction.js'
+import { createTopic, produce, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
 // Before any Produce or Fetch of this process: exact header order and null header values.
@@ -184,48 +185,22 @@ test(
   'a compacted topic: offsets with gaps are crossed and only the surviving records are read',
   withTimeout(120_000, async () => {
     const topic = uniqueName('replay-compact')
-    await withAdmin((admin) =>
-      admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            replicationFactor: 1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'segment.ms', value: '100' },
-              { name: 'min.cleanable.dirty.ratio', value: '0.0001' },
-              { name: 'min.compaction.lag.ms', value: '0' },
-              { name: 'delete.retention.ms', value: '0' },
-            ],
-          },
-        ],
-      }),
-    )
+    await createCompactedTopic(topic)
     // Keys k0..k4 in rounds; the last round rewrites only k0, k2 and k4, so k1 and k3 survive
     // from round 2 and compaction leaves gaps inside the log, not only before it.
     for (let round = 0; round < 4; round++) {
       const keys = round === 3 ? [0, 2, 4] : [0, 1, 2, 3, 4]
       await produce(topic, keys.map((i) => ({ partition: 0, key: `k${i}`, value: `k${i}-r${round}`, timestampMs: T0 + round * MIN + i })))
     }
-    let tick = 0
     await withReader(topic, async (reader) => {
-      // Appends after segment.ms roll the segment, so the cleaner can work on the old ones.
-      const compacted = await waitFor(
-        'the log cleaner to compact the topic',
-        async () => {
-          // Segments roll by record time: each tick is a minute later than the one before.
-          await produce(topic, [{ partition: 0, key: 'tick', value: 'tick', timestampMs: T0 + (10 + tick++) * MIN }])
-          const read = await readAll(reader, await plan(reader, [0], bound('earliest'), bound('latest', '--to')))
-          const offsets = read.records.map((r) => Number(r.offset))
-          const gaps = offsets.some((o, i) => i > 0 && o !== offsets[i - 1]! + 1)
-          const stale = read.records.some((r) => /-r[01]$/.test(r.value!.toString()))
-          return gaps && !stale ? read : undefined
-        },
-        100_000,
-        1_000,
-      )
+      // Segments roll by record time: each tick is a minute later than the one before.
+      const compacted = await compactUntil(topic, T0 + 10 * MIN, 'the log cleaner to compact the topic', async () => {
+        const read = await readAll(reader, await plan(reader, [0], bound('earliest'), bound('latest', '--to')))
+        const offsets = read.records.map((r) => Number(r.offset))
+        const gaps = offsets.some((o, i) => i > 0 && o !== offsets[i - 1]! + 1)
+        const stale = read.records.some((r) => /-r[01]$/.test(r.value!.toString()))
+        return gaps && !stale ? read : undefined
+      })
       const last = new Map<string, string>()
       for (const r of compacted.records) last.set(r.key!.toString(), r.value!.toString())
       assert.equal([0, 1, 2, 3, 4].map((i) => last.get(`k${i}`)), ['k0-r3', 'k1-r2', 'k2-r3', 'k3-r2', 'k4-r3'])

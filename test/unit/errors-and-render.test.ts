@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RecoveryError, ERROR_CODES, EXIT_CODES } from '../../src/errors.js'
 import { toRecoveryError } from '../../src/cli/to-recovery-error.js'
-import { jsonSafe } from '../../src/cli/base-command.js'
+import { jsonSafe, renderFailure } from '../../src/cli/base-command.js'
 import { previewBytes } from '../../src/codecs/preview.js'
 import { renderTable } from '../../src/render/table.js'
 import { formatAge } from '../../src/render/age.js'
@@ -29,6 +29,24 @@ test('an unknown exception is a bug: exit 1 and a request to report it', () => {
   assert.is(e.exitCode, 1)
   assert.match(e.message, /bug/)
   assert.ok(e.nextSteps.some((s) => /report/.test(s)))
+})
+
+test('an error is said once: --verbose adds the stack frames, not the message again', () => {
+  const count = (text: string, part: string) => text.split(part).length - 1
+  const own = new RecoveryError('TOPIC_NOT_FOUND', 'Topic "t" does not exist on b:9092.', { nextSteps: ['recover groups'] })
+  const plain = renderFailure(own, false)
+  assert.is(plain, 'Error: Topic "t" does not exist on b:9092.\n  → recover groups\n')
+  const verbose = renderFailure(own, true)
+  assert.is(count(verbose, 'does not exist'), 1, verbose)
+  assert.ok(verbose.startsWith(plain), verbose)
+  assert.match(verbose, /\n {4}at /)
+  // A cause says something of its own (what Kafka answered): its stack is shown with its message.
+  const caused = new RecoveryError('KAFKA_ERROR', 'Kafka at b:9092 answered OFFSET_OUT_OF_RANGE while reading t-0.', { cause: new Error('The requested offset is not within the range') })
+  const withCause = renderFailure(caused, true)
+  assert.is(count(withCause, 'answered OFFSET_OUT_OF_RANGE'), 1)
+  assert.match(withCause, /\nError: The requested offset is not within the range\n {4}at /)
+  // Bugs always show where they happened.
+  assert.match(renderFailure(toRecoveryError(new TypeError('x is undefined')), false), /\nTypeError: x is undefined\n {4}at /)
 })
 
 test('JSON output carries offsets as decimal strings and bytes as base64', () => {
