@@ -15,16 +15,8 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { Kafka, logLevel } from 'kafkajs'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
+import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
-interface Order {
-  order_id: string
-  customer: string
-  amount_cents: number
-  currency: string
-  status: string
-  created_at: number
-  channel: string
-}
 
 const [brokers, topic, target] = process.argv.slice(2) as [string, string, string]
 const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'kafkajs-to-db', logLevel: logLevel.NOTHING })
@@ -60,23 +52,12 @@ async function postgresWriter(url: string): Promise<Writer> {
 async function parquetWriter(path: string): Promise<Writer> {
   const duck = await DuckDBInstance.create(':memory:')
   const connection = await duck.connect()
-  await connection.run('CREATE TABLE orders (order_id VARCHAR, customer VARCHAR, amount_cents BIGINT, currency VARCHAR, status VARCHAR, created_at BIGINT, channel VARCHAR, source_topic VARCHAR, source_partition BIGINT, source_offset BIGINT)')
+  await connection.run(`CREATE TABLE orders ${DUCK_ORDERS_SHAPE}`)
   const appender = await connection.createAppender('orders')
   return {
     async write(partition, messages) {
       for (const m of messages) {
-        const o = JSON.parse(m.value!.toString()) as Order
-        appender.appendVarchar(o.order_id)
-        appender.appendVarchar(o.customer)
-        appender.appendBigInt(BigInt(o.amount_cents))
-        appender.appendVarchar(o.currency)
-        appender.appendVarchar(o.status)
-        appender.appendBigInt(BigInt(o.created_at))
-        appender.appendVarchar(o.channel)
-        appender.appendVarchar(topic)
-        appender.appendBigInt(BigInt(partition))
-        appender.appendBigInt(BigInt(m.offset))
-        appender.endRow()
+        appendOrderRow(appender, JSON.parse(m.value!.toString()) as Order, topic, partition, BigInt(m.offset))
       }
     },
     async end() {

@@ -41,6 +41,7 @@ import { repoRoot } from '../support/paths.js'
 import { PostgresSink } from '../../src/sinks/postgres-sink.js'
 import { DuckDbSink } from '../../src/sinks/duckdb-sink.js'
 import { parseSinkUri, type CommittedProgress, type Sink, type SinkRecord } from '../../src/sinks/sink.js'
+import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, postgres: { type: 'string', default: process.env.RECOVER_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' } } })
 const N = Number(values.records)
@@ -52,15 +53,6 @@ const COMMIT_INTERVAL_MS = 1_000
 const work = mkdtempSync(join(tmpdir(), 'recover-sinks-bench-'))
 const stamp = `${Date.now().toString(36)}`
 
-interface Order {
-  order_id: string
-  customer: string
-  amount_cents: number
-  currency: string
-  status: string
-  created_at: number
-  channel: string
-}
 
 /** An order with where it sits in the topic: one row of every table below. */
 interface Row {
@@ -71,7 +63,6 @@ interface Row {
 
 /** The columns every contender writes, and the PostgreSQL anchor's table (key order_id). */
 const TABLE_SHAPE = '(order_id text PRIMARY KEY, customer text, amount_cents bigint, currency text, status text, created_at bigint, channel text, source_topic text, source_partition bigint, source_offset bigint)'
-const DUCK_SHAPE = '(order_id VARCHAR, customer VARCHAR, amount_cents BIGINT, currency VARCHAR, status VARCHAR, created_at BIGINT, channel VARCHAR, source_topic VARCHAR, source_partition BIGINT, source_offset BIGINT)'
 
 function order(i: number, rng: ReturnType<typeof createRng>): Order {
   return { order_id: `ord-${String(i).padStart(8, '0')}`, customer: `cust-${String(rng.int(20_000)).padStart(5, '0')}`, amount_cents: rng.between(1, 20_000), currency: 'EUR', status: 'PENDING', created_at: Date.UTC(2018, 2, 20) + i * 10, channel: 'web' }
@@ -192,21 +183,9 @@ async function duckPlain(rows: Row[], parquet: string): Promise<number> {
   const duck = await DuckDBInstance.create(':memory:')
   const connection = await duck.connect()
   try {
-    await connection.run(`CREATE TABLE orders ${DUCK_SHAPE}`)
+    await connection.run(`CREATE TABLE orders ${DUCK_ORDERS_SHAPE}`)
     const appender = await connection.createAppender('orders')
-    for (const { order: o, partition, offset } of rows) {
-      appender.appendVarchar(o.order_id)
-      appender.appendVarchar(o.customer)
-      appender.appendBigInt(BigInt(o.amount_cents))
-      appender.appendVarchar(o.currency)
-      appender.appendVarchar(o.status)
-      appender.appendBigInt(BigInt(o.created_at))
-      appender.appendVarchar(o.channel)
-      appender.appendVarchar('src')
-      appender.appendBigInt(BigInt(partition))
-      appender.appendBigInt(offset)
-      appender.endRow()
-    }
+    for (const { order, partition, offset } of rows) appendOrderRow(appender, order, 'src', partition, offset)
     appender.flushSync()
     appender.closeSync()
     await connection.run(`COPY orders TO '${parquet}' (FORMAT parquet)`)

@@ -66,6 +66,20 @@ async function runThreeKillOne(args: string[], progressed: () => Promise<boolean
   }
 }
 
+/** Each process's summary says the whole topic is done and reconciles. */
+function assertEveryPartitionDone(summaries: string[]): void {
+  for (const s of summaries) {
+    assert.match(s, /every partition is done/)
+    assert.not.match(s, /DOES NOT RECONCILE/)
+  }
+}
+
+/** True once the sink topic holds at least n records (it may not exist yet). */
+async function topicHolds(topic: string, n: number): Promise<boolean> {
+  const offsets = await withGateway((g) => g.logOffsets(topic)).catch(() => [])
+  return offsets.reduce((sum, o) => sum + Number(o.logEnd), 0) >= n
+}
+
 test.before(
   withTimeout(60_000, async () => {
     topic = uniqueName('e2e-group')
@@ -81,11 +95,7 @@ test(
     const group = uniqueName('replay-group')
     const args = ['replay', '--topic', topic, '--group', group, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
       '--transform', FIX, '--sink', `${PG_URL}?table=${table}&key=order_id`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
-    const results = await runThreeKillOne(args, async () => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${log}`))[0]!.n) >= 600)
-    for (const r of results) {
-      assert.match(r, /every partition is done/)
-      assert.not.match(r, /DOES NOT RECONCILE/)
-    }
+    assertEveryPartitionDone(await runThreeKillOne(args, async () => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${log}`))[0]!.n) >= 600))
     assert.equal(await orderRows(table), expectedOrderRows(source, truth))
     // Every record was written; a record written twice can only come from a partition moving
     // between live members (the old owner's last batch), never from the kill.
@@ -103,14 +113,7 @@ test(
     const group = uniqueName('replay-group-k')
     const sink = `${group}.out`
     const args = ['replay', '--topic', topic, '--group', group, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
-    const results = await runThreeKillOne(args, async () => {
-      const offsets = await withGateway((g) => g.logOffsets(sink)).catch(() => [])
-      return offsets.reduce((n, o) => n + Number(o.logEnd), 0) >= 600
-    })
-    for (const r of results) {
-      assert.match(r, /every partition is done/)
-      assert.not.match(r, /DOES NOT RECONCILE/)
-    }
+    assertEveryPartitionDone(await runThreeKillOne(args, () => topicHolds(sink, 600)))
     const out = await readTopic(sink)
     const id = (r: KafkaRecord) => `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
     const expected = new Set(source.map(id))
@@ -129,14 +132,7 @@ test(
     const group = uniqueName('replay-group-eos')
     const sink = `${group}.out`
     const args = ['replay', '--topic', topic, '--group', group, '--sink', `kafka:${sink}`, '--exactly-once', '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300', '--commit-interval', '300ms']
-    const results = await runThreeKillOne(args, async () => {
-      const offsets = await withGateway((g) => g.logOffsets(sink)).catch(() => [])
-      return offsets.reduce((n, o) => n + Number(o.logEnd), 0) >= 600
-    })
-    for (const r of results) {
-      assert.match(r, /every partition is done/)
-      assert.not.match(r, /DOES NOT RECONCILE/)
-    }
+    assertEveryPartitionDone(await runThreeKillOne(args, () => topicHolds(sink, 600)))
     // readTopic reads read_committed: aborted transactions (the killed process's) are not seen.
     const out = await readTopic(sink)
     const id = (r: KafkaRecord) => `${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
