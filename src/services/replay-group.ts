@@ -142,8 +142,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       // A transactional sink's counts carry on from the committed progress (every owner's
       // work); otherwise each run counts from zero, and this process's runs add up.
       results.set(partition, sum && !cumulative ? { ...p, read: sum.read + p.read, written: sum.written + p.written, dropped: sum.dropped + p.dropped, quarantined: sum.quarantined + p.quarantined, outputs: sum.outputs + p.outputs, bytes: sum.bytes + p.bytes } : p)
-      deps.onGroupEvent?.({ type: 'partition-stop', partition, finished: p.next >= p.end, read: p.read })
-      return p.next >= p.end
+      // Done only once the group says so: the last commit to the group can be refused (a
+      // rebalance), and a partition this member settles while the group's offset is behind is
+      // one every member waits for forever. A resumed run whose sink had committed the whole
+      // range reads nothing and commits nothing, so the end is committed here too.
+      const finished = p.next >= p.end && (await member.commit([{ partition, offset: p.next, metadata }]))
+      deps.onGroupEvent?.({ type: 'partition-stop', partition, finished, read: p.read })
+      return finished
     } finally {
       rmSync(checkpoint, { force: true })
     }
