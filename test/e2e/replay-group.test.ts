@@ -11,7 +11,7 @@ import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
-import { waitFor, withTimeout } from '../support/timeout.js'
+import { waitFor, withDeadline, withTimeout } from '../support/timeout.js'
 
 installOrderedHeaders()
 
@@ -56,7 +56,8 @@ async function runThreeKillOne(args: string[], progressed: () => Promise<boolean
     const killed = await procs[0]!.done
     assert.is(killed.signal, 'SIGKILL', `the first process ended before it was killed: ${killed.stderr}`)
     procs[0] = spawnCli(args)
-    const results = await Promise.all(procs.map((p) => p.done))
+    // A hang says what each member was doing (its partition and waiting lines), not only "timed out".
+    const results = await withDeadline(Promise.all(procs.map((p) => p.done)), 180_000, () => procs.map((p, i) => `--- process ${i + 1} ---\n${p.stderr().split('\n').slice(-15).join('\n')}`).join('\n'))
     return results.map((r) => {
       assert.is(r.code, 0, r.stderr + r.stdout)
       return r.stdout

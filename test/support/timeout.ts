@@ -54,3 +54,14 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
+
+/** `work`, or a failure after `ms` that says what `describe()` tells (what was going on), for waits inside a test. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${ms / 1000} s:\n${describe()}`)), ms)))
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
