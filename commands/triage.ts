@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { QuarantineCommand } from '../src/cli/quarantine-command.js'
 import { RecoveryError } from '../src/errors.js'
+import { drawEveryFrame } from '../src/ui/interactive-terminal.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
@@ -37,6 +38,7 @@ Without --from, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the c
     if (!process.stdin.isTTY || !process.stdout.isTTY) {
       throw new RecoveryError('USAGE', 'recover triage needs a terminal; off one, use recover quarantine list|show|redrive|drop with --json.')
     }
+    drawEveryFrame()
     const { parseQuarantineUri } = await import('../src/quarantine/quarantine-source.js')
     const { parseDuration } = await import('../src/core/duration.js')
     const from = flags.from ?? (await this.guessQuarantine(flags))
