@@ -20,6 +20,7 @@ import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry,
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
 import { KafkaSink } from '../sinks/kafka-sink.js'
 import { PluginSink } from '../sinks/plugin-sink.js'
+import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
 import { DuckDbSink } from '../sinks/duckdb-sink.js'
 import { PostgresSink } from '../sinks/postgres-sink.js'
 import { parseSinkUri, type CommittedProgress, type Sink, type SinkState } from '../sinks/sink.js'
@@ -176,7 +177,6 @@ export interface ReplaySummary {
 }
 
 const DEFAULT_BATCH = 5_000
-const DEFAULT_COMMIT_INTERVAL_MS = 1_000
 const DEFAULT_STALL_MS = 10_000
 const RECONNECT_POLL_MS = 1_000
 
@@ -290,18 +290,8 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     for (const r of ranges) {
       const saved = checkpoint?.partitions.find((p) => p.partition === r.partition) ?? committedFresh?.find((p) => p.partition === r.partition && p.start === r.start.toString() && p.end === r.end.toString())
       const startAt = request.startAt?.get(r.partition)
-      counts.set(r.partition, {
-        partition: r.partition,
-        start: r.start,
-        end: r.end,
-        next: saved ? BigInt(saved.next) : startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start,
-        read: saved?.read ?? 0,
-        written: saved?.written ?? 0,
-        dropped: saved?.dropped ?? 0,
-        quarantined: saved?.quarantined ?? 0,
-        outputs: saved?.outputs ?? 0,
-        bytes: saved?.bytes ?? 0,
-      })
+      const fresh = { next: startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start, read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0 }
+      counts.set(r.partition, { partition: r.partition, start: r.start, end: r.end, ...(saved ? progressFromCheckpoint(saved) : fresh) })
     }
 
     await transform?.setup()
@@ -374,9 +364,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       // transformed (CPU). Only one is ever in flight to the sink, and it is checkpointed
       // before the next one is sent, so a crash still re-sends at most one batch.
       let committing: Promise<void> | undefined
-      /** Batches written into the open transaction of a transactional sink, not committed yet. */
-      let uncommitted = false
-      let committedAt = Date.now()
+      const pacer = new CommitPacer(commitEveryMs)
       const flush = async (): Promise<void> => {
         const work = batch.take()
         if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
@@ -392,11 +380,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
         if (work.inputs.length > 0) batchesSent++
         committing = writeBatch(prepared, pipeline, counts, byStage, dryRun, deps).then(async () => {
           if (!dryRun) {
-            uncommitted = true
-            if (commitEveryMs === 0 || signal.aborted || Date.now() - committedAt >= commitEveryMs) {
+            if (pacer.written(signal.aborted)) {
               await commitProgress()
-              uncommitted = false
-              committedAt = Date.now()
+              pacer.committed()
             }
           }
           deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
@@ -431,7 +417,10 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
         if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
         if (committing) await committing
         // The end of the ranges, or a stop: what is written but not committed yet is committed now.
-        if (uncommitted) await commitProgress()
+        if (pacer.uncommitted) {
+          await commitProgress()
+          pacer.committed()
+        }
       } finally {
         // A failure while reading still lets the batch in flight finish (and be checkpointed,
         // when its commit is due); the batches after the last commit are rolled back with it.
@@ -995,9 +984,13 @@ async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCoun
 function restoreCounts(counts: Map<number, PartitionCounts>, checkpoint: ReplayCheckpoint): void {
   for (const p of checkpoint.partitions) {
     const c = counts.get(p.partition)
-    if (!c) continue
-    Object.assign(c, { next: BigInt(p.next), read: p.read, written: p.written, dropped: p.dropped, quarantined: p.quarantined, outputs: p.outputs, bytes: p.bytes })
+    if (c) Object.assign(c, progressFromCheckpoint(p))
   }
+}
+
+/** A partition's position and counts as a checkpoint saved them (the inverse of toCheckpointPartition). */
+function progressFromCheckpoint(p: CheckpointPartition): Omit<PartitionCounts, 'partition' | 'start' | 'end'> {
+  return { next: BigInt(p.next), read: p.read, written: p.written, dropped: p.dropped, quarantined: p.quarantined, outputs: p.outputs, bytes: p.bytes }
 }
 
 function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {

@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
 import { RecoveryError } from '../errors.js'
-import { inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
+import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 const DUCK_TYPES: Record<LogicalType, string> = {
@@ -182,7 +182,8 @@ function duckConversion({ name, type }: DuckColumn): (v: unknown) => AppendValue
     case 'BOOLEAN':
       return (v) => duckBoolean(v, name)
     default:
-      return duckText
+      // VARCHAR, and the types the Appender is given as text.
+      return columnText
   }
 }
 
@@ -221,10 +222,3 @@ function duckBoolean(v: unknown, name: string): boolean {
   return v
 }
 
-/** Any other type (VARCHAR, and types the Appender is given as text): the value as text. */
-function duckText(v: unknown): string {
-  if (typeof v === 'string') return v
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
-  return jsonText(v)
-}

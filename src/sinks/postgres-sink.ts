@@ -1,6 +1,6 @@
 import { RecoveryError } from '../errors.js'
 import { isConnectionError, PgUpsertTable, type PgColumn, type PgRowRejection } from '../postgres/upsert-table.js'
-import { inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
+import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, PostgresSinkUri, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export interface PostgresSinkOptions {
@@ -287,7 +287,7 @@ function pgConversion(type: string): (v: unknown) => string {
   if (type === 'jsonb' || type === 'json') return jsonText
   if (type === 'bytea') return byteaText
   if (type.startsWith('timestamp') || type === 'date') return timestampText
-  return plainText
+  return columnText
 }
 
 function byteaText(v: unknown): string {
@@ -298,15 +298,7 @@ function byteaText(v: unknown): string {
 /** Numbers in a timestamp or date column are epoch milliseconds. */
 function timestampText(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint') return new Date(Number(v)).toISOString()
-  return plainText(v)
-}
-
-function plainText(v: unknown): string {
-  if (typeof v === 'string') return v
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
-  if (v instanceof Date) return v.toISOString()
-  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
-  return jsonText(v)
+  return columnText(v)
 }
 
 function reasonOf(error: unknown): string {

@@ -139,3 +139,12 @@ export function jsonText(v: unknown): string {
     return x
   })
 }
+
+/** A value for a text column: strings as they are, scalars printed, dates in ISO 8601, bytes as base64, the rest as JSON. */
+export function columnText(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (v instanceof Date) return v.toISOString()
+  if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
+  return jsonText(v)
+}

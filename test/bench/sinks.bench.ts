@@ -41,6 +41,7 @@ import { repoRoot } from '../support/paths.js'
 import { PostgresSink } from '../../src/sinks/postgres-sink.js'
 import { DuckDbSink } from '../../src/sinks/duckdb-sink.js'
 import { parseSinkUri, type CommittedProgress, type Sink, type SinkRecord } from '../../src/sinks/sink.js'
+import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../../src/core/commit-pacer.js'
 import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, postgres: { type: 'string', default: process.env.RECOVER_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' } } })
@@ -48,8 +49,6 @@ const N = Number(values.records)
 const PG = values.postgres!
 const PARTITIONS = 6
 const BATCH = 5_000
-/** The replay's default --commit-interval: transactional sinks commit at most this often. */
-const COMMIT_INTERVAL_MS = 1_000
 const work = mkdtempSync(join(tmpdir(), 'recover-sinks-bench-'))
 const stamp = `${Date.now().toString(36)}`
 
@@ -130,19 +129,17 @@ async function sinkOnly(sink: Sink, all: SinkRecord[]): Promise<number> {
   const progress = (batches: number): CommittedProgress => ({ partitions: [], quarantineState: {}, batches })
   const started = Date.now()
   await sink.open(undefined, { runId: `bench-${stamp}-${Math.random()}`, topic: 'src' })
-  let committedAt = Date.now()
+  const pacer = new CommitPacer(DEFAULT_COMMIT_INTERVAL_MS)
   let batches = 0
-  let committed = 0
   for (let i = 0; i < all.length; i += BATCH) {
     await sink.write(all.slice(i, i + BATCH))
     batches++
-    if (Date.now() - committedAt >= COMMIT_INTERVAL_MS) {
+    if (pacer.written()) {
       await sink.checkpoint(progress(batches))
-      committed = batches
-      committedAt = Date.now()
+      pacer.committed()
     }
   }
-  if (committed < batches) await sink.checkpoint(progress(batches))
+  if (pacer.uncommitted) await sink.checkpoint(progress(batches))
   await sink.finish?.()
   await sink.close()
   return Date.now() - started
@@ -255,7 +252,7 @@ try {
   const rows = fixtureRows()
   const inMemory = sinkRecords(rows)
   const files = await referenceFiles(rows)
-  console.log(`${N.toLocaleString('en-US')} JSON orders over ${PARTITIONS} partitions; sinks alone: batches of ${BATCH}, committed at most every ${COMMIT_INTERVAL_MS} ms`)
+  console.log(`${N.toLocaleString('en-US')} JSON orders over ${PARTITIONS} partitions; sinks alone: batches of ${BATCH}, committed at most every ${DEFAULT_COMMIT_INTERVAL_MS} ms`)
 
   // PostgreSQL: the upsert sink vs a minimal pg COPY of the same rows into a table of the same shape.
   const pgTarget = '>= 50,000 rows/s and >= 0.5x'

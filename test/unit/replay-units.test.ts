@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { envelopeLine, parseEnvelopeLine, EnvelopeError } from '../../src/files/envelope.js'
 import { initialProgress, reduceProgress } from '../../src/core/replay-progress.js'
 import { RateLimiter } from '../../src/core/rate-limiter.js'
+import { CommitPacer } from '../../src/core/commit-pacer.js'
 import { parseSinkUri } from '../../src/sinks/sink.js'
 import { quarantineHeaders, QUARANTINE_HEADERS } from '../../src/quarantine/quarantine.js'
 import { RecoveryError } from '../../src/errors.js'
@@ -140,6 +141,26 @@ test('the rate limiter lets a second of records through, then paces', () => {
   assert.is(l.delayFor(50, 0), 500)
   assert.is(l.delayFor(50, 500), 500)
   assert.is(l.delayFor(10, 5_000), 0)
+})
+
+test('commits of a transactional sink: once the interval has passed, at a stop, every batch at 0', () => {
+  let now = 0
+  const pacer = new CommitPacer(1_000, () => now)
+  assert.is(pacer.uncommitted, false)
+  now = 400
+  assert.is(pacer.written(), false)
+  assert.is(pacer.uncommitted, true, 'a batch waits in the open transaction')
+  now = 999
+  assert.is(pacer.written(), false)
+  assert.is(pacer.written(true), true, 'a stop commits what is written')
+  now = 1_000
+  assert.is(pacer.written(), true)
+  pacer.committed()
+  assert.is(pacer.uncommitted, false)
+  now = 1_500
+  assert.is(pacer.written(), false, 'the interval counts from the last commit')
+  const everyBatch = new CommitPacer(0, () => now)
+  assert.is(everyBatch.written(), true)
 })
 
 test.run()

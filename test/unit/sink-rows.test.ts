@@ -109,6 +109,8 @@ test('DuckDB converters: null stays null; integers, doubles and booleans are che
   assert.is(duck('VARCHAR', true), 'true')
   assert.is(duck('VARCHAR', Buffer.from('hi')), 'aGk=')
   assert.is(duck('VARCHAR', [1, 2]), '[1,2]')
+  // A date in a text column reads as the same ISO 8601 text PostgreSQL's text columns get, not a quoted JSON string.
+  assert.is(duck('VARCHAR', new Date(0)), '1970-01-01T00:00:00.000Z')
   assert.is(duck('DECIMAL(10,2)', 1.5), '1.5')
 })
 
