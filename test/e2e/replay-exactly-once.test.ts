@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +7,8 @@ import type { IncidentTruth } from '../../src/fixtures/index.js'
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { runCli } from '../support/cli.js'
+import { runCli, spawnCli } from '../support/cli.js'
+import { killBetweenCommits } from '../support/kill-between-commits.js'
 import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -47,13 +47,6 @@ function expectedByPartition(): Map<number, string[]> {
   return out
 }
 
-function spawnCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  return { child, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr }))) }
-}
-
 const checkpointRead = (path: string) => {
   try {
     return (JSON.parse(readFileSync(path, 'utf8')) as { partitions: Array<{ read: number }> }).partitions.reduce((n, p) => n + p.read, 0)
@@ -84,21 +77,13 @@ test(
     const expected = expectedByPartition()
     const total = [...expected.values()].reduce((n, l) => n + l.length, 0)
 
-    let resumed = false
-    for (let kill = 1; kill <= 3; kill++) {
-      // Each run is killed soon after its first commit (--rate lets a second's worth through at
-      // once, then paces), between two commits: batches are in the open transaction.
-      const before = checkpointRead(checkpoint)
-      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
-      try {
-        await waitFor(`run ${kill} to commit records past ${before}`, () => (checkpointRead(checkpoint) > before ? true : undefined), 90_000, 10)
-        await new Promise((r) => setTimeout(r, 100))
-      } finally {
-        child.kill('SIGKILL')
-      }
-      const result = await done
-      assert.is(result.signal, 'SIGKILL', `the replay ended before it was killed: ${result.stderr}`)
-      if (!resumed) {
+    await killBetweenCommits({
+      args,
+      cwd: dir,
+      kills: 3,
+      committed: () => checkpointRead(checkpoint),
+      afterKill: async (run) => {
+        if (run > 1) return
         // The output topic exists once the first run got going: start the live reader now.
         await consumer.connect()
         await consumer.subscribe({ topic: sink, fromBeginning: true })
@@ -110,9 +95,8 @@ test(
             consumed++
           },
         })
-      }
-      resumed = true
-    }
+      },
+    })
     const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
     assert.is(last.exitCode, 0, last.stderr)
     const s = last.json
@@ -148,7 +132,7 @@ test(
     const sink = uniqueName('e2e-eos-mode')
     const checkpoint = join(dir, `${sink}.json`)
     const args = ['replay', '--topic', topic, '--sink', `kafka:${sink}`, '--quarantine', `file:${checkpoint}.q.jsonl`, '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '1500']
-    const { child, done } = spawnCli([...args, '--exactly-once'])
+    const { child, done } = spawnCli([...args, '--exactly-once'], { cwd: dir })
     try {
       await waitFor('some progress', () => (checkpointRead(checkpoint) >= 400 ? true : undefined), 60_000, 10)
     } finally {

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +9,7 @@ import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
+import { spawnCli } from '../support/cli.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withDeadline, withTimeout } from '../support/timeout.js'
 
@@ -31,31 +31,16 @@ let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
 
-interface Proc {
-  child: ChildProcess
-  stderr: () => string
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>
-}
-
-function spawnCli(args: string[]): Proc {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  return { child, stderr: () => stderr, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))) }
-}
-
 /** Three processes; the first is killed once it has replayed part of a partition, then started again. All must finish. */
 async function runThreeKillOne(args: string[], progressed: () => Promise<boolean>): Promise<string[]> {
-  const procs = [spawnCli(args), spawnCli(args), spawnCli(args)]
+  const procs = [spawnCli(args, { cwd: dir }), spawnCli(args, { cwd: dir }), spawnCli(args, { cwd: dir })]
   try {
     await waitFor('the first process to replay a partition', () => (/Partition \d+: replaying/.test(procs[0]!.stderr()) ? true : undefined), 60_000, 20)
     await waitFor('some progress', async () => ((await progressed()) ? true : undefined), 60_000, 20)
     procs[0]!.child.kill('SIGKILL')
     const killed = await procs[0]!.done
     assert.is(killed.signal, 'SIGKILL', `the first process ended before it was killed: ${killed.stderr}`)
-    procs[0] = spawnCli(args)
+    procs[0] = spawnCli(args, { cwd: dir })
     // A hang says what each member was doing (its partition and waiting lines), not only "timed out".
     const results = await withDeadline(Promise.all(procs.map((p) => p.done)), 180_000, () => procs.map((p, i) => `--- process ${i + 1} ---\n${p.stderr().split('\n').slice(-15).join('\n')}`).join('\n'))
     return results.map((r) => {

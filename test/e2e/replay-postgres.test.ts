@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,7 +7,8 @@ import { ORDER_SCHEMA_IDS, type IncidentTruth } from '../../src/fixtures/index.j
 import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { runCli } from '../support/cli.js'
+import { runCli, spawnCli } from '../support/cli.js'
+import { killBetweenCommits } from '../support/kill-between-commits.js'
 import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { createTableWithWriteLog, dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { canStartPrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js'
@@ -32,16 +32,6 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-
-function spawnCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
-  return { child, done }
-}
 
 /** Records read so far, as the progress committed in PostgreSQL says. */
 async function committedRead(url: string): Promise<number> {
@@ -80,22 +70,7 @@ test(
     const { table: t, log } = await tableWithWriteLog()
     const checkpoint = join(dir, `${t}.json`)
     const args = argsFor(`${PG_URL}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '200ms'])
-    let resumed = false
-    for (let kill = 1; kill <= 3; kill++) {
-      // Each run is killed soon after its first commit (--rate lets a second's worth through at
-      // once, then paces), between two commits: batches are in the open transaction.
-      const before = await committedRead(PG_URL)
-      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
-      try {
-        await waitFor(`run ${kill} to commit records past ${before}`, async () => ((await committedRead(PG_URL)) > before ? true : undefined), 90_000, 20)
-        await new Promise((r) => setTimeout(r, 100))
-      } finally {
-        child.kill('SIGKILL')
-      }
-      const result = await done
-      assert.is(result.signal, 'SIGKILL', `the replay ended before it was killed: ${result.stderr}`)
-      resumed = true
-    }
+    await killBetweenCommits({ args, cwd: dir, kills: 3, committed: () => committedRead(PG_URL) })
     const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
     assert.is(last.exitCode, 0, last.stderr)
     const s = last.json
@@ -126,19 +101,7 @@ test(
         return 0
       }
     }
-    let resumed = false
-    for (let kill = 1; kill <= 2; kill++) {
-      const before = fileRead()
-      const { child, done } = spawnCli(resumed ? [...args, '--resume'] : args)
-      try {
-        await waitFor(`run ${kill} to commit records past ${before}`, () => (fileRead() > before ? true : undefined), 90_000, 20)
-        await new Promise((r) => setTimeout(r, 100))
-      } finally {
-        child.kill('SIGKILL')
-      }
-      assert.is((await done).signal, 'SIGKILL')
-      resumed = true
-    }
+    await killBetweenCommits({ args, cwd: dir, kills: 2, committed: fileRead })
     const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
     assert.is(last.exitCode, 0, last.stderr)
     assert.ok(last.json.finished && last.json.reconciled)
@@ -168,7 +131,7 @@ test(
     try {
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
-      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '300ms']), '--json'])
+      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '300ms']), '--json'], { cwd: dir })
       try {
         for (let restart = 1; restart <= 2; restart++) {
           // Restarted between two commits: the lost transaction held batches the sink redoes.
@@ -206,7 +169,7 @@ test(
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
       const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s', '--commit-interval', '0'])
-      const { child, done } = spawnCli([...args, '--json'])
+      const { child, done } = spawnCli([...args, '--json'], { cwd: dir })
       try {
         await waitFor('1000 records committed', async () => ((await committedRead(server.url)) >= 1_000 ? true : undefined), 90_000, 20)
         server.stop()

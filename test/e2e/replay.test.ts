@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +8,7 @@ import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { parseEnvelopeLine } from '../../src/files/envelope.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { runCli } from '../support/cli.js'
+import { runCli, spawnCli } from '../support/cli.js'
 import { testKafka, uniqueName, readTopic } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -42,16 +41,6 @@ function countBy(list: string[]): Map<string, number> {
 }
 
 /** Spawns the built CLI like a user would; the caller kills it or waits for it. */
-function spawnCli(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })))
-  return { child, done }
-}
-
 function checkpointRead(path: string): number | undefined {
   try {
     const c = JSON.parse(readFileSync(path, 'utf8')) as { partitions: Array<{ read: number }> }
@@ -63,7 +52,7 @@ function checkpointRead(path: string): number | undefined {
 
 /** Starts a replay, waits until its checkpoint shows at least `records` read, and kills it with SIGKILL. */
 async function killAfter(args: string[], checkpoint: string, records: number): Promise<number> {
-  const { child, done } = spawnCli(args)
+  const { child, done } = spawnCli(args, { cwd: dir })
   try {
     const read = await waitFor(`checkpoint ${checkpoint} to pass ${records} records`, () => {
       const n = checkpointRead(checkpoint)
@@ -151,7 +140,7 @@ test(
     const out = join(dir, `${uniqueName('ctrlc')}.jsonl`)
     const checkpoint = `${out}.checkpoint.json`
     const args = ['replay', '--topic', topic, '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`, '--checkpoint', checkpoint, '--batch-size', '100', '--rate', '1000']
-    const { child, done } = spawnCli(args)
+    const { child, done } = spawnCli(args, { cwd: dir })
     await waitFor('some progress', () => ((checkpointRead(checkpoint) ?? 0) >= 300 ? true : undefined), 60_000, 20)
     child.kill('SIGINT')
     const stopped = await done

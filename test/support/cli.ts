@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { repoRoot } from './paths.js'
 
@@ -39,4 +39,21 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
       resolve({ exitCode: code ?? -1, stdout, stderr, json })
     })
   })
+}
+
+export interface CliProcess {
+  child: ChildProcess
+  /** What it printed on stderr so far (for a failure message while it still runs). */
+  stderr: () => string
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>
+}
+
+/** Starts the built `recover` binary and leaves it running: for tests that kill it or run several at once. */
+export function spawnCli(args: string[], options: { cwd: string }): CliProcess {
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: options.cwd, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+  return { child, stderr: () => stderr, done: new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))) }
 }
