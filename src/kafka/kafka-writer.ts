@@ -160,9 +160,7 @@ export class KafkaWriter {
         }
       }
     } catch (error) {
-      const translated = translateKafkaError(error, this.gateway.settings, `writing to ${this.options.role} topic ${this.topic}`)
-      if (translated.code === 'BROKER_UNREACHABLE') throw translated
-      throw new RecoveryError(this.options.errorCode, `Writing to the ${this.options.role} topic ${this.topic} failed: ${translated.message}`, { cause: error, details: { topic: this.topic } })
+      throw this.failed(error, `writing to ${this.options.role} topic ${this.topic}`, `Writing to the ${this.options.role} topic ${this.topic}`)
     }
     return rejected
   }
@@ -207,13 +205,22 @@ export class KafkaWriter {
     try {
       await work()
     } catch (error) {
-      const translated = translateKafkaError(error, this.gateway.settings, `${doing} on ${this.options.role} topic ${this.topic}`)
-      if (translated.code === 'BROKER_UNREACHABLE') throw translated
-      const fenced = /fenced|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)
-      throw new RecoveryError(this.options.errorCode, fenced
-        ? `Kafka fenced the transactional id ${this.options.transactionalId}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
-        : `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic} failed: ${translated.message}`, { cause: error, details: { topic: this.topic, transactionalId: this.options.transactionalId } })
+      throw this.failed(error, `${doing} on ${this.options.role} topic ${this.topic}`, `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic}`)
     }
+  }
+
+  /** The error a failed write or transaction step ends with; `headline` says what failed. */
+  private failed(error: unknown, doing: string, headline: string): RecoveryError {
+    const translated = translateKafkaError(error, this.gateway.settings, doing)
+    if (translated.code === 'BROKER_UNREACHABLE') return translated
+    const fenced = this.options.transactionalId !== undefined && /fenced|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)
+    return new RecoveryError(
+      this.options.errorCode,
+      fenced
+        ? `Kafka fenced the transactional id ${this.options.transactionalId}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
+        : `${headline} failed: ${translated.message}`,
+      { cause: error, details: { topic: this.topic, transactionalId: this.options.transactionalId, ...(fenced ? { fenced: true } : {}) } },
+    )
   }
 
   private async send(messages: Array<Message & { partition: number }>): Promise<void> {
@@ -280,4 +287,9 @@ function isTooLarge(error: unknown): boolean {
     e = (e.originalError ?? e.cause) as typeof e
   }
   return false
+}
+
+/** Another producer took this writer's transactional id over: its open transaction was aborted by the broker. */
+export function isFencedError(error: unknown): boolean {
+  return error instanceof RecoveryError && (error.details as { fenced?: boolean } | undefined)?.fenced === true
 }

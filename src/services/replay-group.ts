@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { planReplayRanges } from '../core/replay-range.js'
 import { GroupMember } from '../kafka/group-member.js'
+import { isFencedError } from '../kafka/kafka-writer.js'
 import { RangeReader } from '../kafka/range-reader.js'
 import { parseSinkUri } from '../sinks/sink.js'
 import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
@@ -19,7 +20,7 @@ export interface GroupReplayRequest extends ReplayRequest {
 export type GroupReplayEvent =
   | { type: 'assigned'; partitions: number[] }
   | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
-  | { type: 'partition-stop'; partition: number; finished: boolean; read: number }
+  | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
   | { type: 'waiting'; unfinished: number[] }
 
 export interface GroupReplaySummary {
@@ -81,8 +82,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   let failure: unknown
   const cumulative = parseSinkUri(request.sink!, '--sink').kind === 'postgres' || request.exactlyOnce === true
 
+  /** Partitions whose transactional id another member took over, and until when they are left to it. */
+  const fencedUntil = new Map<number, number>()
+  const sessionMs = request.sessionTimeoutMs ?? 10_000
+
   member.onAssignment((partitions) => {
     deps.onGroupEvent?.({ type: 'assigned', partitions })
+    fencedUntil.clear()
     // A partition this member lost stops after its current batch; the new owner continues.
     for (const [p, t] of tasks) if (!partitions.includes(p)) t.controller.abort()
     wake()
@@ -113,27 +119,39 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
     deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
     try {
-      const summary = await replay(
-        {
-          ...request,
-          partitions: [partition],
-          from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
-          to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-          runId: `group:${request.group}:${topic}:${partition}`,
-          startAt: new Map([[partition, next]]),
-          checkpoint,
-          resume: false,
-        },
-        {
-          ...deps,
-          signal: controller.signal,
-          onEvent: undefined,
-          onCheckpoint: async (counts) => {
-            const c = counts.find((x) => x.partition === partition)
-            if (c && !(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
+      let summary: Awaited<ReturnType<typeof replay>>
+      try {
+        summary = await replay(
+          {
+            ...request,
+            partitions: [partition],
+            from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
+            to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
+            runId: `group:${request.group}:${topic}:${partition}`,
+            startAt: new Map([[partition, next]]),
+            checkpoint,
+            resume: false,
           },
-        },
-      )
+          {
+            ...deps,
+            signal: controller.signal,
+            onEvent: undefined,
+            onCheckpoint: async (counts) => {
+              const c = counts.find((x) => x.partition === partition)
+              if (c && !(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
+            },
+          },
+        )
+      } catch (error) {
+        if (!isFencedError(error)) throw error
+        // The new owner of this partition (a rebalance this member has not seen yet, or saw
+        // mid-batch) opened the same transactional id: the broker aborted what this run had not
+        // committed, and the owner continues from the committed progress. Leave it to that
+        // member until the next assignment, or a session timeout should it have died.
+        fencedUntil.set(partition, Date.now() + sessionMs)
+        deps.onGroupEvent?.({ type: 'partition-stop', partition, finished: false, read: 0, fenced: true })
+        return false
+      }
       sinkUri = summary.sink ?? sinkUri
       quarantineUri = summary.quarantine ?? quarantineUri
       duplicatesPossible ||= summary.duplicatesPossible
@@ -160,7 +178,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       if (signal.aborted) break
       for (const p of member.partitions) {
         // --partitions narrows the replay; the group still assigns every partition of the topic.
-        if (tasks.has(p) || settled.has(p) || !all.includes(p)) continue
+        if (tasks.has(p) || settled.has(p) || !all.includes(p) || (fencedUntil.get(p) ?? 0) > Date.now()) continue
         const controller = new AbortController()
         const done = runPartition(p, controller)
           .then((finished) => {
