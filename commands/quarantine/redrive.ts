@@ -47,8 +47,15 @@ Loop guard: a record that was already redriven --max-redrives times (it failed a
     const ctx = await this.openQuarantine(flags, { needsKafka: true })
     const { redriveQuarantined } = await import('../../src/services/quarantine-redrive.js')
     const { renderRedrive } = await import('../../src/render/quarantine.js')
+    // A long redrive says how far it got, at most once a second (stderr; the summary stays on stdout).
+    let saidAt = Date.now()
+    const onProgress = (p: { redriven: number; parked: number; refused: number }) => {
+      if (Date.now() - saidAt < 1_000) return
+      saidAt = Date.now()
+      this.note(`Redriven ${p.redriven}, parked ${p.parked}, refused ${p.refused} so far…`)
+    }
     if (flags.execute && flags.yes) {
-      const { result } = await redriveQuarantined(ctx, { ...request, execute: true }, this.actor())
+      const { result } = await redriveQuarantined(ctx, { ...request, execute: true }, this.actor(), { onProgress })
       this.out(renderRedrive(result))
       return result
     }
@@ -67,7 +74,8 @@ Loop guard: a record that was already redriven --max-redrives times (it failed a
       return plan
     }
     // Exactly the records of the plan that was confirmed, even if more arrived meanwhile.
-    const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor())
+    saidAt = Date.now()
+    const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor(), { onProgress })
     this.out(renderRedrive(result))
     return result
   }

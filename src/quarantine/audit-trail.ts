@@ -25,6 +25,8 @@ export interface AuditAction {
   /** Where the records went: original topics, a parking topic, a sink. */
   targets: string[]
   ok: boolean
+  /** Recorded while the action ran (after each batch): a run that stopped halfway leaves this. */
+  unfinished?: boolean
 }
 
 /** The latest state of one dead letter (compaction keeps exactly this per key). */
@@ -118,34 +120,63 @@ export async function readAuditTrail(uri: QuarantineUri, gateway: KafkaGateway |
   }
 }
 
-/** Appends record states first, then the action: a reader that sees the action sees its records too. */
-export async function recordAction(uri: QuarantineUri, gateway: KafkaGateway | undefined, action: AuditAction, states: RecordState[]): Promise<void> {
-  const where = auditLocation(uri)
-  const entries: Entry[] = [...states.map((s) => ({ key: `record:${s.id}`, value: s })), { key: `action:${action.id}`, value: action }]
-  if (where.kind === 'file') {
+/**
+ * An open audit trail, for an action that records its progress batch by batch: a run killed
+ * halfway leaves the records it handled marked (a second run skips them) and its action marked
+ * unfinished. Each append writes the record states first, then the action: a reader that sees
+ * the action sees its records too.
+ */
+export class AuditTrailWriter {
+  private constructor(
+    private readonly where: ReturnType<typeof auditLocation>,
+    private readonly writer: KafkaWriter | undefined,
+  ) {}
+
+  static async open(uri: QuarantineUri, gateway: KafkaGateway | undefined): Promise<AuditTrailWriter> {
+    const where = auditLocation(uri)
+    if (where.kind === 'file') return new AuditTrailWriter(where, undefined)
     try {
-      await appendFile(where.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
+      await gateway!.ensureCompactedTopic(where.topic)
     } catch (error) {
-      throw failed(`file:${where.path}`, 'written', error)
+      throw failed(`kafka:${where.topic}`, 'created', error)
     }
-    return
+    const writer = await KafkaWriter.open(gateway!, where.topic, { createPartitions: 1, idempotent: true, errorCode: 'QUARANTINE_FAILED', role: 'audit trail' }).catch((error: unknown) => {
+      throw failed(`kafka:${where.topic}`, 'opened', error)
+    })
+    return new AuditTrailWriter(where, writer)
   }
-  try {
-    await gateway!.ensureCompactedTopic(where.topic)
-  } catch (error) {
-    throw failed(`kafka:${where.topic}`, 'created', error)
+
+  async append(action: AuditAction, states: readonly RecordState[]): Promise<void> {
+    const entries: Entry[] = [...states.map((s) => ({ key: `record:${s.id}`, value: s })), { key: `action:${action.id}`, value: action }]
+    if (this.where.kind === 'file') {
+      try {
+        await appendFile(this.where.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))
+      } catch (error) {
+        throw failed(`file:${this.where.path}`, 'written', error)
+      }
+      return
+    }
+    try {
+      const now = Date.now()
+      const refused = await this.writer!.write(entries.map((e) => ({ sourcePartition: 0, key: Buffer.from(e.key), value: Buffer.from(JSON.stringify(e.value)), headers: [], timestampMs: now })))
+      if (refused.length > 0) throw new Error(`${refused.length} audit entries were refused as too large`)
+    } catch (error) {
+      throw failed(`kafka:${this.where.topic}`, 'written', error)
+    }
   }
-  const writer = await KafkaWriter.open(gateway!, where.topic, { createPartitions: 1, idempotent: true, errorCode: 'QUARANTINE_FAILED', role: 'audit trail' }).catch((error: unknown) => {
-    throw failed(`kafka:${where.topic}`, 'opened', error)
-  })
+
+  async close(): Promise<void> {
+    await this.writer?.close()
+  }
+}
+
+/** Records a whole action at once. */
+export async function recordAction(uri: QuarantineUri, gateway: KafkaGateway | undefined, action: AuditAction, states: RecordState[]): Promise<void> {
+  const trail = await AuditTrailWriter.open(uri, gateway)
   try {
-    const now = Date.now()
-    const refused = await writer.write(entries.map((e) => ({ sourcePartition: 0, key: Buffer.from(e.key), value: Buffer.from(JSON.stringify(e.value)), headers: [], timestampMs: now })))
-    if (refused.length > 0) throw new Error(`${refused.length} audit entries were refused as too large`)
-  } catch (error) {
-    throw failed(`kafka:${where.topic}`, 'written', error)
+    await trail.append(action, states)
   } finally {
-    await writer.close()
+    await trail.close()
   }
 }
 

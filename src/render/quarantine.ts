@@ -41,7 +41,7 @@ export function renderListing(l: QuarantineListing): string {
     lines.push(
       renderTable(
         [{ header: 'WHEN (UTC)' }, { header: 'WHO' }, { header: 'ACTION' }, { header: 'RECORDS', align: 'right' }, { header: 'SELECTION' }, { header: 'RESULT' }, { header: 'REASON' }],
-        l.actions.map((a) => [a.at.replace(/\.\d+Z$/, 'Z'), `${a.by}@${a.host}`, a.action, a.records, short(a.selection, 40), Object.entries(a.result).map(([k, v]) => `${k} ${v}`).join(', ') + (a.ok ? '' : ' (FAILED)'), a.reason ?? '-']),
+        l.actions.map((a) => [a.at.replace(/\.\d+Z$/, 'Z'), `${a.by}@${a.host}`, a.action, a.records, short(a.selection, 40), Object.entries(a.result).map(([k, v]) => `${k} ${v}`).join(', ') + (a.unfinished ? ' (UNFINISHED: stopped before the end)' : a.ok ? '' : ' (FAILED)'), a.reason ?? '-']),
       ),
     )
   }

@@ -4,7 +4,7 @@ import { envelopeLine } from '../files/envelope.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter, type WritableRecord } from '../kafka/kafka-writer.js'
-import { isHandled, recordAction, type RecordState } from '../quarantine/audit-trail.js'
+import { AuditTrailWriter, isHandled, type RecordState } from '../quarantine/audit-trail.js'
 import { PARKED_REASON_HEADER, REDRIVE_COUNT_HEADER } from '../quarantine/dialects.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { QuarantineUri } from '../quarantine/quarantine-source.js'
@@ -80,7 +80,13 @@ type Decision = { kind: 'redrive'; topic: string; partition: number } | { kind: 
  * `execute` false this is the plan: the same decisions, nothing written. Every write is
  * recorded in the audit trail, including partial work before a failure.
  */
-export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor): Promise<{ result: RedriveResult; selected: Set<string> }> {
+export interface RedriveProgress {
+  redriven: number
+  parked: number
+  refused: number
+}
+
+export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> } = {}): Promise<{ result: RedriveResult; selected: Set<string> }> {
   requireSelection(request.filter, request.all || request.only !== undefined, 'redrive')
   const gateway = ctx.gateway
   if (!gateway) throw new Error('redrive needs a Kafka gateway')
@@ -203,18 +209,31 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
       }
     }
     result.refused += refused
+    await recordProgress()
+    await deps.onProgress?.({ redriven: result.redriven, parked: result.parked, refused: result.refused })
     return refused
   }
 
-  const finishAudit = async (ok: boolean) => {
+  let trailWriter: AuditTrailWriter | undefined
+  /** States already in the audit trail. */
+  let recorded = 0
+  /**
+   * After every batch, and at the end (`end`): the new record states and the action so far. A
+   * run killed halfway has its handled records marked, so running it again skips them (at most
+   * the batch in flight at the kill goes twice), and its action says unfinished.
+   */
+  const recordProgress = async (end?: { ok: boolean }): Promise<void> => {
     if (!request.execute || states.length === 0) return
+    trailWriter ??= await AuditTrailWriter.open(ctx.uri, ctx.gateway)
     action.records = states.length
     action.result = { redriven: result.redriven, parked: result.parked, refused: result.refused }
     action.targets = [...new Set(states.map((s) => s.target!))].sort()
-    action.ok = ok
-    await recordAction(ctx.uri, ctx.gateway, action, states)
-    result.actionId = action.id
+    action.ok = end?.ok ?? false
+    await trailWriter.append(end ? action : { ...action, unfinished: true }, states.slice(recorded))
+    recorded = states.length
+    if (end) result.actionId = action.id
   }
+  const finishAudit = (ok: boolean) => recordProgress({ ok })
 
   try {
     const scan = await scanMatching(ctx, request.only ? { ids: [...request.only] } : request.filter, async (batch) => {
@@ -245,6 +264,7 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
       if (canaryLeft > 0 && pending.length > 0) await runCanary()
       if (pending.length > 0) await flush()
     }
+    await finishAudit(result.refused === 0)
   } catch (error) {
     await finishAudit(false).catch(() => undefined)
     if (error instanceof RecoveryError && (error.code === 'CANARY_FAILED' || error.code === 'BROKER_UNREACHABLE' || error.code === 'TOPIC_NOT_FOUND')) throw error
@@ -254,9 +274,9 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
     throw error
   } finally {
     for (const w of writers.values()) await w.close()
+    await trailWriter?.close()
   }
   result.targets = [...targets.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-  await finishAudit(result.refused === 0)
   return { result, selected }
 
   async function runCanary(): Promise<void> {

@@ -160,6 +160,42 @@ test('redrive returns exactly the selected records to their original topic and p
   })
 }))
 
+test('a redrive records each batch in the audit trail as it goes: stopped after two batches, the trail marks those records and the action unfinished, and the next redrive sends only the rest', withTimeout(90_000, async () => {
+  const original = uniqueName('orders')
+  await createTopic(original, 1)
+  const q = uniqueName('q-batches')
+  await createTopic(q, 1)
+  await produceLetters(q, Array.from({ length: 10 }, (_, i) => recoverLetter(original, 0, BigInt(100 + i), `{bad ${i}`)))
+  await withGateway(async (gateway) => {
+    const ctx = openQuarantine({ kind: 'kafka', topic: q }, gateway)
+    const stop = new Error('stopped after two batches')
+    let batches = 0
+    let trailAfterTwo: Awaited<ReturnType<typeof readAuditTrail>> | undefined
+    const first = await redriveQuarantined(ctx, { filter: {}, all: true, samePartition: true, batchSize: 3, execute: true }, actor, {
+      onProgress: async () => {
+        if (++batches < 2) return
+        // What a kill -9 at this moment would leave behind.
+        trailAfterTwo = await readAuditTrail(ctx.uri, gateway)
+        throw stop
+      },
+    }).catch((error: unknown) => error)
+    assert.is(first, stop)
+    assert.ok(trailAfterTwo)
+    assert.equal([...trailAfterTwo.states.values()].map((st) => [st.id, st.outcome]), [0, 1, 2, 3, 4, 5].map((o) => [`0@${o}`, 'redriven']))
+    assert.equal(trailAfterTwo.actions.map((a) => [a.records, a.unfinished, a.ok]), [[6, true, false]])
+    const stopped = await readAuditTrail(ctx.uri, gateway)
+    assert.equal(stopped.actions.map((a) => [a.records, a.unfinished, a.ok]), [[6, undefined, false]], 'the stop itself is recorded as a failed action')
+
+    const rest = await redriveQuarantined(ctx, { filter: {}, all: true, samePartition: true, batchSize: 3, execute: true }, actor)
+    assert.is(rest.result.skipped.handled, 6)
+    assert.is(rest.result.redriven, 4)
+    const back = await readAll(gateway, original)
+    assert.equal(back.map((r) => r.key?.toString()).sort(), Array.from({ length: 10 }, (_, i) => `k-${100 + i}`).sort(), 'every record redriven once')
+    const trail = await readAuditTrail(ctx.uri, gateway)
+    assert.equal(trail.actions.map((a) => [a.records, a.unfinished, a.ok]), [[6, undefined, false], [4, undefined, true]])
+  })
+}))
+
 test('redrive by key partitions like Kafka; unknown-dialect records and missing topics are skipped, never guessed', withTimeout(60_000, async () => {
   const original = uniqueName('orders')
   await createTopic(original, 2)
