@@ -4,9 +4,11 @@ import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
 import type { GroupReplayRequest, GroupReplaySummary } from '../src/services/replay-group.js'
+import type { PartitionProgress } from '../src/core/replay-progress.js'
 import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const PROGRESS_EVERY_MS = 5_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
@@ -53,7 +55,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
     'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
-    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks).', min: 1, helpGroup: 'PROGRESS' }),
+    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks); with --group, per process.', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
     'commit-interval': Flags.string({ summary: 'Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the batches written in this time together with the replay\'s progress, in one transaction (like Kafka Streams\' commit.interval.ms); 0 commits every batch. A crash rolls back at most this much work, which --resume writes again.', default: '1s', helpGroup: 'PROGRESS' }),
     group: Flags.string({ summary: 'Scale out: every process run with the same --group NAME (on one machine or several) takes a share of the partitions through Kafka\'s consumer-group protocol; the group\'s offsets are the checkpoint. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
@@ -183,6 +185,18 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const { renderGroupReplaySummary } = await import('../src/render/replay.js')
     const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
     this.note(`Joining group ${request.group} to replay a share of ${request.topic}…`)
+    const { renderGroupProgressLine, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
+    // Where this process's partitions are, every 5 s while batches flow.
+    const progress = new Map<number, PartitionProgress>()
+    let said = { at: Date.now(), read: 0 }
+    const sayProgress = () => {
+      const now = Date.now()
+      if (now - said.at < PROGRESS_EVERY_MS) return
+      const read = [...progress.values()].reduce((n, p) => n + p.read, 0)
+      // A partition handed over or restarted counts from zero again: no negative rate.
+      this.note(renderGroupProgressLine([...progress.values()], Math.max(0, ((read - said.read) * 1000) / (now - said.at))))
+      said = { at: now, read }
+    }
     const summary = await replayGroup(request, {
       gateway,
       signal: controller.signal,
@@ -190,7 +204,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       onGroupEvent: (e) => {
         if (e.type === 'assigned') this.note(`Group ${request.group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
         else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
-        else if (e.type === 'partition-stop') this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (its producer fenced ours)' : 'handed over'} (${e.read} read).`)
+        else if (e.type === 'partition-stop') {
+          this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (its producer fenced ours)' : 'handed over'} (${e.read} read).`)
+          if (!e.finished) progress.delete(e.partition)
+        } else if (e.type === 'progress') {
+          progress.set(e.partition, e.progress)
+          sayProgress()
+        } else if (e.type === 'partition-waiting') this.note(`Partition ${e.partition}: ${renderWaitingLine(e)}`)
+        else if (e.type === 'partition-reconnected') this.note(`Partition ${e.partition}: ${renderReconnectedLine(e)}`)
       },
     })
     if (summary.interrupted) process.exitCode = 130

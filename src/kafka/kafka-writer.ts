@@ -3,7 +3,7 @@ import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
-import { translateKafkaError } from './translate-error.js'
+import { isProducerFenced, translateKafkaError } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
 export interface WritableRecord {
@@ -211,9 +211,9 @@ export class KafkaWriter {
 
   /** The error a failed write or transaction step ends with; `headline` says what failed. */
   private failed(error: unknown, doing: string, headline: string): RecoveryError {
+    const fenced = this.options.transactionalId !== undefined && isProducerFenced(error)
     const translated = translateKafkaError(error, this.gateway.settings, doing)
-    if (translated.code === 'BROKER_UNREACHABLE') return translated
-    const fenced = this.options.transactionalId !== undefined && /fenced|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED/i.test(`${(error as { type?: string }).type ?? ''} ${(error as Error).message}`)
+    if (translated.code === 'BROKER_UNREACHABLE' && !fenced) return translated
     return new RecoveryError(
       this.options.errorCode,
       fenced

@@ -35,7 +35,9 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (tlsProblem) {
     return new RecoveryError('BROKER_UNREACHABLE', `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`, { cause: error, details: { brokers: settings.brokers } })
   }
-  const connection = chain.some((c) =>
+  // Fencing says "…expired by the broker" and can come wrapped in a KafkaJSNonRetriableError: a
+  // broker that answered, not one out of reach.
+  const connection = !isProducerFenced(error) && chain.some((c) =>
     ['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSNonRetriableError'].includes(c.name ?? '') &&
     /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out|Closed connection|broker/i.test(c.message ?? ''),
   )
@@ -62,4 +64,9 @@ function errorChain(error: unknown): Array<{ name?: string; type?: string; messa
     current = c.originalError ?? c.cause
   }
   return out
+}
+
+/** Kafka's fencing of a transactional producer, anywhere in the error's chain of causes. */
+export function isProducerFenced(error: unknown): boolean {
+  return errorChain(error).some((c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || /KafkaJSProducerFenced|fenced/i.test(`${c.name ?? ''} ${c.message ?? ''}`))
 }

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js'
-import type { ProgressState } from '../core/replay-progress.js'
+import type { PartitionProgress, ProgressState } from '../core/replay-progress.js'
 import type { ReplaySummary } from '../services/replay.js'
 import type { GroupReplaySummary } from '../services/replay-group.js'
 import { renderTable } from './table.js'
@@ -18,6 +18,21 @@ export function renderProgressLine(state: ProgressState): string {
   if (state.percent !== undefined) parts.push(`${state.percent.toFixed(1)}%`)
   if (state.etaMs !== undefined && !state.done) parts.push(`ETA ${formatDuration(Math.round(state.etaMs / 1000) * 1000)}`)
   return parts.join(', ')
+}
+
+/**
+ * --group: where this process's partitions are, in one line for stderr, e.g.
+ * `replay: partition 0 45.0% (12,000 read), partition 3 done; 8,000 rec/s`.
+ */
+export function renderGroupProgressLine(partitions: readonly PartitionProgress[], recordsPerSecond: number): string {
+  const parts = [...partitions]
+    .sort((a, b) => a.partition - b.partition)
+    .map((p) => {
+      const size = p.end - p.start
+      const percent = size > 0n ? Number(((p.next - p.start) * 1000n) / size) / 10 : 100
+      return `partition ${p.partition} ${p.next >= p.end ? 'done' : `${percent.toFixed(1)}%`} (${p.read.toLocaleString('en-US')} read)`
+    })
+  return `replay: ${parts.join(', ') || 'no partition yet'}; ${Math.round(recordsPerSecond).toLocaleString('en-US')} rec/s`
 }
 
 function mb(bytes: number): string {

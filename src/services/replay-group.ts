@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { planReplayRanges } from '../core/replay-range.js'
+import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
 import { isFencedError } from '../kafka/kafka-writer.js'
 import { RangeReader } from '../kafka/range-reader.js'
 import { parseSinkUri } from '../sinks/sink.js'
+import type { PartitionProgress } from '../core/replay-progress.js'
 import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
@@ -22,6 +24,11 @@ export type GroupReplayEvent =
   | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
   | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
   | { type: 'waiting'; unfinished: number[] }
+  /** After each batch of a partition this process replays. */
+  | { type: 'progress'; partition: number; progress: PartitionProgress }
+  /** A partition's replay waits for Kafka or the sink (an outage or a stall), or goes on again. */
+  | { type: 'partition-waiting'; partition: number; reason: string; sinceMs: number; giveUpAtMs: number | null }
+  | { type: 'partition-reconnected'; partition: number; waitedMs: number; resent: number }
 
 export interface GroupReplaySummary {
   group: string
@@ -80,6 +87,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   let quarantineUri = request.quarantine ?? `kafka:${topic}.quarantine`
   let duplicatesPossible = false
   let failure: unknown
+  // --rate is this process's: its partitions, replayed side by side, share one bucket.
+  const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
   const cumulative = parseSinkUri(request.sink!, '--sink').kind === 'postgres' || request.exactlyOnce === true
 
   /** Partitions whose transactional id another member took over, and until when they are left to it. */
@@ -134,8 +143,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
           },
           {
             ...deps,
+            rateLimiter,
             signal: controller.signal,
-            onEvent: undefined,
+            onEvent: (e) => {
+              if (e.type === 'batch' && e.partitions[0]) deps.onGroupEvent?.({ type: 'progress', partition, progress: e.partitions[0] })
+              else if (e.type === 'waiting') deps.onGroupEvent?.({ type: 'partition-waiting', partition, reason: e.reason, sinceMs: e.sinceMs, giveUpAtMs: e.giveUpAtMs })
+              else if (e.type === 'reconnected') deps.onGroupEvent?.({ type: 'partition-reconnected', partition, waitedMs: e.waitedMs, resent: e.resent })
+            },
             onCheckpoint: async (counts) => {
               const c = counts.find((x) => x.partition === partition)
               if (c && !(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()

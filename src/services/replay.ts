@@ -96,6 +96,8 @@ export interface ReplayDeps {
   log?: (line: string) => void
   /** For tests: the clock of --rate. */
   now?: () => number
+  /** A --rate shared by several replays (--group: the partitions of one process share its rate). */
+  rateLimiter?: RateLimiter
   /** After every checkpoint (every commit, for a transactional sink): the positions and counts that are now durable (scale-out commits them to the group). */
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
@@ -337,7 +339,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
     const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
     const sample: DrySample[] = []
-    const limiter = request.rate ? new RateLimiter(request.rate, (deps.now ?? Date.now)()) : undefined
+    const limiter = deps.rateLimiter ?? (request.rate ? new RateLimiter(request.rate, (deps.now ?? Date.now)()) : undefined)
     let interrupted = false
     let sampled = 0
 
