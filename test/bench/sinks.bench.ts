@@ -272,6 +272,8 @@ try {
   context('psql \\copy of the same rows from a CSV file (a C client)', psqlMs)
   for (const t of [sinkTable, copyTable, psqlTable, replayTable, pipeTable]) expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
   await client.query(`DROP TABLE ${sinkTable}; DROP TABLE ${copyTable}; DROP TABLE ${psqlTable}; DROP TABLE ${replayTable}; DROP TABLE ${pipeTable}`)
+  // The replays' progress rows for the dropped tables.
+  await client.query(`DELETE FROM recover_replay_checkpoints WHERE target = ANY($1)`, [[sinkTable, replayTable]])
 
   // Parquet: the sink vs the plain DuckDB path over the same rows.
   const duckMs = await duckPlain(rows, join(work, 'anchor.parquet'))
