@@ -91,6 +91,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
   const cumulative = parseSinkUri(request.sink!, '--sink').kind === 'postgres' || request.exactlyOnce === true
 
+  /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
+  const durable = new Map<number, bigint>()
   /** Partitions whose transactional id another member took over, and until when they are left to it. */
   const fencedUntil = new Map<number, number>()
   const sessionMs = request.sessionTimeoutMs ?? 10_000
@@ -122,9 +124,14 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     }
     const start = BigInt(range.start)
     const end = BigInt(range.end)
-    const next = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
-    if (next >= end) return true
     const metadata = JSON.stringify(range)
+    const committed = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
+    // Back with this member after a rebalance that refused its last commit: what it wrote is in
+    // the sink, so the group gets that position now rather than the records a second time.
+    const ours = durable.get(partition)
+    const next = ours !== undefined && ours > committed && ours <= end ? ours : committed
+    if (next > committed && !(await member.commit([{ partition, offset: next, metadata }]))) return false
+    if (next >= end) return true
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
     deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
     try {
@@ -152,7 +159,9 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
             },
             onCheckpoint: async (counts) => {
               const c = counts.find((x) => x.partition === partition)
-              if (c && !(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
+              if (!c) return
+              durable.set(partition, c.next)
+              if (!(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
             },
           },
         )

@@ -31,8 +31,23 @@ let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
 
+/**
+ * Partition replays cut short: stopped unfinished in a rebalance (handed over, taken over), or
+ * running in the killed process. Each may leave one batch written and not committed, which the
+ * next owner writes again into a sink without transactions.
+ */
+function interruptions(stderrs: string[], killedStderr: string): number {
+  const stopped = stderrs.concat(killedStderr).reduce((n, e) => n + (e.match(/Partition \d+: (handed over|taken over)/g)?.length ?? 0), 0)
+  const running = new Set<string>()
+  for (const m of killedStderr.matchAll(/Partition (\d+): (replaying|done|handed over|taken over)/g)) {
+    if (m[2] === 'replaying') running.add(m[1]!)
+    else running.delete(m[1]!)
+  }
+  return stopped + running.size
+}
+
 /** Three processes; the first is killed once it has replayed part of a partition, then started again. All must finish. */
-async function runThreeKillOne(args: string[], progressed: () => Promise<boolean>): Promise<string[]> {
+async function runThreeKillOne(args: string[], progressed: () => Promise<boolean>): Promise<string[] & { interruptions: number }> {
   const procs = [spawnCli(args, { cwd: dir }), spawnCli(args, { cwd: dir }), spawnCli(args, { cwd: dir })]
   try {
     await waitFor('the first process to replay a partition', () => (/Partition \d+: replaying/.test(procs[0]!.stderr()) ? true : undefined), 60_000, 20)
@@ -43,10 +58,11 @@ async function runThreeKillOne(args: string[], progressed: () => Promise<boolean
     procs[0] = spawnCli(args, { cwd: dir })
     // A hang says what each member was doing (its partition and waiting lines), not only "timed out".
     const results = await withDeadline(Promise.all(procs.map((p) => p.done)), 180_000, () => procs.map((p, i) => `--- process ${i + 1} ---\n${p.stderr().split('\n').slice(-15).join('\n')}`).join('\n'))
-    return results.map((r) => {
+    const summaries = results.map((r) => {
       assert.is(r.code, 0, r.stderr + r.stdout)
       return r.stdout
     })
+    return Object.assign(summaries, { interruptions: interruptions(results.map((r) => r.stderr), killed.stderr) })
   } finally {
     for (const p of procs) p.child.kill('SIGKILL')
   }
@@ -99,7 +115,8 @@ test(
     const group = uniqueName('replay-group-k')
     const sink = `${group}.out`
     const args = ['replay', '--topic', topic, '--group', group, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
-    assertEveryPartitionDone(await runThreeKillOne(args, () => topicHolds(sink, 600)))
+    const run = await runThreeKillOne(args, () => topicHolds(sink, 600))
+    assertEveryPartitionDone(run)
     const out = await readTopic(sink)
     const id = (r: KafkaRecord) => `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
     const expected = new Set(source.map(id))
@@ -107,8 +124,10 @@ test(
     assert.is(expected.size, source.length)
     for (const e of expected) assert.ok(got.has(e), `lost ${e}`)
     assert.is(got.size, expected.size)
+    // At least once: a batch in flight at the kill or at a rebalance may arrive twice, no more.
     const duplicates = out.length - source.length
-    assert.ok(duplicates <= 6 * BATCH, `${duplicates} duplicates`)
+    console.log(`  plain Kafka --group: ${duplicates} duplicates from ${run.interruptions} interrupted partition replays`)
+    assert.ok(duplicates <= run.interruptions * BATCH, `${duplicates} duplicates, more than ${run.interruptions} interrupted partition replays × ${BATCH}`)
   }),
 )
 
