@@ -205,7 +205,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         if (e.type === 'assigned') this.note(`Group ${request.group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
         else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
         else if (e.type === 'partition-stop') {
-          this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (its producer fenced ours)' : 'handed over'} (${e.read} read).`)
+          this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'} (${e.read} read).`)
           if (!e.finished) progress.delete(e.partition)
         } else if (e.type === 'progress') {
           progress.set(e.partition, e.progress)

@@ -117,3 +117,12 @@ export class RecoveryError extends Error {
 export function isRecoveryError(error: unknown): error is RecoveryError {
   return error instanceof RecoveryError
 }
+
+/**
+ * Another run took this one's place as the writer (a Kafka transactional id, a PostgreSQL
+ * progress row): what this run had not committed was aborted, and the other continues from
+ * what was committed.
+ */
+export function isFencedError(error: unknown): boolean {
+  return error instanceof RecoveryError && (error.details as { fenced?: boolean } | undefined)?.fenced === true
+}

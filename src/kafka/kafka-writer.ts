@@ -288,8 +288,3 @@ function isTooLarge(error: unknown): boolean {
   }
   return false
 }
-
-/** Another producer took this writer's transactional id over: its open transaction was aborted by the broker. */
-export function isFencedError(error: unknown): boolean {
-  return error instanceof RecoveryError && (error.details as { fenced?: boolean } | undefined)?.fenced === true
-}

@@ -68,5 +68,6 @@ function errorChain(error: unknown): Array<{ name?: string; type?: string; messa
 
 /** Kafka's fencing of a transactional producer, anywhere in the error's chain of causes. */
 export function isProducerFenced(error: unknown): boolean {
-  return errorChain(error).some((c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || /KafkaJSProducerFenced|fenced/i.test(`${c.name ?? ''} ${c.message ?? ''}`))
+  // PRODUCER_FENCED (90) is newer than kafkajs's error table, which calls it "Unknown error code 90".
+  return errorChain(error).some((c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`))
 }

@@ -90,8 +90,10 @@ export class PgUpsertTable {
   /** The table that keeps every replay's progress, in the target table's schema. */
   async ensureProgressTable(table: string): Promise<void> {
     await this.createIfMissing(
-      `CREATE TABLE IF NOT EXISTS ${progressTable(table)} (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${progressTable(table)} (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), owner_epoch bigint NOT NULL DEFAULT 0)`,
     )
+    // A table made by an earlier version has no owner_epoch yet.
+    await this.createIfMissing(`ALTER TABLE ${progressTable(table)} ADD COLUMN IF NOT EXISTS owner_epoch bigint NOT NULL DEFAULT 0`)
   }
 
   private async createIfMissing(sql: string): Promise<void> {
@@ -101,21 +103,30 @@ export class PgUpsertTable {
       // Two processes creating the same table at once (replay --group): IF NOT EXISTS is not
       // atomic in PostgreSQL, and the loser gets a unique violation on the catalog.
       const code = (error as { code?: string }).code
-      if (code !== '23505' && code !== '42P07') throw error
+      if (code !== '23505' && code !== '42P07' && code !== '42701') throw error
     }
   }
 
-  async loadProgress(table: string, replayId: string): Promise<unknown> {
-    const result = await this.query(`SELECT progress FROM ${progressTable(table)} WHERE replay_id = $1`, [replayId])
-    return (result.rows[0] as { progress: unknown } | undefined)?.progress
+  /**
+   * Takes the replay's progress row over (outside any transaction): a new owner epoch fences
+   * every earlier writer of this replay, whose next saveProgress then finds a newer epoch. A
+   * writer in the middle of committing holds the row, so this waits for that commit and returns
+   * the progress it made. Progress is JSON null when the replay has committed nothing yet.
+   */
+  async claimProgress(table: string, replayId: string, topic: string): Promise<{ epoch: string; progress: unknown }> {
+    const result = await this.query(
+      `INSERT INTO ${progressTable(table)} AS p (replay_id, topic, target, progress, owner_epoch) VALUES ($1, $2, $3, 'null', 1)
+       ON CONFLICT (replay_id) DO UPDATE SET owner_epoch = p.owner_epoch + 1
+       RETURNING owner_epoch::text AS epoch, progress`,
+      [replayId, topic, table],
+    )
+    return result.rows[0] as { epoch: string; progress: unknown }
   }
 
-  async saveProgress(table: string, replayId: string, topic: string, progress: unknown): Promise<void> {
-    await this.query(
-      `INSERT INTO ${progressTable(table)} (replay_id, topic, target, progress, updated_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (replay_id) DO UPDATE SET progress = EXCLUDED.progress, updated_at = EXCLUDED.updated_at`,
-      [replayId, topic, table, JSON.stringify(progress)],
-    )
+  /** Saves the progress in the open transaction; false when another owner has claimed the replay since `epoch`. */
+  async saveProgress(table: string, replayId: string, epoch: string, progress: unknown): Promise<boolean> {
+    const result = await this.query(`UPDATE ${progressTable(table)} SET progress = $3, updated_at = now() WHERE replay_id = $1 AND owner_epoch = $2`, [replayId, epoch, JSON.stringify(progress)])
+    return result.rowCount === 1
   }
 
   async begin(): Promise<void> {

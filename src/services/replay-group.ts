@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RecoveryError } from '../errors.js'
+import { isFencedError, RecoveryError } from '../errors.js'
 import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
-import { isFencedError } from '../kafka/kafka-writer.js'
 import { RangeReader } from '../kafka/range-reader.js'
 import { parseSinkUri } from '../sinks/sink.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
@@ -168,9 +167,10 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       } catch (error) {
         if (!isFencedError(error)) throw error
         // The new owner of this partition (a rebalance this member has not seen yet, or saw
-        // mid-batch) opened the same transactional id: the broker aborted what this run had not
-        // committed, and the owner continues from the committed progress. Leave it to that
-        // member until the next assignment, or a session timeout should it have died.
+        // mid-batch) took the writer over (the Kafka transactional id, the PostgreSQL progress
+        // row): what this run had not committed was aborted, and the owner continues from the
+        // committed progress. Leave it to that member until the next assignment, or a session
+        // timeout should it have died.
         fencedUntil.set(partition, Date.now() + sessionMs)
         deps.onGroupEvent?.({ type: 'partition-stop', partition, finished: false, read: 0, fenced: true })
         return false

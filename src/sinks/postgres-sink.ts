@@ -54,6 +54,8 @@ export class PostgresSink implements Sink {
   private copyBackoff = 1
   private inTransaction = false
   private batches = 0
+  /** This run's claim on the replay's progress row: a later claim fences this run's commits. */
+  private ownerEpoch: string | undefined
 
   constructor(
     private readonly target: PostgresSinkUri,
@@ -67,12 +69,13 @@ export class PostgresSink implements Sink {
   async open(_resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
     this.replay = replay
     this.table = await this.connect()
-    const committed = await this.guard('reading the replay progress', async (t) => {
+    const claimed = await this.guard('reading the replay progress', async (t) => {
       await t.ensureProgressTable(this.target.table)
       await this.loadColumns(t)
-      return (await t.loadProgress(this.target.table, replay.runId)) as CommittedProgress | undefined
+      return t.claimProgress(this.target.table, replay.runId, replay.topic)
     })
-    return { resent: 0, committed: committed ?? undefined }
+    this.ownerEpoch = claimed.epoch
+    return { resent: 0, committed: (claimed.progress as CommittedProgress | null) ?? undefined }
   }
 
   private async loadColumns(t: PgUpsertTable): Promise<void> {
@@ -151,7 +154,15 @@ export class PostgresSink implements Sink {
     if (progress === undefined) return { table: this.target.table, batches: this.batches }
     await this.guard('committing a batch', async (t) => {
       await this.beginOrContinue(t)
-      await t.saveProgress(this.target.table, this.replay!.runId, this.replay!.topic, progress)
+      if (!(await t.saveProgress(this.target.table, this.replay!.runId, this.ownerEpoch!, progress))) {
+        // At once: the rows of this transaction hold keys the new owner is about to write.
+        await t.rollback()
+        this.inTransaction = false
+        this.pending = []
+        throw new RecoveryError('SINK_FAILED', `Another run of this replay took it over in ${this.target.display} (its progress row has a newer owner: a restarted replay, or the partition's new owner in a --group); this run stops, and what it had not committed is rolled back.`, {
+          details: { sink: this.target.display, fenced: true },
+        })
+      }
       await t.commit()
       this.inTransaction = false
     })

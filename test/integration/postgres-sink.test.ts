@@ -260,6 +260,41 @@ test(
   }),
 )
 
+test(
+  'a second run of the same replay fences the first: the first one\'s open transaction is rolled back at its commit (fenced), and the second commits from the progress the first had committed',
+  withTimeout(60_000, async () => {
+    const t = table()
+    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+    const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
+    const uri = parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>
+    const record = (i: number) => ({ key: null, value: null, decodedKey: null, decodedValue: { id: `k${i}`, n: i }, headers: [], timestamp: 0, timestampType: 'create' as const, source: { topic: 'src', partition: 0, offset: BigInt(i) } })
+    const progress = (batches: number) => ({ partitions: [], quarantineState: {}, batches })
+    const replay = { runId: uniqueName('fenced'), topic: 'src' }
+    const first = new PostgresSink(uri, { createTable: false })
+    const second = new PostgresSink(uri, { createTable: false })
+    try {
+      assert.is((await first.open(undefined, replay)).committed, undefined)
+      await first.write([0, 1].map(record))
+      await first.checkpoint(progress(1))
+      await first.write([2, 3].map(record))
+      // The partition's new owner (or a resumed run) starts while the first still writes.
+      assert.equal((await second.open(undefined, replay)).committed, progress(1), 'the second run starts from what the first committed')
+      const refused = await first.checkpoint(progress(2)).then(() => undefined, (error: unknown) => error)
+      assert.instance(refused, RecoveryError)
+      assert.is((refused as RecoveryError).details.fenced, true)
+      assert.match((refused as RecoveryError).message, /took it over/)
+      assert.equal(await query(`SELECT id FROM ${t} ORDER BY id`), [{ id: 'k0' }, { id: 'k1' }], 'the fenced transaction left nothing')
+      await second.write([2, 3].map(record))
+      await second.checkpoint(progress(2))
+    } finally {
+      await first.close()
+      await second.close()
+    }
+    assert.equal(await query(`SELECT id FROM ${t} ORDER BY id`), [0, 1, 2, 3].map((i) => ({ id: `k${i}` })))
+    assert.equal(await query(`SELECT (progress->>'batches')::text AS batches, owner_epoch::text AS epoch FROM recover_replay_checkpoints WHERE replay_id = $1`, [replay.runId]), [{ batches: '2', epoch: '2' }])
+  }),
+)
+
 test.after(() => dropTestTables())
 
 test.run()

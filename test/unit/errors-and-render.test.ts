@@ -7,6 +7,7 @@ import { previewBytes } from '../../src/codecs/preview.js'
 import { renderTable } from '../../src/render/table.js'
 import { formatAge } from '../../src/render/age.js'
 import { isMissing } from '../../src/services/describe-group.js'
+import { isProducerFenced, translateKafkaError } from '../../src/kafka/translate-error.js'
 
 test('every error code maps to one of the documented exit codes', () => {
   for (const [code, category] of Object.entries(ERROR_CODES)) {
@@ -88,6 +89,18 @@ test('a Dead group with no members and no offsets does not exist; Dead with offs
   assert.ok(isMissing({ state: 'Dead', members: [] }, 0))
   assert.not.ok(isMissing({ state: 'Dead', members: [] }, 3))
   assert.not.ok(isMissing({ state: 'Empty', members: [] }, 0))
+})
+
+test('a fenced transactional producer is recognised however kafkajs wraps it, and never read as an unreachable broker', () => {
+  const protocol = (type: string, message: string) => Object.assign(new Error(message), { name: 'KafkaJSProtocolError', type })
+  const epoch = protocol('INVALID_PRODUCER_EPOCH', "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker")
+  const wrapped = Object.assign(new Error(epoch.message), { name: 'KafkaJSNonRetriableError', originalError: epoch })
+  const newerCode = protocol('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 90')
+  for (const e of [epoch, wrapped, newerCode]) assert.ok(isProducerFenced(e), e.message)
+  assert.not.ok(isProducerFenced(protocol('FENCED_LEADER_EPOCH', 'The leader epoch in the request is older than the epoch on the broker')))
+  assert.not.ok(isProducerFenced(protocol('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 900')))
+  const settings = { brokers: ['127.0.0.1:9092'], source: 'test' } as unknown as Parameters<typeof translateKafkaError>[1]
+  assert.is.not(translateKafkaError(wrapped, settings, 'writing').code, 'BROKER_UNREACHABLE')
 })
 
 test.run()
