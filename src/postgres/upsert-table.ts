@@ -92,8 +92,10 @@ export class PgUpsertTable {
     await this.createIfMissing(
       `CREATE TABLE IF NOT EXISTS ${progressTable(table)} (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(), owner_epoch bigint NOT NULL DEFAULT 0)`,
     )
-    // A table made by an earlier version has no owner_epoch yet.
-    await this.createIfMissing(`ALTER TABLE ${progressTable(table)} ADD COLUMN IF NOT EXISTS owner_epoch bigint NOT NULL DEFAULT 0`)
+    // A table made by an earlier version has no owner_epoch yet. Looked up first: ALTER TABLE
+    // takes an exclusive lock even when there is nothing to add.
+    const found = await this.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'owner_epoch' AND NOT attisdropped`, [progressTable(table)])
+    if (found.rowCount === 0) await this.createIfMissing(`ALTER TABLE ${progressTable(table)} ADD COLUMN IF NOT EXISTS owner_epoch bigint NOT NULL DEFAULT 0`)
   }
 
   private async createIfMissing(sql: string): Promise<void> {

@@ -295,6 +295,32 @@ test(
   }),
 )
 
+test(
+  'a progress table from an earlier version (no owner_epoch) gets the column, and its replay resumes from the progress it holds',
+  withTimeout(60_000, async () => {
+    const schema = testTable('old_progress')
+    const t = `${schema}.orders`
+    await query(`CREATE SCHEMA ${schema}`)
+    try {
+      await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+      await query(`CREATE TABLE ${schema}.recover_replay_checkpoints (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
+      const saved = { partitions: [], quarantineState: {}, batches: 7 }
+      await query(`INSERT INTO ${schema}.recover_replay_checkpoints (replay_id, topic, target, progress) VALUES ('old-run', 'src', $1, $2)`, [t, JSON.stringify(saved)])
+      const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
+      const sink = new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false })
+      try {
+        assert.equal((await sink.open(undefined, { runId: 'old-run', topic: 'src' })).committed, saved)
+        await sink.checkpoint({ ...saved, batches: 8 })
+      } finally {
+        await sink.close()
+      }
+      assert.equal(await query(`SELECT (progress->>'batches')::text AS batches, owner_epoch::text AS epoch FROM ${schema}.recover_replay_checkpoints`), [{ batches: '8', epoch: '1' }])
+    } finally {
+      await query(`DROP SCHEMA ${schema} CASCADE`)
+    }
+  }),
+)
+
 test.after(() => dropTestTables())
 
 test.run()
