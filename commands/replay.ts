@@ -182,10 +182,9 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   /** --group: this process's share of the partitions, until every partition is done. */
   private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
     const { replayGroup } = await import('../src/services/replay-group.js')
-    const { renderGroupReplaySummary } = await import('../src/render/replay.js')
     const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
     this.note(`Joining group ${request.group} to replay a share of ${request.topic}…`)
-    const { renderGroupProgressLine, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
+    const { renderGroupProgressLine, renderGroupReplaySummary, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
     // Where this process's partitions are, every 5 s while batches flow.
     const progress = new Map<number, PartitionProgress>()
     let said = { at: Date.now(), read: 0 }

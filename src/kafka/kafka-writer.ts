@@ -188,15 +188,13 @@ export class KafkaWriter {
   async commit(extra?: { topic: string; partition: number; key: Buffer; value: Buffer }): Promise<void> {
     await this.begin()
     const t = this.transaction!
-    // CONCURRENT_TRANSACTIONS on EndTxn, after kafkajs's retries: the coordinator is aborting this
-    // transaction for a new producer with the same transactional id, the start of a fencing.
     await this.guard(
       'committing a transaction',
       async () => {
         if (extra) await t.send({ topic: extra.topic, acks: -1, messages: [{ partition: extra.partition, key: extra.key, value: extra.value }] })
         await t.commit()
       },
-      { concurrentMeansFenced: true },
+      { committing: true },
     )
     this.transaction = undefined
   }
@@ -207,18 +205,17 @@ export class KafkaWriter {
     await t?.abort().catch(() => undefined)
   }
 
-  private async guard(doing: string, work: () => Promise<void>, options: { concurrentMeansFenced?: boolean } = {}): Promise<void> {
+  private async guard(doing: string, work: () => Promise<void>, options: { committing?: boolean } = {}): Promise<void> {
     try {
       await work()
     } catch (error) {
-      throw this.failed(error, `${doing} on ${this.options.role} topic ${this.topic}`, `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic}`, options.concurrentMeansFenced)
+      throw this.failed(error, `${doing} on ${this.options.role} topic ${this.topic}`, `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic}`, options)
     }
   }
 
   /** The error a failed write or transaction step ends with; `headline` says what failed. */
-  private failed(error: unknown, doing: string, headline: string, concurrentMeansFenced = false): RecoveryError {
-    const concurrent = concurrentMeansFenced && /CONCURRENT_TRANSACTIONS/.test(`${(error as { type?: string }).type ?? ''} ${(error as { originalError?: { type?: string } }).originalError?.type ?? ''}`)
-    const fenced = this.options.transactionalId !== undefined && (isProducerFenced(error) || concurrent)
+  private failed(error: unknown, doing: string, headline: string, options: { committing?: boolean } = {}): RecoveryError {
+    const fenced = this.options.transactionalId !== undefined && isProducerFenced(error, options)
     const translated = translateKafkaError(error, this.gateway.settings, doing)
     if (translated.code === 'BROKER_UNREACHABLE' && !fenced) return translated
     return new RecoveryError(

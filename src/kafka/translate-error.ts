@@ -66,8 +66,14 @@ function errorChain(error: unknown): Array<{ name?: string; type?: string; messa
   return out
 }
 
-/** Kafka's fencing of a transactional producer, anywhere in the error's chain of causes. */
-export function isProducerFenced(error: unknown): boolean {
+/**
+ * Kafka's fencing of a transactional producer, anywhere in the error's chain of causes. While
+ * `committing`, CONCURRENT_TRANSACTIONS that outlasted kafkajs's retries counts too: the
+ * coordinator is aborting the transaction for a new producer with the same id.
+ */
+export function isProducerFenced(error: unknown, options: { committing?: boolean } = {}): boolean {
   // PRODUCER_FENCED (90) is newer than kafkajs's error table, which calls it "Unknown error code 90".
-  return errorChain(error).some((c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`))
+  return errorChain(error).some(
+    (c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || (options.committing === true && c.type === 'CONCURRENT_TRANSACTIONS') || /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`),
+  )
 }

@@ -73,6 +73,13 @@ export interface RedriveResult {
 
 type Decision = { kind: 'redrive'; topic: string; partition: number } | { kind: 'park' } | { kind: 'skip'; why: keyof RedriveSkips }
 
+/** How far a redrive has got, after each batch. */
+export interface RedriveProgress {
+  redriven: number
+  parked: number
+  refused: number
+}
+
 /**
  * Sends dead letters back to their original topics: key, value, timestamp and original
  * headers, the failure headers stripped and `recover.redrive-count` raised by one. Records
@@ -80,12 +87,6 @@ type Decision = { kind: 'redrive'; topic: string; partition: number } | { kind: 
  * `execute` false this is the plan: the same decisions, nothing written. Every write is
  * recorded in the audit trail, including partial work before a failure.
  */
-export interface RedriveProgress {
-  redriven: number
-  parked: number
-  refused: number
-}
-
 export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> } = {}): Promise<{ result: RedriveResult; selected: Set<string> }> {
   requireSelection(request.filter, request.all || request.only !== undefined, 'redrive')
   const gateway = ctx.gateway
@@ -233,7 +234,6 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
     recorded = states.length
     if (end) result.actionId = action.id
   }
-  const finishAudit = (ok: boolean) => recordProgress({ ok })
 
   try {
     const scan = await scanMatching(ctx, request.only ? { ids: [...request.only] } : request.filter, async (batch) => {
@@ -264,9 +264,9 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
       if (canaryLeft > 0 && pending.length > 0) await runCanary()
       if (pending.length > 0) await flush()
     }
-    await finishAudit(result.refused === 0)
+    await recordProgress({ ok: result.refused === 0 })
   } catch (error) {
-    await finishAudit(false).catch(() => undefined)
+    await recordProgress({ ok: false }).catch(() => undefined)
     if (error instanceof RecoveryError && (error.code === 'CANARY_FAILED' || error.code === 'BROKER_UNREACHABLE' || error.code === 'TOPIC_NOT_FOUND')) throw error
     if (error instanceof RecoveryError && error.code === 'SINK_FAILED') {
       throw new RecoveryError('REDRIVE_FAILED', `The redrive stopped after ${result.redriven} redriven and ${result.parked} parked records: ${error.message}`, { cause: error, details: { redriven: result.redriven, parked: result.parked } })

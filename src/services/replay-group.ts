@@ -134,47 +134,34 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
     deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
     try {
-      let summary: Awaited<ReturnType<typeof replay>>
-      try {
-        summary = await replay(
-          {
-            ...request,
-            partitions: [partition],
-            from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
-            to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-            runId: `group:${request.group}:${topic}:${partition}`,
-            startAt: new Map([[partition, next]]),
-            checkpoint,
-            resume: false,
+      const summary = await replay(
+        {
+          ...request,
+          partitions: [partition],
+          from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
+          to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
+          runId: `group:${request.group}:${topic}:${partition}`,
+          startAt: new Map([[partition, next]]),
+          checkpoint,
+          resume: false,
+        },
+        {
+          ...deps,
+          rateLimiter,
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type === 'batch' && e.partitions[0]) deps.onGroupEvent?.({ type: 'progress', partition, progress: e.partitions[0] })
+            else if (e.type === 'waiting') deps.onGroupEvent?.({ type: 'partition-waiting', partition, reason: e.reason, sinceMs: e.sinceMs, giveUpAtMs: e.giveUpAtMs })
+            else if (e.type === 'reconnected') deps.onGroupEvent?.({ type: 'partition-reconnected', partition, waitedMs: e.waitedMs, resent: e.resent })
           },
-          {
-            ...deps,
-            rateLimiter,
-            signal: controller.signal,
-            onEvent: (e) => {
-              if (e.type === 'batch' && e.partitions[0]) deps.onGroupEvent?.({ type: 'progress', partition, progress: e.partitions[0] })
-              else if (e.type === 'waiting') deps.onGroupEvent?.({ type: 'partition-waiting', partition, reason: e.reason, sinceMs: e.sinceMs, giveUpAtMs: e.giveUpAtMs })
-              else if (e.type === 'reconnected') deps.onGroupEvent?.({ type: 'partition-reconnected', partition, waitedMs: e.waitedMs, resent: e.resent })
-            },
-            onCheckpoint: async (counts) => {
-              const c = counts.find((x) => x.partition === partition)
-              if (!c) return
-              durable.set(partition, c.next)
-              if (!(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
-            },
+          onCheckpoint: async (counts) => {
+            const c = counts.find((x) => x.partition === partition)
+            if (!c) return
+            durable.set(partition, c.next)
+            if (!(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
           },
-        )
-      } catch (error) {
-        if (!isFencedError(error)) throw error
-        // The new owner of this partition (a rebalance this member has not seen yet, or saw
-        // mid-batch) took the writer over (the Kafka transactional id, the PostgreSQL progress
-        // row): what this run had not committed was aborted, and the owner continues from the
-        // committed progress. Leave it to that member until the next assignment, or a session
-        // timeout should it have died.
-        fencedUntil.set(partition, Date.now() + sessionMs)
-        deps.onGroupEvent?.({ type: 'partition-stop', partition, finished: false, read: 0, fenced: true })
-        return false
-      }
+        },
+      )
       sinkUri = summary.sink ?? sinkUri
       quarantineUri = summary.quarantine ?? quarantineUri
       duplicatesPossible ||= summary.duplicatesPossible
@@ -208,7 +195,17 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
             if (finished) settled.add(p)
           })
           .catch((error: unknown) => {
-            failure ??= error
+            if (!isFencedError(error)) {
+              failure ??= error
+              return
+            }
+            // The new owner of this partition (a rebalance this member has not seen yet, or saw
+            // mid-batch) took the writer over (the Kafka transactional id, the PostgreSQL progress
+            // row): what this run had not committed was aborted, and the owner continues from the
+            // committed progress. Leave it to that member until the next assignment, or a session
+            // timeout should it have died.
+            fencedUntil.set(p, Date.now() + sessionMs)
+            deps.onGroupEvent?.({ type: 'partition-stop', partition: p, finished: false, read: 0, fenced: true })
           })
           .finally(() => {
             tasks.delete(p)

@@ -11,6 +11,7 @@ import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { parseSinkUri } from '../../src/sinks/sink.js'
+import { PostgresSink } from '../../src/sinks/postgres-sink.js'
 import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
 import { repoRoot } from '../support/paths.js'
@@ -26,6 +27,19 @@ const table = () => testTable('pg_sink')
 const jsonl = (path: string) => readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map(parseEnvelopeLine)
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
+
+/** A table of `id` (the key), `n` and the provenance columns, for the sink driven by hand. */
+async function createIdTable(t: string): Promise<void> {
+  await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+}
+
+/** The sink itself (no replay around it) into table t, keyed by id. */
+function idSink(t: string, options: { reconnectMs?: number } = {}): PostgresSink {
+  return new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false, ...options })
+}
+
+/** Record i of an id table: key k<i>, at offset i of partition 0 of topic src. */
+const idRecord = (i: number) => ({ key: null, value: null, decodedKey: null, decodedValue: { id: `k${i}`, n: i }, headers: [], timestamp: 0, timestampType: 'create' as const, source: { topic: 'src', partition: 0, offset: BigInt(i) } })
 
 
 /** The fixture replayed through the fix, every record in the v2 shape. */
@@ -239,15 +253,13 @@ test(
   'the connection lost with two batches in the open transaction: the sink reconnects, writes both again, and commits them with the progress',
   withTimeout(60_000, async () => {
     const t = table()
-    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
-    const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
-    const sink = new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false, reconnectMs: 10_000 })
-    const record = (i: number) => ({ key: null, value: null, decodedKey: null, decodedValue: { id: `k${i}`, n: i }, headers: [], timestamp: 0, timestampType: 'create' as const, source: { topic: 'src', partition: 0, offset: BigInt(i) } })
+    await createIdTable(t)
+    const sink = idSink(t, { reconnectMs: 10_000 })
     const runId = uniqueName('lost-connection')
     await sink.open(undefined, { runId, topic: 'src' })
     try {
-      assert.equal(await sink.write([0, 1, 2].map(record)), [])
-      assert.equal(await sink.write([3, 4].map(record)), [])
+      assert.equal(await sink.write([0, 1, 2].map(idRecord)), [])
+      assert.equal(await sink.write([3, 4].map(idRecord)), [])
       // Another session ends ours, as a server restart or a failover would.
       const ended = await query<{ ended: boolean }>(`SELECT pg_terminate_backend(pid) AS ended FROM (SELECT DISTINCT pid FROM pg_locks WHERE relation = '${t}'::regclass AND pid <> pg_backend_pid()) l`)
       assert.equal(ended, [{ ended: true }])
@@ -264,19 +276,16 @@ test(
   'a second run of the same replay fences the first: the first one\'s open transaction is rolled back at its commit (fenced), and the second commits from the progress the first had committed',
   withTimeout(60_000, async () => {
     const t = table()
-    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
-    const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
-    const uri = parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>
-    const record = (i: number) => ({ key: null, value: null, decodedKey: null, decodedValue: { id: `k${i}`, n: i }, headers: [], timestamp: 0, timestampType: 'create' as const, source: { topic: 'src', partition: 0, offset: BigInt(i) } })
+    await createIdTable(t)
     const progress = (batches: number) => ({ partitions: [], quarantineState: {}, batches })
     const replay = { runId: uniqueName('fenced'), topic: 'src' }
-    const first = new PostgresSink(uri, { createTable: false })
-    const second = new PostgresSink(uri, { createTable: false })
+    const first = idSink(t)
+    const second = idSink(t)
     try {
       assert.is((await first.open(undefined, replay)).committed, undefined)
-      await first.write([0, 1].map(record))
+      await first.write([0, 1].map(idRecord))
       await first.checkpoint(progress(1))
-      await first.write([2, 3].map(record))
+      await first.write([2, 3].map(idRecord))
       // The partition's new owner (or a resumed run) starts while the first still writes.
       assert.equal((await second.open(undefined, replay)).committed, progress(1), 'the second run starts from what the first committed')
       const refused = await first.checkpoint(progress(2)).then(() => undefined, (error: unknown) => error)
@@ -284,7 +293,7 @@ test(
       assert.is((refused as RecoveryError).details.fenced, true)
       assert.match((refused as RecoveryError).message, /took it over/)
       assert.equal(await query(`SELECT id FROM ${t} ORDER BY id`), [{ id: 'k0' }, { id: 'k1' }], 'the fenced transaction left nothing')
-      await second.write([2, 3].map(record))
+      await second.write([2, 3].map(idRecord))
       await second.checkpoint(progress(2))
     } finally {
       await first.close()
@@ -302,12 +311,11 @@ test(
     const t = `${schema}.orders`
     await query(`CREATE SCHEMA ${schema}`)
     try {
-      await query(`CREATE TABLE ${t} (id text PRIMARY KEY, n bigint, source_topic text, source_partition bigint, source_offset bigint)`)
+      await createIdTable(t)
       await query(`CREATE TABLE ${schema}.recover_replay_checkpoints (replay_id text PRIMARY KEY, topic text NOT NULL, target text NOT NULL, progress jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
       const saved = { partitions: [], quarantineState: {}, batches: 7 }
       await query(`INSERT INTO ${schema}.recover_replay_checkpoints (replay_id, topic, target, progress) VALUES ('old-run', 'src', $1, $2)`, [t, JSON.stringify(saved)])
-      const { PostgresSink } = await import('../../src/sinks/postgres-sink.js')
-      const sink = new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false })
+      const sink = idSink(t)
       try {
         assert.equal((await sink.open(undefined, { runId: 'old-run', topic: 'src' })).committed, saved)
         await sink.checkpoint({ ...saved, batches: 8 })
