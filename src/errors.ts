@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   FINDINGS_OVER_THRESHOLD: 'findings',
   CONFIRMATION_REQUIRED: 'safety',
   GROUP_ACTIVE: 'safety',
+  CLUSTER_MISMATCH: 'safety',
   BROKER_UNREACHABLE: 'environment',
   AUTHENTICATION_FAILED: 'environment',
   AUTHORIZATION_FAILED: 'environment',

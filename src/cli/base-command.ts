@@ -87,6 +87,9 @@ export abstract class BaseCommand<T> extends Command {
     const log = this.verbose ? (line: { level: string; namespace: string; message: string }) => process.stderr.write(`kafka ${line.level} [${line.namespace}] ${redactText(line.message)}\n`) : undefined
     const gateway = await KafkaGateway.open(settings, { log })
     this.onCleanup(() => gateway.close())
+    // Two clusters can hold the same group and topic names: say which one this is, every time.
+    const { describeCluster } = await import('../core/cluster-identity.js')
+    this.note(`Kafka: ${describeCluster(gateway.cluster)}`)
     return gateway
   }
 

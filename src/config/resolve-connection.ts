@@ -13,13 +13,17 @@ export interface ConnectionRequest {
 }
 
 /**
- * Precedence, most specific first: --brokers, then the cluster's or client config's
- * bootstrap servers, then RECOVER_BROKERS, then localhost:9092. Security settings come from
- * --client-config, else from the named cluster.
+ * Precedence, the one people expect: flags, then the environment, then the config file.
+ * --brokers, then --client-config's bootstrap servers, then --cluster NAME, then
+ * RECOVER_BROKERS, then the config file's default cluster, then localhost:9092. A default
+ * cluster that lost to RECOVER_BROKERS brings none of its settings: it names another cluster.
+ * Security settings come from --client-config, else from the cluster that was chosen.
  */
 export function resolveConnection(request: ConnectionRequest, project: ProjectConfig): ConnectionSettings {
   const env = request.env ?? process.env
-  const clusterName = request.cluster ?? project.defaults.cluster
+  const explicitCluster = request.cluster !== undefined
+  const envBrokers = env.RECOVER_BROKERS?.trim() ? env.RECOVER_BROKERS : undefined
+  const clusterName = request.cluster ?? (request.brokers || envBrokers ? undefined : project.defaults.cluster)
   let clusterProps: ClientProperties = {}
   let clusterBrokers: string[] | undefined
   if (clusterName) {
@@ -45,12 +49,15 @@ export function resolveConnection(request: ConnectionRequest, project: ProjectCo
   } else if (fileProps.brokers) {
     brokers = fileProps.brokers
     source = `bootstrap.servers in ${request.clientConfig}`
+  } else if (explicitCluster && (clusterBrokers ?? clusterProps.brokers)) {
+    brokers = (clusterBrokers ?? clusterProps.brokers)!
+    source = `--cluster ${clusterName}`
+  } else if (envBrokers) {
+    brokers = splitBrokers(envBrokers)
+    source = 'RECOVER_BROKERS'
   } else if (clusterBrokers ?? clusterProps.brokers) {
     brokers = (clusterBrokers ?? clusterProps.brokers)!
-    source = `cluster "${clusterName}"`
-  } else if (env.RECOVER_BROKERS) {
-    brokers = splitBrokers(env.RECOVER_BROKERS)
-    source = 'RECOVER_BROKERS'
+    source = `cluster "${clusterName}" (the default in ${project.path ?? 'recover.config.json'})`
   } else {
     brokers = [DEFAULT_BROKERS]
     source = 'the default'

@@ -9,6 +9,7 @@ import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { translateKafkaError, unreachable } from './translate-error.js'
+import type { ClusterIdentity } from '../core/cluster-identity.js'
 
 const require = createRequire(import.meta.url)
 
@@ -89,11 +90,19 @@ export class KafkaGateway {
   private fetchers: PartitionFetcher[] = []
   private offsetsCluster: InternalCluster | undefined
 
+  /** Kafka's cluster id, read from metadata when the gateway opened. */
+  clusterId = ''
+
   private constructor(
     readonly settings: ConnectionSettings,
     readonly kafka: Kafka,
     private readonly admin: Admin,
   ) {}
+
+  /** The cluster this gateway talks to: its id and how it was reached. */
+  get cluster(): ClusterIdentity {
+    return { id: this.clusterId, bootstrap: this.settings.brokers, source: this.settings.source }
+  }
 
   static async open(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void } = {}): Promise<KafkaGateway> {
     const kafka = createKafka(settings, options)
@@ -102,11 +111,12 @@ export class KafkaGateway {
     try {
       // describeCluster loads the broker list now; otherwise the first group lookup finds an
       // empty broker pool and waits out a retry (about 250 ms on every command).
-      await withDeadline(
+      const described = await withDeadline(
         admin.connect().then(() => admin.describeCluster()),
         CONNECT_DEADLINE_MS,
         () => unreachable(settings, 'connecting'),
       )
+      gateway.clusterId = described.clusterId
     } catch (error) {
       void admin.disconnect().catch(() => undefined)
       throw translateKafkaError(error, settings, 'connecting')

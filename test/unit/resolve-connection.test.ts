@@ -46,6 +46,35 @@ test('a named cluster brings its brokers and the security of its client config',
   assert.ok(s.ssl)
 })
 
+test('RECOVER_BROKERS wins over the config file\'s default cluster, which then brings none of its settings', () => {
+  const withDefault = { ...project, defaults: { ...project.defaults, cluster: 'prod' } }
+  const s = resolveConnection({ env: { RECOVER_BROKERS: 'env:9092' } }, withDefault)
+  assert.equal(s.brokers, ['env:9092'])
+  assert.is(s.source, 'RECOVER_BROKERS')
+  assert.is(s.sasl, undefined)
+  assert.is(s.ssl, undefined)
+})
+
+test('the default cluster of the config file is used when neither a flag nor RECOVER_BROKERS names brokers', () => {
+  const withDefault = { ...project, defaults: { ...project.defaults, cluster: 'prod' } }
+  const s = resolveConnection({ env: {} }, withDefault)
+  assert.equal(s.brokers, ['prod-1:9092'])
+  assert.match(s.source, /cluster "prod" \(the default in .*recover\.config\.json\)/)
+  assert.is(s.sasl?.username, 'svc')
+})
+
+test('--cluster NAME wins over RECOVER_BROKERS', () => {
+  const s = resolveConnection({ cluster: 'staging', env: { RECOVER_BROKERS: 'env:9092' } }, project)
+  assert.equal(s.brokers, ['staging-1:9092', 'staging-2:9092'])
+  assert.is(s.source, '--cluster staging')
+})
+
+test('--brokers does not borrow the default cluster\'s credentials for another cluster', () => {
+  const withDefault = { ...project, defaults: { ...project.defaults, cluster: 'prod' } }
+  const s = resolveConnection({ brokers: 'other:9092', env: {} }, withDefault)
+  assert.is(s.sasl, undefined)
+})
+
 test('inline cluster properties read secrets from the environment', () => {
   const s = resolveConnection({ cluster: 'envsecret', env: { RECOVER_TEST_PW: 'from-env' } }, project)
   assert.equal(s.sasl, { mechanism: 'scram-sha-256', username: 'u', password: 'from-env' })
