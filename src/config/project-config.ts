@@ -17,6 +17,8 @@ export interface ProjectDefaults {
   schemaDir?: string
   quarantineTopic?: string
   journalDir?: string
+  /** Folder for journals, checkpoints, run logs and audit history, relative to the config file. */
+  stateDir?: string
   tz?: string
 }
 
@@ -76,11 +78,11 @@ export function validateProjectConfig(raw: unknown, path: string): ProjectConfig
   if (obj.defaults !== undefined) {
     if (!isObject(obj.defaults)) bad('"defaults" must be an object.')
     for (const [key, value] of Object.entries(obj.defaults as Record<string, unknown>)) {
-      if (!['cluster', 'schemaDir', 'quarantineTopic', 'journalDir', 'tz'].includes(key)) {
-        bad(`unknown default "${key}"; known: cluster, schemaDir, quarantineTopic, journalDir, tz.`)
+      if (!['cluster', 'schemaDir', 'quarantineTopic', 'journalDir', 'stateDir', 'tz'].includes(key)) {
+        bad(`unknown default "${key}"; known: cluster, schemaDir, quarantineTopic, journalDir, stateDir, tz.`)
       }
       if (typeof value !== 'string') bad(`default "${key}" must be a string.`)
-      defaults[key as keyof ProjectDefaults] = key === 'schemaDir' || key === 'journalDir' ? resolve(dirname(path), value as string) : (value as string)
+      defaults[key as keyof ProjectDefaults] = key === 'schemaDir' || key === 'journalDir' || key === 'stateDir' ? resolve(dirname(path), value as string) : (value as string)
     }
   }
   if (defaults.cluster && !clusters[defaults.cluster]) bad(`defaults.cluster "${defaults.cluster}" is not one of the clusters (${Object.keys(clusters).join(', ') || 'none'}).`)

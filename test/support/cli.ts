@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { repoRoot } from './paths.js'
+
+/** recover's state folder (journals, checkpoints, run logs, audit history) for this test process: never the person's ~/.recover. */
+export const testRecoverHome = mkdtempSync(join(tmpdir(), 'recover-home-'))
 
 export interface CliRun {
   exitCode: number
@@ -16,7 +21,7 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd ?? repoRoot(),
-      env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, ...options.env },
+      env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, RECOVER_HOME: testRecoverHome, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -50,7 +55,7 @@ export interface CliProcess {
 
 /** Starts the built `recover` binary and leaves it running: for tests that kill it or run several at once. */
 export function spawnCli(args: string[], options: { cwd: string }): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: options.cwd, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: options.cwd, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, RECOVER_HOME: testRecoverHome }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
