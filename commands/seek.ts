@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { hostname, userInfo } from 'node:os'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
@@ -23,7 +23,7 @@ export default class Seek extends BaseCommand<SeekResult> {
   static override summary = 'Move a consumer group to a point in time, safely: a dry-run plan first, a journal and undo.'
   static override description = `Exactly one mode per run. Without --execute nothing changes: the plan shows, per partition, the current and new offset, how many records will be replayed or skipped, and the timestamp of the record at the new offset. New offsets follow Apache Kafka's own rules (kafka-consumer-groups.sh --reset-offsets): the earliest offset whose timestamp is at or after TIME, the log end where no record is that late, and offsets clamped to the log start and end.
 
-A time without a zone is UTC unless --tz is given; the plan prints the resolved instant. Before --execute changes anything, the previous offsets are written to the journal (.recover/journal/ or --journal), and the exact undo command is printed.
+A time without a zone is UTC unless --tz is given; the plan prints the resolved instant. Before --execute changes anything, the previous offsets are written to the journal (journal/ in the state folder: RECOVER_HOME, else ~/.recover; or --journal) with the cluster's id, and the exact undo command is printed. --undo restores the newest snapshot taken on the same cluster and refuses snapshots from another one.
 
 Scope: by default every partition of the topics the group has committed offsets for; --all-topics for exactly the partitions it committed; or --topic t / --topic t:0,2 (repeatable).`
   static override examples = [
@@ -35,7 +35,8 @@ Scope: by default every partition of the topics the group has committed offsets 
     { description: 'Skip one poison pill on partition 3', command: '<%= config.bin %> seek --group billing --topic orders:3 --shift-by 1 --execute' },
     { description: 'Export the plan in kafka-consumer-groups.sh --from-file format', command: '<%= config.bin %> seek --group billing --to-earliest --export plan.csv' },
     { description: 'Apply a plan file', command: '<%= config.bin %> seek --group billing --from-file plan.csv --execute --yes' },
-    { description: 'Undo the last change to the group', command: '<%= config.bin %> seek --group billing --undo --execute' },
+    { description: 'Skip the poison pill at offset 1952 of partition 2, only if the group is stuck exactly there', command: '<%= config.bin %> seek --group billing --topic orders:2 --shift-by 1 --expect-current 1952 --execute' },
+    { description: 'Undo the last change to the group on this cluster', command: '<%= config.bin %> seek --group billing --undo --execute' },
   ]
   static override flags = {
     ...connectionFlags,
@@ -47,7 +48,9 @@ Scope: by default every partition of the topics the group has committed offsets 
     'shift-by': Flags.string({ summary: '±N records from the current offset, clamped (write --shift-by=-100 for negative).', helpGroup: 'MODE', exactlyOne: MODES }),
     'by-duration': Flags.string({ summary: 'DURATION back from now, e.g. PT2H or 90m.', helpGroup: 'MODE', exactlyOne: MODES }),
     'from-file': Flags.string({ summary: 'A CSV plan: topic,partition,offset or group,topic,partition,offset.', helpGroup: 'MODE', exactlyOne: MODES }),
-    undo: Flags.boolean({ summary: 'Restore the newest journal snapshot of the group.', helpGroup: 'MODE', exactlyOne: MODES }),
+    undo: Flags.boolean({ summary: 'Restore the newest journal snapshot of the group taken on this cluster.', helpGroup: 'MODE', exactlyOne: MODES }),
+    'runbook-run': Flags.string({ summary: 'With --undo: revert exactly the changes this runbook run made (refused if the group moved since).', dependsOn: ['undo'] }),
+    'expect-current': Flags.string({ summary: 'Refuse unless the group is at this offset on every partition in scope (e.g. the poison pill to skip).' }),
     topic: Flags.string({ char: 't', summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).', multiple: true, exclusive: ['all-topics'] }),
     'all-topics': Flags.boolean({ summary: 'Exactly the partitions the group has committed offsets for.', exclusive: ['topic'] }),
     execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal; needs --yes otherwise).', exclusive: ['dry-run'] }),
@@ -56,21 +59,26 @@ Scope: by default every partition of the topics the group has committed offsets 
     export: Flags.string({ summary: 'Write the plan as CSV for kafka-consumer-groups.sh --from-file.' }),
     'wait-empty': Flags.string({ summary: 'Wait up to DURATION for the group to have no members instead of refusing.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
-    journal: Flags.string({ summary: 'Journal folder.', default: '.recover/journal' }),
+    journal: Flags.string({ summary: 'Journal folder. Default: journalDir of recover.config.json, else journal/ in the state folder (RECOVER_HOME, else ~/.recover).' }),
   }
 
   async run(): Promise<SeekResult> {
     const { flags } = await this.parse(Seek)
     const groups = [...new Set(flags.group)]
-    const { mode, request } = await this.toRequest(flags, groups)
+    const journalDir = await this.journalDir(flags)
+    const request = await this.toRequest(flags, groups, journalDir)
     const gateway = await this.gateway(flags)
-    const { planSeek, applySeek, waitForEmpty } = await import('../src/services/seek.js')
-    const plan = await planSeek(gateway, request)
+    const { planSeek, applySeek, waitForEmpty, plansDiffer } = await import('../src/services/seek.js')
     const { renderSeekPlan } = await import('../src/render/seek.js')
-    this.out(renderSeekPlan(plan, { execute: flags.execute }))
-    void mode
-
+    const { describeCluster } = await import('../src/core/cluster-identity.js')
+    let plan = await planSeek(gateway, request)
     const result: SeekResult = { plan, applied: false }
+    if (plan.nothingToUndo && plan.rows.length === 0) {
+      this.out(`Runbook run ${flags['runbook-run']} made no change to group${plan.nothingToUndo.length > 1 ? 's' : ''} ${plan.nothingToUndo.join(', ')} on ${describeCluster(plan.cluster)}: nothing to roll back, nothing was changed.`)
+      return result
+    }
+    this.out(renderSeekPlan(plan, { execute: flags.execute }))
+
     if (flags.export) {
       const { formatOffsetsCsv } = await import('../src/core/offsets-csv.js')
       writeFileSync(flags.export, formatOffsetsCsv(plan.rows.map((r) => ({ group: r.group, topic: r.topic, partition: r.partition, offset: r.newOffset })), groups.length > 1))
@@ -89,39 +97,64 @@ Scope: by default every partition of the topics the group has committed offsets 
       const { parseDuration } = await import('../src/core/duration.js')
       const wait = parseDuration(flags['wait-empty'])
       await waitForEmpty(gateway, groups, wait.ms, (group, members) => this.note(`Waiting for group ${group} to drain (${members} member(s) still active)…`))
+      // The consumers may have committed while they drained: what is applied is what was shown.
+      const fresh = await planSeek(gateway, request)
+      const change = plansDiffer(plan, fresh)
+      if (change !== 'same') {
+        this.out(`\nThe group committed while it drained; the plan from where it is now:\n`)
+        this.out(renderSeekPlan(fresh, { execute: true }))
+        if (change === 'targets' && flags.yes) {
+          const { RecoveryError } = await import('../src/errors.js')
+          throw new RecoveryError('OFFSETS_CHANGED', `The new offsets of group ${groups.join(', ')} changed while it drained (the plan above), and --yes approved the earlier plan; nothing was changed.`, {
+            nextSteps: ['Review the plan above, then run the same command again.'],
+          })
+        }
+      }
+      plan = fresh
+      result.plan = plan
     }
-    const ok = await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plan.totals.partitions} partition(s)` })
+    const ok = await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plural(plan.totals.partitions, 'partition')} of ${describeCluster(plan.cluster)}` })
     if (!ok) {
       this.note('Not applied.')
       return result
     }
-    const undoCommand = (group: string) => this.undoCommand(group, flags)
+    const undoCommand = (group: string) => this.undoCommand(group, flags, journalDir)
     result.execution = await applySeek(gateway, plan, {
-      journalDir: flags.journal,
+      journalDir,
       actor: { user: safeUser(), host: hostname(), command: redactText(`recover ${(this.id ?? "seek").replace(/:/g, " ")} ${this.argv.join(" ")}`) },
       undoCommand,
+      runbookRun: process.env.RECOVER_RUNBOOK_RUN || undefined,
     })
     result.applied = true
     result.undoCommands = result.execution.applied.map((a) => undoCommand(a.group))
     for (const a of result.execution.applied) {
-      this.out(`Applied to group ${a.group} (${a.partitions} partitions). Previous offsets saved in ${a.journal}.`)
+      this.out(`Applied to group ${a.group} on ${describeCluster(plan.cluster)} (${plural(a.partitions, 'partition')}). Previous offsets saved in ${a.journal}.`)
       this.out(`Undo with: ${undoCommand(a.group)}`)
     }
     return result
   }
 
-  private undoCommand(group: string, flags: { brokers?: string; cluster?: string; 'client-config'?: string; config?: string; journal: string }): string {
+  /** --journal, else the config file's journalDir, else journal/ in the state folder. */
+  private async journalDir(flags: { journal?: string; config?: string }): Promise<string> {
+    if (flags.journal) return resolve(flags.journal)
+    const project = this.projectConfig(flags)
+    if (project.defaults.journalDir) return project.defaults.journalDir
+    const { recoverStateDir } = await import('../src/config/state-dir.js')
+    return join(recoverStateDir(project).dir, 'journal')
+  }
+
+  private undoCommand(group: string, flags: { brokers?: string; cluster?: string; 'client-config'?: string; config?: string }, journalDir: string): string {
     const parts = ['recover', 'seek', '--group', quote(group), '--undo', '--execute']
     if (flags.brokers) parts.push('--brokers', flags.brokers)
     if (flags.cluster) parts.push('--cluster', flags.cluster)
     if (flags['client-config']) parts.push('--client-config', quote(flags['client-config']))
     if (flags.config) parts.push('--config', quote(flags.config))
-    // The default journal folder is relative to where the command ran; name it absolutely.
-    parts.push('--journal', quote(resolve(flags.journal)))
+    // Named absolutely, so the undo works from any folder and whatever RECOVER_HOME says then.
+    parts.push('--journal', quote(journalDir))
     return parts.join(' ')
   }
 
-  private async toRequest(flags: Record<string, unknown> & { journal: string; tz?: string; topic?: string[]; 'all-topics'?: boolean }, groups: string[]): Promise<{ mode: SeekMode; request: SeekRequest }> {
+  private async toRequest(flags: Record<string, unknown> & { tz?: string; topic?: string[]; 'all-topics'?: boolean; 'runbook-run'?: string; 'expect-current'?: string }, groups: string[], journalDir: string): Promise<SeekRequest> {
     const { parseTopicScope, mergeTopicScopes } = await import('../src/core/topic-scope.js')
     const scope: SeekScope = flags.topic?.length ? { kind: 'topics', topics: mergeTopicScopes(flags.topic.map(parseTopicScope)) } : flags['all-topics'] ? { kind: 'all-topics' } : { kind: 'committed' }
     let mode: SeekMode
@@ -159,22 +192,25 @@ Scope: by default every partition of the topics the group has committed offsets 
       if (fileGroups.size === 0 && groups.length > 1) throw new RecoveryError('USAGE', `${file} has no group column but several --group flags were given; use the group,topic,partition,offset form.`)
       mode = { kind: 'from-file', file }
     } else {
-      const { newestJournalSnapshot } = await import('../src/files/seek-journal.js')
-      request.undo = new Map()
-      for (const group of groups) {
-        const found = newestJournalSnapshot(flags.journal, group)
-        if (!found) throw new RecoveryError('NO_JOURNAL', `No journal snapshot for group "${group}" in ${flags.journal}; nothing to undo. Snapshots are written by seek --execute (pass --journal DIR if they are elsewhere).`)
-        request.undo.set(group, found)
-      }
-      mode = { kind: 'undo', file: [...request.undo.values()].map((f) => f.path).join(', ') }
+      request.undo = { journalDir, ...(flags['runbook-run'] ? { runbookRun: flags['runbook-run'] } : {}) }
+      mode = { kind: 'undo', file: flags['runbook-run'] ? `runbook run ${flags['runbook-run']} (${journalDir})` : journalDir }
+    }
+    if (flags['expect-current'] !== undefined) {
+      if (!/^\d+$/.test(flags['expect-current'])) throw new RecoveryError('USAGE', `--expect-current "${flags['expect-current']}" is not an offset; use the offset the group is stuck on, e.g. --expect-current 1952.`)
+      if (mode.kind === 'undo' || mode.kind === 'from-file') throw new RecoveryError('USAGE', `--expect-current checks where the group is before a move; it does not go with --${mode.kind}.`)
+      request.expectCurrentOffset = BigInt(flags['expect-current'])
     }
     request.mode = mode
-    return { mode, request }
+    return request
   }
 }
 
 function quote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
 }
 
 function safeUser(): string {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { hostname, userInfo } from 'node:os'
+import { join, resolve } from 'node:path'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { RecoveryError } from '../../src/errors.js'
 import type { RunbookRunResult } from '../../src/runbooks/run-runbook.js'
@@ -10,28 +11,30 @@ export default class RunbookRun extends BaseCommand<RunbookRunResult> {
 
 Before a destructive step (seek --execute, a replay into a sink…) it asks on the terminal; without one, --yes is needed. The first step that fails stops the run, with the step's error and how to continue (--from-step N) or undo (--rollback). Steps marked rollback run only with --rollback.
 
-Each run is logged, step by step, in .recover/runbooks/ (or --log-dir).`
+Each run has an id ({{run}} in the runbook) and is logged, step by step, in runbooks/ of the state folder (RECOVER_HOME, else ~/.recover; or --log-dir). Every change its steps make is journalled with that id, so --rollback reverts exactly the changes of that run (by default the newest earlier run with the same variables; --run ID names one), and refuses when the group has moved since.`
   static override examples = [
     { description: 'See what would run, with the values filled in', command: '<%= config.bin %> runbook run poison-pill --var group=billing --var topic=orders --var partition=1 --var offset=343 --dry-run' },
     { description: 'Run it, asking before each destructive step', command: '<%= config.bin %> runbook run poison-pill --var group=billing --var topic=orders --var partition=1 --var offset=343' },
     { description: 'Continue from step 5 after fixing what stopped it', command: '<%= config.bin %> runbook run bad-deploy --var group=billing --var topic=orders --from-step 5' },
-    { description: 'Undo: run the runbook\'s rollback steps', command: '<%= config.bin %> runbook run bad-deploy --var group=billing --var topic=orders --rollback --yes' },
+    { description: 'Undo what the last run with these variables changed: run the runbook\'s rollback steps', command: '<%= config.bin %> runbook run bad-deploy --var group=billing --var topic=orders --rollback --yes' },
+    { description: 'Undo one run by its id (printed when it failed, and in its log)', command: '<%= config.bin %> runbook run poison-pill --var partition=2 --var offset=1952 --rollback --run 2026-12-06T21-10-00-000Z-poison-pill' },
   ]
   static override args = { name: Args.string({ description: 'The runbook (recover runbook list).', required: true }) }
   static override flags = {
     var: Flags.string({ summary: 'A variable: NAME=VALUE (repeatable).', multiple: true, default: [] }),
     'dry-run': Flags.boolean({ summary: 'Print the commands with the values filled in; run nothing.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask before destructive steps.' }),
-    rollback: Flags.boolean({ summary: 'Run the rollback steps (and only those).' }),
+    rollback: Flags.boolean({ summary: 'Run the rollback steps (and only those), reverting what an earlier run changed.' }),
+    run: Flags.string({ summary: 'With --rollback: the id of the run to revert. Default: the newest earlier run with the same variables.', dependsOn: ['rollback'] }),
     'from-step': Flags.integer({ summary: 'Start at this step number (the steps before it are not run).', min: 1 }),
     dir: Flags.string({ summary: 'A folder of runbooks. Default: the docs/runbooks/ that comes with recover.' }),
-    'log-dir': Flags.string({ summary: 'Where run logs go.', default: '.recover/runbooks' }),
+    'log-dir': Flags.string({ summary: 'Where run logs go. Default: runbooks/ in the state folder (RECOVER_HOME, else ~/.recover).' }),
   }
 
   async run(): Promise<RunbookRunResult> {
     const { args, flags } = await this.parse(RunbookRun)
     const { defaultRunbookDir, loadRunbook } = await import('../../src/runbooks/runbook-files.js')
-    const { parseVarFlags, resolveRunbookVariables } = await import('../../src/core/runbook.js')
+    const { parseVarFlags, resolveRunbookVariables, variablesUsed } = await import('../../src/core/runbook.js')
     const { CommandLineError } = await import('../../src/core/command-line.js')
     const runbook = loadRunbook(flags.dir ?? defaultRunbookDir(), args.name)
     let given: Record<string, string>
@@ -56,7 +59,21 @@ Each run is logged, step by step, in .recover/runbooks/ (or --log-dir).`
       throw new RecoveryError('CONFIRMATION_REQUIRED', `Runbook ${runbook.name} has destructive steps and there is no terminal to ask on; review it with --dry-run, then add --yes.`)
     }
 
-    const { runRunbook, runbookCommand } = await import('../../src/runbooks/run-runbook.js')
+    const { runRunbook, runbookCommand, findRunToRollBack, runbookRunLogged } = await import('../../src/runbooks/run-runbook.js')
+    const logDir = flags['log-dir'] ? resolve(flags['log-dir']) : join((await import('../../src/config/state-dir.js')).recoverStateDir(this.projectConfig({})).dir, 'runbooks')
+    let rollbackOf: string | undefined
+    if (flags.rollback) {
+      rollbackOf = flags.run ?? findRunToRollBack(logDir, runbook, values)
+      if (!rollbackOf) {
+        throw new RecoveryError('RUNBOOK_RUN_NOT_FOUND', `There is no earlier run of runbook ${runbook.name} with the same ${variablesUsed(runbook.steps.filter((s) => s.rollback)).join(', ')} in ${logDir}, so there is nothing of its to roll back; nothing was changed.`, {
+          nextSteps: [`Name the run with --run ID (the ids are the file names in ${logDir}), or pass the same --var values as the run.`],
+          details: { logDir, runbook: runbook.name },
+        })
+      }
+      if (flags.run && !runbookRunLogged(logDir, runbook.name, flags.run)) {
+        throw new RecoveryError('RUNBOOK_RUN_NOT_FOUND', `No run ${flags.run} of runbook ${runbook.name} is logged in ${logDir}; nothing was changed.`, { details: { logDir, runbook: runbook.name, run: flags.run } })
+      }
+    }
     const { renderRunbookStepHeader, renderRunbookPlan, renderRunbookEnding } = await import('../../src/render/runbook.js')
     const extra = [...(flags.dir ? ['--dir', flags.dir] : [])]
     const hasRollback = runbook.steps.some((s) => s.rollback)
@@ -65,9 +82,10 @@ Each run is logged, step by step, in .recover/runbooks/ (or --log-dir).`
       variables: values,
       dryRun: flags['dry-run'],
       rollback: flags.rollback,
+      ...(rollbackOf ? { rollbackOf } : {}),
       fromStep: flags['from-step'],
       cwd: process.cwd(),
-      logDir: flags['log-dir'],
+      logDir,
       confirm: async (step, command) => this.confirm({ yes: flags.yes, what: `run destructive step ${step.number}: ${command}` }),
       acceptsYes: (argv) => this.acceptsYes(argv),
       onStepStart: (step, index, total, command) => this.out(renderRunbookStepHeader(step, index, total, command)),
@@ -75,7 +93,7 @@ Each run is logged, step by step, in .recover/runbooks/ (or --log-dir).`
       onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },
       actor: { user: safeUser(), host: hostname() },
       continueCommand: (step) => runbookCommand(runbook.name, given, [...extra, '--from-step', String(step)]),
-      rollbackCommand: hasRollback ? runbookCommand(runbook.name, given, [...extra, '--rollback']) : undefined,
+      rollbackCommand: hasRollback ? (runId) => runbookCommand(runbook.name, given, [...extra, '--rollback', '--run', runId]) : undefined,
     })
     this.out(result.dryRun ? renderRunbookPlan(result) : renderRunbookEnding(result))
     return result

@@ -107,7 +107,7 @@ export function parseRunbook(name: string, text: string): Runbook {
   if (!title) throw new RunbookFormatError(1, 'it has no "# Title" heading')
   if (steps.length === 0) throw new RunbookFormatError(1, 'it has no ```recover step')
 
-  const declared = new Set(variables.map((v) => v.name))
+  const declared = new Set([...variables.map((v) => v.name), ...BUILT_IN_VARIABLES])
   for (const step of steps) {
     for (const word of step.words) {
       for (const m of word.matchAll(PLACEHOLDER)) {
@@ -155,6 +155,13 @@ function parseStep(body: string[], info: string, firstLine: number, number: numb
   }
 }
 
+/**
+ * Variables recover fills in itself. {{run}}: the id of this run of the runbook; in a
+ * --rollback run, the id of the run being rolled back, so a rollback step can revert exactly
+ * what that run changed (`seek --undo --runbook-run {{run}}`).
+ */
+export const BUILT_IN_VARIABLES = ['run'] as const
+
 /** The values every variable gets: --var first, then the runbook's default. Returns the names still missing. */
 export function resolveRunbookVariables(runbook: Runbook, given: Record<string, string>): { values: Record<string, string>; missing: string[]; unknown: string[] } {
   const values: Record<string, string> = {}
@@ -164,8 +171,16 @@ export function resolveRunbookVariables(runbook: Runbook, given: Record<string, 
     if (value === undefined) missing.push(v.name)
     else values[v.name] = value
   }
+  // {{run}} is recover's to set: a --var run=… would make a rollback revert another run.
   const unknown = Object.keys(given).filter((k) => !runbook.variables.some((v) => v.name === k))
   return { values, missing, unknown }
+}
+
+/** The variables a set of steps uses ({{NAME}}), recover's own {{run}} left out. */
+export function variablesUsed(steps: RunbookStep[]): string[] {
+  const names = new Set(steps.flatMap((s) => s.words.flatMap((w) => [...w.matchAll(PLACEHOLDER)].map((m) => m[1]!))))
+  names.delete('run')
+  return [...names].sort()
 }
 
 /** A step's arguments (after "recover") with every {{NAME}} replaced; values are never split into words. */

@@ -1,8 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
-
-export const DEFAULT_JOURNAL_DIR = '.recover/journal'
+import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
 
 export interface JournalEntry {
   topic: string
@@ -14,6 +13,12 @@ export interface JournalEntry {
 
 export interface JournalSnapshot {
   group: string
+  /** Kafka's cluster id where the change was made; absent in snapshots written before it was recorded. */
+  clusterId?: string
+  /** The bootstrap servers the change was made through, for people. */
+  bootstrap?: string[]
+  /** The `recover runbook run` that made the change (its run id), so its rollback undoes exactly it. */
+  runbookRun?: string
   time: string
   user: string
   host: string
@@ -40,6 +45,9 @@ export function writeJournalSnapshot(dir: string, snapshot: JournalSnapshot): st
   const lines = [
     '# recover seek journal: the committed offsets before a change; restore with recover seek --undo',
     `# group: ${oneLine(snapshot.group)}`,
+    ...(snapshot.clusterId ? [`# cluster-id: ${oneLine(snapshot.clusterId)}`] : []),
+    ...(snapshot.bootstrap ? [`# bootstrap: ${oneLine(snapshot.bootstrap.join(','))}`] : []),
+    ...(snapshot.runbookRun ? [`# runbook-run: ${oneLine(snapshot.runbookRun)}`] : []),
     `# time: ${snapshot.time}`,
     `# user: ${oneLine(snapshot.user)}`,
     `# host: ${oneLine(snapshot.host)}`,
@@ -80,17 +88,46 @@ export function markJournalSnapshotRefused(path: string): string {
   return refused
 }
 
-/** The newest snapshot of a group, or undefined when it has none. */
-export function newestJournalSnapshot(dir: string, group: string): { path: string; snapshot: JournalSnapshot } | undefined {
+export interface FoundSnapshot {
+  path: string
+  snapshot: JournalSnapshot
+}
+
+/** Every snapshot of a group, oldest first (undefined when the group has none). */
+export function journalSnapshots(dir: string, group: string): FoundSnapshot[] {
   const groupDir = join(dir, encodeURIComponent(group))
-  if (!existsSync(groupDir)) return undefined
-  const files = readdirSync(groupDir)
+  if (!existsSync(groupDir)) return []
+  return readdirSync(groupDir)
     .filter((f) => f.endsWith('.csv'))
     .sort(byStampThenCounter)
-  const newest = files.at(-1)
+    .map((f) => ({ path: join(groupDir, f), snapshot: readJournalSnapshot(join(groupDir, f)) }))
+}
+
+/**
+ * The newest snapshot of a group taken on this cluster, or undefined when the group has none
+ * at all. Two clusters often share group names (staging and prod): a snapshot taken on
+ * another cluster is never a candidate, and when only such snapshots exist this refuses with
+ * CLUSTER_MISMATCH naming where the newest one was taken.
+ */
+export function newestJournalSnapshot(dir: string, group: string, cluster: ClusterIdentity): FoundSnapshot | undefined {
+  const all = journalSnapshots(dir, group)
+  const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
+  if (mine.length > 0) return mine.at(-1)
+  const newest = all.at(-1)
   if (!newest) return undefined
-  const path = join(groupDir, newest)
-  return { path, snapshot: readJournalSnapshot(path) }
+  assertSameCluster({ id: newest.snapshot.clusterId, bootstrap: newest.snapshot.bootstrap }, cluster, `The newest journal snapshot of group "${group}" (${newest.path})`, {
+    nextSteps: [
+      'Point recover at the cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.',
+      `Or, to put those offsets on this cluster on purpose, review ${newest.path} and apply it with --from-file.`,
+    ],
+    details: { group, journal: newest.path },
+  })
+  return undefined
+}
+
+/** The snapshots a runbook run wrote for a group on this cluster, oldest first. */
+export function runbookRunSnapshots(dir: string, group: string, cluster: ClusterIdentity, runId: string): FoundSnapshot[] {
+  return journalSnapshots(dir, group).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
 }
 
 export function readJournalSnapshot(path: string): JournalSnapshot {
@@ -100,7 +137,7 @@ export function readJournalSnapshot(path: string): JournalSnapshot {
   let group = ''
   text.split('\n').forEach((line, index) => {
     if (line.startsWith('# ')) {
-      const m = /^# (\w+): (.*)$/.exec(line)
+      const m = /^# ([\w-]+): (.*)$/.exec(line)
       if (m) meta[m[1]!] = m[2]!
       return
     }
@@ -114,7 +151,12 @@ export function readJournalSnapshot(path: string): JournalSnapshot {
     group = cols[0]!
     entries.push({ topic: cols[1]!, partition: Number(cols[2]), previousOffset: cols[3] === '' ? null : BigInt(cols[3]!), newOffset: BigInt(cols[4]!) })
   })
-  return { group: meta.group ?? group, time: meta.time ?? '', user: meta.user ?? '', host: meta.host ?? '', command: meta.command ?? '', mode: meta.mode ?? '', entries }
+  return {
+    group: meta.group ?? group,
+    ...(meta['cluster-id'] ? { clusterId: meta['cluster-id'] } : {}),
+    ...(meta.bootstrap ? { bootstrap: meta.bootstrap.split(',') } : {}),
+    ...(meta['runbook-run'] ? { runbookRun: meta['runbook-run'] } : {}),
+    time: meta.time ?? '', user: meta.user ?? '', host: meta.host ?? '', command: meta.command ?? '', mode: meta.mode ?? '', entries }
 }
 
 function oneLine(text: string): string {

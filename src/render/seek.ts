@@ -2,6 +2,7 @@ import type { SeekPlan } from '../services/seek.js'
 import { describeMode } from '../services/seek.js'
 import type { SeekNote, SeekPlanRow } from '../core/seek-plan.js'
 import { renderTable } from './table.js'
+import { describeCluster } from '../core/cluster-identity.js'
 
 const NOTE_TEXT: Record<SeekNote, string> = {
   'no-record-at-or-after-time': 'no record at/after the time: log end',
@@ -21,7 +22,9 @@ function move(r: SeekPlanRow): string {
 export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean }): string {
   const multi = plan.groups.length > 1
   const names = plan.groups.map((g) => g.group).join(', ')
-  const lines = [`Seek group${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`, '']
+  const lines = [`Seek group${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`, `On ${describeCluster(plan.cluster)}.`]
+  for (const [group, files] of Object.entries(plan.undoSnapshots ?? {})) lines.push(`Restoring ${group} from ${files.length === 1 ? files[0] : `${files.length} snapshots (${files.join(', ')})`}.`)
+  lines.push('')
   const columns = [
     ...(multi ? [{ header: 'GROUP' }] : []),
     { header: 'TOPIC' },

@@ -5,7 +5,8 @@ import { compareRows, planRows, SeekPlanError, seekTotals, type PartitionFacts, 
 import type { TopicScope } from '../core/topic-scope.js'
 import type { OffsetLine } from '../core/offsets-csv.js'
 import { isMissing } from './describe-group.js'
-import { markJournalSnapshotRefused, writeJournalSnapshot, type JournalSnapshot } from '../files/seek-journal.js'
+import { markJournalSnapshotRefused, newestJournalSnapshot, runbookRunSnapshots, writeJournalSnapshot, type FoundSnapshot } from '../files/seek-journal.js'
+import { describeCluster, type ClusterIdentity } from '../core/cluster-identity.js'
 
 export type SeekScope = { kind: 'committed' } | { kind: 'all-topics' } | { kind: 'topics'; topics: TopicScope[] }
 
@@ -15,8 +16,23 @@ export interface SeekRequest {
   scope: SeekScope
   /** from-file: the plan's lines. */
   fileLines?: OffsetLine[]
-  /** undo: the snapshot to restore, per group. */
-  undo?: Map<string, { path: string; snapshot: JournalSnapshot }>
+  /**
+   * undo: where the journal is, and optionally the runbook run whose changes to revert (all of
+   * them, back to the offsets before its first change; refused when the group moved since).
+   */
+  undo?: { journalDir: string; runbookRun?: string }
+  /**
+   * Compare-and-set: the plan is refused (exit 4) unless the group's committed offset is this
+   * one on every partition in scope, e.g. "skip the poison pill at 1952" must not skip 1751.
+   */
+  expectCurrentOffset?: bigint
+}
+
+/** Offsets the group must still have when the plan is applied, per partition (tpKey), and why. */
+export interface SeekExpectation {
+  offsets: Map<string, bigint | null>
+  /** Said in the refusal: "the poison pill offset given with --expect-current", "the offsets runbook run X left". */
+  because: string
 }
 
 export interface GroupStateSummary {
@@ -26,6 +42,8 @@ export interface GroupStateSummary {
 }
 
 export interface SeekPlan {
+  /** The cluster the plan was made on, said in the plan, the prompt, the summary and the journal. */
+  cluster: ClusterIdentity
   groups: GroupStateSummary[]
   mode: SeekMode
   rows: SeekPlanRow[]
@@ -33,6 +51,12 @@ export interface SeekPlan {
   /** Things the plan cannot do, said plainly (e.g. undo cannot remove an offset that did not exist). */
   warnings: string[]
   createdAt: string
+  /** undo: the journal snapshots this plan restores, per group. */
+  undoSnapshots?: Record<string, string[]>
+  /** Per group: the committed offsets apply re-checks before it commits (compare-and-set). */
+  expectations?: Record<string, SeekExpectation>
+  /** undo --runbook-run: the run changed nothing in these groups on this cluster, so there is nothing to revert. */
+  nothingToUndo?: string[]
 }
 
 /** Read-only: what a seek would do, per partition, with Kafka's semantics. */
@@ -41,6 +65,9 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
   const descriptions = new Map((await gateway.describeGroups(request.groups)).map((d) => [d.groupId, d]))
   const facts: PartitionFacts[] = []
   const warnings: string[] = []
+  const undoSnapshots: Record<string, string[]> = {}
+  const expectations: Record<string, SeekExpectation> = {}
+  const nothingToUndo: string[] = []
   const groups: GroupStateSummary[] = []
   const topicPartitions = new Map<string, number[]>()
   const partitionsOf = async (topic: string) => {
@@ -68,11 +95,34 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
       for (const topic of new Set(lines.map((l) => l.topic))) await checkPartitions(topic, lines.filter((l) => l.topic === topic).map((l) => l.partition))
       for (const l of lines) wanted.push({ topic: l.topic, partition: l.partition, requestedOffset: l.offset })
     } else if (request.mode.kind === 'undo') {
-      const found = request.undo?.get(group)
-      if (!found) throw new RecoveryError('NO_JOURNAL', `No journal snapshot for group "${group}"; nothing to undo. Snapshots are written by seek --execute.`)
-      for (const e of found.snapshot.entries) {
+      const snapshots = findUndoSnapshots(gateway.cluster, group, request.undo)
+      if (snapshots.length === 0) {
+        // A runbook run that failed before its seek step changed nothing: its rollback has nothing to do.
+        nothingToUndo.push(group)
+        continue
+      }
+      undoSnapshots[group] = snapshots.map((f) => f.path)
+      // Several changes by one run: back to the offsets before its first one.
+      const first = new Map<string, { topic: string; partition: number; previousOffset: bigint | null }>()
+      for (const f of snapshots) for (const e of f.snapshot.entries) if (!first.has(tpKey(e.topic, e.partition))) first.set(tpKey(e.topic, e.partition), e)
+      const last = snapshots.at(-1)!
+      const strict = request.undo?.runbookRun !== undefined
+      const moved: string[] = []
+      const expected = new Map<string, bigint | null>()
+      for (const e of last.snapshot.entries) {
+        const now = current.get(tpKey(e.topic, e.partition)) ?? null
+        expected.set(tpKey(e.topic, e.partition), e.newOffset)
+        if (now !== e.newOffset) moved.push(`${e.topic}-${e.partition} is at ${now ?? 'no offset'}, the change set ${e.newOffset}`)
+      }
+      if (strict) {
+        expectations[group] = { offsets: expected, because: `the offsets runbook run ${request.undo!.runbookRun} left` }
+        if (moved.length > 0) throw groupMoved(group, moved, `runbook run ${request.undo!.runbookRun} set them`, last.path)
+      } else if (moved.length > 0) {
+        warnings.push(`Group ${group} moved since the change being undone (${moved.join('; ')}): undo puts it back to the offsets before that change, losing its progress since.`)
+      }
+      for (const e of first.values()) {
         if (e.previousOffset === null) {
-          warnings.push(`${e.topic}-${e.partition} had no committed offset before the change; undo leaves it at ${current.get(tpKey(e.topic, e.partition)) ?? e.newOffset} (remove it with kafka-consumer-groups.sh --delete-offsets if needed).`)
+          warnings.push(`${e.topic}-${e.partition} had no committed offset before the change; undo leaves it at ${current.get(tpKey(e.topic, e.partition)) ?? 'its current offset'} (remove it with kafka-consumer-groups.sh --delete-offsets if needed).`)
           continue
         }
         wanted.push({ topic: e.topic, partition: e.partition, requestedOffset: e.previousOffset })
@@ -98,11 +148,22 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
         for (const topic of topics) for (const partition of await partitionsOf(topic)) wanted.push({ topic, partition })
       }
     }
+    if (request.expectCurrentOffset !== undefined) {
+      const expected = request.expectCurrentOffset
+      const off = wanted.map((w) => ({ w, now: current.get(tpKey(w.topic, w.partition)) ?? null })).filter(({ now }) => now !== expected)
+      if (off.length > 0) {
+        throw groupMoved(group, off.map(({ w, now }) => `${w.topic}-${w.partition} is at ${now ?? 'no committed offset'}`), `--expect-current ${expected} names offset ${expected}`)
+      }
+      expectations[group] = { offsets: new Map(wanted.map((w) => [tpKey(w.topic, w.partition), expected])), because: `--expect-current ${expected}` }
+    }
     for (const w of wanted) {
       facts.push({ group, topic: w.topic, partition: w.partition, currentOffset: current.get(tpKey(w.topic, w.partition)) ?? null, logStartOffset: 0n, logEndOffset: 0n, requestedOffset: w.requestedOffset })
     }
   }
 
+  if (facts.length === 0 && nothingToUndo.length > 0) {
+    return { cluster: gateway.cluster, groups, mode: request.mode, rows: [], totals: seekTotals([]), warnings, createdAt: new Date(now()).toISOString(), nothingToUndo }
+  }
   const scope = toScope(facts)
   const logs = await gateway.logOffsetsMany(scope)
   let forTime: Map<string, bigint | null> | undefined
@@ -130,7 +191,53 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
   // log start moved past the new offset since, a leader changing).
   const timesFailed = await fillNewRecordTimes(gateway, rows).then(() => undefined, (error: unknown) => error as Error)
   if (timesFailed) warnings.push(`The times of the records at the new offsets could not be read (${timesFailed.message.replace(/\.$/, '')}); the offsets are right.`)
-  return { groups, mode: request.mode, rows, totals: seekTotals(rows), warnings, createdAt: new Date(now()).toISOString() }
+  return {
+    cluster: gateway.cluster,
+    groups,
+    mode: request.mode,
+    rows,
+    totals: seekTotals(rows),
+    warnings,
+    createdAt: new Date(now()).toISOString(),
+    ...(Object.keys(undoSnapshots).length > 0 ? { undoSnapshots } : {}),
+    ...(Object.keys(expectations).length > 0 ? { expectations } : {}),
+    ...(nothingToUndo.length > 0 ? { nothingToUndo } : {}),
+  }
+}
+
+/**
+ * How a plan made again (after waiting for the group to drain) differs from the one shown:
+ * 'targets' when a new offset moved (a relative move from a new place), 'current' when only
+ * where the group stood moved (the counts to replay or skip change), else 'same'.
+ */
+export function plansDiffer(shown: SeekPlan, fresh: SeekPlan): 'same' | 'current' | 'targets' {
+  const key = (r: SeekPlanRow) => `${r.group}\u0000${tpKey(r.topic, r.partition)}`
+  const before = new Map(shown.rows.map((r) => [key(r), r]))
+  if (fresh.rows.length !== shown.rows.length) return 'targets'
+  let current = false
+  for (const r of fresh.rows) {
+    const was = before.get(key(r))
+    if (!was || was.newOffset !== r.newOffset) return 'targets'
+    if (was.currentOffset !== r.currentOffset) current = true
+  }
+  return current ? 'current' : 'same'
+}
+
+/** The snapshots an undo restores: this cluster's newest, or every one a runbook run wrote. */
+function findUndoSnapshots(cluster: ClusterIdentity, group: string, undo: SeekRequest['undo']): FoundSnapshot[] {
+  if (!undo) throw new RecoveryError('NO_JOURNAL', `No journal folder was given for the undo of group "${group}".`)
+  if (undo.runbookRun !== undefined) return runbookRunSnapshots(undo.journalDir, group, cluster, undo.runbookRun)
+  const newest = newestJournalSnapshot(undo.journalDir, group, cluster)
+  if (!newest) throw new RecoveryError('NO_JOURNAL', `No journal snapshot for group "${group}" in ${undo.journalDir}; nothing to undo. Snapshots are written by seek --execute (pass --journal DIR if they are elsewhere).`, { details: { group, journal: undo.journalDir } })
+  return [newest]
+}
+
+/** The group is not where the person (or the runbook) said it is: refuse, nothing changed. */
+function groupMoved(group: string, moved: string[], expectation: string, journal?: string): RecoveryError {
+  return new RecoveryError('OFFSETS_CHANGED', `Group "${group}" is not where ${expectation}: ${moved.join('; ')}. Nothing was changed.`, {
+    nextSteps: [`Look at the group with: recover groups describe --group ${group}`, 'Then plan again from where it is now (a dry run first).'],
+    details: { group, moved, ...(journal ? { journal } : {}) },
+  })
 }
 
 function toScope(facts: Array<{ topic: string; partition: number }>): TopicPartitions[] {
@@ -174,6 +281,8 @@ export interface SeekActor {
 
 export interface AppliedGroup {
   group: string
+  /** Kafka's cluster id the change was made on. */
+  clusterId: string
   journal: string
   partitions: number
 }
@@ -188,23 +297,37 @@ const ACTIVE_REFUSALS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REB
  * Applies a plan: re-checks that each group is empty, journals its previous offsets (fsynced),
  * commits the new ones, and reads them back. A failure half-way says which partitions moved.
  */
-export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: { journalDir: string; actor: SeekActor; undoCommand: (group: string) => string }): Promise<SeekApplyResult> {
+export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: { journalDir: string; actor: SeekActor; undoCommand: (group: string) => string; runbookRun?: string }): Promise<SeekApplyResult> {
   const applied: AppliedGroup[] = []
   const byGroup = new Map<string, SeekPlanRow[]>()
   for (const r of plan.rows) byGroup.set(r.group, [...(byGroup.get(r.group) ?? []), r])
+  if (gateway.clusterId !== plan.cluster.id) {
+    throw new RecoveryError('CLUSTER_MISMATCH', `The plan was made on cluster ${plan.cluster.id} but this connection is to ${describeCluster(gateway.cluster)}; nothing was changed.`)
+  }
   // All groups must be empty before the first one moves.
   for (const group of byGroup.keys()) await assertGroupEmpty(gateway, group)
 
   for (const [group, rows] of byGroup) {
     const before = new Map((await gateway.committedOffsets(group, [...new Set(rows.map((r) => r.topic))])).map((c) => [tpKey(c.topic, c.partition), c.offset]))
-    if (plan.mode.kind === 'shift-by') {
-      const moved = rows.filter((r) => (before.get(tpKey(r.topic, r.partition)) ?? null) !== r.currentOffset)
-      if (moved.length > 0) {
-        throw new RecoveryError('USAGE', `The committed offsets of group "${group}" changed since the plan was made (${moved.map((r) => `${r.topic}-${r.partition}`).join(', ')}); run the dry run again and check it. Nothing was changed.`)
-      }
+    // Relative moves and compare-and-set plans are only right from where the plan saw the group.
+    const expected = plan.expectations?.[group]
+    const changed = rows.filter((r) => {
+      const now = before.get(tpKey(r.topic, r.partition)) ?? null
+      if (plan.mode.kind === 'shift-by' && now !== r.currentOffset) return true
+      const want = expected?.offsets.get(tpKey(r.topic, r.partition))
+      return want !== undefined && now !== want
+    })
+    if (changed.length > 0) {
+      throw new RecoveryError('OFFSETS_CHANGED', `The committed offsets of group "${group}" changed since the plan was made (${changed.map((r) => `${r.topic}-${r.partition} now ${before.get(tpKey(r.topic, r.partition)) ?? 'none'}, planned from ${r.currentOffset ?? 'none'}`).join(', ')}); run the dry run again and check it. Nothing was changed.`, {
+        nextSteps: [`Look at the group with: recover groups describe --group ${group}`],
+        details: { group, changed: changed.map((r) => `${r.topic}-${r.partition}`) },
+      })
     }
     const journal = writeJournalSnapshot(options.journalDir, {
       group,
+      clusterId: plan.cluster.id,
+      bootstrap: plan.cluster.bootstrap,
+      ...(options.runbookRun ? { runbookRun: options.runbookRun } : {}),
       time: new Date().toISOString(),
       user: options.actor.user,
       host: options.actor.host,
@@ -234,7 +357,7 @@ export async function applySeek(gateway: KafkaGateway, plan: SeekPlan, options: 
     if (wrong.length > 0) {
       throw new RecoveryError('SEEK_PARTIAL', `After the commit, group "${group}" reads back different offsets on ${wrong.map((r) => `${r.topic}-${r.partition}`).join(', ')}; the previous offsets are in ${journal}. Check with recover groups describe, and restore with: ${options.undoCommand(group)}`, { details: { journal } })
     }
-    applied.push({ group, journal, partitions: rows.length })
+    applied.push({ group, clusterId: plan.cluster.id, journal, partitions: rows.length })
   }
   return { applied }
 }

@@ -12,7 +12,8 @@ const T0 = Date.UTC(2018, 2, 21, 0, 0, 0)
 
 /** One sentence on stderr: "Error: …." plus optional "→ next step" lines. */
 function assertOneSentence(stderr: string) {
-  const lines = stderr.trim().split('\n')
+  // Commands that reached Kafka first say which cluster they are on.
+  const lines = stderr.trim().split('\n').filter((line) => !/^Kafka: cluster \S+ \(/.test(line))
   assert.match(lines[0]!, /^Error: [^\n]+[.]$/)
   for (const line of lines.slice(1)) assert.match(line, /^\s+→ /)
 }

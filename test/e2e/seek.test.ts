@@ -169,7 +169,7 @@ test('on a terminal, --execute asks first; answering no changes nothing', withTi
       child.on('error', reject)
     })
   const declined = await inTerminal('n')
-  assert.match(declined, /Move group .* on 3 partition\(s\)\? \[y\/N\]/)
+  assert.match(declined, /Move group .* on 3 partitions of cluster \S+ \(127\.0\.0\.1:\d+, from RECOVER_BROKERS\)\? \[y\/N\]/)
   assert.match(declined, /Not applied/)
   assert.equal(await readCommitted(s.group), s.before)
   const accepted = await inTerminal('y')
@@ -195,7 +195,7 @@ test('bad input gets one clear sentence, its exit code, and changes nothing', wi
       ? await runCli(['seek', '--group', c.group, '--journal', s.journal, ...c.args], { cwd: s.dir })
       : await s.seek(...c.args)
     assert.is(run.exitCode, c.code, `${c.args.join(' ')}: ${run.stderr}`)
-    assert.match(run.stderr.split('\n')[0]!, /^Error: .+\.$/, c.args.join(' '))
+    assert.match(run.stderr.split('\n').find((line) => !line.startsWith('Kafka: cluster '))!, /^Error: .+\.$/, c.args.join(' '))
     assert.match(run.stderr, c.message, c.args.join(' '))
   }
   assert.equal(await readCommitted(s.group), s.before)

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { clampOffset, planRow, planRows, seekTotals, SeekPlanError, type PartitionFacts } from '../../src/core/seek-plan.js'
 import { mergeTopicScopes, parseTopicScope } from '../../src/core/topic-scope.js'
 import { formatOffsetsCsv, parseOffsetsCsv } from '../../src/core/offsets-csv.js'
-import { newestJournalSnapshot, readJournalSnapshot, writeJournalSnapshot } from '../../src/files/seek-journal.js'
+import { newestJournalSnapshot, runbookRunSnapshots, readJournalSnapshot, writeJournalSnapshot } from '../../src/files/seek-journal.js'
 import { RecoveryError } from '../../src/errors.js'
 
 const facts = (over: Partial<PartitionFacts> = {}): PartitionFacts => ({ group: 'g', topic: 't', partition: 0, currentOffset: 50n, logStartOffset: 10n, logEndOffset: 100n, ...over })
@@ -72,9 +72,12 @@ test('plan CSVs read both Kafka forms and name the bad line', () => {
   assert.is(formatOffsetsCsv([{ group: 'g', topic: 't', partition: 1, offset: 5n }], true), 'g,t,1,5\n')
 })
 
+const clusterA = { id: 'cluster-A', bootstrap: ['a:9092'], source: '--brokers' }
+const clusterB = { id: 'cluster-B', bootstrap: ['b:9092'], source: '--brokers' }
+
 test('the journal keeps every snapshot, reads back exactly, and the newest wins for undo', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
-  const snapshot = (time: string, offset: bigint) => ({ group: 'billing/eu', time, user: 'ops', host: 'box', command: 'recover seek --group billing/eu --to-earliest --execute', mode: 'to-earliest', entries: [{ topic: 'orders', partition: 0, previousOffset: offset, newOffset: 0n }, { topic: 'orders', partition: 1, previousOffset: null, newOffset: 0n }] })
+  const snapshot = (time: string, offset: bigint) => ({ group: 'billing/eu', clusterId: clusterA.id, bootstrap: clusterA.bootstrap, time, user: 'ops', host: 'box', command: 'recover seek --group billing/eu --to-earliest --execute', mode: 'to-earliest', entries: [{ topic: 'orders', partition: 0, previousOffset: offset, newOffset: 0n }, { topic: 'orders', partition: 1, previousOffset: null, newOffset: 0n }] })
   const first = writeJournalSnapshot(dir, snapshot('2026-01-01T00:00:00.000Z', 7n))
   const second = writeJournalSnapshot(dir, snapshot('2026-01-01T00:00:00.000Z', 9n))
   assert.is.not(first, second, 'two changes in the same millisecond keep two files')
@@ -83,9 +86,48 @@ test('the journal keeps every snapshot, reads back exactly, and the newest wins 
   assert.is(read.user, 'ops')
   assert.is(s(read.entries[0]!.previousOffset), '7')
   assert.is(read.entries[1]!.previousOffset, null)
-  assert.is(s(newestJournalSnapshot(dir, 'billing/eu')!.snapshot.entries[0]!.previousOffset), '9')
-  assert.is(newestJournalSnapshot(dir, 'other'), undefined)
+  assert.is(read.clusterId, 'cluster-A')
+  assert.equal(read.bootstrap, ['a:9092'])
+  assert.is(s(newestJournalSnapshot(dir, 'billing/eu', clusterA)!.snapshot.entries[0]!.previousOffset), '9')
+  assert.is(newestJournalSnapshot(dir, 'other', clusterA), undefined)
   assert.equal(readdirSync(join(dir, encodeURIComponent('billing/eu'))).filter((f) => f.endsWith('.tmp')), [], 'no temp file left')
+})
+
+test('undo picks the newest snapshot of this cluster, never a newer one taken on another cluster with the same group name', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
+  const entries = (previous: bigint) => [{ topic: 'orders', partition: 0, previousOffset: previous, newOffset: 0n }]
+  writeJournalSnapshot(dir, { group: 'billing', clusterId: clusterA.id, time: '2026-01-01T00:00:00.000Z', user: 'u', host: 'h', command: 'c', mode: 'm', entries: entries(100n) })
+  writeJournalSnapshot(dir, { group: 'billing', clusterId: clusterB.id, time: '2026-01-01T00:00:01.000Z', user: 'u', host: 'h', command: 'c', mode: 'm', entries: entries(7n) })
+  assert.is(s(newestJournalSnapshot(dir, 'billing', clusterA)!.snapshot.entries[0]!.previousOffset), '100')
+  assert.is(s(newestJournalSnapshot(dir, 'billing', clusterB)!.snapshot.entries[0]!.previousOffset), '7')
+})
+
+test('undo on a cluster with no snapshot of its own refuses and names where the snapshots were taken', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
+  writeJournalSnapshot(dir, { group: 'billing', clusterId: clusterB.id, bootstrap: clusterB.bootstrap, time: '2026-01-01T00:00:00.000Z', user: 'u', host: 'h', command: 'c', mode: 'm', entries: [] })
+  assert.throws(
+    () => newestJournalSnapshot(dir, 'billing', clusterA),
+    (e: RecoveryError) => e.code === 'CLUSTER_MISMATCH' && e.exitCode === 4 && /cluster-B \(b:9092\)/.test(e.message) && /cluster-A/.test(e.message) && /nothing was changed/.test(e.message),
+  )
+})
+
+test('a snapshot written before clusters were recorded is never restored blindly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
+  writeJournalSnapshot(dir, { group: 'billing', time: '2026-01-01T00:00:00.000Z', user: 'u', host: 'h', command: 'c', mode: 'm', entries: [] })
+  assert.throws(() => newestJournalSnapshot(dir, 'billing', clusterA), (e: RecoveryError) => e.code === 'CLUSTER_MISMATCH' && /did not record/.test(e.message))
+})
+
+test('a runbook run\'s snapshots are found by its run id, on its cluster only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
+  const base = { group: 'billing', user: 'u', host: 'h', command: 'c', mode: 'm', entries: [] }
+  writeJournalSnapshot(dir, { ...base, clusterId: clusterA.id, time: '2026-01-01T00:00:00.000Z' })
+  writeJournalSnapshot(dir, { ...base, clusterId: clusterA.id, runbookRun: 'run-1', time: '2026-01-01T00:00:01.000Z' })
+  writeJournalSnapshot(dir, { ...base, clusterId: clusterB.id, runbookRun: 'run-1', time: '2026-01-01T00:00:02.000Z' })
+  writeJournalSnapshot(dir, { ...base, clusterId: clusterA.id, runbookRun: 'run-2', time: '2026-01-01T00:00:03.000Z' })
+  const found = runbookRunSnapshots(dir, 'billing', clusterA, 'run-1')
+  assert.is(found.length, 1)
+  assert.is(found[0]!.snapshot.time, '2026-01-01T00:00:01.000Z')
+  assert.equal(runbookRunSnapshots(dir, 'billing', clusterA, 'run-3'), [])
 })
 
 test('a journal that cannot be written is an error that says nothing changed', () => {
