@@ -119,6 +119,48 @@ test('an active group is refused with exit 4 naming its members; --wait-empty wa
   }
 }))
 
+/** A member of the group that commits `commits` as it leaves, the way a consumer shutting down does. */
+async function memberThatCommitsOnLeaving(s: { group: string; topic: string }, commits: Array<{ partition: number; offset: string }>) {
+  const consumer = testKafka().consumer({ groupId: s.group, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 250 })
+  await consumer.connect()
+  await consumer.subscribe({ topic: s.topic })
+  await consumer.run({ autoCommit: false, eachMessage: async () => undefined })
+  return {
+    consumer,
+    leave: async () => {
+      await consumer.commitOffsets(commits.map((c) => ({ topic: s.topic, ...c })))
+      await consumer.disconnect()
+    },
+  }
+}
+
+test('--wait-empty: when the group committed while it drained, the plan is shown again before it is applied', withTimeout(120_000, async () => {
+  const s = await setup()
+  const member = await memberThatCommitsOnLeaving(s, [{ partition: 1, offset: '5' }])
+  await waitFor('the consumer to join', async () => ((await s.seek('--to-latest', '--json')).json.plan.groups[0].members.length > 0 ? true : undefined), 30_000, 500)
+  const waiting = s.seek('--to-latest', '--execute', '--yes', '--wait-empty', '60s')
+  setTimeout(() => void member.leave(), 2_000)
+  const done = await waiting
+  assert.is(done.exitCode, 0, done.stderr)
+  assert.match(done.stdout, /The group committed while it drained; the plan from where it is now:/)
+  // The second plan shows partition 1 at 5, where the consumer left it, 1 record to skip.
+  const second = done.stdout.slice(done.stdout.indexOf('committed while it drained'))
+  assert.match(second, new RegExp(`${s.topic}\\s+1\\s+5\\s+6\\s+skip 1`))
+  assert.equal(await readCommitted(s.group), { [`${s.topic}-0`]: '6', [`${s.topic}-1`]: '6', [`${s.topic}-2`]: '6' })
+}))
+
+test('--wait-empty with --yes refuses (exit 4) a relative move whose targets changed while the group drained', withTimeout(120_000, async () => {
+  const s = await setup()
+  const member = await memberThatCommitsOnLeaving(s, [{ partition: 0, offset: '2' }])
+  await waitFor('the consumer to join', async () => ((await s.seek('--to-latest', '--json')).json.plan.groups[0].members.length > 0 ? true : undefined), 30_000, 500)
+  const waiting = s.seek('--topic', `${s.topic}:0`, '--shift-by', '1', '--execute', '--yes', '--wait-empty', '60s', '--json')
+  setTimeout(() => void member.leave(), 2_000)
+  const done = await waiting
+  assert.is(done.exitCode, 4, done.stderr)
+  assert.is(done.json.error.code, 'OFFSETS_CHANGED')
+  assert.is((await readCommitted(s.group))[`${s.topic}-0`], '2', 'left where the consumer committed')
+}))
+
 test('a group on the new consumer protocol (KIP-848), which the classic DescribeGroups reports Dead, is seen active and refused up front with its member named (exit 4)', withTimeout(90_000, async () => {
   // The new consumer protocol is on by default from Kafka 4.0; 3.9 brokers do not offer it.
   if (/^3\./.test(process.env.RECOVER_KAFKA_VERSION ?? '')) return

@@ -18,12 +18,12 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 }
 
-export function testKafka(): Kafka {
-  return new Kafka({ brokers: testBrokers().split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })
+export function testKafka(brokers = testBrokers()): Kafka {
+  return new Kafka({ brokers: brokers.split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })
 }
 
-export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = testKafka().admin()
+export async function withAdmin<T>(work: (admin: Admin) => Promise<T>, brokers = testBrokers()): Promise<T> {
+  const admin = testKafka(brokers).admin()
   await admin.connect()
   try {
     return await work(admin)
@@ -32,10 +32,10 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-export async function createTopic(topic: string, partitions = 1): Promise<void> {
+export async function createTopic(topic: string, partitions = 1, brokers = testBrokers()): Promise<void> {
   await withAdmin(async (admin) => {
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
-  })
+  }, brokers)
 }
 
 export interface TestRecord {
@@ -46,9 +46,9 @@ export interface TestRecord {
   headers?: Record<string, string>
 }
 
-export async function produce(topic: string, records: TestRecord[]): Promise<void> {
+export async function produce(topic: string, records: TestRecord[], brokers = testBrokers()): Promise<void> {
   // Idempotent: a send retried on a busy machine must not write its records twice.
-  const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
+  const producer = testKafka(brokers).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     const messages: Array<Message & { partition: number }> = records.map((r) => ({
@@ -69,8 +69,8 @@ export async function produce(topic: string, records: TestRecord[]): Promise<voi
  * admin.setOffsets joins the group and takes about 5 s per call.
  */
 /** Our own gateway on the test broker, closed after the work. */
-export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Promise<T> {
-  const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
+export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>, brokers = testBrokers()): Promise<T> {
+  const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   try {
     return await work(gateway)
   } finally {
@@ -78,8 +78,8 @@ export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Pro
   }
 }
 
-export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>): Promise<void> {
-  await withGateway((gateway) => gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) }))))
+export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>, brokers = testBrokers()): Promise<void> {
+  await withGateway((gateway) => gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) }))), brokers)
 }
 
 /** Every record of a topic, read_committed, log start to last stable offset, in offset order per partition. */
@@ -98,12 +98,12 @@ export async function readTopic(topic: string): Promise<KafkaRecord[]> {
 }
 
 /** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */
-export async function readCommitted(groupId: string): Promise<Record<string, string>> {
+export async function readCommitted(groupId: string, brokers = testBrokers()): Promise<Record<string, string>> {
   return withAdmin(async (admin) => {
     const out: Record<string, string> = {}
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
       for (const p of partitions) if (Number(p.offset) >= 0) out[`${topic}-${p.partition}`] = p.offset
     }
     return out
-  })
+  }, brokers)
 }

@@ -25,15 +25,25 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2)
   const suites = only.length > 0 ? only : SUITES
   let broker: LocalKafka | undefined
+  let clusterB: LocalKafka | undefined
   const env = { ...process.env }
   if (!env.RECOVER_TEST_BROKERS && suites.some((s) => s !== 'unit')) {
     const started = Date.now()
     process.stderr.write('Starting a local Kafka broker for the tests…\n')
-    broker = await startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describeLocalKafkaEvent(e)}\n`) })
+    // A second cluster for the e2e tests that prove nothing crosses clusters (same group and
+    // topic names on both); started alongside the first, so it costs no extra wall time.
+    const wantB = !env.RECOVER_TEST_BROKERS_B && suites.includes('e2e')
+    const [a, b] = await Promise.all([
+      startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describeLocalKafkaEvent(e)}\n`) }),
+      wantB ? startLocalKafka({}) : Promise.resolve(undefined),
+    ])
+    broker = a
+    clusterB = b
     env.RECOVER_TEST_BROKERS = broker.brokers
     env.RECOVER_TEST_SASL_BROKERS = broker.saslBrokers
     env.RECOVER_KAFKA_VERSION = broker.version
-    process.stderr.write(`Kafka ${broker.version} on ${broker.brokers} (ready in ${Date.now() - started} ms)\n`)
+    if (clusterB) env.RECOVER_TEST_BROKERS_B = clusterB.brokers
+    process.stderr.write(`Kafka ${broker.version} on ${broker.brokers}${clusterB ? `, a second cluster on ${clusterB.brokers}` : ''} (ready in ${Date.now() - started} ms)\n`)
   }
   const results: SuiteResult[] = []
   try {
@@ -43,7 +53,7 @@ async function main(): Promise<number> {
       results.push(await runSuite(suite, dir, env, root))
     }
   } finally {
-    await broker?.stop()
+    await Promise.all([broker?.stop(), clusterB?.stop()])
   }
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0)
