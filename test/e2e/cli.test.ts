@@ -18,6 +18,16 @@ function assertOneSentence(stderr: string) {
   for (const line of lines.slice(1)) assert.match(line, /^\s+→ /)
 }
 
+test('the top-level help describes each topic as a whole, not with one of its subcommands\' summaries (D17)', withTimeout(30_000, async () => {
+  const run = await runCli(['--help'], { env: { OCLIF_COLUMNS: '250' } })
+  assert.is(run.exitCode, 0)
+  const topic = (name: string) => new RegExp(`^\\s+${name}\\s+(.+)$`, 'm').exec(run.stdout.slice(run.stdout.indexOf('TOPICS')))?.[1] ?? ''
+  assert.match(topic('audit'), /audit duplicates, audit compare .*audit history/)
+  assert.match(topic('quarantine'), /list, show, export, redrive, retry or drop/)
+  assert.match(topic('runbook'), /list them, show one, run its steps/)
+  assert.not.match(topic('quarantine'), /^Mark dead letters as dropped/)
+}))
+
 test('--help lists the commands and exits 0', withTimeout(30_000, async () => {
   const run = await runCli(['--help'])
   assert.is(run.exitCode, 0)
