@@ -207,7 +207,11 @@ export class DuckDbSink implements Sink {
   private failed(doing: string, error: unknown): RecoveryError {
     const reason = (error as Error).message?.replace(/\s+/g, ' ') ?? String(error)
     return new RecoveryError('SINK_FAILED', `The ${this.parquet ? 'Parquet' : 'DuckDB'} sink ${this.parquet ?? this.file} failed while ${doing}: ${reason}.`, {
-      nextSteps: /lock/i.test(reason) ? ['Another process has the file open (a DuckDB shell, another replay); close it.'] : ['Fix the cause: nothing after the last committed batch was written.'],
+      nextSteps: /lock/i.test(reason)
+        ? ['Another process has the file open (a DuckDB shell, another replay); close it.']
+        : doing === 'opening'
+          ? ['Check that the file is a DuckDB database and its directory is writable, or choose another path.']
+          : ['Fix the cause: nothing after the last committed batch was written.'],
       details: { sink: this.uri },
       cause: error,
     })
