@@ -715,15 +715,17 @@ function adoptCommitted(checkpoint: ReplayCheckpoint, committed: CommittedProgre
 }
 
 /**
- * --checkpoint, else the default under the state folder. A --resume that finds nothing there
- * but a checkpoint where earlier versions kept it (./.recover) gets that one, which records no
- * cluster and so is refused with how to start over, rather than "no checkpoint".
+ * --checkpoint, else the default under the state folder. When nothing is there but an earlier
+ * version of recover left this replay's checkpoint in ./.recover, a --resume (or a fresh run,
+ * if that replay is unfinished) gets that one: it records no cluster, so it is refused with how
+ * to start over, rather than "no checkpoint" or a silent second replay into the same sink.
  */
 function checkpointPathFor(request: ReplayRequest, sinkUri: string): string {
   if (request.checkpoint !== undefined) return resolve(request.checkpoint)
   const path = defaultCheckpointPath(request.stateDir ?? recoverStateDir().dir, request.topic, sinkUri)
   const legacy = legacyCheckpointPath(request.topic, sinkUri)
-  return request.resume && !checkpointExists(path) && checkpointExists(legacy) ? legacy : path
+  if (checkpointExists(path) || !checkpointExists(legacy)) return path
+  return request.resume || safeRead(legacy)?.finished === false ? legacy : path
 }
 
 /** What a checkpoint or a sink's committed progress keeps of the source cluster. */

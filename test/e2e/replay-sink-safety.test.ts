@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -241,6 +242,27 @@ test(
     assert.is.not(checkpoints[0], checkpoints[1])
     assert.equal(readdirSync(join(home, 'checkpoints')).length, 2)
     for (const folder of folders) assert.not.ok(existsSync(join(folder, '.recover')), `${folder}/.recover was created`)
+
+    // An unfinished checkpoint an earlier version left in ./.recover/checkpoints (no cluster):
+    // found by --resume and by a fresh run, and refused with how to start over.
+    const old = scratch('legacy')
+    const legacyDir = join(old, '.recover', 'checkpoints')
+    mkdirSync(legacyDir, { recursive: true })
+    const legacy = JSON.parse(readFileSync(checkpoints[0]!, 'utf8')) as Record<string, unknown>
+    delete legacy.cluster
+    legacy.finished = false
+    writeFileSync(join(old, 'out.jsonl'), readFileSync(join(folders[0]!, 'out.jsonl')))
+    writeFileSync(join(old, 'q.jsonl'), '')
+    // Named as earlier versions named it: the hash of this folder's resolved sink.
+    const sinkUri = `file:${join(old, 'out.jsonl')}`
+    const legacyName = join(legacyDir, `replay-${topic}-${createHash('sha256').update(sinkUri).digest('hex').slice(0, 8)}.json`)
+    writeFileSync(legacyName, JSON.stringify({ ...legacy, sink: sinkUri, quarantine: `file:${join(old, 'q.jsonl')}` }))
+    const resumed = await runCli([...replayArgs('file:out.jsonl', 'file:q.jsonl'), '--resume'], { cwd: old, env: { RECOVER_HOME: home } })
+    assert.is(resumed.exitCode, 4, describe(resumed))
+    assert.is(errorOf(resumed)?.code, 'CLUSTER_MISMATCH')
+    assert.match(errorOf(resumed)!.message, `The replay checkpoint ${legacyName} was recorded on a cluster it did not record`)
+    assert.match(errorOf(resumed)!.nextSteps.join('\n'), `remove ${legacyName} (or pass another --checkpoint) and run the same command without --resume`)
+    assert.is(readFileSync(join(old, 'out.jsonl'), 'utf8'), readFileSync(join(folders[0]!, 'out.jsonl'), 'utf8'))
   }),
 )
 
