@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
+import { recoverStateDir } from '../src/config/state-dir.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
 import type { GroupReplayRequest, GroupReplaySummary } from '../src/services/replay-group.js'
@@ -16,7 +17,9 @@ export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySumma
 
 Records that cannot be decoded, that the transform throws on (or times out on), or that the sink refuses go to --quarantine (default kafka:<topic>.quarantine) with their original bytes, headers and timestamp plus context headers (stage, error, source topic/partition/offset, transform name and version). Nothing is dropped silently: the summary reconciles read = written + dropped + quarantined per partition.
 
-After every batch the sink is made durable and the checkpoint (--checkpoint, default under .recover/checkpoints/) is written atomically. After a crash or Ctrl-C, the same command with --resume continues where it stopped: file sinks are cut back to the checkpoint (no duplicates); a Kafka sink may hold the interrupted batch twice, and the summary says how many records were sent again.
+After every batch the sink is made durable and the checkpoint (--checkpoint, default under checkpoints/ of recover's state folder: RECOVER_HOME, else stateDir of recover.config.json, else ~/.recover) is written atomically. After a crash or Ctrl-C, the same command with --resume continues where it stopped, on the same cluster only: file sinks are cut back to the checkpoint (no duplicates); a Kafka sink may hold the interrupted batch twice, and the summary says how many records were sent again.
+
+Nothing is overwritten or created that was not asked for: a file sink (.jsonl, .csv, .parquet) that already has content is refused, a missing directory is an error, a missing PostgreSQL or DuckDB table needs --create-table, and a run that fails before writing a record removes the files it created.
 
 Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; -2h), offset:N for every partition, or offset:0=N,1=M per partition. Times resolve like Kafka's offsetsForTimes: the first offset whose timestamp is at or after the time.`
   static override examples = [
@@ -51,8 +54,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     'sink-retry': Flags.string({ summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.', default: '60s', helpGroup: 'OUTPUT' }),
     'create-table': Flags.boolean({ summary: 'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).', helpGroup: 'OUTPUT' }),
     'new-timestamps': Flags.boolean({ summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.', helpGroup: 'OUTPUT' }),
-    checkpoint: Flags.string({ summary: 'Checkpoint file. Default: .recover/checkpoints/replay-<topic>-<sink hash>.json', helpGroup: 'PROGRESS' }),
-    resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
+    checkpoint: Flags.string({ summary: 'Checkpoint file. Default: <state folder>/checkpoints/replay-<topic>-<hash of the resolved sink>.json (state folder: RECOVER_HOME, else stateDir of recover.config.json, else ~/.recover).', helpGroup: 'PROGRESS' }),
+    resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same cluster, topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
     'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
     rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks); with --group, per process.', min: 1, helpGroup: 'PROGRESS' }),
@@ -87,6 +90,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       sinkReconnectMs: positive(parseDuration(flags['sink-retry']).ms, '--sink-retry'),
       exactlyOnce: flags['exactly-once'],
       checkpoint: flags.checkpoint,
+      stateDir: recoverStateDir(this.projectConfig(flags)).dir,
       resume: flags.resume,
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
       rate: flags.rate,

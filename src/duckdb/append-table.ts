@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api'
 
 /** A column as DuckDB describes it (`VARCHAR`, `BIGINT`, `TIMESTAMP WITH TIME ZONE`, …). */
@@ -26,8 +24,8 @@ export class DuckAppendTable {
     readonly path: string,
   ) {}
 
+  /** Opens the file, or creates it; its directory must exist (creating folders is the caller's choice, never a side effect). */
   static async open(path: string): Promise<DuckAppendTable> {
-    mkdirSync(dirname(path), { recursive: true })
     const instance = await DuckDBInstance.create(path)
     return new DuckAppendTable(instance, await instance.connect(), path)
   }

@@ -1,4 +1,4 @@
-import { open, stat, type FileHandle } from 'node:fs/promises'
+import { open, rm, stat, type FileHandle } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { RecoveryError, type ErrorCode } from '../errors.js'
 
@@ -27,6 +27,8 @@ export class AppendFile {
 
   /** The bytes cut off on resume. */
   truncatedBytes = 0
+  /** True when this open created the file (it did not exist): only such a file is ever removed. */
+  private created = false
 
   static async open(path: string, options: AppendFileOptions): Promise<AppendFile> {
     const abs = resolve(path)
@@ -58,15 +60,25 @@ export class AppendFile {
       file.truncatedBytes = size - options.resumeBytes
       return file
     }
-    const existing = await stat(abs).catch(() => undefined)
-    if (existing && existing.size > 0) {
-      throw new RecoveryError('USAGE', `The ${options.role} file ${abs} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`, { details: { path: abs } })
-    }
+    const existing = await refuseExistingOutput(abs, options.role)
     try {
-      return new AppendFile(abs, await open(abs, 'w'), 0, options)
+      const file = new AppendFile(abs, await open(abs, 'w'), 0, options)
+      file.created = existing === undefined
+      return file
     } catch (error) {
       throw fail(error, 'created')
     }
+  }
+
+  /**
+   * Closes the file and removes it when this open created it and nothing was written to it:
+   * a replay refused after opening its outputs leaves no empty file behind.
+   */
+  async discard(): Promise<void> {
+    await this.close()
+    if (!this.created || this.position > 0) return
+    const now = await stat(this.path).catch(() => undefined)
+    if (now && now.size === 0) await rm(this.path, { force: true }).catch(() => undefined)
   }
 
   /** The length written so far (durable or not). */
@@ -85,8 +97,8 @@ export class AppendFile {
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-        // What reached the disk past the last checkpoint is cut off again by --resume.
-        throw new RecoveryError(this.options.errorCode, `The disk holding the ${this.options.role} file ${this.path} is full (ENOSPC); free space there, then run the same command with --resume: it continues from the last checkpoint.`, { cause: error, details: { path: this.path } })
+        // What reached the disk past the last checkpoint is cut off again when the replay continues.
+        throw new RecoveryError(this.options.errorCode, `The disk holding the ${this.options.role} file ${this.path} is full (ENOSPC); free space there.`, { cause: error, details: { path: this.path } })
       }
       throw new RecoveryError(this.options.errorCode, `Writing the ${this.options.role} file ${this.path} failed: ${(error as Error).message}.`, { cause: error, details: { path: this.path } })
     }
@@ -106,4 +118,17 @@ export class AppendFile {
   async close(): Promise<void> {
     await this.fh.close().catch(() => undefined)
   }
+}
+
+/**
+ * A fresh replay never overwrites: a file-like output (JSONL, CSV, Parquet) that already has
+ * content is refused, exit 2, the same way for every sink. Returns what is there (an empty
+ * file is taken over), or undefined when there is nothing.
+ */
+export async function refuseExistingOutput(abs: string, role: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+  const existing = await stat(abs).catch(() => undefined)
+  if (existing && existing.size > 0) {
+    throw new RecoveryError('USAGE', `The ${role} file ${abs} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`, { details: { path: abs } })
+  }
+  return existing
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { assertSameCluster, describeCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
 
 /** Per-partition progress: [start, end) is the range, next is where the replay continues. */
@@ -24,6 +26,11 @@ export interface ReplayCheckpoint {
   startedAt: string
   updatedAt: string
   topic: string
+  /**
+   * The source cluster (Kafka's cluster id and the bootstrap servers): --resume refuses on
+   * another one. Checkpoints written before recover recorded it have none and are refused too.
+   */
+  cluster?: RecordedCluster
   sink: string
   quarantine: string
   transform: { name: string; version: string; file: string } | null
@@ -42,12 +49,14 @@ export interface ReplayCheckpoint {
 /**
  * Writes the checkpoint atomically and durably: a temp file, fsynced, renamed over the old one,
  * and the directory fsynced. A crash at any point leaves the previous checkpoint or the new one.
+ * `createDirectory`: for the default location in the state folder; a --checkpoint the person
+ * named must be in a directory that exists (nothing is created outside what was asked).
  */
-export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint): void {
+export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint, options: { createDirectory?: boolean } = {}): void {
   const abs = resolve(path)
   const tmp = `${abs}.tmp-${process.pid}`
   try {
-    mkdirSync(dirname(abs), { recursive: true })
+    if (options.createDirectory) mkdirSync(dirname(abs), { recursive: true })
     const fd = openSync(tmp, 'w', 0o644)
     try {
       writeSync(fd, `${JSON.stringify(checkpoint, null, 1)}\n`)
@@ -64,13 +73,15 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint): voi
     }
   } catch (error) {
     rmTemp(tmp)
+    // Whether there is a checkpoint to continue from (the previous one is intact) is the
+    // replay's to say: a first run has none.
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); the previous checkpoint is intact: free space there, then run the same command with --resume.`, { cause: error, details: { path: abs } })
+      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); free space there.`, { cause: error, details: { path: abs } })
     }
     throw new RecoveryError('CHECKPOINT_FAILED', `The replay checkpoint ${abs} could not be written: ${(error as Error).message}.`, {
       cause: error,
       details: { path: abs },
-      nextSteps: ['Check that the checkpoint directory is writable and has space, then run the same command with --resume.'],
+      nextSteps: ['Check that the checkpoint\'s directory exists, is writable and has space, or pass another --checkpoint.'],
     })
   }
 }
@@ -82,6 +93,38 @@ function rmTemp(tmp: string): void {
   } catch {
     // Not there, or not removable: the rename never happened, so it is harmless.
   }
+}
+
+/**
+ * `<state>/checkpoints/replay-<topic>-<8 hex of the sink>.json`: in recover's state folder, so a
+ * resume from another folder (a cron job, a colleague's shell) finds it, and keyed by the
+ * sink's resolved URI (an absolute path for files), so two folders' `file:out.jsonl` differ.
+ */
+export function defaultCheckpointPath(stateDir: string, topic: string, sinkUri: string): string {
+  return join(stateDir, 'checkpoints', checkpointFileName(topic, sinkUri))
+}
+
+/** Where recover kept default checkpoints before the state folder: `./.recover/checkpoints/` of the current folder. */
+export function legacyCheckpointPath(topic: string, sinkUri: string): string {
+  return resolve('.recover', 'checkpoints', checkpointFileName(topic, sinkUri))
+}
+
+function checkpointFileName(topic: string, sinkUri: string): string {
+  return `replay-${topic}-${createHash('sha256').update(sinkUri).digest('hex').slice(0, 8)}.json`
+}
+
+/**
+ * --resume continues a replay only on the cluster it read from (exit 4, nothing written,
+ * otherwise): the same topic name on another cluster holds other records at the same offsets.
+ */
+export function assertCheckpointCluster(checkpoint: ReplayCheckpoint, path: string, current: ClusterIdentity): void {
+  const startOver = `To start over on ${describeCluster(current)}: remove ${path} (or pass another --checkpoint) and run the same command without --resume; remove or rename what the earlier run wrote to a file sink first (a new replay refuses a file that has content).`
+  assertSameCluster(checkpoint.cluster ?? {}, current, `The replay checkpoint ${path}`, {
+    nextSteps: checkpoint.cluster?.id
+      ? ['Point recover at the cluster the replay read from (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.', startOver]
+      : [startOver],
+    details: { path },
+  })
 }
 
 export function checkpointExists(path: string): boolean {

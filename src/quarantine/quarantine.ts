@@ -86,6 +86,8 @@ export interface Quarantine {
   open(resume?: SinkState): Promise<void>
   write(entries: QuarantineEntry[]): Promise<void>
   checkpoint(): Promise<SinkState>
+  /** Closes, and removes what open() created: called when the replay fails before writing anything. */
+  discard?(): Promise<void>
   close(): Promise<void>
 }
 
@@ -127,7 +129,7 @@ export class KafkaQuarantine implements Quarantine {
     const refused = await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now), timestampMs: e.record.timestampMs })))
     if (refused.length > 0) {
       const r = entries[refused[0]!]!.record
-      throw new RecoveryError('QUARANTINE_FAILED', `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl), then --resume.`, { details: { topic: this.topic } })
+      throw new RecoveryError('QUARANTINE_FAILED', `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl).`, { details: { topic: this.topic } })
     }
   }
 
@@ -167,6 +169,10 @@ export class FileQuarantine implements Quarantine {
 
   async checkpoint(): Promise<SinkState> {
     return { bytes: await this.file!.sync() }
+  }
+
+  async discard(): Promise<void> {
+    await this.file?.discard()
   }
 
   async close(): Promise<void> {

@@ -140,7 +140,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
           partitions: [partition],
           from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
           to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-          runId: `group:${request.group}:${topic}:${partition}`,
+          runId: groupReplayId(gateway.clusterId, request.group, topic, partition),
           startAt: new Map([[partition, next]]),
           checkpoint,
           resume: false,
@@ -279,4 +279,14 @@ function checkGroupRequest(request: GroupReplayRequest): void {
   if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--group needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
   const quarantine = parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
   if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--group needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
+}
+
+/**
+ * The replay id of one partition of a --group replay, shared by every member that ever owns it
+ * (a transactional sink keys its committed progress and Kafka its transactional id by it). Per
+ * cluster: the same group and topic names on another cluster are another replay, whose
+ * progress this one must never take over.
+ */
+export function groupReplayId(clusterId: string, group: string, topic: string, partition: number): string {
+  return `group:${clusterId}:${group}:${topic}:${partition}`
 }

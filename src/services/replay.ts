@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import type { CodecFormat } from '../codecs/codec.js'
@@ -9,7 +10,9 @@ import { RateLimiter } from '../core/rate-limiter.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
-import { checkpointExists, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
+import { recoverStateDir } from '../config/state-dir.js'
+import { assertSameCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
+import { assertCheckpointCluster, checkpointExists, defaultCheckpointPath, legacyCheckpointPath, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RangeReader, type PartitionChunk, type RangeReaderOptions } from '../kafka/range-reader.js'
@@ -52,8 +55,10 @@ export interface ReplayRequest {
   /** Default kafka:<topic>.quarantine. */
   quarantine?: string
   newTimestamps?: boolean
-  /** Default: .recover/checkpoints/replay-<topic>-<hash of the sink>.json */
+  /** Default: <stateDir>/checkpoints/replay-<topic>-<hash of the resolved sink>.json */
   checkpoint?: string
+  /** recover's state folder, for the default checkpoint (default: recoverStateDir()). */
+  stateDir?: string
   resume?: boolean
   /** Decode and transform only; keep a before/after sample of this many records; write nothing. */
   dryRun?: { limit: number }
@@ -182,11 +187,6 @@ const DEFAULT_BATCH = 5_000
 const DEFAULT_STALL_MS = 10_000
 const RECONNECT_POLL_MS = 1_000
 
-/** `.recover/checkpoints/replay-<topic>-<8 hex of the sink>.json` */
-export function defaultCheckpointPath(topic: string, sink: string): string {
-  return `.recover/checkpoints/replay-${topic}-${createHash('sha256').update(sink).digest('hex').slice(0, 8)}.json`
-}
-
 interface Pipeline {
   sink?: Sink
   quarantine?: Quarantine
@@ -238,23 +238,30 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
   let reader = new RangeReader(gateway.kafka, gateway.settings, request.topic)
   const pipeline: Pipeline = { transform, codecs, encoders, formats }
   let checkpointPath: string | undefined
+  // What this run made: a fresh run that fails before writing a record takes it back (D18).
+  let resumed = false
+  let wroteCheckpoint = false
+  let wroteRecords = false
   try {
     // Sinks are built before the checkpoint is read: the checkpoint is keyed by the sink's URI.
     if (sinkUri) pipeline.sink = await buildSink(sinkUri, gateway, allPartitions.length, request, formats, pluginCtx)
     if (quarantineUri) pipeline.quarantine = buildQuarantine(quarantineUri, gateway, allPartitions.length)
-    checkpointPath = dryRun ? undefined : resolve(request.checkpoint ?? defaultCheckpointPath(request.topic, pipeline.sink!.uri))
+    checkpointPath = dryRun ? undefined : checkpointPathFor(request, pipeline.sink!.uri)
 
     let checkpoint: ReplayCheckpoint | undefined
     let ranges: PartitionRange[]
     if (request.resume && !dryRun) {
       checkpoint = readCheckpoint(checkpointPath!)
+      resumed = true
+      assertCheckpointCluster(checkpoint, checkpointPath!, gateway.cluster)
       checkResumable(checkpoint, request, pipeline, checkpointPath!, partitions)
       ranges = checkpoint.partitions.map((p) => ({ partition: p.partition, start: BigInt(p.start), end: BigInt(p.end) }))
     } else {
       if (checkpointPath && checkpointExists(checkpointPath)) {
         const existing = safeRead(checkpointPath)
         if (existing && !existing.finished) {
-          throw new RecoveryError('CHECKPOINT_EXISTS', `${checkpointPath} holds an unfinished replay of ${existing.topic} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`, {
+          const elsewhere = existing.cluster?.id !== gateway.clusterId ? ` (read from ${existing.cluster?.id ? `cluster ${existing.cluster.id}` : 'a cluster it did not record'})` : ''
+          throw new RecoveryError('CHECKPOINT_EXISTS', `${checkpointPath} holds an unfinished replay of ${existing.topic}${elsewhere} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`, {
             details: { path: checkpointPath },
             nextSteps: ['Add --resume to the same command to continue it.'],
           })
@@ -277,6 +284,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     let committedFresh: CheckpointPartition[] | undefined
     if (!dryRun) {
       const opened = await pipeline.sink!.open(checkpoint?.sinkState, { runId, topic: request.topic })
+      if (opened.committed) assertCommittedCluster(opened.committed, gateway.cluster, pipeline.sink!.uri)
       resentNow = opened.resent ?? 0
       if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)
       // A partition taken over in a group: the previous owner's committed progress is the truth.
@@ -306,6 +314,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           startedAt: checkpoint?.startedAt ?? new Date(started).toISOString(),
           updatedAt: new Date().toISOString(),
           topic: request.topic,
+          cluster: recordedCluster(gateway.cluster),
           sink: pipeline.sink!.uri,
           quarantine: pipeline.quarantine!.uri,
           transform: transformInfo,
@@ -322,7 +331,8 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       state.partitions = [...counts.values()].map(toCheckpointPartition)
       state.updatedAt = new Date().toISOString()
       state.finished = finished
-      writeCheckpoint(checkpointPath, state)
+      writeCheckpoint(checkpointPath, state, { createDirectory: request.checkpoint === undefined })
+      wroteCheckpoint = true
     }
     if (!checkpoint?.finished) saveCheckpoint(false)
 
@@ -350,7 +360,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     let batchesSent = state?.batches ?? 0
     /** Makes what the batches so far brought durable: quarantine, sink (with the progress), checkpoint file, group. */
     const commitProgress = async (): Promise<void> => {
-      const durable = await makeDurable(pipeline, counts, batchesSent)
+      const durable = await makeDurable(pipeline, counts, batchesSent, gateway.cluster)
       state!.sinkState = durable.sink
       state!.quarantineState = durable.quarantine
       state!.batches = batchesSent
@@ -380,6 +390,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
         if (work.inputs.length > 0) batchesSent++
+        wroteRecords ||= !dryRun && work.inputs.length > 0
         committing = writeBatch(prepared, pipeline, counts, byStage, dryRun, deps).then(async () => {
           if (!dryRun) {
             if (pacer.written(signal.aborted)) {
@@ -546,9 +557,20 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     }
     return summary
   } catch (error) {
+    // A fresh run that fails before any record was written leaves nothing it created: no
+    // empty sink or quarantine file, no checkpoint that a --resume would continue from nothing.
+    if (!dryRun && !resumed && !wroteRecords) {
+      await pipeline.sink?.discard?.().catch(() => undefined)
+      await pipeline.quarantine?.discard?.().catch(() => undefined)
+      if (wroteCheckpoint && checkpointPath) rmSync(checkpointPath, { force: true })
+      wroteCheckpoint = false
+    }
     // A broker or sink that went away leaves a valid checkpoint: say which, so the command
-    // can print the line that continues the replay.
-    if (error instanceof RecoveryError && error.category === 'environment' && checkpointPath && checkpointExists(checkpointPath)) error.details.checkpoint = checkpointPath
+    // can print the line that continues the replay; without one, --resume would find nothing.
+    if (error instanceof RecoveryError && error.category === 'environment' && !dryRun) {
+      if ((resumed || wroteCheckpoint) && checkpointPath && checkpointExists(checkpointPath)) error.details.checkpoint = checkpointPath
+      else error.nextSteps.push('Nothing was written and no checkpoint was kept: once the cause is fixed, run the same command again.')
+    }
     throw error
   } finally {
     await reader.close()
@@ -590,7 +612,7 @@ async function reconnect(gateway: KafkaGateway, topic: string, partitions: numbe
     }
     if (Date.now() >= giveUpAt) {
       const e = last instanceof RecoveryError ? last : (outage as RecoveryError)
-      throw new RecoveryError(e.code, `${e.message.replace(/[.;]\s*$/, '')}. Kafka did not answer again within --broker-wait; the checkpoint is saved: run the same command with --resume once Kafka is back.`, { cause: e, details: e.details, nextSteps: ['Run the same command with --resume once Kafka answers.'] })
+      throw new RecoveryError(e.code, `${e.message.replace(/[.;]\s*$/, '')}. Kafka did not answer again within --broker-wait.`, { cause: e, details: e.details, nextSteps: ['Check that Kafka answers again.'] })
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(RECONNECT_POLL_MS, Math.max(50, giveUpAt - Date.now()))))
   }
@@ -657,7 +679,7 @@ export async function replayRecords(records: readonly KafkaRecord[], request: Re
       const inputs = records.slice(i, i + size)
       const prepared = await prepareBatch({ inputs, bytes: 0, positions: new Map() }, pipeline, undefined)
       await writeBatch(prepared, pipeline, counts, byStage, false, deps)
-      await makeDurable(pipeline, counts, batches)
+      await makeDurable(pipeline, counts, batches, gateway.cluster)
       outcomes.push(...prepared.outcome)
     }
   } finally {
@@ -690,6 +712,30 @@ function adoptCommitted(checkpoint: ReplayCheckpoint, committed: CommittedProgre
   })
   checkpoint.quarantineState = committed.quarantineState
   checkpoint.batches = committed.batches
+}
+
+/**
+ * --checkpoint, else the default under the state folder. When nothing is there but an earlier
+ * version of recover left this replay's checkpoint in ./.recover, a --resume (or a fresh run,
+ * if that replay is unfinished) gets that one: it records no cluster, so it is refused with how
+ * to start over, rather than "no checkpoint" or a silent second replay into the same sink.
+ */
+function checkpointPathFor(request: ReplayRequest, sinkUri: string): string {
+  if (request.checkpoint !== undefined) return resolve(request.checkpoint)
+  const path = defaultCheckpointPath(request.stateDir ?? recoverStateDir().dir, request.topic, sinkUri)
+  const legacy = legacyCheckpointPath(request.topic, sinkUri)
+  if (checkpointExists(path) || !checkpointExists(legacy)) return path
+  return request.resume || safeRead(legacy)?.finished === false ? legacy : path
+}
+
+/** What a checkpoint or a sink's committed progress keeps of the source cluster. */
+function recordedCluster(cluster: ClusterIdentity): Required<RecordedCluster> {
+  return { id: cluster.id, bootstrap: cluster.bootstrap }
+}
+
+/** Progress a transactional sink committed for this replay id on another cluster is not this replay's. */
+function assertCommittedCluster(committed: CommittedProgress, current: ClusterIdentity, sink: string): void {
+  assertSameCluster(committed.cluster ?? {}, current, `The progress of this replay in ${sink}`, { details: { sink } })
 }
 
 function safeRead(path: string): ReplayCheckpoint | undefined {
@@ -749,7 +795,7 @@ async function buildSink(
     case 'postgres':
       return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })
     case 'duckdb':
-      return DuckDbSink.duckdb(uri.path, uri.table)
+      return DuckDbSink.duckdb(uri.path, uri.table, { createTable: request.createTable })
     case 'parquet':
       return DuckDbSink.parquet(uri.path)
   }
@@ -976,9 +1022,9 @@ async function writeBatch(
  * them), so the counts are in memory only until that commit succeeds, and a failure here ends
  * the replay (or the outage retry) before the checkpoint file moves.
  */
-async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCounts>, batches: number): Promise<{ sink: SinkState; quarantine: SinkState }> {
+async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCounts>, batches: number, cluster: ClusterIdentity): Promise<{ sink: SinkState; quarantine: SinkState }> {
   const quarantineState = await pipeline.quarantine!.checkpoint()
-  const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches } : undefined
+  const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches, cluster: recordedCluster(cluster) } : undefined
   return { sink: await pipeline.sink!.checkpoint(progress), quarantine: quarantineState }
 }
 

@@ -1,7 +1,8 @@
-import { existsSync, renameSync, rmSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
 import { RecoveryError } from '../errors.js'
+import { refuseExistingOutput } from '../files/append-file.js'
 import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
@@ -28,6 +29,11 @@ const STAGED_TABLE = 'replayed'
  * `file:out.parquet` is the same, staged in `out.parquet.recover-staging.duckdb`; when the
  * whole range is written, DuckDB writes the Parquet file from it (temp file, then rename) and
  * the staging file is removed.
+ *
+ * Nothing is created that was not asked for: a missing directory is an error (never created),
+ * a missing table needs --create-table (and then the file is created only when that is
+ * allowed), a new Parquet replay refuses a file that already has content, and a replay that
+ * fails before its first record removes the database file it created.
  */
 export class DuckDbSink implements Sink {
   readonly mayDuplicateOnResume = false
@@ -38,19 +44,23 @@ export class DuckDbSink implements Sink {
   private rowOf: ((r: SinkRecord) => AppendValue[]) | undefined
   private replay: ReplayIdentity | undefined
   private inTransaction = false
+  /** This open created the database file (it did not exist): discard() removes it. */
+  private createdFile = false
 
   private constructor(
     private readonly file: string,
     private readonly table: string,
     private readonly parquet: string | undefined,
+    private readonly createTable: boolean,
   ) {}
 
-  static duckdb(path: string, table: string): DuckDbSink {
-    return new DuckDbSink(resolve(path), table, undefined)
+  /** `duckdb:FILE?table=T`; a missing table is created from the first batch only with `createTable` (--create-table). */
+  static duckdb(path: string, table: string, options: { createTable?: boolean } = {}): DuckDbSink {
+    return new DuckDbSink(resolve(path), table, undefined, options.createTable === true)
   }
 
   static parquet(path: string): DuckDbSink {
-    return new DuckDbSink(`${resolve(path)}.recover-staging.duckdb`, STAGED_TABLE, resolve(path))
+    return new DuckDbSink(`${resolve(path)}.recover-staging.duckdb`, STAGED_TABLE, resolve(path), true)
   }
 
   get uri(): string {
@@ -59,17 +69,56 @@ export class DuckDbSink implements Sink {
 
   async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
     this.replay = replay
-    // A new Parquet replay starts from empty staging, whatever an abandoned one left.
-    if (this.parquet && resume === undefined) for (const f of [this.file, `${this.file}.wal`]) rmSync(f, { force: true })
+    this.requireDirectory()
+    if (this.parquet && resume === undefined) {
+      await refuseExistingOutput(this.parquet, 'sink')
+      // A new Parquet replay starts from empty staging, whatever an abandoned one left.
+      for (const f of [this.file, `${this.file}.wal`]) rmSync(f, { force: true })
+    }
     if (this.parquet && resume !== undefined && !existsSync(this.file) && existsSync(this.parquet)) return { resent: 0 }
+    const existed = existsSync(this.file)
+    // A new file cannot hold the table: refuse before creating it.
+    if (!existed && !this.createTable) throw this.noTable()
     try {
       this.db = await DuckAppendTable.open(this.file)
-      await this.db.ensureProgressTable()
+      this.createdFile = !existed
       this.useColumns(await this.db.describe(this.table))
-      return { resent: 0, committed: (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined }
     } catch (error) {
       throw this.failed('opening', error)
     }
+    // Before the progress table goes in: a refused run leaves the person's file as it was.
+    if (!this.columns && !this.createTable) throw this.noTable()
+    try {
+      await this.db.ensureProgressTable()
+      const committed = (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined
+      return { resent: 0, committed }
+    } catch (error) {
+      throw this.failed('opening', error)
+    }
+  }
+
+  /** Like the file sinks: the file's directory must exist; it is never created. */
+  private requireDirectory(): void {
+    const target = this.parquet ?? this.file
+    const dir = dirname(target)
+    let isDir = false
+    try {
+      isDir = statSync(dir).isDirectory()
+    } catch {
+      isDir = false
+    }
+    if (!isDir) {
+      throw new RecoveryError('SINK_FAILED', `The sink file ${target} could not be created: the directory ${dir} does not exist.`, {
+        details: { path: target },
+        nextSteps: ['Check that the directory exists and is writable, or choose another path.'],
+      })
+    }
+  }
+
+  private noTable(): RecoveryError {
+    return new RecoveryError('SINK_TABLE_INVALID', `Table ${this.table} does not exist in ${this.file}; create it, or add --create-table to create it from the first records.`, {
+      details: { sink: this.uri },
+    })
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
@@ -147,10 +196,22 @@ export class DuckDbSink implements Sink {
     this.db = undefined
   }
 
+  /** Closes; removes the database file when this open created it (a Parquet replay's staging file always is). */
+  async discard(): Promise<void> {
+    await this.close()
+    if (!this.createdFile) return
+    for (const f of [this.file, `${this.file}.wal`]) rmSync(f, { force: true })
+    this.createdFile = false
+  }
+
   private failed(doing: string, error: unknown): RecoveryError {
     const reason = (error as Error).message?.replace(/\s+/g, ' ') ?? String(error)
     return new RecoveryError('SINK_FAILED', `The ${this.parquet ? 'Parquet' : 'DuckDB'} sink ${this.parquet ?? this.file} failed while ${doing}: ${reason}.`, {
-      nextSteps: /lock/i.test(reason) ? ['Another process has the file open (a DuckDB shell, another replay); close it, then run the same command with --resume.'] : ['Fix the cause, then run the same command with --resume: the batch was not committed.'],
+      nextSteps: /lock/i.test(reason)
+        ? ['Another process has the file open (a DuckDB shell, another replay); close it.']
+        : doing === 'opening'
+          ? ['Check that the file is a DuckDB database and its directory is writable, or choose another path.']
+          : ['Fix the cause: nothing after the last committed batch was written.'],
       details: { sink: this.uri },
       cause: error,
     })

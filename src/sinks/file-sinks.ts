@@ -51,6 +51,10 @@ export class JsonlSink implements Sink {
     return { bytes: await this.file!.sync() }
   }
 
+  async discard(): Promise<void> {
+    await this.file?.discard()
+  }
+
   async close(): Promise<void> {
     await this.file?.close()
   }
@@ -118,6 +122,10 @@ export class CsvSink implements Sink {
 
   async checkpoint(): Promise<SinkState> {
     return { bytes: await this.file!.sync() }
+  }
+
+  async discard(): Promise<void> {
+    await this.file?.discard()
   }
 
   async close(): Promise<void> {

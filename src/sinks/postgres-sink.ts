@@ -319,7 +319,7 @@ function reasonOf(error: unknown): string {
 
 function failed(display: string, doing: string, error: unknown): RecoveryError {
   return new RecoveryError('SINK_FAILED', `PostgreSQL sink ${display} failed while ${doing}: ${reasonOf(error)}.`, {
-    nextSteps: ['Fix the cause, then run the same command with --resume: the batch was not committed.'],
+    nextSteps: ['Fix the cause: the batch was not committed.'],
     details: { sink: display, sqlstate: (error as { code?: string }).code },
     cause: error,
   })
@@ -330,7 +330,7 @@ function unreachable(display: string, error: unknown, waitedMs?: number): Recove
     'SINK_UNREACHABLE',
     `PostgreSQL sink ${display} ${waitedMs === undefined ? 'could not be reached' : `went away and did not come back within ${Math.round(waitedMs / 1000)} s`}: ${reasonOf(error)}; nothing after the last committed batch was written.`,
     {
-      nextSteps: ['Check that the server accepts connections (psql with the same URL), then run the same command with --resume.'],
+      nextSteps: ['Check that the server accepts connections (psql with the same URL).'],
       details: { sink: display },
       cause: error,
     },

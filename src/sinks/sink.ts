@@ -1,4 +1,5 @@
 import { redactUrl } from '../core/audit-sink.js'
+import type { RecordedCluster } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
 import type { CheckpointPartition } from '../files/replay-checkpoint.js'
 import type { SinkRecord, SinkRejection } from '../plugin-api.js'
@@ -29,6 +30,8 @@ export interface CommittedProgress {
   partitions: CheckpointPartition[]
   quarantineState: SinkState
   batches: number
+  /** The source cluster: progress committed on another cluster is never continued (absent before recover recorded it). */
+  cluster?: RecordedCluster
 }
 
 /** Which replay a sink writes for: transactional sinks key their stored progress (and Kafka its transactional id) by it. */
@@ -66,6 +69,11 @@ export interface Sink {
   checkpoint(progress?: CommittedProgress): Promise<SinkState>
   /** Called once when the whole range has been written (Parquet writes its file then). */
   finish?(): Promise<void>
+  /**
+   * Closes, and removes what open() created (a new file, a new database file): called when the
+   * replay fails before writing any record, so a refused run leaves nothing behind.
+   */
+  discard?(): Promise<void>
   close(): Promise<void>
 }
 

@@ -93,7 +93,7 @@ test(
   withTimeout(180_000, async () => {
     const file = join(dir, `${table()}.duckdb`)
     const checkpoint = `${file}.json`
-    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '200ms'])
+    const args = argsFor(`duckdb:${file}?table=orders`, checkpoint, ['--create-table', '--batch-size', '100', '--rate', '800', '--commit-interval', '200ms'])
     const fileRead = () => {
       try {
         return (JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }).partitions.reduce((n, p) => n + p.read, 0)

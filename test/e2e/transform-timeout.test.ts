@@ -73,7 +73,9 @@ test('a sink plugin whose write loops forever or never settles stops the replay 
     const checkpoint = join(dir, `sink-${hang}.json`)
     const run = await runCli(['replay', '--topic', topic, '--sink', `plugin:${plugin}#x`, '--quarantine', `file:${join(dir, `sq-${hang}.jsonl`)}`, '--sink-timeout', '1s', '--checkpoint', checkpoint], { cwd: dir, timeoutMs: 60_000, env: { HANG: hang } })
     assert.is(run.exitCode, 5, `${hang}: ${run.stderr}`)
-    assert.match(run.stderr, /^Error: Sink plugin hanging-sink@1\.0\.0 did not finish writing a batch of 10 within 1 s \(--sink-timeout\); nothing past the last checkpoint counts as written: fix the sink \(or raise --sink-timeout\), then run the same command with --resume\.$/m)
+    assert.match(run.stderr, /^Error: Sink plugin hanging-sink@1\.0\.0 did not finish writing a batch of 10 within 1 s \(--sink-timeout\); nothing past the last checkpoint counts as written: fix the sink \(or raise --sink-timeout\)\.$/m)
+    // The batch was handed to the sink, so the checkpoint is kept and the advice is to resume.
+    assert.match(run.stderr, /^  → Continue with: recover replay .* --resume$/m)
     const cp = JSON.parse(readFileSync(checkpoint, 'utf8')) as { finished: boolean; partitions: Array<{ next: string; read: number }> }
     assert.is(cp.finished, false)
     assert.is(cp.partitions[0]!.read, 0)

@@ -70,7 +70,7 @@ test(
   'the fixture incident into a DuckDB table: every written record once, with provenance; fixed amounts; progress committed in the file',
   withTimeout(120_000, async () => {
     const file = join(dir, `${uniqueName('orders')}.duckdb`)
-    const s = await withGateway((gateway) => replay(request(`duckdb:${file}?table=orders`), { gateway }))
+    const s = await withGateway((gateway) => replay(request(`duckdb:${file}?table=orders`, { createTable: true }), { gateway }))
     assert.ok(s.finished && s.reconciled)
     assert.is(s.duplicatesPossible, false)
     const rows = await readBack(`${SELECT} FROM orders`, file)
@@ -124,7 +124,7 @@ test(
     await produce(topic, ['{"id":"a","n":1}', '{"id":"b","n":100000000000000000000}', '{"id":"c","n":3}'].map((value, i) => ({ partition: 0, value, timestampMs: 1_700_000_000_000 + i })))
     const file = join(dir, `${uniqueName('range')}.duckdb`)
     const quarantine = join(dir, `${uniqueName('q')}.jsonl`)
-    const s = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: `duckdb:${file}?table=t`, quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) }, { gateway }))
+    const s = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: `duckdb:${file}?table=t`, createTable: true, quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) }, { gateway }))
     assert.ok(s.finished && s.reconciled)
     assert.equal(s.quarantinedByStage, { decode: 0, transform: 0, sink: 1 })
     assert.equal(await readBack(`SELECT id, n::VARCHAR AS n FROM t ORDER BY id`, file), [{ id: 'a', n: '1' }, { id: 'c', n: '3' }])

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { replayGroup, type GroupReplayEvent } from '../../src/services/replay-group.js'
+import { groupReplayId, replayGroup, type GroupReplayEvent } from '../../src/services/replay-group.js'
 import { transactionalIdFor } from '../../src/sinks/kafka-sink.js'
 import { createTopic, produce, readCommitted, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -33,7 +33,8 @@ test(
     // Once part of the range is committed, another producer takes the partition's transactional id
     // over, as a member that was just assigned the partition does.
     await waitFor('some progress committed to the group', async () => (Number((await readCommitted(group))[`${topic}-0`] ?? 0) >= 300 ? true : undefined), 60_000, 50)
-    const usurper = testKafka().producer({ transactionalId: transactionalIdFor({ topic, runId: `group:${group}:${topic}:0` }, sink), maxInFlightRequests: 1, idempotent: true })
+    const clusterId = await withGateway(async (gateway) => gateway.clusterId)
+    const usurper = testKafka().producer({ transactionalId: transactionalIdFor({ topic, runId: groupReplayId(clusterId, group, topic, 0) }, sink), maxInFlightRequests: 1, idempotent: true })
     await usurper.connect()
     const transaction = await usurper.transaction()
     await transaction.abort()
