@@ -260,7 +260,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       if (checkpointPath && checkpointExists(checkpointPath)) {
         const existing = safeRead(checkpointPath)
         if (existing && !existing.finished) {
-          const elsewhere = existing.cluster?.id !== gateway.clusterId ? ` (read from ${existing.cluster?.id ? `cluster ${existing.cluster.id}` : 'a cluster it did not record'})` : ''
+          const elsewhere = existing.cluster?.id !== gateway.clusterId ? ` (read from ${existing.cluster?.id ? `cluster ${existing.cluster.id}` : 'a cluster it does not name'})` : ''
           throw new RecoveryError('CHECKPOINT_EXISTS', `${checkpointPath} holds an unfinished replay of ${existing.topic}${elsewhere} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`, {
             details: { path: checkpointPath },
             nextSteps: ['Add --resume to the same command to continue it.'],

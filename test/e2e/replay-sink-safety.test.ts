@@ -10,6 +10,7 @@ import { runCli, spawnCli, type CliRun } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { PG_URL } from '../support/postgres.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
+import { clusterBBrokers } from '../support/second-cluster.js'
 
 /**
  * The sinks' side of "no silent overwrite, no silent creation outside what was asked", and
@@ -260,18 +261,14 @@ test(
     const resumed = await runCli([...replayArgs('file:out.jsonl', 'file:q.jsonl'), '--resume'], { cwd: old, env: { RECOVER_HOME: home } })
     assert.is(resumed.exitCode, 4, describe(resumed))
     assert.is(errorOf(resumed)?.code, 'CLUSTER_MISMATCH')
-    assert.match(errorOf(resumed)!.message, `The replay checkpoint ${legacyName} was recorded on a cluster it did not record`)
+    assert.match(errorOf(resumed)!.message, `The replay checkpoint ${legacyName} does not say which cluster it was recorded on`)
     assert.match(errorOf(resumed)!.nextSteps.join('\n'), `remove ${legacyName} (or pass another --checkpoint) and run the same command without --resume`)
     assert.is(readFileSync(join(old, 'out.jsonl'), 'utf8'), readFileSync(join(folders[0]!, 'out.jsonl'), 'utf8'))
   }),
 )
 
 /** Cluster B: another cluster with the same topic name and other records at the same offsets. */
-function brokersB(): string {
-  const brokers = process.env.RECOVER_TEST_BROKERS_B
-  if (!brokers) throw new Error('RECOVER_TEST_BROKERS_B is not set: the cross-cluster tests need a second cluster')
-  return brokers
-}
+const brokersB = clusterBBrokers
 
 async function seedClusterB(name: string, count: number): Promise<void> {
   const kafka = new Kafka({ brokers: brokersB().split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })

@@ -11,6 +11,7 @@ import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { createTopic, produce, uniqueName, withGateway } from '../support/kafka.js'
 import { dropTestTables, PG_URL, query, testTable } from '../support/postgres.js'
 import { withTimeout } from '../support/timeout.js'
+import { clusterBBrokers } from '../support/second-cluster.js'
 
 /**
  * A transactional sink (PostgreSQL, DuckDB) keeps each replay's committed progress under the
@@ -21,11 +22,7 @@ import { withTimeout } from '../support/timeout.js'
 const dir = mkdtempSync(join(tmpdir(), 'recover-replay-clusters-'))
 const COUNT = 30
 
-function brokersB(): string {
-  const brokers = process.env.RECOVER_TEST_BROKERS_B
-  if (!brokers) throw new Error('RECOVER_TEST_BROKERS_B is not set: the cross-cluster tests need a second cluster')
-  return brokers
-}
+const brokersB = clusterBBrokers
 
 const values = (tag: string) => Array.from({ length: COUNT }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i, tag }), timestampMs: Date.UTC(2018, 2, 21) + i }))
 

@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     process.stderr.write('Starting a local Kafka broker for the tests…\n')
     // A second cluster for the e2e tests that prove nothing crosses clusters (same group and
     // topic names on both); started alongside the first, so it costs no extra wall time.
-    const wantB = !env.RECOVER_TEST_BROKERS_B && suites.includes('e2e')
+    const wantB = !env.RECOVER_TEST_BROKERS_B && suites.some((s) => s === 'e2e' || s === 'integration')
     const [a, b] = await Promise.all([
       startLocalKafka({ onProgress: (e) => process.stderr.write(`  ${describeLocalKafkaEvent(e)}\n`) }),
       wantB ? startLocalKafka({}) : Promise.resolve(undefined),

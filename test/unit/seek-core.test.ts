@@ -114,7 +114,7 @@ test('undo on a cluster with no snapshot of its own refuses and names where the 
 test('a snapshot written before clusters were recorded is never restored blindly', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recover-journal-'))
   writeJournalSnapshot(dir, { group: 'billing', time: '2026-01-01T00:00:00.000Z', user: 'u', host: 'h', command: 'c', mode: 'm', entries: [] })
-  assert.throws(() => newestJournalSnapshot(dir, 'billing', clusterA), (e: RecoveryError) => e.code === 'CLUSTER_MISMATCH' && /did not record/.test(e.message))
+  assert.throws(() => newestJournalSnapshot(dir, 'billing', clusterA), (e: RecoveryError) => e.code === 'CLUSTER_MISMATCH' && /does not say which cluster it was recorded on/.test(e.message))
 })
 
 test('a runbook run\'s snapshots are found by its run id, on its cluster only', () => {
