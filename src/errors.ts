@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   CONFIRMATION_REQUIRED: 'safety',
   GROUP_ACTIVE: 'safety',
   CLUSTER_MISMATCH: 'safety',
+  NOT_A_REPLAY_GROUP: 'safety',
   BROKER_UNREACHABLE: 'environment',
   AUTHENTICATION_FAILED: 'environment',
   AUTHORIZATION_FAILED: 'environment',
