@@ -12,7 +12,7 @@ const PROGRESS_EVERY_MS = 5_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
-  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group, decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
+  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group (--scale-out joins only recover's own group recover-replay.NAME), decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
 
 Records that cannot be decoded, that the transform throws on (or times out on), or that the sink refuses go to --quarantine (default kafka:<topic>.quarantine) with their original bytes, headers and timestamp plus context headers (stage, error, source topic/partition/offset, transform name and version). Nothing is dropped silently: the summary reconciles read = written + dropped + quarantined per partition.
 
@@ -185,11 +185,9 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   /** --scale-out: this process's share of the partitions, until every partition is done. */
   private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
     const { replayGroup } = await import('../src/services/replay-group.js')
-    const { replayGroupId } = await import('../src/core/replay-group-marker.js')
-    const group = replayGroupId(request.scaleOut)
     const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
-    this.note(`Joining recover's replay group ${group} to replay a share of ${request.topic}…`)
     const { renderGroupProgressLine, renderGroupReplaySummary, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
+    let group = ''
     // Where this process's partitions are, every 5 s while batches flow.
     const progress = new Map<number, PartitionProgress>()
     let said = { at: Date.now(), read: 0 }
@@ -206,7 +204,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       signal: controller.signal,
       log: (line) => this.note(line),
       onGroupEvent: (e) => {
-        if (e.type === 'assigned') this.note(`Group ${group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
+        if (e.type === 'joining') {
+          group = e.group
+          this.note(`Joining recover's replay group ${group} to replay a share of ${request.topic}…`)
+        } else if (e.type === 'assigned') this.note(`Group ${group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
         else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
         else if (e.type === 'partition-stop') {
           this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'} (${e.read} read).`)

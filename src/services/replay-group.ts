@@ -24,6 +24,8 @@ export interface GroupReplayRequest extends ReplayRequest {
 }
 
 export type GroupReplayEvent =
+  /** The group passed the check (nothing but replays of this topic use it); this process joins it now. */
+  | { type: 'joining'; group: string }
   | { type: 'assigned'; partitions: number[] }
   | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
   | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
@@ -76,6 +78,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const group = replayGroupId(request.scaleOut)
   const all = request.partitions ?? (await gateway.partitionsOf(topic))
   await assertReplayGroupIsOurs(gateway, group, topic)
+  deps.onGroupEvent?.({ type: 'joining', group })
   const member = await GroupMember.join(gateway, group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   const signal = deps.signal ?? new AbortController().signal

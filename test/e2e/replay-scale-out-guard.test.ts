@@ -99,6 +99,7 @@ test(
     assert.is(run.json?.error?.code, 'NOT_A_REPLAY_GROUP', run.stdout)
     assert.match(run.json.error.message, new RegExp(`Group ${group} is not one of recover's replay groups for ${topic}: it has offsets recover did not commit \\(${topic}:0@7, ${topic}:2@11\\)`))
     assert.match(run.json.error.message, /nothing was joined or committed/)
+    assert.not.match(run.stderr, /Joining/)
     assert.equal(await readCommitted(group), committed)
     assert.is((await withGateway((g) => g.describeGroups([group])))[0]?.members.length ?? 0, 0)
   }),
@@ -117,6 +118,7 @@ test(
       assert.is(run.exitCode, 4, run.stderr)
       assert.match(run.stderr, new RegExp(`Group ${group} is not one of recover's replay groups for ${topic}: it has 1 member that is not a recover replay of ${topic} \\(recover-tests@[^:]+: a consumer with assignor RoundRobinAssigner\\)`))
       assert.match(run.stderr, /Pick another --scale-out NAME/)
+      assert.not.match(run.stderr, /Joining/)
       assert.equal(await readCommitted(group), {})
       await assertNeverRebalanced(app, before, endedAt)
     } finally {
