@@ -22,7 +22,8 @@ export interface GroupMemberOptions {
  * member never lets kafkajs fetch: every partition stays paused, and the replay reads its
  * ranges with the range reader. Offsets are committed through the member, so the broker
  * refuses a commit from a member that lost the partition in a rebalance (the generation
- * fences it).
+ * fences it). The member offers only the replay assignor, so Kafka refuses it into a group of
+ * any other consumers (NOT_A_REPLAY_GROUP) instead of rebalancing them.
  */
 export class GroupMember {
   private assigned: number[] = []
