@@ -13,7 +13,7 @@ const PROGRESS_EVERY_MS = 5_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
-  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group, decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
+  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group (--scale-out joins only recover's own group recover-replay.NAME), decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
 
 Records that cannot be decoded, that the transform throws on (or times out on), or that the sink refuses go to --quarantine (default kafka:<topic>.quarantine) with their original bytes, headers and timestamp plus context headers (stage, error, source topic/partition/offset, transform name and version). Nothing is dropped silently: the summary reconciles read = written + dropped + quarantined per partition.
 
@@ -28,7 +28,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     { description: 'Export a range losslessly to JSONL, quarantine to a file', command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl' },
     { description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table' },
     { description: 'Into a topic exactly once for read_committed consumers (transactional producer)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once' },
-    { description: 'Scale out: run the same command on several machines; they split the partitions through the consumer group replay-orders', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@db:5432/shop?table=orders_fixed&key=order_id" --create-table --group replay-orders' },
+    { description: 'Scale out: run the same command on several machines; they split the partitions through recover\'s own consumer group recover-replay.orders-fix (never an application\'s group)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@db:5432/shop?table=orders_fixed&key=order_id" --create-table --scale-out orders-fix' },
     { description: 'Continue after a crash or Ctrl-C', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume' },
     { description: 'Gently, 500 records/s, into CSV', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500' },
   ]
@@ -58,10 +58,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same cluster, topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
     'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
-    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks); with --group, per process.', min: 1, helpGroup: 'PROGRESS' }),
+    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks); with --scale-out, per process.', min: 1, helpGroup: 'PROGRESS' }),
     'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
     'commit-interval': Flags.string({ summary: 'Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the batches written in this time together with the replay\'s progress, in one transaction (like Kafka Streams\' commit.interval.ms); 0 commits every batch. A crash rolls back at most this much work, which --resume writes again.', default: '1s', helpGroup: 'PROGRESS' }),
-    group: Flags.string({ summary: 'Scale out: every process run with the same --group NAME (on one machine or several) takes a share of the partitions through Kafka\'s consumer-group protocol; the group\'s offsets are the checkpoint. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
+    'scale-out': Flags.string({ summary: 'Scale out: every process run with the same --scale-out NAME (on one machine or several) takes a share of the partitions through recover\'s own consumer group recover-replay.NAME, whose offsets are the checkpoint; it refuses a group anything else uses. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
+    // Renamed to --scale-out: seek's --group is the application's group it moves, and this one never was.
+    group: Flags.string({ hidden: true }),
     'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
     'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
   }
@@ -69,6 +71,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   async run(): Promise<ReplaySummary | GroupReplaySummary> {
     const { flags, argv } = await this.parse(Replay)
     void argv
+    if (flags.group !== undefined) throw renamedGroupFlag(flags.group)
     const { parseRangeBound, parsePartitionList } = await import('../src/core/replay-range.js')
     const { parseDuration } = await import('../src/core/duration.js')
     const tz = { tz: flags.tz }
@@ -101,7 +104,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
     const gateway = await this.gateway(flags)
-    if (flags.group !== undefined) return this.runGroup({ ...request, group: flags.group }, gateway)
+    if (flags['scale-out'] !== undefined) return this.runGroup({ ...request, scaleOut: flags['scale-out'] }, gateway)
     const { replay } = await import('../src/services/replay.js')
     const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
     const { renderProgressLine, renderReconnectedLine, renderReplaySummary, renderWaitingLine } = await import('../src/render/replay.js')
@@ -183,12 +186,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     return controller
   }
 
-  /** --group: this process's share of the partitions, until every partition is done. */
+  /** --scale-out: this process's share of the partitions, until every partition is done. */
   private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
     const { replayGroup } = await import('../src/services/replay-group.js')
     const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
-    this.note(`Joining group ${request.group} to replay a share of ${request.topic}…`)
     const { renderGroupProgressLine, renderGroupReplaySummary, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
+    let group = ''
     // Where this process's partitions are, every 5 s while batches flow.
     const progress = new Map<number, PartitionProgress>()
     let said = { at: Date.now(), read: 0 }
@@ -205,7 +208,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       signal: controller.signal,
       log: (line) => this.note(line),
       onGroupEvent: (e) => {
-        if (e.type === 'assigned') this.note(`Group ${request.group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
+        if (e.type === 'joining') {
+          group = e.group
+          this.note(`Joining recover's replay group ${group} to replay a share of ${request.topic}…`)
+        } else if (e.type === 'assigned') this.note(`Group ${group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
         else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
         else if (e.type === 'partition-stop') {
           this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'} (${e.read} read).`)
@@ -221,6 +227,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     this.out(renderGroupReplaySummary(summary))
     return summary
   }
+}
+
+/** The old name of --scale-out: refused before connecting, so no group is joined or committed. */
+function renamedGroupFlag(group: string): RecoveryError {
+  return new RecoveryError('USAGE', `replay --group was renamed to --scale-out NAME, and it never moves the consumer group ${group}: nothing was joined or committed.`, {
+    nextSteps: [`To rewind the application's consumer group ${group}: recover seek --group ${group} --to TIME (a plan, a journal and an undo).`, 'To split a replay over several processes: recover replay … --scale-out NAME (they share recover\'s own group recover-replay.NAME).'],
+    details: { flag: '--group', renamedTo: '--scale-out', group },
+  })
 }
 
 function positive(ms: number, flag: string): number {

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   GROUP_ACTIVE: 'safety',
   CLUSTER_MISMATCH: 'safety',
   OFFSETS_CHANGED: 'safety',
+  NOT_A_REPLAY_GROUP: 'safety',
   BROKER_UNREACHABLE: 'environment',
   AUTHENTICATION_FAILED: 'environment',
   AUTHORIZATION_FAILED: 'environment',

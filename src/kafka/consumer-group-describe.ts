@@ -33,7 +33,8 @@ interface ConsumerGroup {
   errorCode: number
   groupId: string
   state: string
-  members: Array<{ memberId: string; clientId: string; host: string; assignments: Array<{ topic: string; partitions: number[] }> }>
+  assignor: string
+  members: Array<{ memberId: string; clientId: string; host: string; assignments: Array<{ topic: string; partitions: number[] }>; topics: string[] | null }>
 }
 
 /**
@@ -73,7 +74,7 @@ export async function describeConsumerProtocolGroup(broker: DescribeBroker, grou
         const state = g.readUVarIntString() ?? ''
         g.readInt32() // group epoch
         g.readInt32() // assignment epoch
-        g.readUVarIntString() // assignor
+        const assignor = g.readUVarIntString() ?? ''
         const members =
           g.readUVarIntArray((m) => {
             const memberId = m.readUVarIntString() ?? ''
@@ -82,16 +83,16 @@ export async function describeConsumerProtocolGroup(broker: DescribeBroker, grou
             m.readInt32() // member epoch
             const clientId = m.readUVarIntString() ?? ''
             const host = m.readUVarIntString() ?? ''
-            m.readUVarIntArray((t) => t.readUVarIntString()) // subscribed topic names
+            const topics = (m.readUVarIntArray((t) => t.readUVarIntString() ?? '') ?? []).sort()
             m.readUVarIntString() // subscribed topic regex
             const assignments = readAssignment(m)
             readAssignment(m) // target assignment
             m.readTaggedFields()
-            return { memberId, clientId, host: host.replace(/^\//, ''), assignments }
+            return { memberId, clientId, host: host.replace(/^\//, ''), assignments, topics }
           }) ?? []
         g.readInt32() // authorized operations
         g.readTaggedFields()
-        return { errorCode, groupId: id, state, members }
+        return { errorCode, groupId: id, state, assignor, members }
       })
       return { groups: groups ?? [] }
     },
@@ -101,7 +102,7 @@ export async function describeConsumerProtocolGroup(broker: DescribeBroker, grou
   const group = result.groups.find((g) => g.groupId === groupId)
   // GROUP_ID_NOT_FOUND (69): no such group; any other error: the classic answer stands.
   if (!group || group.errorCode !== 0) return undefined
-  return { groupId, state: capitalise(group.state), protocolType: 'consumer', members: group.members }
+  return { groupId, state: capitalise(group.state), protocolType: 'consumer', rebalanceProtocol: 'consumer', assignor: group.assignor, members: group.members }
 }
 
 /** An Assignment: [topic id (uuid), topic name, [partition]], then tagged fields. */

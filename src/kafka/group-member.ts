@@ -1,6 +1,7 @@
 import type { Admin, Consumer } from 'kafkajs'
 import { RecoveryError } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
+import { replayAssigner } from './replay-assigner.js'
 import { translateKafkaError } from './translate-error.js'
 
 /** A partition's shared state in the group: the next offset to replay, and the metadata committed with it. */
@@ -21,7 +22,8 @@ export interface GroupMemberOptions {
  * member never lets kafkajs fetch: every partition stays paused, and the replay reads its
  * ranges with the range reader. Offsets are committed through the member, so the broker
  * refuses a commit from a member that lost the partition in a rebalance (the generation
- * fences it).
+ * fences it). The member offers only the replay assignor, so Kafka refuses it into a group of
+ * any other consumers (NOT_A_REPLAY_GROUP) instead of rebalancing them.
  */
 export class GroupMember {
   private assigned: number[] = []
@@ -39,7 +41,7 @@ export class GroupMember {
 
   static async join(gateway: KafkaGateway, groupId: string, topic: string, options: GroupMemberOptions = {}): Promise<GroupMember> {
     const session = options.sessionTimeoutMs ?? 10_000
-    const consumer = gateway.kafka.consumer({ groupId, sessionTimeout: session, rebalanceTimeout: session, heartbeatInterval: Math.max(500, Math.floor(session / 10)), allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+    const consumer = gateway.kafka.consumer({ groupId, partitionAssigners: [replayAssigner], sessionTimeout: session, rebalanceTimeout: session, heartbeatInterval: Math.max(500, Math.floor(session / 10)), allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
     const admin = gateway.kafka.admin()
     const member = new GroupMember(gateway, consumer, admin, groupId, topic)
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -65,10 +67,13 @@ export class GroupMember {
           consumer.pause([{ topic }])
         },
       })
+      // kafkajs reports a failed first join as a crash (the consumer disconnected), not as an error of run().
+      if (member.crashed) throw member.crashed
       consumer.pause([{ topic }])
     } catch (error) {
       await consumer.disconnect().catch(() => undefined)
       await admin.disconnect().catch(() => undefined)
+      if (hasKafkaErrorType(error, 'INCONSISTENT_GROUP_PROTOCOL')) throw notAReplayGroupMember(groupId, error)
       throw translateKafkaError(error, gateway.settings, `joining consumer group ${groupId}`)
     }
     return member
@@ -118,6 +123,7 @@ export class GroupMember {
   }
 
   private failure(): RecoveryError {
+    if (hasKafkaErrorType(this.crashed, 'INCONSISTENT_GROUP_PROTOCOL')) return notAReplayGroupMember(this.groupId, this.crashed)
     return translateKafkaError(this.crashed, this.gateway.settings, `staying in consumer group ${this.groupId}`)
   }
 
@@ -126,4 +132,20 @@ export class GroupMember {
     await this.consumer.disconnect().catch(() => undefined)
     await this.admin.disconnect().catch(() => undefined)
   }
+}
+
+function hasKafkaErrorType(error: unknown, type: string): boolean {
+  for (let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 8; depth++) {
+    if (e.type === type) return true
+    e = (e.originalError ?? e.cause) as typeof e
+  }
+  return false
+}
+
+/** Kafka refused this member: the group's members do not all offer the replay assignor, so they are not replays. */
+function notAReplayGroupMember(groupId: string, cause: unknown): RecoveryError {
+  return new RecoveryError('NOT_A_REPLAY_GROUP', `Kafka refused to add this replay to group ${groupId}: its members are consumers that do not offer recover's replay assignor (INCONSISTENT_GROUP_PROTOCOL), so they are not recover replays. Nothing was joined or committed.`, {
+    cause,
+    details: { group: groupId, kafkaError: 'INCONSISTENT_GROUP_PROTOCOL' },
+  })
 }

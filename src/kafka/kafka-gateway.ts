@@ -27,6 +27,8 @@ export interface GroupMember {
   clientId: string
   host: string
   assignments: Array<{ topic: string; partitions: number[] }>
+  /** The topics the member subscribed to, when Kafka shows them (a classic group only once it is stable). */
+  topics: string[] | null
 }
 
 export interface GroupDescription {
@@ -34,6 +36,10 @@ export interface GroupDescription {
   /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown */
   state: string
   protocolType: string
+  /** classic: JoinGroup/SyncGroup (kafkajs, older clients); consumer: the KIP-848 protocol. */
+  rebalanceProtocol: 'classic' | 'consumer'
+  /** The partition assignor the group agreed on; '' when Kafka does not say (a classic group mid-rebalance, or none). */
+  assignor: string
   members: GroupMember[]
 }
 
@@ -42,6 +48,8 @@ export interface CommittedOffset {
   partition: number
   /** null when the group never committed this partition. */
   offset: bigint | null
+  /** The metadata committed with the offset; null when there is none. */
+  metadata: string | null
 }
 
 export interface TopicPartitions {
@@ -83,6 +91,16 @@ async function whileCoordinatorLoads<T>(work: () => Promise<T>): Promise<T> {
       if (type === undefined || !COORDINATOR_STARTING.has(type) || Date.now() >= deadline) throw error
       await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)))
     }
+  }
+}
+
+/** A classic consumer's subscription (its member metadata); null when another client's layout does not decode. */
+function subscribedTopics(protocol: typeof import('kafkajs').AssignerProtocol, metadata: Buffer): string[] | null {
+  try {
+    const decoded = protocol.MemberMetadata.decode(metadata)
+    return decoded ? [...decoded.topics].sort() : null
+  } catch {
+    return null
   }
 }
 
@@ -154,13 +172,17 @@ export class KafkaGateway {
         groupId: g.groupId,
         state: g.state,
         protocolType: g.protocolType,
+        rebalanceProtocol: 'classic',
+        assignor: g.protocol ?? '',
         members: g.members.map((m) => {
           let assignments: GroupMember['assignments'] = []
+          let topics: string[] | null = null
           if (g.protocolType === 'consumer' && m.memberAssignment?.length) {
             const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
             assignments = Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
           }
-          return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments }
+          if (g.protocolType === 'consumer' && m.memberMetadata?.length) topics = subscribedTopics(AssignerProtocol, m.memberMetadata)
+          return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments, topics }
         }),
       }))
       // Dead to the classic protocol: maybe a group on the new consumer protocol (KIP-848).
@@ -188,7 +210,7 @@ export class KafkaGateway {
       for (const { topic, partitions } of result) {
         for (const p of partitions) {
           const offset = BigInt(p.offset)
-          out.push({ topic, partition: p.partition, offset: offset < 0n ? null : offset })
+          out.push({ topic, partition: p.partition, offset: offset < 0n ? null : offset, metadata: p.metadata || null })
         }
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)

@@ -102,7 +102,7 @@ export class PgUpsertTable {
     try {
       await this.query(sql)
     } catch (error) {
-      // Two processes creating the same table at once (replay --group): IF NOT EXISTS is not
+      // Two processes creating the same table at once (replay --scale-out): IF NOT EXISTS is not
       // atomic in PostgreSQL, and the loser gets a unique violation on the catalog.
       const code = (error as { code?: string }).code
       if (code !== '23505' && code !== '42P07' && code !== '42701') throw error

@@ -21,7 +21,7 @@ export function renderProgressLine(state: ProgressState): string {
 }
 
 /**
- * --group: where this process's partitions are, in one line for stderr, e.g.
+ * --scale-out: where this process's partitions are, in one line for stderr, e.g.
  * `replay: partition 0 45.0% (12,000 read), partition 3 done; 8,000 rec/s`.
  */
 export function renderGroupProgressLine(partitions: readonly PartitionProgress[], recordsPerSecond: number): string {
@@ -39,7 +39,7 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1)
 }
 
-/** The --group summary: this process's share, and whether the whole topic is done. */
+/** The --scale-out summary: this process's share, and whether the whole topic is done. */
 export function renderGroupReplaySummary(s: GroupReplaySummary): string {
   const lines = [`Replay of ${s.topic} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
   lines.push(

@@ -36,7 +36,7 @@ export async function describeGroup(gateway: KafkaGateway, groupId: string, opti
   const now = options.now ?? Date.now
   const [description] = await gateway.describeGroups([groupId])
   const committed = await gateway.committedOffsets(groupId)
-  const group = description ?? { groupId, state: 'Dead', protocolType: '', members: [] }
+  const group = description ?? { groupId, state: 'Dead', protocolType: '', rebalanceProtocol: 'classic' as const, assignor: '', members: [] }
   if (isMissing(group, committed.length)) {
     throw new RecoveryError('GROUP_NOT_FOUND', `Consumer group "${groupId}" does not exist on ${gateway.settings.brokers.join(',')} (no members, no committed offsets); list groups with: recover groups.`, {
       details: { group: groupId },

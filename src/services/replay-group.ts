@@ -7,18 +7,25 @@ import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
 import { RangeReader } from '../kafka/range-reader.js'
-import { parseSinkUri } from '../sinks/sink.js'
+import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
+import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
+import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
-  /** The consumer group the replay processes share: its offsets are the shared checkpoint. */
-  group: string
+  /**
+   * `--scale-out NAME`: the processes with the same NAME share the consumer group
+   * recover-replay.NAME, whose offsets are the shared checkpoint.
+   */
+  scaleOut: string
   /** How long before a killed process's partitions move to the others (default 10 s). */
   sessionTimeoutMs?: number
 }
 
 export type GroupReplayEvent =
+  /** The group passed the check (nothing but replays of this topic use it); this process joins it now. */
+  | { type: 'joining'; group: string }
   | { type: 'assigned'; partitions: number[] }
   | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
   | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
@@ -30,6 +37,7 @@ export type GroupReplayEvent =
   | { type: 'partition-reconnected'; partition: number; waitedMs: number; resent: number }
 
 export interface GroupReplaySummary {
+  /** The Kafka consumer group the processes shared: recover-replay.NAME. */
   group: string
   topic: string
   sink: string
@@ -48,19 +56,13 @@ export interface GroupReplaySummary {
   elapsedMs: number
 }
 
-/** What the group keeps in each partition's committed-offset metadata: the range, fixed by its first owner. */
-interface RangeMetadata {
-  v: 1
-  start: string
-  end: string
-}
-
 const SHAREABLE = new Set(['kafka', 'postgres'])
 
 /**
- * Scale-out replay (`--group NAME`): this process joins the consumer group NAME, and Kafka's
- * group protocol splits the topic's partitions between every process that runs the same
- * command. Each partition keeps the replay's rules: a bounded range (planned once, by its first
+ * Scale-out replay (`--scale-out NAME`): this process joins the consumer group
+ * recover-replay.NAME, once it has checked that nothing but recover's replays of this topic use
+ * it, and Kafka's group protocol splits the topic's partitions between every process that runs
+ * the same command. Each partition keeps the replay's rules: a bounded range (planned once, by its first
  * owner, and kept in the group's offset metadata so every later owner replays the same range),
  * batches, and a checkpoint: the group's committed offset, committed through the member after
  * every durable batch, so the broker refuses it from a member that lost the partition. With a
@@ -70,11 +72,14 @@ const SHAREABLE = new Set(['kafka', 'postgres'])
  */
 export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps & { onGroupEvent?: (e: GroupReplayEvent) => void }): Promise<GroupReplaySummary> {
   const started = Date.now()
-  checkGroupRequest(request)
+  const sink = checkGroupRequest(request)
   const { gateway } = deps
   const topic = request.topic
+  const group = replayGroupId(request.scaleOut)
   const all = request.partitions ?? (await gateway.partitionsOf(topic))
-  const member = await GroupMember.join(gateway, request.group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
+  await assertReplayGroupIsOurs(gateway, group, topic)
+  deps.onGroupEvent?.({ type: 'joining', group })
+  const member = await GroupMember.join(gateway, group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   const signal = deps.signal ?? new AbortController().signal
   const results = new Map<number, PartitionCounts>()
@@ -88,7 +93,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   let failure: unknown
   // --rate is this process's: its partitions, replayed side by side, share one bucket.
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
-  const cumulative = parseSinkUri(request.sink!, '--sink').kind === 'postgres' || request.exactlyOnce === true
+  const cumulative = sink.kind === 'postgres' || request.exactlyOnce === true
 
   /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
   const durable = new Map<number, bigint>()
@@ -112,18 +117,19 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   /** Replays what is left of a partition's range; true when the range is done. */
   const runPartition = async (partition: number, controller: AbortController): Promise<boolean> => {
     const position = (await member.positions()).find((p) => p.partition === partition)
-    let range = parseMetadata(position?.metadata ?? null)
+    let range = parseReplayRange(position?.metadata)
+    // Committed after the check before joining, by something that is not a replay: never overwritten.
+    if (!range && position?.offset !== null && position?.offset !== undefined) throw notAReplayGroup(group, topic, { members: [], offsets: [{ topic, partition, offset: position.offset }] })
     if (!range) {
       const from = request.from ?? { kind: 'earliest' }
       const to = request.to ?? { kind: 'latest' }
       const facts = await reader.partitionFacts([partition], { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
       const [planned] = planReplayRanges(from, to, facts)
-      range = { v: 1, start: planned!.start.toString(), end: planned!.end.toString() }
-      if (!(await member.commit([{ partition, offset: planned!.start, metadata: JSON.stringify(range) }]))) return false
+      range = { start: planned!.start, end: planned!.end }
+      if (!(await member.commit([{ partition, offset: planned!.start, metadata: encodeReplayRange(range) }]))) return false
     }
-    const start = BigInt(range.start)
-    const end = BigInt(range.end)
-    const metadata = JSON.stringify(range)
+    const { start, end } = range
+    const metadata = encodeReplayRange(range)
     const committed = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
     // Back with this member after a rebalance that refused its last commit: what it wrote is in
     // the sink, so the group gets that position now rather than the records a second time.
@@ -140,7 +146,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
           partitions: [partition],
           from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
           to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-          runId: groupReplayId(gateway.clusterId, request.group, topic, partition),
+          runId: groupReplayId(gateway.clusterId, group, topic, partition),
           startAt: new Map([[partition, next]]),
           checkpoint,
           resume: false,
@@ -236,7 +242,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
 
   const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
   return {
-    group: request.group,
+    group,
     topic,
     sink: sinkUri,
     quarantine: quarantineUri,
@@ -255,34 +261,26 @@ async function unfinishedPartitions(member: GroupMember, all: number[]): Promise
   const positions = new Map((await member.positions()).map((p) => [p.partition, p]))
   return all.filter((partition) => {
     const p = positions.get(partition)
-    const range = parseMetadata(p?.metadata ?? null)
-    return !range || p!.offset === null || p!.offset < BigInt(range.end)
+    const range = parseReplayRange(p?.metadata)
+    return !range || p!.offset === null || p!.offset < range.end
   })
 }
 
-function parseMetadata(text: string | null): RangeMetadata | undefined {
-  if (!text) return undefined
-  try {
-    const m = JSON.parse(text) as Partial<RangeMetadata>
-    return m.v === 1 && typeof m.start === 'string' && typeof m.end === 'string' && /^\d+$/.test(m.start) && /^\d+$/.test(m.end) ? (m as RangeMetadata) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** --group needs sinks and a quarantine that several processes can share, and no local checkpoint flags. */
-function checkGroupRequest(request: GroupReplayRequest): void {
-  if (request.dryRun) throw new RecoveryError('USAGE', '--group and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --group.')
-  if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--group keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
-  if (!request.sink) throw new RecoveryError('USAGE', 'replay --group needs --sink kafka:TOPIC or postgres://…')
+/** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
+function checkGroupRequest(request: GroupReplayRequest): SinkUri {
+  if (request.scaleOut.trim() === '') throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
+  if (request.dryRun) throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
+  if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--scale-out keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
+  if (!request.sink) throw new RecoveryError('USAGE', 'replay --scale-out needs --sink kafka:TOPIC or postgres://…')
   const sink = parseSinkUri(request.sink, '--sink')
-  if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--group needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
+  if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
   const quarantine = parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
-  if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--group needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
+  if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
+  return sink
 }
 
 /**
- * The replay id of one partition of a --group replay, shared by every member that ever owns it
+ * The replay id of one partition of a --scale-out replay, shared by every member that ever owns it
  * (a transactional sink keys its committed progress and Kafka its transactional id by it). Per
  * cluster: the same group and topic names on another cluster are another replay, whose
  * progress this one must never take over.

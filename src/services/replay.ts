@@ -68,7 +68,7 @@ export interface ReplayRequest {
   batchSize?: number
   fetch?: RangeReaderOptions
   /**
-   * Scale-out (--group): the replay's identity, shared by every process that ever replays this
+   * Scale-out (--scale-out): the replay's identity, shared by every process that ever replays this
    * partition set, so a transactional sink's committed progress is found by the next owner.
    */
   runId?: string
@@ -101,7 +101,7 @@ export interface ReplayDeps {
   log?: (line: string) => void
   /** For tests: the clock of --rate. */
   now?: () => number
-  /** A --rate shared by several replays (--group: the partitions of one process share its rate). */
+  /** A --rate shared by several replays (--scale-out: the partitions of one process share its rate). */
   rateLimiter?: RateLimiter
   /** After every checkpoint (every commit, for a transactional sink): the positions and counts that are now durable (scale-out commits them to the group). */
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>

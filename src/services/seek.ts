@@ -83,7 +83,7 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
   }
 
   for (const group of request.groups) {
-    const description: GroupDescription = descriptions.get(group) ?? { groupId: group, state: 'Dead', protocolType: '', members: [] }
+    const description: GroupDescription = descriptions.get(group) ?? { groupId: group, state: 'Dead', protocolType: '', rebalanceProtocol: 'classic', assignor: '', members: [] }
     groups.push({ group, state: description.state, members: description.members.map((m) => ({ clientId: m.clientId, host: m.host })) })
     const committed = await gateway.committedOffsets(group)
     const current = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))

@@ -16,7 +16,7 @@ import { waitFor, withDeadline, withTimeout } from '../support/timeout.js'
 installOrderedHeaders()
 
 /**
- * Scale-out: three `recover replay --group` processes split a 6-partition topic through the
+ * Scale-out: three `recover replay --scale-out` processes split a 6-partition topic through the
  * consumer-group protocol; one is killed with SIGKILL mid-way and started again. Into
  * PostgreSQL the union is the range exactly; into plain Kafka every record is there at least
  * once, with duplicates bounded by the batches in flight at the kill and the rebalances.
@@ -91,11 +91,11 @@ test.before(
 )
 
 test(
-  'three processes with --group into PostgreSQL, one killed and restarted: the table is exactly the range (keys, fixed values, provenance)',
+  'three processes with --scale-out into PostgreSQL, one killed and restarted: the table is exactly the range (keys, fixed values, provenance)',
   withTimeout(240_000, async () => {
     const { table, log } = await createTableWithWriteLog(testTable('e2e_group'))
     const group = uniqueName('replay-group')
-    const args = ['replay', '--topic', topic, '--group', group, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
+    const args = ['replay', '--topic', topic, '--scale-out', group, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
       '--transform', FIX, '--sink', `${PG_URL}?table=${table}&key=order_id`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
     assertEveryPartitionDone(await runThreeKillOne(args, async () => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${log}`))[0]!.n) >= 600))
     assert.equal(await orderRows(table), expectedOrderRows(source, truth))
@@ -110,11 +110,11 @@ test(
 )
 
 test(
-  'three processes with --group into plain Kafka, one killed and restarted: every record at least once, duplicates bounded by the batches in flight',
+  'three processes with --scale-out into plain Kafka, one killed and restarted: every record at least once, duplicates bounded by the batches in flight',
   withTimeout(240_000, async () => {
     const group = uniqueName('replay-group-k')
     const sink = `${group}.out`
-    const args = ['replay', '--topic', topic, '--group', group, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
+    const args = ['replay', '--topic', topic, '--scale-out', group, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
     const run = await runThreeKillOne(args, () => topicHolds(sink, 600))
     assertEveryPartitionDone(run)
     const out = await readTopic(sink)
@@ -126,17 +126,17 @@ test(
     assert.is(got.size, expected.size)
     // At least once: a batch in flight at the kill or at a rebalance may arrive twice, no more.
     const duplicates = out.length - source.length
-    console.log(`  plain Kafka --group: ${duplicates} duplicates from ${run.interruptions} interrupted partition replays`)
+    console.log(`  plain Kafka --scale-out: ${duplicates} duplicates from ${run.interruptions} interrupted partition replays`)
     assert.ok(duplicates <= run.interruptions * BATCH, `${duplicates} duplicates, more than ${run.interruptions} interrupted partition replays × ${BATCH}`)
   }),
 )
 
 test(
-  'three processes with --group and --exactly-once, one killed and restarted: a read_committed reader sees every record exactly once, in order per partition',
+  'three processes with --scale-out and --exactly-once, one killed and restarted: a read_committed reader sees every record exactly once, in order per partition',
   withTimeout(240_000, async () => {
     const group = uniqueName('replay-group-eos')
     const sink = `${group}.out`
-    const args = ['replay', '--topic', topic, '--group', group, '--sink', `kafka:${sink}`, '--exactly-once', '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300', '--commit-interval', '300ms']
+    const args = ['replay', '--topic', topic, '--scale-out', group, '--sink', `kafka:${sink}`, '--exactly-once', '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300', '--commit-interval', '300ms']
     assertEveryPartitionDone(await runThreeKillOne(args, () => topicHolds(sink, 600)))
     // readTopic reads read_committed: aborted transactions (the killed process's) are not seen.
     const out = await readTopic(sink)

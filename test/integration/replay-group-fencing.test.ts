@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { groupReplayId, replayGroup, type GroupReplayEvent } from '../../src/services/replay-group.js'
 import { transactionalIdFor } from '../../src/sinks/kafka-sink.js'
+import { replayGroupId } from '../../src/core/replay-group-marker.js'
 import { createTopic, produce, readCommitted, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -17,14 +18,15 @@ test(
   withTimeout(120_000, async () => {
     const topic = uniqueName('group-fence')
     const sink = uniqueName('group-fence-out')
-    const group = uniqueName('group-fence-g')
+    const scaleOut = uniqueName('group-fence-g')
+    const group = replayGroupId(scaleOut)
     await createTopic(topic, 1)
     await produce(topic, Array.from({ length: N }, (_, i) => ({ partition: 0, key: `k-${i}`, value: `{"n":${i}}`, timestampMs: Date.now() })))
 
     const events: GroupReplayEvent[] = []
     const replaying = withGateway((gateway) =>
       replayGroup(
-        { topic, group, sink: `kafka:${sink}`, exactlyOnce: true, quarantine: `kafka:${topic}.quarantine`, batchSize: 100, rate: 1_000, commitIntervalMs: 0, sessionTimeoutMs: 6_000 },
+        { topic, scaleOut, sink: `kafka:${sink}`, exactlyOnce: true, quarantine: `kafka:${topic}.quarantine`, batchSize: 100, rate: 1_000, commitIntervalMs: 0, sessionTimeoutMs: 6_000 },
         { gateway, onGroupEvent: (e) => events.push(e) },
       ),
     )
