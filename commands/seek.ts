@@ -50,7 +50,7 @@ Scope: by default every partition of the topics the group has committed offsets 
     undo: Flags.boolean({ summary: 'Restore the newest journal snapshot of the group.', helpGroup: 'MODE', exactlyOne: MODES }),
     topic: Flags.string({ char: 't', summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).', multiple: true, exclusive: ['all-topics'] }),
     'all-topics': Flags.boolean({ summary: 'Exactly the partitions the group has committed offsets for.', exclusive: ['topic'] }),
-    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal; needs --yes otherwise).', exclusive: ['dry-run'] }),
+    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal: no exits 4, changing nothing; needs --yes otherwise).', exclusive: ['dry-run'] }),
     'dry-run': Flags.boolean({ summary: 'Only show the plan: what seek does without --execute, said explicitly (for scripts and runbooks).', exclusive: ['execute'] }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
     export: Flags.string({ summary: 'Write the plan as CSV for kafka-consumer-groups.sh --from-file.' }),
@@ -90,11 +90,7 @@ Scope: by default every partition of the topics the group has committed offsets 
       const wait = parseDuration(flags['wait-empty'])
       await waitForEmpty(gateway, groups, wait.ms, (group, members) => this.note(`Waiting for group ${group} to drain (${members} member(s) still active)…`))
     }
-    const ok = await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plan.totals.partitions} partition(s)` })
-    if (!ok) {
-      this.note('Not applied.')
-      return result
-    }
+    await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plan.totals.partitions} partition(s)` })
     const undoCommand = (group: string) => this.undoCommand(group, flags)
     result.execution = await applySeek(gateway, plan, {
       journalDir: flags.journal,
