@@ -27,6 +27,8 @@ export abstract class BaseCommand<T> extends Command {
   static override baseFlags = { ...verboseFlag }
 
   private cleanups: Array<() => Promise<void>> = []
+  /** Set by endWithFindings: the run returns its result and still fails. */
+  private findings: RecoveryError | undefined
 
   /** Progress and notes for people: stderr, and silent under --json. */
   protected note(message: string): void {
@@ -60,6 +62,18 @@ export abstract class BaseCommand<T> extends Command {
     if (!(await this.ask(options))) {
       throw new RecoveryError('DECLINED', 'Not applied: the answer was no, so nothing was changed.', { details: { declined: options.what } })
     }
+  }
+
+  /**
+   * A run that did its work and found what the caller said should fail it (an audit past
+   * --fail-on): `--json` prints the result exactly as on success, so machine readers see one
+   * shape; the exit code is the failure's; people read the failure on stderr.
+   */
+  protected endWithFindings(result: T, failure: RecoveryError): T {
+    this.findings = failure
+    process.exitCode = failure.exitCode
+    if (!this.jsonEnabled()) process.stderr.write(renderFailure(failure, false))
+    return result
   }
 
   protected get verbose(): boolean {
@@ -115,7 +129,7 @@ export abstract class BaseCommand<T> extends Command {
    */
   override async _run<R>(): Promise<R> {
     const result = await super._run<R>()
-    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result) })
+    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result), ...(this.findings ? { error: redact(jsonSafe(this.findings.toJSON())) } : {}) })
     return result
   }
 
