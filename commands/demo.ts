@@ -113,7 +113,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
    */
   private async waitForGo(index: number, total: number, ownBroker: boolean): Promise<boolean> {
     const { interruptedAtPrompt, waitForKey } = await import('../src/cli/prompt.js')
-    const interrupted = () => interruptedAtPrompt(`Interrupted at the prompt: the demo stopped before step ${index + 1} of ${total}${ownBroker ? ', and its local broker is stopped' : ''}.`)
+    const interrupted = () => interruptedAtPrompt(`Interrupted at the prompt: the demo stopped before step ${index + 1} of ${total}${ownBroker ? ' and stops its local broker' : ''}.`)
     // On stdout, with the step it is about: the pause happens only when stdout is a terminal.
     return (await waitForKey('Press Enter to run it (q to stop) ', { interrupted, output: process.stdout })) === 'continue'
   }

@@ -3,7 +3,7 @@
  * the command with 130 and one line (never "a bug"), "n" or Enter with DECLINED (exit 4), and
  * in both cases the group's offsets are exactly as before.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -130,5 +130,30 @@ test('the demo\'s pause: q stops without Enter (exit 0); Ctrl-C ends it with 130
   assert.is(await interrupt.exitStatus(), 130, interrupt.screen())
   assert.equal(interrupt.linesAfter('Press Enter to run it'), ['Interrupted at the prompt: the demo stopped before step 1 of 7.'], interrupt.screen())
 }))
+
+test('Ctrl-C at the pause of a demo on its own broker: exit 130, and the broker is stopped and its data removed all the same', withTimeout(180_000, async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'recover-prompt-demo-own-'))
+  const term = terminal(['demo', '--count', '200'], cwd)
+  await term.shows('Press Enter to run it (q to stop)', 150_000)
+  const started = /Formatted KRaft storage in (\S+) .*\n.*\(pid (\d+)\)/.exec(term.screen())
+  assert.ok(started, term.screen())
+  const [, dataDir, pid] = started
+  assert.ok(isRunning(Number(pid)), 'the broker runs while the demo waits')
+  term.keys('C-c')
+  assert.is(await term.exitStatus(60_000), 130, term.screen())
+  assert.match(term.screen(), 'Interrupted at the prompt: the demo stopped before step 1 of 7 and stops its local broker.')
+  assert.not.match(term.screen(), /bug|AbortError/)
+  assert.not.ok(isRunning(Number(pid)), `broker pid ${pid} still runs`)
+  assert.not.ok(existsSync(dataDir!), `${dataDir} is still there`)
+}))
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 test.run()
