@@ -12,10 +12,6 @@ export function interruptedAtPrompt(message = NOTHING_CHANGED, options: { nextSt
   return new RecoveryError('INTERRUPTED', message, options)
 }
 
-export function isInterruptedAtPrompt(error: unknown): error is RecoveryError {
-  return error instanceof RecoveryError && error.code === 'INTERRUPTED'
-}
-
 /**
  * Asks `question` on a terminal and resolves true for y/yes. Anything else, an empty line
  * or the end of input (Ctrl-D) is no. Ctrl-C rejects with INTERRUPTED.
