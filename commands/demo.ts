@@ -35,7 +35,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     brokers: Flags.string({ summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).', helpGroup: 'CONNECTION' }),
     keep: Flags.boolean({ summary: 'Leave the demo\'s own broker running at the end (prints how to stop it).' }),
     count: Flags.integer({ summary: 'Records in the fixture incident (smaller is faster).', default: 10_000, min: 100 }),
-    pause: Flags.boolean({ summary: 'Wait for Enter before each step. Default: on a terminal; never with --json or without one.', allowNo: true }),
+    pause: Flags.boolean({ summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.', allowNo: true }),
   }
 
   async run(): Promise<DemoResult> {
@@ -83,7 +83,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       brokers: cluster.brokers,
       cwd: process.cwd(),
       onStepStart: (step, index, total, command) => this.out(renderDemoStepHeader(step, index, total, command)),
-      beforeStep: pause ? () => this.waitForEnter() : undefined,
+      beforeStep: pause ? (step) => this.waitForGo(steps.indexOf(step), steps.length, cluster.own !== undefined) : undefined,
       onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
       onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },
     })
@@ -107,16 +107,15 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     return { brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept, topic, group, sink: sink.uri, steps: runs.map(({ result: _result, ...step }) => step), figures }
   }
 
-  /** On a terminal, a person reads each step before it runs; q stops the demo. */
-  private async waitForEnter(): Promise<boolean> {
-    const { createInterface } = await import('node:readline/promises')
-    const rl = createInterface({ input: process.stdin, output: process.stdout })
-    try {
-      const answer = await rl.question('Press Enter to run it (q to stop) ')
-      return !/^q/i.test(answer.trim())
-    } finally {
-      rl.close()
-    }
+  /**
+   * On a terminal, a person reads each step before it runs: Enter runs it, q stops the demo
+   * (one key, no Enter needed), Ctrl-C ends it at once (exit 130; the demo's broker is still stopped).
+   */
+  private async waitForGo(index: number, total: number, ownBroker: boolean): Promise<boolean> {
+    const { interruptedAtPrompt, waitForKey } = await import('../src/cli/prompt.js')
+    const interrupted = () => interruptedAtPrompt(`Interrupted at the prompt: the demo stopped before step ${index + 1} of ${total}${ownBroker ? ' and stops its local broker' : ''}.`)
+    // On stdout, with the step it is about: the pause happens only when stdout is a terminal.
+    return (await waitForKey('Press Enter to run it (q to stop) ', { interrupted, output: process.stdout })) === 'continue'
   }
 }
 

@@ -53,7 +53,7 @@ Scope: by default every partition of the topics the group has committed offsets 
     'expect-current': Flags.string({ summary: 'Refuse unless the group is at this offset on every partition in scope (e.g. the poison pill to skip).' }),
     topic: Flags.string({ char: 't', summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).', multiple: true, exclusive: ['all-topics'] }),
     'all-topics': Flags.boolean({ summary: 'Exactly the partitions the group has committed offsets for.', exclusive: ['topic'] }),
-    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal; needs --yes otherwise).', exclusive: ['dry-run'] }),
+    execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal: no exits 4, changing nothing; needs --yes otherwise).', exclusive: ['dry-run'] }),
     'dry-run': Flags.boolean({ summary: 'Only show the plan: what seek does without --execute, said explicitly (for scripts and runbooks).', exclusive: ['execute'] }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
     export: Flags.string({ summary: 'Write the plan as CSV for kafka-consumer-groups.sh --from-file.' }),
@@ -113,11 +113,7 @@ Scope: by default every partition of the topics the group has committed offsets 
       plan = fresh
       result.plan = plan
     }
-    const ok = await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plural(plan.totals.partitions, 'partition')} of ${describeCluster(plan.cluster)}` })
-    if (!ok) {
-      this.note('Not applied.')
-      return result
-    }
+    await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plural(plan.totals.partitions, 'partition')} of ${describeCluster(plan.cluster)}` })
     const undoCommand = (group: string) => this.undoCommand(group, flags, journalDir)
     result.execution = await applySeek(gateway, plan, {
       journalDir,

@@ -3,7 +3,7 @@
  * decides the exit code (SPEC section 1). Anything that is not a RecoveryError is a bug.
  */
 
-export type ErrorCategory = 'usage' | 'findings' | 'safety' | 'environment' | 'internal'
+export type ErrorCategory = 'usage' | 'findings' | 'safety' | 'environment' | 'internal' | 'interrupted'
 
 export const EXIT_CODES: Record<ErrorCategory, number> = {
   internal: 1,
@@ -11,6 +11,8 @@ export const EXIT_CODES: Record<ErrorCategory, number> = {
   findings: 3,
   safety: 4,
   environment: 5,
+  // Ctrl-C: what a shell reports for a process ended by SIGINT (128 + 2).
+  interrupted: 130,
 }
 
 /** The closed set of codes, each with its category. docs/errors.md has one entry per code. */
@@ -77,6 +79,8 @@ export const ERROR_CODES = {
   CANARY_FAILED: 'safety',
   REDRIVE_FAILED: 'environment',
   AUDIT_TRAIL_FAILED: 'environment',
+  DECLINED: 'safety',
+  INTERRUPTED: 'interrupted',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
-import { auditDuckdbOptions, auditOutputFlags, findingsOverThreshold, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
+import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
+import { COMPARE_METRICS } from '../../src/core/fail-on.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
@@ -30,7 +31,7 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     top: Flags.integer({ summary: 'How many keys of each finding to list in the table.', default: 20, min: 0, max: 100_000 }),
-    ...auditOutputFlags,
+    ...auditOutputFlags(COMPARE_METRICS),
     'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro.', options: [...FORMATS], helpGroup: 'DECODING' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
@@ -40,14 +41,14 @@ The sink key column defaults to the --key field's name (key for --key key); --si
   async run(): Promise<CompareAuditResult> {
     const { flags } = await this.parse(AuditCompare)
     const { parseAuditSink } = await import('../../src/core/audit-sink.js')
-    const { parseFailOn, COMPARE_METRICS } = await import('../../src/core/fail-on.js')
+    const { parseFailOn } = await import('../../src/core/fail-on.js')
     const request = {
       ...(await scanRequestFromFlags(flags, this.schemaSources(flags))),
       sink: parseAuditSink(flags.sink),
       sinkKey: flags['sink-key'],
       sinkProvenance: flags['sink-provenance'],
       top: flags.top,
-      historyPath: flags.history ? flags.db : undefined,
+      historyPath: flags.history ? auditDbPath(flags.db, this.projectConfig(flags)) : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], COMPARE_METRICS),
     }
@@ -67,8 +68,7 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     })
     const { renderCompareAudit } = await import('../../src/render/audit.js')
     this.out(renderCompareAudit(result, { top: flags.top }))
-    const failure = findingsOverThreshold('comparison', result.failOn, result)
-    if (failure) throw failure
-    return result
+    const failure = failOnFailure('comparison', result)
+    return failure ? this.endWithFindings(result, failure) : result
   }
 }

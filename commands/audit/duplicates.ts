@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { auditDuckdbOptions, auditOutputFlags, findingsOverThreshold, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
+import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
+import { DUPLICATES_METRICS } from '../../src/core/fail-on.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
@@ -17,7 +18,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     { description: 'Duplicate order ids in the bad-deploy window', command: '<%= config.bin %> audit duplicates --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --key order_id --value-format avro --schema fixtures/schemas' },
     { description: 'By record key, the last day, copies at most 10 minutes apart', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --within 10m' },
     { description: 'Nightly, for cron: every finding to CSV, exit 3 when any key is duplicated', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --report /var/log/recover/orders-dups.csv --fail-on \"duplicates>0\"' },
-    { description: 'For CI: JSON result, exit 3 past the thresholds', command: '<%= config.bin %> audit duplicates --topic orders --key key --fail-on "changed>0,undecodable>10" --json' },
+    { description: 'For CI: JSON result (the same shape either way), exit 3 past the thresholds', command: '<%= config.bin %> audit duplicates --topic orders --key key --fail-on "changed>0,undecodable>10" --json' },
+    { description: 'Nightly: also fail when the last day held fewer than 1000 records (a producer that stopped)', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --fail-on "duplicates>0,records<1000"' },
   ]
   static override flags = {
     ...connectionFlags,
@@ -28,7 +30,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     within: Flags.string({ summary: 'Only copies at most this far apart in time are duplicates: 10m, 1h, PT30S.' }),
-    ...auditOutputFlags,
+    ...auditOutputFlags(DUPLICATES_METRICS),
     top: Flags.integer({ summary: 'How many duplicate groups to list.', default: 20, min: 0, max: 100_000 }),
     'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.', options: [...FORMATS], helpGroup: 'DECODING' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
@@ -44,13 +46,13 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       const { RecoveryError } = await import('../../src/errors.js')
       throw new RecoveryError('BAD_DURATION', `--within ${flags.within} must be a positive duration, like 10m or PT1H.`)
     }
-    const { parseFailOn, DUPLICATES_METRICS } = await import('../../src/core/fail-on.js')
+    const { parseFailOn } = await import('../../src/core/fail-on.js')
     const request = {
       ...(await scanRequestFromFlags(flags, this.schemaSources(flags))),
       withinMs: within?.ms,
       within: within?.display,
       top: flags.top,
-      historyPath: flags.history ? flags.db : undefined,
+      historyPath: flags.history ? auditDbPath(flags.db, this.projectConfig(flags)) : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], DUPLICATES_METRICS),
     }
@@ -67,8 +69,7 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     })
     const { renderDuplicatesAudit } = await import('../../src/render/audit.js')
     this.out(renderDuplicatesAudit(result, { top: flags.top }))
-    const failure = findingsOverThreshold('duplicates audit', result.failOn, result)
-    if (failure) throw failure
-    return result
+    const failure = failOnFailure('duplicates audit', result)
+    return failure ? this.endWithFindings(result, failure) : result
   }
 }

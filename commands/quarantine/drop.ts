@@ -39,10 +39,7 @@ export default class QuarantineDrop extends QuarantineCommand<DropResult> {
       if (!flags.execute) this.note('Dry run: nothing recorded. Add --execute to mark them dropped.')
       return plan
     }
-    if (!(await this.confirm({ yes: flags.yes, what: `mark ${plan.dropped} record(s) of ${ctx.source.uri} dropped` }))) {
-      this.note('Not dropped.')
-      return plan
-    }
+    await this.confirm({ yes: flags.yes, what: `mark ${plan.dropped} record(s) of ${ctx.source.uri} dropped` })
     const result = await dropQuarantined(ctx, request, this.actor())
     this.out(renderDrop(result, flags.reason))
     return result

@@ -69,10 +69,7 @@ Loop guard: a record that was already redriven --max-redrives times (it failed a
       this.note('Nothing to redrive.')
       return plan
     }
-    if (!(await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics and park ${plan.toPark}` }))) {
-      this.note('Not redriven.')
-      return plan
-    }
+    await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics and park ${plan.toPark}` })
     // Exactly the records of the plan that was confirmed, even if more arrived meanwhile.
     saidAt = Date.now()
     const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor(), { onProgress })

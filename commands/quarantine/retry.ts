@@ -62,10 +62,7 @@ export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
         return plan
       }
       if (plan.matched === 0) return plan
-      if (!(await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink}` }))) {
-        this.note('Not retried.')
-        return plan
-      }
+      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink}` })
       request.filter = { ...filter, ids: plan.records.map((r) => r.id) }
     }
     const result = await retryQuarantined(ctx, request, this.actor(), { log: (line) => this.note(line) })

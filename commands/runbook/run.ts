@@ -9,7 +9,7 @@ export default class RunbookRun extends BaseCommand<RunbookRunResult> {
   static override summary = 'Run a runbook\'s steps in order: asks before each destructive step, stops at the first failure, logs what ran.'
   static override description = `Every step is a real recover command, run as its own process and printed before it runs. Variables come from --var NAME=VALUE, else the runbook's defaults; recover runbook show NAME lists them.
 
-Before a destructive step (seek --execute, a replay into a sink…) it asks on the terminal; without one, --yes is needed. The first step that fails stops the run, with the step's error and how to continue (--from-step N) or undo (--rollback). Steps marked rollback run only with --rollback.
+Before a destructive step (seek --execute, a replay into a sink…) it asks on the terminal; without one, --yes is needed. Answering no stops the run there with exit 4 (DECLINED), Ctrl-C with exit 130; the step asked about does not run. The first step that fails stops the run, with the step's error and how to continue (--from-step N) or undo (--rollback). Steps marked rollback run only with --rollback.
 
 Each run has an id ({{run}} in the runbook) and is logged, step by step, in runbooks/ of the state folder (RECOVER_HOME, else ~/.recover; or --log-dir). Every change its steps make is journalled with that id, so --rollback reverts exactly the changes of that run (by default the newest earlier run with the same variables; --run ID names one), and refuses when the group has moved since.`
   static override examples = [
@@ -86,7 +86,7 @@ Each run has an id ({{run}} in the runbook) and is logged, step by step, in runb
       fromStep: flags['from-step'],
       cwd: process.cwd(),
       logDir,
-      confirm: async (step, command) => this.confirm({ yes: flags.yes, what: `run destructive step ${step.number}: ${command}` }),
+      confirm: async (step, command) => this.ask({ yes: flags.yes, what: `run destructive step ${step.number}: ${command}` }),
       acceptsYes: (argv) => this.acceptsYes(argv),
       onStepStart: (step, index, total, command) => this.out(renderRunbookStepHeader(step, index, total, command)),
       onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
@@ -96,6 +96,14 @@ Each run has an id ({{run}} in the runbook) and is logged, step by step, in runb
       rollbackCommand: hasRollback ? (runId) => runbookCommand(runbook.name, given, [...extra, '--rollback', '--run', runId]) : undefined,
     })
     this.out(result.dryRun ? renderRunbookPlan(result) : renderRunbookEnding(result))
+    if (result.stopped) {
+      // A "no" is a decision, not success: a script running the runbook must see it did not finish.
+      const declined = result.steps.at(-1)!
+      throw new RecoveryError('DECLINED', `Runbook ${runbook.name} stopped at step ${declined.number}: the answer was no, so it and the steps after it were not run.`, {
+        nextSteps: [`Continue from this step when ready: ${runbookCommand(runbook.name, given, [...extra, '--from-step', String(declined.number)])}`],
+        details: { runbook: runbook.name, step: declined.number, log: result.log, steps: result.steps },
+      })
+    }
     return result
   }
 

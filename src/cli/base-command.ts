@@ -27,6 +27,8 @@ export abstract class BaseCommand<T> extends Command {
   static override baseFlags = { ...verboseFlag }
 
   private cleanups: Array<() => Promise<void>> = []
+  /** Set by endWithFindings: the run returns its result and still fails. */
+  private findings: RecoveryError | undefined
 
   /** Progress and notes for people: stderr, and silent under --json. */
   protected note(message: string): void {
@@ -40,21 +42,38 @@ export abstract class BaseCommand<T> extends Command {
 
   /**
    * Destructive actions: on a terminal, ask on stderr; without one, --yes is required.
-   * Returns false when the person answered no.
+   * Returns false when the person answered no (or just Enter); Ctrl-C ends the command with
+   * INTERRUPTED (exit 130). For a command that asks once, `confirm` is the one to use.
    */
-  protected async confirm(options: { yes: boolean; what: string }): Promise<boolean> {
+  protected async ask(options: { yes: boolean; what: string }): Promise<boolean> {
     if (options.yes) return true
     if (!process.stdin.isTTY || !process.stderr.isTTY) {
       throw new RecoveryError('CONFIRMATION_REQUIRED', `Refusing to ${options.what} without confirmation: there is no terminal to ask on. Review the dry run, then add --yes.`)
     }
-    const { createInterface } = await import('node:readline/promises')
-    const rl = createInterface({ input: process.stdin, output: process.stderr })
-    try {
-      const answer = await rl.question(`${options.what[0]!.toUpperCase()}${options.what.slice(1)}? [y/N] `)
-      return /^y(es)?$/i.test(answer.trim())
-    } finally {
-      rl.close()
+    const { askYesNo } = await import('./prompt.js')
+    return askYesNo(`${options.what[0]!.toUpperCase()}${options.what.slice(1)}? [y/N] `)
+  }
+
+  /**
+   * As `ask`, and a "no" ends the command with DECLINED (exit 4): a script that ran it must
+   * not read "nothing was done" as success.
+   */
+  protected async confirm(options: { yes: boolean; what: string }): Promise<void> {
+    if (!(await this.ask(options))) {
+      throw new RecoveryError('DECLINED', 'Not applied: the answer was no, so nothing was changed.', { details: { declined: options.what } })
     }
+  }
+
+  /**
+   * A run that did its work and found what the caller said should fail it (an audit past
+   * --fail-on): `--json` prints the result exactly as on success, so machine readers see one
+   * shape; the exit code is the failure's; people read the failure on stderr.
+   */
+  protected endWithFindings(result: T, failure: RecoveryError): T {
+    this.findings = failure
+    process.exitCode = failure.exitCode
+    if (!this.jsonEnabled()) process.stderr.write(renderFailure(failure, false))
+    return result
   }
 
   protected get verbose(): boolean {
@@ -110,7 +129,7 @@ export abstract class BaseCommand<T> extends Command {
    */
   override async _run<R>(): Promise<R> {
     const result = await super._run<R>()
-    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result) })
+    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result), ...(this.findings ? { error: redact(jsonSafe(this.findings.toJSON())) } : {}) })
     return result
   }
 
@@ -141,7 +160,8 @@ export abstract class BaseCommand<T> extends Command {
  * the failure's own frames, without the "RecoveryError: …" line that would say it all again.
  */
 export function renderFailure(failure: RecoveryError, verbose: boolean): string {
-  const lines = [`Error: ${redactText(failure.message)}`]
+  // Ctrl-C is what the person asked for, not an error: its one line says what was left undone.
+  const lines = [`${failure.category === 'interrupted' ? '' : 'Error: '}${redactText(failure.message)}`]
   for (const step of failure.nextSteps) lines.push(`  → ${redactText(step)}`)
   if (failure.category === 'internal' || verbose) {
     let stack: string

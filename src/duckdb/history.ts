@@ -7,7 +7,8 @@ import { AuditDatabase, num, type AuditDatabaseOptions, type Row } from './audit
  * (a duplicates run has no "missing"), so trends never mix "zero" with "not measured".
  */
 
-export const HISTORY_SCHEMA_VERSION = 1
+/** 2: window_from and window_to (added to version 1 files when a run is recorded). */
+export const HISTORY_SCHEMA_VERSION = 2
 
 export interface AuditRunRecord {
   runId: string
@@ -19,6 +20,9 @@ export interface AuditRunRecord {
   within: string | null
   sink: string | null
   range: unknown
+  /** --from and --to as the run resolved them (times as UTC instants). */
+  windowFrom: string
+  windowTo: string
   records: number
   distinctKeys: number | null
   duplicateKeys: number | null
@@ -64,12 +68,18 @@ const COLUMNS: Array<[keyof AuditRunRecord, string, string]> = [
   ['lost', 'lost', 'BIGINT'],
   ['exceeded', 'exceeded', 'VARCHAR'],
   ['result', 'result_json', 'VARCHAR'],
+  ['windowFrom', 'window_from', 'VARCHAR'],
+  ['windowTo', 'window_to', 'VARCHAR'],
 ]
+
+/** Columns added after version 1: files written before them get them when a run is next recorded. */
+const ADDED_COLUMNS = ['window_from', 'window_to']
 
 export async function ensureHistorySchema(db: AuditDatabase): Promise<void> {
   await db.run(`CREATE TABLE IF NOT EXISTS history.audit_meta (name VARCHAR PRIMARY KEY, value VARCHAR)`)
-  await db.run(`INSERT INTO history.audit_meta VALUES ('schema_version', '${HISTORY_SCHEMA_VERSION}') ON CONFLICT DO NOTHING`)
+  await db.run(`INSERT INTO history.audit_meta VALUES ('schema_version', '${HISTORY_SCHEMA_VERSION}') ON CONFLICT DO UPDATE SET value = excluded.value`)
   await db.run(`CREATE TABLE IF NOT EXISTS history.audit_runs (${COLUMNS.map(([, c, t]) => `${c} ${t}`).join(', ')})`)
+  for (const column of ADDED_COLUMNS) await db.run(`ALTER TABLE history.audit_runs ADD COLUMN IF NOT EXISTS ${column} VARCHAR`)
 }
 
 /** Appends one run (JSON columns are written with bigints as decimal strings). */
@@ -92,6 +102,9 @@ export interface HistoryRun {
   elapsedMs: number
   key: string
   sink: string | null
+  /** The audited window (null for runs recorded before it was kept). */
+  windowFrom: string | null
+  windowTo: string | null
   records: number
   duplicateKeys: number | null
   extraCopies: number | null
@@ -144,6 +157,9 @@ function toHistoryRun(r: Row): HistoryRun {
     elapsedMs: num(r.elapsed_ms),
     key: String(r.key),
     sink: r.sink === null ? null : String(r.sink),
+    // Files of version 1 have no window columns.
+    windowFrom: r.window_from === null || r.window_from === undefined ? null : String(r.window_from),
+    windowTo: r.window_to === null || r.window_to === undefined ? null : String(r.window_to),
     records: num(r.records),
     duplicateKeys: maybe(r.duplicate_keys),
     extraCopies: maybe(r.extra_copies),

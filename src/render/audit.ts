@@ -95,13 +95,15 @@ function clip(text: string, max: number): string {
 export function renderAuditHistory(r: AuditHistoryResult): string {
   if (!r.exists) return `No audit history in ${r.db} yet: run recover audit duplicates or compare (with --db ${r.db}) first.`
   if (r.topics.length === 0) return `No audit runs recorded in ${r.db} for that topic.`
-  const lines: string[] = []
+  const lines: string[] = [`Audit history in ${r.db}:`, '']
   for (const t of r.topics) {
     lines.push(`${t.topic}: ${t.runs} run${t.runs === 1 ? '' : 's'} from ${t.firstRunAt} to ${t.lastRunAt}${t.recent.length < t.runs ? ` (newest ${t.recent.length} shown)` : ''}`)
     lines.push(
       renderTable(
         [
           { header: 'STARTED' },
+          { header: 'FROM' },
+          { header: 'TO' },
           { header: 'AUDIT' },
           { header: 'KEY' },
           { header: 'RECORDS', align: 'right' },
@@ -114,7 +116,7 @@ export function renderAuditHistory(r: AuditHistoryResult): string {
           { header: 'LOST', align: 'right' },
           { header: 'FAIL-ON' },
         ],
-        t.recent.map((run) => [run.startedAt, run.audit, run.key, run.records, run.duplicateKeys, run.extraCopies, run.undecodable, run.missing, run.twice, run.onlyInSink, run.lost, run.exceeded.length > 0 ? `exceeded ${run.exceeded.join(',')}` : '']),
+        t.recent.map((run) => [run.startedAt, run.windowFrom ?? '-', run.windowTo ?? '-', run.audit, run.key, run.records, run.duplicateKeys, run.extraCopies, run.undecodable, run.missing, run.twice, run.onlyInSink, run.lost, run.exceeded.length > 0 ? `exceeded ${run.exceeded.join(',')}` : '']),
       ),
     )
     const trend = t.trend.map((f) => `${f.metric} ${f.latest}${f.change === null ? '' : ` (${f.change > 0 ? '+' : f.change < 0 ? '' : '±'}${f.change})`}`)

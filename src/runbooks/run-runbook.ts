@@ -93,7 +93,7 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
     const command = formatCommandLine(argv)
     options.onStepStart?.(step, index, steps.length, command)
     if (step.destructive) {
-      if (!(await options.confirm(step, command))) {
+      if (!(await confirmStep(options, step, command, result, write))) {
         result.steps.push(describe(step, command, 'declined'))
         result.stopped = true
         write({ event: 'declined', step: step.number, command })
@@ -120,6 +120,25 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
   }
   write({ event: result.stopped ? 'stopped' : 'finished' })
   return result
+}
+
+/**
+ * The person's answer before a destructive step. Ctrl-C at the prompt is logged and ends the
+ * run with INTERRUPTED (exit 130), saying which steps ran before it.
+ */
+async function confirmStep(options: RunRunbookOptions, step: RunbookStep, command: string, result: RunbookRunResult, write: (entry: Record<string, unknown>) => void): Promise<boolean> {
+  try {
+    return await options.confirm(step, command)
+  } catch (error) {
+    if (!(error instanceof RecoveryError && error.code === 'INTERRUPTED')) throw error
+    write({ event: 'interrupted', step: step.number, command })
+    const ran = result.steps.filter((s) => s.status === 'ran').map((s) => s.number)
+    if (ran.length === 0) throw new RecoveryError('INTERRUPTED', `Interrupted at the prompt of step ${step.number}: nothing was changed.`, { details: { runbook: result.runbook, step: step.number, log: result.log } })
+    throw new RecoveryError('INTERRUPTED', `Interrupted at the prompt of step ${step.number}: step${ran.length === 1 ? '' : 's'} ${ran.join(', ')} ran, step ${step.number} and the steps after it did not.`, {
+      nextSteps: [`Continue from this step: ${options.continueCommand(step.number)}`, `What ran is logged in ${result.log}.`],
+      details: { runbook: result.runbook, step: step.number, log: result.log, steps: result.steps },
+    })
+  }
 }
 
 function describe(step: RunbookStep, command: string, status: RunbookStepRun['status']): RunbookStepRun {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { describeKeySelector, parseKeySelector, type KeySelector } from '../core/audit-key.js'
 import { planSinkColumns, type AuditSink, type SinkColumnPlan } from '../core/audit-sink.js'
 import type { CompareTotals, LostRecord, MissingKey, OnlyInSinkKey, ProblemRecord, TwiceKey } from '../core/audit-types.js'
-import { describeThreshold, exceededThresholds, type ExceededThreshold, type Threshold } from '../core/fail-on.js'
+import { describeThreshold, evaluateFailOn, type FailOnOutcome, type Threshold } from '../core/fail-on.js'
+import { auditWindow, type AuditWindow } from '../core/audit-window.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { RecoveryError } from '../errors.js'
 import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
@@ -47,6 +48,8 @@ export interface CompareAuditResult {
   valueFormat: CodecFormat | null
   startedAt: string
   elapsedMs: number
+  /** --from and --to, resolved (times as UTC instants). */
+  window: AuditWindow
   partitions: Array<{ partition: number; start: bigint; end: bigint }>
   totals: CompareTotals
   /** Source keys the sink does not have, earliest first. */
@@ -63,7 +66,8 @@ export interface CompareAuditResult {
   warnings: string[]
   history: { db: string; runId: string } | null
   report: WrittenReport | null
-  failOn: { conditions: string[]; exceeded: ExceededThreshold[] } | null
+  /** The --fail-on conditions, those this run exceeded, and whether it passed (the exit code: 0 or 3). */
+  failOn: FailOnOutcome | null
 }
 
 const SOURCE = 'scan_source'
@@ -107,6 +111,7 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
       valueFormat: scan.valueFormat,
       startedAt: startedAt.toISOString(),
       elapsedMs: Date.now() - startedAt.getTime(),
+      window: auditWindow(request.from, request.to),
       partitions: scan.ranges.map((r) => ({ partition: r.partition, start: r.start, end: r.end })),
       totals,
       missing: await topMissing(db, listLimit),
@@ -126,7 +131,7 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
       warnings,
       history: null,
       report: null,
-      failOn: request.failOn ? { conditions: request.failOn.map(describeThreshold), exceeded: exceededThresholds(request.failOn, compareMetrics(totals)) } : null,
+      failOn: request.failOn ? evaluateFailOn(request.failOn, compareMetrics(totals)) : null,
     }
     if (historyPath) {
       await recordAuditRun(db, compareRunRecord(result))
@@ -183,8 +188,8 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
 }
 
 /** The --fail-on metrics of a comparison (names as in COMPARE_METRICS). */
-export function compareMetrics(t: CompareTotals): Record<string, number> {
-  return { missing: t.missing, twice: t.twice, 'only-in-sink': t.onlyInSink, lost: t.lost ?? 0, undecodable: t.undecodable, 'no-key': t.noKey }
+export function compareMetrics(t: CompareTotals): Record<string, number> & { records: number } {
+  return { records: t.sourceRecords, missing: t.missing, twice: t.twice, 'only-in-sink': t.onlyInSink, lost: t.lost ?? 0, undecodable: t.undecodable, 'no-key': t.noKey }
 }
 
 function compareRunRecord(r: CompareAuditResult): AuditRunRecord {
@@ -199,6 +204,8 @@ function compareRunRecord(r: CompareAuditResult): AuditRunRecord {
     within: null,
     sink: r.sink,
     range: r.partitions,
+    windowFrom: r.window.from,
+    windowTo: r.window.to,
     records: t.sourceRecords,
     distinctKeys: t.sourceKeys,
     duplicateKeys: null,

@@ -3,7 +3,8 @@ import type { DuplicateGroup, DuplicatesTotals, ProblemRecord, ValueDuplicateGro
 import { describeKeySelector } from '../core/audit-key.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
-import { describeThreshold, exceededThresholds, type ExceededThreshold, type Threshold } from '../core/fail-on.js'
+import { describeThreshold, evaluateFailOn, type FailOnOutcome, type Threshold } from '../core/fail-on.js'
+import { auditWindow, type AuditWindow } from '../core/audit-window.js'
 import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
 import { buildDuplicateGroups, duplicateFindingRows, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
 import { openAuditRunDatabase, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
@@ -23,7 +24,7 @@ export interface DuplicatesAuditRequest extends ScanRequest {
   historyPath?: string
   /** `--report FILE.csv|FILE.json`: every finding, not only the top ones. */
   report?: string
-  /** `--fail-on`: the result says which were exceeded; the command exits 3. */
+  /** `--fail-on`: the result says which were exceeded (an empty range fails any); the command exits 3. */
   failOn?: Threshold[]
 }
 
@@ -43,6 +44,8 @@ export interface DuplicatesAuditResult {
   startedAt: string
   elapsedMs: number
   recordsPerSecond: number
+  /** --from and --to, resolved (times as UTC instants). */
+  window: AuditWindow
   partitions: Array<{ partition: number; start: bigint; end: bigint; records: number }>
   totals: DuplicatesTotals
   /** The groups with the most copies, up to --top. */
@@ -60,8 +63,8 @@ export interface DuplicatesAuditResult {
   /** Where this run was recorded (`audit history` reads it back). */
   history: { db: string; runId: string } | null
   report: WrittenReport | null
-  /** The --fail-on conditions and those this run exceeded. */
-  failOn: { conditions: string[]; exceeded: ExceededThreshold[] } | null
+  /** The --fail-on conditions, those this run exceeded, and whether it passed (the exit code: 0 or 3). */
+  failOn: FailOnOutcome | null
 }
 
 const TABLE = 'scan_source'
@@ -95,6 +98,7 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
       startedAt: startedAt.toISOString(),
       elapsedMs,
       recordsPerSecond: scan.elapsedMs > 0 ? Math.round((scan.records * 1000) / scan.elapsedMs) : 0,
+      window: auditWindow(request.from, request.to),
       partitions: scan.ranges.map((r) => ({ partition: r.partition, start: r.start, end: r.end, records: perPartition.get(r.partition) ?? 0 })),
       totals,
       duplicates: await topDuplicateGroups(db, top),
@@ -111,7 +115,7 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
       warnings: scanWarnings(totals.records, totals.undecodable, totals.keyed, scan.valueFormat),
       history: null,
       report: null,
-      failOn: request.failOn ? { conditions: request.failOn.map(describeThreshold), exceeded: exceededThresholds(request.failOn, duplicatesMetrics(totals)) } : null,
+      failOn: request.failOn ? evaluateFailOn(request.failOn, duplicatesMetrics(totals)) : null,
     }
     if (historyPath) {
       await recordAuditRun(db, duplicatesRunRecord(result))
@@ -130,8 +134,9 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
 export const DUPLICATES_TABLE = TABLE
 
 /** The --fail-on metrics of a duplicates audit (names as in DUPLICATES_METRICS). */
-export function duplicatesMetrics(t: DuplicatesTotals): Record<string, number> {
+export function duplicatesMetrics(t: DuplicatesTotals): Record<string, number> & { records: number } {
   return {
+    records: t.records,
     duplicates: t.duplicateKeys,
     copies: t.extraCopies,
     identical: t.identical,
@@ -155,6 +160,8 @@ function duplicatesRunRecord(r: DuplicatesAuditResult): AuditRunRecord {
     within: r.within,
     sink: null,
     range: r.partitions,
+    windowFrom: r.window.from,
+    windowTo: r.window.to,
     records: t.records,
     distinctKeys: t.distinctKeys,
     duplicateKeys: t.duplicateKeys,

@@ -219,13 +219,13 @@ test('--report FILE.json holds the result and every finding', withTimeout(60_000
   assert.match(bad.json.error.message, /\.csv or \.json/)
 }))
 
-test('--fail-on: exit 3 past a threshold (with the result in the error details), 0 within, 2 when malformed; history keeps what was exceeded', withTimeout(120_000, async () => {
+test('--fail-on: exit 3 past a threshold (the same result JSON, failOn says what tripped), 0 within, 2 when malformed; history keeps what was exceeded', withTimeout(120_000, async () => {
   const historyDb = join(dir, 'fail-on.duckdb')
   const over = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', `duplicates>${truth.duplicates.length - 1},undecodable>0`, '--db', historyDb, '--json'])
   assert.is(over.exitCode, 3, over.stderr)
-  assert.is(over.json.error.code, 'FINDINGS_OVER_THRESHOLD')
-  assert.equal(over.json.error.details.exceeded, [{ metric: 'duplicates', op: '>', limit: truth.duplicates.length - 1, actual: truth.duplicates.length }])
-  assert.is(over.json.error.details.result.totals.duplicateKeys, truth.duplicates.length)
+  assert.is(over.json.failOn.passed, false)
+  assert.equal(over.json.failOn.exceeded, [{ metric: 'duplicates', op: '>', limit: truth.duplicates.length - 1, actual: truth.duplicates.length }])
+  assert.is(over.json.totals.duplicateKeys, truth.duplicates.length)
 
   const human = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'key', '--fail-on', 'changed>=1', '--db', historyDb])
   assert.is(human.exitCode, 3)

@@ -64,7 +64,7 @@ test('three runs build a history: newest first, counts per run, and the trend ag
   const table = await runCli(['audit', 'history', '--db', db, '--topic', topic])
   assert.is(table.exitCode, 0)
   assert.match(table.stdout, new RegExp(`${topic}: 3 runs`))
-  assert.match(table.stdout, /STARTED\s+AUDIT\s+KEY\s+RECORDS\s+DUP-KEYS/)
+  assert.match(table.stdout, /STARTED\s+FROM\s+TO\s+AUDIT\s+KEY\s+RECORDS\s+DUP-KEYS/)
   assert.match(table.stdout, /Trend \(latest run, change since the one before\): duplicate keys 2 \(±0\)/)
 }))
 

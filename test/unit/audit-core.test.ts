@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert'
 import { fieldAt, fieldPaths, keyText, parseKeySelector, recordKeyText } from '../../src/core/audit-key.js'
 import { parseAuditSink, planSinkColumns } from '../../src/core/audit-sink.js'
 import { contentHashes, murmur3 } from '../../src/core/content-hash.js'
-import { COMPARE_METRICS, DUPLICATES_METRICS, exceededThresholds, parseFailOn } from '../../src/core/fail-on.js'
+import { COMPARE_METRICS, DUPLICATES_METRICS, evaluateFailOn, exceededThresholds, parseFailOn } from '../../src/core/fail-on.js'
 import { RecoveryError } from '../../src/errors.js'
 
 test('--key key means the record key; anything else is a value field path, value. optional', () => {
@@ -75,6 +75,31 @@ test('thresholds are exceeded above the limit (or at it with >=), and only those
   const t = parseFailOn('duplicates>2,changed>=1,undecodable>0', DUPLICATES_METRICS)
   assert.equal(exceededThresholds(t, { duplicates: 2, changed: 1, undecodable: 0 }), [{ metric: 'changed', op: '>=', limit: 1, actual: 1 }])
   assert.equal(exceededThresholds(t, { duplicates: 3 }).map((e) => e.metric), ['duplicates'])
+})
+
+test('--fail-on records<N: a floor, in both audits; records>N and duplicates<N compare the wrong way and are refused with the metric list', () => {
+  assert.equal(parseFailOn('records<1000', DUPLICATES_METRICS), [{ metric: 'records', op: '<', limit: 1000 }])
+  assert.equal(parseFailOn('missing>0,records<=5', COMPARE_METRICS), [{ metric: 'missing', op: '>', limit: 0 }, { metric: 'records', op: '<=', limit: 5 }])
+  for (const bad of ['records>0', 'records>=1', 'duplicates<3']) {
+    try {
+      parseFailOn(bad, DUPLICATES_METRICS)
+      assert.unreachable(bad)
+    } catch (error) {
+      assert.is((error as RecoveryError).code, 'BAD_FAIL_ON', bad)
+      assert.match((error as RecoveryError).message, /records \(with < or <=\)/, bad)
+    }
+  }
+  const t = parseFailOn('records<10', DUPLICATES_METRICS)
+  assert.equal(exceededThresholds(t, { records: 9 }), [{ metric: 'records', op: '<', limit: 10, actual: 9 }])
+  assert.equal(exceededThresholds(t, { records: 10 }), [])
+})
+
+test('an empty range never passes --fail-on: it counts as records<1, whatever the conditions', () => {
+  const t = parseFailOn('duplicates>0', DUPLICATES_METRICS)
+  assert.equal(evaluateFailOn(t, { records: 0, duplicates: 0 }), { conditions: ['duplicates>0'], exceeded: [{ metric: 'records', op: '<', limit: 1, actual: 0, implied: true }], passed: false })
+  assert.equal(evaluateFailOn(t, { records: 5, duplicates: 0 }), { conditions: ['duplicates>0'], exceeded: [], passed: true })
+  // Named by the person: reported as written, not twice.
+  assert.equal(evaluateFailOn(parseFailOn('records<3', DUPLICATES_METRICS), { records: 0 }).exceeded, [{ metric: 'records', op: '<', limit: 3, actual: 0 }])
 })
 
 test('sink URIs: PostgreSQL with its table (password redacted), DuckDB tables, Kafka topics and files by extension', () => {

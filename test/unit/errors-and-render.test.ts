@@ -13,8 +13,14 @@ test('every error code maps to one of the documented exit codes', () => {
   for (const [code, category] of Object.entries(ERROR_CODES)) {
     const error = new RecoveryError(code as keyof typeof ERROR_CODES, 'x')
     assert.is(error.exitCode, EXIT_CODES[category], code)
-    assert.ok([1, 2, 3, 4, 5].includes(error.exitCode))
+    assert.ok([1, 2, 3, 4, 5, 130].includes(error.exitCode))
   }
+})
+
+test('Ctrl-C at a prompt is exit 130 and one line, without "Error:" or a stack', () => {
+  const interrupted = new RecoveryError('INTERRUPTED', 'Interrupted at the prompt: nothing was changed.')
+  assert.is(interrupted.exitCode, 130)
+  assert.is(renderFailure(interrupted, false), 'Interrupted at the prompt: nothing was changed.\n')
 })
 
 test('oclif parse errors become usage errors with exit 2', () => {
