@@ -23,18 +23,20 @@ export default class Demo extends BaseCommand<DemoResult> {
   static override summary = 'Walk through a Kafka incident recovery on a local broker, with the real commands: describe, peek, seek, replay, audit.'
   static override description = `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
 
-Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a JSONL file, audit duplicates. It ends with what happened and what to try next.
+Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database), quarantine list, audit duplicates. It ends with what happened and what to try next.
 
 The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
   static override examples = [
     { description: 'The whole walk-through on a fresh local broker', command: '<%= config.bin %> demo' },
     { description: 'Keep the broker running afterwards to explore', command: '<%= config.bin %> demo --keep' },
+    { description: 'Replay into PostgreSQL (a table orders_fixed is created there)', command: '<%= config.bin %> demo --postgres postgres://postgres@127.0.0.1:5432/test' },
     { description: 'On a broker you already run, smaller, with a JSON summary for CI', command: '<%= config.bin %> demo --brokers 127.0.0.1:9092 --count 2000 --json' },
   ]
   static override flags = {
     brokers: Flags.string({ summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).', helpGroup: 'CONNECTION' }),
     keep: Flags.boolean({ summary: 'Leave the demo\'s own broker running at the end (prints how to stop it).' }),
     count: Flags.integer({ summary: 'Records in the fixture incident (smaller is faster).', default: 10_000, min: 100 }),
+    postgres: Flags.string({ summary: 'Replay into this PostgreSQL database instead of a Parquet file: creates and upserts a table <topic>_fixed there, e.g. postgres://postgres@127.0.0.1:5432/test.' }),
     pause: Flags.boolean({ summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.', allowNo: true }),
   }
 
@@ -63,7 +65,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     const workDir = `.recover/demo/${Date.now().toString(36)}`
     const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16)
     mkdirSync(workDir, { recursive: true })
-    const sink = await chooseDemoSink({ topic, workDir })
+    const sink = await chooseDemoSink({ topic, workDir, ...(flags.postgres ? { postgres: flags.postgres } : {}) })
     const steps = buildDemoSteps({
       topic,
       group,

@@ -47,18 +47,27 @@ export interface DemoSink {
 }
 
 /** Replay destinations, best first; each returns undefined when it cannot be used here. */
-export type DemoSinkCandidate = (ctx: Pick<DemoContext, 'topic' | 'workDir'>) => Promise<DemoSink | undefined>
+export type DemoSinkCandidate = (ctx: DemoSinkContext) => Promise<DemoSink | undefined>
 
-/** Where the demo looks for PostgreSQL; RECOVER_DEMO_POSTGRES=off skips it. */
+export interface DemoSinkContext extends Pick<DemoContext, 'topic' | 'workDir'> {
+  /** --postgres URL: replay into PostgreSQL there. */
+  postgres?: string
+}
+
+/** The PostgreSQL of the project's own machines and tests, for `recover demo --postgres`. */
 export const DEMO_POSTGRES = 'postgres://postgres@127.0.0.1:5432/test'
 
 export const DEMO_SINKS: DemoSinkCandidate[] = [
-  // PostgreSQL when one answers: upserts on order_id, the table created from the records.
-  async ({ topic }) => {
-    const url = process.env.RECOVER_DEMO_POSTGRES ?? DEMO_POSTGRES
-    if (url === 'off') return undefined
+  // PostgreSQL only when asked for (--postgres URL): the demo never writes to a database a
+  // person did not name, even one that happens to answer on the default port.
+  async ({ topic, postgres }) => {
+    if (!postgres) return undefined
     const { postgresAnswers } = await import('../postgres/probe.js')
-    if (!(await postgresAnswers(url))) return undefined
+    if (!(await postgresAnswers(postgres))) {
+      const { RecoveryError } = await import('../errors.js')
+      throw new RecoveryError('SINK_UNREACHABLE', `PostgreSQL at ${postgres} (from --postgres) did not answer; start it, or leave out --postgres to replay into a Parquet file.`)
+    }
+    const url = postgres
     const table = `${topic.replace(/[^A-Za-z0-9_]/g, '_')}_fixed`
     return {
       uri: `${url}?table=${table}&key=order_id`,
@@ -79,7 +88,7 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
 ]
 
 
-export async function chooseDemoSink(ctx: Pick<DemoContext, 'topic' | 'workDir'>, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
+export async function chooseDemoSink(ctx: DemoSinkContext, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
   for (const candidate of candidates) {
     const sink = await candidate(ctx)
     if (sink) return sink

@@ -16,7 +16,7 @@ const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'repla
 test('demo --brokers --json walks the recovery and its figures match the seeded incident', withTimeout(180_000, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
   try {
-    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '1000', '--json'], { cwd, timeoutMs: 170_000 })
+    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '1000', '--postgres', DEMO_POSTGRES, '--json'], { cwd, timeoutMs: 170_000 })
     assert.is(run.exitCode, 0, run.stderr)
     const demo = run.json
     assert.is(demo.ownBroker, false)
@@ -36,7 +36,7 @@ test('demo --brokers --json walks the recovery and its figures match the seeded 
     assert.is(f.duplicates.keys, f.seeded.duplicates)
     assert.is(f.duplicates.identical + f.duplicates.changed, f.seeded.duplicates)
 
-    // PostgreSQL answers here, so the replay upserted into a table: one row per order_id of
+    // Asked for with --postgres, so the replay upserted into a table: one row per order_id of
     // the window (the changed and identical copies of a duplicate key are one row), amounts fixed.
     assert.match(demo.sink, /^postgres:\/\/.*\?table=orders_demo_[0-9a-f]{6}_fixed&key=order_id$/)
     const table = /table=(\w+)/.exec(demo.sink)![1]!
@@ -60,10 +60,10 @@ test('demo --brokers --json walks the recovery and its figures match the seeded 
   }
 }))
 
-test('demo prints each command before its output, then what happened; without PostgreSQL the replay writes Parquet', withTimeout(180_000, async () => {
+test('demo prints each command before its output, then what happened; without --postgres the replay writes Parquet, even with a PostgreSQL answering on its default port', withTimeout(180_000, async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
   try {
-    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '500'], { cwd, timeoutMs: 170_000, env: { RECOVER_DEMO_POSTGRES: 'off' } })
+    const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '500'], { cwd, timeoutMs: 170_000})
     assert.is(run.exitCode, 0, run.stderr)
     const commands = [...run.stdout.matchAll(/^\$ (recover .*)$/gm)].map((m) => m[1]!)
     assert.is(commands.length, STEPS.length)
