@@ -72,7 +72,7 @@ test('triage on a Kafka quarantine: e edits the value in the editor and retries 
 
     await controller.handleKey('k')
     await controller.handleKey('r')
-    assert.match(frame(), `Retry 3 record(s) into kafka:${sink}? [y/N]`)
+    assert.match(frame(), `Retry 3 record(s) into kafka:${sink} on cluster ${gateway.clusterId}? [y/N]`)
     await controller.handleKey('y')
     assert.match(frame(), 'Retried 3: 0 written')
     assert.match(frame(), '3 failed again')

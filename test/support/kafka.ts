@@ -13,17 +13,27 @@ export function testBrokers(): string {
   return brokers
 }
 
+/**
+ * A second cluster (its own cluster id), for what must refuse to cross clusters. Topics and
+ * groups may have the same names on both, as in production.
+ */
+export function testBrokersB(): string {
+  const brokers = process.env.RECOVER_TEST_BROKERS_B
+  if (!brokers) throw new Error('RECOVER_TEST_BROKERS_B is not set: run the tests through npm test, or point it at a second broker')
+  return brokers
+}
+
 /** Topic and group names unique per test, so tests sharing the broker stay independent. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 }
 
-export function testKafka(): Kafka {
-  return new Kafka({ brokers: testBrokers().split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })
+export function testKafka(brokers = testBrokers()): Kafka {
+  return new Kafka({ brokers: brokers.split(','), clientId: 'recover-tests', logLevel: logLevel.NOTHING })
 }
 
-export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = testKafka().admin()
+export async function withAdmin<T>(work: (admin: Admin) => Promise<T>, brokers?: string): Promise<T> {
+  const admin = testKafka(brokers).admin()
   await admin.connect()
   try {
     return await work(admin)
@@ -32,10 +42,10 @@ export async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-export async function createTopic(topic: string, partitions = 1): Promise<void> {
+export async function createTopic(topic: string, partitions = 1, brokers?: string): Promise<void> {
   await withAdmin(async (admin) => {
     await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true })
-  })
+  }, brokers)
 }
 
 export interface TestRecord {
@@ -69,8 +79,8 @@ export async function produce(topic: string, records: TestRecord[]): Promise<voi
  * admin.setOffsets joins the group and takes about 5 s per call.
  */
 /** Our own gateway on the test broker, closed after the work. */
-export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>): Promise<T> {
-  const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
+export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>, brokers = testBrokers()): Promise<T> {
+  const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   try {
     return await work(gateway)
   } finally {
@@ -83,7 +93,7 @@ export async function commitOffsets(groupId: string, topic: string, offsets: Arr
 }
 
 /** Every record of a topic, read_committed, log start to last stable offset, in offset order per partition. */
-export async function readTopic(topic: string): Promise<KafkaRecord[]> {
+export async function readTopic(topic: string, brokers?: string): Promise<KafkaRecord[]> {
   return withGateway(async (gateway) => {
     const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
     try {
@@ -94,7 +104,7 @@ export async function readTopic(topic: string): Promise<KafkaRecord[]> {
     } finally {
       await reader.close()
     }
-  })
+  }, brokers)
 }
 
 /** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */

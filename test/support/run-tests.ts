@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2)
   const suites = only.length > 0 ? only : SUITES
   let broker: LocalKafka | undefined
+  let brokerB: LocalKafka | undefined
   const env = { ...process.env }
   if (!env.RECOVER_TEST_BROKERS && suites.some((s) => s !== 'unit')) {
     const started = Date.now()
@@ -37,6 +38,12 @@ async function main(): Promise<number> {
   }
   const results: SuiteResult[] = []
   try {
+    // A second cluster for the tests that check recover refuses to cross clusters.
+    if (!env.RECOVER_TEST_BROKERS_B && suites.some((s) => s !== 'unit')) {
+      brokerB = await startLocalKafka({ onProgress: () => undefined })
+      env.RECOVER_TEST_BROKERS_B = brokerB.brokers
+      process.stderr.write(`A second Kafka cluster on ${brokerB.brokers}\n`)
+    }
     for (const suite of suites) {
       const dir = join(root, 'dist', 'test', suite)
       if (!existsSync(dir)) continue
@@ -44,6 +51,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await broker?.stop()
+    await brokerB?.stop()
   }
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0)
