@@ -90,7 +90,7 @@ export function renderReplaySummary(s: ReplaySummary): string {
   )
   lines.push('')
   const t = s.totals
-  const held = s.alreadyQuarantined > 0 ? ` (${s.alreadyQuarantined} of them already in the quarantine from an earlier run, not written again)` : ''
+  const held = s.alreadyQuarantined > 0 ? ` (${s.alreadyQuarantined} of them already in the quarantine, not written again)` : ''
   lines.push(`Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${held}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`)
   if (t.quarantined > 0) {
     const q = s.quarantinedByStage

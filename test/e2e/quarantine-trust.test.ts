@@ -49,7 +49,7 @@ test('the same replay run twice quarantines each poison pill once: the second ru
 
   const text = await runCli(replayArgs(topic))
   ok(text)
-  assert.match(text.stdout, 'quarantined 4 (4 of them already in the quarantine from an earlier run, not written again)')
+  assert.match(text.stdout, 'quarantined 4 (4 of them already in the quarantine, not written again)')
 
   // A dropped (handled) entry no longer counts: the pill is quarantined again, once.
   const list = await runCli(['quarantine', 'list', '--from', `kafka:${topic}.quarantine`, '--records', '10', '--json'])
