@@ -109,7 +109,7 @@ export function hexDump(bytes: Buffer, maxBytes = 4096): string {
 
 export function renderRedrive(r: RedriveResult): string {
   const lines = [`Redrive from ${r.source} into ${describeCluster(r.cluster)}${r.executed ? '' : ' (dry run: nothing written)'}: ${r.matched} match, ${r.toRedrive} to their original topics, ${r.toPark} to parking ${r.parking} (redriven ${r.maxRedrives}+ times).`]
-  if (r.redrivenBefore > 0) lines.push(`${r.redrivenBefore} of them were redriven from this quarantine before (--again); the loop guard counts those redrives too.`)
+  if (r.redrivenBefore > 0) lines.push(`${r.redrivenBefore} record(s) were redriven from this quarantine before (--again); the loop guard counts those redrives too.`)
   lines.push(...unknownClusterNote(r.unknownCluster, r.cluster.id))
   const sk = r.skipped
   const skips = [sk.handled && `${sk.handled} already handled (--again to include)`, sk.noOriginalTopic && `${sk.noOriginalTopic} with no original topic`, sk.missingTopic && `${sk.missingTopic} whose topic no longer exists`, sk.missingPartition && `${sk.missingPartition} whose partition no longer exists`].filter(Boolean)

@@ -137,7 +137,10 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
         details: { id: q.id },
       })
     }
-    if (redrivesOf(q) >= maxRedrives) return { kind: 'park' }
+    if (redrivesOf(q) >= maxRedrives) {
+      // Parked already (and asked --again): a second copy in the parking topic helps nobody.
+      return trail.states.get(q.id)?.outcome === 'parked' ? { kind: 'skip', why: 'handled' } : { kind: 'park' }
+    }
     const topic = q.original.topic
     if (topic === undefined) return { kind: 'skip', why: 'noOriginalTopic' }
     if (!existing.has(topic)) return { kind: 'skip', why: 'missingTopic' }

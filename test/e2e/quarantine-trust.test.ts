@@ -103,6 +103,9 @@ test('redrive --again of the same dead letter counts toward --max-redrives: thre
   assert.is((await readTopic(topic)).filter((r) => r.key?.toString() === 'pill-1').length, 4, 'the original and three copies, no fourth')
   const parked = await readTopic(`${quarantine}.parked`)
   assert.equal(parked.map((r) => [r.key?.toString(), header(r, 'recover.parked-reason')]), [['pill-1', 'redriven 3 times (--max-redrives 3)']])
+  const fifth = await redrive(['--execute', '--yes', '--json'])
+  assert.equal([fifth.exitCode, fifth.json.redriven, fifth.json.parked, fifth.json.skipped.handled], [0, 0, 0, 1], 'parked once, not again')
+  assert.is((await readTopic(`${quarantine}.parked`)).length, 1)
 }))
 
 test('redrive and retry connected to cluster B of dead letters quarantined on cluster A refuse with exit 4 and write nothing to B; on A the same redrive goes ahead and names the cluster', withTimeout(120_000, async () => {
