@@ -8,7 +8,9 @@ export default class QuarantineRedrive extends QuarantineCommand<RedriveResult> 
   static override summary = 'Send dead letters back to their original topics in bulk, with a canary, a loop guard and an audit trail (dry run unless --execute).'
   static override description = `Each record goes back to the topic it came from (read from the dead-letter headers of any dialect) with its key, value, timestamp and original headers; the failure headers are stripped and recover.redrive-count is raised by one. Partitions: the original one with --same-partition, otherwise by key like Kafka's default partitioner (keyless records keep their original partition modulo the count).
 
-Loop guard: a record that was already redriven --max-redrives times (it failed again after each) goes to the parking topic (--parking, default kafka:<quarantine>.parked) with all its headers instead.
+Loop guard: a record that was already redriven --max-redrives times goes to the parking topic (--parking, default kafka:<quarantine>.parked) with all its headers instead. Its redrives are counted from its recover.redrive-count header (it failed again after each) plus the redrives of the same dead letter recorded in the audit trail (--again), so running the same redrive again cannot loop forever.
+
+Cluster: dead letters written by recover replay record the cluster the record was read from; a redrive connected to another cluster refuses (exit 4) before anything is written. Dead letters of other dialects (Kafka Connect, Spring, Streams, Karafka) do not say: the plan counts them as of unknown cluster.
 
 --canary N sends N records first and continues only if every one was acknowledged. Records the audit trail marks redriven, parked, retried or dropped are skipped unless --again; every record sent is recorded there.`
   static override examples = [
@@ -69,7 +71,7 @@ Loop guard: a record that was already redriven --max-redrives times (it failed a
       this.note('Nothing to redrive.')
       return plan
     }
-    await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics and park ${plan.toPark}` })
+    await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')}) and park ${plan.toPark}` })
     // Exactly the records of the plan that was confirmed, even if more arrived meanwhile.
     saidAt = Date.now()
     const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor(), { onProgress })

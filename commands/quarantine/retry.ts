@@ -9,7 +9,9 @@ const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
 export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
   static override summary = 'Retry selected dead letters through a (fixed) transform into a sink, with the replay pipeline (dry run unless --execute).'
-  static override description = `Each record is restored as it was before it failed (original topic, partition, offset, headers; the failure headers stripped) and goes through replay's own pipeline: decode (--key-format/--value-format), the --transform plugin, encode, and the --sink. Records that fail again are quarantined anew (default: back to the same quarantine topic; a new file beside a file quarantine). Every record's outcome is recorded in the audit trail.`
+  static override description = `Each record is restored as it was before it failed (original topic, partition, offset, headers; the failure headers stripped) and goes through replay's own pipeline: decode (--key-format/--value-format), the --transform plugin, encode, and the --sink. Records that fail again are quarantined anew (default: back to the same quarantine topic; a new file beside a file quarantine). Every record's outcome is recorded in the audit trail. A record that fails again while the quarantine still holds it (retrying from it) is not quarantined a second time.
+
+Dead letters written by recover replay record the cluster the record was read from; a retry connected to another cluster refuses (exit 4) before anything is written.`
   static override examples = [
     { description: 'Plan', command: '<%= config.bin %> quarantine retry --from kafka:orders.quarantine --stage transform --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
     { description: 'Run it', command: '<%= config.bin %> quarantine retry --from kafka:orders.quarantine --stage transform --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --execute --yes' },
@@ -62,7 +64,7 @@ export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
         return plan
       }
       if (plan.matched === 0) return plan
-      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink}` })
+      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink} on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')})` })
       request.filter = { ...filter, ids: plan.records.map((r) => r.id) }
     }
     const result = await retryQuarantined(ctx, request, this.actor(), { log: (line) => this.note(line) })

@@ -27,6 +27,8 @@ export interface AuditAction {
   ok: boolean
   /** Recorded while the action ran (after each batch): a run that stopped halfway leaves this. */
   unfinished?: boolean
+  /** The Kafka cluster the action was connected to (where a redrive or retry wrote). */
+  cluster?: { id: string; bootstrap: string[] }
 }
 
 /** The latest state of one dead letter (compaction keeps exactly this per key). */
@@ -39,12 +41,21 @@ export interface RecordState {
   by: string
   reason?: string
   target?: string
+  /** The cluster the record was written to (redrive, retry). */
+  clusterId?: string
+  /** With a redrive: how many times this dead letter has been redriven by hand, this time included. */
+  redrives?: number
 }
 
 export interface AuditTrail {
   location: string
   actions: AuditAction[]
   states: Map<string, RecordState>
+  /**
+   * How many times each dead letter was redriven by hand (the loop guard adds it to the
+   * record's recover.redrive-count, so `--again` cannot send the same record back forever).
+   */
+  redrives: Map<string, number>
 }
 
 /** Outcomes that mean "this dead letter is handled": not redriven or dropped again without --again. */
@@ -58,19 +69,37 @@ export function auditLocation(uri: QuarantineUri): { kind: 'kafka'; topic: strin
   return { kind: 'file', path: `${resolve(uri.path).replace(/\.(jsonl|ndjson)$/i, '')}.audit.jsonl` }
 }
 
+/**
+ * `action:<uuid>`, `record:<id>` (the latest state of a dead letter) and `redrives:<id>` (how
+ * often it was redriven: its own key, so that compaction keeps the count when a later drop or
+ * retry replaces the record's state).
+ */
 interface Entry {
   key: string
-  value: AuditAction | RecordState
+  value: AuditAction | RecordState | RedriveCount
+}
+
+interface RedriveCount {
+  id: string
+  count: number
 }
 
 function fold(location: string, entries: Entry[]): AuditTrail {
   const actions = new Map<string, AuditAction>()
   const states = new Map<string, RecordState>()
+  const redrives = new Map<string, number>()
+  const atLeast = (id: string, n: number) => redrives.set(id, Math.max(redrives.get(id) ?? 0, n))
   for (const e of entries) {
     if (e.key.startsWith('action:')) actions.set(e.key, e.value as AuditAction)
-    else if (e.key.startsWith('record:')) states.set(e.key.slice('record:'.length), e.value as RecordState)
+    else if (e.key.startsWith('record:')) {
+      const id = e.key.slice('record:'.length)
+      const state = e.value as RecordState
+      states.set(id, state)
+      // Trails written before the count was recorded: every redriven state still in the log counts.
+      if (state.outcome === 'redriven') atLeast(id, Math.max(state.redrives ?? 0, (redrives.get(id) ?? 0) + 1))
+    } else if (e.key.startsWith('redrives:')) atLeast(e.key.slice('redrives:'.length), Number((e.value as RedriveCount).count) || 0)
   }
-  return { location, actions: [...actions.values()].sort((a, b) => a.at.localeCompare(b.at)), states }
+  return { location, actions: [...actions.values()].sort((a, b) => a.at.localeCompare(b.at)), states, redrives }
 }
 
 /** Everything recorded so far. A trail that does not exist yet is empty (reading never creates it). */
@@ -107,7 +136,7 @@ export async function readAuditTrail(uri: QuarantineUri, gateway: KafkaGateway |
         for (const r of chunk.records) {
           if (r.key === null || r.value === null) continue
           try {
-            entries.push({ key: r.key.toString('utf8'), value: JSON.parse(r.value.toString('utf8')) as AuditAction | RecordState })
+            entries.push({ key: r.key.toString('utf8'), value: JSON.parse(r.value.toString('utf8')) as Entry['value'] })
           } catch {
             // Not ours: someone else wrote to the topic. Skipped.
           }
@@ -147,7 +176,8 @@ export class AuditTrailWriter {
   }
 
   async append(action: AuditAction, states: readonly RecordState[]): Promise<void> {
-    const entries: Entry[] = [...states.map((s) => ({ key: `record:${s.id}`, value: s })), { key: `action:${action.id}`, value: action }]
+    const counts: Entry[] = states.filter((s) => s.redrives !== undefined).map((s) => ({ key: `redrives:${s.id}`, value: { id: s.id, count: s.redrives! } }))
+    const entries: Entry[] = [...states.map((s) => ({ key: `record:${s.id}`, value: s })), ...counts, { key: `action:${action.id}`, value: action }]
     if (this.where.kind === 'file') {
       try {
         await appendFile(this.where.path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''))

@@ -1,6 +1,7 @@
 import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
+import type { RecordedCluster } from '../core/cluster-identity.js'
 import type { RecordHeader } from '../plugin-api.js'
-import { QUARANTINE_HEADERS } from './quarantine.js'
+import { QUARANTINE_HEADERS } from './header-names.js'
 
 /**
  * The dead-letter dialects recover reads (header names in docs/commands/quarantine.md):
@@ -42,6 +43,8 @@ export interface FailureContext {
   /** Dialect-specific facts worth showing: connector, task, consumer group, attempts, transform. */
   extra: Record<string, string>
   redriveCount: number
+  /** The cluster the record was read from, where the dead letter says (recover's own, from this version on). */
+  sourceCluster?: RecordedCluster
 }
 
 export const UNKNOWN = '(unknown)'
@@ -69,6 +72,7 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
       kind: text.get(QUARANTINE_HEADERS.kind),
       failedAtMs: Number.isFinite(at) ? at : recordTimestampMs,
       extra,
+      ...recordedCluster(text),
     }
   }
   if ([...text.keys()].some((k) => k.startsWith('__connect.errors.'))) {
@@ -200,6 +204,13 @@ class LazyText {
   keys(): IterableIterator<string> {
     return this.raw.keys()
   }
+}
+
+function recordedCluster(text: LazyText): { sourceCluster?: RecordedCluster } {
+  const id = text.get(QUARANTINE_HEADERS.clusterId)
+  if (id === undefined || id === '') return {}
+  const bootstrap = text.get(QUARANTINE_HEADERS.bootstrap)
+  return { sourceCluster: { id, ...(bootstrap ? { bootstrap: bootstrap.split(',') } : {}) } }
 }
 
 function copy(from: LazyText, to: Record<string, string>, names: Record<string, string>): void {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { redactText } from '../config/redact.js'
+import type { ClusterIdentity, RecordedCluster } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
 import { AppendFile } from '../files/append-file.js'
 import { envelopeLine } from '../files/envelope.js'
@@ -8,6 +9,10 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { KafkaWriter } from '../kafka/kafka-writer.js'
 import type { RecordHeader } from '../plugin-api.js'
 import type { SinkState } from '../sinks/sink.js'
+import { readAuditTrail } from './audit-trail.js'
+import { QUARANTINE_HEADERS } from './header-names.js'
+import { FileQuarantineSource, KafkaQuarantineSource } from './quarantine-source.js'
+import { loadKnownSources, sourceKey, type QuarantineScope } from './quarantined-sources.js'
 
 export type QuarantineStage = 'decode' | 'transform' | 'sink'
 
@@ -23,28 +28,17 @@ export interface QuarantineEntry {
   transform?: { name: string; version: string }
 }
 
-/** Our context header names. Kafka Connect's `__connect.errors.*` names are written as well. */
-export const QUARANTINE_HEADERS = {
-  stage: 'recover.error.stage',
-  class: 'recover.error.class',
-  kind: 'recover.error.kind',
-  side: 'recover.error.side',
-  message: 'recover.error.message',
-  stack: 'recover.error.stack',
-  topic: 'recover.source.topic',
-  partition: 'recover.source.partition',
-  offset: 'recover.source.offset',
-  transformName: 'recover.transform.name',
-  transformVersion: 'recover.transform.version',
-  quarantinedAt: 'recover.quarantined-at',
-} as const
+export { QUARANTINE_HEADERS }
 
 const CONNECT_STAGE: Record<QuarantineStage, string> = { decode: 'VALUE_CONVERTER', transform: 'TRANSFORMATION', sink: 'TASK_PUT' }
 const MAX_MESSAGE = 8 * 1024
 const MAX_STACK = 16 * 1024
 
-/** The headers of a quarantined record: the original ones, in order, then the context. */
-export function quarantineHeaders(entry: QuarantineEntry, now: Date): RecordHeader[] {
+/**
+ * The headers of a quarantined record: the original ones, in order, then the context. `cluster`
+ * is the cluster the record was read from (recorded so a redrive refuses another cluster).
+ */
+export function quarantineHeaders(entry: QuarantineEntry, now: Date, cluster?: RecordedCluster): RecordHeader[] {
   const text = (s: string, max: number) => Buffer.from(redactText(s.length > max ? `${s.slice(0, max)}…` : s), 'utf8')
   const h = (key: string, value: string, max = MAX_MESSAGE): RecordHeader => ({ key, value: text(value, max) })
   const r = entry.record
@@ -63,6 +57,8 @@ export function quarantineHeaders(entry: QuarantineEntry, now: Date): RecordHead
     h(QUARANTINE_HEADERS.partition, String(r.partition)),
     h(QUARANTINE_HEADERS.offset, r.offset.toString()),
   )
+  if (cluster?.id) context.push(h(QUARANTINE_HEADERS.clusterId, cluster.id))
+  if (cluster?.bootstrap?.length) context.push(h(QUARANTINE_HEADERS.bootstrap, cluster.bootstrap.join(',')))
   if (entry.transform) context.push(h(QUARANTINE_HEADERS.transformName, entry.transform.name), h(QUARANTINE_HEADERS.transformVersion, entry.transform.version))
   context.push(
     h(QUARANTINE_HEADERS.quarantinedAt, now.toISOString()),
@@ -80,10 +76,17 @@ export function quarantineHeaders(entry: QuarantineEntry, now: Date): RecordHead
   return [...r.headers, ...context]
 }
 
-/** Where quarantined records go. write() resolves once they are acknowledged (Kafka) or written (file, durable at checkpoint()). */
+/**
+ * Where quarantined records go. write() resolves once they are acknowledged (Kafka) or written
+ * (file, durable at checkpoint()). Opened with a scope, the quarantine knows a record by its
+ * source coordinates: a record it already holds as an open entry (an earlier run of the same
+ * replay, a retry that failed again) is counted in `alreadyQuarantined`, not written twice.
+ */
 export interface Quarantine {
   readonly uri: string
-  open(resume?: SinkState): Promise<void>
+  /** Records of this replay (resumes included) that the quarantine already held; they count as quarantined. */
+  readonly alreadyQuarantined: number
+  open(resume?: SinkState, scope?: QuarantineScope): Promise<void>
   write(entries: QuarantineEntry[]): Promise<void>
   checkpoint(): Promise<SinkState>
   /** Closes, and removes what open() created: called when the replay fails before writing anything. */
@@ -91,10 +94,50 @@ export interface Quarantine {
   close(): Promise<void>
 }
 
+/**
+ * Leaves out the entries whose source record the quarantine already holds. What it holds is
+ * read once, at the first entry of an open quarantine (a clean replay pays nothing), and
+ * kept up to date with what this run writes.
+ */
+class SourceLookup {
+  count: number
+  private known: Promise<Set<string>> | undefined
+
+  constructor(
+    private readonly load: (() => Promise<Set<string>>) | undefined,
+    resume: SinkState | undefined,
+  ) {
+    this.count = Number(resume?.alreadyQuarantined ?? 0)
+  }
+
+  /** The entries to write; `written` records them as held once they are. */
+  async fresh(entries: QuarantineEntry[]): Promise<{ entries: QuarantineEntry[]; written: () => void }> {
+    if (!this.load) return { entries, written: () => undefined }
+    this.known ??= this.load()
+    const known = await this.known.catch((error: unknown) => {
+      this.known = undefined
+      throw error
+    })
+    const keys = new Set<string>()
+    const fresh: QuarantineEntry[] = []
+    for (const e of entries) {
+      const key = sourceKey(e.record)
+      if (known.has(key) || keys.has(key)) {
+        this.count++
+        continue
+      }
+      keys.add(key)
+      fresh.push(e)
+    }
+    return { entries: fresh, written: () => keys.forEach((k) => known.add(k)) }
+  }
+}
+
 /** `kafka:TOPIC` (default `<topic>.quarantine`): original key, value and timestamp, original partition where it exists. */
 export class KafkaQuarantine implements Quarantine {
   private writer: KafkaWriter | undefined
   private opening: Promise<KafkaWriter> | undefined
+  private lookup = new SourceLookup(undefined, undefined)
 
   constructor(
     private readonly gateway: KafkaGateway,
@@ -106,8 +149,15 @@ export class KafkaQuarantine implements Quarantine {
     return `kafka:${this.topic}`
   }
 
+  get alreadyQuarantined(): number {
+    return this.lookup.count
+  }
+
   /** The topic is created on the first quarantined record: a clean replay leaves no empty topic behind. */
-  async open(): Promise<void> {}
+  async open(resume?: SinkState, scope?: QuarantineScope): Promise<void> {
+    const uri = { kind: 'kafka' as const, topic: this.topic }
+    this.lookup = new SourceLookup(scope && (async () => loadKnownSources(new KafkaQuarantineSource(this.gateway, this.topic), await readAuditTrail(uri, this.gateway), { scope, clusterId: this.gateway.clusterId, unrecordedIsThisCluster: true })), resume)
+  }
 
   private ready(): Promise<KafkaWriter> {
     this.opening ??= KafkaWriter.open(this.gateway, this.topic, {
@@ -122,19 +172,23 @@ export class KafkaQuarantine implements Quarantine {
     return this.opening
   }
 
-  async write(entries: QuarantineEntry[]): Promise<void> {
+  async write(all: QuarantineEntry[]): Promise<void> {
+    if (all.length === 0) return
+    const { entries, written } = await this.lookup.fresh(all)
     if (entries.length === 0) return
     const writer = await this.ready()
     const now = new Date()
-    const refused = await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now), timestampMs: e.record.timestampMs })))
+    const cluster = this.gateway.cluster
+    const refused = await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now, cluster), timestampMs: e.record.timestampMs })))
     if (refused.length > 0) {
       const r = entries[refused[0]!]!.record
       throw new RecoveryError('QUARANTINE_FAILED', `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl).`, { details: { topic: this.topic } })
     }
+    written()
   }
 
   async checkpoint(): Promise<SinkState> {
-    return {}
+    return { alreadyQuarantined: this.lookup.count }
   }
 
   async close(): Promise<void> {
@@ -148,27 +202,42 @@ export class KafkaQuarantine implements Quarantine {
 /** `file:PATH.jsonl`: the lossless envelope of the original record, context in its headers. */
 export class FileQuarantine implements Quarantine {
   private file: AppendFile | undefined
+  private lookup = new SourceLookup(undefined, undefined)
 
-  constructor(private readonly path: string) {}
+  /** `cluster`: where the records are read from (recorded in each entry). */
+  constructor(
+    private readonly path: string,
+    private readonly cluster?: ClusterIdentity,
+  ) {}
 
   get uri(): string {
     return `file:${resolve(this.path)}`
   }
 
-  async open(resume?: SinkState): Promise<void> {
-    this.file = await AppendFile.open(this.path, { role: 'quarantine', errorCode: 'QUARANTINE_FAILED', resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0) })
+  get alreadyQuarantined(): number {
+    return this.lookup.count
   }
 
-  async write(entries: QuarantineEntry[]): Promise<void> {
+  async open(resume?: SinkState, scope?: QuarantineScope): Promise<void> {
+    this.file = await AppendFile.open(this.path, { role: 'quarantine', errorCode: 'QUARANTINE_FAILED', resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0) })
+    const uri = { kind: 'file' as const, path: this.path }
+    const clusterId = this.cluster?.id ?? ''
+    this.lookup = new SourceLookup(scope && (async () => loadKnownSources(new FileQuarantineSource(this.path), await readAuditTrail(uri, undefined), { scope, clusterId, unrecordedIsThisCluster: false })), resume)
+  }
+
+  async write(all: QuarantineEntry[]): Promise<void> {
+    if (all.length === 0) return
+    const { entries, written } = await this.lookup.fresh(all)
     if (entries.length === 0) return
     const now = new Date()
     let text = ''
-    for (const e of entries) text += envelopeLine({ ...e.record, headers: quarantineHeaders(e, now) })
+    for (const e of entries) text += envelopeLine({ ...e.record, headers: quarantineHeaders(e, now, this.cluster) })
     await this.file!.append(text)
+    written()
   }
 
   async checkpoint(): Promise<SinkState> {
-    return { bytes: await this.file!.sync() }
+    return { bytes: await this.file!.sync(), alreadyQuarantined: this.lookup.count }
   }
 
   async discard(): Promise<void> {

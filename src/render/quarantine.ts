@@ -1,5 +1,6 @@
 import type { Preview } from '../codecs/preview.js'
 import { encodeJson } from '../codecs/json-codec.js'
+import { describeCluster } from '../core/cluster-identity.js'
 import type { DropResult, ExportResult, QuarantineListing, ShownRecord } from '../services/quarantine.js'
 import type { RedriveResult } from '../services/quarantine-redrive.js'
 import type { RetryResult } from '../services/quarantine-retry.js'
@@ -52,11 +53,13 @@ export function renderShown(r: ShownRecord): string {
   const lines = [`${r.id} in ${r.source} (${r.dialect} dialect)`]
   const original = r.original.topic === undefined ? '(unknown: no known dead-letter headers)' : `${r.original.topic}-${r.original.partition ?? '?'}@${r.original.offset ?? '?'}`
   lines.push(`  original:  ${original}`)
+  lines.push(`  cluster:   ${r.sourceCluster ? `${r.sourceCluster.id}${r.sourceCluster.bootstrap ? ` (${r.sourceCluster.bootstrap.join(',')})` : ''}` : '(not recorded: a redrive or retry cannot check it)'}`)
   lines.push(`  error:     ${r.errorClass}${r.kind ? ` (${r.kind})` : ''}`)
   if (r.message) lines.push(`  message:   ${r.message}`)
   lines.push(`  stage:     ${r.stage}`)
   lines.push(`  failed at: ${r.failedAt}   record timestamp: ${r.timestamp} (${r.timestampType})`)
   if (r.redriveCount > 0) lines.push(`  redriven:  ${r.redriveCount} time(s) before`)
+  if (r.redrivenByHand) lines.push(`  redriven:  ${r.redrivenByHand} time(s) from this entry (audit trail)`)
   for (const [k, v] of Object.entries(r.extra)) lines.push(`  ${`${k}:`.padEnd(10)} ${v}`)
   if (r.state) lines.push(`  state:     ${r.state.outcome} by ${r.state.by} at ${r.state.at}${r.state.reason ? ` (${r.state.reason})` : ''}${r.state.target ? ` -> ${r.state.target}` : ''}`)
   lines.push('', 'Headers:')
@@ -105,7 +108,9 @@ export function hexDump(bytes: Buffer, maxBytes = 4096): string {
 }
 
 export function renderRedrive(r: RedriveResult): string {
-  const lines = [`Redrive from ${r.source}${r.executed ? '' : ' (dry run: nothing written)'}: ${r.matched} match, ${r.toRedrive} to their original topics, ${r.toPark} to parking ${r.parking} (redriven ${r.maxRedrives}+ times).`]
+  const lines = [`Redrive from ${r.source} into ${describeCluster(r.cluster)}${r.executed ? '' : ' (dry run: nothing written)'}: ${r.matched} match, ${r.toRedrive} to their original topics, ${r.toPark} to parking ${r.parking} (redriven ${r.maxRedrives}+ times).`]
+  if (r.redrivenBefore > 0) lines.push(`${r.redrivenBefore} record(s) were redriven from this quarantine before (--again); the loop guard counts those redrives too.`)
+  lines.push(...unknownClusterNote(r.unknownCluster, r.cluster.id))
   const sk = r.skipped
   const skips = [sk.handled && `${sk.handled} already handled (--again to include)`, sk.noOriginalTopic && `${sk.noOriginalTopic} with no original topic`, sk.missingTopic && `${sk.missingTopic} whose topic no longer exists`, sk.missingPartition && `${sk.missingPartition} whose partition no longer exists`].filter(Boolean)
   if (skips.length > 0) lines.push(`Skipped: ${skips.join(', ')}.`)
@@ -127,9 +132,17 @@ export function renderDrop(r: DropResult, reason: string): string {
 }
 
 export function renderRetry(r: RetryResult): string {
-  if (r.dryRun) return `Retry from ${r.source} (dry run: nothing written): ${r.matched} record(s) would go through ${r.sink}; failures to ${r.quarantine}.`
+  const note = unknownClusterNote(r.unknownCluster, r.cluster.id)
+  if (r.dryRun) return [`Retry from ${r.source} on ${describeCluster(r.cluster)} (dry run: nothing written): ${r.matched} record(s) would go through ${r.sink}; failures to ${r.quarantine}.`, ...note].join('\n')
   const t = r.totals
-  return `Retried ${t.read} record(s) from ${r.source}${r.transform ? ` through ${r.transform.name}@${r.transform.version}` : ''} into ${r.sink}: ${t.written} written, ${t.dropped} dropped by the transform, ${t.quarantined} failed again (to ${r.quarantine}). Recorded in ${r.auditTrail}.`
+  const held = r.alreadyQuarantined > 0 ? `; ${r.alreadyQuarantined} of them were still there, not added twice` : ''
+  return [`Retried ${t.read} record(s) from ${r.source} on ${describeCluster(r.cluster)}${r.transform ? ` through ${r.transform.name}@${r.transform.version}` : ''} into ${r.sink}: ${t.written} written, ${t.dropped} dropped by the transform, ${t.quarantined} failed again (to ${r.quarantine}${held}). Recorded in ${r.auditTrail}.`, ...note].join('\n')
+}
+
+/** Dead letters of other dialects (and older recover ones) do not say where they were read from. */
+function unknownClusterNote(count: number, clusterId: string): string[] {
+  if (count === 0) return []
+  return [`${count} record(s) do not say which cluster they were read from (Kafka Connect, Spring, Streams or Karafka dead letters, or recover's from before it recorded clusters): their cluster is unknown, check that they belong on cluster ${clusterId}.`]
 }
 
 export function renderExport(r: ExportResult): string {

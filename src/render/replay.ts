@@ -90,7 +90,8 @@ export function renderReplaySummary(s: ReplaySummary): string {
   )
   lines.push('')
   const t = s.totals
-  lines.push(`Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`)
+  const held = s.alreadyQuarantined > 0 ? ` (${s.alreadyQuarantined} of them already in the quarantine, not written again)` : ''
+  lines.push(`Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${held}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`)
   if (t.quarantined > 0) {
     const q = s.quarantinedByStage
     lines.push(`Quarantined in ${s.quarantine ?? '(dry run)'} this run: ${q.decode} at decode, ${q.transform} at transform, ${q.sink} at sink.`)

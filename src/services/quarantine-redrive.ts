@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { envelopeLine } from '../files/envelope.js'
+import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter, type WritableRecord } from '../kafka/kafka-writer.js'
@@ -9,7 +10,7 @@ import { PARKED_REASON_HEADER, REDRIVE_COUNT_HEADER } from '../quarantine/dialec
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { QuarantineUri } from '../quarantine/quarantine-source.js'
 import { restoredHeaders, type QuarantinedRecord } from '../quarantine/quarantined-record.js'
-import { appendEnvelopes, newAction, readTrail, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
+import { appendEnvelopes, clusterOfAction, newAction, readTrail, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
 
 export const DEFAULT_MAX_REDRIVES = 3
 
@@ -52,6 +53,8 @@ export interface RedriveSkips {
 
 export interface RedriveResult {
   source: string
+  /** The cluster the records go back to (every record that says where it was read from was read there). */
+  cluster: ClusterIdentity
   auditTrail: string
   parking: string
   maxRedrives: number
@@ -63,6 +66,10 @@ export interface RedriveResult {
   toPark: number
   skipped: RedriveSkips
   targets: RedriveTarget[]
+  /** Selected records whose dead letter does not say which cluster they were read from (other dialects, older recover). */
+  unknownCluster: number
+  /** Selected records redriven by hand before (with --again): the loop guard counts those redrives too. */
+  redrivenBefore: number
   /** Executed: acknowledged writes. */
   redriven: number
   parked: number
@@ -82,15 +89,30 @@ export interface RedriveProgress {
 
 /**
  * Sends dead letters back to their original topics: key, value, timestamp and original
- * headers, the failure headers stripped and `recover.redrive-count` raised by one. Records
- * already redriven `maxRedrives` times go to the parking topic with every header kept. With
- * `execute` false this is the plan: the same decisions, nothing written. Every write is
- * recorded in the audit trail, including partial work before a failure.
+ * headers, the failure headers stripped and `recover.redrive-count` raised by one. The loop
+ * guard counts a record's redrives from that header and from the audit trail (redrives of the
+ * same dead letter by hand, with `again`): records redriven `maxRedrives` times go to the
+ * parking topic with every header kept. A record that says it was read from another cluster
+ * than the one connected to refuses the whole redrive (CLUSTER_MISMATCH) before anything is
+ * written. With `execute` false this is the plan: the same decisions, nothing written. Every
+ * write is recorded in the audit trail, including partial work before a failure.
  */
 export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> } = {}): Promise<{ result: RedriveResult; selected: Set<string> }> {
   requireSelection(request.filter, request.all || request.only !== undefined, 'redrive')
+  if (!request.execute) return redrive(ctx, request, actor, deps)
+  // The plan first: it checks every selected record's cluster, so a refusal comes before the first write.
+  const plan = await redrive(ctx, { ...request, execute: false }, actor, {})
+  if (plan.selected.size === 0) return { ...plan, result: { ...plan.result, executed: true } }
+  const done = await redrive(ctx, { ...request, only: plan.selected }, actor, deps)
+  // What the plan left out (handled, no original topic, …) is part of what was asked for.
+  const skipped = Object.fromEntries(Object.entries(plan.result.skipped).map(([why, n]) => [why, n + done.result.skipped[why as keyof RedriveSkips]])) as unknown as RedriveSkips
+  return { ...done, result: { ...done.result, matched: plan.result.matched, skipped } }
+}
+
+async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> }): Promise<{ result: RedriveResult; selected: Set<string> }> {
   const gateway = ctx.gateway
   if (!gateway) throw new Error('redrive needs a Kafka gateway')
+  const cluster = gateway.cluster
   const maxRedrives = request.maxRedrives ?? DEFAULT_MAX_REDRIVES
   const parking = request.parking ?? defaultParking(ctx.uri)
   const parkingName = parking.kind === 'kafka' ? `kafka:${parking.topic}` : `file:${resolve(parking.path)}`
@@ -105,9 +127,20 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
     }
     return n
   }
+  /** Redrives so far: the count the record carries (failed again after a redrive) and redrives of this very dead letter. */
+  const redrivesOf = (q: QuarantinedRecord) => q.redriveCount + (trail.redrives.get(q.id) ?? 0)
   const decide = async (q: QuarantinedRecord): Promise<Decision> => {
     if (!request.again && isHandled(trail.states.get(q.id))) return { kind: 'skip', why: 'handled' }
-    if (q.redriveCount >= maxRedrives) return { kind: 'park' }
+    if (q.sourceCluster?.id !== undefined) {
+      assertSameCluster(q.sourceCluster, cluster, `Dead letter ${q.id} of ${ctx.source.uri} (${q.original.topic ?? '?'}-${q.original.partition ?? '?'}@${q.original.offset ?? '?'})`, {
+        nextSteps: [`Redrive it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`],
+        details: { id: q.id },
+      })
+    }
+    if (redrivesOf(q) >= maxRedrives) {
+      // Parked already (and asked --again): a second copy in the parking topic helps nobody.
+      return trail.states.get(q.id)?.outcome === 'parked' ? { kind: 'skip', why: 'handled' } : { kind: 'park' }
+    }
     const topic = q.original.topic
     if (topic === undefined) return { kind: 'skip', why: 'noOriginalTopic' }
     if (!existing.has(topic)) return { kind: 'skip', why: 'missingTopic' }
@@ -124,6 +157,7 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
 
   const result: RedriveResult = {
     source: ctx.source.uri,
+    cluster,
     auditTrail: trail.location,
     parking: parkingName,
     maxRedrives,
@@ -134,6 +168,8 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
     toPark: 0,
     skipped: { handled: 0, noOriginalTopic: 0, missingTopic: 0, missingPartition: 0 },
     targets: [],
+    unknownCluster: 0,
+    redrivenBefore: 0,
     redriven: 0,
     parked: 0,
     refused: 0,
@@ -142,7 +178,7 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
   const selected = new Set<string>()
   const writers = new Map<string, KafkaWriter>()
   const states: RecordState[] = []
-  const action = newAction('redrive', actor, request.filter, 0, {}, [], true)
+  const action = { ...newAction('redrive', actor, request.filter, 0, {}, [], true), ...clusterOfAction(ctx) }
   const pending: Array<{ q: QuarantinedRecord; d: Exclude<Decision, { kind: 'skip' }> }> = []
   const batchSize = Math.max(1, request.batchSize ?? 1000)
   let canaryLeft = request.canary ?? 0
@@ -159,7 +195,17 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
     }
     return w
   }
-  const state = (q: QuarantinedRecord, outcome: RecordState['outcome'], target: string): RecordState => ({ id: q.id, action: 'redrive', outcome, actionId: action.id, at: new Date().toISOString(), by: actor.by, target })
+  const state = (q: QuarantinedRecord, outcome: RecordState['outcome'], target: string): RecordState => ({
+    id: q.id,
+    action: 'redrive',
+    outcome,
+    actionId: action.id,
+    at: new Date().toISOString(),
+    by: actor.by,
+    target,
+    clusterId: cluster.id,
+    ...(outcome === 'redriven' ? { redrives: (trail.redrives.get(q.id) ?? 0) + 1 } : {}),
+  })
 
   const flush = async (): Promise<number> => {
     const items = pending.splice(0)
@@ -176,7 +222,7 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
         sourcePartition: (d as { partition: number }).partition,
         key: q.record.key,
         value: q.record.value,
-        headers: [...restoredHeaders(q), { key: REDRIVE_COUNT_HEADER, value: Buffer.from(String(q.redriveCount + 1)) }],
+        headers: [...restoredHeaders(q), { key: REDRIVE_COUNT_HEADER, value: Buffer.from(String(redrivesOf(q) + 1)) }],
         timestampMs: q.record.timestampMs,
       }))
       const rejected = new Set(await w.write(records))
@@ -192,7 +238,7 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
       })
     }
     if (parked.length > 0) {
-      const withReason = (q: QuarantinedRecord) => [...q.record.headers.filter((h) => h.key !== PARKED_REASON_HEADER), { key: PARKED_REASON_HEADER, value: Buffer.from(`redriven ${q.redriveCount} times (--max-redrives ${maxRedrives})`) }]
+      const withReason = (q: QuarantinedRecord) => [...q.record.headers.filter((h) => h.key !== PARKED_REASON_HEADER), { key: PARKED_REASON_HEADER, value: Buffer.from(`redriven ${redrivesOf(q)} times (--max-redrives ${maxRedrives})`) }]
       if (parking.kind === 'kafka') {
         const w = await writerFor(parking.topic, sourcePartitions)
         const rejected = new Set(await w.write(parked.map(({ q }) => ({ sourcePartition: q.position.partition, key: q.record.key, value: q.record.value, headers: withReason(q), timestampMs: q.record.timestampMs }))))
@@ -244,6 +290,8 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
           continue
         }
         selected.add(q.id)
+        if (q.sourceCluster?.id === undefined) result.unknownCluster++
+        if ((trail.redrives.get(q.id) ?? 0) > 0) result.redrivenBefore++
         if (d.kind === 'park') result.toPark++
         else {
           result.toRedrive++

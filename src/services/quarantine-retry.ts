@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
@@ -8,7 +9,7 @@ import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { QuarantineUri } from '../quarantine/quarantine-source.js'
 import { restoredHeaders, type QuarantinedRecord } from '../quarantine/quarantined-record.js'
 import { replayRecords, type RecordsReplayResult } from './replay.js'
-import { newAction, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
+import { clusterOfAction, newAction, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
 
 /** More than this is a redrive or a replay of an exported file, not a retry. */
 export const MAX_RETRY_RECORDS = 100_000
@@ -33,8 +34,14 @@ export interface RetryRequest {
 
 export interface RetryResult {
   source: string
+  /** The cluster the retry is connected to (where a Kafka sink and quarantine are written). */
+  cluster: ClusterIdentity
   auditTrail: string
   matched: number
+  /** Selected records whose dead letter does not say which cluster they were read from (other dialects, older recover). */
+  unknownCluster: number
+  /** Of the records that failed again, those the quarantine already held (the retried entry itself): not quarantined twice. */
+  alreadyQuarantined: number
   dryRun: boolean
   sink: string
   quarantine: string
@@ -62,8 +69,10 @@ export function restoredRecord(q: QuarantinedRecord, value?: Buffer | null): Kaf
 
 /**
  * Retries dead letters through the (fixed) transform into a sink, with replay's own pipeline:
- * decode, transform, encode, write; records that fail again are quarantined anew (stage
- * decode, transform or sink). Every retried record's outcome goes to the audit trail.
+ * decode, transform, encode, write; records that fail again are quarantined (stage decode,
+ * transform or sink) unless the quarantine still holds them open (retrying from it: the entry
+ * stays, marked failed). Every retried record's outcome goes to the audit trail. A record that
+ * says it was read from another cluster refuses the retry (CLUSTER_MISMATCH), nothing written.
  */
 export async function retryQuarantined(ctx: QuarantineContext, request: RetryRequest, actor: Actor, deps: { signal?: AbortSignal; log?: (line: string) => void } = {}): Promise<RetryResult> {
   requireSelection(request.filter, request.all, 'retry')
@@ -75,12 +84,23 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
       throw new RecoveryError('USAGE', `retry selected more than ${MAX_RETRY_RECORDS} records; narrow the filter, or export them (recover quarantine export) and replay the file.`)
     }
   })
+  const cluster = ctx.gateway.cluster
+  let unknownCluster = 0
+  for (const q of chosen) {
+    if (q.sourceCluster?.id === undefined) unknownCluster++
+    else {
+      assertSameCluster(q.sourceCluster, cluster, `Dead letter ${q.id} of ${ctx.source.uri} (${originalName(q)})`, {
+        nextSteps: [`Retry it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`],
+        details: { id: q.id },
+      })
+    }
+  }
   const quarantine = request.quarantine ?? defaultRetryQuarantine(ctx.uri)
   const { auditLocation } = await import('../quarantine/audit-trail.js')
   const where = auditLocation(ctx.uri)
-  const base = { source: ctx.source.uri, auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`, matched: scan.matched, sink: request.sink, quarantine }
+  const base = { source: ctx.source.uri, cluster, auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`, matched: scan.matched, unknownCluster, sink: request.sink, quarantine }
   if (request.dryRun || chosen.length === 0) {
-    return { ...base, dryRun: request.dryRun === true, transform: null, totals: { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0 }, records: chosen.map((q) => ({ id: q.id, original: originalName(q), outcome: 'planned' })) }
+    return { ...base, dryRun: request.dryRun === true, alreadyQuarantined: 0, transform: null, totals: { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0 }, records: chosen.map((q) => ({ id: q.id, original: originalName(q), outcome: 'planned' })) }
   }
   const inputs = chosen.map((q) => restoredRecord(q, request.valueOverrides?.get(q.id)))
   const replayed = await replayRecords(inputs, {
@@ -95,8 +115,8 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
     quarantine,
   }, { gateway: ctx.gateway, signal: deps.signal, log: deps.log })
   const ok = replayed.totals.quarantined === 0
-  const action = newAction('retry', actor, request.filter, chosen.length, { written: replayed.totals.written, dropped: replayed.totals.dropped, quarantined: replayed.totals.quarantined }, [replayed.sink], ok)
-  const states: RecordState[] = chosen.map((q, i) => ({ id: q.id, action: 'retry', outcome: replayed.outcomes[i] === 'quarantined' ? 'failed' : 'retried', actionId: action.id, at: action.at, by: actor.by, target: replayed.outcomes[i] === 'quarantined' ? replayed.quarantine : replayed.sink }))
+  const action = { ...newAction('retry', actor, request.filter, chosen.length, { written: replayed.totals.written, dropped: replayed.totals.dropped, quarantined: replayed.totals.quarantined }, [replayed.sink], ok), ...clusterOfAction(ctx) }
+  const states: RecordState[] = chosen.map((q, i) => ({ id: q.id, action: 'retry', outcome: replayed.outcomes[i] === 'quarantined' ? 'failed' : 'retried', actionId: action.id, at: action.at, by: actor.by, target: replayed.outcomes[i] === 'quarantined' ? replayed.quarantine : replayed.sink, clusterId: cluster.id }))
   await recordAction(ctx.uri, ctx.gateway, action, states)
   return {
     ...base,
@@ -106,6 +126,7 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
     transform: replayed.transform,
     totals: replayed.totals,
     quarantinedByStage: replayed.quarantinedByStage,
+    alreadyQuarantined: replayed.alreadyQuarantined,
     records: chosen.map((q, i) => ({ id: q.id, original: originalName(q), outcome: replayed.outcomes[i]! })),
     actionId: action.id,
   }

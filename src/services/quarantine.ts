@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { appendFile, open as openFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import type { RecordedCluster } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
 import { envelopeLine } from '../files/envelope.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
@@ -33,6 +34,11 @@ export function openQuarantine(uri: QuarantineUri, gateway: KafkaGateway | undef
 
 export function readTrail(ctx: QuarantineContext): Promise<AuditTrail> {
   return readAuditTrail(ctx.uri, ctx.gateway)
+}
+
+/** The cluster an action is connected to, as the audit trail records it (none for a file quarantine handled without Kafka). */
+export function clusterOfAction(ctx: QuarantineContext): Pick<AuditAction, 'cluster'> {
+  return ctx.gateway ? { cluster: { id: ctx.gateway.cluster.id, bootstrap: ctx.gateway.cluster.bootstrap } } : {}
 }
 
 /** Streams the records that match, a batch at a time. */
@@ -156,6 +162,10 @@ export interface ShownRecord {
   stack?: string
   failedAt: string
   redriveCount: number
+  /** Redrives of this very dead letter by hand (audit trail); the loop guard adds them to redriveCount. */
+  redrivenByHand: number
+  /** The cluster the record was read from, where the dead letter says. */
+  sourceCluster?: RecordedCluster
   extra: Record<string, string>
   timestamp: string
   timestampType: 'create' | 'log-append'
@@ -181,7 +191,8 @@ export async function showQuarantined(ctx: QuarantineContext, id: string, format
   await previewers.value.prepare([r.value], contexts)
   const { restoredHeaders } = await import('../quarantine/quarantined-record.js')
   const kept = new Set(restoredHeaders(q))
-  const state = (trail ?? (await readTrail(ctx))).states.get(q.id)
+  const audit = trail ?? (await readTrail(ctx))
+  const state = audit.states.get(q.id)
   return {
     id: q.id,
     source: ctx.source.uri,
@@ -194,6 +205,8 @@ export async function showQuarantined(ctx: QuarantineContext, id: string, format
     ...(q.stack === undefined ? {} : { stack: q.stack }),
     failedAt: new Date(q.failedAtMs).toISOString(),
     redriveCount: q.redriveCount,
+    redrivenByHand: audit.redrives.get(q.id) ?? 0,
+    ...(q.sourceCluster ? { sourceCluster: q.sourceCluster } : {}),
     extra: q.extra,
     timestamp: new Date(r.timestampMs).toISOString(),
     timestampType: r.timestampType,
@@ -261,7 +274,7 @@ export async function dropQuarantined(ctx: QuarantineContext, request: DropReque
   })
   const result: DropResult = { source: ctx.source.uri, auditTrail: trail.location, matched: scan.matched, dropped: chosen.length, alreadyHandled: already, dryRun: request.dryRun === true }
   if (request.dryRun || chosen.length === 0) return result
-  const action = newAction('drop', actor, request.filter, chosen.length, { dropped: chosen.length }, [], true, request.reason)
+  const action = { ...newAction('drop', actor, request.filter, chosen.length, { dropped: chosen.length }, [], true, request.reason), ...clusterOfAction(ctx) }
   await recordAction(ctx.uri, ctx.gateway, action, chosen.map((id) => ({ id, action: 'drop', outcome: 'dropped', actionId: action.id, at: action.at, by: action.by, reason: request.reason })))
   result.actionId = action.id
   return result

@@ -20,6 +20,7 @@ import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
 import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
 import { TransformRunner } from '../plugin-host/run-transform.js'
 import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
+import { rangeScope, recordsScope } from '../quarantine/quarantined-sources.js'
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
 import { KafkaSink } from '../sinks/kafka-sink.js'
 import { PluginSink } from '../sinks/plugin-sink.js'
@@ -172,6 +173,8 @@ export interface ReplaySummary {
   partitions: PartitionCounts[]
   totals: ReplayTotals
   quarantinedByStage: Record<QuarantineStage, number>
+  /** Of the quarantined records, those the quarantine already held (an earlier run quarantined them): counted, not written again. */
+  alreadyQuarantined: number
   reconciled: boolean
   /** This run only (a resumed replay's totals include the runs before). */
   readThisRun: number
@@ -289,7 +292,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)
       // A partition taken over in a group: the previous owner's committed progress is the truth.
       if (!checkpoint && request.runId && opened.committed) committedFresh = opened.committed.partitions
-      await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined)
+      await pipeline.quarantine!.open(checkpoint ? checkpoint.quarantineState : undefined, rangeScope(request.topic, ranges))
     }
     // Records replayed with their original (old) timestamps into a topic with time retention
     // are deleted by the broker minutes later: say so, once, when the first such record goes.
@@ -486,7 +489,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
             if (!(await reconnect(gateway, request.topic, partitions, giveUpAt, signal, error))) break
             try {
               const reopened = await pipeline.sink!.open(state!.sinkState, { runId, topic: request.topic })
-              await pipeline.quarantine!.open(state!.quarantineState)
+              await pipeline.quarantine!.open(state!.quarantineState, rangeScope(request.topic, ranges))
               resent = reopened.resent ?? 0
             } catch (reopenError) {
               // The source answers but the sink's side of the cluster not yet: keep waiting.
@@ -541,6 +544,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       partitions: partitionsOut,
       totals,
       quarantinedByStage: byStage,
+      alreadyQuarantined: pipeline.quarantine?.alreadyQuarantined ?? 0,
       reconciled,
       elapsedMs,
       readThisRun,
@@ -643,6 +647,8 @@ export interface RecordsReplayResult {
   outcomes: Array<'written' | 'dropped' | 'quarantined'>
   totals: { read: number; written: number; dropped: number; quarantined: number; outputs: number }
   quarantinedByStage: Record<QuarantineStage, number>
+  /** Of the quarantined records, those the quarantine already held: counted, not written again. */
+  alreadyQuarantined: number
 }
 
 /**
@@ -672,7 +678,7 @@ export async function replayRecords(records: readonly KafkaRecord[], request: Re
     pipeline.sink = await buildSink(sinkUri, gateway, request.partitions, { topic: '', newTimestamps: request.newTimestamps }, formats, pluginCtx)
     pipeline.quarantine = buildQuarantine(quarantineUri, gateway, request.partitions)
     await pipeline.sink.open(undefined, { runId: randomUUID(), topic: request.readFrom })
-    await pipeline.quarantine.open()
+    await pipeline.quarantine.open(undefined, recordsScope(records))
     await transform?.setup()
     const size = Math.max(1, request.batchSize ?? DEFAULT_BATCH)
     for (let i = 0, batches = 1; i < records.length; i += size, batches++) {
@@ -694,6 +700,7 @@ export async function replayRecords(records: readonly KafkaRecord[], request: Re
     outcomes,
     totals: { read: t.read, written: t.written, dropped: t.dropped, quarantined: t.quarantined, outputs: t.outputs },
     quarantinedByStage: byStage,
+    alreadyQuarantined: pipeline.quarantine!.alreadyQuarantined,
   }
 }
 
@@ -803,7 +810,7 @@ async function buildSink(
 
 function buildQuarantine(uri: ReturnType<typeof parseSinkUri>, gateway: KafkaGateway, partitions: number): Quarantine {
   if (uri.kind === 'kafka') return new KafkaQuarantine(gateway, uri.topic, partitions)
-  if (uri.kind === 'jsonl') return new FileQuarantine(uri.path)
+  if (uri.kind === 'jsonl') return new FileQuarantine(uri.path, gateway.cluster)
   throw new RecoveryError('BAD_SINK_URI', `--quarantine must be kafka:TOPIC or file:PATH.jsonl.`)
 }
 

@@ -210,7 +210,8 @@ export class TriageController {
   private askRetry(): void {
     const ids = selectedIds(this.state)
     if (ids.length === 0 || this.needSink()) return
-    this.dispatch({ type: 'confirm', confirm: { action: 'retry', ids, text: `Retry ${ids.length} record(s) into ${this.deps.retry!.sink}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?` } })
+    const cluster = this.deps.ctx.gateway ? ` on cluster ${this.deps.ctx.gateway.cluster.id}` : ''
+    this.dispatch({ type: 'confirm', confirm: { action: 'retry', ids, text: `Retry ${ids.length} record(s) into ${this.deps.retry!.sink}${cluster}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?` } })
   }
 
   private connected: Promise<KafkaGateway> | undefined
@@ -236,7 +237,7 @@ export class TriageController {
     if (result.toRedrive + result.toPark === 0) return this.dispatch({ type: 'message', text: `Nothing to redrive: ${skipped} record(s) skipped (already handled, or no original topic).`, level: 'error' })
     this.dispatch({
       type: 'confirm',
-      confirm: { action: 'redrive', ids, text: `Redrive ${result.toRedrive} record(s) to ${targets.join(', ') || '-'}${result.toPark ? `, park ${result.toPark} in ${result.parking}` : ''}${skipped ? ` (${skipped} skipped)` : ''}?` },
+      confirm: { action: 'redrive', ids, text: `Redrive ${result.toRedrive} record(s) to ${targets.join(', ') || '-'} on cluster ${result.cluster.id}${result.toPark ? `, park ${result.toPark} in ${result.parking}` : ''}${skipped ? ` (${skipped} skipped)` : ''}${result.unknownCluster ? ` (${result.unknownCluster} of unknown cluster)` : ''}?` },
     })
   }
 

@@ -10,7 +10,7 @@ import { runCli, spawnCli, type CliRun } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { PG_URL } from '../support/postgres.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
-import { clusterBBrokers } from '../support/second-cluster.js'
+import { testBrokersB as clusterBBrokers } from '../support/kafka.js'
 
 /**
  * The sinks' side of "no silent overwrite, no silent creation outside what was asked", and

@@ -10,7 +10,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
 import { commitOffsets, createTopic, produce, readCommitted, testBrokers, uniqueName, withGateway } from '../support/kafka.js'
-import { clusterBBrokers } from '../support/second-cluster.js'
+import { testBrokersB as clusterBBrokers } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
 const T0 = Date.UTC(2018, 2, 21, 0, 0, 0)

@@ -11,7 +11,7 @@ import { replay, type ReplayRequest } from '../../src/services/replay.js'
 import { createTopic, produce, uniqueName, withGateway } from '../support/kafka.js'
 import { dropTestTables, PG_URL, query, testTable } from '../support/postgres.js'
 import { withTimeout } from '../support/timeout.js'
-import { clusterBBrokers } from '../support/second-cluster.js'
+import { testBrokersB as clusterBBrokers } from '../support/kafka.js'
 
 /**
  * A transactional sink (PostgreSQL, DuckDB) keeps each replay's committed progress under the

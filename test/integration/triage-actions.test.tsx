@@ -10,7 +10,7 @@ import { quarantineHeaders } from '../../src/quarantine/quarantine.js'
 import { openQuarantine } from '../../src/services/quarantine.js'
 import { TriageController } from '../../src/triage/triage-controller.js'
 import { TriageApp } from '../../src/ui/triage/TriageApp.js'
-import { createTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { createTopic, testBrokersB, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
 installOrderedHeaders()
@@ -72,7 +72,7 @@ test('triage on a Kafka quarantine: e edits the value in the editor and retries 
 
     await controller.handleKey('k')
     await controller.handleKey('r')
-    assert.match(frame(), `Retry 3 record(s) into kafka:${sink}? [y/N]`)
+    assert.match(frame(), `Retry 3 record(s) into kafka:${sink} on cluster ${gateway.clusterId}? [y/N]`)
     await controller.handleKey('y')
     assert.match(frame(), 'Retried 3: 0 written')
     assert.match(frame(), '3 failed again')
@@ -87,6 +87,43 @@ test('triage on a Kafka quarantine: e edits the value in the editor and retries 
     assert.match(frame(), 'Consumer groups and lag')
     ui.unmount()
   })
+}))
+
+test('triage connected to cluster B refuses to redrive or retry dead letters quarantined on cluster A, and writes nothing to B', withTimeout(90_000, async () => {
+  const brokersB = testBrokersB()
+  const original = uniqueName('orders')
+  const q = `${original}.quarantine`
+  const sink = uniqueName('orders-fixed')
+  // The same names on both clusters; the dead letters say they were read from A.
+  for (const brokers of [undefined, brokersB]) await createTopic(original, 2, brokers)
+  await createTopic(q, 1, brokersB)
+  const clusterA = await withGateway(async (gateway) => gateway.cluster)
+  const producer = testKafka(brokersB).producer()
+  await producer.connect()
+  await producer.send({
+    topic: q,
+    acks: -1,
+    messages: [1, 2].map((offset) => {
+      const record: KafkaRecord = { topic: original, partition: offset % 2, offset: BigInt(offset), timestampMs: T, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(`{bad ${offset}`), headers: [] }
+      return { partition: 0, key: record.key, value: record.value, timestamp: String(T), headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error: Object.assign(new Error('not json'), { name: 'DecodeError' }) }, new Date(T), clusterA)) as Record<string, Buffer> }
+    }),
+  })
+  await producer.disconnect()
+
+  await withGateway(async (gateway) => {
+    const controller = new TriageController({ ctx: openQuarantine({ kind: 'kafka', topic: q }, gateway), actor: { by: 'tester', host: 'ci' }, retry: { sink: `kafka:${sink}` }, redrive: { samePartition: true } }, 20)
+    await controller.load()
+    const ui = render(<TriageApp controller={controller} width={160} />)
+    const frame = () => (ui.lastFrame() ?? '').replace(/\s+/g, ' ')
+    await controller.handleKey('R')
+    assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
+    await controller.handleKey('r')
+    await controller.handleKey('y')
+    assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
+    assert.equal(await readTopic(gateway, original), [], 'nothing redriven into B')
+    assert.not.ok((await gateway.listTopics()).includes(sink), 'no retry sink created on B')
+    ui.unmount()
+  }, brokersB)
 }))
 
 test.run()

@@ -13,6 +13,16 @@ export function testBrokers(): string {
   return brokers
 }
 
+/**
+ * A second cluster (its own cluster id), for what must refuse to cross clusters. Topics and
+ * groups may have the same names on both, as in production.
+ */
+export function testBrokersB(): string {
+  const brokers = process.env.RECOVER_TEST_BROKERS_B
+  if (!brokers) throw new Error('RECOVER_TEST_BROKERS_B is not set: run the tests through npm test, or point it at a second broker')
+  return brokers
+}
+
 /** Topic and group names unique per test, so tests sharing the broker stay independent. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
@@ -83,7 +93,7 @@ export async function commitOffsets(groupId: string, topic: string, offsets: Arr
 }
 
 /** Every record of a topic, read_committed, log start to last stable offset, in offset order per partition. */
-export async function readTopic(topic: string): Promise<KafkaRecord[]> {
+export async function readTopic(topic: string, brokers?: string): Promise<KafkaRecord[]> {
   return withGateway(async (gateway) => {
     const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
     try {
@@ -94,7 +104,7 @@ export async function readTopic(topic: string): Promise<KafkaRecord[]> {
     } finally {
       await reader.close()
     }
-  })
+  }, brokers)
 }
 
 /** The group's committed offsets as "topic-partition" -> offset string (never-committed partitions absent). */
