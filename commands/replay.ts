@@ -134,6 +134,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
               lastLine = event.elapsedMs
               this.note(renderProgressLine(progress))
             }
+          } else if (event.type === 'warning') {
+            note(`Warning: ${event.message}`)
           } else if (event.type === 'waiting') {
             note(renderWaitingLine(event))
           } else if (event.type === 'reconnected') {

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   GROUP_NOT_FOUND: 'usage',
   TOPIC_NOT_FOUND: 'usage',
   PARTITION_NOT_FOUND: 'usage',
+  INVERTED_RANGE: 'usage',
+  EMPTY_RANGE: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
   CONFIRMATION_REQUIRED: 'safety',
   GROUP_ACTIVE: 'safety',

@@ -8,7 +8,8 @@ import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encode
 import { RateLimiter } from '../core/rate-limiter.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
-import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { checkRangeOrder, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { planReplay } from './replay-bounds.js'
 import { checkpointExists, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
@@ -137,6 +138,8 @@ export type ReplayEvent =
   | { type: 'waiting'; reason: string; sinceMs: number; giveUpAtMs: number | null }
   /** Batches flow again after a wait; `resent` records the sink may now hold twice. */
   | { type: 'reconnected'; waitedMs: number; resent: number }
+  /** Something the person should know that does not stop the replay (a bound clamped to the log). */
+  | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
 
 export interface DrySample {
@@ -176,6 +179,8 @@ export interface ReplaySummary {
   recordsPerSecond: number
   sample?: DrySample[]
   resumeCommand?: string
+  /** What the replay warned about on stderr (a bound clamped to what a partition holds). */
+  warnings: string[]
 }
 
 const DEFAULT_BATCH = 5_000
@@ -219,6 +224,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
   }
   const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  if (!request.resume) checkRangeOrder(request.from ?? { kind: 'earliest' }, request.to ?? { kind: 'latest' })
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
@@ -246,6 +252,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
     let checkpoint: ReplayCheckpoint | undefined
     let ranges: PartitionRange[]
+    const warnings: string[] = []
     if (request.resume && !dryRun) {
       checkpoint = readCheckpoint(checkpointPath!)
       checkResumable(checkpoint, request, pipeline, checkpointPath!, partitions)
@@ -260,12 +267,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           })
         }
       }
-      const from = request.from ?? { kind: 'earliest' }
-      const to = request.to ?? { kind: 'latest' }
-      checkBoundPartitions(from, '--from', partitions)
-      checkBoundPartitions(to, '--to', partitions)
-      const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
-      ranges = planReplayRanges(from, to, facts)
+      const planned = await planReplay(request.topic, partitions, { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } }, { reader, gateway })
+      ranges = planned.ranges
+      warnings.push(...planned.warnings)
     }
 
     // Open the sink (continuing from the checkpoint's state) and write the first checkpoint
@@ -336,6 +340,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       partitions: [...counts.values()].map((c) => ({ partition: c.partition, start: c.start, end: c.end, next: c.next })),
       dryRun,
     })
+    for (const message of warnings) deps.onEvent?.({ type: 'warning', message })
 
     const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
     const sample: DrySample[] = []
@@ -536,6 +541,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       outages,
       recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
       sample: dryRun ? sample : undefined,
+      warnings,
     }
     deps.onEvent?.({ type: 'done', summary })
     if (!reconciled) {
