@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   INVERTED_RANGE: 'usage',
   EMPTY_RANGE: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
+  FAILURE_RATE_EXCEEDED: 'findings',
   CONFIRMATION_REQUIRED: 'safety',
   GROUP_ACTIVE: 'safety',
   CLUSTER_MISMATCH: 'safety',
