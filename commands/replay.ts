@@ -10,6 +10,8 @@ import { exitProcess } from '../src/plugin-host/exit-guard.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 const PROGRESS_EVERY_MS = 5_000
+/** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
+const STALL_MS = 10_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
@@ -114,6 +116,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const note = (line: string) => (view ? view.note(line) : this.note(line))
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
     const controller = this.stopOnSignal(() => note('Stopping after the current batch (Ctrl-C again to quit at once)…'))
+    // A transform stuck in a synchronous loop holds this thread: another one says so.
+    let transformActivity: SharedArrayBuffer | undefined
+    if (request.transform && !this.jsonEnabled()) {
+      const { watchStuckTransform } = await import('../src/ui/stuck-transform-watch.js')
+      const watch = watchStuckTransform(request.topic, STALL_MS)
+      this.onCleanup(() => watch.stop())
+      transformActivity = watch.buffer
+    }
 
     let summary: ReplaySummary
     /** The summary of a replay that then fails (a stop): still printed, above the error. */
@@ -122,6 +132,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       summary = await replay(request, {
         gateway,
         signal: controller.signal,
+        transformActivity,
         log: note,
         onEvent: (event) => {
           if (event.type === 'start') {

@@ -2,6 +2,7 @@ import { Script, createContext, type Context } from 'node:vm'
 import { RecoveryError } from '../errors.js'
 import type { DefinedTransform, OutputRecord, PluginContext, RecordHeader, ReplayRecord } from '../plugin-api.js'
 import { isPluginExitError, type PluginExitError } from './exit-guard.js'
+import { TransformActivityBoard } from './transform-activity.js'
 
 /** A transform that did not settle in time. The record goes to quarantine; the call is not waited for. */
 export class TransformTimeoutError extends Error {
@@ -36,8 +37,10 @@ export function isTransformInterrupted(error: unknown): error is TransformInterr
 
 /** The transform call in progress, for a status line that names what the replay waits for. */
 export interface TransformActivity {
-  source: ReplayRecord['source']
-  /** performance.now() when the call started. */
+  topic: string
+  partition: number
+  offset: number
+  /** When the call started, epoch ms. */
   sinceMs: number
 }
 
@@ -70,15 +73,18 @@ const GUARDED_CALL = new Script('__recoverRunChunk()', { filename: 'recover-tran
  */
 export class TransformRunner {
   private readonly sandbox: Context = createContext({})
-  private activeInputs: ReadonlyArray<ReplayRecord> | undefined
-  private activeIndex = -1
-  private activeSince = 0
+  private readonly board: TransformActivityBoard
+  private activeTopic = ''
 
+  /** `activity`: shared memory to publish the running call in, for a watcher on another thread. */
   constructor(
     readonly plugin: DefinedTransform,
     private readonly ctx: PluginContext,
     private readonly timeoutMs: number,
-  ) {}
+    activity?: SharedArrayBuffer,
+  ) {
+    this.board = new TransformActivityBoard(activity)
+  }
 
   /**
    * Runs the transform over a batch in order, one call at a time (async results are awaited
@@ -90,18 +96,20 @@ export class TransformRunner {
     let next = 0
     let pending: PromiseLike<unknown> | undefined
     let exited: PluginExitError | undefined
+    const board = this.board
+    const origin = performance.timeOrigin
     const runChunk = (): void => {
       const started = performance.now()
       const first = next
-      this.activeSince = started
+      let now = started
       while (next < inputs.length) {
         if (next > first) {
-          const now = performance.now()
+          now = performance.now()
           if (now - started > budget) return
-          this.activeSince = now
         }
         const i = next
-        this.activeIndex = i
+        const source = inputs[i]!.source
+        board.started(source.partition, source.offset, origin + now)
         let result: unknown
         try {
           result = this.plugin.transform(inputs[i]!, this.ctx)
@@ -123,7 +131,7 @@ export class TransformRunner {
       }
     }
     ;(this.sandbox as { __recoverRunChunk?: () => void }).__recoverRunChunk = runChunk
-    this.activeInputs = inputs
+    this.activeTopic = inputs[0]?.source.topic ?? ''
     try {
       while (next < inputs.length) {
         if (this.ctx.signal.aborted) throw new TransformInterruptedError()
@@ -148,23 +156,23 @@ export class TransformRunner {
         }
         if (exited) throw this.exitFailure(exited, inputs[next - 1]!)
         if (pending !== undefined) {
-          this.activeIndex = next - 1
-          this.activeSince = performance.now()
+          const source = inputs[next - 1]!.source
+          this.board.started(source.partition, source.offset, Date.now())
           const outcome = await this.settle(pending, inputs[next - 1]!)
           if (!outcome.ok && isPluginExitError(outcome.error)) throw this.exitFailure(outcome.error, inputs[next - 1]!)
           outcomes[next - 1] = outcome
         }
       }
     } finally {
-      this.activeInputs = undefined
+      this.board.idle()
     }
     return outcomes
   }
 
   /** The call running now (sync or awaited), or undefined between batches. */
   activity(): TransformActivity | undefined {
-    const record = this.activeInputs?.[this.activeIndex]
-    return record ? { source: record.source, sinceMs: this.activeSince } : undefined
+    const call = this.board.current()
+    return call ? { topic: this.activeTopic, ...call } : undefined
   }
 
   /** A plugin that tried to end the process: the replay stops (BAD_PLUGIN), it does not quarantine the record. */

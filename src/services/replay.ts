@@ -18,6 +18,7 @@ import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
 import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
 import { isTransformInterrupted, pluginExitFailure, TransformRunner } from '../plugin-host/run-transform.js'
 import { guardProcessExit, type ProcessExitGuard } from '../plugin-host/exit-guard.js'
+import { transformStallReason } from '../plugin-host/transform-activity.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard, failureRateError, type FailureRateLimit, type RecordFailure } from '../core/failure-rate.js'
 import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
@@ -107,6 +108,11 @@ export interface ReplayDeps {
   now?: () => number
   /** A --rate shared by several replays (--group: the partitions of one process share its rate). */
   rateLimiter?: RateLimiter
+  /**
+   * Shared memory the transform publishes its running call in (a TransformActivityBoard), so a
+   * watcher on another thread can report a call that holds the main thread (a synchronous loop).
+   */
+  transformActivity?: SharedArrayBuffer
   /** After every checkpoint (every commit, for a transactional sink): the positions and counts that are now durable (scale-out commits them to the group). */
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
@@ -257,7 +263,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
   const pluginCtx = (name: string, version: string): PluginContext => ({ signal, log: (m) => deps.log?.(`[${name}] ${m}`), plugin: { name, version } })
   const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
-  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs) : undefined
+  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs, deps.transformActivity) : undefined
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
   const encoders = dryRun || !transform ? undefined : await createEncoders(formats, codecs, sources, request.outputSchemaId)
 
@@ -642,10 +648,10 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
 function stallReason(transform: TransformRunner | undefined, stallMs: number): string {
   const activity = transform?.activity()
   if (!activity) return `no batch finished for ${Math.round(stallMs / 1000)} s; waiting for Kafka or the sink to answer`
-  const where = `${activity.source.topic}-${activity.source.partition}@${activity.source.offset}`
-  const runningMs = performance.now() - activity.sinceMs
+  const where = `${activity.topic}-${activity.partition}@${activity.offset}`
+  const runningMs = Date.now() - activity.sinceMs
   if (runningMs < 1_000) return `no batch finished for ${Math.round(stallMs / 1000)} s; the transform is working through a batch (now on ${where})`
-  return `the transform has been running on ${where} for ${Math.round(runningMs / 1000)} s (--transform-timeout stops it; Ctrl-C stops the replay)`
+  return transformStallReason(where, runningMs)
 }
 
 function jsonSafeSummary(summary: ReplaySummary): unknown {
@@ -724,6 +730,16 @@ export interface RecordsReplayResult {
  * No checkpoint: a retry is small and is recorded in the quarantine's audit trail instead.
  */
 export async function replayRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
+  // As in replay: a plugin's process.exit fails the retry (BAD_PLUGIN) instead of ending recover.
+  const exitGuard = request.transform || /^plugin:/.test(request.sink) ? guardProcessExit() : undefined
+  try {
+    return await retryRecords(records, request, deps)
+  } finally {
+    exitGuard?.release()
+  }
+}
+
+async function retryRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
   const { gateway } = deps
   const signal = deps.signal ?? new AbortController().signal
   const sinkUri = parseSinkUri(request.sink, '--sink')

@@ -213,13 +213,16 @@ test(
 )
 
 test(
-  'Ctrl-C while a transform loops forever stops within seconds: exit 130, INTERRUPTED summary, Continue with; the record is not quarantined and the resume has every record once',
+  'a transform stuck in a loop is named by the stall line; Ctrl-C stops it within seconds: exit 130, INTERRUPTED summary, Continue with; the record is not quarantined and the resume has every record once',
   withTimeout(120_000, async () => {
     const { args, out, quarantine, checkpoint } = replayArgs('sync-loop')
     const mark = join(dir, 'sync-loop.mark')
     const at = '1@300'
     const child = spawnCli([...args, '--transform-timeout', '120s'], { cwd: dir, env: { AT: at, DO: 'loop', MARK: mark } })
     await waitFor('the transform to enter its loop', () => (existsSync(mark) ? true : undefined), 60_000)
+    // The stall line (after 10 s) blames the transform, not Kafka, though the loop holds the main thread.
+    const stall = await waitFor('the stall line', () => /^Waiting since .*$/m.exec(child.stderr())?.[0], 30_000)
+    assert.match(stall, `: the transform has been running on ${topic}-${at} for `)
     const interruptedAt = Date.now()
     child.child.kill('SIGINT')
     const stopped = await withDeadline(child.done, 10_000, () => `still running after SIGINT:\n${child.stderr()}`)
