@@ -7,9 +7,12 @@ import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
 import type { GroupReplayRequest, GroupReplaySummary } from '../src/services/replay-group.js'
 import type { PartitionProgress } from '../src/core/replay-progress.js'
 import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
+import { exitProcess } from '../src/plugin-host/exit-guard.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 const PROGRESS_EVERY_MS = 5_000
+/** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
+const STALL_MS = 10_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
@@ -46,6 +49,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.', helpGroup: 'DECODING' }),
     'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.', min: 0, helpGroup: 'DECODING' }),
     transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).', helpGroup: 'TRANSFORM' }),
+    'max-failure-rate': Flags.integer({ summary: 'Stop with exit 3 when more than this percent of the first 1,000 records read (or of the whole range, when smaller) fail to decode, transform or encode: usually a wrong --value-format, --schema or --transform, not bad data. 0 never stops.', default: 50, min: 0, max: 100, helpGroup: 'TRANSFORM' }),
     'transform-timeout': Flags.string({ summary: 'How long the transform may take per record (sync or async) before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
     'sink-timeout': Flags.string({ summary: 'Sink plugins: how long open, a batch write or close may take before the replay stops (exit 5, resumable).', default: '2m', helpGroup: 'OUTPUT' }),
     sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T, file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
@@ -97,6 +101,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       resume: flags.resume,
       dryRun: flags['dry-run'] ? { limit: flags.limit ?? 10 } : undefined,
       rate: flags.rate,
+      maxFailureRate: { maxPercent: flags['max-failure-rate'], firstRecords: 1_000 },
       batchSize: flags['batch-size'],
       commitIntervalMs: parseDuration(flags['commit-interval']).ms,
       brokerWaitMs: parseDuration(flags['broker-wait']).ms,
@@ -118,12 +123,23 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const note = (line: string) => (view ? view.note(line) : this.note(line))
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
     const controller = this.stopOnSignal(() => note('Stopping after the current batch (Ctrl-C again to quit at once)…'))
+    // A transform stuck in a synchronous loop holds this thread: another one says so.
+    let transformActivity: SharedArrayBuffer | undefined
+    if (request.transform && !this.jsonEnabled()) {
+      const { watchStuckTransform } = await import('../src/ui/stuck-transform-watch.js')
+      const watch = watchStuckTransform(request.topic, STALL_MS)
+      this.onCleanup(() => watch.stop())
+      transformActivity = watch.buffer
+    }
 
     let summary: ReplaySummary
+    /** The summary of a replay that then fails (a stop): still printed, above the error. */
+    let ended: ReplaySummary | undefined
     try {
       summary = await replay(request, {
         gateway,
         signal: controller.signal,
+        transformActivity,
         log: note,
         onEvent: (event) => {
           if (event.type === 'start') {
@@ -141,12 +157,15 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
               lastLine = event.elapsedMs
               this.note(renderProgressLine(progress))
             }
+          } else if (event.type === 'warning') {
+            note(`Warning: ${event.message}`)
           } else if (event.type === 'waiting') {
             note(renderWaitingLine(event))
           } else if (event.type === 'reconnected') {
             note(renderReconnectedLine(event))
           } else if (event.type === 'done') {
             progress = reduceProgress(progress, event)
+            ended = event.summary
           }
         },
       }).catch((error: unknown) => {
@@ -155,6 +174,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
           const command = resumeCommand(this.argv, error.details.checkpoint)
           error.details.resumeCommand = command
           error.nextSteps.push(`Continue with: ${command}`)
+        }
+        // A replay stopped by the failure-rate guard or a plugin: what it wrote, then why.
+        if (error instanceof RecoveryError && ended && error.details.summary !== undefined) {
+          view?.finish(progress)
+          view = undefined
+          this.out(renderReplaySummary(ended))
         }
         throw error
       })
@@ -173,7 +198,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   private stopOnSignal(announce: () => void): AbortController {
     const controller = new AbortController()
     const onSignal = () => {
-      if (controller.signal.aborted) process.exit(130)
+      // Not process.exit: a replay running plugin code has replaced it (a plugin may not exit).
+      if (controller.signal.aborted) exitProcess(130)
       announce()
       controller.abort()
     }

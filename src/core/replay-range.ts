@@ -104,6 +104,110 @@ export function checkBoundPartitions(bound: RangeBound, flag: string, partitions
   }
 }
 
+/**
+ * `--from` after `--to`, refused before any broker round trip: two times, or two offsets given
+ * for the same partition. Bounds of different kinds (a time and an offset) can only be compared
+ * per partition once Kafka has answered; an empty result is then EMPTY_RANGE.
+ */
+export function checkRangeOrder(from: RangeBound, to: RangeBound): void {
+  if (from.kind === 'time' && to.kind === 'time' && from.instantMs > to.instantMs) {
+    throw new RecoveryError('INVERTED_RANGE', `--from ${from.display} is after --to ${to.display}; the range is [--from, --to), so swap them.`, { details: { from: from.display, to: to.display } })
+  }
+  if (from.kind === 'latest' && to.kind === 'earliest') {
+    throw new RecoveryError('INVERTED_RANGE', '--from latest is after --to earliest; the range is [--from, --to), so swap them.')
+  }
+  if (from.kind !== 'offsets' || to.kind !== 'offsets') return
+  if (from.all !== undefined && to.all !== undefined && from.all > to.all) {
+    throw new RecoveryError('INVERTED_RANGE', `--from offset:${from.all} is after --to offset:${to.all}; the range is [--from, --to), so swap them.`, { details: { from: from.all.toString(), to: to.all.toString() } })
+  }
+  const named = [...new Set([...from.perPartition.keys(), ...to.perPartition.keys()])].sort((a, b) => a - b)
+  const inverted = named.flatMap((p) => {
+    const start = from.perPartition.get(p) ?? from.all
+    const end = to.perPartition.get(p) ?? to.all
+    return start !== undefined && end !== undefined && start > end ? [`partition ${p}: ${start} > ${end}`] : []
+  })
+  if (inverted.length > 0) {
+    throw new RecoveryError('INVERTED_RANGE', `--from is after --to (${inverted.join(', ')}); the range is [--from, --to), so swap them.`, { details: { inverted } })
+  }
+}
+
+/** What one partition holds when the replay starts, for messages about an empty selection. */
+export interface PartitionHolding {
+  partition: number
+  logStart: bigint
+  stableEnd: bigint
+  /** Timestamps of its first and last records, when they could be read (epoch ms). */
+  firstTimestampMs?: number
+  lastTimestampMs?: number
+}
+
+/**
+ * Bounds given as offsets that lie outside a partition's log are clamped to it; each clamp is
+ * said (on stderr and in --json `warnings`), since the user asked for offsets that are not there.
+ */
+export function rangeClampWarnings(from: RangeBound, to: RangeBound, facts: readonly PartitionFacts[]): string[] {
+  const warnings: string[] = []
+  for (const [bound, flag] of [[from, '--from'], [to, '--to']] as const) {
+    if (bound.kind !== 'offsets') continue
+    for (const f of facts) {
+      const asked = bound.perPartition.get(f.partition) ?? bound.all
+      if (asked === undefined) continue
+      if (asked < f.logStart) warnings.push(`${flag} offset ${asked} is before the log start of partition ${f.partition} (${f.logStart}; older records were deleted by retention or compaction): it starts at ${f.logStart}.`)
+      else if (asked > f.stableEnd) warnings.push(`${flag} offset ${asked} is past the end of partition ${f.partition} (${f.stableEnd}): ${flag === '--from' ? 'it has nothing to replay' : `it ends at ${f.stableEnd}`}.`)
+    }
+  }
+  return warnings
+}
+
+/** How many partitions an EMPTY_RANGE message lists before "and N more" (details has them all). */
+const LISTED_PARTITIONS = 6
+
+/**
+ * The bounds select no record in any partition (a window with no records, an offset past the
+ * end, a time after the last record, an empty topic): refused, never "finished" with nothing
+ * done, and the message says what each partition holds so the next try can aim inside it.
+ */
+export function emptyRangeError(topic: string, from: RangeBound, to: RangeBound, holdings: readonly PartitionHolding[]): RecoveryError {
+  const empty = holdings.every((h) => h.logStart >= h.stableEnd)
+  const when = (ms: number | undefined) => (ms === undefined ? '?' : new Date(ms).toISOString())
+  const describe = (h: PartitionHolding) =>
+    h.logStart >= h.stableEnd
+      ? `partition ${h.partition} is empty (offset ${h.stableEnd})`
+      : `partition ${h.partition} holds offsets [${h.logStart}, ${h.stableEnd})${h.firstTimestampMs !== undefined || h.lastTimestampMs !== undefined ? `, records from ${when(h.firstTimestampMs)} to ${when(h.lastTimestampMs)}` : ''}`
+  const listed = holdings.slice(0, LISTED_PARTITIONS).map(describe)
+  if (holdings.length > LISTED_PARTITIONS) listed.push(`and ${holdings.length - LISTED_PARTITIONS} more partitions (see details)`)
+  const bounds = `--from ${showBound(from)} --to ${showBound(to)}`
+  const message = empty
+    ? `Topic ${topic} holds no records to replay (${listed.join('; ')}).`
+    : `${bounds} selects no records in any partition of ${topic}: ${listed.join('; ')}. Choose bounds inside what the topic holds.`
+  return new RecoveryError('EMPTY_RANGE', message, {
+    details: {
+      topic,
+      from: showBound(from),
+      to: showBound(to),
+      partitions: holdings.map((h) => ({
+        partition: h.partition,
+        logStart: h.logStart.toString(),
+        logEnd: h.stableEnd.toString(),
+        firstRecordTime: h.firstTimestampMs === undefined ? null : new Date(h.firstTimestampMs).toISOString(),
+        lastRecordTime: h.lastTimestampMs === undefined ? null : new Date(h.lastTimestampMs).toISOString(),
+      })),
+    },
+  })
+}
+
+function showBound(bound: RangeBound): string {
+  switch (bound.kind) {
+    case 'earliest':
+    case 'latest':
+      return bound.kind
+    case 'time':
+      return bound.display
+    case 'offsets':
+      return `offset:${bound.all !== undefined ? String(bound.all) : [...bound.perPartition].map(([p, o]) => `${p}=${o}`).join(',')}`
+  }
+}
+
 function clamp(value: bigint, low: bigint, high: bigint): bigint {
   return value < low ? low : value > high ? high : value
 }

@@ -57,6 +57,11 @@ const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/
 // The range of instants JavaScript dates (and Luxon) can represent.
 const MAX_INSTANT_MS = 8.64e15
 
+// Kafka timestamps are epoch milliseconds from 1970 on: ListOffsets reserves negative times
+// for its own markers (-1 latest, -2 earliest) and a broker answers other negative ones with
+// an error (UNSUPPORTED_VERSION), so an earlier instant is refused here as a usage error.
+const EPOCH_MS = 0
+
 /**
  * Parses the TIME argument of `seek --to`, `peek --at`, `replay --from/--to` and friends into
  * one instant. Accepted:
@@ -71,6 +76,8 @@ const MAX_INSTANT_MS = 8.64e15
  *
  * A wall-clock time that a daylight-saving change skips is refused; one it repeats resolves to
  * the earlier instant (as Java's `ZonedDateTime` does), which replays more rather than less.
+ * An instant before 1970-01-01T00:00Z (the Unix epoch, where Kafka timestamps start) is
+ * refused; for a year that looks like a typo (`0218`) the message suggests the likely one.
  *
  * Pure apart from reading the machine's zone for `tz: 'local'` and `Date.now()` when `now` is
  * not given.
@@ -87,7 +94,7 @@ export function parseTimeSpec(input: string, options: TimeSpecOptions = {}): Res
   if (/^\d+$/.test(text)) return describeInstant(readEpochMs(input, text), tz, 'epoch')
 
   const iso = ISO_TIME.exec(text)
-  if (iso !== null) return readIsoTime(input, iso, tz)
+  if (iso !== null) return readIsoTime(input, iso, tz, options.now ?? Date.now())
 
   const duration = readDuration(text)
   if (duration.ok) {
@@ -171,14 +178,39 @@ function readEpochMs(input: string, digits: string): number {
   return checkInstant(input, Number(digits))
 }
 
-function checkInstant(input: string, ms: number): number {
+/** `typo`: the year as written and the instant "now" is, for ISO times whose year may be a slip of the finger. */
+function checkInstant(input: string, ms: number, typo?: { year: string; nowMs: number }): number {
   if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_INSTANT_MS) {
     throw badTimeSpec(input, 'it lies outside the range of representable times')
+  }
+  if (ms < EPOCH_MS) {
+    const likely = typo === undefined ? undefined : likelyYear(typo.year, new Date(typo.nowMs).getUTCFullYear())
+    const suggestion = likely === undefined ? undefined : input.trim().replace(typo!.year, likely)
+    const hint = suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`
+    throw badTimeSpec(input, `it is before 1970-01-01T00:00Z, where Kafka timestamps start${hint}`, suggestion)
   }
   return ms
 }
 
-function readIsoTime(input: string, match: RegExpExecArray, tz: ResolvedZone): ResolvedTime {
+/**
+ * The year a pre-1970 year was probably meant to be: one digit changed or two neighbours
+ * swapped (0218 -> 2018, 1018 -> 2018, 2108 stays), landing between 1970 and next year, the
+ * nearest to this year when several do. Years from 1900 on are taken as meant (1969-12-31 is a
+ * real, if wrong, date): no suggestion.
+ */
+export function likelyYear(year: string, thisYear: number): string | undefined {
+  if (!/^\d{4}$/.test(year) || Number(year) >= 1900) return undefined
+  const candidates = new Set<string>()
+  for (let i = 0; i < 4; i++) {
+    for (let d = 0; d <= 9; d++) candidates.add(`${year.slice(0, i)}${d}${year.slice(i + 1)}`)
+    if (i < 3) candidates.add(`${year.slice(0, i)}${year[i + 1]}${year[i]}${year.slice(i + 2)}`)
+  }
+  const plausible = [...candidates].map(Number).filter((y) => y >= 1970 && y <= thisYear + 1)
+  if (plausible.length === 0) return undefined
+  return String(plausible.reduce((best, y) => (Math.abs(y - thisYear) < Math.abs(best - thisYear) ? y : best)))
+}
+
+function readIsoTime(input: string, match: RegExpExecArray, tz: ResolvedZone, nowMs: number): ResolvedTime {
   const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', offset] = match
   const wallTime = {
     year: Number(year),
@@ -217,7 +249,7 @@ function readIsoTime(input: string, match: RegExpExecArray, tz: ResolvedZone): R
   // A time repeated when clocks fall back has two instants; take the earlier, as Java does.
   const instants = inZone.getPossibleOffsets().map((candidate) => candidate.toMillis())
   const instantMs = Math.min(inZone.toMillis(), ...instants)
-  return describeInstant(checkInstant(input, instantMs), zone, 'absolute')
+  return describeInstant(checkInstant(input, instantMs, { year: year!, nowMs }), zone, 'absolute')
 }
 
 function offsetMinutesOf(offset: string): number | undefined {
@@ -245,10 +277,10 @@ function describeInstant(instantMs: number, zone: ResolvedZone, kind: TimeSpecKi
   return { instantMs, iso, zone: zone.label, display: `${local} (${zone.label}) = ${iso}`, kind }
 }
 
-function badTimeSpec(input: string, reason?: string): RecoveryError {
+function badTimeSpec(input: string, reason?: string, suggestion?: string): RecoveryError {
   const because = reason === undefined ? '' : `: ${reason}`
   const otherwise = reason === undefined ? '' : 'otherwise '
   return new RecoveryError('BAD_TIME_SPEC', `Cannot read ${JSON.stringify(input)} as a time${because}; ${otherwise}${ACCEPTED}.`, {
-    details: { input },
+    details: suggestion === undefined ? { input } : { input, suggestion },
   })
 }

@@ -1,5 +1,8 @@
 import { Script, createContext, type Context } from 'node:vm'
+import { RecoveryError } from '../errors.js'
 import type { DefinedTransform, OutputRecord, PluginContext, RecordHeader, ReplayRecord } from '../plugin-api.js'
+import { isPluginExitError, type PluginExitError } from './exit-guard.js'
+import { TransformActivityBoard } from './transform-activity.js'
 
 /** A transform that did not settle in time. The record goes to quarantine; the call is not waited for. */
 export class TransformTimeoutError extends Error {
@@ -15,6 +18,30 @@ export class TransformResultError extends Error {
     super(message)
     this.name = 'TransformResultError'
   }
+}
+
+/**
+ * Ctrl-C (or the replay's stop) reached a transform call: the batch it belongs to is abandoned
+ * whole (nothing of it is written or quarantined) and the replay stops at its last checkpoint.
+ */
+export class TransformInterruptedError extends Error {
+  constructor() {
+    super('The transform was interrupted (Ctrl-C); the batch it was working on is not written.')
+    this.name = 'TransformInterruptedError'
+  }
+}
+
+export function isTransformInterrupted(error: unknown): error is TransformInterruptedError {
+  return error instanceof TransformInterruptedError
+}
+
+/** The transform call in progress, for a status line that names what the replay waits for. */
+export interface TransformActivity {
+  topic: string
+  partition: number
+  offset: number
+  /** When the call started, epoch ms. */
+  sinceMs: number
 }
 
 /** What became of one input record. */
@@ -46,12 +73,18 @@ const GUARDED_CALL = new Script('__recoverRunChunk()', { filename: 'recover-tran
  */
 export class TransformRunner {
   private readonly sandbox: Context = createContext({})
+  private readonly board: TransformActivityBoard
+  private activeTopic = ''
 
+  /** `activity`: shared memory to publish the running call in, for a watcher on another thread. */
   constructor(
     readonly plugin: DefinedTransform,
     private readonly ctx: PluginContext,
     private readonly timeoutMs: number,
-  ) {}
+    activity?: SharedArrayBuffer,
+  ) {
+    this.board = new TransformActivityBoard(activity)
+  }
 
   /**
    * Runs the transform over a batch in order, one call at a time (async results are awaited
@@ -62,17 +95,30 @@ export class TransformRunner {
     const budget = this.timeoutMs * CHUNK_SHARE
     let next = 0
     let pending: PromiseLike<unknown> | undefined
+    let exited: PluginExitError | undefined
+    const board = this.board
+    const origin = performance.timeOrigin
     const runChunk = (): void => {
       const started = performance.now()
       const first = next
+      let now = started
       while (next < inputs.length) {
-        if (next > first && performance.now() - started > budget) return
+        if (next > first) {
+          now = performance.now()
+          if (now - started > budget) return
+        }
         const i = next
+        const source = inputs[i]!.source
+        board.started(source.partition, source.offset, origin + now)
         let result: unknown
         try {
           result = this.plugin.transform(inputs[i]!, this.ctx)
         } catch (error) {
           next = i + 1
+          if (isPluginExitError(error)) {
+            exited = error
+            return
+          }
           outcomes[i] = { ok: false, error: asError(error) }
           continue
         }
@@ -85,20 +131,53 @@ export class TransformRunner {
       }
     }
     ;(this.sandbox as { __recoverRunChunk?: () => void }).__recoverRunChunk = runChunk
-    while (next < inputs.length) {
-      pending = undefined
-      try {
-        GUARDED_CALL.runInContext(this.sandbox, { timeout: this.timeoutMs })
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error
-        // `next` is the record whose call was running when the watchdog stopped it.
-        outcomes[next] = { ok: false, error: new TransformTimeoutError(this.timeoutMs) }
-        next++
-        continue
+    this.activeTopic = inputs[0]?.source.topic ?? ''
+    try {
+      while (next < inputs.length) {
+        if (this.ctx.signal.aborted) throw new TransformInterruptedError()
+        pending = undefined
+        try {
+          // breakOnSigint: Ctrl-C stops even a call that never returns, which would otherwise
+          // hold the thread (and the SIGINT handler) until --transform-timeout.
+          GUARDED_CALL.runInContext(this.sandbox, { timeout: this.timeoutMs, breakOnSigint: true })
+        } catch (error) {
+          const code = (error as { code?: string }).code
+          if (code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') {
+            // The watchdog took the signal from the process's handlers: hand it back to them
+            // (the replay's Ctrl-C handler, or Node's default when there is none).
+            process.kill(process.pid, 'SIGINT')
+            throw new TransformInterruptedError()
+          }
+          if (code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error
+          // `next` is the record whose call was running when the watchdog stopped it.
+          outcomes[next] = { ok: false, error: new TransformTimeoutError(this.timeoutMs) }
+          next++
+          continue
+        }
+        if (exited) throw this.exitFailure(exited, inputs[next - 1]!)
+        if (pending !== undefined) {
+          const source = inputs[next - 1]!.source
+          this.board.started(source.partition, source.offset, Date.now())
+          const outcome = await this.settle(pending, inputs[next - 1]!)
+          if (!outcome.ok && isPluginExitError(outcome.error)) throw this.exitFailure(outcome.error, inputs[next - 1]!)
+          outcomes[next - 1] = outcome
+        }
       }
-      if (pending !== undefined) outcomes[next - 1] = await this.settle(pending, inputs[next - 1]!)
+    } finally {
+      this.board.idle()
     }
     return outcomes
+  }
+
+  /** The call running now (sync or awaited), or undefined between batches. */
+  activity(): TransformActivity | undefined {
+    const call = this.board.current()
+    return call ? { topic: this.activeTopic, ...call } : undefined
+  }
+
+  /** A plugin that tried to end the process: the replay stops (BAD_PLUGIN), it does not quarantine the record. */
+  private exitFailure(error: PluginExitError, record: ReplayRecord): RecoveryError {
+    return pluginExitFailure(`The transform plugin ${this.plugin.name}@${this.plugin.version}`, error, `on ${record.source.topic}-${record.source.partition}@${record.source.offset}`, { topic: record.source.topic, partition: record.source.partition, offset: record.source.offset.toString() })
   }
 
   get name(): string {
@@ -125,10 +204,14 @@ export class TransformRunner {
     return normalise(result, record)
   }
 
+  /** A promise the transform returned: its result, a timeout, or (Ctrl-C) TransformInterruptedError. */
   private async settle(pending: PromiseLike<unknown>, record: ReplayRecord): Promise<TransformOutcome> {
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<TransformOutcome>((resolve) => {
+    let onAbort: (() => void) | undefined
+    const timeout = new Promise<TransformOutcome>((resolve, reject) => {
       timer = setTimeout(() => resolve({ ok: false, error: new TransformTimeoutError(this.timeoutMs) }), this.timeoutMs)
+      onAbort = () => reject(new TransformInterruptedError())
+      this.ctx.signal.addEventListener('abort', onAbort, { once: true })
     })
     try {
       return await Promise.race([
@@ -140,8 +223,20 @@ export class TransformRunner {
       ])
     } finally {
       clearTimeout(timer)
+      this.ctx.signal.removeEventListener('abort', onAbort!)
     }
   }
+}
+
+/**
+ * BAD_PLUGIN (exit 2) for a plugin that called process.exit: named, with where it was (the
+ * record, or the sink call) in the message and in details.
+ */
+export function pluginExitFailure(plugin: string, error: PluginExitError, where: string, details: Record<string, unknown>): RecoveryError {
+  return new RecoveryError('BAD_PLUGIN', `${plugin} called process.exit(${error.exitCode ?? ''}) ${where}; a plugin may not end recover, so the replay stopped at its last checkpoint. Remove the call (throw to quarantine a record, return null to drop it), then continue with --resume.`, {
+    cause: error,
+    details: { ...details, pluginExit: true, exitCode: error.exitCode ?? null },
+  })
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -68,7 +68,8 @@ export function renderGroupReplaySummary(s: GroupReplaySummary): string {
 export function renderReplaySummary(s: ReplaySummary): string {
   const lines: string[] = []
   const what = s.dryRun ? `Dry run of ${s.topic}` : `Replay of ${s.topic} into ${s.sink}`
-  lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'}.`)
+  const state = s.stopped ? `STOPPED (${s.stopped.code}; see the error below)` : s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'
+  lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${state}.`)
   lines.push('')
   lines.push(
     renderTable(

@@ -202,6 +202,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
           })
           .catch((error: unknown) => {
             if (!isFencedError(error)) {
+              // The group's offsets are the checkpoint: running the same command continues.
+              if (error instanceof RecoveryError && error.details.summary !== undefined) error.nextSteps.splice(0, 1, 'Fix that, then run the same command again: the group keeps what was written.')
               failure ??= error
               return
             }

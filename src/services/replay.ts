@@ -9,7 +9,8 @@ import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encode
 import { RateLimiter } from '../core/rate-limiter.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
-import { checkBoundPartitions, planReplayRanges, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { checkRangeOrder, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import { planReplay } from './replay-bounds.js'
 import { recoverStateDir } from '../config/state-dir.js'
 import { assertSameCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
 import { assertCheckpointCluster, checkpointExists, defaultCheckpointPath, legacyCheckpointPath, readCheckpoint, writeCheckpoint, type CheckpointPartition, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
@@ -18,7 +19,10 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RangeReader, type PartitionChunk, type RangeReaderOptions } from '../kafka/range-reader.js'
 import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
 import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
-import { TransformRunner } from '../plugin-host/run-transform.js'
+import { isTransformInterrupted, pluginExitFailure, TransformRunner } from '../plugin-host/run-transform.js'
+import { guardProcessExit, type ProcessExitGuard } from '../plugin-host/exit-guard.js'
+import { transformStallReason } from '../plugin-host/transform-activity.js'
+import { DEFAULT_FAILURE_RATE, FailureRateGuard, failureRateError, type FailureRateLimit, type RecordFailure } from '../core/failure-rate.js'
 import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
 import { rangeScope, recordsScope } from '../quarantine/quarantined-sources.js'
 import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
@@ -65,6 +69,12 @@ export interface ReplayRequest {
   dryRun?: { limit: number }
   /** Records per second written to the sink. */
   rate?: number
+  /**
+   * Stop (FAILURE_RATE_EXCEEDED, exit 3) when more than this share of the first records read
+   * fail to decode, transform or encode: a wrong flag, not bad data. Default 50 % of the first
+   * 1,000; maxPercent 0 never stops. Not applied to a dry run.
+   */
+  maxFailureRate?: FailureRateLimit
   /** Input records per sink batch (the unit of checkpoints, and of duplicates after a crash). Default 5000. */
   batchSize?: number
   fetch?: RangeReaderOptions
@@ -104,6 +114,11 @@ export interface ReplayDeps {
   now?: () => number
   /** A --rate shared by several replays (--scale-out: the partitions of one process share its rate). */
   rateLimiter?: RateLimiter
+  /**
+   * Shared memory the transform publishes its running call in (a TransformActivityBoard), so a
+   * watcher on another thread can report a call that holds the main thread (a synchronous loop).
+   */
+  transformActivity?: SharedArrayBuffer
   /** After every checkpoint (every commit, for a transactional sink): the positions and counts that are now durable (scale-out commits them to the group). */
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
@@ -143,6 +158,8 @@ export type ReplayEvent =
   | { type: 'waiting'; reason: string; sinceMs: number; giveUpAtMs: number | null }
   /** Batches flow again after a wait; `resent` records the sink may now hold twice. */
   | { type: 'reconnected'; waitedMs: number; resent: number }
+  /** Something the person should know that does not stop the replay (a bound clamped to the log). */
+  | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
 
 export interface DrySample {
@@ -184,6 +201,14 @@ export interface ReplaySummary {
   recordsPerSecond: number
   sample?: DrySample[]
   resumeCommand?: string
+  /** What the replay warned about on stderr (a bound clamped to what a partition holds). */
+  warnings: string[]
+  /**
+   * Why the replay stopped before the end of its range, other than Ctrl-C: the failure-rate
+   * guard (FAILURE_RATE_EXCEEDED) or a plugin that called process.exit (BAD_PLUGIN). The replay
+   * then fails with that error, and this summary is in its details.
+   */
+  stopped?: { code: string; message: string }
 }
 
 const DEFAULT_BATCH = 5_000
@@ -210,6 +235,19 @@ interface Pipeline {
  * them back whole, and `resume` continues from the sink's last commit.
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
+  // Plugin code runs from its import on: process.exit must not end recover from inside it.
+  const exitGuard = request.transform || /^plugin:/.test(request.sink ?? '') ? guardProcessExit() : undefined
+  try {
+    const summary = await runReplay(request, deps, exitGuard)
+    // A plugin that caught the error its process.exit threw, or exited while being closed.
+    if (exitGuard?.attempt) throw pluginExitFailure('A plugin', exitGuard.attempt, 'and caught the error it threw, or while it was being closed', { summary: jsonSafeSummary(summary) })
+    return summary
+  } finally {
+    exitGuard?.release()
+  }
+}
+
+async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: ProcessExitGuard | undefined): Promise<ReplaySummary> {
   const started = Date.now()
   const { gateway } = deps
   const dryRun = request.dryRun !== undefined
@@ -222,12 +260,13 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
   }
   const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  if (!request.resume) checkRangeOrder(request.from ?? { kind: 'earliest' }, request.to ?? { kind: 'latest' })
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
   const pluginCtx = (name: string, version: string): PluginContext => ({ signal, log: (m) => deps.log?.(`[${name}] ${m}`), plugin: { name, version } })
   const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
-  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs) : undefined
+  const transform = loaded ? new TransformRunner(loaded.plugin, pluginCtx(loaded.plugin.name, loaded.plugin.version), request.transform!.timeoutMs, deps.transformActivity) : undefined
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
   const encoders = dryRun || !transform ? undefined : await createEncoders(formats, codecs, sources, request.outputSchemaId)
 
@@ -253,6 +292,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
 
     let checkpoint: ReplayCheckpoint | undefined
     let ranges: PartitionRange[]
+    const warnings: string[] = []
     if (request.resume && !dryRun) {
       checkpoint = readCheckpoint(checkpointPath!)
       resumed = true
@@ -270,12 +310,9 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           })
         }
       }
-      const from = request.from ?? { kind: 'earliest' }
-      const to = request.to ?? { kind: 'latest' }
-      checkBoundPartitions(from, '--from', partitions)
-      checkBoundPartitions(to, '--to', partitions)
-      const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
-      ranges = planReplayRanges(from, to, facts)
+      const planned = await planReplay(request.topic, partitions, { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } }, { reader, gateway })
+      ranges = planned.ranges
+      warnings.push(...planned.warnings)
     }
 
     // Open the sink (continuing from the checkpoint's state) and write the first checkpoint
@@ -349,12 +386,22 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       partitions: [...counts.values()].map((c) => ({ partition: c.partition, start: c.start, end: c.end, next: c.next })),
       dryRun,
     })
+    for (const message of warnings) deps.onEvent?.({ type: 'warning', message })
 
     const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
     const sample: DrySample[] = []
     const limiter = deps.rateLimiter ?? (request.rate ? new RateLimiter(request.rate, (deps.now ?? Date.now)()) : undefined)
     let interrupted = false
+    /** Why the replay stops early, other than Ctrl-C: thrown once what was written is checkpointed. */
+    let stop: RecoveryError | undefined
     let sampled = 0
+    const failureGuard = dryRun ? undefined : new FailureRateGuard(request.maxFailureRate ?? DEFAULT_FAILURE_RATE, Number(totalsOf(counts).remaining))
+    /** A plugin that caught the error its process.exit threw: the replay stops all the same. */
+    const exitCaught = (doing: string): RecoveryError | undefined => {
+      if (!exitGuard?.attempt) return undefined
+      const who = transform ? `The transform plugin ${transform.name}@${transform.version}` : 'A sink plugin'
+      return pluginExitFailure(who, exitGuard.attempt, doing, { plugin: transform?.name ?? null })
+    }
 
     let batchDone = (): void => undefined
     // A transactional sink commits several batches at once (one commit per interval, not per
@@ -370,6 +417,11 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       saveCheckpoint(false)
       await deps.onCheckpoint?.([...counts.values()])
     }
+    /** Ctrl-C, or a stop: the reading ends after the batch in flight. */
+    const halted = (): boolean => {
+      if (signal.aborted) interrupted = true
+      return interrupted || stop !== undefined
+    }
     // Reads from where every partition's checkpoint is, to the end of its range. Thrown errors
     // leave the checkpoint at the last durable batch, so a retry after an outage starts there.
     const readRanges = async (): Promise<void> => {
@@ -380,23 +432,55 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       // before the next one is sent, so a crash still re-sends at most one batch.
       let committing: Promise<void> | undefined
       const pacer = new CommitPacer(commitEveryMs)
-      const flush = async (): Promise<void> => {
+      /** A batch was abandoned whole (Ctrl-C in the transform, a stop): nothing more is flushed. */
+      let abandoned = false
+      const flush = async (last = false): Promise<void> => {
         const work = batch.take()
         if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
           warnedRetention = true
           deps.log?.(retentionWarning((pipeline.sink as KafkaSink).topic, retention.retentionMs))
         }
-        const prepared = await prepareBatch(work, pipeline, dryRun ? { sample, limit: request.dryRun!.limit } : undefined)
+        let prepared: PreparedBatch
+        try {
+          prepared = await prepareBatch(work, pipeline, dryRun ? { sample, limit: request.dryRun!.limit } : undefined)
+        } catch (error) {
+          // Ctrl-C inside the transform, or a plugin that tried to exit: this batch is not
+          // written; the replay ends at the batches before it, checkpointed.
+          if (isTransformInterrupted(error)) interrupted = true
+          else if (error instanceof RecoveryError && error.details.pluginExit === true) stop = error
+          else throw error
+          abandoned = true
+          return
+        }
+        stop ??= exitCaught('during a transform call and caught the error it threw')
         if (committing) await committing
+        // The batch before this one may have passed the failure rate once the sink had its say.
+        const verdict = stop ? undefined : failureGuard?.assess(failuresOf(prepared), last)
+        if (verdict) stop = failureRateError(verdict, pipeline.formats, request.topic)
+        if (stop) {
+          abandoned = true
+          return
+        }
         if (limiter && work.inputs.length > 0) {
           const wait = limiter.delayFor(work.inputs.length, (deps.now ?? Date.now)())
           if (wait > 0) await new Promise((r) => setTimeout(r, wait))
         }
         if (work.inputs.length > 0) batchesSent++
         wroteRecords ||= !dryRun && work.inputs.length > 0
-        committing = writeBatch(prepared, pipeline, counts, byStage, dryRun, deps).then(async () => {
+        committing = writeBatch(prepared, pipeline, counts, byStage, dryRun, deps).then(
+          () => true,
+          (error: unknown) => {
+            // A sink plugin that tried to exit: the batch is not durable (nor counted); stop.
+            if (!(error instanceof RecoveryError && error.details.pluginExit === true)) throw error
+            stop ??= error
+            return false
+          },
+        ).then(async (written) => {
+          if (!written) return
+          const after = failureGuard?.record(failuresOf(prepared), last)
+          if (after) stop = failureRateError(after, pipeline.formats, request.topic)
           if (!dryRun) {
-            if (pacer.written(signal.aborted)) {
+            if (pacer.written(signal.aborted || stop !== undefined)) {
               await commitProgress()
               pacer.committed()
             }
@@ -416,21 +500,15 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
               sampled++
               if (batch.inputs.length >= batchSize) {
                 await flush()
-                if (signal.aborted) {
-                  interrupted = true
-                  break reading
-                }
+                if (halted()) break reading
               }
             }
             batch.advance(chunk)
           }
-          if (signal.aborted) {
-            interrupted = true
-            break
-          }
+          if (halted()) break
         }
         // The last records, and positions moved past gaps at the ends of the ranges.
-        if (batch.inputs.length > 0 || batch.positions.size > 0) await flush()
+        if (!abandoned && (batch.inputs.length > 0 || batch.positions.size > 0)) await flush(!halted())
         if (committing) await committing
         // The end of the ranges, or a stop: what is written but not committed yet is committed now.
         if (pacer.uncommitted) {
@@ -458,7 +536,7 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     const stallTimer = setInterval(() => {
       if (inOutage || stalled || Date.now() - lastProgressAt < stallMs) return
       stalled = true
-      deps.onEvent?.({ type: 'waiting', reason: `no batch finished for ${Math.round(stallMs / 1000)} s; waiting for Kafka or the sink to answer`, sinceMs: lastProgressAt, giveUpAtMs: null })
+      deps.onEvent?.({ type: 'waiting', reason: stallReason(transform, stallMs), sinceMs: lastProgressAt, giveUpAtMs: null })
     }, Math.min(1_000, stallMs))
     stallTimer.unref()
     batchDone = onBatch
@@ -551,13 +629,22 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
       outages,
       recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
       sample: dryRun ? sample : undefined,
+      warnings,
+      stopped: stop ? { code: stop.code, message: stop.message } : undefined,
     }
     deps.onEvent?.({ type: 'done', summary })
     if (!reconciled) {
       throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${request.topic} does not reconcile: ${partitionsOut
         .filter((p) => p.read !== p.written + p.dropped + p.quarantined)
         .map((p) => `partition ${p.partition} read ${p.read} but wrote ${p.written}, dropped ${p.dropped} and quarantined ${p.quarantined}`)
-        .join('; ')}.`, { details: { summary: JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown } })
+        .join('; ')}.`, { details: { summary: jsonSafeSummary(summary) } })
+    }
+    if (stop) {
+      // What was written is checkpointed and summed up; the error says why it stopped.
+      stop.details.summary = jsonSafeSummary(summary)
+      if (checkpointPath && checkpointExists(checkpointPath)) stop.details.checkpoint = checkpointPath
+      if (summary.finished) stop.nextSteps.splice(0, stop.nextSteps.length, 'The whole range was written all the same: fix that flag and replay into another sink, or keep this one.')
+      throw stop
     }
     return summary
   } catch (error) {
@@ -581,6 +668,20 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     await pipeline.sink?.close().catch(() => undefined)
     await pipeline.quarantine?.close().catch(() => undefined)
   }
+}
+
+/** What a stalled replay waits for: the transform when a call of it is running, else Kafka or the sink. */
+function stallReason(transform: TransformRunner | undefined, stallMs: number): string {
+  const activity = transform?.activity()
+  if (!activity) return `no batch finished for ${Math.round(stallMs / 1000)} s; waiting for Kafka or the sink to answer`
+  const where = `${activity.topic}-${activity.partition}@${activity.offset}`
+  const runningMs = Date.now() - activity.sinceMs
+  if (runningMs < 1_000) return `no batch finished for ${Math.round(stallMs / 1000)} s; the transform is working through a batch (now on ${where})`
+  return transformStallReason(where, runningMs)
+}
+
+function jsonSafeSummary(summary: ReplaySummary): unknown {
+  return JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown
 }
 
 /** Kafka errors a wait can cure: the cluster (or its leaders) did not answer, or answered "not now". */
@@ -657,6 +758,16 @@ export interface RecordsReplayResult {
  * No checkpoint: a retry is small and is recorded in the quarantine's audit trail instead.
  */
 export async function replayRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
+  // As in replay: a plugin's process.exit fails the retry (BAD_PLUGIN) instead of ending recover.
+  const exitGuard = request.transform || /^plugin:/.test(request.sink) ? guardProcessExit() : undefined
+  try {
+    return await retryRecords(records, request, deps)
+  } finally {
+    exitGuard?.release()
+  }
+}
+
+async function retryRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
   const { gateway } = deps
   const signal = deps.signal ?? new AbortController().signal
   const sinkUri = parseSinkUri(request.sink, '--sink')
@@ -971,6 +1082,17 @@ async function prepareBatch(work: { inputs: KafkaRecord[]; bytes: number; positi
     }
   }
   return prepared
+}
+
+/** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */
+function failuresOf(prepared: PreparedBatch): Array<RecordFailure | undefined> {
+  const entries = new Map(prepared.quarantine.map((e) => [e.record, e]))
+  return prepared.inputs.map((r, i) => {
+    const e = prepared.outcome[i] === 'quarantined' ? entries.get(r) : undefined
+    if (!e) return undefined
+    const kind = e.stage === 'decode' ? (e.side === 'key' ? 'decode-key' : 'decode-value') : e.stage === 'transform' ? 'transform' : isEncodeError(e.error) ? 'encode' : 'sink'
+    return { kind, message: e.error.message, detail: e.kind }
+  })
 }
 
 /** Write → quarantine → make durable → move positions and counts, for one prepared batch. */

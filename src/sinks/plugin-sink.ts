@@ -1,6 +1,8 @@
 import type { DefinedSink, PluginContext } from '../plugin-api.js'
 import { RecoveryError } from '../errors.js'
 import { callWithTimeout, PluginTimeoutError } from '../plugin-host/guarded-call.js'
+import { isPluginExitError } from '../plugin-host/exit-guard.js'
+import { pluginExitFailure } from '../plugin-host/run-transform.js'
 import type { Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export const DEFAULT_SINK_TIMEOUT_MS = 120_000
@@ -28,6 +30,9 @@ export class PluginSink implements Sink {
   }
 
   private fail(error: unknown, doing: string): RecoveryError {
+    if (isPluginExitError(error)) {
+      return pluginExitFailure(`Sink plugin ${this.plugin.name}@${this.plugin.version}`, error, `when asked ${doing}`, { plugin: this.plugin.name, version: this.plugin.version })
+    }
     if (error instanceof PluginTimeoutError) {
       return new RecoveryError('SINK_FAILED', `Sink plugin ${this.plugin.name}@${this.plugin.version} did not finish ${doing.replace(/^to (open|write|close)/, (_m, verb: string) => `${verb.replace(/e$/, '')}ing`)} within ${Math.round(error.timeoutMs / 1000)} s (--sink-timeout); nothing past the last checkpoint counts as written: fix the sink (or raise --sink-timeout).`, { cause: error, details: { plugin: this.plugin.name, version: this.plugin.version } })
     }
@@ -58,6 +63,10 @@ export class PluginSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await callWithTimeout('close', this.timeoutMs, () => this.plugin.close?.(this.ctx))
+    try {
+      await callWithTimeout('close', this.timeoutMs, () => this.plugin.close?.(this.ctx))
+    } catch (error) {
+      throw this.fail(error, 'to close')
+    }
   }
 }

@@ -134,7 +134,7 @@ async function replaySection(section: CorpusSection): Promise<void> {
   const sink = join(dir, `${topic}.out.jsonl`)
   const quarantine = join(dir, `${topic}.quarantine.jsonl`)
   const how = CORPUS_SECTIONS[section]
-  const args = ['replay', '--topic', topic, '--key-format', how.keyFormat, '--value-format', how.valueFormat, '--sink', `file:${sink}`, '--quarantine', `file:${quarantine}`, '--checkpoint', join(dir, `${topic}.cp.json`), '--json']
+  const args = ['replay', '--topic', topic, '--key-format', how.keyFormat, '--value-format', how.valueFormat, '--sink', `file:${sink}`, '--quarantine', `file:${quarantine}`, '--checkpoint', join(dir, `${topic}.cp.json`), '--max-failure-rate', '0', '--json']
   if (how.valueFormat === 'avro') args.push('--schema', join(repoRoot(), 'fixtures', 'schemas'))
   if (how.transform) args.push('--transform', corpusTransformPath())
   const run = await runCli(args, { cwd: dir, timeoutMs: 120_000 })

@@ -43,7 +43,7 @@ test.before(async () => {
     { partition: 0, key: 'b', value: '{broken', timestampMs: T + 1, headers: { trace: 't-b' } },
     { partition: 1, key: 'c', value: 'plain text', timestampMs: T + 2, headers: { trace: 't-c' } },
   ])
-  const replayed = await runCli(['replay', '--topic', topic, '--value-format', 'json', '--sink', `file:${join(dir, `${uniqueName('out')}.jsonl`)}`, '--checkpoint', join(dir, `${uniqueName('cp')}.json`), '--json'])
+  const replayed = await runCli(['replay', '--topic', topic, '--value-format', 'json', '--sink', `file:${join(dir, `${uniqueName('out')}.jsonl`)}`, '--checkpoint', join(dir, `${uniqueName('cp')}.json`), '--max-failure-rate', '0', '--json'])
   assert.is(replayed.exitCode, 0, replayed.stderr)
   assert.is(replayed.json.totals.quarantined, 2)
 })

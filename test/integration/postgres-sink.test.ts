@@ -115,7 +115,8 @@ test(
     const t = table()
     await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint CHECK (amount_cents < 40000), status text, currency char(2), source_partition int, source_offset bigint)`)
     const q = join(dir, `${uniqueName('q')}.jsonl`)
-    const s = await run(fixtureRequest(`${PG_URL}?table=${t}&key=order_id`, { quarantine: `file:${q}`, partitions: [0] }))
+    // Every row refused: past the failure-rate guard, on purpose.
+    const s = await run(fixtureRequest(`${PG_URL}?table=${t}&key=order_id`, { quarantine: `file:${q}`, partitions: [0], maxFailureRate: { maxPercent: 0, firstRecords: 1_000 } }))
     assert.ok(s.finished && s.reconciled)
     const expected = expectedOrderRows(incident.source, incident.truth)
     // currency char(2) holds none of EUR/USD/GBP: every record is refused for that one reason…
@@ -130,7 +131,7 @@ test(
     const t2 = table()
     await query(`CREATE TABLE ${t2} (order_id text PRIMARY KEY, customer text, amount_cents bigint CHECK (amount_cents < 40000), status text, source_partition int, source_offset bigint)`)
     const q2 = join(dir, `${uniqueName('q')}.jsonl`)
-    const s2 = await run(fixtureRequest(`${PG_URL}?table=${t2}&key=order_id`, { quarantine: `file:${q2}` }))
+    const s2 = await run(fixtureRequest(`${PG_URL}?table=${t2}&key=order_id`, { quarantine: `file:${q2}`, maxFailureRate: { maxPercent: 0, firstRecords: 1_000 } }))
     assert.ok(s2.finished && s2.reconciled)
     const over = expected.filter((r) => Number(r.amount_cents) >= 40_000)
     assert.ok(over.length > 0 && over.length < expected.length, `${over.length} of ${expected.length} over the check`)

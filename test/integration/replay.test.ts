@@ -295,7 +295,7 @@ export default defineTransform({ name: 'breaks', version: '0.1.0', transform(r) 
     const window = { from: parseRangeBound('2018-03-21T00:00', '--from'), to: parseRangeBound('2018-03-21T02:00', '--to') }
     const q = file('q.jsonl')
     process.env.BREAK_AVRO = '1'
-    const avro = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS }, transform: { path: plugin, timeoutMs: 1000 }, sink: `file:${file('out.jsonl')}`, quarantine: `file:${q}`, checkpoint: file('cp.json') })
+    const avro = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS }, transform: { path: plugin, timeoutMs: 1000 }, sink: `file:${file('out.jsonl')}`, quarantine: `file:${q}`, checkpoint: file('cp.json'), maxFailureRate: { maxPercent: 0, firstRecords: 1_000 } })
     assert.ok(avro.reconciled && avro.finished)
     assert.ok(avro.quarantinedByStage.sink > 0)
     const sinkStage = jsonl(q).filter((r) => header(r, QUARANTINE_HEADERS.stage) === 'sink')

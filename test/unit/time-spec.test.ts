@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { formatDuration, parseDuration } from '../../src/core/duration.js'
-import { formatInstant, parseTimeSpec, type TimeSpecOptions } from '../../src/core/time-spec.js'
+import { formatInstant, likelyYear, parseTimeSpec, type TimeSpecOptions } from '../../src/core/time-spec.js'
 import { RecoveryError } from '../../src/errors.js'
 
 // 2018-03-21T00:00:00.000Z, the example date of Kafka's own reset-offsets docs.
@@ -392,6 +392,50 @@ test('formatDuration writes the largest units first and keeps the sign', () => {
   assert.is(formatDuration(-1_800_000), '-30m')
   assert.is(formatDuration(3_723_004), '1h2m3s4ms')
   assert.is(formatDuration(0), '0s')
+})
+
+// Before the Unix epoch (Kafka timestamps start at 1970-01-01T00:00Z)
+
+for (const input of ['1969-12-31T23:59:59Z', '1969-06-01', '0218-03-21T00:00', '1970-01-01T08:59+09:00']) {
+  test(`${input} is before 1970 and refused with BAD_TIME_SPEC, exit 2`, () => {
+    const error = rejectionOf(() => parseTimeSpec(input, { now: NOW }))
+    assert.is(error.code, 'BAD_TIME_SPEC')
+    assert.is(error.exitCode, 2)
+    assert.match(error.message, 'before 1970-01-01T00:00Z, where Kafka timestamps start')
+  })
+}
+
+test('a wall-clock time before 1970 in the --tz zone is refused too', () => {
+  assert.is(rejectionOf(() => parseTimeSpec('1970-01-01T08:00', { tz: 'Asia/Seoul' })).code, 'BAD_TIME_SPEC')
+})
+
+test('a relative time reaching back before 1970 is refused', () => {
+  assert.match(rejectionOf(() => parseTimeSpec('-20000d', { now: NOW })).message, 'before 1970')
+})
+
+test('the epoch itself is accepted', () => {
+  assert.is(instantOf('1970-01-01T00:00Z'), 0)
+})
+
+test('a year typo gets the likely year in the message and in details.suggestion', () => {
+  const error = rejectionOf(() => parseTimeSpec('0218-03-21T00:00', { now: NOW }))
+  assert.match(error.message, '(did you mean 2018-03-21T00:00?)')
+  assert.is(error.details.suggestion, '2018-03-21T00:00')
+})
+
+test('1969 is taken as meant: no year is suggested', () => {
+  const error = rejectionOf(() => parseTimeSpec('1969-12-31T23:59:59Z', { now: NOW }))
+  assert.not.match(error.message, 'did you mean')
+  assert.is(error.details.suggestion, undefined)
+})
+
+test('likelyYear changes one digit or swaps two, nearest to this year', () => {
+  assert.is(likelyYear('0218', 2026), '2018')
+  assert.is(likelyYear('1018', 2026), '2018')
+  assert.is(likelyYear('0226', 2026), '2026')
+  assert.is(likelyYear('0025', 2026), '2025')
+  assert.is(likelyYear('1969', 2026), undefined)
+  assert.is(likelyYear('1234', 2026), undefined)
 })
 
 test.run()
