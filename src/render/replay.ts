@@ -41,7 +41,7 @@ function mb(bytes: number): string {
 
 /** The --scale-out summary: this process's share, and whether the whole topic is done. */
 export function renderGroupReplaySummary(s: GroupReplaySummary): string {
-  const lines = [`Replay of ${s.topic} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
+  const lines = [`Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
   lines.push(
     renderTable(
       [
@@ -67,7 +67,7 @@ export function renderGroupReplaySummary(s: GroupReplaySummary): string {
 
 export function renderReplaySummary(s: ReplaySummary): string {
   const lines: string[] = []
-  const what = s.dryRun ? `Dry run of ${s.topic}` : `Replay of ${s.topic} into ${s.sink}`
+  const what = s.dryRun ? `Dry run of ${s.topic} on cluster ${s.cluster.id}` : `Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink}`
   const state = s.stopped ? `STOPPED (${s.stopped.code}; see the error below)` : s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'
   lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${state}.`)
   lines.push('')

@@ -11,6 +11,7 @@ import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
 import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
 import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
+import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
@@ -39,6 +40,8 @@ export type GroupReplayEvent =
 export interface GroupReplaySummary {
   /** The Kafka consumer group the processes shared: recover-replay.NAME. */
   group: string
+  /** The cluster the records were read from. */
+  cluster: ClusterIdentity
   topic: string
   sink: string
   quarantine: string
@@ -245,6 +248,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
   return {
     group,
+    cluster: gateway.cluster,
     topic,
     sink: sinkUri,
     quarantine: quarantineUri,

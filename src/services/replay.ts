@@ -172,6 +172,8 @@ export interface DrySample {
 
 export interface ReplaySummary {
   topic: string
+  /** The cluster the records were read from (and a Kafka sink or quarantine written to). */
+  cluster: ClusterIdentity
   sink: string | null
   quarantine: string | null
   transform: { name: string; version: string; file: string } | null
@@ -607,6 +609,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     const elapsedMs = Date.now() - started
     const summary: ReplaySummary = {
       topic: request.topic,
+      cluster: gateway.cluster,
       sink: pipeline.sink?.uri ?? null,
       quarantine: pipeline.quarantine?.uri ?? null,
       transform: transformInfo,

@@ -136,7 +136,7 @@ test(
     const first = await runCli(args)
     assert.is(first.exitCode, 0, first.stderr)
     assert.match(first.stderr, new RegExp(`Joining recover's replay group ${group} to replay a share of ${topic}`))
-    assert.match(first.stdout, new RegExp(`Replay of ${topic} into kafka:${name}.out in group ${group}: every partition is done`))
+    assert.match(first.stdout, new RegExp(`Replay of ${topic} on cluster \\S+ into kafka:${name}.out in group ${group}: every partition is done`))
     const committed = await readCommitted(group)
     assert.equal(committed, Object.fromEntries(Array.from({ length: PARTITIONS }, (_, p) => [`${topic}-${p}`, String(PER_PARTITION)])))
 

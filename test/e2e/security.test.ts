@@ -41,7 +41,7 @@ function secured(name: string, user: { username: string }, password: string, ca:
 /** Every output of every run, to grep for secrets at the end. */
 const outputs: Array<{ what: string; text: string }> = []
 async function cli(args: string[], what: string): Promise<CliRun> {
-  const run = await runCli(args, { cwd: dir, timeoutMs: 90_000, env: { RECOVER_BROKERS: undefined } })
+  const run = await runCli(args, { cwd: dir, timeoutMs: 90_000, env: { RECOVER_BROKERS: undefined, RECOVER_HOME: join(dir, 'home') } })
   outputs.push({ what: `${what} stdout`, text: run.stdout }, { what: `${what} stderr`, text: run.stderr })
   return run
 }

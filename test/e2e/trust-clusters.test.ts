@@ -95,6 +95,17 @@ test('the journal records the cluster id and bootstrap servers; plan, prompt lin
   assert.match(journal, new RegExp(`^# bootstrap: ${testBrokers()}$`, 'm'))
 }))
 
+test('a replay\'s summary and --json name the cluster it read from', withTimeout(60_000, async () => {
+  const t = await twins()
+  const out = join(t.dir, 'out.jsonl')
+  const run = await t.on('B', 'replay', '--topic', t.topic, '--sink', `file:${out}`, '--quarantine', `file:${join(t.dir, 'q.jsonl')}`)
+  assert.is(run.exitCode, 0, run.stderr)
+  assert.match(run.stdout, new RegExp(`^Replay of ${t.topic} on cluster ${t.idB} into file:`, 'm'))
+  const json = await t.on('A', 'replay', '--topic', t.topic, '--sink', `file:${join(t.dir, 'out-a.jsonl')}`, '--quarantine', `file:${join(t.dir, 'q-a.jsonl')}`, '--json')
+  assert.is(json.exitCode, 0, json.stderr)
+  assert.is(json.json.cluster.id, t.idA)
+}))
+
 test('RECOVER_BROKERS wins over the default cluster of recover.config.json, and the command says which cluster it used (D6)', withTimeout(60_000, async () => {
   const t = await twins()
   writeFileSync(join(t.dir, 'recover.config.json'), JSON.stringify({ clusters: { prod: { brokers: clusterBBrokers() } }, defaults: { cluster: 'prod' } }))
