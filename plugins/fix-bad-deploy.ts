@@ -1,6 +1,6 @@
 /**
  * The corrected transform for the fixture incident's bad deploy: orders service 1.6.0 wrote
- * every amount_cents multiplied by 100 (SPEC section 7, `recover demo`). Records that 1.6.0
+ * every amount_cents multiplied by 100 (the incident `recover demo` seeds). Records that 1.6.0
  * wrote carry the header `app-version: 1.6.0`; their amount is divided by 100, every other
  * record passes unchanged. An amount 1.6.0 wrote that is not a multiple of 100 cannot be the
  * bug's output: it is thrown, so the record goes to quarantine instead of being guessed at.

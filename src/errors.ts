@@ -1,6 +1,6 @@
 /**
  * The one error class users can meet. Every code belongs to a category, and the category
- * decides the exit code (SPEC section 1). Anything that is not a RecoveryError is a bug.
+ * decides the exit code (docs/errors.md). Anything that is not a RecoveryError is a bug.
  */
 
 export type ErrorCategory = 'usage' | 'findings' | 'safety' | 'environment' | 'internal' | 'interrupted'

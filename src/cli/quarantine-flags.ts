@@ -10,7 +10,7 @@ export const fromFlag = {
   from: Flags.string({ summary: 'The quarantine: kafka:TOPIC (recover\'s, Kafka Connect\'s, Streams\', Spring\'s or Karafka\'s dead-letter topic) or file:PATH.jsonl.', required: true }),
 }
 
-/** The selection every quarantine command shares (SPEC section 5). */
+/** The selection every quarantine command shares. */
 export const filterFlags = {
   error: Flags.string({ summary: 'Only records whose error class contains this (case-insensitive), e.g. DataException.', helpGroup: 'FILTER' }),
   stage: Flags.string({ summary: 'Only this stage: decode, transform, sink (recover), VALUE_CONVERTER, TASK_PUT, … (Connect).', helpGroup: 'FILTER' }),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
 
 /**
- * The lossless envelope (SPEC section 7): one JSON object per line, shared by file sinks,
+ * The lossless envelope: one JSON object per line, shared by file sinks,
  * file quarantines, exports and audits. The bytes are the truth (`key`, `value` and header
  * values in base64); the decoded forms beside them are for people and queries. What `recover`
  * writes this way, it can read back into the exact record.
