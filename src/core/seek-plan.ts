@@ -152,3 +152,25 @@ export function seekTotals(rows: SeekPlanRow[]): SeekTotals {
     neverCommitted: rows.filter((r) => r.currentOffset === null).length,
   }
 }
+
+/** The mode in words, for the plan's first line and the journal. */
+export function describeMode(mode: SeekMode): string {
+  switch (mode.kind) {
+    case 'to-time':
+      return `to ${mode.display}`
+    case 'by-duration':
+      return `by duration (${mode.display})`
+    case 'to-offset':
+      return `to offset ${mode.offset}`
+    case 'to-earliest':
+      return 'to the earliest offsets (log start)'
+    case 'to-latest':
+      return 'to the latest offsets (log end)'
+    case 'shift-by':
+      return `shift by ${mode.delta > 0n ? '+' : ''}${mode.delta}`
+    case 'from-file':
+      return `from file ${mode.file}`
+    case 'undo':
+      return `undo from ${mode.file}`
+  }
+}
