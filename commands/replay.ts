@@ -70,7 +70,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     // Renamed to --scale-out: seek's --group is the application's group it moves, and this one never was.
     group: Flags.string({ hidden: true }),
     'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
-    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
+    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr off a terminal (under --json: a progress record, see docs/progress-events.md).', default: '5s', helpGroup: 'PROGRESS' }),
   }
 
   async run(): Promise<ReplaySummary | GroupReplaySummary> {

@@ -137,7 +137,11 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
 function moved(state: ProgressState, records: number, bytes: number, now: number) {
   const readThisRun = state.readThisRun + records
   const bytesThisRun = (state.window.at(-1)?.bytes ?? 0) + bytes
-  const window = [...state.window, { atMs: now, read: readThisRun, bytes: bytesThisRun }].filter((w, i, all) => i === all.length - 1 || now - w.atMs <= WINDOW_MS)
+  const all = [...state.window, { atMs: now, read: readThisRun, bytes: bytesThisRun }]
+  // The last few seconds, from the newest point before them: batches further apart than the
+  // window (a slow sink, --rate) still give a rate.
+  const cut = all.findIndex((w) => now - w.atMs <= WINDOW_MS)
+  const window = all.slice(Math.max(0, cut - 1))
   const first = window[0]!
   const span = (now - first.atMs) / 1000
   const rate = span > 0 ? (readThisRun - first.read) / span : 0

@@ -27,8 +27,8 @@ export function progressFigures(state: ProgressState): ProgressFigures {
     mb: (t.bytes / 1e6).toFixed(1),
     rate: count(Math.round(state.rate)),
     percent: `${(state.percent ?? 0).toFixed(1)}%`,
-    // Whole seconds, and never "0s" while records are still to go.
-    eta: state.done ? 'done' : state.etaMs === undefined ? 'ETA –' : `ETA ${formatDuration(Math.max(1000, Math.round(state.etaMs / 1000) * 1000))}`,
+    // Whole seconds, rounded up: never "0s" while records are still to go.
+    eta: state.done ? 'done' : state.etaMs === undefined ? 'ETA –' : `ETA ${formatDuration(Math.ceil(state.etaMs / 1000) * 1000)}`,
   }
 }
 

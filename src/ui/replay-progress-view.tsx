@@ -32,9 +32,9 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
   const hidden = state.partitions.slice(partitionRows)
   const figures = ` ${f.percent.padStart(6)}  ${f.read} read  ${f.mb} MB  ${f.rate} rec/s  ${f.eta}`
   const totalBar = barWidthFor(columns - figures.length)
-  const positionWidth = Math.max('NEXT / END'.length, ...shown.map((p) => position(p).length))
-  // PART, READ, MB and QUAR. columns with their gaps take 40 cells; the bar gets what is left.
-  const rowBar = barWidthFor(columns - 40 - positionWidth)
+  const widths = columnWidths(shown)
+  // The numbers are whole; the bar gets the cells they leave.
+  const rowBar = barWidthFor(columns - (widths.part + widths.read + widths.mb + widths.quarantined + widths.position + 10))
   const title = `${state.done ? 'Replayed' : 'Replaying'} ${state.topic} → ${state.sink}${state.scaleOut ? ` in group ${state.scaleOut.group}` : ''}`
   return (
     <Box flexDirection="column" width={columns}>
@@ -53,10 +53,10 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
       {shown.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor wrap="truncate-end">
-            {'PART'.padStart(5)}  {'PROGRESS'.padEnd(rowBar)}  {'READ'.padStart(10)}  {'MB'.padStart(8)}  {'QUAR.'.padStart(7)}  NEXT / END
+            {'PART'.padStart(widths.part)}  {'PROGRESS'.padEnd(rowBar)}  {'READ'.padStart(widths.read)}  {'MB'.padStart(widths.mb)}  {'QUAR.'.padStart(widths.quarantined)}  NEXT / END
           </Text>
           {shown.map((p) => (
-            <PartitionLine key={p.partition} p={p} barWidth={rowBar} />
+            <PartitionLine key={p.partition} p={p} barWidth={rowBar} widths={widths} />
           ))}
           {hidden.length > 0 ? (
             <Text dimColor wrap="truncate-end">{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text>
@@ -67,16 +67,31 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
   )
 }
 
-function PartitionLine({ p, barWidth }: { p: PartitionProgress; barWidth: number }) {
+function PartitionLine({ p, barWidth, widths }: { p: PartitionProgress; barWidth: number; widths: ColumnWidths }) {
   const size = Number(p.end - p.start)
   const done = Number(p.next - p.start)
   return (
     <Text color={isDone(p) ? 'green' : undefined} wrap="truncate-end">
-      {String(p.partition).padStart(5)}  {bar(fraction(done, size), barWidth)}  {count(p.read).padStart(10)}  {(p.bytes / 1e6).toFixed(1).padStart(8)}  <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(7)}</Text>  {position(p)}
+      {String(p.partition).padStart(widths.part)}  {bar(fraction(done, size), barWidth)}  {count(p.read).padStart(widths.read)}  {mb(p.bytes).padStart(widths.mb)}  <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text>  {position(p)}
     </Text>
   )
 }
 
+type ColumnWidths = ReturnType<typeof columnWidths>
+
+/** Each column as wide as its header and its widest value. */
+function columnWidths(partitions: readonly PartitionProgress[]) {
+  const widest = (header: number, values: string[]) => Math.max(header, ...values.map((v) => v.length))
+  return {
+    part: widest(5, partitions.map((p) => String(p.partition))),
+    read: widest(10, partitions.map((p) => count(p.read))),
+    mb: widest(8, partitions.map((p) => mb(p.bytes))),
+    quarantined: widest(7, partitions.map((p) => count(p.quarantined))),
+    position: widest('NEXT / END'.length, partitions.map(position)),
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1)
 const position = (p: PartitionProgress) => `${p.next} / ${p.end}`
 const isDone = (p: PartitionProgress) => p.next >= p.end
 const sum = (ps: PartitionProgress[], field: 'read' | 'quarantined') => ps.reduce((n, p) => n + p[field], 0)
