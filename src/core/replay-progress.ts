@@ -36,6 +36,7 @@ export type ProgressEvent =
   | { type: 'start'; partition?: number; topic?: string; sink?: string; resumed: boolean; resent: number; dryRun?: boolean; partitions: Range[] }
   | { type: 'batch'; partition?: number; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
   | { type: 'done'; partition?: number }
+  | { type: 'scale-out-done' }
   | { type: 'scale-out-joining'; group: string; topic: string }
   | { type: 'partition-stop'; partition: number; finished: boolean }
   /** Events that say something without moving the figures (warnings, waits, assignments). */
@@ -119,6 +120,8 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
     }
     case 'done':
       return event.partition === undefined ? { ...state, done: true, etaMs: 0 } : state
+    case 'scale-out-done':
+      return { ...state, done: true, etaMs: 0 }
     case 'scale-out-joining':
       return { ...state, topic: event.topic, scaleOut: { group: event.group } }
     case 'partition-stop': {

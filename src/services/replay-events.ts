@@ -1,4 +1,5 @@
 import type { ReplayEvent } from './replay.js'
+import type { GroupReplaySummary } from './replay-group.js'
 
 /** What a `--scale-out` process reports about its share of the group, beside its partitions' replays. */
 export type ScaleOutEvent =
@@ -9,6 +10,8 @@ export type ScaleOutEvent =
   | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
   /** This process has no partition to replay, and these are not done yet (held by other members). */
   | { type: 'scale-out-waiting'; unfinished: number[] }
+  /** This process's share is over: every partition is done, or it was interrupted. */
+  | { type: 'scale-out-done'; summary: GroupReplaySummary }
 
 /**
  * The one vocabulary of replay progress, for `replay` and `replay --scale-out` alike: a replay's

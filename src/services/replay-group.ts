@@ -228,7 +228,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
   if (failure) throw failure
 
   const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
-  return {
+  const summary: GroupReplaySummary = {
     group,
     cluster: gateway.cluster,
     topic,
@@ -243,6 +243,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
     duplicatesPossible,
     elapsedMs: Date.now() - started,
   }
+  deps.onEvent?.({ type: 'scale-out-done', summary })
+  return summary
 }
 
 async function unfinishedPartitions(member: GroupMember, all: number[]): Promise<number[]> {

@@ -7,6 +7,7 @@ import { progressFigures } from '../../src/render/progress-figures.js'
 import { renderProgressLine } from '../../src/render/replay-progress.js'
 import type { ReplayProgressEvent } from '../../src/services/replay-events.js'
 import type { ReplaySummary } from '../../src/services/replay.js'
+import type { GroupReplaySummary } from '../../src/services/replay-group.js'
 import { ReplayProgressView } from '../../src/ui/replay-progress-view.js'
 import { chooseReporterMode, createReporter, type LiveView, type Presenter, type ReporterMode } from '../../src/ui/reporter.js'
 import { auditScanPresenter, type AuditEvent } from '../../src/ui/reporters/audit-scan.js'
@@ -57,6 +58,7 @@ const scaleOutEvents: ReplayProgressEvent[] = [
   { type: 'done', partition: 0, summary },
   { type: 'partition-stop', partition: 0, finished: true, read: 1000 },
   { type: 'scale-out-waiting', unfinished: [1] },
+  { type: 'scale-out-done', summary: { finished: false, interrupted: true, reconciled: true, elapsedMs: 2_500, totals: totals(1300, 0n, 0n) } as unknown as GroupReplaySummary },
 ]
 
 const auditEvents: AuditEvent[] = [

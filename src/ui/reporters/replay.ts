@@ -2,6 +2,7 @@ import { redactText } from '../../config/redact.js'
 import { initialProgress, reduceProgress, type PartitionProgress, type ProgressState } from '../../core/replay-progress.js'
 import { renderProgressLine, renderReplayEventLines } from '../../render/replay-progress.js'
 import type { ReplayProgressEvent } from '../../services/replay-events.js'
+import type { ReplaySummary } from '../../services/replay.js'
 import type { Presenter, ProgressRecord } from '../reporter.js'
 
 /**
@@ -43,13 +44,12 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
       return { type: 'waiting', reason: event.reason, since: iso(event.sinceMs), giveUpAt: event.giveUpAtMs === null ? null : iso(event.giveUpAtMs), ...scope }
     case 'reconnected':
       return { type: 'reconnected', waitedMs: event.waitedMs, resent: event.resent, ...scope }
-    case 'done': {
-      // Under --scale-out, partition-stop says when a partition's replay ends.
+    case 'done':
+      // Under --scale-out, partition-stop says when a partition's replay ends, and done when this process's share does.
       if ('partition' in scope) return undefined
-      const s = event.summary
-      const { read, written, dropped, quarantined, outputs, bytes } = s.totals
-      return { type: 'done', finished: s.finished, interrupted: s.interrupted, dryRun: s.dryRun, stopped: s.stopped?.code ?? null, reconciled: s.reconciled, totals: { read, written, dropped, quarantined, outputs, bytes }, elapsedMs: s.elapsedMs }
-    }
+      return doneRecord(event.summary, { dryRun: event.summary.dryRun, stopped: event.summary.stopped?.code ?? null })
+    case 'scale-out-done':
+      return doneRecord(event.summary, { dryRun: false, stopped: null })
     case 'scale-out-joining':
       return { type: event.type, group: event.group, topic: event.topic }
     case 'scale-out-assigned':
@@ -63,6 +63,11 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
       // Their figures are in the progress record.
       return undefined
   }
+}
+
+function doneRecord(s: Pick<ReplaySummary, 'finished' | 'interrupted' | 'reconciled' | 'totals' | 'elapsedMs'>, how: { dryRun: boolean; stopped: string | null }): ProgressRecord {
+  const { read, written, dropped, quarantined, outputs, bytes } = s.totals
+  return { type: 'done', finished: s.finished, interrupted: s.interrupted, ...how, reconciled: s.reconciled, totals: { read, written, dropped, quarantined, outputs, bytes }, elapsedMs: s.elapsedMs }
 }
 
 function progressRecord(state: ProgressState): ProgressRecord {
