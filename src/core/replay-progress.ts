@@ -109,14 +109,19 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
         return withTotals({ ...state, ...named, started: true, partitions, runs, window }, sumTotals(runs.values()))
       }
       const partitions = event.partitions.map(fresh).sort((a, b) => a.partition - b.partition)
-      return withTotals({ ...state, ...named, started: true, resumed: event.resumed, partitions, window: [{ atMs: 0, read: 0, bytes: 0 }] }, rangeTotals(event.partitions))
+      const window = [{ atMs: 0, read: 0, bytes: 0 }]
+      return withTotals({ ...state, ...named, started: true, resumed: event.resumed, partitions, window }, rangeTotals(event.partitions))
     }
     case 'batch': {
       const now = atMs ?? event.elapsedMs
-      const runs = event.partition === undefined ? state.runs : new Map(state.runs).set(event.partition, event.totals)
-      const totals = event.partition === undefined ? event.totals : sumTotals(runs.values())
-      const partitions = event.partitions ? (event.partition === undefined ? [...event.partitions].sort((a, b) => a.partition - b.partition) : upsert(state.partitions, event.partitions)) : state.partitions
-      return withTotals({ ...state, ...moved(state, event.records, event.bytes, now), runs, partitions }, totals)
+      const figures = moved(state, event.records, event.bytes, now)
+      if (event.partition === undefined) {
+        const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
+        return withTotals({ ...state, ...figures, partitions }, event.totals)
+      }
+      const runs = new Map(state.runs).set(event.partition, event.totals)
+      const partitions = event.partitions ? upsert(state.partitions, event.partitions) : state.partitions
+      return withTotals({ ...state, ...figures, runs, partitions }, sumTotals(runs.values()))
     }
     case 'done':
       return event.partition === undefined ? { ...state, done: true, etaMs: 0 } : state

@@ -30,7 +30,8 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
       const what = event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'
       const where = event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`
       const lines = [`${what} ${event.topic} (${plural(event.partitions.length, 'partition')}, up to ${total} records)${where}.`]
-      if (event.resumed && event.resent > 0) lines.push(`${event.resent} record${event.resent === 1 ? ' was' : 's were'} written after the last checkpoint by the interrupted run; they are sent again.`)
+      const resent = event.resent === 1 ? '1 record was' : `${event.resent} records were`
+      if (event.resumed && event.resent > 0) lines.push(`${resent} written after the last checkpoint by the interrupted run; they are sent again.`)
       return lines
     }
     case 'warning':
@@ -41,10 +42,14 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
       return [`${scope}${renderReconnectedLine(event)}`]
     case 'scale-out-joining':
       return [`Joining recover's replay group ${event.group} to replay a share of ${event.topic}…`]
-    case 'scale-out-assigned':
-      return [`Group ${state.scaleOut?.group ?? '(unknown)'} assigned ${event.partitions.length === 1 ? 'partition' : 'partitions'} ${event.partitions.join(', ') || '(none)'} to this process.`]
-    case 'partition-stop':
-      return [`Partition ${event.partition}: ${event.finished ? 'done' : event.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'} (${event.read} read).`]
+    case 'scale-out-assigned': {
+      const which = `${event.partitions.length === 1 ? 'partition' : 'partitions'} ${event.partitions.join(', ') || '(none)'}`
+      return [`Group ${state.scaleOut?.group ?? '(unknown)'} assigned ${which} to this process.`]
+    }
+    case 'partition-stop': {
+      const how = event.finished ? 'done' : event.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'
+      return [`Partition ${event.partition}: ${how} (${event.read} read).`]
+    }
     default:
       return []
   }

@@ -75,7 +75,12 @@ export interface ReporterOptions {
   now?: () => number
 }
 
-export async function createReporter<E, S>(presenter: Presenter<E, S>, mode: ReporterMode, output: ReporterOutput, options: ReporterOptions = {}): Promise<Reporter<E, S>> {
+export async function createReporter<E, S>(
+  presenter: Presenter<E, S>,
+  mode: ReporterMode,
+  output: ReporterOutput,
+  options: ReporterOptions = {},
+): Promise<Reporter<E, S>> {
   const openLive = mode === 'live' && presenter.loadLive && output.terminal ? await presenter.loadLive() : undefined
   return new StreamingReporter(presenter, mode, output, openLive, options)
 }

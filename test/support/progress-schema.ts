@@ -52,7 +52,9 @@ export function progressLineProblems(line: string, schema = progressSchema()): s
     for (const { value, at } of valuesAt(record, field.path)) {
       if (value === undefined) {
         if (!field.optional) problems.push(`${record.type}: ${at} is missing`)
-      } else if (!(value === null ? field.nullable : hasType(value, field.type))) problems.push(`${record.type}: ${at} is ${JSON.stringify(value)}, not ${field.type}${field.nullable ? ' or null' : ''}`)
+      } else if (!(value === null ? field.nullable : hasType(value, field.type))) {
+        problems.push(`${record.type}: ${at} is ${JSON.stringify(value)}, not ${field.type}${field.nullable ? ' or null' : ''}`)
+      }
     }
   }
   const documented = new Set(all.map((f) => f.path))

@@ -65,9 +65,12 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
   }
 }
 
-function doneRecord(s: Pick<ReplaySummary, 'finished' | 'interrupted' | 'reconciled' | 'totals' | 'elapsedMs'>, how: { dryRun: boolean; stopped: string | null }): ProgressRecord {
+type Ended = Pick<ReplaySummary, 'finished' | 'interrupted' | 'reconciled' | 'totals' | 'elapsedMs'>
+
+function doneRecord(s: Ended, how: { dryRun: boolean; stopped: string | null }): ProgressRecord {
   const { read, written, dropped, quarantined, outputs, bytes } = s.totals
-  return { type: 'done', finished: s.finished, interrupted: s.interrupted, ...how, reconciled: s.reconciled, totals: { read, written, dropped, quarantined, outputs, bytes }, elapsedMs: s.elapsedMs }
+  const totals = { read, written, dropped, quarantined, outputs, bytes }
+  return { type: 'done', finished: s.finished, interrupted: s.interrupted, ...how, reconciled: s.reconciled, totals, elapsedMs: s.elapsedMs }
 }
 
 function progressRecord(state: ProgressState): ProgressRecord {
