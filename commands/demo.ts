@@ -43,9 +43,10 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
   async run(): Promise<DemoResult> {
     const { flags } = await this.parse(Demo)
     const { openDemoCluster } = await import('../src/demo/demo-cluster.js')
-    const { describeLocalKafkaEvent } = await import('../src/local-kafka/describe-event.js')
-    if (!flags.brokers) this.note('Starting a local Kafka broker for the demo (the first run downloads it from Maven Central)…')
-    const cluster = await openDemoCluster({ brokers: flags.brokers, onProgress: (e) => this.note(`  ${describeLocalKafkaEvent(e)}`) })
+    const { demoPresenter } = await import('../src/ui/reporters/demo.js')
+    const reporter = await this.reporter(demoPresenter)
+    if (!flags.brokers) reporter.note('Starting a local Kafka broker for the demo (the first run downloads it from Maven Central)…')
+    const cluster = await openDemoCluster({ brokers: flags.brokers, onProgress: (event) => reporter.event({ type: 'local-kafka', event }) })
     let keep = false
     this.onCleanup(async () => {
       if (keep) cluster.own?.detach()
@@ -56,7 +57,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     const topic = `orders${suffix}`
     const group = `billing${suffix}`
     const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
-    this.note(`Seeding the fixture incident: ${flags.count} orders into ${topic} on ${cluster.brokers}, group ${group} committed at the end…`)
+    reporter.event({ type: 'seeding', topic, group, count: flags.count, brokers: cluster.brokers })
     const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count })
 
     const { buildDemoSteps, chooseDemoSink } = await import('../src/demo/demo-steps.js')
@@ -79,12 +80,16 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
 
     const { runDemoSteps } = await import('../src/demo/run-demo.js')
     const { renderDemoStepHeader, renderDemoEnding } = await import('../src/render/demo.js')
-    if (!cluster.own) this.note(`The steps run with RECOVER_BROKERS=${cluster.brokers}.`)
+    if (!cluster.own) reporter.note(`The steps run with RECOVER_BROKERS=${cluster.brokers}.`)
     const pause = (flags.pause ?? true) && !this.jsonEnabled() && process.stdin.isTTY === true && process.stdout.isTTY === true
     const runs = await runDemoSteps(steps, {
       brokers: cluster.brokers,
       cwd: process.cwd(),
-      onStepStart: (step, index, total, command) => this.out(renderDemoStepHeader(step, index, total, command)),
+      onStepStart: (step, index, total, command) => {
+        reporter.event({ type: 'step-start', id: step.id, title: step.title, index, total, command })
+        this.out(renderDemoStepHeader(step, index, total, command))
+      },
+      onStepEnd: (run, index, total) => reporter.event({ type: 'step-end', run, index, total }),
       beforeStep: pause ? (step) => this.waitForGo(steps.indexOf(step), steps.length, cluster.own !== undefined) : undefined,
       onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
       onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },

@@ -5,12 +5,13 @@ import { recoverStateDir } from '../src/config/state-dir.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
 import type { GroupReplayRequest, GroupReplaySummary } from '../src/services/replay-group.js'
-import type { PartitionProgress } from '../src/core/replay-progress.js'
+import type { ProgressState } from '../src/core/replay-progress.js'
+import type { ReplayProgressEvent } from '../src/services/replay-events.js'
+import type { Reporter } from '../src/ui/reporter.js'
 import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
-const PROGRESS_EVERY_MS = 5_000
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
 const STALL_MS = 10_000
 
@@ -69,12 +70,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     // Renamed to --scale-out: seek's --group is the application's group it moves, and this one never was.
     group: Flags.string({ hidden: true }),
     'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
-    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr (off a terminal).', default: '5s', helpGroup: 'PROGRESS' }),
+    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr off a terminal (under --json: a progress record, see docs/progress-events.md).', default: '5s', helpGroup: 'PROGRESS' }),
   }
 
   async run(): Promise<ReplaySummary | GroupReplaySummary> {
-    const { flags, argv } = await this.parse(Replay)
-    void argv
+    const { flags } = await this.parse(Replay)
     if (flags.group !== undefined) throw renamedGroupFlag(flags.group)
     const { parseRangeBound, parsePartitionList } = await import('../src/core/replay-range.js')
     const { parseDuration } = await import('../src/core/duration.js')
@@ -109,20 +109,14 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
     const gateway = await this.gateway(flags)
-    if (flags['scale-out'] !== undefined) return this.runGroup({ ...request, scaleOut: flags['scale-out'] }, gateway)
+    const { replayPresenter } = await import('../src/ui/reporters/replay.js')
+    const reporter = await this.reporter(replayPresenter, { intervalMs: interval })
+    if (flags['scale-out'] !== undefined) return this.runGroup({ ...request, scaleOut: flags['scale-out'] }, gateway, reporter)
     const { replay } = await import('../src/services/replay.js')
-    const { initialProgress, reduceProgress } = await import('../src/core/replay-progress.js')
-    const { renderProgressLine, renderReconnectedLine, renderReplaySummary, renderWaitingLine } = await import('../src/render/replay.js')
+    const { renderReplaySummary } = await import('../src/render/replay.js')
 
-    let progress = initialProgress()
-    let lastLine = 0
-    // Ink on a terminal wide enough for its lines; periodic plain lines elsewhere (cron, CI,
-    // pipes, a pty without a size); nothing under --json.
-    const live = !this.jsonEnabled() && process.stderr.isTTY === true && (process.stderr.columns ?? 0) >= 60 && !request.dryRun ? await import('../src/ui/live-replay-progress.js') : undefined
-    let view: import('../src/ui/live-replay-progress.js').LiveReplayProgress | undefined
-    const note = (line: string) => (view ? view.note(line) : this.note(line))
     // Ctrl-C: finish the current batch, checkpoint, print the resume command. A second one kills.
-    const controller = this.stopOnSignal(() => note('Stopping after the current batch (Ctrl-C again to quit at once)…'))
+    const controller = this.stopOnSignal(() => reporter.note('Stopping after the current batch (Ctrl-C again to quit at once)…'))
     // A transform stuck in a synchronous loop holds this thread: another one says so.
     let transformActivity: SharedArrayBuffer | undefined
     if (request.transform && !this.jsonEnabled()) {
@@ -132,43 +126,19 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       transformActivity = watch.buffer
     }
 
-    let summary: ReplaySummary
     /** The summary of a replay that then fails (a stop): still printed, above the error. */
     let ended: ReplaySummary | undefined
-    try {
-      summary = await replay(request, {
-        gateway,
-        signal: controller.signal,
-        transformActivity,
-        log: note,
-        onEvent: (event) => {
-          if (event.type === 'start') {
-            progress = reduceProgress(progress, event)
-            const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
-            this.note(
-              `${event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'} ${request.topic} (${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${total} records)${event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`}.`,
-            )
-            if (event.resumed && event.resent > 0) this.note(`${event.resent} record${event.resent === 1 ? ' was' : 's were'} written after the last checkpoint by the interrupted run; they are sent again.`)
-            if (live) view = new live.LiveReplayProgress(request.topic, event.sink, progress)
-          } else if (event.type === 'batch') {
-            progress = reduceProgress(progress, event)
-            if (view) view.update(progress)
-            else if (event.elapsedMs - lastLine >= interval) {
-              lastLine = event.elapsedMs
-              this.note(renderProgressLine(progress))
-            }
-          } else if (event.type === 'warning') {
-            note(`Warning: ${event.message}`)
-          } else if (event.type === 'waiting') {
-            note(renderWaitingLine(event))
-          } else if (event.type === 'reconnected') {
-            note(renderReconnectedLine(event))
-          } else if (event.type === 'done') {
-            progress = reduceProgress(progress, event)
-            ended = event.summary
-          }
-        },
-      }).catch((error: unknown) => {
+    const summary = await replay(request, {
+      gateway,
+      signal: controller.signal,
+      transformActivity,
+      log: reporter.note,
+      onEvent: (event) => {
+        if (event.type === 'done') ended = event.summary
+        reporter.event(event)
+      },
+    })
+      .catch((error: unknown) => {
         // The broker or the sink went away: the checkpoint is valid, so say how to continue.
         if (error instanceof RecoveryError && typeof error.details.checkpoint === 'string') {
           const command = resumeCommand(this.argv, error.details.checkpoint)
@@ -177,15 +147,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         }
         // A replay stopped by the failure-rate guard or a plugin: what it wrote, then why.
         if (error instanceof RecoveryError && ended && error.details.summary !== undefined) {
-          view?.finish(progress)
-          view = undefined
+          reporter.finish()
           this.out(renderReplaySummary(ended))
         }
         throw error
       })
-    } finally {
-      view?.finish(progress)
-    }
+      .finally(() => reporter.finish())
     if (summary.interrupted) {
       summary.resumeCommand = resumeCommand(this.argv, summary.checkpoint)
       process.exitCode = 130
@@ -213,42 +180,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   }
 
   /** --scale-out: this process's share of the partitions, until every partition is done. */
-  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway): Promise<GroupReplaySummary> {
+  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway, reporter: Reporter<ReplayProgressEvent, ProgressState>): Promise<GroupReplaySummary> {
     const { replayGroup } = await import('../src/services/replay-group.js')
-    const controller = this.stopOnSignal(() => this.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
-    const { renderGroupProgressLine, renderGroupReplaySummary, renderReconnectedLine, renderWaitingLine } = await import('../src/render/replay.js')
-    let group = ''
-    // Where this process's partitions are, every 5 s while batches flow.
-    const progress = new Map<number, PartitionProgress>()
-    let said = { at: Date.now(), read: 0 }
-    const sayProgress = () => {
-      const now = Date.now()
-      if (now - said.at < PROGRESS_EVERY_MS) return
-      const read = [...progress.values()].reduce((n, p) => n + p.read, 0)
-      // A partition handed over or restarted counts from zero again: no negative rate.
-      this.note(renderGroupProgressLine([...progress.values()], Math.max(0, ((read - said.read) * 1000) / (now - said.at))))
-      said = { at: now, read }
-    }
-    const summary = await replayGroup(request, {
-      gateway,
-      signal: controller.signal,
-      log: (line) => this.note(line),
-      onGroupEvent: (e) => {
-        if (e.type === 'joining') {
-          group = e.group
-          this.note(`Joining recover's replay group ${group} to replay a share of ${request.topic}…`)
-        } else if (e.type === 'assigned') this.note(`Group ${group} assigned partition${e.partitions.length === 1 ? '' : 's'} ${e.partitions.join(', ') || '(none)'} to this process.`)
-        else if (e.type === 'partition-start') this.note(`Partition ${e.partition}: replaying [${e.start}, ${e.end}) from ${e.next}.`)
-        else if (e.type === 'partition-stop') {
-          this.note(`Partition ${e.partition}: ${e.finished ? 'done' : e.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'} (${e.read} read).`)
-          if (!e.finished) progress.delete(e.partition)
-        } else if (e.type === 'progress') {
-          progress.set(e.partition, e.progress)
-          sayProgress()
-        } else if (e.type === 'partition-waiting') this.note(`Partition ${e.partition}: ${renderWaitingLine(e)}`)
-        else if (e.type === 'partition-reconnected') this.note(`Partition ${e.partition}: ${renderReconnectedLine(e)}`)
-      },
-    })
+    const { renderGroupReplaySummary } = await import('../src/render/replay.js')
+    const controller = this.stopOnSignal(() => reporter.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
+    const summary = await replayGroup(request, { gateway, signal: controller.signal, log: reporter.note, onEvent: reporter.event }).finally(() => reporter.finish())
     if (summary.interrupted) process.exitCode = 130
     this.out(renderGroupReplaySummary(summary))
     return summary

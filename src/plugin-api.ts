@@ -69,7 +69,7 @@ export type TransformResult = OutputRecord | OutputRecord[] | null
 export interface PluginContext {
   /** Aborted when the replay stops (Ctrl-C, a fatal error). Long async work should watch it. */
   readonly signal: AbortSignal
-  /** A line on stderr, prefixed with the plugin name; silent under --json. */
+  /** A line on stderr, prefixed with the plugin name; under `replay --json`, a `log` record of its NDJSON progress. */
   log(message: string): void
   /** This plugin's name and version, as declared. */
   readonly plugin: { name: string; version: string }

@@ -54,18 +54,9 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     }
     const gateway = await this.gateway(flags)
     const { auditCompare } = await import('../../src/services/audit-compare.js')
-    const { renderScanEvent } = await import('../../src/render/audit.js')
-    const result = await auditCompare(request, {
-      gateway,
-      duckdb: auditDuckdbOptions(),
-      onEvent: (event) => {
-        if (event.type === 'sink-loaded') this.note(`Read ${event.rows} rows from ${event.sink} in ${(event.elapsedMs / 1000).toFixed(1)} s.`)
-        else {
-          const line = renderScanEvent(event)
-          if (line) this.note(line)
-        }
-      },
-    })
+    const { auditScanPresenter } = await import('../../src/ui/reporters/audit-scan.js')
+    const reporter = await this.reporter(auditScanPresenter)
+    const result = await auditCompare(request, { gateway, duckdb: auditDuckdbOptions(), onEvent: reporter.event })
     const { renderCompareAudit } = await import('../../src/render/audit.js')
     this.out(renderCompareAudit(result, { top: flags.top }))
     const failure = failOnFailure('comparison', result)

@@ -58,15 +58,9 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     }
     const gateway = await this.gateway(flags)
     const { auditDuplicates } = await import('../../src/services/audit-duplicates.js')
-    const { renderScanEvent } = await import('../../src/render/audit.js')
-    const result = await auditDuplicates(request, {
-      gateway,
-      duckdb: auditDuckdbOptions(),
-      onEvent: (event) => {
-        const line = renderScanEvent(event)
-        if (line) this.note(line)
-      },
-    })
+    const { auditScanPresenter } = await import('../../src/ui/reporters/audit-scan.js')
+    const reporter = await this.reporter(auditScanPresenter)
+    const result = await auditDuplicates(request, { gateway, duckdb: auditDuckdbOptions(), onEvent: reporter.event })
     const { renderDuplicatesAudit } = await import('../../src/render/audit.js')
     this.out(renderDuplicatesAudit(result, { top: flags.top }))
     const failure = failOnFailure('duplicates audit', result)

@@ -50,14 +50,10 @@ Cluster: dead letters written by recover replay record the cluster the record wa
     const { redriveQuarantined } = await import('../../src/services/quarantine-redrive.js')
     const { renderRedrive } = await import('../../src/render/quarantine.js')
     // A long redrive says how far it got, at most once a second (stderr; the summary stays on stdout).
-    let saidAt = Date.now()
-    const onProgress = (p: { redriven: number; parked: number; refused: number }) => {
-      if (Date.now() - saidAt < 1_000) return
-      saidAt = Date.now()
-      this.note(`Redriven ${p.redriven}, parked ${p.parked}, refused ${p.refused} so far…`)
-    }
+    const { redrivePresenter } = await import('../../src/ui/reporters/redrive.js')
+    const progress = async () => ({ onProgress: (await this.reporter(redrivePresenter, { intervalMs: 1_000 })).event })
     if (flags.execute && flags.yes) {
-      const { result } = await redriveQuarantined(ctx, { ...request, execute: true }, this.actor(), { onProgress })
+      const { result } = await redriveQuarantined(ctx, { ...request, execute: true }, this.actor(), await progress())
       this.out(renderRedrive(result))
       return result
     }
@@ -73,8 +69,7 @@ Cluster: dead letters written by recover replay record the cluster the record wa
     }
     await this.confirm({ yes: false, what: `redrive ${plan.toRedrive} record(s) to their original topics on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')}) and park ${plan.toPark}` })
     // Exactly the records of the plan that was confirmed, even if more arrived meanwhile.
-    saidAt = Date.now()
-    const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor(), { onProgress })
+    const { result } = await redriveQuarantined(ctx, { ...request, execute: true, only: selected }, this.actor(), await progress())
     this.out(renderRedrive(result))
     return result
   }

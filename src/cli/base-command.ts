@@ -6,6 +6,7 @@ import { resolveConnection } from '../config/resolve-connection.js'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
+import type { Presenter, Reporter, ReporterOptions } from '../ui/reporter.js'
 import { RecoveryError } from '../errors.js'
 import { toRecoveryError } from './to-recovery-error.js'
 import { verboseFlag } from './shared-flags.js'
@@ -33,6 +34,28 @@ export abstract class BaseCommand<T> extends Command {
   /** Progress and notes for people: stderr, and silent under --json. */
   protected note(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${redactText(message)}\n`)
+  }
+
+  /**
+   * The command's progress reporter, chosen once from --json and the terminal: NDJSON records on
+   * stderr under --json, a live view on a terminal (when the presenter has one), plain lines
+   * otherwise. Finished when the command ends, if the command has not finished it.
+   */
+  protected async reporter<E, S>(presenter: Presenter<E, S>, options: ReporterOptions = {}): Promise<Reporter<E, S>> {
+    const { chooseReporterMode, createReporter } = await import('../ui/reporter.js')
+    const mode = chooseReporterMode({ json: this.jsonEnabled(), isTTY: process.stderr.isTTY === true, columns: process.stderr.columns })
+    const reporter = await createReporter(
+      presenter,
+      mode,
+      {
+        line: (text) => process.stderr.write(`${redactText(text)}\n`),
+        record: (record) => process.stderr.write(`${JSON.stringify(redact(jsonSafe(record)))}\n`),
+        terminal: process.stderr,
+      },
+      options,
+    )
+    this.onCleanup(async () => reporter.finish())
+    return reporter
   }
 
   /** A result line for people: stdout, and silent under --json (the returned object is printed instead). */

@@ -25,19 +25,37 @@ export interface PartitionProgress {
   bytes: number
 }
 
+type Range = { partition: number; start: bigint; end: bigint; next: bigint }
+
+/**
+ * The events of replay progress (src/services/replay-events.ts) as this reducer reads them.
+ * Under --scale-out each partition runs its own replay, whose events carry `partition`: the
+ * reducer keeps each one's latest totals and adds them up.
+ */
 export type ProgressEvent =
-  | { type: 'start'; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }> }
-  | { type: 'batch'; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
-  | { type: 'quarantined'; count: number }
-  | { type: 'done' }
+  | { type: 'start'; partition?: number; topic?: string; sink?: string; resumed: boolean; resent: number; dryRun?: boolean; partitions: Range[] }
+  | { type: 'batch'; partition?: number; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
+  | { type: 'done'; partition?: number }
+  | { type: 'scale-out-done' }
+  | { type: 'scale-out-joining'; group: string; topic: string }
+  | { type: 'partition-stop'; partition: number; finished: boolean }
+  /** Events that say something without moving the figures (warnings, waits, assignments). */
+  | { type: 'quarantined' | 'warning' | 'waiting' | 'reconnected' | 'scale-out-assigned' | 'scale-out-waiting' }
 
 export interface ProgressState {
   started: boolean
   done: boolean
   resumed: boolean
+  dryRun: boolean
+  topic: string
+  sink: string
+  /** --scale-out: the group this process replays a share of. */
+  scaleOut: { group: string } | undefined
   totals: ProgressTotals
   /** Per partition, in partition order (from the start event, then each batch). */
   partitions: PartitionProgress[]
+  /** --scale-out: the latest totals of each partition's replay in this process. */
+  runs: ReadonlyMap<number, ProgressTotals>
   /** Records read by this run (the totals include earlier runs when resumed). */
   readThisRun: number
   elapsedMs: number
@@ -51,13 +69,20 @@ export interface ProgressState {
 
 const WINDOW_MS = 5_000
 
+const NO_TOTALS: ProgressTotals = { read: 0, written: 0, dropped: 0, quarantined: 0, bytes: 0, remaining: 0n, rangeSize: 0n }
+
 export function initialProgress(): ProgressState {
   return {
     started: false,
     done: false,
     resumed: false,
-    totals: { read: 0, written: 0, dropped: 0, quarantined: 0, bytes: 0, remaining: 0n, rangeSize: 0n },
+    dryRun: false,
+    topic: '',
+    sink: '',
+    scaleOut: undefined,
+    totals: NO_TOTALS,
     partitions: [],
+    runs: new Map(),
     readThisRun: 0,
     elapsedMs: 0,
     rate: 0,
@@ -68,36 +93,108 @@ export function initialProgress(): ProgressState {
   }
 }
 
-export function reduceProgress(state: ProgressState, event: ProgressEvent): ProgressState {
+/**
+ * `atMs`: when the event happened, in ms since the progress began. One replay's events carry
+ * their own clock (a batch's elapsedMs); the replays of a --scale-out process started at
+ * different times, so the caller gives their batches one clock.
+ */
+export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?: number): ProgressState {
   switch (event.type) {
     case 'start': {
-      let rangeSize = 0n
-      let remaining = 0n
-      for (const p of event.partitions) {
-        rangeSize += p.end - p.start
-        remaining += p.end > p.next ? p.end - p.next : 0n
+      const named = { topic: event.topic ?? state.topic, sink: event.sink ?? state.sink, dryRun: event.dryRun ?? state.dryRun }
+      if (event.partition !== undefined) {
+        const runs = new Map(state.runs).set(event.partition, rangeTotals(event.partitions))
+        const partitions = upsert(state.partitions, event.partitions.map(fresh))
+        const window = state.window.length > 0 ? state.window : [{ atMs: atMs ?? 0, read: 0, bytes: 0 }]
+        return withTotals({ ...state, ...named, started: true, partitions, runs, window }, sumTotals(runs.values()))
       }
-      const partitions = event.partitions.map((p) => ({ ...p, read: 0, quarantined: 0, bytes: 0 })).sort((a, b) => a.partition - b.partition)
-      return { ...state, started: true, resumed: event.resumed, totals: { ...state.totals, rangeSize, remaining }, partitions, window: [{ atMs: 0, read: 0, bytes: 0 }] }
+      const partitions = event.partitions.map(fresh).sort((a, b) => a.partition - b.partition)
+      const window = [{ atMs: 0, read: 0, bytes: 0 }]
+      return withTotals({ ...state, ...named, started: true, resumed: event.resumed, partitions, window }, rangeTotals(event.partitions))
     }
     case 'batch': {
-      const readThisRun = state.readThisRun + event.records
-      const bytesThisRun = (state.window.at(-1)?.bytes ?? 0) + event.bytes
-      const window = [...state.window, { atMs: event.elapsedMs, read: readThisRun, bytes: bytesThisRun }].filter((w, i, all) => i === all.length - 1 || event.elapsedMs - w.atMs <= WINDOW_MS)
-      const first = window[0]!
-      const span = (event.elapsedMs - first.atMs) / 1000
-      const rate = span > 0 ? (readThisRun - first.read) / span : 0
-      const bytesPerSecond = span > 0 ? (bytesThisRun - first.bytes) / span : 0
-      const remaining = event.totals.remaining
-      const etaMs = rate > 0 ? (Number(remaining) / rate) * 1000 : undefined
-      const size = Number(event.totals.rangeSize)
-      const percent = size > 0 ? Math.min(100, (100 * (size - Number(remaining))) / size) : 100
-      const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
-      return { ...state, totals: event.totals, partitions, readThisRun, elapsedMs: event.elapsedMs, rate, bytesPerSecond, etaMs, percent, window }
+      const now = atMs ?? event.elapsedMs
+      const figures = moved(state, event.records, event.bytes, now)
+      if (event.partition === undefined) {
+        const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
+        return withTotals({ ...state, ...figures, partitions }, event.totals)
+      }
+      const runs = new Map(state.runs).set(event.partition, event.totals)
+      const partitions = event.partitions ? upsert(state.partitions, event.partitions) : state.partitions
+      return withTotals({ ...state, ...figures, runs, partitions }, sumTotals(runs.values()))
     }
-    case 'quarantined':
-      return state
     case 'done':
+      return event.partition === undefined ? { ...state, done: true, etaMs: 0 } : state
+    case 'scale-out-done':
       return { ...state, done: true, etaMs: 0 }
+    case 'scale-out-joining':
+      return { ...state, topic: event.topic, scaleOut: { group: event.group } }
+    case 'partition-stop': {
+      if (event.finished) return state
+      // Handed over: the figures are those of the partitions this process holds.
+      const runs = new Map(state.runs)
+      runs.delete(event.partition)
+      return withTotals({ ...state, runs, partitions: state.partitions.filter((p) => p.partition !== event.partition) }, sumTotals(runs.values()))
+    }
+    default:
+      return state
   }
+}
+
+/** The sliding window and its rates after `records` more were read at `now`. */
+function moved(state: ProgressState, records: number, bytes: number, now: number) {
+  const readThisRun = state.readThisRun + records
+  const bytesThisRun = (state.window.at(-1)?.bytes ?? 0) + bytes
+  const all = [...state.window, { atMs: now, read: readThisRun, bytes: bytesThisRun }]
+  // The last few seconds, from the newest point before them: batches further apart than the
+  // window (a slow sink, --rate) still give a rate.
+  const cut = all.findIndex((w) => now - w.atMs <= WINDOW_MS)
+  const window = all.slice(Math.max(0, cut - 1))
+  const first = window[0]!
+  const span = (now - first.atMs) / 1000
+  const rate = span > 0 ? (readThisRun - first.read) / span : 0
+  const bytesPerSecond = span > 0 ? (bytesThisRun - first.bytes) / span : 0
+  return { readThisRun, elapsedMs: now, rate, bytesPerSecond, window }
+}
+
+/** The totals, and the percent and ETA they give at the current rate. */
+function withTotals(state: ProgressState, totals: ProgressTotals): ProgressState {
+  const size = Number(totals.rangeSize)
+  const percent = size > 0 ? Math.min(100, (100 * (size - Number(totals.remaining))) / size) : 100
+  const etaMs = state.rate > 0 ? (Number(totals.remaining) / state.rate) * 1000 : undefined
+  return { ...state, totals, percent, etaMs }
+}
+
+function fresh(p: Range): PartitionProgress {
+  return { partition: p.partition, start: p.start, end: p.end, next: p.next, read: 0, quarantined: 0, bytes: 0 }
+}
+
+function upsert(partitions: readonly PartitionProgress[], updates: readonly PartitionProgress[]): PartitionProgress[] {
+  const byPartition = new Map(partitions.map((p) => [p.partition, p]))
+  for (const p of updates) byPartition.set(p.partition, p)
+  return [...byPartition.values()].sort((a, b) => a.partition - b.partition)
+}
+
+function rangeTotals(ranges: readonly Range[]): ProgressTotals {
+  let rangeSize = 0n
+  let remaining = 0n
+  for (const p of ranges) {
+    rangeSize += p.end - p.start
+    remaining += p.end > p.next ? p.end - p.next : 0n
+  }
+  return { ...NO_TOTALS, rangeSize, remaining }
+}
+
+function sumTotals(all: Iterable<ProgressTotals>): ProgressTotals {
+  const sum = { ...NO_TOTALS }
+  for (const t of all) {
+    sum.read += t.read
+    sum.written += t.written
+    sum.dropped += t.dropped
+    sum.quarantined += t.quarantined
+    sum.bytes += t.bytes
+    sum.remaining += t.remaining
+    sum.rangeSize += t.rangeSize
+  }
+  return sum
 }

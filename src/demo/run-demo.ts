@@ -17,6 +17,8 @@ export interface RunDemoStepsOptions {
   brokers: string
   cwd: string
   onStepStart?: (step: DemoStep, index: number, total: number, command: string) => void
+  /** After the step's command ended, whatever its exit code. */
+  onStepEnd?: (run: DemoStepRun, index: number, total: number) => void
   /** Called after the step is announced, before it runs; false ends the demo there (a person pressed q). */
   beforeStep?: (step: DemoStep) => Promise<boolean>
   onStdout?: (chunk: Buffer) => void
@@ -40,6 +42,7 @@ export async function runDemoSteps(steps: DemoStep[], options: RunDemoStepsOptio
       onStderr: options.onStderr,
     })
     runs.push({ id: step.id, title: step.title, command, exitCode: run.exitCode, ms: run.ms, result: run.result })
+    options.onStepEnd?.(runs.at(-1)!, index, steps.length)
     if (run.exitCode !== 0) {
       throw new RecoveryError('DEMO_STEP_FAILED', `Demo step ${index + 1} of ${steps.length} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}.`, {
         nextSteps: [

@@ -1,43 +1,6 @@
-import { formatDuration } from '../core/duration.js'
-import type { PartitionProgress, ProgressState } from '../core/replay-progress.js'
 import type { ReplaySummary } from '../services/replay.js'
 import type { GroupReplaySummary } from '../services/replay-group.js'
 import { renderTable } from './table.js'
-
-/** One plain progress line for stderr off a terminal (cron, CI, pipes). */
-export function renderProgressLine(state: ProgressState): string {
-  const t = state.totals
-  const parts = [
-    `replay: ${t.read.toLocaleString('en-US')} read`,
-    `${t.written.toLocaleString('en-US')} written`,
-    `${t.dropped.toLocaleString('en-US')} dropped`,
-    `${t.quarantined.toLocaleString('en-US')} quarantined`,
-    `${mb(t.bytes)} MB`,
-    `${Math.round(state.rate).toLocaleString('en-US')} rec/s`,
-  ]
-  if (state.percent !== undefined) parts.push(`${state.percent.toFixed(1)}%`)
-  if (state.etaMs !== undefined && !state.done) parts.push(`ETA ${formatDuration(Math.round(state.etaMs / 1000) * 1000)}`)
-  return parts.join(', ')
-}
-
-/**
- * --scale-out: where this process's partitions are, in one line for stderr, e.g.
- * `replay: partition 0 45.0% (12,000 read), partition 3 done; 8,000 rec/s`.
- */
-export function renderGroupProgressLine(partitions: readonly PartitionProgress[], recordsPerSecond: number): string {
-  const parts = [...partitions]
-    .sort((a, b) => a.partition - b.partition)
-    .map((p) => {
-      const size = p.end - p.start
-      const percent = size > 0n ? Number(((p.next - p.start) * 1000n) / size) / 10 : 100
-      return `partition ${p.partition} ${p.next >= p.end ? 'done' : `${percent.toFixed(1)}%`} (${p.read.toLocaleString('en-US')} read)`
-    })
-  return `replay: ${parts.join(', ') || 'no partition yet'}; ${Math.round(recordsPerSecond).toLocaleString('en-US')} rec/s`
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(1)
-}
 
 /** The --scale-out summary: this process's share, and whether the whole topic is done. */
 export function renderGroupReplaySummary(s: GroupReplaySummary): string {
@@ -128,17 +91,4 @@ function show(value: unknown): string {
     }
   }
   return text.length > 200 ? `${text.slice(0, 199)}…` : text
-}
-
-const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19)
-
-/** Kafka (or the sink) stopped answering: said plainly, with how long the replay will wait. */
-export function renderWaitingLine(e: { reason: string; sinceMs: number; giveUpAtMs: number | null }): string {
-  if (e.giveUpAtMs === null) return `Waiting since ${clock(e.sinceMs)} UTC: ${e.reason}.`
-  return `Waiting for Kafka since ${clock(e.sinceMs)} UTC, until ${clock(e.giveUpAtMs)} UTC (--broker-wait), then continuing from the last checkpoint: ${e.reason.replace(/[.]\s*$/, '')}.`
-}
-
-export function renderReconnectedLine(e: { waitedMs: number; resent: number }): string {
-  const resent = e.resent > 0 ? `; ${e.resent} record${e.resent === 1 ? '' : 's'} written after the last checkpoint will be sent again` : ''
-  return `Kafka answers again after ${(e.waitedMs / 1000).toFixed(1)} s; continuing${resent}.`
 }

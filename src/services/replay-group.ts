@@ -10,7 +10,7 @@ import { RangeReader } from '../kafka/range-reader.js'
 import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
 import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
 import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
-import type { PartitionProgress } from '../core/replay-progress.js'
+import type { ReplayProgressEvent } from './replay-events.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
 
@@ -23,19 +23,6 @@ export interface GroupReplayRequest extends ReplayRequest {
   /** How long before a killed process's partitions move to the others (default 10 s). */
   sessionTimeoutMs?: number
 }
-
-export type GroupReplayEvent =
-  /** The group passed the check (nothing but replays of this topic use it); this process joins it now. */
-  | { type: 'joining'; group: string }
-  | { type: 'assigned'; partitions: number[] }
-  | { type: 'partition-start'; partition: number; start: bigint; end: bigint; next: bigint }
-  | { type: 'partition-stop'; partition: number; finished: boolean; read: number; fenced?: boolean }
-  | { type: 'waiting'; unfinished: number[] }
-  /** After each batch of a partition this process replays. */
-  | { type: 'progress'; partition: number; progress: PartitionProgress }
-  /** A partition's replay waits for Kafka or the sink (an outage or a stall), or goes on again. */
-  | { type: 'partition-waiting'; partition: number; reason: string; sinceMs: number; giveUpAtMs: number | null }
-  | { type: 'partition-reconnected'; partition: number; waitedMs: number; resent: number }
 
 export interface GroupReplaySummary {
   /** The Kafka consumer group the processes shared: recover-replay.NAME. */
@@ -73,7 +60,7 @@ const SHAREABLE = new Set(['kafka', 'postgres'])
  * truth, keyed by group, topic and partition, so the next owner continues exactly where the
  * last commit left it. The process ends once every partition of the topic is done.
  */
-export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps & { onGroupEvent?: (e: GroupReplayEvent) => void }): Promise<GroupReplaySummary> {
+export async function replayGroup(request: GroupReplayRequest, deps: Omit<ReplayDeps, 'onEvent'> & { onEvent?: (e: ReplayProgressEvent) => void }): Promise<GroupReplaySummary> {
   const started = Date.now()
   const sink = checkGroupRequest(request)
   const { gateway } = deps
@@ -81,7 +68,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const group = replayGroupId(request.scaleOut)
   const all = request.partitions ?? (await gateway.partitionsOf(topic))
   await assertReplayGroupIsOurs(gateway, group, topic)
-  deps.onGroupEvent?.({ type: 'joining', group })
+  deps.onEvent?.({ type: 'scale-out-joining', group, topic })
   const member = await GroupMember.join(gateway, group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   const signal = deps.signal ?? new AbortController().signal
@@ -105,7 +92,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const sessionMs = request.sessionTimeoutMs ?? 10_000
 
   member.onAssignment((partitions) => {
-    deps.onGroupEvent?.({ type: 'assigned', partitions })
+    deps.onEvent?.({ type: 'scale-out-assigned', partitions })
     fencedUntil.clear()
     // A partition this member lost stops after its current batch; the new owner continues.
     for (const [p, t] of tasks) if (!partitions.includes(p)) t.controller.abort()
@@ -141,7 +128,6 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     if (next > committed && !(await member.commit([{ partition, offset: next, metadata }]))) return false
     if (next >= end) return true
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
-    deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
     try {
       const summary = await replay(
         {
@@ -158,11 +144,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
           ...deps,
           rateLimiter,
           signal: controller.signal,
-          onEvent: (e) => {
-            if (e.type === 'batch' && e.partitions[0]) deps.onGroupEvent?.({ type: 'progress', partition, progress: e.partitions[0] })
-            else if (e.type === 'waiting') deps.onGroupEvent?.({ type: 'partition-waiting', partition, reason: e.reason, sinceMs: e.sinceMs, giveUpAtMs: e.giveUpAtMs })
-            else if (e.type === 'reconnected') deps.onGroupEvent?.({ type: 'partition-reconnected', partition, waitedMs: e.waitedMs, resent: e.resent })
-          },
+          onEvent: (e) => deps.onEvent?.({ ...e, partition }),
           onCheckpoint: async (counts) => {
             const c = counts.find((x) => x.partition === partition)
             if (!c) return
@@ -184,7 +166,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       // one every member waits for forever. A resumed run whose sink had committed the whole
       // range reads nothing and commits nothing, so the end is committed here too.
       const finished = p.next >= p.end && (await member.commit([{ partition, offset: p.next, metadata }]))
-      deps.onGroupEvent?.({ type: 'partition-stop', partition, finished, read: p.read })
+      deps.onEvent?.({ type: 'partition-stop', partition, finished, read: p.read })
       return finished
     } finally {
       rmSync(checkpoint, { force: true })
@@ -216,7 +198,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
             // committed progress. Leave it to that member until the next assignment, or a session
             // timeout should it have died.
             fencedUntil.set(p, Date.now() + sessionMs)
-            deps.onGroupEvent?.({ type: 'partition-stop', partition: p, finished: false, read: 0, fenced: true })
+            deps.onEvent?.({ type: 'partition-stop', partition: p, finished: false, read: 0, fenced: true })
           })
           .finally(() => {
             tasks.delete(p)
@@ -230,7 +212,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
         // (a member that died leaves partitions behind) or look again in a moment.
         const unfinished = await unfinishedPartitions(member, all)
         if (unfinished.length === 0) break
-        deps.onGroupEvent?.({ type: 'waiting', unfinished })
+        deps.onEvent?.({ type: 'scale-out-waiting', unfinished })
         await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))])
       } else {
         await woken
@@ -246,7 +228,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   if (failure) throw failure
 
   const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
-  return {
+  const summary: GroupReplaySummary = {
     group,
     cluster: gateway.cluster,
     topic,
@@ -261,6 +243,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     duplicatesPossible,
     elapsedMs: Date.now() - started,
   }
+  deps.onEvent?.({ type: 'scale-out-done', summary })
+  return summary
 }
 
 async function unfinishedPartitions(member: GroupMember, all: number[]): Promise<number[]> {

@@ -1,5 +1,6 @@
 import { render, type Instance } from 'ink'
 import type { ProgressState } from '../core/replay-progress.js'
+import type { LiveView } from './reporter.js'
 import { ReplayProgressView } from './replay-progress-view.js'
 
 /**
@@ -7,27 +8,24 @@ import { ReplayProgressView } from './replay-progress-view.js'
  * at most every `intervalMs`), `finish` draws the last state and leaves it on screen, so the
  * summary printed on stdout afterwards follows the final picture.
  */
-export class LiveReplayProgress {
+export class LiveReplayProgress implements LiveView<ProgressState> {
   private readonly ink: Instance
   private latest: ProgressState
   private timer: NodeJS.Timeout | undefined
   private readonly notes: string[] = []
 
   constructor(
-    private readonly topic: string,
-    private sink: string,
     initial: ProgressState,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
     private readonly intervalMs = 100,
-    stream: NodeJS.WriteStream = process.stderr,
   ) {
     this.latest = initial
     // Ctrl-C stays with the command (it finishes the batch and checkpoints), not with Ink.
     this.ink = render(this.view(), { stdout: stream, stderr: stream, exitOnCtrlC: false, patchConsole: false })
   }
 
-  update(state: ProgressState, sink?: string): void {
+  update(state: ProgressState): void {
     this.latest = state
-    if (sink) this.sink = sink
     this.timer ??= setTimeout(() => {
       this.timer = undefined
       this.ink.rerender(this.view())
@@ -49,6 +47,7 @@ export class LiveReplayProgress {
   }
 
   private view() {
-    return <ReplayProgressView topic={this.topic} sink={this.sink} state={this.latest} notes={[...this.notes]} />
+    // Read at every frame: the terminal may have been resized.
+    return <ReplayProgressView state={this.latest} notes={[...this.notes]} columns={this.stream.columns} rows={this.stream.rows} />
   }
 }

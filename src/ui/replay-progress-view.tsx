@@ -1,70 +1,101 @@
 import { Box, Static, Text } from 'ink'
-import { formatDuration } from '../core/duration.js'
 import type { PartitionProgress, ProgressState } from '../core/replay-progress.js'
+import { count, progressFigures } from '../render/progress-figures.js'
 
 export interface ReplayProgressViewProps {
-  topic: string
-  sink: string
   state: ProgressState
-  /** Partitions listed one per line; the rest are summed on one line. Default 12. */
+  /** The terminal's width: no line of the view is longer. Default 80. */
+  columns?: number
+  /** The terminal's height: the live part stays shorter, so Ink redraws it in place. Default 24. */
+  rows?: number
+  /** Partitions listed one per line at most; the rest are summed on one line. Default 12. */
   maxPartitionRows?: number
-  /** Width of the progress bars in cells. Default 24. */
-  barWidth?: number
   /** Messages of the replay (retries, warnings), printed once above the live part. */
   notes?: readonly string[]
 }
 
+const MAX_BAR = 24
+const MIN_BAR = 6
+/** The lines of the live part besides the partition rows: title, figures ×2, gap, header, "… more". */
+const FIXED_ROWS = 6
+
 /**
  * The live view of `recover replay` on a terminal: a total line with a bar, records, MB, rate,
  * ETA and quarantined, then one line per partition. It only renders the reduced progress
- * state; the command feeds it events.
+ * state (the plain progress line prints the same figures); the reporter feeds it.
  */
-export function ReplayProgressView({ topic, sink, state, maxPartitionRows = 12, barWidth = 24, notes = [] }: ReplayProgressViewProps) {
+export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [] }: ReplayProgressViewProps) {
+  const f = progressFigures(state)
   const t = state.totals
-  const shown = state.partitions.slice(0, maxPartitionRows)
-  const hidden = state.partitions.slice(maxPartitionRows)
-  const eta = state.done ? 'done' : state.etaMs === undefined ? 'ETA –' : `ETA ${formatDuration(Math.max(1000, Math.round(state.etaMs / 1000) * 1000))}`
+  const partitionRows = Math.max(1, Math.min(maxPartitionRows, rows - 1 - FIXED_ROWS))
+  const shown = state.partitions.slice(0, partitionRows)
+  const hidden = state.partitions.slice(partitionRows)
+  const figures = ` ${f.percent.padStart(6)}  ${f.read} read  ${f.mb} MB  ${f.rate} rec/s  ${f.eta}`
+  const totalBar = barWidthFor(columns - figures.length)
+  const widths = columnWidths(shown)
+  // The numbers are whole; the bar gets the cells they leave.
+  const rowBar = barWidthFor(columns - (widths.part + widths.read + widths.mb + widths.quarantined + widths.position + 10))
+  const title = `${state.done ? 'Replayed' : 'Replaying'} ${state.topic} → ${state.sink}${state.scaleOut ? ` in group ${state.scaleOut.group}` : ''}`
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={columns}>
       <Static items={notes.map((text, i) => ({ text, i }))}>{(n) => <Text key={n.i}>{n.text}</Text>}</Static>
-      <Text>
-        <Text bold>{state.done ? 'Replayed' : 'Replaying'} {topic}</Text> → {sink}
+      <Text wrap="truncate-end">
+        <Text bold>{title}</Text>
         {state.resumed ? <Text dimColor> (resumed)</Text> : null}
       </Text>
-      <Text>
-        {bar(fraction(Number(t.rangeSize - t.remaining), Number(t.rangeSize)), barWidth)} {pct(state.percent)}  {count(t.read)} read  {mb(t.bytes)} MB  {count(Math.round(state.rate))} rec/s  {eta}
+      <Text wrap="truncate-end">
+        {bar(fraction(Number(t.rangeSize - t.remaining), Number(t.rangeSize)), totalBar)}
+        {figures}
       </Text>
-      <Text>
-        {count(t.written)} written  {count(t.dropped)} dropped  <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{count(t.quarantined)} quarantined</Text>
+      <Text wrap="truncate-end">
+        {f.written} written  {f.dropped} dropped  <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
       </Text>
       {shown.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
-          <Text dimColor>{'PART'.padStart(5)}  {'PROGRESS'.padEnd(barWidth)}  {'READ'.padStart(10)}  {'MB'.padStart(8)}  {'QUAR.'.padStart(7)}  NEXT / END</Text>
+          <Text dimColor wrap="truncate-end">
+            {'PART'.padStart(widths.part)}  {'PROGRESS'.padEnd(rowBar)}  {'READ'.padStart(widths.read)}  {'MB'.padStart(widths.mb)}  {'QUAR.'.padStart(widths.quarantined)}  NEXT / END
+          </Text>
           {shown.map((p) => (
-            <PartitionLine key={p.partition} p={p} barWidth={barWidth} />
+            <PartitionLine key={p.partition} p={p} barWidth={rowBar} widths={widths} />
           ))}
-          {hidden.length > 0 ? <Text dimColor>{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text> : null}
+          {hidden.length > 0 ? (
+            <Text dimColor wrap="truncate-end">{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text>
+          ) : null}
         </Box>
       ) : null}
     </Box>
   )
 }
 
-function PartitionLine({ p, barWidth }: { p: PartitionProgress; barWidth: number }) {
+function PartitionLine({ p, barWidth, widths }: { p: PartitionProgress; barWidth: number; widths: ColumnWidths }) {
   const size = Number(p.end - p.start)
   const done = Number(p.next - p.start)
   return (
-    <Text color={isDone(p) ? 'green' : undefined}>
-      {String(p.partition).padStart(5)}  {bar(fraction(done, size), barWidth)}  {count(p.read).padStart(10)}  {mb(p.bytes).padStart(8)}  <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(7)}</Text>  {String(p.next)} / {String(p.end)}
+    <Text color={isDone(p) ? 'green' : undefined} wrap="truncate-end">
+      {String(p.partition).padStart(widths.part)}  {bar(fraction(done, size), barWidth)}  {count(p.read).padStart(widths.read)}  {mb(p.bytes).padStart(widths.mb)}  <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text>  {position(p)}
     </Text>
   )
 }
 
+type ColumnWidths = ReturnType<typeof columnWidths>
+
+/** Each column as wide as its header and its widest value. */
+function columnWidths(partitions: readonly PartitionProgress[]) {
+  const widest = (header: number, values: string[]) => Math.max(header, ...values.map((v) => v.length))
+  return {
+    part: widest(5, partitions.map((p) => String(p.partition))),
+    read: widest(10, partitions.map((p) => count(p.read))),
+    mb: widest(8, partitions.map((p) => mb(p.bytes))),
+    quarantined: widest(7, partitions.map((p) => count(p.quarantined))),
+    position: widest('NEXT / END'.length, partitions.map(position)),
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1)
+const position = (p: PartitionProgress) => `${p.next} / ${p.end}`
 const isDone = (p: PartitionProgress) => p.next >= p.end
 const sum = (ps: PartitionProgress[], field: 'read' | 'quarantined') => ps.reduce((n, p) => n + p[field], 0)
-const count = (n: number) => n.toLocaleString('en-US')
-const mb = (bytes: number) => (bytes / 1e6).toFixed(1)
-const pct = (percent: number | undefined) => `${(percent ?? 0).toFixed(1).padStart(5)}%`
+const barWidthFor = (room: number) => Math.max(MIN_BAR, Math.min(MAX_BAR, room - 1))
 
 function fraction(done: number, size: number): number {
   return size > 0 ? Math.min(1, Math.max(0, done / size)) : 1

@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs'
 import { workerData } from 'node:worker_threads'
 import { TransformActivityBoard, transformStallReason } from '../plugin-host/transform-activity.js'
-import { renderWaitingLine } from '../render/replay.js'
+import { renderWaitingLine } from '../render/replay-progress.js'
 
 /**
  * Runs on its own thread (see stuck-transform-watch.ts): while the main thread is held by one

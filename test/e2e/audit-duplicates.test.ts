@@ -12,6 +12,7 @@ import { auditDuplicates } from '../../src/services/audit-duplicates.js'
 import { runCli } from '../support/cli.js'
 import { createTopic, produce, testBrokers, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
+import { progressLineProblems } from '../support/progress-schema.js'
 import { withTimeout } from '../support/timeout.js'
 
 /** `recover audit duplicates` on the seeded fixture incident, against its ground truth and kcat. */
@@ -85,6 +86,13 @@ test('by record key: exactly the fixture duplicates (identical and changed, with
   const oracle = kcatDuplicateKeys(topic)
   assert.equal([...oracle.keys()].sort(), (r.duplicates as GroupJson[]).map((g) => g.key).sort())
   for (const g of r.duplicates as GroupJson[]) assert.is(oracle.get(g.key), g.copies, g.key)
+
+  // stdout was the one result; stderr streams the scan as documented NDJSON (docs/progress-events.md).
+  const lines = run.stderr.split('\n').filter(Boolean)
+  assert.equal(lines.flatMap((line) => progressLineProblems(line)), [])
+  const records = lines.map((line) => JSON.parse(line) as { type: string; records?: number | string })
+  assert.equal(records.map((e) => e.type).filter((t) => t !== 'scan-progress'), ['scan-start', 'scan-done', 'analyse'])
+  assert.is(records.find((e) => e.type === 'scan-done')!.records, truth.count)
 }))
 
 test('a range larger than the audit may keep in memory goes through a temporary DuckDB file: the same findings, and the file removed', withTimeout(120_000, async () => {

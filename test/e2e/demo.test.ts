@@ -10,6 +10,7 @@ import { runCli } from '../support/cli.js'
 import { testBrokers, withGateway } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
+import { progressLineProblems } from '../support/progress-schema.js'
 
 const STEPS = ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'quarantine-list', 'audit-duplicates']
 
@@ -27,6 +28,12 @@ test('demo --brokers --json walks the recovery and its figures match the seeded 
       assert.is(step.exitCode, 0, step.command)
       assert.match(step.command, /^recover /)
     }
+    // Its progress under --json: NDJSON on stderr (docs/progress-events.md), a start and an end per step.
+    const progress = run.stderr.split('\n').filter(Boolean)
+    assert.equal(progress.flatMap((line) => progressLineProblems(line)), [])
+    const records = progress.map((line) => JSON.parse(line) as { type: string; id?: string; exitCode?: number })
+    assert.equal(records.filter((r) => r.type === 'step-start').map((r) => r.id), STEPS)
+    assert.equal(records.filter((r) => r.type === 'step-end').map((r) => [r.id, r.exitCode]), STEPS.map((id) => [id, 0]))
     const f = demo.figures
     assert.ok(f.seeded.recordsInWindow > 0 && f.seeded.poisonPills > 0 && f.seeded.duplicates > 0, JSON.stringify(f.seeded))
     assert.is(f.lagBefore, 0)

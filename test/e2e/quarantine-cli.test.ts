@@ -9,6 +9,7 @@ import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { runCli } from '../support/cli.js'
 import { createTopic, produce, uniqueName, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
+import { progressLineProblems } from '../support/progress-schema.js'
 
 installOrderedHeaders()
 
@@ -77,6 +78,10 @@ test('redrive: a dry run by default, refused without a terminal or --yes (exit 4
   const done = await runCli(['quarantine', 'redrive', ...from, '--key', 'b', '--same-partition', '--canary', '1', '--execute', '--yes', '--json'])
   assert.is(done.exitCode, 0, done.stderr)
   assert.equal([done.json.redriven, done.json.canary], [1, { records: 1, ok: true }])
+  // Under --json its progress is NDJSON on stderr (docs/progress-events.md), the last record the final figures.
+  const progress = done.stderr.split('\n').filter(Boolean)
+  assert.equal(progress.flatMap((line) => progressLineProblems(line)), [])
+  assert.equal(JSON.parse(progress.at(-1)!), { ...JSON.parse(progress.at(-1)!), type: 'redrive-progress', redriven: 1, parked: 0, refused: 0 })
   const after = await readTopic(topic)
   assert.is(after.length, before + 1)
   const back = after.find((r) => r.headers.some((h) => h.key === 'recover.redrive-count'))!

@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { renderGroupProgressLine, renderReconnectedLine, renderWaitingLine } from '../../src/render/replay.js'
+import { initialProgress, reduceProgress } from '../../src/core/replay-progress.js'
+import { renderProgressLine, renderReconnectedLine, renderWaitingLine } from '../../src/render/replay-progress.js'
 
 const at = Date.UTC(2026, 10, 26, 1, 34, 59)
 
@@ -21,13 +22,18 @@ test('the reconnect line says how long it waited and how many records will be se
   assert.is(renderReconnectedLine({ waitedMs: 2_000, resent: 500 }), 'Kafka answers again after 2.0 s; continuing; 500 records written after the last checkpoint will be sent again.')
 })
 
-test('--group progress: each partition of this process by number, percent of its range (or done), records read, and the rate', () => {
+test('--scale-out progress: the figures, then each partition of this process by number, percent of its range (or done) and records read', () => {
+  const totals = (read: number, remaining: bigint, rangeSize: bigint) => ({ read, written: read, dropped: 0, quarantined: 0, bytes: 0, remaining, rangeSize })
   const p = (partition: number, start: bigint, end: bigint, next: bigint, read: number) => ({ partition, start, end, next, read, quarantined: 0, bytes: 0 })
-  assert.is(
-    renderGroupProgressLine([p(3, 100n, 200n, 200n, 100), p(0, 0n, 26_000n, 11_700n, 11_700), p(5, 7n, 7n, 7n, 0)], 8_000.4),
-    'replay: partition 0 45.0% (11,700 read), partition 3 done (100 read), partition 5 done (0 read); 8,000 rec/s',
-  )
-  assert.is(renderGroupProgressLine([], 0), 'replay: no partition yet; 0 rec/s')
+  let s = reduceProgress(initialProgress(), { type: 'scale-out-joining', group: 'recover-replay.fix', topic: 'orders' })
+  assert.is(renderProgressLine(s), 'replay: 0 read, 0 written, 0 dropped, 0 quarantined, 0.0 MB, 0 rec/s, 0.0%, ETA –; no partition yet')
+  for (const [partition, start, end] of [[3, 100n, 200n], [0, 0n, 26_000n], [5, 7n, 7n]] as const) s = reduceProgress(s, { type: 'start', partition, resumed: false, resent: 0, partitions: [{ partition, start, end, next: start }] }, 0)
+  s = reduceProgress(s, { type: 'batch', partition: 3, records: 100, bytes: 0, elapsedMs: 500, totals: totals(100, 0n, 100n), partitions: [p(3, 100n, 200n, 200n, 100)] }, 500)
+  s = reduceProgress(s, { type: 'batch', partition: 0, records: 11_700, bytes: 0, elapsedMs: 1_000, totals: totals(11_700, 14_300n, 26_000n), partitions: [p(0, 0n, 26_000n, 11_700n, 11_700)] }, 1_500)
+  assert.is(renderProgressLine(s), 'replay: 11,800 read, 11,800 written, 0 dropped, 0 quarantined, 0.0 MB, 7,867 rec/s, 45.2%, ETA 2s; partition 0 45.0% (11,700 read), partition 3 done (100 read), partition 5 done (0 read)')
+  // Handed over to another process: it leaves this process's figures.
+  s = reduceProgress(s, { type: 'partition-stop', partition: 0, finished: false })
+  assert.match(renderProgressLine(s), /^replay: 100 read, .*, 100\.0%, .*; partition 3 done \(100 read\), partition 5 done \(0 read\)$/)
 })
 
 test.run()

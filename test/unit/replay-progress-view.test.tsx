@@ -12,31 +12,33 @@ function partition(partition: number, next: bigint, read: number, quarantined = 
 
 /** Two of three partitions half way, the third done, 7 quarantined, 2 s in. */
 function midway(): ProgressState {
-  let s = reduceProgress(initialProgress(), { type: 'start', resumed: false, resent: 0, partitions: [0, 1, 2].map((p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
+  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'kafka:orders.fixed', resumed: false, resent: 0, partitions: [0, 1, 2].map((p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
   const partitions = [partition(0, 500n, 500, 7), partition(1, 500n, 500), partition(2, 1000n, 1000)]
   s = reduceProgress(s, { type: 'batch', records: 2000, bytes: 2_000_000, elapsedMs: 2000, partitions, totals: { read: 2000, written: 1990, dropped: 3, quarantined: 7, bytes: 2_000_000, remaining: 1000n, rangeSize: 3000n } })
   return s
 }
 
 test('the live view shows the totals with a bar, rate, ETA and quarantined, and a line per partition', () => {
-  const { lastFrame, unmount } = render(<ReplayProgressView topic="orders" sink="kafka:orders.fixed" state={midway()} barWidth={10} />)
+  const { lastFrame, unmount } = render(<ReplayProgressView state={midway()} columns={60} />)
   const frame = plain(lastFrame())
   unmount()
   assert.match(frame, /Replaying orders → kafka:orders\.fixed/)
-  assert.match(frame, /███████░░░\s+66\.7%\s+2,000 read\s+2\.0 MB\s+1,000 rec\/s\s+ETA 1s/)
+  assert.match(frame, /^█+░+\s+66\.7%\s+2,000 read\s+2\.0 MB\s+1,000 rec\/s\s+ETA 1s$/m)
   assert.match(frame, /1,990 written\s+3 dropped\s+7 quarantined/)
   const lines = frame.split('\n')
   const line = (p: number) => lines.find((l) => new RegExp(`^\\s+${p}\\s+[█░]`).test(l)) ?? ''
-  assert.match(line(0), /█████░░░░░\s+500\s+0\.5\s+7\s+500 \/ 1000/)
-  assert.match(line(1), /█████░░░░░\s+500\s+0\.5\s+0\s+500 \/ 1000/)
-  assert.match(line(2), /██████████\s+1,000\s+1\.0\s+0\s+1000 \/ 1000/)
+  assert.match(line(0), /(█+)(░+)\s+500\s+0\.5\s+7\s+500 \/ 1000/)
+  const half = /(█+)(░+)/.exec(line(0))!
+  assert.is(half[1]!.length, half[2]!.length, 'half way, half full')
+  assert.match(line(1), /█+░+\s+500\s+0\.5\s+0\s+500 \/ 1000/)
+  assert.match(line(2), /█+\s+1,000\s+1\.0\s+0\s+1000 \/ 1000/)
 })
 
 test('many partitions: the first rows are listed, the rest summed on one line', () => {
-  let s = reduceProgress(initialProgress(), { type: 'start', resumed: true, resent: 0, partitions: Array.from({ length: 20 }, (_, p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
+  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'file:out.jsonl', resumed: true, resent: 0, partitions: Array.from({ length: 20 }, (_, p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
   const partitions = Array.from({ length: 20 }, (_, p) => partition(p, p % 2 === 0 ? 1000n : 10n, p % 2 === 0 ? 1000 : 10, 1))
   s = reduceProgress(s, { type: 'batch', records: 10_100, bytes: 1, elapsedMs: 1000, partitions, totals: { read: 10_100, written: 10_080, dropped: 0, quarantined: 20, bytes: 1, remaining: 9900n, rangeSize: 20_000n } })
-  const { lastFrame, unmount } = render(<ReplayProgressView topic="orders" sink="file:out.jsonl" state={s} maxPartitionRows={4} />)
+  const { lastFrame, unmount } = render(<ReplayProgressView state={s} maxPartitionRows={4} />)
   const frame = plain(lastFrame())
   unmount()
   assert.match(frame, /\(resumed\)/)
@@ -47,7 +49,7 @@ test('many partitions: the first rows are listed, the rest summed on one line', 
 
 test('notes are printed above the live part, and the finished view says so', () => {
   const done = reduceProgress(midway(), { type: 'done' })
-  const { lastFrame, unmount } = render(<ReplayProgressView topic="orders" sink="kafka:orders.fixed" state={done} notes={['Retrying the sink after a broker error…']} />)
+  const { lastFrame, unmount } = render(<ReplayProgressView state={done} notes={['Retrying the sink after a broker error…']} />)
   const frame = plain(lastFrame())
   unmount()
   assert.match(frame, /Retrying the sink after a broker error…[\s\S]*Replayed orders/)
