@@ -7,8 +7,8 @@ import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { Actor } from '../services/quarantine.js'
 
 /**
- * Where the dead letters are, for every quarantine command. It was --from until --from meant a
- * start time in replay and audit only: --from still works for one release, with a warning.
+ * Where the dead letters are, for every quarantine command. Formerly --from, which in replay and
+ * audit is the start of a range: the old name still works for one release, with a warning.
  */
 export const dlqFlag = {
   dlq: quarantineLocationFlag({ summary: 'The dead letters: kafka:TOPIC (recover\'s, Kafka Connect\'s, Streams\', Spring\'s or Karafka\'s dead-letter topic) or file:PATH.jsonl. Formerly --from.', required: true, aliases: ['from'] }),
