@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -212,6 +212,22 @@ test('registerSink: a new scheme parses through the sink flags only, and a secon
     remove()
   }
   assert.is(refusal(() => parseSinkLocation('memory:a')).code, 'BAD_SINK_URI')
+})
+
+test('services and commands reach sinks and quarantine writers only through the registries, never a concrete class', () => {
+  const offenders: string[] = []
+  for (const folder of ['src/services', 'commands', 'commands/quarantine', 'commands/audit']) {
+    for (const name of readdirSync(join(repoRoot(), folder)).filter((n) => /\.tsx?$/.test(n))) {
+      const text = readFileSync(join(repoRoot(), folder, name), 'utf8')
+      // Per import statement: a type-only import of a module says nothing about the others.
+      for (const m of text.matchAll(/(?:import|export)\s+(type\s+)?[^;'"]*?from\s+['"]([^'"]*\/(?:sinks|quarantine)\/([\w-]+)\.js)['"]/g)) {
+        const concrete = ['kafka-sink', 'file-sinks', 'plugin-sink', 'postgres-sink', 'duckdb-sink'].includes(m[3]!) || m[3] === 'quarantine'
+        if (concrete && !m[1]) offenders.push(`${folder}/${name} imports ${m[2]}`)
+      }
+      for (const m of text.matchAll(/import\(\s*['"]([^'"]*\/(?:sinks|quarantine)\/(kafka-sink|file-sinks|plugin-sink|postgres-sink|duckdb-sink|quarantine)\.js)['"]/g)) offenders.push(`${folder}/${name} imports ${m[1]}`)
+    }
+  }
+  assert.equal(offenders, [])
 })
 
 test.run()
