@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
+import { quarantineLocationFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
 import { recoverStateDir } from '../src/config/state-dir.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
@@ -53,8 +54,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     'max-failure-rate': Flags.integer({ summary: 'Stop with exit 3 when more than this percent of the first 1,000 records read (or of the whole range, when smaller) fail to decode, transform or encode: usually a wrong --value-format, --schema or --transform, not bad data. 0 never stops.', default: 50, min: 0, max: 100, helpGroup: 'TRANSFORM' }),
     'transform-timeout': Flags.string({ summary: 'How long the transform may take per record (sync or async) before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
     'sink-timeout': Flags.string({ summary: 'Sink plugins: how long open, a batch write or close may take before the replay stops (exit 5, resumable).', default: '2m', helpGroup: 'OUTPUT' }),
-    sink: Flags.string({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T, file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET.', helpGroup: 'OUTPUT' }),
-    quarantine: Flags.string({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
+    sink: sinkLocationFlag({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T (or duckdb:FILE#T), file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET (docs/locations.md).', helpGroup: 'OUTPUT' }),
+    quarantine: quarantineLocationFlag({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
     'exactly-once': Flags.boolean({ summary: 'Kafka sink: a transactional producer commits each batch together with the replay\'s progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.', helpGroup: 'OUTPUT' }),
     'sink-retry': Flags.string({ summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.', default: '60s', helpGroup: 'OUTPUT' }),
     'create-table': Flags.boolean({ summary: 'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).', helpGroup: 'OUTPUT' }),

@@ -3,6 +3,7 @@ import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanR
 import { COMPARE_METRICS } from '../../src/core/fail-on.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { auditSinkFlag } from '../../src/cli/location-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
@@ -11,7 +12,7 @@ export default class AuditCompare extends BaseCommand<CompareAuditResult> {
   static override summary = 'Compare a range of a topic with a sink: keys missing from it (loss), keys it holds twice, keys only it has, and the exact source offsets that never arrived.'
   static override description = `The sink is read first, then [--from, --to) of the topic is scanned into DuckDB the same way as audit duplicates, and keys are compared there.
 
-Sinks: postgres://user@host:5432/db?table=T (read through a server-side cursor), duckdb:FILE?table=T, kafka:TOPIC (keyed like the source, or by --sink-key), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
+Sinks (the locations of docs/locations.md): postgres://user@host:5432/db?table=T (read through a server-side cursor; a replay sink's &key= is accepted), duckdb:FILE?table=T or duckdb:FILE#T, kafka:TOPIC (keyed like the source, or by --sink-key), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
 
 The sink key column defaults to the --key field's name (key for --key key); --sink-key names another. When the sink stores where each row came from (columns source_partition and source_offset, kafka_partition/kafka_offset, the envelope's partition/offset, or --sink-provenance P,O), the comparison also lists the exact source offsets that never arrived: a record is lost when no sink row names its offset and no later copy of its key arrived (an upsert sink keeps only the newest copy); "stale" marks lost records whose key the sink still holds from an older copy.`
   static override examples = [
@@ -23,7 +24,7 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     ...connectionFlags,
     topic: Flags.string({ char: 't', summary: 'The source topic.', required: true }),
     key: Flags.string({ char: 'k', summary: 'What identifies a record: key (the Kafka record key) or a field of the decoded value (order_id, customer.id).', required: true }),
-    sink: Flags.string({ summary: 'postgres://…?table=T, duckdb:FILE?table=T, kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file.', required: true }),
+    sink: auditSinkFlag({ summary: 'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.', required: true }),
     'sink-key': Flags.string({ summary: 'The sink column (or, for kafka:, the key: key or FIELD) that holds the key. Default: the --key field name, or key.' }),
     'sink-provenance': Flags.string({ summary: 'The sink columns with the source partition and offset: PARTITION,OFFSET. Default: source_partition,source_offset when present.' }),
     partitions: Flags.string({ summary: 'Only these source partitions: 0,1,5. Default: all.' }),
@@ -40,11 +41,10 @@ The sink key column defaults to the --key field's name (key for --key key); --si
 
   async run(): Promise<CompareAuditResult> {
     const { flags } = await this.parse(AuditCompare)
-    const { parseAuditSink } = await import('../../src/core/audit-sink.js')
     const { parseFailOn } = await import('../../src/core/fail-on.js')
     const request = {
       ...(await scanRequestFromFlags(flags, this.schemaSources(flags))),
-      sink: parseAuditSink(flags.sink),
+      sink: flags.sink,
       sinkKey: flags['sink-key'],
       sinkProvenance: flags['sink-provenance'],
       top: flags.top,

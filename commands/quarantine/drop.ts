@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { allFlag, filterFlags, fromFlag, toFilter } from '../../src/cli/quarantine-flags.js'
+import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { DropResult } from '../../src/services/quarantine.js'
 
@@ -8,12 +8,12 @@ export default class QuarantineDrop extends QuarantineCommand<DropResult> {
   static override summary = 'Mark dead letters as dropped, with a required reason, in the audit trail (dry run unless --execute).'
   static override description = 'Kafka cannot delete single records, and a dead letter is evidence: drop changes nothing in the quarantine. It records, per record, who dropped it, when and why, in the audit trail next to the quarantine, so that redrive leaves it alone and teammates see it in "quarantine list". Records already handled are left as they are unless --again.'
   static override examples = [
-    { description: 'See what would be dropped', command: '<%= config.bin %> quarantine drop --from kafka:orders.quarantine --key test-order --reason "load-test traffic"' },
-    { description: 'Drop them', command: '<%= config.bin %> quarantine drop --from kafka:orders.quarantine --key test-order --reason "load-test traffic" --execute' },
+    { description: 'See what would be dropped', command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic"' },
+    { description: 'Drop them', command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic" --execute' },
   ]
   static override flags = {
     ...connectionFlags,
-    ...fromFlag,
+    ...dlqFlag,
     ...filterFlags,
     ...allFlag,
     reason: Flags.string({ summary: 'Why these records are not needed (recorded in the audit trail).', required: true }),

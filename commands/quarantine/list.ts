@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { filterFlags, fromFlag, toFilter } from '../../src/cli/quarantine-flags.js'
+import { filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { QuarantineListing } from '../../src/services/quarantine.js'
 
@@ -10,13 +10,13 @@ export default class QuarantineList extends QuarantineCommand<QuarantineListing>
 
 HANDLED counts records the audit trail (<quarantine>.recover-audit) marks redriven, parked, retried or dropped. --records N lists the records themselves with their positions (partition@offset), which --id and "quarantine show" take.`
   static override examples = [
-    { description: 'What is in the quarantine of a replay', command: '<%= config.bin %> quarantine list --from kafka:orders.quarantine' },
-    { description: 'A Kafka Connect dead-letter queue, one error class, the last day, with the records', command: '<%= config.bin %> quarantine list --from kafka:dlq-orders --error DataException --since -1d --records 20' },
-    { description: 'A file quarantine, as JSON', command: '<%= config.bin %> quarantine list --from file:orders.quarantine.jsonl --json' },
+    { description: 'What is in the quarantine of a replay', command: '<%= config.bin %> quarantine list --dlq kafka:orders.quarantine' },
+    { description: 'A Kafka Connect dead-letter queue, one error class, the last day, with the records', command: '<%= config.bin %> quarantine list --dlq kafka:dlq-orders --error DataException --since -1d --records 20' },
+    { description: 'A file quarantine, as JSON', command: '<%= config.bin %> quarantine list --dlq file:orders.quarantine.jsonl --json' },
   ]
   static override flags = {
     ...connectionFlags,
-    ...fromFlag,
+    ...dlqFlag,
     ...filterFlags,
     records: Flags.integer({ summary: 'Also list up to N matching records with their positions.', min: 0 }),
     actions: Flags.integer({ summary: 'How many of the newest audit-trail actions to show.', default: 10, min: 0 }),

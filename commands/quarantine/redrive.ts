@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { allFlag, filterFlags, fromFlag, toFilter } from '../../src/cli/quarantine-flags.js'
+import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
+import { quarantineLocationFlag } from '../../src/cli/location-flags.js'
 import type { RedriveRequest, RedriveResult } from '../../src/services/quarantine-redrive.js'
 
 export default class QuarantineRedrive extends QuarantineCommand<RedriveResult> {
@@ -14,19 +15,19 @@ Cluster: dead letters written by recover replay record the cluster the record wa
 
 --canary N sends N records first and continues only if every one was acknowledged. Records the audit trail marks redriven, parked, retried or dropped are skipped unless --again; every record sent is recorded there.`
   static override examples = [
-    { description: 'Plan: what would go where', command: '<%= config.bin %> quarantine redrive --from kafka:orders.quarantine --error DecodeError' },
-    { description: 'After the consumer is fixed: 10 first, then the rest, back to their original partitions', command: '<%= config.bin %> quarantine redrive --from kafka:orders.quarantine --error DecodeError --same-partition --canary 10 --execute' },
-    { description: 'A Kafka Connect DLQ, the last hour, without asking', command: '<%= config.bin %> quarantine redrive --from kafka:dlq-payments --since -1h --execute --yes' },
+    { description: 'Plan: what would go where', command: '<%= config.bin %> quarantine redrive --dlq kafka:orders.quarantine --error DecodeError' },
+    { description: 'After the consumer is fixed: 10 first, then the rest, back to their original partitions', command: '<%= config.bin %> quarantine redrive --dlq kafka:orders.quarantine --error DecodeError --same-partition --canary 10 --execute' },
+    { description: 'A Kafka Connect DLQ, the last hour, without asking', command: '<%= config.bin %> quarantine redrive --dlq kafka:dlq-payments --since -1h --execute --yes' },
   ]
   static override flags = {
     ...connectionFlags,
-    ...fromFlag,
+    ...dlqFlag,
     ...filterFlags,
     ...allFlag,
     'same-partition': Flags.boolean({ summary: 'Back to the original partition (default: by key, like Kafka\'s default partitioner).' }),
     canary: Flags.integer({ summary: 'Send N records first; continue only if all were acknowledged.', min: 1 }),
     'max-redrives': Flags.integer({ summary: 'Records already redriven this many times go to the parking topic instead.', default: 3, min: 0 }),
-    parking: Flags.string({ summary: 'Where the loop guard parks records: kafka:TOPIC or file:PATH.jsonl. Default kafka:<quarantine>.parked (<file>.parked.jsonl for a file quarantine).' }),
+    parking: quarantineLocationFlag({ summary: 'Where the loop guard parks records: kafka:TOPIC or file:PATH.jsonl. Default kafka:<quarantine>.parked (<file>.parked.jsonl for a file quarantine).' }),
     again: Flags.boolean({ summary: 'Also records the audit trail marks redriven, parked, retried or dropped.' }),
     execute: Flags.boolean({ summary: 'Send them (asks on a terminal; needs --yes otherwise).' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
@@ -35,14 +36,13 @@ Cluster: dead letters written by recover replay record the cluster the record wa
   async run(): Promise<RedriveResult> {
     const { flags } = await this.parse(QuarantineRedrive)
     const filter = toFilter(flags)
-    const { parseQuarantineUri } = await import('../../src/quarantine/quarantine-source.js')
     const request: RedriveRequest = {
       filter,
       all: flags.all,
       samePartition: flags['same-partition'],
       canary: flags.canary,
       maxRedrives: flags['max-redrives'],
-      parking: flags.parking === undefined ? undefined : parseQuarantineUri(flags.parking, '--parking'),
+      parking: flags.parking,
       again: flags.again,
       execute: false,
     }

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { allFlag, filterFlags, fromFlag, toFilter } from '../../src/cli/quarantine-flags.js'
+import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
+import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location-flags.js'
 import { RecoveryError } from '../../src/errors.js'
 import type { RetryRequest, RetryResult } from '../../src/services/quarantine-retry.js'
 
@@ -13,17 +14,17 @@ export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
 
 Dead letters written by recover replay record the cluster the record was read from; a retry connected to another cluster refuses (exit 4) before anything is written.`
   static override examples = [
-    { description: 'Plan', command: '<%= config.bin %> quarantine retry --from kafka:orders.quarantine --stage transform --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
-    { description: 'Run it', command: '<%= config.bin %> quarantine retry --from kafka:orders.quarantine --stage transform --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --execute --yes' },
-    { description: 'Two records into a file', command: '<%= config.bin %> quarantine retry --from kafka:orders.quarantine --id 0@17,1@4 --sink file:retried.jsonl --execute' },
+    { description: 'Plan', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
+    { description: 'Run it', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --execute --yes' },
+    { description: 'Two records into a file', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --id 0@17,1@4 --sink file:retried.jsonl --execute' },
   ]
   static override flags = {
     ...connectionFlags,
-    ...fromFlag,
+    ...dlqFlag,
     ...filterFlags,
     ...allFlag,
-    sink: Flags.string({ summary: 'Where retried records go: kafka:TOPIC, file:PATH.jsonl, file:PATH.csv or plugin:PATH.ts#TARGET.', required: true, helpGroup: 'OUTPUT' }),
-    quarantine: Flags.string({ summary: 'Where records that fail again go: kafka:TOPIC or file:PATH.jsonl. Default: the same quarantine topic (a new file beside a file quarantine).', helpGroup: 'OUTPUT' }),
+    sink: sinkLocationFlag({ summary: 'Where retried records go: any location replay --sink takes (kafka:TOPIC, postgres://…?table=T&key=COL, duckdb:FILE#T, file:PATH.jsonl|.csv|.parquet, plugin:PATH.ts#TARGET; see docs/locations.md).', required: true, helpGroup: 'OUTPUT' }),
+    quarantine: quarantineLocationFlag({ summary: 'Where records that fail again go: kafka:TOPIC or file:PATH.jsonl. Default: the same quarantine topic (a new file beside a file quarantine).', helpGroup: 'OUTPUT' }),
     transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform(...).', helpGroup: 'TRANSFORM' }),
     'transform-timeout': Flags.string({ summary: 'How long an async transform may take per record: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
     'key-format': Flags.string({ summary: 'How keys are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
@@ -64,7 +65,7 @@ Dead letters written by recover replay record the cluster the record was read fr
         return plan
       }
       if (plan.matched === 0) return plan
-      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink} on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')})` })
+      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink.display} on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')})` })
       request.filter = { ...filter, ids: plan.records.map((r) => r.id) }
     }
     const result = await retryQuarantined(ctx, request, this.actor(), { log: (line) => this.note(line) })

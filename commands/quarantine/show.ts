@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
-import { fromFlag } from '../../src/cli/quarantine-flags.js'
+import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
 
@@ -10,14 +10,14 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
   static override summary = 'One dead letter in full: original position, error, stage, stack, headers, and the value as pretty JSON, decoded Avro or a hex dump.'
   static override description = 'ID is the record\'s position in the quarantine, partition@offset (0@LINE for a file, 0-based), as "quarantine list --records" prints it. Headers marked * are failure context, stripped when the record is redriven.'
   static override examples = [
-    '<%= config.bin %> quarantine show 0@17 --from kafka:orders.quarantine',
-    '<%= config.bin %> quarantine show 2@5 --from kafka:orders.quarantine --value-format avro --schema fixtures/schemas',
-    '<%= config.bin %> quarantine show 0@3 --from file:orders.quarantine.jsonl --json',
+    '<%= config.bin %> quarantine show 0@17 --dlq kafka:orders.quarantine',
+    '<%= config.bin %> quarantine show 2@5 --dlq kafka:orders.quarantine --value-format avro --schema fixtures/schemas',
+    '<%= config.bin %> quarantine show 0@3 --dlq file:orders.quarantine.jsonl --json',
   ]
   static override args = { id: Args.string({ description: 'partition@offset in the quarantine', required: true }) }
   static override flags = {
     ...connectionFlags,
-    ...fromFlag,
+    ...dlqFlag,
     'key-format': Flags.string({ summary: 'How to show the key.', options: [...FORMATS], default: 'auto', helpGroup: 'DECODING' }),
     'value-format': Flags.string({ summary: 'How to show the value: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto', helpGroup: 'DECODING' }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file.', helpGroup: 'DECODING' }),

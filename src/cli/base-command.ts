@@ -31,6 +31,27 @@ export abstract class BaseCommand<T> extends Command {
   /** Set by endWithFindings: the run returns its result and still fails. */
   private findings: RecoveryError | undefined
 
+  override async init(): Promise<void> {
+    await super.init()
+    this.warnAboutOldFlagNames()
+  }
+
+  /**
+   * A flag renamed for clarity keeps its old name as an oclif alias for one release (quarantine
+   * --from is --dlq, export --to is --output: replay and audit use --from/--to for a range).
+   * Using the old name works and says so on stderr; not under --json, whose output is for programs.
+   */
+  private warnAboutOldFlagNames(): void {
+    const flags = (this.constructor as typeof Command).flags ?? {}
+    for (const [name, flag] of Object.entries(flags)) {
+      for (const alias of flag.aliases ?? []) {
+        if (this.argv.some((a) => a === `--${alias}` || a.startsWith(`--${alias}=`))) {
+          this.note(`Warning: --${alias} is now --${name} in "recover ${(this.id ?? '').replace(/:/g, ' ')}"; the old name still works in this release and will be removed in the next one.`)
+        }
+      }
+    }
+  }
+
   /** Progress and notes for people: stderr, and silent under --json. */
   protected note(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(`${redactText(message)}\n`)

@@ -1,13 +1,17 @@
 import { Flags } from '@oclif/core'
+import { quarantineLocationFlag } from './location-flags.js'
 import { hostname, userInfo } from 'node:os'
 import { redactText } from '../config/redact.js'
 import { parseTimeSpec } from '../core/time-spec.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { Actor } from '../services/quarantine.js'
 
-/** Where the dead letters are, for every quarantine command and triage. */
-export const fromFlag = {
-  from: Flags.string({ summary: 'The quarantine: kafka:TOPIC (recover\'s, Kafka Connect\'s, Streams\', Spring\'s or Karafka\'s dead-letter topic) or file:PATH.jsonl.', required: true }),
+/**
+ * Where the dead letters are, for every quarantine command. Formerly --from, which in replay and
+ * audit is the start of a range: the old name still works for one release, with a warning.
+ */
+export const dlqFlag = {
+  dlq: quarantineLocationFlag({ summary: 'The dead letters: kafka:TOPIC (recover\'s, Kafka Connect\'s, Streams\', Spring\'s or Karafka\'s dead-letter topic) or file:PATH.jsonl. Formerly --from.', required: true, aliases: ['from'] }),
 }
 
 /** The selection every quarantine command shares. */

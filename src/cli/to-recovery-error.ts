@@ -6,7 +6,7 @@ import { redactText } from '../config/redact.js'
  * usage errors; anything unknown is a bug.
  */
 export function toRecoveryError(error: unknown): RecoveryError {
-  if (isRecoveryError(error)) return error
+  if (isRecoveryError(error)) return withoutFlagParsePrefix(error)
   const e = error as { message?: string; oclif?: { exit?: number }; name?: string }
   if (e && typeof e === 'object' && e.oclif && typeof e.oclif.exit === 'number' && e.oclif.exit !== 1) {
     const message = oneSentence(redactText(String(e.message ?? 'Invalid usage')))
@@ -29,4 +29,14 @@ function oneSentence(text: string): string {
   const first = lines[0] ?? 'Invalid usage'
   const joined = lines.length > 1 && /cannot also be provided/.test(first) ? first : lines.join('; ')
   return /[.!?]$/.test(joined) ? joined : `${joined}.`
+}
+
+/**
+ * oclif rewrites the message of an error a flag's parse function throws ("Parsing --sink \n\t…\nSee
+ * more help with --help"); the location flags throw RecoveryErrors whose message already names the flag.
+ */
+function withoutFlagParsePrefix(error: RecoveryError): RecoveryError {
+  const wrapped = /^Parsing --\S+ \n\t([\s\S]*)\nSee more help with --help$/.exec(error.message)
+  if (wrapped) error.message = wrapped[1]!
+  return error
 }

@@ -1,54 +1,24 @@
 import { RecoveryError } from '../errors.js'
+import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLocation, type LocationRole, type PostgresLocation } from './location.js'
 
 /**
- * Where `audit compare` looks for what arrived. Parsed once at the edge:
- * - `postgres://user@host:5432/db?table=T` (or `postgresql://`): a PostgreSQL table;
- * - `duckdb:PATH?table=T` (or `duckdb:PATH#T`): a table of a DuckDB file;
- * - `kafka:TOPIC`: another topic, keyed the same way as the source;
- * - `file:PATH` or a bare PATH ending .jsonl/.ndjson/.json, .csv or .parquet.
+ * Where `audit compare` looks for what arrived, in the location grammar every command shares
+ * (src/core/location.ts): a PostgreSQL table (a replay sink's &key= and &layout= are allowed
+ * and ignored, so the --sink a replay wrote to audits verbatim), a DuckDB table
+ * (`duckdb:PATH?table=T` or `duckdb:PATH#T`), another topic, or a file (`file:PATH` or a bare
+ * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst).
  */
-export type AuditSink =
-  | { kind: 'postgres'; url: string; table: string; display: string }
-  | { kind: 'duckdb'; path: string; table: string; display: string }
-  | { kind: 'kafka'; topic: string; display: string }
-  | { kind: 'file'; path: string; format: 'json' | 'csv' | 'parquet'; display: string }
+export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation
 
-const FORMS = 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T, kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file'
-
-export function parseAuditSink(input: string): AuditSink {
-  const text = input.trim()
-  if (/^postgres(ql)?:\/\//i.test(text)) {
-    let url: URL
-    try {
-      url = new URL(text)
-    } catch {
-      throw new RecoveryError('BAD_SINK_URI', `--sink ${redactUrl(text)} is not a valid PostgreSQL URL; use ${FORMS}.`)
-    }
-    const table = url.searchParams.get('table')
-    if (!table) throw new RecoveryError('BAD_SINK_URI', `--sink ${redactUrl(text)} names no table; add ?table=NAME (schema-qualified as ?table=public.orders).`)
-    url.searchParams.delete('table')
-    return { kind: 'postgres', url: url.toString(), table, display: `${redactUrl(url.toString())}${url.search ? '&' : '?'}table=${table}` }
-  }
-  const duck = /^duckdb:(.+)$/i.exec(text)
-  if (duck) {
-    const m = /^(.*?)(?:\?table=|#)([^?#]+)$/.exec(duck[1]!)
-    if (!m || m[1] === '') throw new RecoveryError('BAD_SINK_URI', `--sink ${text} names no table; use duckdb:FILE?table=NAME.`)
-    return { kind: 'duckdb', path: m[1]!, table: m[2]!, display: text }
-  }
-  const kafka = /^kafka:(.+)$/i.exec(text)
-  if (kafka) return { kind: 'kafka', topic: kafka[1]!, display: text }
-  const path = text.replace(/^file:/i, '')
-  const ext = /\.(jsonl|ndjson|json|csv|tsv|parquet)(\.gz|\.zst)?$/i.exec(path)?.[1]?.toLowerCase()
-  if (path !== '' && ext) {
-    const format = ext === 'parquet' ? 'parquet' : ext === 'csv' || ext === 'tsv' ? 'csv' : 'json'
-    return { kind: 'file', path, format, display: `file:${path}` }
-  }
-  throw new RecoveryError('BAD_SINK_URI', `--sink ${text} is not a sink audit compare can read; use ${FORMS}.`)
+const AUDIT_ROLE: LocationRole<AuditSink> = {
+  code: 'BAD_SINK_URI',
+  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file',
+  fileRule: 'audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst)',
+  accept: (location) => (['postgres', 'duckdb', 'kafka', 'file'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' }),
 }
 
-/** A URL with its password replaced, for messages and history. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+export function parseAuditSink(text: string, flag = '--sink'): AuditSink {
+  return parseLocationAs(text, flag, AUDIT_ROLE)
 }
 
 /** How the sink's key (and provenance) is read from its columns. */

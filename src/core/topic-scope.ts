@@ -9,6 +9,11 @@ export interface TopicScope {
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
 
+/** Kafka's own rule for topic names: letters, digits, ".", "_" and "-", at most 249. */
+export function isTopicName(name: string): boolean {
+  return TOPIC_NAME.test(name)
+}
+
 export function parseTopicScope(spec: string): TopicScope {
   const colon = spec.lastIndexOf(':')
   const topic = colon === -1 ? spec : spec.slice(0, colon)

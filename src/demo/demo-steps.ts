@@ -135,7 +135,7 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
           id: 'quarantine-list',
           title: 'What went to the quarantine, and why',
           why: `The records the replay could not decode are in ${ctx.topic}.quarantine with their original bytes and the reason, grouped by error. From here: recover quarantine show, redrive once fixed, or recover triage.`,
-          argv: ['quarantine', 'list', '--from', `kafka:${ctx.topic}.quarantine`, '--records', '10'],
+          argv: ['quarantine', 'list', '--dlq', `kafka:${ctx.topic}.quarantine`, '--records', '10'],
         }
       : undefined,
   (ctx) => ({

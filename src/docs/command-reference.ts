@@ -43,7 +43,8 @@ export function renderCommandReference(manifest: Manifest, bin = 'recover'): str
     '',
     'Every command also takes the connection flags `--brokers`, `--client-config`, `--cluster`, `--config`',
     '(see the README), `--json` for machine output and `--verbose` for stacks and Kafka client logs.',
-    'Exit codes and error codes: [../errors.md](../errors.md).',
+    'Exit codes and error codes: [../errors.md](../errors.md). Flags that name where records come from or go to',
+    '(`--sink`, `--quarantine`, `--dlq`, `--parking`, `--output`) take the locations of [../locations.md](../locations.md).',
     '',
   ]
   for (const c of commands) lines.push(`- [\`${bin} ${c.id.replace(/:/g, ' ')}\`](#${anchor(`${bin} ${c.id.replace(/:/g, ' ')}`)}): ${c.summary ?? ''}`)

@@ -25,9 +25,11 @@ export async function sinkRelation(db: AuditDatabase, sink: Extract<AuditSink, {
     return `sink_db.${parts.length === 1 ? 'main.' : ''}${parts.map(identifier).join('.')}`
   }
   switch (sink.format) {
+    case 'jsonl':
     case 'json':
       return `read_json_auto(${literal(sink.path)})`
     case 'csv':
+    case 'tsv':
       // all_varchar: a key like 007 must stay 007, not become the number 7.
       return `read_csv(${literal(sink.path)}, header = true, all_varchar = true)`
     case 'parquet':

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { RecoveryError } from '../errors.js'
-import { redactUrl } from '../core/audit-sink.js'
+import { redactUrl } from '../core/location.js'
 
 /** One sink row as audit compare needs it: the key as text, and the source provenance when the table keeps it. */
 export type SinkKeyRow = [key: string | null, partition: number | null, offset: bigint | null]

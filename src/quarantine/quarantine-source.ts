@@ -8,28 +8,8 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RangeReader } from '../kafka/range-reader.js'
 import { normalizeRecord, positionId, type QuarantinePosition, type QuarantinedRecord } from './quarantined-record.js'
 
+/** Where dead letters are: what a QuarantineLocation (src/quarantine/quarantine-location.ts) has that readers need. */
 export type QuarantineUri = { kind: 'kafka'; topic: string } | { kind: 'file'; path: string }
-
-const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
-
-/** `kafka:TOPIC` or `file:PATH.jsonl` (recover's envelope, as replay --quarantine and export write it). */
-export function parseQuarantineUri(uri: string, flag = '--from'): QuarantineUri {
-  const colon = uri.indexOf(':')
-  const scheme = colon < 0 ? '' : uri.slice(0, colon).toLowerCase()
-  const rest = colon < 0 ? '' : uri.slice(colon + 1)
-  const bad = (why: string) => new RecoveryError('BAD_QUARANTINE_URI', `${flag} ${uri}: ${why}; use kafka:TOPIC or file:PATH.jsonl.`, { details: { uri } })
-  if (scheme === 'kafka') {
-    const topic = rest.replace(/^\/\//, '')
-    if (!TOPIC_NAME.test(topic)) throw bad(`"${topic}" is not a Kafka topic name`)
-    return { kind: 'kafka', topic }
-  }
-  if (scheme === 'file') {
-    const path = rest.replace(/^\/\/(?=\/)/, '')
-    if (!/\.(jsonl|ndjson)$/i.test(path)) throw bad('the file must be a .jsonl envelope file')
-    return { kind: 'file', path }
-  }
-  throw bad(scheme === '' ? 'it has no scheme' : `"${scheme}:" is not a supported scheme`)
-}
 
 /** Lines of a file quarantine that are not envelopes: counted and named, never fatal. */
 export interface Unreadable {
@@ -82,7 +62,7 @@ export class KafkaQuarantineSource implements QuarantineSource {
       return await this.gateway.partitionsOf(this.topic)
     } catch (error) {
       if (error instanceof RecoveryError && error.code === 'TOPIC_NOT_FOUND') {
-        throw new RecoveryError('TOPIC_NOT_FOUND', `The quarantine topic "${this.topic}" does not exist on ${this.gateway.settings.brokers.join(',')}; check the name given to --from (replay quarantines to <topic>.quarantine by default).`, { details: { topic: this.topic } })
+        throw new RecoveryError('TOPIC_NOT_FOUND', `The quarantine topic "${this.topic}" does not exist on ${this.gateway.settings.brokers.join(',')}; check the name given to --dlq (replay quarantines to <topic>.quarantine by default).`, { details: { topic: this.topic } })
       }
       throw error
     }
@@ -146,7 +126,7 @@ export class FileQuarantineSource implements QuarantineSource {
   }
 
   private notFound(cause: unknown): RecoveryError {
-    return new RecoveryError('CONFIG_NOT_FOUND', `The quarantine file ${resolve(this.path)} cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); check the path given to --from.`, { cause, details: { path: resolve(this.path) } })
+    return new RecoveryError('CONFIG_NOT_FOUND', `The quarantine file ${resolve(this.path)} cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); check the path given to --dlq.`, { cause, details: { path: resolve(this.path) } })
   }
 
   async scan(onBatch: (records: QuarantinedRecord[]) => void | Promise<void>): Promise<ScanResult> {

@@ -146,7 +146,7 @@ function unknownClusterNote(count: number, clusterId: string): string[] {
 }
 
 export function renderExport(r: ExportResult): string {
-  return `Exported ${r.exported} record(s) from ${r.source} to ${r.file} (${r.bytes} bytes, lossless envelope; read back with --from file:${r.file}).`
+  return `Exported ${r.exported} record(s) from ${r.source} to ${r.file} (${r.bytes} bytes, lossless envelope; read back with --dlq file:${r.file}).`
 }
 
 function short(s: string, n: number): string {

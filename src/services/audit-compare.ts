@@ -159,7 +159,7 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
       return plan
     }
     case 'postgres': {
-      const table = await PostgresTable.open(sink.url, sink.table)
+      const table = await PostgresTable.open(sink.connection, sink.table)
       try {
         const plan = planSinkColumns(await table.columns(), request.key, options)
         if (plan.key.kind !== 'column' || plan.key.path.length !== 1) {

@@ -7,6 +7,9 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { recordAction, type RecordState } from '../quarantine/audit-trail.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
 import type { QuarantineUri } from '../quarantine/quarantine-source.js'
+import { parseQuarantineLocation, toQuarantineLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
+import type { AnyLocation } from '../core/location.js'
+import { toSinkLocation } from '../sinks/registry.js'
 import { restoredHeaders, type QuarantinedRecord } from '../quarantine/quarantined-record.js'
 import { replayRecords, type RecordsReplayResult } from './replay.js'
 import { clusterOfAction, newAction, requireSelection, scanMatching, type Actor, type QuarantineContext } from './quarantine.js'
@@ -17,10 +20,10 @@ export const MAX_RETRY_RECORDS = 100_000
 export interface RetryRequest {
   filter: QuarantineFilter
   all?: boolean
-  /** kafka:TOPIC, file:PATH.jsonl, file:PATH.csv, plugin:PATH#TARGET, as for replay --sink. */
-  sink: string
+  /** Any location replay --sink takes (docs/locations.md), parsed or as text. */
+  sink: AnyLocation | string
   /** Where records that fail again go. Default: the same quarantine topic, or a new file next to a file quarantine. */
-  quarantine?: string
+  quarantine?: QuarantineLocation | string
   transform?: { path: string; timeoutMs: number }
   keyFormat?: CodecFormat
   valueFormat?: CodecFormat
@@ -76,6 +79,8 @@ export function restoredRecord(q: QuarantinedRecord, value?: Buffer | null): Kaf
  */
 export async function retryQuarantined(ctx: QuarantineContext, request: RetryRequest, actor: Actor, deps: { signal?: AbortSignal; log?: (line: string) => void } = {}): Promise<RetryResult> {
   requireSelection(request.filter, request.all, 'retry')
+  const sink = toSinkLocation(request.sink)
+  const quarantine = request.quarantine === undefined ? defaultRetryQuarantine(ctx.uri) : toQuarantineLocation(request.quarantine)
   if (!ctx.gateway) throw new Error('retry needs a Kafka gateway')
   const chosen: QuarantinedRecord[] = []
   const scan = await scanMatching(ctx, request.filter, (batch) => {
@@ -95,10 +100,9 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
       })
     }
   }
-  const quarantine = request.quarantine ?? defaultRetryQuarantine(ctx.uri)
   const { auditLocation } = await import('../quarantine/audit-trail.js')
   const where = auditLocation(ctx.uri)
-  const base = { source: ctx.source.uri, cluster, auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`, matched: scan.matched, unknownCluster, sink: request.sink, quarantine }
+  const base = { source: ctx.source.uri, cluster, auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`, matched: scan.matched, unknownCluster, sink: sink.display, quarantine: quarantine.display }
   if (request.dryRun || chosen.length === 0) {
     return { ...base, dryRun: request.dryRun === true, alreadyQuarantined: 0, transform: null, totals: { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0 }, records: chosen.map((q) => ({ id: q.id, original: originalName(q), outcome: 'planned' })) }
   }
@@ -111,7 +115,7 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
     schemas: request.schemas,
     outputSchemaId: request.outputSchemaId,
     transform: request.transform,
-    sink: request.sink,
+    sink,
     quarantine,
   }, { gateway: ctx.gateway, signal: deps.signal, log: deps.log })
   const ok = replayed.totals.quarantined === 0
@@ -145,7 +149,7 @@ function originalName(q: QuarantinedRecord): string {
 }
 
 /** A Kafka quarantine takes its failures back; a file quarantine gets a new file beside it (files are never appended to by a second writer). */
-export function defaultRetryQuarantine(uri: QuarantineUri): string {
-  if (uri.kind === 'kafka') return `kafka:${uri.topic}`
-  return `file:${resolve(uri.path).replace(/\.(jsonl|ndjson)$/i, '')}.retry-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`
+export function defaultRetryQuarantine(uri: QuarantineUri): QuarantineLocation {
+  if (uri.kind === 'kafka') return parseQuarantineLocation(`kafka:${uri.topic}`)
+  return parseQuarantineLocation(`file:${resolve(uri.path).replace(/\.(jsonl|ndjson)$/i, '')}.retry-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`)
 }

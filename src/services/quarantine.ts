@@ -184,7 +184,7 @@ export async function showQuarantined(ctx: QuarantineContext, id: string, format
   const position = parsePositionId(id)
   if (!position) throw new RecoveryError('QUARANTINE_RECORD_NOT_FOUND', `"${id}" is not a quarantine position; use partition@offset (e.g. 0@17) as recover quarantine list --records prints it.`)
   const [q] = await ctx.source.read([position])
-  if (!q) throw new RecoveryError('QUARANTINE_RECORD_NOT_FOUND', `There is no record at ${id} in ${ctx.source.uri}; recover quarantine list --records --from ${ctx.source.uri} lists the positions.`, { details: { id } })
+  if (!q) throw new RecoveryError('QUARANTINE_RECORD_NOT_FOUND', `There is no record at ${id} in ${ctx.source.uri}; recover quarantine list --records --dlq ${ctx.source.uri} lists the positions.`, { details: { id } })
   const r = q.record
   const contexts = [{ headers: r.headers }]
   await previewers.key.prepare([r.key], contexts)
@@ -306,7 +306,7 @@ export interface ExportResult {
 
 /**
  * The matching dead letters, exactly as stored (headers included), as envelope lines: read back
- * with --from file:PATH.jsonl, or replayed with the file's bytes. Refuses to overwrite a file.
+ * with --dlq file:PATH.jsonl, or replayed with the file's bytes. Refuses to overwrite a file.
  */
 export async function exportQuarantine(ctx: QuarantineContext, filter: QuarantineFilter, path: string): Promise<ExportResult> {
   const file = resolve(path)

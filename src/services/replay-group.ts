@@ -7,7 +7,9 @@ import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
 import { RangeReader } from '../kafka/range-reader.js'
-import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
+import type { AnyLocation } from '../core/location.js'
+import { sinkCommitsProgress, sinkForms, sinkKindOf, toSinkLocation } from '../sinks/registry.js'
+import { defaultQuarantineFor, quarantineIsShareable, toQuarantineLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
 import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
 import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
 import type { ReplayProgressEvent } from './replay-events.js'
@@ -46,8 +48,6 @@ export interface GroupReplaySummary {
   elapsedMs: number
 }
 
-const SHAREABLE = new Set(['kafka', 'postgres'])
-
 /**
  * Scale-out replay (`--scale-out NAME`): this process joins the consumer group
  * recover-replay.NAME, once it has checked that nothing but recover's replays of this topic use
@@ -62,7 +62,7 @@ const SHAREABLE = new Set(['kafka', 'postgres'])
  */
 export async function replayGroup(request: GroupReplayRequest, deps: Omit<ReplayDeps, 'onEvent'> & { onEvent?: (e: ReplayProgressEvent) => void }): Promise<GroupReplaySummary> {
   const started = Date.now()
-  const sink = checkGroupRequest(request)
+  const { sink, quarantine } = checkGroupRequest(request)
   const { gateway } = deps
   const topic = request.topic
   const group = replayGroupId(request.scaleOut)
@@ -77,13 +77,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
   let wake: () => void = () => undefined
   /** Partitions whose range is done: never started again. */
   const settled = new Set<number>()
-  let sinkUri = request.sink!
-  let quarantineUri = request.quarantine ?? `kafka:${topic}.quarantine`
+  let sinkUri = sink.display
+  let quarantineUri = quarantine.display
   let duplicatesPossible = false
   let failure: unknown
   // --rate is this process's: its partitions, replayed side by side, share one bucket.
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
-  const cumulative = sink.kind === 'postgres' || request.exactlyOnce === true
+  const cumulative = sinkCommitsProgress(sink, request)
 
   /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
   const durable = new Map<number, bigint>()
@@ -132,6 +132,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
       const summary = await replay(
         {
           ...request,
+          sink,
+          quarantine,
           partitions: [partition],
           from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
           to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
@@ -256,17 +258,18 @@ async function unfinishedPartitions(member: GroupMember, all: number[]): Promise
   })
 }
 
-/** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
-function checkGroupRequest(request: GroupReplayRequest): SinkUri {
+/** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns them parsed. */
+function checkGroupRequest(request: GroupReplayRequest): { sink: AnyLocation; quarantine: QuarantineLocation } {
   if (request.scaleOut.trim() === '') throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
   if (request.dryRun) throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
   if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--scale-out keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
-  if (!request.sink) throw new RecoveryError('USAGE', 'replay --scale-out needs --sink kafka:TOPIC or postgres://…')
-  const sink = parseSinkUri(request.sink, '--sink')
-  if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
-  const quarantine = parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
-  if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
-  return sink
+  const shareable = sinkForms((c) => c.shareable)
+  if (!request.sink) throw new RecoveryError('USAGE', `replay --scale-out needs --sink ${shareable}.`)
+  const sink = toSinkLocation(request.sink)
+  if (!sinkKindOf(sink).capabilities.shareable) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (${shareable}); ${sink.display} is not one.`)
+  const quarantine = request.quarantine === undefined ? defaultQuarantineFor(request.topic) : toQuarantineLocation(request.quarantine)
+  if (!quarantineIsShareable(quarantine)) throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${quarantine.display} is a file.`)
+  return { sink, quarantine }
 }
 
 /**

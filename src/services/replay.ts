@@ -7,7 +7,6 @@ import { createCodec, openSchemaSources, type SchemaSourceOptions, type SchemaSo
 import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import { RateLimiter } from '../core/rate-limiter.js'
-import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import { checkRangeOrder, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import { planReplay } from './replay-bounds.js'
@@ -18,20 +17,18 @@ import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RangeReader, type PartitionChunk, type RangeReaderOptions } from '../kafka/range-reader.js'
 import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
-import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
+import { loadTransformPlugin } from '../plugin-host/load-plugin.js'
 import { isTransformInterrupted, pluginExitFailure, TransformRunner } from '../plugin-host/run-transform.js'
 import { guardProcessExit, type ProcessExitGuard } from '../plugin-host/exit-guard.js'
 import { transformStallReason } from '../plugin-host/transform-activity.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard, failureRateError, type FailureRateLimit, type RecordFailure } from '../core/failure-rate.js'
-import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
+import type { Quarantine, QuarantineEntry, QuarantineStage } from '../quarantine/quarantine.js'
+import { createQuarantine, defaultQuarantineFor, toQuarantineLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
 import { rangeScope, recordsScope } from '../quarantine/quarantined-sources.js'
-import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
-import { KafkaSink } from '../sinks/kafka-sink.js'
-import { PluginSink } from '../sinks/plugin-sink.js'
 import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
-import { DuckDbSink } from '../sinks/duckdb-sink.js'
-import { PostgresSink } from '../sinks/postgres-sink.js'
-import { parseSinkUri, type CommittedProgress, type Sink, type SinkState } from '../sinks/sink.js'
+import type { AnyLocation } from '../core/location.js'
+import { checkSinkOptions, createSink, sinkRunsPluginCode, toSinkLocation, type SinkOpenContext } from '../sinks/registry.js'
+import type { CommittedProgress, Sink, SinkState } from '../sinks/sink.js'
 
 export interface ReplayRequest {
   topic: string
@@ -49,8 +46,8 @@ export interface ReplayRequest {
   transform?: { path: string; timeoutMs: number }
   /** Deadline of each sink plugin hook (open, write of a batch, close). Default 2 minutes. */
   sinkTimeoutMs?: number
-  /** kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet, plugin:PATH#TARGET. Not needed for a dry run. */
-  sink?: string
+  /** Where records go (docs/locations.md): parsed by the --sink flag, or text parsed here. Not needed for a dry run. */
+  sink?: AnyLocation | string
   /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
   exactlyOnce?: boolean
   /** Database sinks: create the table from the first batch when it does not exist. */
@@ -58,7 +55,7 @@ export interface ReplayRequest {
   /** Database sinks: how long to wait for a server that went away (default 60 s). */
   sinkReconnectMs?: number
   /** Default kafka:<topic>.quarantine. */
-  quarantine?: string
+  quarantine?: QuarantineLocation | string
   newTimestamps?: boolean
   /** Default: <stateDir>/checkpoints/replay-<topic>-<hash of the resolved sink>.json */
   checkpoint?: string
@@ -238,7 +235,7 @@ interface Pipeline {
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
   // Plugin code runs from its import on: process.exit must not end recover from inside it.
-  const exitGuard = request.transform || /^plugin:/.test(request.sink ?? '') ? guardProcessExit() : undefined
+  const exitGuard = request.transform || sinkRunsPluginCode(request.sink) ? guardProcessExit() : undefined
   try {
     const summary = await runReplay(request, deps, exitGuard)
     // A plugin that caught the error its process.exit threw, or exited while being closed.
@@ -257,11 +254,9 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
   const signal = deps.signal ?? new AbortController().signal
 
   // Everything that can be wrong with the command line fails before any broker round trip.
-  const sinkUri = dryRun ? undefined : parseSinkUri(requireSink(request.sink), '--sink')
-  if (request.exactlyOnce && sinkUri?.kind === 'plugin') {
-    throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
-  }
-  const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  const sinkUri = dryRun ? undefined : toSinkLocation(requireSink(request.sink))
+  if (sinkUri) checkSinkOptions(sinkUri, request)
+  const quarantineUri = dryRun ? undefined : request.quarantine === undefined ? defaultQuarantineFor(request.topic) : toQuarantineLocation(request.quarantine)
   if (!request.resume) checkRangeOrder(request.from ?? { kind: 'earliest' }, request.to ?? { kind: 'latest' })
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
@@ -288,8 +283,8 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
   let wroteRecords = false
   try {
     // Sinks are built before the checkpoint is read: the checkpoint is keyed by the sink's URI.
-    if (sinkUri) pipeline.sink = await buildSink(sinkUri, gateway, allPartitions.length, request, formats, pluginCtx)
-    if (quarantineUri) pipeline.quarantine = buildQuarantine(quarantineUri, gateway, allPartitions.length)
+    if (sinkUri) pipeline.sink = await buildSink(sinkUri, gateway, allPartitions.length, { ...request, readsFrom: { display: `kafka:${request.topic}`, why: 'is the topic being replayed; write to another topic (replaying into the source would never end)' } }, formats, pluginCtx)
+    if (quarantineUri) pipeline.quarantine = await buildQuarantine(quarantineUri, gateway, allPartitions.length)
     checkpointPath = dryRun ? undefined : checkpointPathFor(request, pipeline.sink!.uri)
 
     let checkpoint: ReplayCheckpoint | undefined
@@ -335,7 +330,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     }
     // Records replayed with their original (old) timestamps into a topic with time retention
     // are deleted by the broker minutes later: say so, once, when the first such record goes.
-    const retention = !dryRun && pipeline.sink instanceof KafkaSink && !request.newTimestamps ? retentionCutoff(await gateway.topicConfigs(pipeline.sink.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>()), Date.now()) : undefined
+    const retention = dryRun ? undefined : await pipeline.sink!.retention?.()
     let warnedRetention = false
 
     const counts = new Map<number, PartitionCounts>()
@@ -440,7 +435,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
         const work = batch.take()
         if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
           warnedRetention = true
-          deps.log?.(retentionWarning((pipeline.sink as KafkaSink).topic, retention.retentionMs))
+          deps.log?.(retention.warning)
         }
         let prepared: PreparedBatch
         try {
@@ -737,8 +732,8 @@ export interface RecordsReplayRequest {
   schemas?: SchemaSourceOptions
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
-  sink: string
-  quarantine: string
+  sink: AnyLocation | string
+  quarantine: QuarantineLocation | string
   newTimestamps?: boolean
   batchSize?: number
 }
@@ -762,7 +757,7 @@ export interface RecordsReplayResult {
  */
 export async function replayRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
   // As in replay: a plugin's process.exit fails the retry (BAD_PLUGIN) instead of ending recover.
-  const exitGuard = request.transform || /^plugin:/.test(request.sink) ? guardProcessExit() : undefined
+  const exitGuard = request.transform || sinkRunsPluginCode(request.sink) ? guardProcessExit() : undefined
   try {
     return await retryRecords(records, request, deps)
   } finally {
@@ -773,9 +768,8 @@ export async function replayRecords(records: readonly KafkaRecord[], request: Re
 async function retryRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
   const { gateway } = deps
   const signal = deps.signal ?? new AbortController().signal
-  const sinkUri = parseSinkUri(request.sink, '--sink')
-  const quarantineUri = parseSinkUri(request.quarantine, '--quarantine')
-  if (sinkUri.kind === 'kafka' && `kafka:${sinkUri.topic}` === request.readFrom) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${sinkUri.topic} is the quarantine being retried from; write to the original topic or another one.`)
+  const sinkUri = toSinkLocation(request.sink)
+  const quarantineUri = toQuarantineLocation(request.quarantine)
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
@@ -789,8 +783,8 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
   const outcomes: RecordsReplayResult['outcomes'] = []
   try {
-    pipeline.sink = await buildSink(sinkUri, gateway, request.partitions, { topic: '', newTimestamps: request.newTimestamps }, formats, pluginCtx)
-    pipeline.quarantine = buildQuarantine(quarantineUri, gateway, request.partitions)
+    pipeline.sink = await buildSink(sinkUri, gateway, request.partitions, { newTimestamps: request.newTimestamps, readsFrom: { display: request.readFrom, why: 'is the quarantine being retried from; write to the original topic or another one' } }, formats, pluginCtx)
+    pipeline.quarantine = await buildQuarantine(quarantineUri, gateway, request.partitions)
     await pipeline.sink.open(undefined, { runId: randomUUID(), topic: request.readFrom })
     await pipeline.quarantine.open(undefined, recordsScope(records))
     await transform?.setup()
@@ -818,7 +812,7 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   }
 }
 
-function requireSink(sink: string | undefined): string {
+function requireSink(sink: AnyLocation | string | undefined): AnyLocation | string {
   if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet or plugin:PATH#TARGET), or --dry-run to write nothing.')
   return sink
 }
@@ -874,9 +868,8 @@ function checkResumable(c: ReplayCheckpoint, request: ReplayRequest, pipeline: P
   if (c.quarantine !== pipeline.quarantine!.uri) problems.push(`it quarantines to ${c.quarantine}, not ${pipeline.quarantine!.uri}`)
   const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
   if (request.partitions && saved.join(',') !== [...partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${partitions.join(',')}`)
-  const wasExactlyOnce = typeof c.sinkState.transactionalId === 'string'
-  const isExactlyOnce = pipeline.sink!.transactional === true && pipeline.sink!.uri.startsWith('kafka:')
-  if (wasExactlyOnce !== isExactlyOnce) problems.push(wasExactlyOnce ? 'it ran with --exactly-once (add it)' : 'it ran without --exactly-once (leave it out)')
+  const mode = pipeline.sink!.resumeMismatch?.(c.sinkState)
+  if (mode !== undefined) problems.push(mode)
   const t = pipeline.transform
   if ((c.transform?.name ?? null) !== (t?.name ?? null) || (c.transform?.version ?? null) !== (t?.version ?? null)) {
     problems.push(`it ran transform ${c.transform ? `${c.transform.name}@${c.transform.version}` : '(none)'}, not ${t ? `${t.name}@${t.version}` : '(none)'}`)
@@ -893,39 +886,20 @@ async function createEncoders(formats: Pipeline['formats'], codecs: Pipeline['co
   }
 }
 
-async function buildSink(
-  uri: ReturnType<typeof parseSinkUri>,
+/** The sink a location names, through the registry of sink kinds (src/sinks/registry.ts). */
+function buildSink(
+  uri: AnyLocation,
   gateway: KafkaGateway,
   partitions: number,
-  request: Pick<ReplayRequest, 'topic' | 'newTimestamps' | 'exactlyOnce' | 'sinkTimeoutMs' | 'createTable' | 'sinkReconnectMs'>,
+  request: Pick<ReplayRequest, 'newTimestamps' | 'exactlyOnce' | 'sinkTimeoutMs' | 'createTable' | 'sinkReconnectMs'> & Pick<SinkOpenContext, 'readsFrom'>,
   formats: Pipeline['formats'],
   ctx: (name: string, version: string) => PluginContext,
 ): Promise<Sink> {
-  switch (uri.kind) {
-    case 'kafka':
-      if (uri.topic === request.topic) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${uri.topic} is the topic being replayed; write to another topic (replaying into the source would never end).`)
-      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps, exactlyOnce: request.exactlyOnce })
-    case 'jsonl':
-      return new JsonlSink(uri.path, formats)
-    case 'csv':
-      return new CsvSink(uri.path)
-    case 'plugin': {
-      const { plugin, file } = await loadSinkPlugin(uri.path)
-      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file, request.sinkTimeoutMs)
-    }
-    case 'postgres':
-      return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })
-    case 'duckdb':
-      return DuckDbSink.duckdb(uri.path, uri.table, { createTable: request.createTable })
-    case 'parquet':
-      return DuckDbSink.parquet(uri.path)
-  }
+  return createSink(uri, { gateway, partitions, formats, newTimestamps: request.newTimestamps, exactlyOnce: request.exactlyOnce, createTable: request.createTable, sinkTimeoutMs: request.sinkTimeoutMs, reconnectMs: request.sinkReconnectMs, pluginContext: ctx, readsFrom: request.readsFrom })
 }
 
-function buildQuarantine(uri: ReturnType<typeof parseSinkUri>, gateway: KafkaGateway, partitions: number): Quarantine {
-  if (uri.kind === 'kafka') return new KafkaQuarantine(gateway, uri.topic, partitions)
-  if (uri.kind === 'jsonl') return new FileQuarantine(uri.path, gateway.cluster)
-  throw new RecoveryError('BAD_SINK_URI', `--quarantine must be kafka:TOPIC or file:PATH.jsonl.`)
+function buildQuarantine(uri: QuarantineLocation, gateway: KafkaGateway, partitions: number): Promise<Quarantine> {
+  return createQuarantine(uri, { gateway, partitions })
 }
 
 /** Input records of one sink batch, and where each partition continues once it is written. */

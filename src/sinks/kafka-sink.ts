@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { planReplayRanges } from '../core/replay-range.js'
+import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter } from '../kafka/kafka-writer.js'
 import { RangeReader } from '../kafka/range-reader.js'
@@ -87,6 +88,24 @@ export class KafkaSink implements Sink {
       await this.writer!.commit({ topic: CHECKPOINT_TOPIC, partition: 0, key: Buffer.from(this.transactionalId!), value })
     }
     return { logEnds: Object.fromEntries([...this.state].map(([p, o]) => [String(p), o.toString()])), ...(this.transactionalId ? { transactionalId: this.transactionalId } : {}) }
+  }
+
+  /**
+   * Records replayed with their original (old) timestamps into a topic with time retention are
+   * deleted by the broker minutes later: the replay says so when the first such record goes.
+   */
+  async retention(): Promise<{ cutoffMs: number; warning: string } | undefined> {
+    if (this.options.newTimestamps) return undefined
+    const configs = await this.gateway.topicConfigs(this.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>())
+    const cutoff = retentionCutoff(configs, Date.now())
+    return cutoff && { cutoffMs: cutoff.cutoffMs, warning: retentionWarning(this.topic, cutoff.retentionMs) }
+  }
+
+  /** A checkpoint of an exactly-once replay keeps its transactional id: the modes must match to continue. */
+  resumeMismatch(state: SinkState): string | undefined {
+    const wasExactlyOnce = typeof state.transactionalId === 'string'
+    if (wasExactlyOnce === this.transactional) return undefined
+    return wasExactlyOnce ? 'it ran with --exactly-once (add it)' : 'it ran without --exactly-once (leave it out)'
   }
 
   /**

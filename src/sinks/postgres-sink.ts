@@ -1,7 +1,8 @@
 import { RecoveryError } from '../errors.js'
 import { isConnectionError, PgUpsertTable, type PgColumn, type PgRowRejection } from '../postgres/upsert-table.js'
 import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
-import type { CommittedProgress, PostgresSinkUri, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+import type { PostgresLocation } from '../core/location.js'
+import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export interface PostgresSinkOptions {
   /** Create the table from the first batch when it does not exist. */
@@ -58,7 +59,7 @@ export class PostgresSink implements Sink {
   private ownerEpoch: string | undefined
 
   constructor(
-    private readonly target: PostgresSinkUri,
+    private readonly target: PostgresLocation,
     private readonly options: PostgresSinkOptions,
   ) {}
 

@@ -7,6 +7,7 @@ import { parsePositionId } from '../quarantine/quarantined-record.js'
 import { dropQuarantined, exportQuarantine, loadSummaries, readTrail, showQuarantined, type Actor, type QuarantineContext, type ShowFormats } from '../services/quarantine.js'
 import { redriveQuarantined, type RedriveRequest } from '../services/quarantine-redrive.js'
 import { retryQuarantined, type RetryRequest } from '../services/quarantine-retry.js'
+import { locationText } from '../core/location.js'
 import { listGroups } from '../services/list-groups.js'
 import { currentSummary, initialState, reduce, selectedIds, type TriageAction, type TriageState } from './triage-state.js'
 
@@ -211,7 +212,7 @@ export class TriageController {
     const ids = selectedIds(this.state)
     if (ids.length === 0 || this.needSink()) return
     const cluster = this.deps.ctx.gateway ? ` on cluster ${this.deps.ctx.gateway.cluster.id}` : ''
-    this.dispatch({ type: 'confirm', confirm: { action: 'retry', ids, text: `Retry ${ids.length} record(s) into ${this.deps.retry!.sink}${cluster}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?` } })
+    this.dispatch({ type: 'confirm', confirm: { action: 'retry', ids, text: `Retry ${ids.length} record(s) into ${locationText(this.deps.retry!.sink)}${cluster}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?` } })
   }
 
   private connected: Promise<KafkaGateway> | undefined

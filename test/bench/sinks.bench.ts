@@ -40,7 +40,9 @@ import { startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js
 import { repoRoot } from '../support/paths.js'
 import { PostgresSink } from '../../src/sinks/postgres-sink.js'
 import { DuckDbSink } from '../../src/sinks/duckdb-sink.js'
-import { parseSinkUri, type CommittedProgress, type Sink, type SinkRecord } from '../../src/sinks/sink.js'
+import type { CommittedProgress, Sink, SinkRecord } from '../../src/sinks/sink.js'
+import { parseSinkLocation } from '../../src/sinks/registry.js'
+import type { PostgresLocation } from '../../src/core/location.js'
 import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../../src/core/commit-pacer.js'
 import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
@@ -259,7 +261,7 @@ try {
   const [sinkTable, copyTable, psqlTable, replayTable, pipeTable] = ['sink', 'copy', 'psql', 'upsert', 'pipe'].map((t) => `bench_${t}_${stamp}`) as [string, string, string, string, string]
   for (const t of [sinkTable, copyTable, psqlTable, pipeTable]) await client.query(`CREATE TABLE ${t} ${TABLE_SHAPE}`)
   const copyMs = await pgCopy(copyTable, rows)
-  const pgSinkMs = await sinkOnly(new PostgresSink(parseSinkUri(`${PG}?table=${sinkTable}&key=order_id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false }), inMemory)
+  const pgSinkMs = await sinkOnly(new PostgresSink(parseSinkLocation(`${PG}?table=${sinkTable}&key=order_id`) as PostgresLocation, { createTable: false }), inMemory)
   line('PostgreSQL sink alone (in-memory records, upsert on order_id)', pgSinkMs, 'pg COPY of the same rows', copyMs, pgTarget)
   const upsertMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `${PG}?table=${replayTable}&key=order_id`, '--create-table', '--quarantine', `file:${join(work, 'q-pg.jsonl')}`, '--checkpoint', join(work, 'cp-pg.json')], brokers)
   line('PostgreSQL end to end (recover replay)', upsertMs, 'pg COPY of the same rows', copyMs, pgTarget)

@@ -50,24 +50,24 @@ test.before(async () => {
 })
 
 test('list --json groups the replay quarantine; --records gives positions; show --json decodes it', withTimeout(60_000, async () => {
-  const list = await runCli(['quarantine', 'list', '--from', `kafka:${quarantine}`, '--records', '10', '--json'])
+  const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${quarantine}`, '--records', '10', '--json'])
   assert.is(list.exitCode, 0, list.stderr)
   assert.is(list.json.scanned, 2)
   assert.equal(list.json.groups.map((g: { errorClass: string; stage: string; count: number; topics: string[] }) => [g.errorClass, g.stage, g.count, g.topics]), [['DecodeError', 'decode', 2, [topic]]])
   assert.equal(list.json.records.map((r: { id: string; key: string }) => r.key).sort(), ['b', 'c'])
   const id = list.json.records.find((r: { key: string }) => r.key === 'c').id
-  const shown = await runCli(['quarantine', 'show', id, '--from', `kafka:${quarantine}`, '--json'])
+  const shown = await runCli(['quarantine', 'show', id, '--dlq', `kafka:${quarantine}`, '--json'])
   assert.is(shown.exitCode, 0, shown.stderr)
   assert.is(shown.json.dialect, 'recover')
   assert.equal(shown.json.original, { topic, partition: 1, offset: '0' })
   assert.equal(shown.json.value, { format: 'string', value: 'plain text' })
-  const text = await runCli(['quarantine', 'show', id, '--from', `kafka:${quarantine}`])
+  const text = await runCli(['quarantine', 'show', id, '--dlq', `kafka:${quarantine}`])
   assert.match(text.stdout, 'Stack:')
   assert.match(text.stdout, '* recover.error.class: DecodeError')
 }))
 
 test('redrive: a dry run by default, refused without a terminal or --yes (exit 4), then done with --execute --yes; the audit trail shows it in list', withTimeout(60_000, async () => {
-  const from = ['--from', `kafka:${quarantine}`]
+  const from = ['--dlq', `kafka:${quarantine}`]
   const dry = await runCli(['quarantine', 'redrive', ...from, '--key', 'b', '--same-partition', '--json'])
   assert.is(dry.exitCode, 0, dry.stderr)
   assert.equal([dry.json.executed, dry.json.toRedrive], [false, 1])
@@ -95,20 +95,20 @@ test('redrive: a dry run by default, refused without a terminal or --yes (exit 4
 }))
 
 test('drop needs --reason (exit 2) and is recorded; export writes a file that reads back; bad input gets clear errors', withTimeout(60_000, async () => {
-  const from = ['--from', `kafka:${quarantine}`]
+  const from = ['--dlq', `kafka:${quarantine}`]
   const noReason = await runCli(['quarantine', 'drop', ...from, '--key', 'c', '--json'])
   assert.is(noReason.exitCode, 2)
   const dropped = await runCli(['quarantine', 'drop', ...from, '--key', 'c', '--reason', 'not an order', '--execute', '--yes', '--json'])
   assert.is(dropped.exitCode, 0, dropped.stderr)
   assert.is(dropped.json.dropped, 1, dropped.stdout)
   const file = join(dir, `${uniqueName('export')}.jsonl`)
-  const exported = await runCli(['quarantine', 'export', ...from, '--to', file, '--json'])
+  const exported = await runCli(['quarantine', 'export', ...from, '--output', file, '--json'])
   assert.equal([exported.exitCode, exported.json.exported], [0, 2])
-  const fromFile = await runCli(['quarantine', 'list', '--from', `file:${file}`, '--json'])
+  const fromFile = await runCli(['quarantine', 'list', '--dlq', `file:${file}`, '--json'])
   assert.is(fromFile.json.groups[0].count, 2)
-  const missing = await runCli(['quarantine', 'list', '--from', `kafka:${uniqueName('no-such')}`, '--json'])
+  const missing = await runCli(['quarantine', 'list', '--dlq', `kafka:${uniqueName('no-such')}`, '--json'])
   assert.equal([missing.exitCode, missing.json.error.code], [2, 'TOPIC_NOT_FOUND'])
-  const badUri = await runCli(['quarantine', 'list', '--from', 'orders', '--json'])
+  const badUri = await runCli(['quarantine', 'list', '--dlq', 'orders', '--json'])
   assert.equal([badUri.exitCode, badUri.json.error.code], [2, 'BAD_QUARANTINE_URI'])
   const noFilter = await runCli(['quarantine', 'redrive', ...from, '--json'])
   assert.equal([noFilter.exitCode, noFilter.json.error.code], [2, 'NOTHING_SELECTED'])

@@ -48,13 +48,13 @@ test('a real Kafka Connect DLQ (FileStreamSink, JsonConverter, errors.tolerance=
   const dlqCount = async (n: number) => ((await readTopic(dlq)).length >= n ? true : undefined)
   await waitFor(`Connect to dead-letter 2 records to ${dlq}\n${worker.log()}`, () => dlqCount(2), 120_000, 500)
 
-  const list = await runCli(['quarantine', 'list', '--from', `kafka:${dlq}`, '--records', '10', '--json'])
+  const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${dlq}`, '--records', '10', '--json'])
   assert.is(list.exitCode, 0, list.stderr)
   assert.equal(list.json.dialects, { connect: 2 })
   assert.equal(list.json.groups.map((g: { errorClass: string; stage: string; count: number; topics: string[] }) => [g.errorClass, g.stage, g.count, g.topics]), [['org.apache.kafka.connect.errors.DataException', 'VALUE_CONVERTER', 2, [input]]])
   const c = list.json.records.find((r: { key: string }) => r.key === 'c')
   assert.equal(c.original, { topic: input, partition: 1, offset: '0' })
-  const shown = await runCli(['quarantine', 'show', c.id, '--from', `kafka:${dlq}`, '--json'])
+  const shown = await runCli(['quarantine', 'show', c.id, '--dlq', `kafka:${dlq}`, '--json'])
   assert.is(shown.exitCode, 0, shown.stderr)
   assert.is(shown.json.dialect, 'connect')
   assert.is(shown.json.extra.executingClass, 'org.apache.kafka.connect.json.JsonConverter')
@@ -63,7 +63,7 @@ test('a real Kafka Connect DLQ (FileStreamSink, JsonConverter, errors.tolerance=
   assert.equal(shown.json.value, { format: 'string', value: 'not json at all' })
 
   // The cause is not fixed: Connect dead-letters the redriven records again, now with redrive-count 1.
-  const redrive = await runCli(['quarantine', 'redrive', '--from', `kafka:${dlq}`, '--all', '--same-partition', '--max-redrives', '1', '--execute', '--yes', '--json'])
+  const redrive = await runCli(['quarantine', 'redrive', '--dlq', `kafka:${dlq}`, '--all', '--same-partition', '--max-redrives', '1', '--execute', '--yes', '--json'])
   assert.is(redrive.exitCode, 0, redrive.stderr)
   assert.equal([redrive.json.redriven, redrive.json.parked], [2, 0])
   const back = (await readTopic(input)).filter((r) => r.headers.some((h) => h.key === 'recover.redrive-count'))
@@ -73,14 +73,14 @@ test('a real Kafka Connect DLQ (FileStreamSink, JsonConverter, errors.tolerance=
   ])
   await waitFor(`Connect to dead-letter the redriven records\n${worker.log()}`, () => dlqCount(4), 120_000, 500)
 
-  const second = await runCli(['quarantine', 'redrive', '--from', `kafka:${dlq}`, '--all', '--same-partition', '--max-redrives', '1', '--execute', '--yes', '--json'])
+  const second = await runCli(['quarantine', 'redrive', '--dlq', `kafka:${dlq}`, '--all', '--same-partition', '--max-redrives', '1', '--execute', '--yes', '--json'])
   assert.is(second.exitCode, 0, second.stderr)
   assert.equal([second.json.redriven, second.json.parked, second.json.skipped.handled], [0, 2, 2])
   const parked = await readTopic(`${dlq}.parked`)
   assert.equal(parked.map((r) => r.key?.toString()).sort(), ['b', 'c'])
   assert.ok(parked.every((r) => r.headers.some((h) => h.key === '__connect.errors.exception.class.name')), 'parked records keep Connect\'s headers')
 
-  const after = await runCli(['quarantine', 'list', '--from', `kafka:${dlq}`, '--json'])
+  const after = await runCli(['quarantine', 'list', '--dlq', `kafka:${dlq}`, '--json'])
   assert.equal(after.json.actions.map((a: { action: string; result: Record<string, number> }) => [a.action, a.result]), [['redrive', { redriven: 2, parked: 0, refused: 0 }], ['redrive', { redriven: 0, parked: 2, refused: 0 }]])
   assert.equal(after.json.states, { open: 0, redriven: 2, parked: 2, dropped: 0, retried: 0, failed: 0 })
 }))

@@ -52,9 +52,9 @@ test('the same replay run twice quarantines each poison pill once: the second ru
   assert.match(text.stdout, 'quarantined 4 (4 of them already in the quarantine, not written again)')
 
   // A dropped (handled) entry no longer counts: the pill is quarantined again, once.
-  const list = await runCli(['quarantine', 'list', '--from', `kafka:${topic}.quarantine`, '--records', '10', '--json'])
+  const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${topic}.quarantine`, '--records', '10', '--json'])
   const pill0 = list.json.records.find((r: { key: string }) => r.key === 'pill-0').id
-  ok(await runCli(['quarantine', 'drop', '--from', `kafka:${topic}.quarantine`, '--id', pill0, '--reason', 'test', '--execute', '--yes', '--json']))
+  ok(await runCli(['quarantine', 'drop', '--dlq', `kafka:${topic}.quarantine`, '--id', pill0, '--reason', 'test', '--execute', '--yes', '--json']))
   const afterDrop = await runCli([...replayArgs(topic), '--json'])
   ok(afterDrop)
   assert.equal([afterDrop.json.totals.quarantined, afterDrop.json.alreadyQuarantined], [4, 3])
@@ -76,7 +76,7 @@ async function copyTo(brokers: string, topic: string, records: KafkaRecord[]): P
 async function quarantinedTopic(): Promise<{ topic: string; quarantine: string; ids: Map<string, string> }> {
   const topic = await ordersWithPills()
   ok(await runCli([...replayArgs(topic), '--json']))
-  const list = await runCli(['quarantine', 'list', '--from', `kafka:${topic}.quarantine`, '--records', '10', '--json'])
+  const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${topic}.quarantine`, '--records', '10', '--json'])
   ok(list)
   return { topic, quarantine: `${topic}.quarantine`, ids: new Map(list.json.records.map((r: { key: string; id: string }) => [r.key, r.id])) }
 }
@@ -84,7 +84,7 @@ async function quarantinedTopic(): Promise<{ topic: string; quarantine: string; 
 test('redrive --again of the same dead letter counts toward --max-redrives: three redrives, then the dry run and the fourth park it; the topic holds exactly three copies', withTimeout(120_000, async () => {
   const { topic, quarantine, ids } = await quarantinedTopic()
   const id = ids.get('pill-1')!
-  const redrive = (extra: string[]) => runCli(['quarantine', 'redrive', '--from', `kafka:${quarantine}`, '--id', id, '--again', '--same-partition', '--max-redrives', '3', ...extra])
+  const redrive = (extra: string[]) => runCli(['quarantine', 'redrive', '--dlq', `kafka:${quarantine}`, '--id', id, '--again', '--same-partition', '--max-redrives', '3', ...extra])
   for (let n = 1; n <= 3; n++) {
     const run = await redrive(['--execute', '--yes', '--json'])
     ok(run)
@@ -116,7 +116,7 @@ test('redrive and retry connected to cluster B of dead letters quarantined on cl
   await createTopic(topic, 2, brokersB)
   await createTopic(quarantine, 1, brokersB)
   await copyTo(brokersB, quarantine, held.map((r) => ({ ...r, partition: 0 })))
-  const onB = ['--from', `kafka:${quarantine}`, '--brokers', brokersB]
+  const onB = ['--dlq', `kafka:${quarantine}`, '--brokers', brokersB]
 
   const redrive = await runCli(['quarantine', 'redrive', ...onB, '--all', '--execute', '--yes', '--json'])
   assert.is(redrive.exitCode, 4, `${redrive.stdout}\n${redrive.stderr}`)
@@ -133,7 +133,7 @@ test('redrive and retry connected to cluster B of dead letters quarantined on cl
   const topicsOnB = await withAdmin((admin) => admin.listTopics(), brokersB)
   assert.not.ok(topicsOnB.includes(sink) || topicsOnB.includes(`${quarantine}.parked`) || topicsOnB.includes(`${quarantine}.recover-audit`), 'no sink, parking or audit topic created on B')
 
-  const onA = await runCli(['quarantine', 'redrive', '--from', `kafka:${quarantine}`, '--all', '--execute', '--yes'])
+  const onA = await runCli(['quarantine', 'redrive', '--dlq', `kafka:${quarantine}`, '--all', '--execute', '--yes'])
   ok(onA)
   assert.match(onA.stdout, /into cluster \S+ \(127\.0\.0\.1:\d+/)
   assert.match(onA.stdout, 'Done: 4 redriven')
@@ -146,10 +146,10 @@ test('a Kafka Connect dead letter (no recorded cluster) is still redriven; the p
   await createTopic(dlq, 1)
   const h = (key: string, value: string) => ({ key, value: Buffer.from(value) })
   await copyTo(process.env.RECOVER_TEST_BROKERS!, dlq, [{ topic: dlq, partition: 0, offset: 0n, timestampMs: T, timestampType: 'create', key: Buffer.from('p-1'), value: Buffer.from('{broken'), headers: [h('trace', 't-1'), h('__connect.errors.topic', original), h('__connect.errors.partition', '0'), h('__connect.errors.offset', '7'), h('__connect.errors.exception.class.name', 'org.apache.kafka.connect.errors.DataException'), h('__connect.errors.stage', 'VALUE_CONVERTER')] }])
-  const plan = await runCli(['quarantine', 'redrive', '--from', `kafka:${dlq}`, '--all'])
+  const plan = await runCli(['quarantine', 'redrive', '--dlq', `kafka:${dlq}`, '--all'])
   ok(plan)
   assert.match(plan.stdout, '1 record(s) do not say which cluster they were read from')
-  const done = await runCli(['quarantine', 'redrive', '--from', `kafka:${dlq}`, '--all', '--execute', '--yes', '--json'])
+  const done = await runCli(['quarantine', 'redrive', '--dlq', `kafka:${dlq}`, '--all', '--execute', '--yes', '--json'])
   ok(done)
   assert.equal([done.json.redriven, done.json.unknownCluster], [1, 1])
   assert.equal((await readTopic(original)).map((r) => [r.key?.toString(), header(r, 'recover.redrive-count')]), [['p-1', '1']])

@@ -78,7 +78,7 @@ test('recover triage in a real terminal (tmux): filter, drop with a reason, redr
 
   const bin = join(repoRoot(), 'bin', 'run.js')
   // CI=true as in a CI job's shell: Ink then draws only at exit, and triage must draw every frame regardless.
-  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '40', `CI=true ${process.execPath} ${bin} triage --from kafka:${q} --brokers ${testBrokers()} --same-partition; echo $? > ${exitFile}`)
+  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '40', `CI=true ${process.execPath} ${bin} triage --dlq kafka:${q} --brokers ${testBrokers()} --same-partition; echo $? > ${exitFile}`)
   // Keep the pane after its process ends, so that a crash leaves its message on the screen.
   tmux('set-option', '-t', session, 'remain-on-exit', 'on')
   // The first screen waits for a cold start of the CLI and its first Kafka connection.

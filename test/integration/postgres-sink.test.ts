@@ -10,7 +10,9 @@ import { parseEnvelopeLine } from '../../src/files/envelope.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import { replay, type ReplayRequest } from '../../src/services/replay.js'
-import { parseSinkUri } from '../../src/sinks/sink.js'
+import { parseSinkLocation } from '../../src/sinks/registry.js'
+import { parseQuarantineLocation } from '../../src/quarantine/quarantine-location.js'
+import type { PostgresLocation } from '../../src/core/location.js'
 import { PostgresSink } from '../../src/sinks/postgres-sink.js'
 import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic } from '../support/kafka.js'
 import { dropTestTables, expectedOrderRows, orderRows, PG_URL, query, testTable } from '../support/postgres.js'
@@ -35,7 +37,7 @@ async function createIdTable(t: string): Promise<void> {
 
 /** The sink itself (no replay around it) into table t, keyed by id. */
 function idSink(t: string, options: { reconnectMs?: number } = {}): PostgresSink {
-  return new PostgresSink(parseSinkUri(`${PG_URL}?table=${t}&key=id`, '--sink') as Extract<ReturnType<typeof parseSinkUri>, { kind: 'postgres' }>, { createTable: false, ...options })
+  return new PostgresSink(parseSinkLocation(`${PG_URL}?table=${t}&key=id`) as PostgresLocation, { createTable: false, ...options })
 }
 
 /** Record i of an id table: key k<i>, at offset i of partition 0 of topic src. */
@@ -65,13 +67,13 @@ test.before(
 )
 
 test('postgres sink URIs: table and key are required, the password is never shown', () => {
-  const uri = parseSinkUri('postgres://app:s3cret@db:5432/shop?sslmode=disable&table=public.orders&key=order_id,line', '--sink')
+  const uri = parseSinkLocation('postgres://app:s3cret@db:5432/shop?sslmode=disable&table=public.orders&key=order_id,line') as PostgresLocation
   assert.equal(uri.kind === 'postgres' && { table: uri.table, key: uri.key, layout: uri.layout }, { table: 'public.orders', key: ['order_id', 'line'], layout: 'fields' })
   assert.ok(uri.kind === 'postgres' && !uri.display.includes('s3cret') && uri.connection.includes('sslmode=disable') && !uri.connection.includes('table='))
   for (const bad of ['postgres://db/shop?key=id', 'postgres://db/shop?table=t', 'postgres://db/shop?table=t;drop&key=id', 'postgres://db/shop?table=t&key=id&layout=xml']) {
-    assert.throws(() => parseSinkUri(bad, '--sink'), (e: RecoveryError) => e.code === 'BAD_SINK_URI', bad)
+    assert.throws(() => parseSinkLocation(bad), (e: RecoveryError) => e.code === 'BAD_SINK_URI', bad)
   }
-  assert.throws(() => parseSinkUri('postgres://db/shop?table=t&key=id', '--quarantine'), (e: RecoveryError) => e.code === 'BAD_SINK_URI')
+  assert.throws(() => parseQuarantineLocation('postgres://db/shop?table=t&key=id'), (e: RecoveryError) => e.code === 'BAD_QUARANTINE_URI')
 })
 
 test(

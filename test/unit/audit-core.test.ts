@@ -104,12 +104,12 @@ test('an empty range never passes --fail-on: it counts as records<1, whatever th
 
 test('sink URIs: PostgreSQL with its table (password redacted), DuckDB tables, Kafka topics and files by extension', () => {
   const pgSink = parseAuditSink('postgres://app:s3cret@db:5432/shop?table=public.orders&sslmode=disable')
-  assert.equal(pgSink.kind === 'postgres' && [pgSink.table, pgSink.url], ['public.orders', 'postgres://app:s3cret@db:5432/shop?sslmode=disable'])
+  assert.equal(pgSink.kind === 'postgres' && [pgSink.table, pgSink.connection], ['public.orders', 'postgres://app:s3cret@db:5432/shop?sslmode=disable'])
   assert.not.match(pgSink.display, /s3cret/)
   assert.equal(parseAuditSink('duckdb:out/a.duckdb?table=t'), { kind: 'duckdb', path: 'out/a.duckdb', table: 't', display: 'duckdb:out/a.duckdb?table=t' })
   assert.equal(parseAuditSink('duckdb:a.duckdb#t').kind, 'duckdb')
   assert.equal(parseAuditSink('kafka:orders.fixed'), { kind: 'kafka', topic: 'orders.fixed', display: 'kafka:orders.fixed' })
-  assert.equal(parseAuditSink('file:x.jsonl'), { kind: 'file', path: 'x.jsonl', format: 'json', display: 'file:x.jsonl' })
+  assert.equal(parseAuditSink('file:x.jsonl'), { kind: 'file', path: 'x.jsonl', format: 'jsonl', display: 'file:x.jsonl' })
   assert.equal(parseAuditSink('x.csv').kind === 'file' && (parseAuditSink('x.csv') as { format: string }).format, 'csv')
   assert.equal((parseAuditSink('/d/x.parquet') as { format: string }).format, 'parquet')
   for (const bad of ['postgres://db/shop', 'duckdb:a.duckdb', 'x.txt', 'mysql://db/x']) {

@@ -5,9 +5,7 @@ import { envelopeLine, parseEnvelopeLine, EnvelopeError } from '../../src/files/
 import { initialProgress, reduceProgress } from '../../src/core/replay-progress.js'
 import { RateLimiter } from '../../src/core/rate-limiter.js'
 import { CommitPacer } from '../../src/core/commit-pacer.js'
-import { parseSinkUri } from '../../src/sinks/sink.js'
 import { quarantineHeaders, QUARANTINE_HEADERS } from '../../src/quarantine/quarantine.js'
-import { RecoveryError } from '../../src/errors.js'
 
 const record = {
   topic: 'orders',
@@ -105,16 +103,6 @@ test('quarantine headers: the original headers first, then our context and Kafka
   assert.is(text('__connect.errors.exception.class.name'), 'TypeError')
   assert.is(text('__connect.errors.offset'), '41')
   assert.is(text(QUARANTINE_HEADERS.kind), undefined)
-})
-
-test('sink URIs', () => {
-  assert.equal(parseSinkUri('kafka:orders.fixed', '--sink'), { kind: 'kafka', topic: 'orders.fixed' })
-  assert.equal(parseSinkUri('file:out/x.jsonl', '--sink'), { kind: 'jsonl', path: 'out/x.jsonl' })
-  assert.equal(parseSinkUri('file:///tmp/x.csv', '--sink'), { kind: 'csv', path: '/tmp/x.csv' })
-  assert.equal(parseSinkUri('plugin:./s.ts#db1', '--sink'), { kind: 'plugin', path: './s.ts', target: 'db1' })
-  for (const [uri, flag] of [['kafka:bad topic', '--sink'], ['file:x.txt', '--sink'], ['s3:bucket', '--sink'], ['file:q.csv', '--quarantine'], ['plugin:x.ts', '--quarantine'], ['orders', '--sink']] as const) {
-    assert.throws(() => parseSinkUri(uri, flag), (e: unknown) => e instanceof RecoveryError && e.code === 'BAD_SINK_URI')
-  }
 })
 
 test('progress: rate over a window, percent and ETA from the offsets still to go', () => {
