@@ -7,7 +7,8 @@ import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
 import { RangeReader } from '../kafka/range-reader.js'
-import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
+import type { SinkUri } from '../sinks/sink.js'
+import { checkShareableOutputs, defaultQuarantineUri, sinkKeepsCounts } from '../replay/open-outputs.js'
 import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
 import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
@@ -59,8 +60,6 @@ export interface GroupReplaySummary {
   elapsedMs: number
 }
 
-const SHAREABLE = new Set(['kafka', 'postgres'])
-
 /**
  * Scale-out replay (`--scale-out NAME`): this process joins the consumer group
  * recover-replay.NAME, once it has checked that nothing but recover's replays of this topic use
@@ -91,12 +90,12 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   /** Partitions whose range is done: never started again. */
   const settled = new Set<number>()
   let sinkUri = request.sink!
-  let quarantineUri = request.quarantine ?? `kafka:${topic}.quarantine`
+  let quarantineUri = request.quarantine ?? defaultQuarantineUri(topic)
   let duplicatesPossible = false
   let failure: unknown
   // --rate is this process's: its partitions, replayed side by side, share one bucket.
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
-  const cumulative = sink.kind === 'postgres' || request.exactlyOnce === true
+  const cumulative = sinkKeepsCounts(sink, request.exactlyOnce)
 
   /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
   const durable = new Map<number, bigint>()
@@ -277,12 +276,7 @@ function checkGroupRequest(request: GroupReplayRequest): SinkUri {
   if (request.scaleOut.trim() === '') throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
   if (request.dryRun) throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
   if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--scale-out keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
-  if (!request.sink) throw new RecoveryError('USAGE', 'replay --scale-out needs --sink kafka:TOPIC or postgres://…')
-  const sink = parseSinkUri(request.sink, '--sink')
-  if (!SHAREABLE.has(sink.kind)) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (kafka:TOPIC or postgres://…); ${request.sink} is not one.`)
-  const quarantine = parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
-  if (quarantine.kind !== 'kafka') throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${request.quarantine} is a file.`)
-  return sink
+  return checkShareableOutputs(request)
 }
 
 /**

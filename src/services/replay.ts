@@ -18,20 +18,16 @@ import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RangeReader, type PartitionChunk, type RangeReaderOptions } from '../kafka/range-reader.js'
 import type { PluginContext, ReplayRecord, SinkRecord } from '../plugin-api.js'
-import { loadSinkPlugin, loadTransformPlugin } from '../plugin-host/load-plugin.js'
+import { loadTransformPlugin } from '../plugin-host/load-plugin.js'
 import { isTransformInterrupted, pluginExitFailure, TransformRunner } from '../plugin-host/run-transform.js'
 import { guardProcessExit, type ProcessExitGuard } from '../plugin-host/exit-guard.js'
 import { transformStallReason } from '../plugin-host/transform-activity.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard, failureRateError, type FailureRateLimit, type RecordFailure } from '../core/failure-rate.js'
-import { FileQuarantine, KafkaQuarantine, type Quarantine, type QuarantineEntry, type QuarantineStage } from '../quarantine/quarantine.js'
+import type { Quarantine, QuarantineEntry, QuarantineStage } from '../quarantine/quarantine.js'
 import { rangeScope, recordsScope } from '../quarantine/quarantined-sources.js'
-import { CsvSink, JsonlSink } from '../sinks/file-sinks.js'
-import { KafkaSink } from '../sinks/kafka-sink.js'
-import { PluginSink } from '../sinks/plugin-sink.js'
 import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
-import { DuckDbSink } from '../sinks/duckdb-sink.js'
-import { PostgresSink } from '../sinks/postgres-sink.js'
 import { parseSinkUri, type CommittedProgress, type Sink, type SinkState } from '../sinks/sink.js'
+import { buildQuarantine, buildSink, checkExactlyOnce, checkRetrySink, defaultQuarantineUri, isExactlyOnceSink, kafkaSinkTopic, requireSink, sinkRunsPluginCode, wasExactlyOnceSink } from '../replay/open-outputs.js'
 
 export interface ReplayRequest {
   topic: string
@@ -238,7 +234,7 @@ interface Pipeline {
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
   // Plugin code runs from its import on: process.exit must not end recover from inside it.
-  const exitGuard = request.transform || /^plugin:/.test(request.sink ?? '') ? guardProcessExit() : undefined
+  const exitGuard = request.transform || sinkRunsPluginCode(request.sink) ? guardProcessExit() : undefined
   try {
     const summary = await runReplay(request, deps, exitGuard)
     // A plugin that caught the error its process.exit threw, or exited while being closed.
@@ -258,10 +254,8 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
 
   // Everything that can be wrong with the command line fails before any broker round trip.
   const sinkUri = dryRun ? undefined : parseSinkUri(requireSink(request.sink), '--sink')
-  if (request.exactlyOnce && sinkUri?.kind === 'plugin') {
-    throw new RecoveryError('USAGE', '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:, postgres://, duckdb:, files); a plugin sink cannot: leave out --exactly-once.')
-  }
-  const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? `kafka:${request.topic}.quarantine`, '--quarantine')
+  checkExactlyOnce(sinkUri, request.exactlyOnce)
+  const quarantineUri = dryRun ? undefined : parseSinkUri(request.quarantine ?? defaultQuarantineUri(request.topic), '--quarantine')
   if (!request.resume) checkRangeOrder(request.from ?? { kind: 'earliest' }, request.to ?? { kind: 'latest' })
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
@@ -335,7 +329,8 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     }
     // Records replayed with their original (old) timestamps into a topic with time retention
     // are deleted by the broker minutes later: say so, once, when the first such record goes.
-    const retention = !dryRun && pipeline.sink instanceof KafkaSink && !request.newTimestamps ? retentionCutoff(await gateway.topicConfigs(pipeline.sink.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>()), Date.now()) : undefined
+    const retentionTopic = dryRun || request.newTimestamps ? undefined : kafkaSinkTopic(pipeline.sink)
+    const retention = retentionTopic !== undefined ? retentionCutoff(await gateway.topicConfigs(retentionTopic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>()), Date.now()) : undefined
     let warnedRetention = false
 
     const counts = new Map<number, PartitionCounts>()
@@ -440,7 +435,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
         const work = batch.take()
         if (retention && !warnedRetention && work.inputs.some((r) => r.timestampMs < retention.cutoffMs)) {
           warnedRetention = true
-          deps.log?.(retentionWarning((pipeline.sink as KafkaSink).topic, retention.retentionMs))
+          deps.log?.(retentionWarning(retentionTopic!, retention.retentionMs))
         }
         let prepared: PreparedBatch
         try {
@@ -762,7 +757,7 @@ export interface RecordsReplayResult {
  */
 export async function replayRecords(records: readonly KafkaRecord[], request: RecordsReplayRequest, deps: Omit<ReplayDeps, 'now'>): Promise<RecordsReplayResult> {
   // As in replay: a plugin's process.exit fails the retry (BAD_PLUGIN) instead of ending recover.
-  const exitGuard = request.transform || /^plugin:/.test(request.sink) ? guardProcessExit() : undefined
+  const exitGuard = request.transform || sinkRunsPluginCode(request.sink) ? guardProcessExit() : undefined
   try {
     return await retryRecords(records, request, deps)
   } finally {
@@ -775,7 +770,7 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   const signal = deps.signal ?? new AbortController().signal
   const sinkUri = parseSinkUri(request.sink, '--sink')
   const quarantineUri = parseSinkUri(request.quarantine, '--quarantine')
-  if (sinkUri.kind === 'kafka' && `kafka:${sinkUri.topic}` === request.readFrom) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${sinkUri.topic} is the quarantine being retried from; write to the original topic or another one.`)
+  checkRetrySink(sinkUri, request.readFrom)
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
@@ -818,10 +813,6 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   }
 }
 
-function requireSink(sink: string | undefined): string {
-  if (sink === undefined) throw new RecoveryError('USAGE', 'replay needs --sink (kafka:TOPIC, postgres://…?table=T&key=K, duckdb:FILE?table=T, file:PATH.jsonl|.csv|.parquet or plugin:PATH#TARGET), or --dry-run to write nothing.')
-  return sink
-}
 
 /** Takes the progress a transactional sink committed as the truth about where the replay is. */
 function adoptCommitted(checkpoint: ReplayCheckpoint, committed: CommittedProgress): void {
@@ -874,8 +865,8 @@ function checkResumable(c: ReplayCheckpoint, request: ReplayRequest, pipeline: P
   if (c.quarantine !== pipeline.quarantine!.uri) problems.push(`it quarantines to ${c.quarantine}, not ${pipeline.quarantine!.uri}`)
   const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
   if (request.partitions && saved.join(',') !== [...partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${partitions.join(',')}`)
-  const wasExactlyOnce = typeof c.sinkState.transactionalId === 'string'
-  const isExactlyOnce = pipeline.sink!.transactional === true && pipeline.sink!.uri.startsWith('kafka:')
+  const wasExactlyOnce = wasExactlyOnceSink(c.sinkState)
+  const isExactlyOnce = isExactlyOnceSink(pipeline.sink!)
   if (wasExactlyOnce !== isExactlyOnce) problems.push(wasExactlyOnce ? 'it ran with --exactly-once (add it)' : 'it ran without --exactly-once (leave it out)')
   const t = pipeline.transform
   if ((c.transform?.name ?? null) !== (t?.name ?? null) || (c.transform?.version ?? null) !== (t?.version ?? null)) {
@@ -893,40 +884,6 @@ async function createEncoders(formats: Pipeline['formats'], codecs: Pipeline['co
   }
 }
 
-async function buildSink(
-  uri: ReturnType<typeof parseSinkUri>,
-  gateway: KafkaGateway,
-  partitions: number,
-  request: Pick<ReplayRequest, 'topic' | 'newTimestamps' | 'exactlyOnce' | 'sinkTimeoutMs' | 'createTable' | 'sinkReconnectMs'>,
-  formats: Pipeline['formats'],
-  ctx: (name: string, version: string) => PluginContext,
-): Promise<Sink> {
-  switch (uri.kind) {
-    case 'kafka':
-      if (uri.topic === request.topic) throw new RecoveryError('BAD_SINK_URI', `--sink kafka:${uri.topic} is the topic being replayed; write to another topic (replaying into the source would never end).`)
-      return new KafkaSink(gateway, uri.topic, { createPartitions: partitions, newTimestamps: request.newTimestamps, exactlyOnce: request.exactlyOnce })
-    case 'jsonl':
-      return new JsonlSink(uri.path, formats)
-    case 'csv':
-      return new CsvSink(uri.path)
-    case 'plugin': {
-      const { plugin, file } = await loadSinkPlugin(uri.path)
-      return new PluginSink(plugin, uri.target, ctx(plugin.name, plugin.version), file, request.sinkTimeoutMs)
-    }
-    case 'postgres':
-      return new PostgresSink(uri, { createTable: request.createTable ?? false, reconnectMs: request.sinkReconnectMs })
-    case 'duckdb':
-      return DuckDbSink.duckdb(uri.path, uri.table, { createTable: request.createTable })
-    case 'parquet':
-      return DuckDbSink.parquet(uri.path)
-  }
-}
-
-function buildQuarantine(uri: ReturnType<typeof parseSinkUri>, gateway: KafkaGateway, partitions: number): Quarantine {
-  if (uri.kind === 'kafka') return new KafkaQuarantine(gateway, uri.topic, partitions)
-  if (uri.kind === 'jsonl') return new FileQuarantine(uri.path, gateway.cluster)
-  throw new RecoveryError('BAD_SINK_URI', `--quarantine must be kafka:TOPIC or file:PATH.jsonl.`)
-}
 
 /** Input records of one sink batch, and where each partition continues once it is written. */
 class WorkBatch {
