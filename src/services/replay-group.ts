@@ -13,7 +13,8 @@ import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/repl
 import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
-import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
+import { addCounts, reconciles, totalsOf, type PartitionCounts, type ReplayTotals } from '../core/replay-counts.js'
+import { replay, type ReplayDeps, type ReplayRequest } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
   /**
@@ -177,7 +178,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       const sum = results.get(partition)
       // A transactional sink's counts carry on from the committed progress (every owner's
       // work); otherwise each run counts from zero, and this process's runs add up.
-      results.set(partition, sum && !cumulative ? { ...p, read: sum.read + p.read, written: sum.written + p.written, dropped: sum.dropped + p.dropped, quarantined: sum.quarantined + p.quarantined, outputs: sum.outputs + p.outputs, bytes: sum.bytes + p.bytes } : p)
+      results.set(partition, sum && !cumulative ? addCounts(sum, p) : p)
       // Done only once the group says so: the last commit to the group can be refused (a
       // rebalance), and a partition this member settles while the group's offset is behind is
       // one every member waits for forever. A resumed run whose sink had committed the whole
@@ -253,7 +254,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     quarantine: quarantineUri,
     partitions,
     totals: totalsOf(partitions),
-    reconciled: partitions.every((p) => p.read === p.written + p.dropped + p.quarantined),
+    reconciled: partitions.every(reconciles),
     finished: !signal.aborted,
     interrupted: signal.aborted,
     assignments: member.generationSeen,

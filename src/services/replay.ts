@@ -9,6 +9,7 @@ import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encode
 import { RateLimiter } from '../core/rate-limiter.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
+import { countsFromJson, countsToJson, describeUnreconciled, freshCounts, reconciles, totalsOf, type PartitionCounts, type ReplayTotals } from '../core/replay-counts.js'
 import { checkRangeOrder, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import { planReplay } from './replay-bounds.js'
 import { recoverStateDir } from '../config/state-dir.js'
@@ -119,35 +120,11 @@ export interface ReplayDeps {
   onCheckpoint?: (partitions: PartitionCounts[]) => Promise<void>
 }
 
-export interface PartitionCounts {
-  partition: number
-  start: bigint
-  end: bigint
-  /** Where the replay continues (= end when the partition is done). */
-  next: bigint
-  read: number
-  written: number
-  dropped: number
-  quarantined: number
-  outputs: number
-  bytes: number
-}
-
-export interface ReplayTotals {
-  read: number
-  written: number
-  dropped: number
-  quarantined: number
-  outputs: number
-  bytes: number
-  /** Offsets still to go, an upper bound (gaps make it smaller). */
-  remaining: bigint
-  /** Offsets in all the ranges. */
-  rangeSize: bigint
-}
+export type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
+export { totalsOf } from '../core/replay-counts.js'
 
 export type ReplayEvent =
-  | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<{ partition: number; start: bigint; end: bigint; next: bigint }>; dryRun: boolean }
+  | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next'>>; dryRun: boolean }
   | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
   /** Kafka stopped answering (an error, giveUpAtMs set) or no batch finished for a while (a stall, giveUpAtMs null). */
@@ -337,8 +314,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     for (const r of ranges) {
       const saved = checkpoint?.partitions.find((p) => p.partition === r.partition) ?? committedFresh?.find((p) => p.partition === r.partition && p.start === r.start.toString() && p.end === r.end.toString())
       const startAt = request.startAt?.get(r.partition)
-      const fresh = { next: startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start, read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0 }
-      counts.set(r.partition, { partition: r.partition, start: r.start, end: r.end, ...(saved ? progressFromCheckpoint(saved) : fresh) })
+      counts.set(r.partition, saved ? countsFromJson(saved) : freshCounts(r, startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start))
     }
 
     await transform?.setup()
@@ -365,7 +341,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
         }
     const saveCheckpoint = (finished: boolean) => {
       if (!state || !checkpointPath) return
-      state.partitions = [...counts.values()].map(toCheckpointPartition)
+      state.partitions = [...counts.values()].map(countsToJson)
       state.updatedAt = new Date().toISOString()
       state.finished = finished
       writeCheckpoint(checkpointPath, state, { createDirectory: request.checkpoint === undefined })
@@ -392,7 +368,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     /** Why the replay stops early, other than Ctrl-C: thrown once what was written is checkpointed. */
     let stop: RecoveryError | undefined
     let sampled = 0
-    const failureGuard = dryRun ? undefined : new FailureRateGuard(request.maxFailureRate ?? DEFAULT_FAILURE_RATE, Number(totalsOf(counts).remaining))
+    const failureGuard = dryRun ? undefined : new FailureRateGuard(request.maxFailureRate ?? DEFAULT_FAILURE_RATE, Number(totalsOf(counts.values()).remaining))
     /** A plugin that caught the error its process.exit threw: the replay stops all the same. */
     const exitCaught = (doing: string): RecoveryError | undefined => {
       if (!exitGuard?.attempt) return undefined
@@ -482,7 +458,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
               pacer.committed()
             }
           }
-          deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts), elapsedMs: Date.now() - started, partitions: progressOf(counts) })
+          deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(counts.values()), elapsedMs: Date.now() - started, partitions: [...counts.values()].map((c) => ({ ...c })) })
           batchDone()
         })
         // Awaited before the next batch or at the end; never an unhandled rejection meanwhile.
@@ -598,8 +574,8 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     // After the checkpoint says finished (a resumed finished replay comes here too, so a crash
     // in between is repaired): Parquet writes its file from the staged rows now.
     if ((finished || checkpoint?.finished) && !dryRun) await pipeline.sink!.finish?.()
-    const reconciled = partitionsOut.every((p) => p.read === p.written + p.dropped + p.quarantined)
-    const totals = totalsOf(counts)
+    const reconciled = partitionsOut.every(reconciles)
+    const totals = totalsOf(partitionsOut)
     const readThisRun = totals.read - (checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0)
     const elapsedMs = Date.now() - started
     const summary: ReplaySummary = {
@@ -632,10 +608,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
     }
     deps.onEvent?.({ type: 'done', summary })
     if (!reconciled) {
-      throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${request.topic} does not reconcile: ${partitionsOut
-        .filter((p) => p.read !== p.written + p.dropped + p.quarantined)
-        .map((p) => `partition ${p.partition} read ${p.read} but wrote ${p.written}, dropped ${p.dropped} and quarantined ${p.quarantined}`)
-        .join('; ')}.`, { details: { summary: jsonSafeSummary(summary) } })
+      throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${request.topic} does not reconcile: ${describeUnreconciled(partitionsOut)}.`, { details: { summary: jsonSafeSummary(summary) } })
     }
     if (stop) {
       // What was written is checkpointed and summed up; the error says why it stopped.
@@ -780,7 +753,7 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   const encoders = transform ? await createEncoders(formats, codecs, sources, request.outputSchemaId) : undefined
   const pipeline: Pipeline = { transform, codecs, encoders, formats }
   const counts = new Map<number, PartitionCounts>()
-  for (const r of records) if (!counts.has(r.partition)) counts.set(r.partition, { partition: r.partition, start: 0n, end: 0n, next: 0n, read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0 })
+  for (const r of records) if (!counts.has(r.partition)) counts.set(r.partition, freshCounts({ partition: r.partition, start: 0n, end: 0n }))
   const byStage: Record<QuarantineStage, number> = { decode: 0, transform: 0, sink: 0 }
   const outcomes: RecordsReplayResult['outcomes'] = []
   try {
@@ -801,7 +774,7 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
     await pipeline.sink?.close().catch(() => undefined)
     await pipeline.quarantine?.close().catch(() => undefined)
   }
-  const t = totalsOf(counts)
+  const t = totalsOf(counts.values())
   return {
     sink: pipeline.sink!.uri,
     quarantine: pipeline.quarantine!.uri,
@@ -1113,7 +1086,7 @@ async function writeBatch(
  */
 async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCounts>, batches: number, cluster: ClusterIdentity): Promise<{ sink: SinkState; quarantine: SinkState }> {
   const quarantineState = await pipeline.quarantine!.checkpoint()
-  const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(toCheckpointPartition), quarantineState, batches, cluster: recordedCluster(cluster) } : undefined
+  const progress: CommittedProgress | undefined = pipeline.sink!.transactional ? { partitions: [...counts.values()].map(countsToJson), quarantineState, batches, cluster: recordedCluster(cluster) } : undefined
   return { sink: await pipeline.sink!.checkpoint(progress), quarantine: quarantineState }
 }
 
@@ -1121,14 +1094,10 @@ async function makeDurable(pipeline: Pipeline, counts: Map<number, PartitionCoun
 function restoreCounts(counts: Map<number, PartitionCounts>, checkpoint: ReplayCheckpoint): void {
   for (const p of checkpoint.partitions) {
     const c = counts.get(p.partition)
-    if (c) Object.assign(c, progressFromCheckpoint(p))
+    if (c) Object.assign(c, countsFromJson(p))
   }
 }
 
-/** A partition's position and counts as a checkpoint saved them (the inverse of toCheckpointPartition). */
-function progressFromCheckpoint(p: CheckpointPartition): Omit<PartitionCounts, 'partition' | 'start' | 'end'> {
-  return { next: BigInt(p.next), read: p.read, written: p.written, dropped: p.dropped, quarantined: p.quarantined, outputs: p.outputs, bytes: p.bytes }
-}
 
 function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {
   return headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('utf8') }))
@@ -1145,38 +1114,5 @@ function addSample(dry: { sample: DrySample[]; limit: number }, r: KafkaRecord, 
   })
 }
 
-function toCheckpointPartition(c: PartitionCounts): CheckpointPartition {
-  return {
-    partition: c.partition,
-    start: c.start.toString(),
-    end: c.end.toString(),
-    next: c.next.toString(),
-    read: c.read,
-    written: c.written,
-    dropped: c.dropped,
-    quarantined: c.quarantined,
-    outputs: c.outputs,
-    bytes: c.bytes,
-  }
-}
 
-/** What the progress view shows per partition. */
-export function progressOf(counts: Map<number, PartitionCounts>): PartitionProgress[] {
-  return [...counts.values()].map(({ partition, start, end, next, read, quarantined, bytes }) => ({ partition, start, end, next, read, quarantined, bytes }))
-}
 
-export function totalsOf(counts: Map<number, PartitionCounts> | PartitionCounts[]): ReplayTotals {
-  const list = Array.isArray(counts) ? counts : [...counts.values()]
-  const t: ReplayTotals = { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0, bytes: 0, remaining: 0n, rangeSize: 0n }
-  for (const c of list) {
-    t.read += c.read
-    t.written += c.written
-    t.dropped += c.dropped
-    t.quarantined += c.quarantined
-    t.outputs += c.outputs
-    t.bytes += c.bytes
-    t.remaining += c.end > c.next ? c.end - c.next : 0n
-    t.rangeSize += c.end - c.start
-  }
-  return t
-}
