@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { RecoveryError } from '../errors.js'
+import { isRetriableError, RecoveryError } from '../errors.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { createCodec, openSchemaSources, type SchemaSourceOptions, type SchemaSources } from '../codecs/create-codecs.js'
 import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
@@ -522,12 +522,13 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
           break
         } catch (error) {
           const waitMs = dryRun ? 0 : (request.brokerWaitMs ?? 0)
-          if (waitMs <= 0 || !isKafkaOutage(error)) throw error
+          // Only Kafka errors are translated as retriable: a sink that gave up already waited (--sink-retry).
+          if (waitMs <= 0 || !isRetriableError(error)) throw error
           outages++
           const since = Date.now()
           const giveUpAt = since + waitMs
           // The outage's own message, without the generic advice after it.
-          deps.onEvent?.({ type: 'waiting', reason: (error as Error).message.split('; ')[0]!, sinceMs: since, giveUpAtMs: giveUpAt })
+          deps.onEvent?.({ type: 'waiting', reason: (error as RecoveryError).summary, sinceMs: since, giveUpAtMs: giveUpAt })
           stalled = false
           inOutage = true
           // Everything that talks to Kafka starts afresh; the sink and quarantine are reopened
@@ -545,7 +546,7 @@ async function runReplay(request: ReplayRequest, deps: ReplayDeps, exitGuard: Pr
             } catch (reopenError) {
               // The source answers but the sink's side of the cluster not yet: keep waiting.
               await pipeline.sink!.close().catch(() => undefined)
-              if (!isKafkaOutage(reopenError) || Date.now() >= giveUpAt) throw reopenError
+              if (!isRetriableError(reopenError) || Date.now() >= giveUpAt) throw reopenError
               await new Promise((r) => setTimeout(r, RECONNECT_POLL_MS))
             }
           }
@@ -655,19 +656,6 @@ function jsonSafeSummary(summary: ReplaySummary): unknown {
   return JSON.parse(JSON.stringify(summary, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown
 }
 
-/** Kafka errors a wait can cure: the cluster (or its leaders) did not answer, or answered "not now". */
-const RETRIABLE_KAFKA_ERRORS = new Set([
-  'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION',
-  'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'BROKER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE',
-])
-
-function isKafkaOutage(error: unknown): boolean {
-  if (!(error instanceof RecoveryError)) return false
-  if (error.code === 'BROKER_UNREACHABLE') return !/TLS/.test(error.message)
-  const kafkaError = (error.details as { kafkaError?: string } | undefined)?.kafkaError
-  return kafkaError !== undefined && RETRIABLE_KAFKA_ERRORS.has(kafkaError)
-}
 
 /**
  * Polls until the topic's partitions answer ListOffsets again (true), the replay is stopped
