@@ -3,18 +3,17 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isFencedError, RecoveryError } from '../errors.js'
-import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
-import { RangeReader } from '../kafka/range-reader.js'
+import { GroupShare } from '../replay/kafka-group-share.js'
 import type { SinkUri } from '../sinks/sink.js'
 import { checkShareableOutputs, defaultQuarantineUri, sinkKeepsCounts } from '../replay/open-outputs.js'
-import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
-import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
+import { replayGroupId } from '../core/replay-group-marker.js'
+import { assertReplayGroupIsOurs } from '../replay/replay-group-guard.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { addCounts, reconciles, totalsOf, type PartitionCounts, type ReplayTotals } from '../core/replay-counts.js'
-import { replay, type ReplayDeps, type ReplayRequest } from './replay.js'
+import { checkPartitions, parseOutputs, replayShare, type ReplayDeps, type ReplayRequest } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
   /**
@@ -76,14 +75,18 @@ export interface GroupReplaySummary {
 export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps & { onGroupEvent?: (e: GroupReplayEvent) => void }): Promise<GroupReplaySummary> {
   const started = Date.now()
   const sink = checkGroupRequest(request)
+  // Parsed once here, for every partition's replay.
+  const outputs = parseOutputs(request)
   const { gateway } = deps
   const topic = request.topic
   const group = replayGroupId(request.scaleOut)
-  const all = request.partitions ?? (await gateway.partitionsOf(topic))
+  const topicPartitions = await gateway.partitionsOf(topic)
+  const partitionCount = topicPartitions.length
+  const all = checkPartitions(topic, request.partitions, topicPartitions)
   await assertReplayGroupIsOurs(gateway, group, topic)
   deps.onGroupEvent?.({ type: 'joining', group })
   const member = await GroupMember.join(gateway, group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
-  const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+  const share = new GroupShare(gateway, member, topic, { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } }, request.fetch)
   const signal = deps.signal ?? new AbortController().signal
   const results = new Map<number, PartitionCounts>()
   const tasks = new Map<number, { controller: AbortController; done: Promise<void> }>()
@@ -98,8 +101,6 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
   const cumulative = sinkKeepsCounts(sink, request.exactlyOnce)
 
-  /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
-  const durable = new Map<number, bigint>()
   /** Partitions whose transactional id another member took over, and until when they are left to it. */
   const fencedUntil = new Map<number, number>()
   const sessionMs = request.sessionTimeoutMs ?? 10_000
@@ -119,41 +120,19 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
 
   /** Replays what is left of a partition's range; true when the range is done. */
   const runPartition = async (partition: number, controller: AbortController): Promise<boolean> => {
-    const position = (await member.positions()).find((p) => p.partition === partition)
-    let range = parseReplayRange(position?.metadata)
-    // Committed after the check before joining, by something that is not a replay: never overwritten.
-    if (!range && position?.offset !== null && position?.offset !== undefined) throw notAReplayGroup(group, topic, { members: [], offsets: [{ topic, partition, offset: position.offset }] })
-    if (!range) {
-      const from = request.from ?? { kind: 'earliest' }
-      const to = request.to ?? { kind: 'latest' }
-      const facts = await reader.partitionFacts([partition], { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
-      const [planned] = planReplayRanges(from, to, facts)
-      range = { start: planned!.start, end: planned!.end }
-      if (!(await member.commit([{ partition, offset: planned!.start, metadata: encodeReplayRange(range) }]))) return false
-    }
-    const { start, end } = range
-    const metadata = encodeReplayRange(range)
-    const committed = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
-    // Back with this member after a rebalance that refused its last commit: what it wrote is in
-    // the sink, so the group gets that position now rather than the records a second time.
-    const ours = durable.get(partition)
-    const next = ours !== undefined && ours > committed && ours <= end ? ours : committed
-    if (next > committed && !(await member.commit([{ partition, offset: next, metadata }]))) return false
-    if (next >= end) return true
+    const claim = await share.claim(partition)
+    if (!claim) return false
+    const { start, end } = claim.range
+    if (claim.next >= end) return true
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
-    deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next })
+    deps.onGroupEvent?.({ type: 'partition-start', partition, start, end, next: claim.next })
     try {
-      const summary = await replay(
-        {
-          ...request,
-          partitions: [partition],
-          from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
-          to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-          runId: groupReplayId(gateway.clusterId, group, topic, partition),
-          startAt: new Map([[partition, next]]),
-          checkpoint,
-          resume: false,
-        },
+      const summary = await replayShare(
+        { ...request, partitions: [partition], runId: groupReplayId(gateway.clusterId, group, topic, partition), checkpoint, resume: false },
+        outputs,
+        // The group refused this member's commit (a rebalance): the partition stops after this batch.
+        share.source(claim, () => controller.abort()),
+        partitionCount,
         {
           ...deps,
           rateLimiter,
@@ -162,12 +141,6 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
             if (e.type === 'batch' && e.partitions[0]) deps.onGroupEvent?.({ type: 'progress', partition, progress: e.partitions[0] })
             else if (e.type === 'waiting') deps.onGroupEvent?.({ type: 'partition-waiting', partition, reason: e.reason, sinceMs: e.sinceMs, giveUpAtMs: e.giveUpAtMs })
             else if (e.type === 'reconnected') deps.onGroupEvent?.({ type: 'partition-reconnected', partition, waitedMs: e.waitedMs, resent: e.resent })
-          },
-          onCheckpoint: async (counts) => {
-            const c = counts.find((x) => x.partition === partition)
-            if (!c) return
-            durable.set(partition, c.next)
-            if (!(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
           },
         },
       )
@@ -183,14 +156,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       // rebalance), and a partition this member settles while the group's offset is behind is
       // one every member waits for forever. A resumed run whose sink had committed the whole
       // range reads nothing and commits nothing, so the end is committed here too.
-      const finished = p.next >= p.end && (await member.commit([{ partition, offset: p.next, metadata }]))
+      const finished = p.next >= p.end && (await share.commit(claim, p.next))
       deps.onGroupEvent?.({ type: 'partition-stop', partition, finished, read: p.read })
       return finished
     } finally {
       rmSync(checkpoint, { force: true })
     }
   }
-
   try {
     for (;;) {
       if (failure) throw failure
@@ -228,7 +200,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
       if (tasks.size === 0) {
         // Nothing to do here: finished when every partition is, else wait for a rebalance
         // (a member that died leaves partitions behind) or look again in a moment.
-        const unfinished = await unfinishedPartitions(member, all)
+        const unfinished = await share.unfinished(all)
         if (unfinished.length === 0) break
         deps.onGroupEvent?.({ type: 'waiting', unfinished })
         await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))])
@@ -241,7 +213,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
     for (const t of tasks.values()) t.controller.abort()
     await Promise.all([...tasks.values()].map((t) => t.done))
     await member.leave()
-    await reader.close()
+    await share.close()
   }
   if (failure) throw failure
 
@@ -263,14 +235,6 @@ export async function replayGroup(request: GroupReplayRequest, deps: ReplayDeps 
   }
 }
 
-async function unfinishedPartitions(member: GroupMember, all: number[]): Promise<number[]> {
-  const positions = new Map((await member.positions()).map((p) => [p.partition, p]))
-  return all.filter((partition) => {
-    const p = positions.get(partition)
-    const range = parseReplayRange(p?.metadata)
-    return !range || p!.offset === null || p!.offset < range.end
-  })
-}
 
 /** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
 function checkGroupRequest(request: GroupReplayRequest): SinkUri {
