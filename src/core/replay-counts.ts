@@ -1,16 +1,5 @@
-/**
- * The one shape of a replay's per-partition progress: its range, where it continues, and what
- * became of its records. Checkpoint files, a transactional sink's committed progress, progress
- * events, summaries and --scale-out all carry this type (or its JSON form); the views derive
- * their subsets from it.
- */
-export interface PartitionCounts {
-  partition: number
-  /** The range is [start, end). */
-  start: bigint
-  end: bigint
-  /** Where the replay continues (= end when the partition is done). */
-  next: bigint
+/** What became of the records read: read = written + dropped + quarantined. */
+export interface RecordCounts {
   read: number
   written: number
   dropped: number
@@ -21,17 +10,26 @@ export interface PartitionCounts {
   bytes: number
 }
 
+/**
+ * The one shape of a replay's per-partition progress: its range, where it continues, and what
+ * became of its records. Checkpoint files, a transactional sink's committed progress, progress
+ * events, summaries and --scale-out all carry this type (or its JSON form); the views derive
+ * their subsets from it.
+ */
+export interface PartitionCounts extends RecordCounts {
+  partition: number
+  /** The range is [start, end). */
+  start: bigint
+  end: bigint
+  /** Where the replay continues (= end when the partition is done). */
+  next: bigint
+}
+
 /** PartitionCounts as JSON keeps it (checkpoint files, a transactional sink's progress): offsets as decimal strings. */
 export type PartitionCountsJson = { [K in keyof PartitionCounts]: PartitionCounts[K] extends bigint ? string : PartitionCounts[K] }
 
 /** The sums over partitions, and how many offsets are still to go. */
-export interface ReplayTotals {
-  read: number
-  written: number
-  dropped: number
-  quarantined: number
-  outputs: number
-  bytes: number
+export interface ReplayTotals extends RecordCounts {
   /** Offsets still to go, an upper bound (gaps make it smaller). */
   remaining: bigint
   /** Offsets in all the ranges. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
+import type { KafkaRecord } from '../kafka/kafka-record.js'
 
 /**
- * The lossless envelope (SPEC section 7): one JSON object per line, shared by file sinks,
+ * The lossless envelope: one JSON object per line, shared by file sinks,
  * file quarantines, exports and audits. The bytes are the truth (`key`, `value` and header
  * values in base64); the decoded forms beside them are for people and queries. What `recover`
  * writes this way, it can read back into the exact record.
@@ -22,16 +23,8 @@ import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
  */
 export const ENVELOPE_VERSION = 1
 
-export interface EnvelopeRecord {
-  topic: string
-  partition: number
-  offset: bigint
-  timestampMs: number
-  timestampType: 'create' | 'log-append'
-  key: Buffer | null
-  value: Buffer | null
-  headers: ReadonlyArray<{ key: string; value: Buffer | null }>
-}
+/** A record as the envelope keeps it: a KafkaRecord (whose headers it only reads). */
+export type EnvelopeRecord = Omit<KafkaRecord, 'headers'> & { headers: ReadonlyArray<KafkaRecord['headers'][number]> }
 
 export interface EnvelopeDecoded {
   key?: { format: string; value: unknown }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { CodecFormat } from '../codecs/codec.js'
 import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
-import { freshCounts, totalsOf, type PartitionCounts } from '../core/replay-counts.js'
+import { freshCounts, totalsOf, type PartitionCounts, type RecordCounts } from '../core/replay-counts.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
 import { recordsScope } from '../quarantine/quarantined-sources.js'
@@ -36,7 +36,7 @@ export interface RecordsReplayResult {
   transform: { name: string; version: string; file: string } | null
   /** One outcome per input record, in input order. */
   outcomes: Array<'written' | 'dropped' | 'quarantined'>
-  totals: { read: number; written: number; dropped: number; quarantined: number; outputs: number }
+  totals: Omit<RecordCounts, 'bytes'>
   quarantinedByStage: Record<QuarantineStage, number>
   /** Of the quarantined records, those the quarantine already held: counted, not written again. */
   alreadyQuarantined: number
