@@ -10,6 +10,8 @@ import { PluginSink } from '../sinks/plugin-sink.js'
 import { DuckDbSink } from '../sinks/duckdb-sink.js'
 import { PostgresSink } from '../sinks/postgres-sink.js'
 import { parseSinkUri, type Sink, type SinkState, type SinkUri } from '../sinks/sink.js'
+import { retentionCutoff } from '../core/retention.js'
+import type { Outputs } from './stages.js'
 
 /**
  * Where a replay's records and rejects go: building the sink and the quarantine from their
@@ -87,6 +89,27 @@ export function buildQuarantine(uri: ReturnType<typeof parseSinkUri>, gateway: K
   if (uri.kind === 'kafka') return new KafkaQuarantine(gateway, uri.topic, partitions)
   if (uri.kind === 'jsonl') return new FileQuarantine(uri.path, gateway.cluster)
   throw new RecoveryError('BAD_SINK_URI', `--quarantine must be kafka:TOPIC or file:PATH.jsonl.`)
+}
+
+/** The sink and the quarantine of a replay, built (opened by the pipeline) for a topic of `partitions` partitions. */
+export async function buildOutputs(
+  uris: { sink: SinkUri; quarantine: SinkUri },
+  gateway: KafkaGateway,
+  partitions: number,
+  request: SinkOptions,
+  formats: { key: CodecFormat; value: CodecFormat },
+  ctx: (name: string, version: string) => PluginContext,
+): Promise<Outputs> {
+  return { sink: await buildSink(uris.sink, gateway, partitions, request, formats, ctx), quarantine: buildQuarantine(uris.quarantine, gateway, partitions) }
+}
+
+/** Records replayed with their original timestamps into a Kafka topic, older than its retention, are deleted soon after. */
+export async function sinkRetention(gateway: KafkaGateway, sink: Sink): Promise<{ topic: string; cutoffMs: number; retentionMs: number } | undefined> {
+  const topic = kafkaSinkTopic(sink)
+  if (topic === undefined) return undefined
+  const configs = await gateway.topicConfigs(topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>())
+  const cutoff = retentionCutoff(configs, Date.now())
+  return cutoff && { topic, ...cutoff }
 }
 
 /** The Kafka topic a sink writes to, when it is a Kafka sink (its retention may delete old records). */

@@ -6,7 +6,7 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
 import { recordsScope } from '../quarantine/quarantined-sources.js'
 import { parseSinkUri } from '../sinks/sink.js'
-import { buildQuarantine, buildSink, checkRetrySink, sinkRunsPluginCode } from './open-outputs.js'
+import { buildOutputs, checkRetrySink, sinkRunsPluginCode } from './open-outputs.js'
 import { withProcessExitGuard } from './plugin-exit.js'
 import { prepareBatch } from './prepare-batch.js'
 import type { ReplayDeps } from './replay-request.js'
@@ -67,8 +67,7 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   const outcomes: RecordsReplayResult['outcomes'] = []
   let outputs: Outputs | undefined
   try {
-    const sink = await buildSink(sinkUri, gateway, request.partitions, { topic: '', newTimestamps: request.newTimestamps }, stages.formats, pluginContext(signal, deps.log))
-    outputs = { sink, quarantine: buildQuarantine(quarantineUri, gateway, request.partitions) }
+    outputs = await buildOutputs({ sink: sinkUri, quarantine: quarantineUri }, gateway, request.partitions, { topic: '', newTimestamps: request.newTimestamps }, stages.formats, pluginContext(signal, deps.log))
     await outputs.sink.open(undefined, { runId: randomUUID(), topic: request.readFrom })
     await outputs.quarantine.open(undefined, recordsScope(records))
     await stages.transform?.setup()

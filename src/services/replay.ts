@@ -1,17 +1,15 @@
-import { retentionCutoff } from '../core/retention.js'
 import { checkRangeOrder, type RangeBound } from '../core/replay-range.js'
 import { RecoveryError } from '../errors.js'
-import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { parseSinkUri, type SinkUri } from '../sinks/sink.js'
 import { KafkaRangeSource } from '../replay/kafka-range-source.js'
-import { buildQuarantine, buildSink, checkExactlyOnce, defaultQuarantineUri, kafkaSinkTopic, requireSink, sinkRunsPluginCode } from '../replay/open-outputs.js'
+import { buildOutputs, checkExactlyOnce, defaultQuarantineUri, requireSink, sinkRetention, sinkRunsPluginCode } from '../replay/open-outputs.js'
 import { runPipeline, type ReplayParts } from '../replay/pipeline.js'
 import { withProcessExitGuard } from '../replay/plugin-exit.js'
 import { pluginExitFailure } from '../plugin-host/run-transform.js'
 import type { RecordSource } from '../replay/record-source.js'
 import type { ReplaySummary } from '../replay/replay-events.js'
 import type { ReplayDeps, ReplayRequest } from '../replay/replay-request.js'
-import { openStages, pluginContext, type Outputs } from '../replay/stages.js'
+import { openStages, pluginContext } from '../replay/stages.js'
 import { jsonSafeSummary } from '../replay/summary.js'
 
 export type { ReplayDeps, ReplayRequest } from '../replay/replay-request.js'
@@ -81,8 +79,8 @@ function replayFrom(request: ReplayRequest, uris: ReplayOutputsUri, deps: Replay
       source,
       cluster: gateway.cluster,
       stages,
-      openOutputs: sink && quarantine ? async () => ({ sink: await buildSink(sink, gateway, partitionCount, request, stages.formats, pluginContext(signal, deps.log)), quarantine: buildQuarantine(quarantine, gateway, partitionCount) }) : undefined,
-      retention: request.newTimestamps ? undefined : (outputs) => sinkRetention(gateway, outputs),
+      openOutputs: sink && quarantine ? () => buildOutputs({ sink, quarantine }, gateway, partitionCount, request, stages.formats, pluginContext(signal, deps.log)) : undefined,
+      retention: request.newTimestamps ? undefined : (outputs) => sinkRetention(gateway, outputs.sink),
       exitGuard,
     }
     const summary = await runPipeline(request, parts, { ...deps, signal })
@@ -90,13 +88,4 @@ function replayFrom(request: ReplayRequest, uris: ReplayOutputsUri, deps: Replay
     if (exitGuard?.attempt) throw pluginExitFailure('A plugin', exitGuard.attempt, 'and caught the error it threw, or while it was being closed', { summary: jsonSafeSummary(summary) })
     return summary
   })
-}
-
-/** Records replayed with their original timestamps into a Kafka topic older than its retention are deleted soon after. */
-async function sinkRetention(gateway: KafkaGateway, outputs: Outputs): Promise<{ topic: string; cutoffMs: number; retentionMs: number } | undefined> {
-  const topic = kafkaSinkTopic(outputs.sink)
-  if (topic === undefined) return undefined
-  const configs = await gateway.topicConfigs(topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>())
-  const cutoff = retentionCutoff(configs, Date.now())
-  return cutoff && { topic, ...cutoff }
 }
