@@ -94,6 +94,20 @@ export interface RecoveryErrorOptions {
   /** JSON-safe details for --json output. Never put secrets here. */
   details?: Record<string, unknown>
   cause?: unknown
+  /**
+   * A wait can cure it: Kafka did not answer, or answered "not now". Set only where Kafka and
+   * sink errors are translated (src/kafka/translate-error.ts, the sink adapters); what waits
+   * and retries reads this, never the message.
+   */
+  retriable?: boolean
+  /**
+   * Another run took this one's place (a Kafka transactional id, a PostgreSQL progress row, a
+   * consumer group's newer generation): what this run had not committed was aborted, and the
+   * other continues from what was committed. Also shown as `details.fenced` under --json.
+   */
+  fenced?: boolean
+  /** The message's first clause, without its advice: for one-line reports (a replay's waiting line). Default: the message. */
+  summary?: string
 }
 
 export class RecoveryError extends Error {
@@ -102,6 +116,9 @@ export class RecoveryError extends Error {
   readonly exitCode: number
   readonly nextSteps: string[]
   readonly details: Record<string, unknown>
+  readonly retriable: boolean
+  readonly fenced: boolean
+  readonly summary: string
 
   constructor(code: ErrorCode, message: string, options: RecoveryErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -110,7 +127,10 @@ export class RecoveryError extends Error {
     this.category = ERROR_CODES[code]
     this.exitCode = EXIT_CODES[this.category]
     this.nextSteps = options.nextSteps ?? []
-    this.details = options.details ?? {}
+    this.details = options.fenced ? { ...options.details, fenced: true } : (options.details ?? {})
+    this.retriable = options.retriable ?? false
+    this.fenced = options.fenced ?? false
+    this.summary = options.summary ?? message
   }
 
   toJSON(): Record<string, unknown> {
@@ -129,11 +149,12 @@ export function isRecoveryError(error: unknown): error is RecoveryError {
   return error instanceof RecoveryError
 }
 
-/**
- * Another run took this one's place as the writer (a Kafka transactional id, a PostgreSQL
- * progress row): what this run had not committed was aborted, and the other continues from
- * what was committed.
- */
+/** Another run took this one's place (RecoveryErrorOptions.fenced). */
 export function isFencedError(error: unknown): boolean {
-  return error instanceof RecoveryError && (error.details as { fenced?: boolean } | undefined)?.fenced === true
+  return error instanceof RecoveryError && error.fenced
+}
+
+/** A wait can cure it (RecoveryErrorOptions.retriable). */
+export function isRetriableError(error: unknown): boolean {
+  return error instanceof RecoveryError && error.retriable
 }

@@ -4,26 +4,13 @@
  * it follows the current speed; the ETA counts the offsets still to go (an upper bound where
  * compaction or transaction markers left gaps).
  */
-export interface ProgressTotals {
-  read: number
-  written: number
-  dropped: number
-  quarantined: number
-  bytes: number
-  remaining: bigint
-  rangeSize: bigint
-}
+import type { PartitionCounts, ReplayTotals } from './replay-counts.js'
+
+/** What the views show of the totals. */
+export type ProgressTotals = Omit<ReplayTotals, 'outputs'>
 
 /** Where one partition stands: its range, position, and what happened to its records so far. */
-export interface PartitionProgress {
-  partition: number
-  start: bigint
-  end: bigint
-  next: bigint
-  read: number
-  quarantined: number
-  bytes: number
-}
+export type PartitionProgress = Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next' | 'read' | 'quarantined' | 'bytes'>
 
 type Range = { partition: number; start: bigint; end: bigint; next: bigint }
 

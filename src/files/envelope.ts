@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
+import type { KafkaRecord } from '../kafka/kafka-record.js'
 
 /**
  * The lossless envelope: one JSON object per line, shared by file sinks,
@@ -22,16 +23,8 @@ import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
  */
 export const ENVELOPE_VERSION = 1
 
-export interface EnvelopeRecord {
-  topic: string
-  partition: number
-  offset: bigint
-  timestampMs: number
-  timestampType: 'create' | 'log-append'
-  key: Buffer | null
-  value: Buffer | null
-  headers: ReadonlyArray<{ key: string; value: Buffer | null }>
-}
+/** A record as the envelope keeps it: a KafkaRecord (whose headers it only reads). */
+export type EnvelopeRecord = Omit<KafkaRecord, 'headers'> & { headers: ReadonlyArray<KafkaRecord['headers'][number]> }
 
 export interface EnvelopeDecoded {
   key?: { format: string; value: unknown }

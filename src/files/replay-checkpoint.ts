@@ -2,22 +2,11 @@ import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { assertSameCluster, describeCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
+import type { PartitionCountsJson } from '../core/replay-counts.js'
 import { RecoveryError } from '../errors.js'
 
 /** Per-partition progress: [start, end) is the range, next is where the replay continues. */
-export interface CheckpointPartition {
-  partition: number
-  start: string
-  end: string
-  next: string
-  read: number
-  written: number
-  dropped: number
-  quarantined: number
-  /** Records written to the sink (a transform may return several per input). */
-  outputs: number
-  bytes: number
-}
+export type CheckpointPartition = PartitionCountsJson
 
 export interface ReplayCheckpoint {
   kind: 'recover-replay-checkpoint'

@@ -116,9 +116,9 @@ export class GroupMember {
       await this.consumer.commitOffsets(positions.map((p) => ({ topic: this.topic, partition: p.partition, offset: p.offset.toString(), metadata: p.metadata })))
       return true
     } catch (error) {
-      const type = (error as { type?: string }).type ?? ''
-      if (/REBALANCE_IN_PROGRESS|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|FENCED_INSTANCE_ID/.test(type) || /rebalanc|generation|member/i.test((error as Error).message)) return false
-      throw translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`)
+      const translated = translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`, { groupCommit: true })
+      if (translated.fenced) return false
+      throw translated
     }
   }
 

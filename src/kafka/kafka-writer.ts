@@ -3,7 +3,7 @@ import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
-import { isProducerFenced, translateKafkaError } from './translate-error.js'
+import { translateKafkaError } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
 export interface WritableRecord {
@@ -215,15 +215,14 @@ export class KafkaWriter {
 
   /** The error a failed write or transaction step ends with; `headline` says what failed. */
   private failed(error: unknown, doing: string, headline: string, options: { committing?: boolean } = {}): RecoveryError {
-    const fenced = this.options.transactionalId !== undefined && isProducerFenced(error, options)
-    const translated = translateKafkaError(error, this.gateway.settings, doing)
-    if (translated.code === 'BROKER_UNREACHABLE' && !fenced) return translated
+    const translated = translateKafkaError(error, this.gateway.settings, doing, { transactional: this.options.transactionalId !== undefined, committing: options.committing })
+    if (translated.code === 'BROKER_UNREACHABLE') return translated
     return new RecoveryError(
       this.options.errorCode,
-      fenced
+      translated.fenced
         ? `Kafka fenced the transactional id ${this.options.transactionalId}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
         : `${headline} failed: ${translated.message}`,
-      { cause: error, details: { topic: this.topic, transactionalId: this.options.transactionalId, ...(fenced ? { fenced: true } : {}) } },
+      { cause: error, fenced: translated.fenced, details: { topic: this.topic, transactionalId: this.options.transactionalId } },
     )
   }
 

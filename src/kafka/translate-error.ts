@@ -10,15 +10,47 @@ const AUTHORIZATION_TYPES = new Set([
   'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ])
 
+/** Kafka errors a wait can cure: the cluster (or its leaders) did not answer, or answered "not now". */
+const RETRIABLE_KAFKA_ERRORS = new Set([
+  'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION',
+  'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'BROKER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE',
+])
+
+/** Answers to a group member's commit from a generation the group has left behind (a rebalance). */
+const STALE_GENERATION_TYPES = /REBALANCE_IN_PROGRESS|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|FENCED_INSTANCE_ID/
+const STALE_GENERATION_MESSAGE = /rebalanc|generation|member/i
+
+/** What the caller was doing, where it decides whether the error means another run took its place. */
+export interface TranslateContext {
+  /** A transactional producer: fencing of its transactional id is `fenced`. */
+  transactional?: boolean
+  /** Committing a transaction: CONCURRENT_TRANSACTIONS that outlasted kafkajs's retries is fencing too. */
+  committing?: boolean
+  /** A consumer group member's commit: a refusal for a stale generation (a rebalance) is `fenced`. */
+  groupCommit?: boolean
+}
+
 /** Node's verification failures: no chain to a trusted root, or a self-signed certificate. */
 const UNTRUSTED_CERTIFICATE = /unable to verify the first certificate|unable to get (local )?issuer certificate|self.signed certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/i
 
-/** Turns a kafkajs error into a RecoveryError; our own errors pass through unchanged. */
-export function translateKafkaError(error: unknown, settings: ConnectionSettings, doing: string): RecoveryError {
+/**
+ * Turns a kafkajs error into a RecoveryError; our own errors pass through unchanged. The one
+ * place that reads kafkajs's errors: it sets `retriable` (a wait can cure it) and `fenced`
+ * (another run or a newer group generation took this one's place), which every retry,
+ * outage and fencing decision reads.
+ */
+export function translateKafkaError(error: unknown, settings: ConnectionSettings, doing: string, context: TranslateContext = {}): RecoveryError {
   if (error instanceof RecoveryError) return error
   const e = error as { name?: string; type?: string; message?: string; originalError?: unknown; cause?: unknown }
   const chain = errorChain(error)
   const where = settings.brokers.join(',')
+  if (context.groupCommit && (STALE_GENERATION_TYPES.test(e.type ?? '') || STALE_GENERATION_MESSAGE.test(e.message ?? ''))) {
+    return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} refused ${doing}: the group has rebalanced since this member's generation (${e.type ?? e.name ?? 'an error'}).`, { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } })
+  }
+  if (context.transactional && isProducerFenced(error, { committing: context.committing })) {
+    return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} fenced this producer's transactional id while ${doing}: another producer with the same id took it over.`, { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } })
+  }
   if (chain.some((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED')) {
     return new RecoveryError('AUTHENTICATION_FAILED', `Kafka at ${where} refused the SASL credentials (${settings.sasl?.mechanism ?? 'none'} as ${settings.sasl?.username ?? '?'}) while ${doing}; check sasl.mechanism and the username/password in your client config.`, { cause: error, details: { brokers: settings.brokers } })
   }
@@ -43,13 +75,18 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   )
   if (connection) return unreachable(settings, doing, error)
   const message = redactText(e.message ?? String(error))
-  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, { cause: error, details: { brokers: settings.brokers, kafkaError: e.type } })
+  const retriable = e.type !== undefined && RETRIABLE_KAFKA_ERRORS.has(e.type)
+  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, { cause: error, retriable, details: { brokers: settings.brokers, kafkaError: e.type } })
 }
 
+/** Kafka did not answer: retriable (TLS and authentication failures, which no wait cures, are translated apart). */
 export function unreachable(settings: ConnectionSettings, doing: string, cause?: unknown): RecoveryError {
   const where = settings.brokers.join(',')
-  return new RecoveryError('BROKER_UNREACHABLE', `Could not reach Kafka at ${where} (from ${settings.source}) while ${doing}; check that the brokers are up and the address is right, or pass --brokers host:port.`, {
+  const summary = `Could not reach Kafka at ${where} (from ${settings.source}) while ${doing}`
+  return new RecoveryError('BROKER_UNREACHABLE', `${summary}; check that the brokers are up and the address is right, or pass --brokers host:port.`, {
     cause,
+    retriable: true,
+    summary,
     details: { brokers: settings.brokers },
     nextSteps: ['recover groups --brokers host:port   # try another address', 'npm run kafka   # start a local broker for trying things out'],
   })

@@ -1,27 +1,32 @@
+import type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
 import type { ReplaySummary } from '../services/replay.js'
 import type { GroupReplaySummary } from '../services/replay-group.js'
 import { renderTable } from './table.js'
 
+/** Each partition's range, position and what became of its records, and the totals: the table of every replay summary. */
+export function renderPartitionTable(partitions: readonly PartitionCounts[], totals: ReplayTotals): string {
+  return renderTable(
+    [
+      { header: 'PARTITION', align: 'right' },
+      { header: 'RANGE' },
+      { header: 'NEXT', align: 'right' },
+      { header: 'READ', align: 'right' },
+      { header: 'WRITTEN', align: 'right' },
+      { header: 'DROPPED', align: 'right' },
+      { header: 'QUARANTINED', align: 'right' },
+      { header: 'OUT', align: 'right' },
+    ],
+    [
+      ...partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined, p.outputs]),
+      ['total', '', '', totals.read, totals.written, totals.dropped, totals.quarantined, totals.outputs],
+    ],
+  )
+}
+
 /** The --scale-out summary: this process's share, and whether the whole topic is done. */
 export function renderGroupReplaySummary(s: GroupReplaySummary): string {
   const lines = [`Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
-  lines.push(
-    renderTable(
-      [
-        { header: 'PARTITION', align: 'right' },
-        { header: 'RANGE' },
-        { header: 'NEXT', align: 'right' },
-        { header: 'READ', align: 'right' },
-        { header: 'WRITTEN', align: 'right' },
-        { header: 'DROPPED', align: 'right' },
-        { header: 'QUARANTINED', align: 'right' },
-      ],
-      [
-        ...s.partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined]),
-        ['total', '', '', s.totals.read, s.totals.written, s.totals.dropped, s.totals.quarantined],
-      ],
-    ),
-  )
+  lines.push(renderPartitionTable(s.partitions, s.totals))
   const t = s.totals
   lines.push('', `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`)
   if (s.duplicatesPossible) lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
@@ -34,24 +39,7 @@ export function renderReplaySummary(s: ReplaySummary): string {
   const state = s.stopped ? `STOPPED (${s.stopped.code}; see the error below)` : s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'
   lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${state}.`)
   lines.push('')
-  lines.push(
-    renderTable(
-      [
-        { header: 'PARTITION', align: 'right' },
-        { header: 'RANGE' },
-        { header: 'NEXT', align: 'right' },
-        { header: 'READ', align: 'right' },
-        { header: 'WRITTEN', align: 'right' },
-        { header: 'DROPPED', align: 'right' },
-        { header: 'QUARANTINED', align: 'right' },
-        { header: 'OUT', align: 'right' },
-      ],
-      [
-        ...s.partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined, p.outputs]),
-        ['total', '', '', s.totals.read, s.totals.written, s.totals.dropped, s.totals.quarantined, s.totals.outputs],
-      ],
-    ),
-  )
+  lines.push(renderPartitionTable(s.partitions, s.totals))
   lines.push('')
   const t = s.totals
   const held = s.alreadyQuarantined > 0 ? ` (${s.alreadyQuarantined} of them already in the quarantine, not written again)` : ''

@@ -3,18 +3,17 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isFencedError, RecoveryError } from '../errors.js'
-import { planReplayRanges } from '../core/replay-range.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
-import { RangeReader } from '../kafka/range-reader.js'
+import { GroupShare } from '../replay/kafka-group-share.js'
 import type { AnyLocation } from '../core/location.js'
-import { sinkCommitsProgress, sinkForms, sinkKindOf, toSinkLocation } from '../sinks/registry.js'
-import { defaultQuarantineFor, quarantineIsShareable, toQuarantineLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
-import { encodeReplayRange, parseReplayRange, replayGroupId } from '../core/replay-group-marker.js'
-import { assertReplayGroupIsOurs, notAReplayGroup } from './replay-group-guard.js'
+import { checkShareableOutputs, sinkKeepsCounts } from '../replay/open-outputs.js'
+import { replayGroupId } from '../core/replay-group-marker.js'
+import { assertReplayGroupIsOurs } from '../replay/replay-group-guard.js'
 import type { ReplayProgressEvent } from './replay-events.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
-import { replay, totalsOf, type PartitionCounts, type ReplayDeps, type ReplayRequest, type ReplayTotals } from './replay.js'
+import { addCounts, reconciles, totalsOf, type PartitionCounts, type ReplayTotals } from '../core/replay-counts.js'
+import { checkPartitions, parseOutputs, replayShare, type ReplayDeps, type ReplayRequest } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
   /**
@@ -62,31 +61,33 @@ export interface GroupReplaySummary {
  */
 export async function replayGroup(request: GroupReplayRequest, deps: Omit<ReplayDeps, 'onEvent'> & { onEvent?: (e: ReplayProgressEvent) => void }): Promise<GroupReplaySummary> {
   const started = Date.now()
-  const { sink, quarantine } = checkGroupRequest(request)
+  const sink = checkGroupRequest(request)
+  // Parsed once here, for every partition's replay.
+  const outputs = parseOutputs(request)
   const { gateway } = deps
   const topic = request.topic
   const group = replayGroupId(request.scaleOut)
-  const all = request.partitions ?? (await gateway.partitionsOf(topic))
+  const topicPartitions = await gateway.partitionsOf(topic)
+  const partitionCount = topicPartitions.length
+  const all = checkPartitions(topic, request.partitions, topicPartitions)
   await assertReplayGroupIsOurs(gateway, group, topic)
   deps.onEvent?.({ type: 'scale-out-joining', group, topic })
   const member = await GroupMember.join(gateway, group, topic, { sessionTimeoutMs: request.sessionTimeoutMs })
-  const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
+  const share = new GroupShare(gateway, member, topic, { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } }, request.fetch)
   const signal = deps.signal ?? new AbortController().signal
   const results = new Map<number, PartitionCounts>()
   const tasks = new Map<number, { controller: AbortController; done: Promise<void> }>()
   let wake: () => void = () => undefined
   /** Partitions whose range is done: never started again. */
   const settled = new Set<number>()
-  let sinkUri = sink.display
-  let quarantineUri = quarantine.display
+  let sinkUri = outputs.sink!.display
+  let quarantineUri = outputs.quarantine!.display
   let duplicatesPossible = false
   let failure: unknown
   // --rate is this process's: its partitions, replayed side by side, share one bucket.
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
-  const cumulative = sinkCommitsProgress(sink, request)
+  const cumulative = sinkKeepsCounts(sink, request.exactlyOnce)
 
-  /** How far this process's own durable writes reached, per partition (the group may have refused the commit). */
-  const durable = new Map<number, bigint>()
   /** Partitions whose transactional id another member took over, and until when they are left to it. */
   const fencedUntil = new Map<number, number>()
   const sessionMs = request.sessionTimeoutMs ?? 10_000
@@ -106,53 +107,23 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
 
   /** Replays what is left of a partition's range; true when the range is done. */
   const runPartition = async (partition: number, controller: AbortController): Promise<boolean> => {
-    const position = (await member.positions()).find((p) => p.partition === partition)
-    let range = parseReplayRange(position?.metadata)
-    // Committed after the check before joining, by something that is not a replay: never overwritten.
-    if (!range && position?.offset !== null && position?.offset !== undefined) throw notAReplayGroup(group, topic, { members: [], offsets: [{ topic, partition, offset: position.offset }] })
-    if (!range) {
-      const from = request.from ?? { kind: 'earliest' }
-      const to = request.to ?? { kind: 'latest' }
-      const facts = await reader.partitionFacts([partition], { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
-      const [planned] = planReplayRanges(from, to, facts)
-      range = { start: planned!.start, end: planned!.end }
-      if (!(await member.commit([{ partition, offset: planned!.start, metadata: encodeReplayRange(range) }]))) return false
-    }
-    const { start, end } = range
-    const metadata = encodeReplayRange(range)
-    const committed = position?.offset !== null && position?.offset !== undefined && position.offset > start ? position.offset : start
-    // Back with this member after a rebalance that refused its last commit: what it wrote is in
-    // the sink, so the group gets that position now rather than the records a second time.
-    const ours = durable.get(partition)
-    const next = ours !== undefined && ours > committed && ours <= end ? ours : committed
-    if (next > committed && !(await member.commit([{ partition, offset: next, metadata }]))) return false
-    if (next >= end) return true
+    const claim = await share.claim(partition)
+    if (!claim) return false
+    const { start, end } = claim.range
+    if (claim.next >= end) return true
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
     try {
-      const summary = await replay(
-        {
-          ...request,
-          sink,
-          quarantine,
-          partitions: [partition],
-          from: { kind: 'offsets', perPartition: new Map([[partition, start]]) },
-          to: { kind: 'offsets', perPartition: new Map([[partition, end]]) },
-          runId: groupReplayId(gateway.clusterId, group, topic, partition),
-          startAt: new Map([[partition, next]]),
-          checkpoint,
-          resume: false,
-        },
+      const summary = await replayShare(
+        { ...request, partitions: [partition], runId: groupReplayId(gateway.clusterId, group, topic, partition), checkpoint, resume: false },
+        outputs,
+        // The group refused this member's commit (a rebalance): the partition stops after this batch.
+        share.source(claim, () => controller.abort()),
+        partitionCount,
         {
           ...deps,
           rateLimiter,
           signal: controller.signal,
           onEvent: (e) => deps.onEvent?.({ ...e, partition }),
-          onCheckpoint: async (counts) => {
-            const c = counts.find((x) => x.partition === partition)
-            if (!c) return
-            durable.set(partition, c.next)
-            if (!(await member.commit([{ partition, offset: c.next, metadata }]))) controller.abort()
-          },
         },
       )
       sinkUri = summary.sink ?? sinkUri
@@ -162,19 +133,18 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
       const sum = results.get(partition)
       // A transactional sink's counts carry on from the committed progress (every owner's
       // work); otherwise each run counts from zero, and this process's runs add up.
-      results.set(partition, sum && !cumulative ? { ...p, read: sum.read + p.read, written: sum.written + p.written, dropped: sum.dropped + p.dropped, quarantined: sum.quarantined + p.quarantined, outputs: sum.outputs + p.outputs, bytes: sum.bytes + p.bytes } : p)
+      results.set(partition, sum && !cumulative ? addCounts(sum, p) : p)
       // Done only once the group says so: the last commit to the group can be refused (a
       // rebalance), and a partition this member settles while the group's offset is behind is
       // one every member waits for forever. A resumed run whose sink had committed the whole
       // range reads nothing and commits nothing, so the end is committed here too.
-      const finished = p.next >= p.end && (await member.commit([{ partition, offset: p.next, metadata }]))
+      const finished = p.next >= p.end && (await share.commit(claim, p.next))
       deps.onEvent?.({ type: 'partition-stop', partition, finished, read: p.read })
       return finished
     } finally {
       rmSync(checkpoint, { force: true })
     }
   }
-
   try {
     for (;;) {
       if (failure) throw failure
@@ -212,7 +182,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
       if (tasks.size === 0) {
         // Nothing to do here: finished when every partition is, else wait for a rebalance
         // (a member that died leaves partitions behind) or look again in a moment.
-        const unfinished = await unfinishedPartitions(member, all)
+        const unfinished = await share.unfinished(all)
         if (unfinished.length === 0) break
         deps.onEvent?.({ type: 'scale-out-waiting', unfinished })
         await Promise.race([woken, new Promise((r) => setTimeout(r, 1_000))])
@@ -225,7 +195,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
     for (const t of tasks.values()) t.controller.abort()
     await Promise.all([...tasks.values()].map((t) => t.done))
     await member.leave()
-    await reader.close()
+    await share.close()
   }
   if (failure) throw failure
 
@@ -238,7 +208,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
     quarantine: quarantineUri,
     partitions,
     totals: totalsOf(partitions),
-    reconciled: partitions.every((p) => p.read === p.written + p.dropped + p.quarantined),
+    reconciled: partitions.every(reconciles),
     finished: !signal.aborted,
     interrupted: signal.aborted,
     assignments: member.generationSeen,
@@ -249,27 +219,13 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
   return summary
 }
 
-async function unfinishedPartitions(member: GroupMember, all: number[]): Promise<number[]> {
-  const positions = new Map((await member.positions()).map((p) => [p.partition, p]))
-  return all.filter((partition) => {
-    const p = positions.get(partition)
-    const range = parseReplayRange(p?.metadata)
-    return !range || p!.offset === null || p!.offset < range.end
-  })
-}
 
-/** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns them parsed. */
-function checkGroupRequest(request: GroupReplayRequest): { sink: AnyLocation; quarantine: QuarantineLocation } {
+/** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
+function checkGroupRequest(request: GroupReplayRequest): AnyLocation {
   if (request.scaleOut.trim() === '') throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
   if (request.dryRun) throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
   if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--scale-out keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
-  const shareable = sinkForms((c) => c.shareable)
-  if (!request.sink) throw new RecoveryError('USAGE', `replay --scale-out needs --sink ${shareable}.`)
-  const sink = toSinkLocation(request.sink)
-  if (!sinkKindOf(sink).capabilities.shareable) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (${shareable}); ${sink.display} is not one.`)
-  const quarantine = request.quarantine === undefined ? defaultQuarantineFor(request.topic) : toQuarantineLocation(request.quarantine)
-  if (!quarantineIsShareable(quarantine)) throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${quarantine.display} is a file.`)
-  return { sink, quarantine }
+  return checkShareableOutputs(request)
 }
 
 /**

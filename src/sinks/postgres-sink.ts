@@ -161,7 +161,8 @@ export class PostgresSink implements Sink {
         this.inTransaction = false
         this.pending = []
         throw new RecoveryError('SINK_FAILED', `Another run of this replay took it over in ${this.target.display} (its progress row has a newer owner: a restarted replay, or the partition's new owner in a --scale-out replay); this run stops, and what it had not committed is rolled back.`, {
-          details: { sink: this.target.display, fenced: true },
+          fenced: true,
+          details: { sink: this.target.display },
         })
       }
       await t.commit()

@@ -1,5 +1,5 @@
 import type { RecordedCluster } from '../core/cluster-identity.js'
-import type { CheckpointPartition } from '../files/replay-checkpoint.js'
+import type { PartitionCountsJson } from '../core/replay-counts.js'
 import type { SinkRecord, SinkRejection } from '../plugin-api.js'
 
 export type { SinkRecord, SinkRejection } from '../plugin-api.js'
@@ -25,7 +25,7 @@ export interface SinkOpenResult {
 
 /** The replay's progress as a transactional sink commits it with each batch (JSON-safe). */
 export interface CommittedProgress {
-  partitions: CheckpointPartition[]
+  partitions: PartitionCountsJson[]
   quarantineState: SinkState
   batches: number
   /** The source cluster: progress committed on another cluster is never continued (absent before recover recorded it). */

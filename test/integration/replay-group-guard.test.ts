@@ -2,6 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RecoveryError } from '../../src/errors.js'
 import { GroupMember } from '../../src/kafka/group-member.js'
+import { replayGroup } from '../../src/services/replay-group.js'
 import { createTopic, readCommitted, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -47,6 +48,24 @@ test(
     } finally {
       await app.disconnect()
     }
+  }),
+)
+
+test(
+  'replay --scale-out --partitions with a partition the topic does not have stops with PARTITION_NOT_FOUND (exit 2) before joining, instead of waiting for it forever',
+  withTimeout(30_000, async () => {
+    const topic = uniqueName('guard-partitions')
+    const name = uniqueName('guard-partitions')
+    await createTopic(topic, 2)
+    const refused = await withGateway((gateway) => replayGroup({ topic, scaleOut: name, partitions: [1, 7], sink: `kafka:${topic}.out` }, { gateway })).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    assert.instance(refused, RecoveryError)
+    assert.is((refused as RecoveryError).code, 'PARTITION_NOT_FOUND')
+    assert.is((refused as RecoveryError).exitCode, 2)
+    assert.match((refused as RecoveryError).message, 'has no partition 7; it has partitions 0, 1')
+    assert.equal(await readCommitted(`recover-replay.${name}`), {}, 'nothing committed to the group')
   }),
 )
 

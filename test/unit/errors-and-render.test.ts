@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { RecoveryError, ERROR_CODES, EXIT_CODES } from '../../src/errors.js'
+import { RecoveryError, ERROR_CODES, EXIT_CODES, isFencedError, isRetriableError } from '../../src/errors.js'
 import { toRecoveryError } from '../../src/cli/to-recovery-error.js'
 import { jsonSafe, renderFailure } from '../../src/cli/base-command.js'
 import { previewBytes } from '../../src/codecs/preview.js'
@@ -107,6 +107,33 @@ test('a fenced transactional producer is recognised however kafkajs wraps it, an
   assert.not.ok(isProducerFenced(protocol('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 900')))
   const settings = { brokers: ['127.0.0.1:9092'], source: 'test' } as unknown as Parameters<typeof translateKafkaError>[1]
   assert.is.not(translateKafkaError(wrapped, settings, 'writing').code, 'BROKER_UNREACHABLE')
+})
+
+test('Kafka errors are translated with typed fields: an unreachable broker or a moving leader is retriable, TLS and SASL failures are not, a fenced producer or a stale group generation is fenced', () => {
+  const settings = { brokers: ['127.0.0.1:9092'], source: 'test' } as unknown as Parameters<typeof translateKafkaError>[1]
+  const named = (name: string, message: string, extra: object = {}) => Object.assign(new Error(message), { name, ...extra })
+  const protocol = (type: string, message: string) => named('KafkaJSProtocolError', message, { type })
+
+  const down = translateKafkaError(named('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:9092'), settings, 'reading orders')
+  assert.is(down.code, 'BROKER_UNREACHABLE')
+  assert.ok(down.retriable && isRetriableError(down))
+  assert.is(down.summary, 'Could not reach Kafka at 127.0.0.1:9092 (from test) while reading orders', 'the summary leaves out the advice')
+  const tls = translateKafkaError(named('KafkaJSConnectionError', 'Connection error: write EPROTO wrong version number'), settings, 'reading orders')
+  assert.is(tls.code, 'BROKER_UNREACHABLE')
+  assert.not.ok(tls.retriable, 'no wait cures a TLS mismatch')
+  assert.not.ok(translateKafkaError(named('KafkaJSSASLAuthenticationError', 'SASL PLAIN authentication failed'), settings, 'connecting').retriable)
+  assert.ok(translateKafkaError(protocol('NOT_LEADER_OR_FOLLOWER', 'This server is not the leader for that topic-partition'), settings, 'reading orders').retriable)
+  assert.not.ok(translateKafkaError(protocol('CORRUPT_MESSAGE', 'This message has failed its CRC checksum'), settings, 'reading orders').retriable)
+
+  const epoch = protocol('INVALID_PRODUCER_EPOCH', 'Producer attempted an operation with an old epoch')
+  const fenced = translateKafkaError(epoch, settings, 'writing', { transactional: true })
+  assert.ok(fenced.fenced && isFencedError(fenced) && !fenced.retriable)
+  assert.is(fenced.details.fenced, true, '--json shows it')
+  assert.not.ok(translateKafkaError(epoch, settings, 'writing').fenced, 'only a transactional producer is fenced')
+  const rebalanced = protocol('REBALANCE_IN_PROGRESS', 'The group is rebalancing, so a rejoin is needed')
+  assert.ok(translateKafkaError(rebalanced, settings, 'committing offsets', { groupCommit: true }).fenced)
+  assert.not.ok(translateKafkaError(rebalanced, settings, 'describing a group').fenced)
+  assert.not.ok(isFencedError(new RecoveryError('SINK_FAILED', 'fenced, says the message, but not the field')))
 })
 
 test.run()

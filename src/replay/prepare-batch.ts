@@ -1,0 +1,163 @@
+import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
+import type { RecordFailure } from '../core/failure-rate.js'
+import type { KafkaRecord } from '../kafka/kafka-record.js'
+import type { ReplayRecord, SinkRecord } from '../plugin-api.js'
+import type { QuarantineEntry } from '../quarantine/quarantine.js'
+import type { DrySample } from './replay-events.js'
+import type { Stages } from './stages.js'
+import type { WorkInputs } from './work-batch.js'
+
+export type Outcome = 'written' | 'dropped' | 'quarantined'
+
+/** A batch decoded, transformed and encoded: what the sink gets, what goes to quarantine. */
+export interface PreparedBatch extends WorkInputs {
+  outcome: Outcome[]
+  quarantine: QuarantineEntry[]
+  outputs: SinkRecord[]
+  /** For each output, the index of the input it came from. */
+  outputOwner: number[]
+}
+
+/** Decode → transform → encode for one batch. No writes: those are writeBatch's. */
+export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
+  const { codecs, transform, encoders } = stages
+  const inputs = work.inputs
+  const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
+  const { outcome, quarantine, outputs, outputOwner } = prepared
+  const transformInfo = transform ? { name: transform.name, version: transform.version } : undefined
+  const quarantineAt = (i: number, entry: Omit<QuarantineEntry, 'record' | 'transform'>) => {
+    outcome[i] = 'quarantined'
+    quarantine.push({ ...entry, record: inputs[i]!, transform: transformInfo })
+  }
+
+  // Registry lookups for the whole batch first: an unreachable registry stops the replay here
+  // (exit 5) before any record of the batch is blamed.
+  await codecs.key.prepare(inputs.map((r) => r.key))
+  await codecs.value.prepare(inputs.map((r) => r.value))
+  if (encoders) {
+    await encoders.key.prepare(inputs.map((r) => r.key))
+    await encoders.value.prepare(inputs.map((r) => r.value))
+  }
+
+  // Decode every record first, then transform the decoded ones in one guarded run (the
+  // transform's watchdog is per chunk of calls, not per record), then encode in input order.
+  const decoded = new Array<ReplayRecord | Omit<QuarantineEntry, 'record' | 'transform'>>(inputs.length)
+  const toTransform: ReplayRecord[] = []
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!
+    let key: unknown = null
+    let value: unknown = null
+    try {
+      key = r.key === null ? null : codecs.key.decode(r.key)
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'key' }
+      continue
+    }
+    try {
+      value = r.value === null ? null : codecs.value.decode(r.value)
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'value' }
+      continue
+    }
+    const input: ReplayRecord = { key, value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: { topic: r.topic, partition: r.partition, offset: r.offset } }
+    decoded[i] = input
+    toTransform.push(input)
+  }
+  const transformed = transform ? await transform.applyAll(toTransform) : undefined
+  let t = 0
+
+  for (let i = 0; i < inputs.length; i++) {
+    const r = inputs[i]!
+    const d = decoded[i]!
+    if (!('source' in d)) {
+      quarantineAt(i, d)
+      if (dry) addSample(dry, r, null, [], quarantine.at(-1))
+      continue
+    }
+    const input = d
+    let produced: ReplayRecord[]
+    if (transformed) {
+      const result = transformed[t++]!
+      if (!result.ok) {
+        quarantineAt(i, { stage: 'transform', error: result.error })
+        if (dry) addSample(dry, r, input, [], quarantine.at(-1))
+        continue
+      }
+      produced = result.outputs
+    } else {
+      produced = [input]
+    }
+    if (dry) {
+      outcome[i] = produced.length === 0 ? 'dropped' : 'written'
+      addSample(dry, r, input, produced, undefined)
+      continue
+    }
+    if (produced.length === 0) {
+      outcome[i] = 'dropped'
+      continue
+    }
+    if (!transform) {
+      // Without a transform the bytes go out exactly as they came in.
+      outcome[i] = 'written'
+      outputs.push({ key: r.key, value: r.value, decodedKey: input.key, decodedValue: input.value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
+      outputOwner.push(i)
+      continue
+    }
+    const encoded: SinkRecord[] = []
+    let failed = false
+    for (const o of produced) {
+      try {
+        encoded.push({
+          key: encoders!.key.encode(o.key, r.key),
+          value: encoders!.value.encode(o.value, r.value),
+          decodedKey: o.key,
+          decodedValue: o.value,
+          headers: o.headers,
+          timestamp: o.timestamp,
+          timestampType: o.timestampType,
+          source: input.source,
+        })
+      } catch (error) {
+        if (!isEncodeError(error)) throw error
+        quarantineAt(i, { stage: 'sink', error, kind: error.kind })
+        failed = true
+        break
+      }
+    }
+    if (failed) continue
+    outcome[i] = 'written'
+    for (const e of encoded) {
+      outputs.push(e)
+      outputOwner.push(i)
+    }
+  }
+  return prepared
+}
+
+/** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */
+export function failuresOf(prepared: PreparedBatch): Array<RecordFailure | undefined> {
+  const entries = new Map(prepared.quarantine.map((e) => [e.record, e]))
+  return prepared.inputs.map((r, i) => {
+    const e = prepared.outcome[i] === 'quarantined' ? entries.get(r) : undefined
+    if (!e) return undefined
+    const kind = e.stage === 'decode' ? (e.side === 'key' ? 'decode-key' : 'decode-value') : e.stage === 'transform' ? 'transform' : isEncodeError(e.error) ? 'encode' : 'sink'
+    return { kind, message: e.error.message, detail: e.kind }
+  })
+}
+
+function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: string; value: string | null }> {
+  return headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('utf8') }))
+}
+
+function addSample(dry: { sample: DrySample[]; limit: number }, r: KafkaRecord, input: ReplayRecord | null, outputs: ReplayRecord[], q: QuarantineEntry | undefined): void {
+  if (dry.sample.length >= dry.limit) return
+  dry.sample.push({
+    source: { partition: r.partition, offset: r.offset, timestamp: new Date(r.timestampMs).toISOString() },
+    before: input ? { key: input.key, value: input.value, headers: headersForDisplay(input.headers) } : null,
+    outcome: q ? 'quarantined' : outputs.length === 0 ? 'dropped' : 'written',
+    after: outputs.map((o) => ({ key: o.key, value: o.value, headers: headersForDisplay(o.headers), timestamp: new Date(o.timestamp).toISOString() })),
+    quarantine: q ? { stage: q.stage, errorClass: q.error.name, message: q.error.message, kind: q.kind } : undefined,
+  })
+}

@@ -1,0 +1,36 @@
+import type { KafkaRecord } from '../kafka/kafka-record.js'
+import type { SourceChunk } from './record-source.js'
+
+/** The records of one sink batch, and where each partition continues once they are written. */
+export interface WorkInputs {
+  inputs: KafkaRecord[]
+  bytes: number
+  /** Partition -> next offset after this batch (past gaps for partitions whose chunk ended). */
+  positions: Map<number, bigint>
+}
+
+/** Gathers the records read into sink batches. */
+export class WorkBatch implements WorkInputs {
+  inputs: KafkaRecord[] = []
+  bytes = 0
+  positions = new Map<number, bigint>()
+
+  add(r: KafkaRecord): void {
+    this.inputs.push(r)
+    this.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    this.positions.set(r.partition, r.offset + 1n)
+  }
+
+  advance(chunk: SourceChunk): void {
+    this.positions.set(chunk.partition, chunk.nextOffset)
+  }
+
+  /** Hands over the records and positions gathered so far and starts an empty batch. */
+  take(): WorkInputs {
+    const taken = { inputs: this.inputs, bytes: this.bytes, positions: this.positions }
+    this.inputs = []
+    this.bytes = 0
+    this.positions = new Map()
+    return taken
+  }
+}
