@@ -21,7 +21,8 @@ export interface DemoResult {
 
 export default class Demo extends BaseCommand<DemoResult> {
   static override summary = 'Walk through a Kafka incident recovery on a local broker, with the real commands: describe, peek, seek, replay, audit.'
-  static override description = `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
+  static override description =
+    `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
 
 Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database), quarantine list, audit duplicates. It ends with what happened and what to try next.
 
@@ -29,15 +30,30 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
   static override examples = [
     { description: 'The whole walk-through on a fresh local broker', command: '<%= config.bin %> demo' },
     { description: 'Keep the broker running afterwards to explore', command: '<%= config.bin %> demo --keep' },
-    { description: 'Replay into PostgreSQL (a table orders_fixed is created there)', command: '<%= config.bin %> demo --postgres postgres://postgres@127.0.0.1:5432/test' },
-    { description: 'On a broker you already run, smaller, with a JSON summary for CI', command: '<%= config.bin %> demo --brokers 127.0.0.1:9092 --count 2000 --json' },
+    {
+      description: 'Replay into PostgreSQL (a table orders_fixed is created there)',
+      command: '<%= config.bin %> demo --postgres postgres://postgres@127.0.0.1:5432/test',
+    },
+    {
+      description: 'On a broker you already run, smaller, with a JSON summary for CI',
+      command: '<%= config.bin %> demo --brokers 127.0.0.1:9092 --count 2000 --json',
+    },
   ]
   static override flags = {
-    brokers: Flags.string({ summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).', helpGroup: 'CONNECTION' }),
-    keep: Flags.boolean({ summary: 'Leave the demo\'s own broker running at the end (prints how to stop it).' }),
+    brokers: Flags.string({
+      summary: 'Use this cluster instead of starting a local broker (topic and group names get a random suffix).',
+      helpGroup: 'CONNECTION',
+    }),
+    keep: Flags.boolean({ summary: "Leave the demo's own broker running at the end (prints how to stop it)." }),
     count: Flags.integer({ summary: 'Records in the fixture incident (smaller is faster).', default: 10_000, min: 100 }),
-    postgres: Flags.string({ summary: 'Replay into this PostgreSQL database instead of a Parquet file: creates and upserts a table <topic>_fixed there, e.g. postgres://postgres@127.0.0.1:5432/test.' }),
-    pause: Flags.boolean({ summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.', allowNo: true }),
+    postgres: Flags.string({
+      summary:
+        'Replay into this PostgreSQL database instead of a Parquet file: creates and upserts a table <topic>_fixed there, e.g. postgres://postgres@127.0.0.1:5432/test.',
+    }),
+    pause: Flags.boolean({
+      summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.',
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<DemoResult> {
@@ -91,8 +107,12 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       },
       onStepEnd: (run, index, total) => reporter.event({ type: 'step-end', run, index, total }),
       beforeStep: pause ? (step) => this.waitForGo(steps.indexOf(step), steps.length, cluster.own !== undefined) : undefined,
-      onStdout: (chunk) => { if (!this.jsonEnabled()) process.stdout.write(chunk) },
-      onStderr: (chunk) => { if (!this.jsonEnabled()) process.stderr.write(chunk) },
+      onStdout: (chunk) => {
+        if (!this.jsonEnabled()) process.stdout.write(chunk)
+      },
+      onStderr: (chunk) => {
+        if (!this.jsonEnabled()) process.stderr.write(chunk)
+      },
     })
 
     const { demoFigures } = await import('../src/demo/demo-figures.js')
@@ -109,9 +129,29 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       ...(this.config.findCommand('triage') ? [`recover triage --help`] : []),
       'recover runbook list                                  # the incident runbooks, runnable step by step',
     ]
-    this.out(renderDemoEnding({ topic, group, figures, sinkDescription: sink.describe, brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept: kept ?? undefined, explore }))
+    this.out(
+      renderDemoEnding({
+        topic,
+        group,
+        figures,
+        sinkDescription: sink.describe,
+        brokers: cluster.brokers,
+        ownBroker: cluster.own !== undefined,
+        kept: kept ?? undefined,
+        explore,
+      }),
+    )
     if (runs.length < steps.length) this.note('Stopped before the end, as asked.')
-    return { brokers: cluster.brokers, ownBroker: cluster.own !== undefined, kept, topic, group, sink: sink.uri, steps: runs.map(({ result: _result, ...step }) => step), figures }
+    return {
+      brokers: cluster.brokers,
+      ownBroker: cluster.own !== undefined,
+      kept,
+      topic,
+      group,
+      sink: sink.uri,
+      steps: runs.map(({ result: _result, ...step }) => step),
+      figures,
+    }
   }
 
   /**
@@ -120,7 +160,8 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
    */
   private async waitForGo(index: number, total: number, ownBroker: boolean): Promise<boolean> {
     const { interruptedAtPrompt, waitForKey } = await import('../src/cli/prompt.js')
-    const interrupted = () => interruptedAtPrompt(`Interrupted at the prompt: the demo stopped before step ${index + 1} of ${total}${ownBroker ? ' and stops its local broker' : ''}.`)
+    const interrupted = () =>
+      interruptedAtPrompt(`Interrupted at the prompt: the demo stopped before step ${index + 1} of ${total}${ownBroker ? ' and stops its local broker' : ''}.`)
     // On stdout, with the step it is about: the pause happens only when stdout is a terminal.
     return (await waitForKey('Press Enter to run it (q to stop) ', { interrupted, output: process.stdout })) === 'continue'
   }

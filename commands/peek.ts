@@ -7,7 +7,8 @@ const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
 
 export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string }> {
   static override summary = 'Show the first records at or after a point in time, decoded, to see what a time really points to.'
-  static override description = 'Each partition starts at the earliest offset whose timestamp is at or after TIME (what seek --to TIME would pick); records are merged across partitions by timestamp. A time without a zone is UTC unless --tz is given.'
+  static override description =
+    'Each partition starts at the earliest offset whose timestamp is at or after TIME (what seek --to TIME would pick); records are merged across partitions by timestamp. A time without a zone is UTC unless --tz is given.'
   static override examples = [
     '<%= config.bin %> peek --topic orders --at 2018-03-21T00:00',
     '<%= config.bin %> peek --topic orders --at -2h --count 5 --partition 0',
@@ -24,12 +25,29 @@ export default class Peek extends BaseCommand<PeekResult & { resolvedAt: string 
     partition: Flags.integer({ char: 'p', summary: 'Only this partition.', min: 0 }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     'key-format': Flags.string({ summary: 'How to show keys.', options: [...FORMATS], default: 'auto' }),
-    'value-format': Flags.string({ summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto' }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
-    registry: Flags.string({ summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
-    'writer-header': Flags.string({ summary: 'Raw Avro (no Confluent header): the record header naming each record\'s writer schema (a schema id from ids.json/--registry, or a schema file name), e.g. schema.version.', helpGroup: 'DECODING' }),
+    'value-format': Flags.string({
+      summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.',
+      options: [...FORMATS],
+      default: 'auto',
+    }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      helpGroup: 'DECODING',
+    }),
+    registry: Flags.string({
+      summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    'writer-header': Flags.string({
+      summary:
+        "Raw Avro (no Confluent header): the record header naming each record's writer schema (a schema id from ids.json/--registry, or a schema file name), e.g. schema.version.",
+      helpGroup: 'DECODING',
+    }),
     'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
-    'reader-schema': Flags.string({ summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).', helpGroup: 'DECODING' }),
+    'reader-schema': Flags.string({
+      summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).',
+      helpGroup: 'DECODING',
+    }),
   }
 
   async run(): Promise<PeekResult & { resolvedAt: string }> {

@@ -18,7 +18,8 @@ const STALL_MS = 10_000
 
 export default class Replay extends BaseCommand<ReplaySummary | GroupReplaySummary> {
   static override summary = 'Replay a bounded range of a topic through a corrected transform into a sink, quarantining what fails, with checkpoints and resume.'
-  static override description = `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group (--scale-out joins only recover's own group recover-replay.NAME), decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
+  static override description =
+    `Reads [--from, --to) of each partition (default: the log start to the last stable offset captured when the replay starts, so it always finishes, even on a topic still being written) without joining any consumer group (--scale-out joins only recover's own group recover-replay.NAME), decodes keys and values, runs the --transform plugin, and writes to --sink a batch at a time.
 
 Records that cannot be decoded, that the transform throws on (or times out on), or that the sink refuses go to --quarantine (default kafka:<topic>.quarantine) with their original bytes, headers and timestamp plus context headers (stage, error, source topic/partition/offset, transform name and version). Nothing is dropped silently: the summary reconciles read = written + dropped + quarantined per partition.
 
@@ -28,14 +29,46 @@ Nothing is overwritten or created that was not asked for: a file sink (.jsonl, .
 
 Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; -2h), offset:N for every partition, or offset:0=N,1=M per partition. Times resolve like Kafka's offsetsForTimes: the first offset whose timestamp is at or after the time.`
   static override examples = [
-    { description: 'Replay the bad-deploy window through the fix into a new topic', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
-    { description: 'Look first: decode and transform 5 records, write nothing', command: '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --dry-run --limit 5' },
-    { description: 'Export a range losslessly to JSONL, quarantine to a file', command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl' },
-    { description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table' },
-    { description: 'Into a topic exactly once for read_committed consumers (transactional producer)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once' },
-    { description: 'Scale out: run the same command on several machines; they split the partitions through recover\'s own consumer group recover-replay.orders-fix (never an application\'s group)', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@db:5432/shop?table=orders_fixed&key=order_id" --create-table --scale-out orders-fix' },
-    { description: 'Continue after a crash or Ctrl-C', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume' },
-    { description: 'Gently, 500 records/s, into CSV', command: '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500' },
+    {
+      description: 'Replay the bad-deploy window through the fix into a new topic',
+      command:
+        '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed',
+    },
+    {
+      description: 'Look first: decode and transform 5 records, write nothing',
+      command:
+        '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --dry-run --limit 5',
+    },
+    {
+      description: 'Export a range losslessly to JSONL, quarantine to a file',
+      command: '<%= config.bin %> replay --topic orders --from offset:0=100,1=250 --to -1h --sink file:orders.jsonl --quarantine file:orders.quarantine.jsonl',
+    },
+    {
+      description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table',
+    },
+    {
+      description: 'Into a topic exactly once for read_committed consumers (transactional producer)',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',
+    },
+    {
+      description:
+        "Scale out: run the same command on several machines; they split the partitions through recover's own consumer group recover-replay.orders-fix (never an application's group)",
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@db:5432/shop?table=orders_fixed&key=order_id" --create-table --scale-out orders-fix',
+    },
+    {
+      description: 'Continue after a crash or Ctrl-C',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume',
+    },
+    {
+      description: 'Gently, 500 records/s, into CSV',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500',
+    },
   ]
   static override flags = {
     ...connectionFlags,
@@ -44,34 +77,132 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
-    'key-format': Flags.string({ summary: 'How keys are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
-    'value-format': Flags.string({ summary: 'How values are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
-    registry: Flags.string({ summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
-    'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.', helpGroup: 'DECODING' }),
-    'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.', min: 0, helpGroup: 'DECODING' }),
-    transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).', helpGroup: 'TRANSFORM' }),
-    'max-failure-rate': Flags.integer({ summary: 'Stop with exit 3 when more than this percent of the first 1,000 records read (or of the whole range, when smaller) fail to decode, transform or encode: usually a wrong --value-format, --schema or --transform, not bad data. 0 never stops.', default: 50, min: 0, max: 100, helpGroup: 'TRANSFORM' }),
-    'transform-timeout': Flags.string({ summary: 'How long the transform may take per record (sync or async) before the record is quarantined: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
-    'sink-timeout': Flags.string({ summary: 'Sink plugins: how long open, a batch write or close may take before the replay stops (exit 5, resumable).', default: '2m', helpGroup: 'OUTPUT' }),
-    sink: sinkLocationFlag({ summary: 'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T (or duckdb:FILE#T), file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET (docs/locations.md).', helpGroup: 'OUTPUT' }),
-    quarantine: quarantineLocationFlag({ summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.', helpGroup: 'OUTPUT' }),
-    'exactly-once': Flags.boolean({ summary: 'Kafka sink: a transactional producer commits each batch together with the replay\'s progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.', helpGroup: 'OUTPUT' }),
-    'sink-retry': Flags.string({ summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.', default: '60s', helpGroup: 'OUTPUT' }),
-    'create-table': Flags.boolean({ summary: 'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).', helpGroup: 'OUTPUT' }),
-    'new-timestamps': Flags.boolean({ summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.', helpGroup: 'OUTPUT' }),
-    checkpoint: Flags.string({ summary: 'Checkpoint file. Default: <state folder>/checkpoints/replay-<topic>-<hash of the resolved sink>.json (state folder: RECOVER_HOME, else stateDir of recover.config.json, else ~/.recover).', helpGroup: 'PROGRESS' }),
-    resume: Flags.boolean({ summary: 'Continue the replay the checkpoint belongs to (same cluster, topic, sink, quarantine and transform).', helpGroup: 'PROGRESS' }),
+    'key-format': Flags.string({
+      summary: 'How keys are decoded (and re-encoded after a transform).',
+      options: [...FORMATS],
+      default: 'bytes',
+      helpGroup: 'DECODING',
+    }),
+    'value-format': Flags.string({
+      summary: 'How values are decoded (and re-encoded after a transform).',
+      options: [...FORMATS],
+      default: 'bytes',
+      helpGroup: 'DECODING',
+    }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      helpGroup: 'DECODING',
+    }),
+    registry: Flags.string({
+      summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    'reader-schema': Flags.string({
+      summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.',
+      helpGroup: 'DECODING',
+    }),
+    'output-schema-id': Flags.integer({
+      summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.',
+      min: 0,
+      helpGroup: 'DECODING',
+    }),
+    transform: Flags.string({
+      summary: 'A transform plugin (.ts or .js) whose default export is defineTransform({ name, version, transform }).',
+      helpGroup: 'TRANSFORM',
+    }),
+    'max-failure-rate': Flags.integer({
+      summary:
+        'Stop with exit 3 when more than this percent of the first 1,000 records read (or of the whole range, when smaller) fail to decode, transform or encode: usually a wrong --value-format, --schema or --transform, not bad data. 0 never stops.',
+      default: 50,
+      min: 0,
+      max: 100,
+      helpGroup: 'TRANSFORM',
+    }),
+    'transform-timeout': Flags.string({
+      summary: 'How long the transform may take per record (sync or async) before the record is quarantined: 5s, 500ms, PT1M.',
+      default: '5s',
+      helpGroup: 'TRANSFORM',
+    }),
+    'sink-timeout': Flags.string({
+      summary: 'Sink plugins: how long open, a batch write or close may take before the replay stops (exit 5, resumable).',
+      default: '2m',
+      helpGroup: 'OUTPUT',
+    }),
+    sink: sinkLocationFlag({
+      summary:
+        'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T (or duckdb:FILE#T), file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET (docs/locations.md).',
+      helpGroup: 'OUTPUT',
+    }),
+    quarantine: quarantineLocationFlag({
+      summary: 'Where failing records go: kafka:TOPIC or file:PATH.jsonl. Default kafka:<topic>.quarantine.',
+      helpGroup: 'OUTPUT',
+    }),
+    'exactly-once': Flags.boolean({
+      summary:
+        "Kafka sink: a transactional producer commits each batch together with the replay's progress (topic recover-replay-checkpoints), so read_committed readers see every record exactly once, even after kill -9 and --resume. Database and file sinks are exactly once already.",
+      helpGroup: 'OUTPUT',
+    }),
+    'sink-retry': Flags.string({
+      summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.',
+      default: '60s',
+      helpGroup: 'OUTPUT',
+    }),
+    'create-table': Flags.boolean({
+      summary:
+        'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).',
+      helpGroup: 'OUTPUT',
+    }),
+    'new-timestamps': Flags.boolean({
+      summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.',
+      helpGroup: 'OUTPUT',
+    }),
+    checkpoint: Flags.string({
+      summary:
+        'Checkpoint file. Default: <state folder>/checkpoints/replay-<topic>-<hash of the resolved sink>.json (state folder: RECOVER_HOME, else stateDir of recover.config.json, else ~/.recover).',
+      helpGroup: 'PROGRESS',
+    }),
+    resume: Flags.boolean({
+      summary: 'Continue the replay the checkpoint belongs to (same cluster, topic, sink, quarantine and transform).',
+      helpGroup: 'PROGRESS',
+    }),
     'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
-    rate: Flags.integer({ summary: 'At most this many records per second (back-pressure for fragile sinks); with --scale-out, per process.', min: 1, helpGroup: 'PROGRESS' }),
-    'batch-size': Flags.integer({ summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.', default: 5_000, min: 1, max: 1_000_000, helpGroup: 'PROGRESS' }),
-    'commit-interval': Flags.string({ summary: 'Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the batches written in this time together with the replay\'s progress, in one transaction (like Kafka Streams\' commit.interval.ms); 0 commits every batch. A crash rolls back at most this much work, which --resume writes again.', default: '1s', helpGroup: 'PROGRESS' }),
-    'scale-out': Flags.string({ summary: 'Scale out: every process run with the same --scale-out NAME (on one machine or several) takes a share of the partitions through recover\'s own consumer group recover-replay.NAME, whose offsets are the checkpoint; it refuses a group anything else uses. Sinks: kafka: or postgres://; quarantine: kafka:.', helpGroup: 'PROGRESS' }),
+    rate: Flags.integer({
+      summary: 'At most this many records per second (back-pressure for fragile sinks); with --scale-out, per process.',
+      min: 1,
+      helpGroup: 'PROGRESS',
+    }),
+    'batch-size': Flags.integer({
+      summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.',
+      default: 5_000,
+      min: 1,
+      max: 1_000_000,
+      helpGroup: 'PROGRESS',
+    }),
+    'commit-interval': Flags.string({
+      summary:
+        "Transactional sinks (PostgreSQL, DuckDB, Parquet, Kafka --exactly-once): commit the batches written in this time together with the replay's progress, in one transaction (like Kafka Streams' commit.interval.ms); 0 commits every batch. A crash rolls back at most this much work, which --resume writes again.",
+      default: '1s',
+      helpGroup: 'PROGRESS',
+    }),
+    'scale-out': Flags.string({
+      summary:
+        "Scale out: every process run with the same --scale-out NAME (on one machine or several) takes a share of the partitions through recover's own consumer group recover-replay.NAME, whose offsets are the checkpoint; it refuses a group anything else uses. Sinks: kafka: or postgres://; quarantine: kafka:.",
+      helpGroup: 'PROGRESS',
+    }),
     // Renamed to --scale-out: seek's --group is the application's group it moves, and this one never was.
     group: Flags.string({ hidden: true }),
-    'broker-wait': Flags.string({ summary: 'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).', default: '5m', helpGroup: 'PROGRESS' }),
-    'progress-interval': Flags.string({ summary: 'How often a progress line is printed on stderr off a terminal (under --json: a progress record, see docs/progress-events.md).', default: '5s', helpGroup: 'PROGRESS' }),
+    'broker-wait': Flags.string({
+      summary:
+        'When Kafka stops answering mid-replay (a broker restart), wait this long for it, reconnect and continue from the checkpoint; 0 stops at once (exit 5, resumable).',
+      default: '5m',
+      helpGroup: 'PROGRESS',
+    }),
+    'progress-interval': Flags.string({
+      summary: 'How often a progress line is printed on stderr off a terminal (under --json: a progress record, see docs/progress-events.md).',
+      default: '5s',
+      helpGroup: 'PROGRESS',
+    }),
   }
 
   async run(): Promise<ReplaySummary | GroupReplaySummary> {
@@ -89,7 +220,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       valueFormat: flags['value-format'] as (typeof FORMATS)[number],
       schemas: this.schemaSources(flags),
       outputSchemaId: flags['output-schema-id'],
-      transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs: positive(parseDuration(flags['transform-timeout']).ms, '--transform-timeout') },
+      transform:
+        flags.transform === undefined
+          ? undefined
+          : { path: flags.transform, timeoutMs: positive(parseDuration(flags['transform-timeout']).ms, '--transform-timeout') },
       sink: flags.sink,
       sinkTimeoutMs: positive(parseDuration(flags['sink-timeout']).ms, '--sink-timeout'),
       quarantine: flags.quarantine,
@@ -181,11 +315,19 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   }
 
   /** --scale-out: this process's share of the partitions, until every partition is done. */
-  private async runGroup(request: GroupReplayRequest, gateway: KafkaGateway, reporter: Reporter<ReplayProgressEvent, ProgressState>): Promise<GroupReplaySummary> {
+  private async runGroup(
+    request: GroupReplayRequest,
+    gateway: KafkaGateway,
+    reporter: Reporter<ReplayProgressEvent, ProgressState>,
+  ): Promise<GroupReplaySummary> {
     const { replayGroup } = await import('../src/services/replay-group.js')
     const { renderGroupReplaySummary } = await import('../src/render/replay.js')
-    const controller = this.stopOnSignal(() => reporter.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'))
-    const summary = await replayGroup(request, { gateway, signal: controller.signal, log: reporter.note, onEvent: reporter.event }).finally(() => reporter.finish())
+    const controller = this.stopOnSignal(() =>
+      reporter.note('Stopping after the current batches (Ctrl-C again to quit at once); the group keeps the progress…'),
+    )
+    const summary = await replayGroup(request, { gateway, signal: controller.signal, log: reporter.note, onEvent: reporter.event }).finally(() =>
+      reporter.finish(),
+    )
     if (summary.interrupted) process.exitCode = 130
     this.out(renderGroupReplaySummary(summary))
     return summary
@@ -194,10 +336,17 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
 
 /** The old name of --scale-out: refused before connecting, so no group is joined or committed. */
 function renamedGroupFlag(group: string): RecoveryError {
-  return new RecoveryError('USAGE', `replay --group was renamed to --scale-out NAME, and it never moves the consumer group ${group}: nothing was joined or committed.`, {
-    nextSteps: [`To rewind the application's consumer group ${group}: recover seek --group ${group} --to TIME (a plan, a journal and an undo).`, 'To split a replay over several processes: recover replay … --scale-out NAME (they share recover\'s own group recover-replay.NAME).'],
-    details: { flag: '--group', renamedTo: '--scale-out', group },
-  })
+  return new RecoveryError(
+    'USAGE',
+    `replay --group was renamed to --scale-out NAME, and it never moves the consumer group ${group}: nothing was joined or committed.`,
+    {
+      nextSteps: [
+        `To rewind the application's consumer group ${group}: recover seek --group ${group} --to TIME (a plan, a journal and an undo).`,
+        "To split a replay over several processes: recover replay … --scale-out NAME (they share recover's own group recover-replay.NAME).",
+      ],
+      details: { flag: '--group', renamedTo: '--scale-out', group },
+    },
+  )
 }
 
 function positive(ms: number, flag: string): number {

@@ -21,7 +21,8 @@ export interface SeekResult {
 
 export default class Seek extends BaseCommand<SeekResult> {
   static override summary = 'Move a consumer group to a point in time, safely: a dry-run plan first, a journal and undo.'
-  static override description = `Exactly one mode per run. Without --execute nothing changes: the plan shows, per partition, the current and new offset, how many records will be replayed or skipped, and the timestamp of the record at the new offset. New offsets follow Apache Kafka's own rules (kafka-consumer-groups.sh --reset-offsets): the earliest offset whose timestamp is at or after TIME, the log end where no record is that late, and offsets clamped to the log start and end.
+  static override description =
+    `Exactly one mode per run. Without --execute nothing changes: the plan shows, per partition, the current and new offset, how many records will be replayed or skipped, and the timestamp of the record at the new offset. New offsets follow Apache Kafka's own rules (kafka-consumer-groups.sh --reset-offsets): the earliest offset whose timestamp is at or after TIME, the log end where no record is that late, and offsets clamped to the log start and end.
 
 A time without a zone is UTC unless --tz is given; the plan prints the resolved instant. Before --execute changes anything, the previous offsets are written to the journal (journal/ in the state folder: RECOVER_HOME, else ~/.recover; or --journal) with the cluster's id, and the exact undo command is printed. --undo restores the newest snapshot taken on the same cluster and refuses snapshots from another one.
 
@@ -29,13 +30,25 @@ Scope: by default every partition of the topics the group has committed offsets 
   static override examples = [
     { description: 'Plan moving a group back to the start of an incident (dry run)', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00' },
     { description: 'Apply it', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --execute' },
-    { description: 'Say "dry run" explicitly (the same as leaving out --execute)', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --dry-run' },
+    {
+      description: 'Say "dry run" explicitly (the same as leaving out --execute)',
+      command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --dry-run',
+    },
     { description: 'A local time in Seoul', command: '<%= config.bin %> seek --group billing --to "2018-03-21 09:00" --tz Asia/Seoul' },
-    { description: 'Two hours back from now, one topic, partitions 0 and 2', command: '<%= config.bin %> seek --group billing --by-duration PT2H --topic orders:0,2' },
+    {
+      description: 'Two hours back from now, one topic, partitions 0 and 2',
+      command: '<%= config.bin %> seek --group billing --by-duration PT2H --topic orders:0,2',
+    },
     { description: 'Skip one poison pill on partition 3', command: '<%= config.bin %> seek --group billing --topic orders:3 --shift-by 1 --execute' },
-    { description: 'Export the plan in kafka-consumer-groups.sh --from-file format', command: '<%= config.bin %> seek --group billing --to-earliest --export plan.csv' },
+    {
+      description: 'Export the plan in kafka-consumer-groups.sh --from-file format',
+      command: '<%= config.bin %> seek --group billing --to-earliest --export plan.csv',
+    },
     { description: 'Apply a plan file', command: '<%= config.bin %> seek --group billing --from-file plan.csv --execute --yes' },
-    { description: 'Skip the poison pill at offset 1952 of partition 2, only if the group is stuck exactly there', command: '<%= config.bin %> seek --group billing --topic orders:2 --shift-by 1 --expect-current 1952 --execute' },
+    {
+      description: 'Skip the poison pill at offset 1952 of partition 2, only if the group is stuck exactly there',
+      command: '<%= config.bin %> seek --group billing --topic orders:2 --shift-by 1 --expect-current 1952 --execute',
+    },
     { description: 'Undo the last change to the group on this cluster', command: '<%= config.bin %> seek --group billing --undo --execute' },
   ]
   static override flags = {
@@ -45,21 +58,38 @@ Scope: by default every partition of the topics the group has committed offsets 
     'to-earliest': Flags.boolean({ summary: 'The log start of each partition.', helpGroup: 'MODE', exactlyOne: MODES }),
     'to-latest': Flags.boolean({ summary: 'The log end of each partition (skip everything unread).', helpGroup: 'MODE', exactlyOne: MODES }),
     'to-offset': Flags.string({ summary: 'This offset in every partition, clamped to the log.', helpGroup: 'MODE', exactlyOne: MODES }),
-    'shift-by': Flags.string({ summary: '±N records from the current offset, clamped (write --shift-by=-100 for negative).', helpGroup: 'MODE', exactlyOne: MODES }),
+    'shift-by': Flags.string({
+      summary: '±N records from the current offset, clamped (write --shift-by=-100 for negative).',
+      helpGroup: 'MODE',
+      exactlyOne: MODES,
+    }),
     'by-duration': Flags.string({ summary: 'DURATION back from now, e.g. PT2H or 90m.', helpGroup: 'MODE', exactlyOne: MODES }),
     'from-file': Flags.string({ summary: 'A CSV plan: topic,partition,offset or group,topic,partition,offset.', helpGroup: 'MODE', exactlyOne: MODES }),
     undo: Flags.boolean({ summary: 'Restore the newest journal snapshot of the group taken on this cluster.', helpGroup: 'MODE', exactlyOne: MODES }),
-    'runbook-run': Flags.string({ summary: 'With --undo: revert exactly the changes this runbook run made (refused if the group moved since).', dependsOn: ['undo'] }),
+    'runbook-run': Flags.string({
+      summary: 'With --undo: revert exactly the changes this runbook run made (refused if the group moved since).',
+      dependsOn: ['undo'],
+    }),
     'expect-current': Flags.string({ summary: 'Refuse unless the group is at this offset on every partition in scope (e.g. the poison pill to skip).' }),
-    topic: Flags.string({ char: 't', summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).', multiple: true, exclusive: ['all-topics'] }),
+    topic: Flags.string({
+      char: 't',
+      summary: 'Topic, optionally with partitions: orders or orders:0,2 (repeatable).',
+      multiple: true,
+      exclusive: ['all-topics'],
+    }),
     'all-topics': Flags.boolean({ summary: 'Exactly the partitions the group has committed offsets for.', exclusive: ['topic'] }),
     execute: Flags.boolean({ summary: 'Apply the plan (asks on a terminal: no exits 4, changing nothing; needs --yes otherwise).', exclusive: ['dry-run'] }),
-    'dry-run': Flags.boolean({ summary: 'Only show the plan: what seek does without --execute, said explicitly (for scripts and runbooks).', exclusive: ['execute'] }),
+    'dry-run': Flags.boolean({
+      summary: 'Only show the plan: what seek does without --execute, said explicitly (for scripts and runbooks).',
+      exclusive: ['execute'],
+    }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
     export: Flags.string({ summary: 'Write the plan as CSV for kafka-consumer-groups.sh --from-file.' }),
     'wait-empty': Flags.string({ summary: 'Wait up to DURATION for the group to have no members instead of refusing.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
-    journal: Flags.string({ summary: 'Journal folder. Default: journalDir of recover.config.json, else journal/ in the state folder (RECOVER_HOME, else ~/.recover).' }),
+    journal: Flags.string({
+      summary: 'Journal folder. Default: journalDir of recover.config.json, else journal/ in the state folder (RECOVER_HOME, else ~/.recover).',
+    }),
   }
 
   async run(): Promise<SeekResult> {
@@ -74,14 +104,22 @@ Scope: by default every partition of the topics the group has committed offsets 
     let plan = await planSeek(gateway, request)
     const result: SeekResult = { plan, applied: false }
     if (plan.nothingToUndo && plan.rows.length === 0) {
-      this.out(`Runbook run ${flags['runbook-run']} made no change to group${plan.nothingToUndo.length > 1 ? 's' : ''} ${plan.nothingToUndo.join(', ')} on ${describeCluster(plan.cluster)}: nothing to roll back, nothing was changed.`)
+      this.out(
+        `Runbook run ${flags['runbook-run']} made no change to group${plan.nothingToUndo.length > 1 ? 's' : ''} ${plan.nothingToUndo.join(', ')} on ${describeCluster(plan.cluster)}: nothing to roll back, nothing was changed.`,
+      )
       return result
     }
     this.out(renderSeekPlan(plan, { execute: flags.execute }))
 
     if (flags.export) {
       const { formatOffsetsCsv } = await import('../src/core/offsets-csv.js')
-      writeFileSync(flags.export, formatOffsetsCsv(plan.rows.map((r) => ({ group: r.group, topic: r.topic, partition: r.partition, offset: r.newOffset })), groups.length > 1))
+      writeFileSync(
+        flags.export,
+        formatOffsetsCsv(
+          plan.rows.map((r) => ({ group: r.group, topic: r.topic, partition: r.partition, offset: r.newOffset })),
+          groups.length > 1,
+        ),
+      )
       result.exported = flags.export
       this.note(`Plan written to ${flags.export} (kafka-consumer-groups.sh --from-file format).`)
     }
@@ -105,26 +143,35 @@ Scope: by default every partition of the topics the group has committed offsets 
         this.out(renderSeekPlan(fresh, { execute: true }))
         if (change === 'targets' && flags.yes) {
           const { RecoveryError } = await import('../src/errors.js')
-          throw new RecoveryError('OFFSETS_CHANGED', `The new offsets of group ${groups.join(', ')} changed while it drained (the plan above), and --yes approved the earlier plan; nothing was changed.`, {
-            nextSteps: ['Review the plan above, then run the same command again.'],
-          })
+          throw new RecoveryError(
+            'OFFSETS_CHANGED',
+            `The new offsets of group ${groups.join(', ')} changed while it drained (the plan above), and --yes approved the earlier plan; nothing was changed.`,
+            {
+              nextSteps: ['Review the plan above, then run the same command again.'],
+            },
+          )
         }
       }
       plan = fresh
       result.plan = plan
     }
-    await this.confirm({ yes: flags.yes, what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plural(plan.totals.partitions, 'partition')} of ${describeCluster(plan.cluster)}` })
+    await this.confirm({
+      yes: flags.yes,
+      what: `move ${groups.length > 1 ? 'groups' : 'group'} ${groups.join(', ')} on ${plural(plan.totals.partitions, 'partition')} of ${describeCluster(plan.cluster)}`,
+    })
     const undoCommand = (group: string) => this.undoCommand(group, flags, journalDir)
     result.execution = await applySeek(gateway, plan, {
       journalDir,
-      actor: { user: safeUser(), host: hostname(), command: redactText(`recover ${(this.id ?? "seek").replace(/:/g, " ")} ${this.argv.join(" ")}`) },
+      actor: { user: safeUser(), host: hostname(), command: redactText(`recover ${(this.id ?? 'seek').replace(/:/g, ' ')} ${this.argv.join(' ')}`) },
       undoCommand,
       runbookRun: process.env.RECOVER_RUNBOOK_RUN || undefined,
     })
     result.applied = true
     result.undoCommands = result.execution.applied.map((a) => undoCommand(a.group))
     for (const a of result.execution.applied) {
-      this.out(`Applied to group ${a.group} on ${describeCluster(plan.cluster)} (${plural(a.partitions, 'partition')}). Previous offsets saved in ${a.journal}.`)
+      this.out(
+        `Applied to group ${a.group} on ${describeCluster(plan.cluster)} (${plural(a.partitions, 'partition')}). Previous offsets saved in ${a.journal}.`,
+      )
       this.out(`Undo with: ${undoCommand(a.group)}`)
     }
     return result
@@ -150,9 +197,17 @@ Scope: by default every partition of the topics the group has committed offsets 
     return parts.join(' ')
   }
 
-  private async toRequest(flags: Record<string, unknown> & { tz?: string; topic?: string[]; 'all-topics'?: boolean; 'runbook-run'?: string; 'expect-current'?: string }, groups: string[], journalDir: string): Promise<SeekRequest> {
+  private async toRequest(
+    flags: Record<string, unknown> & { tz?: string; topic?: string[]; 'all-topics'?: boolean; 'runbook-run'?: string; 'expect-current'?: string },
+    groups: string[],
+    journalDir: string,
+  ): Promise<SeekRequest> {
     const { parseTopicScope, mergeTopicScopes } = await import('../src/core/topic-scope.js')
-    const scope: SeekScope = flags.topic?.length ? { kind: 'topics', topics: mergeTopicScopes(flags.topic.map(parseTopicScope)) } : flags['all-topics'] ? { kind: 'all-topics' } : { kind: 'committed' }
+    const scope: SeekScope = flags.topic?.length
+      ? { kind: 'topics', topics: mergeTopicScopes(flags.topic.map(parseTopicScope)) }
+      : flags['all-topics']
+        ? { kind: 'all-topics' }
+        : { kind: 'committed' }
     let mode: SeekMode
     const request: SeekRequest = { groups, mode: { kind: 'to-earliest' }, scope }
     if (typeof flags.to === 'string') {
@@ -162,10 +217,12 @@ Scope: by default every partition of the topics the group has committed offsets 
     } else if (flags['to-earliest']) mode = { kind: 'to-earliest' }
     else if (flags['to-latest']) mode = { kind: 'to-latest' }
     else if (typeof flags['to-offset'] === 'string') {
-      if (!/^\d+$/.test(flags['to-offset'])) throw new RecoveryError('USAGE', `--to-offset "${flags['to-offset']}" is not an offset; use a non-negative number, e.g. --to-offset 1500.`)
+      if (!/^\d+$/.test(flags['to-offset']))
+        throw new RecoveryError('USAGE', `--to-offset "${flags['to-offset']}" is not an offset; use a non-negative number, e.g. --to-offset 1500.`)
       mode = { kind: 'to-offset', offset: BigInt(flags['to-offset']) }
     } else if (typeof flags['shift-by'] === 'string') {
-      if (!/^[+-]?\d+$/.test(flags['shift-by'])) throw new RecoveryError('USAGE', `--shift-by "${flags['shift-by']}" is not a number of records; use e.g. --shift-by=-100 or --shift-by 1.`)
+      if (!/^[+-]?\d+$/.test(flags['shift-by']))
+        throw new RecoveryError('USAGE', `--shift-by "${flags['shift-by']}" is not a number of records; use e.g. --shift-by=-100 or --shift-by 1.`)
       mode = { kind: 'shift-by', delta: BigInt(flags['shift-by']) }
     } else if (typeof flags['by-duration'] === 'string') {
       const { parseDuration } = await import('../src/core/duration.js')
@@ -185,15 +242,21 @@ Scope: by default every partition of the topics the group has committed offsets 
       if (scope.kind !== 'committed') throw new RecoveryError('USAGE', '--from-file brings its own partitions; drop --topic / --all-topics.')
       request.fileLines = parseOffsetsCsv(text, file)
       const fileGroups = new Set(request.fileLines.map((l) => l.group).filter((g): g is string => g !== undefined))
-      if (fileGroups.size === 0 && groups.length > 1) throw new RecoveryError('USAGE', `${file} has no group column but several --group flags were given; use the group,topic,partition,offset form.`)
+      if (fileGroups.size === 0 && groups.length > 1)
+        throw new RecoveryError('USAGE', `${file} has no group column but several --group flags were given; use the group,topic,partition,offset form.`)
       mode = { kind: 'from-file', file }
     } else {
       request.undo = { journalDir, ...(flags['runbook-run'] ? { runbookRun: flags['runbook-run'] } : {}) }
       mode = { kind: 'undo', file: flags['runbook-run'] ? `runbook run ${flags['runbook-run']} (${journalDir})` : journalDir }
     }
     if (flags['expect-current'] !== undefined) {
-      if (!/^\d+$/.test(flags['expect-current'])) throw new RecoveryError('USAGE', `--expect-current "${flags['expect-current']}" is not an offset; use the offset the group is stuck on, e.g. --expect-current 1952.`)
-      if (mode.kind === 'undo' || mode.kind === 'from-file') throw new RecoveryError('USAGE', `--expect-current checks where the group is before a move; it does not go with --${mode.kind}.`)
+      if (!/^\d+$/.test(flags['expect-current']))
+        throw new RecoveryError(
+          'USAGE',
+          `--expect-current "${flags['expect-current']}" is not an offset; use the offset the group is stuck on, e.g. --expect-current 1952.`,
+        )
+      if (mode.kind === 'undo' || mode.kind === 'from-file')
+        throw new RecoveryError('USAGE', `--expect-current checks where the group is before a move; it does not go with --${mode.kind}.`)
       request.expectCurrentOffset = BigInt(flags['expect-current'])
     }
     request.mode = mode

@@ -10,20 +10,35 @@ const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
 export default class Triage extends QuarantineCommand<{ source: string }> {
   static override summary = 'The triage TUI: dead letters grouped by error, their detail, and keys to retry, redrive, drop, edit, export and see lag.'
-  static override description = `Left: records grouped by error class and stage, with counts (only the visible rows are drawn, so 100,000 records stay responsive); right: the record under the cursor, in full after enter. Keys: ↑↓/j k move, / filter, enter detail, r retry (needs --sink), R redrive to the original topics (asks first), d drop (asks for a reason), e edit the value in $EDITOR then retry it, x export to JSONL, g consumer groups and lag, ? help, q quit. Actions apply to the record under the cursor, or to its whole group on a group line, and use the same services, audit trail and loop guard as "recover quarantine".
+  static override description =
+    `Left: records grouped by error class and stage, with counts (only the visible rows are drawn, so 100,000 records stay responsive); right: the record under the cursor, in full after enter. Keys: ↑↓/j k move, / filter, enter detail, r retry (needs --sink), R redrive to the original topics (asks first), d drop (asks for a reason), e edit the value in $EDITOR then retry it, x export to JSONL, g consumer groups and lag, ? help, q quit. Actions apply to the record under the cursor, or to its whole group on a group line, and use the same services, audit trail and loop guard as "recover quarantine".
 
 Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cluster is opened.`
   static override examples = [
     '<%= config.bin %> triage --dlq kafka:orders.quarantine',
-    { description: 'Retry with the fixed transform', command: '<%= config.bin %> triage --dlq kafka:orders.quarantine --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
-    { description: 'A Kafka Connect DLQ; redrive back to the original partitions', command: '<%= config.bin %> triage --dlq kafka:dlq-payments --same-partition' },
+    {
+      description: 'Retry with the fixed transform',
+      command:
+        '<%= config.bin %> triage --dlq kafka:orders.quarantine --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed',
+    },
+    {
+      description: 'A Kafka Connect DLQ; redrive back to the original partitions',
+      command: '<%= config.bin %> triage --dlq kafka:dlq-payments --same-partition',
+    },
     '<%= config.bin %> triage --dlq file:orders.quarantine.jsonl',
   ]
   static override flags = {
     ...connectionFlags,
     // Formerly --from, which names the start of a range in replay and audit: still accepted for one release, with a warning.
-    dlq: quarantineLocationFlag({ summary: 'The dead letters: kafka:TOPIC (any dead-letter dialect) or file:PATH.jsonl. Default: the one quarantine-like topic on the cluster. Formerly --from.', aliases: ['from'] }),
-    sink: sinkLocationFlag({ summary: 'Where r (retry) and e (edit, then retry) write: any location replay --sink takes (see docs/locations.md).', helpGroup: 'RETRY' }),
+    dlq: quarantineLocationFlag({
+      summary:
+        'The dead letters: kafka:TOPIC (any dead-letter dialect) or file:PATH.jsonl. Default: the one quarantine-like topic on the cluster. Formerly --from.',
+      aliases: ['from'],
+    }),
+    sink: sinkLocationFlag({
+      summary: 'Where r (retry) and e (edit, then retry) write: any location replay --sink takes (see docs/locations.md).',
+      helpGroup: 'RETRY',
+    }),
     transform: Flags.string({ summary: 'The (fixed) transform plugin retries go through.', helpGroup: 'RETRY' }),
     'transform-timeout': Flags.string({ summary: 'Per-record transform timeout.', default: '5s', helpGroup: 'RETRY' }),
     quarantine: quarantineLocationFlag({ summary: 'Where retried records that fail again go. Default: the same quarantine topic.', helpGroup: 'RETRY' }),
@@ -32,7 +47,12 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     schema: Flags.string({ summary: 'Avro schemas (.avsc directory or file), for retries and for showing values.', helpGroup: 'DECODING' }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
     'same-partition': Flags.boolean({ summary: 'R sends records back to their original partition (default: by key).', helpGroup: 'REDRIVE' }),
-    'max-redrives': Flags.integer({ summary: 'Loop guard: records redriven this many times go to the parking topic.', default: 3, min: 0, helpGroup: 'REDRIVE' }),
+    'max-redrives': Flags.integer({
+      summary: 'Loop guard: records redriven this many times go to the parking topic.',
+      default: 3,
+      min: 0,
+      helpGroup: 'REDRIVE',
+    }),
     parking: quarantineLocationFlag({ summary: 'The parking topic: kafka:TOPIC or file:PATH.jsonl. Default kafka:<quarantine>.parked.', helpGroup: 'REDRIVE' }),
   }
 
@@ -50,27 +70,31 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     const { TriageController } = await import('../src/triage/triage-controller.js')
     const { runTriage } = await import('../src/ui/triage/run-triage.js')
     const schemas = this.schemaSources(flags)
-    await runTriage(({ exit, runEditor, height }) =>
-      new TriageController(
-        {
-          ctx,
-          actor: this.actor(),
-          connect: () => this.gateway(flags),
-          retry: flags.sink === undefined ? undefined : {
-            sink: flags.sink,
-            quarantine: flags.quarantine,
-            transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs },
-            keyFormat: flags['key-format'] as (typeof FORMATS)[number],
-            valueFormat: flags['value-format'] as (typeof FORMATS)[number],
-            schemas,
+    await runTriage(
+      ({ exit, runEditor, height }) =>
+        new TriageController(
+          {
+            ctx,
+            actor: this.actor(),
+            connect: () => this.gateway(flags),
+            retry:
+              flags.sink === undefined
+                ? undefined
+                : {
+                    sink: flags.sink,
+                    quarantine: flags.quarantine,
+                    transform: flags.transform === undefined ? undefined : { path: flags.transform, timeoutMs },
+                    keyFormat: flags['key-format'] as (typeof FORMATS)[number],
+                    valueFormat: flags['value-format'] as (typeof FORMATS)[number],
+                    schemas,
+                  },
+            redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
+            formats: { schemas },
+            runEditor,
+            onExit: exit,
           },
-          redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
-          formats: { schemas },
-          runEditor,
-          onExit: exit,
-        },
-        height,
-      ),
+          height,
+        ),
     )
     return { source: ctx.source.uri }
   }
@@ -80,6 +104,11 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     const candidates = (await gateway.listTopics()).filter((t) => /\.quarantine$|[.-]dlt$|dlq/i.test(t))
     const { parseQuarantineLocation } = await import('../src/quarantine/quarantine-location.js')
     if (candidates.length === 1) return parseQuarantineLocation(`kafka:${candidates[0]}`, '--dlq')
-    throw new RecoveryError('USAGE', candidates.length === 0 ? 'No quarantine-like topic on the cluster; pass --dlq kafka:TOPIC or --dlq file:PATH.jsonl.' : `Several quarantine-like topics (${candidates.slice(0, 8).join(', ')}${candidates.length > 8 ? ', …' : ''}); pass --dlq kafka:TOPIC.`)
+    throw new RecoveryError(
+      'USAGE',
+      candidates.length === 0
+        ? 'No quarantine-like topic on the cluster; pass --dlq kafka:TOPIC or --dlq file:PATH.jsonl.'
+        : `Several quarantine-like topics (${candidates.slice(0, 8).join(', ')}${candidates.length > 8 ? ', …' : ''}); pass --dlq kafka:TOPIC.`,
+    )
   }
 }

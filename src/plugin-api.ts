@@ -120,7 +120,7 @@ export interface SinkDefinition {
    * named): the replay then checkpoints past it. A throw stops the replay (exit 5) without
    * checkpointing the batch, so `--resume` writes it again.
    */
-  write(records: SinkRecord[], ctx: PluginContext): void | SinkWriteResult | Promise<void | SinkWriteResult>
+  write(records: SinkRecord[], ctx: PluginContext): undefined | SinkWriteResult | Promise<undefined | SinkWriteResult>
   close?(ctx: PluginContext): void | Promise<void>
 }
 
@@ -154,7 +154,8 @@ export function isDefinedSink(value: unknown): value is DefinedSink {
 
 function checkCommon(definition: { name?: unknown; version?: unknown }, fn: string): void {
   if (typeof definition?.name !== 'string' || definition.name.trim() === '') throw new TypeError(`${fn}: name must be a non-empty string.`)
-  if (typeof definition.version !== 'string' || definition.version.trim() === '') throw new TypeError(`${fn}(${definition.name}): version must be a non-empty string.`)
+  if (typeof definition.version !== 'string' || definition.version.trim() === '')
+    throw new TypeError(`${fn}(${definition.name}): version must be a non-empty string.`)
 }
 
 /** The first header with this key, as UTF-8 text; undefined when absent, null when its value is null. */

@@ -9,33 +9,61 @@ import type { CompareAuditResult } from '../../src/services/audit-compare.js'
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
 export default class AuditCompare extends BaseCommand<CompareAuditResult> {
-  static override summary = 'Compare a range of a topic with a sink: keys missing from it (loss), keys it holds twice, keys only it has, and the exact source offsets that never arrived.'
-  static override description = `The sink is read first, then [--from, --to) of the topic is scanned into DuckDB the same way as audit duplicates, and keys are compared there.
+  static override summary =
+    'Compare a range of a topic with a sink: keys missing from it (loss), keys it holds twice, keys only it has, and the exact source offsets that never arrived.'
+  static override description =
+    `The sink is read first, then [--from, --to) of the topic is scanned into DuckDB the same way as audit duplicates, and keys are compared there.
 
 Sinks (the locations of docs/locations.md): postgres://user@host:5432/db?table=T (read through a server-side cursor; a replay sink's &key= is accepted), duckdb:FILE?table=T or duckdb:FILE#T, kafka:TOPIC (keyed like the source, or by --sink-key), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
 
 The sink key column defaults to the --key field's name (key for --key key); --sink-key names another. When the sink stores where each row came from (columns source_partition and source_offset, kafka_partition/kafka_offset, the envelope's partition/offset, or --sink-provenance P,O), the comparison also lists the exact source offsets that never arrived: a record is lost when no sink row names its offset and no later copy of its key arrived (an upsert sink keeps only the newest copy); "stale" marks lost records whose key the sink still holds from an older copy.`
   static override examples = [
-    { description: 'Did every order reach the orders table?', command: '<%= config.bin %> audit compare --topic orders --key order_id --value-format avro --schema fixtures/schemas --sink "postgres://app@db:5432/shop?table=orders"' },
+    {
+      description: 'Did every order reach the orders table?',
+      command:
+        '<%= config.bin %> audit compare --topic orders --key order_id --value-format avro --schema fixtures/schemas --sink "postgres://app@db:5432/shop?table=orders"',
+    },
     { description: 'Against a replay export', command: '<%= config.bin %> audit compare --topic orders --key key --sink file:orders.jsonl' },
-    { description: 'Mirror check, for CI', command: '<%= config.bin %> audit compare --topic orders --key key --sink kafka:orders.mirror --fail-on "missing>0,twice>0" --json' },
+    {
+      description: 'Mirror check, for CI',
+      command: '<%= config.bin %> audit compare --topic orders --key key --sink kafka:orders.mirror --fail-on "missing>0,twice>0" --json',
+    },
   ]
   static override flags = {
     ...connectionFlags,
     topic: Flags.string({ char: 't', summary: 'The source topic.', required: true }),
-    key: Flags.string({ char: 'k', summary: 'What identifies a record: key (the Kafka record key) or a field of the decoded value (order_id, customer.id).', required: true }),
-    sink: auditSinkFlag({ summary: 'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.', required: true }),
+    key: Flags.string({
+      char: 'k',
+      summary: 'What identifies a record: key (the Kafka record key) or a field of the decoded value (order_id, customer.id).',
+      required: true,
+    }),
+    sink: auditSinkFlag({
+      summary: 'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.',
+      required: true,
+    }),
     'sink-key': Flags.string({ summary: 'The sink column (or, for kafka:, the key: key or FIELD) that holds the key. Default: the --key field name, or key.' }),
-    'sink-provenance': Flags.string({ summary: 'The sink columns with the source partition and offset: PARTITION,OFFSET. Default: source_partition,source_offset when present.' }),
+    'sink-provenance': Flags.string({
+      summary: 'The sink columns with the source partition and offset: PARTITION,OFFSET. Default: source_partition,source_offset when present.',
+    }),
     partitions: Flags.string({ summary: 'Only these source partitions: 0,1,5. Default: all.' }),
     from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     top: Flags.integer({ summary: 'How many keys of each finding to list in the table.', default: 20, min: 0, max: 100_000 }),
     ...auditOutputFlags(COMPARE_METRICS),
-    'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro.', options: [...FORMATS], helpGroup: 'DECODING' }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
-    registry: Flags.string({ summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
+    'value-format': Flags.string({
+      summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro.',
+      options: [...FORMATS],
+      helpGroup: 'DECODING',
+    }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      helpGroup: 'DECODING',
+    }),
+    registry: Flags.string({
+      summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

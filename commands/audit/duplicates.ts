@@ -8,23 +8,45 @@ import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
 export default class AuditDuplicates extends BaseCommand<DuplicatesAuditResult> {
-  static override summary = 'Find duplicate keys in a range of a topic (identical copies = producer retries, changed = double processing), values under several keys, and records that cannot be audited.'
-  static override description = `Reads [--from, --to) of each partition (default: the whole log up to the last stable offset at the start) without joining any consumer group, and streams one row per record into DuckDB (partition, offset, timestamp, key, content hashes, size): memory stays flat however long the range.
+  static override summary =
+    'Find duplicate keys in a range of a topic (identical copies = producer retries, changed = double processing), values under several keys, and records that cannot be audited.'
+  static override description =
+    `Reads [--from, --to) of each partition (default: the whole log up to the last stable offset at the start) without joining any consumer group, and streams one row per record into DuckDB (partition, offset, timestamp, key, content hashes, size): memory stays flat however long the range.
 
 --key key groups by the Kafka record key (UTF-8, else 0x-hex); --key FIELD by a field of the decoded value (nested as customer.id; values decoded with --value-format, json by default). Records whose value cannot be decoded are counted and listed by offset with the reason; records without a key are counted and listed too: nothing is skipped silently.
 
 Copies of a key are "identical" when value and headers are byte for byte the same (a producer retry), "same-value" when only headers differ, and "changed" when the values differ (processed twice, or updated). With --within, only copies closer in time than the duration count as duplicates.`
   static override examples = [
-    { description: 'Duplicate order ids in the bad-deploy window', command: '<%= config.bin %> audit duplicates --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --key order_id --value-format avro --schema fixtures/schemas' },
-    { description: 'By record key, the last day, copies at most 10 minutes apart', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --within 10m' },
-    { description: 'Nightly, for cron: every finding to CSV, exit 3 when any key is duplicated', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --report /var/log/recover/orders-dups.csv --fail-on \"duplicates>0\"' },
-    { description: 'For CI: JSON result (the same shape either way), exit 3 past the thresholds', command: '<%= config.bin %> audit duplicates --topic orders --key key --fail-on "changed>0,undecodable>10" --json' },
-    { description: 'Nightly: also fail when the last day held fewer than 1000 records (a producer that stopped)', command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --fail-on "duplicates>0,records<1000"' },
+    {
+      description: 'Duplicate order ids in the bad-deploy window',
+      command:
+        '<%= config.bin %> audit duplicates --topic orders --from 2018-03-21T00:00 --to 2018-03-21T02:00 --key order_id --value-format avro --schema fixtures/schemas',
+    },
+    {
+      description: 'By record key, the last day, copies at most 10 minutes apart',
+      command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --within 10m',
+    },
+    {
+      description: 'Nightly, for cron: every finding to CSV, exit 3 when any key is duplicated',
+      command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --report /var/log/recover/orders-dups.csv --fail-on "duplicates>0"',
+    },
+    {
+      description: 'For CI: JSON result (the same shape either way), exit 3 past the thresholds',
+      command: '<%= config.bin %> audit duplicates --topic orders --key key --fail-on "changed>0,undecodable>10" --json',
+    },
+    {
+      description: 'Nightly: also fail when the last day held fewer than 1000 records (a producer that stopped)',
+      command: '<%= config.bin %> audit duplicates --topic orders --from -1d --key key --fail-on "duplicates>0,records<1000"',
+    },
   ]
   static override flags = {
     ...connectionFlags,
     topic: Flags.string({ char: 't', summary: 'Topic to audit.', required: true }),
-    key: Flags.string({ char: 'k', summary: 'What identifies a record: key (the Kafka record key) or a field of the decoded value (order_id, customer.id).', required: true }),
+    key: Flags.string({
+      char: 'k',
+      summary: 'What identifies a record: key (the Kafka record key) or a field of the decoded value (order_id, customer.id).',
+      required: true,
+    }),
     partitions: Flags.string({ summary: 'Only these partitions: 0,1,5. Default: all.' }),
     from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
@@ -32,9 +54,19 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     within: Flags.string({ summary: 'Only copies at most this far apart in time are duplicates: 10m, 1h, PT30S.' }),
     ...auditOutputFlags(DUPLICATES_METRICS),
     top: Flags.integer({ summary: 'How many duplicate groups to list.', default: 20, min: 0, max: 100_000 }),
-    'value-format': Flags.string({ summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.', options: [...FORMATS], helpGroup: 'DECODING' }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).', helpGroup: 'DECODING' }),
-    registry: Flags.string({ summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.', helpGroup: 'DECODING' }),
+    'value-format': Flags.string({
+      summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.',
+      options: [...FORMATS],
+      helpGroup: 'DECODING',
+    }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      helpGroup: 'DECODING',
+    }),
+    registry: Flags.string({
+      summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

@@ -5,7 +5,8 @@ import type { AuditHistoryResult } from '../../src/services/audit-history.js'
 
 export default class AuditHistory extends BaseCommand<AuditHistoryResult> {
   static override summary = 'Show the audit runs kept in the audit DuckDB file: per topic, the newest runs and the trend of duplicates and losses.'
-  static override description = `Every recover audit duplicates and audit compare run is recorded in --db unless --no-history; nightly runs build the trend this command shows. The default file is ${DEFAULT_AUDIT_DB}: the same for a cron job and a person in any folder. The first line says which file was read. Read-only: it never changes the file.`
+  static override description =
+    `Every recover audit duplicates and audit compare run is recorded in --db unless --no-history; nightly runs build the trend this command shows. The default file is ${DEFAULT_AUDIT_DB}: the same for a cron job and a person in any folder. The first line says which file was read. Read-only: it never changes the file.`
   static override examples = [
     '<%= config.bin %> audit history',
     '<%= config.bin %> audit history --topic orders --limit 30',

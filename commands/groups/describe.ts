@@ -5,11 +5,9 @@ import type { GroupDetail } from '../../src/services/describe-group.js'
 
 export default class GroupsDescribe extends BaseCommand<GroupDetail> {
   static override summary = 'Show a group per topic-partition: committed offset, log end, lag in records and in time, and who holds it.'
-  static override description = 'Lag in time is the age of the record at the committed offset (the next one the group will read). Partitions of the group\'s topics that it never committed are listed with "-" so nothing hides. The numbers match kafka-consumer-groups.sh --describe.'
-  static override examples = [
-    '<%= config.bin %> groups describe --group billing',
-    '<%= config.bin %> groups describe --group billing --json',
-  ]
+  static override description =
+    'Lag in time is the age of the record at the committed offset (the next one the group will read). Partitions of the group\'s topics that it never committed are listed with "-" so nothing hides. The numbers match kafka-consumer-groups.sh --describe.'
+  static override examples = ['<%= config.bin %> groups describe --group billing', '<%= config.bin %> groups describe --group billing --json']
   static override flags = {
     ...connectionFlags,
     group: Flags.string({ char: 'g', summary: 'Consumer group id.', required: true }),

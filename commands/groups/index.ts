@@ -4,7 +4,8 @@ import type { GroupOverview } from '../../src/services/list-groups.js'
 
 export default class Groups extends BaseCommand<{ groups: GroupOverview[] }> {
   static override summary = 'List consumer groups with state, members, topics and total lag.'
-  static override description = 'Lag is the sum over committed partitions of (log-end offset - committed offset), as kafka-consumer-groups.sh computes it. For per-partition detail and lag in time, use "recover groups describe".'
+  static override description =
+    'Lag is the sum over committed partitions of (log-end offset - committed offset), as kafka-consumer-groups.sh computes it. For per-partition detail and lag in time, use "recover groups describe".'
   static override examples = [
     '<%= config.bin %> groups',
     '<%= config.bin %> groups --brokers kafka-1:9092 --json',

@@ -6,10 +6,17 @@ import type { DropResult } from '../../src/services/quarantine.js'
 
 export default class QuarantineDrop extends QuarantineCommand<DropResult> {
   static override summary = 'Mark dead letters as dropped, with a required reason, in the audit trail (dry run unless --execute).'
-  static override description = 'Kafka cannot delete single records, and a dead letter is evidence: drop changes nothing in the quarantine. It records, per record, who dropped it, when and why, in the audit trail next to the quarantine, so that redrive leaves it alone and teammates see it in "quarantine list". Records already handled are left as they are unless --again.'
+  static override description =
+    'Kafka cannot delete single records, and a dead letter is evidence: drop changes nothing in the quarantine. It records, per record, who dropped it, when and why, in the audit trail next to the quarantine, so that redrive leaves it alone and teammates see it in "quarantine list". Records already handled are left as they are unless --again.'
   static override examples = [
-    { description: 'See what would be dropped', command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic"' },
-    { description: 'Drop them', command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic" --execute' },
+    {
+      description: 'See what would be dropped',
+      command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic"',
+    },
+    {
+      description: 'Drop them',
+      command: '<%= config.bin %> quarantine drop --dlq kafka:orders.quarantine --key test-order --reason "load-test traffic" --execute',
+    },
   ]
   static override flags = {
     ...connectionFlags,

@@ -10,25 +10,55 @@ const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
 export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
   static override summary = 'Retry selected dead letters through a (fixed) transform into a sink, with the replay pipeline (dry run unless --execute).'
-  static override description = `Each record is restored as it was before it failed (original topic, partition, offset, headers; the failure headers stripped) and goes through replay's own pipeline: decode (--key-format/--value-format), the --transform plugin, encode, and the --sink. Records that fail again are quarantined anew (default: back to the same quarantine topic; a new file beside a file quarantine). Every record's outcome is recorded in the audit trail. A record that fails again while the quarantine still holds it (retrying from it) is not quarantined a second time.
+  static override description =
+    `Each record is restored as it was before it failed (original topic, partition, offset, headers; the failure headers stripped) and goes through replay's own pipeline: decode (--key-format/--value-format), the --transform plugin, encode, and the --sink. Records that fail again are quarantined anew (default: back to the same quarantine topic; a new file beside a file quarantine). Every record's outcome is recorded in the audit trail. A record that fails again while the quarantine still holds it (retrying from it) is not quarantined a second time.
 
 Dead letters written by recover replay record the cluster the record was read from; a retry connected to another cluster refuses (exit 4) before anything is written.`
   static override examples = [
-    { description: 'Plan', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed' },
-    { description: 'Run it', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --execute --yes' },
-    { description: 'Two records into a file', command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --id 0@17,1@4 --sink file:retried.jsonl --execute' },
+    {
+      description: 'Plan',
+      command:
+        '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed',
+    },
+    {
+      description: 'Run it',
+      command:
+        '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --stage transform --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --execute --yes',
+    },
+    {
+      description: 'Two records into a file',
+      command: '<%= config.bin %> quarantine retry --dlq kafka:orders.quarantine --id 0@17,1@4 --sink file:retried.jsonl --execute',
+    },
   ]
   static override flags = {
     ...connectionFlags,
     ...dlqFlag,
     ...filterFlags,
     ...allFlag,
-    sink: sinkLocationFlag({ summary: 'Where retried records go: any location replay --sink takes (kafka:TOPIC, postgres://…?table=T&key=COL, duckdb:FILE#T, file:PATH.jsonl|.csv|.parquet, plugin:PATH.ts#TARGET; see docs/locations.md).', required: true, helpGroup: 'OUTPUT' }),
-    quarantine: quarantineLocationFlag({ summary: 'Where records that fail again go: kafka:TOPIC or file:PATH.jsonl. Default: the same quarantine topic (a new file beside a file quarantine).', helpGroup: 'OUTPUT' }),
+    sink: sinkLocationFlag({
+      summary:
+        'Where retried records go: any location replay --sink takes (kafka:TOPIC, postgres://…?table=T&key=COL, duckdb:FILE#T, file:PATH.jsonl|.csv|.parquet, plugin:PATH.ts#TARGET; see docs/locations.md).',
+      required: true,
+      helpGroup: 'OUTPUT',
+    }),
+    quarantine: quarantineLocationFlag({
+      summary: 'Where records that fail again go: kafka:TOPIC or file:PATH.jsonl. Default: the same quarantine topic (a new file beside a file quarantine).',
+      helpGroup: 'OUTPUT',
+    }),
     transform: Flags.string({ summary: 'A transform plugin (.ts or .js) whose default export is defineTransform(...).', helpGroup: 'TRANSFORM' }),
     'transform-timeout': Flags.string({ summary: 'How long an async transform may take per record: 5s, 500ms, PT1M.', default: '5s', helpGroup: 'TRANSFORM' }),
-    'key-format': Flags.string({ summary: 'How keys are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
-    'value-format': Flags.string({ summary: 'How values are decoded (and re-encoded after a transform).', options: [...FORMATS], default: 'bytes', helpGroup: 'DECODING' }),
+    'key-format': Flags.string({
+      summary: 'How keys are decoded (and re-encoded after a transform).',
+      options: [...FORMATS],
+      default: 'bytes',
+      helpGroup: 'DECODING',
+    }),
+    'value-format': Flags.string({
+      summary: 'How values are decoded (and re-encoded after a transform).',
+      options: [...FORMATS],
+      default: 'bytes',
+      helpGroup: 'DECODING',
+    }),
     schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files or one .avsc file.', helpGroup: 'DECODING' }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
@@ -65,7 +95,10 @@ Dead letters written by recover replay record the cluster the record was read fr
         return plan
       }
       if (plan.matched === 0) return plan
-      await this.confirm({ yes: false, what: `retry ${plan.matched} record(s) into ${flags.sink.display} on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')})` })
+      await this.confirm({
+        yes: false,
+        what: `retry ${plan.matched} record(s) into ${flags.sink.display} on cluster ${plan.cluster.id} (${plan.cluster.bootstrap.join(',')})`,
+      })
       request.filter = { ...filter, ids: plan.records.map((r) => r.id) }
     }
     const result = await retryQuarantined(ctx, request, this.actor(), { log: (line) => this.note(line) })

@@ -7,8 +7,10 @@ import type { ShownRecord } from '../../src/services/quarantine.js'
 const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
 
 export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
-  static override summary = 'One dead letter in full: original position, error, stage, stack, headers, and the value as pretty JSON, decoded Avro or a hex dump.'
-  static override description = 'ID is the record\'s position in the quarantine, partition@offset (0@LINE for a file, 0-based), as "quarantine list --records" prints it. Headers marked * are failure context, stripped when the record is redriven.'
+  static override summary =
+    'One dead letter in full: original position, error, stage, stack, headers, and the value as pretty JSON, decoded Avro or a hex dump.'
+  static override description =
+    'ID is the record\'s position in the quarantine, partition@offset (0@LINE for a file, 0-based), as "quarantine list --records" prints it. Headers marked * are failure context, stripped when the record is redriven.'
   static override examples = [
     '<%= config.bin %> quarantine show 0@17 --dlq kafka:orders.quarantine',
     '<%= config.bin %> quarantine show 2@5 --dlq kafka:orders.quarantine --value-format avro --schema fixtures/schemas',
@@ -19,8 +21,16 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
     ...connectionFlags,
     ...dlqFlag,
     'key-format': Flags.string({ summary: 'How to show the key.', options: [...FORMATS], default: 'auto', helpGroup: 'DECODING' }),
-    'value-format': Flags.string({ summary: 'How to show the value: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.', options: [...FORMATS], default: 'auto', helpGroup: 'DECODING' }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file.', helpGroup: 'DECODING' }),
+    'value-format': Flags.string({
+      summary: 'How to show the value: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.',
+      options: [...FORMATS],
+      default: 'auto',
+      helpGroup: 'DECODING',
+    }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file.',
+      helpGroup: 'DECODING',
+    }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
     'reader-schema': Flags.string({ summary: 'Show Avro in this schema (.avsc).', helpGroup: 'DECODING' }),
   }
@@ -29,7 +39,11 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
     const { flags, args } = await this.parse(QuarantineShow)
     const ctx = await this.openQuarantine(flags)
     const { showQuarantined } = await import('../../src/services/quarantine.js')
-    const shown = await showQuarantined(ctx, args.id, { keyFormat: flags['key-format'] as (typeof FORMATS)[number], valueFormat: flags['value-format'] as (typeof FORMATS)[number], schemas: this.schemaSources(flags) })
+    const shown = await showQuarantined(ctx, args.id, {
+      keyFormat: flags['key-format'] as (typeof FORMATS)[number],
+      valueFormat: flags['value-format'] as (typeof FORMATS)[number],
+      schemas: this.schemaSources(flags),
+    })
     const { renderShown } = await import('../../src/render/quarantine.js')
     this.out(renderShown(shown))
     return shown

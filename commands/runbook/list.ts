@@ -8,7 +8,8 @@ export interface RunbookListResult {
 
 export default class RunbookList extends BaseCommand<RunbookListResult> {
   static override summary = 'List the incident runbooks: what each is for.'
-  static override description = 'Runbooks are Markdown files in docs/runbooks/ (or --dir) whose ```recover blocks are steps that recover runbook run executes in order.'
+  static override description =
+    'Runbooks are Markdown files in docs/runbooks/ (or --dir) whose ```recover blocks are steps that recover runbook run executes in order.'
   static override examples = ['<%= config.bin %> runbook list', '<%= config.bin %> runbook list --json']
   static override flags = {
     dir: Flags.string({ summary: 'A folder of runbooks. Default: the docs/runbooks/ that comes with recover.' }),

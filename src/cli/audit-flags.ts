@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core'
-import { describeMetrics, describeThreshold, COMPARE_METRICS, DUPLICATES_METRICS, type FailOnOutcome } from '../core/fail-on.js'
+import { describeMetrics, describeThreshold, type COMPARE_METRICS, type DUPLICATES_METRICS, type FailOnOutcome } from '../core/fail-on.js'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { recoverStateDir } from '../config/state-dir.js'
@@ -12,7 +12,10 @@ import type { AuditDatabaseOptions } from '../duckdb/audit-db.js'
 /** Flags every `recover audit` command that scans a range shares; `metrics` are its --fail-on metrics. */
 export function auditOutputFlags(metrics: typeof DUPLICATES_METRICS | typeof COMPARE_METRICS) {
   return {
-    db: Flags.string({ summary: `The audit DuckDB file where this run is recorded (audit history reads it). Default: ${DEFAULT_AUDIT_DB}.`, helpGroup: 'OUTPUT' }),
+    db: Flags.string({
+      summary: `The audit DuckDB file where this run is recorded (audit history reads it). Default: ${DEFAULT_AUDIT_DB}.`,
+      helpGroup: 'OUTPUT',
+    }),
     history: Flags.boolean({ summary: 'Record this run in --db. --no-history: record nothing.', default: true, allowNo: true, helpGroup: 'OUTPUT' }),
     report: Flags.string({ summary: 'Write every finding (not only the top ones) to FILE.csv or FILE.json.', helpGroup: 'OUTPUT' }),
     'fail-on': Flags.string({
@@ -42,10 +45,14 @@ export function failOnFailure(what: string, result: { failOn: FailOnOutcome | nu
   if (!failOn || failOn.passed) return undefined
   const details = { exceeded: failOn.exceeded }
   if (failOn.exceeded.some((e) => e.metric === 'records' && e.actual === 0)) {
-    return new RecoveryError('FINDINGS_OVER_THRESHOLD', `The range is empty: the ${what} read no records from ${result.window.from} to ${result.window.to}, and an empty range never passes --fail-on.`, {
-      nextSteps: ['Check --from, --to and --partitions; a topic nobody writes to any more, or retention, also leaves the range empty.'],
-      details,
-    })
+    return new RecoveryError(
+      'FINDINGS_OVER_THRESHOLD',
+      `The range is empty: the ${what} read no records from ${result.window.from} to ${result.window.to}, and an empty range never passes --fail-on.`,
+      {
+        nextSteps: ['Check --from, --to and --partitions; a topic nobody writes to any more, or retention, also leaves the range empty.'],
+        details,
+      },
+    )
   }
   const list = failOn.exceeded.map((e) => `${e.metric} is ${e.actual} (--fail-on ${describeThreshold(e)})`).join(', ')
   return new RecoveryError('FINDINGS_OVER_THRESHOLD', `The ${what} is past its --fail-on limits: ${list}.`, {

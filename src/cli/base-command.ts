@@ -46,7 +46,9 @@ export abstract class BaseCommand<T> extends Command {
     for (const [name, flag] of Object.entries(flags)) {
       for (const alias of flag.aliases ?? []) {
         if (this.argv.some((a) => a === `--${alias}` || a.startsWith(`--${alias}=`))) {
-          this.note(`Warning: --${alias} is now --${name} in "recover ${(this.id ?? '').replace(/:/g, ' ')}"; the old name still works in this release and will be removed in the next one.`)
+          this.note(
+            `Warning: --${alias} is now --${name} in "recover ${(this.id ?? '').replace(/:/g, ' ')}"; the old name still works in this release and will be removed in the next one.`,
+          )
         }
       }
     }
@@ -92,7 +94,10 @@ export abstract class BaseCommand<T> extends Command {
   protected async ask(options: { yes: boolean; what: string }): Promise<boolean> {
     if (options.yes) return true
     if (!process.stdin.isTTY || !process.stderr.isTTY) {
-      throw new RecoveryError('CONFIRMATION_REQUIRED', `Refusing to ${options.what} without confirmation: there is no terminal to ask on. Review the dry run, then add --yes.`)
+      throw new RecoveryError(
+        'CONFIRMATION_REQUIRED',
+        `Refusing to ${options.what} without confirmation: there is no terminal to ask on. Review the dry run, then add --yes.`,
+      )
     }
     const { askYesNo } = await import('./prompt.js')
     return askYesNo(`${options.what[0]!.toUpperCase()}${options.what.slice(1)}? [y/N] `)
@@ -129,7 +134,9 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   /** Where Avro schemas come from, the same for every command: flags, then recover.config.json, then the environment. */
-  protected schemaSources(flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string }): SchemaSourceOptions {
+  protected schemaSources(
+    flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string },
+  ): SchemaSourceOptions {
     return {
       schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
       registry: flags.registry,
@@ -147,7 +154,10 @@ export abstract class BaseCommand<T> extends Command {
   protected async gateway(flags: ConnectionFlagValues): Promise<KafkaGateway> {
     const { KafkaGateway } = await import('../kafka/kafka-gateway.js')
     const settings = this.connection(flags)
-    const log = this.verbose ? (line: { level: string; namespace: string; message: string }) => process.stderr.write(`kafka ${line.level} [${line.namespace}] ${redactText(line.message)}\n`) : undefined
+    const log = this.verbose
+      ? (line: { level: string; namespace: string; message: string }) =>
+          process.stderr.write(`kafka ${line.level} [${line.namespace}] ${redactText(line.message)}\n`)
+      : undefined
     const gateway = await KafkaGateway.open(settings, { log })
     this.onCleanup(() => gateway.close())
     // Two clusters can hold the same group and topic names: say which one this is, every time.
@@ -173,7 +183,8 @@ export abstract class BaseCommand<T> extends Command {
    */
   override async _run<R>(): Promise<R> {
     const result = await super._run<R>()
-    if (result !== undefined) writeResultFile({ result: this.toSuccessJson(result), ...(this.findings ? { error: redact(jsonSafe(this.findings.toJSON())) } : {}) })
+    if (result !== undefined)
+      writeResultFile({ result: this.toSuccessJson(result), ...(this.findings ? { error: redact(jsonSafe(this.findings.toJSON())) } : {}) })
     return result
   }
 

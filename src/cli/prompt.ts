@@ -30,10 +30,12 @@ export function askYesNo(question: string, streams: { input?: NodeJS.ReadStream;
       rl.close()
       finish()
     }
-    rl.on('SIGINT', () => settle(() => {
-      ;(streams.output ?? process.stderr).write('\n')
-      reject(interruptedAtPrompt())
-    }))
+    rl.on('SIGINT', () =>
+      settle(() => {
+        ;(streams.output ?? process.stderr).write('\n')
+        reject(interruptedAtPrompt())
+      }),
+    )
     rl.on('close', () => settle(() => resolve(false)))
     rl.question(question, (answer) => settle(() => resolve(/^y(es)?$/i.test(answer.trim()))))
   })
@@ -47,7 +49,10 @@ export type PauseKey = 'continue' | 'stop'
  * INTERRUPTED (its `interrupted` message). Other keys are ignored. The terminal is put back
  * as it was whatever happens.
  */
-export function waitForKey(prompt: string, options: { interrupted: () => RecoveryError; input?: NodeJS.ReadStream; output?: NodeJS.WriteStream }): Promise<PauseKey> {
+export function waitForKey(
+  prompt: string,
+  options: { interrupted: () => RecoveryError; input?: NodeJS.ReadStream; output?: NodeJS.WriteStream },
+): Promise<PauseKey> {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stderr
   output.write(prompt)

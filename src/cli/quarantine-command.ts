@@ -6,7 +6,10 @@ import type { QuarantineLocation } from '../quarantine/quarantine-location.js'
 /** What every quarantine command (and triage) does first: open the quarantine named by --dlq. */
 export abstract class QuarantineCommand<T> extends BaseCommand<T> {
   /** A Kafka quarantine always needs the cluster; a file one only for actions that write to Kafka. */
-  protected async openQuarantine(flags: { dlq: QuarantineLocation; brokers?: string; 'client-config'?: string; cluster?: string; config?: string }, options: { needsKafka?: boolean } = {}): Promise<QuarantineContext> {
+  protected async openQuarantine(
+    flags: { dlq: QuarantineLocation; brokers?: string; 'client-config'?: string; cluster?: string; config?: string },
+    options: { needsKafka?: boolean } = {},
+  ): Promise<QuarantineContext> {
     const uri = flags.dlq
     const gateway = uri.kind === 'kafka' || options.needsKafka ? await this.gateway(flags) : undefined
     const { openQuarantine } = await import('../services/quarantine.js')

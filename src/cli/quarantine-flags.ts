@@ -11,7 +11,12 @@ import type { Actor } from '../services/quarantine.js'
  * audit is the start of a range: the old name still works for one release, with a warning.
  */
 export const dlqFlag = {
-  dlq: quarantineLocationFlag({ summary: 'The dead letters: kafka:TOPIC (recover\'s, Kafka Connect\'s, Streams\', Spring\'s or Karafka\'s dead-letter topic) or file:PATH.jsonl. Formerly --from.', required: true, aliases: ['from'] }),
+  dlq: quarantineLocationFlag({
+    summary:
+      "The dead letters: kafka:TOPIC (recover's, Kafka Connect's, Streams', Spring's or Karafka's dead-letter topic) or file:PATH.jsonl. Formerly --from.",
+    required: true,
+    aliases: ['from'],
+  }),
 }
 
 /** The selection every quarantine command shares. */
@@ -22,7 +27,11 @@ export const filterFlags = {
   until: Flags.string({ summary: 'Only records that failed before this time.', helpGroup: 'FILTER' }),
   key: Flags.string({ summary: 'Only records with exactly this key (as text).', helpGroup: 'FILTER' }),
   topic: Flags.string({ char: 't', summary: 'Only records from this original topic.', helpGroup: 'FILTER' }),
-  id: Flags.string({ summary: 'Only these positions in the quarantine, partition@offset as list --records prints them (repeatable, or comma-separated).', multiple: true, helpGroup: 'FILTER' }),
+  id: Flags.string({
+    summary: 'Only these positions in the quarantine, partition@offset as list --records prints them (repeatable, or comma-separated).',
+    multiple: true,
+    helpGroup: 'FILTER',
+  }),
   tz: Flags.string({ summary: 'Zone for --since/--until without one: an IANA zone, UTC, or local.', helpGroup: 'FILTER' }),
 }
 
@@ -50,7 +59,11 @@ export function toFilter(flags: FilterFlagValues): QuarantineFilter {
   if (flags.until !== undefined) filter.untilMs = parseTimeSpec(flags.until, { tz: flags.tz }).instantMs
   if (flags.key !== undefined) filter.key = flags.key
   if (flags.topic !== undefined) filter.topic = flags.topic
-  if (flags.id && flags.id.length > 0) filter.ids = flags.id.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')
+  if (flags.id && flags.id.length > 0)
+    filter.ids = flags.id
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
   return filter
 }
 

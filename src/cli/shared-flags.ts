@@ -3,7 +3,8 @@ import { Flags } from '@oclif/core'
 /** Flags every command that talks to Kafka accepts. */
 export const connectionFlags = {
   brokers: Flags.string({
-    summary: 'Kafka bootstrap servers, host:port[,host:port]. Default: --cluster, else RECOVER_BROKERS, else the default cluster of recover.config.json, else localhost:9092.',
+    summary:
+      'Kafka bootstrap servers, host:port[,host:port]. Default: --cluster, else RECOVER_BROKERS, else the default cluster of recover.config.json, else localhost:9092.',
     helpGroup: 'CONNECTION',
   }),
   'client-config': Flags.string({

@@ -49,11 +49,19 @@ type Plan =
  */
 export function createAvroCodec(options: AvroCodecOptions): Codec {
   const { framing, ids, reader } = options
-  if (framing === 'confluent' && !ids) throw new RecoveryError('USAGE', 'Confluent-framed Avro needs schema ids: give a schema directory with ids.json (--schema) or a Schema Registry (--registry).')
+  if (framing === 'confluent' && !ids)
+    throw new RecoveryError(
+      'USAGE',
+      'Confluent-framed Avro needs schema ids: give a schema directory with ids.json (--schema) or a Schema Registry (--registry).',
+    )
   const { writerHeader } = options
-  if (framing === 'raw' && !options.writer && writerHeader === undefined) throw new RecoveryError('USAGE', 'Raw Avro (no Confluent header) needs its writer schema: pass one .avsc file as --schema, or name it in a record header.')
+  if (framing === 'raw' && !options.writer && writerHeader === undefined)
+    throw new RecoveryError('USAGE', 'Raw Avro (no Confluent header) needs its writer schema: pass one .avsc file as --schema, or name it in a record header.')
   if (framing === 'raw' && writerHeader !== undefined && !options.writer && !ids && !options.files?.size) {
-    throw new RecoveryError('USAGE', `Raw Avro with the writer schema named by the ${writerHeader} header needs schemas to name: pass --schema DIR (with ids.json for schema ids) or --registry URL.`)
+    throw new RecoveryError(
+      'USAGE',
+      `Raw Avro with the writer schema named by the ${writerHeader} header needs schemas to name: pass --schema DIR (with ids.json for schema ids) or --registry URL.`,
+    )
   }
 
   const plans = new Map<number, Plan>()
@@ -75,7 +83,9 @@ export function createAvroCodec(options: AvroCodecOptions): Codec {
     rawPlan = planFor(options.writer!)
     if (!rawPlan.ok) {
       const failure = rawPlan.failure(undefined)
-      throw new RecoveryError('INCOMPATIBLE_SCHEMAS', failure.message, { details: { field: failure.field, writer: options.writer!.label, reader: reader.label } })
+      throw new RecoveryError('INCOMPATIBLE_SCHEMAS', failure.message, {
+        details: { field: failure.field, writer: options.writer!.label, reader: reader.label },
+      })
     }
   }
 
@@ -86,7 +96,8 @@ export function createAvroCodec(options: AvroCodecOptions): Codec {
     let plan = plans.get(schemaId)
     if (!plan) {
       const entry = ids!.cached(schemaId)
-      if (entry === undefined) throw new RecoveryError('INTERNAL', `Schema id ${schemaId} was not loaded before decoding; codec.prepare() must see every payload first.`)
+      if (entry === undefined)
+        throw new RecoveryError('INTERNAL', `Schema id ${schemaId} was not loaded before decoding; codec.prepare() must see every payload first.`)
       if (entry.ok) plan = planFor(entry.schema)
       else {
         const message = `Cannot decode: ${entry.reason}.`
@@ -105,7 +116,10 @@ export function createAvroCodec(options: AvroCodecOptions): Codec {
     const header = lastHeader(headers, writerHeader!)
     if (header === undefined) {
       if (options.writer) return { plan: (rawPlan ??= planFor(options.writer)), schemaId: undefined }
-      throw new DecodeError('avro-unknown-schema-id', `Cannot decode raw Avro: the record has no ${writerHeader} header naming its writer schema, and there is no single writer schema to fall back on (one .avsc file as --schema).`)
+      throw new DecodeError(
+        'avro-unknown-schema-id',
+        `Cannot decode raw Avro: the record has no ${writerHeader} header naming its writer schema, and there is no single writer schema to fall back on (one .avsc file as --schema).`,
+      )
     }
     const name = header.value === null ? undefined : typeof header.value === 'string' ? header.value : decodeStrictUtf8(header.value)
     if (name === undefined) {
@@ -117,7 +131,11 @@ export function createAvroCodec(options: AvroCodecOptions): Codec {
     const schemaId = schemaIdOf(name)
     if (schemaId !== undefined && ids) {
       const entry = ids.cached(schemaId)
-      if (entry === undefined) throw new RecoveryError('INTERNAL', `Schema id ${schemaId} (from the ${writerHeader} header) was not loaded before decoding; codec.prepare() must see every record's headers first.`)
+      if (entry === undefined)
+        throw new RecoveryError(
+          'INTERNAL',
+          `Schema id ${schemaId} (from the ${writerHeader} header) was not loaded before decoding; codec.prepare() must see every record's headers first.`,
+        )
       if (entry.ok) found = { plan: planFor(entry.schema), schemaId }
       else {
         const message = `Cannot decode: the ${writerHeader} header names schema id ${schemaId}, and ${entry.reason}.`
@@ -128,9 +146,11 @@ export function createAvroCodec(options: AvroCodecOptions): Codec {
       const file = schemaFileNamed(options.files, name)
       if (file) found = { plan: planFor(file), schemaId: undefined }
       else {
-        const known = options.files?.size ? `; the schema files are ${[...options.files.keys()].slice(0, 5).join(', ')}${options.files.size > 5 ? ', …' : ''}` : ''
+        const known = options.files?.size
+          ? `; the schema files are ${[...options.files.keys()].slice(0, 5).join(', ')}${options.files.size > 5 ? ', …' : ''}`
+          : ''
         const where = schemaId !== undefined ? 'there is no ids.json or Schema Registry to look schema ids up in' : `it is not a schema file${known}`
-        const message = `Cannot decode raw Avro: its ${writerHeader} header names ${JSON.stringify(name.length > 80 ? name.slice(0, 80) + '…' : name)}, and ${where}.`
+        const message = `Cannot decode raw Avro: its ${writerHeader} header names ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)}, and ${where}.`
         found = { plan: { ok: false, failure: (id) => new DecodeError('avro-unknown-schema-id', message, { schemaId: id }) }, schemaId }
       }
     }
@@ -230,10 +250,18 @@ function decodeBody(plan: Plan, bytes: Buffer, start: number, schemaId: number |
   }
   if (result.offset < 0) {
     const body = bytes.length - start
-    throw new DecodeError('avro-truncated', `Truncated Avro: the ${body}-byte body ends before a whole ${plan.writer.label} value was read (payload ends at byte ${bytes.length}).`, { position: bytes.length, schemaId })
+    throw new DecodeError(
+      'avro-truncated',
+      `Truncated Avro: the ${body}-byte body ends before a whole ${plan.writer.label} value was read (payload ends at byte ${bytes.length}).`,
+      { position: bytes.length, schemaId },
+    )
   }
   if (result.offset < bytes.length) {
-    throw new DecodeError('avro-invalid', `Not valid ${plan.writer.label} Avro: ${bytes.length - result.offset} bytes are left over after the value ends at byte ${result.offset}; the writer schema is probably not the one that wrote it.`, { position: result.offset, schemaId })
+    throw new DecodeError(
+      'avro-invalid',
+      `Not valid ${plan.writer.label} Avro: ${bytes.length - result.offset} bytes are left over after the value ends at byte ${result.offset}; the writer schema is probably not the one that wrote it.`,
+      { position: result.offset, schemaId },
+    )
   }
   return result.value
 }

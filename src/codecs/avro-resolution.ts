@@ -70,13 +70,20 @@ function locateIncompatibility(readerType: Type, writerType: Type, path: string,
 
   if (avro.Type.isType(writer, 'union') && !avro.Type.isType(reader, 'union')) {
     for (const branch of (writer as unknown as { types: Type[] }).types) {
-      if (!canResolve(reader, branch)) return locateIncompatibility(reader, branch, path, seen) ?? { field: path, reason: `cannot read the writer's union branch ${describe(branch)} as ${describe(reader)}` }
+      if (!canResolve(reader, branch))
+        return (
+          locateIncompatibility(reader, branch, path, seen) ?? {
+            field: path,
+            reason: `cannot read the writer's union branch ${describe(branch)} as ${describe(reader)}`,
+          }
+        )
     }
   }
   if (avro.Type.isType(reader, 'union')) {
     const branches = avro.Type.isType(writer, 'union') ? (writer as unknown as { types: Type[] }).types : [writer]
     for (const branch of branches) {
-      if (!canResolve(reader, branch)) return { field: path, reason: `has the writer's ${describe(branch)}, which matches no branch of the reader's union ${describe(reader)}` }
+      if (!canResolve(reader, branch))
+        return { field: path, reason: `has the writer's ${describe(branch)}, which matches no branch of the reader's union ${describe(reader)}` }
     }
     return undefined
   }
@@ -90,14 +97,24 @@ function locateIncompatibility(readerType: Type, writerType: Type, path: string,
       const names = [field.name, ...field.aliases]
       const matches = w.fields.filter((f) => names.includes(f.name))
       const fieldPath = path === '' ? field.name : `${path}.${field.name}`
-      if (matches.length > 1) return { field: fieldPath, reason: `matches several writer fields through its aliases (${matches.map((m) => m.name).join(', ')})` }
+      if (matches.length > 1)
+        return { field: fieldPath, reason: `matches several writer fields through its aliases (${matches.map((m) => m.name).join(', ')})` }
       const match = matches[0]
       if (!match) {
-        if (field.defaultValue() === undefined) return { field: fieldPath, reason: `is in the reader schema ${r.name} without a default, and the writer schema ${w.name} does not have it (nor any of its aliases)` }
+        if (field.defaultValue() === undefined)
+          return {
+            field: fieldPath,
+            reason: `is in the reader schema ${r.name} without a default, and the writer schema ${w.name} does not have it (nor any of its aliases)`,
+          }
         continue
       }
       if (!canResolve(field.type, match.type)) {
-        return locateIncompatibility(field.type, match.type, fieldPath, seen) ?? { field: fieldPath, reason: `cannot read the writer's ${describe(match.type)} as ${describe(field.type)}` }
+        return (
+          locateIncompatibility(field.type, match.type, fieldPath, seen) ?? {
+            field: fieldPath,
+            reason: `cannot read the writer's ${describe(match.type)} as ${describe(field.type)}`,
+          }
+        )
       }
     }
     return undefined
@@ -113,7 +130,11 @@ function locateIncompatibility(readerType: Type, writerType: Type, path: string,
   if (avro.Type.isType(reader, 'enum') && avro.Type.isType(writer, 'enum')) {
     const rs = (reader as unknown as { symbols: string[] }).symbols
     const missing = (writer as unknown as { symbols: string[] }).symbols.filter((s) => !rs.includes(s))
-    if (missing.length > 0) return { field: path, reason: `has writer enum symbols ${missing.join(', ')} that the reader's ${describe(reader)} lacks, and the reader enum has no default` }
+    if (missing.length > 0)
+      return {
+        field: path,
+        reason: `has writer enum symbols ${missing.join(', ')} that the reader's ${describe(reader)} lacks, and the reader enum has no default`,
+      }
   }
   if (canResolve(reader, writer)) return undefined
   return { field: path, reason: `cannot read the writer's ${describe(writer)} as ${describe(reader)}` }

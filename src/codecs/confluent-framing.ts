@@ -10,11 +10,20 @@ export function readConfluentHeader(bytes: Buffer): ConfluentHeader {
   if (bytes.length > 0 && bytes[0] !== CONFLUENT_MAGIC_BYTE) {
     return {
       ok: false,
-      error: new DecodeError('avro-bad-magic', `Not Confluent-framed Avro: byte 0 is 0x${bytes[0]!.toString(16).padStart(2, '0')}, not the magic byte 0${lookalike(bytes)}.`, { position: 0 }),
+      error: new DecodeError(
+        'avro-bad-magic',
+        `Not Confluent-framed Avro: byte 0 is 0x${bytes[0]!.toString(16).padStart(2, '0')}, not the magic byte 0${lookalike(bytes)}.`,
+        { position: 0 },
+      ),
     }
   }
   if (bytes.length < CONFLUENT_HEADER_BYTES) {
-    return { ok: false, error: new DecodeError('avro-truncated', `Truncated Avro: ${bytes.length} bytes, shorter than the 5-byte Confluent header (magic byte and schema id).`, { position: bytes.length }) }
+    return {
+      ok: false,
+      error: new DecodeError('avro-truncated', `Truncated Avro: ${bytes.length} bytes, shorter than the 5-byte Confluent header (magic byte and schema id).`, {
+        position: bytes.length,
+      }),
+    }
   }
   return { ok: true, schemaId: bytes.readUInt32BE(1) }
 }

@@ -40,7 +40,10 @@ export interface SchemaSources {
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   const files = options.schema === undefined ? undefined : loadSchemaFiles(options.schema)
-  const registry = options.registry === undefined ? undefined : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
+  const registry =
+    options.registry === undefined
+      ? undefined
+      : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
   const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
   let reader: AvroSchemaRef | undefined
   if (options.readerSchema !== undefined) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
@@ -89,7 +92,10 @@ async function createAvro(request: CodecRequest, sources: SchemaSources): Promis
   }
   if (framing === 'confluent') {
     if (!sources.ids) {
-      throw new RecoveryError('USAGE', `Confluent-framed Avro needs schema ids, and ${sources.files!.path} has no ids.json; add one ({"1": "file.avsc"}) or pass --registry URL.`)
+      throw new RecoveryError(
+        'USAGE',
+        `Confluent-framed Avro needs schema ids, and ${sources.files!.path} has no ids.json; add one ({"1": "file.avsc"}) or pass --registry URL.`,
+      )
     }
     let encodeWith: { schema: AvroSchemaRef; schemaId: number } | undefined
     if (request.encodeSchemaId !== undefined) {
@@ -101,7 +107,8 @@ async function createAvro(request: CodecRequest, sources: SchemaSources): Promis
   }
   const writer = sources.writer
   if (request.writerHeader !== undefined) {
-    if (request.writerHeader === '') throw new RecoveryError('USAGE', 'The writer-schema header name is empty; give the header that names each record\'s writer schema, e.g. schema.version.')
+    if (request.writerHeader === '')
+      throw new RecoveryError('USAGE', "The writer-schema header name is empty; give the header that names each record's writer schema, e.g. schema.version.")
     return createAvroCodec({
       framing,
       ids: sources.ids,
@@ -114,7 +121,10 @@ async function createAvro(request: CodecRequest, sources: SchemaSources): Promis
   }
   if (!writer) {
     const count = sources.files?.files.size ?? 0
-    throw new RecoveryError('USAGE', `Raw Avro (no Confluent header) needs exactly one writer schema, and ${sources.files?.path ?? 'no --schema'} has ${count}; pass the one .avsc file as --schema, or name each record's writer schema in a header.`)
+    throw new RecoveryError(
+      'USAGE',
+      `Raw Avro (no Confluent header) needs exactly one writer schema, and ${sources.files?.path ?? 'no --schema'} has ${count}; pass the one .avsc file as --schema, or name each record's writer schema in a header.`,
+    )
   }
   return createAvroCodec({ framing, writer, reader: sources.reader, encodeWith: { schema: sources.reader ?? writer } })
 }

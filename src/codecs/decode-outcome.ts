@@ -19,7 +19,11 @@ export function tryDecode(codec: Codec, bytes: Buffer | null, context?: DecodeCo
  * prepare() then tryDecode() for each payload: the batch path of replay and quarantine.
  * `contexts[i]` (the headers of record i), when given, is passed along with payload i.
  */
-export async function decodeBatch(codec: Codec, payloads: ReadonlyArray<Buffer | null>, contexts?: ReadonlyArray<DecodeContext | undefined>): Promise<DecodeOutcome[]> {
+export async function decodeBatch(
+  codec: Codec,
+  payloads: ReadonlyArray<Buffer | null>,
+  contexts?: ReadonlyArray<DecodeContext | undefined>,
+): Promise<DecodeOutcome[]> {
   await (contexts === undefined ? codec.prepare(payloads) : codec.prepare(payloads, contexts))
   return payloads.map((bytes, i) => tryDecode(codec, bytes, contexts?.[i]))
 }

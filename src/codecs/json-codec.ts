@@ -15,7 +15,12 @@ export function decodeJson(bytes: Buffer): unknown {
   } catch (error) {
     const reason = (error as Error).message
     const position = jsonErrorPosition(reason, text, bytes.length)
-    throw new DecodeError('not-json', `The bytes are not JSON: ${reason.replace(/[.]$/, '')}${position === undefined ? '' : ` (byte ${position} of ${bytes.length})`}.`, { position }, error)
+    throw new DecodeError(
+      'not-json',
+      `The bytes are not JSON: ${reason.replace(/[.]$/, '')}${position === undefined ? '' : ` (byte ${position} of ${bytes.length})`}.`,
+      { position },
+      error,
+    )
   }
 }
 

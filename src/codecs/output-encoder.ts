@@ -59,7 +59,10 @@ export async function createOutputEncoder(options: OutputEncoderOptions): Promis
     return { format, prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : fixed.encode(value)) }
   }
   if (sources.reader) {
-    throw new RecoveryError('USAGE', `With --reader-schema, ${options.side}s are decoded into the reader's shape and must be written with its schema id: pass --output-schema-id N (the id of ${sources.reader.label}).`)
+    throw new RecoveryError(
+      'USAGE',
+      `With --reader-schema, ${options.side}s are decoded into the reader's shape and must be written with its schema id: pass --output-schema-id N (the id of ${sources.reader.label}).`,
+    )
   }
   const byId = new Map<number, Codec>()
   const unknown = new Map<number, string>()
@@ -85,7 +88,11 @@ export async function createOutputEncoder(options: OutputEncoderOptions): Promis
       const header = sourceBytes ? readConfluentHeader(sourceBytes) : undefined
       const encoder = header?.ok ? byId.get(header.schemaId) : undefined
       if (!encoder && header?.ok && unknown.has(header.schemaId)) throw new EncodeError('avro-unknown-schema-id', unknown.get(header.schemaId)!)
-      if (!encoder) throw new EncodeError('avro-unknown-schema-id', `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`)
+      if (!encoder)
+        throw new EncodeError(
+          'avro-unknown-schema-id',
+          `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`,
+        )
       return encoder.encode(value)
     },
   }

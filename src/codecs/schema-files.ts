@@ -62,7 +62,8 @@ export function loadSchemaFiles(path: string): SchemaFiles {
   const parse = (file: ScannedFile, stack: string[]): Parsed => {
     const done = parsed.get(file.rel)
     if (done) return done
-    if (stack.includes(file.rel)) throw badSchema(`The schema files ${[...stack, file.rel].join(' -> ')} use each other's types in a cycle; define the shared types in one file.`, file.abs)
+    if (stack.includes(file.rel))
+      throw badSchema(`The schema files ${[...stack, file.rel].join(' -> ')} use each other's types in a cycle; define the shared types in one file.`, file.abs)
     const names: Record<string, Type> = {}
     for (const name of file.uses) names[name] = importName(name, file, [...stack, file.rel])
     let type: Type
@@ -86,7 +87,10 @@ export function loadSchemaFiles(path: string): SchemaFiles {
     const first = types[0]!
     const differing = providers.filter((_, i) => !types[i]!.equals(first))
     if (differing.length > 0) {
-      throw badSchema(`${user.abs} uses the type ${name}, which ${providers.map((p) => p.rel).join(' and ')} define differently; move the one meant into its own file.`, user.abs)
+      throw badSchema(
+        `${user.abs} uses the type ${name}, which ${providers.map((p) => p.rel).join(' and ')} define differently; move the one meant into its own file.`,
+        user.abs,
+      )
     }
     return first
   }
@@ -167,8 +171,14 @@ function collectNames(schema: unknown, namespace: string, defines: string[], use
     if (Array.isArray(s.fields)) for (const field of s.fields as Array<{ type?: unknown }>) collectNames(field?.type, inner, defines, uses)
     return
   }
-  if (s.type === 'array') return collectNames(s.items, namespace, defines, uses)
-  if (s.type === 'map') return collectNames(s.values, namespace, defines, uses)
+  if (s.type === 'array') {
+    collectNames(s.items, namespace, defines, uses)
+    return
+  }
+  if (s.type === 'map') {
+    collectNames(s.values, namespace, defines, uses)
+    return
+  }
   if (typeof s.type === 'string') {
     if (!PRIMITIVES.has(s.type)) uses.push(qualify(s.type, namespace))
     return
@@ -188,11 +198,13 @@ function readIdMap(dir: string, files: Map<string, AvroSchemaRef>): SchemaLookup
   } catch (error) {
     throw badSchema(`${path} is not valid JSON: ${(error as Error).message}.`, path, error)
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw badSchema(`${path} must be a JSON object mapping schema ids to .avsc files, like {"1": "orders-v1.avsc"}.`, path)
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw badSchema(`${path} must be a JSON object mapping schema ids to .avsc files, like {"1": "orders-v1.avsc"}.`, path)
   const byId = new Map<number, AvroSchemaRef>()
   for (const [key, file] of Object.entries(raw as Record<string, unknown>)) {
     const id = Number(key)
-    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id > 0x7fffffff) throw badSchema(`${path} has the key "${key}", which is not a schema id (a whole number up to 2147483647).`, path)
+    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id > 0x7fffffff)
+      throw badSchema(`${path} has the key "${key}", which is not a schema id (a whole number up to 2147483647).`, path)
     const ref = typeof file === 'string' ? files.get(relative(dir, resolve(dir, file)).split(sep).join('/')) : undefined
     if (!ref) throw badSchema(`${path} maps schema id ${key} to ${JSON.stringify(file)}, which is not an .avsc file in ${dir}.`, path)
     byId.set(id, { type: ref.type, label: `${ref.label} (id ${id} in ${ID_MAP_FILE})` })

@@ -7,9 +7,7 @@ export interface AvroSchemaRef {
 }
 
 /** What a schema id resolves to: a schema, or why the record that names it cannot be decoded. */
-export type SchemaEntry =
-  | { ok: true; schema: AvroSchemaRef }
-  | { ok: false; kind: 'avro-unknown-schema-id' | 'schema-resolution'; reason: string }
+export type SchemaEntry = { ok: true; schema: AvroSchemaRef } | { ok: false; kind: 'avro-unknown-schema-id' | 'schema-resolution'; reason: string }
 
 /** Confluent schema ids -> schemas: ids.json beside .avsc files, a Schema Registry, or both. */
 export interface SchemaLookup {

@@ -56,9 +56,13 @@ export class SchemaRegistryClient implements SchemaLookup {
     try {
       url = new URL(options.url)
     } catch {
-      throw new RecoveryError('USAGE', `--registry ${JSON.stringify(options.url)} is not a URL; give the Schema Registry's base URL, like http://localhost:8081.`)
+      throw new RecoveryError(
+        'USAGE',
+        `--registry ${JSON.stringify(options.url)} is not a URL; give the Schema Registry's base URL, like http://localhost:8081.`,
+      )
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RecoveryError('USAGE', `--registry must be an http:// or https:// URL (got ${url.protocol}).`)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new RecoveryError('USAGE', `--registry must be an http:// or https:// URL (got ${url.protocol}).`)
     let user = decodeURIComponent(url.username)
     let password = decodeURIComponent(url.password)
     if (options.userInfo !== undefined) {
@@ -107,7 +111,8 @@ export class SchemaRegistryClient implements SchemaLookup {
 
   private async fetchEntry(id: number): Promise<SchemaEntry> {
     const { status, body } = await this.get(`/schemas/ids/${id}`, { schemaId: id })
-    if (status === 404 && errorCode(body) === 40403) return { ok: false, kind: 'avro-unknown-schema-id', reason: `the ${this.label} has no schema with id ${id}` }
+    if (status === 404 && errorCode(body) === 40403)
+      return { ok: false, kind: 'avro-unknown-schema-id', reason: `the ${this.label} has no schema with id ${id}` }
     if (status !== 200) throw this.unexpected(`/schemas/ids/${id}`, status, body, id)
     const schema = body as RegistrySchemaBody
     const schemaType = typeof schema.schemaType === 'string' ? schema.schemaType : 'AVRO'
@@ -200,9 +205,13 @@ export class SchemaRegistryClient implements SchemaLookup {
 
   private unexpected(path: string, status: number, body: unknown, id: number): RecoveryError {
     const shown = typeof body === 'string' ? body : JSON.stringify(body ?? '')
-    return new RecoveryError('REGISTRY_ERROR', `${this.base}${path} answered HTTP ${status} with ${shown.slice(0, 120) || 'an empty body'}, not a Confluent Schema Registry answer; check that --registry points at the registry itself.`, {
-      details: { registry: this.base, status, schemaId: id, stage: 'decode' },
-    })
+    return new RecoveryError(
+      'REGISTRY_ERROR',
+      `${this.base}${path} answered HTTP ${status} with ${shown.slice(0, 120) || 'an empty body'}, not a Confluent Schema Registry answer; check that --registry points at the registry itself.`,
+      {
+        details: { registry: this.base, status, schemaId: id, stage: 'decode' },
+      },
+    )
   }
 }
 

@@ -12,7 +12,8 @@ export function createStringCodec(): Codec {
     decode: decodeUtf8,
     encode(value: unknown): Buffer {
       if (typeof value !== 'string') throw new EncodeError('not-text', `Expected text to write as UTF-8, got ${describeValue(value)}.`)
-      if (LONE_SURROGATE.test(value)) throw new EncodeError('not-text', 'The text has a lone surrogate, which UTF-8 cannot hold; it would be written as U+FFFD.')
+      if (LONE_SURROGATE.test(value))
+        throw new EncodeError('not-text', 'The text has a lone surrogate, which UTF-8 cannot hold; it would be written as U+FFFD.')
       return Buffer.from(value, 'utf8')
     },
   }
@@ -23,9 +24,13 @@ export function decodeUtf8(bytes: Buffer): string {
   const text = decodeStrictUtf8(bytes)
   if (text !== undefined) return text
   const position = firstInvalidUtf8(bytes)
-  const at = position < 0 ? 0 : position
+  const at = Math.max(position, 0)
   const shown = bytes.subarray(at, at + 4).toString('hex')
-  throw new DecodeError('invalid-utf8', `The bytes are invalid UTF-8: byte 0x${shown.slice(0, 2)} at position ${at} (${shown} from there) does not start or continue a UTF-8 sequence.`, { position: at })
+  throw new DecodeError(
+    'invalid-utf8',
+    `The bytes are invalid UTF-8: byte 0x${shown.slice(0, 2)} at position ${at} (${shown} from there) does not start or continue a UTF-8 sequence.`,
+    { position: at },
+  )
 }
 
 export function describeValue(value: unknown): string {

@@ -35,7 +35,10 @@ export function clientPropertiesFrom(props: Record<string, string>, path: string
   const result: ClientProperties = {}
   const servers = props['bootstrap.servers']
   if (servers !== undefined) {
-    result.brokers = servers.split(',').map((s) => s.trim()).filter(Boolean)
+    result.brokers = servers
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     if (result.brokers.length === 0) bad('bootstrap.servers is empty; give host:port[,host:port].')
   }
   if (props['client.id']) result.clientId = props['client.id']
@@ -60,10 +63,14 @@ function readPem(path: string, key: string, bad: (what: string) => never): strin
 function tlsFrom(props: Record<string, string>, bad: (what: string) => never): TlsSettings {
   const storeType = (props['ssl.truststore.type'] ?? '').toUpperCase()
   if (props['ssl.truststore.location'] && storeType !== 'PEM') {
-    bad('ssl.truststore.location points at a JKS/PKCS12 store, which Node cannot read; export the CA as PEM and set ssl.ca.location (keytool -exportcert -rfc).')
+    bad(
+      'ssl.truststore.location points at a JKS/PKCS12 store, which Node cannot read; export the CA as PEM and set ssl.ca.location (keytool -exportcert -rfc).',
+    )
   }
   if (props['ssl.keystore.location'] && (props['ssl.keystore.type'] ?? '').toUpperCase() !== 'PEM') {
-    bad('ssl.keystore.location points at a JKS/PKCS12 store, which Node cannot read; export the certificate and key as PEM and set ssl.certificate.location and ssl.key.location.')
+    bad(
+      'ssl.keystore.location points at a JKS/PKCS12 store, which Node cannot read; export the certificate and key as PEM and set ssl.certificate.location and ssl.key.location.',
+    )
   }
   const caPath = props['ssl.ca.location'] ?? (storeType === 'PEM' ? props['ssl.truststore.location'] : undefined)
   const tls: TlsSettings = {

@@ -82,10 +82,12 @@ export function validateProjectConfig(raw: unknown, path: string): ProjectConfig
         bad(`unknown default "${key}"; known: cluster, schemaDir, quarantineTopic, journalDir, stateDir, tz.`)
       }
       if (typeof value !== 'string') bad(`default "${key}" must be a string.`)
-      defaults[key as keyof ProjectDefaults] = key === 'schemaDir' || key === 'journalDir' || key === 'stateDir' ? resolve(dirname(path), value as string) : (value as string)
+      defaults[key as keyof ProjectDefaults] =
+        key === 'schemaDir' || key === 'journalDir' || key === 'stateDir' ? resolve(dirname(path), value as string) : (value as string)
     }
   }
-  if (defaults.cluster && !clusters[defaults.cluster]) bad(`defaults.cluster "${defaults.cluster}" is not one of the clusters (${Object.keys(clusters).join(', ') || 'none'}).`)
+  if (defaults.cluster && !clusters[defaults.cluster])
+    bad(`defaults.cluster "${defaults.cluster}" is not one of the clusters (${Object.keys(clusters).join(', ') || 'none'}).`)
   return { path, clusters, defaults }
 }
 

@@ -30,7 +30,10 @@ export function resolveConnection(request: ConnectionRequest, project: ProjectCo
     const cluster = project.clusters[clusterName]
     if (!cluster) {
       const known = Object.keys(project.clusters)
-      throw new RecoveryError('UNKNOWN_CLUSTER', `No cluster named "${clusterName}" in ${project.path ?? 'recover.config.json (none found)'}; known clusters: ${known.join(', ') || 'none'}.`)
+      throw new RecoveryError(
+        'UNKNOWN_CLUSTER',
+        `No cluster named "${clusterName}" in ${project.path ?? 'recover.config.json (none found)'}; known clusters: ${known.join(', ') || 'none'}.`,
+      )
     }
     if (cluster.clientConfig) clusterProps = readClientProperties(cluster.clientConfig)
     if (cluster.properties) {
@@ -91,7 +94,8 @@ function expandEnv(props: Record<string, string>, env: NodeJS.ProcessEnv, where:
   for (const [key, value] of Object.entries(props)) {
     out[key] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name]
-      if (v === undefined) throw new RecoveryError('BAD_CONFIG', `${where}: property ${key} uses \${${name}}, which is not set in the environment; export it first.`)
+      if (v === undefined)
+        throw new RecoveryError('BAD_CONFIG', `${where}: property ${key} uses \${${name}}, which is not set in the environment; export it first.`)
       return v
     })
   }

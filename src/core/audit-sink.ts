@@ -14,7 +14,8 @@ const AUDIT_ROLE: LocationRole<AuditSink> = {
   code: 'BAD_SINK_URI',
   forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file',
   fileRule: 'audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst)',
-  accept: (location) => (['postgres', 'duckdb', 'kafka', 'file'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' }),
+  accept: (location) =>
+    ['postgres', 'duckdb', 'kafka', 'file'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' },
 }
 
 export function parseAuditSink(text: string, flag = '--sink'): AuditSink {
@@ -45,7 +46,11 @@ const PROVENANCE_GUESSES: Array<[string, string]> = [
  * (or kafka_partition/kafka_offset) when both exist. Columns compare case-insensitively, as
  * SQL does. A key column the sink lacks is UNKNOWN_KEY_FIELD, naming the columns it has.
  */
-export function planSinkColumns(columns: readonly string[], selector: { kind: 'record-key' } | { kind: 'field'; path: string[] }, options: { sinkKey?: string; provenance?: string } = {}): SinkColumnPlan {
+export function planSinkColumns(
+  columns: readonly string[],
+  selector: { kind: 'record-key' } | { kind: 'field'; path: string[] },
+  options: { sinkKey?: string; provenance?: string } = {},
+): SinkColumnPlan {
   const lower = new Map(columns.map((c) => [c.toLowerCase(), c]))
   const has = (name: string) => lower.get(name.toLowerCase())
   const envelope = ENVELOPE_COLUMNS.every((c) => has(c) !== undefined)
@@ -55,7 +60,11 @@ export function planSinkColumns(columns: readonly string[], selector: { kind: 'r
     const parts = options.provenance.split(',').map((p) => p.trim())
     const found = parts.map(has)
     if (parts.length !== 2 || found.some((f) => f === undefined)) {
-      throw new RecoveryError('UNKNOWN_KEY_FIELD', `--sink-provenance ${options.provenance} must name two columns of the sink, PARTITION,OFFSET; it has ${columns.join(', ')}.`, { details: { availableFields: [...columns] } })
+      throw new RecoveryError(
+        'UNKNOWN_KEY_FIELD',
+        `--sink-provenance ${options.provenance} must name two columns of the sink, PARTITION,OFFSET; it has ${columns.join(', ')}.`,
+        { details: { availableFields: [...columns] } },
+      )
     }
     provenance = { partition: found[0]!, offset: found[1]! }
   } else if (envelope) provenance = { partition: has('partition')!, offset: has('offset')! }
@@ -73,7 +82,10 @@ export function planSinkColumns(columns: readonly string[], selector: { kind: 'r
   if (envelope) {
     if (selector.kind === 'record-key') return { key: { kind: 'envelope-key' }, provenance, envelope, keyColumn: 'key (base64)' }
     if (!has('decoded')) {
-      throw new RecoveryError('UNKNOWN_KEY_FIELD', `The sink is a recover envelope file without decoded values (written with --value-format bytes), so it has no field ${selector.path.join('.')}; compare with --key key, or replay with --value-format json|avro.`)
+      throw new RecoveryError(
+        'UNKNOWN_KEY_FIELD',
+        `The sink is a recover envelope file without decoded values (written with --value-format bytes), so it has no field ${selector.path.join('.')}; compare with --key key, or replay with --value-format json|avro.`,
+      )
     }
     return { key: { kind: 'envelope-field', path: selector.path }, provenance, envelope, keyColumn: `decoded.value.${selector.path.join('.')}` }
   }

@@ -28,13 +28,26 @@ export interface RecordedCluster {
  * rollback, a resume or a redrive must land where the original change happened. State from
  * before clusters were recorded (no id) is refused too, since nothing proves where it belongs.
  */
-export function assertSameCluster(recorded: RecordedCluster, current: ClusterIdentity, what: string, options: { nextSteps?: string[]; details?: Record<string, unknown> } = {}): void {
+export function assertSameCluster(
+  recorded: RecordedCluster,
+  current: ClusterIdentity,
+  what: string,
+  options: { nextSteps?: string[]; details?: Record<string, unknown> } = {},
+): void {
   if (recorded.id === current.id) return
   const message = recorded.id
     ? `${what} was recorded on cluster ${recorded.id}${recorded.bootstrap?.length ? ` (${recorded.bootstrap.join(',')})` : ''}, but this command is connected to ${describeCluster(current)}; nothing was changed.`
     : `${what} does not say which cluster it was recorded on (it was written before recover recorded clusters), so it cannot be matched with ${describeCluster(current)}; nothing was changed.`
   throw new RecoveryError('CLUSTER_MISMATCH', message, {
-    nextSteps: options.nextSteps ?? ['Point recover at the cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.'],
-    details: { recordedClusterId: recorded.id ?? null, recordedBootstrap: recorded.bootstrap ?? null, clusterId: current.id, bootstrap: current.bootstrap, ...options.details },
+    nextSteps: options.nextSteps ?? [
+      'Point recover at the cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.',
+    ],
+    details: {
+      recordedClusterId: recorded.id ?? null,
+      recordedBootstrap: recorded.bootstrap ?? null,
+      clusterId: current.id,
+      bootstrap: current.bootstrap,
+      ...options.details,
+    },
   })
 }

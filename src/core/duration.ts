@@ -14,9 +14,7 @@ export interface ParsedDuration {
  * `reason` is a clause for an error message when the text is recognisably a duration that we
  * refuse (months, years), and absent when it is simply not a duration.
  */
-export type DurationReading =
-  | { ok: true; ms: number; sign: '+' | '-' | ''; form: 'iso' | 'compact' }
-  | { ok: false; reason?: string }
+export type DurationReading = { ok: true; ms: number; sign: '+' | '-' | ''; form: 'iso' | 'compact' } | { ok: false; reason?: string }
 
 const DURATION_EXAMPLES = 'use an ISO duration like PT2H, P1DT2H or -PT30M, or a short form like 2h, 90m, 1h30m, 500ms, 30s or 1d'
 

@@ -24,7 +24,17 @@ export interface FailOnOutcome {
 }
 
 /** Metrics `audit duplicates` reports, by their --fail-on name. */
-export const DUPLICATES_METRICS = ['duplicates', 'copies', 'identical', 'same-value', 'changed', 'value-duplicates', 'undecodable', 'no-key', 'records'] as const
+export const DUPLICATES_METRICS = [
+  'duplicates',
+  'copies',
+  'identical',
+  'same-value',
+  'changed',
+  'value-duplicates',
+  'undecodable',
+  'no-key',
+  'records',
+] as const
 /** Metrics `audit compare` reports, by their --fail-on name (records: source records read). */
 export const COMPARE_METRICS = ['missing', 'twice', 'only-in-sink', 'lost', 'undecodable', 'no-key', 'records'] as const
 
@@ -35,7 +45,9 @@ const FLOOR_METRICS = new Set(['records'])
 export function describeMetrics(metrics: readonly string[]): string {
   const ceilings = metrics.filter((m) => !FLOOR_METRICS.has(m))
   const floors = metrics.filter((m) => FLOOR_METRICS.has(m))
-  return [ceilings.length > 0 ? `${ceilings.join(', ')} (with > or >=)` : '', floors.length > 0 ? `${floors.join(', ')} (with < or <=)` : ''].filter(Boolean).join('; ')
+  return [ceilings.length > 0 ? `${ceilings.join(', ')} (with > or >=)` : '', floors.length > 0 ? `${floors.join(', ')} (with < or <=)` : '']
+    .filter(Boolean)
+    .join('; ')
 }
 
 /**
@@ -46,15 +58,23 @@ export function describeMetrics(metrics: readonly string[]): string {
 export function parseFailOn(input: string, metrics: readonly string[]): Threshold[] {
   const out: Threshold[] = []
   const example = 'write it like --fail-on "duplicates>0,undecodable>=10,records<1"'
-  for (const part of input.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of input
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const m = /^([a-z][a-z-]*)\s*(>=|>|<=|<)\s*(\d+)$/i.exec(part)
-    if (!m) throw new RecoveryError('BAD_FAIL_ON', `--fail-on ${input}: "${part}" is not METRIC>N (or records<N); ${example}. Metrics: ${describeMetrics(metrics)}.`)
+    if (!m)
+      throw new RecoveryError('BAD_FAIL_ON', `--fail-on ${input}: "${part}" is not METRIC>N (or records<N); ${example}. Metrics: ${describeMetrics(metrics)}.`)
     const metric = m[1]!.toLowerCase()
     const op = m[2] as Threshold['op']
-    if (!metrics.includes(metric)) throw new RecoveryError('BAD_FAIL_ON', `--fail-on ${input}: this audit has no metric "${metric}"; it has ${describeMetrics(metrics)}.`)
+    if (!metrics.includes(metric))
+      throw new RecoveryError('BAD_FAIL_ON', `--fail-on ${input}: this audit has no metric "${metric}"; it has ${describeMetrics(metrics)}.`)
     const floor = FLOOR_METRICS.has(metric)
     if (floor !== op.startsWith('<')) {
-      throw new RecoveryError('BAD_FAIL_ON', `--fail-on ${input}: "${part}" compares the wrong way: ${floor ? `${metric} fails when too low (${metric}<N or ${metric}<=N)` : `${metric} fails when too high (${metric}>N or ${metric}>=N)`}. Metrics: ${describeMetrics(metrics)}.`)
+      throw new RecoveryError(
+        'BAD_FAIL_ON',
+        `--fail-on ${input}: "${part}" compares the wrong way: ${floor ? `${metric} fails when too low (${metric}<N or ${metric}<=N)` : `${metric} fails when too high (${metric}>N or ${metric}>=N)`}. Metrics: ${describeMetrics(metrics)}.`,
+      )
     }
     out.push({ metric, op, limit: Number(m[3]) })
   }

@@ -107,7 +107,8 @@ const WHAT_FAILED: Record<FailureKind, (formats: { key: string; value: string })
   'decode-value': (f) => `to decode as ${f.value}: check --value-format (and --schema or --registry for Avro)`,
   'decode-key': (f) => `to decode their key as ${f.key}: check --key-format`,
   transform: () => 'in the transform: check --transform (the plugin throws or returns no record)',
-  encode: (f) => `to encode for the sink as ${f.value}: check --output-schema-id and --reader-schema (the transform's output must fit the schema it is written with)`,
+  encode: (f) =>
+    `to encode for the sink as ${f.value}: check --output-schema-id and --reader-schema (the transform's output must fit the schema it is written with)`,
   sink: () => 'because the sink refused them: check --sink (its table, columns and constraints)',
 }
 

@@ -88,7 +88,7 @@ export function locationText(location: AnyLocation | string): string {
 
 /** The scheme of a location text, lower-cased ('' for a bare path or no scheme at all). */
 export function schemeOf(text: string): string {
-  return SCHEME.exec(text.trim())?.[1]!.toLowerCase() ?? ''
+  return SCHEME.exec(text.trim())?.[1]?.toLowerCase() ?? ''
 }
 
 /** Parses a location of a built-in scheme; throws LocationSyntaxError saying what is wrong. */
@@ -149,7 +149,10 @@ function postgresLocation(text: string): PostgresLocation {
     throw new LocationSyntaxError('it is not a URL')
   }
   const table = url.searchParams.get('table')
-  const key = (url.searchParams.get('key') ?? '').split(',').map((k) => k.trim()).filter(Boolean)
+  const key = (url.searchParams.get('key') ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
   const layout = url.searchParams.get('layout') ?? 'fields'
   if (!table || !SQL_NAME.test(table)) throw new LocationSyntaxError('it needs ?table=NAME (letters, digits, _ and an optional schema.)')
   const badKey = key.find((k) => !COLUMN_NAME.test(k))

@@ -24,7 +24,11 @@ export function parseOffsetsCsv(text: string, source: string): OffsetLine[] {
     const cols = line.split(',').map((c) => c.trim().replace(/^"(.*)"$/, '$1'))
     if (out.length === 0 && /^(group|topic)$/i.test(cols[0] ?? '')) return
     const bad = (why: string): never => {
-      throw new RecoveryError('USAGE', `${source} line ${n}: ${why} (got "${line}"); each line must be topic,partition,offset or group,topic,partition,offset.`, { details: { file: source, line: n } })
+      throw new RecoveryError(
+        'USAGE',
+        `${source} line ${n}: ${why} (got "${line}"); each line must be topic,partition,offset or group,topic,partition,offset.`,
+        { details: { file: source, line: n } },
+      )
     }
     if (cols.length !== 3 && cols.length !== 4) bad(`expected 3 or 4 columns, found ${cols.length}`)
     const [group, topic, partition, offset] = cols.length === 4 ? cols : [undefined, ...cols]
@@ -42,5 +46,5 @@ export function parseOffsetsCsv(text: string, source: string): OffsetLine[] {
 
 /** Kafka's format: no header, `topic,partition,offset` for one group, `group,topic,partition,offset` for several. */
 export function formatOffsetsCsv(lines: OffsetLine[], withGroup: boolean): string {
-  return lines.map((l) => (withGroup ? `${l.group},${l.topic},${l.partition},${l.offset}` : `${l.topic},${l.partition},${l.offset}`)).join('\n') + '\n'
+  return `${lines.map((l) => (withGroup ? `${l.group},${l.topic},${l.partition},${l.offset}` : `${l.topic},${l.partition},${l.offset}`)).join('\n')}\n`
 }

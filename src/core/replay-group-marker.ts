@@ -39,7 +39,8 @@ export function parseReplayRange(text: string | null | undefined): ReplayRange |
   if (!text) return undefined
   try {
     const m = JSON.parse(text) as Partial<RangeMetadata> | null
-    if (m?.recover !== 'replay' || m.v !== 1 || typeof m.start !== 'string' || typeof m.end !== 'string' || !/^\d+$/.test(m.start) || !/^\d+$/.test(m.end)) return undefined
+    if (m?.recover !== 'replay' || m.v !== 1 || typeof m.start !== 'string' || typeof m.end !== 'string' || !/^\d+$/.test(m.start) || !/^\d+$/.test(m.end))
+      return undefined
     return { start: BigInt(m.start), end: BigInt(m.end) }
   } catch {
     return undefined
@@ -88,7 +89,9 @@ export function foreignUseOf(topic: string, group: ReplayGroupSnapshot | undefin
     else if (group!.assignor !== '' && group!.assignor !== REPLAY_ASSIGNOR) members.push({ ...who, reason: `a consumer with assignor ${group!.assignor}` })
     else if (m.topics && (m.topics.length !== 1 || m.topics[0] !== topic)) members.push({ ...who, reason: `a recover replay of ${m.topics.join(', ')}` })
   }
-  const offsets = committed.filter((c) => c.offset !== null && !parseReplayRange(c.metadata)).map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset! }))
+  const offsets = committed
+    .filter((c) => c.offset !== null && !parseReplayRange(c.metadata))
+    .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset! }))
   return { members, offsets }
 }
 

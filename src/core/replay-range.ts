@@ -29,7 +29,8 @@ export function parseRangeBound(input: string, flag: '--from' | '--to', options:
     const perPartition = new Map<number, bigint>()
     for (const part of body.split(',')) {
       const m = /^\s*(\d+)\s*[=:]\s*(\d+)\s*$/.exec(part)
-      if (!m) throw new RecoveryError('USAGE', `${flag} ${input}: "${part.trim()}" is not partition=offset; use ${flag} offset:0=100,1=250 or ${flag} offset:100.`)
+      if (!m)
+        throw new RecoveryError('USAGE', `${flag} ${input}: "${part.trim()}" is not partition=offset; use ${flag} offset:0=100,1=250 or ${flag} offset:100.`)
       const partition = Number(m[1])
       if (perPartition.has(partition)) throw new RecoveryError('USAGE', `${flag} ${input} names partition ${partition} twice.`)
       perPartition.set(partition, BigInt(m[2]!))
@@ -37,7 +38,10 @@ export function parseRangeBound(input: string, flag: '--from' | '--to', options:
     return { kind: 'offsets', perPartition }
   }
   if (/^\d{1,10}$/.test(text)) {
-    throw new RecoveryError('USAGE', `${flag} ${input} is ambiguous: for an offset write ${flag} offset:${text}; for a time use ISO-8601 or epoch milliseconds. Accepted: ${FORMS}.`)
+    throw new RecoveryError(
+      'USAGE',
+      `${flag} ${input} is ambiguous: for an offset write ${flag} offset:${text}; for a time use ISO-8601 or epoch milliseconds. Accepted: ${FORMS}.`,
+    )
   }
   try {
     const t = parseTimeSpec(text, options)
@@ -100,7 +104,10 @@ export function checkBoundPartitions(bound: RangeBound, flag: string, partitions
   if (bound.kind !== 'offsets') return
   const missing = [...bound.perPartition.keys()].filter((p) => !partitions.includes(p))
   if (missing.length > 0) {
-    throw new RecoveryError('PARTITION_NOT_FOUND', `${flag} names partition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not being replayed (partitions ${partitions.join(', ')}).`)
+    throw new RecoveryError(
+      'PARTITION_NOT_FOUND',
+      `${flag} names partition${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which ${missing.length > 1 ? 'are' : 'is'} not being replayed (partitions ${partitions.join(', ')}).`,
+    )
   }
 }
 
@@ -111,14 +118,18 @@ export function checkBoundPartitions(bound: RangeBound, flag: string, partitions
  */
 export function checkRangeOrder(from: RangeBound, to: RangeBound): void {
   if (from.kind === 'time' && to.kind === 'time' && from.instantMs > to.instantMs) {
-    throw new RecoveryError('INVERTED_RANGE', `--from ${from.display} is after --to ${to.display}; the range is [--from, --to), so swap them.`, { details: { from: from.display, to: to.display } })
+    throw new RecoveryError('INVERTED_RANGE', `--from ${from.display} is after --to ${to.display}; the range is [--from, --to), so swap them.`, {
+      details: { from: from.display, to: to.display },
+    })
   }
   if (from.kind === 'latest' && to.kind === 'earliest') {
     throw new RecoveryError('INVERTED_RANGE', '--from latest is after --to earliest; the range is [--from, --to), so swap them.')
   }
   if (from.kind !== 'offsets' || to.kind !== 'offsets') return
   if (from.all !== undefined && to.all !== undefined && from.all > to.all) {
-    throw new RecoveryError('INVERTED_RANGE', `--from offset:${from.all} is after --to offset:${to.all}; the range is [--from, --to), so swap them.`, { details: { from: from.all.toString(), to: to.all.toString() } })
+    throw new RecoveryError('INVERTED_RANGE', `--from offset:${from.all} is after --to offset:${to.all}; the range is [--from, --to), so swap them.`, {
+      details: { from: from.all.toString(), to: to.all.toString() },
+    })
   }
   const named = [...new Set([...from.perPartition.keys(), ...to.perPartition.keys()])].sort((a, b) => a - b)
   const inverted = named.flatMap((p) => {
@@ -127,7 +138,9 @@ export function checkRangeOrder(from: RangeBound, to: RangeBound): void {
     return start !== undefined && end !== undefined && start > end ? [`partition ${p}: ${start} > ${end}`] : []
   })
   if (inverted.length > 0) {
-    throw new RecoveryError('INVERTED_RANGE', `--from is after --to (${inverted.join(', ')}); the range is [--from, --to), so swap them.`, { details: { inverted } })
+    throw new RecoveryError('INVERTED_RANGE', `--from is after --to (${inverted.join(', ')}); the range is [--from, --to), so swap them.`, {
+      details: { inverted },
+    })
   }
 }
 
@@ -147,13 +160,22 @@ export interface PartitionHolding {
  */
 export function rangeClampWarnings(from: RangeBound, to: RangeBound, facts: readonly PartitionFacts[]): string[] {
   const warnings: string[] = []
-  for (const [bound, flag] of [[from, '--from'], [to, '--to']] as const) {
+  for (const [bound, flag] of [
+    [from, '--from'],
+    [to, '--to'],
+  ] as const) {
     if (bound.kind !== 'offsets') continue
     for (const f of facts) {
       const asked = bound.perPartition.get(f.partition) ?? bound.all
       if (asked === undefined) continue
-      if (asked < f.logStart) warnings.push(`${flag} offset ${asked} is before the log start of partition ${f.partition} (${f.logStart}; older records were deleted by retention or compaction): it starts at ${f.logStart}.`)
-      else if (asked > f.stableEnd) warnings.push(`${flag} offset ${asked} is past the end of partition ${f.partition} (${f.stableEnd}): ${flag === '--from' ? 'it has nothing to replay' : `it ends at ${f.stableEnd}`}.`)
+      if (asked < f.logStart)
+        warnings.push(
+          `${flag} offset ${asked} is before the log start of partition ${f.partition} (${f.logStart}; older records were deleted by retention or compaction): it starts at ${f.logStart}.`,
+        )
+      else if (asked > f.stableEnd)
+        warnings.push(
+          `${flag} offset ${asked} is past the end of partition ${f.partition} (${f.stableEnd}): ${flag === '--from' ? 'it has nothing to replay' : `it ends at ${f.stableEnd}`}.`,
+        )
     }
   }
   return warnings

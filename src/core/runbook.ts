@@ -47,7 +47,10 @@ export interface Runbook {
 }
 
 export class RunbookFormatError extends Error {
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -135,7 +138,10 @@ function parseStep(body: string[], info: string, firstLine: number, number: numb
   for (const marker of markers) {
     if (!MARKERS.has(marker)) throw new RunbookFormatError(firstLine - 1, `unknown step marker "${marker}" (known: ${[...MARKERS].join(', ')})`)
   }
-  const text = body.filter((l) => !l.trim().startsWith('#')).join('\n').trim()
+  const text = body
+    .filter((l) => !l.trim().startsWith('#'))
+    .join('\n')
+    .trim()
   let words: string[]
   try {
     words = splitCommandLine(text)
@@ -163,7 +169,10 @@ function parseStep(body: string[], info: string, firstLine: number, number: numb
 export const BUILT_IN_VARIABLES = ['run'] as const
 
 /** The values every variable gets: --var first, then the runbook's default. Returns the names still missing. */
-export function resolveRunbookVariables(runbook: Runbook, given: Record<string, string>): { values: Record<string, string>; missing: string[]; unknown: string[] } {
+export function resolveRunbookVariables(
+  runbook: Runbook,
+  given: Record<string, string>,
+): { values: Record<string, string>; missing: string[]; unknown: string[] } {
   const values: Record<string, string> = {}
   const missing: string[] = []
   for (const v of runbook.variables) {

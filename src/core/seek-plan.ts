@@ -28,12 +28,7 @@ export interface PartitionFacts {
   requestedOffset?: bigint
 }
 
-export type SeekNote =
-  | 'no-record-at-or-after-time'
-  | 'clamped-to-log-start'
-  | 'clamped-to-log-end'
-  | 'never-committed'
-  | 'unchanged'
+export type SeekNote = 'no-record-at-or-after-time' | 'clamped-to-log-start' | 'clamped-to-log-end' | 'never-committed' | 'unchanged'
 
 export interface SeekPlanRow {
   group: string
@@ -59,7 +54,10 @@ export interface SeekTotals {
 }
 
 export class SeekPlanError extends Error {
-  constructor(readonly partitions: Array<{ group: string; topic: string; partition: number }>, message: string) {
+  constructor(
+    readonly partitions: Array<{ group: string; topic: string; partition: number }>,
+    message: string,
+  ) {
     super(message)
   }
 }

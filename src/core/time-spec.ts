@@ -43,14 +43,12 @@ interface ResolvedZone {
   label: string
 }
 
-const ACCEPTED =
-  'use an ISO time like 2018-03-21T00:00 (UTC unless it has Z/+09:00 or --tz), a date, epoch milliseconds, or a relative time like -2h or PT90M'
+const ACCEPTED = 'use an ISO time like 2018-03-21T00:00 (UTC unless it has Z/+09:00 or --tz), a date, epoch milliseconds, or a relative time like -2h or PT90M'
 
 const UTC: ResolvedZone = { zone: FixedOffsetZone.utcInstance, label: 'UTC' }
 
 // Date, optional time (seconds and fraction optional), optional offset; "T" or a space between.
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
 
 const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/
 

@@ -18,10 +18,16 @@ export function parseTopicScope(spec: string): TopicScope {
   const colon = spec.lastIndexOf(':')
   const topic = colon === -1 ? spec : spec.slice(0, colon)
   if (!TOPIC_NAME.test(topic)) {
-    throw new RecoveryError('USAGE', `"${spec}" is not a topic; use --topic orders or --topic orders:0,2 (Kafka topic names use letters, digits, ".", "_" and "-").`)
+    throw new RecoveryError(
+      'USAGE',
+      `"${spec}" is not a topic; use --topic orders or --topic orders:0,2 (Kafka topic names use letters, digits, ".", "_" and "-").`,
+    )
   }
   if (colon === -1) return { topic }
-  const list = spec.slice(colon + 1).split(',').map((p) => p.trim())
+  const list = spec
+    .slice(colon + 1)
+    .split(',')
+    .map((p) => p.trim())
   if (list.length === 0 || list.some((p) => !/^\d+$/.test(p))) {
     throw new RecoveryError('USAGE', `"${spec}" has a bad partition list; use --topic ${topic}:0,2 with partition numbers.`)
   }

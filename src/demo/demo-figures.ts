@@ -17,7 +17,17 @@ export interface DemoFigures {
 
 /** The parts of the steps' JSON results the figures read (numbers may be decimal strings: offsets are bigint). */
 interface StepResults {
-  totals?: { lag?: unknown; read?: unknown; written?: unknown; dropped?: unknown; quarantined?: unknown; duplicateKeys?: unknown; identical?: unknown; changed?: unknown; undecodable?: unknown }
+  totals?: {
+    lag?: unknown
+    read?: unknown
+    written?: unknown
+    dropped?: unknown
+    quarantined?: unknown
+    duplicateKeys?: unknown
+    identical?: unknown
+    changed?: unknown
+    undecodable?: unknown
+  }
   plan?: { totals?: { replayed?: unknown } }
 }
 
@@ -32,10 +42,20 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
     lagBefore: num(describe?.totals?.lag),
     rewound: num(seek?.plan?.totals?.replayed),
     replayed: replay?.totals
-      ? { read: Number(replay.totals.read), written: Number(replay.totals.written), dropped: Number(replay.totals.dropped), quarantined: Number(replay.totals.quarantined) }
+      ? {
+          read: Number(replay.totals.read),
+          written: Number(replay.totals.written),
+          dropped: Number(replay.totals.dropped),
+          quarantined: Number(replay.totals.quarantined),
+        }
       : null,
     duplicates: audit?.totals
-      ? { keys: Number(audit.totals.duplicateKeys), identical: Number(audit.totals.identical), changed: Number(audit.totals.changed), undecodable: Number(audit.totals.undecodable) }
+      ? {
+          keys: Number(audit.totals.duplicateKeys),
+          identical: Number(audit.totals.identical),
+          changed: Number(audit.totals.changed),
+          undecodable: Number(audit.totals.undecodable),
+        }
       : null,
     seeded: {
       recordsInWindow: truth.badDeploy.records,

@@ -65,7 +65,10 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
     const { postgresAnswers } = await import('../postgres/probe.js')
     if (!(await postgresAnswers(postgres))) {
       const { RecoveryError } = await import('../errors.js')
-      throw new RecoveryError('SINK_UNREACHABLE', `PostgreSQL at ${postgres} (from --postgres) did not answer; start it, or leave out --postgres to replay into a Parquet file.`)
+      throw new RecoveryError(
+        'SINK_UNREACHABLE',
+        `PostgreSQL at ${postgres} (from --postgres) did not answer; start it, or leave out --postgres to replay into a Parquet file.`,
+      )
     }
     const url = postgres
     const table = `${topic.replace(/[^A-Za-z0-9_]/g, '_')}_fixed`
@@ -86,7 +89,6 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
     }
   },
 ]
-
 
 export async function chooseDemoSink(ctx: DemoSinkContext, candidates: DemoSinkCandidate[] = DEMO_SINKS): Promise<DemoSink> {
   for (const candidate of candidates) {
@@ -127,7 +129,21 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
     id: 'replay',
     title: 'Replay the window through the corrected transform',
     why: `Without waiting for a redeploy: ${ctx.transform} divides the amounts 1.6.0 wrote by 100. Records that cannot be decoded (the poison pills) go to the quarantine topic ${ctx.topic}.quarantine with the reason.`,
-    argv: ['replay', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), '--transform', ctx.transform, '--sink', ctx.sink.uri, ...(ctx.sink.replayArgs ?? [])],
+    argv: [
+      'replay',
+      '--topic',
+      ctx.topic,
+      '--from',
+      ctx.window.from,
+      '--to',
+      ctx.window.to,
+      ...avro(ctx),
+      '--transform',
+      ctx.transform,
+      '--sink',
+      ctx.sink.uri,
+      ...(ctx.sink.replayArgs ?? []),
+    ],
   }),
   (ctx) =>
     ctx.commands.has('quarantine:list')

@@ -44,13 +44,17 @@ export async function runDemoSteps(steps: DemoStep[], options: RunDemoStepsOptio
     runs.push({ id: step.id, title: step.title, command, exitCode: run.exitCode, ms: run.ms, result: run.result })
     options.onStepEnd?.(runs.at(-1)!, index, steps.length)
     if (run.exitCode !== 0) {
-      throw new RecoveryError('DEMO_STEP_FAILED', `Demo step ${index + 1} of ${steps.length} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}.`, {
-        nextSteps: [
-          `Run it by hand to see everything: RECOVER_BROKERS=${options.brokers} ${command} --verbose`,
-          'If the broker is fine, this is a bug in recover: please report it with that output.',
-        ],
-        details: { step: step.id, command, exitCode: run.exitCode, stepError: run.error, completed: runs.slice(0, -1).map((r) => r.id) },
-      })
+      throw new RecoveryError(
+        'DEMO_STEP_FAILED',
+        `Demo step ${index + 1} of ${steps.length} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}.`,
+        {
+          nextSteps: [
+            `Run it by hand to see everything: RECOVER_BROKERS=${options.brokers} ${command} --verbose`,
+            'If the broker is fine, this is a bug in recover: please report it with that output.',
+          ],
+          details: { step: step.id, command, exitCode: run.exitCode, stepError: run.error, completed: runs.slice(0, -1).map((r) => r.id) },
+        },
+      )
     }
   }
   return runs

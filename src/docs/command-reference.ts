@@ -80,7 +80,10 @@ export function renderCommandReference(manifest: Manifest, bin = 'recover'): str
 }
 
 function anchor(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, '')
+    .replace(/ /g, '-')
 }
 
 function escapeCell(text: string): string {

@@ -32,7 +32,9 @@ export class DuckAppendTable {
 
   async describe(table: string): Promise<DuckColumn[] | undefined> {
     const [schema, name] = table.includes('.') ? table.split('.') : ['main', table]
-    const reader = await this.connection.runAndReadAll(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${literal(schema!)} AND table_name = ${literal(name!)} ORDER BY ordinal_position`)
+    const reader = await this.connection.runAndReadAll(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ${literal(schema!)} AND table_name = ${literal(name!)} ORDER BY ordinal_position`,
+    )
     const rows = reader.getRows() as Array<[string, string]>
     return rows.length === 0 ? undefined : rows.map(([n, t]) => ({ name: n, type: t }))
   }
@@ -42,7 +44,9 @@ export class DuckAppendTable {
   }
 
   async ensureProgressTable(): Promise<void> {
-    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (replay_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, target VARCHAR NOT NULL, progress VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`)
+    await this.connection.run(
+      `CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (replay_id VARCHAR PRIMARY KEY, topic VARCHAR NOT NULL, target VARCHAR NOT NULL, progress VARCHAR NOT NULL, updated_at TIMESTAMPTZ NOT NULL)`,
+    )
   }
 
   async loadProgress(replayId: string): Promise<unknown> {
@@ -52,7 +56,9 @@ export class DuckAppendTable {
   }
 
   async saveProgress(replayId: string, topic: string, table: string, progress: unknown): Promise<void> {
-    await this.connection.run(`INSERT OR REPLACE INTO ${PROGRESS_TABLE} VALUES (${literal(replayId)}, ${literal(topic)}, ${literal(table)}, ${literal(JSON.stringify(progress))}, now())`)
+    await this.connection.run(
+      `INSERT OR REPLACE INTO ${PROGRESS_TABLE} VALUES (${literal(replayId)}, ${literal(topic)}, ${literal(table)}, ${literal(JSON.stringify(progress))}, now())`,
+    )
   }
 
   async begin(): Promise<void> {

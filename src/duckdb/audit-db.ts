@@ -83,7 +83,9 @@ export class AuditDatabase {
       this.historyPath = path
     } catch (error) {
       throw new RecoveryError('AUDIT_DB_FAILED', `The audit database ${path} could not be opened: ${reason(error)}.`, {
-        nextSteps: /lock/i.test(reason(error)) ? ['Another process has the file open (a running audit, a DuckDB shell); wait for it, or pass another --db.'] : ['Check that the folder is writable, or pass another --db FILE.'],
+        nextSteps: /lock/i.test(reason(error))
+          ? ['Another process has the file open (a running audit, a DuckDB shell); wait for it, or pass another --db.']
+          : ['Check that the folder is writable, or pass another --db FILE.'],
         details: { db: path },
         cause: error,
       })
@@ -180,7 +182,10 @@ export class AuditDatabase {
     if (error instanceof RecoveryError) return error
     const text = reason(error)
     if (/out of memory|memory limit|failed to allocate/i.test(text)) {
-      return new RecoveryError('AUDIT_DB_FAILED', `DuckDB ran out of memory for this audit: ${text.split(/\s*Possible solutions:/)[0]!.replace(/\.$/, '')}.`, { nextSteps: ['Audit a smaller range (--from/--to), or raise the limit with RECOVER_DUCKDB_MEMORY=4GB.'], cause: error })
+      return new RecoveryError('AUDIT_DB_FAILED', `DuckDB ran out of memory for this audit: ${text.split(/\s*Possible solutions:/)[0]!.replace(/\.$/, '')}.`, {
+        nextSteps: ['Audit a smaller range (--from/--to), or raise the limit with RECOVER_DUCKDB_MEMORY=4GB.'],
+        cause: error,
+      })
     }
     return new RecoveryError('AUDIT_DB_FAILED', `DuckDB failed${this.historyPath ? ` (history ${this.historyPath})` : ''}: ${text}.`, { cause: error })
   }

@@ -50,7 +50,8 @@ export async function relationColumns(db: AuditDatabase, relation: string, displ
 export async function loadSinkRelation(db: AuditDatabase, relation: string, plan: SinkColumnPlan, display: string): Promise<void> {
   let key: string
   if (plan.key.kind === 'column') key = `CAST(${plan.key.path.map(identifier).join('.')} AS VARCHAR)`
-  else if (plan.key.kind === 'envelope-key') key = `CASE WHEN "key" IS NULL THEN NULL ELSE coalesce(try(decode(from_base64("key"))), '0x' || lower(hex(from_base64("key")))) END`
+  else if (plan.key.kind === 'envelope-key')
+    key = `CASE WHEN "key" IS NULL THEN NULL ELSE coalesce(try(decode(from_base64("key"))), '0x' || lower(hex(from_base64("key")))) END`
   else key = `json_extract_string(to_json("decoded"), ${literal(`$.value.${plan.key.path.join('.')}`)})`
   const p = plan.provenance ? `TRY_CAST(${identifier(plan.provenance.partition)} AS INTEGER)` : 'NULL::INTEGER'
   const o = plan.provenance ? `TRY_CAST(${identifier(plan.provenance.offset)} AS BIGINT)` : 'NULL::BIGINT'
@@ -69,7 +70,7 @@ export async function loadSinkFromScan(db: AuditDatabase, scanTable: string): Pr
   await db.run(`CREATE OR REPLACE TABLE ${SINK_TABLE} AS SELECT key, NULL::INTEGER AS source_partition, NULL::BIGINT AS source_offset FROM ${scanTable}`)
 }
 
-const ORDER = `ts, partition, "offset"`
+const _ORDER = `ts, partition, "offset"`
 
 /** Builds cmp_missing, cmp_twice, cmp_only and (with provenance) cmp_lost. */
 export async function buildComparison(db: AuditDatabase, source: string, provenance: boolean): Promise<void> {
@@ -142,7 +143,10 @@ export async function topTwice(db: AuditDatabase, limit: number): Promise<TwiceK
   return rows.map((r) => ({
     key: String(r.key),
     rows: num(r.rows),
-    provenance: (r.provenance as Row[]).map((p) => ({ partition: p.partition === null ? null : num(p.partition), offset: p.offset === null ? null : big(p.offset) })),
+    provenance: (r.provenance as Row[]).map((p) => ({
+      partition: p.partition === null ? null : num(p.partition),
+      offset: p.offset === null ? null : big(p.offset),
+    })),
   }))
 }
 

@@ -121,8 +121,15 @@ export async function topValueGroups(db: AuditDatabase, limit: number): Promise<
 /** Records the audit could not use: undecodable values, and (kind `no-key`) records without a key. In offset order. */
 export async function problemRecords(db: AuditDatabase, table: string, which: 'undecodable' | 'no-key', limit: number): Promise<ProblemRecord[]> {
   const where = which === 'undecodable' ? 'problem IS NOT NULL' : 'problem IS NULL AND key IS NULL'
-  const rows = await db.all(`SELECT partition, "offset", ts, coalesce(problem, 'no-key') AS kind, problem_detail, key FROM ${table} WHERE ${where} ORDER BY partition, "offset" LIMIT ${Math.max(0, Math.trunc(limit))}`)
-  return rows.map((r) => ({ ...position(r), kind: String(r.kind), message: r.problem_detail === null ? null : String(r.problem_detail), key: r.key === null ? null : String(r.key) }))
+  const rows = await db.all(
+    `SELECT partition, "offset", ts, coalesce(problem, 'no-key') AS kind, problem_detail, key FROM ${table} WHERE ${where} ORDER BY partition, "offset" LIMIT ${Math.max(0, Math.trunc(limit))}`,
+  )
+  return rows.map((r) => ({
+    ...position(r),
+    kind: String(r.kind),
+    message: r.problem_detail === null ? null : String(r.problem_detail),
+    key: r.key === null ? null : String(r.key),
+  }))
 }
 
 export async function problemKinds(db: AuditDatabase, table: string): Promise<Record<string, number>> {
@@ -135,7 +142,9 @@ export async function problemKinds(db: AuditDatabase, table: string): Promise<Re
  * record of each shared value, each undecodable record and each record without a key.
  */
 export function duplicateFindingRows(db: AuditDatabase, table: string): AsyncGenerator<FindingRow[]> {
-  return findingRows(db, `
+  return findingRows(
+    db,
+    `
     SELECT finding, key, copies, kind, partition, "offset", ts, detail FROM (
       SELECT 'duplicate-key' AS finding, key, copies, kind, c.partition AS partition, c."offset" AS "offset", c.ts AS ts, NULL AS detail,
         1 AS section, first_ts AS s1, key AS s2, cluster AS s3
@@ -148,7 +157,8 @@ export function duplicateFindingRows(db: AuditDatabase, table: string): AsyncGen
       SELECT CASE WHEN problem IS NULL THEN 'no-key' ELSE 'undecodable' END, key, NULL, coalesce(problem, 'no-key'), partition, "offset", ts, problem_detail,
         3, partition, NULL, "offset"
       FROM ${table} WHERE problem IS NOT NULL OR key IS NULL
-    ) ORDER BY section, s1, s2, s3, ts, partition, "offset"`)
+    ) ORDER BY section, s1, s2, s3, ts, partition, "offset"`,
+  )
 }
 
 /** Streams a query with the finding columns (ts as epoch ms) as report rows. */

@@ -92,7 +92,10 @@ export async function recordAuditRun(db: AuditDatabase, run: AuditRunRecord): Pr
     if (typeof v === 'number') return BigInt(Math.round(v))
     return v as string | null
   })
-  await db.run(`INSERT INTO history.audit_runs (${COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${COLUMNS.map((_, i) => (COLUMNS[i]![1] === 'started_at' ? `$${i + 1}::TIMESTAMPTZ` : `$${i + 1}`)).join(', ')})`, values)
+  await db.run(
+    `INSERT INTO history.audit_runs (${COLUMNS.map(([, c]) => c).join(', ')}) VALUES (${COLUMNS.map((_, i) => (COLUMNS[i]![1] === 'started_at' ? `$${i + 1}::TIMESTAMPTZ` : `$${i + 1}`)).join(', ')})`,
+    values,
+  )
 }
 
 export interface HistoryRun {
@@ -134,7 +137,10 @@ export async function readHistory(db: AuditDatabase, options: { topic?: string; 
   if (num(exists.n) === 0) return []
   const where = options.topic === undefined ? '' : 'WHERE topic = $1'
   const params = options.topic === undefined ? undefined : [options.topic]
-  const topics = await db.all(`SELECT topic, count(*) AS runs, min(started_at) AS first_at, max(started_at) AS last_at FROM history.audit_runs ${where} GROUP BY topic ORDER BY topic`, params)
+  const topics = await db.all(
+    `SELECT topic, count(*) AS runs, min(started_at) AS first_at, max(started_at) AS last_at FROM history.audit_runs ${where} GROUP BY topic ORDER BY topic`,
+    params,
+  )
   const runs = await db.all(
     `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY topic ORDER BY started_at DESC, run_id) AS n FROM history.audit_runs ${where}) WHERE n <= ${Math.max(1, Math.trunc(options.limit))} ORDER BY topic, started_at DESC, run_id`,
     params,
@@ -171,7 +177,11 @@ function toHistoryRun(r: Row): HistoryRun {
     twice: maybe(r.twice),
     onlyInSink: maybe(r.only_in_sink),
     lost: maybe(r.lost),
-    exceeded: r.exceeded ? String(r.exceeded).split(',').filter((s) => s !== '') : [],
+    exceeded: r.exceeded
+      ? String(r.exceeded)
+          .split(',')
+          .filter((s) => s !== '')
+      : [],
   }
 }
 
@@ -183,7 +193,10 @@ function iso(value: Row[string]): string {
  * The working database of one audit run, with the history file attached first: a locked or
  * unwritable --db fails before a long scan, not after. The caller closes the database.
  */
-export async function openAuditRunDatabase(options: AuditDatabaseOptions | undefined, historyFile: string | undefined): Promise<{ db: AuditDatabase; historyPath: string | undefined }> {
+export async function openAuditRunDatabase(
+  options: AuditDatabaseOptions | undefined,
+  historyFile: string | undefined,
+): Promise<{ db: AuditDatabase; historyPath: string | undefined }> {
   const db = await AuditDatabase.open(options)
   const historyPath = historyFile === undefined ? undefined : resolve(historyFile)
   try {

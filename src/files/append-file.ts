@@ -43,10 +43,18 @@ export class AppendFile {
       try {
         size = (await stat(abs)).size
       } catch (error) {
-        throw new RecoveryError('CHECKPOINT_MISMATCH', `The checkpoint continues the ${options.role} file ${abs} at byte ${options.resumeBytes}, but the file cannot be read (${(error as Error).message}); it was moved or deleted.`, { cause: error, details: { path: abs } })
+        throw new RecoveryError(
+          'CHECKPOINT_MISMATCH',
+          `The checkpoint continues the ${options.role} file ${abs} at byte ${options.resumeBytes}, but the file cannot be read (${(error as Error).message}); it was moved or deleted.`,
+          { cause: error, details: { path: abs } },
+        )
       }
       if (size < options.resumeBytes) {
-        throw new RecoveryError('CHECKPOINT_MISMATCH', `The checkpoint says ${options.resumeBytes} bytes of the ${options.role} file ${abs} were durable, but it has ${size}; it was changed since. Start a new replay into a new file.`, { details: { path: abs, size, checkpointBytes: options.resumeBytes } })
+        throw new RecoveryError(
+          'CHECKPOINT_MISMATCH',
+          `The checkpoint says ${options.resumeBytes} bytes of the ${options.role} file ${abs} were durable, but it has ${size}; it was changed since. Start a new replay into a new file.`,
+          { details: { path: abs, size, checkpointBytes: options.resumeBytes } },
+        )
       }
       let fh: FileHandle
       try {
@@ -98,9 +106,15 @@ export class AppendFile {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
         // What reached the disk past the last checkpoint is cut off again when the replay continues.
-        throw new RecoveryError(this.options.errorCode, `The disk holding the ${this.options.role} file ${this.path} is full (ENOSPC); free space there.`, { cause: error, details: { path: this.path } })
+        throw new RecoveryError(this.options.errorCode, `The disk holding the ${this.options.role} file ${this.path} is full (ENOSPC); free space there.`, {
+          cause: error,
+          details: { path: this.path },
+        })
       }
-      throw new RecoveryError(this.options.errorCode, `Writing the ${this.options.role} file ${this.path} failed: ${(error as Error).message}.`, { cause: error, details: { path: this.path } })
+      throw new RecoveryError(this.options.errorCode, `Writing the ${this.options.role} file ${this.path} failed: ${(error as Error).message}.`, {
+        cause: error,
+        details: { path: this.path },
+      })
     }
     this.position += bytes.length
   }
@@ -110,7 +124,10 @@ export class AppendFile {
     try {
       await this.fh.sync()
     } catch (error) {
-      throw new RecoveryError(this.options.errorCode, `Flushing the ${this.options.role} file ${this.path} to disk failed: ${(error as Error).message}.`, { cause: error, details: { path: this.path } })
+      throw new RecoveryError(this.options.errorCode, `Flushing the ${this.options.role} file ${this.path} to disk failed: ${(error as Error).message}.`, {
+        cause: error,
+        details: { path: this.path },
+      })
     }
     return this.position
   }
@@ -128,7 +145,11 @@ export class AppendFile {
 export async function refuseExistingOutput(abs: string, role: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
   const existing = await stat(abs).catch(() => undefined)
   if (existing && existing.size > 0) {
-    throw new RecoveryError('USAGE', `The ${role} file ${abs} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`, { details: { path: abs } })
+    throw new RecoveryError(
+      'USAGE',
+      `The ${role} file ${abs} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`,
+      { details: { path: abs } },
+    )
   }
   return existing
 }

@@ -84,6 +84,9 @@ export async function writeAuditReport(path: string, summary: unknown, chunks: A
   } catch (error) {
     rmSync(temp, { force: true })
     if (error instanceof RecoveryError) throw error
-    throw new RecoveryError('REPORT_FAILED', `The report ${target} could not be written: ${(error as Error).message}.`, { cause: error, details: { path: target } })
+    throw new RecoveryError('REPORT_FAILED', `The report ${target} could not be written: ${(error as Error).message}.`, {
+      cause: error,
+      details: { path: target },
+    })
   }
 }

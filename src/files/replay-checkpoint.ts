@@ -65,12 +65,15 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint, opti
     // Whether there is a checkpoint to continue from (the previous one is intact) is the
     // replay's to say: a first run has none.
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); free space there.`, { cause: error, details: { path: abs } })
+      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); free space there.`, {
+        cause: error,
+        details: { path: abs },
+      })
     }
     throw new RecoveryError('CHECKPOINT_FAILED', `The replay checkpoint ${abs} could not be written: ${(error as Error).message}.`, {
       cause: error,
       details: { path: abs },
-      nextSteps: ['Check that the checkpoint\'s directory exists, is writable and has space, or pass another --checkpoint.'],
+      nextSteps: ["Check that the checkpoint's directory exists, is writable and has space, or pass another --checkpoint."],
     })
   }
 }
@@ -127,13 +130,20 @@ export function readCheckpoint(path: string): ReplayCheckpoint {
   try {
     text = readFileSync(abs, 'utf8')
   } catch (error) {
-    throw new RecoveryError('CHECKPOINT_MISMATCH', `--resume found no checkpoint at ${abs} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the --checkpoint the interrupted replay used, or start without --resume.`, { cause: error, details: { path: abs } })
+    throw new RecoveryError(
+      'CHECKPOINT_MISMATCH',
+      `--resume found no checkpoint at ${abs} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass the --checkpoint the interrupted replay used, or start without --resume.`,
+      { cause: error, details: { path: abs } },
+    )
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (error) {
-    throw new RecoveryError('CHECKPOINT_MISMATCH', `${abs} is not a replay checkpoint: it is not JSON (${(error as Error).message}).`, { cause: error, details: { path: abs } })
+    throw new RecoveryError('CHECKPOINT_MISMATCH', `${abs} is not a replay checkpoint: it is not JSON (${(error as Error).message}).`, {
+      cause: error,
+      details: { path: abs },
+    })
   }
   const c = parsed as Partial<ReplayCheckpoint>
   if (c?.kind !== 'recover-replay-checkpoint' || c.version !== 1 || !Array.isArray(c.partitions) || typeof c.topic !== 'string' || typeof c.sink !== 'string') {

@@ -73,7 +73,11 @@ export function writeJournalSnapshot(dir: string, snapshot: JournalSnapshot): st
       closeSync(dirFd)
     }
   } catch (cause) {
-    throw new RecoveryError('JOURNAL_FAILED', `Cannot write the seek journal ${path} (${(cause as Error).message}); nothing was changed. Free disk space or pass a writable --journal DIR.`, { cause })
+    throw new RecoveryError(
+      'JOURNAL_FAILED',
+      `Cannot write the seek journal ${path} (${(cause as Error).message}); nothing was changed. Free disk space or pass a writable --journal DIR.`,
+      { cause },
+    )
   }
   return path
 }
@@ -115,13 +119,18 @@ export function newestJournalSnapshot(dir: string, group: string, cluster: Clust
   if (mine.length > 0) return mine.at(-1)
   const newest = all.at(-1)
   if (!newest) return undefined
-  assertSameCluster({ id: newest.snapshot.clusterId, bootstrap: newest.snapshot.bootstrap }, cluster, `The newest journal snapshot of group "${group}" (${newest.path})`, {
-    nextSteps: [
-      'Point recover at the cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.',
-      `Or, to put those offsets on this cluster on purpose, review ${newest.path} and apply it with --from-file.`,
-    ],
-    details: { group, journal: newest.path },
-  })
+  assertSameCluster(
+    { id: newest.snapshot.clusterId, bootstrap: newest.snapshot.bootstrap },
+    cluster,
+    `The newest journal snapshot of group "${group}" (${newest.path})`,
+    {
+      nextSteps: [
+        'Point recover at the cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS), then run the same command again.',
+        `Or, to put those offsets on this cluster on purpose, review ${newest.path} and apply it with --from-file.`,
+      ],
+      details: { group, journal: newest.path },
+    },
+  )
   return undefined
 }
 
@@ -146,7 +155,10 @@ export function readJournalSnapshot(path: string): JournalSnapshot {
     const all = line.split(',')
     const cols = [all.slice(0, -4).join(','), ...all.slice(-4)]
     if (all.length < 5 || !/^\d+$/.test(cols[2]!) || !/^\d*$/.test(cols[3]!) || !/^\d+$/.test(cols[4]!)) {
-      throw new RecoveryError('USAGE', `${path} line ${index + 1} is not a journal line (group,topic,partition,offset,new_offset); the journal file was edited or damaged.`)
+      throw new RecoveryError(
+        'USAGE',
+        `${path} line ${index + 1} is not a journal line (group,topic,partition,offset,new_offset); the journal file was edited or damaged.`,
+      )
     }
     group = cols[0]!
     entries.push({ topic: cols[1]!, partition: Number(cols[2]), previousOffset: cols[3] === '' ? null : BigInt(cols[3]!), newOffset: BigInt(cols[4]!) })
@@ -156,7 +168,13 @@ export function readJournalSnapshot(path: string): JournalSnapshot {
     ...(meta['cluster-id'] ? { clusterId: meta['cluster-id'] } : {}),
     ...(meta.bootstrap ? { bootstrap: meta.bootstrap.split(',') } : {}),
     ...(meta['runbook-run'] ? { runbookRun: meta['runbook-run'] } : {}),
-    time: meta.time ?? '', user: meta.user ?? '', host: meta.host ?? '', command: meta.command ?? '', mode: meta.mode ?? '', entries }
+    time: meta.time ?? '',
+    user: meta.user ?? '',
+    host: meta.host ?? '',
+    command: meta.command ?? '',
+    mode: meta.mode ?? '',
+    entries,
+  }
 }
 
 function oneLine(text: string): string {

@@ -65,7 +65,9 @@ export function compressionCodec(name: CompressionName, load: () => KafkaCodec):
             return await loaded.decompress(buffer)
           } catch (error) {
             if (error instanceof RecoveryError) throw error
-            throw new Error(`A ${name}-compressed record batch (${buffer.length} bytes) could not be decompressed: ${(error as Error).message}`, { cause: error })
+            throw new Error(`A ${name}-compressed record batch (${buffer.length} bytes) could not be decompressed: ${(error as Error).message}`, {
+              cause: error,
+            })
           }
         },
       }
@@ -99,9 +101,13 @@ function lz4Codec(lz4: Lz4js): KafkaCodec {
 function zstdCodec(fzstd: typeof import('fzstd')): KafkaCodec {
   return {
     async compress() {
-      throw new RecoveryError('COMPRESSION_CODEC_UNAVAILABLE', 'ZSTD can be read but not written here (the pure-JS fzstd only decompresses); write with compression gzip, snappy or lz4 instead.', {
-        details: { codec: 'ZSTD', package: COMPRESSION_CODEC_PACKAGES.ZSTD },
-      })
+      throw new RecoveryError(
+        'COMPRESSION_CODEC_UNAVAILABLE',
+        'ZSTD can be read but not written here (the pure-JS fzstd only decompresses); write with compression gzip, snappy or lz4 instead.',
+        {
+          details: { codec: 'ZSTD', package: COMPRESSION_CODEC_PACKAGES.ZSTD },
+        },
+      )
     },
     async decompress(buffer) {
       const out = fzstd.decompress(buffer)

@@ -101,7 +101,7 @@ export async function describeConsumerProtocolGroup(broker: DescribeBroker, grou
   const result = (await broker.connectionPool.send({ request, response, requestTimeout: 10_000 })) as { groups: ConsumerGroup[] }
   const group = result.groups.find((g) => g.groupId === groupId)
   // GROUP_ID_NOT_FOUND (69): no such group; any other error: the classic answer stands.
-  if (!group || group.errorCode !== 0) return undefined
+  if (group?.errorCode !== 0) return undefined
   return { groupId, state: capitalise(group.state), protocolType: 'consumer', rebalanceProtocol: 'consumer', assignor: group.assignor, members: group.members }
 }
 

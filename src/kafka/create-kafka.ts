@@ -23,10 +23,12 @@ export function createKafka(settings: ConnectionSettings, options: { log?: (line
   registerCompressionCodecs()
   installOrderedHeaders()
   const levels = ['', 'error', 'warn', '', 'info', 'debug'] as const
-  const toLog: logCreator = () => ({ namespace, level, log }) => {
-    const name = levels[level]
-    if (options.log && name) options.log({ level: name, namespace, message: log.message })
-  }
+  const toLog: logCreator =
+    () =>
+    ({ namespace, level, log }) => {
+      const name = levels[level]
+      if (options.log && name) options.log({ level: name, namespace, message: log.message })
+    }
   const config: KafkaConfig = {
     brokers: settings.brokers,
     clientId: settings.clientId,

@@ -41,7 +41,15 @@ export class GroupMember {
 
   static async join(gateway: KafkaGateway, groupId: string, topic: string, options: GroupMemberOptions = {}): Promise<GroupMember> {
     const session = options.sessionTimeoutMs ?? 10_000
-    const consumer = gateway.kafka.consumer({ groupId, partitionAssigners: [replayAssigner], sessionTimeout: session, rebalanceTimeout: session, heartbeatInterval: Math.max(500, Math.floor(session / 10)), allowAutoTopicCreation: false, maxWaitTimeInMs: 500 })
+    const consumer = gateway.kafka.consumer({
+      groupId,
+      partitionAssigners: [replayAssigner],
+      sessionTimeout: session,
+      rebalanceTimeout: session,
+      heartbeatInterval: Math.max(500, Math.floor(session / 10)),
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+    })
     const admin = gateway.kafka.admin()
     const member = new GroupMember(gateway, consumer, admin, groupId, topic)
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -101,7 +109,11 @@ export class GroupMember {
   async positions(): Promise<GroupPosition[]> {
     try {
       const [entry] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] })
-      return (entry?.partitions ?? []).map((p) => ({ partition: p.partition, offset: Number(p.offset) < 0 ? null : BigInt(p.offset), metadata: p.metadata ?? null }))
+      return (entry?.partitions ?? []).map((p) => ({
+        partition: p.partition,
+        offset: Number(p.offset) < 0 ? null : BigInt(p.offset),
+        metadata: p.metadata ?? null,
+      }))
     } catch (error) {
       throw translateKafkaError(error, this.gateway.settings, `reading the offsets of group ${this.groupId}`)
     }
@@ -113,7 +125,9 @@ export class GroupMember {
    */
   async commit(positions: Array<{ partition: number; offset: bigint; metadata: string }>): Promise<boolean> {
     try {
-      await this.consumer.commitOffsets(positions.map((p) => ({ topic: this.topic, partition: p.partition, offset: p.offset.toString(), metadata: p.metadata })))
+      await this.consumer.commitOffsets(
+        positions.map((p) => ({ topic: this.topic, partition: p.partition, offset: p.offset.toString(), metadata: p.metadata })),
+      )
       return true
     } catch (error) {
       const translated = translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`, { groupCommit: true })
@@ -144,8 +158,12 @@ function hasKafkaErrorType(error: unknown, type: string): boolean {
 
 /** Kafka refused this member: the group's members do not all offer the replay assignor, so they are not replays. */
 function notAReplayGroupMember(groupId: string, cause: unknown): RecoveryError {
-  return new RecoveryError('NOT_A_REPLAY_GROUP', `Kafka refused to add this replay to group ${groupId}: its members are consumers that do not offer recover's replay assignor (INCONSISTENT_GROUP_PROTOCOL), so they are not recover replays. Nothing was joined or committed.`, {
-    cause,
-    details: { group: groupId, kafkaError: 'INCONSISTENT_GROUP_PROTOCOL' },
-  })
+  return new RecoveryError(
+    'NOT_A_REPLAY_GROUP',
+    `Kafka refused to add this replay to group ${groupId}: its members are consumers that do not offer recover's replay assignor (INCONSISTENT_GROUP_PROTOCOL), so they are not recover replays. Nothing was joined or committed.`,
+    {
+      cause,
+      details: { group: groupId, kafkaError: 'INCONSISTENT_GROUP_PROTOCOL' },
+    },
+  )
 }

@@ -34,7 +34,13 @@ export interface InternalPartitionData {
 
 export interface InternalBroker {
   fetch(args: object): Promise<{ responses: Array<{ topicName: string; partitions: InternalPartitionData[] }> }>
-  offsetCommit(args: { groupId: string; groupGenerationId: number; memberId: string; retentionTime: number; topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> }): Promise<unknown>
+  offsetCommit(args: {
+    groupId: string
+    groupGenerationId: number
+    memberId: string
+    retentionTime: number
+    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>
+  }): Promise<unknown>
 }
 
 export interface InternalCluster {
@@ -46,5 +52,7 @@ export interface InternalCluster {
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>
   findBroker(args: { nodeId: string }): Promise<InternalBroker>
   findGroupCoordinator(args: { groupId: string }): Promise<InternalBroker>
-  fetchTopicsOffset(topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
+  fetchTopicsOffset(
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>
 }

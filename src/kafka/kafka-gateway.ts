@@ -77,7 +77,14 @@ export interface PartitionLogOffsets {
  * loads __consumer_offsets) or moving: they pass within seconds, so they are waited for instead
  * of failing an undo the operator runs the moment the broker is back.
  */
-const COORDINATOR_STARTING = new Set(['GROUP_LOAD_IN_PROGRESS', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR'])
+const COORDINATOR_STARTING = new Set([
+  'GROUP_LOAD_IN_PROGRESS',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'NOT_COORDINATOR',
+])
 /** Loading __consumer_offsets on a fresh, busy two-core broker has taken more than 9 s. */
 const COORDINATOR_WAIT_MS = 30_000
 
@@ -168,23 +175,28 @@ export class KafkaGateway {
     return this.call(`describing group${groupIds.length > 1 ? 's' : ''} ${groupIds.join(', ')}`, async () => {
       const { AssignerProtocol } = require('kafkajs') as typeof import('kafkajs')
       const { groups } = await this.admin.describeGroups(groupIds)
-      const described = groups.map((g): GroupDescription => ({
-        groupId: g.groupId,
-        state: g.state,
-        protocolType: g.protocolType,
-        rebalanceProtocol: 'classic',
-        assignor: g.protocol ?? '',
-        members: g.members.map((m) => {
-          let assignments: GroupMember['assignments'] = []
-          let topics: string[] | null = null
-          if (g.protocolType === 'consumer' && m.memberAssignment?.length) {
-            const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
-            assignments = Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
-          }
-          if (g.protocolType === 'consumer' && m.memberMetadata?.length) topics = subscribedTopics(AssignerProtocol, m.memberMetadata)
-          return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments, topics }
+      const described = groups.map(
+        (g): GroupDescription => ({
+          groupId: g.groupId,
+          state: g.state,
+          protocolType: g.protocolType,
+          rebalanceProtocol: 'classic',
+          assignor: g.protocol ?? '',
+          members: g.members.map((m) => {
+            let assignments: GroupMember['assignments'] = []
+            let topics: string[] | null = null
+            if (g.protocolType === 'consumer' && m.memberAssignment?.length) {
+              const decoded = AssignerProtocol.MemberAssignment.decode(m.memberAssignment)
+              assignments = Object.entries(decoded?.assignment ?? {}).map(([topic, partitions]) => ({
+                topic,
+                partitions: [...partitions].sort((a, b) => a - b),
+              }))
+            }
+            if (g.protocolType === 'consumer' && m.memberMetadata?.length) topics = subscribedTopics(AssignerProtocol, m.memberMetadata)
+            return { memberId: m.memberId, clientId: m.clientId, host: m.clientHost.replace(/^\//, ''), assignments, topics }
+          }),
         }),
-      }))
+      )
       // Dead to the classic protocol: maybe a group on the new consumer protocol (KIP-848).
       return Promise.all(described.map(async (g) => (g.state === 'Dead' ? ((await this.describeConsumerProtocolGroup(g.groupId)) ?? g) : g)))
     })
@@ -253,14 +265,22 @@ export class KafkaGateway {
         throw error
       })
       const out = new Map<string, number[]>()
-      for (const t of result.topics) out.set(t.name, t.partitions.map((p) => p.partitionId).sort((a, b) => a - b))
+      for (const t of result.topics)
+        out.set(
+          t.name,
+          t.partitions.map((p) => p.partitionId).sort((a, b) => a - b),
+        )
       for (const topic of topics) if (!out.get(topic)?.length) throw this.topicNotFound(topic)
       return out
     })
   }
 
   private topicNotFound(topic: string): RecoveryError {
-    return new RecoveryError('TOPIC_NOT_FOUND', `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`, { details: { topic } })
+    return new RecoveryError(
+      'TOPIC_NOT_FOUND',
+      `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`,
+      { details: { topic } },
+    )
   }
 
   /**
@@ -275,7 +295,17 @@ export class KafkaGateway {
   ensureTopic(topic: string, options: { partitions: number; configs: Record<string, string> }): Promise<void> {
     return this.call(`creating topic ${topic}`, async () => {
       try {
-        await this.admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: options.partitions, replicationFactor: -1, configEntries: Object.entries(options.configs).map(([name, value]) => ({ name, value })) }] })
+        await this.admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic,
+              numPartitions: options.partitions,
+              replicationFactor: -1,
+              configEntries: Object.entries(options.configs).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        })
       } catch (error) {
         const exists = (e: { type?: string }) => e.type === 'TOPIC_ALREADY_EXISTS'
         if (!(exists(error as { type?: string }) || (error as { errors?: Array<{ type?: string }> }).errors?.some(exists))) throw error
@@ -304,7 +334,9 @@ export class KafkaGateway {
       const ids = partitions ?? (await this.partitionsOf(topic))
       const cluster = await this.offsets()
       await cluster.addTargetTopic(topic)
-      const [result] = await whileLeadersMove(cluster, () => cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromTimestamp: timestampMs }]))
+      const [result] = await whileLeadersMove(cluster, () =>
+        cluster.fetchTopicsOffset([{ topic, partitions: ids.map((partition) => ({ partition })), fromTimestamp: timestampMs }]),
+      )
       return (result?.partitions ?? [])
         .map((p) => ({ partition: p.partition, offset: BigInt(p.offset) < 0n ? null : BigInt(p.offset) }))
         .sort((a, b) => a.partition - b.partition)
@@ -319,14 +351,17 @@ export class KafkaGateway {
     return this.call('reading log offsets', async () => {
       const cluster = await this.offsets()
       await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
-      const query = (fromBeginning: boolean) => cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromBeginning })))
+      const query = (fromBeginning: boolean) =>
+        cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromBeginning })))
       const [starts, ends] = await whileLeadersMove(cluster, () => Promise.all([query(true), query(false)]))
       const out = new Map<string, PartitionLogOffsets>()
-      for (const t of starts) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), { partition: p.partition, logStart: BigInt(p.offset), logEnd: BigInt(p.offset) })
-      for (const t of ends) for (const p of t.partitions) {
-        const entry = out.get(tpKey(t.topic, p.partition))
-        if (entry) entry.logEnd = BigInt(p.offset)
-      }
+      for (const t of starts)
+        for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), { partition: p.partition, logStart: BigInt(p.offset), logEnd: BigInt(p.offset) })
+      for (const t of ends)
+        for (const p of t.partitions) {
+          const entry = out.get(tpKey(t.topic, p.partition))
+          if (entry) entry.logEnd = BigInt(p.offset)
+        }
       return out
     })
   }
@@ -336,7 +371,11 @@ export class KafkaGateway {
     return this.call('looking up offsets by time', async () => {
       const cluster = await this.offsets()
       await Promise.all(scope.map((s) => cluster.addTargetTopic(s.topic)))
-      const result = await whileLeadersMove(cluster, () => cluster.fetchTopicsOffset(scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromTimestamp: timestampMs }))))
+      const result = await whileLeadersMove(cluster, () =>
+        cluster.fetchTopicsOffset(
+          scope.map((s) => ({ topic: s.topic, partitions: s.partitions.map((partition) => ({ partition })), fromTimestamp: timestampMs })),
+        ),
+      )
       const out = new Map<string, bigint | null>()
       for (const t of result) for (const p of t.partitions) out.set(tpKey(t.topic, p.partition), BigInt(p.offset) < 0n ? null : BigInt(p.offset))
       return out
@@ -374,7 +413,9 @@ export class KafkaGateway {
   /** A reader that fetches by offset without joining any group; closed with the gateway. */
   fetcher(isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted'): PartitionFetcher {
     // Short reads (peek, plan record times) share the gateway's connections; isolation is per request.
-    const fetcher = new PartitionFetcher(this.kafka, { isolation, shared: { cluster: this.sharedCluster(), ready: () => this.offsets() } }, (error, doing) => translateKafkaError(error, this.settings, doing))
+    const fetcher = new PartitionFetcher(this.kafka, { isolation, shared: { cluster: this.sharedCluster(), ready: () => this.offsets() } }, (error, doing) =>
+      translateKafkaError(error, this.settings, doing),
+    )
     this.fetchers.push(fetcher)
     return fetcher
   }

@@ -62,7 +62,11 @@ export class KafkaWriter {
     const fail = (error: unknown, doing: string): RecoveryError => {
       const translated = translateKafkaError(error, gateway.settings, doing)
       if (translated.code === 'BROKER_UNREACHABLE') return translated
-      return new RecoveryError(options.errorCode, `The ${options.role} topic ${topic} could not be ${doing.startsWith('creating') ? 'created' : 'used'}: ${translated.message}`, { cause: error, details: { topic } })
+      return new RecoveryError(
+        options.errorCode,
+        `The ${options.role} topic ${topic} could not be ${doing.startsWith('creating') ? 'created' : 'used'}: ${translated.message}`,
+        { cause: error, details: { topic } },
+      )
     }
     const admin: Admin = gateway.kafka.admin()
     let partitions: number
@@ -79,7 +83,10 @@ export class KafkaWriter {
       idempotent: options.idempotent ?? true,
       ...(options.transactionalId ? { transactionalId: options.transactionalId, maxInFlightRequests: 1 } : {}),
       // Every message names its partition; this also keeps kafkajs from warning about its default partitioner.
-      createPartitioner: () => ({ message }) => message.partition ?? 0,
+      createPartitioner:
+        () =>
+        ({ message }) =>
+          message.partition ?? 0,
     })
     try {
       await producer.connect()
@@ -118,7 +125,13 @@ export class KafkaWriter {
       const partition = this.partitionFor(r)
       let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
-      const message = { partition, key: r.key, value: r.value, timestamp: String(r.timestampMs), headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined }
+      const message = {
+        partition,
+        key: r.key,
+        value: r.value,
+        timestamp: String(r.timestampMs),
+        headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined,
+      }
       const list = perPartition.get(partition)
       if (list) list.push({ index, bytes, message })
       else perPartition.set(partition, [{ index, bytes, message }])
@@ -209,13 +222,21 @@ export class KafkaWriter {
     try {
       await work()
     } catch (error) {
-      throw this.failed(error, `${doing} on ${this.options.role} topic ${this.topic}`, `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic}`, options)
+      throw this.failed(
+        error,
+        `${doing} on ${this.options.role} topic ${this.topic}`,
+        `${doing[0]!.toUpperCase()}${doing.slice(1)} on the ${this.options.role} topic ${this.topic}`,
+        options,
+      )
     }
   }
 
   /** The error a failed write or transaction step ends with; `headline` says what failed. */
   private failed(error: unknown, doing: string, headline: string, options: { committing?: boolean } = {}): RecoveryError {
-    const translated = translateKafkaError(error, this.gateway.settings, doing, { transactional: this.options.transactionalId !== undefined, committing: options.committing })
+    const translated = translateKafkaError(error, this.gateway.settings, doing, {
+      transactional: this.options.transactionalId !== undefined,
+      committing: options.committing,
+    })
     if (translated.code === 'BROKER_UNREACHABLE') return translated
     return new RecoveryError(
       this.options.errorCode,
@@ -268,9 +289,21 @@ async function ensureTopic(admin: Admin, topic: string, partitions: number, conf
   const existing = await count()
   if (existing !== undefined) return existing
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: -1, configEntries: config ? Object.entries(config).map(([name, value]) => ({ name, value })) : undefined }] })
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: partitions,
+          replicationFactor: -1,
+          configEntries: config ? Object.entries(config).map(([name, value]) => ({ name, value })) : undefined,
+        },
+      ],
+    })
   } catch (error) {
-    const already = (error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' || (error as { errors?: Array<{ type?: string }> }).errors?.some((e) => e.type === 'TOPIC_ALREADY_EXISTS')
+    const already =
+      (error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' ||
+      (error as { errors?: Array<{ type?: string }> }).errors?.some((e) => e.type === 'TOPIC_ALREADY_EXISTS')
     if (!already) {
       const detail = (error as { errors?: Array<{ type?: string; message?: string }> }).errors?.[0]
       throw detail ? Object.assign(new Error(detail.message ?? String(error)), { type: detail.type }) : error

@@ -39,7 +39,17 @@ export function installLinearGrouping(): boolean {
   const m = new Module.Module(path)
   m.filename = path
   m.loaded = true
-  m.exports = ({ topic, partitionMetadata, messages, partitioner }: { topic: string; partitionMetadata: unknown[]; messages: unknown[]; partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number }) => {
+  m.exports = ({
+    topic,
+    partitionMetadata,
+    messages,
+    partitioner,
+  }: {
+    topic: string
+    partitionMetadata: unknown[]
+    messages: unknown[]
+    partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number
+  }) => {
     if (partitionMetadata.length === 0) return {}
     const result: Record<number, unknown[]> = {}
     for (const message of messages) {
@@ -166,19 +176,26 @@ function createRecordDecoder(): (decoder: KafkajsDecoder, batchContext?: Record<
     const timestampDelta = deltaNumber === undefined ? decoder.readVarLong() : undefined
     let timestamp: string
     if (timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp) timestamp = maxTimestamp as string
-    else if (deltaNumber !== undefined && base.timestamp !== undefined && Number.isSafeInteger(base.timestamp + deltaNumber)) timestamp = String(base.timestamp + deltaNumber)
-    else timestamp = Long.fromValue(firstTimestamp).add(timestampDelta ?? deltaNumber).toString()
+    else if (deltaNumber !== undefined && base.timestamp !== undefined && Number.isSafeInteger(base.timestamp + deltaNumber))
+      timestamp = String(base.timestamp + deltaNumber)
+    else
+      timestamp = Long.fromValue(firstTimestamp)
+        .add(timestampDelta ?? deltaNumber)
+        .toString()
     const offsetDelta = decoder.readVarInt()
-    const offset = base.offset !== undefined && Number.isSafeInteger(base.offset + offsetDelta) ? String(base.offset + offsetDelta) : Long.fromValue(firstOffset).add(offsetDelta).toString()
+    const offset =
+      base.offset !== undefined && Number.isSafeInteger(base.offset + offsetDelta)
+        ? String(base.offset + offsetDelta)
+        : Long.fromValue(firstOffset).add(offsetDelta).toString()
     const key = decoder.readVarIntBytes()
     const value = decoder.readVarIntBytes()
     const count = decoder.readVarInt()
-    const list: RecordHeader[] = new Array(count > 0 ? count : 0)
+    const list: RecordHeader[] = new Array(Math.max(count, 0))
     const headers: Record<string | symbol, unknown> = {}
     for (let i = 0; i < count; i++) {
       const h = { key: decoder.readVarIntString(), value: decoder.readVarIntBytes() }
       list[i] = h
-      const current = Object.prototype.hasOwnProperty.call(headers, h.key) ? headers[h.key] : undefined
+      const current = Object.hasOwn(headers, h.key) ? headers[h.key] : undefined
       if (current === undefined) headers[h.key] = h.value
       else if (Array.isArray(current)) current.push(h.value)
       else headers[h.key] = [current, h.value]
@@ -199,7 +216,13 @@ interface KafkajsEncoder {
 }
 
 /** kafkajs's record v0 encoder (recordBatch/record/v0/index.js): exact header order, null values allowed. */
-function createRecordEncoder(): (args: { offsetDelta?: number; timestampDelta?: unknown; key: unknown; value: unknown; headers?: Record<string, unknown> }) => KafkajsEncoder {
+function createRecordEncoder(): (args: {
+  offsetDelta?: number
+  timestampDelta?: unknown
+  key: unknown
+  value: unknown
+  headers?: Record<string, unknown>
+}) => KafkajsEncoder {
   const Encoder = require('kafkajs/src/protocol/encoder.js') as {
     new (): KafkajsEncoder
     sizeOfVarInt(n: number): number
@@ -224,7 +247,13 @@ function createRecordEncoder(): (args: { offsetDelta?: number; timestampDelta?: 
         headersSize += Encoder.sizeOfVarInt(valueSize) + valueSize
       }
     }
-    const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + headersSize
+    const sizeOfBody =
+      1 +
+      Encoder.sizeOfVarLong(timestampDelta) +
+      Encoder.sizeOfVarInt(offsetDelta) +
+      Encoder.sizeOfVarIntBytes(key) +
+      Encoder.sizeOfVarIntBytes(value) +
+      headersSize
     return new Encoder()
       .writeVarInt(sizeOfBody)
       .writeInt8(0)

@@ -47,7 +47,12 @@ export class PartitionFetcher {
    * default since Kafka 3.0; aborted transactions; markers): then this fetches on from there,
    * a few responses at most and never past the high watermark, to answer the next records.
    */
-  async fetch(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number } = {}): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
+  async fetch(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    options: { maxBytes?: number; maxWaitMs?: number } = {},
+  ): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
     try {
       let result = await this.fetchOnce(topic, partition, offset, options)
       // A leader can answer an empty fetch below its high watermark (e.g. right after a
@@ -56,7 +61,11 @@ export class PartitionFetcher {
         await new Promise((resolve) => setTimeout(resolve, 50 * (retry + 1)))
         result = await this.fetchOnce(topic, partition, offset, { ...options, maxWaitMs: Math.max(options.maxWaitMs ?? 200, 200) })
       }
-      for (let more = 0; more < RECORDLESS_RESPONSES && result.records.length === 0 && result.nextOffset > offset && result.nextOffset < result.highWatermark; more++) {
+      for (
+        let more = 0;
+        more < RECORDLESS_RESPONSES && result.records.length === 0 && result.nextOffset > offset && result.nextOffset < result.highWatermark;
+        more++
+      ) {
         const next = await this.fetchOnce(topic, partition, result.nextOffset, options)
         // Nothing further for now (the last stable offset, a leader catching up): the caller decides.
         if (next.nextOffset <= result.nextOffset) break
@@ -93,7 +102,13 @@ export class PartitionFetcher {
             topic,
             partitions: list.filter((r) => r.topic === topic).map((r) => ({ partition: r.partition, fetchOffset: r.offset.toString(), maxBytes: 64 * 1024 })),
           }))
-          const responses = await rawFetch(broker as unknown as RawFetchBroker, { isolationLevel: this.isolationLevel(), maxWaitTime: 10, minBytes: 1, maxBytes: 16 << 20, topics })
+          const responses = await rawFetch(broker as unknown as RawFetchBroker, {
+            isolationLevel: this.isolationLevel(),
+            maxWaitTime: 10,
+            minBytes: 1,
+            maxBytes: 16 << 20,
+            topics,
+          })
           throwFirstPartitionError(responses)
           for (const t of responses) {
             for (const p of t.partitions) {
@@ -135,7 +150,12 @@ export class PartitionFetcher {
     return this.options.isolation === 'read_uncommitted' ? 0 : 1
   }
 
-  private async fetchOnce(topic: string, partition: number, offset: bigint, options: { maxBytes?: number; maxWaitMs?: number }): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
+  private async fetchOnce(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    options: { maxBytes?: number; maxWaitMs?: number },
+  ): Promise<{ records: KafkaRecord[]; nextOffset: bigint; highWatermark: bigint }> {
     await this.connect()
     await this.cluster.addTargetTopic(topic)
     const leaders = this.cluster.findLeaderForPartitions(topic, [partition])

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { RecoveryError } from '../errors.js'
 import type { PartitionFacts, PartitionRange } from '../core/replay-range.js'
-import { createInternalCluster, type InternalCluster, type InternalPartitionData } from './internal-cluster.js'
+import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
 import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
@@ -60,7 +60,7 @@ export class RangeReader {
   private connected: Promise<void> | undefined
 
   constructor(
-    private readonly kafka: Kafka,
+    readonly kafka: Kafka,
     private readonly settings: ConnectionSettings,
     readonly topic: string,
   ) {
@@ -91,7 +91,9 @@ export class RangeReader {
     try {
       const cluster = await this.ready()
       const query = (spec: { fromBeginning?: boolean; fromTimestamp?: number }) =>
-        cluster.fetchTopicsOffset([{ topic: this.topic, partitions: partitions.map((partition) => ({ partition })), ...spec }]).then((r) => new Map((r[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)])))
+        cluster
+          .fetchTopicsOffset([{ topic: this.topic, partitions: partitions.map((partition) => ({ partition })), ...spec }])
+          .then((r) => new Map((r[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)])))
       const [starts, ends, fromTimes, toTimes] = await whileLeadersMove(cluster, () =>
         Promise.all([
           query({ fromBeginning: true }),
@@ -131,14 +133,26 @@ export class RangeReader {
    * look at every record once (audits), several times cheaper per record than kafkajs's
    * decoding. The chunks carry counts and no records.
    */
-  scan(ranges: readonly PartitionRange[], visit: (record: RecordView) => void, options: RangeReaderOptions = {}, signal?: AbortSignal): AsyncGenerator<PartitionChunk[]> {
+  scan(
+    ranges: readonly PartitionRange[],
+    visit: (record: RecordView) => void,
+    options: RangeReaderOptions = {},
+    signal?: AbortSignal,
+  ): AsyncGenerator<PartitionChunk[]> {
     return this.rounds(ranges, options, { kind: 'visit', visit }, signal)
   }
 
-  private async *rounds(ranges: readonly PartitionRange[], options: RangeReaderOptions, mode: RoundMode, signal?: AbortSignal): AsyncGenerator<PartitionChunk[]> {
+  private async *rounds(
+    ranges: readonly PartitionRange[],
+    options: RangeReaderOptions,
+    mode: RoundMode,
+    signal?: AbortSignal,
+  ): AsyncGenerator<PartitionChunk[]> {
     const positions = new Map<number, { next: bigint; end: bigint; stalledSince?: number }>()
     for (const r of ranges) if (r.start < r.end) positions.set(r.partition, { next: r.start, end: r.end })
-    const emptyDone: PartitionChunk[] = ranges.filter((r) => r.start >= r.end).map((r) => ({ partition: r.partition, records: [], nextOffset: r.end, done: true, bytes: 0, count: 0 }))
+    const emptyDone: PartitionChunk[] = ranges
+      .filter((r) => r.start >= r.end)
+      .map((r) => ({ partition: r.partition, records: [], nextOffset: r.end, done: true, bytes: 0, count: 0 }))
     if (emptyDone.length > 0) yield emptyDone
     let round = 0
     const start = (): Promise<PartitionChunk[]> => {
@@ -158,7 +172,12 @@ export class RangeReader {
   }
 
   /** One fetch per leader; advances `positions` and removes the partitions that are done. */
-  private async fetchRound(positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, options: RangeReaderOptions, round: number, mode: RoundMode): Promise<PartitionChunk[]> {
+  private async fetchRound(
+    positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>,
+    options: RangeReaderOptions,
+    round: number,
+    mode: RoundMode,
+  ): Promise<PartitionChunk[]> {
     const perPartition = options.maxBytesPerPartition ?? 512 << 10
     const maxBytes = options.maxBytes ?? 2 << 20
     for (let attempt = 0; ; attempt++) {
@@ -177,7 +196,12 @@ export class RangeReader {
               maxWaitTime: options.maxWaitMs ?? 100,
               minBytes: 1,
               maxBytes,
-              topics: [{ topic: this.topic, partitions: ordered.map((partition) => ({ partition, fetchOffset: positions.get(partition)!.next.toString(), maxBytes: perPartition })) }],
+              topics: [
+                {
+                  topic: this.topic,
+                  partitions: ordered.map((partition) => ({ partition, fetchOffset: positions.get(partition)!.next.toString(), maxBytes: perPartition })),
+                },
+              ],
             }
             const response = await rawFetch(broker as unknown as RawFetchBroker, request)
             return response.flatMap((t) => t.partitions)
@@ -188,14 +212,18 @@ export class RangeReader {
         // Errors first, for every partition: once a partition's position has moved (and, in a
         // scan, its records were visited), this round must not be retried, or those records
         // would be lost (read) or seen twice (scan).
-        const usable: typeof responses[number] = []
+        const usable: (typeof responses)[number] = []
         for (const data of responses.flat()) {
           const position = positions.get(data.partition)
           if (!position) continue
           if (data.errorCode === OFFSET_OUT_OF_RANGE) {
-            throw new RecoveryError('KAFKA_ERROR', `Offsets ${position.next}..${position.end - 1n} of ${this.topic}-${data.partition} are no longer in the log (deleted by retention or DeleteRecords while the replay ran); they cannot be replayed.`, {
-              details: { topic: this.topic, partition: data.partition, offset: position.next.toString() },
-            })
+            throw new RecoveryError(
+              'KAFKA_ERROR',
+              `Offsets ${position.next}..${position.end - 1n} of ${this.topic}-${data.partition} are no longer in the log (deleted by retention or DeleteRecords while the replay ran); they cannot be replayed.`,
+              {
+                details: { topic: this.topic, partition: data.partition, offset: position.next.toString() },
+              },
+            )
           }
           if (data.errorCode !== 0) {
             if (RETRIABLE.has(data.errorCode)) {
@@ -212,7 +240,8 @@ export class RangeReader {
         } catch (error) {
           throw new NotRetriable(error)
         }
-        if (retriable && chunks.length === 0) throw Object.assign(new Error(`partition ${retriable.partition} answered error code ${retriable.errorCode}`), { retriableCode: retriable.errorCode })
+        if (retriable && chunks.length === 0)
+          throw Object.assign(new Error(`partition ${retriable.partition} answered error code ${retriable.errorCode}`), { retriableCode: retriable.errorCode })
         if (retriable) await cluster.refreshMetadata().catch(() => undefined)
         if (chunks.length === 0 && positions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50))
         return chunks
@@ -233,7 +262,13 @@ export class RangeReader {
   }
 
   /** Decodes (or visits) each partition's records and moves its position past what the response covered. */
-  private async advance(responses: ReadonlyArray<RawPartitionData>, positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>, mode: RoundMode, chunks: PartitionChunk[], options: RangeReaderOptions): Promise<void> {
+  private async advance(
+    responses: ReadonlyArray<RawPartitionData>,
+    positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>,
+    mode: RoundMode,
+    chunks: PartitionChunk[],
+    options: RangeReaderOptions,
+  ): Promise<void> {
     for (const data of responses) {
       const position = positions.get(data.partition)!
       let last: bigint
@@ -270,9 +305,13 @@ export class RangeReader {
         // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
         position.stalledSince ??= Date.now()
         if (Date.now() - position.stalledSince > (options.stallTimeoutMs ?? 30_000)) {
-          throw new RecoveryError('KAFKA_ERROR', `${this.topic}-${data.partition} returned no records at offset ${position.next} for ${Math.round((options.stallTimeoutMs ?? 30_000) / 1000)} s although the range ends at ${position.end}; the partition may have been truncated.`, {
-            details: { topic: this.topic, partition: data.partition, offset: position.next.toString(), end: position.end.toString() },
-          })
+          throw new RecoveryError(
+            'KAFKA_ERROR',
+            `${this.topic}-${data.partition} returned no records at offset ${position.next} for ${Math.round((options.stallTimeoutMs ?? 30_000) / 1000)} s although the range ends at ${position.end}; the partition may have been truncated.`,
+            {
+              details: { topic: this.topic, partition: data.partition, offset: position.next.toString(), end: position.end.toString() },
+            },
+          )
         }
         continue
       }

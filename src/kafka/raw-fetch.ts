@@ -26,7 +26,11 @@ interface KafkajsDecoder {
 
 interface FetchDefinition {
   versions: string[]
-  protocol(args: { version: number }): (request: object) => { request: unknown; response: { decode(data: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> }; requestTimeout: number }
+  protocol(args: { version: number }): (request: object) => {
+    request: unknown
+    response: { decode(data: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> }
+    requestTimeout: number
+  }
 }
 
 /** A broker as kafkajs keeps it: its version lookup and connection pool. */
@@ -53,35 +57,37 @@ function rawFetchDefinition(): FetchDefinition {
   const Decoder = require('kafkajs/src/protocol/decoder') as new (data: Buffer) => KafkajsDecoder
   definition = {
     versions: RAW_VERSIONS,
-    protocol: ({ version }) => (args) => {
-      const built = Fetch.protocol({ version })(args)
-      const decode = async (data: Buffer) => {
-        const d = new Decoder(data)
-        d.readInt32() // throttle time
-        if (version >= 7) {
-          d.readInt16() // top-level error code (fetch sessions, which we do not use)
-          d.readInt32() // session id
+    protocol:
+      ({ version }) =>
+      (args) => {
+        const built = Fetch.protocol({ version })(args)
+        const decode = async (data: Buffer) => {
+          const d = new Decoder(data)
+          d.readInt32() // throttle time
+          if (version >= 7) {
+            d.readInt16() // top-level error code (fetch sessions, which we do not use)
+            d.readInt32() // session id
+          }
+          const responses = d.readArray((t) => ({
+            topicName: t.readString(),
+            partitions: t.readArray((p): RawPartitionData => {
+              const partition = p.readInt32()
+              const errorCode = p.readInt16()
+              const highWatermark = p.readInt64().toString()
+              p.readInt64() // last stable offset
+              if (version >= 5) p.readInt64() // log start offset
+              const aborted = p.readArray((a) => ({ producerId: BigInt(a.readInt64().toString()), firstOffset: BigInt(a.readInt64().toString()) }))
+              if (version >= 11) p.readInt32() // preferred read replica
+              const size = p.readInt32()
+              const records = size > 0 && p.canReadBytes(size) ? p.readBytes(size) : null
+              return { partition, errorCode, highWatermark, abortedTransactions: aborted ?? [], records }
+            }),
+          }))
+          return { responses }
         }
-        const responses = d.readArray((t) => ({
-          topicName: t.readString(),
-          partitions: t.readArray((p): RawPartitionData => {
-            const partition = p.readInt32()
-            const errorCode = p.readInt16()
-            const highWatermark = p.readInt64().toString()
-            p.readInt64() // last stable offset
-            if (version >= 5) p.readInt64() // log start offset
-            const aborted = p.readArray((a) => ({ producerId: BigInt(a.readInt64().toString()), firstOffset: BigInt(a.readInt64().toString()) }))
-            if (version >= 11) p.readInt32() // preferred read replica
-            const size = p.readInt32()
-            const records = size > 0 && p.canReadBytes(size) ? p.readBytes(size) : null
-            return { partition, errorCode, highWatermark, abortedTransactions: aborted ?? [], records }
-          }),
-        }))
-        return { responses }
-      }
-      // Partition errors are the reader's to handle, per partition, as with the decoded fetch.
-      return { ...built, response: { decode, parse: async (x: unknown) => x } }
-    },
+        // Partition errors are the reader's to handle, per partition, as with the decoded fetch.
+        return { ...built, response: { decode, parse: async (x: unknown) => x } }
+      },
   }
   return definition
 }
@@ -98,7 +104,9 @@ export interface RawFetchRequest {
 export async function rawFetch(broker: RawFetchBroker, request: RawFetchRequest): Promise<Array<{ topicName: string; partitions: RawPartitionData[] }>> {
   const protocol = broker.lookupRequest(FETCH_API_KEY, rawFetchDefinition()) as unknown as (args: object) => unknown
   try {
-    const response = (await broker.connectionPool.send((protocol as unknown as (a: object) => unknown)({ replicaId: -1, rackId: '', ...request }))) as { responses: Array<{ topicName: string; partitions: RawPartitionData[] }> }
+    const response = (await broker.connectionPool.send((protocol as unknown as (a: object) => unknown)({ replicaId: -1, rackId: '', ...request }))) as {
+      responses: Array<{ topicName: string; partitions: RawPartitionData[] }>
+    }
     return response.responses
   } catch (error) {
     // As kafkajs's own Broker does: a closed connection is reopened on the next request.
@@ -116,8 +124,16 @@ export async function rawFetch(broker: RawFetchBroker, request: RawFetchRequest)
  * batches of idempotent and transactional producers, the default since Kafka 3.0) and past
  * aborted and control batches. lastOffset is -1n when the response holds no whole batch.
  */
-export async function decodeFetched(topic: string, data: RawPartitionData, fetchedOffset: bigint): Promise<{ messages: InternalMessage[]; lastOffset: bigint }> {
-  const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetchedOffset: string, data: unknown) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
+export async function decodeFetched(
+  topic: string,
+  data: RawPartitionData,
+  fetchedOffset: bigint,
+): Promise<{ messages: InternalMessage[]; lastOffset: bigint }> {
+  const Batch = require('kafkajs/src/consumer/batch') as new (
+    topic: string,
+    fetchedOffset: string,
+    data: unknown,
+  ) => { messages: InternalMessage[]; rawMessages: InternalMessage[] }
   const messages = data.records ? ((await decodeMessages(data.records)) as InternalMessage[]) : []
   const abortedTransactions = data.abortedTransactions.map((a) => ({ producerId: a.producerId.toString(), firstOffset: a.firstOffset.toString() }))
   const batch = new Batch(topic, fetchedOffset.toString(), { partition: data.partition, highWatermark: data.highWatermark, abortedTransactions, messages })
@@ -139,7 +155,9 @@ export function throwFirstPartitionError(responses: ReadonlyArray<{ topicName: s
     for (const p of partitions) {
       if (p.errorCode === 0) continue
       const { createErrorFromCode } = require('kafkajs/src/protocol/error') as { createErrorFromCode: (code: number) => Error }
-      const { KafkaJSOffsetOutOfRange } = require('kafkajs/src/errors') as { KafkaJSOffsetOutOfRange: new (e: Error, where: { topic: string; partition: number }) => Error }
+      const { KafkaJSOffsetOutOfRange } = require('kafkajs/src/errors') as {
+        KafkaJSOffsetOutOfRange: new (e: Error, where: { topic: string; partition: number }) => Error
+      }
       if (p.errorCode === 1) throw new KafkaJSOffsetOutOfRange(createErrorFromCode(p.errorCode), { topic: topicName, partition: p.partition })
       throw createErrorFromCode(p.errorCode)
     }

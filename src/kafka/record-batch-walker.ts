@@ -50,7 +50,18 @@ export async function walkRecordBatches(
 ): Promise<WalkResult> {
   const aborted = [...abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
   const abortedProducers = new Set<bigint>()
-  const view: RecordView = { partition, offset: 0n, timestampMs: 0, bytes, keyStart: -1, keyLength: 0, valueStart: -1, valueLength: 0, headerCount: 0, headerRanges: new Int32Array(32) }
+  const view: RecordView = {
+    partition,
+    offset: 0n,
+    timestampMs: 0,
+    bytes,
+    keyStart: -1,
+    keyLength: 0,
+    valueStart: -1,
+    valueLength: 0,
+    headerCount: 0,
+    headerRanges: new Int32Array(32),
+  }
   let lastOffset = -1n
   let position = 0
   while (position + BATCH_HEADER <= bytes.length) {
@@ -106,12 +117,12 @@ export async function walkRecordBatches(
         const keyLength = readVarint(records, at)
         at = varintEnd
         view.keyStart = keyLength < 0 ? -1 : at
-        view.keyLength = keyLength < 0 ? 0 : keyLength
+        view.keyLength = Math.max(keyLength, 0)
         if (keyLength > 0) at += keyLength
         const valueLength = readVarint(records, at)
         at = varintEnd
         view.valueStart = valueLength < 0 ? -1 : at
-        view.valueLength = valueLength < 0 ? 0 : valueLength
+        view.valueLength = Math.max(valueLength, 0)
         if (valueLength > 0) at += valueLength
         const headerCount = readVarint(records, at)
         at = varintEnd
@@ -125,8 +136,8 @@ export async function walkRecordBatches(
             at = varintEnd + keyLength
             const valueLength = readVarint(records, at)
             ranges[4 * h + 2] = valueLength < 0 ? -1 : varintEnd
-            ranges[4 * h + 3] = valueLength < 0 ? 0 : valueLength
-            at = varintEnd + (valueLength > 0 ? valueLength : 0)
+            ranges[4 * h + 3] = Math.max(valueLength, 0)
+            at = varintEnd + Math.max(valueLength, 0)
           }
           view.headerCount = headerCount
           view.offset = offset
@@ -218,7 +229,9 @@ function isAbortMarker(bytes: Buffer, at: number): boolean {
 }
 
 async function decompress(codec: number, compressed: Buffer): Promise<Buffer> {
-  const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression') as { lookupCodecByAttributes(attributes: number): { decompress(b: Buffer): Promise<Buffer> } | null }
+  const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression') as {
+    lookupCodecByAttributes(attributes: number): { decompress(b: Buffer): Promise<Buffer> } | null
+  }
   const found = lookupCodecByAttributes(codec)
   if (!found) throw new Error(`no codec for compression type ${codec}`)
   return found.decompress(compressed)
@@ -228,9 +241,19 @@ async function decompress(codec: number, compressed: Buffer): Promise<Buffer> {
  * Records in the pre-0.11 message format (magic 0 or 1), which only old topics on Kafka 3.x
  * still hold: decoded by kafkajs, then visited through a view over each message's buffers.
  */
-async function walkLegacy(bytes: Buffer, partition: number, from: bigint, to: bigint, visit: (record: RecordView) => void, lastOffset: bigint): Promise<bigint> {
+async function walkLegacy(
+  bytes: Buffer,
+  partition: number,
+  from: bigint,
+  to: bigint,
+  visit: (record: RecordView) => void,
+  lastOffset: bigint,
+): Promise<bigint> {
   const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => unknown
-  const MessageSetDecoder = require('kafkajs/src/protocol/messageSet/decoder') as (d: unknown, size: number) => Promise<Array<{ offset: string; timestamp?: string; key: Buffer | null; value: Buffer | null }>>
+  const MessageSetDecoder = require('kafkajs/src/protocol/messageSet/decoder') as (
+    d: unknown,
+    size: number,
+  ) => Promise<Array<{ offset: string; timestamp?: string; key: Buffer | null; value: Buffer | null }>>
   const messages = await MessageSetDecoder(new Decoder(bytes), bytes.length)
   for (const m of messages) {
     const offset = BigInt(m.offset)
@@ -240,7 +263,18 @@ async function walkLegacy(bytes: Buffer, partition: number, from: bigint, to: bi
     const key = m.key
     const value = m.value
     const joined = Buffer.concat([key ?? Buffer.alloc(0), value ?? Buffer.alloc(0)])
-    visit({ partition, offset, timestampMs: Number(m.timestamp ?? -1), bytes: joined, keyStart: key ? 0 : -1, keyLength: key?.length ?? 0, valueStart: value ? (key?.length ?? 0) : -1, valueLength: value?.length ?? 0, headerCount: 0, headerRanges: new Int32Array(0) })
+    visit({
+      partition,
+      offset,
+      timestampMs: Number(m.timestamp ?? -1),
+      bytes: joined,
+      keyStart: key ? 0 : -1,
+      keyLength: key?.length ?? 0,
+      valueStart: value ? (key?.length ?? 0) : -1,
+      valueLength: value?.length ?? 0,
+      headerCount: 0,
+      headerRanges: new Int32Array(0),
+    })
   }
   return lastOffset
 }

@@ -20,19 +20,26 @@ export const replayAssigner: PartitionAssigner = ({ cluster }) => {
       const memberIds = members.map((m) => m.memberId).sort()
       const subscribers = new Map<string, string[]>()
       for (const m of members) {
-        for (const topic of AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? []) subscribers.set(topic, [...(subscribers.get(topic) ?? []), m.memberId])
+        for (const topic of AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [])
+          subscribers.set(topic, [...(subscribers.get(topic) ?? []), m.memberId])
       }
       const assignment = new Map<string, Record<string, number[]>>(memberIds.map((id) => [id, {}]))
       for (const topic of [...topics].sort()) {
         const takers = (subscribers.get(topic) ?? []).sort()
         if (takers.length === 0) continue
-        const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId).sort((a, b) => a - b)
+        const partitions = cluster
+          .findTopicPartitionMetadata(topic)
+          .map((p) => p.partitionId)
+          .sort((a, b) => a - b)
         partitions.forEach((partition, i) => {
           const taken = assignment.get(takers[i % takers.length]!)!
           ;(taken[topic] ??= []).push(partition)
         })
       }
-      return memberIds.map((memberId) => ({ memberId, memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }) }))
+      return memberIds.map((memberId) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
+      }))
     },
     protocol({ topics }) {
       return { name: REPLAY_ASSIGNOR, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) }

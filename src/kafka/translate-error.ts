@@ -12,9 +12,22 @@ const AUTHORIZATION_TYPES = new Set([
 
 /** Kafka errors a wait can cure: the cluster (or its leaders) did not answer, or answered "not now". */
 const RETRIABLE_KAFKA_ERRORS = new Set([
-  'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION',
-  'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'KAFKA_STORAGE_ERROR', 'UNKNOWN_TOPIC_OR_PARTITION', 'BROKER_NOT_AVAILABLE', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE',
+  'NOT_LEADER_OR_FOLLOWER',
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+  'NETWORK_EXCEPTION',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'KAFKA_STORAGE_ERROR',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'BROKER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'OFFSET_NOT_AVAILABLE',
 ])
 
 /** Answers to a group member's commit from a generation the group has left behind (a rebalance). */
@@ -32,7 +45,8 @@ export interface TranslateContext {
 }
 
 /** Node's verification failures: no chain to a trusted root, or a self-signed certificate. */
-const UNTRUSTED_CERTIFICATE = /unable to verify the first certificate|unable to get (local )?issuer certificate|self.signed certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/i
+const UNTRUSTED_CERTIFICATE =
+  /unable to verify the first certificate|unable to get (local )?issuer certificate|self.signed certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/i
 
 /**
  * Turns a kafkajs error into a RecoveryError; our own errors pass through unchanged. The one
@@ -46,37 +60,74 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   const chain = errorChain(error)
   const where = settings.brokers.join(',')
   if (context.groupCommit && (STALE_GENERATION_TYPES.test(e.type ?? '') || STALE_GENERATION_MESSAGE.test(e.message ?? ''))) {
-    return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} refused ${doing}: the group has rebalanced since this member's generation (${e.type ?? e.name ?? 'an error'}).`, { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } })
+    return new RecoveryError(
+      'KAFKA_ERROR',
+      `Kafka at ${where} refused ${doing}: the group has rebalanced since this member's generation (${e.type ?? e.name ?? 'an error'}).`,
+      { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } },
+    )
   }
   if (context.transactional && isProducerFenced(error, { committing: context.committing })) {
-    return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} fenced this producer's transactional id while ${doing}: another producer with the same id took it over.`, { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } })
+    return new RecoveryError(
+      'KAFKA_ERROR',
+      `Kafka at ${where} fenced this producer's transactional id while ${doing}: another producer with the same id took it over.`,
+      { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } },
+    )
   }
   if (chain.some((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED')) {
-    return new RecoveryError('AUTHENTICATION_FAILED', `Kafka at ${where} refused the SASL credentials (${settings.sasl?.mechanism ?? 'none'} as ${settings.sasl?.username ?? '?'}) while ${doing}; check sasl.mechanism and the username/password in your client config.`, { cause: error, details: { brokers: settings.brokers } })
+    return new RecoveryError(
+      'AUTHENTICATION_FAILED',
+      `Kafka at ${where} refused the SASL credentials (${settings.sasl?.mechanism ?? 'none'} as ${settings.sasl?.username ?? '?'}) while ${doing}; check sasl.mechanism and the username/password in your client config.`,
+      { cause: error, details: { brokers: settings.brokers } },
+    )
   }
   const authz = chain.find((c) => c.type && AUTHORIZATION_TYPES.has(c.type))
   if (authz) {
     const principal = settings.sasl?.username ? ` to User:${settings.sasl.username}` : ''
-    return new RecoveryError('AUTHORIZATION_FAILED', `Kafka at ${where} denied ${doing}${principal} (${authz.type}); ask for the ACLs this needs, or use a principal that has them.`, { cause: error, details: { brokers: settings.brokers, kafkaError: authz.type } })
+    return new RecoveryError(
+      'AUTHORIZATION_FAILED',
+      `Kafka at ${where} denied ${doing}${principal} (${authz.type}); ask for the ACLs this needs, or use a principal that has them.`,
+      { cause: error, details: { brokers: settings.brokers, kafkaError: authz.type } },
+    )
   }
   const untrusted = chain.find((c) => UNTRUSTED_CERTIFICATE.test(`${c.code ?? ''} ${c.message ?? ''}`))
   if (untrusted) {
-    return new RecoveryError('BROKER_UNREACHABLE', `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location in your client config to the CA that signed the brokers' certificates.`, { cause: error, details: { brokers: settings.brokers } })
+    return new RecoveryError(
+      'BROKER_UNREACHABLE',
+      `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location in your client config to the CA that signed the brokers' certificates.`,
+      { cause: error, details: { brokers: settings.brokers } },
+    )
   }
   const tlsProblem = chain.find((c) => /certificate|self.signed|SSL|TLS|EPROTO|wrong version number/i.test(`${c.code ?? ''} ${c.message ?? ''}`))
   if (tlsProblem) {
-    return new RecoveryError('BROKER_UNREACHABLE', `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`, { cause: error, details: { brokers: settings.brokers } })
+    return new RecoveryError(
+      'BROKER_UNREACHABLE',
+      `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`,
+      { cause: error, details: { brokers: settings.brokers } },
+    )
   }
   // Fencing says "…expired by the broker" and can come wrapped in a KafkaJSNonRetriableError: a
   // broker that answered, not one out of reach.
-  const connection = !isProducerFenced(error) && chain.some((c) =>
-    ['KafkaJSConnectionError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSNonRetriableError'].includes(c.name ?? '') &&
-    /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out|Closed connection|broker/i.test(c.message ?? ''),
-  )
+  const connection =
+    !isProducerFenced(error) &&
+    chain.some(
+      (c) =>
+        [
+          'KafkaJSConnectionError',
+          'KafkaJSNumberOfRetriesExceeded',
+          'KafkaJSBrokerNotFound',
+          'KafkaJSRequestTimeoutError',
+          'KafkaJSConnectionClosedError',
+          'KafkaJSNonRetriableError',
+        ].includes(c.name ?? '') && /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out|Closed connection|broker/i.test(c.message ?? ''),
+    )
   if (connection) return unreachable(settings, doing, error)
   const message = redactText(e.message ?? String(error))
   const retriable = e.type !== undefined && RETRIABLE_KAFKA_ERRORS.has(e.type)
-  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, { cause: error, retriable, details: { brokers: settings.brokers, kafkaError: e.type } })
+  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, {
+    cause: error,
+    retriable,
+    details: { brokers: settings.brokers, kafkaError: e.type },
+  })
 }
 
 /** Kafka did not answer: retriable (TLS and authentication failures, which no wait cures, are translated apart). */
@@ -111,6 +162,10 @@ function errorChain(error: unknown): Array<{ name?: string; type?: string; messa
 export function isProducerFenced(error: unknown, options: { committing?: boolean } = {}): boolean {
   // PRODUCER_FENCED (90) is newer than kafkajs's error table, which calls it "Unknown error code 90".
   return errorChain(error).some(
-    (c) => c.type === 'INVALID_PRODUCER_EPOCH' || c.type === 'PRODUCER_FENCED' || (options.committing === true && c.type === 'CONCURRENT_TRANSACTIONS') || /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`),
+    (c) =>
+      c.type === 'INVALID_PRODUCER_EPOCH' ||
+      c.type === 'PRODUCER_FENCED' ||
+      (options.committing === true && c.type === 'CONCURRENT_TRANSACTIONS') ||
+      /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`),
   )
 }

@@ -91,11 +91,19 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
   const saslPort = free[2]!
   const securePort = options.secure ? free[3]! : undefined
   const ownsDataDir = options.dataDir === undefined
-  const dataDir = options.dataDir ?? await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`))
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`)))
   await mkdir(dataDir, { recursive: true })
 
   const broker = new LocalKafkaProcess({
-    java, version, libDir, dataDir, ownsDataDir, port, controllerPort, saslPort, securePort,
+    java,
+    version,
+    libDir,
+    dataDir,
+    ownsDataDir,
+    port,
+    controllerPort,
+    saslPort,
+    securePort,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     onProgress: options.onProgress ?? (() => undefined),
   })
@@ -138,18 +146,35 @@ class LocalKafkaProcess implements LocalKafka {
   constructor(private readonly settings: BrokerSettings) {
     this.brokers = `127.0.0.1:${settings.port}`
     this.saslBrokers = `127.0.0.1:${settings.saslPort}`
-    this.secure = settings.securePort === undefined ? undefined : { brokers: `127.0.0.1:${settings.securePort}`, caCertificate: join(settings.dataDir, 'tls', 'ca.pem') }
+    this.secure =
+      settings.securePort === undefined ? undefined : { brokers: `127.0.0.1:${settings.securePort}`, caCertificate: join(settings.dataDir, 'tls', 'ca.pem') }
   }
 
-  get version(): string { return this.settings.version }
-  get dataDir(): string { return this.settings.dataDir }
-  get port(): number { return this.settings.port }
-  get controllerPort(): number { return this.settings.controllerPort }
-  get libDir(): string { return this.settings.libDir }
-  get pid(): number { return this.lastPid }
+  get version(): string {
+    return this.settings.version
+  }
+  get dataDir(): string {
+    return this.settings.dataDir
+  }
+  get port(): number {
+    return this.settings.port
+  }
+  get controllerPort(): number {
+    return this.settings.controllerPort
+  }
+  get libDir(): string {
+    return this.settings.libDir
+  }
+  get pid(): number {
+    return this.lastPid
+  }
 
-  private get propertiesFile(): string { return join(this.settings.dataDir, 'server.properties') }
-  private get logDir(): string { return join(this.settings.dataDir, 'kraft-logs') }
+  private get propertiesFile(): string {
+    return join(this.settings.dataDir, 'server.properties')
+  }
+  private get logDir(): string {
+    return join(this.settings.dataDir, 'kraft-logs')
+  }
 
   /** Writes the config, formats storage on first use, starts the JVM and waits until it answers. */
   async launch(): Promise<void> {
@@ -160,10 +185,17 @@ class LocalKafkaProcess implements LocalKafka {
     })
     const securePort = this.settings.securePort
     const tls = securePort === undefined ? undefined : await ensureLocalTls(this.settings.dataDir)
-    await writeFile(this.propertiesFile, renderServerProperties({
-      version, port, controllerPort, saslPort: this.settings.saslPort, logDir: this.logDir,
-      secure: tls && securePort !== undefined ? { port: securePort, keystore: tls.brokerKeystore } : undefined,
-    }))
+    await writeFile(
+      this.propertiesFile,
+      renderServerProperties({
+        version,
+        port,
+        controllerPort,
+        saslPort: this.settings.saslPort,
+        logDir: this.logDir,
+        secure: tls && securePort !== undefined ? { port: securePort, keystore: tls.brokerKeystore } : undefined,
+      }),
+    )
     if (!existsSync(join(this.logDir, 'meta.properties'))) await this.formatStorage()
 
     const started = Date.now()
@@ -176,14 +208,17 @@ class LocalKafkaProcess implements LocalKafka {
     if (failure !== undefined) {
       await this.stopProcess()
       const problem = lastProblem(this.tail)
-      throw new RecoveryError('LOCAL_BROKER_FAILED',
-        `The local Kafka ${version} broker on ${this.brokers} did not start: ${failure}${problem ? ` (${problem})` : ''}.`, {
+      throw new RecoveryError(
+        'LOCAL_BROKER_FAILED',
+        `The local Kafka ${version} broker on ${this.brokers} did not start: ${failure}${problem ? ` (${problem})` : ''}.`,
+        {
           nextSteps: [
             'Read the broker output in the error details (outputTail).',
             `Check that ports ${port} and ${controllerPort} are free and the data dir ${this.dataDir} is writable.`,
           ],
           details: { version, brokers: this.brokers, dataDir: this.dataDir, pid: this.lastPid, outputTail: this.outputTail(40) },
-        })
+        },
+      )
     }
     onProgress({ type: 'broker-ready', version, pid: this.lastPid, brokers: this.brokers, ms: Date.now() - started })
   }
@@ -191,14 +226,22 @@ class LocalKafkaProcess implements LocalKafka {
   private async formatStorage(): Promise<void> {
     const { java, version, libDir, onProgress } = this.settings
     const started = Date.now()
-    const args = ['format', '-t', randomClusterId(), '-c', this.propertiesFile, '--ignore-formatted', ...scramFormatArgs(this.settings.securePort !== undefined)]
+    const args = [
+      'format',
+      '-t',
+      randomClusterId(),
+      '-c',
+      this.propertiesFile,
+      '--ignore-formatted',
+      ...scramFormatArgs(this.settings.securePort !== undefined),
+    ]
     const output = await runProcess(java, javaArgs({ libDir, version, jvmOptions: TOOL_JVM_OPTIONS, mainClass: 'kafka.tools.StorageTool', args }), {
       timeoutMs: this.settings.startTimeoutMs,
     })
     if (output.exitCode !== 0) {
       throw new RecoveryError('LOCAL_BROKER_FAILED', `Formatting the local Kafka ${version} storage in ${this.logDir} failed (exit code ${output.exitCode}).`, {
         nextSteps: ['Read the StorageTool output in the error details.', `Or start on a fresh data dir instead of ${this.dataDir}.`],
-        details: { version, dataDir: this.dataDir, outputTail: lastLines(output.stdout + '\n' + output.stderr, 40) },
+        details: { version, dataDir: this.dataDir, outputTail: lastLines(`${output.stdout}\n${output.stderr}`, 40) },
       })
     }
     onProgress({ type: 'storage-formatted', version, dataDir: this.dataDir, ms: Date.now() - started })
@@ -257,7 +300,9 @@ class LocalKafkaProcess implements LocalKafka {
     // A SIGSTOPped JVM only acts on SIGTERM once it runs again.
     this.kill('SIGCONT')
     let timer: NodeJS.Timeout | undefined
-    const graceOver = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS) })
+    const graceOver = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS)
+    })
     const first = await Promise.race([this.exited, graceOver])
     clearTimeout(timer)
     const forced = first === 'timeout'

@@ -36,17 +36,27 @@ async function main(argv: string[]): Promise<number> {
     secure: values.secure,
     onProgress: (event) => process.stderr.write(`${describeLocalKafkaEvent(event)}\n`),
   })
-  process.stdout.write([
-    `Kafka ${broker.version} is running (pid ${broker.pid}, data in ${broker.dataDir}).`,
-    `  --brokers ${broker.brokers}`,
-    `  export RECOVER_BROKERS=${broker.brokers}`,
-    `SASL_PLAINTEXT listener for trying --client-config: ${broker.saslBrokers} (users ${Object.values(LOCAL_SASL_USERS).map((u) => `${u.username}/${u.password} ${u.mechanism}`).join(', ')}).`,
-    ...(broker.secure
-      ? [`SASL_SSL listener with ACLs enforced: ${broker.secure.brokers}, CA ${broker.secure.caCertificate} (SCRAM-SHA-512 users ${Object.values(LOCAL_SECURE_USERS).map((u) => `${u.username}/${u.password}`).join(', ')}; admin is a super user, PLAINTEXT is User:ANONYMOUS, also a super user).`]
-      : []),
-    `Press Ctrl-C to stop it${values['data-dir'] === undefined ? ' and remove its data' : ''}.`,
-    '',
-  ].join('\n'))
+  process.stdout.write(
+    [
+      `Kafka ${broker.version} is running (pid ${broker.pid}, data in ${broker.dataDir}).`,
+      `  --brokers ${broker.brokers}`,
+      `  export RECOVER_BROKERS=${broker.brokers}`,
+      `SASL_PLAINTEXT listener for trying --client-config: ${broker.saslBrokers} (users ${Object.values(LOCAL_SASL_USERS)
+        .map((u) => `${u.username}/${u.password} ${u.mechanism}`)
+        .join(', ')}).`,
+      ...(broker.secure
+        ? [
+            `SASL_SSL listener with ACLs enforced: ${broker.secure.brokers}, CA ${broker.secure.caCertificate} (SCRAM-SHA-512 users ${Object.values(
+              LOCAL_SECURE_USERS,
+            )
+              .map((u) => `${u.username}/${u.password}`)
+              .join(', ')}; admin is a super user, PLAINTEXT is User:ANONYMOUS, also a super user).`,
+          ]
+        : []),
+      `Press Ctrl-C to stop it${values['data-dir'] === undefined ? ' and remove its data' : ''}.`,
+      '',
+    ].join('\n'),
+  )
   return runUntilStopped(broker)
 }
 
@@ -61,10 +71,13 @@ function runUntilStopped(broker: LocalKafka): Promise<number> {
       }
       stopping = true
       process.stderr.write(`\n${signal}: stopping Kafka…\n`)
-      broker.stop().then(() => resolve(0), (error: unknown) => {
-        process.stderr.write(`${String(error)}\n`)
-        resolve(1)
-      })
+      broker.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`${String(error)}\n`)
+          resolve(1)
+        },
+      )
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
@@ -73,7 +86,12 @@ function runUntilStopped(broker: LocalKafka): Promise<number> {
       if (stopping) return
       stopping = true
       process.stderr.write(`The broker exited by itself (code ${exit.code}, signal ${exit.signal}). Its last output:\n`)
-      process.stderr.write(broker.outputTail(30).map((line) => `  ${line}\n`).join(''))
+      process.stderr.write(
+        broker
+          .outputTail(30)
+          .map((line) => `  ${line}\n`)
+          .join(''),
+      )
       await broker.stop()
       resolve(1)
     })

@@ -6,9 +6,7 @@ export function describeLocalKafkaEvent(event: LocalKafkaEvent): string {
     case 'jars-downloading':
       return `Downloading the Kafka ${event.version} jars with Maven into ${event.libDir} (first use only)…`
     case 'jars-ready':
-      return event.downloaded
-        ? `Kafka ${event.version} jars ready in ${seconds(event.ms)}.`
-        : `Kafka ${event.version} jars found in ${event.libDir}.`
+      return event.downloaded ? `Kafka ${event.version} jars ready in ${seconds(event.ms)}.` : `Kafka ${event.version} jars found in ${event.libDir}.`
     case 'storage-formatted':
       return `Formatted KRaft storage in ${event.dataDir} (${seconds(event.ms)}).`
     case 'broker-starting':

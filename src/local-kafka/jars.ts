@@ -69,7 +69,7 @@ async function fetchKafkaJars(version: string, onProgress: OnLocalKafkaEvent | u
     await rm(libDir, { recursive: true, force: true })
     await rename(stagingDir, libDir)
     const jars = (await readdir(libDir)).filter((name) => name.endsWith('.jar')).sort()
-    await writeFile(join(versionDir, MARKER), JSON.stringify({ version, jars, at: new Date().toISOString() }, null, 2) + '\n')
+    await writeFile(join(versionDir, MARKER), `${JSON.stringify({ version, jars, at: new Date().toISOString() }, null, 2)}\n`)
   } catch (error) {
     // Leave no empty .cache/kafka/<version> behind for a version that never downloaded.
     if (!existsSync(libDir)) await rmdir(versionDir).catch(() => undefined)
@@ -94,8 +94,11 @@ async function isComplete(versionDir: string, libDir: string): Promise<boolean> 
 async function downloadJars(root: string, version: string, outputDir: string): Promise<void> {
   const pom = join(root, 'test', 'broker', 'pom.xml')
   const args = [
-    '-B', '-q', '-Dstyle.color=never',
-    '-f', pom,
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    '-f',
+    pom,
     'generate-resources',
     ...(isKafka3(version) ? ['-Pkafka-3.9'] : []),
     `-Dkafka.version=${version}`,
@@ -115,18 +118,22 @@ async function downloadJars(root: string, version: string, outputDir: string): P
   }
   const brokerJar = join(outputDir, `kafka_2.13-${version}.jar`)
   if (output.exitCode !== 0 || !existsSync(brokerJar)) {
-    const text = stripAnsi(output.stdout + '\n' + output.stderr)
+    const text = stripAnsi(`${output.stdout}\n${output.stderr}`)
     const tail = lastLines(text, 25).filter((line) => line.trim() !== '[ERROR]')
     const notFound = /Could not find artifact org\.apache\.kafka:|org\.apache\.kafka:[\w.:-]+ was not found in/.test(text)
-    throw new RecoveryError('KAFKA_JARS_UNAVAILABLE', notFound
-      ? `Maven Central has no Kafka ${version} jars (Maven reached it but found no such version).`
-      : `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`, {
+    throw new RecoveryError(
+      'KAFKA_JARS_UNAVAILABLE',
+      notFound
+        ? `Maven Central has no Kafka ${version} jars (Maven reached it but found no such version).`
+        : `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`,
+      {
         nextSteps: [
           `Check that Maven reaches Maven Central: mvn -f ${pom} generate-resources -Dkafka.version=${version} -Dkafka.lib.dir=/tmp/kafka-lib`,
           'Pick a Kafka version that exists on Maven Central with RECOVER_KAFKA_VERSION or --version.',
         ],
         details: { version, command: ['mvn', ...args].join(' '), exitCode: output.exitCode, mavenOutputTail: tail },
-      })
+      },
+    )
   }
 }
 

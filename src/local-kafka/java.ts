@@ -43,7 +43,7 @@ async function checkJava(): Promise<string> {
   } catch (error) {
     if (isCommandMissing(error)) {
       throw new RecoveryError('JAVA_MISSING', `No Java runtime found (looked for "${java}"); the local Kafka broker needs Java 17 or newer.`, {
-        nextSteps: [INSTALL_JAVA + '.', 'Or set JAVA_HOME to a Java 17+ installation.'],
+        nextSteps: [`${INSTALL_JAVA}.`, 'Or set JAVA_HOME to a Java 17+ installation.'],
         cause: error,
       })
     }
@@ -53,7 +53,7 @@ async function checkJava(): Promise<string> {
   const major = parseJavaMajor(text)
   if (output.exitCode !== 0 || major === undefined || major < 17) {
     throw new RecoveryError('JAVA_MISSING', `"${java} -version" did not report Java 17 or newer; the local Kafka broker needs it.`, {
-      nextSteps: [INSTALL_JAVA + ', or point JAVA_HOME at one.'],
+      nextSteps: [`${INSTALL_JAVA}, or point JAVA_HOME at one.`],
       details: { java, exitCode: output.exitCode, output: text.trim().split('\n').slice(0, 3) },
     })
   }

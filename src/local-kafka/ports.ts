@@ -11,14 +11,16 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
     for (let i = 0; i < count; i++) {
       const server = createServer()
       servers.push(server)
-      ports.push(await new Promise<number>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(0, '127.0.0.1', () => {
-          const address = server.address()
-          if (address === null || typeof address === 'string') reject(new Error('no TCP address for a listening socket'))
-          else resolve(address.port)
-        })
-      }))
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => {
+            const address = server.address()
+            if (address === null || typeof address === 'string') reject(new Error('no TCP address for a listening socket'))
+            else resolve(address.port)
+          })
+        }),
+      )
     }
     return ports
   } finally {

@@ -25,12 +25,13 @@ export function runProcess(command: string, args: string[], options: RunProcessO
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     let timedOut = false
-    const timer = options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-        timedOut = true
-        child.kill('SIGKILL')
-      }, options.timeoutMs)
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, options.timeoutMs)
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
     child.once('error', (error) => {
@@ -44,7 +45,7 @@ export function runProcess(command: string, args: string[], options: RunProcessO
       resolve({
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: err,
-        exitCode: timedOut ? 124 : code ?? (signal ? 128 : 1),
+        exitCode: timedOut ? 124 : (code ?? (signal ? 128 : 1)),
       })
     })
   })
@@ -52,5 +53,8 @@ export function runProcess(command: string, args: string[], options: RunProcessO
 
 /** The last `count` non-empty lines of some process output. */
 export function lastLines(text: string, count: number): string[] {
-  return text.split(/\r?\n/).filter((line) => line.trim() !== '').slice(-count)
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .slice(-count)
 }

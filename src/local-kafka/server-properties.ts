@@ -89,12 +89,9 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     )
   }
   if (!isKafka3(input.version)) {
-    lines.push(
-      'share.coordinator.state.topic.replication.factor=1',
-      'share.coordinator.state.topic.min.isr=1',
-    )
+    lines.push('share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1')
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
 /**

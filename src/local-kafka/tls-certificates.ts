@@ -38,7 +38,10 @@ export async function ensureLocalTls(dataDir: string): Promise<LocalTlsFiles> {
 /** Another CA, unrelated to the broker's: for testing that a wrong ssl.ca.location is refused. */
 export async function makeUnrelatedCa(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true })
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '30', '-subj', '/CN=some other CA'], dir)
+  await openssl(
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '30', '-subj', '/CN=some other CA'],
+    dir,
+  )
   return join(dir, 'other-ca.pem')
 }
 
@@ -47,10 +50,19 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   try {
     out = await runProcess('openssl', args, { cwd, timeoutMs: 60_000 })
   } catch (error) {
-    if (isCommandMissing(error)) throw new RecoveryError('LOCAL_BROKER_FAILED', 'openssl is not on PATH; the secured local broker needs it to make its certificates (apt-get install openssl).', { cause: error })
+    if (isCommandMissing(error))
+      throw new RecoveryError(
+        'LOCAL_BROKER_FAILED',
+        'openssl is not on PATH; the secured local broker needs it to make its certificates (apt-get install openssl).',
+        { cause: error },
+      )
     throw error
   }
   if (out.exitCode !== 0) {
-    throw new RecoveryError('LOCAL_BROKER_FAILED', `openssl ${args[0]} failed (exit code ${out.exitCode}) while making the local broker's certificates in ${cwd}.`, { details: { outputTail: lastLines(out.stdout + '\n' + out.stderr, 20) } })
+    throw new RecoveryError(
+      'LOCAL_BROKER_FAILED',
+      `openssl ${args[0]} failed (exit code ${out.exitCode}) while making the local broker's certificates in ${cwd}.`,
+      { details: { outputTail: lastLines(`${out.stdout}\n${out.stderr}`, 20) } },
+    )
   }
 }

@@ -2,7 +2,10 @@ import { Script, createContext } from 'node:vm'
 
 /** A plugin hook that did not return (sync) or settle (async) in time. */
 export class PluginTimeoutError extends Error {
-  constructor(readonly hook: string, readonly timeoutMs: number) {
+  constructor(
+    readonly hook: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${hook} did not finish within ${timeoutMs} ms`)
     this.name = 'PluginTimeoutError'
   }

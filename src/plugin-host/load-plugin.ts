@@ -16,7 +16,9 @@ async function importPlugin(path: string, what: 'transform' | 'sink'): Promise<{
   const file = resolve(path)
   const flag = what === 'transform' ? '--transform' : '--sink plugin:'
   if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new RecoveryError('PLUGIN_NOT_FOUND', `The ${what} plugin ${file} does not exist; pass the path of a .ts or .js module to ${flag}.`, { details: { path: file } })
+    throw new RecoveryError('PLUGIN_NOT_FOUND', `The ${what} plugin ${file} does not exist; pass the path of a .ts or .js module to ${flag}.`, {
+      details: { path: file },
+    })
   }
   const ext = extname(file).toLowerCase()
   if (!TYPESCRIPT.has(ext) && !JAVASCRIPT.has(ext)) {
@@ -45,7 +47,11 @@ async function importPlugin(path: string, what: 'transform' | 'sink'): Promise<{
     if (named.length > 0 && Object.keys(exported as object).every((k) => named.includes(k))) exported = undefined
   }
   if (exported === undefined) {
-    throw new RecoveryError('BAD_PLUGIN', `The ${what} plugin ${file} has no default export; end it with export default define${what === 'transform' ? 'Transform' : 'Sink'}({ name, version, ${what === 'transform' ? 'transform' : 'write'} }).`, { details: { path: file } })
+    throw new RecoveryError(
+      'BAD_PLUGIN',
+      `The ${what} plugin ${file} has no default export; end it with export default define${what === 'transform' ? 'Transform' : 'Sink'}({ name, version, ${what === 'transform' ? 'transform' : 'write'} }).`,
+      { details: { path: file } },
+    )
   }
   return { file, exported }
 }
@@ -58,7 +64,11 @@ export interface LoadedTransform {
 export async function loadTransformPlugin(path: string): Promise<LoadedTransform> {
   const { file, exported } = await importPlugin(path, 'transform')
   if (!isDefinedTransform(exported)) {
-    throw new RecoveryError('BAD_PLUGIN', `The default export of ${file} is not a transform: make it with defineTransform({ name, version, transform }) from the plugin API.`, { details: { path: file } })
+    throw new RecoveryError(
+      'BAD_PLUGIN',
+      `The default export of ${file} is not a transform: make it with defineTransform({ name, version, transform }) from the plugin API.`,
+      { details: { path: file } },
+    )
   }
   return { file, plugin: exported }
 }
@@ -71,7 +81,11 @@ export interface LoadedSink {
 export async function loadSinkPlugin(path: string): Promise<LoadedSink> {
   const { file, exported } = await importPlugin(path, 'sink')
   if (!isDefinedSink(exported)) {
-    throw new RecoveryError('BAD_PLUGIN', `The default export of ${file} is not a sink: make it with defineSink({ name, version, write }) from the plugin API.`, { details: { path: file } })
+    throw new RecoveryError(
+      'BAD_PLUGIN',
+      `The default export of ${file} is not a sink: make it with defineSink({ name, version, write }) from the plugin API.`,
+      { details: { path: file } },
+    )
   }
   return { file, plugin: exported }
 }

@@ -45,9 +45,7 @@ export interface TransformActivity {
 }
 
 /** What became of one input record. */
-export type TransformOutcome =
-  | { ok: true; outputs: Array<ReplayRecord> }
-  | { ok: false; error: Error }
+export type TransformOutcome = { ok: true; outputs: Array<ReplayRecord> } | { ok: false; error: Error }
 
 /**
  * A chunk of synchronous calls ends by itself once it has run this share of the timeout, so a
@@ -177,7 +175,12 @@ export class TransformRunner {
 
   /** A plugin that tried to end the process: the replay stops (BAD_PLUGIN), it does not quarantine the record. */
   private exitFailure(error: PluginExitError, record: ReplayRecord): RecoveryError {
-    return pluginExitFailure(`The transform plugin ${this.plugin.name}@${this.plugin.version}`, error, `on ${record.source.topic}-${record.source.partition}@${record.source.offset}`, { topic: record.source.topic, partition: record.source.partition, offset: record.source.offset.toString() })
+    return pluginExitFailure(
+      `The transform plugin ${this.plugin.name}@${this.plugin.version}`,
+      error,
+      `on ${record.source.topic}-${record.source.partition}@${record.source.offset}`,
+      { topic: record.source.topic, partition: record.source.partition, offset: record.source.offset.toString() },
+    )
   }
 
   get name(): string {
@@ -233,10 +236,14 @@ export class TransformRunner {
  * record, or the sink call) in the message and in details.
  */
 export function pluginExitFailure(plugin: string, error: PluginExitError, where: string, details: Record<string, unknown>): RecoveryError {
-  return new RecoveryError('BAD_PLUGIN', `${plugin} called process.exit(${error.exitCode ?? ''}) ${where}; a plugin may not end recover, so the replay stopped at its last checkpoint. Remove the call (throw to quarantine a record, return null to drop it), then continue with --resume.`, {
-    cause: error,
-    details: { ...details, pluginExit: true, exitCode: error.exitCode ?? null },
-  })
+  return new RecoveryError(
+    'BAD_PLUGIN',
+    `${plugin} called process.exit(${error.exitCode ?? ''}) ${where}; a plugin may not end recover, so the replay stopped at its last checkpoint. Remove the call (throw to quarantine a record, return null to drop it), then continue with --resume.`,
+    {
+      cause: error,
+      details: { ...details, pluginExit: true, exitCode: error.exitCode ?? null },
+    },
+  )
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -252,7 +259,7 @@ function asError(error: unknown): Error {
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   } catch {
     return String(value)
   }
@@ -261,7 +268,10 @@ function safeString(value: unknown): string {
 function normalise(result: unknown, input: ReplayRecord): TransformOutcome {
   if (result === null) return { ok: true, outputs: [] }
   if (result === undefined) {
-    return { ok: false, error: new TransformResultError('The transform returned undefined; return the record (or a new one), an array of records, or null to drop it.') }
+    return {
+      ok: false,
+      error: new TransformResultError('The transform returned undefined; return the record (or a new one), an array of records, or null to drop it.'),
+    }
   }
   const list = Array.isArray(result) ? result : [result]
   const outputs: ReplayRecord[] = []
@@ -275,10 +285,15 @@ function normalise(result: unknown, input: ReplayRecord): TransformOutcome {
 
 function toOutput(item: unknown, input: ReplayRecord): ReplayRecord | Error {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-    return new TransformResultError(`The transform returned ${item === null ? 'null inside an array' : `a ${Array.isArray(item) ? 'nested array' : typeof item}`}; each output must be a record object with a value.`)
+    return new TransformResultError(
+      `The transform returned ${item === null ? 'null inside an array' : `a ${Array.isArray(item) ? 'nested array' : typeof item}`}; each output must be a record object with a value.`,
+    )
   }
   const o = item as OutputRecord
-  if (!('value' in o)) return new TransformResultError('The transform returned a record without a value property; spread the input ({ ...record, value }) or set value (null for a tombstone).')
+  if (!('value' in o))
+    return new TransformResultError(
+      'The transform returned a record without a value property; spread the input ({ ...record, value }) or set value (null for a tombstone).',
+    )
   let headers: RecordHeader[] = input.headers
   if (o.headers !== undefined && o.headers !== input.headers) {
     if (!Array.isArray(o.headers)) return new TransformResultError('The transform returned headers that are not an array of { key, value }.')
@@ -294,7 +309,8 @@ function toOutput(item: unknown, input: ReplayRecord): ReplayRecord | Error {
     }
   }
   const timestamp = o.timestamp ?? input.timestamp
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) return new TransformResultError(`The transform returned timestamp ${String(timestamp)}; use epoch milliseconds.`)
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)
+    return new TransformResultError(`The transform returned timestamp ${String(timestamp)}; use epoch milliseconds.`)
   return {
     key: 'key' in o ? o.key : input.key,
     value: o.value,

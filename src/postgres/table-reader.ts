@@ -82,7 +82,10 @@ function unreadable(display: string, error: unknown): RecoveryError {
   const e = error as { message?: string; code?: string }
   const reason = (e.message ?? String(error)).replace(/\s+/g, ' ').replace(/[.]$/, '')
   return new RecoveryError('AUDIT_SINK_UNREADABLE', `PostgreSQL sink ${display} could not be read: ${reason}${e.code ? ` (SQLSTATE ${e.code})` : ''}.`, {
-    nextSteps: e.code === '42P01' ? ['Check the table name (schema-qualified as ?table=public.orders).'] : ['Check the URL, the credentials and that the server accepts connections (psql with the same URL).'],
+    nextSteps:
+      e.code === '42P01'
+        ? ['Check the table name (schema-qualified as ?table=public.orders).']
+        : ['Check the URL, the credentials and that the server accepts connections (psql with the same URL).'],
     details: { sink: display, sqlstate: e.code },
     cause: error,
   })

@@ -94,7 +94,9 @@ export class PgUpsertTable {
     )
     // A table made by an earlier version has no owner_epoch yet. Looked up first: ALTER TABLE
     // takes an exclusive lock even when there is nothing to add.
-    const found = await this.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'owner_epoch' AND NOT attisdropped`, [progressTable(table)])
+    const found = await this.query(`SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'owner_epoch' AND NOT attisdropped`, [
+      progressTable(table),
+    ])
     if (found.rowCount === 0) await this.createIfMissing(`ALTER TABLE ${progressTable(table)} ADD COLUMN IF NOT EXISTS owner_epoch bigint NOT NULL DEFAULT 0`)
   }
 
@@ -127,7 +129,11 @@ export class PgUpsertTable {
 
   /** Saves the progress in the open transaction; false when another owner has claimed the replay since `epoch`. */
   async saveProgress(table: string, replayId: string, epoch: string, progress: unknown): Promise<boolean> {
-    const result = await this.query(`UPDATE ${progressTable(table)} SET progress = $3, updated_at = now() WHERE replay_id = $1 AND owner_epoch = $2`, [replayId, epoch, JSON.stringify(progress)])
+    const result = await this.query(`UPDATE ${progressTable(table)} SET progress = $3, updated_at = now() WHERE replay_id = $1 AND owner_epoch = $2`, [
+      replayId,
+      epoch,
+      JSON.stringify(progress),
+    ])
     return result.rowCount === 1
   }
 
@@ -156,7 +162,10 @@ export class PgUpsertTable {
     const attempt = async (indexes: number[]): Promise<void> => {
       await this.query('SAVEPOINT recover_rows')
       try {
-        await this.query(sql, columns.map((_, j) => textArray(rows, j, indexes)))
+        await this.query(
+          sql,
+          columns.map((_, j) => textArray(rows, j, indexes)),
+        )
         await this.query('RELEASE SAVEPOINT recover_rows')
         return
       } catch (error) {

@@ -169,7 +169,12 @@ export class AuditTrailWriter {
     } catch (error) {
       throw failed(`kafka:${where.topic}`, 'created', error)
     }
-    const writer = await KafkaWriter.open(gateway!, where.topic, { createPartitions: 1, idempotent: true, errorCode: 'QUARANTINE_FAILED', role: 'audit trail' }).catch((error: unknown) => {
+    const writer = await KafkaWriter.open(gateway!, where.topic, {
+      createPartitions: 1,
+      idempotent: true,
+      errorCode: 'QUARANTINE_FAILED',
+      role: 'audit trail',
+    }).catch((error: unknown) => {
       throw failed(`kafka:${where.topic}`, 'opened', error)
     })
     return new AuditTrailWriter(where, writer)
@@ -188,7 +193,9 @@ export class AuditTrailWriter {
     }
     try {
       const now = Date.now()
-      const refused = await this.writer!.write(entries.map((e) => ({ sourcePartition: 0, key: Buffer.from(e.key), value: Buffer.from(JSON.stringify(e.value)), headers: [], timestampMs: now })))
+      const refused = await this.writer!.write(
+        entries.map((e) => ({ sourcePartition: 0, key: Buffer.from(e.key), value: Buffer.from(JSON.stringify(e.value)), headers: [], timestampMs: now })),
+      )
       if (refused.length > 0) throw new Error(`${refused.length} audit entries were refused as too large`)
     } catch (error) {
       throw failed(`kafka:${this.where.topic}`, 'written', error)
@@ -212,5 +219,8 @@ export async function recordAction(uri: QuarantineUri, gateway: KafkaGateway | u
 
 function failed(location: string, doing: string, cause: unknown): RecoveryError {
   if (cause instanceof RecoveryError && cause.code === 'BROKER_UNREACHABLE') return cause
-  return new RecoveryError('AUDIT_TRAIL_FAILED', `The quarantine audit trail ${location} could not be ${doing}: ${(cause as Error).message}`, { cause, details: { location } })
+  return new RecoveryError('AUDIT_TRAIL_FAILED', `The quarantine audit trail ${location} could not be ${doing}: ${(cause as Error).message}`, {
+    cause,
+    details: { location },
+  })
 }

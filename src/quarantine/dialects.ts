@@ -60,11 +60,19 @@ export function readFailureContext(headers: readonly RecordHeader[], recordTimes
   if (text.has(QUARANTINE_HEADERS.stage) || text.has(QUARANTINE_HEADERS.class)) {
     const at = Date.parse(text.get(QUARANTINE_HEADERS.quarantinedAt) ?? '')
     const extra: Record<string, string> = {}
-    copy(text, extra, { [QUARANTINE_HEADERS.transformName]: 'transform', [QUARANTINE_HEADERS.transformVersion]: 'transformVersion', [QUARANTINE_HEADERS.side]: 'side' })
+    copy(text, extra, {
+      [QUARANTINE_HEADERS.transformName]: 'transform',
+      [QUARANTINE_HEADERS.transformVersion]: 'transformVersion',
+      [QUARANTINE_HEADERS.side]: 'side',
+    })
     return {
       ...base,
       dialect: 'recover',
-      original: { topic: text.get(QUARANTINE_HEADERS.topic), partition: toInt(text.get(QUARANTINE_HEADERS.partition)), offset: toBigInt(text.get(QUARANTINE_HEADERS.offset)) },
+      original: {
+        topic: text.get(QUARANTINE_HEADERS.topic),
+        partition: toInt(text.get(QUARANTINE_HEADERS.partition)),
+        offset: toBigInt(text.get(QUARANTINE_HEADERS.offset)),
+      },
       errorClass: text.get(QUARANTINE_HEADERS.class) ?? UNKNOWN,
       message: text.get(QUARANTINE_HEADERS.message) ?? '',
       stage: text.get(QUARANTINE_HEADERS.stage) ?? UNKNOWN,
@@ -146,7 +154,11 @@ function readSpring(headers: readonly RecordHeader[], withStack: boolean): Omit<
   const partition = springNumber(raw.get('kafka_dlt-original-partition'))
   return {
     dialect: 'spring',
-    original: { topic: str('kafka_dlt-original-topic'), partition: partition === undefined ? undefined : Number(partition), offset: springNumber(raw.get('kafka_dlt-original-offset')) },
+    original: {
+      topic: str('kafka_dlt-original-topic'),
+      partition: partition === undefined ? undefined : Number(partition),
+      offset: springNumber(raw.get('kafka_dlt-original-offset')),
+    },
     errorClass: str(`${ex}-fqcn`) ?? UNKNOWN,
     message: str(`${ex}-message`) ?? '',
     stage: keyFailure ? 'key' : UNKNOWN,

@@ -25,7 +25,9 @@ export function isEmptyFilter(f: QuarantineFilter): boolean {
 }
 
 /** A predicate over summaries (full records are summaries and more). */
-export function matcher(f: QuarantineFilter): (s: Pick<QuarantineSummary, 'id' | 'errorClass' | 'stage' | 'failedAtMs' | 'key' | 'original' | 'message'>) => boolean {
+export function matcher(
+  f: QuarantineFilter,
+): (s: Pick<QuarantineSummary, 'id' | 'errorClass' | 'stage' | 'failedAtMs' | 'key' | 'original' | 'message'>) => boolean {
   const error = f.error?.toLowerCase()
   const stage = f.stage?.toLowerCase()
   const ids = f.ids && f.ids.length > 0 ? new Set(f.ids) : undefined

@@ -62,7 +62,11 @@ export class KafkaQuarantineSource implements QuarantineSource {
       return await this.gateway.partitionsOf(this.topic)
     } catch (error) {
       if (error instanceof RecoveryError && error.code === 'TOPIC_NOT_FOUND') {
-        throw new RecoveryError('TOPIC_NOT_FOUND', `The quarantine topic "${this.topic}" does not exist on ${this.gateway.settings.brokers.join(',')}; check the name given to --dlq (replay quarantines to <topic>.quarantine by default).`, { details: { topic: this.topic } })
+        throw new RecoveryError(
+          'TOPIC_NOT_FOUND',
+          `The quarantine topic "${this.topic}" does not exist on ${this.gateway.settings.brokers.join(',')}; check the name given to --dlq (replay quarantines to <topic>.quarantine by default).`,
+          { details: { topic: this.topic } },
+        )
       }
       throw error
     }
@@ -76,9 +80,14 @@ export class KafkaQuarantineSource implements QuarantineSource {
     try {
       const facts = await reader.partitionFacts(ids)
       let scanned = 0
-      for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })), {}, signal)) {
+      for await (const chunks of reader.read(
+        facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })),
+        {},
+        signal,
+      )) {
         const batch: QuarantinedRecord[] = []
-        for (const chunk of chunks) for (const r of chunk.records) batch.push(normalizeRecord(r, { partition: r.partition, offset: r.offset }, { stack: false }))
+        for (const chunk of chunks)
+          for (const r of chunk.records) batch.push(normalizeRecord(r, { partition: r.partition, offset: r.offset }, { stack: false }))
         scanned += batch.length
         if (batch.length > 0) await onBatch(batch)
       }
@@ -126,7 +135,11 @@ export class FileQuarantineSource implements QuarantineSource {
   }
 
   private notFound(cause: unknown): RecoveryError {
-    return new RecoveryError('CONFIG_NOT_FOUND', `The quarantine file ${resolve(this.path)} cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); check the path given to --dlq.`, { cause, details: { path: resolve(this.path) } })
+    return new RecoveryError(
+      'CONFIG_NOT_FOUND',
+      `The quarantine file ${resolve(this.path)} cannot be read (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}); check the path given to --dlq.`,
+      { cause, details: { path: resolve(this.path) } },
+    )
   }
 
   async scan(onBatch: (records: QuarantinedRecord[]) => void | Promise<void>): Promise<ScanResult> {
@@ -150,7 +163,16 @@ export class FileQuarantineSource implements QuarantineSource {
       let record: KafkaRecord
       try {
         const e = parseEnvelopeLine(text)
-        record = { topic: e.topic, partition: e.partition, offset: e.offset, timestampMs: e.timestampMs, timestampType: e.timestampType, key: e.key, value: e.value, headers: [...e.headers] }
+        record = {
+          topic: e.topic,
+          partition: e.partition,
+          offset: e.offset,
+          timestampMs: e.timestampMs,
+          timestampType: e.timestampType,
+          key: e.key,
+          value: e.value,
+          headers: [...e.headers],
+        }
       } catch (error) {
         if (!(error instanceof EnvelopeError)) throw error
         unreadable.count++
@@ -201,7 +223,21 @@ export class FileQuarantineSource implements QuarantineSource {
         await fh.read(buf, 0, buf.length, starts[i]!)
         try {
           const e = parseEnvelopeLine(buf.toString('utf8').trimEnd())
-          out.push(normalizeRecord({ topic: e.topic, partition: e.partition, offset: e.offset, timestampMs: e.timestampMs, timestampType: e.timestampType, key: e.key, value: e.value, headers: [...e.headers] }, p))
+          out.push(
+            normalizeRecord(
+              {
+                topic: e.topic,
+                partition: e.partition,
+                offset: e.offset,
+                timestampMs: e.timestampMs,
+                timestampType: e.timestampType,
+                key: e.key,
+                value: e.value,
+                headers: [...e.headers],
+              },
+              p,
+            ),
+          )
         } catch (error) {
           if (!(error instanceof EnvelopeError)) throw error
         }

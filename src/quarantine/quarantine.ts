@@ -44,10 +44,7 @@ export function quarantineHeaders(entry: QuarantineEntry, now: Date, cluster?: R
   const r = entry.record
   const errorClass = entry.error.name || entry.error.constructor?.name || 'Error'
   const stack = entry.error.stack ?? `${errorClass}: ${entry.error.message}`
-  const context: RecordHeader[] = [
-    h(QUARANTINE_HEADERS.stage, entry.stage),
-    h(QUARANTINE_HEADERS.class, errorClass),
-  ]
+  const context: RecordHeader[] = [h(QUARANTINE_HEADERS.stage, entry.stage), h(QUARANTINE_HEADERS.class, errorClass)]
   if (entry.kind !== undefined) context.push(h(QUARANTINE_HEADERS.kind, entry.kind))
   if (entry.side !== undefined) context.push(h(QUARANTINE_HEADERS.side, entry.side))
   context.push(
@@ -156,7 +153,16 @@ export class KafkaQuarantine implements Quarantine {
   /** The topic is created on the first quarantined record: a clean replay leaves no empty topic behind. */
   async open(resume?: SinkState, scope?: QuarantineScope): Promise<void> {
     const uri = { kind: 'kafka' as const, topic: this.topic }
-    this.lookup = new SourceLookup(scope && (async () => loadKnownSources(new KafkaQuarantineSource(this.gateway, this.topic), await readAuditTrail(uri, this.gateway), { scope, clusterId: this.gateway.clusterId, unrecordedIsThisCluster: true })), resume)
+    this.lookup = new SourceLookup(
+      scope &&
+        (async () =>
+          loadKnownSources(new KafkaQuarantineSource(this.gateway, this.topic), await readAuditTrail(uri, this.gateway), {
+            scope,
+            clusterId: this.gateway.clusterId,
+            unrecordedIsThisCluster: true,
+          })),
+      resume,
+    )
   }
 
   private ready(): Promise<KafkaWriter> {
@@ -179,10 +185,22 @@ export class KafkaQuarantine implements Quarantine {
     const writer = await this.ready()
     const now = new Date()
     const cluster = this.gateway.cluster
-    const refused = await writer.write(entries.map((e) => ({ sourcePartition: e.record.partition, key: e.record.key, value: e.record.value, headers: quarantineHeaders(e, now, cluster), timestampMs: e.record.timestampMs })))
+    const refused = await writer.write(
+      entries.map((e) => ({
+        sourcePartition: e.record.partition,
+        key: e.record.key,
+        value: e.record.value,
+        headers: quarantineHeaders(e, now, cluster),
+        timestampMs: e.record.timestampMs,
+      })),
+    )
     if (refused.length > 0) {
       const r = entries[refused[0]!]!.record
-      throw new RecoveryError('QUARANTINE_FAILED', `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl).`, { details: { topic: this.topic } })
+      throw new RecoveryError(
+        'QUARANTINE_FAILED',
+        `The quarantine topic ${this.topic} refused ${refused.length} record${refused.length === 1 ? '' : 's'} as too large (first: ${r.topic}-${r.partition}@${r.offset}); raise its max.message.bytes or quarantine to a file (--quarantine file:q.jsonl).`,
+        { details: { topic: this.topic } },
+      )
     }
     written()
   }
@@ -219,10 +237,19 @@ export class FileQuarantine implements Quarantine {
   }
 
   async open(resume?: SinkState, scope?: QuarantineScope): Promise<void> {
-    this.file = await AppendFile.open(this.path, { role: 'quarantine', errorCode: 'QUARANTINE_FAILED', resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0) })
+    this.file = await AppendFile.open(this.path, {
+      role: 'quarantine',
+      errorCode: 'QUARANTINE_FAILED',
+      resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0),
+    })
     const uri = { kind: 'file' as const, path: this.path }
     const clusterId = this.cluster?.id ?? ''
-    this.lookup = new SourceLookup(scope && (async () => loadKnownSources(new FileQuarantineSource(this.path), await readAuditTrail(uri, undefined), { scope, clusterId, unrecordedIsThisCluster: false })), resume)
+    this.lookup = new SourceLookup(
+      scope &&
+        (async () =>
+          loadKnownSources(new FileQuarantineSource(this.path), await readAuditTrail(uri, undefined), { scope, clusterId, unrecordedIsThisCluster: false })),
+      resume,
+    )
   }
 
   async write(all: QuarantineEntry[]): Promise<void> {

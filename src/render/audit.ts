@@ -12,7 +12,9 @@ export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: 
   const t = r.totals
   const lines: string[] = []
   const range = r.partitions.map((p) => `p${p.partition} ${p.start}..${p.end}`).join(', ')
-  lines.push(`Duplicates audit of ${r.topic} by ${r.key === 'key' ? 'record key' : `value field ${r.key}`}${r.within ? `, copies within ${r.within}` : ''} (${range || 'no partitions'}).`)
+  lines.push(
+    `Duplicates audit of ${r.topic} by ${r.key === 'key' ? 'record key' : `value field ${r.key}`}${r.within ? `, copies within ${r.within}` : ''} (${range || 'no partitions'}).`,
+  )
   lines.push('')
   if (t.records === 0) {
     lines.push('The range is empty: no records to audit.')
@@ -22,7 +24,14 @@ export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: 
     lines.push(`Top ${r.duplicates.length} of ${t.duplicateGroups} duplicate ${t.duplicateGroups === 1 ? 'group' : 'groups'} (most copies first):`)
     lines.push(
       renderTable(
-        [{ header: 'KEY' }, { header: 'COPIES', align: 'right' }, { header: 'KIND' }, { header: 'FIRST' }, { header: 'LAST' }, { header: 'SPREAD', align: 'right' }],
+        [
+          { header: 'KEY' },
+          { header: 'COPIES', align: 'right' },
+          { header: 'KIND' },
+          { header: 'FIRST' },
+          { header: 'LAST' },
+          { header: 'SPREAD', align: 'right' },
+        ],
         r.duplicates.map((g) => [clip(g.key, MAX_KEY_CHARS), g.copies, g.kind, at(g.first), at(g.last), formatSpread(g.spreadMs)]),
       ),
     )
@@ -32,14 +41,30 @@ export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: 
     lines.push(`Identical values under different keys (top ${r.valueDuplicates.length} of ${t.valueDuplicates}):`)
     lines.push(
       renderTable(
-        [{ header: 'VALUE-HASH' }, { header: 'COPIES', align: 'right' }, { header: 'KEYS', align: 'right' }, { header: 'SAMPLE-KEYS' }, { header: 'FIRST' }, { header: 'LAST' }],
+        [
+          { header: 'VALUE-HASH' },
+          { header: 'COPIES', align: 'right' },
+          { header: 'KEYS', align: 'right' },
+          { header: 'SAMPLE-KEYS' },
+          { header: 'FIRST' },
+          { header: 'LAST' },
+        ],
         r.valueDuplicates.map((v) => [v.valueHash, v.copies, v.keys, clip(v.sampleKeys.slice(0, 3).join(', '), MAX_KEY_CHARS), at(v.first), at(v.last)]),
       ),
     )
     lines.push('')
   }
   if (r.undecodable.length > 0) {
-    lines.push(...renderProblems(`Undecodable records (${t.undecodable}; ${Object.entries(r.undecodableByKind).map(([k, n]) => `${k} ${n}`).join(', ')}):`, r.undecodable, t.undecodable, options.top))
+    lines.push(
+      ...renderProblems(
+        `Undecodable records (${t.undecodable}; ${Object.entries(r.undecodableByKind)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}):`,
+        r.undecodable,
+        t.undecodable,
+        options.top,
+      ),
+    )
   }
   if (r.noKey.length > 0) lines.push(...renderProblems(`Records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
   lines.push(
@@ -50,7 +75,12 @@ export function renderDuplicatesAudit(r: DuplicatesAuditResult, options: { top: 
   for (const w of r.warnings) lines.push(`Warning: ${w}`)
   if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
   if (r.history) lines.push(`Recorded in ${r.history.db} (recover audit history).`)
-  if (r.failOn) lines.push(r.failOn.exceeded.length === 0 ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.` : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`)
+  if (r.failOn)
+    lines.push(
+      r.failOn.exceeded.length === 0
+        ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.`
+        : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`,
+    )
   lines.push(`Scanned at ${r.recordsPerSecond} records/s; ${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
   return lines.join('\n')
 }
@@ -97,7 +127,9 @@ export function renderAuditHistory(r: AuditHistoryResult): string {
   if (r.topics.length === 0) return `No audit runs recorded in ${r.db} for that topic.`
   const lines: string[] = [`Audit history in ${r.db}:`, '']
   for (const t of r.topics) {
-    lines.push(`${t.topic}: ${t.runs} run${t.runs === 1 ? '' : 's'} from ${t.firstRunAt} to ${t.lastRunAt}${t.recent.length < t.runs ? ` (newest ${t.recent.length} shown)` : ''}`)
+    lines.push(
+      `${t.topic}: ${t.runs} run${t.runs === 1 ? '' : 's'} from ${t.firstRunAt} to ${t.lastRunAt}${t.recent.length < t.runs ? ` (newest ${t.recent.length} shown)` : ''}`,
+    )
     lines.push(
       renderTable(
         [
@@ -116,7 +148,22 @@ export function renderAuditHistory(r: AuditHistoryResult): string {
           { header: 'LOST', align: 'right' },
           { header: 'FAIL-ON' },
         ],
-        t.recent.map((run) => [run.startedAt, run.windowFrom ?? '-', run.windowTo ?? '-', run.audit, run.key, run.records, run.duplicateKeys, run.extraCopies, run.undecodable, run.missing, run.twice, run.onlyInSink, run.lost, run.exceeded.length > 0 ? `exceeded ${run.exceeded.join(',')}` : '']),
+        t.recent.map((run) => [
+          run.startedAt,
+          run.windowFrom ?? '-',
+          run.windowTo ?? '-',
+          run.audit,
+          run.key,
+          run.records,
+          run.duplicateKeys,
+          run.extraCopies,
+          run.undecodable,
+          run.missing,
+          run.twice,
+          run.onlyInSink,
+          run.lost,
+          run.exceeded.length > 0 ? `exceeded ${run.exceeded.join(',')}` : '',
+        ]),
       ),
     )
     const trend = t.trend.map((f) => `${f.metric} ${f.latest}${f.change === null ? '' : ` (${f.change > 0 ? '+' : f.change < 0 ? '' : '±'}${f.change})`}`)
@@ -130,30 +177,58 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   const t = r.totals
   const lines: string[] = []
   const range = r.partitions.map((p) => `p${p.partition} ${p.start}..${p.end}`).join(', ')
-  lines.push(`Compare ${r.topic} (${range || 'no partitions'}) by ${r.key === 'key' ? 'record key' : `value field ${r.key}`} with ${r.sink} (key ${r.sinkKey}${r.provenance ? `, provenance ${r.provenance.partition}/${r.provenance.offset}` : ', no provenance'}).`)
+  lines.push(
+    `Compare ${r.topic} (${range || 'no partitions'}) by ${r.key === 'key' ? 'record key' : `value field ${r.key}`} with ${r.sink} (key ${r.sinkKey}${r.provenance ? `, provenance ${r.provenance.partition}/${r.provenance.offset}` : ', no provenance'}).`,
+  )
   lines.push('')
   const top = Math.max(options.top, 1)
   if (r.missing.length > 0) {
     lines.push(`Missing from the sink: ${plural(t.missing, 'key')} (${plural(t.missingRecords, 'source record')}), earliest first:`)
-    lines.push(renderTable([{ header: 'KEY' }, { header: 'COPIES', align: 'right' }, { header: 'FIRST' }, { header: 'LAST' }], r.missing.slice(0, top).map((m) => [clip(m.key, MAX_KEY_CHARS), m.copies, at(m.first), at(m.last)])))
+    lines.push(
+      renderTable(
+        [{ header: 'KEY' }, { header: 'COPIES', align: 'right' }, { header: 'FIRST' }, { header: 'LAST' }],
+        r.missing.slice(0, top).map((m) => [clip(m.key, MAX_KEY_CHARS), m.copies, at(m.first), at(m.last)]),
+      ),
+    )
     if (t.missing > Math.min(top, r.missing.length)) lines.push(`… ${t.missing - Math.min(top, r.missing.length)} more (--json, --report).`)
     lines.push('')
   }
   if (r.lost && r.lost.length > 0) {
     lines.push(`Source offsets that never arrived: ${t.lost}${t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''}:`)
-    lines.push(renderTable([{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }], r.lost.slice(0, top).map((l) => [l.partition, l.offset, l.timestamp, clip(l.key, MAX_KEY_CHARS), l.keyInSink ? 'stale: an older copy is in the sink' : ''])))
+    lines.push(
+      renderTable(
+        [{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }],
+        r.lost
+          .slice(0, top)
+          .map((l) => [l.partition, l.offset, l.timestamp, clip(l.key, MAX_KEY_CHARS), l.keyInSink ? 'stale: an older copy is in the sink' : '']),
+      ),
+    )
     if ((t.lost ?? 0) > Math.min(top, r.lost.length)) lines.push(`… ${(t.lost ?? 0) - Math.min(top, r.lost.length)} more (--json, --report).`)
     lines.push('')
   }
   if (r.twice.length > 0) {
     lines.push(`Held more than once by the sink: ${plural(t.twice, 'key')} (${plural(t.twiceExtraRows, 'extra row')}):`)
-    lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }, { header: 'PROVENANCE' }], r.twice.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows, k.provenance.some((p) => p.offset !== null) ? clip(k.provenance.map((p) => `p${p.partition ?? '?'}@${p.offset ?? '?'}`).join(' '), 60) : '-'])))
+    lines.push(
+      renderTable(
+        [{ header: 'KEY' }, { header: 'ROWS', align: 'right' }, { header: 'PROVENANCE' }],
+        r.twice.map((k) => [
+          clip(k.key, MAX_KEY_CHARS),
+          k.rows,
+          k.provenance.some((p) => p.offset !== null) ? clip(k.provenance.map((p) => `p${p.partition ?? '?'}@${p.offset ?? '?'}`).join(' '), 60) : '-',
+        ]),
+      ),
+    )
     if (t.twice > r.twice.length) lines.push(`… ${t.twice - r.twice.length} more (--top, --json, --report).`)
     lines.push('')
   }
   if (r.onlyInSink.length > 0) {
     lines.push(`Only in the sink: ${plural(t.onlyInSink, 'key')} (${plural(t.onlyInSinkRows, 'row')}):`)
-    lines.push(renderTable([{ header: 'KEY' }, { header: 'ROWS', align: 'right' }], r.onlyInSink.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows])))
+    lines.push(
+      renderTable(
+        [{ header: 'KEY' }, { header: 'ROWS', align: 'right' }],
+        r.onlyInSink.map((k) => [clip(k.key, MAX_KEY_CHARS), k.rows]),
+      ),
+    )
     if (t.onlyInSink > r.onlyInSink.length) lines.push(`… ${t.onlyInSink - r.onlyInSink.length} more (--top, --json, --report).`)
     lines.push('')
   }
@@ -166,14 +241,20 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   for (const w of r.warnings) lines.push(`Warning: ${w}`)
   if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
   if (r.history) lines.push(`Recorded in ${r.history.db} (recover audit history).`)
-  if (r.failOn) lines.push(r.failOn.exceeded.length === 0 ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.` : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`)
+  if (r.failOn)
+    lines.push(
+      r.failOn.exceeded.length === 0
+        ? `Fail-on ${r.failOn.conditions.join(',')}: within limits.`
+        : `Fail-on exceeded: ${r.failOn.exceeded.map((e) => `${e.metric} ${e.actual} (${e.metric}${e.op}${e.limit})`).join(', ')}.`,
+    )
   lines.push(`${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
   return lines.join('\n')
 }
 
 /** The stderr line for a scan event of an audit (start and progress), or nothing. */
 export function renderScanEvent(event: ScanEvent): string | undefined {
-  if (event.type === 'scan-start') return `Scanning ${event.topic}: ${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${event.records} records.`
+  if (event.type === 'scan-start')
+    return `Scanning ${event.topic}: ${event.partitions.length} partition${event.partitions.length === 1 ? '' : 's'}, up to ${event.records} records.`
   if (event.type === 'scan-progress') return `  ${event.records} records, ${(event.bytes / 1e6).toFixed(1)} MB, ${(event.elapsedMs / 1000).toFixed(0)} s`
   return undefined
 }

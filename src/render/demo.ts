@@ -23,11 +23,22 @@ export interface DemoEnding {
 export function renderDemoEnding(e: DemoEnding): string {
   const f = e.figures
   const lines = ['', '── What happened', '']
-  lines.push(`The fixture incident in ${e.topic}: ${f.seeded.recordsInWindow} records in the bad-deploy window, of which ${f.seeded.badDeployRecords} orders written by release 1.6.0 with amounts ×100, ${f.seeded.poisonPills} poison pills and ${f.seeded.duplicates} duplicates.`)
+  lines.push(
+    `The fixture incident in ${e.topic}: ${f.seeded.recordsInWindow} records in the bad-deploy window, of which ${f.seeded.badDeployRecords} orders written by release 1.6.0 with amounts ×100, ${f.seeded.poisonPills} poison pills and ${f.seeded.duplicates} duplicates.`,
+  )
   if (f.lagBefore !== null) lines.push(`- Group ${e.group} had ${f.lagBefore} records left to read: it had processed the whole window.`)
-  if (f.rewound !== null) lines.push(`- seek moved it back to the window start: it will read ${f.rewound} records again (the window and everything after it) once it runs the fixed release; the undo command is in the seek output.`)
-  if (f.replayed) lines.push(`- replay read ${f.replayed.read} records of the window, wrote ${f.replayed.written} corrected ones and quarantined ${f.replayed.quarantined} it could not decode (dropped by the transform: ${f.replayed.dropped}).`)
-  if (f.duplicates) lines.push(`- audit duplicates found ${f.duplicates.keys} order ids more than once (${f.duplicates.identical} identical re-sends, ${f.duplicates.changed} changed) and ${f.duplicates.undecodable} records it could not decode.`)
+  if (f.rewound !== null)
+    lines.push(
+      `- seek moved it back to the window start: it will read ${f.rewound} records again (the window and everything after it) once it runs the fixed release; the undo command is in the seek output.`,
+    )
+  if (f.replayed)
+    lines.push(
+      `- replay read ${f.replayed.read} records of the window, wrote ${f.replayed.written} corrected ones and quarantined ${f.replayed.quarantined} it could not decode (dropped by the transform: ${f.replayed.dropped}).`,
+    )
+  if (f.duplicates)
+    lines.push(
+      `- audit duplicates found ${f.duplicates.keys} order ids more than once (${f.duplicates.identical} identical re-sends, ${f.duplicates.changed} changed) and ${f.duplicates.undecodable} records it could not decode.`,
+    )
   lines.push(`- The corrected records: ${e.sinkDescription}.`)
   lines.push('', '── Explore next', '')
   if (e.kept || !e.ownBroker) lines.push(`  export RECOVER_BROKERS=${e.brokers}`)

@@ -32,7 +32,9 @@ export function renderGroupDetail(d: GroupDetail): string {
   )
   lines.push('', `Total lag: ${d.totals.lag} records over ${d.totals.partitions} partitions; oldest unread record ${formatAge(d.totals.maxLagMs)} old.`)
   if (d.state === 'Dead' && d.partitions.some((p) => p.committedOffset !== null)) {
-    lines.push('Kafka reports this group as Dead: it has no members on either group protocol (classic or KIP-848), and only its committed offsets remain, until they expire.')
+    lines.push(
+      'Kafka reports this group as Dead: it has no members on either group protocol (classic or KIP-848), and only its committed offsets remain, until they expire.',
+    )
   }
   if (d.totals.neverCommitted > 0) lines.push(`${d.totals.neverCommitted} partition(s) were never committed by this group ("-").`)
   return lines.join('\n')

@@ -47,7 +47,7 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
       return [`Group ${state.scaleOut?.group ?? '(unknown)'} assigned ${which} to this process.`]
     }
     case 'partition-stop': {
-      const how = event.finished ? 'done' : event.fenced ? 'taken over by another member (it fenced this one\'s writes)' : 'handed over'
+      const how = event.finished ? 'done' : event.fenced ? "taken over by another member (it fenced this one's writes)" : 'handed over'
       return [`Partition ${event.partition}: ${how} (${event.read} read).`]
     }
     default:

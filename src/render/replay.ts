@@ -25,42 +25,69 @@ export function renderPartitionTable(partitions: readonly PartitionCounts[], tot
 
 /** The --scale-out summary: this process's share, and whether the whole topic is done. */
 export function renderGroupReplaySummary(s: GroupReplaySummary): string {
-  const lines = [`Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`, '']
+  const lines = [
+    `Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink} in group ${s.group}: ${s.interrupted ? 'INTERRUPTED (the group keeps the progress; run the same command to continue)' : 'every partition is done'}.`,
+    '',
+  ]
   lines.push(renderPartitionTable(s.partitions, s.totals))
   const t = s.totals
-  lines.push('', `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`)
-  if (s.duplicatesPossible) lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
+  lines.push(
+    '',
+    `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`,
+  )
+  if (s.duplicatesPossible)
+    lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
   return lines.join('\n')
 }
 
 export function renderReplaySummary(s: ReplaySummary): string {
   const lines: string[] = []
   const what = s.dryRun ? `Dry run of ${s.topic} on cluster ${s.cluster.id}` : `Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink}`
-  const state = s.stopped ? `STOPPED (${s.stopped.code}; see the error below)` : s.interrupted ? 'INTERRUPTED' : s.finished ? 'finished' : s.dryRun ? 'sample only, nothing written' : 'not finished'
+  const state = s.stopped
+    ? `STOPPED (${s.stopped.code}; see the error below)`
+    : s.interrupted
+      ? 'INTERRUPTED'
+      : s.finished
+        ? 'finished'
+        : s.dryRun
+          ? 'sample only, nothing written'
+          : 'not finished'
   lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${state}.`)
   lines.push('')
   lines.push(renderPartitionTable(s.partitions, s.totals))
   lines.push('')
   const t = s.totals
   const held = s.alreadyQuarantined > 0 ? ` (${s.alreadyQuarantined} of them already in the quarantine, not written again)` : ''
-  lines.push(`Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${held}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`)
+  lines.push(
+    `Reconciled: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${held}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}.`,
+  )
   if (t.quarantined > 0) {
     const q = s.quarantinedByStage
     lines.push(`Quarantined in ${s.quarantine ?? '(dry run)'} this run: ${q.decode} at decode, ${q.transform} at transform, ${q.sink} at sink.`)
   }
   if (s.resumed) {
     const times = `Resumed (${s.resumes} time${s.resumes === 1 ? '' : 's'})`
-    if (!s.duplicatesPossible) lines.push(`${times}: ${s.sink} continued from its last committed checkpoint (files are cut back to it; databases and --exactly-once commit it with each batch), so nothing is duplicated.`)
+    if (!s.duplicatesPossible)
+      lines.push(
+        `${times}: ${s.sink} continued from its last committed checkpoint (files are cut back to it; databases and --exactly-once commit it with each batch), so nothing is duplicated.`,
+      )
     else if (s.resent === 0) lines.push(`${times}: nothing had been written after the last checkpoint, so nothing is duplicated.`)
-    else lines.push(`${times}: ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`)
+    else
+      lines.push(
+        `${times}: ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`,
+      )
   }
-  lines.push(`${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB${s.resumed ? ` (${s.readThisRun.toLocaleString('en-US')} this run)` : ''}; this run ${(s.elapsedMs / 1000).toFixed(1)} s at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`)
+  lines.push(
+    `${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB${s.resumed ? ` (${s.readThisRun.toLocaleString('en-US')} this run)` : ''}; this run ${(s.elapsedMs / 1000).toFixed(1)} s at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`,
+  )
   if (s.checkpoint && !s.dryRun) lines.push(`Checkpoint: ${s.checkpoint}`)
   if (s.resumeCommand) lines.push('', `Continue with:`, `  ${s.resumeCommand}`)
   if (s.sample) {
     lines.push('', `Sample (${s.sample.length} record${s.sample.length === 1 ? '' : 's'}):`)
     for (const x of s.sample) {
-      lines.push(`  ${x.source.partition}@${x.source.offset} ${x.source.timestamp} → ${x.outcome}${x.quarantine ? ` (${x.quarantine.stage}: ${x.quarantine.errorClass}${x.quarantine.kind ? ` ${x.quarantine.kind}` : ''}: ${x.quarantine.message})` : ''}`)
+      lines.push(
+        `  ${x.source.partition}@${x.source.offset} ${x.source.timestamp} → ${x.outcome}${x.quarantine ? ` (${x.quarantine.stage}: ${x.quarantine.errorClass}${x.quarantine.kind ? ` ${x.quarantine.kind}` : ''}: ${x.quarantine.message})` : ''}`,
+      )
       if (x.before) lines.push(`    before: ${show(x.before.value)}`)
       for (const a of x.after) lines.push(`    after:  ${show(a.value)}`)
     }

@@ -31,7 +31,11 @@ function markers(step: RunbookStep): string {
 }
 
 export function renderRunbookStepHeader(step: RunbookStep, index: number, total: number, command: string): string {
-  return ['', `── ${index + 1}/${total} · step ${step.number} · ${step.section}: ${step.title}${step.destructive ? ' (destructive)' : ''}`, `$ ${command}`].join('\n')
+  return [
+    '',
+    `── ${index + 1}/${total} · step ${step.number} · ${step.section}: ${step.title}${step.destructive ? ' (destructive)' : ''}`,
+    `$ ${command}`,
+  ].join('\n')
 }
 
 export function renderRunbookPlan(result: RunbookRunResult): string {

@@ -22,8 +22,12 @@ function move(r: SeekPlanRow): string {
 export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean }): string {
   const multi = plan.groups.length > 1
   const names = plan.groups.map((g) => g.group).join(', ')
-  const lines = [`Seek group${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`, `On ${describeCluster(plan.cluster)}.`]
-  for (const [group, files] of Object.entries(plan.undoSnapshots ?? {})) lines.push(`Restoring ${group} from ${files.length === 1 ? files[0] : `${files.length} snapshots (${files.join(', ')})`}.`)
+  const lines = [
+    `Seek group${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`,
+    `On ${describeCluster(plan.cluster)}.`,
+  ]
+  for (const [group, files] of Object.entries(plan.undoSnapshots ?? {}))
+    lines.push(`Restoring ${group} from ${files.length === 1 ? files[0] : `${files.length} snapshots (${files.join(', ')})`}.`)
   lines.push('')
   const columns = [
     ...(multi ? [{ header: 'GROUP' }] : []),
@@ -51,9 +55,15 @@ export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean }): s
     ),
   )
   const t = plan.totals
-  lines.push('', `Totals: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, ${t.changed} to change; ${t.replayed} record${t.replayed === 1n ? '' : 's'} to replay, ${t.skipped} to skip${t.neverCommitted ? `; ${t.neverCommitted} never committed` : ''}.`)
+  lines.push(
+    '',
+    `Totals: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, ${t.changed} to change; ${t.replayed} record${t.replayed === 1n ? '' : 's'} to replay, ${t.skipped} to skip${t.neverCommitted ? `; ${t.neverCommitted} never committed` : ''}.`,
+  )
   for (const w of plan.warnings) lines.push(`Note: ${w}`)
   const active = plan.groups.filter((g) => g.members.length > 0)
-  for (const g of active) lines.push(`Warning: group ${g.group} has ${g.members.length} active member(s) (${g.members.map((m) => `${m.clientId}@${m.host}`).join(', ')}); --execute will refuse until it is empty.`)
+  for (const g of active)
+    lines.push(
+      `Warning: group ${g.group} has ${g.members.length} active member(s) (${g.members.map((m) => `${m.clientId}@${m.host}`).join(', ')}); --execute will refuse until it is empty.`,
+    )
   return lines.join('\n')
 }

@@ -4,7 +4,15 @@ import { recoverStateDir } from '../config/state-dir.js'
 import { assertSameCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
 import { countsFromJson, countsToJson, type PartitionCounts } from '../core/replay-counts.js'
 import { RecoveryError } from '../errors.js'
-import { assertCheckpointCluster, checkpointExists, defaultCheckpointPath, legacyCheckpointPath, readCheckpoint, writeCheckpoint, type ReplayCheckpoint } from '../files/replay-checkpoint.js'
+import {
+  assertCheckpointCluster,
+  checkpointExists,
+  defaultCheckpointPath,
+  legacyCheckpointPath,
+  readCheckpoint,
+  writeCheckpoint,
+  type ReplayCheckpoint,
+} from '../files/replay-checkpoint.js'
 import type { TransformRunner } from '../plugin-host/run-transform.js'
 import type { CommittedProgress } from '../sinks/sink.js'
 import type { Outputs } from './stages.js'
@@ -56,22 +64,35 @@ export function refuseUnfinishedCheckpoint(path: string, clusterId: string): voi
   if (!checkpointExists(path)) return
   const existing = safeRead(path)
   if (!existing || existing.finished) return
-  const elsewhere = existing.cluster?.id !== clusterId ? ` (read from ${existing.cluster?.id ? `cluster ${existing.cluster.id}` : 'a cluster it does not name'})` : ''
-  throw new RecoveryError('CHECKPOINT_EXISTS', `${path} holds an unfinished replay of ${existing.topic}${elsewhere} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`, {
-    details: { path },
-    nextSteps: ['Add --resume to the same command to continue it.'],
-  })
+  const elsewhere =
+    existing.cluster?.id !== clusterId ? ` (read from ${existing.cluster?.id ? `cluster ${existing.cluster.id}` : 'a cluster it does not name'})` : ''
+  throw new RecoveryError(
+    'CHECKPOINT_EXISTS',
+    `${path} holds an unfinished replay of ${existing.topic}${elsewhere} into ${existing.sink}; continue it with --resume, or remove the file (or pass another --checkpoint) to start over.`,
+    {
+      details: { path },
+      nextSteps: ['Add --resume to the same command to continue it.'],
+    },
+  )
 }
 
 /** --resume continues only this replay's checkpoint: the same cluster, topic, sink, quarantine, transform and partitions. */
-export function checkResumable(c: ReplayCheckpoint, path: string, request: CheckpointRequest, outputs: Outputs, transform: TransformRunner | undefined, cluster: ClusterIdentity): void {
+export function checkResumable(
+  c: ReplayCheckpoint,
+  path: string,
+  request: CheckpointRequest,
+  outputs: Outputs,
+  transform: TransformRunner | undefined,
+  cluster: ClusterIdentity,
+): void {
   assertCheckpointCluster(c, path, cluster)
   const problems: string[] = []
   if (c.topic !== request.topic) problems.push(`it replays topic ${c.topic}, not ${request.topic}`)
   if (c.sink !== outputs.sink.uri) problems.push(`it writes to ${c.sink}, not ${outputs.sink.uri}`)
   if (c.quarantine !== outputs.quarantine.uri) problems.push(`it quarantines to ${c.quarantine}, not ${outputs.quarantine.uri}`)
   const saved = c.partitions.map((p) => p.partition).sort((a, b) => a - b)
-  if (request.partitions && saved.join(',') !== [...request.partitions].sort((a, b) => a - b).join(',')) problems.push(`it covers partitions ${saved.join(',')}, not ${request.partitions.join(',')}`)
+  if (request.partitions && saved.join(',') !== [...request.partitions].sort((a, b) => a - b).join(','))
+    problems.push(`it covers partitions ${saved.join(',')}, not ${request.partitions.join(',')}`)
   const mode = outputs.sink.resumeMismatch?.(c.sinkState)
   if (mode !== undefined) problems.push(mode)
   const t = transform
@@ -79,7 +100,9 @@ export function checkResumable(c: ReplayCheckpoint, path: string, request: Check
     problems.push(`it ran transform ${c.transform ? `${c.transform.name}@${c.transform.version}` : '(none)'}, not ${t ? `${t.name}@${t.version}` : '(none)'}`)
   }
   if (problems.length > 0) {
-    throw new RecoveryError('CHECKPOINT_MISMATCH', `The checkpoint ${path} is for another replay: ${problems.join('; ')}.`, { details: { path, checkpoint: { topic: c.topic, sink: c.sink, quarantine: c.quarantine, transform: c.transform } } })
+    throw new RecoveryError('CHECKPOINT_MISMATCH', `The checkpoint ${path} is for another replay: ${problems.join('; ')}.`, {
+      details: { path, checkpoint: { topic: c.topic, sink: c.sink, quarantine: c.quarantine, transform: c.transform } },
+    })
   }
 }
 

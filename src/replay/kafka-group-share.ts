@@ -47,10 +47,14 @@ export class GroupShare {
     const position = (await member.positions()).find((p) => p.partition === partition)
     let range = parseReplayRange(position?.metadata)
     // Committed after the check before joining, by something that is not a replay: never overwritten.
-    if (!range && position?.offset !== null && position?.offset !== undefined) throw notAReplayGroup(member.groupId, topic, { members: [], offsets: [{ topic, partition, offset: position.offset }] })
+    if (!range && position?.offset !== null && position?.offset !== undefined)
+      throw notAReplayGroup(member.groupId, topic, { members: [], offsets: [{ topic, partition, offset: position.offset }] })
     if (!range) {
       const { from, to } = this.bounds
-      const facts = await this.planner.partitionFacts([partition], { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+      const facts = await this.planner.partitionFacts([partition], {
+        fromMs: from.kind === 'time' ? from.instantMs : undefined,
+        toMs: to.kind === 'time' ? to.instantMs : undefined,
+      })
       const [planned] = planReplayRanges(from, to, facts)
       range = { start: planned!.start, end: planned!.end }
       if (!(await member.commit([{ partition, offset: planned!.start, metadata: encodeReplayRange(range) }]))) return undefined
@@ -109,7 +113,13 @@ class GroupShareSource implements RecordSource {
     private readonly durable: (next: bigint) => Promise<void>,
   ) {
     const { partition, range, next } = claim
-    this.reader = new KafkaRangeSource(gateway, topic, [partition], { ranges: [{ partition, ...range }], warnings: [], startAt: new Map([[partition, next]]) }, fetch)
+    this.reader = new KafkaRangeSource(
+      gateway,
+      topic,
+      [partition],
+      { ranges: [{ partition, ...range }], warnings: [], startAt: new Map([[partition, next]]) },
+      fetch,
+    )
   }
 
   plan(): Promise<SourcePlan> {

@@ -1,4 +1,13 @@
-import { checkBoundPartitions, emptyRangeError, planReplayRanges, rangeClampWarnings, type PartitionFacts, type PartitionHolding, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import {
+  checkBoundPartitions,
+  emptyRangeError,
+  planReplayRanges,
+  rangeClampWarnings,
+  type PartitionFacts,
+  type PartitionHolding,
+  type PartitionRange,
+  type RangeBound,
+} from '../core/replay-range.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { RangeReader } from '../kafka/range-reader.js'
 
@@ -22,7 +31,10 @@ export async function planReplay(
   const { from, to } = bounds
   checkBoundPartitions(from, '--from', partitions)
   checkBoundPartitions(to, '--to', partitions)
-  const facts = await deps.reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+  const facts = await deps.reader.partitionFacts(partitions, {
+    fromMs: from.kind === 'time' ? from.instantMs : undefined,
+    toMs: to.kind === 'time' ? to.instantMs : undefined,
+  })
   const ranges = planReplayRanges(from, to, facts)
   if (ranges.every((r) => r.start >= r.end)) throw emptyRangeError(topic, from, to, await holdings(topic, facts, deps.gateway))
   return { ranges, warnings: rangeClampWarnings(from, to, facts) }

@@ -3,7 +3,13 @@ import type { AnyLocation } from '../core/location.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
-import { createQuarantine, defaultQuarantineFor, quarantineIsShareable, toQuarantineLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
+import {
+  createQuarantine,
+  defaultQuarantineFor,
+  quarantineIsShareable,
+  toQuarantineLocation,
+  type QuarantineLocation,
+} from '../quarantine/quarantine-location.js'
 import { checkSinkOptions, createSink, sinkCommitsProgress, sinkForms, sinkKindOf, toSinkLocation, type SinkOpenContext } from '../sinks/registry.js'
 import type { Sink } from '../sinks/sink.js'
 import type { Outputs } from './stages.js'
@@ -37,7 +43,12 @@ export function requireSink(sink: AnyLocation | string | undefined): AnyLocation
 }
 
 /** --sink and --quarantine of a replay (default quarantine: kafka:<topic>.quarantine), parsed and checked against --exactly-once. */
-export function parseOutputLocations(request: { topic: string; sink?: AnyLocation | string; quarantine?: QuarantineLocation | string; exactlyOnce?: boolean }): OutputLocations {
+export function parseOutputLocations(request: {
+  topic: string
+  sink?: AnyLocation | string
+  quarantine?: QuarantineLocation | string
+  exactlyOnce?: boolean
+}): OutputLocations {
   const sink = toSinkLocation(requireSink(request.sink))
   checkSinkOptions(sink, request)
   const quarantine = request.quarantine === undefined ? defaultQuarantineFor(request.topic) : toQuarantineLocation(request.quarantine)
@@ -79,9 +90,11 @@ export function checkShareableOutputs(request: { topic: string; sink?: AnyLocati
   const shareable = sinkForms((c) => c.shareable)
   if (!request.sink) throw new RecoveryError('USAGE', `replay --scale-out needs --sink ${shareable}.`)
   const sink = toSinkLocation(request.sink)
-  if (!sinkKindOf(sink).capabilities.shareable) throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (${shareable}); ${sink.display} is not one.`)
+  if (!sinkKindOf(sink).capabilities.shareable)
+    throw new RecoveryError('USAGE', `--scale-out needs a sink that several processes can write at once (${shareable}); ${sink.display} is not one.`)
   const quarantine = request.quarantine === undefined ? defaultQuarantineFor(request.topic) : toQuarantineLocation(request.quarantine)
-  if (!quarantineIsShareable(quarantine)) throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${quarantine.display} is a file.`)
+  if (!quarantineIsShareable(quarantine))
+    throw new RecoveryError('USAGE', `--scale-out needs a Kafka quarantine (kafka:TOPIC) that several processes can share; ${quarantine.display} is a file.`)
   return sink
 }
 

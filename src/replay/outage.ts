@@ -56,7 +56,11 @@ async function waitForSource(source: RecordSource, giveUpAt: number, signal: Abo
     }
     if (Date.now() >= giveUpAt) {
       const e = last instanceof RecoveryError ? last : outage
-      throw new RecoveryError(e.code, `${e.message.replace(/[.;]\s*$/, '')}. Kafka did not answer again within --broker-wait.`, { cause: e, details: e.details, nextSteps: ['Check that Kafka answers again.'] })
+      throw new RecoveryError(e.code, `${e.message.replace(/[.;]\s*$/, '')}. Kafka did not answer again within --broker-wait.`, {
+        cause: e,
+        details: e.details,
+        nextSteps: ['Check that Kafka answers again.'],
+      })
     }
     await sleep(Math.min(RECONNECT_POLL_MS, Math.max(50, giveUpAt - Date.now())))
   }
@@ -78,15 +82,18 @@ export class StallWatch {
   private readonly timer: NodeJS.Timeout
 
   constructor(
-    private readonly stallMs: number,
-    private readonly transform: TransformRunner | undefined,
+    readonly stallMs: number,
+    readonly transform: TransformRunner | undefined,
     private readonly onEvent: ((event: ReplayEvent) => void) | undefined,
   ) {
-    this.timer = setInterval(() => {
-      if (this.inOutage || this.stalled || Date.now() - this.lastProgressAt < stallMs) return
-      this.stalled = true
-      onEvent?.({ type: 'waiting', reason: stallReason(transform, stallMs), sinceMs: this.lastProgressAt, giveUpAtMs: null })
-    }, Math.min(1_000, stallMs))
+    this.timer = setInterval(
+      () => {
+        if (this.inOutage || this.stalled || Date.now() - this.lastProgressAt < stallMs) return
+        this.stalled = true
+        onEvent?.({ type: 'waiting', reason: stallReason(transform, stallMs), sinceMs: this.lastProgressAt, giveUpAtMs: null })
+      },
+      Math.min(1_000, stallMs),
+    )
     this.timer.unref()
   }
 

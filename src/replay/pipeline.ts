@@ -11,7 +11,15 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { ProcessExitGuard } from '../plugin-host/exit-guard.js'
 import { rangeScope } from '../quarantine/quarantined-sources.js'
 import { readBatches, ReplayRun } from './batch-loop.js'
-import { adoptCommitted, assertCommittedCluster, CheckpointFile, checkpointPathFor, checkResumable, recordedCluster, refuseUnfinishedCheckpoint } from './checkpoint.js'
+import {
+  adoptCommitted,
+  assertCommittedCluster,
+  CheckpointFile,
+  checkpointPathFor,
+  checkResumable,
+  recordedCluster,
+  refuseUnfinishedCheckpoint,
+} from './checkpoint.js'
 import { isOutage, StallWatch, waitOutOutage } from './outage.js'
 import { caughtPluginExit } from './plugin-exit.js'
 import type { RecordSource, SourcePlan } from './record-source.js'
@@ -91,9 +99,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     let warnedRetention = false
 
     for (const r of ranges) {
-      const saved = checkpoint?.partitions.find((p) => p.partition === r.partition) ?? opened?.committedFresh?.find((p) => p.partition === r.partition && p.start === r.start.toString() && p.end === r.end.toString())
+      const saved =
+        checkpoint?.partitions.find((p) => p.partition === r.partition) ??
+        opened?.committedFresh?.find((p) => p.partition === r.partition && p.start === r.start.toString() && p.end === r.end.toString())
       const startAt = plan.startAt?.get(r.partition)
-      run.counts.set(r.partition, saved ? countsFromJson(saved) : freshCounts(r, startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start))
+      run.counts.set(
+        r.partition,
+        saved ? countsFromJson(saved) : freshCounts(r, startAt !== undefined && startAt > r.start && startAt <= r.end ? startAt : r.start),
+      )
     }
 
     await stages.transform?.setup()
@@ -170,7 +183,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         deps.log?.(retention.warning)
       },
       written: (work: { inputs: KafkaRecord[]; bytes: number }) => {
-        deps.onEvent?.({ type: 'batch', records: work.inputs.length, bytes: work.bytes, totals: totalsOf(run.counts.values()), elapsedMs: Date.now() - started, partitions: [...run.counts.values()].map((c) => ({ ...c })) })
+        deps.onEvent?.({
+          type: 'batch',
+          records: work.inputs.length,
+          bytes: work.bytes,
+          totals: totalsOf(run.counts.values()),
+          elapsedMs: Date.now() - started,
+          partitions: [...run.counts.values()].map((c) => ({ ...c })),
+        })
         stall.progressed()
       },
       pluginExitCaught: () => caughtPluginExit(parts.exitGuard, stages.transform, 'during a transform call and caught the error it threw'),
@@ -258,7 +278,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
 }
 
 /** Opens the sink and the quarantine, continuing from the checkpoint's state or the progress the sink committed. */
-async function openOutputs(outputs: Outputs, checkpoint: ReplayCheckpoint | undefined, runId: string, request: ReplayRequest, ranges: PartitionRange[], cluster: ClusterIdentity): Promise<{ resent: number; committedFresh?: CheckpointPartition[] }> {
+async function openOutputs(
+  outputs: Outputs,
+  checkpoint: ReplayCheckpoint | undefined,
+  runId: string,
+  request: ReplayRequest,
+  ranges: PartitionRange[],
+  cluster: ClusterIdentity,
+): Promise<{ resent: number; committedFresh?: CheckpointPartition[] }> {
   const opened = await outputs.sink.open(checkpoint?.sinkState, { runId, topic: request.topic })
   if (opened.committed) assertCommittedCluster(opened.committed, cluster, outputs.sink.uri)
   if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)

@@ -61,7 +61,14 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
       decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'value' }
       continue
     }
-    const input: ReplayRecord = { key, value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: { topic: r.topic, partition: r.partition, offset: r.offset } }
+    const input: ReplayRecord = {
+      key,
+      value,
+      headers: r.headers,
+      timestamp: r.timestampMs,
+      timestampType: r.timestampType,
+      source: { topic: r.topic, partition: r.partition, offset: r.offset },
+    }
     decoded[i] = input
     toTransform.push(input)
   }
@@ -101,7 +108,16 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
     if (!transform) {
       // Without a transform the bytes go out exactly as they came in.
       outcome[i] = 'written'
-      outputs.push({ key: r.key, value: r.value, decodedKey: input.key, decodedValue: input.value, headers: r.headers, timestamp: r.timestampMs, timestampType: r.timestampType, source: input.source })
+      outputs.push({
+        key: r.key,
+        value: r.value,
+        decodedKey: input.key,
+        decodedValue: input.value,
+        headers: r.headers,
+        timestamp: r.timestampMs,
+        timestampType: r.timestampType,
+        source: input.source,
+      })
       outputOwner.push(i)
       continue
     }
@@ -142,7 +158,16 @@ export function failuresOf(prepared: PreparedBatch): Array<RecordFailure | undef
   return prepared.inputs.map((r, i) => {
     const e = prepared.outcome[i] === 'quarantined' ? entries.get(r) : undefined
     if (!e) return undefined
-    const kind = e.stage === 'decode' ? (e.side === 'key' ? 'decode-key' : 'decode-value') : e.stage === 'transform' ? 'transform' : isEncodeError(e.error) ? 'encode' : 'sink'
+    const kind =
+      e.stage === 'decode'
+        ? e.side === 'key'
+          ? 'decode-key'
+          : 'decode-value'
+        : e.stage === 'transform'
+          ? 'transform'
+          : isEncodeError(e.error)
+            ? 'encode'
+            : 'sink'
     return { kind, message: e.error.message, detail: e.kind }
   })
 }
@@ -151,7 +176,13 @@ function headersForDisplay(headers: ReplayRecord['headers']): Array<{ key: strin
   return headers.map((h) => ({ key: h.key, value: h.value === null ? null : h.value.toString('utf8') }))
 }
 
-function addSample(dry: { sample: DrySample[]; limit: number }, r: KafkaRecord, input: ReplayRecord | null, outputs: ReplayRecord[], q: QuarantineEntry | undefined): void {
+function addSample(
+  dry: { sample: DrySample[]; limit: number },
+  r: KafkaRecord,
+  input: ReplayRecord | null,
+  outputs: ReplayRecord[],
+  q: QuarantineEntry | undefined,
+): void {
   if (dry.sample.length >= dry.limit) return
   dry.sample.push({
     source: { partition: r.partition, offset: r.offset, timestamp: new Date(r.timestampMs).toISOString() },

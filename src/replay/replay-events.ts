@@ -5,7 +5,16 @@ import type { QuarantineStage } from '../quarantine/quarantine.js'
 
 /** What a replay reports while it runs (deps.onEvent), and what it ends with. */
 export type ReplayEvent =
-  | { type: 'start'; topic: string; sink: string; quarantine: string; resumed: boolean; resent: number; partitions: Array<Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next'>>; dryRun: boolean }
+  | {
+      type: 'start'
+      topic: string
+      sink: string
+      quarantine: string
+      resumed: boolean
+      resent: number
+      partitions: Array<Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next'>>
+      dryRun: boolean
+    }
   | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
   /** Kafka stopped answering (an error, giveUpAtMs set) or no batch finished for a while (a stall, giveUpAtMs null). */

@@ -21,20 +21,29 @@ export function notAReplayGroup(groupId: string, topic: string, use: ForeignUse)
   if (use.members.length > 0) {
     const who = use.members.slice(0, LISTED).map((m) => `${m.clientId}@${m.host}: ${m.reason}`)
     if (use.members.length > LISTED) who.push(`${use.members.length - LISTED} more`)
-    found.push(`${use.members.length} member${use.members.length === 1 ? '' : 's'} that ${use.members.length === 1 ? 'is' : 'are'} not a recover replay of ${topic} (${who.join('; ')})`)
+    found.push(
+      `${use.members.length} member${use.members.length === 1 ? '' : 's'} that ${use.members.length === 1 ? 'is' : 'are'} not a recover replay of ${topic} (${who.join('; ')})`,
+    )
   }
   if (use.offsets.length > 0) {
     const where = use.offsets.slice(0, LISTED).map((o) => `${o.topic}:${o.partition}@${o.offset}`)
     if (use.offsets.length > LISTED) where.push(`${use.offsets.length - LISTED} more`)
     found.push(`offsets recover did not commit (${where.join(', ')})`)
   }
-  return new RecoveryError('NOT_A_REPLAY_GROUP', `Group ${groupId} is not one of recover's replay groups for ${topic}: it has ${found.join(' and ')}. recover never joins, commits to or rebalances such a group; nothing was joined or committed.`, {
-    nextSteps: ['Pick another --scale-out NAME (the replay uses the group recover-replay.NAME).', 'To rewind an application\'s consumer group, use: recover seek --group GROUP --to TIME (a plan, a journal and an undo).'],
-    details: {
-      group: groupId,
-      topic,
-      members: use.members,
-      offsets: use.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+  return new RecoveryError(
+    'NOT_A_REPLAY_GROUP',
+    `Group ${groupId} is not one of recover's replay groups for ${topic}: it has ${found.join(' and ')}. recover never joins, commits to or rebalances such a group; nothing was joined or committed.`,
+    {
+      nextSteps: [
+        'Pick another --scale-out NAME (the replay uses the group recover-replay.NAME).',
+        "To rewind an application's consumer group, use: recover seek --group GROUP --to TIME (a plan, a journal and an undo).",
+      ],
+      details: {
+        group: groupId,
+        topic,
+        members: use.members,
+        offsets: use.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+      },
     },
-  })
+  )
 }

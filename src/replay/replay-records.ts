@@ -68,7 +68,15 @@ async function retryRecords(records: readonly KafkaRecord[], request: RecordsRep
   const outcomes: RecordsReplayResult['outcomes'] = []
   let outputs: Outputs | undefined
   try {
-    outputs = await buildOutputs({ sink: sinkUri, quarantine: quarantineUri }, gateway, request.partitions, { newTimestamps: request.newTimestamps }, stages.formats, pluginContext(signal, deps.log), { display: request.readFrom, why: 'is the quarantine being retried from; write to the original topic or another one' })
+    outputs = await buildOutputs(
+      { sink: sinkUri, quarantine: quarantineUri },
+      gateway,
+      request.partitions,
+      { newTimestamps: request.newTimestamps },
+      stages.formats,
+      pluginContext(signal, deps.log),
+      { display: request.readFrom, why: 'is the quarantine being retried from; write to the original topic or another one' },
+    )
     await outputs.sink.open(undefined, { runId: randomUUID(), topic: request.readFrom })
     await outputs.quarantine.open(undefined, recordsScope(records))
     await stages.transform?.setup()

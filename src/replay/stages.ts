@@ -54,7 +54,10 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
   const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
   const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
   const context = pluginContext(options.signal, options.log)
-  const transform = loaded && request.transform ? new TransformRunner(loaded.plugin, context(loaded.plugin.name, loaded.plugin.version), request.transform.timeoutMs, options.transformActivity) : undefined
+  const transform =
+    loaded && request.transform
+      ? new TransformRunner(loaded.plugin, context(loaded.plugin.name, loaded.plugin.version), request.transform.timeoutMs, options.transformActivity)
+      : undefined
   const encoders =
     options.dryRun || !transform
       ? undefined

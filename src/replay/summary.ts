@@ -74,7 +74,9 @@ export function jsonSafeSummary(summary: ReplaySummary): unknown {
  */
 export function assertReconciled(summary: ReplaySummary): void {
   if (summary.reconciled) return
-  throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${summary.topic} does not reconcile: ${describeUnreconciled(summary.partitions)}.`, { details: { summary: jsonSafeSummary(summary) } })
+  throw new RecoveryError('RECONCILIATION_FAILED', `The replay of ${summary.topic} does not reconcile: ${describeUnreconciled(summary.partitions)}.`, {
+    details: { summary: jsonSafeSummary(summary) },
+  })
 }
 
 /** Why the replay stopped early (the failure-rate guard, a plugin's process.exit), with what it wrote. */
@@ -82,6 +84,7 @@ export function stoppedWith(stop: RecoveryError, summary: ReplaySummary): Recove
   // What was written is checkpointed and summed up; the error says why it stopped.
   stop.details.summary = jsonSafeSummary(summary)
   if (summary.checkpoint && checkpointExists(summary.checkpoint)) stop.details.checkpoint = summary.checkpoint
-  if (summary.finished) stop.nextSteps.splice(0, stop.nextSteps.length, 'The whole range was written all the same: fix that flag and replay into another sink, or keep this one.')
+  if (summary.finished)
+    stop.nextSteps.splice(0, stop.nextSteps.length, 'The whole range was written all the same: fix that flag and replay into another sink, or keep this one.')
   return stop
 }

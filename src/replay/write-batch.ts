@@ -18,7 +18,13 @@ export interface Tally {
  * Writes a prepared batch to the sink and its rejects to the quarantine, and counts it (in
  * memory, until the next commit). Without outputs (a dry run) it only counts.
  */
-export async function writeBatch(prepared: PreparedBatch, outputs: Outputs | undefined, transform: TransformRunner | undefined, tally: Tally, onEvent?: (event: ReplayEvent) => void): Promise<void> {
+export async function writeBatch(
+  prepared: PreparedBatch,
+  outputs: Outputs | undefined,
+  transform: TransformRunner | undefined,
+  tally: Tally,
+  onEvent?: (event: ReplayEvent) => void,
+): Promise<void> {
   const { inputs, outcome, quarantine, outputs: records, outputOwner } = prepared
   const { counts, byStage } = tally
   if (outputs) {
@@ -66,8 +72,15 @@ export async function writeBatch(prepared: PreparedBatch, outputs: Outputs | und
  * them), so the counts are in memory only until that commit succeeds, and a failure here ends
  * the replay (or the outage retry) before the checkpoint file moves.
  */
-export async function makeDurable(outputs: Outputs, counts: Map<number, PartitionCounts>, batches: number, cluster: ClusterIdentity): Promise<{ sink: SinkState; quarantine: SinkState }> {
+export async function makeDurable(
+  outputs: Outputs,
+  counts: Map<number, PartitionCounts>,
+  batches: number,
+  cluster: ClusterIdentity,
+): Promise<{ sink: SinkState; quarantine: SinkState }> {
   const quarantineState = await outputs.quarantine.checkpoint()
-  const progress: CommittedProgress | undefined = outputs.sink.transactional ? { partitions: [...counts.values()].map(countsToJson), quarantineState, batches, cluster: recordedCluster(cluster) } : undefined
+  const progress: CommittedProgress | undefined = outputs.sink.transactional
+    ? { partitions: [...counts.values()].map(countsToJson), quarantineState, batches, cluster: recordedCluster(cluster) }
+    : undefined
   return { sink: await outputs.sink.checkpoint(progress), quarantine: quarantineState }
 }

@@ -74,7 +74,18 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
   if (rollback && !options.rollbackOf) throw new RecoveryError('USAGE', 'A rollback needs the id of the run it reverts.')
   const stem = `${new Date().toISOString().replace(/[:.]/g, '-')}-${runbook.name}${rollback ? '-rollback' : ''}`
   const runId = options.dryRun && !rollback ? null : stem
-  const result: RunbookRunResult = { runbook: runbook.name, runId, ...(rollback ? { rollbackOf: options.rollbackOf } : {}), title: runbook.title, variables, dryRun: options.dryRun ?? false, rollback, steps: [], stopped: false, log: null }
+  const result: RunbookRunResult = {
+    runbook: runbook.name,
+    runId,
+    ...(rollback ? { rollbackOf: options.rollbackOf } : {}),
+    title: runbook.title,
+    variables,
+    dryRun: options.dryRun ?? false,
+    rollback,
+    steps: [],
+    stopped: false,
+    log: null,
+  }
   // {{run}}: in a rollback, the run being reverted; otherwise this run.
   const values = { ...variables, ...(rollback ? { run: options.rollbackOf! } : runId ? { run: runId } : {}) }
   if (result.dryRun) {
@@ -86,7 +97,16 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
   const log = resolve(join(options.logDir, `${stem}.jsonl`))
   result.log = log
   const write = (entry: Record<string, unknown>) => appendFileSync(log, `${JSON.stringify(redact({ at: new Date().toISOString(), ...entry }))}\n`)
-  write({ event: 'start', runbook: runbook.name, runId: stem, ...(rollback ? { rollbackOf: options.rollbackOf } : {}), variables, rollback, fromStep: options.fromStep ?? 1, ...options.actor })
+  write({
+    event: 'start',
+    runbook: runbook.name,
+    runId: stem,
+    ...(rollback ? { rollbackOf: options.rollbackOf } : {}),
+    variables,
+    rollback,
+    fromStep: options.fromStep ?? 1,
+    ...options.actor,
+  })
 
   for (const [index, step] of steps.entries()) {
     const argv = stepArguments(step, values)
@@ -112,10 +132,14 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
       const nextSteps = [...(run.error?.nextSteps ?? []), `Once the cause is fixed, continue from this step: ${options.continueCommand(step.number)}`]
       if (options.rollbackCommand && !result.rollback) nextSteps.push(`Or undo what this run changed: ${options.rollbackCommand(stem)}`)
       nextSteps.push(`What ran is logged in ${log}.`)
-      throw new RecoveryError('RUNBOOK_STEP_FAILED', `Step ${step.number} of runbook ${runbook.name} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}; the steps after it were not run.`, {
-        nextSteps,
-        details: { runbook: runbook.name, step: step.number, command, exitCode: run.exitCode, stepError: run.error, log, steps: result.steps },
-      })
+      throw new RecoveryError(
+        'RUNBOOK_STEP_FAILED',
+        `Step ${step.number} of runbook ${runbook.name} (${step.title}) failed with exit code ${run.exitCode}${run.error ? ` [${run.error.code}]: ${run.error.message.replace(/\.$/, '')}` : ''}; the steps after it were not run.`,
+        {
+          nextSteps,
+          details: { runbook: runbook.name, step: step.number, command, exitCode: run.exitCode, stepError: run.error, log, steps: result.steps },
+        },
+      )
     }
   }
   write({ event: result.stopped ? 'stopped' : 'finished' })
@@ -126,18 +150,31 @@ export async function runRunbook(options: RunRunbookOptions): Promise<RunbookRun
  * The person's answer before a destructive step. Ctrl-C at the prompt is logged and ends the
  * run with INTERRUPTED (exit 130), saying which steps ran before it.
  */
-async function confirmStep(options: RunRunbookOptions, step: RunbookStep, command: string, result: RunbookRunResult, write: (entry: Record<string, unknown>) => void): Promise<boolean> {
+async function confirmStep(
+  options: RunRunbookOptions,
+  step: RunbookStep,
+  command: string,
+  result: RunbookRunResult,
+  write: (entry: Record<string, unknown>) => void,
+): Promise<boolean> {
   try {
     return await options.confirm(step, command)
   } catch (error) {
     if (!(error instanceof RecoveryError && error.code === 'INTERRUPTED')) throw error
     write({ event: 'interrupted', step: step.number, command })
     const ran = result.steps.filter((s) => s.status === 'ran').map((s) => s.number)
-    if (ran.length === 0) throw new RecoveryError('INTERRUPTED', `Interrupted at the prompt of step ${step.number}: nothing was changed.`, { details: { runbook: result.runbook, step: step.number, log: result.log } })
-    throw new RecoveryError('INTERRUPTED', `Interrupted at the prompt of step ${step.number}: step${ran.length === 1 ? '' : 's'} ${ran.join(', ')} ran, step ${step.number} and the steps after it did not.`, {
-      nextSteps: [`Continue from this step: ${options.continueCommand(step.number)}`, `What ran is logged in ${result.log}.`],
-      details: { runbook: result.runbook, step: step.number, log: result.log, steps: result.steps },
-    })
+    if (ran.length === 0)
+      throw new RecoveryError('INTERRUPTED', `Interrupted at the prompt of step ${step.number}: nothing was changed.`, {
+        details: { runbook: result.runbook, step: step.number, log: result.log },
+      })
+    throw new RecoveryError(
+      'INTERRUPTED',
+      `Interrupted at the prompt of step ${step.number}: step${ran.length === 1 ? '' : 's'} ${ran.join(', ')} ran, step ${step.number} and the steps after it did not.`,
+      {
+        nextSteps: [`Continue from this step: ${options.continueCommand(step.number)}`, `What ran is logged in ${result.log}.`],
+        details: { runbook: result.runbook, step: step.number, log: result.log, steps: result.steps },
+      },
+    )
   }
 }
 
@@ -163,9 +200,7 @@ export function findRunToRollBack(logDir: string, runbook: Runbook, variables: R
     try {
       const start = JSON.parse(first ?? '') as { event?: string; runId?: string; rollback?: boolean; variables?: Record<string, string> }
       if (start.event === 'start' && start.runId && !start.rollback && start.variables && same(start.variables)) return start.runId
-    } catch {
-      continue
-    }
+    } catch {}
   }
   return undefined
 }

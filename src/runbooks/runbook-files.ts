@@ -32,7 +32,9 @@ export function loadRunbook(dir: string, name: string): Runbook {
     return parseRunbook(wanted, readFileSync(file, 'utf8'))
   } catch (error) {
     if (error instanceof RunbookFormatError) {
-      throw new RecoveryError('BAD_RUNBOOK', `${file} line ${error.line}: ${error.message}; fix the runbook (its format is in docs/runbooks/README.md).`, { details: { file, line: error.line } })
+      throw new RecoveryError('BAD_RUNBOOK', `${file} line ${error.line}: ${error.message}; fix the runbook (its format is in docs/runbooks/README.md).`, {
+        details: { file, line: error.line },
+      })
     }
     throw error
   }

@@ -7,7 +7,19 @@ import { auditWindow, type AuditWindow } from '../core/audit-window.js'
 import type { CodecFormat } from '../codecs/codec.js'
 import { RecoveryError } from '../errors.js'
 import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
-import { buildComparison, compareFindingRows, compareTotals, loadSinkFromScan, loadSinkRelation, lostRecords, relationColumns, sinkRelation, topMissing, topOnlyInSink, topTwice } from '../duckdb/compare-queries.js'
+import {
+  buildComparison,
+  compareFindingRows,
+  compareTotals,
+  loadSinkFromScan,
+  loadSinkRelation,
+  lostRecords,
+  relationColumns,
+  sinkRelation,
+  topMissing,
+  topOnlyInSink,
+  topTwice,
+} from '../duckdb/compare-queries.js'
 import { problemRecords } from '../duckdb/duplicates-queries.js'
 import { openAuditRunDatabase, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
@@ -86,7 +98,12 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
   try {
     const sinkStarted = Date.now()
     const plan = await loadSink(db, request, deps)
-    deps.onEvent?.({ type: 'sink-loaded', sink: request.sink.display, rows: Number((await db.one('SELECT count(*) AS n FROM sink_rows')).n), elapsedMs: Date.now() - sinkStarted })
+    deps.onEvent?.({
+      type: 'sink-loaded',
+      sink: request.sink.display,
+      rows: Number((await db.one('SELECT count(*) AS n FROM sink_rows')).n),
+      elapsedMs: Date.now() - sinkStarted,
+    })
 
     const scan = await scanTopic(db, SOURCE, deps.gateway, request, deps.onEvent)
     deps.onEvent?.({ type: 'analyse', what: 'comparison' })
@@ -98,7 +115,8 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
     const warnings = scanWarnings(totals.sourceRecords, totals.undecodable, totals.sourceKeyed, scan.valueFormat)
     if (totals.sinkRows === 0) warnings.push(`The sink ${request.sink.display} is empty.`)
     if (totals.sinkNullKeys > 0) warnings.push(`${totals.sinkNullKeys} sink rows have no key (${plan.keyColumn} is NULL).`)
-    if (provenance && totals.missing > 0 && totals.lost === 0) warnings.push('Keys are missing but no offset is lost: the sink provenance may not belong to this topic.')
+    if (provenance && totals.missing > 0 && totals.lost === 0)
+      warnings.push('Keys are missing but no offset is lost: the sink provenance may not belong to this topic.')
 
     const result: CompareAuditResult = {
       audit: 'compare',
@@ -180,7 +198,13 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
     }
     case 'kafka': {
       const selector: KeySelector = request.sinkKey === undefined ? request.key : parseKeySelector(request.sinkKey)
-      await scanTopic(db, 'scan_sink', deps.gateway, { topic: sink.topic, key: selector, valueFormat: request.valueFormat, schemas: request.schemas, fetch: request.fetch }, deps.onEvent)
+      await scanTopic(
+        db,
+        'scan_sink',
+        deps.gateway,
+        { topic: sink.topic, key: selector, valueFormat: request.valueFormat, schemas: request.schemas, fetch: request.fetch },
+        deps.onEvent,
+      )
       await loadSinkFromScan(db, 'scan_sink')
       return { key: { kind: 'column', path: ['key'] }, provenance: null, envelope: false, keyColumn: describeKeySelector(selector) }
     }
@@ -189,7 +213,15 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
 
 /** The --fail-on metrics of a comparison (names as in COMPARE_METRICS). */
 export function compareMetrics(t: CompareTotals): Record<string, number> & { records: number } {
-  return { records: t.sourceRecords, missing: t.missing, twice: t.twice, 'only-in-sink': t.onlyInSink, lost: t.lost ?? 0, undecodable: t.undecodable, 'no-key': t.noKey }
+  return {
+    records: t.sourceRecords,
+    missing: t.missing,
+    twice: t.twice,
+    'only-in-sink': t.onlyInSink,
+    lost: t.lost ?? 0,
+    undecodable: t.undecodable,
+    'no-key': t.noKey,
+  }
 }
 
 function compareRunRecord(r: CompareAuditResult): AuditRunRecord {

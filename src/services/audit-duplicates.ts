@@ -2,11 +2,20 @@ import { randomUUID } from 'node:crypto'
 import type { DuplicateGroup, DuplicatesTotals, ProblemRecord, ValueDuplicateGroup } from '../core/audit-types.js'
 import { describeKeySelector } from '../core/audit-key.js'
 import type { CodecFormat } from '../codecs/codec.js'
-import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
+import type { AuditDatabaseOptions } from '../duckdb/audit-db.js'
 import { describeThreshold, evaluateFailOn, type FailOnOutcome, type Threshold } from '../core/fail-on.js'
 import { auditWindow, type AuditWindow } from '../core/audit-window.js'
 import { reportFormatOf, writeAuditReport, type WrittenReport } from '../files/audit-report.js'
-import { buildDuplicateGroups, duplicateFindingRows, buildValueGroups, duplicatesTotals, problemKinds, problemRecords, topDuplicateGroups, topValueGroups } from '../duckdb/duplicates-queries.js'
+import {
+  buildDuplicateGroups,
+  duplicateFindingRows,
+  buildValueGroups,
+  duplicatesTotals,
+  problemKinds,
+  problemRecords,
+  topDuplicateGroups,
+  topValueGroups,
+} from '../duckdb/duplicates-queries.js'
 import { openAuditRunDatabase, recordAuditRun, type AuditRunRecord } from '../duckdb/history.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { scanTopic, type ScanEvent, type ScanRequest } from './audit-scan.js'
@@ -86,7 +95,9 @@ export async function auditDuplicates(request: DuplicatesAuditRequest, deps: Dup
     const top = request.top ?? 20
     const listLimit = request.listLimit ?? 1_000
     const totals = await duplicatesTotals(db, TABLE)
-    const perPartition = new Map((await db.all(`SELECT partition, count(*) AS n FROM ${TABLE} GROUP BY partition`)).map((r) => [Number(r.partition), Number(r.n)]))
+    const perPartition = new Map(
+      (await db.all(`SELECT partition, count(*) AS n FROM ${TABLE} GROUP BY partition`)).map((r) => [Number(r.partition), Number(r.n)]),
+    )
     const elapsedMs = Date.now() - startedAt.getTime()
     const result: DuplicatesAuditResult = {
       audit: 'duplicates',

@@ -1,5 +1,5 @@
 import { RecoveryError } from '../errors.js'
-import type { Codec, CodecFormat } from '../codecs/codec.js'
+import type { CodecFormat } from '../codecs/codec.js'
 import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { tryDecode } from '../codecs/decode-outcome.js'
 import { fieldAt, fieldPaths, keyText, recordKeyText, type KeySelector } from '../core/audit-key.js'
@@ -52,11 +52,20 @@ const PROGRESS_EVERY_MS = 1_000
  * range. A key field that none of the first decoded values has is a usage error that lists
  * the fields those values do have.
  */
-export async function scanTopic(db: AuditDatabase, table: string, gateway: KafkaGateway, request: ScanRequest, onEvent?: (event: ScanEvent) => void): Promise<ScanOutcome> {
+export async function scanTopic(
+  db: AuditDatabase,
+  table: string,
+  gateway: KafkaGateway,
+  request: ScanRequest,
+  onEvent?: (event: ScanEvent) => void,
+): Promise<ScanOutcome> {
   const started = Date.now()
   const valueFormat = request.valueFormat ?? (request.key.kind === 'field' ? 'json' : undefined)
   if (request.key.kind === 'field' && valueFormat === 'bytes') {
-    throw new RecoveryError('USAGE', `--key ${request.key.display} is a field of the value, and --value-format bytes does not decode values; pick json or avro, or use --key key.`)
+    throw new RecoveryError(
+      'USAGE',
+      `--key ${request.key.display} is a field of the value, and --value-format bytes does not decode values; pick json or avro, or use --key key.`,
+    )
   }
   const codec = valueFormat && valueFormat !== 'bytes' ? await createCodec({ format: valueFormat }, openSchemaSources(request.schemas ?? {})) : undefined
 
@@ -64,7 +73,9 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   const partitions = request.partitions ?? all
   const unknown = partitions.filter((p) => !all.includes(p))
   if (unknown.length > 0) {
-    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${unknown.join(', ')}; it has partitions ${all.join(', ')}.`, { details: { topic: request.topic, partitions: all } })
+    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${unknown.join(', ')}; it has partitions ${all.join(', ')}.`, {
+      details: { topic: request.topic, partitions: all },
+    })
   }
   const from = request.from ?? { kind: 'earliest' }
   const to = request.to ?? { kind: 'latest' }
@@ -77,7 +88,10 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
   let bytes = 0
   let lastProgress = started
   try {
-    const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+    const facts = await reader.partitionFacts(partitions, {
+      fromMs: from.kind === 'time' ? from.instantMs : undefined,
+      toMs: to.kind === 'time' ? to.instantMs : undefined,
+    })
     const ranges = planReplayRanges(from, to, facts)
     const planned = rangeRecordCount(ranges)
     // Memory stays flat in the range size: rows beyond what memory holds go to a file.
@@ -96,12 +110,31 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
       bytes += size
       const key = request.key.kind === 'record-key' ? keyTextInPlace(v.bytes, v.keyStart, v.keyLength) : null
       if (!codec) {
-        writer.append({ partition: v.partition, offset: v.offset, timestampMs: v.timestampMs, key, valueHash: hashes.value, recordHash: hashes.record, size, problem: null, problemDetail: null })
+        writer.append({
+          partition: v.partition,
+          offset: v.offset,
+          timestampMs: v.timestampMs,
+          key,
+          valueHash: hashes.value,
+          recordHash: hashes.record,
+          size,
+          problem: null,
+          problemDetail: null,
+        })
         return
       }
       // A view of the response's bytes, which stay alive as long as the row does.
       const value = v.valueStart < 0 ? null : v.bytes.subarray(v.valueStart, v.valueStart + v.valueLength)
-      pending.push({ partition: v.partition, offset: v.offset, timestampMs: v.timestampMs, key, value, valueHash: hashes.value, recordHash: hashes.record, size })
+      pending.push({
+        partition: v.partition,
+        offset: v.offset,
+        timestampMs: v.timestampMs,
+        key,
+        value,
+        valueHash: hashes.value,
+        recordHash: hashes.record,
+        size,
+      })
     }
     for await (const _chunks of reader.scan(ranges, visit, request.fetch)) {
       if (codec && pending.length > 0) {
@@ -119,7 +152,17 @@ export async function scanTopic(db: AuditDatabase, table: string, gateway: Kafka
             problem = outcome.failure.kind
             problemDetail = outcome.failure.message
           }
-          writer.append({ partition: r.partition, offset: r.offset, timestampMs: r.timestampMs, key, valueHash: r.valueHash, recordHash: r.recordHash, size: r.size, problem, problemDetail })
+          writer.append({
+            partition: r.partition,
+            offset: r.offset,
+            timestampMs: r.timestampMs,
+            key,
+            valueHash: r.valueHash,
+            recordHash: r.recordHash,
+            size: r.size,
+            problem,
+            problemDetail,
+          })
         }
       }
       field.check(false)
@@ -185,9 +228,13 @@ class FieldCheck {
     if (this.selector.kind !== 'field' || this.found > 0 || this.decoded === 0) return
     if (!end && this.decoded < FIELD_SAMPLE) return
     const fields = [...this.seen].sort()
-    throw new RecoveryError('UNKNOWN_KEY_FIELD', `--key ${this.selector.display}: none of the first ${this.decoded} decoded values has that field; they have ${fields.length > 0 ? fields.slice(0, 40).join(', ') : 'no fields (they are not records)'}.`, {
-      nextSteps: ['Pick one of those fields (nested as parent.child), or --key key for the Kafka record key.'],
-      details: { field: this.selector.display, availableFields: fields, sampled: this.decoded },
-    })
+    throw new RecoveryError(
+      'UNKNOWN_KEY_FIELD',
+      `--key ${this.selector.display}: none of the first ${this.decoded} decoded values has that field; they have ${fields.length > 0 ? fields.slice(0, 40).join(', ') : 'no fields (they are not records)'}.`,
+      {
+        nextSteps: ['Pick one of those fields (nested as parent.child), or --key key for the Kafka record key.'],
+        details: { field: this.selector.display, availableFields: fields, sampled: this.decoded },
+      },
+    )
   }
 }

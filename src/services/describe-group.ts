@@ -38,9 +38,13 @@ export async function describeGroup(gateway: KafkaGateway, groupId: string, opti
   const committed = await gateway.committedOffsets(groupId)
   const group = description ?? { groupId, state: 'Dead', protocolType: '', rebalanceProtocol: 'classic' as const, assignor: '', members: [] }
   if (isMissing(group, committed.length)) {
-    throw new RecoveryError('GROUP_NOT_FOUND', `Consumer group "${groupId}" does not exist on ${gateway.settings.brokers.join(',')} (no members, no committed offsets); list groups with: recover groups.`, {
-      details: { group: groupId },
-    })
+    throw new RecoveryError(
+      'GROUP_NOT_FOUND',
+      `Consumer group "${groupId}" does not exist on ${gateway.settings.brokers.join(',')} (no members, no committed offsets); list groups with: recover groups.`,
+      {
+        details: { group: groupId },
+      },
+    )
   }
   const topics = new Set<string>(committed.map((c) => c.topic))
   for (const m of group.members) for (const a of m.assignments) topics.add(a.topic)
@@ -79,7 +83,12 @@ export async function describeGroup(gateway: KafkaGateway, groupId: string, opti
     groupId: group.groupId,
     state: group.state,
     protocolType: group.protocolType,
-    members: group.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.host, partitions: m.assignments.reduce((n, a) => n + a.partitions.length, 0) })),
+    members: group.members.map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      host: m.host,
+      partitions: m.assignments.reduce((n, a) => n + a.partitions.length, 0),
+    })),
     partitions: rows,
     totals: {
       partitions: rows.length,

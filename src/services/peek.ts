@@ -45,10 +45,15 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
   const previewers = await openPreviewers(request)
   const all = await gateway.partitionsOf(request.topic)
   if (request.partition !== undefined && !all.includes(request.partition)) {
-    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${request.partition}; it has partitions ${all.join(', ')}.`, { details: { topic: request.topic, partitions: all } })
+    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${request.topic}" has no partition ${request.partition}; it has partitions ${all.join(', ')}.`, {
+      details: { topic: request.topic, partitions: all },
+    })
   }
   const partitions = request.partition === undefined ? all : [request.partition]
-  const [starts, logs] = await Promise.all([gateway.offsetsForTimestamp(request.topic, request.atMs, partitions), gateway.logOffsets(request.topic, partitions)])
+  const [starts, logs] = await Promise.all([
+    gateway.offsetsForTimestamp(request.topic, request.atMs, partitions),
+    gateway.logOffsets(request.topic, partitions),
+  ])
   const endOf = new Map(logs.map((l) => [l.partition, l.logEnd]))
   const fetcher = gateway.fetcher('read_uncommitted')
 
@@ -72,8 +77,14 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
     .slice(0, request.count)
   // A registry out of reach throws here (exit 5); records that cannot be decoded are shown with why.
   const contexts = chosen.map((r) => ({ headers: r.headers }))
-  await previewers.key.prepare(chosen.map((r) => r.key), contexts)
-  await previewers.value.prepare(chosen.map((r) => r.value), contexts)
+  await previewers.key.prepare(
+    chosen.map((r) => r.key),
+    contexts,
+  )
+  await previewers.value.prepare(
+    chosen.map((r) => r.value),
+    contexts,
+  )
   const records = chosen.map((r) => toPeeked(r, previewers))
 
   return {
@@ -85,19 +96,26 @@ export async function peekAtTime(gateway: KafkaGateway, request: PeekRequest): P
 }
 
 /** Previewers for keys and values (peek, quarantine show, triage): schemas checked before any broker round trip. */
-export async function openPreviewers(request: Pick<PeekRequest, 'keyFormat' | 'valueFormat' | 'schemas' | 'writerHeader'>): Promise<{ key: Previewer; value: Previewer }> {
+export async function openPreviewers(
+  request: Pick<PeekRequest, 'keyFormat' | 'valueFormat' | 'schemas' | 'writerHeader'>,
+): Promise<{ key: Previewer; value: Previewer }> {
   const keyFormat = request.keyFormat ?? 'auto'
   const valueFormat = request.valueFormat ?? 'auto'
   const schemas = request.schemas ?? {}
   const wanted = schemas.schema !== undefined || schemas.registry !== undefined
   if (!wanted && (keyFormat === 'avro' || valueFormat === 'avro')) {
-    throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
+    throw new RecoveryError(
+      'USAGE',
+      'Showing Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.',
+    )
   }
   if (!wanted) return { key: createPreviewer(keyFormat), value: createPreviewer(valueFormat) }
   const sources = openSchemaSources(schemas)
   // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
   const avroFor = async (format: PreviewFormat) =>
-    format === 'avro' || (format === 'auto' && sources.ids) ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources) : undefined
+    format === 'avro' || (format === 'auto' && sources.ids)
+      ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
+      : undefined
   return { key: createPreviewer(keyFormat, await avroFor(keyFormat)), value: createPreviewer(valueFormat, await avroFor(valueFormat)) }
 }
 

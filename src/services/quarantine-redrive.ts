@@ -97,7 +97,12 @@ export interface RedriveProgress {
  * written. With `execute` false this is the plan: the same decisions, nothing written. Every
  * write is recorded in the audit trail, including partial work before a failure.
  */
-export async function redriveQuarantined(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> } = {}): Promise<{ result: RedriveResult; selected: Set<string> }> {
+export async function redriveQuarantined(
+  ctx: QuarantineContext,
+  request: RedriveRequest,
+  actor: Actor,
+  deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> } = {},
+): Promise<{ result: RedriveResult; selected: Set<string> }> {
   requireSelection(request.filter, request.all || request.only !== undefined, 'redrive')
   if (!request.execute) return redrive(ctx, request, actor, deps)
   // The plan first: it checks every selected record's cluster, so a refusal comes before the first write.
@@ -105,11 +110,18 @@ export async function redriveQuarantined(ctx: QuarantineContext, request: Redriv
   if (plan.selected.size === 0) return { ...plan, result: { ...plan.result, executed: true } }
   const done = await redrive(ctx, { ...request, only: plan.selected }, actor, deps)
   // What the plan left out (handled, no original topic, …) is part of what was asked for.
-  const skipped = Object.fromEntries(Object.entries(plan.result.skipped).map(([why, n]) => [why, n + done.result.skipped[why as keyof RedriveSkips]])) as unknown as RedriveSkips
+  const skipped = Object.fromEntries(
+    Object.entries(plan.result.skipped).map(([why, n]) => [why, n + done.result.skipped[why as keyof RedriveSkips]]),
+  ) as unknown as RedriveSkips
   return { ...done, result: { ...done.result, matched: plan.result.matched, skipped } }
 }
 
-async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: Actor, deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> }): Promise<{ result: RedriveResult; selected: Set<string> }> {
+async function redrive(
+  ctx: QuarantineContext,
+  request: RedriveRequest,
+  actor: Actor,
+  deps: { onProgress?: (progress: RedriveProgress) => void | Promise<void> },
+): Promise<{ result: RedriveResult; selected: Set<string> }> {
   const gateway = ctx.gateway
   if (!gateway) throw new Error('redrive needs a Kafka gateway')
   const cluster = gateway.cluster
@@ -132,10 +144,17 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
   const decide = async (q: QuarantinedRecord): Promise<Decision> => {
     if (!request.again && isHandled(trail.states.get(q.id))) return { kind: 'skip', why: 'handled' }
     if (q.sourceCluster?.id !== undefined) {
-      assertSameCluster(q.sourceCluster, cluster, `Dead letter ${q.id} of ${ctx.source.uri} (${q.original.topic ?? '?'}-${q.original.partition ?? '?'}@${q.original.offset ?? '?'})`, {
-        nextSteps: [`Redrive it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`],
-        details: { id: q.id },
-      })
+      assertSameCluster(
+        q.sourceCluster,
+        cluster,
+        `Dead letter ${q.id} of ${ctx.source.uri} (${q.original.topic ?? '?'}-${q.original.partition ?? '?'}@${q.original.offset ?? '?'})`,
+        {
+          nextSteps: [
+            `Redrive it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`,
+          ],
+          details: { id: q.id },
+        },
+      )
     }
     if (redrivesOf(q) >= maxRedrives) {
       // Parked already (and asked --again): a second copy in the parking topic helps nobody.
@@ -190,7 +209,12 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
       // Parked records keep their original (often old) timestamps: a parking topic with the
       // broker's default retention would delete them at its next retention check.
       if (parking.kind === 'kafka' && topic === parking.topic) await gateway.ensureTopic(topic, { partitions, configs: { 'retention.ms': '-1' } })
-      w = await KafkaWriter.open(gateway, topic, { createPartitions: partitions, idempotent: true, errorCode: 'SINK_FAILED', role: topic === (parking.kind === 'kafka' ? parking.topic : '') ? 'parking' : 'original' })
+      w = await KafkaWriter.open(gateway, topic, {
+        createPartitions: partitions,
+        idempotent: true,
+        errorCode: 'SINK_FAILED',
+        role: topic === (parking.kind === 'kafka' ? parking.topic : '') ? 'parking' : 'original',
+      })
       writers.set(topic, w)
     }
     return w
@@ -238,10 +262,23 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
       })
     }
     if (parked.length > 0) {
-      const withReason = (q: QuarantinedRecord) => [...q.record.headers.filter((h) => h.key !== PARKED_REASON_HEADER), { key: PARKED_REASON_HEADER, value: Buffer.from(`redriven ${redrivesOf(q)} times (--max-redrives ${maxRedrives})`) }]
+      const withReason = (q: QuarantinedRecord) => [
+        ...q.record.headers.filter((h) => h.key !== PARKED_REASON_HEADER),
+        { key: PARKED_REASON_HEADER, value: Buffer.from(`redriven ${redrivesOf(q)} times (--max-redrives ${maxRedrives})`) },
+      ]
       if (parking.kind === 'kafka') {
         const w = await writerFor(parking.topic, sourcePartitions)
-        const rejected = new Set(await w.write(parked.map(({ q }) => ({ sourcePartition: q.position.partition, key: q.record.key, value: q.record.value, headers: withReason(q), timestampMs: q.record.timestampMs }))))
+        const rejected = new Set(
+          await w.write(
+            parked.map(({ q }) => ({
+              sourcePartition: q.position.partition,
+              key: q.record.key,
+              value: q.record.value,
+              headers: withReason(q),
+              timestampMs: q.record.timestampMs,
+            })),
+          ),
+        )
         parked.forEach(({ q }, i) => {
           if (rejected.has(i)) refused++
           else result.parked++
@@ -315,9 +352,13 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
     await recordProgress({ ok: result.refused === 0 })
   } catch (error) {
     await recordProgress({ ok: false }).catch(() => undefined)
-    if (error instanceof RecoveryError && (error.code === 'CANARY_FAILED' || error.code === 'BROKER_UNREACHABLE' || error.code === 'TOPIC_NOT_FOUND')) throw error
+    if (error instanceof RecoveryError && (error.code === 'CANARY_FAILED' || error.code === 'BROKER_UNREACHABLE' || error.code === 'TOPIC_NOT_FOUND'))
+      throw error
     if (error instanceof RecoveryError && error.code === 'SINK_FAILED') {
-      throw new RecoveryError('REDRIVE_FAILED', `The redrive stopped after ${result.redriven} redriven and ${result.parked} parked records: ${error.message}`, { cause: error, details: { redriven: result.redriven, parked: result.parked } })
+      throw new RecoveryError('REDRIVE_FAILED', `The redrive stopped after ${result.redriven} redriven and ${result.parked} parked records: ${error.message}`, {
+        cause: error,
+        details: { redriven: result.redriven, parked: result.parked },
+      })
     }
     throw error
   } finally {
@@ -333,7 +374,11 @@ async function redrive(ctx: QuarantineContext, request: RedriveRequest, actor: A
     const refused = await flush()
     result.canary = { records: n, ok: refused === 0 }
     if (refused > 0) {
-      throw new RecoveryError('CANARY_FAILED', `${refused} of the ${n} canary records were refused, so the rest were not redriven; see the audit trail for which, fix the cause and run the redrive again.`, { details: { canary: n, refused } })
+      throw new RecoveryError(
+        'CANARY_FAILED',
+        `${refused} of the ${n} canary records were refused, so the rest were not redriven; see the audit trail for which, fix the cause and run the redrive again.`,
+        { details: { canary: n, refused } },
+      )
     }
   }
 }

@@ -77,7 +77,12 @@ export function restoredRecord(q: QuarantinedRecord, value?: Buffer | null): Kaf
  * stays, marked failed). Every retried record's outcome goes to the audit trail. A record that
  * says it was read from another cluster refuses the retry (CLUSTER_MISMATCH), nothing written.
  */
-export async function retryQuarantined(ctx: QuarantineContext, request: RetryRequest, actor: Actor, deps: { signal?: AbortSignal; log?: (line: string) => void } = {}): Promise<RetryResult> {
+export async function retryQuarantined(
+  ctx: QuarantineContext,
+  request: RetryRequest,
+  actor: Actor,
+  deps: { signal?: AbortSignal; log?: (line: string) => void } = {},
+): Promise<RetryResult> {
   requireSelection(request.filter, request.all, 'retry')
   const sink = toSinkLocation(request.sink)
   const quarantine = request.quarantine === undefined ? defaultRetryQuarantine(ctx.uri) : toQuarantineLocation(request.quarantine)
@@ -86,7 +91,10 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
   const scan = await scanMatching(ctx, request.filter, (batch) => {
     for (const q of batch) chosen.push(q)
     if (chosen.length > MAX_RETRY_RECORDS) {
-      throw new RecoveryError('USAGE', `retry selected more than ${MAX_RETRY_RECORDS} records; narrow the filter, or export them (recover quarantine export) and replay the file.`)
+      throw new RecoveryError(
+        'USAGE',
+        `retry selected more than ${MAX_RETRY_RECORDS} records; narrow the filter, or export them (recover quarantine export) and replay the file.`,
+      )
     }
   })
   const cluster = ctx.gateway.cluster
@@ -95,32 +103,73 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
     if (q.sourceCluster?.id === undefined) unknownCluster++
     else {
       assertSameCluster(q.sourceCluster, cluster, `Dead letter ${q.id} of ${ctx.source.uri} (${originalName(q)})`, {
-        nextSteps: [`Retry it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`],
+        nextSteps: [
+          `Retry it while connected to cluster ${q.sourceCluster.id} (--brokers, --cluster or RECOVER_BROKERS), or leave it out of the selection (--topic, --id, --since).`,
+        ],
         details: { id: q.id },
       })
     }
   }
   const { auditLocation } = await import('../quarantine/audit-trail.js')
   const where = auditLocation(ctx.uri)
-  const base = { source: ctx.source.uri, cluster, auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`, matched: scan.matched, unknownCluster, sink: sink.display, quarantine: quarantine.display }
+  const base = {
+    source: ctx.source.uri,
+    cluster,
+    auditTrail: where.kind === 'kafka' ? `kafka:${where.topic}` : `file:${where.path}`,
+    matched: scan.matched,
+    unknownCluster,
+    sink: sink.display,
+    quarantine: quarantine.display,
+  }
   if (request.dryRun || chosen.length === 0) {
-    return { ...base, dryRun: request.dryRun === true, alreadyQuarantined: 0, transform: null, totals: { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0 }, records: chosen.map((q) => ({ id: q.id, original: originalName(q), outcome: 'planned' })) }
+    return {
+      ...base,
+      dryRun: request.dryRun === true,
+      alreadyQuarantined: 0,
+      transform: null,
+      totals: { read: 0, written: 0, dropped: 0, quarantined: 0, outputs: 0 },
+      records: chosen.map((q) => ({ id: q.id, original: originalName(q), outcome: 'planned' })),
+    }
   }
   const inputs = chosen.map((q) => restoredRecord(q, request.valueOverrides?.get(q.id)))
-  const replayed = await replayRecords(inputs, {
-    readFrom: ctx.source.uri,
-    partitions: await sinkPartitions(ctx, chosen),
-    keyFormat: request.keyFormat,
-    valueFormat: request.valueFormat,
-    schemas: request.schemas,
-    outputSchemaId: request.outputSchemaId,
-    transform: request.transform,
-    sink,
-    quarantine,
-  }, { gateway: ctx.gateway, signal: deps.signal, log: deps.log })
+  const replayed = await replayRecords(
+    inputs,
+    {
+      readFrom: ctx.source.uri,
+      partitions: await sinkPartitions(ctx, chosen),
+      keyFormat: request.keyFormat,
+      valueFormat: request.valueFormat,
+      schemas: request.schemas,
+      outputSchemaId: request.outputSchemaId,
+      transform: request.transform,
+      sink,
+      quarantine,
+    },
+    { gateway: ctx.gateway, signal: deps.signal, log: deps.log },
+  )
   const ok = replayed.totals.quarantined === 0
-  const action = { ...newAction('retry', actor, request.filter, chosen.length, { written: replayed.totals.written, dropped: replayed.totals.dropped, quarantined: replayed.totals.quarantined }, [replayed.sink], ok), ...clusterOfAction(ctx) }
-  const states: RecordState[] = chosen.map((q, i) => ({ id: q.id, action: 'retry', outcome: replayed.outcomes[i] === 'quarantined' ? 'failed' : 'retried', actionId: action.id, at: action.at, by: actor.by, target: replayed.outcomes[i] === 'quarantined' ? replayed.quarantine : replayed.sink, clusterId: cluster.id }))
+  const action = {
+    ...newAction(
+      'retry',
+      actor,
+      request.filter,
+      chosen.length,
+      { written: replayed.totals.written, dropped: replayed.totals.dropped, quarantined: replayed.totals.quarantined },
+      [replayed.sink],
+      ok,
+    ),
+    ...clusterOfAction(ctx),
+  }
+  const states: RecordState[] = chosen.map((q, i) => ({
+    id: q.id,
+    action: 'retry',
+    outcome: replayed.outcomes[i] === 'quarantined' ? 'failed' : 'retried',
+    actionId: action.id,
+    at: action.at,
+    by: actor.by,
+    target: replayed.outcomes[i] === 'quarantined' ? replayed.quarantine : replayed.sink,
+    clusterId: cluster.id,
+  }))
   await recordAction(ctx.uri, ctx.gateway, action, states)
   return {
     ...base,
@@ -140,7 +189,8 @@ export async function retryQuarantined(ctx: QuarantineContext, request: RetryReq
 async function sinkPartitions(ctx: QuarantineContext, chosen: readonly QuarantinedRecord[]): Promise<number> {
   let n = await ctx.source.partitions()
   const existing = new Set(await ctx.gateway!.listTopics())
-  for (const topic of new Set(chosen.map((q) => q.original.topic).filter((t): t is string => t !== undefined && existing.has(t)))) n = Math.max(n, (await ctx.gateway!.partitionsOf(topic)).length)
+  for (const topic of new Set(chosen.map((q) => q.original.topic).filter((t): t is string => t !== undefined && existing.has(t))))
+    n = Math.max(n, (await ctx.gateway!.partitionsOf(topic)).length)
   return n
 }
 

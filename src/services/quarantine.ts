@@ -42,12 +42,27 @@ export function clusterOfAction(ctx: QuarantineContext): Pick<AuditAction, 'clus
 }
 
 /** Streams the records that match, a batch at a time. */
-export async function scanMatching(ctx: QuarantineContext, filter: QuarantineFilter, onMatch: (records: QuarantinedRecord[]) => void | Promise<void>, signal?: AbortSignal): Promise<ScanResult & { matched: number }> {
+export async function scanMatching(
+  ctx: QuarantineContext,
+  filter: QuarantineFilter,
+  onMatch: (records: QuarantinedRecord[]) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<ScanResult & { matched: number }> {
   const matches = matcher(filter)
   let matched = 0
   const scan = await ctx.source.scan(async (batch) => {
     // The key filter compares the whole key, not the summary's shortened text.
-    const hits = batch.filter((q) => matches({ id: q.id, errorClass: q.errorClass, stage: q.stage, failedAtMs: q.failedAtMs, original: q.original, message: q.message, key: q.record.key === null ? null : (decodeStrictUtf8(q.record.key) ?? `0x${q.record.key.toString('hex')}`) }))
+    const hits = batch.filter((q) =>
+      matches({
+        id: q.id,
+        errorClass: q.errorClass,
+        stage: q.stage,
+        failedAtMs: q.failedAtMs,
+        original: q.original,
+        message: q.message,
+        key: q.record.key === null ? null : (decodeStrictUtf8(q.record.key) ?? `0x${q.record.key.toString('hex')}`),
+      }),
+    )
     matched += hits.length
     if (hits.length > 0) await onMatch(hits)
   }, signal)
@@ -106,7 +121,18 @@ export async function listQuarantine(ctx: QuarantineContext, request: ListReques
       const key = `${q.errorClass}\u0000${q.stage}`
       let g = groups.get(key)
       if (!g) {
-        g = { errorClass: q.errorClass, stage: q.stage, count: 0, firstMs: q.failedAtMs, lastMs: q.failedAtMs, topics: [], dialects: [], handled: 0, topicSet: new Set(), dialectSet: new Set() }
+        g = {
+          errorClass: q.errorClass,
+          stage: q.stage,
+          count: 0,
+          firstMs: q.failedAtMs,
+          lastMs: q.failedAtMs,
+          topics: [],
+          dialects: [],
+          handled: 0,
+          topicSet: new Set(),
+          dialectSet: new Set(),
+        }
         groups.set(key, g)
       }
       g.count++
@@ -141,7 +167,11 @@ export async function listQuarantine(ctx: QuarantineContext, request: ListReques
 }
 
 /** Every matching record as a summary (the TUI's model): no payloads kept. */
-export async function loadSummaries(ctx: QuarantineContext, filter: QuarantineFilter = {}, onProgress?: (scanned: number) => void): Promise<{ summaries: QuarantineSummary[]; scan: ScanResult }> {
+export async function loadSummaries(
+  ctx: QuarantineContext,
+  filter: QuarantineFilter = {},
+  onProgress?: (scanned: number) => void,
+): Promise<{ summaries: QuarantineSummary[]; scan: ScanResult }> {
   const summaries: QuarantineSummary[] = []
   const scan = await scanMatching(ctx, filter, (batch) => {
     for (const q of batch) summaries.push(summarize(q))
@@ -182,9 +212,18 @@ export type ShowFormats = Pick<PeekRequest, 'keyFormat' | 'valueFormat' | 'schem
 export async function showQuarantined(ctx: QuarantineContext, id: string, formats: ShowFormats = {}, trail?: AuditTrail): Promise<ShownRecord> {
   const previewers = await openPreviewers(formats)
   const position = parsePositionId(id)
-  if (!position) throw new RecoveryError('QUARANTINE_RECORD_NOT_FOUND', `"${id}" is not a quarantine position; use partition@offset (e.g. 0@17) as recover quarantine list --records prints it.`)
+  if (!position)
+    throw new RecoveryError(
+      'QUARANTINE_RECORD_NOT_FOUND',
+      `"${id}" is not a quarantine position; use partition@offset (e.g. 0@17) as recover quarantine list --records prints it.`,
+    )
   const [q] = await ctx.source.read([position])
-  if (!q) throw new RecoveryError('QUARANTINE_RECORD_NOT_FOUND', `There is no record at ${id} in ${ctx.source.uri}; recover quarantine list --records --dlq ${ctx.source.uri} lists the positions.`, { details: { id } })
+  if (!q)
+    throw new RecoveryError(
+      'QUARANTINE_RECORD_NOT_FOUND',
+      `There is no record at ${id} in ${ctx.source.uri}; recover quarantine list --records --dlq ${ctx.source.uri} lists the positions.`,
+      { details: { id } },
+    )
   const r = q.record
   const contexts = [{ headers: r.headers }]
   await previewers.key.prepare([r.key], contexts)
@@ -210,7 +249,11 @@ export async function showQuarantined(ctx: QuarantineContext, id: string, format
     extra: q.extra,
     timestamp: new Date(r.timestampMs).toISOString(),
     timestampType: r.timestampType,
-    headers: r.headers.map((h) => ({ key: h.key, value: h.value === null ? null : (decodeStrictUtf8(h.value) ?? `0x${h.value.toString('hex')}`), context: !kept.has(h) })),
+    headers: r.headers.map((h) => ({
+      key: h.key,
+      value: h.value === null ? null : (decodeStrictUtf8(h.value) ?? `0x${h.value.toString('hex')}`),
+      context: !kept.has(h),
+    })),
     key: previewers.key.preview(r.key, { headers: r.headers }),
     value: previewers.value.preview(r.value, { headers: r.headers }),
     ...(state ? { state } : {}),
@@ -220,7 +263,10 @@ export async function showQuarantined(ctx: QuarantineContext, id: string, format
 /** What retry, redrive and drop act on: a filter, or everything with `all`, never nothing by accident. */
 export function requireSelection(filter: QuarantineFilter, all: boolean | undefined, action: string): void {
   if (!all && isEmptyFilter(filter)) {
-    throw new RecoveryError('NOTHING_SELECTED', `${action} was given no filter; select records with --error, --stage, --since/--until, --key, --topic or --id, or pass --all for the whole quarantine.`)
+    throw new RecoveryError(
+      'NOTHING_SELECTED',
+      `${action} was given no filter; select records with --error, --stage, --since/--until, --key, --topic or --id, or pass --all for the whole quarantine.`,
+    )
   }
 }
 
@@ -272,15 +318,36 @@ export async function dropQuarantined(ctx: QuarantineContext, request: DropReque
       else chosen.push(q.id)
     }
   })
-  const result: DropResult = { source: ctx.source.uri, auditTrail: trail.location, matched: scan.matched, dropped: chosen.length, alreadyHandled: already, dryRun: request.dryRun === true }
+  const result: DropResult = {
+    source: ctx.source.uri,
+    auditTrail: trail.location,
+    matched: scan.matched,
+    dropped: chosen.length,
+    alreadyHandled: already,
+    dryRun: request.dryRun === true,
+  }
   if (request.dryRun || chosen.length === 0) return result
   const action = { ...newAction('drop', actor, request.filter, chosen.length, { dropped: chosen.length }, [], true, request.reason), ...clusterOfAction(ctx) }
-  await recordAction(ctx.uri, ctx.gateway, action, chosen.map((id) => ({ id, action: 'drop', outcome: 'dropped', actionId: action.id, at: action.at, by: action.by, reason: request.reason })))
+  await recordAction(
+    ctx.uri,
+    ctx.gateway,
+    action,
+    chosen.map((id) => ({ id, action: 'drop', outcome: 'dropped', actionId: action.id, at: action.at, by: action.by, reason: request.reason })),
+  )
   result.actionId = action.id
   return result
 }
 
-export function newAction(kind: AuditAction['action'], actor: Actor, filter: QuarantineFilter, records: number, result: Record<string, number>, targets: string[], ok: boolean, reason?: string): AuditAction {
+export function newAction(
+  kind: AuditAction['action'],
+  actor: Actor,
+  filter: QuarantineFilter,
+  records: number,
+  result: Record<string, number>,
+  targets: string[],
+  ok: boolean,
+  reason?: string,
+): AuditAction {
   return {
     id: randomUUID(),
     action: kind,
@@ -315,7 +382,11 @@ export async function exportQuarantine(ctx: QuarantineContext, filter: Quarantin
     fh = await openFile(file, 'wx')
   } catch (cause) {
     const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST'
-    throw new RecoveryError('SINK_FAILED', `The export file ${file} ${exists ? 'already exists' : `cannot be created (${(cause as Error).message})`}; choose another path${exists ? ' or remove it' : ''}.`, { cause, details: { path: file } })
+    throw new RecoveryError(
+      'SINK_FAILED',
+      `The export file ${file} ${exists ? 'already exists' : `cannot be created (${(cause as Error).message})`}; choose another path${exists ? ' or remove it' : ''}.`,
+      { cause, details: { path: file } },
+    )
   }
   let exported = 0
   let bytes = 0

@@ -59,7 +59,10 @@ export interface GroupReplaySummary {
  * truth, keyed by group, topic and partition, so the next owner continues exactly where the
  * last commit left it. The process ends once every partition of the topic is done.
  */
-export async function replayGroup(request: GroupReplayRequest, deps: Omit<ReplayDeps, 'onEvent'> & { onEvent?: (e: ReplayProgressEvent) => void }): Promise<GroupReplaySummary> {
+export async function replayGroup(
+  request: GroupReplayRequest,
+  deps: Omit<ReplayDeps, 'onEvent'> & { onEvent?: (e: ReplayProgressEvent) => void },
+): Promise<GroupReplaySummary> {
   const started = Date.now()
   const sink = checkGroupRequest(request)
   // Parsed once here, for every partition's replay.
@@ -109,7 +112,7 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
   const runPartition = async (partition: number, controller: AbortController): Promise<boolean> => {
     const claim = await share.claim(partition)
     if (!claim) return false
-    const { start, end } = claim.range
+    const { end } = claim.range
     if (claim.next >= end) return true
     const checkpoint = join(tmpdir(), `recover-group-${process.pid}-${partition}-${randomBytes(4).toString('hex')}.json`)
     try {
@@ -160,7 +163,8 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
           .catch((error: unknown) => {
             if (!isFencedError(error)) {
               // The group's offsets are the checkpoint: running the same command continues.
-              if (error instanceof RecoveryError && error.details.summary !== undefined) error.nextSteps.splice(0, 1, 'Fix that, then run the same command again: the group keeps what was written.')
+              if (error instanceof RecoveryError && error.details.summary !== undefined)
+                error.nextSteps.splice(0, 1, 'Fix that, then run the same command again: the group keeps what was written.')
               failure ??= error
               return
             }
@@ -219,12 +223,17 @@ export async function replayGroup(request: GroupReplayRequest, deps: Omit<Replay
   return summary
 }
 
-
 /** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
 function checkGroupRequest(request: GroupReplayRequest): AnyLocation {
-  if (request.scaleOut.trim() === '') throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
-  if (request.dryRun) throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
-  if (request.resume || request.checkpoint) throw new RecoveryError('USAGE', '--scale-out keeps its checkpoint in the group\'s offsets: leave out --resume and --checkpoint, and run the same command again to continue.')
+  if (request.scaleOut.trim() === '')
+    throw new RecoveryError('USAGE', '--scale-out needs a NAME, the same in every process of the replay (it uses the consumer group recover-replay.NAME).')
+  if (request.dryRun)
+    throw new RecoveryError('USAGE', '--scale-out and --dry-run do not go together: a dry run writes nothing and needs no sharing; leave out --scale-out.')
+  if (request.resume || request.checkpoint)
+    throw new RecoveryError(
+      'USAGE',
+      "--scale-out keeps its checkpoint in the group's offsets: leave out --resume and --checkpoint, and run the same command again to continue.",
+    )
   return checkShareableOutputs(request)
 }
 

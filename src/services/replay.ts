@@ -42,7 +42,13 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
  * One partition of a --scale-out replay: the pipeline over the range its group share claimed
  * (planned once, by the partition's first owner), with outputs already checked as shareable.
  */
-export function replayShare(request: ReplayRequest, outputs: ReplayOutputsUri, source: RecordSource, partitionCount: number, deps: ReplayDeps): Promise<ReplaySummary> {
+export function replayShare(
+  request: ReplayRequest,
+  outputs: ReplayOutputsUri,
+  source: RecordSource,
+  partitionCount: number,
+  deps: ReplayDeps,
+): Promise<ReplaySummary> {
   return replayFrom(request, outputs, deps, async () => ({ source, partitionCount }))
 }
 
@@ -50,7 +56,9 @@ export function replayShare(request: ReplayRequest, outputs: ReplayOutputsUri, s
 export function checkPartitions(topic: string, requested: number[] | undefined, all: number[]): number[] {
   const unknown = (requested ?? []).filter((p) => !all.includes(p))
   if (unknown.length > 0) {
-    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${topic}" has no partition ${unknown.join(', ')}; it has partitions ${all.join(', ')}.`, { details: { topic, partitions: all } })
+    throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${topic}" has no partition ${unknown.join(', ')}; it has partitions ${all.join(', ')}.`, {
+      details: { topic, partitions: all },
+    })
   }
   return requested ?? all
 }
@@ -62,7 +70,12 @@ export function parseOutputs(request: ReplayRequest): ReplayOutputsUri {
 }
 
 /** The stages, the source and the outputs assembled into a pipeline, with process.exit guarded from the first plugin import on. */
-function replayFrom(request: ReplayRequest, uris: ReplayOutputsUri, deps: ReplayDeps, openSource: () => Promise<{ source: RecordSource; partitionCount: number }>): Promise<ReplaySummary> {
+function replayFrom(
+  request: ReplayRequest,
+  uris: ReplayOutputsUri,
+  deps: ReplayDeps,
+  openSource: () => Promise<{ source: RecordSource; partitionCount: number }>,
+): Promise<ReplaySummary> {
   const { gateway } = deps
   const signal = deps.signal ?? new AbortController().signal
   return withProcessExitGuard(request.transform !== undefined || sinkRunsPluginCode(request.sink), async (exitGuard) => {
@@ -73,13 +86,23 @@ function replayFrom(request: ReplayRequest, uris: ReplayOutputsUri, deps: Replay
       source,
       cluster: gateway.cluster,
       stages,
-      openOutputs: sink && quarantine ? () => buildOutputs({ sink, quarantine }, gateway, partitionCount, request, stages.formats, pluginContext(signal, deps.log), { display: `kafka:${request.topic}`, why: 'is the topic being replayed; write to another topic (replaying into the source would never end)' }) : undefined,
+      openOutputs:
+        sink && quarantine
+          ? () =>
+              buildOutputs({ sink, quarantine }, gateway, partitionCount, request, stages.formats, pluginContext(signal, deps.log), {
+                display: `kafka:${request.topic}`,
+                why: 'is the topic being replayed; write to another topic (replaying into the source would never end)',
+              })
+          : undefined,
       retention: request.newTimestamps ? undefined : (outputs) => sinkRetention(outputs.sink),
       exitGuard,
     }
     const summary = await runPipeline(request, parts, { ...deps, signal })
     // A plugin that caught the error its process.exit threw, or exited while being closed.
-    if (exitGuard?.attempt) throw pluginExitFailure('A plugin', exitGuard.attempt, 'and caught the error it threw, or while it was being closed', { summary: jsonSafeSummary(summary) })
+    if (exitGuard?.attempt)
+      throw pluginExitFailure('A plugin', exitGuard.attempt, 'and caught the error it threw, or while it was being closed', {
+        summary: jsonSafeSummary(summary),
+      })
     return summary
   })
 }

@@ -1,7 +1,17 @@
 import type { GroupDescription, KafkaGateway, PartitionLogOffsets, TopicPartitions } from '../kafka/kafka-gateway.js'
 import { tpKey } from '../kafka/kafka-gateway.js'
 import { RecoveryError } from '../errors.js'
-import { compareRows, describeMode, planRows, SeekPlanError, seekTotals, type PartitionFacts, type SeekMode, type SeekPlanRow, type SeekTotals } from '../core/seek-plan.js'
+import {
+  compareRows,
+  describeMode,
+  planRows,
+  SeekPlanError,
+  seekTotals,
+  type PartitionFacts,
+  type SeekMode,
+  type SeekPlanRow,
+  type SeekTotals,
+} from '../core/seek-plan.js'
 import type { TopicScope } from '../core/topic-scope.js'
 import type { OffsetLine } from '../core/offsets-csv.js'
 import { isMissing } from './describe-group.js'
@@ -78,12 +88,23 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
     const existing = await partitionsOf(topic)
     const missing = wanted.filter((p) => !existing.includes(p))
     if (missing.length > 0) {
-      throw new RecoveryError('PARTITION_NOT_FOUND', `Topic "${topic}" has no partition ${missing.join(', ')}; it has partitions ${existing.join(', ')}. Nothing was changed.`, { details: { topic, partitions: existing } })
+      throw new RecoveryError(
+        'PARTITION_NOT_FOUND',
+        `Topic "${topic}" has no partition ${missing.join(', ')}; it has partitions ${existing.join(', ')}. Nothing was changed.`,
+        { details: { topic, partitions: existing } },
+      )
     }
   }
 
   for (const group of request.groups) {
-    const description: GroupDescription = descriptions.get(group) ?? { groupId: group, state: 'Dead', protocolType: '', rebalanceProtocol: 'classic', assignor: '', members: [] }
+    const description: GroupDescription = descriptions.get(group) ?? {
+      groupId: group,
+      state: 'Dead',
+      protocolType: '',
+      rebalanceProtocol: 'classic',
+      assignor: '',
+      members: [],
+    }
     groups.push({ group, state: description.state, members: description.members.map((m) => ({ clientId: m.clientId, host: m.host })) })
     const committed = await gateway.committedOffsets(group)
     const current = new Map(committed.map((c) => [tpKey(c.topic, c.partition), c.offset]))
@@ -92,7 +113,11 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
     if (request.mode.kind === 'from-file') {
       const lines = (request.fileLines ?? []).filter((l) => l.group === undefined || l.group === group)
       if (lines.length === 0) throw new RecoveryError('USAGE', `${request.mode.file} has no offsets for group "${group}"; nothing was changed.`)
-      for (const topic of new Set(lines.map((l) => l.topic))) await checkPartitions(topic, lines.filter((l) => l.topic === topic).map((l) => l.partition))
+      for (const topic of new Set(lines.map((l) => l.topic)))
+        await checkPartitions(
+          topic,
+          lines.filter((l) => l.topic === topic).map((l) => l.partition),
+        )
       for (const l of lines) wanted.push({ topic: l.topic, partition: l.partition, requestedOffset: l.offset })
     } else if (request.mode.kind === 'undo') {
       const snapshots = findUndoSnapshots(gateway.cluster, group, request.undo)
@@ -118,16 +143,24 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
         expectations[group] = { offsets: expected, because: `the offsets runbook run ${request.undo!.runbookRun} left` }
         if (moved.length > 0) throw groupMoved(group, moved, `runbook run ${request.undo!.runbookRun} set them`, last.path)
       } else if (moved.length > 0) {
-        warnings.push(`Group ${group} moved since the change being undone (${moved.join('; ')}): undo puts it back to the offsets before that change, losing its progress since.`)
+        warnings.push(
+          `Group ${group} moved since the change being undone (${moved.join('; ')}): undo puts it back to the offsets before that change, losing its progress since.`,
+        )
       }
       for (const e of first.values()) {
         if (e.previousOffset === null) {
-          warnings.push(`${e.topic}-${e.partition} had no committed offset before the change; undo leaves it at ${current.get(tpKey(e.topic, e.partition)) ?? 'its current offset'} (remove it with kafka-consumer-groups.sh --delete-offsets if needed).`)
+          warnings.push(
+            `${e.topic}-${e.partition} had no committed offset before the change; undo leaves it at ${current.get(tpKey(e.topic, e.partition)) ?? 'its current offset'} (remove it with kafka-consumer-groups.sh --delete-offsets if needed).`,
+          )
           continue
         }
         wanted.push({ topic: e.topic, partition: e.partition, requestedOffset: e.previousOffset })
       }
-      for (const topic of new Set(wanted.map((w) => w.topic))) await checkPartitions(topic, wanted.filter((w) => w.topic === topic).map((w) => w.partition))
+      for (const topic of new Set(wanted.map((w) => w.topic)))
+        await checkPartitions(
+          topic,
+          wanted.filter((w) => w.topic === topic).map((w) => w.partition),
+        )
     } else if (request.scope.kind === 'topics') {
       const unknown = request.scope.topics.map((t) => t.topic).filter((t) => !topicPartitions.has(t))
       for (const [topic, partitions] of await gateway.partitionsOfMany(unknown)) topicPartitions.set(topic, partitions)
@@ -138,7 +171,11 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
       }
     } else {
       if (isMissing(description, committed.length) || committed.length === 0) {
-        throw new RecoveryError('GROUP_NOT_FOUND', `Group "${group}" has no committed offsets on ${gateway.settings.brokers.join(',')}, so there is nothing to move; name the topics with --topic to set its first offsets. Nothing was changed.`, { details: { group } })
+        throw new RecoveryError(
+          'GROUP_NOT_FOUND',
+          `Group "${group}" has no committed offsets on ${gateway.settings.brokers.join(',')}, so there is nothing to move; name the topics with --topic to set its first offsets. Nothing was changed.`,
+          { details: { group } },
+        )
       }
       if (request.scope.kind === 'all-topics') {
         for (const c of committed) wanted.push({ topic: c.topic, partition: c.partition })
@@ -152,17 +189,38 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
       const expected = request.expectCurrentOffset
       const off = wanted.map((w) => ({ w, now: current.get(tpKey(w.topic, w.partition)) ?? null })).filter(({ now }) => now !== expected)
       if (off.length > 0) {
-        throw groupMoved(group, off.map(({ w, now }) => `${w.topic}-${w.partition} is at ${now ?? 'no committed offset'}`), `--expect-current ${expected} names offset ${expected}`)
+        throw groupMoved(
+          group,
+          off.map(({ w, now }) => `${w.topic}-${w.partition} is at ${now ?? 'no committed offset'}`),
+          `--expect-current ${expected} names offset ${expected}`,
+        )
       }
       expectations[group] = { offsets: new Map(wanted.map((w) => [tpKey(w.topic, w.partition), expected])), because: `--expect-current ${expected}` }
     }
     for (const w of wanted) {
-      facts.push({ group, topic: w.topic, partition: w.partition, currentOffset: current.get(tpKey(w.topic, w.partition)) ?? null, logStartOffset: 0n, logEndOffset: 0n, requestedOffset: w.requestedOffset })
+      facts.push({
+        group,
+        topic: w.topic,
+        partition: w.partition,
+        currentOffset: current.get(tpKey(w.topic, w.partition)) ?? null,
+        logStartOffset: 0n,
+        logEndOffset: 0n,
+        requestedOffset: w.requestedOffset,
+      })
     }
   }
 
   if (facts.length === 0 && nothingToUndo.length > 0) {
-    return { cluster: gateway.cluster, groups, mode: request.mode, rows: [], totals: seekTotals([]), warnings, createdAt: new Date(now()).toISOString(), nothingToUndo }
+    return {
+      cluster: gateway.cluster,
+      groups,
+      mode: request.mode,
+      rows: [],
+      totals: seekTotals([]),
+      warnings,
+      createdAt: new Date(now()).toISOString(),
+      nothingToUndo,
+    }
   }
   const scope = toScope(facts)
   const logs = await gateway.logOffsetsMany(scope)
@@ -170,7 +228,8 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
   if (request.mode.kind === 'to-time' || request.mode.kind === 'by-duration') forTime = await gateway.offsetsForTimestampMany(scope, request.mode.instantMs)
   for (const f of facts) {
     const log: PartitionLogOffsets | undefined = logs.get(tpKey(f.topic, f.partition))
-    if (!log) throw new RecoveryError('KAFKA_ERROR', `Kafka returned no log offsets for ${f.topic}-${f.partition}; try again, and check the partition has a leader.`)
+    if (!log)
+      throw new RecoveryError('KAFKA_ERROR', `Kafka returned no log offsets for ${f.topic}-${f.partition}; try again, and check the partition has a leader.`)
     f.logStartOffset = log.logStart
     f.logEndOffset = log.logEnd
     if (forTime) f.offsetForTime = forTime.get(tpKey(f.topic, f.partition)) ?? null
@@ -183,14 +242,21 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
   } catch (error) {
     if (error instanceof SeekPlanError) {
       const names = error.partitions.map((p) => `${p.topic}-${p.partition}`).join(', ')
-      throw new RecoveryError('USAGE', `Cannot shift ${names}: group "${error.partitions[0]!.group}" never committed an offset there (Kafka's tool refuses this too); limit the scope with --topic topic:partitions or use --to-earliest / --to TIME. Nothing was changed.`)
+      throw new RecoveryError(
+        'USAGE',
+        `Cannot shift ${names}: group "${error.partitions[0]!.group}" never committed an offset there (Kafka's tool refuses this too); limit the scope with --topic topic:partitions or use --to-earliest / --to TIME. Nothing was changed.`,
+      )
     }
     throw error
   }
   // The times are for the reader of the plan; the plan stands without them (a partition whose
   // log start moved past the new offset since, a leader changing).
-  const timesFailed = await fillNewRecordTimes(gateway, rows).then(() => undefined, (error: unknown) => error as Error)
-  if (timesFailed) warnings.push(`The times of the records at the new offsets could not be read (${timesFailed.message.replace(/\.$/, '')}); the offsets are right.`)
+  const timesFailed = await fillNewRecordTimes(gateway, rows).then(
+    () => undefined,
+    (error: unknown) => error as Error,
+  )
+  if (timesFailed)
+    warnings.push(`The times of the records at the new offsets could not be read (${timesFailed.message.replace(/\.$/, '')}); the offsets are right.`)
   return {
     cluster: gateway.cluster,
     groups,
@@ -228,7 +294,12 @@ function findUndoSnapshots(cluster: ClusterIdentity, group: string, undo: SeekRe
   if (!undo) throw new RecoveryError('NO_JOURNAL', `No journal folder was given for the undo of group "${group}".`)
   if (undo.runbookRun !== undefined) return runbookRunSnapshots(undo.journalDir, group, cluster, undo.runbookRun)
   const newest = newestJournalSnapshot(undo.journalDir, group, cluster)
-  if (!newest) throw new RecoveryError('NO_JOURNAL', `No journal snapshot for group "${group}" in ${undo.journalDir}; nothing to undo. Snapshots are written by seek --execute (pass --journal DIR if they are elsewhere).`, { details: { group, journal: undo.journalDir } })
+  if (!newest)
+    throw new RecoveryError(
+      'NO_JOURNAL',
+      `No journal snapshot for group "${group}" in ${undo.journalDir}; nothing to undo. Snapshots are written by seek --execute (pass --journal DIR if they are elsewhere).`,
+      { details: { group, journal: undo.journalDir } },
+    )
   return [newest]
 }
 

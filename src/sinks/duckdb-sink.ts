@@ -116,9 +116,13 @@ export class DuckDbSink implements Sink {
   }
 
   private noTable(): RecoveryError {
-    return new RecoveryError('SINK_TABLE_INVALID', `Table ${this.table} does not exist in ${this.file}; create it, or add --create-table to create it from the first records.`, {
-      details: { sink: this.uri },
-    })
+    return new RecoveryError(
+      'SINK_TABLE_INVALID',
+      `Table ${this.table} does not exist in ${this.file}; create it, or add --create-table to create it from the first records.`,
+      {
+        details: { sink: this.uri },
+      },
+    )
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
@@ -140,7 +144,10 @@ export class DuckDbSink implements Sink {
       try {
         rows.push(rowOf(r))
       } catch (error) {
-        rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (table ${this.table} in ${this.file})`), { name: 'DuckDbRowError' }) })
+        rejected.push({
+          index,
+          error: Object.assign(new Error(`${(error as Error).message} (table ${this.table} in ${this.file})`), { name: 'DuckDbRowError' }),
+        })
       }
     })
     try {
@@ -157,7 +164,13 @@ export class DuckDbSink implements Sink {
 
   private useColumns(columns: DuckColumn[] | undefined): void {
     this.columns = columns
-    this.rowOf = columns && rowBuilder(columns.map((c) => c.name), false, columns.map(duckConverter))
+    this.rowOf =
+      columns &&
+      rowBuilder(
+        columns.map((c) => c.name),
+        false,
+        columns.map(duckConverter),
+      )
   }
 
   async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
@@ -178,7 +191,11 @@ export class DuckDbSink implements Sink {
     const tmp = `${this.parquet}.tmp-${process.pid}`
     try {
       if (this.columns) await this.db.copyToParquet(`SELECT * FROM ${STAGED_TABLE}`, tmp)
-      else await this.db.copyToParquet(`SELECT NULL::VARCHAR AS value, NULL::VARCHAR AS source_topic, NULL::BIGINT AS source_partition, NULL::BIGINT AS source_offset WHERE false`, tmp)
+      else
+        await this.db.copyToParquet(
+          `SELECT NULL::VARCHAR AS value, NULL::VARCHAR AS source_topic, NULL::BIGINT AS source_partition, NULL::BIGINT AS source_offset WHERE false`,
+          tmp,
+        )
       renameSync(tmp, this.parquet)
     } catch (error) {
       rmSync(tmp, { force: true })
@@ -254,11 +271,15 @@ function duckBlob(v: unknown): AppendValue {
 
 function duckInteger(v: unknown, name: string, type: string): bigint {
   const n =
-    v instanceof Date ? BigInt(v.getTime())
-    : typeof v === 'bigint' ? v
-    : typeof v === 'number' && Number.isInteger(v) ? BigInt(v)
-    : typeof v === 'string' && /^-?\d+$/.test(v) ? BigInt(v)
-    : undefined
+    v instanceof Date
+      ? BigInt(v.getTime())
+      : typeof v === 'bigint'
+        ? v
+        : typeof v === 'number' && Number.isInteger(v)
+          ? BigInt(v)
+          : typeof v === 'string' && /^-?\d+$/.test(v)
+            ? BigInt(v)
+            : undefined
   // Out of the column's range, the Appender would fail the whole batch, not this row.
   const [min, max] = INTEGER_RANGES[type] ?? INTEGER_RANGES.BIGINT!
   if (n === undefined || n < min || n > max) throw new Error(`column ${name} is ${type} and cannot hold ${JSON.stringify(jsonText(v)).slice(0, 80)}`)
@@ -282,4 +303,3 @@ function duckBoolean(v: unknown, name: string): boolean {
   if (typeof v !== 'boolean') throw new Error(`column ${name} is BOOLEAN and cannot hold ${jsonText(v).slice(0, 80)}`)
   return v
 }
-

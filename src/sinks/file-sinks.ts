@@ -34,14 +34,21 @@ export class JsonlSink implements Sink {
   }
 
   async open(resume?: SinkState): Promise<SinkOpenResult> {
-    this.file = await AppendFile.open(this.path, { role: 'sink', errorCode: 'SINK_FAILED', resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0) })
+    this.file = await AppendFile.open(this.path, {
+      role: 'sink',
+      errorCode: 'SINK_FAILED',
+      resumeBytes: resume === undefined ? undefined : Number(resume.bytes ?? 0),
+    })
     return { truncatedBytes: this.file.truncatedBytes, resent: 0 }
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     let text = ''
     for (const r of records) {
-      text += envelopeLine({ ...r.source, timestampMs: r.timestamp, timestampType: r.timestampType, key: r.key, value: r.value, headers: r.headers }, decodedOf(r, this.formats))
+      text += envelopeLine(
+        { ...r.source, timestampMs: r.timestamp, timestampType: r.timestampType, key: r.key, value: r.value, headers: r.headers },
+        decodedOf(r, this.formats),
+      )
     }
     await this.file!.append(text)
     return []
@@ -110,7 +117,15 @@ export class CsvSink implements Sink {
       const fields = fieldsOf(r.decodedValue)
       const extra = fields.filter((f) => !known.has(f))
       if (extra.length > 0) {
-        rejected.push({ index, error: Object.assign(new Error(`The value has field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}, which ${this.path} has no column for (its columns are ${columns.join(', ')}, from the first batch).`), { name: 'CsvColumnError' }) })
+        rejected.push({
+          index,
+          error: Object.assign(
+            new Error(
+              `The value has field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}, which ${this.path} has no column for (its columns are ${columns.join(', ')}, from the first batch).`,
+            ),
+            { name: 'CsvColumnError' },
+          ),
+        })
         return
       }
       const v = r.decodedValue

@@ -53,7 +53,12 @@ export class KafkaSink implements Sink {
 
   async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
     if (this.transactional) return this.openTransactional(replay)
-    this.writer = await KafkaWriter.open(this.gateway, this.topic, { createPartitions: this.options.createPartitions, idempotent: true, errorCode: 'SINK_FAILED', role: 'sink' })
+    this.writer = await KafkaWriter.open(this.gateway, this.topic, {
+      createPartitions: this.options.createPartitions,
+      idempotent: true,
+      errorCode: 'SINK_FAILED',
+      role: 'sink',
+    })
     const ends = await this.writer.logEnds()
     let resent = 0
     if (resume !== undefined) {
@@ -71,10 +76,19 @@ export class KafkaSink implements Sink {
     const now = Date.now()
     if (this.transactional) await this.writer!.begin()
     const rejected = await this.writer!.write(
-      records.map((r) => ({ sourcePartition: r.source.partition, key: r.key, value: r.value, headers: r.headers, timestampMs: this.options.newTimestamps ? now : r.timestamp })),
+      records.map((r) => ({
+        sourcePartition: r.source.partition,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestampMs: this.options.newTimestamps ? now : r.timestamp,
+      })),
     )
     for (const [p, o] of this.writer!.writtenOffsets()) this.state.set(p, o)
-    return rejected.map((index) => ({ index, error: Object.assign(new Error(`Kafka refused the record as too large for topic ${this.topic} (max.message.bytes).`), { name: 'RecordTooLargeError' }) }))
+    return rejected.map((index) => ({
+      index,
+      error: Object.assign(new Error(`Kafka refused the record as too large for topic ${this.topic} (max.message.bytes).`), { name: 'RecordTooLargeError' }),
+    }))
   }
 
   /**
@@ -87,7 +101,10 @@ export class KafkaSink implements Sink {
       const value = Buffer.from(JSON.stringify({ kind: 'recover-replay-progress', transactionalId: this.transactionalId, sink: this.uri, progress }))
       await this.writer!.commit({ topic: CHECKPOINT_TOPIC, partition: 0, key: Buffer.from(this.transactionalId!), value })
     }
-    return { logEnds: Object.fromEntries([...this.state].map(([p, o]) => [String(p), o.toString()])), ...(this.transactionalId ? { transactionalId: this.transactionalId } : {}) }
+    return {
+      logEnds: Object.fromEntries([...this.state].map(([p, o]) => [String(p), o.toString()])),
+      ...(this.transactionalId ? { transactionalId: this.transactionalId } : {}),
+    }
   }
 
   /**
@@ -96,7 +113,9 @@ export class KafkaSink implements Sink {
    */
   async retention(): Promise<{ cutoffMs: number; warning: string } | undefined> {
     if (this.options.newTimestamps) return undefined
-    const configs = await this.gateway.topicConfigs(this.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type']).catch(() => new Map<string, string>())
+    const configs = await this.gateway
+      .topicConfigs(this.topic, ['retention.ms', 'cleanup.policy', 'message.timestamp.type'])
+      .catch(() => new Map<string, string>())
     const cutoff = retentionCutoff(configs, Date.now())
     return cutoff && { cutoffMs: cutoff.cutoffMs, warning: retentionWarning(this.topic, cutoff.retentionMs) }
   }
@@ -114,9 +133,20 @@ export class KafkaSink implements Sink {
    */
   private async openTransactional(replay: ReplayIdentity): Promise<SinkOpenResult> {
     this.transactionalId = transactionalIdFor(replay, this.topic)
-    const checkpoints = await KafkaWriter.open(this.gateway, CHECKPOINT_TOPIC, { createPartitions: 1, errorCode: 'SINK_FAILED', role: 'checkpoint', topicConfig: { 'cleanup.policy': 'compact' } })
+    const checkpoints = await KafkaWriter.open(this.gateway, CHECKPOINT_TOPIC, {
+      createPartitions: 1,
+      errorCode: 'SINK_FAILED',
+      role: 'checkpoint',
+      topicConfig: { 'cleanup.policy': 'compact' },
+    })
     await checkpoints.close()
-    this.writer = await KafkaWriter.open(this.gateway, this.topic, { createPartitions: this.options.createPartitions, idempotent: true, errorCode: 'SINK_FAILED', role: 'sink', transactionalId: this.transactionalId })
+    this.writer = await KafkaWriter.open(this.gateway, this.topic, {
+      createPartitions: this.options.createPartitions,
+      idempotent: true,
+      errorCode: 'SINK_FAILED',
+      role: 'sink',
+      transactionalId: this.transactionalId,
+    })
     await this.writer.fence()
     this.state = await this.writer.logEnds()
     return { resent: 0, committed: await this.readCommitted() }

@@ -31,12 +31,23 @@ export class PluginSink implements Sink {
 
   private fail(error: unknown, doing: string): RecoveryError {
     if (isPluginExitError(error)) {
-      return pluginExitFailure(`Sink plugin ${this.plugin.name}@${this.plugin.version}`, error, `when asked ${doing}`, { plugin: this.plugin.name, version: this.plugin.version })
+      return pluginExitFailure(`Sink plugin ${this.plugin.name}@${this.plugin.version}`, error, `when asked ${doing}`, {
+        plugin: this.plugin.name,
+        version: this.plugin.version,
+      })
     }
     if (error instanceof PluginTimeoutError) {
-      return new RecoveryError('SINK_FAILED', `Sink plugin ${this.plugin.name}@${this.plugin.version} did not finish ${doing.replace(/^to (open|write|close)/, (_m, verb: string) => `${verb.replace(/e$/, '')}ing`)} within ${Math.round(error.timeoutMs / 1000)} s (--sink-timeout); nothing past the last checkpoint counts as written: fix the sink (or raise --sink-timeout).`, { cause: error, details: { plugin: this.plugin.name, version: this.plugin.version } })
+      return new RecoveryError(
+        'SINK_FAILED',
+        `Sink plugin ${this.plugin.name}@${this.plugin.version} did not finish ${doing.replace(/^to (open|write|close)/, (_m, verb: string) => `${verb.replace(/e$/, '')}ing`)} within ${Math.round(error.timeoutMs / 1000)} s (--sink-timeout); nothing past the last checkpoint counts as written: fix the sink (or raise --sink-timeout).`,
+        { cause: error, details: { plugin: this.plugin.name, version: this.plugin.version } },
+      )
     }
-    return new RecoveryError('SINK_FAILED', `Sink plugin ${this.plugin.name}@${this.plugin.version} failed ${doing}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { plugin: this.plugin.name, version: this.plugin.version } })
+    return new RecoveryError(
+      'SINK_FAILED',
+      `Sink plugin ${this.plugin.name}@${this.plugin.version} failed ${doing}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error, details: { plugin: this.plugin.name, version: this.plugin.version } },
+    )
   }
 
   async open(): Promise<SinkOpenResult> {

@@ -83,20 +83,32 @@ export class PostgresSink implements Sink {
     const columns = await t.describe(this.target.table)
     if (columns === undefined) {
       if (this.options.createTable) return
-      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} does not exist in ${this.target.display}; create it, or add --create-table to create it from the first records.`, {
-        details: { sink: this.target.display },
-      })
+      throw new RecoveryError(
+        'SINK_TABLE_INVALID',
+        `Table ${this.target.table} does not exist in ${this.target.display}; create it, or add --create-table to create it from the first records.`,
+        {
+          details: { sink: this.target.display },
+        },
+      )
     }
     const names = new Set(columns.map((c) => c.name))
     const missing = this.target.key.filter((k) => !names.has(k))
     if (missing.length > 0) {
-      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} has no column ${missing.join(', ')} for the key; its columns are ${columns.map((c) => c.name).join(', ')}.`, { details: { sink: this.target.display } })
+      throw new RecoveryError(
+        'SINK_TABLE_INVALID',
+        `Table ${this.target.table} has no column ${missing.join(', ')} for the key; its columns are ${columns.map((c) => c.name).join(', ')}.`,
+        { details: { sink: this.target.display } },
+      )
     }
     const wanted = [...this.target.key].sort().join(',')
     if (!(await t.uniqueKeys(this.target.table)).some((cols) => [...cols].sort().join(',') === wanted)) {
-      throw new RecoveryError('SINK_TABLE_INVALID', `Table ${this.target.table} has no primary key or unique index on (${this.target.key.join(', ')}), which the upsert needs; add one: CREATE UNIQUE INDEX ON ${this.target.table} (${this.target.key.join(', ')}).`, {
-        details: { sink: this.target.display },
-      })
+      throw new RecoveryError(
+        'SINK_TABLE_INVALID',
+        `Table ${this.target.table} has no primary key or unique index on (${this.target.key.join(', ')}), which the upsert needs; add one: CREATE UNIQUE INDEX ON ${this.target.table} (${this.target.key.join(', ')}).`,
+        {
+          details: { sink: this.target.display },
+        },
+      )
     }
     this.columns = columns
     this.rowOf = rowBuilder(
@@ -145,7 +157,12 @@ export class PostgresSink implements Sink {
     this.pending.push(rounds)
     for (const round of rounds) {
       for (const [i, e] of round.refused) {
-        rejected.push({ index: round.owners[i]!, error: Object.assign(new Error(`PostgreSQL refused the row for table ${this.target.table}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`), { name: 'PostgresRowError' }) })
+        rejected.push({
+          index: round.owners[i]!,
+          error: Object.assign(new Error(`PostgreSQL refused the row for table ${this.target.table}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`), {
+            name: 'PostgresRowError',
+          }),
+        })
       }
     }
     return rejected.sort((a, b) => a.index - b.index)
@@ -160,10 +177,14 @@ export class PostgresSink implements Sink {
         await t.rollback()
         this.inTransaction = false
         this.pending = []
-        throw new RecoveryError('SINK_FAILED', `Another run of this replay took it over in ${this.target.display} (its progress row has a newer owner: a restarted replay, or the partition's new owner in a --scale-out replay); this run stops, and what it had not committed is rolled back.`, {
-          fenced: true,
-          details: { sink: this.target.display },
-        })
+        throw new RecoveryError(
+          'SINK_FAILED',
+          `Another run of this replay took it over in ${this.target.display} (its progress row has a newer owner: a restarted replay, or the partition's new owner in a --scale-out replay); this run stops, and what it had not committed is rolled back.`,
+          {
+            fenced: true,
+            details: { sink: this.target.display },
+          },
+        )
       }
       await t.commit()
       this.inTransaction = false
@@ -203,8 +224,18 @@ export class PostgresSink implements Sink {
     this.inTransaction = true
     for (const rounds of this.columns ? this.pending : []) {
       for (const round of rounds) {
-        const again = await t.upsert(this.target.table, this.columns!, this.target.key, round.rows.filter((_, i) => !round.refused.has(i)))
-        if (again.length > 0) throw new RecoveryError('SINK_FAILED', `Table ${this.target.table} refused ${again.length} row(s) it had accepted before the connection was lost (${again[0]!.error.message}); the batch was not committed.`, { details: { sink: this.target.display } })
+        const again = await t.upsert(
+          this.target.table,
+          this.columns!,
+          this.target.key,
+          round.rows.filter((_, i) => !round.refused.has(i)),
+        )
+        if (again.length > 0)
+          throw new RecoveryError(
+            'SINK_FAILED',
+            `Table ${this.target.table} refused ${again.length} row(s) it had accepted before the connection was lost (${again[0]!.error.message}); the batch was not committed.`,
+            { details: { sink: this.target.display } },
+          )
       }
     }
   }

@@ -1,4 +1,14 @@
-import { parseLocationAs, type AnyLocation, type DuckDbLocation, type FileFormat, type FileLocation, type KafkaLocation, type LocationRole, type PluginLocation, type PostgresLocation } from '../core/location.js'
+import {
+  parseLocationAs,
+  type AnyLocation,
+  type DuckDbLocation,
+  type FileFormat,
+  type FileLocation,
+  type KafkaLocation,
+  type LocationRole,
+  type PluginLocation,
+  type PostgresLocation,
+} from '../core/location.js'
 import { RecoveryError } from '../errors.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
@@ -67,7 +77,14 @@ export interface SinkKind<L extends AnyLocation = any> {
   create(location: L, context: SinkOpenContext): Promise<Sink>
 }
 
-const APPEND_FILE: SinkCapabilities = { transactional: 'never', exactlyOnce: 'always', shareable: false, keyedUpsert: false, truncatedOnResume: true, runsPluginCode: false }
+const APPEND_FILE: SinkCapabilities = {
+  transactional: 'never',
+  exactlyOnce: 'always',
+  shareable: false,
+  keyedUpsert: false,
+  truncatedOnResume: true,
+  runsPluginCode: false,
+}
 
 const BUILT_IN: SinkKind[] = [
   {
@@ -84,7 +101,8 @@ const BUILT_IN: SinkKind[] = [
     name: 'postgres',
     scheme: 'postgres',
     form: 'postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL]',
-    refuse: (location: PostgresLocation) => (location.key.length === 0 ? 'it needs &key=COLUMN[,COLUMN] (the upsert key: value fields or source_topic, source_partition, source_offset)' : undefined),
+    refuse: (location: PostgresLocation) =>
+      location.key.length === 0 ? 'it needs &key=COLUMN[,COLUMN] (the upsert key: value fields or source_topic, source_partition, source_offset)' : undefined,
     capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: true, keyedUpsert: true, truncatedOnResume: false, runsPluginCode: false },
     async create(location: PostgresLocation, c) {
       const { PostgresSink } = await import('./postgres-sink.js')
@@ -157,7 +175,9 @@ export function sinkKinds(): readonly SinkKind[] {
 
 /** Adds a kind of sink (a scheme of its own, or file formats no kind writes yet); returns how to remove it again. */
 export function registerSink<L extends AnyLocation>(kind: SinkKind<L>): () => void {
-  const clash = kinds.find((k) => k.scheme === kind.scheme && (k.formats === undefined || kind.formats === undefined || k.formats.some((f) => kind.formats!.includes(f))))
+  const clash = kinds.find(
+    (k) => k.scheme === kind.scheme && (k.formats === undefined || kind.formats === undefined || k.formats.some((f) => kind.formats!.includes(f))),
+  )
   if (clash) throw new Error(`a sink kind for ${kind.form} is registered already (${clash.name})`)
   kinds.push(kind)
   return () => {
@@ -209,7 +229,7 @@ const SINK_ROLE: LocationRole<AnyLocation> = {
     return why === undefined ? location : { refused: why }
   },
   parseOther(scheme, text) {
-    return kinds.find((k) => k.scheme === scheme && k.parse)?.parse!(text)
+    return kinds.find((k) => k.scheme === scheme && k.parse)?.parse?.(text)
   },
 }
 
@@ -242,7 +262,10 @@ export function sinkCommitsProgress(location: AnyLocation, options: { exactlyOnc
 /** --exactly-once with a sink that cannot keep it: refused with the command line, before Kafka is asked anything. */
 export function checkSinkOptions(location: AnyLocation, options: { exactlyOnce?: boolean }): void {
   if (options.exactlyOnce && sinkKindOf(location).capabilities.exactlyOnce === 'never') {
-    throw new RecoveryError('USAGE', `--exactly-once needs a sink that can commit a batch with the replay's progress (${sinkForms((c) => c.exactlyOnce !== 'never')}); ${location.display} cannot: leave out --exactly-once.`)
+    throw new RecoveryError(
+      'USAGE',
+      `--exactly-once needs a sink that can commit a batch with the replay's progress (${sinkForms((c) => c.exactlyOnce !== 'never')}); ${location.display} cannot: leave out --exactly-once.`,
+    )
   }
 }
 

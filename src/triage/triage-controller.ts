@@ -4,7 +4,16 @@ import { join } from 'node:path'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { RecoveryError } from '../errors.js'
 import { parsePositionId } from '../quarantine/quarantined-record.js'
-import { dropQuarantined, exportQuarantine, loadSummaries, readTrail, showQuarantined, type Actor, type QuarantineContext, type ShowFormats } from '../services/quarantine.js'
+import {
+  dropQuarantined,
+  exportQuarantine,
+  loadSummaries,
+  readTrail,
+  showQuarantined,
+  type Actor,
+  type QuarantineContext,
+  type ShowFormats,
+} from '../services/quarantine.js'
 import { redriveQuarantined, type RedriveRequest } from '../services/quarantine-redrive.js'
 import { retryQuarantined, type RetryRequest } from '../services/quarantine-retry.js'
 import { locationText } from '../core/location.js'
@@ -61,7 +70,10 @@ export class TriageController {
   private state: TriageState
   private readonly listeners = new Set<() => void>()
 
-  constructor(private readonly deps: TriageDeps, height = 20) {
+  constructor(
+    private readonly deps: TriageDeps,
+    height = 20,
+  ) {
     this.state = initialState(deps.ctx.source.uri, height)
   }
 
@@ -100,7 +112,11 @@ export class TriageController {
   async handleKey(input: string, key: TriageKey = {}): Promise<void> {
     // Keys typed fast (or pasted) arrive as one chunk: take them one at a time.
     if (input.length > 1 && !key.ctrl) {
-      for (const ch of input) await this.handleKey(ch === '\r' || ch === '\n' ? '' : ch === '\x7f' || ch === '\b' ? '' : ch, ch === '\r' || ch === '\n' ? { return: true } : ch === '\x7f' || ch === '\b' ? { backspace: true } : {})
+      for (const ch of input)
+        await this.handleKey(
+          ch === '\r' || ch === '\n' ? '' : ch === '\x7f' || ch === '\b' ? '' : ch,
+          ch === '\r' || ch === '\n' ? { return: true } : ch === '\x7f' || ch === '\b' ? { backspace: true } : {},
+        )
       return
     }
     const s = this.state
@@ -150,7 +166,11 @@ export class TriageController {
         return this.dispatch({ type: 'mode', mode: 'drop-reason' })
       case 'x':
         if (selectedIds(s).length === 0) return
-        return this.dispatch({ type: 'mode', mode: 'export-path', input: join(this.deps.exportDir ?? '.', `quarantine-export-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`) })
+        return this.dispatch({
+          type: 'mode',
+          mode: 'export-path',
+          input: join(this.deps.exportDir ?? '.', `quarantine-export-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`),
+        })
       case 'r':
         return this.askRetry()
       case 'R':
@@ -180,7 +200,10 @@ export class TriageController {
       await this.refreshStates()
       this.dispatch({ type: 'busy' })
       this.dispatch({ type: 'mode', mode: 'list' })
-      return this.dispatch({ type: 'message', text: `Dropped ${result.dropped} record(s): "${reason}"${result.alreadyHandled ? ` (${result.alreadyHandled} already handled, left as they are)` : ''}.` })
+      return this.dispatch({
+        type: 'message',
+        text: `Dropped ${result.dropped} record(s): "${reason}"${result.alreadyHandled ? ` (${result.alreadyHandled} already handled, left as they are)` : ''}.`,
+      })
     }
     const path = s.input.trim()
     this.dispatch({ type: 'busy', what: `exporting ${ids.length} record(s)…` })
@@ -212,7 +235,14 @@ export class TriageController {
     const ids = selectedIds(this.state)
     if (ids.length === 0 || this.needSink()) return
     const cluster = this.deps.ctx.gateway ? ` on cluster ${this.deps.ctx.gateway.cluster.id}` : ''
-    this.dispatch({ type: 'confirm', confirm: { action: 'retry', ids, text: `Retry ${ids.length} record(s) into ${locationText(this.deps.retry!.sink)}${cluster}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?` } })
+    this.dispatch({
+      type: 'confirm',
+      confirm: {
+        action: 'retry',
+        ids,
+        text: `Retry ${ids.length} record(s) into ${locationText(this.deps.retry!.sink)}${cluster}${this.deps.retry!.transform ? ` through ${this.deps.retry!.transform.path}` : ''}?`,
+      },
+    })
   }
 
   private connected: Promise<KafkaGateway> | undefined
@@ -221,24 +251,40 @@ export class TriageController {
     if (this.deps.ctx.gateway) return this.deps.ctx
     if (!this.deps.connect) throw new Error('this action needs Kafka: start triage with --brokers')
     this.connected ??= this.deps.connect()
-    return { ...this.deps.ctx, gateway: await this.connected.catch((error: unknown) => {
-      this.connected = undefined
-      throw error
-    }) }
+    return {
+      ...this.deps.ctx,
+      gateway: await this.connected.catch((error: unknown) => {
+        this.connected = undefined
+        throw error
+      }),
+    }
   }
 
   private async askRedrive(): Promise<void> {
     const ids = selectedIds(this.state)
     if (ids.length === 0) return
     this.dispatch({ type: 'busy', what: 'planning the redrive…' })
-    const { result } = await redriveQuarantined(await this.kafkaCtx(), { ...this.deps.redrive, filter: { ids }, only: new Set(ids), execute: false }, this.deps.actor)
+    const { result } = await redriveQuarantined(
+      await this.kafkaCtx(),
+      { ...this.deps.redrive, filter: { ids }, only: new Set(ids), execute: false },
+      this.deps.actor,
+    )
     this.dispatch({ type: 'busy' })
     const targets = [...new Set(result.targets.map((t) => t.topic))]
     const skipped = Object.values(result.skipped).reduce((a, b) => a + b, 0)
-    if (result.toRedrive + result.toPark === 0) return this.dispatch({ type: 'message', text: `Nothing to redrive: ${skipped} record(s) skipped (already handled, or no original topic).`, level: 'error' })
+    if (result.toRedrive + result.toPark === 0)
+      return this.dispatch({
+        type: 'message',
+        text: `Nothing to redrive: ${skipped} record(s) skipped (already handled, or no original topic).`,
+        level: 'error',
+      })
     this.dispatch({
       type: 'confirm',
-      confirm: { action: 'redrive', ids, text: `Redrive ${result.toRedrive} record(s) to ${targets.join(', ') || '-'} on cluster ${result.cluster.id}${result.toPark ? `, park ${result.toPark} in ${result.parking}` : ''}${skipped ? ` (${skipped} skipped)` : ''}${result.unknownCluster ? ` (${result.unknownCluster} of unknown cluster)` : ''}?` },
+      confirm: {
+        action: 'redrive',
+        ids,
+        text: `Redrive ${result.toRedrive} record(s) to ${targets.join(', ') || '-'} on cluster ${result.cluster.id}${result.toPark ? `, park ${result.toPark} in ${result.parking}` : ''}${skipped ? ` (${skipped} skipped)` : ''}${result.unknownCluster ? ` (${result.unknownCluster} of unknown cluster)` : ''}?`,
+      },
     })
   }
 
@@ -248,21 +294,36 @@ export class TriageController {
     if (!c) return
     if (c.action === 'redrive') {
       this.dispatch({ type: 'busy', what: `redriving ${c.ids.length} record(s)…` })
-      const { result } = await redriveQuarantined(await this.kafkaCtx(), { ...this.deps.redrive, filter: { ids: c.ids }, only: new Set(c.ids), execute: true }, this.deps.actor)
+      const { result } = await redriveQuarantined(
+        await this.kafkaCtx(),
+        { ...this.deps.redrive, filter: { ids: c.ids }, only: new Set(c.ids), execute: true },
+        this.deps.actor,
+      )
       await this.refreshStates()
       this.dispatch({ type: 'busy' })
-      return this.dispatch({ type: 'message', text: `Redriven ${result.redriven}, parked ${result.parked}${result.refused ? `, refused ${result.refused}` : ''}.` })
+      return this.dispatch({
+        type: 'message',
+        text: `Redriven ${result.redriven}, parked ${result.parked}${result.refused ? `, refused ${result.refused}` : ''}.`,
+      })
     }
     return this.retry(c.ids)
   }
 
   private async retry(ids: string[], valueOverrides?: Map<string, Buffer | null>): Promise<void> {
     this.dispatch({ type: 'busy', what: `retrying ${ids.length} record(s)…` })
-    const result = await retryQuarantined(await this.kafkaCtx(), { ...this.deps.retry!, filter: { ids }, ...(valueOverrides ? { valueOverrides } : {}) }, this.deps.actor)
+    const result = await retryQuarantined(
+      await this.kafkaCtx(),
+      { ...this.deps.retry!, filter: { ids }, ...(valueOverrides ? { valueOverrides } : {}) },
+      this.deps.actor,
+    )
     await this.refreshStates()
     this.dispatch({ type: 'busy' })
     const t = result.totals
-    this.dispatch({ type: 'message', text: `Retried ${t.read}: ${t.written} written to ${result.sink}, ${t.dropped} dropped by the transform, ${t.quarantined} failed again.`, level: t.quarantined > 0 ? 'error' : 'info' })
+    this.dispatch({
+      type: 'message',
+      text: `Retried ${t.read}: ${t.written} written to ${result.sink}, ${t.dropped} dropped by the transform, ${t.quarantined} failed again.`,
+      level: t.quarantined > 0 ? 'error' : 'info',
+    })
   }
 
   private async editAndRetry(): Promise<void> {

@@ -9,7 +9,9 @@ import type { GroupOverview } from '../services/list-groups.js'
  * controller turns keys into actions and calls services. Only summaries are kept per record
  * (no payloads), and the list is a flat array of rows of which only a window is rendered.
  */
-export type Row = { kind: 'group'; key: string; errorClass: string; stage: string; count: number; open: number } | { kind: 'record'; index: number; group: string }
+export type Row =
+  | { kind: 'group'; key: string; errorClass: string; stage: string; count: number; open: number }
+  | { kind: 'record'; index: number; group: string }
 
 export type Mode = 'list' | 'filter' | 'drop-reason' | 'export-path' | 'confirm' | 'help' | 'groups' | 'detail'
 
@@ -60,7 +62,21 @@ export type TriageAction =
   | { type: 'resize'; height: number }
 
 export function initialState(source: string, height = 20): TriageState {
-  return { source, loading: true, loaded: 0, summaries: [], states: new Map(), filter: '', rows: [], matching: 0, cursor: 0, scroll: 0, height, mode: 'list', input: '' }
+  return {
+    source,
+    loading: true,
+    loaded: 0,
+    summaries: [],
+    states: new Map(),
+    filter: '',
+    rows: [],
+    matching: 0,
+    cursor: 0,
+    scroll: 0,
+    height,
+    mode: 'list',
+    input: '',
+  }
 }
 
 /** Groups by error class and stage (largest first), each followed by its records, oldest first. */
@@ -125,7 +141,10 @@ export function reduce(state: TriageState, action: TriageAction): TriageState {
       return { ...state, loading: true, loaded: action.loaded }
     case 'loaded': {
       const { rows, matching } = buildRows(action.summaries, state.filter, action.states)
-      return clampCursor({ ...state, loading: false, loaded: action.summaries.length, summaries: action.summaries, states: action.states, rows, matching }, state.cursor)
+      return clampCursor(
+        { ...state, loading: false, loaded: action.summaries.length, summaries: action.summaries, states: action.states, rows, matching },
+        state.cursor,
+      )
     }
     case 'move':
       return clampCursor({ ...state, detail: undefined }, state.cursor + action.delta)
@@ -140,7 +159,11 @@ export function reduce(state: TriageState, action: TriageAction): TriageState {
       return clampCursor({ ...state, filter: action.filter, rows, matching, mode: 'list', input: '', cursor: 0, scroll: 0, detail: undefined }, 0)
     }
     case 'detail':
-      return { ...state, mode: 'detail', detail: { id: action.id, ...(action.shown ? { shown: action.shown } : {}), ...(action.error ? { error: action.error } : {}) } }
+      return {
+        ...state,
+        mode: 'detail',
+        detail: { id: action.id, ...(action.shown ? { shown: action.shown } : {}), ...(action.error ? { error: action.error } : {}) },
+      }
     case 'confirm':
       return { ...state, mode: 'confirm', confirm: action.confirm }
     case 'states': {
@@ -150,7 +173,11 @@ export function reduce(state: TriageState, action: TriageAction): TriageState {
       return clampCursor({ ...state, states, rows, matching }, state.cursor)
     }
     case 'groups':
-      return { ...state, mode: 'groups', groupsView: { loading: action.loading, groups: action.groups ?? state.groupsView?.groups ?? [], ...(action.error ? { error: action.error } : {}) } }
+      return {
+        ...state,
+        mode: 'groups',
+        groupsView: { loading: action.loading, groups: action.groups ?? state.groupsView?.groups ?? [], ...(action.error ? { error: action.error } : {}) },
+      }
     case 'message':
       return { ...state, message: { text: action.text, level: action.level ?? 'info' } }
     case 'busy':

@@ -48,18 +48,22 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
         {figures}
       </Text>
       <Text wrap="truncate-end">
-        {f.written} written  {f.dropped} dropped  <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
+        {f.written} written {f.dropped} dropped <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
       </Text>
       {shown.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor wrap="truncate-end">
-            {'PART'.padStart(widths.part)}  {'PROGRESS'.padEnd(rowBar)}  {'READ'.padStart(widths.read)}  {'MB'.padStart(widths.mb)}  {'QUAR.'.padStart(widths.quarantined)}  NEXT / END
+            {'PART'.padStart(widths.part)} {'PROGRESS'.padEnd(rowBar)} {'READ'.padStart(widths.read)} {'MB'.padStart(widths.mb)}{' '}
+            {'QUAR.'.padStart(widths.quarantined)} NEXT / END
           </Text>
           {shown.map((p) => (
             <PartitionLine key={p.partition} p={p} barWidth={rowBar} widths={widths} />
           ))}
           {hidden.length > 0 ? (
-            <Text dimColor wrap="truncate-end">{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text>
+            <Text
+              dimColor
+              wrap="truncate-end"
+            >{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text>
           ) : null}
         </Box>
       ) : null}
@@ -72,7 +76,8 @@ function PartitionLine({ p, barWidth, widths }: { p: PartitionProgress; barWidth
   const done = Number(p.next - p.start)
   return (
     <Text color={isDone(p) ? 'green' : undefined} wrap="truncate-end">
-      {String(p.partition).padStart(widths.part)}  {bar(fraction(done, size), barWidth)}  {count(p.read).padStart(widths.read)}  {mb(p.bytes).padStart(widths.mb)}  <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text>  {position(p)}
+      {String(p.partition).padStart(widths.part)} {bar(fraction(done, size), barWidth)} {count(p.read).padStart(widths.read)} {mb(p.bytes).padStart(widths.mb)}{' '}
+      <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text> {position(p)}
     </Text>
   )
 }
@@ -83,10 +88,22 @@ type ColumnWidths = ReturnType<typeof columnWidths>
 function columnWidths(partitions: readonly PartitionProgress[]) {
   const widest = (header: number, values: string[]) => Math.max(header, ...values.map((v) => v.length))
   return {
-    part: widest(5, partitions.map((p) => String(p.partition))),
-    read: widest(10, partitions.map((p) => count(p.read))),
-    mb: widest(8, partitions.map((p) => mb(p.bytes))),
-    quarantined: widest(7, partitions.map((p) => count(p.quarantined))),
+    part: widest(
+      5,
+      partitions.map((p) => String(p.partition)),
+    ),
+    read: widest(
+      10,
+      partitions.map((p) => count(p.read)),
+    ),
+    mb: widest(
+      8,
+      partitions.map((p) => mb(p.bytes)),
+    ),
+    quarantined: widest(
+      7,
+      partitions.map((p) => count(p.quarantined)),
+    ),
     position: widest('NEXT / END'.length, partitions.map(position)),
   }
 }

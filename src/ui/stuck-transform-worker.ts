@@ -19,6 +19,10 @@ setInterval(() => {
   const call = board.current()
   if (!call || call.sinceMs === reported || now - call.sinceMs < stallMs || now - board.lastBeatMs < HELD_MS) return
   reported = call.sinceMs
-  const line = renderWaitingLine({ reason: transformStallReason(`${topic}-${call.partition}@${call.offset}`, now - call.sinceMs), sinceMs: call.sinceMs, giveUpAtMs: null })
+  const line = renderWaitingLine({
+    reason: transformStallReason(`${topic}-${call.partition}@${call.offset}`, now - call.sinceMs),
+    sinceMs: call.sinceMs,
+    giveUpAtMs: null,
+  })
   writeSync(2, `${line}\n`)
 }, 500)

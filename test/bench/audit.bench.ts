@@ -75,10 +75,14 @@ async function kafkajsConsume(brokers: string, topic: string, ends: Map<number, 
 function runAudit(brokers: string, topic: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; json: any; peakRssMb: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), 'audit', 'duplicates', '--topic', topic, '--key', 'key', '--no-history', '--json', ...extra], {
-      env: { ...process.env, RECOVER_BROKERS: brokers, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot(), 'bin', 'run.js'), 'audit', 'duplicates', '--topic', topic, '--key', 'key', '--no-history', '--json', ...extra],
+      {
+        env: { ...process.env, RECOVER_BROKERS: brokers, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let out = ''
     let err = ''
     let peak = 0
@@ -103,7 +107,11 @@ function runAudit(brokers: string, topic: string, extra: string[] = [], env: Nod
 
 function kcatUniq(brokers: string, topic: string): { ms: number; duplicateKeys: number } {
   const started = performance.now()
-  const out = execSync(`kcat -C -b ${brokers} -t ${topic} -e -q -f '%k\\n' | sort | uniq -d | wc -l`, { encoding: 'utf8', shell: '/bin/bash', maxBuffer: 1 << 20 })
+  const out = execSync(`kcat -C -b ${brokers} -t ${topic} -e -q -f '%k\\n' | sort | uniq -d | wc -l`, {
+    encoding: 'utf8',
+    shell: '/bin/bash',
+    maxBuffer: 1 << 20,
+  })
   return { ms: performance.now() - started, duplicateKeys: Number(out.trim()) }
 }
 
@@ -131,7 +139,17 @@ async function duckdbIngest(rows: number): Promise<number> {
     const writer = await db.createScan('bench_scan')
     const started = performance.now()
     for (let i = 0; i < rows; i++) {
-      writer.append({ partition: i % 3, offset: BigInt(i), timestampMs: 1521590400000 + i, key: `ord-${String(i % (rows - rows / 100)).padStart(7, '0')}`, valueHash: BigInt(i) * 2654435761n, recordHash: BigInt(i) * 40503n, size: 130, problem: null, problemDetail: null })
+      writer.append({
+        partition: i % 3,
+        offset: BigInt(i),
+        timestampMs: 1521590400000 + i,
+        key: `ord-${String(i % (rows - rows / 100)).padStart(7, '0')}`,
+        valueHash: BigInt(i) * 2654435761n,
+        recordHash: BigInt(i) * 40503n,
+        size: 130,
+        problem: null,
+        problemDetail: null,
+      })
     }
     writer.close()
     return performance.now() - started
@@ -151,7 +169,9 @@ try {
   if (!topic) {
     topic = `bench-audit-${Date.now().toString(36)}`
     const seeded = await seedIncident({ kafka: new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }), topic, count: N, replicationFactor: 1 })
-    console.log(`Seeded ${fmt(seeded.records)} fixture records (${(seeded.bytes / 1e6).toFixed(0)} MB, ${seeded.truth.duplicates.length} duplicates) into ${topic} in ${(seeded.ms / 1000).toFixed(1)} s.`)
+    console.log(
+      `Seeded ${fmt(seeded.records)} fixture records (${(seeded.bytes / 1e6).toFixed(0)} MB, ${seeded.truth.duplicates.length} duplicates) into ${topic} in ${(seeded.ms / 1000).toFixed(1)} s.`,
+    )
   }
   const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
@@ -214,13 +234,21 @@ try {
   console.log(`  range reader alone, decoding (replay):   ${fmt(median(reader))} records/s`)
   console.log(`  range reader alone, scanning in place (what the audit reads with): ${fmt(median(scanner))} records/s`)
   console.log(`  kcat | sort | uniq -d:                 ${fmt(median(kcat))} records/s`)
-  console.log(`  ratio audit / kafkajs raw:             ${(median(audit) / median(raw)).toFixed(2)}x (scan phase ${(median(scan) / median(raw)).toFixed(2)}x; target >= 0.8x)`)
+  console.log(
+    `  ratio audit / kafkajs raw:             ${(median(audit) / median(raw)).toFixed(2)}x (scan phase ${(median(scan) / median(raw)).toFixed(2)}x; target >= 0.8x)`,
+  )
   console.log(`  ratio scan phase / in-place scan alone:  ${(median(scan) / median(scanner)).toFixed(2)}x (the audit's own cost per record)`)
   console.log(`  ratio audit / kcat | sort | uniq -d:   ${(median(audit) / median(kcat)).toFixed(2)}x`)
-  console.log(`  duplicate keys: audit ${auditDuplicates}, kcat | sort | uniq -d ${kcatDuplicates} (${auditDuplicates === kcatDuplicates ? 'agree' : 'DISAGREE'})`)
+  console.log(
+    `  duplicate keys: audit ${auditDuplicates}, kcat | sort | uniq -d ${kcatDuplicates} (${auditDuplicates === kcatDuplicates ? 'agree' : 'DISAGREE'})`,
+  )
   console.log(`  DuckDB ingest alone (Appender, ${fmt(total)} rows): ${fmt(perSecond(total, ingestMs))} rows/s`)
-  console.log(`  peak RSS: ${quarter.peakRssMb.toFixed(0)} MB for ${fmt(quarter.json.totals.records)} records, ${peakWhole.toFixed(0)} MB for ${fmt(total)} (DuckDB limit 256 MB, the default)`)
-  console.log(`  peak RSS with RECOVER_DUCKDB_MEMORY=64MB: ${quarterSmall.peakRssMb.toFixed(0)} MB for ${fmt(quarterSmall.json.totals.records)} records, ${wholeSmall.peakRssMb.toFixed(0)} MB for ${fmt(wholeSmall.json.totals.records)}`)
+  console.log(
+    `  peak RSS: ${quarter.peakRssMb.toFixed(0)} MB for ${fmt(quarter.json.totals.records)} records, ${peakWhole.toFixed(0)} MB for ${fmt(total)} (DuckDB limit 256 MB, the default)`,
+  )
+  console.log(
+    `  peak RSS with RECOVER_DUCKDB_MEMORY=64MB: ${quarterSmall.peakRssMb.toFixed(0)} MB for ${fmt(quarterSmall.json.totals.records)} records, ${wholeSmall.peakRssMb.toFixed(0)} MB for ${fmt(wholeSmall.json.totals.records)}`,
+  )
   if (auditDuplicates !== kcatDuplicates) process.exitCode = 1
 } finally {
   await broker?.stop()

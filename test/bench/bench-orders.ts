@@ -12,7 +12,8 @@ export interface Order {
 }
 
 /** The DuckDB table every Parquet contender appends to: the order fields, then the provenance. */
-export const DUCK_ORDERS_SHAPE = '(order_id VARCHAR, customer VARCHAR, amount_cents BIGINT, currency VARCHAR, status VARCHAR, created_at BIGINT, channel VARCHAR, source_topic VARCHAR, source_partition BIGINT, source_offset BIGINT)'
+export const DUCK_ORDERS_SHAPE =
+  '(order_id VARCHAR, customer VARCHAR, amount_cents BIGINT, currency VARCHAR, status VARCHAR, created_at BIGINT, channel VARCHAR, source_topic VARCHAR, source_partition BIGINT, source_offset BIGINT)'
 
 /** One order and where it was read, as a row of DUCK_ORDERS_SHAPE, value by value: the plain Appender path. */
 export function appendOrderRow(appender: DuckDBAppender, o: Order, topic: string, partition: number, offset: bigint): void {

@@ -53,7 +53,11 @@ function renderSection(run: BenchRun, m: BenchMachine): string {
     '',
     '```text',
     // Progress lines redraw with \r; keep what a terminal would show last.
-    run.output.split('\n').map((line) => line.split('\r').at(-1)!.trimEnd()).join('\n').trim(),
+    run.output
+      .split('\n')
+      .map((line) => line.split('\r').at(-1)!.trimEnd())
+      .join('\n')
+      .trim(),
     '```',
   ].join('\n')
 }

@@ -45,11 +45,16 @@ async function main(): Promise<void> {
   const avro: Buffer[] = []
   for (const r of generateIncident({ count }).records) if ((r.kind === 'order' || r.kind === 'bad-deploy') && r.value) avro.push(r.value)
   const schemas = loadOrderSchemas()
-  const byId = new Map<number, Type>([[1, schemas.v1], [2, schemas.v2]])
+  const byId = new Map<number, Type>([
+    [1, schemas.v1],
+    [2, schemas.v2],
+  ])
   const v1ToV2 = schemas.v2.createResolver(schemas.v1)
   const json = avro.map((b) => Buffer.from(JSON.stringify(byId.get(b.readUInt32BE(1))!.fromBuffer(b.subarray(5)))))
   const avroBytes = avro.reduce((n, b) => n + b.length, 0)
-  console.log(`input: ${fmt(avro.length)} fixture order values (${(avroBytes / avro.length).toFixed(0)} B Avro, ${(json.reduce((n, b) => n + b.length, 0) / json.length).toFixed(0)} B JSON on average), prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `input: ${fmt(avro.length)} fixture order values (${(avroBytes / avro.length).toFixed(0)} B Avro, ${(json.reduce((n, b) => n + b.length, 0) / json.length).toFixed(0)} B JSON on average), prepared in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  )
 
   const dir = findOrderSchemaDir()
   const avroCodec = await createCodec({ format: 'avro' }, openSchemaSources({ schema: dir }))
@@ -59,8 +64,20 @@ async function main(): Promise<void> {
   await evolving.prepare(avro)
 
   const pairs: Pair[] = [
-    { name: 'avro codec.decode', codec: (b) => avroCodec.decode(b), anchorName: 'avsc fromBuffer', anchor: (b) => byId.get(b.readUInt32BE(1))!.fromBuffer(b.subarray(5)), inputs: avro },
-    { name: 'avro tryDecode (outcome)', codec: (b) => tryDecode(avroCodec, b), anchorName: 'avsc fromBuffer', anchor: (b) => byId.get(b.readUInt32BE(1))!.fromBuffer(b.subarray(5)), inputs: avro },
+    {
+      name: 'avro codec.decode',
+      codec: (b) => avroCodec.decode(b),
+      anchorName: 'avsc fromBuffer',
+      anchor: (b) => byId.get(b.readUInt32BE(1))!.fromBuffer(b.subarray(5)),
+      inputs: avro,
+    },
+    {
+      name: 'avro tryDecode (outcome)',
+      codec: (b) => tryDecode(avroCodec, b),
+      anchorName: 'avsc fromBuffer',
+      anchor: (b) => byId.get(b.readUInt32BE(1))!.fromBuffer(b.subarray(5)),
+      inputs: avro,
+    },
     {
       name: 'avro v1->v2 reader',
       codec: (b) => evolving.decode(b),
@@ -68,7 +85,13 @@ async function main(): Promise<void> {
       anchor: (b) => (b.readUInt32BE(1) === 1 ? schemas.v2.fromBuffer(b.subarray(5), v1ToV2) : schemas.v2.fromBuffer(b.subarray(5))),
       inputs: avro,
     },
-    { name: 'json codec.decode', codec: (b) => jsonCodec.decode(b), anchorName: 'JSON.parse(toString)', anchor: (b) => JSON.parse(b.toString('utf8')), inputs: json },
+    {
+      name: 'json codec.decode',
+      codec: (b) => jsonCodec.decode(b),
+      anchorName: 'JSON.parse(toString)',
+      anchor: (b) => JSON.parse(b.toString('utf8')),
+      inputs: json,
+    },
   ]
 
   console.log(`${rounds} rounds each, alternating, median round:`)

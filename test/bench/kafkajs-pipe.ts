@@ -14,7 +14,13 @@ void recordsText
 const partitions = Number(partitionsText)
 const kafka = new Kafka({ brokers: brokers!.split(','), clientId: 'kafkajs-pipe', logLevel: logLevel.NOTHING })
 const consumer = kafka.consumer({ groupId: `kafkajs-pipe-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 })
-const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: () => ({ message }) => message.partition ?? 0 })
+const producer = kafka.producer({
+  allowAutoTopicCreation: false,
+  createPartitioner:
+    () =>
+    ({ message }) =>
+      message.partition ?? 0,
+})
 const admin = kafka.admin()
 await Promise.all([consumer.connect(), producer.connect(), admin.connect()])
 // Done when every partition is read up to its end at the start (a batch delivered twice must not end the pipe early).

@@ -17,7 +17,6 @@ import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
-
 const [brokers, topic, target] = process.argv.slice(2) as [string, string, string]
 const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'kafkajs-to-db', logLevel: logLevel.NOTHING })
 const consumer = kafka.consumer({ groupId: `kafkajs-to-db-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 })

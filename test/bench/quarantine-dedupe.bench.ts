@@ -34,13 +34,31 @@ await withGateway(async (gateway) => {
   const seeding = performance.now()
   const producer = testKafka().producer({ allowAutoTopicCreation: false })
   await producer.connect()
-  const original = (i: number): KafkaRecord => ({ topic: source, partition: i % PARTITIONS, offset: BigInt(Math.floor(i / PARTITIONS)), timestampMs: T + i, timestampType: 'create', key: Buffer.from(`ord-${i}`), value: Buffer.from(`{"order_id":"ord-${i}","amount_cents":${i},"currency":"EUR",`), headers: [{ key: 'trace', value: Buffer.from(`t-${i}`) }] })
+  const original = (i: number): KafkaRecord => ({
+    topic: source,
+    partition: i % PARTITIONS,
+    offset: BigInt(Math.floor(i / PARTITIONS)),
+    timestampMs: T + i,
+    timestampType: 'create',
+    key: Buffer.from(`ord-${i}`),
+    value: Buffer.from(`{"order_id":"ord-${i}","amount_cents":${i},"currency":"EUR",`),
+    headers: [{ key: 'trace', value: Buffer.from(`t-${i}`) }],
+  })
   for (let start = 0; start < total; start += 500) {
     const messages = []
     for (let i = start; i < Math.min(total, start + 500); i++) {
       const record = original(i)
       const error = Object.assign(new Error(`record ${i} is not JSON`), { name: 'DecodeError' })
-      messages.push({ partition: record.partition, key: record.key, value: record.value, timestamp: String(record.timestampMs), headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error, kind: 'not-json' }, new Date(T + i), gateway.cluster)) as Record<string, Buffer> })
+      messages.push({
+        partition: record.partition,
+        key: record.key,
+        value: record.value,
+        timestamp: String(record.timestampMs),
+        headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error, kind: 'not-json' }, new Date(T + i), gateway.cluster)) as Record<
+          string,
+          Buffer
+        >,
+      })
     }
     await producer.send({ topic, acks: -1, messages })
   }
@@ -51,7 +69,8 @@ await withGateway(async (gateway) => {
   let raw = 0
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   const facts = await reader.partitionFacts(await gateway.partitionsOf(topic))
-  for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) raw += c.records.length
+  for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd }))))
+    for (const c of chunks) raw += c.records.length
   await reader.close()
   const rawMs = performance.now() - started
   console.log(`raw read (anchor)           ${raw} records in ${seconds(rawMs)}`)
@@ -63,20 +82,32 @@ await withGateway(async (gateway) => {
   ] as const) {
     started = performance.now()
     const trail = await readAuditTrail({ kind: 'kafka', topic }, gateway)
-    const known = await loadKnownSources(new KafkaQuarantineSource(gateway, topic), trail, { scope: rangeScope(source, ranges), clusterId: gateway.clusterId, unrecordedIsThisCluster: true })
+    const known = await loadKnownSources(new KafkaQuarantineSource(gateway, topic), trail, {
+      scope: rangeScope(source, ranges),
+      clusterId: gateway.clusterId,
+      unrecordedIsThisCluster: true,
+    })
     const ms = performance.now() - started
     console.log(`known sources, ${label}: ${known.size} in ${seconds(ms)} (${(ms / rawMs).toFixed(2)}x the raw read), ${memory()}`)
   }
 
   // The replay's path: the first quarantined record of a run pays the lookup; it is already there.
   const quarantine = new KafkaQuarantine(gateway, topic, PARTITIONS)
-  await quarantine.open(undefined, rangeScope(source, Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, start: 0n, end: BigInt(perPartition) }))))
+  await quarantine.open(
+    undefined,
+    rangeScope(
+      source,
+      Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, start: 0n, end: BigInt(perPartition) })),
+    ),
+  )
   started = performance.now()
   await quarantine.write([{ record: original(7), stage: 'decode', error: new Error('not JSON') }])
   const firstMs = performance.now() - started
   started = performance.now()
   await quarantine.write([{ record: original(8), stage: 'decode', error: new Error('not JSON') }])
-  console.log(`replay's first quarantined record: ${seconds(firstMs)} (the lookup), the next: ${(performance.now() - started).toFixed(1)} ms; already quarantined: ${quarantine.alreadyQuarantined}`)
+  console.log(
+    `replay's first quarantined record: ${seconds(firstMs)} (the lookup), the next: ${(performance.now() - started).toFixed(1)} ms; already quarantined: ${quarantine.alreadyQuarantined}`,
+  )
   await quarantine.close()
 
   // The redrive plan that now runs before every executed redrive: a scan of the quarantine.

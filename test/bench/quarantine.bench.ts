@@ -32,10 +32,25 @@ const errors = ['DecodeError', 'TypeError', 'EncodeError', 'RangeError']
 for (let start = 0; start < total; start += 500) {
   const messages = []
   for (let i = start; i < Math.min(total, start + 500); i++) {
-    const record: KafkaRecord = { topic: 'orders', partition: i % 6, offset: BigInt(i), timestampMs: T + i, timestampType: 'create', key: Buffer.from(`ord-${i}`), value: Buffer.from(`{"order_id":"ord-${i}","amount_cents":${i},"currency":"EUR",`), headers: [{ key: 'trace', value: Buffer.from(`t-${i}`) }] }
+    const record: KafkaRecord = {
+      topic: 'orders',
+      partition: i % 6,
+      offset: BigInt(i),
+      timestampMs: T + i,
+      timestampType: 'create',
+      key: Buffer.from(`ord-${i}`),
+      value: Buffer.from(`{"order_id":"ord-${i}","amount_cents":${i},"currency":"EUR",`),
+      headers: [{ key: 'trace', value: Buffer.from(`t-${i}`) }],
+    }
     const name = errors[i % errors.length]!
     const error = Object.assign(new Error(`${name}: record ${i} failed`), { name })
-    messages.push({ partition: i % PARTITIONS, key: record.key, value: record.value, timestamp: String(record.timestampMs), headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error, kind: 'not-json' }, new Date(T + i))) as Record<string, Buffer> })
+    messages.push({
+      partition: i % PARTITIONS,
+      key: record.key,
+      value: record.value,
+      timestamp: String(record.timestampMs),
+      headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error, kind: 'not-json' }, new Date(T + i))) as Record<string, Buffer>,
+    })
   }
   await producer.send({ topic, acks: -1, messages })
 }
@@ -49,7 +64,8 @@ await withGateway(async (gateway) => {
   let raw = 0
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   const facts = await reader.partitionFacts(await gateway.partitionsOf(topic))
-  for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) raw += c.records.length
+  for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd }))))
+    for (const c of chunks) raw += c.records.length
   await reader.close()
   const rawMs = performance.now() - started
   console.log(`raw read (anchor)     ${raw} records in ${(rawMs / 1000).toFixed(2)} s = ${Math.round(raw / (rawMs / 1000))} records/s`)
@@ -58,7 +74,9 @@ await withGateway(async (gateway) => {
   started = performance.now()
   const listing = await listQuarantine(ctx, { filter: {} })
   const listMs = performance.now() - started
-  console.log(`quarantine list       ${listing.scanned} records, ${listing.groups.length} groups in ${(listMs / 1000).toFixed(2)} s = ${Math.round(listing.scanned / (listMs / 1000))} records/s (${(listMs / rawMs).toFixed(2)}x the raw read), ${memory()}`)
+  console.log(
+    `quarantine list       ${listing.scanned} records, ${listing.groups.length} groups in ${(listMs / 1000).toFixed(2)} s = ${Math.round(listing.scanned / (listMs / 1000))} records/s (${(listMs / rawMs).toFixed(2)}x the raw read), ${memory()}`,
+  )
 
   started = performance.now()
   const filtered = await listQuarantine(ctx, { filter: { error: 'TypeError', key: 'ord-5' } })
@@ -89,6 +107,8 @@ await withGateway(async (gateway) => {
   controller.dispatch({ type: 'apply-filter', filter: 'ord-4242' })
   const filterMs = performance.now() - keyStarted
   ui.unmount()
-  console.log(`triage: read ${summaries.length} summaries in ${(readMs / 1000).toFixed(2)} s, first paint ${paintMs.toFixed(0)} ms after the data was read; page down ${pageMs.toFixed(1)} ms (median of 21), filter ${filterMs.toFixed(0)} ms; ${memory()}`)
+  console.log(
+    `triage: read ${summaries.length} summaries in ${(readMs / 1000).toFixed(2)} s, first paint ${paintMs.toFixed(0)} ms after the data was read; page down ${pageMs.toFixed(1)} ms (median of 21), filter ${filterMs.toFixed(0)} ms; ${memory()}`,
+  )
 })
 process.exit(0)

@@ -61,7 +61,11 @@ function* orders(count: number): Generator<ProducibleRecord> {
   const t0 = Date.UTC(2018, 2, 20)
   for (let i = 0; i < count; i++) {
     const id = `ord-${String(i).padStart(8, '0')}`
-    const items = Array.from({ length: 1 + (i % 3) }, (_, j) => ({ sku: `SKU-${String(rng.int(500)).padStart(4, '0')}`, quantity: 1 + ((i + j) % 3), unit_price_cents: rng.between(1, 200) * 100 - 1 }))
+    const items = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+      sku: `SKU-${String(rng.int(500)).padStart(4, '0')}`,
+      quantity: 1 + ((i + j) % 3),
+      unit_price_cents: rng.between(1, 200) * 100 - 1,
+    }))
     const value = {
       order_id: id,
       customer: `cust-${String(rng.int(20_000)).padStart(5, '0')}`,
@@ -73,16 +77,31 @@ function* orders(count: number): Generator<ProducibleRecord> {
       channel: 'web',
     }
     const key = Buffer.from(id)
-    yield { partition: partitionForKey(key, PARTITIONS), key, value: Buffer.from(JSON.stringify(value)), timestampMs: t0 + i * 10, headers: { 'app-version': '1.5.0', 'trace-id': rng.hex(16) } }
+    yield {
+      partition: partitionForKey(key, PARTITIONS),
+      key,
+      value: Buffer.from(JSON.stringify(value)),
+      timestampMs: t0 + i * 10,
+      headers: { 'app-version': '1.5.0', 'trace-id': rng.hex(16) },
+    }
   }
 }
 
 async function seed(kafka: Kafka, topic: string, count: number): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] })
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+  })
   await admin.disconnect()
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: () => ({ message }) => message.partition ?? 0 })
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner:
+      () =>
+      ({ message }) =>
+        message.partition ?? 0,
+  })
   await producer.connect()
   const result = await produceRecords(producer, topic, orders(count), { batchSize: 1000, maxInFlight: 6 })
   await producer.disconnect()
@@ -93,7 +112,10 @@ async function destination(kafka: Kafka, name: string): Promise<string> {
   const admin = kafka.admin()
   await admin.connect()
   // The records keep their 2018 timestamps: default retention would delete them within minutes.
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] })
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic: name, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+  })
   await admin.disconnect()
   return name
 }
@@ -116,7 +138,10 @@ if (!brokers) {
 try {
   const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING })
   const identity = join(work, 'identity.mjs')
-  writeFileSync(identity, `import { defineTransform } from ${JSON.stringify(join(repoRoot(), 'dist', 'src', 'plugin-api.js'))}\nexport default defineTransform({ name: 'identity', version: '1.0.0', transform: (r) => r })\n`)
+  writeFileSync(
+    identity,
+    `import { defineTransform } from ${JSON.stringify(join(repoRoot(), 'dist', 'src', 'plugin-api.js'))}\nexport default defineTransform({ name: 'identity', version: '1.0.0', transform: (r) => r })\n`,
+  )
   const bin = join(repoRoot(), 'bin', 'run.js')
   const source = `bench-replay-src-${stamp}`
   process.stderr.write(`Seeding ${N} records into ${source}…\n`)
@@ -129,11 +154,26 @@ try {
   const contenders: Record<string, (n: number, src: string) => Promise<Sample>> = {
     recover: async (n, src) => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)
-      const args = [bin, 'replay', '--topic', src, '--value-format', 'json', '--transform', identity, '--sink', `kafka:${dst}`, '--checkpoint', join(work, `${dst}.json`), '--json']
+      const args = [
+        bin,
+        'replay',
+        '--topic',
+        src,
+        '--value-format',
+        'json',
+        '--transform',
+        identity,
+        '--sink',
+        `kafka:${dst}`,
+        '--checkpoint',
+        join(work, `${dst}.json`),
+        '--json',
+      ]
       if (values['batch-size']) args.push('--batch-size', values['batch-size'])
       const s = timed(process.execPath, args, { ...process.env, RECOVER_BROKERS: brokers })
       const summary = JSON.parse(s.stdout) as { totals: { read: number; written: number } }
-      if (summary.totals.written !== n || (await countRecords(kafka, dst)) !== n) throw new Error(`recover wrote ${summary.totals.written} records, expected ${n}`)
+      if (summary.totals.written !== n || (await countRecords(kafka, dst)) !== n)
+        throw new Error(`recover wrote ${summary.totals.written} records, expected ${n}`)
       return s
     },
     'kafkajs pipe': async (n, src) => {
@@ -144,7 +184,12 @@ try {
     },
     'kcat | kcat': async (n, src) => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)
-      const s = timed('bash', ['-o', 'pipefail', '-c', `kcat -C -b ${brokers} -t ${src} -o beginning -e -q -f '%k\\t%s\\n' | kcat -P -b ${brokers} -t ${dst} -K '\\t' -X linger.ms=5`])
+      const s = timed('bash', [
+        '-o',
+        'pipefail',
+        '-c',
+        `kcat -C -b ${brokers} -t ${src} -o beginning -e -q -f '%k\\t%s\\n' | kcat -P -b ${brokers} -t ${dst} -K '\\t' -X linger.ms=5`,
+      ])
       if ((await countRecords(kafka, dst)) !== n) throw new Error('kcat wrote a different number of records')
       return s
     },
@@ -162,7 +207,9 @@ try {
     const s = [...xs].sort((a, b) => a - b)
     return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
   }
-  console.log(`replay topic -> topic, identity transform: ${N.toLocaleString('en-US')} JSON records (${Math.round(bytes / N)} B of key+value+headers each, ${(bytes / 1e6).toFixed(0)} MB), ${PARTITIONS} partitions, ${brokers}`)
+  console.log(
+    `replay topic -> topic, identity transform: ${N.toLocaleString('en-US')} JSON records (${Math.round(bytes / N)} B of key+value+headers each, ${(bytes / 1e6).toFixed(0)} MB), ${PARTITIONS} partitions, ${brokers}`,
+  )
   console.log(`  median of ${ROUNDS} round(s) each, whole processes (start-up, connect and close included)`)
   const rate = (name: string) => N / (median(samples.get(name)!.map((s) => s.ms)) / 1000)
   for (const name of names) {
@@ -171,10 +218,18 @@ try {
     const rss = Math.max(...list.map((s) => s.rssKb))
     const cpu = median(list.map((s) => s.cpuMs))
     const spread = list.length > 1 ? ` [${list.map((s) => (s.ms / 1000).toFixed(1)).join(', ')} s]` : ''
-    console.log(`  ${name.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(N / (ms / 1000)).toLocaleString('en-US').padStart(9)} rec/s  ${(bytes / 1e6 / (ms / 1000)).toFixed(1).padStart(6)} MB/s  client CPU ${(cpu / 1000).toFixed(1)} s  peak RSS ${(rss / 1024).toFixed(0)} MB${spread}`)
+    console.log(
+      `  ${name.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(N / (ms / 1000))
+        .toLocaleString('en-US')
+        .padStart(
+          9,
+        )} rec/s  ${(bytes / 1e6 / (ms / 1000)).toFixed(1).padStart(6)} MB/s  client CPU ${(cpu / 1000).toFixed(1)} s  peak RSS ${(rss / 1024).toFixed(0)} MB${spread}`,
+    )
   }
   const cpuOf = (name: string) => median(samples.get(name)!.map((s) => s.cpuMs))
-  console.log(`  client CPU per record: recover ${((cpuOf('recover') * 1000) / N).toFixed(1)} µs, kafkajs pipe ${((cpuOf('kafkajs pipe') * 1000) / N).toFixed(1)} µs`)
+  console.log(
+    `  client CPU per record: recover ${((cpuOf('recover') * 1000) / N).toFixed(1)} µs, kafkajs pipe ${((cpuOf('kafkajs pipe') * 1000) / N).toFixed(1)} µs`,
+  )
   console.log(`  ratio recover / kafkajs pipe: ${(rate('recover') / rate('kafkajs pipe')).toFixed(2)}x (target >= 0.8x)`)
   if (names.includes('kcat | kcat')) console.log(`  ratio recover / kcat pipe:    ${(rate('recover') / rate('kcat | kcat')).toFixed(2)}x`)
 
@@ -184,7 +239,9 @@ try {
     await seed(kafka, big, 3 * N)
     const small = Math.max(...samples.get('recover')!.map((s) => s.rssKb))
     const large = (await contenders.recover!(3 * N, big)).rssKb
-    console.log(`  peak RSS of recover: ${(small / 1024).toFixed(0)} MB for ${N.toLocaleString('en-US')} records, ${(large / 1024).toFixed(0)} MB for ${(3 * N).toLocaleString('en-US')} (${((large / small - 1) * 100).toFixed(0)}%, target within 20%)`)
+    console.log(
+      `  peak RSS of recover: ${(small / 1024).toFixed(0)} MB for ${N.toLocaleString('en-US')} records, ${(large / 1024).toFixed(0)} MB for ${(3 * N).toLocaleString('en-US')} (${((large / small - 1) * 100).toFixed(0)}%, target within 20%)`,
+    )
   }
 } finally {
   await broker?.stop()

@@ -51,7 +51,7 @@ process.exit(failed === 0 ? 0 : 1)
 /** Runs one benchmark, showing its output live and keeping its stdout for the report. */
 function runBench(file: string): Promise<BenchRun> {
   const started = Date.now()
-  const at = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC'
+  const at = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(here, file)], { stdio: ['ignore', 'pipe', 'inherit'], env })
     let output = ''

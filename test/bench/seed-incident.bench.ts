@@ -42,8 +42,20 @@ function generateOnly(count: number, partitions: number): Figures & { truthMs: n
 async function anchor(brokers: string, topic: string, count: number, recordSize: number): Promise<Figures | undefined> {
   const out = await runKafkaTool(
     PRODUCER_PERFORMANCE,
-    ['--topic', topic, '--num-records', String(count), '--record-size', String(recordSize), '--throughput', '-1',
-      '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'compression.type=none'],
+    [
+      '--topic',
+      topic,
+      '--num-records',
+      String(count),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers}`,
+      'acks=all',
+      'compression.type=none',
+    ],
     { timeoutMs: 600_000 },
   )
   const summary = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.stdout.trim().split('\n').at(-1) ?? '')

@@ -180,15 +180,20 @@ async function main(): Promise<void> {
     const r = median(samples.recover)
     const k = median(samples.kafka)
     const atLogEnd = [...warmKafka.offsets].filter(([tp, offset]) => offset === String(commits.find((c) => key(c.topic, c.partition) === tp)?.offset)).length
-    console.log(`seek --to ${to}: group of ${TOPICS} topics x ${PARTITIONS} partitions, ${records} records (Kafka ${local?.version ?? process.env.RECOVER_KAFKA_VERSION ?? version}, ${brokers})`)
+    console.log(
+      `seek --to ${to}: group of ${TOPICS} topics x ${PARTITIONS} partitions, ${records} records (Kafka ${local?.version ?? process.env.RECOVER_KAFKA_VERSION ?? version}, ${brokers})`,
+    )
     console.log(`  median of ${runs} cold runs each, interleaved (min-max in brackets)`)
-    const line = (name: string, xs: number[]) => `  ${name.padEnd(52)} ${median(xs).toFixed(0).padStart(6)} ms  [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`
+    const line = (name: string, xs: number[]) =>
+      `  ${name.padEnd(52)} ${median(xs).toFixed(0).padStart(6)} ms  [${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}]`
     console.log(line('recover seek --to TIME --json', samples.recover))
     console.log(line('kafka-consumer-groups.sh --reset-offsets --dry-run', samples.kafka))
     console.log(line('(recover --version: the CLI start-up floor)', samples.floor))
     console.log(`  ratio Kafka / recover: ${(k / r).toFixed(2)}x (target >= 3x)`)
     if (disagreements.size === 0) {
-      console.log(`  plans agree: same new offset on all ${TOPICS * PARTITIONS} partitions (${TOPICS * PARTITIONS - atLogEnd} moved back, ${atLogEnd} stay at the log end)`)
+      console.log(
+        `  plans agree: same new offset on all ${TOPICS * PARTITIONS} partitions (${TOPICS * PARTITIONS - atLogEnd} moved back, ${atLogEnd} stay at the log end)`,
+      )
     } else {
       console.log(`  plans DISAGREE on ${disagreements.size} point(s):`)
       for (const d of [...disagreements].slice(0, 20)) console.log(`    ${d}`)

@@ -46,14 +46,18 @@ import type { PostgresLocation } from '../../src/core/location.js'
 import { CommitPacer, DEFAULT_COMMIT_INTERVAL_MS } from '../../src/core/commit-pacer.js'
 import { appendOrderRow, DUCK_ORDERS_SHAPE, type Order } from './bench-orders.js'
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, postgres: { type: 'string', default: process.env.RECOVER_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' } } })
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    postgres: { type: 'string', default: process.env.RECOVER_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+})
 const N = Number(values.records)
 const PG = values.postgres!
 const PARTITIONS = 6
 const BATCH = 5_000
 const work = mkdtempSync(join(tmpdir(), 'recover-sinks-bench-'))
 const stamp = `${Date.now().toString(36)}`
-
 
 /** An order with where it sits in the topic: one row of every table below. */
 interface Row {
@@ -63,10 +67,19 @@ interface Row {
 }
 
 /** The columns every contender writes, and the PostgreSQL anchor's table (key order_id). */
-const TABLE_SHAPE = '(order_id text PRIMARY KEY, customer text, amount_cents bigint, currency text, status text, created_at bigint, channel text, source_topic text, source_partition bigint, source_offset bigint)'
+const TABLE_SHAPE =
+  '(order_id text PRIMARY KEY, customer text, amount_cents bigint, currency text, status text, created_at bigint, channel text, source_topic text, source_partition bigint, source_offset bigint)'
 
 function order(i: number, rng: ReturnType<typeof createRng>): Order {
-  return { order_id: `ord-${String(i).padStart(8, '0')}`, customer: `cust-${String(rng.int(20_000)).padStart(5, '0')}`, amount_cents: rng.between(1, 20_000), currency: 'EUR', status: 'PENDING', created_at: Date.UTC(2018, 2, 20) + i * 10, channel: 'web' }
+  return {
+    order_id: `ord-${String(i).padStart(8, '0')}`,
+    customer: `cust-${String(rng.int(20_000)).padStart(5, '0')}`,
+    amount_cents: rng.between(1, 20_000),
+    currency: 'EUR',
+    status: 'PENDING',
+    created_at: Date.UTC(2018, 2, 20) + i * 10,
+    channel: 'web',
+  }
 }
 
 function* records(): Generator<ProducibleRecord> {
@@ -74,7 +87,13 @@ function* records(): Generator<ProducibleRecord> {
   for (let i = 0; i < N; i++) {
     const o = order(i, rng)
     const key = Buffer.from(o.order_id)
-    yield { partition: partitionForKey(key, PARTITIONS), key, value: Buffer.from(JSON.stringify(o)), timestampMs: o.created_at, headers: { 'trace-id': rng.hex(16) } }
+    yield {
+      partition: partitionForKey(key, PARTITIONS),
+      key,
+      value: Buffer.from(JSON.stringify(o)),
+      timestampMs: o.created_at,
+      headers: { 'trace-id': rng.hex(16) },
+    }
   }
 }
 
@@ -108,18 +127,33 @@ async function referenceFiles(rows: Row[]): Promise<{ csv: string; jsonl: string
 
 function recover(args: string[], brokers: string): number {
   const started = Date.now()
-  const result = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'run.js'), 'replay', '--brokers', brokers, ...args, '--json'], { cwd: work, encoding: 'utf8', maxBuffer: 64 << 20 })
+  const result = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'run.js'), 'replay', '--brokers', brokers, ...args, '--json'], {
+    cwd: work,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  })
   const ms = Date.now() - started
   if (result.status !== 0) throw new Error(`recover replay ${args.join(' ')} failed: ${result.stdout.slice(-2000)}${result.stderr.slice(-2000)}`)
   const summary = JSON.parse(result.stdout) as { totals: { written: number }; elapsedMs: number }
   if (summary.totals.written !== N) throw new Error(`recover wrote ${summary.totals.written} of ${N}`)
-  console.log(`  recover ${args[args.indexOf('--sink') + 1]}: ${(ms / 1000).toFixed(1)} s wall, ${(summary.elapsedMs / 1000).toFixed(1)} s in the replay itself`)
+  console.log(
+    `  recover ${args[args.indexOf('--sink') + 1]}: ${(ms / 1000).toFixed(1)} s wall, ${(summary.elapsedMs / 1000).toFixed(1)} s in the replay itself`,
+  )
   return ms
 }
 
 /** The rows as the replay hands them to a sink: decoded values with their provenance. */
 function sinkRecords(rows: Row[]): SinkRecord[] {
-  return rows.map(({ order: o, partition, offset }) => ({ key: null, value: null, decodedKey: null, decodedValue: o, headers: [], timestamp: o.created_at, timestampType: 'create', source: { topic: 'src', partition, offset } }))
+  return rows.map(({ order: o, partition, offset }) => ({
+    key: null,
+    value: null,
+    decodedKey: null,
+    decodedValue: o,
+    headers: [],
+    timestamp: o.created_at,
+    timestampType: 'create',
+    source: { topic: 'src', partition, offset },
+  }))
 }
 
 /**
@@ -214,7 +248,10 @@ async function parquetRows(path: string): Promise<bigint> {
 /** The end-to-end anchor: a minimal kafkajs consumer writing the topic with COPY / the Appender (kafkajs-to-db.ts), a fresh process timed wall-clock. */
 function kafkajsToDb(brokers: string, topic: string, target: string): number {
   const started = Date.now()
-  const result = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'test', 'bench', 'kafkajs-to-db.js'), brokers, topic, target], { encoding: 'utf8', maxBuffer: 16 << 20 })
+  const result = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'test', 'bench', 'kafkajs-to-db.js'), brokers, topic, target], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  })
   const ms = Date.now() - started
   if (result.status !== 0) throw new Error(`kafkajs-to-db ${target} failed: ${result.stderr.slice(-2000)}`)
   expectAll(`kafkajs-to-db ${target}`, result.stdout.trim())
@@ -229,7 +266,8 @@ function timed(run: () => void): number {
 
 const rate = (ms: number) => Math.round((N / ms) * 1000)
 const figure = (ms: number) => `${rate(ms).toLocaleString('en-US')} rows/s (${(ms / 1000).toFixed(1)} s)`
-const line = (what: string, ms: number, anchor: string, anchorMs: number, target: string) => console.log(`${what}: ${figure(ms)} vs ${anchor} ${figure(anchorMs)}: ${(anchorMs / ms).toFixed(2)}x (target ${target})`)
+const line = (what: string, ms: number, anchor: string, anchorMs: number, target: string) =>
+  console.log(`${what}: ${figure(ms)} vs ${anchor} ${figure(anchorMs)}: ${(anchorMs / ms).toFixed(2)}x (target ${target})`)
 const context = (what: string, ms: number) => console.log(`  context, not an anchor: ${what} ${figure(ms)}`)
 
 let broker: LocalKafka | undefined
@@ -245,25 +283,60 @@ try {
   const topic = `bench-sinks-${stamp}`
   const admin = kafka.admin()
   await admin.connect()
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] })
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+  })
   await admin.disconnect()
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: () => ({ message }) => message.partition ?? 0 })
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner:
+      () =>
+      ({ message }) =>
+        message.partition ?? 0,
+  })
   await producer.connect()
   await produceRecords(producer, topic, records(), { batchSize: 1000, maxInFlight: 6 })
   await producer.disconnect()
   const rows = fixtureRows()
   const inMemory = sinkRecords(rows)
   const files = await referenceFiles(rows)
-  console.log(`${N.toLocaleString('en-US')} JSON orders over ${PARTITIONS} partitions; sinks alone: batches of ${BATCH}, committed at most every ${DEFAULT_COMMIT_INTERVAL_MS} ms`)
+  console.log(
+    `${N.toLocaleString('en-US')} JSON orders over ${PARTITIONS} partitions; sinks alone: batches of ${BATCH}, committed at most every ${DEFAULT_COMMIT_INTERVAL_MS} ms`,
+  )
 
   // PostgreSQL: the upsert sink vs a minimal pg COPY of the same rows into a table of the same shape.
   const pgTarget = '>= 50,000 rows/s and >= 0.5x'
-  const [sinkTable, copyTable, psqlTable, replayTable, pipeTable] = ['sink', 'copy', 'psql', 'upsert', 'pipe'].map((t) => `bench_${t}_${stamp}`) as [string, string, string, string, string]
+  const [sinkTable, copyTable, psqlTable, replayTable, pipeTable] = ['sink', 'copy', 'psql', 'upsert', 'pipe'].map((t) => `bench_${t}_${stamp}`) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ]
   for (const t of [sinkTable, copyTable, psqlTable, pipeTable]) await client.query(`CREATE TABLE ${t} ${TABLE_SHAPE}`)
   const copyMs = await pgCopy(copyTable, rows)
-  const pgSinkMs = await sinkOnly(new PostgresSink(parseSinkLocation(`${PG}?table=${sinkTable}&key=order_id`) as PostgresLocation, { createTable: false }), inMemory)
+  const pgSinkMs = await sinkOnly(
+    new PostgresSink(parseSinkLocation(`${PG}?table=${sinkTable}&key=order_id`) as PostgresLocation, { createTable: false }),
+    inMemory,
+  )
   line('PostgreSQL sink alone (in-memory records, upsert on order_id)', pgSinkMs, 'pg COPY of the same rows', copyMs, pgTarget)
-  const upsertMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `${PG}?table=${replayTable}&key=order_id`, '--create-table', '--quarantine', `file:${join(work, 'q-pg.jsonl')}`, '--checkpoint', join(work, 'cp-pg.json')], brokers)
+  const upsertMs = recover(
+    [
+      '--topic',
+      topic,
+      '--value-format',
+      'json',
+      '--sink',
+      `${PG}?table=${replayTable}&key=order_id`,
+      '--create-table',
+      '--quarantine',
+      `file:${join(work, 'q-pg.jsonl')}`,
+      '--checkpoint',
+      join(work, 'cp-pg.json'),
+    ],
+    brokers,
+  )
   line('PostgreSQL end to end (recover replay)', upsertMs, 'pg COPY of the same rows', copyMs, pgTarget)
   const pipeMs = kafkajsToDb(brokers, topic, `${PG}?table=${pipeTable}`)
   line('PostgreSQL end to end (recover replay)', upsertMs, 'a kafkajs consumer with pg COPY per batch', pipeMs, pgTarget)
@@ -272,7 +345,8 @@ try {
     if (copy.status !== 0) throw new Error(`psql \\copy failed: ${copy.stderr}`)
   })
   context('psql \\copy of the same rows from a CSV file (a C client)', psqlMs)
-  for (const t of [sinkTable, copyTable, psqlTable, replayTable, pipeTable]) expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
+  for (const t of [sinkTable, copyTable, psqlTable, replayTable, pipeTable])
+    expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
   await client.query(`DROP TABLE ${sinkTable}; DROP TABLE ${copyTable}; DROP TABLE ${psqlTable}; DROP TABLE ${replayTable}; DROP TABLE ${pipeTable}`)
   // The replays' progress rows for the dropped tables.
   await client.query(`DELETE FROM recover_replay_checkpoints WHERE target = ANY($1)`, [[sinkTable, replayTable]])
@@ -282,7 +356,21 @@ try {
   const pqSinkMs = await sinkOnly(DuckDbSink.parquet(join(work, 'sink-only.parquet')), inMemory)
   for (const f of ['anchor.parquet', 'sink-only.parquet']) expectAll(f, await parquetRows(join(work, f)))
   line('Parquet sink alone (in-memory records)', pqSinkMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
-  const parquetMs = recover(['--topic', topic, '--value-format', 'json', '--sink', `file:${join(work, 'out.parquet')}`, '--quarantine', `file:${join(work, 'q-pq.jsonl')}`, '--checkpoint', join(work, 'cp-pq.json')], brokers)
+  const parquetMs = recover(
+    [
+      '--topic',
+      topic,
+      '--value-format',
+      'json',
+      '--sink',
+      `file:${join(work, 'out.parquet')}`,
+      '--quarantine',
+      `file:${join(work, 'q-pq.jsonl')}`,
+      '--checkpoint',
+      join(work, 'cp-pq.json'),
+    ],
+    brokers,
+  )
   line('Parquet end to end (recover replay)', parquetMs, 'DuckDB Appender + COPY TO parquet', duckMs, '>= 0.8x')
   const pipeParquetMs = kafkajsToDb(brokers, topic, `file:${join(work, 'pipe.parquet')}`)
   expectAll('pipe.parquet', await parquetRows(join(work, 'pipe.parquet')))
@@ -290,14 +378,32 @@ try {
   const readJson = await DuckDBInstance.create(':memory:')
   const connection = await readJson.connect()
   const readJsonMs = Date.now()
-  await connection.run(`COPY (SELECT * FROM read_json('${files.jsonl}', format = 'newline_delimited')) TO '${join(work, 'read-json.parquet')}' (FORMAT parquet)`)
+  await connection.run(
+    `COPY (SELECT * FROM read_json('${files.jsonl}', format = 'newline_delimited')) TO '${join(work, 'read-json.parquet')}' (FORMAT parquet)`,
+  )
   context('DuckDB COPY (read_json of a JSONL file -> Parquet, no Node)', Date.now() - readJsonMs)
   connection.closeSync()
   readJson.closeSync()
 
   // Kafka: --exactly-once vs the plain idempotent replay.
-  const plainMs = recover(['--topic', topic, '--sink', `kafka:${topic}.plain`, '--quarantine', `file:${join(work, 'q-k1.jsonl')}`, '--checkpoint', join(work, 'cp-k1.json')], brokers)
-  const eosMs = recover(['--topic', topic, '--sink', `kafka:${topic}.eos`, '--exactly-once', '--quarantine', `file:${join(work, 'q-k2.jsonl')}`, '--checkpoint', join(work, 'cp-k2.json')], brokers)
+  const plainMs = recover(
+    ['--topic', topic, '--sink', `kafka:${topic}.plain`, '--quarantine', `file:${join(work, 'q-k1.jsonl')}`, '--checkpoint', join(work, 'cp-k1.json')],
+    brokers,
+  )
+  const eosMs = recover(
+    [
+      '--topic',
+      topic,
+      '--sink',
+      `kafka:${topic}.eos`,
+      '--exactly-once',
+      '--quarantine',
+      `file:${join(work, 'q-k2.jsonl')}`,
+      '--checkpoint',
+      join(work, 'cp-k2.json'),
+    ],
+    brokers,
+  )
   line('Kafka --exactly-once', eosMs, 'plain replay', plainMs, '>= 0.5x')
 } finally {
   await client.end()

@@ -44,10 +44,11 @@ async function main(): Promise<void> {
 
   const unguarded = async (): Promise<number> => {
     let ok = 0
-    for (const batch of batches) for (const r of batch) {
-      const o = runner.apply(r)
-      if (!(o instanceof Promise) && o.ok) ok++
-    }
+    for (const batch of batches)
+      for (const r of batch) {
+        const o = runner.apply(r)
+        if (!(o instanceof Promise) && o.ok) ok++
+      }
     return ok
   }
   const guarded = async (): Promise<number> => {

@@ -56,16 +56,18 @@ async function produceSection(topic: string, cases: CorpusCase[]): Promise<Map<s
   await withAdmin((admin) =>
     admin.createTopics({
       waitForLeaders: true,
-      topics: [{
-        topic,
-        numPartitions: 1,
-        replicationFactor: 1,
-        configEntries: [
-          { name: 'retention.ms', value: '-1' },
-          { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
-          { name: 'max.message.bytes', value: String(8 * 1024 * 1024) },
-        ],
-      }],
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [
+            { name: 'retention.ms', value: '-1' },
+            { name: 'message.timestamp.after.max.ms', value: '9223372036854775807' },
+            { name: 'max.message.bytes', value: String(8 * 1024 * 1024) },
+          ],
+        },
+      ],
     }),
   )
   const placed = new Map<string, Placed>()
@@ -77,12 +79,21 @@ async function produceSection(topic: string, cases: CorpusCase[]): Promise<Map<s
       if (c.compression) {
         // One kcat call, one compressed batch: lines of key TAB value.
         const input = Buffer.concat(c.records.flatMap((r) => [r.key!, Buffer.from('\t'), r.value!, Buffer.from('\n')]))
-        await kcat(['-P', '-b', testBrokers(), '-t', topic, '-p', '0', '-z', c.compression, '-K', '\t', '-X', 'linger.ms=100', '-X', 'batch.num.messages=100'], input)
+        await kcat(
+          ['-P', '-b', testBrokers(), '-t', topic, '-p', '0', '-z', c.compression, '-K', '\t', '-X', 'linger.ms=100', '-X', 'batch.num.messages=100'],
+          input,
+        )
       } else {
         await producer.send({
           topic,
           acks: -1,
-          messages: c.records.map((r) => ({ partition: 0, key: r.key, value: r.value, timestamp: String(r.timestampMs), headers: headersForMessage(r.headers) })),
+          messages: c.records.map((r) => ({
+            partition: 0,
+            key: r.key,
+            value: r.value,
+            timestamp: String(r.timestampMs),
+            headers: headersForMessage(r.headers),
+          })),
         })
       }
       const next = await logEnd(topic)
@@ -102,7 +113,10 @@ function readLines(path: string): EnvelopeLine[] {
   } catch {
     return []
   }
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as EnvelopeLine)
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as EnvelopeLine)
 }
 
 const b64 = (b: Buffer | null) => (b === null ? null : b.toString('base64'))
@@ -134,7 +148,24 @@ async function replaySection(section: CorpusSection): Promise<void> {
   const sink = join(dir, `${topic}.out.jsonl`)
   const quarantine = join(dir, `${topic}.quarantine.jsonl`)
   const how = CORPUS_SECTIONS[section]
-  const args = ['replay', '--topic', topic, '--key-format', how.keyFormat, '--value-format', how.valueFormat, '--sink', `file:${sink}`, '--quarantine', `file:${quarantine}`, '--checkpoint', join(dir, `${topic}.cp.json`), '--max-failure-rate', '0', '--json']
+  const args = [
+    'replay',
+    '--topic',
+    topic,
+    '--key-format',
+    how.keyFormat,
+    '--value-format',
+    how.valueFormat,
+    '--sink',
+    `file:${sink}`,
+    '--quarantine',
+    `file:${quarantine}`,
+    '--checkpoint',
+    join(dir, `${topic}.cp.json`),
+    '--max-failure-rate',
+    '0',
+    '--json',
+  ]
   if (how.valueFormat === 'avro') args.push('--schema', join(repoRoot(), 'fixtures', 'schemas'))
   if (how.transform) args.push('--transform', corpusTransformPath())
   const run = await runCli(args, { cwd: dir, timeoutMs: 120_000 })
@@ -156,7 +187,11 @@ async function replaySection(section: CorpusSection): Promise<void> {
     assert.is(landed.key, b64(record.key), `${where}: key bytes`)
     assert.is(landed.value, b64(record.value), `${where}: value bytes`)
     // Original headers first, in order (the quarantine appends its context after them).
-    assert.equal(landed.headers.slice(0, record.headers.length).map((h) => [h.key, h.value]), record.headers.map((h) => [h.key, b64(h.value)]), `${where}: headers in order`)
+    assert.equal(
+      landed.headers.slice(0, record.headers.length).map((h) => [h.key, h.value]),
+      record.headers.map((h) => [h.key, b64(h.value)]),
+      `${where}: headers in order`,
+    )
     if (out) assert.is(out.headers.length, record.headers.length, `${where}: no headers added`)
     if (record.timestampMs !== undefined) assert.is(landed.timestamp, record.timestampMs, `${where}: timestamp`)
   }
@@ -168,7 +203,9 @@ async function replaySection(section: CorpusSection): Promise<void> {
   assert.is(s.totals.quarantined, counts.quarantined)
   assert.is(s.totals.read, s.totals.written + s.totals.dropped + s.totals.quarantined)
   assert.ok(s.reconciled && s.finished)
-  process.stderr.write(`  corpus ${section}: ${cases.length} cases, ${placed.size} records: ${counts.passed} passed, ${counts.dropped} dropped, ${counts.quarantined} quarantined\n`)
+  process.stderr.write(
+    `  corpus ${section}: ${cases.length} cases, ${placed.size} records: ${counts.passed} passed, ${counts.dropped} dropped, ${counts.quarantined} quarantined\n`,
+  )
 }
 
 test('the corpus has at least 25 kinds of bad input, and every record has an expected outcome', () => {
@@ -178,7 +215,10 @@ test('the corpus has at least 25 kinds of bad input, and every record has an exp
 })
 
 for (const section of ['avro', 'json', 'bytes'] as const) {
-  test(`corpus section ${section}: exactly the poison records are quarantined with their stage and kind, the rest pass, and counts reconcile`, withTimeout(180_000, () => replaySection(section)))
+  test(
+    `corpus section ${section}: exactly the poison records are quarantined with their stage and kind, the rest pass, and counts reconcile`,
+    withTimeout(180_000, () => replaySection(section)),
+  )
 }
 
 test.run()

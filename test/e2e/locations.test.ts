@@ -17,9 +17,29 @@ test(
   withTimeout(120_000, async () => {
     const topic = uniqueName('locations-duckdb')
     await createTopic(topic, 2)
-    await produce(topic, Array.from({ length: 30 }, (_, i) => ({ partition: i % 2, key: `o-${i}`, value: JSON.stringify({ id: `o-${i}`, n: i }), timestampMs: 1_700_000_000_000 + i })))
+    await produce(
+      topic,
+      Array.from({ length: 30 }, (_, i) => ({
+        partition: i % 2,
+        key: `o-${i}`,
+        value: JSON.stringify({ id: `o-${i}`, n: i }),
+        timestampMs: 1_700_000_000_000 + i,
+      })),
+    )
     const db = join(dir, `${uniqueName('out')}.duckdb`)
-    const replayed = await runCli(['replay', '--topic', topic, '--value-format', 'json', '--sink', `duckdb:${db}#orders`, '--create-table', '--quarantine', `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, '--json'])
+    const replayed = await runCli([
+      'replay',
+      '--topic',
+      topic,
+      '--value-format',
+      'json',
+      '--sink',
+      `duckdb:${db}#orders`,
+      '--create-table',
+      '--quarantine',
+      `file:${join(dir, `${uniqueName('q')}.jsonl`)}`,
+      '--json',
+    ])
     assert.is(replayed.exitCode, 0, replayed.stdout + replayed.stderr)
     assert.is(replayed.json.totals.written, 30)
     assert.is(replayed.json.sink, `duckdb:${db}?table=orders`, 'shown in the canonical spelling')
@@ -46,7 +66,11 @@ test(
     await refused(['audit', 'compare', '--topic', 'orders', '--key', 'key', '--sink', 'ftp:x'], 'BAD_SINK_URI', `--sink ftp:x: ${unknown}`)
     const lossy = 'file:q.csv: a quarantine must be lossless, and CSV is not; use '
     await refused(['replay', '--topic', 'orders', '--sink', 'kafka:orders.fixed', '--quarantine', 'file:q.csv'], 'BAD_QUARANTINE_URI', `--quarantine ${lossy}`)
-    await refused(['quarantine', 'retry', '--dlq', 'kafka:orders.quarantine', '--all', '--sink', 'kafka:orders.fixed', '--quarantine', 'file:q.csv'], 'BAD_QUARANTINE_URI', `--quarantine ${lossy}`)
+    await refused(
+      ['quarantine', 'retry', '--dlq', 'kafka:orders.quarantine', '--all', '--sink', 'kafka:orders.fixed', '--quarantine', 'file:q.csv'],
+      'BAD_QUARANTINE_URI',
+      `--quarantine ${lossy}`,
+    )
     await refused(['quarantine', 'list', '--dlq', 'file:q.csv'], 'BAD_QUARANTINE_URI', `--dlq ${lossy}`)
     await refused(['quarantine', 'redrive', '--dlq', 'kafka:orders.quarantine', '--all', '--parking', 'file:q.csv'], 'BAD_QUARANTINE_URI', `--parking ${lossy}`)
     await refused(['quarantine', 'export', '--dlq', 'kafka:orders.quarantine', '--output', 'file:q.csv'], 'BAD_QUARANTINE_URI', `--output ${lossy}`)
@@ -62,15 +86,37 @@ test(
   'the old --from and --to of the quarantine commands still work for one release, with a warning on stderr (none under --json)',
   withTimeout(60_000, async () => {
     const quarantine = join(dir, `${uniqueName('dlq')}.jsonl`)
-    const headers = [{ key: 'recover.error.class', value: Buffer.from('DecodeError') }, { key: 'recover.error.stage', value: Buffer.from('decode') }]
-    writeFileSync(quarantine, [0, 1, 2].map((i) => envelopeLine({ topic: 'orders.quarantine', partition: 0, offset: BigInt(i), timestampMs: 1_700_000_000_000 + i, timestampType: 'create', key: Buffer.from(`k${i}`), value: Buffer.from('not json'), headers })).join(''))
+    const headers = [
+      { key: 'recover.error.class', value: Buffer.from('DecodeError') },
+      { key: 'recover.error.stage', value: Buffer.from('decode') },
+    ]
+    writeFileSync(
+      quarantine,
+      [0, 1, 2]
+        .map((i) =>
+          envelopeLine({
+            topic: 'orders.quarantine',
+            partition: 0,
+            offset: BigInt(i),
+            timestampMs: 1_700_000_000_000 + i,
+            timestampType: 'create',
+            key: Buffer.from(`k${i}`),
+            value: Buffer.from('not json'),
+            headers,
+          }),
+        )
+        .join(''),
+    )
 
     const current = await runCli(['quarantine', 'list', '--dlq', `file:${quarantine}`], { env: NO_KAFKA })
     assert.is(current.exitCode, 0, current.stderr)
     assert.not.match(current.stderr, 'Warning')
     const old = await runCli(['quarantine', 'list', '--from', `file:${quarantine}`], { env: NO_KAFKA })
     assert.is(old.exitCode, 0, old.stderr)
-    assert.match(old.stderr, 'Warning: --from is now --dlq in "recover quarantine list"; the old name still works in this release and will be removed in the next one.')
+    assert.match(
+      old.stderr,
+      'Warning: --from is now --dlq in "recover quarantine list"; the old name still works in this release and will be removed in the next one.',
+    )
     assert.is(old.stdout, current.stdout, 'the same listing')
     const equals = await runCli(['quarantine', 'list', `--from=file:${quarantine}`], { env: NO_KAFKA })
     assert.match(equals.stderr, 'Warning: --from is now --dlq')

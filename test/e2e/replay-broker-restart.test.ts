@@ -31,7 +31,11 @@ async function readTopic(brokers: string, topic: string): Promise<KafkaRecord[]>
   const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   try {
-    const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
+    const ranges = planReplayRanges(
+      parseRangeBound('earliest', '--from'),
+      parseRangeBound('latest', '--to'),
+      await reader.partitionFacts(await gateway.partitionsOf(topic)),
+    )
     const out: KafkaRecord[] = []
     for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
     return out
@@ -58,10 +62,34 @@ test(
   withTimeout(300_000, async () => {
     const brokers = broker.brokers
     const topic = 'orders'
-    const truth = (await seedIncident({ kafka: new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }), topic, count: 4_000, replicationFactor: 1 })).truth
+    const truth = (await seedIncident({ kafka: new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }), topic, count: 4_000, replicationFactor: 1 }))
+      .truth
     const source = await readTopic(brokers, topic)
     const checkpoint = join(dir, 'cp.json')
-    const args = ['replay', '--brokers', brokers, '--topic', topic, '--value-format', 'avro', '--schema', join(repoRoot(), 'fixtures', 'schemas'), '--transform', join(repoRoot(), 'plugins', 'fix-bad-deploy.ts'), '--sink', 'kafka:orders.fixed', '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '800', '--broker-wait', '0s', '--json']
+    const args = [
+      'replay',
+      '--brokers',
+      brokers,
+      '--topic',
+      topic,
+      '--value-format',
+      'avro',
+      '--schema',
+      join(repoRoot(), 'fixtures', 'schemas'),
+      '--transform',
+      join(repoRoot(), 'plugins', 'fix-bad-deploy.ts'),
+      '--sink',
+      'kafka:orders.fixed',
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '200',
+      '--rate',
+      '800',
+      '--broker-wait',
+      '0s',
+      '--json',
+    ]
     const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()))

@@ -29,7 +29,6 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-
 /** What identifies a record through the transform: key, original timestamp and headers (trace-id is unique per send). */
 const identity = (r: { key: Buffer | null; timestamp: number | string; headers: ReadonlyArray<{ key: string; value: Buffer | null }> }) =>
   `${r.key?.toString()}|${r.timestamp}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
@@ -68,7 +67,30 @@ test(
   withTimeout(300_000, async () => {
     const sink = uniqueName('e2e-eos-out')
     const checkpoint = join(dir, `${sink}.json`)
-    const args = ['replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--transform', FIX, '--sink', `kafka:${sink}`, '--exactly-once', '--quarantine', `file:${checkpoint}.q.jsonl`, '--checkpoint', checkpoint, '--batch-size', '100', '--rate', '800', '--commit-interval', '200ms']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--value-format',
+      'avro',
+      '--schema',
+      SCHEMAS,
+      '--transform',
+      FIX,
+      '--sink',
+      `kafka:${sink}`,
+      '--exactly-once',
+      '--quarantine',
+      `file:${checkpoint}.q.jsonl`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '100',
+      '--rate',
+      '800',
+      '--commit-interval',
+      '200ms',
+    ]
 
     // The live reader: a kafkajs consumer (read_committed is its default), from the beginning.
     const live = new Map<number, string[]>()
@@ -90,7 +112,15 @@ test(
         await consumer.run({
           eachMessage: async ({ partition, message }) => {
             const list = live.get(partition) ?? []
-            list.push(identity({ key: message.key, timestamp: message.timestamp, headers: Object.entries(message.headers ?? {}).flatMap(([key, v]) => (Array.isArray(v) ? v : [v]).map((x) => ({ key, value: x === undefined ? null : Buffer.from(x as Buffer) }))) }))
+            list.push(
+              identity({
+                key: message.key,
+                timestamp: message.timestamp,
+                headers: Object.entries(message.headers ?? {}).flatMap(([key, v]) =>
+                  (Array.isArray(v) ? v : [v]).map((x) => ({ key, value: x === undefined ? null : Buffer.from(x as Buffer) })),
+                ),
+              }),
+            )
             live.set(partition, list)
             consumed++
           },
@@ -121,7 +151,11 @@ test(
     // kafkajs gives headers without order; compare the records as sets per partition, and order by key+timestamp.
     for (const [p, list] of expected) {
       const seen = (live.get(p) ?? []).map((id) => id.split('|').slice(0, 2).join('|'))
-      assert.equal(seen, list.map((id) => id.split('|').slice(0, 2).join('|')), `partition ${p} as the live reader saw it`)
+      assert.equal(
+        seen,
+        list.map((id) => id.split('|').slice(0, 2).join('|')),
+        `partition ${p} as the live reader saw it`,
+      )
     }
   }),
 )
@@ -131,7 +165,21 @@ test(
   withTimeout(120_000, async () => {
     const sink = uniqueName('e2e-eos-mode')
     const checkpoint = join(dir, `${sink}.json`)
-    const args = ['replay', '--topic', topic, '--sink', `kafka:${sink}`, '--quarantine', `file:${checkpoint}.q.jsonl`, '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '1500']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--sink',
+      `kafka:${sink}`,
+      '--quarantine',
+      `file:${checkpoint}.q.jsonl`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '200',
+      '--rate',
+      '1500',
+    ]
     const { child, done } = spawnCli([...args, '--exactly-once'], { cwd: dir })
     try {
       await waitFor('some progress', () => (checkpointRead(checkpoint) >= 400 ? true : undefined), 60_000, 10)

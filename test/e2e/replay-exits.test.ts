@@ -30,7 +30,10 @@ test.before(
 
 const nothingCreated = (name: string) => {
   assert.not.ok(existsSync(join(dir, name)), `${name} was created`)
-  assert.not.ok(existsSync(join(dir, '.recover')) && readdirSync(join(dir, '.recover', 'checkpoints')).some((f) => f.includes(name)), 'a checkpoint was created')
+  assert.not.ok(
+    existsSync(join(dir, '.recover')) && readdirSync(join(dir, '.recover', 'checkpoints')).some((f) => f.includes(name)),
+    'a checkpoint was created',
+  )
 }
 
 test(
@@ -56,7 +59,22 @@ test(
 test(
   'replay --from after --to is INVERTED_RANGE, exit 2, and creates nothing',
   withTimeout(60_000, async () => {
-    const run = await runCli(['replay', '--topic', topic, '--from', '2018-03-21T02:00', '--to', '2018-03-21T00:00', '--sink', `file:${join(dir, 'inverted.jsonl')}`, '--quarantine', `file:${join(dir, 'inverted.q.jsonl')}`], { cwd: dir })
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        topic,
+        '--from',
+        '2018-03-21T02:00',
+        '--to',
+        '2018-03-21T00:00',
+        '--sink',
+        `file:${join(dir, 'inverted.jsonl')}`,
+        '--quarantine',
+        `file:${join(dir, 'inverted.q.jsonl')}`,
+      ],
+      { cwd: dir },
+    )
     assert.is(run.exitCode, 2, run.stdout + run.stderr)
     assert.match(run.stderr, /Error: --from 2018-03-21T02:00:00\.000Z \(UTC\) is after --to 2018-03-21T00:00:00\.000Z \(UTC\)/)
     assert.is(run.stdout, '')
@@ -68,13 +86,31 @@ test(
 test(
   'replay --from an offset past the log end is EMPTY_RANGE, exit 2, naming what each partition holds, and creates nothing',
   withTimeout(60_000, async () => {
-    const run = await runCli(['replay', '--topic', topic, '--from', 'offset:999999', '--sink', `file:${join(dir, 'beyond.jsonl')}`, '--quarantine', `file:${join(dir, 'beyond.q.jsonl')}`, '--json'], { cwd: dir })
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        topic,
+        '--from',
+        'offset:999999',
+        '--sink',
+        `file:${join(dir, 'beyond.jsonl')}`,
+        '--quarantine',
+        `file:${join(dir, 'beyond.q.jsonl')}`,
+        '--json',
+      ],
+      { cwd: dir },
+    )
     assert.is(run.exitCode, 2, run.stdout + run.stderr)
     assert.is(run.json.error.code, 'EMPTY_RANGE')
     const partitions = run.json.error.details.partitions as Array<{ partition: number; logStart: string; logEnd: string; firstRecordTime: string }>
     assert.is(partitions.length, 3)
-    assert.is(partitions.reduce((n, p) => n + Number(p.logEnd) - Number(p.logStart), 0), truth.count)
-    for (const p of partitions) assert.match(run.json.error.message, `partition ${p.partition} holds offsets [${p.logStart}, ${p.logEnd}), records from ${p.firstRecordTime}`)
+    assert.is(
+      partitions.reduce((n, p) => n + Number(p.logEnd) - Number(p.logStart), 0),
+      truth.count,
+    )
+    for (const p of partitions)
+      assert.match(run.json.error.message, `partition ${p.partition} holds offsets [${p.logStart}, ${p.logEnd}), records from ${p.firstRecordTime}`)
     nothingCreated('beyond.jsonl')
     nothingCreated('beyond.q.jsonl')
   }),
@@ -83,7 +119,22 @@ test(
 test(
   'a time window with no records is EMPTY_RANGE (exit 2), not a finished replay of 0 records',
   withTimeout(60_000, async () => {
-    const run = await runCli(['replay', '--topic', topic, '--from', '2018-03-21T00:00', '--to', '2018-03-21T00:00:00.001', '--sink', `file:${join(dir, 'window.jsonl')}`, '--quarantine', `file:${join(dir, 'window.q.jsonl')}`], { cwd: dir })
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        topic,
+        '--from',
+        '2018-03-21T00:00',
+        '--to',
+        '2018-03-21T00:00:00.001',
+        '--sink',
+        `file:${join(dir, 'window.jsonl')}`,
+        '--quarantine',
+        `file:${join(dir, 'window.q.jsonl')}`,
+      ],
+      { cwd: dir },
+    )
     assert.is(run.exitCode, 2, run.stdout + run.stderr)
     assert.match(run.stderr, /selects no records in any partition of .*: partition 0 holds offsets \[0, \d+\), records from 2018-03-20T/)
     nothingCreated('window.jsonl')
@@ -95,9 +146,15 @@ test(
   withTimeout(60_000, async () => {
     const out = join(dir, 'clamped.jsonl')
     const args = ['replay', '--topic', topic, '--from', 'offset:0=999999', '--sink', `file:${out}`, '--quarantine', `file:${join(dir, 'clamped.q.jsonl')}`]
-    const json = await runCli([...args, '--json', '--checkpoint', join(dir, 'clamped-json.cp.json')].map((a) => a.replace(out, `${out}.2.jsonl`)), { cwd: dir })
+    const json = await runCli(
+      [...args, '--json', '--checkpoint', join(dir, 'clamped-json.cp.json')].map((a) => a.replace(out, `${out}.2.jsonl`)),
+      { cwd: dir },
+    )
     assert.is(json.exitCode, 0, json.stderr)
-    assert.equal(json.json.warnings.map((w: string) => w.replace(/\(\d+\)/, '(N)')), ['--from offset 999999 is past the end of partition 0 (N): it has nothing to replay.'])
+    assert.equal(
+      json.json.warnings.map((w: string) => w.replace(/\(\d+\)/, '(N)')),
+      ['--from offset 999999 is past the end of partition 0 (N): it has nothing to replay.'],
+    )
     const plain = await runCli(args, { cwd: dir })
     assert.is(plain.exitCode, 0, plain.stderr)
     assert.match(plain.stderr, /Warning: --from offset 999999 is past the end of partition 0/)
@@ -106,7 +163,13 @@ test(
 
 /** Source coordinates (partition@offset) of the records in a JSONL sink or quarantine file. */
 const coordinates = (file: string): string[] =>
-  existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map(parseEnvelopeLine).map((r) => `${r.partition}@${r.offset}`) : []
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(parseEnvelopeLine)
+        .map((r) => `${r.partition}@${r.offset}`)
+    : []
 
 /** Every source record is in the sink or the quarantine exactly once: no loss, no duplicate. */
 function assertEachRecordOnce(out: string, quarantine: string): void {
@@ -142,7 +205,25 @@ function replayArgs(name: string): { args: string[]; out: string; quarantine: st
   const out = join(dir, `${name}.jsonl`)
   const quarantine = join(dir, `${name}.q.jsonl`)
   const checkpoint = join(dir, `${name}.cp.json`)
-  const args = ['replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--transform', misbehaving, '--sink', `file:${out}`, '--quarantine', `file:${quarantine}`, '--checkpoint', checkpoint, '--batch-size', '200']
+  const args = [
+    'replay',
+    '--topic',
+    topic,
+    '--value-format',
+    'avro',
+    '--schema',
+    SCHEMAS,
+    '--transform',
+    misbehaving,
+    '--sink',
+    `file:${out}`,
+    '--quarantine',
+    `file:${quarantine}`,
+    '--checkpoint',
+    checkpoint,
+    '--batch-size',
+    '200',
+  ]
   return { args, out, quarantine, checkpoint }
 }
 
@@ -171,10 +252,27 @@ test(
   'a sink plugin that calls process.exit is BAD_PLUGIN (exit 2) too, never exit 0',
   withTimeout(60_000, async () => {
     const sink = join(dir, 'exiting-sink.ts')
-    writeFileSync(sink, `import { defineSink } from 'recover/plugin-api'
+    writeFileSync(
+      sink,
+      `import { defineSink } from 'recover/plugin-api'
 export default defineSink({ name: 'exiting-sink', version: '1.0.0', write(records) { process.exit(0) } })
-`)
-    const run = await runCli(['replay', '--topic', topic, '--sink', `plugin:${sink}#x`, '--quarantine', `file:${join(dir, 'exiting-sink.q.jsonl')}`, '--checkpoint', join(dir, 'exiting-sink.cp.json'), '--json'], { cwd: dir })
+`,
+    )
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        topic,
+        '--sink',
+        `plugin:${sink}#x`,
+        '--quarantine',
+        `file:${join(dir, 'exiting-sink.q.jsonl')}`,
+        '--checkpoint',
+        join(dir, 'exiting-sink.cp.json'),
+        '--json',
+      ],
+      { cwd: dir },
+    )
     assert.is(run.exitCode, 2, run.stdout + run.stderr)
     assert.is(run.json.error.code, 'BAD_PLUGIN')
     assert.match(run.json.error.message, /^Sink plugin exiting-sink@1\.0\.0 called process\.exit\(0\) when asked to write a batch of \d+/)
@@ -200,12 +298,22 @@ test(
     assert.is(coordinates(quarantine).length, error.details.summary.totals.quarantined)
     assert.ok(error.details.summary.totals.read < truth.count)
 
-    const plain = await runCli([...args, '--checkpoint', join(dir, 'wrong-format-plain.cp.json')].map((a) => a.replace(out, `${out}.plain.jsonl`).replace(quarantine, `${quarantine}.plain.jsonl`)), { cwd: dir })
+    const plain = await runCli(
+      [...args, '--checkpoint', join(dir, 'wrong-format-plain.cp.json')].map((a) =>
+        a.replace(out, `${out}.plain.jsonl`).replace(quarantine, `${quarantine}.plain.jsonl`),
+      ),
+      { cwd: dir },
+    )
     assert.is(plain.exitCode, 3)
     assert.match(plain.stdout, /STOPPED \(FAILURE_RATE_EXCEEDED/)
     assert.match(plain.stderr, /--max-failure-rate 0/)
 
-    const anyway = await runCli([...args, '--checkpoint', join(dir, 'wrong-format-anyway.cp.json'), '--max-failure-rate', '0', '--json'].map((a) => a.replace(out, `${out}.anyway.jsonl`).replace(quarantine, `${quarantine}.anyway.jsonl`)), { cwd: dir, timeoutMs: 90_000 })
+    const anyway = await runCli(
+      [...args, '--checkpoint', join(dir, 'wrong-format-anyway.cp.json'), '--max-failure-rate', '0', '--json'].map((a) =>
+        a.replace(out, `${out}.anyway.jsonl`).replace(quarantine, `${quarantine}.anyway.jsonl`),
+      ),
+      { cwd: dir, timeoutMs: 90_000 },
+    )
     assert.is(anyway.exitCode, 0, anyway.stderr)
     assert.ok(anyway.json.finished)
     assert.is(anyway.json.totals.quarantined, truth.count)
@@ -236,8 +344,14 @@ test(
     assert.not.ok(coordinates(quarantine).includes(at))
     // The checkpoint matches what the sink holds.
     const cp = JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ written: number; quarantined: number }> }
-    assert.is(coordinates(out).length, cp.partitions.reduce((n, p) => n + p.written, 0))
-    assert.is(coordinates(quarantine).length, cp.partitions.reduce((n, p) => n + p.quarantined, 0))
+    assert.is(
+      coordinates(out).length,
+      cp.partitions.reduce((n, p) => n + p.written, 0),
+    )
+    assert.is(
+      coordinates(quarantine).length,
+      cp.partitions.reduce((n, p) => n + p.quarantined, 0),
+    )
     const again = await runCli([...args, '--transform-timeout', '120s', '--resume', '--json'], { cwd: dir, timeoutMs: 90_000 })
     assert.is(again.exitCode, 0, again.stderr)
     assert.ok(again.json.finished && again.json.reconciled)

@@ -30,7 +30,6 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-
 /**
  * Partition replays cut short: stopped unfinished in a rebalance (handed over, taken over), or
  * running in the killed process. Each may leave one batch written and not committed, which the
@@ -57,12 +56,19 @@ async function runThreeKillOne(args: string[], progressed: () => Promise<boolean
     assert.is(killed.signal, 'SIGKILL', `the first process ended before it was killed: ${killed.stderr}`)
     procs[0] = spawnCli(args, { cwd: dir })
     // A hang says what each member was doing (its partition and waiting lines), not only "timed out".
-    const results = await withDeadline(Promise.all(procs.map((p) => p.done)), 180_000, () => procs.map((p, i) => `--- process ${i + 1} ---\n${p.stderr().split('\n').slice(-15).join('\n')}`).join('\n'))
+    const results = await withDeadline(Promise.all(procs.map((p) => p.done)), 180_000, () =>
+      procs.map((p, i) => `--- process ${i + 1} ---\n${p.stderr().split('\n').slice(-15).join('\n')}`).join('\n'),
+    )
     const summaries = results.map((r) => {
       assert.is(r.code, 0, r.stderr + r.stdout)
       return r.stdout
     })
-    return Object.assign(summaries, { interruptions: interruptions(results.map((r) => r.stderr), killed.stderr) })
+    return Object.assign(summaries, {
+      interruptions: interruptions(
+        results.map((r) => r.stderr),
+        killed.stderr,
+      ),
+    })
   } finally {
     for (const p of procs) p.child.kill('SIGKILL')
   }
@@ -95,15 +101,48 @@ test(
   withTimeout(240_000, async () => {
     const { table, log } = await createTableWithWriteLog(testTable('e2e_group'))
     const group = uniqueName('replay-group')
-    const args = ['replay', '--topic', topic, '--scale-out', group, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
-      '--transform', FIX, '--sink', `${PG_URL}?table=${table}&key=order_id`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
-    assertEveryPartitionDone(await runThreeKillOne(args, async () => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${log}`))[0]!.n) >= 600))
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--scale-out',
+      group,
+      '--value-format',
+      'avro',
+      '--schema',
+      SCHEMAS,
+      '--reader-schema',
+      join(SCHEMAS, 'orders-v2.avsc'),
+      '--output-schema-id',
+      String(ORDER_SCHEMA_IDS.v2),
+      '--transform',
+      FIX,
+      '--sink',
+      `${PG_URL}?table=${table}&key=order_id`,
+      '--quarantine',
+      `kafka:${group}.q`,
+      '--batch-size',
+      String(BATCH),
+      '--rate',
+      '300',
+    ]
+    assertEveryPartitionDone(
+      await runThreeKillOne(args, async () => Number((await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${log}`))[0]!.n) >= 600),
+    )
     assert.equal(await orderRows(table), expectedOrderRows(source, truth))
     // Every record was written; a record written twice can only come from a partition moving
     // between live members (the old owner's last batch), never from the kill.
-    const written = await query<{ p: number; o: string; n: string }>(`SELECT source_partition AS p, source_offset::text AS o, count(*)::text AS n FROM ${log} GROUP BY 1, 2`)
+    const written = await query<{ p: number; o: string; n: string }>(
+      `SELECT source_partition AS p, source_offset::text AS o, count(*)::text AS n FROM ${log} GROUP BY 1, 2`,
+    )
     const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
-    assert.equal(written.map((w) => `${w.p}@${w.o}`).sort(), source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort())
+    assert.equal(
+      written.map((w) => `${w.p}@${w.o}`).sort(),
+      source
+        .filter((r) => !pills.has(`${r.partition}@${r.offset}`))
+        .map((r) => `${r.partition}@${r.offset}`)
+        .sort(),
+    )
     const twice = written.filter((w) => w.n !== '1').length
     assert.ok(twice <= 6 * BATCH, `${twice} records written twice`)
   }),
@@ -114,7 +153,21 @@ test(
   withTimeout(240_000, async () => {
     const group = uniqueName('replay-group-k')
     const sink = `${group}.out`
-    const args = ['replay', '--topic', topic, '--scale-out', group, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--scale-out',
+      group,
+      '--sink',
+      `kafka:${sink}`,
+      '--quarantine',
+      `kafka:${group}.q`,
+      '--batch-size',
+      String(BATCH),
+      '--rate',
+      '300',
+    ]
     const run = await runThreeKillOne(args, () => topicHolds(sink, 600))
     assertEveryPartitionDone(run)
     const out = await readTopic(sink)
@@ -136,13 +189,34 @@ test(
   withTimeout(240_000, async () => {
     const group = uniqueName('replay-group-eos')
     const sink = `${group}.out`
-    const args = ['replay', '--topic', topic, '--scale-out', group, '--sink', `kafka:${sink}`, '--exactly-once', '--quarantine', `kafka:${group}.q`, '--batch-size', String(BATCH), '--rate', '300', '--commit-interval', '300ms']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--scale-out',
+      group,
+      '--sink',
+      `kafka:${sink}`,
+      '--exactly-once',
+      '--quarantine',
+      `kafka:${group}.q`,
+      '--batch-size',
+      String(BATCH),
+      '--rate',
+      '300',
+      '--commit-interval',
+      '300ms',
+    ]
     assertEveryPartitionDone(await runThreeKillOne(args, () => topicHolds(sink, 600)))
     // readTopic reads read_committed: aborted transactions (the killed process's) are not seen.
     const out = await readTopic(sink)
     const id = (r: KafkaRecord) => `${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
     for (let p = 0; p < 6; p++) {
-      const inOrder = (list: KafkaRecord[]) => list.filter((r) => r.partition === p).sort((a, b) => Number(a.offset - b.offset)).map(id)
+      const inOrder = (list: KafkaRecord[]) =>
+        list
+          .filter((r) => r.partition === p)
+          .sort((a, b) => Number(a.offset - b.offset))
+          .map(id)
       assert.equal(inOrder(out), inOrder(source), `partition ${p}`)
     }
   }),

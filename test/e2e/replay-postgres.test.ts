@@ -32,10 +32,13 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-
 /** Records read so far, as the progress committed in PostgreSQL says. */
 async function committedRead(url: string): Promise<number> {
-  const rows = await query<{ read: string }>(`SELECT coalesce(sum((p->>'read')::int), 0)::text AS read FROM recover_replay_checkpoints, jsonb_array_elements(progress->'partitions') p WHERE topic = $1`, [topic], url).catch(() => [])
+  const rows = await query<{ read: string }>(
+    `SELECT coalesce(sum((p->>'read')::int), 0)::text AS read FROM recover_replay_checkpoints, jsonb_array_elements(progress->'partitions') p WHERE topic = $1`,
+    [topic],
+    url,
+  ).catch(() => [])
   return Number(rows[0]?.read ?? 0)
 }
 
@@ -43,17 +46,42 @@ const tableWithWriteLog = (url = PG_URL) => createTableWithWriteLog(table(), url
 
 /** Every non-pill source record was written exactly once, and nothing else was. */
 async function assertEachRecordWrittenOnce(log: string, url = PG_URL): Promise<void> {
-  const written = await query<{ p: number; o: string; n: string }>(`SELECT source_partition AS p, source_offset::text AS o, count(*)::text AS n FROM ${log} GROUP BY 1, 2`, [], url)
+  const written = await query<{ p: number; o: string; n: string }>(
+    `SELECT source_partition AS p, source_offset::text AS o, count(*)::text AS n FROM ${log} GROUP BY 1, 2`,
+    [],
+    url,
+  )
   const twice = written.filter((w) => w.n !== '1')
   assert.equal(twice, [], `${twice.length} records written more than once`)
   const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
-  const expected = source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort()
+  const expected = source
+    .filter((r) => !pills.has(`${r.partition}@${r.offset}`))
+    .map((r) => `${r.partition}@${r.offset}`)
+    .sort()
   assert.equal(written.map((w) => `${w.p}@${w.o}`).sort(), expected)
 }
 
 const argsFor = (sink: string, checkpoint: string, extra: string[] = []) => [
-  'replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--reader-schema', join(SCHEMAS, 'orders-v2.avsc'), '--output-schema-id', String(ORDER_SCHEMA_IDS.v2),
-  '--transform', FIX, '--sink', sink, '--quarantine', `file:${checkpoint}.q.jsonl`, '--checkpoint', checkpoint, ...extra,
+  'replay',
+  '--topic',
+  topic,
+  '--value-format',
+  'avro',
+  '--schema',
+  SCHEMAS,
+  '--reader-schema',
+  join(SCHEMAS, 'orders-v2.avsc'),
+  '--output-schema-id',
+  String(ORDER_SCHEMA_IDS.v2),
+  '--transform',
+  FIX,
+  '--sink',
+  sink,
+  '--quarantine',
+  `file:${checkpoint}.q.jsonl`,
+  '--checkpoint',
+  checkpoint,
+  ...extra,
 ]
 
 test.before(
@@ -83,7 +111,15 @@ test(
     assert.equal(await orderRows(t), expectedOrderRows(source, truth))
     await assertEachRecordWrittenOnce(log)
     // The quarantine holds every pill (at least once: it is not part of the transaction).
-    const quarantined = new Set(readFileSync(`${checkpoint}.q.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => { const e = JSON.parse(l) as { partition: number; offset: string }; return `${e.partition}@${e.offset}` }))
+    const quarantined = new Set(
+      readFileSync(`${checkpoint}.q.jsonl`, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const e = JSON.parse(l) as { partition: number; offset: string }
+          return `${e.partition}@${e.offset}`
+        }),
+    )
     assert.equal([...quarantined].sort(), truth.poisonPills.map((p) => `${p.partition}@${p.offset}`).sort())
   }),
 )
@@ -109,9 +145,14 @@ test(
     const instance = await DuckDBInstance.create(file)
     const connection = await instance.connect()
     try {
-      const rows = (await connection.runAndReadAll(`SELECT source_partition::VARCHAR AS p, source_offset::VARCHAR AS o FROM orders`)).getRowObjectsJson() as Array<{ p: string; o: string }>
+      const rows = (
+        await connection.runAndReadAll(`SELECT source_partition::VARCHAR AS p, source_offset::VARCHAR AS o FROM orders`)
+      ).getRowObjectsJson() as Array<{ p: string; o: string }>
       const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
-      const expected = source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map((r) => `${r.partition}@${r.offset}`).sort()
+      const expected = source
+        .filter((r) => !pills.has(`${r.partition}@${r.offset}`))
+        .map((r) => `${r.partition}@${r.offset}`)
+        .sort()
       assert.equal(rows.map((r) => `${r.p}@${r.o}`).sort(), expected)
     } finally {
       connection.closeSync()
@@ -131,7 +172,10 @@ test(
     try {
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
-      const { child, done } = spawnCli([...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '300ms']), '--json'], { cwd: dir })
+      const { child, done } = spawnCli(
+        [...argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '100', '--rate', '800', '--commit-interval', '300ms']), '--json'],
+        { cwd: dir },
+      )
       try {
         for (let restart = 1; restart <= 2; restart++) {
           // Restarted between two commits: the lost transaction held batches the sink redoes.
@@ -168,7 +212,16 @@ test(
     try {
       const { table: t, log } = await tableWithWriteLog(server.url)
       const checkpoint = join(dir, `${t}.json`)
-      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, ['--batch-size', '200', '--rate', '2000', '--sink-retry', '2s', '--commit-interval', '0'])
+      const args = argsFor(`${server.url}?table=${t}&key=order_id`, checkpoint, [
+        '--batch-size',
+        '200',
+        '--rate',
+        '2000',
+        '--sink-retry',
+        '2s',
+        '--commit-interval',
+        '0',
+      ])
       const { child, done } = spawnCli([...args, '--json'], { cwd: dir })
       try {
         await waitFor('1000 records committed', async () => ((await committedRead(server.url)) >= 1_000 ? true : undefined), 90_000, 20)
@@ -179,7 +232,8 @@ test(
       }
       const stopped = await done
       assert.is(stopped.code, 5, stopped.stdout + stopped.stderr)
-      const failure = (JSON.parse(stopped.stdout) as { error: { code: string; message: string; nextSteps: string[]; details: { resumeCommand: string } } }).error
+      const failure = (JSON.parse(stopped.stdout) as { error: { code: string; message: string; nextSteps: string[]; details: { resumeCommand: string } } })
+        .error
       assert.is(failure.code, 'SINK_UNREACHABLE')
       assert.match(failure.message, /did not come back within 2 s/)
       assert.match(failure.details.resumeCommand, /^recover replay .* --resume/)

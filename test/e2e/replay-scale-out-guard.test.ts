@@ -20,12 +20,17 @@ test.before(
     topic = uniqueName('scale-out-guard')
     await createTopic(topic, PARTITIONS)
     const now = Date.now()
-    await produce(topic, Array.from({ length: PARTITIONS * PER_PARTITION }, (_, i) => ({ partition: i % PARTITIONS, key: `k-${i}`, value: `{"n":${i}}`, timestampMs: now })))
+    await produce(
+      topic,
+      Array.from({ length: PARTITIONS * PER_PARTITION }, (_, i) => ({ partition: i % PARTITIONS, key: `k-${i}`, value: `{"n":${i}}`, timestampMs: now })),
+    )
   }),
 )
 
 /** An application's consumer, running in `groupId`: its rebalances (GROUP_JOIN) and successful heartbeats are recorded. */
-async function startAppConsumer(groupId: string): Promise<{ consumer: Consumer; joins: () => number; generation: () => number; memberId: () => string; heartbeatAfter: (at: number) => Promise<void> }> {
+async function startAppConsumer(
+  groupId: string,
+): Promise<{ consumer: Consumer; joins: () => number; generation: () => number; memberId: () => string; heartbeatAfter: (at: number) => Promise<void> }> {
   const consumer = testKafka().consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 300, maxWaitTimeInMs: 200 })
   let joins = 0
   let memberId = ''
@@ -48,21 +53,30 @@ async function startAppConsumer(groupId: string): Promise<{ consumer: Consumer; 
     // A heartbeat answered after `at` means the group was not rebalancing then; one that a
     // rebalance interrupted fails (REBALANCE_IN_PROGRESS) and the member joins again.
     heartbeatAfter: async (at) => {
-      await waitFor('a heartbeat of the application\'s consumer after the replay ended', () => (heartbeats.some((h) => h.at > at) ? true : undefined), 15_000, 20)
+      await waitFor(
+        "a heartbeat of the application's consumer after the replay ended",
+        () => (heartbeats.some((h) => h.at > at) ? true : undefined),
+        15_000,
+        20,
+      )
     },
   }
 }
 
 /** Asserts the application's member kept its membership: same member, same generation, no join since it started. */
-async function assertNeverRebalanced(app: Awaited<ReturnType<typeof startAppConsumer>>, before: { generation: number; memberId: string }, endedAt: number): Promise<void> {
+async function assertNeverRebalanced(
+  app: Awaited<ReturnType<typeof startAppConsumer>>,
+  before: { generation: number; memberId: string },
+  endedAt: number,
+): Promise<void> {
   await app.heartbeatAfter(endedAt)
-  assert.is(app.joins(), 1, 'the application\'s consumer joined again (a rebalance)')
+  assert.is(app.joins(), 1, "the application's consumer joined again (a rebalance)")
   assert.is(app.memberId(), before.memberId)
   assert.is(app.generation(), before.generation)
 }
 
 test(
-  'replay --group (the old name of --scale-out) with an application\'s group stops at once with exit 2 before connecting: its offsets and its live member are untouched',
+  "replay --group (the old name of --scale-out) with an application's group stops at once with exit 2 before connecting: its offsets and its live member are untouched",
   withTimeout(90_000, async () => {
     const group = uniqueName('billing')
     const app = await startAppConsumer(group)
@@ -91,13 +105,19 @@ test(
   withTimeout(90_000, async () => {
     const name = uniqueName('foreign-offsets')
     const group = `recover-replay.${name}`
-    await commitOffsets(group, topic, [{ partition: 0, offset: 7 }, { partition: 2, offset: 11 }])
+    await commitOffsets(group, topic, [
+      { partition: 0, offset: 7 },
+      { partition: 2, offset: 11 },
+    ])
     const committed = await readCommitted(group)
 
     const run = await runCli(['replay', '--topic', topic, '--scale-out', name, '--sink', `kafka:${name}.out`, '--quarantine', `kafka:${name}.q`, '--json'])
     assert.is(run.exitCode, 4, run.stderr + run.stdout)
     assert.is(run.json?.error?.code, 'NOT_A_REPLAY_GROUP', run.stdout)
-    assert.match(run.json.error.message, new RegExp(`Group ${group} is not one of recover's replay groups for ${topic}: it has offsets recover did not commit \\(${topic}:0@7, ${topic}:2@11\\)`))
+    assert.match(
+      run.json.error.message,
+      new RegExp(`Group ${group} is not one of recover's replay groups for ${topic}: it has offsets recover did not commit \\(${topic}:0@7, ${topic}:2@11\\)`),
+    )
     assert.match(run.json.error.message, /nothing was joined or committed/)
     assert.not.match(run.stderr, /Joining/)
     assert.equal(await readCommitted(group), committed)
@@ -106,7 +126,7 @@ test(
 )
 
 test(
-  '--scale-out NAME refuses recover-replay.NAME while an application\'s consumer is a member (exit 4, naming it): the member is never rebalanced and nothing is committed',
+  "--scale-out NAME refuses recover-replay.NAME while an application's consumer is a member (exit 4, naming it): the member is never rebalanced and nothing is committed",
   withTimeout(90_000, async () => {
     const name = uniqueName('foreign-member')
     const group = `recover-replay.${name}`
@@ -116,7 +136,12 @@ test(
       const run = await runCli(['replay', '--topic', topic, '--scale-out', name, '--sink', `kafka:${name}.out`, '--quarantine', `kafka:${name}.q`])
       const endedAt = Date.now()
       assert.is(run.exitCode, 4, run.stderr)
-      assert.match(run.stderr, new RegExp(`Group ${group} is not one of recover's replay groups for ${topic}: it has 1 member that is not a recover replay of ${topic} \\(recover-tests@[^:]+: a consumer with assignor RoundRobinAssigner\\)`))
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `Group ${group} is not one of recover's replay groups for ${topic}: it has 1 member that is not a recover replay of ${topic} \\(recover-tests@[^:]+: a consumer with assignor RoundRobinAssigner\\)`,
+        ),
+      )
       assert.match(run.stderr, /Pick another --scale-out NAME/)
       assert.not.match(run.stderr, /Joining/)
       assert.equal(await readCommitted(group), {})

@@ -29,11 +29,26 @@ const scratch = (name: string) => {
   mkdirSync(d)
   return d
 }
-const replayArgs = (sink: string, quarantine: string, extra: string[] = []) => ['replay', '--topic', topic, '--value-format', 'json', '--sink', sink, '--quarantine', quarantine, ...extra, '--json']
+const replayArgs = (sink: string, quarantine: string, extra: string[] = []) => [
+  'replay',
+  '--topic',
+  topic,
+  '--value-format',
+  'json',
+  '--sink',
+  sink,
+  '--quarantine',
+  quarantine,
+  ...extra,
+  '--json',
+]
 const errorOf = (run: CliRun) => run.json?.error as { code: string; message: string; nextSteps: string[]; details: Record<string, unknown> } | undefined
 const describe = (run: CliRun) => `exit ${run.exitCode}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`
 /** Every file under a folder, recursively (what a run left behind). */
-const filesIn = (folder: string): string[] => readdirSync(folder, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesIn(join(folder, e.name)) : [join(folder, e.name)])).sort()
+const filesIn = (folder: string): string[] =>
+  readdirSync(folder, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesIn(join(folder, e.name)) : [join(folder, e.name)]))
+    .sort()
 
 function records(count: number, tag: string) {
   return Array.from({ length: count }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i, tag }), timestampMs: Date.UTC(2018, 2, 21) + i }))
@@ -63,7 +78,10 @@ test(
     const run = await runCli(replayArgs(`file:${precious}`, `file:${join(folder, 'q.jsonl')}`), { cwd: folder })
     assert.is(run.exitCode, 2, describe(run))
     assert.is(errorOf(run)?.code, 'USAGE')
-    assert.match(errorOf(run)!.message, `The sink file ${precious} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`)
+    assert.match(
+      errorOf(run)!.message,
+      `The sink file ${precious} already exists and is not empty; remove it, choose another path, or continue the replay that wrote it with --resume.`,
+    )
     assert.ok(readFileSync(precious).equals(before), 'the Parquet file was changed')
     assert.equal(filesIn(folder), [precious], 'nothing else is left in the folder')
 
@@ -87,15 +105,24 @@ test(
       const run = await runCli(replayArgs(`duckdb:${join(parent, 'missing', 'd.duckdb')}?table=t`, `file:${join(parent, 'q.jsonl')}`, extra), { cwd: parent })
       assert.is(run.exitCode, 5, describe(run))
       assert.is(errorOf(run)?.code, 'SINK_FAILED')
-      assert.match(errorOf(run)!.message, `The sink file ${join(parent, 'missing', 'd.duckdb')} could not be created: the directory ${join(parent, 'missing')} does not exist.`)
-      assert.ok(errorOf(run)!.nextSteps.some((s) => s.startsWith('Check that the directory exists')), describe(run))
+      assert.match(
+        errorOf(run)!.message,
+        `The sink file ${join(parent, 'missing', 'd.duckdb')} could not be created: the directory ${join(parent, 'missing')} does not exist.`,
+      )
+      assert.ok(
+        errorOf(run)!.nextSteps.some((s) => s.startsWith('Check that the directory exists')),
+        describe(run),
+      )
       assert.not.ok(existsSync(join(parent, 'missing')), 'the directory was created')
       assert.equal(filesIn(parent), [], 'no quarantine file, no checkpoint left behind')
     }
     // A JSONL sink there says the same.
     const jsonl = await runCli(replayArgs(`file:${join(parent, 'missing', 'x.jsonl')}`, `file:${join(parent, 'q.jsonl')}`), { cwd: parent })
     assert.is(jsonl.exitCode, 5, describe(jsonl))
-    assert.ok(errorOf(jsonl)!.nextSteps.some((s) => s.startsWith('Check that the directory exists')), describe(jsonl))
+    assert.ok(
+      errorOf(jsonl)!.nextSteps.some((s) => s.startsWith('Check that the directory exists')),
+      describe(jsonl),
+    )
   }),
 )
 
@@ -147,14 +174,19 @@ test(
       // The quarantine file already has content: refused (exit 2), the sink file is not left behind.
       const a = scratch(`refused-${sink.name}`)
       writeFileSync(join(a, 'q.jsonl'), 'earlier dead letters\n')
-      const exists = await runCli(replayArgs(sink.uri(a), `file:${join(a, 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(a, 'cp.json')]), { cwd: a })
+      const exists = await runCli(replayArgs(sink.uri(a), `file:${join(a, 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(a, 'cp.json')]), {
+        cwd: a,
+      })
       assert.is(exists.exitCode, 2, `${sink.name}: ${describe(exists)}`)
       assert.match(errorOf(exists)!.message, /The quarantine file .* already exists and is not empty/)
       assert.equal(filesIn(a), [join(a, 'q.jsonl')], `${sink.name}: only the quarantine file that was there`)
 
       // The quarantine cannot be created (its directory is missing): exit 5, nothing left.
       const b = scratch(`noquarantine-${sink.name}`)
-      const missing = await runCli(replayArgs(sink.uri(b), `file:${join(b, 'missing', 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(b, 'cp.json')]), { cwd: b })
+      const missing = await runCli(
+        replayArgs(sink.uri(b), `file:${join(b, 'missing', 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(b, 'cp.json')]),
+        { cwd: b },
+      )
       assert.is(missing.exitCode, 5, `${sink.name}: ${describe(missing)}`)
       assert.equal(filesIn(b), [], `${sink.name}: nothing left behind`)
 
@@ -162,7 +194,9 @@ test(
       const c = scratch(`nocheckpoint-${sink.name}`)
       mkdirSync(join(c, 'cp.json'))
       writeFileSync(join(c, 'cp.json', 'keep'), 'x')
-      const noCheckpoint = await runCli(replayArgs(sink.uri(c), `file:${join(c, 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(c, 'cp.json')]), { cwd: c })
+      const noCheckpoint = await runCli(replayArgs(sink.uri(c), `file:${join(c, 'q.jsonl')}`, [...(sink.extra ?? []), '--checkpoint', join(c, 'cp.json')]), {
+        cwd: c,
+      })
       assert.is(noCheckpoint.exitCode, 5, `${sink.name}: ${describe(noCheckpoint)}`)
       assert.is(errorOf(noCheckpoint)?.code, 'CHECKPOINT_FAILED')
       assert.equal(filesIn(c), [join(c, 'cp.json', 'keep')], `${sink.name}: nothing left behind`)
@@ -175,14 +209,25 @@ test(
   withTimeout(120_000, async () => {
     // PostgreSQL database that does not exist.
     const a = scratch('advice-pg')
-    const noDb = await runCli(replayArgs(`${PG_URL.replace(/\/[^/]*$/, '/nosuchdb_recover_e2e')}?table=t&key=n`, `file:${join(a, 'q.jsonl')}`, ['--create-table']), { cwd: a })
+    const noDb = await runCli(
+      replayArgs(`${PG_URL.replace(/\/[^/]*$/, '/nosuchdb_recover_e2e')}?table=t&key=n`, `file:${join(a, 'q.jsonl')}`, ['--create-table']),
+      { cwd: a },
+    )
     assert.is(noDb.exitCode, 5, describe(noDb))
     assert.is(errorOf(noDb)?.code, 'SINK_UNREACHABLE')
     assert.match(errorOf(noDb)!.message, /database "nosuchdb_recover_e2e" does not exist/)
     assert.not.match(JSON.stringify(errorOf(noDb)), /--resume/)
-    assert.ok(errorOf(noDb)!.nextSteps.includes('Nothing was written and no checkpoint was kept: once the cause is fixed, run the same command again.'), describe(noDb))
+    assert.ok(
+      errorOf(noDb)!.nextSteps.includes('Nothing was written and no checkpoint was kept: once the cause is fixed, run the same command again.'),
+      describe(noDb),
+    )
     assert.equal(filesIn(a), [], 'no quarantine file, no checkpoint')
-    const plain = await runCli(replayArgs(`${PG_URL.replace(/\/[^/]*$/, '/nosuchdb_recover_e2e')}?table=t&key=n`, `file:${join(a, 'q.jsonl')}`, ['--create-table']).filter((x) => x !== '--json'), { cwd: a })
+    const plain = await runCli(
+      replayArgs(`${PG_URL.replace(/\/[^/]*$/, '/nosuchdb_recover_e2e')}?table=t&key=n`, `file:${join(a, 'q.jsonl')}`, ['--create-table']).filter(
+        (x) => x !== '--json',
+      ),
+      { cwd: a },
+    )
     assert.not.match(plain.stderr, /--resume/)
     assert.match(plain.stderr, /run the same command again/)
 
@@ -190,7 +235,9 @@ test(
     const b = scratch('advice-checkpoint')
     mkdirSync(join(b, 'cp.json'))
     writeFileSync(join(b, 'cp.json', 'keep'), 'x')
-    const noCheckpoint = await runCli(replayArgs(`file:${join(b, 'out.jsonl')}`, `file:${join(b, 'q.jsonl')}`, ['--checkpoint', join(b, 'cp.json')]), { cwd: b })
+    const noCheckpoint = await runCli(replayArgs(`file:${join(b, 'out.jsonl')}`, `file:${join(b, 'q.jsonl')}`, ['--checkpoint', join(b, 'cp.json')]), {
+      cwd: b,
+    })
     assert.is(noCheckpoint.exitCode, 5, describe(noCheckpoint))
     assert.not.match(JSON.stringify(errorOf(noCheckpoint)), /--resume/)
     assert.match(errorOf(noCheckpoint)!.nextSteps.join('\n'), /run the same command again/)
@@ -231,7 +278,7 @@ export default defineSink({ name: 'flaky', version: '1.0.0',
 )
 
 test(
-  'the default checkpoint lives in the state folder, keyed by the resolved sink: two folders\' file:out.jsonl never share one, and nothing goes to ./.recover',
+  "the default checkpoint lives in the state folder, keyed by the resolved sink: two folders' file:out.jsonl never share one, and nothing goes to ./.recover",
   withTimeout(60_000, async () => {
     const home = scratch('state')
     const results: CliRun[] = []
@@ -282,7 +329,11 @@ async function seedClusterB(name: string, count: number): Promise<void> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
-    await producer.send({ topic: name, acks: -1, messages: records(count, 'B').map((r) => ({ partition: 0, key: r.key, value: r.value, timestamp: String(r.timestampMs) })) })
+    await producer.send({
+      topic: name,
+      acks: -1,
+      messages: records(count, 'B').map((r) => ({ partition: 0, key: r.key, value: r.value, timestamp: String(r.timestampMs) })),
+    })
   } finally {
     await producer.disconnect()
   }
@@ -298,17 +349,38 @@ test(
     const folder = scratch('cross-cluster')
     const out = join(folder, 'out.jsonl')
     const checkpoint = join(folder, 'cp.json')
-    const args = ['replay', '--topic', name, '--value-format', 'json', '--sink', `file:${out}`, '--quarantine', `file:${join(folder, 'q.jsonl')}`, '--checkpoint', checkpoint, '--batch-size', '20', '--rate', '100']
+    const args = [
+      'replay',
+      '--topic',
+      name,
+      '--value-format',
+      'json',
+      '--sink',
+      `file:${out}`,
+      '--quarantine',
+      `file:${join(folder, 'q.jsonl')}`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '20',
+      '--rate',
+      '100',
+    ]
     // Stopped with Ctrl-C part way on cluster A: an unfinished checkpoint.
     const first = spawnCli(args, { cwd: folder })
-    await waitFor('a checkpoint with progress', () => {
-      try {
-        const c = JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }
-        return c.partitions[0]!.read >= 40 ? true : undefined
-      } catch {
-        return undefined
-      }
-    }, 30_000, 20)
+    await waitFor(
+      'a checkpoint with progress',
+      () => {
+        try {
+          const c = JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ read: number }> }
+          return c.partitions[0]!.read >= 40 ? true : undefined
+        } catch {
+          return undefined
+        }
+      },
+      30_000,
+      20,
+    )
     first.child.kill('SIGINT')
     const stopped = await first.done
     assert.is(stopped.code, 130, stopped.stderr)

@@ -24,14 +24,16 @@ let topic = ''
 let truth: IncidentTruth
 let source: KafkaRecord[] = []
 
-
 /** What identifies a record through the transform: partition, key, original timestamp and headers (trace-id is unique per send). */
 const identity = (r: { partition: number; key: Buffer | null; timestampMs: number; headers: ReadonlyArray<{ key: string; value: Buffer | null }> }) =>
   `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
 
 function expectedIdentities(): string[] {
   const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
-  return source.filter((r) => !pills.has(`${r.partition}@${r.offset}`)).map(identity).sort()
+  return source
+    .filter((r) => !pills.has(`${r.partition}@${r.offset}`))
+    .map(identity)
+    .sort()
 }
 
 function countBy(list: string[]): Map<string, number> {
@@ -54,10 +56,15 @@ function checkpointRead(path: string): number | undefined {
 async function killAfter(args: string[], checkpoint: string, records: number): Promise<number> {
   const { child, done } = spawnCli(args, { cwd: dir })
   try {
-    const read = await waitFor(`checkpoint ${checkpoint} to pass ${records} records`, () => {
-      const n = checkpointRead(checkpoint)
-      return n !== undefined && n >= records ? n : undefined
-    }, 60_000, 20)
+    const read = await waitFor(
+      `checkpoint ${checkpoint} to pass ${records} records`,
+      () => {
+        const n = checkpointRead(checkpoint)
+        return n !== undefined && n >= records ? n : undefined
+      },
+      60_000,
+      20,
+    )
     return read
   } finally {
     child.kill('SIGKILL')
@@ -80,7 +87,27 @@ test(
     const sink = uniqueName('e2e-replay-fixed')
     const checkpoint = join(dir, `${sink}.json`)
     const batch = 150
-    const args = ['replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--transform', FIX, '--sink', `kafka:${sink}`, '--quarantine', `kafka:${sink}.q`, '--checkpoint', checkpoint, '--batch-size', String(batch), '--rate', '1500']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--value-format',
+      'avro',
+      '--schema',
+      SCHEMAS,
+      '--transform',
+      FIX,
+      '--sink',
+      `kafka:${sink}`,
+      '--quarantine',
+      `kafka:${sink}.q`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      String(batch),
+      '--rate',
+      '1500',
+    ]
     const first = await killAfter(args, checkpoint, 1_200)
     const second = await killAfter([...args, '--resume'], checkpoint, first + 1_500)
     assert.ok(second > first)
@@ -105,13 +132,21 @@ test(
     assert.ok(duplicates <= 2 * batch, `${duplicates} duplicates for 2 kills with batches of ${batch}`)
     // Every value in the sink is a corrected order.
     for (const r of written) {
-      const order = schemas.byId.get(r.value!.readUInt32BE(1))!.fromBuffer(r.value!.subarray(5)) as { amount_cents: number; items: Array<{ quantity: number; unit_price_cents: number }> }
+      const order = schemas.byId.get(r.value!.readUInt32BE(1))!.fromBuffer(r.value!.subarray(5)) as {
+        amount_cents: number
+        items: Array<{ quantity: number; unit_price_cents: number }>
+      }
       assert.is(order.amount_cents, correctAmountCents(order.items))
     }
     // The human summary says it too.
     const text = await runCli([...args, '--resume'], { cwd: dir })
     assert.is(text.exitCode, 0)
-    assert.match(text.stdout, s.resent === 0 ? /nothing had been written after the last checkpoint/ : new RegExp(`${s.resent} records? (was|were) written by the interrupted batch and sent again`))
+    assert.match(
+      text.stdout,
+      s.resent === 0
+        ? /nothing had been written after the last checkpoint/
+        : new RegExp(`${s.resent} records? (was|were) written by the interrupted batch and sent again`),
+    )
   }),
 )
 
@@ -121,7 +156,27 @@ test(
     const out = join(dir, `${uniqueName('fixed')}.jsonl`)
     const q = join(dir, `${uniqueName('q')}.jsonl`)
     const checkpoint = `${out}.checkpoint.json`
-    const args = ['replay', '--topic', topic, '--value-format', 'avro', '--schema', SCHEMAS, '--transform', FIX, '--sink', `file:${out}`, '--quarantine', `file:${q}`, '--checkpoint', checkpoint, '--batch-size', '200', '--rate', '2000']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--value-format',
+      'avro',
+      '--schema',
+      SCHEMAS,
+      '--transform',
+      FIX,
+      '--sink',
+      `file:${out}`,
+      '--quarantine',
+      `file:${q}`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '200',
+      '--rate',
+      '2000',
+    ]
     await killAfter(args, checkpoint, 2_000)
     const last = await runCli([...args, '--resume', '--json'], { cwd: dir, timeoutMs: 120_000 })
     assert.is(last.exitCode, 0, last.stderr)
@@ -139,7 +194,21 @@ test(
   withTimeout(120_000, async () => {
     const out = join(dir, `${uniqueName('ctrlc')}.jsonl`)
     const checkpoint = `${out}.checkpoint.json`
-    const args = ['replay', '--topic', topic, '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`, '--checkpoint', checkpoint, '--batch-size', '100', '--rate', '1000']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--sink',
+      `file:${out}`,
+      '--quarantine',
+      `file:${out}.q.jsonl`,
+      '--checkpoint',
+      checkpoint,
+      '--batch-size',
+      '100',
+      '--rate',
+      '1000',
+    ]
     const { child, done } = spawnCli(args, { cwd: dir })
     await waitFor('some progress', () => ((checkpointRead(checkpoint) ?? 0) >= 300 ? true : undefined), 60_000, 20)
     child.kill('SIGINT')
@@ -163,7 +232,21 @@ test(
   'plain progress lines on stderr, the summary on stdout, --json only NDJSON progress on stderr; usage errors exit 2',
   withTimeout(60_000, async () => {
     const out = join(dir, `${uniqueName('plain')}.jsonl`)
-    const args = ['replay', '--topic', topic, '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`, '--checkpoint', `${out}.cp.json`, '--batch-size', '500', '--progress-interval', '1ms']
+    const args = [
+      'replay',
+      '--topic',
+      topic,
+      '--sink',
+      `file:${out}`,
+      '--quarantine',
+      `file:${out}.q.jsonl`,
+      '--checkpoint',
+      `${out}.cp.json`,
+      '--batch-size',
+      '500',
+      '--progress-interval',
+      '1ms',
+    ]
     const plain = await runCli(args, { cwd: dir })
     assert.is(plain.exitCode, 0, plain.stderr)
     assert.match(plain.stderr, /replay: [\d,]+ read, [\d,]+ written, 0 dropped, 0 quarantined/)
@@ -172,7 +255,13 @@ test(
     const json = await runCli([...args.map((a) => a.replace(out, `${out}2.jsonl`)), '--json'], { cwd: dir })
     assert.is(json.exitCode, 0, json.stderr)
     // stderr carries only NDJSON progress (docs/progress-events.md), stdout only the result.
-    assert.ok(json.stderr.split('\n').filter(Boolean).every((line) => /^\{"v":1,"type":"[a-z-]+",/.test(line)), json.stderr)
+    assert.ok(
+      json.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((line) => /^\{"v":1,"type":"[a-z-]+",/.test(line)),
+      json.stderr,
+    )
     assert.is(json.json.totals.read, truth.count)
     assert.is(typeof json.json.partitions[0].end, 'string')
 

@@ -35,9 +35,10 @@ const paneState = () => {
     return `no pane: ${(error as Error).message}`
   }
 }
-const shows = (text: string, timeoutMs = 30_000) => waitFor(`the screen to show "${text}"`, () => (screen().includes(text) ? true : undefined), timeoutMs, 100).catch((error: Error) => {
-  throw new Error(`${error.message}\n--- ${paneState()} ---\n--- screen ---\n${screen()}`)
-})
+const shows = (text: string, timeoutMs = 30_000) =>
+  waitFor(`the screen to show "${text}"`, () => (screen().includes(text) ? true : undefined), timeoutMs, 100).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- ${paneState()} ---\n--- screen ---\n${screen()}`)
+  })
 
 async function readTopic(name: string): Promise<KafkaRecord[]> {
   return withGateway(async (gateway) => {
@@ -45,7 +46,8 @@ async function readTopic(name: string): Promise<KafkaRecord[]> {
     try {
       const facts = await reader.partitionFacts(await gateway.partitionsOf(name))
       const out: KafkaRecord[] = []
-      for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) out.push(...c.records)
+      for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd }))))
+        for (const c of chunks) out.push(...c.records)
       return out
     } finally {
       await reader.close()
@@ -61,71 +63,114 @@ test.after(() => {
   }
 })
 
-test('recover triage in a real terminal (tmux): filter, drop with a reason, redrive with confirmation, quit; Kafka and the audit trail agree', withTimeout(120_000, async () => {
-  const original = uniqueName('orders')
-  const q = `${original}.quarantine`
-  await createTopic(original, 2)
-  await createTopic(q, 1)
-  const letters = [1, 2, 3, 4, 5].map((offset) => {
-    const record: KafkaRecord = { topic: original, partition: offset % 2, offset: BigInt(offset), timestampMs: T + offset, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(`{bad ${offset}`), headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }] }
-    const name = offset <= 3 ? 'DecodeError' : 'TypeError'
-    return { partition: 0, key: record.key, value: record.value, timestamp: String(record.timestampMs), headers: headersForMessage(quarantineHeaders({ record, stage: offset <= 3 ? 'decode' : 'transform', error: Object.assign(new Error(`${name} at ${offset}`), { name }) }, new Date(T + offset))) as Record<string, Buffer> }
-  })
-  const producer = testKafka().producer()
-  await producer.connect()
-  await producer.send({ topic: q, acks: -1, messages: letters })
-  await producer.disconnect()
+test(
+  'recover triage in a real terminal (tmux): filter, drop with a reason, redrive with confirmation, quit; Kafka and the audit trail agree',
+  withTimeout(120_000, async () => {
+    const original = uniqueName('orders')
+    const q = `${original}.quarantine`
+    await createTopic(original, 2)
+    await createTopic(q, 1)
+    const letters = [1, 2, 3, 4, 5].map((offset) => {
+      const record: KafkaRecord = {
+        topic: original,
+        partition: offset % 2,
+        offset: BigInt(offset),
+        timestampMs: T + offset,
+        timestampType: 'create',
+        key: Buffer.from(`ord-${offset}`),
+        value: Buffer.from(`{bad ${offset}`),
+        headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }],
+      }
+      const name = offset <= 3 ? 'DecodeError' : 'TypeError'
+      return {
+        partition: 0,
+        key: record.key,
+        value: record.value,
+        timestamp: String(record.timestampMs),
+        headers: headersForMessage(
+          quarantineHeaders(
+            { record, stage: offset <= 3 ? 'decode' : 'transform', error: Object.assign(new Error(`${name} at ${offset}`), { name }) },
+            new Date(T + offset),
+          ),
+        ) as Record<string, Buffer>,
+      }
+    })
+    const producer = testKafka().producer()
+    await producer.connect()
+    await producer.send({ topic: q, acks: -1, messages: letters })
+    await producer.disconnect()
 
-  const bin = join(repoRoot(), 'bin', 'run.js')
-  // CI=true as in a CI job's shell: Ink then draws only at exit, and triage must draw every frame regardless.
-  tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '40', `CI=true ${process.execPath} ${bin} triage --dlq kafka:${q} --brokers ${testBrokers()} --same-partition; echo $? > ${exitFile}`)
-  // Keep the pane after its process ends, so that a crash leaves its message on the screen.
-  tmux('set-option', '-t', session, 'remain-on-exit', 'on')
-  // The first screen waits for a cold start of the CLI and its first Kafka connection.
-  await shows('5 of 5 records', 60_000)
-  assert.match(screen(), '3 DecodeError · decode')
+    const bin = join(repoRoot(), 'bin', 'run.js')
+    // CI=true as in a CI job's shell: Ink then draws only at exit, and triage must draw every frame regardless.
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '150',
+      '-y',
+      '40',
+      `CI=true ${process.execPath} ${bin} triage --dlq kafka:${q} --brokers ${testBrokers()} --same-partition; echo $? > ${exitFile}`,
+    )
+    // Keep the pane after its process ends, so that a crash leaves its message on the screen.
+    tmux('set-option', '-t', session, 'remain-on-exit', 'on')
+    // The first screen waits for a cold start of the CLI and its first Kafka connection.
+    await shows('5 of 5 records', 60_000)
+    assert.match(screen(), '3 DecodeError · decode')
 
-  keys('/')
-  await shows('(enter: apply, esc: cancel)')
-  keys('-l', 'TypeError')
-  await shows('/TypeError')
-  keys('Enter')
-  await shows('2 of 5 records matching "TypeError"')
-  assert.not.match(screen(), 'DecodeError · decode')
+    keys('/')
+    await shows('(enter: apply, esc: cancel)')
+    keys('-l', 'TypeError')
+    await shows('/TypeError')
+    keys('Enter')
+    await shows('2 of 5 records matching "TypeError"')
+    assert.not.match(screen(), 'DecodeError · decode')
 
-  keys('d')
-  await shows('Drop reason:')
-  keys('-l', 'known transform bug')
-  await shows('Drop reason: known transform bug')
-  keys('Enter')
-  await shows('Dropped 2 record(s): "known transform bug"')
+    keys('d')
+    await shows('Drop reason:')
+    keys('-l', 'known transform bug')
+    await shows('Drop reason: known transform bug')
+    keys('Enter')
+    await shows('Dropped 2 record(s): "known transform bug"')
 
-  keys('/')
-  await shows('/TypeError')
-  for (let i = 0; i < 'TypeError'.length; i++) keys('BSpace')
-  await shows('/  (enter: apply')
-  keys('Enter')
-  await shows('5 of 5 records, 2 handled')
+    keys('/')
+    await shows('/TypeError')
+    for (let i = 0; i < 'TypeError'.length; i++) keys('BSpace')
+    await shows('/  (enter: apply')
+    keys('Enter')
+    await shows('5 of 5 records, 2 handled')
 
-  keys('R')
-  await shows('Redrive 3 record(s) to')
-  keys('y')
-  await shows('Redriven 3, parked 0')
-  await shows('5 of 5 records, 5 handled')
-  keys('q')
-  // tmux sometimes leaves the ended process unreaped for a long while, with the pane dead and
-  // no status: the shell around triage says how it ended instead.
-  const status = await waitFor('triage to quit', () => (existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '' ? readFileSync(exitFile, 'utf8').trim() : undefined), 15_000)
-  assert.is(status, '0', `triage did not exit 0 after q\n--- screen ---\n${screen()}`)
+    keys('R')
+    await shows('Redrive 3 record(s) to')
+    keys('y')
+    await shows('Redriven 3, parked 0')
+    await shows('5 of 5 records, 5 handled')
+    keys('q')
+    // tmux sometimes leaves the ended process unreaped for a long while, with the pane dead and
+    // no status: the shell around triage says how it ended instead.
+    const status = await waitFor(
+      'triage to quit',
+      () => (existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '' ? readFileSync(exitFile, 'utf8').trim() : undefined),
+      15_000,
+    )
+    assert.is(status, '0', `triage did not exit 0 after q\n--- screen ---\n${screen()}`)
 
-  const back = await readTopic(original)
-  assert.equal(back.map((r) => [r.partition, r.key?.toString(), r.headers.map((h) => h.key).join(',')]).sort(), [
-    [0, 'ord-2', 'trace,recover.redrive-count'],
-    [1, 'ord-1', 'trace,recover.redrive-count'],
-    [1, 'ord-3', 'trace,recover.redrive-count'],
-  ])
-  const trail = await withGateway((gateway) => readAuditTrail({ kind: 'kafka', topic: q }, gateway))
-  assert.equal(trail.actions.map((a) => [a.action, a.records, a.reason ?? null]), [['drop', 2, 'known transform bug'], ['redrive', 3, null]])
-}))
+    const back = await readTopic(original)
+    assert.equal(back.map((r) => [r.partition, r.key?.toString(), r.headers.map((h) => h.key).join(',')]).sort(), [
+      [0, 'ord-2', 'trace,recover.redrive-count'],
+      [1, 'ord-1', 'trace,recover.redrive-count'],
+      [1, 'ord-3', 'trace,recover.redrive-count'],
+    ])
+    const trail = await withGateway((gateway) => readAuditTrail({ kind: 'kafka', topic: q }, gateway))
+    assert.equal(
+      trail.actions.map((a) => [a.action, a.records, a.reason ?? null]),
+      [
+        ['drop', 2, 'known transform bug'],
+        ['redrive', 3, null],
+      ],
+    )
+  }),
+)
 
 test.run()

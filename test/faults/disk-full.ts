@@ -44,7 +44,11 @@ function checkNotAhead(cpPath: string, sinkPath: string, log: (line: string) => 
   const size = statSync(sinkPath).size
   const claimed = Number(cp.sinkState.bytes ?? 0)
   const written = cp.partitions.reduce((n, p) => n + p.written, 0)
-  const lines = readFileSync(sinkPath).subarray(0, claimed).toString('utf8').split('\n').filter((l) => l !== '')
+  const lines = readFileSync(sinkPath)
+    .subarray(0, claimed)
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l !== '')
   log(`  checkpoint: ${written} written, sink ${claimed} bytes; the file has ${size} bytes, ${lines.length} whole lines up to the checkpoint`)
   assert.ok(claimed <= size, 'the checkpoint claims more bytes than the file has')
   assert.is(lines.length, written, 'lines up to the checkpoint = records it counts as written')
@@ -75,12 +79,24 @@ export function diskFullScenarios(brokers: () => string): FaultScenario[] {
           const topic = uniqueName('fault6-sink')
           await seedTopic(brokers(), topic, RECORDS)
           const sink = join(mnt, 'out.jsonl')
-          const args = ['replay', '--topic', topic, '--sink', `file:${sink}`, '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', join(dir, 'cp.json'), '--batch-size', String(BATCH)]
+          const args = [
+            'replay',
+            '--topic',
+            topic,
+            '--sink',
+            `file:${sink}`,
+            '--quarantine',
+            `file:${join(dir, 'q.jsonl')}`,
+            '--checkpoint',
+            join(dir, 'cp.json'),
+            '--batch-size',
+            String(BATCH),
+          ]
           const full = await runCliTo(args, { cwd: dir, brokers: brokers(), timeoutMs: 120_000 })
           log(`  exit ${full.code}: ${full.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? ''}`)
           assert.is(full.code, 5, full.stderr)
           assert.match(full.stderr, /^Error: The disk holding the sink file .*out\.jsonl is full \(ENOSPC\); free space there\.$/m)
-          assert.match(full.stderr, /^  → Continue with: recover replay .* --resume$/m)
+          assert.match(full.stderr, /^ {2}→ Continue with: recover replay .* --resume$/m)
           checkNotAhead(join(dir, 'cp.json'), sink, log)
           execFileSync('mount', ['-o', 'remount,size=64m', mnt])
           log('  tmpfs grown to 64 MiB; resuming')
@@ -113,17 +129,36 @@ export function diskFullScenarios(brokers: () => string): FaultScenario[] {
           await seedTopic(brokers(), topic, RECORDS)
           const sink = join(dir, 'out.jsonl')
           const cpPath = join(mnt, 'cp.json')
-          const args = ['replay', '--topic', topic, '--sink', `file:${sink}`, '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', cpPath, '--batch-size', String(BATCH), '--rate', '4000']
+          const args = [
+            'replay',
+            '--topic',
+            topic,
+            '--sink',
+            `file:${sink}`,
+            '--quarantine',
+            `file:${join(dir, 'q.jsonl')}`,
+            '--checkpoint',
+            cpPath,
+            '--batch-size',
+            String(BATCH),
+            '--rate',
+            '4000',
+          ]
           const run = startCli(args, { cwd: dir, brokers: brokers() })
           assert.is(await waitForProgress(cpPath, RECORDS / 4, run, 60_000), 'reached')
           fill(join(mnt, 'filler'))
           log('  checkpoint file system filled up mid-replay')
           const { code } = await run.done
-          const firstLine = run.stderr().trim().split('\n').find((l) => l.startsWith('Error:')) ?? ''
+          const firstLine =
+            run
+              .stderr()
+              .trim()
+              .split('\n')
+              .find((l) => l.startsWith('Error:')) ?? ''
           log(`  exit ${code}: ${firstLine}`)
           assert.is(code, 5, run.stderr())
           assert.match(firstLine, /^Error: The disk holding the replay checkpoint .*cp\.json is full \(ENOSPC\); free space there\.$/)
-          assert.match(run.stderr(), /^  → Continue with: recover replay .* --resume$/m)
+          assert.match(run.stderr(), /^ {2}→ Continue with: recover replay .* --resume$/m)
           const cp = checkNotAhead(cpPath, sink, log)
           assert.not.ok(cp.finished)
           rmSync(join(mnt, 'filler'))

@@ -55,7 +55,10 @@ export function startCli(args: string[], options: { cwd: string; brokers: string
 }
 
 /** Runs `recover` to the end, killing it past timeoutMs. */
-export async function runCliTo(args: string[], options: { cwd: string; brokers: string; timeoutMs: number }): Promise<{ code: number | null; stdout: string; stderr: string; json: any }> {
+export async function runCliTo(
+  args: string[],
+  options: { cwd: string; brokers: string; timeoutMs: number },
+): Promise<{ code: number | null; stdout: string; stderr: string; json: any }> {
   const p = startCli(args, options)
   const timer = setTimeout(() => p.child.kill('SIGKILL'), options.timeoutMs)
   const { code } = await p.done
@@ -84,7 +87,10 @@ export async function seedTopic(brokers: string, topic: string, count: number, p
   const admin = kafka.admin()
   await admin.connect()
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }] })
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+    })
   } finally {
     await admin.disconnect()
   }
@@ -111,7 +117,11 @@ export async function readTopicValues(brokers: string, topic: string): Promise<B
   const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   try {
-    const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
+    const ranges = planReplayRanges(
+      parseRangeBound('earliest', '--from'),
+      parseRangeBound('latest', '--to'),
+      await reader.partitionFacts(await gateway.partitionsOf(topic)),
+    )
     const out: Buffer[] = []
     for await (const chunks of reader.read(ranges)) for (const c of chunks) for (const r of c.records) if (r.value) out.push(r.value)
     return out
@@ -125,7 +135,10 @@ export async function readTopicValues(brokers: string, topic: string): Promise<B
 export function readEnvelopeValues(path: string): Buffer[] {
   const text = readFileSync(path, 'utf8')
   if (text.length > 0 && !text.endsWith('\n')) throw new Error(`${path} ends in the middle of a line`)
-  return text.split('\n').filter((l) => l !== '').map((l) => Buffer.from((JSON.parse(l) as { value: string }).value, 'base64'))
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => Buffer.from((JSON.parse(l) as { value: string }).value, 'base64'))
 }
 
 /** Lost and duplicated ids, comparing what arrived with ids 0..count-1. */
@@ -154,7 +167,10 @@ export function tally(count: number, values: Buffer[]): { out: number; lost: num
 /** Waits until the checkpoint has at least `records` read, or the process ended. */
 export async function waitForProgress(checkpoint: string, records: number, proc: CliProcess, ms: number): Promise<'reached' | 'ended'> {
   let ended = false
-  proc.done.then(() => (ended = true), () => (ended = true))
+  proc.done.then(
+    () => (ended = true),
+    () => (ended = true),
+  )
   return waitFor(`the replay to read ${records} records`, () => (checkpointRead(checkpoint) >= records ? 'reached' : ended ? 'ended' : undefined), ms, 10)
 }
 
@@ -182,6 +198,10 @@ export async function writtenIds(log: string, url: string): Promise<Buffer[]> {
 
 /** Rows in the table whose provenance is not the source record of their id (seedTopic puts id i at offset ⌊i/partitions⌋ of partition i mod partitions). */
 export async function misattributedRows(table: string, url: string, partitions = 3): Promise<number> {
-  const rows = await query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE source_partition <> id % ${partitions} OR source_offset <> id / ${partitions}`, [], url)
+  const rows = await query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM ${table} WHERE source_partition <> id % ${partitions} OR source_offset <> id / ${partitions}`,
+    [],
+    url,
+  )
   return Number(rows[0]!.n)
 }

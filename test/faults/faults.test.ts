@@ -56,18 +56,21 @@ test.after(async () => {
 })
 
 for (const scenario of selected) {
-  test(`scenario ${scenario.id}: ${scenario.title}`, withTimeout(scenario.timeoutMs, async () => {
-    log(`\n[scenario ${scenario.id}] ${scenario.title}`)
-    const entry: (typeof results)[number] = { scenario }
-    results.push(entry)
-    try {
-      entry.result = await scenario.run(log)
-    } catch (error) {
-      entry.error = error instanceof Error ? error.message : String(error)
-      throw error
-    }
-    assert.is(entry.result.lost, 0, 'records lost')
-  }))
+  test(
+    `scenario ${scenario.id}: ${scenario.title}`,
+    withTimeout(scenario.timeoutMs, async () => {
+      log(`\n[scenario ${scenario.id}] ${scenario.title}`)
+      const entry: (typeof results)[number] = { scenario }
+      results.push(entry)
+      try {
+        entry.result = await scenario.run(log)
+      } catch (error) {
+        entry.error = error instanceof Error ? error.message : String(error)
+        throw error
+      }
+      assert.is(entry.result.lost, 0, 'records lost')
+    }),
+  )
 }
 
 test.run()

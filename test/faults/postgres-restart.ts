@@ -4,7 +4,18 @@ import { join } from 'node:path'
 import * as assert from 'uvu/assert'
 import { uniqueName } from '../support/kafka.js'
 import { canStartPrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js'
-import { checkpointRead, createIdTableWithWriteLog, misattributedRows, runCliTo, seedTopic, startCli, tally, waitForProgress, writtenIds, type FaultScenario } from './fault-support.js'
+import {
+  checkpointRead,
+  createIdTableWithWriteLog,
+  misattributedRows,
+  runCliTo,
+  seedTopic,
+  startCli,
+  tally,
+  waitForProgress,
+  writtenIds,
+  type FaultScenario,
+} from './fault-support.js'
 
 const RECORDS = 5_000
 const BATCH = 250
@@ -35,7 +46,25 @@ export function postgresRestartScenario(brokers: () => string): FaultScenario {
       try {
         const { table, log: writeLog } = await createIdTableWithWriteLog('fault4_orders', server.url)
         const checkpoint = join(dir, 'cp.json')
-        const args = ['replay', '--topic', topic, '--value-format', 'json', '--sink', `${server.url}?table=${table}&key=id`, '--create-table', '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', checkpoint, '--batch-size', String(BATCH), '--rate', '700', '--json']
+        const args = [
+          'replay',
+          '--topic',
+          topic,
+          '--value-format',
+          'json',
+          '--sink',
+          `${server.url}?table=${table}&key=id`,
+          '--create-table',
+          '--quarantine',
+          `file:${join(dir, 'q.jsonl')}`,
+          '--checkpoint',
+          checkpoint,
+          '--batch-size',
+          String(BATCH),
+          '--rate',
+          '700',
+          '--json',
+        ]
         const run = startCli(args, { cwd: dir, brokers: brokers() })
         const limit = setTimeout(() => run.child.kill('SIGKILL'), 180_000)
         let restarts = 0
@@ -74,11 +103,20 @@ export function postgresRestartScenario(brokers: () => string): FaultScenario {
         assert.is(summary.totals.read, RECORDS)
         const t = tally(RECORDS, await writtenIds(writeLog, server.url))
         const wrong = await misattributedRows(table, server.url)
-        log(`  ${outcome}; summary: read ${summary.totals.read}, written ${summary.totals.written}; the trigger logged ${t.out} row writes: ${t.lost} lost, ${t.duplicated} duplicated; ${wrong} rows with another record's provenance`)
+        log(
+          `  ${outcome}; summary: read ${summary.totals.read}, written ${summary.totals.written}; the trigger logged ${t.out} row writes: ${t.lost} lost, ${t.duplicated} duplicated; ${wrong} rows with another record's provenance`,
+        )
         assert.is(t.lost, 0, 'lost')
         assert.is(t.duplicated, 0, 'a batch cut off by the restart is redone, not applied twice')
         assert.is(wrong, 0, 'provenance')
-        return { faults: restarts, recordsIn: RECORDS, recordsOut: t.out, lost: t.lost, duplicated: t.duplicated, notes: [outcome, ...(resumed ? ['resumed once'] : [])] }
+        return {
+          faults: restarts,
+          recordsIn: RECORDS,
+          recordsOut: t.out,
+          lost: t.lost,
+          duplicated: t.duplicated,
+          notes: [outcome, ...(resumed ? ['resumed once'] : [])],
+        }
       } finally {
         server.remove()
       }

@@ -5,7 +5,21 @@ import * as assert from 'uvu/assert'
 import { createRng } from '../../src/fixtures/prng.js'
 import { uniqueName } from '../support/kafka.js'
 import { dropTestTables, PG_URL, testTable } from '../support/postgres.js'
-import { checkpointRead, createIdTableWithWriteLog, misattributedRows, readEnvelopeValues, readTopicValues, runCliTo, seedTopic, sleep, startCli, tally, waitForProgress, writtenIds, type FaultScenario } from './fault-support.js'
+import {
+  checkpointRead,
+  createIdTableWithWriteLog,
+  misattributedRows,
+  readEnvelopeValues,
+  readTopicValues,
+  runCliTo,
+  seedTopic,
+  sleep,
+  startCli,
+  tally,
+  waitForProgress,
+  writtenIds,
+  type FaultScenario,
+} from './fault-support.js'
 
 const CRASHES = 10
 
@@ -52,11 +66,27 @@ export function replayCrashScenario(sink: CrashSink, brokers: () => string, seed
       const table = sink === 'postgres' ? await createIdTableWithWriteLog(testTable('fault1_pg'), PG_URL) : undefined
       try {
         const out =
-          sink === 'file' ? ['--sink', `file:${join(dir, 'out.jsonl')}`]
-          : sink === 'postgres' ? ['--sink', `${PG_URL}?table=${table!.table}&key=id`, '--create-table', '--value-format', 'json']
-          : ['--sink', `kafka:${topic}.out`, ...(sink === 'eos' ? ['--exactly-once'] : [])]
+          sink === 'file'
+            ? ['--sink', `file:${join(dir, 'out.jsonl')}`]
+            : sink === 'postgres'
+              ? ['--sink', `${PG_URL}?table=${table!.table}&key=id`, '--create-table', '--value-format', 'json']
+              : ['--sink', `kafka:${topic}.out`, ...(sink === 'eos' ? ['--exactly-once'] : [])]
         const checkpoint = join(dir, 'cp.json')
-        const args = ['replay', '--topic', topic, ...out, '--quarantine', `file:${join(dir, 'q.jsonl')}`, '--checkpoint', checkpoint, '--batch-size', String(BATCH), '--rate', String(rate), ...(exact && sink !== 'file' ? ['--commit-interval', '250ms'] : [])]
+        const args = [
+          'replay',
+          '--topic',
+          topic,
+          ...out,
+          '--quarantine',
+          `file:${join(dir, 'q.jsonl')}`,
+          '--checkpoint',
+          checkpoint,
+          '--batch-size',
+          String(BATCH),
+          '--rate',
+          String(rate),
+          ...(exact && sink !== 'file' ? ['--commit-interval', '250ms'] : []),
+        ]
         let crashes = 0
         for (let k = 1; k <= CRASHES; k++) {
           // Kill points spread over the range, at a random spot in the k-th slice, plus up to
@@ -81,12 +111,16 @@ export function replayCrashScenario(sink: CrashSink, brokers: () => string, seed
         assert.ok(s.finished && s.reconciled, 'finished and reconciled')
         assert.is(s.totals.read, RECORDS)
         const values =
-          sink === 'file' ? readEnvelopeValues(join(dir, 'out.jsonl'))
-          : sink === 'postgres' ? await writtenIds(table!.log, PG_URL)
-          : await readTopicValues(brokers(), `${topic}.out`)
+          sink === 'file'
+            ? readEnvelopeValues(join(dir, 'out.jsonl'))
+            : sink === 'postgres'
+              ? await writtenIds(table!.log, PG_URL)
+              : await readTopicValues(brokers(), `${topic}.out`)
         const t = tally(RECORDS, values)
         const what = sink === 'postgres' ? 'row writes logged by the trigger' : sink === 'eos' ? 'records a read_committed reader sees' : 'records in the sink'
-        log(`  resumed ${s.resumes} times; summary: read ${s.totals.read}, written ${s.totals.written}, re-sent (reported) ${s.resent}; found ${t.out} ${what}: ${t.lost} lost, ${t.duplicated} duplicated${t.lostRanges.length > 0 ? ` (lost ids ${t.lostRanges.slice(0, 5).join(', ')})` : ''}`)
+        log(
+          `  resumed ${s.resumes} times; summary: read ${s.totals.read}, written ${s.totals.written}, re-sent (reported) ${s.resent}; found ${t.out} ${what}: ${t.lost} lost, ${t.duplicated} duplicated${t.lostRanges.length > 0 ? ` (lost ids ${t.lostRanges.slice(0, 5).join(', ')})` : ''}`,
+        )
         assert.is(t.lost, 0, 'lost')
         if (exact) assert.is(t.duplicated, 0, `the ${label} ends with every record exactly once`)
         assert.is(t.duplicated, s.resent, 'duplicates are exactly the re-sends the summary reports')

@@ -12,9 +12,33 @@ export function renderFaultTable(rows: Array<{ scenario: FaultScenario; result?:
     result ? String(result.duplicated) : '-',
     error ? `FAILED: ${error.split('\n')[0]!.slice(0, 80)}` : result?.skipped ? `skipped: ${result.skipped}` : 'ok',
   ])
-  const total = rows.filter((r) => r.result).reduce((t, { result }) => ({ faults: t.faults + result!.faults, in: t.in + result!.recordsIn, out: t.out + result!.recordsOut, lost: t.lost + result!.lost, dup: t.dup + result!.duplicated }), { faults: 0, in: 0, out: 0, lost: 0, dup: 0 })
-  body.push([`${rows.length} scenarios`, String(total.faults), String(total.in), String(total.out), String(total.lost), String(total.dup), rows.every((r) => !r.error) ? 'all ok' : `${rows.filter((r) => r.error).length} failed`])
+  const total = rows
+    .filter((r) => r.result)
+    .reduce(
+      (t, { result }) => ({
+        faults: t.faults + result!.faults,
+        in: t.in + result!.recordsIn,
+        out: t.out + result!.recordsOut,
+        lost: t.lost + result!.lost,
+        dup: t.dup + result!.duplicated,
+      }),
+      { faults: 0, in: 0, out: 0, lost: 0, dup: 0 },
+    )
+  body.push([
+    `${rows.length} scenarios`,
+    String(total.faults),
+    String(total.in),
+    String(total.out),
+    String(total.lost),
+    String(total.dup),
+    rows.every((r) => !r.error) ? 'all ok' : `${rows.filter((r) => r.error).length} failed`,
+  ])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
-  return [line(header), `|${widths.map((w, i) => (i === 0 || i === widths.length - 1 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`, ...body.map(line)].join('\n')
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
+  return [
+    line(header),
+    `|${widths.map((w, i) => (i === 0 || i === widths.length - 1 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`,
+    ...body.map(line),
+  ].join('\n')
 }

@@ -44,7 +44,12 @@ export function seekBrokerKilledScenario(broker: () => LocalKafka): FaultScenari
       const dir = mkdtempSync(join(tmpdir(), 'recover-fault-5-'))
       let faults = 0
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        await withGateway(b.brokers, (g) => g.commitGroupOffsets(group, Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: COMMITTED }))))
+        await withGateway(b.brokers, (g) =>
+          g.commitGroupOffsets(
+            group,
+            Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, offset: COMMITTED })),
+          ),
+        )
         const journal = join(dir, `journal-${attempt}`)
         mkdirSync(journal, { recursive: true })
         let frozen = false
@@ -53,7 +58,10 @@ export function seekBrokerKilledScenario(broker: () => LocalKafka): FaultScenari
           if (frozen) return
           frozen = b.kill('SIGSTOP')
         })
-        const run = startCli(['seek', '--group', group, '--topic', topic, '--to-earliest', '--execute', '--yes', '--journal', journal], { cwd: dir, brokers: b.brokers })
+        const run = startCli(['seek', '--group', group, '--topic', topic, '--to-earliest', '--execute', '--yes', '--journal', journal], {
+          cwd: dir,
+          brokers: b.brokers,
+        })
         let timer: NodeJS.Timeout | undefined
         try {
           // Kill the frozen broker as soon as it is frozen; a commit in flight never gets its answer.
@@ -90,19 +98,39 @@ export function seekBrokerKilledScenario(broker: () => LocalKafka): FaultScenari
           assert.is(code, 5, message)
           const files = readdirSync(join(journal, encodeURIComponent(group))).filter((f) => f.endsWith('.csv'))
           assert.is(files.length, 1, files.join(','))
-          const rows = readFileSync(join(journal, encodeURIComponent(group), files[0]!), 'utf8').split('\n').filter((l) => l.startsWith(`${group},`))
-          assert.equal(rows.map((r) => r.split(',')[3]).sort(), Array.from({ length: PARTITIONS }, () => String(COMMITTED)), 'the journal holds the previous offsets')
-          assert.match(message, /^Error: Committing the new offsets of group ".*" failed \(.*\); (which of .* moved is unknown, because Kafka did not answer the read-back|moved: .*|no partition moved).* The previous offsets are in .*\.csv\./m)
+          const rows = readFileSync(join(journal, encodeURIComponent(group), files[0]!), 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith(`${group},`))
+          assert.equal(
+            rows.map((r) => r.split(',')[3]).sort(),
+            Array.from({ length: PARTITIONS }, () => String(COMMITTED)),
+            'the journal holds the previous offsets',
+          )
+          assert.match(
+            message,
+            /^Error: Committing the new offsets of group ".*" failed \(.*\); (which of .* moved is unknown, because Kafka did not answer the read-back|moved: .*|no partition moved).* The previous offsets are in .*\.csv\./m,
+          )
           assert.match(message, /restore them with: recover seek --group .* --undo/)
           const afterFault = await committed(b.brokers, group, topic)
           log(`  after the restart the group is at ${[...afterFault].map(([p, o]) => `${p}:${o}`).join(' ')} (committed before: ${COMMITTED} each)`)
-          const undo = await runCliTo(['seek', '--group', group, '--undo', '--execute', '--yes', '--journal', journal], { cwd: dir, brokers: b.brokers, timeoutMs: 60_000 })
+          const undo = await runCliTo(['seek', '--group', group, '--undo', '--execute', '--yes', '--journal', journal], {
+            cwd: dir,
+            brokers: b.brokers,
+            timeoutMs: 60_000,
+          })
           assert.is(undo.code, 0, undo.stderr)
           const restored = await committed(b.brokers, group, topic)
           log(`  --undo restored ${[...restored].map(([p, o]) => `${p}:${o}`).join(' ')}`)
           const back = [...restored.values()].filter((o) => o === COMMITTED).length
           assert.is(back, PARTITIONS)
-          return { faults, recordsIn: PARTITIONS, recordsOut: back, lost: PARTITIONS - back, duplicated: 0, notes: ['records = partition offsets journalled and restored'] }
+          return {
+            faults,
+            recordsIn: PARTITIONS,
+            recordsOut: back,
+            lost: PARTITIONS - back,
+            duplicated: 0,
+            notes: ['records = partition offsets journalled and restored'],
+          }
         } finally {
           watcher.close()
           clearTimeout(timer)

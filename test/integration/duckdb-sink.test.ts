@@ -22,7 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), 'recover-duckdb-sink-'))
 
 let incident: { topic: string; truth: IncidentTruth; source: KafkaRecord[] }
 
-
 const request = (sink: string, extra: Partial<ReplayRequest> = {}): ReplayRequest => ({
   topic: incident.topic,
   valueFormat: 'avro',
@@ -54,7 +53,8 @@ const SELECT = `SELECT order_id, customer, amount_cents::VARCHAR AS amount_cents
 /** A landing table keeps every record; the last of each key is what the upsert table keeps. */
 function lastPerKey(rows: Array<Record<string, string>>): Array<Record<string, string>> {
   const byKey = new Map<string, Record<string, string>>()
-  for (const r of [...rows].sort((a, b) => Number(a.source_partition) - Number(b.source_partition) || Number(a.source_offset) - Number(b.source_offset))) byKey.set(r.order_id!, r)
+  for (const r of [...rows].sort((a, b) => Number(a.source_partition) - Number(b.source_partition) || Number(a.source_offset) - Number(b.source_offset)))
+    byKey.set(r.order_id!, r)
   return [...byKey.values()].sort((a, b) => a.order_id!.localeCompare(b.order_id!))
 }
 
@@ -94,7 +94,10 @@ test(
     assert.is(rows.length, incident.truth.count - incident.truth.poisonPills.length)
     assert.equal(lastPerKey(rows), expectedOrderRows(incident.source, incident.truth))
     const columns = await readBack(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${out}'))`)
-    assert.equal(columns.map((c) => c.column_name), ['order_id', 'customer', 'amount_cents', 'currency', 'status', 'created_at', 'items', 'channel', 'source_topic', 'source_partition', 'source_offset'])
+    assert.equal(
+      columns.map((c) => c.column_name),
+      ['order_id', 'customer', 'amount_cents', 'currency', 'status', 'created_at', 'items', 'channel', 'source_topic', 'source_partition', 'source_offset'],
+    )
   }),
 )
 
@@ -105,7 +108,9 @@ test(
     const first = request(`file:${out}`, { batchSize: 200 })
     const controller = new AbortController()
     let batches = 0
-    const stopped = await withGateway((gateway) => replay(first, { gateway, signal: controller.signal, onEvent: (e) => e.type === 'batch' && ++batches === 4 && controller.abort() }))
+    const stopped = await withGateway((gateway) =>
+      replay(first, { gateway, signal: controller.signal, onEvent: (e) => e.type === 'batch' && ++batches === 4 && controller.abort() }),
+    )
     assert.ok(stopped.interrupted && !stopped.finished)
     assert.not.ok(existsSync(out))
     const resumed = await withGateway((gateway) => replay({ ...first, resume: true }, { gateway }))
@@ -117,17 +122,39 @@ test(
 )
 
 test(
-  'an integer out of its column\'s range is quarantined alone (stage sink); the rest of its batch is written',
+  "an integer out of its column's range is quarantined alone (stage sink); the rest of its batch is written",
   withTimeout(60_000, async () => {
     const topic = uniqueName('duck-range')
     await createTopic(topic, 1)
-    await produce(topic, ['{"id":"a","n":1}', '{"id":"b","n":100000000000000000000}', '{"id":"c","n":3}'].map((value, i) => ({ partition: 0, value, timestampMs: 1_700_000_000_000 + i })))
+    await produce(
+      topic,
+      ['{"id":"a","n":1}', '{"id":"b","n":100000000000000000000}', '{"id":"c","n":3}'].map((value, i) => ({
+        partition: 0,
+        value,
+        timestampMs: 1_700_000_000_000 + i,
+      })),
+    )
     const file = join(dir, `${uniqueName('range')}.duckdb`)
     const quarantine = join(dir, `${uniqueName('q')}.jsonl`)
-    const s = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: `duckdb:${file}?table=t`, createTable: true, quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) }, { gateway }))
+    const s = await withGateway((gateway) =>
+      replay(
+        {
+          topic,
+          valueFormat: 'json',
+          sink: `duckdb:${file}?table=t`,
+          createTable: true,
+          quarantine: `file:${quarantine}`,
+          checkpoint: join(dir, `${uniqueName('cp')}.json`),
+        },
+        { gateway },
+      ),
+    )
     assert.ok(s.finished && s.reconciled)
     assert.equal(s.quarantinedByStage, { decode: 0, transform: 0, sink: 1 })
-    assert.equal(await readBack(`SELECT id, n::VARCHAR AS n FROM t ORDER BY id`, file), [{ id: 'a', n: '1' }, { id: 'c', n: '3' }])
+    assert.equal(await readBack(`SELECT id, n::VARCHAR AS n FROM t ORDER BY id`, file), [
+      { id: 'a', n: '1' },
+      { id: 'c', n: '3' },
+    ])
     assert.match(readFileSync(quarantine, 'utf8'), /column n is BIGINT and cannot hold/)
   }),
 )

@@ -98,7 +98,10 @@ test(
         truth.perPartition.map((p) => ['0', p.logEndOffset.toString()]),
       )
 
-      const read = await readTopic(topic, truth.perPartition.map((p) => p.logEndOffset))
+      const read = await readTopic(
+        topic,
+        truth.perPartition.map((p) => p.logEndOffset),
+      )
       assert.is(read.size, 5_000)
 
       // The whole topic is the generated stream, byte for byte (and no `kind` header leaked).
@@ -141,7 +144,9 @@ test(
       )
 
       // 2018 timestamps survive: the topic keeps records forever.
-      const configs = await withAdmin((admin) => admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false }))
+      const configs = await withAdmin((admin) =>
+        admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms'] }], includeSynonyms: false }),
+      )
       assert.is(configs.resources[0]!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue, '-1')
     } finally {
       await deleteTopic(topic)
@@ -153,7 +158,12 @@ test(
   'seeding refuses a topic that already holds records, and recreate replaces it',
   withTimeout(90_000, async () => {
     const topic = uniqueName('fixtures-again')
-    const small: IncidentOptions = { count: 300, partitions: 2, poisonPills: { truncatedAvro: 1, badMagic: 1, invalidJson: 1, invalidUtf8: 1 }, duplicates: { identical: 1, changed: 1 } }
+    const small: IncidentOptions = {
+      count: 300,
+      partitions: 2,
+      poisonPills: { truncatedAvro: 1, badMagic: 1, invalidJson: 1, invalidUtf8: 1 },
+      duplicates: { identical: 1, changed: 1 },
+    }
     try {
       await seedIncident({ kafka: testKafka(), topic, ...small })
       try {
@@ -182,7 +192,14 @@ test(
     const topic = uniqueName('fixtures-empty')
     try {
       await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true }))
-      const seeded = await seedIncident({ kafka: testKafka(), topic, count: 200, partitions: 2, poisonPills: { truncatedAvro: 1 }, duplicates: { identical: 1, changed: 0 } })
+      const seeded = await seedIncident({
+        kafka: testKafka(),
+        topic,
+        count: 200,
+        partitions: 2,
+        poisonPills: { truncatedAvro: 1 },
+        duplicates: { identical: 1, changed: 0 },
+      })
       assert.is(seeded.records, 200)
       const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic))
       assert.equal(
@@ -221,7 +238,10 @@ test(
         const r = read.get(`${i % 2}:${Math.floor(i / 2)}`)!
         assert.is(r.value!.toString(), `v${i}`)
         assert.is(r.timestampMs, 1_521_590_400_000 + i)
-        assert.equal(r.headers.map((h) => [h.key, h.value?.toString()]), [['n', String(i)]])
+        assert.equal(
+          r.headers.map((h) => [h.key, h.value?.toString()]),
+          [['n', String(i)]],
+        )
       }
     } finally {
       await producer.disconnect()

@@ -26,7 +26,16 @@ function parseToolDescribe(stdout: string): ToolRow[] {
   for (const line of stdout.split('\n')) {
     const cols = line.trim().split(/\s+/)
     if (cols.length < 9 || cols[0] === 'GROUP' || !/^\d+$/.test(cols[2]!)) continue
-    rows.push({ topic: cols[1]!, partition: Number(cols[2]), current: cols[3]!, logEnd: cols[4]!, lag: cols[5]!, consumerId: cols[6]!, host: cols[7]!, clientId: cols[8]! })
+    rows.push({
+      topic: cols[1]!,
+      partition: Number(cols[2]),
+      current: cols[3]!,
+      logEnd: cols[4]!,
+      lag: cols[5]!,
+      consumerId: cols[6]!,
+      host: cols[7]!,
+      clientId: cols[8]!,
+    })
   }
   return rows.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
 }
@@ -108,10 +117,15 @@ test(
       await waitFor('the consumer to read all records', () => (seen >= 12 ? true : undefined), 30_000)
       // Commit only partition 0, so partition 1 is assigned but never committed.
       await consumer.commitOffsets([{ topic, partition: 0, offset: '3' }])
-      const expected = await waitFor('Kafka to show both partitions assigned', async () => {
-        const rows = await oracle(group)
-        return rows.length === 2 && rows.every((r) => r.consumerId !== '-') ? rows : undefined
-      }, 30_000, 500)
+      const expected = await waitFor(
+        'Kafka to show both partitions assigned',
+        async () => {
+          const rows = await oracle(group)
+          return rows.length === 2 && rows.every((r) => r.consumerId !== '-') ? rows : undefined
+        },
+        30_000,
+        500,
+      )
       const detail = await withGateway((g) => describeGroup(g, group))
       assert.is(detail.state, 'Stable')
       assert.is(detail.members.length, 1)
@@ -140,16 +154,45 @@ test(
     await produce(topic, [...records(0, 4, T0), ...records(1, 4, T0)])
     const { libDir } = await ensureKafkaJars()
     // Kafka's own console consumer with group.protocol=consumer joins as a KIP-848 member.
-    const consumer = spawn('java', ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-cp', `${libDir}/*`, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', testBrokers(), '--topic', topic, '--group', group, '--from-beginning', '--command-property', 'group.protocol=consumer', '--command-property', 'client.id=kip848-reader'], { stdio: ['ignore', 'ignore', 'ignore'] })
+    const consumer = spawn(
+      'java',
+      [
+        '-Xmx256m',
+        '-XX:TieredStopAtLevel=1',
+        '-cp',
+        `${libDir}/*`,
+        'org.apache.kafka.tools.consumer.ConsoleConsumer',
+        '--bootstrap-server',
+        testBrokers(),
+        '--topic',
+        topic,
+        '--group',
+        group,
+        '--from-beginning',
+        '--command-property',
+        'group.protocol=consumer',
+        '--command-property',
+        'client.id=kip848-reader',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    )
     try {
-      const expected = await waitFor('Kafka to show both partitions assigned', async () => {
-        const rows = await oracle(group).catch(() => [])
-        return rows.length === 2 && rows.every((r) => r.consumerId !== '-') ? rows : undefined
-      }, 60_000, 500)
+      const expected = await waitFor(
+        'Kafka to show both partitions assigned',
+        async () => {
+          const rows = await oracle(group).catch(() => [])
+          return rows.length === 2 && rows.every((r) => r.consumerId !== '-') ? rows : undefined
+        },
+        60_000,
+        500,
+      )
       const detail = await withGateway((g) => describeGroup(g, group))
       assert.is(detail.state, 'Stable')
       assert.is(detail.protocolType, 'consumer')
-      assert.equal(detail.members.map((m) => [m.clientId, m.partitions]), [['kip848-reader', 2]])
+      assert.equal(
+        detail.members.map((m) => [m.clientId, m.partitions]),
+        [['kip848-reader', 2]],
+      )
       for (const row of expected) {
         const ours = detail.partitions.find((p) => p.topic === row.topic && p.partition === row.partition)!
         assert.is(ours.memberId, row.consumerId)

@@ -46,63 +46,87 @@ async function produceConsumeCommit(topic: string, group: string, count: number)
   }
 }
 
-test('kafkajs creates a topic, produces, consumes and commits on the local broker', withTimeout(60_000, async () => {
-  const topic = uniqueName('local-kafka')
-  const group = uniqueName('local-kafka-group')
-  await createTopic(topic, 1)
-  try {
-    const { values, committed } = await produceConsumeCommit(topic, group, 5)
-    assert.equal(values, ['v0', 'v1', 'v2', 'v3', 'v4'])
-    assert.is(committed, '5')
-    const offsets = await withAdmin((admin) => admin.fetchOffsets({ groupId: group, topics: [topic] }))
-    assert.equal(offsets[0]?.partitions.map((p) => [p.partition, p.offset]), [[0, '5']])
-    const described = await withAdmin((admin) => admin.describeGroups([group]))
-    assert.is(described.groups[0]?.state, 'Empty')
-    assert.is(described.groups[0]?.protocolType, 'consumer')
-  } finally {
+test(
+  'kafkajs creates a topic, produces, consumes and commits on the local broker',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('local-kafka')
+    const group = uniqueName('local-kafka-group')
+    await createTopic(topic, 1)
+    try {
+      const { values, committed } = await produceConsumeCommit(topic, group, 5)
+      assert.equal(values, ['v0', 'v1', 'v2', 'v3', 'v4'])
+      assert.is(committed, '5')
+      const offsets = await withAdmin((admin) => admin.fetchOffsets({ groupId: group, topics: [topic] }))
+      assert.equal(
+        offsets[0]?.partitions.map((p) => [p.partition, p.offset]),
+        [[0, '5']],
+      )
+      const described = await withAdmin((admin) => admin.describeGroups([group]))
+      assert.is(described.groups[0]?.state, 'Empty')
+      assert.is(described.groups[0]?.protocolType, 'consumer')
+    } finally {
+      await withAdmin(async (admin) => {
+        await admin.deleteGroups([group]).catch(() => undefined)
+        await admin.deleteTopics({ topics: [topic] })
+      })
+    }
+  }),
+)
+
+test(
+  'runKafkaTool runs ConsumerGroupCommand from the broker jars, which lists and describes the committed group',
+  withTimeout(90_000, async () => {
+    const topic = uniqueName('local-kafka-tool')
+    const group = uniqueName('local-kafka-tool-group')
+    await createTopic(topic, 1)
+    try {
+      await produceConsumeCommit(topic, group, 3)
+      const list = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--list'])
+      assert.is(list.exitCode, 0, list.stderr)
+      assert.ok(
+        list.stdout
+          .split('\n')
+          .map((line) => line.trim())
+          .includes(group),
+        `--list did not show ${group}:\n${list.stdout}`,
+      )
+
+      const describe = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--describe', '--group', group])
+      assert.is(describe.exitCode, 0, describe.stderr)
+      const row = describe.stdout
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .find((cols) => cols[0] === group && cols[1] === topic)
+      assert.ok(row, `--describe had no row for ${topic}:\n${describe.stdout}`)
+      assert.equal(row.slice(2, 6), ['0', '3', '3', '0'], 'partition, current offset, log-end offset, lag')
+    } finally {
+      await withAdmin(async (admin) => {
+        await admin.deleteGroups([group]).catch(() => undefined)
+        await admin.deleteTopics({ topics: [topic] })
+      })
+    }
+  }),
+)
+
+test(
+  'runKafkaTool reports a failing tool by its exit code and stderr, without throwing',
+  withTimeout(60_000, async () => {
+    const result = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--no-such-option'])
+    assert.is.not(result.exitCode, 0)
+    assert.match(result.stdout + result.stderr, /no-such-option/)
+  }),
+)
+
+test(
+  'the local broker never deletes by time: records stamped in 2018 (the fixture incident) stay in the log',
+  withTimeout(60_000, async () => {
     await withAdmin(async (admin) => {
-      await admin.deleteGroups([group]).catch(() => undefined)
-      await admin.deleteTopics({ topics: [topic] })
+      const BROKER = 4 // kafkajs ConfigResourceTypes.BROKER
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: BROKER, name: '1', configNames: ['log.retention.ms'] }] })
+      const entry = described.resources[0]!.configEntries.find((e) => e.configName === 'log.retention.ms')
+      assert.is(entry?.configValue, '-1')
     })
-  }
-}))
-
-test('runKafkaTool runs ConsumerGroupCommand from the broker jars, which lists and describes the committed group', withTimeout(90_000, async () => {
-  const topic = uniqueName('local-kafka-tool')
-  const group = uniqueName('local-kafka-tool-group')
-  await createTopic(topic, 1)
-  try {
-    await produceConsumeCommit(topic, group, 3)
-    const list = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--list'])
-    assert.is(list.exitCode, 0, list.stderr)
-    assert.ok(list.stdout.split('\n').map((line) => line.trim()).includes(group), `--list did not show ${group}:\n${list.stdout}`)
-
-    const describe = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--describe', '--group', group])
-    assert.is(describe.exitCode, 0, describe.stderr)
-    const row = describe.stdout.split('\n').map((line) => line.trim().split(/\s+/)).find((cols) => cols[0] === group && cols[1] === topic)
-    assert.ok(row, `--describe had no row for ${topic}:\n${describe.stdout}`)
-    assert.equal(row.slice(2, 6), ['0', '3', '3', '0'], 'partition, current offset, log-end offset, lag')
-  } finally {
-    await withAdmin(async (admin) => {
-      await admin.deleteGroups([group]).catch(() => undefined)
-      await admin.deleteTopics({ topics: [topic] })
-    })
-  }
-}))
-
-test('runKafkaTool reports a failing tool by its exit code and stderr, without throwing', withTimeout(60_000, async () => {
-  const result = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--no-such-option'])
-  assert.is.not(result.exitCode, 0)
-  assert.match(result.stdout + result.stderr, /no-such-option/)
-}))
-
-test('the local broker never deletes by time: records stamped in 2018 (the fixture incident) stay in the log', withTimeout(60_000, async () => {
-  await withAdmin(async (admin) => {
-    const BROKER = 4 // kafkajs ConfigResourceTypes.BROKER
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: BROKER, name: '1', configNames: ['log.retention.ms'] }] })
-    const entry = described.resources[0]!.configEntries.find((e) => e.configName === 'log.retention.ms')
-    assert.is(entry?.configValue, '-1')
-  })
-}))
+  }),
+)
 
 test.run()

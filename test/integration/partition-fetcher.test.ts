@@ -61,7 +61,13 @@ async function onlyEmptiedBatches(topic: string, offset: bigint): Promise<boolea
     await cluster.addTargetTopic(topic)
     const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [0]))[0]!
     const broker = (await cluster.findBroker({ nodeId })) as unknown as RawFetchBroker
-    const response = await rawFetch(broker, { isolationLevel: 0, maxWaitTime: 50, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset.toString(), maxBytes: 1 << 20 }] }] })
+    const response = await rawFetch(broker, {
+      isolationLevel: 0,
+      maxWaitTime: 50,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      topics: [{ topic, partitions: [{ partition: 0, fetchOffset: offset.toString(), maxBytes: 1 << 20 }] }],
+    })
     const records = response[0]?.partitions[0]?.records
     return records !== null && records !== undefined && lastOffsetOfBatches(records) >= offset && (await decodeMessages(records)).length === 0
   } finally {
@@ -77,8 +83,14 @@ test(
   withTimeout(150_000, async () => {
     const topic = await compacted()
     const peeked = await withGateway((gateway) => peekAtTime(gateway, { topic, atMs: T0 + 2 * MIN, count: 4 }))
-    assert.equal(peeked.partitions.map((p) => [p.partition, p.startOffset]), [[0, 10n]])
-    assert.equal(peeked.records.map((r) => `${r.offset}:${String(r.key.value)}`), ['10:a', '16:b', '17:k0', '18:k1'])
+    assert.equal(
+      peeked.partitions.map((p) => [p.partition, p.startOffset]),
+      [[0, 10n]],
+    )
+    assert.equal(
+      peeked.records.map((r) => `${r.offset}:${String(r.key.value)}`),
+      ['10:a', '16:b', '17:k0', '18:k1'],
+    )
   }),
 )
 
@@ -90,7 +102,10 @@ test(
       for (const isolation of ['read_uncommitted', 'read_committed'] as const) {
         const fetcher = gateway.fetcher(isolation)
         // At the start of the log, and in the middle.
-        for (const [offset, first, next] of [[2n, 10n, 11n], [12n, 16n, 17n]] as const) {
+        for (const [offset, first, next] of [
+          [2n, 10n, 11n],
+          [12n, 16n, 17n],
+        ] as const) {
           const fetched = await fetcher.fetch(topic, 0, offset, { maxWaitMs: 50 })
           assert.is(fetched.records[0]?.offset, first, `${isolation}: fetch at ${offset}`)
           assert.is(fetched.nextOffset, next, `${isolation}: next offset after a fetch at ${offset}`)
@@ -112,7 +127,10 @@ test(
       const described = await describeGroup(gateway, group)
       assert.is(described.partitions[0]?.nextRecordTime, iso(T0 + 4 * MIN))
       const plan = await planSeek(gateway, { groups: [group], scope: { kind: 'committed' }, mode: { kind: 'to-offset', offset: 2n } })
-      assert.equal(plan.rows.map((r) => [r.newOffset, r.newRecordTime]), [[2n, iso(T0 + 2 * MIN)]])
+      assert.equal(
+        plan.rows.map((r) => [r.newOffset, r.newRecordTime]),
+        [[2n, iso(T0 + 2 * MIN)]],
+      )
     })
   }),
 )
@@ -125,7 +143,11 @@ test(
     const producer = testKafka().producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     try {
-      for (const [values, commit] of [[['c1', 'c2', 'c3'], true], [['x1', 'x2', 'x3'], false], [['c4', 'c5'], true]] as const) {
+      for (const [values, commit] of [
+        [['c1', 'c2', 'c3'], true],
+        [['x1', 'x2', 'x3'], false],
+        [['c4', 'c5'], true],
+      ] as const) {
         const tx = await producer.transaction()
         await tx.send({ topic, messages: values.map((v, i) => ({ partition: 0, key: v, value: v, timestamp: String(T0 + i) })) })
         await (commit ? tx.commit() : tx.abort())
@@ -158,7 +180,10 @@ test(
         [() => uncommitted.fetch(topic, 0, 100n), `reading ${topic}-0 at offset 100`],
         [() => uncommitted.firstRecords([{ topic, partition: 0, offset: 100n }]), 'reading the records at the new offsets'],
       ] as const) {
-        const failure = (await (call() as Promise<unknown>).then(() => undefined, (error: unknown) => error)) as RecoveryError | undefined
+        const failure = (await (call() as Promise<unknown>).then(
+          () => undefined,
+          (error: unknown) => error,
+        )) as RecoveryError | undefined
         assert.ok(failure instanceof RecoveryError, String(failure))
         assert.is(failure.details.kafkaError, 'OFFSET_OUT_OF_RANGE')
         assert.ok(failure.message.includes(`answered OFFSET_OUT_OF_RANGE while ${doing}:`), failure.message)

@@ -33,19 +33,44 @@ const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'))
 
 function kcat(topic: string, codec: string, lines: string[], headers: string[] = []): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-P', '-b', testBrokers(), '-t', topic, '-p', '0', '-z', codec, '-K', '\t', ...headers.flatMap((h) => ['-H', h]), '-X', 'linger.ms=50', '-X', 'batch.num.messages=100'], { stdio: ['pipe', 'ignore', 'pipe'] })
+    const child = spawn(
+      'kcat',
+      [
+        '-P',
+        '-b',
+        testBrokers(),
+        '-t',
+        topic,
+        '-p',
+        '0',
+        '-z',
+        codec,
+        '-K',
+        '\t',
+        ...headers.flatMap((h) => ['-H', h]),
+        '-X',
+        'linger.ms=50',
+        '-X',
+        'batch.num.messages=100',
+      ],
+      { stdio: ['pipe', 'ignore', 'pipe'] },
+    )
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     child.on('error', reject)
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kcat -z ${codec}: ${stderr}`))))
-    child.stdin.end(lines.join('\n') + '\n')
+    child.stdin.end(`${lines.join('\n')}\n`)
   })
 }
 
-async function withReader<T>(topic: string, work: (reader: RangeReader, ranges: (from: string, to: string) => Promise<PartitionRange[]>) => Promise<T>): Promise<T> {
+async function withReader<T>(
+  topic: string,
+  work: (reader: RangeReader, ranges: (from: string, to: string) => Promise<PartitionRange[]>) => Promise<T>,
+): Promise<T> {
   const gateway = await KafkaGateway.open(resolveConnection({ brokers: testBrokers() }, { clusters: {}, defaults: {} }))
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
-  const ranges = async (from: string, to: string) => planReplayRanges(parseRangeBound(from, '--from'), parseRangeBound(to, '--to'), await reader.partitionFacts([0]))
+  const ranges = async (from: string, to: string) =>
+    planReplayRanges(parseRangeBound(from, '--from'), parseRangeBound(to, '--to'), await reader.partitionFacts([0]))
   try {
     return await work(reader, ranges)
   } finally {
@@ -54,19 +79,34 @@ async function withReader<T>(topic: string, work: (reader: RangeReader, ranges: 
   }
 }
 
-async function decoded(reader: RangeReader, ranges: PartitionRange[], options: RangeReaderOptions): Promise<Array<Seen & { hashes: ReturnType<typeof contentHashes> }>> {
+async function decoded(
+  reader: RangeReader,
+  ranges: PartitionRange[],
+  options: RangeReaderOptions,
+): Promise<Array<Seen & { hashes: ReturnType<typeof contentHashes> }>> {
   const out: Array<Seen & { hashes: ReturnType<typeof contentHashes> }> = []
   for await (const chunks of reader.read(ranges, options)) {
     for (const c of chunks) {
       for (const r of c.records) {
-        out.push({ offset: String(r.offset), timestampMs: r.timestampMs, key: hex(r.key), value: hex(r.value), headers: r.headers.map((h) => [h.key, hex(h.value)]), hashes: contentHashes(r.value, r.headers) })
+        out.push({
+          offset: String(r.offset),
+          timestampMs: r.timestampMs,
+          key: hex(r.key),
+          value: hex(r.value),
+          headers: r.headers.map((h) => [h.key, hex(h.value)]),
+          hashes: contentHashes(r.value, r.headers),
+        })
       }
     }
   }
   return out
 }
 
-async function scanned(reader: RangeReader, ranges: PartitionRange[], options: RangeReaderOptions): Promise<{ seen: Array<Seen & { hashes: ReturnType<typeof contentHashes> }>; counted: number }> {
+async function scanned(
+  reader: RangeReader,
+  ranges: PartitionRange[],
+  options: RangeReaderOptions,
+): Promise<{ seen: Array<Seen & { hashes: ReturnType<typeof contentHashes> }>; counted: number }> {
   const seen: Array<Seen & { hashes: ReturnType<typeof contentHashes> }> = []
   const slice = (v: RecordView, start: number, length: number) => (start < 0 ? null : v.bytes.subarray(start, start + length).toString('hex'))
   let counted = 0
@@ -76,7 +116,14 @@ async function scanned(reader: RangeReader, ranges: PartitionRange[], options: R
       const [ks, kl, vs, vl] = [v.headerRanges[4 * h]!, v.headerRanges[4 * h + 1]!, v.headerRanges[4 * h + 2]!, v.headerRanges[4 * h + 3]!]
       headers.push([v.bytes.subarray(ks, ks + kl).toString('utf8'), slice(v, vs, vl)])
     }
-    seen.push({ offset: String(v.offset), timestampMs: v.timestampMs, key: slice(v, v.keyStart, v.keyLength), value: slice(v, v.valueStart, v.valueLength), headers, hashes: contentHashesInPlace(v.bytes, v.valueStart, v.valueLength, v.headerRanges, v.headerCount) })
+    seen.push({
+      offset: String(v.offset),
+      timestampMs: v.timestampMs,
+      key: slice(v, v.keyStart, v.keyLength),
+      value: slice(v, v.valueStart, v.valueLength),
+      headers,
+      hashes: contentHashesInPlace(v.bytes, v.valueStart, v.valueLength, v.headerRanges, v.headerCount),
+    })
   }
   for await (const chunks of reader.scan(ranges, visit, options)) for (const c of chunks) counted += c.count
   return { seen, counted }
@@ -88,7 +135,12 @@ test(
     const topic = uniqueName('scan-eq')
     await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }))
     for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
-      await kcat(topic, codec, Array.from({ length: 150 }, (_, i) => `${codec}-${i}\t{"n":${i},"codec":"${codec}"}`), [`codec=${codec}`, 'dup=1', 'dup=2'])
+      await kcat(
+        topic,
+        codec,
+        Array.from({ length: 150 }, (_, i) => `${codec}-${i}\t{"n":${i},"codec":"${codec}"}`),
+        [`codec=${codec}`, 'dup=1', 'dup=2'],
+      )
     }
     const kafka = testKafka()
     const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
@@ -100,12 +152,25 @@ test(
         { partition: 0, key: 'tombstone', value: null },
         { partition: 0, key: 'empty', value: '' },
         { partition: 0, key: Buffer.from([0xff, 0x00, 0xc3]), value: Buffer.from([0, 1, 2, 255]) },
-        { partition: 0, key: 'ünïcödé', value: 'x', headers: headersForMessage([{ key: 'h', value: null }, { key: 'h', value: Buffer.from('b') }, { key: 'é', value: Buffer.alloc(0) }]) as never },
+        {
+          partition: 0,
+          key: 'ünïcödé',
+          value: 'x',
+          headers: headersForMessage([
+            { key: 'h', value: null },
+            { key: 'h', value: Buffer.from('b') },
+            { key: 'é', value: Buffer.alloc(0) },
+          ]) as never,
+        },
       ],
     })
     const tx = kafka.producer({ transactionalId: uniqueName('scan-tx'), idempotent: true, maxInFlightRequests: 1 })
     await tx.connect()
-    for (const [values, commit] of [[['t1', 't2'], true], [['a1', 'a2', 'a3'], false], [['t3'], true]] as const) {
+    for (const [values, commit] of [
+      [['t1', 't2'], true],
+      [['a1', 'a2', 'a3'], false],
+      [['t3'], true],
+    ] as const) {
       const t = await tx.transaction()
       await t.send({ topic, messages: values.map((v) => ({ partition: 0, key: v, value: v })) })
       await (commit ? t.commit() : t.abort())
@@ -130,7 +195,12 @@ test(
           if (from === 'earliest') {
             // 600 from kcat, 5 plain, t1 t2 t3, after: nothing aborted, nothing open.
             assert.is(expected.length, 609)
-            assert.equal(expected.filter((r) => /^(61|74|6f)/.test(r.key ?? '') && ['t1', 't2', 't3', 'a1', 'a2', 'a3', 'open'].includes(Buffer.from(r.key!, 'hex').toString())).map((r) => Buffer.from(r.key!, 'hex').toString()), ['t1', 't2', 't3'])
+            assert.equal(
+              expected
+                .filter((r) => /^(61|74|6f)/.test(r.key ?? '') && ['t1', 't2', 't3', 'a1', 'a2', 'a3', 'open'].includes(Buffer.from(r.key!, 'hex').toString()))
+                .map((r) => Buffer.from(r.key!, 'hex').toString()),
+              ['t1', 't2', 't3'],
+            )
           }
         }
       })
@@ -145,8 +215,17 @@ test(
   'log-append time: the scan gives every record the time the broker wrote it, as decoding does',
   withTimeout(60_000, async () => {
     const topic = uniqueName('scan-lat')
-    await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }], waitForLeaders: true }))
-    await kcat(topic, 'lz4', Array.from({ length: 20 }, (_, i) => `k${i}\tv${i}`))
+    await withAdmin((admin) =>
+      admin.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }],
+        waitForLeaders: true,
+      }),
+    )
+    await kcat(
+      topic,
+      'lz4',
+      Array.from({ length: 20 }, (_, i) => `k${i}\tv${i}`),
+    )
     await withReader(topic, async (reader, ranges) => {
       const planned = await ranges('earliest', 'latest')
       const expected = await decoded(reader, planned, {})

@@ -73,9 +73,22 @@ test(
   withTimeout(60_000, async () => {
     const topic = uniqueName('registered-sink')
     await createTopic(topic, 2)
-    await produce(topic, Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: JSON.stringify({ n: i, refuse: i % 10 === 7 }), timestampMs: 1_700_000_000_000 + i })))
+    await produce(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({
+        partition: i % 2,
+        key: `k${i}`,
+        value: JSON.stringify({ n: i, refuse: i % 10 === 7 }),
+        timestampMs: 1_700_000_000_000 + i,
+      })),
+    )
     const quarantine = join(dir, `${uniqueName('q')}.jsonl`)
-    const summary = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: 'memory:first', quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`), batchSize: 7 }, { gateway }))
+    const summary = await withGateway((gateway) =>
+      replay(
+        { topic, valueFormat: 'json', sink: 'memory:first', quarantine: `file:${quarantine}`, checkpoint: join(dir, `${uniqueName('cp')}.json`), batchSize: 7 },
+        { gateway },
+      ),
+    )
     assert.is(summary.sink, 'memory:first')
     assert.equal(summary.totals.read, 40)
     assert.equal([summary.totals.written, summary.totals.quarantined], [36, 4])
@@ -83,16 +96,37 @@ test(
     assert.ok(summary.partitions.every((p) => p.read === p.written + p.dropped + p.quarantined))
     assert.is(summary.duplicatesPossible, true, 'what the sink says of itself reaches the summary')
     const held = stores.get('first')!
-    assert.equal(held.map((r) => (r.value as { n: number }).n).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 7))
+    assert.equal(
+      held.map((r) => (r.value as { n: number }).n).sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 10 !== 7),
+    )
     for (const p of [0, 1]) {
       const offsets = held.filter((r) => r.partition === p).map((r) => r.offset)
-      assert.equal(offsets, [...offsets].sort((a, b) => Number(a - b)), `partition ${p} in order`)
+      assert.equal(
+        offsets,
+        [...offsets].sort((a, b) => Number(a - b)),
+        `partition ${p} in order`,
+      )
     }
     const dead = readFileSync(quarantine, 'utf8').trim().split('\n').map(parseEnvelopeLine)
-    assert.equal(dead.map((e) => JSON.parse(e.value!.toString()).n).sort((a: number, b: number) => a - b), [7, 17, 27, 37])
+    assert.equal(
+      dead.map((e) => JSON.parse(e.value!.toString()).n).sort((a: number, b: number) => a - b),
+      [7, 17, 27, 37],
+    )
 
     // The same sink given as a parsed location, as the --sink flag hands it over.
-    const again = await withGateway((gateway) => replay({ topic, valueFormat: 'json', sink: parseSinkLocation('memory:second'), quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`, checkpoint: join(dir, `${uniqueName('cp')}.json`) }, { gateway }))
+    const again = await withGateway((gateway) =>
+      replay(
+        {
+          topic,
+          valueFormat: 'json',
+          sink: parseSinkLocation('memory:second'),
+          quarantine: `file:${join(dir, `${uniqueName('q')}.jsonl`)}`,
+          checkpoint: join(dir, `${uniqueName('cp')}.json`),
+        },
+        { gateway },
+      ),
+    )
     assert.equal([again.sink, again.totals.written, stores.get('second')!.length], ['memory:second', 36, 36])
   }),
 )

@@ -24,7 +24,8 @@ const COUNT = 30
 
 const brokersB = clusterBBrokers
 
-const values = (tag: string) => Array.from({ length: COUNT }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i, tag }), timestampMs: Date.UTC(2018, 2, 21) + i }))
+const values = (tag: string) =>
+  Array.from({ length: COUNT }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i, tag }), timestampMs: Date.UTC(2018, 2, 21) + i }))
 
 /** The same topic name on cluster B, with other records at the same offsets. */
 async function seedB(topic: string): Promise<void> {
@@ -63,7 +64,8 @@ for (const kind of ['postgres', 'duckdb'] as const) {
       await produce(topic, values('A'))
       await seedB(topic)
       const table = testTable('xc_progress')
-      const sink = kind === 'postgres' ? `${PG_URL}?table=${table}&key=source_topic,source_partition,source_offset` : `duckdb:${join(dir, `${table}.duckdb`)}?table=t`
+      const sink =
+        kind === 'postgres' ? `${PG_URL}?table=${table}&key=source_topic,source_partition,source_offset` : `duckdb:${join(dir, `${table}.duckdb`)}?table=t`
       const request = (name: string): ReplayRequest => ({
         topic,
         valueFormat: 'json',

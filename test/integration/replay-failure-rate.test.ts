@@ -12,11 +12,19 @@ test(
     const topic = uniqueName('group-guard')
     const group = uniqueName('group-guard-g')
     await createTopic(topic, 2)
-    await produce(topic, Array.from({ length: 200 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `plain text ${i}`, timestampMs: 1_700_000_000_000 + i })))
+    await produce(
+      topic,
+      Array.from({ length: 200 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `plain text ${i}`, timestampMs: 1_700_000_000_000 + i })),
+    )
     const sink = uniqueName('group-guard-out')
     let failure: unknown
     try {
-      await withGateway((gateway) => replayGroup({ topic, scaleOut: group, valueFormat: 'json', sink: `kafka:${sink}`, quarantine: `kafka:${sink}.q`, batchSize: 50, sessionTimeoutMs: 6_000 }, { gateway }))
+      await withGateway((gateway) =>
+        replayGroup(
+          { topic, scaleOut: group, valueFormat: 'json', sink: `kafka:${sink}`, quarantine: `kafka:${sink}.q`, batchSize: 50, sessionTimeoutMs: 6_000 },
+          { gateway },
+        ),
+      )
     } catch (error) {
       failure = error
     }

@@ -22,12 +22,25 @@ test(
     const scaleOut = uniqueName('group-fence-g')
     const group = replayGroupId(scaleOut)
     await createTopic(topic, 1)
-    await produce(topic, Array.from({ length: N }, (_, i) => ({ partition: 0, key: `k-${i}`, value: `{"n":${i}}`, timestampMs: Date.now() })))
+    await produce(
+      topic,
+      Array.from({ length: N }, (_, i) => ({ partition: 0, key: `k-${i}`, value: `{"n":${i}}`, timestampMs: Date.now() })),
+    )
 
     const events: ReplayProgressEvent[] = []
     const replaying = withGateway((gateway) =>
       replayGroup(
-        { topic, scaleOut, sink: `kafka:${sink}`, exactlyOnce: true, quarantine: `kafka:${topic}.quarantine`, batchSize: 100, rate: 1_000, commitIntervalMs: 0, sessionTimeoutMs: 6_000 },
+        {
+          topic,
+          scaleOut,
+          sink: `kafka:${sink}`,
+          exactlyOnce: true,
+          quarantine: `kafka:${topic}.quarantine`,
+          batchSize: 100,
+          rate: 1_000,
+          commitIntervalMs: 0,
+          sessionTimeoutMs: 6_000,
+        },
         { gateway, onEvent: (e) => events.push(e) },
       ),
     )
@@ -35,9 +48,18 @@ test(
     replaying.catch(() => undefined)
     // Once part of the range is committed, another producer takes the partition's transactional id
     // over, as a member that was just assigned the partition does.
-    await waitFor('some progress committed to the group', async () => (Number((await readCommitted(group))[`${topic}-0`] ?? 0) >= 300 ? true : undefined), 60_000, 50)
+    await waitFor(
+      'some progress committed to the group',
+      async () => (Number((await readCommitted(group))[`${topic}-0`] ?? 0) >= 300 ? true : undefined),
+      60_000,
+      50,
+    )
     const clusterId = await withGateway(async (gateway) => gateway.clusterId)
-    const usurper = testKafka().producer({ transactionalId: transactionalIdFor({ topic, runId: groupReplayId(clusterId, group, topic, 0) }, sink), maxInFlightRequests: 1, idempotent: true })
+    const usurper = testKafka().producer({
+      transactionalId: transactionalIdFor({ topic, runId: groupReplayId(clusterId, group, topic, 0) }, sink),
+      maxInFlightRequests: 1,
+      idempotent: true,
+    })
     await usurper.connect()
     const transaction = await usurper.transaction()
     await transaction.abort()
@@ -52,7 +74,10 @@ test(
     assert.is(summary.totals.read, N)
     assert.is(summary.totals.written, N)
     const out = await readTopic(sink)
-    assert.equal(out.map((r) => r.key?.toString()), Array.from({ length: N }, (_, i) => `k-${i}`))
+    assert.equal(
+      out.map((r) => r.key?.toString()),
+      Array.from({ length: N }, (_, i) => `k-${i}`),
+    )
   }),
 )
 

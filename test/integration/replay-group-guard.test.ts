@@ -26,16 +26,18 @@ test(
     try {
       await app.subscribe({ topics: [topic], fromBeginning: true })
       await app.run({ autoCommit: false, eachMessage: async () => undefined })
-      await waitFor('the consumer\'s first heartbeat', () => (heartbeats.length > 0 ? true : undefined), 30_000, 20)
+      await waitFor("the consumer's first heartbeat", () => (heartbeats.length > 0 ? true : undefined), 30_000, 20)
       const generation = heartbeats.at(-1)!.generation
 
-      const refused = await withGateway((gateway) => GroupMember.join(gateway, group, topic, { sessionTimeoutMs: 6_000 }).then(
-        async (member) => {
-          await member.leave()
-          return undefined
-        },
-        (error: unknown) => error,
-      ))
+      const refused = await withGateway((gateway) =>
+        GroupMember.join(gateway, group, topic, { sessionTimeoutMs: 6_000 }).then(
+          async (member) => {
+            await member.leave()
+            return undefined
+          },
+          (error: unknown) => error,
+        ),
+      )
       const refusedAt = Date.now()
       assert.instance(refused, RecoveryError)
       assert.is((refused as RecoveryError).code, 'NOT_A_REPLAY_GROUP')

@@ -28,7 +28,10 @@ async function withReader<T>(topic: string, work: (reader: RangeReader) => Promi
 }
 
 async function plan(reader: RangeReader, partitions: number[], from: RangeBound, to: RangeBound): Promise<PartitionRange[]> {
-  const facts = await reader.partitionFacts(partitions, { fromMs: from.kind === 'time' ? from.instantMs : undefined, toMs: to.kind === 'time' ? to.instantMs : undefined })
+  const facts = await reader.partitionFacts(partitions, {
+    fromMs: from.kind === 'time' ? from.instantMs : undefined,
+    toMs: to.kind === 'time' ? to.instantMs : undefined,
+  })
   return planReplayRanges(from, to, facts)
 }
 
@@ -59,9 +62,15 @@ test(
     await withReader(topic, async (reader) => {
       const everything = await readAll(reader, await plan(reader, [0, 1], bound('earliest'), bound('latest', '--to')))
       assert.is(everything.records.length, 16)
-      assert.equal([...everything.done.entries()].sort(), [[0, '10'], [1, '6']])
+      assert.equal([...everything.done.entries()].sort(), [
+        [0, '10'],
+        [1, '6'],
+      ])
       // In offset order within each partition, across many small fetches.
-      assert.equal(everything.records.filter((r) => r.partition === 0).map((r) => r.value?.toString()), Array.from({ length: 10 }, (_, i) => `a${i}`))
+      assert.equal(
+        everything.records.filter((r) => r.partition === 0).map((r) => r.value?.toString()),
+        Array.from({ length: 10 }, (_, i) => `a${i}`),
+      )
 
       const byTime = await readAll(reader, await plan(reader, [0, 1], bound('2018-03-21T00:03'), bound('2018-03-21T00:06', '--to')))
       assert.equal(ids(byTime.records).sort(), ['0:3:a3', '0:4:a4', '0:5:a5', '1:2:b2'])
@@ -107,7 +116,10 @@ test(
         // 3 + marker + 3 + marker + 2 + marker = 11; the open transaction starts at 11.
         assert.is(facts[0]!.stableEnd.toString(), '11')
         const read = await readAll(reader, planReplayRanges(bound('earliest'), bound('latest', '--to'), facts))
-        assert.equal(read.records.map((r) => r.value?.toString()), ['c1', 'c2', 'c3', 'c4', 'c5'])
+        assert.equal(
+          read.records.map((r) => r.value?.toString()),
+          ['c1', 'c2', 'c3', 'c4', 'c5'],
+        )
         assert.equal([...read.done.entries()], [[0, '11']])
       })
     } finally {
@@ -123,7 +135,10 @@ test(
   withTimeout(60_000, async () => {
     const topic = uniqueName('replay-live')
     await createTopic(topic, 1)
-    await produce(topic, Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: T0 + i })))
+    await produce(
+      topic,
+      Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: T0 + i })),
+    )
     const producer = testKafka().producer()
     await producer.connect()
     let writing = true
@@ -140,10 +155,15 @@ test(
         const ranges = await plan(reader, [0], bound('earliest'), bound('latest', '--to'))
         const end = Number(ranges[0]!.end)
         assert.ok(end >= 70, `end ${end}`)
-        await waitFor('more records after the captured end', async () => ((await reader.partitionFacts([0]))[0]!.stableEnd > BigInt(end + 100) ? true : undefined))
+        await waitFor('more records after the captured end', async () =>
+          (await reader.partitionFacts([0]))[0]!.stableEnd > BigInt(end + 100) ? true : undefined,
+        )
         const read = await readAll(reader, ranges)
         assert.is(read.records.length, end)
-        assert.equal(read.records.map((r) => r.offset.toString()), Array.from({ length: end }, (_, i) => String(i)))
+        assert.equal(
+          read.records.map((r) => r.offset.toString()),
+          Array.from({ length: end }, (_, i) => String(i)),
+        )
       })
     } finally {
       writing = false
@@ -175,7 +195,12 @@ test(
       const read = await readAll(reader, await plan(reader, [0], bound('earliest'), bound('latest', '--to')))
       assert.equal(
         read.records[0]!.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]),
-        [['a', '1'], ['b', null], ['a', '2'], ['c', '']],
+        [
+          ['a', '1'],
+          ['b', null],
+          ['a', '2'],
+          ['c', ''],
+        ],
       )
     })
   }),
@@ -190,7 +215,10 @@ test(
     // from round 2 and compaction leaves gaps inside the log, not only before it.
     for (let round = 0; round < 4; round++) {
       const keys = round === 3 ? [0, 2, 4] : [0, 1, 2, 3, 4]
-      await produce(topic, keys.map((i) => ({ partition: 0, key: `k${i}`, value: `k${i}-r${round}`, timestampMs: T0 + round * MIN + i })))
+      await produce(
+        topic,
+        keys.map((i) => ({ partition: 0, key: `k${i}`, value: `k${i}-r${round}`, timestampMs: T0 + round * MIN + i })),
+      )
     }
     await withReader(topic, async (reader) => {
       // Segments roll by record time: each tick is a minute later than the one before.
@@ -203,9 +231,15 @@ test(
       })
       const last = new Map<string, string>()
       for (const r of compacted.records) last.set(r.key!.toString(), r.value!.toString())
-      assert.equal([0, 1, 2, 3, 4].map((i) => last.get(`k${i}`)), ['k0-r3', 'k1-r2', 'k2-r3', 'k3-r2', 'k4-r3'])
+      assert.equal(
+        [0, 1, 2, 3, 4].map((i) => last.get(`k${i}`)),
+        ['k0-r3', 'k1-r2', 'k2-r3', 'k3-r2', 'k4-r3'],
+      )
       const ks = compacted.records.filter((r) => r.key!.toString() !== 'tick')
-      assert.equal(ks.map((r) => `${r.offset}:${r.value!.toString()}`), ['11:k1-r2', '13:k3-r2', '15:k0-r3', '16:k2-r3', '17:k4-r3'])
+      assert.equal(
+        ks.map((r) => `${r.offset}:${r.value!.toString()}`),
+        ['11:k1-r2', '13:k3-r2', '15:k0-r3', '16:k2-r3', '17:k4-r3'],
+      )
     })
   }),
 )

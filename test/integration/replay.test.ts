@@ -9,7 +9,7 @@ import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { parseEnvelopeLine } from '../../src/files/envelope.js'
 import { installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
 import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
-import { planReplayRanges, parseRangeBound } from '../../src/core/replay-range.js'
+import { parseRangeBound } from '../../src/core/replay-range.js'
 import { replay, type ReplayRequest, type ReplaySummary, type ReplayEvent } from '../../src/services/replay.js'
 import { QUARANTINE_HEADERS } from '../../src/quarantine/quarantine.js'
 import { createTopic, produce, testKafka, uniqueName, withGateway, readTopic as readTopicRecords } from '../support/kafka.js'
@@ -93,7 +93,10 @@ test(
     assert.equal(lines.map((l) => `${l.partition}@${l.offset}`).sort(), expected.map((r) => `${r.partition}@${r.offset}`).sort())
     for (const p of [0, 1, 2]) {
       const offsets = lines.filter((l) => l.partition === p).map((l) => l.offset)
-      assert.ok(offsets.every((o, i) => i === 0 || o > offsets[i - 1]!), `partition ${p} in order`)
+      assert.ok(
+        offsets.every((o, i) => i === 0 || o > offsets[i - 1]!),
+        `partition ${p} in order`,
+      )
     }
     const byPosition = new Map(source.map((r) => [`${r.partition}@${r.offset}`, r]))
     let corrected = 0
@@ -103,7 +106,10 @@ test(
       assert.is(value.amount_cents, correctAmountCents(value.items), `${l.partition}@${l.offset}`)
       assert.is(l.key!.toString(), original.key!.toString())
       assert.is(l.timestampMs, original.timestampMs)
-      assert.equal(l.headers.map((h) => `${h.key}=${h.value}`), original.headers.map((h) => `${h.key}=${h.value}`))
+      assert.equal(
+        l.headers.map((h) => `${h.key}=${h.value}`),
+        original.headers.map((h) => `${h.key}=${h.value}`),
+      )
       if (header(original, 'app-version') === '1.6.0') corrected++
       else assert.ok(l.value!.equals(original.value!), 'untouched records keep their exact bytes')
     }
@@ -125,7 +131,10 @@ test(
       assert.is(header(r, QUARANTINE_HEADERS.transformName), 'fix-bad-deploy')
       assert.is(header(r, '__connect.errors.stage'), 'VALUE_CONVERTER')
       // The original headers come first, untouched.
-      assert.equal(r.headers.slice(0, original.headers.length).map((h) => `${h.key}=${h.value}`), original.headers.map((h) => `${h.key}=${h.value}`))
+      assert.equal(
+        r.headers.slice(0, original.headers.length).map((h) => `${h.key}=${h.value}`),
+        original.headers.map((h) => `${h.key}=${h.value}`),
+      )
     }
 
     // The Kafka sink holds the same records as the JSONL, same partitions, same order,
@@ -138,7 +147,10 @@ test(
       assert.is(w.partition, l.partition)
       assert.ok(w.value!.equals(l.value!) && w.key!.equals(l.key!), `record ${i}`)
       assert.is(w.timestampMs, l.timestampMs)
-      assert.equal(w.headers.map((h) => `${h.key}=${h.value}`), l.headers.map((h) => `${h.key}=${h.value}`))
+      assert.equal(
+        w.headers.map((h) => `${h.key}=${h.value}`),
+        l.headers.map((h) => `${h.key}=${h.value}`),
+      )
     })
     // The default quarantine topic holds the pills with their original bytes.
     const qTopic = await readTopic(`${topic}.quarantine`)
@@ -158,7 +170,13 @@ test(
     await createTopic(topic, 2)
     await produce(
       topic,
-      Array.from({ length: 60 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: JSON.stringify({ n: i }), timestampMs: Date.UTC(2018, 2, 21) + i, headers: { h: String(i) } })),
+      Array.from({ length: 60 }, (_, i) => ({
+        partition: i % 2,
+        key: `k${i}`,
+        value: JSON.stringify({ n: i }),
+        timestampMs: Date.UTC(2018, 2, 21) + i,
+        headers: { h: String(i) },
+      })),
     )
     const plugin = join(dir, 'picky.mjs')
     writeFileSync(
@@ -174,7 +192,15 @@ export default defineTransform({ name: 'picky', version: '2.1.0', async transfor
     )
     const out = file('picky.jsonl')
     const q = file('picky-q.jsonl')
-    const s = await run({ topic, valueFormat: 'json', transform: { path: plugin, timeoutMs: 300 }, sink: `file:${out}`, quarantine: `file:${q}`, checkpoint: file('cp.json'), batchSize: 8 })
+    const s = await run({
+      topic,
+      valueFormat: 'json',
+      transform: { path: plugin, timeoutMs: 300 },
+      sink: `file:${out}`,
+      quarantine: `file:${q}`,
+      checkpoint: file('cp.json'),
+      batchSize: 8,
+    })
     assert.ok(s.finished && s.reconciled)
     assert.is(s.totals.read, 60)
     assert.is(s.totals.quarantined, 7)
@@ -228,7 +254,18 @@ test(
     const events: ReplayEvent[] = []
     const checkpoint = file('dry-cp.json')
     const dry = await withGateway((gateway) =>
-      replay({ topic, valueFormat: 'avro', schemas: { schema: SCHEMAS }, transform: { path: FIX, timeoutMs: 1000 }, dryRun: { limit: 25 }, from: parseRangeBound('2018-03-21T00:00', '--from'), checkpoint }, { gateway, onEvent: (e) => events.push(e) }),
+      replay(
+        {
+          topic,
+          valueFormat: 'avro',
+          schemas: { schema: SCHEMAS },
+          transform: { path: FIX, timeoutMs: 1000 },
+          dryRun: { limit: 25 },
+          from: parseRangeBound('2018-03-21T00:00', '--from'),
+          checkpoint,
+        },
+        { gateway, onEvent: (e) => events.push(e) },
+      ),
     )
     assert.ok(dry.dryRun && !dry.finished)
     assert.is(dry.sample!.length, 25)
@@ -246,7 +283,10 @@ test(
   withTimeout(60_000, async () => {
     const topic = uniqueName('replay-live')
     await createTopic(topic, 1)
-    await produce(topic, Array.from({ length: 200 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: Date.now() })))
+    await produce(
+      topic,
+      Array.from({ length: 200 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: Date.now() })),
+    )
     const producer = testKafka().producer()
     await producer.connect()
     let writing = true
@@ -259,7 +299,14 @@ test(
     })()
     try {
       await waitFor('the writer to be writing', () => (extra > 0 ? true : undefined))
-      const s = await run({ topic, sink: `file:${file('live.jsonl')}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json'), batchSize: 100, rate: 2_000 })
+      const s = await run({
+        topic,
+        sink: `file:${file('live.jsonl')}`,
+        quarantine: `file:${file('q.jsonl')}`,
+        checkpoint: file('cp.json'),
+        batchSize: 100,
+        rate: 2_000,
+      })
       assert.ok(s.finished && s.reconciled)
       const end = s.partitions[0]!.end
       assert.ok(end >= 250n, `end ${end}`)
@@ -295,7 +342,17 @@ export default defineTransform({ name: 'breaks', version: '0.1.0', transform(r) 
     const window = { from: parseRangeBound('2018-03-21T00:00', '--from'), to: parseRangeBound('2018-03-21T02:00', '--to') }
     const q = file('q.jsonl')
     process.env.BREAK_AVRO = '1'
-    const avro = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS }, transform: { path: plugin, timeoutMs: 1000 }, sink: `file:${file('out.jsonl')}`, quarantine: `file:${q}`, checkpoint: file('cp.json'), maxFailureRate: { maxPercent: 0, firstRecords: 1_000 } })
+    const avro = await run({
+      topic,
+      ...window,
+      valueFormat: 'avro',
+      schemas: { schema: SCHEMAS },
+      transform: { path: plugin, timeoutMs: 1000 },
+      sink: `file:${file('out.jsonl')}`,
+      quarantine: `file:${q}`,
+      checkpoint: file('cp.json'),
+      maxFailureRate: { maxPercent: 0, firstRecords: 1_000 },
+    })
     assert.ok(avro.reconciled && avro.finished)
     assert.ok(avro.quarantinedByStage.sink > 0)
     const sinkStage = jsonl(q).filter((r) => header(r, QUARANTINE_HEADERS.stage) === 'sink')
@@ -312,7 +369,18 @@ export default defineTransform({ name: 'breaks', version: '0.1.0', transform(r) 
     const again = join(dir, 'breaks-csv.mjs')
     writeFileSync(again, readFileSync(plugin))
     const csvQ = file('q.jsonl')
-    const csv = await run({ topic, ...window, valueFormat: 'avro', schemas: { schema: SCHEMAS, readerSchema: join(SCHEMAS, 'orders-v2.avsc') }, outputSchemaId: 2, transform: { path: again, timeoutMs: 1000 }, sink: `file:${file('out.csv')}`, quarantine: `file:${csvQ}`, checkpoint: file('cp.json'), batchSize: 100 })
+    const csv = await run({
+      topic,
+      ...window,
+      valueFormat: 'avro',
+      schemas: { schema: SCHEMAS, readerSchema: join(SCHEMAS, 'orders-v2.avsc') },
+      outputSchemaId: 2,
+      transform: { path: again, timeoutMs: 1000 },
+      sink: `file:${file('out.csv')}`,
+      quarantine: `file:${csvQ}`,
+      checkpoint: file('cp.json'),
+      batchSize: 100,
+    })
     assert.ok(csv.reconciled)
     const columnMisses = jsonl(csvQ).filter((r) => header(r, QUARANTINE_HEADERS.class) === 'CsvColumnError')
     assert.ok(columnMisses.length > 0)
@@ -336,7 +404,11 @@ test(
           key: `key-${i}`,
           value: `v${i}`,
           timestamp: String(Date.UTC(2018, 2, 21) + i),
-          headers: headersForMessage([{ key: 'a', value: Buffer.from('1') }, { key: 'n', value: null }, { key: 'a', value: Buffer.from(String(i)) }]) as never,
+          headers: headersForMessage([
+            { key: 'a', value: Buffer.from('1') },
+            { key: 'n', value: null },
+            { key: 'a', value: Buffer.from(String(i)) },
+          ]) as never,
         })),
       })
     } finally {
@@ -357,7 +429,14 @@ test(
     assert.is(narrowed.length, 30)
     for (const r of narrowed) {
       assert.is(r.partition, partitionForKey(r.key!, 2))
-      assert.equal(r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]), [['a', '1'], ['n', null], ['a', r.value!.toString().slice(1)]])
+      assert.equal(
+        r.headers.map((h) => [h.key, h.value === null ? null : h.value.toString()]),
+        [
+          ['a', '1'],
+          ['n', null],
+          ['a', r.value!.toString().slice(1)],
+        ],
+      )
       assert.is(r.timestampMs, Date.UTC(2018, 2, 21) + Number(r.value!.toString().slice(1)))
     }
   }),
@@ -368,7 +447,10 @@ test(
   withTimeout(60_000, async () => {
     const topic = uniqueName('replay-sink-plugin')
     await createTopic(topic, 1)
-    await produce(topic, Array.from({ length: 20 }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i }), timestampMs: Date.UTC(2018, 2, 21) + i })))
+    await produce(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ partition: 0, key: `k${i}`, value: JSON.stringify({ n: i }), timestampMs: Date.UTC(2018, 2, 21) + i })),
+    )
     const out = file('plugin-out.jsonl')
     const plugin = join(dir, 'collect-sink.mjs')
     writeFileSync(
@@ -395,16 +477,31 @@ export default defineSink({ name: 'collect', version: '3.0.0',
     assert.is(s.totals.written, 16)
     assert.is(s.totals.quarantined, 4)
     assert.is(s.quarantinedByStage.sink, 4)
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { n: number; bytes: string; offset: string })
-    assert.equal(lines.map((l) => l.n), [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18])
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { n: number; bytes: string; offset: string })
+    assert.equal(
+      lines.map((l) => l.n),
+      [0, 1, 2, 3, 5, 6, 7, 8, 10, 11, 12, 13, 15, 16, 17, 18],
+    )
     for (const l of lines) {
       assert.is(l.bytes, JSON.stringify({ n: l.n }))
       assert.is(l.offset, String(l.n))
     }
     const rejected = jsonl(q)
-    assert.equal(rejected.map((r) => JSON.parse(r.value!.toString()).n), [4, 9, 14, 19])
-    assert.equal(rejected.map((r) => header(r, QUARANTINE_HEADERS.stage)), ['sink', 'sink', 'sink', 'sink'])
-    assert.equal(rejected.map((r) => header(r, QUARANTINE_HEADERS.message)), ['no fours here', 'no fours here', 'no fours here', 'no fours here'])
+    assert.equal(
+      rejected.map((r) => JSON.parse(r.value!.toString()).n),
+      [4, 9, 14, 19],
+    )
+    assert.equal(
+      rejected.map((r) => header(r, QUARANTINE_HEADERS.stage)),
+      ['sink', 'sink', 'sink', 'sink'],
+    )
+    assert.equal(
+      rejected.map((r) => header(r, QUARANTINE_HEADERS.message)),
+      ['no fours here', 'no fours here', 'no fours here', 'no fours here'],
+    )
   }),
 )
 
@@ -437,7 +534,7 @@ test(
     assert.is(collides.code, 'SINK_FAILED')
     assert.match(collides.message, /could not be created/)
 
-    assert.is((await failure({ ...base, sink: 'kafka:' + topic })).code, 'BAD_SINK_URI')
+    assert.is((await failure({ ...base, sink: `kafka:${topic}` })).code, 'BAD_SINK_URI')
     assert.is((await failure({ ...base, sink: 'ftp:x' })).code, 'BAD_SINK_URI')
     assert.is((await failure({ ...base, partitions: [0, 9] })).code, 'PARTITION_NOT_FOUND')
     assert.is((await failure({ ...base, topic: uniqueName('no-such-topic') })).code, 'TOPIC_NOT_FOUND')
@@ -446,26 +543,47 @@ test(
   }),
 )
 
-test('replaying old records into a topic with time retention warns once that Kafka will delete them; --new-timestamps does not', withTimeout(90_000, async () => {
-  const source = uniqueName('old-records')
-  await createTopic(source, 1)
-  await produce(source, Array.from({ length: 30 }, (_, i) => ({ partition: 0, key: `k${i}`, value: `{"i":${i}}`, timestampMs: Date.UTC(2018, 2, 21) + i })))
-  const sinkTopic = uniqueName('one-day')
-  await withGateway(async (gateway) => {
-    const admin = testKafka().admin()
-    await admin.connect()
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: sinkTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '86400000' }] }] })
-    await admin.disconnect()
-    const lines: string[] = []
-    const base: ReplayRequest = { topic: source, sink: `kafka:${sinkTopic}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json'), batchSize: 10 }
-    await replay(base, { gateway, log: (line) => lines.push(line) })
-    const warnings = lines.filter((l) => /retention/.test(l))
-    assert.is(warnings.length, 1, lines.join('\n'))
-    assert.match(warnings[0]!, new RegExp(`older than ${sinkTopic}'s retention \\(retention\\.ms 86400000, 1d\\).*--new-timestamps`))
-    const quiet: string[] = []
-    await replay({ ...base, newTimestamps: true, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') }, { gateway, log: (line) => quiet.push(line) })
-    assert.equal(quiet.filter((l) => /retention/.test(l)), [])
-  })
-}))
+test(
+  'replaying old records into a topic with time retention warns once that Kafka will delete them; --new-timestamps does not',
+  withTimeout(90_000, async () => {
+    const source = uniqueName('old-records')
+    await createTopic(source, 1)
+    await produce(
+      source,
+      Array.from({ length: 30 }, (_, i) => ({ partition: 0, key: `k${i}`, value: `{"i":${i}}`, timestampMs: Date.UTC(2018, 2, 21) + i })),
+    )
+    const sinkTopic = uniqueName('one-day')
+    await withGateway(async (gateway) => {
+      const admin = testKafka().admin()
+      await admin.connect()
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: sinkTopic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '86400000' }] }],
+      })
+      await admin.disconnect()
+      const lines: string[] = []
+      const base: ReplayRequest = {
+        topic: source,
+        sink: `kafka:${sinkTopic}`,
+        quarantine: `file:${file('q.jsonl')}`,
+        checkpoint: file('cp.json'),
+        batchSize: 10,
+      }
+      await replay(base, { gateway, log: (line) => lines.push(line) })
+      const warnings = lines.filter((l) => /retention/.test(l))
+      assert.is(warnings.length, 1, lines.join('\n'))
+      assert.match(warnings[0]!, new RegExp(`older than ${sinkTopic}'s retention \\(retention\\.ms 86400000, 1d\\).*--new-timestamps`))
+      const quiet: string[] = []
+      await replay(
+        { ...base, newTimestamps: true, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') },
+        { gateway, log: (line) => quiet.push(line) },
+      )
+      assert.equal(
+        quiet.filter((l) => /retention/.test(l)),
+        [],
+      )
+    })
+  }),
+)
 
 test.run()

@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { planSeek, type SeekPlan, type SeekRequest } from '../../src/services/seek.js'
 import { parseOffsetsCsv } from '../../src/core/offsets-csv.js'
-import { createTopic, produce, testBrokers, uniqueName, withAdmin, withGateway } from '../support/kafka.js'
+import { createTopic, produce, uniqueName, withAdmin, withGateway } from '../support/kafka.js'
 import { kafkaResetPlan } from '../support/seek-oracle.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -55,15 +55,43 @@ test(
     const committedOnly = { kind: 'topics' as const, topics: [{ topic, partitions: [0, 1, 2, 3] }] }
 
     const cases: Array<{ name: string; request: SeekRequest; kafka: string[] }> = [
-      { name: 'to time', request: { groups: [group], scope, mode: { kind: 'to-time', instantMs: T0, display: '' } }, kafka: ['--topic', topic, '--to-datetime', '2018-03-21T00:00:00.000Z'] },
-      { name: 'to time between out-of-order records', request: { groups: [group], scope, mode: { kind: 'to-time', instantMs: T0 + 90 * 60_000, display: '' } }, kafka: ['--topic', topic, '--to-datetime', '2018-03-21T01:30:00.000Z'] },
+      {
+        name: 'to time',
+        request: { groups: [group], scope, mode: { kind: 'to-time', instantMs: T0, display: '' } },
+        kafka: ['--topic', topic, '--to-datetime', '2018-03-21T00:00:00.000Z'],
+      },
+      {
+        name: 'to time between out-of-order records',
+        request: { groups: [group], scope, mode: { kind: 'to-time', instantMs: T0 + 90 * 60_000, display: '' } },
+        kafka: ['--topic', topic, '--to-datetime', '2018-03-21T01:30:00.000Z'],
+      },
       { name: 'to earliest', request: { groups: [group], scope, mode: { kind: 'to-earliest' } }, kafka: ['--topic', topic, '--to-earliest'] },
       { name: 'to latest', request: { groups: [group], scope, mode: { kind: 'to-latest' } }, kafka: ['--topic', topic, '--to-latest'] },
-      { name: 'to offset above the log end', request: { groups: [group], scope, mode: { kind: 'to-offset', offset: 100n } }, kafka: ['--topic', topic, '--to-offset', '100'] },
-      { name: 'to offset below the log start', request: { groups: [group], scope, mode: { kind: 'to-offset', offset: 1n } }, kafka: ['--topic', topic, '--to-offset', '1'] },
-      { name: 'shift back past the log start', request: { groups: [group], scope: committedOnly, mode: { kind: 'shift-by', delta: -7n } }, kafka: ['--topic', `${topic}:0,1,2,3`, '--shift-by', '-7'] },
-      { name: 'shift forward past the log end', request: { groups: [group], scope: committedOnly, mode: { kind: 'shift-by', delta: 3n } }, kafka: ['--topic', `${topic}:0,1,2,3`, '--shift-by', '3'] },
-      { name: 'all topics: exactly the committed partitions', request: { groups: [group], scope: { kind: 'all-topics' }, mode: { kind: 'to-earliest' } }, kafka: ['--all-topics', '--to-earliest'] },
+      {
+        name: 'to offset above the log end',
+        request: { groups: [group], scope, mode: { kind: 'to-offset', offset: 100n } },
+        kafka: ['--topic', topic, '--to-offset', '100'],
+      },
+      {
+        name: 'to offset below the log start',
+        request: { groups: [group], scope, mode: { kind: 'to-offset', offset: 1n } },
+        kafka: ['--topic', topic, '--to-offset', '1'],
+      },
+      {
+        name: 'shift back past the log start',
+        request: { groups: [group], scope: committedOnly, mode: { kind: 'shift-by', delta: -7n } },
+        kafka: ['--topic', `${topic}:0,1,2,3`, '--shift-by', '-7'],
+      },
+      {
+        name: 'shift forward past the log end',
+        request: { groups: [group], scope: committedOnly, mode: { kind: 'shift-by', delta: 3n } },
+        kafka: ['--topic', `${topic}:0,1,2,3`, '--shift-by', '3'],
+      },
+      {
+        name: 'all topics: exactly the committed partitions',
+        request: { groups: [group], scope: { kind: 'all-topics' }, mode: { kind: 'to-earliest' } },
+        kafka: ['--all-topics', '--to-earliest'],
+      },
     ]
     for (const c of cases) {
       const expected = await kafkaResetPlan(group, c.kafka)
@@ -74,7 +102,12 @@ test(
     const dir = mkdtempSync(join(tmpdir(), 'recover-seek-'))
     const file = join(dir, 'plan.csv')
     writeFileSync(file, `${topic},0,0\n${topic},1,4\n${topic},2,99\n`)
-    const fromFile = await plan({ groups: [group], scope: { kind: 'committed' }, mode: { kind: 'from-file', file }, fileLines: parseOffsetsCsv(`${topic},0,0\n${topic},1,4\n${topic},2,99\n`, file) })
+    const fromFile = await plan({
+      groups: [group],
+      scope: { kind: 'committed' },
+      mode: { kind: 'from-file', file },
+      fileLines: parseOffsetsCsv(`${topic},0,0\n${topic},1,4\n${topic},2,99\n`, file),
+    })
     assert.equal(Object.fromEntries(ours(fromFile)), Object.fromEntries(await kafkaResetPlan(group, ['--from-file', file])), 'from file')
   }),
 )
@@ -122,10 +155,22 @@ test(
     await createTopic(topic, 2)
     const now = Date.now()
     // Records on whole hours back from now; the instant now-5h30m sits half an hour from any of them.
-    await produce(topic, Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: 'v', timestampMs: now - (10 - i) * HOUR })))
-    await withGateway((g) => g.commitGroupOffsets(group, [{ topic, partition: 0, offset: 5n }, { topic, partition: 1, offset: 5n }]))
+    await produce(
+      topic,
+      Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: 'v', timestampMs: now - (10 - i) * HOUR })),
+    )
+    await withGateway((g) =>
+      g.commitGroupOffsets(group, [
+        { topic, partition: 0, offset: 5n },
+        { topic, partition: 1, offset: 5n },
+      ]),
+    )
     const ms = 5.5 * HOUR
-    const p = await plan({ groups: [group], scope: { kind: 'topics', topics: [{ topic }] }, mode: { kind: 'by-duration', durationMs: ms, instantMs: Date.now() - ms, display: '' } })
+    const p = await plan({
+      groups: [group],
+      scope: { kind: 'topics', topics: [{ topic }] },
+      mode: { kind: 'by-duration', durationMs: ms, instantMs: Date.now() - ms, display: '' },
+    })
     const expected = await kafkaResetPlan(group, ['--topic', topic, '--by-duration', 'PT5H30M'])
     assert.equal(Object.fromEntries(ours(p)), Object.fromEntries(expected))
   }),

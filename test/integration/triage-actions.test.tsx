@@ -22,108 +22,163 @@ async function readTopic(gateway: KafkaGateway, name: string): Promise<KafkaReco
   try {
     const facts = await reader.partitionFacts(await gateway.partitionsOf(name))
     const out: KafkaRecord[] = []
-    for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd })))) for (const c of chunks) out.push(...c.records)
+    for await (const chunks of reader.read(facts.map((f) => ({ partition: f.partition, start: f.logStart, end: f.stableEnd }))))
+      for (const c of chunks) out.push(...c.records)
     return out
   } finally {
     await reader.close()
   }
 }
 
-test('triage on a Kafka quarantine: e edits the value in the editor and retries it into the sink; r retries a group after y (they fail again); R redrives the group after y; g lists groups', withTimeout(90_000, async () => {
-  const original = uniqueName('orders')
-  const q = `${original}.quarantine`
-  const sink = uniqueName('orders-fixed')
-  await createTopic(original, 2)
-  await createTopic(q, 1)
-  const producer = testKafka().producer()
-  await producer.connect()
-  await producer.send({
-    topic: q,
-    acks: -1,
-    messages: [1, 2, 3].map((offset) => {
-      const record: KafkaRecord = { topic: original, partition: offset % 2, offset: BigInt(offset), timestampMs: T, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(`{bad ${offset}`), headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }] }
-      return { partition: 0, key: record.key, value: record.value, timestamp: String(T), headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error: Object.assign(new Error('not json'), { name: 'DecodeError' }) }, new Date(T))) as Record<string, Buffer> }
-    }),
-  })
-  await producer.disconnect()
+test(
+  'triage on a Kafka quarantine: e edits the value in the editor and retries it into the sink; r retries a group after y (they fail again); R redrives the group after y; g lists groups',
+  withTimeout(90_000, async () => {
+    const original = uniqueName('orders')
+    const q = `${original}.quarantine`
+    const sink = uniqueName('orders-fixed')
+    await createTopic(original, 2)
+    await createTopic(q, 1)
+    const producer = testKafka().producer()
+    await producer.connect()
+    await producer.send({
+      topic: q,
+      acks: -1,
+      messages: [1, 2, 3].map((offset) => {
+        const record: KafkaRecord = {
+          topic: original,
+          partition: offset % 2,
+          offset: BigInt(offset),
+          timestampMs: T,
+          timestampType: 'create',
+          key: Buffer.from(`ord-${offset}`),
+          value: Buffer.from(`{bad ${offset}`),
+          headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }],
+        }
+        return {
+          partition: 0,
+          key: record.key,
+          value: record.value,
+          timestamp: String(T),
+          headers: headersForMessage(
+            quarantineHeaders({ record, stage: 'decode', error: Object.assign(new Error('not json'), { name: 'DecodeError' }) }, new Date(T)),
+          ) as Record<string, Buffer>,
+        }
+      }),
+    })
+    await producer.disconnect()
 
-  await withGateway(async (gateway) => {
-    const ctx = openQuarantine({ kind: 'kafka', topic: q }, gateway)
-    let edited = ''
-    const controller = new TriageController({
-      ctx,
-      actor: { by: 'tester', host: 'ci' },
-      retry: { sink: `kafka:${sink}`, valueFormat: 'json' },
-      redrive: { samePartition: true },
-      runEditor: (path) => {
-        edited = readFileSync(path, 'utf8')
-        writeFileSync(path, '{"fixed":1}')
-      },
-    }, 20)
-    await controller.load()
-    const ui = render(<TriageApp controller={controller} width={120} />)
-    const frame = () => ui.lastFrame() ?? ''
+    await withGateway(async (gateway) => {
+      const ctx = openQuarantine({ kind: 'kafka', topic: q }, gateway)
+      let edited = ''
+      const controller = new TriageController(
+        {
+          ctx,
+          actor: { by: 'tester', host: 'ci' },
+          retry: { sink: `kafka:${sink}`, valueFormat: 'json' },
+          redrive: { samePartition: true },
+          runEditor: (path) => {
+            edited = readFileSync(path, 'utf8')
+            writeFileSync(path, '{"fixed":1}')
+          },
+        },
+        20,
+      )
+      await controller.load()
+      const ui = render(<TriageApp controller={controller} width={120} />)
+      const frame = () => ui.lastFrame() ?? ''
 
-    await controller.handleKey('j')
-    await controller.handleKey('e')
-    assert.is(edited, '{bad 1', 'the editor got the stored value')
-    assert.match(frame(), 'Retried 1: 1 written')
-    assert.equal((await readTopic(gateway, sink)).map((r) => [r.partition, r.key?.toString(), r.value?.toString()]), [[1, 'ord-1', '{"fixed":1}']])
+      await controller.handleKey('j')
+      await controller.handleKey('e')
+      assert.is(edited, '{bad 1', 'the editor got the stored value')
+      assert.match(frame(), 'Retried 1: 1 written')
+      assert.equal(
+        (await readTopic(gateway, sink)).map((r) => [r.partition, r.key?.toString(), r.value?.toString()]),
+        [[1, 'ord-1', '{"fixed":1}']],
+      )
 
-    await controller.handleKey('k')
-    await controller.handleKey('r')
-    assert.match(frame(), `Retry 3 record(s) into kafka:${sink} on cluster ${gateway.clusterId}? [y/N]`)
-    await controller.handleKey('y')
-    assert.match(frame(), 'Retried 3: 0 written')
-    assert.match(frame(), '3 failed again')
+      await controller.handleKey('k')
+      await controller.handleKey('r')
+      assert.match(frame(), `Retry 3 record(s) into kafka:${sink} on cluster ${gateway.clusterId}? [y/N]`)
+      await controller.handleKey('y')
+      assert.match(frame(), 'Retried 3: 0 written')
+      assert.match(frame(), '3 failed again')
 
-    await controller.handleKey('R')
-    assert.match(frame(), `Redrive 3 record(s) to ${original}`)
-    await controller.handleKey('y')
-    assert.match(frame(), 'Redriven 3, parked 0')
-    assert.equal((await readTopic(gateway, original)).map((r) => r.key?.toString()).sort(), ['ord-1', 'ord-2', 'ord-3'])
+      await controller.handleKey('R')
+      assert.match(frame(), `Redrive 3 record(s) to ${original}`)
+      await controller.handleKey('y')
+      assert.match(frame(), 'Redriven 3, parked 0')
+      assert.equal((await readTopic(gateway, original)).map((r) => r.key?.toString()).sort(), ['ord-1', 'ord-2', 'ord-3'])
 
-    await controller.handleKey('g')
-    assert.match(frame(), 'Consumer groups and lag')
-    ui.unmount()
-  })
-}))
+      await controller.handleKey('g')
+      assert.match(frame(), 'Consumer groups and lag')
+      ui.unmount()
+    })
+  }),
+)
 
-test('triage connected to cluster B refuses to redrive or retry dead letters quarantined on cluster A, and writes nothing to B', withTimeout(90_000, async () => {
-  const brokersB = testBrokersB()
-  const original = uniqueName('orders')
-  const q = `${original}.quarantine`
-  const sink = uniqueName('orders-fixed')
-  // The same names on both clusters; the dead letters say they were read from A.
-  for (const brokers of [undefined, brokersB]) await createTopic(original, 2, brokers)
-  await createTopic(q, 1, brokersB)
-  const clusterA = await withGateway(async (gateway) => gateway.cluster)
-  const producer = testKafka(brokersB).producer()
-  await producer.connect()
-  await producer.send({
-    topic: q,
-    acks: -1,
-    messages: [1, 2].map((offset) => {
-      const record: KafkaRecord = { topic: original, partition: offset % 2, offset: BigInt(offset), timestampMs: T, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(`{bad ${offset}`), headers: [] }
-      return { partition: 0, key: record.key, value: record.value, timestamp: String(T), headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error: Object.assign(new Error('not json'), { name: 'DecodeError' }) }, new Date(T), clusterA)) as Record<string, Buffer> }
-    }),
-  })
-  await producer.disconnect()
+test(
+  'triage connected to cluster B refuses to redrive or retry dead letters quarantined on cluster A, and writes nothing to B',
+  withTimeout(90_000, async () => {
+    const brokersB = testBrokersB()
+    const original = uniqueName('orders')
+    const q = `${original}.quarantine`
+    const sink = uniqueName('orders-fixed')
+    // The same names on both clusters; the dead letters say they were read from A.
+    for (const brokers of [undefined, brokersB]) await createTopic(original, 2, brokers)
+    await createTopic(q, 1, brokersB)
+    const clusterA = await withGateway(async (gateway) => gateway.cluster)
+    const producer = testKafka(brokersB).producer()
+    await producer.connect()
+    await producer.send({
+      topic: q,
+      acks: -1,
+      messages: [1, 2].map((offset) => {
+        const record: KafkaRecord = {
+          topic: original,
+          partition: offset % 2,
+          offset: BigInt(offset),
+          timestampMs: T,
+          timestampType: 'create',
+          key: Buffer.from(`ord-${offset}`),
+          value: Buffer.from(`{bad ${offset}`),
+          headers: [],
+        }
+        return {
+          partition: 0,
+          key: record.key,
+          value: record.value,
+          timestamp: String(T),
+          headers: headersForMessage(
+            quarantineHeaders({ record, stage: 'decode', error: Object.assign(new Error('not json'), { name: 'DecodeError' }) }, new Date(T), clusterA),
+          ) as Record<string, Buffer>,
+        }
+      }),
+    })
+    await producer.disconnect()
 
-  await withGateway(async (gateway) => {
-    const controller = new TriageController({ ctx: openQuarantine({ kind: 'kafka', topic: q }, gateway), actor: { by: 'tester', host: 'ci' }, retry: { sink: `kafka:${sink}` }, redrive: { samePartition: true } }, 20)
-    await controller.load()
-    const ui = render(<TriageApp controller={controller} width={160} />)
-    const frame = () => (ui.lastFrame() ?? '').replace(/\s+/g, ' ')
-    await controller.handleKey('R')
-    assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
-    await controller.handleKey('r')
-    await controller.handleKey('y')
-    assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
-    assert.equal(await readTopic(gateway, original), [], 'nothing redriven into B')
-    assert.not.ok((await gateway.listTopics()).includes(sink), 'no retry sink created on B')
-    ui.unmount()
-  }, brokersB)
-}))
+    await withGateway(async (gateway) => {
+      const controller = new TriageController(
+        {
+          ctx: openQuarantine({ kind: 'kafka', topic: q }, gateway),
+          actor: { by: 'tester', host: 'ci' },
+          retry: { sink: `kafka:${sink}` },
+          redrive: { samePartition: true },
+        },
+        20,
+      )
+      await controller.load()
+      const ui = render(<TriageApp controller={controller} width={160} />)
+      const frame = () => (ui.lastFrame() ?? '').replace(/\s+/g, ' ')
+      await controller.handleKey('R')
+      assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
+      await controller.handleKey('r')
+      await controller.handleKey('y')
+      assert.match(frame(), `was recorded on cluster ${clusterA.id}`)
+      assert.equal(await readTopic(gateway, original), [], 'nothing redriven into B')
+      assert.not.ok((await gateway.listTopics()).includes(sink), 'no retry sink created on B')
+      ui.unmount()
+    }, brokersB)
+  }),
+)
 
 test.run()

@@ -45,15 +45,27 @@ export async function ensureApicurioJar(): Promise<{ jar: string; downloaded: bo
   await mkdir(versionDir, { recursive: true })
   const staging = join(versionDir, `build.partial-${process.pid}-${Date.now()}`)
   try {
-    const args = ['-B', '-q', '-Dstyle.color=never', '-f', join(root, 'test', 'registry', 'pom.xml'), 'package', '-DskipDefault', `-Dapicurio.version=${APICURIO_VERSION}`, `-Dregistry.build.dir=${staging}`]
+    const args = [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      join(root, 'test', 'registry', 'pom.xml'),
+      'package',
+      '-DskipDefault',
+      `-Dapicurio.version=${APICURIO_VERSION}`,
+      `-Dregistry.build.dir=${staging}`,
+    ]
     const output = await runProcess('mvn', args, { cwd: root, timeoutMs: MAVEN_TIMEOUT_MS })
     if (output.exitCode !== 0 || !existsSync(join(staging, RUNNER_JAR))) {
-      throw new Error(`Building Apicurio Registry ${APICURIO_VERSION} with Maven failed (exit ${output.exitCode}):\n${lastLines(output.stdout + '\n' + output.stderr, 25).join('\n')}`)
+      throw new Error(
+        `Building Apicurio Registry ${APICURIO_VERSION} with Maven failed (exit ${output.exitCode}):\n${lastLines(`${output.stdout}\n${output.stderr}`, 25).join('\n')}`,
+      )
     }
     await rm(join(versionDir, MARKER), { force: true })
     await rm(buildDir, { recursive: true, force: true })
     await rename(staging, buildDir)
-    await writeFile(join(versionDir, MARKER), JSON.stringify({ version: APICURIO_VERSION, jar: RUNNER_JAR, at: new Date().toISOString() }, null, 2) + '\n')
+    await writeFile(join(versionDir, MARKER), `${JSON.stringify({ version: APICURIO_VERSION, jar: RUNNER_JAR, at: new Date().toISOString() }, null, 2)}\n`)
   } finally {
     await rm(staging, { recursive: true, force: true })
   }
@@ -129,4 +141,3 @@ export async function registerSchema(registryUrl: string, subject: string, schem
   if (!res.ok || typeof body.id !== 'number') throw new Error(`Registering ${subject} failed: HTTP ${res.status} ${JSON.stringify(body)}`)
   return body.id
 }
-

@@ -55,7 +55,11 @@ export interface CliProcess {
 
 /** Starts the built `recover` binary and leaves it running: for tests that kill it or run several at once. */
 export function spawnCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], { cwd: options.cwd, env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, RECOVER_HOME: testRecoverHome, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, RECOVER_BROKERS: process.env.RECOVER_TEST_BROKERS, RECOVER_HOME: testRecoverHome, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))

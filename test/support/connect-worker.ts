@@ -11,7 +11,11 @@ export function connectLibDir(): string {
   const lib = join(repoRoot(), '.cache', 'connect', CONNECT_VERSION, 'lib')
   if (existsSync(lib) && readdirSync(lib).some((f) => f.startsWith('connect-file-'))) return lib
   const staging = `${lib}.partial-${process.pid}`
-  const result = spawnSync('mvn', ['-q', '-f', join(repoRoot(), 'test', 'connect', 'pom.xml'), 'generate-resources', `-Dconnect.version=${CONNECT_VERSION}`, `-Dconnect.lib.dir=${staging}`], { encoding: 'utf8', timeout: 300_000 })
+  const result = spawnSync(
+    'mvn',
+    ['-q', '-f', join(repoRoot(), 'test', 'connect', 'pom.xml'), 'generate-resources', `-Dconnect.version=${CONNECT_VERSION}`, `-Dconnect.lib.dir=${staging}`],
+    { encoding: 'utf8', timeout: 300_000 },
+  )
   if (result.status !== 0) throw new Error(`mvn could not resolve the Kafka Connect ${CONNECT_VERSION} jars: ${result.stdout}${result.stderr}`)
   rmSync(lib, { recursive: true, force: true })
   renameSync(staging, lib)
@@ -30,27 +34,45 @@ export interface ConnectWorker {
  */
 export function startFileSinkWorker(options: { brokers: string; topic: string; dlq: string; name: string }): ConnectWorker {
   const dir = mkdtempSync(join(tmpdir(), 'recover-connect-'))
-  writeFileSync(join(dir, 'worker.properties'), [
-    `bootstrap.servers=${options.brokers}`,
-    'key.converter=org.apache.kafka.connect.storage.StringConverter',
-    'value.converter=org.apache.kafka.connect.json.JsonConverter',
-    'value.converter.schemas.enable=false',
-    `offset.storage.file.filename=${join(dir, 'offsets')}`,
-    'offset.flush.interval.ms=1000',
-    'listeners=http://127.0.0.1:0',
-  ].join('\n'))
-  writeFileSync(join(dir, 'sink.properties'), [
-    `name=${options.name}`,
-    'connector.class=org.apache.kafka.connect.file.FileStreamSinkConnector',
-    'tasks.max=1',
-    `topics=${options.topic}`,
-    `file=${join(dir, 'out.txt')}`,
-    'errors.tolerance=all',
-    `errors.deadletterqueue.topic.name=${options.dlq}`,
-    'errors.deadletterqueue.topic.replication.factor=1',
-    'errors.deadletterqueue.context.headers.enable=true',
-  ].join('\n'))
-  const child = spawn('java', ['-Xmx256m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', '-cp', `${connectLibDir()}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', join(dir, 'worker.properties'), join(dir, 'sink.properties')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  writeFileSync(
+    join(dir, 'worker.properties'),
+    [
+      `bootstrap.servers=${options.brokers}`,
+      'key.converter=org.apache.kafka.connect.storage.StringConverter',
+      'value.converter=org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable=false',
+      `offset.storage.file.filename=${join(dir, 'offsets')}`,
+      'offset.flush.interval.ms=1000',
+      'listeners=http://127.0.0.1:0',
+    ].join('\n'),
+  )
+  writeFileSync(
+    join(dir, 'sink.properties'),
+    [
+      `name=${options.name}`,
+      'connector.class=org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max=1',
+      `topics=${options.topic}`,
+      `file=${join(dir, 'out.txt')}`,
+      'errors.tolerance=all',
+      `errors.deadletterqueue.topic.name=${options.dlq}`,
+      'errors.deadletterqueue.topic.replication.factor=1',
+      'errors.deadletterqueue.context.headers.enable=true',
+    ].join('\n'),
+  )
+  const child = spawn(
+    'java',
+    [
+      '-Xmx256m',
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp',
+      `${connectLibDir()}/*`,
+      'org.apache.kafka.connect.cli.ConnectStandalone',
+      join(dir, 'worker.properties'),
+      join(dir, 'sink.properties'),
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let log = ''
   child.stdout!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-20_000)))
   child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-20_000)))

@@ -54,7 +54,11 @@ export async function startFakeRegistry(options: {
     if (byId) {
       const entry = options.ids[Number(byId[1])]
       if (!entry) return send(res, 404, { error_code: 40403, message: 'Schema not found' })
-      return send(res, 200, { schema: JSON.stringify(entry.schema), ...(entry.schemaType ? { schemaType: entry.schemaType } : {}), ...(entry.references ? { references: entry.references } : {}) })
+      return send(res, 200, {
+        schema: JSON.stringify(entry.schema),
+        ...(entry.schemaType ? { schemaType: entry.schemaType } : {}),
+        ...(entry.references ? { references: entry.references } : {}),
+      })
     }
     const bySubject = /^\/subjects\/([^/]+)\/versions\/([^/]+)$/.exec(path)
     if (bySubject) {

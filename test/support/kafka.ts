@@ -88,8 +88,20 @@ export async function withGateway<T>(work: (g: KafkaGateway) => Promise<T>, brok
   }
 }
 
-export async function commitOffsets(groupId: string, topic: string, offsets: Array<{ partition: number; offset: bigint | number }>, brokers = testBrokers()): Promise<void> {
-  await withGateway((gateway) => gateway.commitGroupOffsets(groupId, offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) }))), brokers)
+export async function commitOffsets(
+  groupId: string,
+  topic: string,
+  offsets: Array<{ partition: number; offset: bigint | number }>,
+  brokers = testBrokers(),
+): Promise<void> {
+  await withGateway(
+    (gateway) =>
+      gateway.commitGroupOffsets(
+        groupId,
+        offsets.map((o) => ({ topic, partition: o.partition, offset: BigInt(o.offset) })),
+      ),
+    brokers,
+  )
 }
 
 /** Every record of a topic, read_committed, log start to last stable offset, in offset order per partition. */
@@ -97,7 +109,11 @@ export async function readTopic(topic: string, brokers?: string): Promise<KafkaR
   return withGateway(async (gateway) => {
     const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
     try {
-      const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), await reader.partitionFacts(await gateway.partitionsOf(topic)))
+      const ranges = planReplayRanges(
+        parseRangeBound('earliest', '--from'),
+        parseRangeBound('latest', '--to'),
+        await reader.partitionFacts(await gateway.partitionsOf(topic)),
+      )
       const out: KafkaRecord[] = []
       for await (const chunks of reader.read(ranges)) for (const c of chunks) out.push(...c.records)
       return out

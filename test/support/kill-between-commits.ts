@@ -9,7 +9,13 @@ import { waitFor } from './timeout.js'
  * `committed` reads how many records the durable progress holds (sink table or checkpoint file);
  * `afterKill` runs once each killed run is gone.
  */
-export async function killBetweenCommits(options: { args: string[]; cwd: string; kills: number; committed: () => number | Promise<number>; afterKill?: (run: number) => Promise<void> }): Promise<void> {
+export async function killBetweenCommits(options: {
+  args: string[]
+  cwd: string
+  kills: number
+  committed: () => number | Promise<number>
+  afterKill?: (run: number) => Promise<void>
+}): Promise<void> {
   for (let run = 1; run <= options.kills; run++) {
     const before = await options.committed()
     const { child, done } = spawnCli(run === 1 ? options.args : [...options.args, '--resume'], { cwd: options.cwd })

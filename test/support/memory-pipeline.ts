@@ -21,7 +21,16 @@ export function memoryRecords(topic: string, count: number, value: (i: number) =
     const partition = i % partitions
     const offset = next.get(partition) ?? 0n
     next.set(partition, offset + 1n)
-    return { topic, partition, offset, timestampMs: Date.UTC(2018, 2, 21) + i, timestampType: 'create', key: Buffer.from(`k${i}`), value: Buffer.from(value(i)), headers: [{ key: 'i', value: Buffer.from(String(i)) }] }
+    return {
+      topic,
+      partition,
+      offset,
+      timestampMs: Date.UTC(2018, 2, 21) + i,
+      timestampType: 'create',
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(value(i)),
+      headers: [{ key: 'i', value: Buffer.from(String(i)) }],
+    }
   })
 }
 
@@ -131,7 +140,8 @@ export class MemorySink implements Sink {
       if (why) rejected.push({ index, error: new Error(why) })
       else this.store.items.push(r)
     })
-    if (this.writes === this.options.failOnWrite) throw new RecoveryError('SINK_FAILED', `The memory sink failed after its write ${this.writes} (as a crash before the checkpoint would).`)
+    if (this.writes === this.options.failOnWrite)
+      throw new RecoveryError('SINK_FAILED', `The memory sink failed after its write ${this.writes} (as a crash before the checkpoint would).`)
     return rejected
   }
 

@@ -69,9 +69,17 @@ export async function orderRows(table: string, url = PG_URL): Promise<OrderRow[]
 /** An order table whose trigger logs every row written (insert or update) with its provenance, in `<table>_log`. */
 export async function createTableWithWriteLog(t: string, url = PG_URL): Promise<{ table: string; log: string }> {
   const log = `${t}_log`
-  await query(`CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`, [], url)
+  await query(
+    `CREATE TABLE ${t} (order_id text PRIMARY KEY, customer text, amount_cents bigint, status text, source_partition int, source_offset bigint)`,
+    [],
+    url,
+  )
   await query(`CREATE TABLE ${log} (source_partition int, source_offset bigint)`, [], url)
-  await query(`CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`, [], url)
+  await query(
+    `CREATE FUNCTION ${log}_fn() RETURNS trigger AS $$ BEGIN INSERT INTO ${log} VALUES (NEW.source_partition, NEW.source_offset); RETURN NEW; END $$ LANGUAGE plpgsql`,
+    [],
+    url,
+  )
   await query(`CREATE TRIGGER ${log}_tr AFTER INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${log}_fn()`, [], url)
   return { table: t, log }
 }

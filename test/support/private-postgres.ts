@@ -29,7 +29,20 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}${r.stdout}`)
   }
   asPostgres([`${bin}/initdb`, '-D', `${data}/db`, '-A', 'trust', '-U', 'postgres'])
-  const ctl = (action: string) => asPostgres([`${bin}/pg_ctl`, '-D', `${data}/db`, '-l', `${data}/log`, '-w', '-m', 'fast', '-o', `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, action])
+  const ctl = (action: string) =>
+    asPostgres([
+      `${bin}/pg_ctl`,
+      '-D',
+      `${data}/db`,
+      '-l',
+      `${data}/log`,
+      '-w',
+      '-m',
+      'fast',
+      '-o',
+      `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`,
+      action,
+    ])
   ctl('start')
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

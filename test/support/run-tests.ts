@@ -43,7 +43,9 @@ async function main(): Promise<number> {
     env.RECOVER_TEST_SASL_BROKERS = broker.saslBrokers
     env.RECOVER_KAFKA_VERSION = broker.version
     if (clusterB) env.RECOVER_TEST_BROKERS_B = clusterB.brokers
-    process.stderr.write(`Kafka ${broker.version} on ${broker.brokers}${clusterB ? `, a second cluster on ${clusterB.brokers}` : ''} (ready in ${Date.now() - started} ms)\n`)
+    process.stderr.write(
+      `Kafka ${broker.version} on ${broker.brokers}${clusterB ? `, a second cluster on ${clusterB.brokers}` : ''} (ready in ${Date.now() - started} ms)\n`,
+    )
   }
   const results: SuiteResult[] = []
   try {
@@ -57,7 +59,8 @@ async function main(): Promise<number> {
   }
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0)
-  for (const r of results) process.stdout.write(`  ${r.suite.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${(r.ms / 1000).toFixed(1)} s)\n`)
+  for (const r of results)
+    process.stdout.write(`  ${r.suite.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${(r.ms / 1000).toFixed(1)} s)\n`)
   process.stdout.write(`${passed} passed, ${failed} failed\n`)
   return failed === 0 && passed > 0 ? 0 : 1
 }
@@ -65,7 +68,11 @@ async function main(): Promise<number> {
 function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: string): Promise<SuiteResult> {
   const started = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(cwd, 'node_modules', 'uvu', 'bin.js'), dir, '\\.test\\.js$'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [join(cwd, 'node_modules', 'uvu', 'bin.js'), dir, '\\.test\\.js$'], {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let output = ''
     let lingering: NodeJS.Timeout | undefined
     child.stdout.on('data', (chunk: Buffer) => {

@@ -21,7 +21,9 @@ export class TerminalSession {
   /** Starts `recover <args>` with `env` in a 200x50 terminal, in `cwd`. */
   constructor(args: string[], options: { env: Record<string, string>; cwd: string }) {
     const bin = join(repoRoot(), 'bin', 'run.js')
-    const env = Object.entries(options.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')
+    const env = Object.entries(options.env)
+      .map(([k, v]) => `${k}=${shellQuote(v)}`)
+      .join(' ')
     const command = `cd ${shellQuote(options.cwd)} && ${env} ${shellQuote(process.execPath)} ${shellQuote(bin)} ${args.map(shellQuote).join(' ')}; echo $? > ${shellQuote(this.exitFile)}; sleep 600`
     // The pane stays open after the command (the sleep), so its last words stay on screen.
     this.tmux('new-session', '-d', '-s', this.session, '-x', '200', '-y', '50', command)
@@ -44,7 +46,11 @@ export class TerminalSession {
 
   /** The command's exit status, once it has ended. */
   async exitStatus(timeoutMs = 30_000): Promise<number> {
-    const status = await waitFor('the command to end', () => (existsSync(this.exitFile) && readFileSync(this.exitFile, 'utf8').trim() !== '' ? readFileSync(this.exitFile, 'utf8').trim() : undefined), timeoutMs).catch((error: Error) => {
+    const status = await waitFor(
+      'the command to end',
+      () => (existsSync(this.exitFile) && readFileSync(this.exitFile, 'utf8').trim() !== '' ? readFileSync(this.exitFile, 'utf8').trim() : undefined),
+      timeoutMs,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}\n--- screen ---\n${this.screen()}`)
     })
     return Number(status)
@@ -57,7 +63,10 @@ export class TerminalSession {
     lines.forEach((line, i) => {
       if (line.includes(marker)) at = i
     })
-    return lines.slice(at + 1).map((l) => l.trimEnd()).filter((l) => l !== '')
+    return lines
+      .slice(at + 1)
+      .map((l) => l.trimEnd())
+      .filter((l) => l !== '')
   }
 
   close(): void {

@@ -12,7 +12,7 @@ export function withTimeout<A extends unknown[]>(ms: number, fn: (...args: A) =>
       await Promise.race([fn(...args), timeout])
     } catch (error) {
       // uvu's own report can fail on unusual errors and then prints nothing: log first.
-      process.stderr.write(`\n[test failure] ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+      process.stderr.write(`\n[test failure] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
       throw printable(error)
     } finally {
       clearTimeout(timer)

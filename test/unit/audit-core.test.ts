@@ -74,12 +74,18 @@ test('--fail-on reads METRIC>N and METRIC>=N and refuses unknown metrics and oth
 test('thresholds are exceeded above the limit (or at it with >=), and only those are returned', () => {
   const t = parseFailOn('duplicates>2,changed>=1,undecodable>0', DUPLICATES_METRICS)
   assert.equal(exceededThresholds(t, { duplicates: 2, changed: 1, undecodable: 0 }), [{ metric: 'changed', op: '>=', limit: 1, actual: 1 }])
-  assert.equal(exceededThresholds(t, { duplicates: 3 }).map((e) => e.metric), ['duplicates'])
+  assert.equal(
+    exceededThresholds(t, { duplicates: 3 }).map((e) => e.metric),
+    ['duplicates'],
+  )
 })
 
 test('--fail-on records<N: a floor, in both audits; records>N and duplicates<N compare the wrong way and are refused with the metric list', () => {
   assert.equal(parseFailOn('records<1000', DUPLICATES_METRICS), [{ metric: 'records', op: '<', limit: 1000 }])
-  assert.equal(parseFailOn('missing>0,records<=5', COMPARE_METRICS), [{ metric: 'missing', op: '>', limit: 0 }, { metric: 'records', op: '<=', limit: 5 }])
+  assert.equal(parseFailOn('missing>0,records<=5', COMPARE_METRICS), [
+    { metric: 'missing', op: '>', limit: 0 },
+    { metric: 'records', op: '<=', limit: 5 },
+  ])
   for (const bad of ['records>0', 'records>=1', 'duplicates<3']) {
     try {
       parseFailOn(bad, DUPLICATES_METRICS)
@@ -96,7 +102,11 @@ test('--fail-on records<N: a floor, in both audits; records>N and duplicates<N c
 
 test('an empty range never passes --fail-on: it counts as records<1, whatever the conditions', () => {
   const t = parseFailOn('duplicates>0', DUPLICATES_METRICS)
-  assert.equal(evaluateFailOn(t, { records: 0, duplicates: 0 }), { conditions: ['duplicates>0'], exceeded: [{ metric: 'records', op: '<', limit: 1, actual: 0, implied: true }], passed: false })
+  assert.equal(evaluateFailOn(t, { records: 0, duplicates: 0 }), {
+    conditions: ['duplicates>0'],
+    exceeded: [{ metric: 'records', op: '<', limit: 1, actual: 0, implied: true }],
+    passed: false,
+  })
   assert.equal(evaluateFailOn(t, { records: 5, duplicates: 0 }), { conditions: ['duplicates>0'], exceeded: [], passed: true })
   // Named by the person: reported as written, not twice.
   assert.equal(evaluateFailOn(parseFailOn('records<3', DUPLICATES_METRICS), { records: 0 }).exceeded, [{ metric: 'records', op: '<', limit: 3, actual: 0 }])

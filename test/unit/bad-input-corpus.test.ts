@@ -15,12 +15,20 @@ test('fixtures/bad-input/corpus.jsonl is what the generator makes (npm run fixtu
 
 test('every decode-stage expectation in the corpus is what the codecs say, and nothing else fails to decode', async () => {
   const sources = openSchemaSources({ schema: join(badInputCorpusDir(), '..', 'schemas') })
-  const codecs = { avro: await createCodec({ format: 'avro' }, sources), json: await createCodec({ format: 'json' }), string: await createCodec({ format: 'string' }), bytes: await createCodec({ format: 'bytes' }) }
+  const codecs = {
+    avro: await createCodec({ format: 'avro' }, sources),
+    json: await createCodec({ format: 'json' }),
+    string: await createCodec({ format: 'string' }),
+    bytes: await createCodec({ format: 'bytes' }),
+  }
   for (const c of badInputCorpus()) {
     const how = CORPUS_SECTIONS[c.section]
     for (const r of c.records) {
       let failure: { side: string; kind: string } | undefined
-      for (const [side, bytes, codec] of [['key', r.key, codecs[how.keyFormat]], ['value', r.value, codecs[how.valueFormat]]] as const) {
+      for (const [side, bytes, codec] of [
+        ['key', r.key, codecs[how.keyFormat]],
+        ['value', r.value, codecs[how.valueFormat]],
+      ] as const) {
         if (failure || bytes === null) continue
         try {
           await codec.prepare([bytes])

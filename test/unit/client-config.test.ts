@@ -61,7 +61,9 @@ test('SCRAM-SHA-512 over SSL reads the CA, certificate and key PEM files', () =>
 })
 
 test('sasl.username and sasl.password work without JAAS', () => {
-  const props = readClientProperties(file('userpass.properties', 'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\nsasl.username=carol\nsasl.password=hunter22\n'))
+  const props = readClientProperties(
+    file('userpass.properties', 'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-256\nsasl.username=carol\nsasl.password=hunter22\n'),
+  )
   assert.equal(props.sasl, { mechanism: 'scram-sha-256', username: 'carol', password: 'hunter22' })
   assert.ok(props.ssl)
 })
@@ -102,7 +104,11 @@ test('a missing file names the path and the flag', () => {
 test('passwords read from a client config are redacted from any later text', () => {
   readClientProperties(file('secret.properties', 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=dave\nsasl.password=Tr0ub4dor&3\n'))
   assert.is(redactText('failed with password Tr0ub4dor&3 for dave'), 'failed with password *** for dave')
-  assert.equal(redact({ note: 'pw=Tr0ub4dor&3', password: 'anything', nested: [{ jaasConfig: 'x' }] }), { note: 'pw=***', password: '***', nested: [{ jaasConfig: '***' }] })
+  assert.equal(redact({ note: 'pw=Tr0ub4dor&3', password: 'anything', nested: [{ jaasConfig: 'x' }] }), {
+    note: 'pw=***',
+    password: '***',
+    nested: [{ jaasConfig: '***' }],
+  })
 })
 
 test('credentials inside URLs are redacted', () => {

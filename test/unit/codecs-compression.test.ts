@@ -64,7 +64,11 @@ test('a codec that cannot be loaded is a clear error naming it and its package',
 })
 
 test('a batch that does not decompress names its codec', async () => {
-  for (const [type, name] of [[kafkajs.CompressionTypes.Snappy, 'Snappy'], [kafkajs.CompressionTypes.LZ4, 'LZ4'], [kafkajs.CompressionTypes.ZSTD, 'ZSTD']] as const) {
+  for (const [type, name] of [
+    [kafkajs.CompressionTypes.Snappy, 'Snappy'],
+    [kafkajs.CompressionTypes.LZ4, 'LZ4'],
+    [kafkajs.CompressionTypes.ZSTD, 'ZSTD'],
+  ] as const) {
     try {
       await codecs[type]!().decompress(Buffer.from('definitely not compressed data at all'))
       assert.unreachable(`${name} decompressed garbage`)

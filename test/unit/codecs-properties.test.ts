@@ -41,12 +41,13 @@ interface Subject {
 }
 
 const anyBytes = fc.uint8Array({ maxLength: 300 })
-const framed = (ids: number[]) => fc.tuple(fc.constantFrom(...ids), fc.uint8Array({ maxLength: 300 })).map(([id, body]) => {
-  const out = new Uint8Array(5 + body.length)
-  out[4] = id
-  out.set(body, 5)
-  return out
-})
+const framed = (ids: number[]) =>
+  fc.tuple(fc.constantFrom(...ids), fc.uint8Array({ maxLength: 300 })).map(([id, body]) => {
+    const out = new Uint8Array(5 + body.length)
+    out[4] = id
+    out.set(body, 5)
+    return out
+  })
 /** Real fixture records with a few bytes flipped, cut or inserted: corrupt in plausible ways. */
 const mutatedOrder = fc
   .tuple(fc.constantFrom(...orders), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.option(fc.nat()))
@@ -65,8 +66,22 @@ test.before(async () => {
   const evolving = openSchemaSources({ schema: SCHEMA_DIR, readerSchema: join(SCHEMA_DIR, 'orders-v2.avsc') })
   const tree = openSchemaSources({ schema: join(dir, 'tree.avsc') })
   subjects = [
-    { name: 'json', codec: await createCodec({ format: 'json' }), payloads: fc.oneof(anyBytes, fc.json().map((s) => new TextEncoder().encode(s.slice(0, s.length - 1)))) },
-    { name: 'string', codec: await createCodec({ format: 'string' }), payloads: fc.oneof(anyBytes, fc.string({ unit: 'binary' }).map((s) => new TextEncoder().encode(s))) },
+    {
+      name: 'json',
+      codec: await createCodec({ format: 'json' }),
+      payloads: fc.oneof(
+        anyBytes,
+        fc.json().map((s) => new TextEncoder().encode(s.slice(0, s.length - 1))),
+      ),
+    },
+    {
+      name: 'string',
+      codec: await createCodec({ format: 'string' }),
+      payloads: fc.oneof(
+        anyBytes,
+        fc.string({ unit: 'binary' }).map((s) => new TextEncoder().encode(s)),
+      ),
+    },
     { name: 'bytes', codec: await createCodec({ format: 'bytes' }), payloads: anyBytes },
     { name: 'avro (ids.json)', codec: await createCodec({ format: 'avro' }, fixture), payloads: fc.oneof(anyBytes, framed([1, 2, 3]), mutatedOrder) },
     { name: 'avro (v1 -> v2 reader)', codec: await createCodec({ format: 'avro' }, evolving), payloads: fc.oneof(framed([1, 2]), mutatedOrder) },
@@ -80,9 +95,11 @@ function check(codec: Codec, bytes: Uint8Array): void {
   try {
     codec.decode(buffer)
   } catch (error) {
-    if (!(error instanceof DecodeError)) throw new Error(`an untyped ${(error as Error)?.name ?? typeof error} for ${buffer.toString('hex')}: ${(error as Error)?.message}`)
+    if (!(error instanceof DecodeError))
+      throw new Error(`an untyped ${(error as Error)?.name ?? typeof error} for ${buffer.toString('hex')}: ${(error as Error)?.message}`)
     if (!RECORD_DECODE_KINDS.includes(error.kind)) throw new Error(`unknown kind ${error.kind}`)
-    if (error.position !== undefined && (error.position < 0 || error.position > buffer.length)) throw new Error(`position ${error.position} outside ${buffer.length} bytes`)
+    if (error.position !== undefined && (error.position < 0 || error.position > buffer.length))
+      throw new Error(`position ${error.position} outside ${buffer.length} bytes`)
   }
   const ms = performance.now() - started
   if (ms > MAX_DECODE_MS) throw new Error(`decoding ${buffer.length} bytes took ${ms.toFixed(0)} ms: ${buffer.toString('hex')}`)
@@ -92,7 +109,10 @@ test('arbitrary bytes into every decoder give a value or a classified DecodeErro
   for (const { name, codec, payloads } of subjects) {
     await codec.prepare([])
     try {
-      fc.assert(fc.property(payloads, (bytes) => check(codec, bytes)), { numRuns: RUNS, seed: 4242 })
+      fc.assert(
+        fc.property(payloads, (bytes) => check(codec, bytes)),
+        { numRuns: RUNS, seed: 4242 },
+      )
     } catch (error) {
       assert.unreachable(`${name}: ${(error as Error).message}`)
     }

@@ -26,9 +26,7 @@ const fixtureSchemas = loadOrderSchemas()
 
 const incident = [...generateIncident({ count: 300, duplicates: { identical: 0, changed: 0 } }).records]
 /** Fixture orders as raw bodies, with the schema id their Confluent header carried. */
-const rawOrders = incident
-  .filter((r) => r.kind === 'order')
-  .map((r) => ({ id: r.value!.readUInt32BE(1), body: r.value!.subarray(5) }))
+const rawOrders = incident.filter((r) => r.kind === 'order').map((r) => ({ id: r.value!.readUInt32BE(1), body: r.value!.subarray(5) }))
 const rawV1 = rawOrders.filter((r) => r.id === 1)
 const rawV2 = rawOrders.filter((r) => r.id === 2)
 
@@ -155,9 +153,14 @@ test('an id in the header without ids.json or a registry says so', async () => {
 })
 
 test('the header selects the writer among registry ids, loaded by prepare(payloads, contexts) once per id', async () => {
-  const registry = await startFakeRegistry({ ids: { 1: { schema: fixtureSchemas.v1.schema({ exportAttrs: true }) }, 2: { schema: fixtureSchemas.v2.schema({ exportAttrs: true }) } } })
+  const registry = await startFakeRegistry({
+    ids: { 1: { schema: fixtureSchemas.v1.schema({ exportAttrs: true }) }, 2: { schema: fixtureSchemas.v2.schema({ exportAttrs: true }) } },
+  })
   try {
-    const avro = await createCodec({ format: 'avro', writerHeader: 'schema.version' }, openSchemaSources({ registry: registry.url, registryOptions: { timeoutMs: 1000, retries: 0, retryDelayMs: 10 } }))
+    const avro = await createCodec(
+      { format: 'avro', writerHeader: 'schema.version' },
+      openSchemaSources({ registry: registry.url, registryOptions: { timeoutMs: 1000, retries: 0, retryDelayMs: 10 } }),
+    )
     const sample = [...rawV1.slice(0, 5), ...rawV2.slice(0, 5)]
     const contexts = sample.map((r) => headers(['schema.version', String(r.id)]))
     // Not prepared: a programming error, not a record's fault.
@@ -168,7 +171,11 @@ test('the header selects the writer among registry ids, loaded by prepare(payloa
       assert.instance(error, RecoveryError)
       assert.is((error as RecoveryError).code, 'INTERNAL')
     }
-    const outcomes = await decodeBatch(avro, sample.map((r) => r.body), [...contexts.slice(0, 9), headers(['schema.version', '42'])])
+    const outcomes = await decodeBatch(
+      avro,
+      sample.map((r) => r.body),
+      [...contexts.slice(0, 9), headers(['schema.version', '42'])],
+    )
     assert.equal([...registry.requests].sort(), ['/schemas/ids/1', '/schemas/ids/2', '/schemas/ids/42'])
     for (let i = 0; i < 9; i++) {
       const r = sample[i]!

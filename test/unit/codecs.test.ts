@@ -5,7 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { RecoveryError } from '../../src/errors.js'
 import { createCodec, createRecordCodecs, openSchemaSources } from '../../src/codecs/create-codecs.js'
-import { DecodeError, EncodeError, RECORD_DECODE_KINDS, type RecordDecodeKind } from '../../src/codecs/decode-error.js'
+import { type DecodeError, EncodeError, RECORD_DECODE_KINDS, type RecordDecodeKind } from '../../src/codecs/decode-error.js'
 import { decodeBatch, tryDecode } from '../../src/codecs/decode-outcome.js'
 import { createPreviewer } from '../../src/codecs/preview.js'
 import type { Codec } from '../../src/codecs/codec.js'
@@ -110,15 +110,26 @@ test('json: the fixture broken JSON is not-json, at the byte where the input end
 test('json: bytes that are not UTF-8 are invalid-utf8, not not-json', async () => {
   const json = await createCodec({ format: 'json' })
   const r = recordsOf('poison-invalid-utf8')[0]!
-  assertKind(json, r.value!, 'invalid-utf8', r.value!.findIndex((b) => b >= 0x80))
+  assertKind(
+    json,
+    r.value!,
+    'invalid-utf8',
+    r.value!.findIndex((b) => b >= 0x80),
+  )
 })
 
 test('json refuses values without a JSON form', async () => {
   const json = await createCodec({ format: 'json' })
-  assert.throws(() => json.encode(undefined), (e: unknown) => e instanceof EncodeError && e.kind === 'not-serializable')
+  assert.throws(
+    () => json.encode(undefined),
+    (e: unknown) => e instanceof EncodeError && e.kind === 'not-serializable',
+  )
   const cyclic: Record<string, unknown> = {}
   cyclic.self = cyclic
-  assert.throws(() => json.encode(cyclic), (e: unknown) => e instanceof EncodeError && e.kind === 'not-serializable')
+  assert.throws(
+    () => json.encode(cyclic),
+    (e: unknown) => e instanceof EncodeError && e.kind === 'not-serializable',
+  )
 })
 
 test('string round-trips UTF-8 text, including astral characters', async () => {
@@ -129,7 +140,12 @@ test('string round-trips UTF-8 text, including astral characters', async () => {
 test('string: the fixture Latin-1 text is invalid-utf8 at its first accented byte, never U+FFFD', async () => {
   const text = await createCodec({ format: 'string' })
   for (const r of recordsOf('poison-invalid-utf8')) {
-    const failure = assertKind(text, r.value!, 'invalid-utf8', r.value!.findIndex((b) => b >= 0x80))
+    const failure = assertKind(
+      text,
+      r.value!,
+      'invalid-utf8',
+      r.value!.findIndex((b) => b >= 0x80),
+    )
     assert.match(failure.message, /invalid UTF-8/)
   }
   // Overlong encodings, surrogates, truncated sequences and stray continuation bytes.
@@ -142,15 +158,24 @@ test('string: the fixture Latin-1 text is invalid-utf8 at its first accented byt
 
 test('string refuses what UTF-8 cannot hold', async () => {
   const text = await createCodec({ format: 'string' })
-  assert.throws(() => text.encode(42), (e: unknown) => e instanceof EncodeError && e.kind === 'not-text')
-  assert.throws(() => text.encode('a\ud800b'), (e: unknown) => e instanceof EncodeError && e.kind === 'not-text')
+  assert.throws(
+    () => text.encode(42),
+    (e: unknown) => e instanceof EncodeError && e.kind === 'not-text',
+  )
+  assert.throws(
+    () => text.encode('a\ud800b'),
+    (e: unknown) => e instanceof EncodeError && e.kind === 'not-text',
+  )
 })
 
 test('bytes pass through untouched both ways and every payload decodes', async () => {
   const bytes = await createCodec({ format: 'bytes' })
   for (const r of incident.slice(0, 50)) assert.ok((bytes.decode(r.value!) as Buffer).equals(r.value!))
   assert.ok(bytes.encode(new Uint8Array([1, 2, 3])).equals(Buffer.from([1, 2, 3])))
-  assert.throws(() => bytes.encode('abc'), (e: unknown) => e instanceof EncodeError && e.kind === 'not-bytes')
+  assert.throws(
+    () => bytes.encode('abc'),
+    (e: unknown) => e instanceof EncodeError && e.kind === 'not-bytes',
+  )
 })
 
 test('a null payload (tombstone, missing key) decodes to null with every codec', async () => {
@@ -242,7 +267,9 @@ test('an incompatible reader schema fails each record as schema-resolution, nami
 })
 
 test('an incompatible type deep inside is named by its path', async () => {
-  const v2 = JSON.parse(JSON.stringify(fixtureSchemas.v2.schema({ exportAttrs: true }))) as { fields: Array<{ name: string; type: { items?: { fields: Array<{ name: string; type: unknown }> } } }> }
+  const v2 = JSON.parse(JSON.stringify(fixtureSchemas.v2.schema({ exportAttrs: true }))) as {
+    fields: Array<{ name: string; type: { items?: { fields: Array<{ name: string; type: unknown }> } } }>
+  }
   v2.fields.find((f) => f.name === 'items')!.type.items!.fields.find((f) => f.name === 'quantity')!.type = 'string'
   const dir = tempSchemaDir({ 'orders-bad.avsc': v2 })
   const avro = await createCodec({ format: 'avro' }, openSchemaSources({ schema: SCHEMA_DIR, readerSchema: join(dir, 'orders-bad.avsc') }))
@@ -264,8 +291,21 @@ test('raw Avro with one writer file: round trip, and an incompatible reader is a
   const dir = tempSchemaDir({ 'point.avsc': { type: 'record', name: 'Point', fields: [{ name: 'x', type: 'int' }] } })
   const avro = await createCodec({ format: 'avro' }, openSchemaSources({ schema: join(dir, 'point.avsc') }))
   assert.equal(plain(avro.decode(avro.encode({ x: 7 }))), { x: 7 })
-  const bad = tempSchemaDir({ 'point2.avsc': { type: 'record', name: 'Point', fields: [{ name: 'x', type: 'int' }, { name: 'label', type: 'string' }] } })
-  await rejectsRecovery(() => createCodec({ format: 'avro' }, openSchemaSources({ schema: join(dir, 'point.avsc'), readerSchema: join(bad, 'point2.avsc') })), 'INCOMPATIBLE_SCHEMAS', /label/)
+  const bad = tempSchemaDir({
+    'point2.avsc': {
+      type: 'record',
+      name: 'Point',
+      fields: [
+        { name: 'x', type: 'int' },
+        { name: 'label', type: 'string' },
+      ],
+    },
+  })
+  await rejectsRecovery(
+    () => createCodec({ format: 'avro' }, openSchemaSources({ schema: join(dir, 'point.avsc'), readerSchema: join(bad, 'point2.avsc') })),
+    'INCOMPATIBLE_SCHEMAS',
+    /label/,
+  )
 })
 
 test('avro encodes Confluent-framed with a schema id, byte for byte as the fixture producer', async () => {
@@ -293,7 +333,17 @@ test('avro refuses a value that does not fit, naming the field', async () => {
 })
 
 test('longs beyond 2^53 decode as bigint instead of losing digits, and encode back', async () => {
-  const dir = tempSchemaDir({ 'big.avsc': { type: 'record', name: 'Big', fields: [{ name: 'id', type: 'long' }, { name: 'small', type: 'long' }, { name: 'list', type: { type: 'array', items: 'long' } }] } })
+  const dir = tempSchemaDir({
+    'big.avsc': {
+      type: 'record',
+      name: 'Big',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'small', type: 'long' },
+        { name: 'list', type: { type: 'array', items: 'long' } },
+      ],
+    },
+  })
   const avro = await createCodec({ format: 'avro' }, openSchemaSources({ schema: join(dir, 'big.avsc') }))
   const bytes = avro.encode({ id: 2n ** 62n + 1n, small: 3, list: [-(2n ** 60n), 1] })
   const value = avro.decode(bytes) as { id: unknown; small: unknown; list: unknown[] }
@@ -309,12 +359,36 @@ test('longs beyond 2^53 decode as bigint instead of losing digits, and encode ba
 
 test('a schema directory resolves named types defined in other files', async () => {
   const dir = tempSchemaDir({
-    'money.avsc': { type: 'record', name: 'Money', namespace: 'com.acme', fields: [{ name: 'cents', type: 'long' }, { name: 'currency', type: { type: 'enum', name: 'Currency', symbols: ['EUR', 'USD'] } }] },
-    'invoice.avsc': { type: 'record', name: 'Invoice', namespace: 'com.acme', fields: [{ name: 'total', type: 'Money' }, { name: 'lines', type: { type: 'array', items: 'com.acme.Money' } }, { name: 'cur', type: 'Currency' }] },
+    'money.avsc': {
+      type: 'record',
+      name: 'Money',
+      namespace: 'com.acme',
+      fields: [
+        { name: 'cents', type: 'long' },
+        { name: 'currency', type: { type: 'enum', name: 'Currency', symbols: ['EUR', 'USD'] } },
+      ],
+    },
+    'invoice.avsc': {
+      type: 'record',
+      name: 'Invoice',
+      namespace: 'com.acme',
+      fields: [
+        { name: 'total', type: 'Money' },
+        { name: 'lines', type: { type: 'array', items: 'com.acme.Money' } },
+        { name: 'cur', type: 'Currency' },
+      ],
+    },
     'ids.json': { '10': 'invoice.avsc', '11': 'money.avsc' },
   })
   const avro = await createCodec({ format: 'avro', encodeSchemaId: 10 }, openSchemaSources({ schema: dir }))
-  const value = { total: { cents: 150, currency: 'EUR' }, lines: [{ cents: 100, currency: 'EUR' }, { cents: 50, currency: 'EUR' }], cur: 'USD' }
+  const value = {
+    total: { cents: 150, currency: 'EUR' },
+    lines: [
+      { cents: 100, currency: 'EUR' },
+      { cents: 50, currency: 'EUR' },
+    ],
+    cur: 'USD',
+  }
   assert.equal(plain(avro.decode(avro.encode(value))), value)
 })
 
@@ -354,11 +428,22 @@ test('decodeBatch returns values and classified failures side by side, keys and 
   const sources = openSchemaSources({ schema: SCHEMA_DIR })
   const codecs = await createRecordCodecs({ format: 'string' }, { format: 'avro' }, sources)
   const batch = incident.slice(0, 400)
-  const keys = await decodeBatch(codecs.key, batch.map((r) => r.key))
-  const values = await decodeBatch(codecs.value, batch.map((r) => r.value))
+  const keys = await decodeBatch(
+    codecs.key,
+    batch.map((r) => r.key),
+  )
+  const values = await decodeBatch(
+    codecs.value,
+    batch.map((r) => r.value),
+  )
   assert.ok(keys.every((k) => k.ok))
   const failed = values.map((v, i) => (v.ok ? undefined : `${batch[i]!.kind}:${v.failure.kind}`)).filter((x) => x !== undefined)
-  assert.equal([...new Set(failed)].sort(), ['poison-bad-magic:avro-bad-magic', 'poison-invalid-json:avro-bad-magic', 'poison-invalid-utf8:avro-bad-magic', 'poison-truncated-avro:avro-truncated'])
+  assert.equal([...new Set(failed)].sort(), [
+    'poison-bad-magic:avro-bad-magic',
+    'poison-invalid-json:avro-bad-magic',
+    'poison-invalid-utf8:avro-bad-magic',
+    'poison-truncated-avro:avro-truncated',
+  ])
 })
 
 test('auto preview with a schema source: framed Avro, else JSON, else text, else hex', async () => {

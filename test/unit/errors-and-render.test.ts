@@ -48,7 +48,9 @@ test('an error is said once: --verbose adds the stack frames, not the message ag
   assert.ok(verbose.startsWith(plain), verbose)
   assert.match(verbose, /\n {4}at /)
   // A cause says something of its own (what Kafka answered): its stack is shown with its message.
-  const caused = new RecoveryError('KAFKA_ERROR', 'Kafka at b:9092 answered OFFSET_OUT_OF_RANGE while reading t-0.', { cause: new Error('The requested offset is not within the range') })
+  const caused = new RecoveryError('KAFKA_ERROR', 'Kafka at b:9092 answered OFFSET_OUT_OF_RANGE while reading t-0.', {
+    cause: new Error('The requested offset is not within the range'),
+  })
   const withCause = renderFailure(caused, true)
   assert.is(count(withCause, 'answered OFFSET_OUT_OF_RANGE'), 1)
   assert.match(withCause, /\nError: The requested offset is not within the range\n {4}at /)
@@ -79,7 +81,13 @@ test('a forced format that cannot read the bytes says why and shows hex', () => 
 })
 
 test('tables align numbers right and show missing values as "-"', () => {
-  const text = renderTable([{ header: 'TOPIC' }, { header: 'LAG', align: 'right' }], [['orders', 5n], ['payments', null]])
+  const text = renderTable(
+    [{ header: 'TOPIC' }, { header: 'LAG', align: 'right' }],
+    [
+      ['orders', 5n],
+      ['payments', null],
+    ],
+  )
   assert.is(text, 'TOPIC     LAG\norders      5\npayments    -')
 })
 
@@ -99,7 +107,10 @@ test('a Dead group with no members and no offsets does not exist; Dead with offs
 
 test('a fenced transactional producer is recognised however kafkajs wraps it, and never read as an unreachable broker', () => {
   const protocol = (type: string, message: string) => Object.assign(new Error(message), { name: 'KafkaJSProtocolError', type })
-  const epoch = protocol('INVALID_PRODUCER_EPOCH', "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker")
+  const epoch = protocol(
+    'INVALID_PRODUCER_EPOCH',
+    "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker",
+  )
   const wrapped = Object.assign(new Error(epoch.message), { name: 'KafkaJSNonRetriableError', originalError: epoch })
   const newerCode = protocol('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 90')
   for (const e of [epoch, wrapped, newerCode]) assert.ok(isProducerFenced(e), e.message)
@@ -122,7 +133,9 @@ test('Kafka errors are translated with typed fields: an unreachable broker or a 
   assert.is(tls.code, 'BROKER_UNREACHABLE')
   assert.not.ok(tls.retriable, 'no wait cures a TLS mismatch')
   assert.not.ok(translateKafkaError(named('KafkaJSSASLAuthenticationError', 'SASL PLAIN authentication failed'), settings, 'connecting').retriable)
-  assert.ok(translateKafkaError(protocol('NOT_LEADER_OR_FOLLOWER', 'This server is not the leader for that topic-partition'), settings, 'reading orders').retriable)
+  assert.ok(
+    translateKafkaError(protocol('NOT_LEADER_OR_FOLLOWER', 'This server is not the leader for that topic-partition'), settings, 'reading orders').retriable,
+  )
   assert.not.ok(translateKafkaError(protocol('CORRUPT_MESSAGE', 'This message has failed its CRC checksum'), settings, 'reading orders').retriable)
 
   const epoch = protocol('INVALID_PRODUCER_EPOCH', 'Producer attempted an operation with an old epoch')

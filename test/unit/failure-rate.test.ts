@@ -55,10 +55,18 @@ test('the error names the stage that failed most and the flag to check, exit 3',
   const error = failureRateError(verdict, formats, 'orders')
   assert.is(error.code, 'FAILURE_RATE_EXCEEDED')
   assert.is(error.exitCode, 3)
-  assert.is(error.message, 'Stopped the replay of orders: 9 of the 10 records of the range failed (90 %, more than --max-failure-rate 50 %), most of them to decode as json: check --value-format (and --schema or --registry for Avro). First failure: not-json: Unexpected token')
+  assert.is(
+    error.message,
+    'Stopped the replay of orders: 9 of the 10 records of the range failed (90 %, more than --max-failure-rate 50 %), most of them to decode as json: check --value-format (and --schema or --registry for Avro). First failure: not-json: Unexpected token',
+  )
   assert.equal(error.details.byKind, { transform: 1, 'decode-value': 8 })
   assert.match(error.nextSteps.join(' '), '--max-failure-rate 0')
-  const flags: Array<[RecordFailure['kind'], string]> = [['decode-key', '--key-format'], ['transform', '--transform'], ['encode', '--output-schema-id'], ['sink', '--sink']]
+  const flags: Array<[RecordFailure['kind'], string]> = [
+    ['decode-key', '--key-format'],
+    ['transform', '--transform'],
+    ['encode', '--output-schema-id'],
+    ['sink', '--sink'],
+  ]
   for (const [kind, flag] of flags) {
     const v = new FailureRateGuard({ maxPercent: 50, firstRecords: 1_000 }, 1).record([bad(kind)], true)!
     assert.match(failureRateError(v, formats, 'orders').message, `check ${flag}`)

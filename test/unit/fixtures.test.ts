@@ -89,7 +89,10 @@ test('the default incident is pinned: changing it changes what the demo expects'
       [2, 1710n, 1991n],
     ],
   )
-  assert.equal(incident.truth.perPartition.map((p) => p.records), [3327, 3284, 3389])
+  assert.equal(
+    incident.truth.perPartition.map((p) => p.records),
+    [3327, 3284, 3389],
+  )
 })
 
 test('the defaults are the SPEC example incident', () => {
@@ -145,10 +148,22 @@ test('truth offsets are the offsets records get when produced in order to a fres
     if (isPoisonKind(r.kind)) poison.push(`${r.kind}@${r.partition}:${offset}:${r.timestampMs}:${r.key!.toString()}`)
     if (isDuplicateKind(r.kind)) duplicates.push(`${r.kind}@${r.partition}:${offset}:${r.timestampMs}:${r.key!.toString()}`)
   }
-  assert.equal(truth.perPartition.map((p) => p.records), next)
-  assert.equal(truth.perPartition.map((p) => p.logEndOffset), next.map(BigInt))
-  assert.equal(truth.poisonPills.map((p) => `${p.kind}@${p.partition}:${p.offset}:${p.timestampMs}:${p.key}`), poison)
-  assert.equal(truth.duplicates.map((d) => `${d.kind}@${d.partition}:${d.offset}:${d.timestampMs}:${d.key}`), duplicates)
+  assert.equal(
+    truth.perPartition.map((p) => p.records),
+    next,
+  )
+  assert.equal(
+    truth.perPartition.map((p) => p.logEndOffset),
+    next.map(BigInt),
+  )
+  assert.equal(
+    truth.poisonPills.map((p) => `${p.kind}@${p.partition}:${p.offset}:${p.timestampMs}:${p.key}`),
+    poison,
+  )
+  assert.equal(
+    truth.duplicates.map((d) => `${d.kind}@${d.partition}:${d.offset}:${d.timestampMs}:${d.key}`),
+    duplicates,
+  )
   truth.badDeploy.perPartition.forEach((p, i) => {
     const w = window[i]!
     assert.is(p.seekOffset, BigInt(w.seek < 0 ? next[i]! : w.seek))
@@ -157,13 +172,15 @@ test('truth offsets are the offsets records get when produced in order to a fres
     assert.is(p.lastOffset, w.last < 0 ? null : BigInt(w.last))
     assert.is(p.records, w.records)
   })
-  assert.is(truth.badDeploy.records, window.reduce((s, w) => s + w.records, 0))
+  assert.is(
+    truth.badDeploy.records,
+    window.reduce((s, w) => s + w.records, 0),
+  )
 })
 
 test('half of each poison kind and of each duplicate kind (rounded up) lands in the bad-deploy window', () => {
   const { truth } = generateIncident(custom)
-  const inWindow = (kind: FixtureKind): number =>
-    [...truth.poisonPills, ...truth.duplicates].filter((x) => x.kind === kind && x.inBadDeployWindow).length
+  const inWindow = (kind: FixtureKind): number => [...truth.poisonPills, ...truth.duplicates].filter((x) => x.kind === kind && x.inBadDeployWindow).length
   assert.is(inWindow('poison-truncated-avro'), 1)
   assert.is(inWindow('poison-bad-magic'), 1)
   assert.is(inWindow('poison-invalid-json'), 2)
@@ -321,7 +338,10 @@ test('v1 records decode with the v2 reader schema through a resolver', () => {
       const raw = schemas.v1.fromBuffer(r.value!.subarray(5))
       assert.is(decoded.value.customer, raw.customer_id)
       assert.is(decoded.value.channel, 'web')
-      assert.equal(decoded.value.items.map((i) => i.quantity), raw.items.map((i: { quantity: number }) => i.quantity))
+      assert.equal(
+        decoded.value.items.map((i) => i.quantity),
+        raw.items.map((i: { quantity: number }) => i.quantity),
+      )
       if (!isDuplicateKind(r.kind)) assert.ok(original)
     } else {
       v2++
@@ -374,14 +394,20 @@ test('a window outside the timeline puts every special record outside it', () =>
   assert.is(truth.counts['bad-deploy'], 0)
   assert.is(truth.badDeploy.records, 0)
   assert.ok(truth.poisonPills.every((p) => !p.inBadDeployWindow))
-  assert.equal(truth.badDeploy.perPartition.map((p) => p.seekOffset), truth.perPartition.map((p) => p.logEndOffset))
+  assert.equal(
+    truth.badDeploy.perPartition.map((p) => p.seekOffset),
+    truth.perPartition.map((p) => p.logEndOffset),
+  )
 })
 
 test('the generator is seeded: the same seed draws the same numbers', () => {
   const a = createRng(42)
   const b = createRng(42)
   const drawn = Array.from({ length: 5 }, () => a.int(1_000_000))
-  assert.equal(Array.from({ length: 5 }, () => b.int(1_000_000)), drawn)
+  assert.equal(
+    Array.from({ length: 5 }, () => b.int(1_000_000)),
+    drawn,
+  )
   assert.is.not(createRng(43).int(1_000_000), drawn[0])
 })
 

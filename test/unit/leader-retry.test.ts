@@ -26,11 +26,35 @@ test('a moving leader is asked again after a metadata refresh; other errors are 
   assert.is(refreshed, 2)
 
   let other = 0
-  assert.match((await failure(() => whileLeadersMove(cluster, async () => { other++; throw kafkaError('TOPIC_AUTHORIZATION_FAILED') }))).message, /TOPIC_AUTHORIZATION_FAILED/)
+  assert.match(
+    (
+      await failure(() =>
+        whileLeadersMove(cluster, async () => {
+          other++
+          throw kafkaError('TOPIC_AUTHORIZATION_FAILED')
+        }),
+      )
+    ).message,
+    /TOPIC_AUTHORIZATION_FAILED/,
+  )
   assert.is(other, 1)
 
   let always = 0
-  assert.match((await failure(() => whileLeadersMove(cluster, async () => { always++; throw kafkaError('LEADER_NOT_AVAILABLE') }, 3))).message, /LEADER_NOT_AVAILABLE/)
+  assert.match(
+    (
+      await failure(() =>
+        whileLeadersMove(
+          cluster,
+          async () => {
+            always++
+            throw kafkaError('LEADER_NOT_AVAILABLE')
+          },
+          3,
+        ),
+      )
+    ).message,
+    /LEADER_NOT_AVAILABLE/,
+  )
   assert.is(always, 3)
 })
 

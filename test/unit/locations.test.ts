@@ -8,7 +8,15 @@ import { parseAuditSink } from '../../src/core/audit-sink.js'
 import { RecoveryError } from '../../src/errors.js'
 import type { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
 import { parseEnvelopeFileLocation, parseQuarantineLocation, quarantineIsShareable } from '../../src/quarantine/quarantine-location.js'
-import { checkSinkOptions, createSink, parseSinkLocation, registerSink, sinkCommitsProgress, sinkKinds, type SinkCapabilities } from '../../src/sinks/registry.js'
+import {
+  checkSinkOptions,
+  createSink,
+  parseSinkLocation,
+  registerSink,
+  sinkCommitsProgress,
+  sinkKinds,
+  type SinkCapabilities,
+} from '../../src/sinks/registry.js'
 import { toRecoveryError } from '../../src/cli/to-recovery-error.js'
 import { repoRoot } from '../support/paths.js'
 
@@ -31,7 +39,11 @@ test('the grammar: every scheme parses to its typed location, shown in one canon
   assert.equal(parseLocation('  x.parquet '), { kind: 'file', path: 'x.parquet', format: 'parquet', display: 'file:x.parquet' })
   assert.equal(parseLocation('d/x.tsv.gz'), { kind: 'file', path: 'd/x.tsv.gz', format: 'tsv', compression: 'gz', display: 'file:d/x.tsv.gz' })
   assert.equal(parseLocation('x.json.zst'), { kind: 'file', path: 'x.json.zst', format: 'json', compression: 'zst', display: 'file:x.json.zst' })
-  assert.equal(parseLocation('C:\\out\\x.jsonl'), { kind: 'file', path: 'C:\\out\\x.jsonl', format: 'jsonl', display: 'file:C:\\out\\x.jsonl' }, 'a drive letter is not a scheme')
+  assert.equal(
+    parseLocation('C:\\out\\x.jsonl'),
+    { kind: 'file', path: 'C:\\out\\x.jsonl', format: 'jsonl', display: 'file:C:\\out\\x.jsonl' },
+    'a drive letter is not a scheme',
+  )
   assert.equal(parseLocation('duckdb:out/a.db?table=t'), { kind: 'duckdb', path: 'out/a.db', table: 't', display: 'duckdb:out/a.db?table=t' })
   assert.equal(parseLocation('duckdb:out/a.db#main.t'), { kind: 'duckdb', path: 'out/a.db', table: 'main.t', display: 'duckdb:out/a.db?table=main.t' })
   assert.equal(parseLocation('plugin:./s.ts#db1'), { kind: 'plugin', path: './s.ts', target: 'db1', display: 'plugin:./s.ts#db1' })
@@ -46,7 +58,12 @@ test('the grammar: every scheme parses to its typed location, shown in one canon
     display: 'postgresql://app:***@db:5432/shop?sslmode=disable&table=public.orders&key=order_id,line&layout=jsonb',
   })
   const noKey = parseLocation('postgres://postgres@127.0.0.1:5432/test?table=t')
-  assert.equal(noKey.kind === 'postgres' && [noKey.connection, noKey.key, noKey.layout, noKey.display], ['postgres://postgres@127.0.0.1:5432/test', [], 'fields', 'postgres://postgres@127.0.0.1:5432/test?table=t'])
+  assert.equal(noKey.kind === 'postgres' && [noKey.connection, noKey.key, noKey.layout, noKey.display], [
+    'postgres://postgres@127.0.0.1:5432/test',
+    [],
+    'fields',
+    'postgres://postgres@127.0.0.1:5432/test?table=t',
+  ])
 })
 
 test('the grammar: what is wrong with a text, in one reason each', () => {
@@ -93,23 +110,58 @@ test('one location, every command: the same text is the same location in every f
 
 test('each flag refuses what it does not take, in one shape: "--flag TEXT: why; use FORMS." with flag and uri in details', () => {
   const cases: Array<[() => unknown, string, string, RegExp]> = [
-    [() => parseSinkLocation('ftp:x'), 'BAD_SINK_URI', '--sink ftp:x: "ftp:" is not a supported scheme; use kafka:TOPIC, ', /file:PATH\.parquet or plugin:PATH\.ts#TARGET\.$/],
+    [
+      () => parseSinkLocation('ftp:x'),
+      'BAD_SINK_URI',
+      '--sink ftp:x: "ftp:" is not a supported scheme; use kafka:TOPIC, ',
+      /file:PATH\.parquet or plugin:PATH\.ts#TARGET\.$/,
+    ],
     [() => parseSinkLocation('file:x.txt'), 'BAD_SINK_URI', '--sink file:x.txt: a sink file must end in .jsonl, .csv, .parquet; use ', /\.$/],
     [() => parseSinkLocation('x.json'), 'BAD_SINK_URI', '--sink x.json: a sink file must end in .jsonl, .csv, .parquet, not .json; use ', /\.$/],
     [() => parseSinkLocation('file:x.jsonl.gz'), 'BAD_SINK_URI', '--sink file:x.jsonl.gz: a sink writes uncompressed files; use ', /\.$/],
-    [() => parseSinkLocation('postgres://app:s3cret@db/shop?table=t'), 'BAD_SINK_URI', '--sink postgres://app:***@db/shop?table=t: it needs &key=COLUMN[,COLUMN]', /\.$/],
+    [
+      () => parseSinkLocation('postgres://app:s3cret@db/shop?table=t'),
+      'BAD_SINK_URI',
+      '--sink postgres://app:***@db/shop?table=t: it needs &key=COLUMN[,COLUMN]',
+      /\.$/,
+    ],
     [() => parseSinkLocation('orders', '--sink'), 'BAD_SINK_URI', '--sink orders: it has no scheme; use ', /\.$/],
-    [() => parseQuarantineLocation('file:q.csv'), 'BAD_QUARANTINE_URI', '--quarantine file:q.csv: a quarantine must be lossless, and CSV is not; use kafka:TOPIC or file:PATH.jsonl.', /\.$/],
-    [() => parseQuarantineLocation('file:q.parquet', '--parking'), 'BAD_QUARANTINE_URI', '--parking file:q.parquet: a quarantine must be lossless and appendable, and Parquet is neither; use kafka:TOPIC or file:PATH.jsonl.', /\.$/],
-    [() => parseQuarantineLocation('postgres://db/shop?table=t&key=id', '--dlq'), 'BAD_QUARANTINE_URI', '--dlq postgres://db/shop?table=t&key=id: a quarantine must be Kafka or a JSONL file; use kafka:TOPIC or file:PATH.jsonl.', /\.$/],
+    [
+      () => parseQuarantineLocation('file:q.csv'),
+      'BAD_QUARANTINE_URI',
+      '--quarantine file:q.csv: a quarantine must be lossless, and CSV is not; use kafka:TOPIC or file:PATH.jsonl.',
+      /\.$/,
+    ],
+    [
+      () => parseQuarantineLocation('file:q.parquet', '--parking'),
+      'BAD_QUARANTINE_URI',
+      '--parking file:q.parquet: a quarantine must be lossless and appendable, and Parquet is neither; use kafka:TOPIC or file:PATH.jsonl.',
+      /\.$/,
+    ],
+    [
+      () => parseQuarantineLocation('postgres://db/shop?table=t&key=id', '--dlq'),
+      'BAD_QUARANTINE_URI',
+      '--dlq postgres://db/shop?table=t&key=id: a quarantine must be Kafka or a JSONL file; use kafka:TOPIC or file:PATH.jsonl.',
+      /\.$/,
+    ],
     [() => parseQuarantineLocation('duckdb:a.db#t'), 'BAD_QUARANTINE_URI', '--quarantine duckdb:a.db#t: a quarantine must be Kafka or a JSONL file;', /\.$/],
     [() => parseQuarantineLocation('plugin:x.ts'), 'BAD_QUARANTINE_URI', '--quarantine plugin:x.ts: a quarantine cannot be a plugin;', /\.$/],
     [() => parseQuarantineLocation('file:q.txt', '--dlq'), 'BAD_QUARANTINE_URI', '--dlq file:q.txt: the file must be a .jsonl envelope file;', /\.$/],
     [() => parseQuarantineLocation('orders', '--dlq'), 'BAD_QUARANTINE_URI', '--dlq orders: it has no scheme; use kafka:TOPIC or file:PATH.jsonl.', /\.$/],
-    [() => parseEnvelopeFileLocation('kafka:orders'), 'BAD_QUARANTINE_URI', '--output kafka:orders: this writes a file, not a topic; use file:PATH.jsonl (or PATH.jsonl).', /\.$/],
+    [
+      () => parseEnvelopeFileLocation('kafka:orders'),
+      'BAD_QUARANTINE_URI',
+      '--output kafka:orders: this writes a file, not a topic; use file:PATH.jsonl (or PATH.jsonl).',
+      /\.$/,
+    ],
     [() => parseAuditSink('plugin:x.ts#t'), 'BAD_SINK_URI', '--sink plugin:x.ts#t: audit compare cannot read a sink plugin;', /\.$/],
     [() => parseAuditSink('x.txt'), 'BAD_SINK_URI', '--sink x.txt: it has no scheme;', /\.$/],
-    [() => parseAuditSink('file:x.txt'), 'BAD_SINK_URI', '--sink file:x.txt: audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst);', /\.$/],
+    [
+      () => parseAuditSink('file:x.txt'),
+      'BAD_SINK_URI',
+      '--sink file:x.txt: audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst);',
+      /\.$/,
+    ],
     [() => parseAuditSink('kafka:bad topic'), 'BAD_SINK_URI', '--sink kafka:bad topic: "bad topic" is not a Kafka topic name;', /\.$/],
   ]
   for (const [parse, code, start, end] of cases) {
@@ -150,7 +202,10 @@ function asDocumented(c: SinkCapabilities): string[] {
 
 test('docs/locations.md lists every sink kind with exactly the capabilities the registry declares', () => {
   const documented = documentedCapabilities()
-  assert.equal([...documented.keys()], sinkKinds().map((k) => k.name))
+  assert.equal(
+    [...documented.keys()],
+    sinkKinds().map((k) => k.name),
+  )
   for (const kind of sinkKinds()) assert.equal(documented.get(kind.name), asDocumented(kind.capabilities), kind.name)
 })
 
@@ -167,9 +222,18 @@ test('what each built-in sink declares is what it does: transactional, and wheth
     parquet: `file:${join(dir, 'x.parquet')}`,
     plugin: `plugin:${plugin}#t`,
   }
-  assert.equal(Object.keys(texts), sinkKinds().map((k) => k.name), 'a location for each built-in kind')
+  assert.equal(
+    Object.keys(texts),
+    sinkKinds().map((k) => k.name),
+    'a location for each built-in kind',
+  )
   // Building a sink does no I/O (open does): a gateway is not needed to look at it.
-  const context = { gateway: {} as KafkaGateway, partitions: 1, formats: { key: 'bytes', value: 'bytes' }, pluginContext: () => ({ signal: new AbortController().signal, log: () => undefined, plugin: { name: 'n', version: '1' } }) }
+  const context = {
+    gateway: {} as KafkaGateway,
+    partitions: 1,
+    formats: { key: 'bytes', value: 'bytes' },
+    pluginContext: () => ({ signal: new AbortController().signal, log: () => undefined, plugin: { name: 'n', version: '1' } }),
+  }
   for (const kind of sinkKinds()) {
     const location = parseSinkLocation(texts[kind.name]!)
     for (const exactlyOnce of kind.capabilities.exactlyOnce === 'never' ? [false] : [false, true]) {
@@ -186,7 +250,7 @@ test('--exactly-once, --scale-out and the process.exit guard follow the declarat
   const plugin = parseSinkLocation('plugin:./s.ts#t')
   const e = refusal(() => checkSinkOptions(plugin, { exactlyOnce: true }))
   assert.is(e.code, 'USAGE')
-  assert.match(e.message, '--exactly-once needs a sink that can commit a batch with the replay\'s progress (kafka:TOPIC, postgres://')
+  assert.match(e.message, "--exactly-once needs a sink that can commit a batch with the replay's progress (kafka:TOPIC, postgres://")
   checkSinkOptions(parseSinkLocation('kafka:t'), { exactlyOnce: true })
   assert.is(quarantineIsShareable(parseQuarantineLocation('kafka:q')), true)
   assert.is(quarantineIsShareable(parseQuarantineLocation('file:q.jsonl')), false)
@@ -224,7 +288,10 @@ test('services and commands reach sinks and quarantine writers only through the 
         const concrete = ['kafka-sink', 'file-sinks', 'plugin-sink', 'postgres-sink', 'duckdb-sink'].includes(m[3]!) || m[3] === 'quarantine'
         if (concrete && !m[1]) offenders.push(`${folder}/${name} imports ${m[2]}`)
       }
-      for (const m of text.matchAll(/import\(\s*['"]([^'"]*\/(?:sinks|quarantine)\/(kafka-sink|file-sinks|plugin-sink|postgres-sink|duckdb-sink|quarantine)\.js)['"]/g)) offenders.push(`${folder}/${name} imports ${m[1]}`)
+      for (const m of text.matchAll(
+        /import\(\s*['"]([^'"]*\/(?:sinks|quarantine)\/(kafka-sink|file-sinks|plugin-sink|postgres-sink|duckdb-sink|quarantine)\.js)['"]/g,
+      ))
+        offenders.push(`${folder}/${name} imports ${m[1]}`)
     }
   }
   assert.equal(offenders, [])

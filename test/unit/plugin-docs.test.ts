@@ -22,7 +22,12 @@ function examples(): Map<string, string> {
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-plugin-docs-'))
 const logs: string[] = []
-const ctx = (target = ''): PluginContext & { target: string } => ({ signal: new AbortController().signal, log: (m) => logs.push(m), plugin: { name: 'x', version: '1' }, target })
+const ctx = (target = ''): PluginContext & { target: string } => ({
+  signal: new AbortController().signal,
+  log: (m) => logs.push(m),
+  plugin: { name: 'x', version: '1' },
+  target,
+})
 const header = (key: string, value: string) => ({ key, value: Buffer.from(value) })
 const source = { topic: 'orders', partition: 1, offset: 42n }
 
@@ -34,7 +39,14 @@ test('the transform example fixes what 2.3.0 wrote, passes the rest, drops tombs
   const file = join(dir, 'fix-currency.ts')
   writeFileSync(file, examples().get('fix-currency.ts')!)
   const { plugin } = await loadTransformPlugin(file)
-  const record = (value: unknown, version: string) => ({ key: 'k', value, headers: [header('app-version', version)], timestamp: 1, timestampType: 'create' as const, source })
+  const record = (value: unknown, version: string) => ({
+    key: 'k',
+    value,
+    headers: [header('app-version', version)],
+    timestamp: 1,
+    timestampType: 'create' as const,
+    source,
+  })
   const fixed = (await plugin.transform(record({ order_id: 'o1', currency: 'eur' }, '2.3.0'), ctx())) as any
   assert.is(fixed.value.currency, 'EUR')
   assert.is(headerText(fixed, 'fixed-by'), 'fix-currency@1.0.0')
@@ -62,9 +74,21 @@ test('the sink example posts a batch to its target and rejects tombstones by ind
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/orders`
     await plugin.open?.(ctx(url))
-    const rec = (decodedValue: unknown, offset: bigint): SinkRecord => ({ key: null, value: null, decodedKey: null, decodedValue, headers: [], timestamp: 1, timestampType: 'create', source: { ...source, offset } })
+    const rec = (decodedValue: unknown, offset: bigint): SinkRecord => ({
+      key: null,
+      value: null,
+      decodedKey: null,
+      decodedValue,
+      headers: [],
+      timestamp: 1,
+      timestampType: 'create',
+      source: { ...source, offset },
+    })
     const result = await plugin.write([rec({ n: 1 }, 7n), rec(null, 8n)], ctx(url))
-    assert.equal((result as { rejected: Array<{ index: number }> }).rejected.map((r) => r.index), [1])
+    assert.equal(
+      (result as { rejected: Array<{ index: number }> }).rejected.map((r) => r.index),
+      [1],
+    )
     assert.equal(bodies, [[{ offset: '7', partition: 1, value: { n: 1 } }]])
   } finally {
     server.close()

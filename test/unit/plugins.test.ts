@@ -107,35 +107,77 @@ test('every way a plugin file can be wrong is a clear usage error', async () => 
 })
 
 test('the runner turns throws, rejections, timeouts and malformed results into outcomes', async () => {
-  const make = (transform: (r: ReplayRecord) => unknown) => new TransformRunner(defineTransform({ name: 'x', version: '1', transform: transform as never }), ctx, 50)
-  const threw = await run(make(() => { throw new TypeError('bad field') }), record(1))
+  const make = (transform: (r: ReplayRecord) => unknown) =>
+    new TransformRunner(defineTransform({ name: 'x', version: '1', transform: transform as never }), ctx, 50)
+  const threw = await run(
+    make(() => {
+      throw new TypeError('bad field')
+    }),
+    record(1),
+  )
   assert.is(!threw.ok && threw.error.name, 'TypeError')
-  const rejected = await run(make(async () => { throw new Error('async bad') }), record(1))
+  const rejected = await run(
+    make(async () => {
+      throw new Error('async bad')
+    }),
+    record(1),
+  )
   assert.is(!rejected.ok && rejected.error.message, 'async bad')
-  const slow = await run(make(() => new Promise(() => undefined)), record(1))
+  const slow = await run(
+    make(() => new Promise(() => undefined)),
+    record(1),
+  )
   assert.instance(!slow.ok && slow.error, TransformTimeoutError)
-  const forgot = await run(make(() => undefined), record(1))
+  const forgot = await run(
+    make(() => undefined),
+    record(1),
+  )
   assert.match(!forgot.ok ? forgot.error.message : '', /returned undefined/)
-  const notRecord = await run(make(() => 42), record(1))
+  const notRecord = await run(
+    make(() => 42),
+    record(1),
+  )
   assert.match(!notRecord.ok ? notRecord.error.message : '', /a number/)
-  const nonError = await run(make(() => { throw 'a string' }), record(1))
+  const nonError = await run(
+    make(() => {
+      throw 'a string'
+    }),
+    record(1),
+  )
   assert.match(!nonError.ok ? nonError.error.message : '', /a string/)
 })
 
 test('outputs are completed from the input, keep its provenance, and may be several or none', async () => {
   const fanOut = new TransformRunner(
-    defineTransform({ name: 'x', version: '1', transform: (r) => [{ value: 1 }, { value: 2, key: null, timestamp: 5, headers: [{ key: 'h', value: 'v' }] }, { ...r, value: 3, source: { topic: 'other', partition: 9, offset: 0n } }] }),
+    defineTransform({
+      name: 'x',
+      version: '1',
+      transform: (r) => [
+        { value: 1 },
+        { value: 2, key: null, timestamp: 5, headers: [{ key: 'h', value: 'v' }] },
+        { ...r, value: 3, source: { topic: 'other', partition: 9, offset: 0n } },
+      ],
+    }),
     ctx,
     50,
   )
   const out = await run(fanOut, record(0, { a: '1' }))
   assert.ok(out.ok)
   const outputs = out.ok ? out.outputs : []
-  assert.equal(outputs.map((o) => [o.key, o.value, o.timestamp, o.headers.map((h) => `${h.key}=${h.value}`), `${o.source.topic}-${o.source.partition}@${o.source.offset}`]), [
-    ['k', 1, 1_521_590_400_000, ['a=1'], 'orders-2@41'],
-    [null, 2, 5, ['h=v'], 'orders-2@41'],
-    ['k', 3, 1_521_590_400_000, ['a=1'], 'orders-2@41'],
-  ])
+  assert.equal(
+    outputs.map((o) => [
+      o.key,
+      o.value,
+      o.timestamp,
+      o.headers.map((h) => `${h.key}=${h.value}`),
+      `${o.source.topic}-${o.source.partition}@${o.source.offset}`,
+    ]),
+    [
+      ['k', 1, 1_521_590_400_000, ['a=1'], 'orders-2@41'],
+      [null, 2, 5, ['h=v'], 'orders-2@41'],
+      ['k', 3, 1_521_590_400_000, ['a=1'], 'orders-2@41'],
+    ],
+  )
   const none = await run(new TransformRunner(defineTransform({ name: 'x', version: '1', transform: () => [] }), ctx, 50), record(0))
   assert.is(none.ok && none.outputs.length, 0)
 })
@@ -143,12 +185,22 @@ test('outputs are completed from the input, keep its provenance, and may be seve
 test('defineTransform checks its definition, and header helpers read and replace headers', () => {
   assert.throws(() => defineTransform({ name: '', version: '1', transform: (r) => r }), /name/)
   assert.throws(() => defineTransform({ name: 'x', version: '', transform: (r) => r }), /version/)
-  const headers = [{ key: 'a', value: Buffer.from('1') }, { key: 'b', value: null }, { key: 'a', value: Buffer.from('2') }]
+  const headers = [
+    { key: 'a', value: Buffer.from('1') },
+    { key: 'b', value: null },
+    { key: 'a', value: Buffer.from('2') },
+  ]
   assert.is(headerText({ headers }, 'a'), '1')
   assert.is(headerText({ headers }, 'b'), null)
   assert.is(headerText({ headers }, 'c'), undefined)
-  assert.equal(setHeader(headers, 'a', 'x').map((h) => `${h.key}=${h.value}`), ['a=x', 'b=null'])
-  assert.equal(setHeader(headers, 'c', 'y').map((h) => h.key), ['a', 'b', 'a', 'c'])
+  assert.equal(
+    setHeader(headers, 'a', 'x').map((h) => `${h.key}=${h.value}`),
+    ['a=x', 'b=null'],
+  )
+  assert.equal(
+    setHeader(headers, 'c', 'y').map((h) => h.key),
+    ['a', 'b', 'a', 'c'],
+  )
 })
 
 test('applyAll stops a synchronous infinite loop: that record times out, the others before and after it pass, in order', async () => {
@@ -162,7 +214,10 @@ test('applyAll stops a synchronous infinite loop: that record times out, the oth
     },
   })
   const outcomes = await new TransformRunner(plugin, ctx, 1000).applyAll(['a', 'hang', 'b', 'throw', 'hang', 'c'].map((v) => record(v)))
-  assert.equal(outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)), ['a!', 'TransformTimeoutError', 'b!', 'TypeError', 'TransformTimeoutError', 'c!'])
+  assert.equal(
+    outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)),
+    ['a!', 'TransformTimeoutError', 'b!', 'TypeError', 'TransformTimeoutError', 'c!'],
+  )
   const timedOut = outcomes[1]!
   assert.instance(!timedOut.ok && timedOut.error, TransformTimeoutError)
   assert.match(!timedOut.ok ? timedOut.error.message : '', /within 1000 ms/)
@@ -188,7 +243,10 @@ test('applyAll times out an async transform whose promise never settles, and awa
     },
   })
   const outcomes = await new TransformRunner(plugin, ctx, 200).applyAll(['a', 'never', 'b'].map((v) => record(v)))
-  assert.equal(outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)), ['a', 'TransformTimeoutError', 'b'])
+  assert.equal(
+    outcomes.map((o) => (o.ok ? o.outputs[0]!.value : o.error.name)),
+    ['a', 'TransformTimeoutError', 'b'],
+  )
   assert.is(most, 1)
 })
 
@@ -218,7 +276,12 @@ test('callWithTimeout returns values, passes throws on, and stops a sync loop or
   } catch (error) {
     assert.is((error as Error).message, 'own')
   }
-  for (const hang of [() => { for (;;) {} }, () => new Promise(() => undefined)]) {
+  for (const hang of [
+    () => {
+      for (;;) {}
+    },
+    () => new Promise(() => undefined),
+  ]) {
     try {
       await callWithTimeout('write', 300, hang)
       assert.unreachable('should time out')

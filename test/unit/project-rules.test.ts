@@ -31,13 +31,20 @@ interface ImportSite {
  * `require()`, read with the TypeScript parser rather than regular expressions.
  */
 function importsOf(file: string): ImportSite[] {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS)
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(file, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS,
+  )
   const found: ImportSite[] = []
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause
       const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (!clause.name && named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)))
+      const typeOnly =
+        clause !== undefined && (clause.isTypeOnly || (!clause.name && named !== undefined && named.length > 0 && named.every((e) => e.isTypeOnly)))
       found.push({ spec: node.moduleSpecifier.text, typeOnly })
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       found.push({ spec: node.moduleSpecifier.text, typeOnly: node.isTypeOnly })
@@ -79,7 +86,8 @@ test('src/core is pure: it imports no I/O modules and no adapters', () => {
   const offenders: string[] = []
   for (const file of sources(join(root, 'src', 'core'))) {
     for (const { spec } of importsOf(file)) {
-      if (/^node:(fs|net|child_process|http|https)/.test(spec) || /\/(kafka|postgres|duckdb|ui|services)\//.test(spec)) offenders.push(`${relative(root, file)} imports ${spec}`)
+      if (/^node:(fs|net|child_process|http|https)/.test(spec) || /\/(kafka|postgres|duckdb|ui|services)\//.test(spec))
+        offenders.push(`${relative(root, file)} imports ${spec}`)
     }
   }
   assert.equal(offenders, [])
@@ -89,7 +97,8 @@ test('src/core is pure: it imports no I/O modules and no adapters', () => {
 function commandsImportingAdapters(files: string[]): string[] {
   const offenders: string[] = []
   for (const file of files) {
-    for (const { spec, typeOnly } of importsOf(file)) if (/src\/(kafka|postgres|duckdb)\/|^kafkajs$/.test(spec) && !typeOnly) offenders.push(`${relative(root, file)} imports ${spec}`)
+    for (const { spec, typeOnly } of importsOf(file))
+      if (/src\/(kafka|postgres|duckdb)\/|^kafkajs$/.test(spec) && !typeOnly) offenders.push(`${relative(root, file)} imports ${spec}`)
   }
   return offenders
 }
@@ -101,14 +110,20 @@ test('commands do not import kafkajs or adapters directly: they call services (j
 test('the adapter rule sees a runtime import next to a type-only one in the same command file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'recover-rules-'))
   const file = join(dir, 'replay.ts')
-  writeFileSync(file, [
-    "import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'",
-    "export async function run(g: KafkaGateway) {",
-    "  const { RangeReader } = await import('../src/kafka/range-reader.js')",
-    "  return new RangeReader(g.kafka, g.settings, 't')",
-    '}',
-  ].join('\n'))
-  assert.equal(commandsImportingAdapters([file]).map((o) => o.replace(/^.*replay\.ts/, 'replay.ts')), ['replay.ts imports ../src/kafka/range-reader.js'])
+  writeFileSync(
+    file,
+    [
+      "import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'",
+      'export async function run(g: KafkaGateway) {',
+      "  const { RangeReader } = await import('../src/kafka/range-reader.js')",
+      "  return new RangeReader(g.kafka, g.settings, 't')",
+      '}',
+    ].join('\n'),
+  )
+  assert.equal(
+    commandsImportingAdapters([file]).map((o) => o.replace(/^.*replay\.ts/, 'replay.ts')),
+    ['replay.ts imports ../src/kafka/range-reader.js'],
+  )
 })
 
 test('every error code has an entry in docs/errors.md, and every entry is a code', () => {

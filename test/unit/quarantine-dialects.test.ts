@@ -8,11 +8,29 @@ import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 
 const T = Date.parse('2018-03-21T00:00:00Z')
 const h = (key: string, value: string | Buffer | null) => ({ key, value: typeof value === 'string' ? Buffer.from(value) : value })
-const int32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b }
-const int64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64BE(n); return b }
+const int32 = (n: number) => {
+  const b = Buffer.alloc(4)
+  b.writeInt32BE(n)
+  return b
+}
+const int64 = (n: bigint) => {
+  const b = Buffer.alloc(8)
+  b.writeBigInt64BE(n)
+  return b
+}
 
 function record(headers: KafkaRecord['headers'], over: Partial<KafkaRecord> = {}): KafkaRecord {
-  return { topic: 'dlq', partition: 0, offset: 5n, timestampMs: T, timestampType: 'create', key: Buffer.from('ord-1'), value: Buffer.from('{bad'), headers, ...over }
+  return {
+    topic: 'dlq',
+    partition: 0,
+    offset: 5n,
+    timestampMs: T,
+    timestampType: 'create',
+    key: Buffer.from('ord-1'),
+    value: Buffer.from('{bad'),
+    headers,
+    ...over,
+  }
 }
 
 test("recover's own quarantine headers: original position, class, stage, kind, time, transform; its Connect copies do not make it Connect", () => {
@@ -57,14 +75,17 @@ test('Kafka Connect: __connect.errors.* with its stage, connector and task; time
 })
 
 test('Kafka Streams (KIP-1034): __streams.errors.* ; no stage recorded', () => {
-  const c = readFailureContext([
-    h('__streams.errors.exception', 'org.apache.kafka.common.errors.SerializationException'),
-    h('__streams.errors.message', 'Size of data received by LongDeserializer is not 8'),
-    h('__streams.errors.stacktrace', 'org.apache.kafka.common.errors.SerializationException: …'),
-    h('__streams.errors.topic', 'clicks'),
-    h('__streams.errors.partition', '1'),
-    h('__streams.errors.offset', '42'),
-  ], T)
+  const c = readFailureContext(
+    [
+      h('__streams.errors.exception', 'org.apache.kafka.common.errors.SerializationException'),
+      h('__streams.errors.message', 'Size of data received by LongDeserializer is not 8'),
+      h('__streams.errors.stacktrace', 'org.apache.kafka.common.errors.SerializationException: …'),
+      h('__streams.errors.topic', 'clicks'),
+      h('__streams.errors.partition', '1'),
+      h('__streams.errors.offset', '42'),
+    ],
+    T,
+  )
   assert.is(c.dialect, 'streams')
   assert.equal(c.original, { topic: 'clicks', partition: 1, offset: 42n })
   assert.is(c.errorClass, 'org.apache.kafka.common.errors.SerializationException')
@@ -97,13 +118,16 @@ test('Spring Kafka: binary partition (int) and offset/timestamp (long), exceptio
 })
 
 test('Spring Kafka key failures use kafka_dlt-key-exception-*; numbers written as text are read too', () => {
-  const c = readFailureContext([
-    h('kafka_dlt-original-topic', 'orders'),
-    h('kafka_dlt-original-partition', '0'),
-    h('kafka_dlt-original-offset', '7'),
-    h('kafka_dlt-key-exception-fqcn', 'org.apache.kafka.common.errors.SerializationException'),
-    h('kafka_dlt-key-exception-message', 'bad key'),
-  ], T)
+  const c = readFailureContext(
+    [
+      h('kafka_dlt-original-topic', 'orders'),
+      h('kafka_dlt-original-partition', '0'),
+      h('kafka_dlt-original-offset', '7'),
+      h('kafka_dlt-key-exception-fqcn', 'org.apache.kafka.common.errors.SerializationException'),
+      h('kafka_dlt-key-exception-message', 'bad key'),
+    ],
+    T,
+  )
   assert.equal(c.original, { topic: 'orders', partition: 0, offset: 7n })
   assert.is(c.errorClass, 'org.apache.kafka.common.errors.SerializationException')
   assert.is(c.stage, 'key')
@@ -112,7 +136,14 @@ test('Spring Kafka key failures use kafka_dlt-key-exception-*; numbers written a
 })
 
 test('Karafka: source_* headers, no error recorded; they are stripped only from Karafka dead letters', () => {
-  const headers = [h('source_topic', 'events'), h('source_partition', '5'), h('source_offset', '100'), h('source_consumer_group', 'etl'), h('source_attempts', '3'), h('tenant', 'acme')]
+  const headers = [
+    h('source_topic', 'events'),
+    h('source_partition', '5'),
+    h('source_offset', '100'),
+    h('source_consumer_group', 'etl'),
+    h('source_attempts', '3'),
+    h('tenant', 'acme'),
+  ]
   const c = readFailureContext(headers, T)
   assert.is(c.dialect, 'karafka')
   assert.equal(c.original, { topic: 'events', partition: 5, offset: 100n })
@@ -144,7 +175,17 @@ test('the loop guard count is read, and stripped with the other context headers'
 })
 
 test('filters: error substring, stage, window, key, original topic, ids, free text', () => {
-  const q = summarize(normalizeRecord(record([h('__connect.errors.topic', 'payments'), h('__connect.errors.stage', 'VALUE_CONVERTER'), h('__connect.errors.exception.class.name', 'org.apache.kafka.connect.errors.DataException'), h('__connect.errors.exception.message', 'boom')]), { partition: 0, offset: 5n }))
+  const q = summarize(
+    normalizeRecord(
+      record([
+        h('__connect.errors.topic', 'payments'),
+        h('__connect.errors.stage', 'VALUE_CONVERTER'),
+        h('__connect.errors.exception.class.name', 'org.apache.kafka.connect.errors.DataException'),
+        h('__connect.errors.exception.message', 'boom'),
+      ]),
+      { partition: 0, offset: 5n },
+    ),
+  )
   assert.ok(matcher({})(q))
   assert.ok(matcher({ error: 'dataexception', stage: 'value_converter', key: 'ord-1', topic: 'payments', ids: ['0@5'], sinceMs: T, untilMs: T + 1 })(q))
   assert.not.ok(matcher({ error: 'Json' })(q))

@@ -10,7 +10,16 @@ import { withProcessExitGuard } from '../../src/replay/plugin-exit.js'
 import type { ReplayEvent, ReplaySummary } from '../../src/replay/replay-events.js'
 import type { ReplayRequest } from '../../src/replay/replay-request.js'
 import { openStages } from '../../src/replay/stages.js'
-import { indexOf, MEMORY_CLUSTER, MemoryQuarantine, MemorySink, MemorySource, memoryRecords, type MemoryOutage, type MemoryStore } from '../support/memory-pipeline.js'
+import {
+  indexOf,
+  MEMORY_CLUSTER,
+  MemoryQuarantine,
+  MemorySink,
+  MemorySource,
+  memoryRecords,
+  type MemoryOutage,
+  type MemoryStore,
+} from '../support/memory-pipeline.js'
 import type { QuarantineEntry } from '../../src/quarantine/quarantine.js'
 import type { SinkRecord } from '../../src/sinks/sink.js'
 import { withTimeout } from '../support/timeout.js'
@@ -39,7 +48,9 @@ interface Run {
 }
 
 /** One replay of `records` through the pipeline, into the memory sink and quarantine. */
-async function replayInMemory(run: Run): Promise<{ summary: ReplaySummary; sink: MemoryStore<SinkRecord>; quarantine: MemoryStore<QuarantineEntry>; events: ReplayEvent[]; source: MemorySource }> {
+async function replayInMemory(
+  run: Run,
+): Promise<{ summary: ReplaySummary; sink: MemoryStore<SinkRecord>; quarantine: MemoryStore<QuarantineEntry>; events: ReplayEvent[]; source: MemorySource }> {
   const request: ReplayRequest = { topic: 'orders', valueFormat: 'json', checkpoint: join(dir, `checkpoint-${files++}.json`), batchSize: 10, ...run.request }
   const source = new MemorySource('orders', run.records, { outage: run.outage })
   const sink = run.sink ?? new MemorySink()
@@ -48,13 +59,17 @@ async function replayInMemory(run: Run): Promise<{ summary: ReplaySummary; sink:
   const summary = await withProcessExitGuard(request.transform !== undefined, async (exitGuard) => {
     const signal = run.signal ?? new AbortController().signal
     const stages = await openStages(request, { dryRun: request.dryRun !== undefined, signal })
-    return runPipeline(request, { source, cluster: MEMORY_CLUSTER, stages, openOutputs: request.dryRun ? undefined : async () => ({ sink, quarantine }), exitGuard }, {
-      signal,
-      onEvent: (e) => {
-        events.push(e)
-        run.onEvent?.(e)
+    return runPipeline(
+      request,
+      { source, cluster: MEMORY_CLUSTER, stages, openOutputs: request.dryRun ? undefined : async () => ({ sink, quarantine }), exitGuard },
+      {
+        signal,
+        onEvent: (e) => {
+          events.push(e)
+          run.onEvent?.(e)
+        },
       },
-    })
+    )
   })
   return { summary, sink: sink.store, quarantine: quarantine.store, events, source }
 }
@@ -83,16 +98,29 @@ test('each failing record is quarantined at the stage it failed (decode, transfo
 
   const byKind = (k: string) => records.filter((_, i) => kind(i) === k).map(indexOf)
   assert.equal(summary.quarantinedByStage, { decode: 10, transform: 10, sink: 10 })
-  const quarantined = (stage: string) => quarantine.items.filter((e) => e.stage === stage).map((e) => indexOf(e.record)).sort((a, b) => a - b)
+  const quarantined = (stage: string) =>
+    quarantine.items
+      .filter((e) => e.stage === stage)
+      .map((e) => indexOf(e.record))
+      .sort((a, b) => a - b)
   assert.equal(quarantined('decode'), byKind('not-json'))
   assert.equal(quarantined('transform'), byKind('throw'))
   assert.equal(quarantined('sink'), byKind('reject'))
-  assert.ok(quarantine.items.every((e) => e.stage === 'decode' || e.transform?.name === 'router'), 'entries name the transform')
-  assert.equal(written.items.map((r) => indexOf(r)).sort((a, b) => a - b), byKind('ok'))
+  assert.ok(
+    quarantine.items.every((e) => e.stage === 'decode' || e.transform?.name === 'router'),
+    'entries name the transform',
+  )
+  assert.equal(
+    written.items.map((r) => indexOf(r)).sort((a, b) => a - b),
+    byKind('ok'),
+  )
   assert.equal([summary.totals.read, summary.totals.written, summary.totals.dropped, summary.totals.quarantined], [100, 60, 10, 30])
   assert.ok(summary.reconciled && summary.finished)
   for (const p of summary.partitions) assert.is(p.read, p.written + p.dropped + p.quarantined, `partition ${p.partition}`)
-  assert.equal(summary.partitions.map((p) => p.read), [34, 33, 33])
+  assert.equal(
+    summary.partitions.map((p) => p.read),
+    [34, 33, 33],
+  )
 })
 
 test('a run that stops between a write and its checkpoint is resumed from the checkpoint: the sink is cut back, and holds every record once', async () => {
@@ -101,27 +129,50 @@ test('a run that stops between a write and its checkpoint is resumed from the ch
   const store: MemoryStore<SinkRecord> = { items: [] }
   const quarantineStore: MemoryStore<QuarantineEntry> = { items: [] }
   // The 4th write lands in the sink, then fails before its checkpoint: 40 records held, 30 checkpointed.
-  const crashed = await failure(replayInMemory({ records, request: { checkpoint }, sink: new MemorySink(store, { failOnWrite: 4 }), quarantine: new MemoryQuarantine(quarantineStore) }))
+  const crashed = await failure(
+    replayInMemory({ records, request: { checkpoint }, sink: new MemorySink(store, { failOnWrite: 4 }), quarantine: new MemoryQuarantine(quarantineStore) }),
+  )
   assert.is(crashed.code, 'SINK_FAILED')
   assert.is(crashed.details.checkpoint, checkpoint, 'the error says which checkpoint continues it')
   assert.is(store.items.length, 40)
-  const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { finished: boolean; partitions: Array<{ next: string; read: number }>; sinkState: { count: number } }
+  const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as {
+    finished: boolean
+    partitions: Array<{ next: string; read: number }>
+    sinkState: { count: number }
+  }
   assert.is(saved.sinkState.count, 30)
-  assert.is(saved.partitions.reduce((n, p) => n + p.read, 0), 30)
+  assert.is(
+    saved.partitions.reduce((n, p) => n + p.read, 0),
+    30,
+  )
 
-  const { summary } = await replayInMemory({ records, request: { checkpoint, resume: true }, sink: new MemorySink(store), quarantine: new MemoryQuarantine(quarantineStore) })
+  const { summary } = await replayInMemory({
+    records,
+    request: { checkpoint, resume: true },
+    sink: new MemorySink(store),
+    quarantine: new MemoryQuarantine(quarantineStore),
+  })
   assert.ok(summary.resumed && summary.finished && summary.reconciled)
   assert.is(summary.resumes, 1)
   assert.is(summary.readThisRun, 65)
   assert.equal([summary.totals.read, summary.totals.written], [95, 95])
-  assert.equal(store.items.map((r) => indexOf(r)).sort((a, b) => a - b), records.map(indexOf), 'every record once, none twice')
+  assert.equal(
+    store.items.map((r) => indexOf(r)).sort((a, b) => a - b),
+    records.map(indexOf),
+    'every record once, none twice',
+  )
 })
 
 test('Ctrl-C ends after the batch in flight, checkpointed; a fresh run then refuses the unfinished checkpoint (CHECKPOINT_EXISTS)', async () => {
   const records = memoryRecords('orders', 60, json)
   const checkpoint = join(dir, 'interrupted.json')
   const controller = new AbortController()
-  const { summary, sink } = await replayInMemory({ records, request: { checkpoint }, signal: controller.signal, onEvent: (e) => e.type === 'batch' && controller.abort() })
+  const { summary, sink } = await replayInMemory({
+    records,
+    request: { checkpoint },
+    signal: controller.signal,
+    onEvent: (e) => e.type === 'batch' && controller.abort(),
+  })
   assert.ok(summary.interrupted && !summary.finished && summary.reconciled)
   assert.is(sink.items.length, summary.totals.written)
   assert.ok(summary.totals.read < 60)
@@ -133,26 +184,44 @@ test(
   'an outage the translator marked retriable is waited out: the outputs reopen from the checkpoint and every record is written once',
   withTimeout(20_000, async () => {
     const records = memoryRecords('orders', 80, json, 2)
-    const down = new RecoveryError('BROKER_UNREACHABLE', 'Could not reach Kafka at memory:0 while reading orders; check that the brokers are up.', { retriable: true, summary: 'Could not reach Kafka at memory:0 while reading orders' })
-    const { summary, sink, events, source } = await replayInMemory({ records, request: { brokerWaitMs: 10_000 }, outage: { partition: 1, offset: 25n, error: down, probeFailures: 1 } })
+    const down = new RecoveryError('BROKER_UNREACHABLE', 'Could not reach Kafka at memory:0 while reading orders; check that the brokers are up.', {
+      retriable: true,
+      summary: 'Could not reach Kafka at memory:0 while reading orders',
+    })
+    const { summary, sink, events, source } = await replayInMemory({
+      records,
+      request: { brokerWaitMs: 10_000 },
+      outage: { partition: 1, offset: 25n, error: down, probeFailures: 1 },
+    })
     assert.ok(summary.finished && summary.reconciled)
     assert.is(summary.outages, 1)
     const waiting = events.find((e) => e.type === 'waiting')
-    assert.ok(waiting && waiting.type === 'waiting' && waiting.reason === down.summary && waiting.giveUpAtMs !== null, 'it says it waits, with the outage\'s summary and until when')
+    assert.ok(
+      waiting && waiting.type === 'waiting' && waiting.reason === down.summary && waiting.giveUpAtMs !== null,
+      "it says it waits, with the outage's summary and until when",
+    )
     assert.ok(events.some((e) => e.type === 'reconnected'))
     assert.ok(source.probes >= 2, 'it asked the source again until it answered')
-    assert.equal(sink.items.map((r) => indexOf(r)).sort((a, b) => a - b), records.map(indexOf), 'every record once')
+    assert.equal(
+      sink.items.map((r) => indexOf(r)).sort((a, b) => a - b),
+      records.map(indexOf),
+      'every record once',
+    )
   }),
 )
 
 test('an error not marked retriable is not waited for, whatever its message says; with --broker-wait 0 an outage stops at once with its checkpoint', async () => {
   const records = memoryRecords('orders', 40, json)
   const worded = new RecoveryError('SINK_FAILED', 'Could not reach Kafka at memory:0 (a message that reads like an outage)')
-  const notWaited = await failure(replayInMemory({ records, request: { brokerWaitMs: 10_000 }, outage: { partition: 0, offset: 15n, error: worded, probeFailures: 0 } }))
+  const notWaited = await failure(
+    replayInMemory({ records, request: { brokerWaitMs: 10_000 }, outage: { partition: 0, offset: 15n, error: worded, probeFailures: 0 } }),
+  )
   assert.is(notWaited, worded)
   const down = new RecoveryError('BROKER_UNREACHABLE', 'Could not reach Kafka.', { retriable: true })
   const checkpoint = join(dir, 'no-wait.json')
-  const stopped = await failure(replayInMemory({ records, request: { checkpoint, brokerWaitMs: 0 }, outage: { partition: 0, offset: 15n, error: down, probeFailures: 0 } }))
+  const stopped = await failure(
+    replayInMemory({ records, request: { checkpoint, brokerWaitMs: 0 }, outage: { partition: 0, offset: 15n, error: down, probeFailures: 0 } }),
+  )
   assert.is(stopped, down)
   assert.is(stopped.details.checkpoint, checkpoint)
 })
@@ -181,7 +250,9 @@ test('a transform that calls process.exit stops the replay with BAD_PLUGIN (exit
   const transform = plugin(`{ name: 'exits', version: '0.0.1', transform(r) { if (r.value.n === 23) process.exit(0); return r } }`)
   const checkpoint = join(dir, 'exits.json')
   const store: MemoryStore<SinkRecord> = { items: [] }
-  const error = await failure(replayInMemory({ records, sink: new MemorySink(store), request: { checkpoint, transform: { path: transform, timeoutMs: 5_000 } } }))
+  const error = await failure(
+    replayInMemory({ records, sink: new MemorySink(store), request: { checkpoint, transform: { path: transform, timeoutMs: 5_000 } } }),
+  )
   assert.is(error.code, 'BAD_PLUGIN')
   assert.is(error.exitCode, 2)
   assert.match(error.message, 'exits@0.0.1 called process.exit(0)')
@@ -199,7 +270,10 @@ test('a dry run reads a sample, writes nothing, keeps no checkpoint', async () =
   const { summary } = await replayInMemory({ records, request: { dryRun: { limit: 5 } } })
   assert.ok(summary.dryRun && !summary.finished)
   assert.is(summary.sample?.length, 5)
-  assert.equal(summary.sample?.map((s) => s.outcome), ['written', 'written', 'quarantined', 'written', 'written'])
+  assert.equal(
+    summary.sample?.map((s) => s.outcome),
+    ['written', 'written', 'quarantined', 'written', 'written'],
+  )
   assert.is(summary.checkpoint, null)
 })
 

@@ -12,9 +12,23 @@ function partition(partition: number, next: bigint, read: number, quarantined = 
 
 /** Two of three partitions half way, the third done, 7 quarantined, 2 s in. */
 function midway(): ProgressState {
-  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'kafka:orders.fixed', resumed: false, resent: 0, partitions: [0, 1, 2].map((p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    topic: 'orders',
+    sink: 'kafka:orders.fixed',
+    resumed: false,
+    resent: 0,
+    partitions: [0, 1, 2].map((p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })),
+  })
   const partitions = [partition(0, 500n, 500, 7), partition(1, 500n, 500), partition(2, 1000n, 1000)]
-  s = reduceProgress(s, { type: 'batch', records: 2000, bytes: 2_000_000, elapsedMs: 2000, partitions, totals: { read: 2000, written: 1990, dropped: 3, quarantined: 7, bytes: 2_000_000, remaining: 1000n, rangeSize: 3000n } })
+  s = reduceProgress(s, {
+    type: 'batch',
+    records: 2000,
+    bytes: 2_000_000,
+    elapsedMs: 2000,
+    partitions,
+    totals: { read: 2000, written: 1990, dropped: 3, quarantined: 7, bytes: 2_000_000, remaining: 1000n, rangeSize: 3000n },
+  })
   return s
 }
 
@@ -35,9 +49,23 @@ test('the live view shows the totals with a bar, rate, ETA and quarantined, and 
 })
 
 test('many partitions: the first rows are listed, the rest summed on one line', () => {
-  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'file:out.jsonl', resumed: true, resent: 0, partitions: Array.from({ length: 20 }, (_, p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })) })
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    topic: 'orders',
+    sink: 'file:out.jsonl',
+    resumed: true,
+    resent: 0,
+    partitions: Array.from({ length: 20 }, (_, p) => ({ partition: p, start: 0n, end: 1000n, next: 0n })),
+  })
   const partitions = Array.from({ length: 20 }, (_, p) => partition(p, p % 2 === 0 ? 1000n : 10n, p % 2 === 0 ? 1000 : 10, 1))
-  s = reduceProgress(s, { type: 'batch', records: 10_100, bytes: 1, elapsedMs: 1000, partitions, totals: { read: 10_100, written: 10_080, dropped: 0, quarantined: 20, bytes: 1, remaining: 9900n, rangeSize: 20_000n } })
+  s = reduceProgress(s, {
+    type: 'batch',
+    records: 10_100,
+    bytes: 1,
+    elapsedMs: 1000,
+    partitions,
+    totals: { read: 10_100, written: 10_080, dropped: 0, quarantined: 20, bytes: 1, remaining: 9900n, rangeSize: 20_000n },
+  })
   const { lastFrame, unmount } = render(<ReplayProgressView state={s} maxPartitionRows={4} />)
   const frame = plain(lastFrame())
   unmount()
@@ -58,8 +86,22 @@ test('notes are printed above the live part, and the finished view says so', () 
 })
 
 test('the reducer keeps per-partition positions from the start event until batches report them', () => {
-  const s = reduceProgress(initialProgress(), { type: 'start', resumed: false, resent: 0, partitions: [{ partition: 1, start: 5n, end: 9n, next: 7n }, { partition: 0, start: 0n, end: 3n, next: 0n }] })
-  assert.equal(s.partitions.map((p) => [p.partition, String(p.next), p.read]), [[0, '0', 0], [1, '7', 0]])
+  const s = reduceProgress(initialProgress(), {
+    type: 'start',
+    resumed: false,
+    resent: 0,
+    partitions: [
+      { partition: 1, start: 5n, end: 9n, next: 7n },
+      { partition: 0, start: 0n, end: 3n, next: 0n },
+    ],
+  })
+  assert.equal(
+    s.partitions.map((p) => [p.partition, String(p.next), p.read]),
+    [
+      [0, '0', 0],
+      [1, '7', 0],
+    ],
+  )
   const after = reduceProgress(s, { type: 'batch', records: 1, bytes: 1, elapsedMs: 10, totals: s.totals })
   assert.is(after.partitions, s.partitions)
 })

@@ -1,6 +1,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkBoundPartitions, checkRangeOrder, emptyRangeError, parsePartitionList, parseRangeBound, planReplayRanges, rangeClampWarnings, type PartitionFacts } from '../../src/core/replay-range.js'
+import {
+  checkBoundPartitions,
+  checkRangeOrder,
+  emptyRangeError,
+  parsePartitionList,
+  parseRangeBound,
+  planReplayRanges,
+  rangeClampWarnings,
+  type PartitionFacts,
+} from '../../src/core/replay-range.js'
 import { RecoveryError } from '../../src/errors.js'
 
 const facts: PartitionFacts[] = [
@@ -59,7 +68,10 @@ test('partition lists and partitions named by bounds are checked', () => {
 
 test('--from after --to is INVERTED_RANGE (exit 2) before Kafka is asked: two times, two offsets for a partition, latest..earliest', () => {
   const inverted = (from: string, to: string) => fails(() => checkRangeOrder(parseRangeBound(from, '--from'), parseRangeBound(to, '--to')), 'INVERTED_RANGE')!
-  assert.match(inverted('2018-03-21T02:00', '2018-03-21T00:00'), /--from 2018-03-21T02:00:00\.000Z \(UTC\) is after --to 2018-03-21T00:00:00\.000Z \(UTC\).*swap them/)
+  assert.match(
+    inverted('2018-03-21T02:00', '2018-03-21T00:00'),
+    /--from 2018-03-21T02:00:00\.000Z \(UTC\) is after --to 2018-03-21T00:00:00\.000Z \(UTC\).*swap them/,
+  )
   assert.match(inverted('offset:80', 'offset:20'), /offset:80 is after --to offset:20/)
   assert.match(inverted('offset:0=80,1=5', 'offset:0=20,1=9'), /partition 0: 80 > 20/)
   assert.match(inverted('offset:80', 'offset:1=20'), /partition 1: 80 > 20/)
@@ -71,13 +83,16 @@ test('--from after --to is INVERTED_RANGE (exit 2) before Kafka is asked: two ti
   checkRangeOrder(parseRangeBound('2018-03-21T00:00', '--from'), parseRangeBound('offset:20', '--to'))
 })
 
-test('offsets outside a partition\'s log are clamped, and each clamp is a warning', () => {
+test("offsets outside a partition's log are clamped, and each clamp is a warning", () => {
   const warnings = rangeClampWarnings(parseRangeBound('offset:5', '--from'), parseRangeBound('offset:0=500', '--to'), facts)
   assert.equal(warnings, [
     '--from offset 5 is before the log start of partition 1 (10; older records were deleted by retention or compaction): it starts at 10.',
     '--to offset 500 is past the end of partition 0 (100): it ends at 100.',
   ])
-  assert.match(rangeClampWarnings(parseRangeBound('offset:0=999999', '--from'), { kind: 'latest' }, facts)[0]!, /--from offset 999999 is past the end of partition 0 \(100\): it has nothing to replay/)
+  assert.match(
+    rangeClampWarnings(parseRangeBound('offset:0=999999', '--from'), { kind: 'latest' }, facts)[0]!,
+    /--from offset 999999 is past the end of partition 0 \(100\): it has nothing to replay/,
+  )
   assert.equal(rangeClampWarnings({ kind: 'earliest' }, parseRangeBound('2018-03-22', '--to'), facts), [])
 })
 
@@ -89,7 +104,10 @@ test('an empty selection is EMPTY_RANGE (exit 2) saying what each partition hold
   const e = emptyRangeError('orders', parseRangeBound('2018-03-25', '--from'), { kind: 'latest' }, holdings)
   assert.is(e.code, 'EMPTY_RANGE')
   assert.is(e.exitCode, 2)
-  assert.is(e.message, '--from 2018-03-25T00:00:00.000Z (UTC) --to latest selects no records in any partition of orders: partition 0 holds offsets [0, 100), records from 2018-03-20T12:00:00.000Z to 2018-03-21T12:00:00.000Z; partition 1 is empty (offset 7). Choose bounds inside what the topic holds.')
+  assert.is(
+    e.message,
+    '--from 2018-03-25T00:00:00.000Z (UTC) --to latest selects no records in any partition of orders: partition 0 holds offsets [0, 100), records from 2018-03-20T12:00:00.000Z to 2018-03-21T12:00:00.000Z; partition 1 is empty (offset 7). Choose bounds inside what the topic holds.',
+  )
   assert.equal((e.details.partitions as unknown[])[1], { partition: 1, logStart: '7', logEnd: '7', firstRecordTime: null, lastRecordTime: null })
   const empty = emptyRangeError('orders', { kind: 'earliest' }, { kind: 'latest' }, [holdings[1]!])
   assert.is(empty.message, 'Topic orders holds no records to replay (partition 1 is empty (offset 7)).')

@@ -14,14 +14,56 @@ const totals = totalsOf(partitions)
 
 test('a replay and a --scale-out replay show their partitions in the one table: range, next, read, written, dropped, quarantined, out, and the totals', () => {
   const table = renderPartitionTable(partitions, totals)
-  assert.equal(table.split('\n').map((l) => l.trim().split(/\s{2,}/)), [
-    ['PARTITION', 'RANGE', 'NEXT', 'READ', 'WRITTEN', 'DROPPED', 'QUARANTINED', 'OUT'],
-    ['0', '[0, 40)', '40', '40', '37', '1', '2', '74'],
-    ['1', '[5, 25)', '25', '20', '20', '0', '0', '40'],
-    ['total', '60', '57', '1', '2', '114'],
-  ])
-  const single = { topic: 'orders', cluster, sink: 'kafka:orders.fixed', quarantine: 'kafka:orders.quarantine', transform: null, checkpoint: null, dryRun: false, resumed: false, resumes: 0, finished: true, interrupted: false, resent: 0, duplicatesPossible: false, batchSize: 5_000, partitions, totals, quarantinedByStage: { decode: 2, transform: 0, sink: 0 }, alreadyQuarantined: 0, reconciled: true, readThisRun: 60, outages: 0, elapsedMs: 1_000, recordsPerSecond: 60, warnings: [] } satisfies ReplaySummary
-  const group = { group: 'recover-replay.fix', cluster, topic: 'orders', sink: 'kafka:orders.fixed', quarantine: 'kafka:orders.quarantine', partitions, totals, reconciled: true, finished: true, interrupted: false, assignments: 1, duplicatesPossible: false, elapsedMs: 1_000 } satisfies GroupReplaySummary
+  assert.equal(
+    table.split('\n').map((l) => l.trim().split(/\s{2,}/)),
+    [
+      ['PARTITION', 'RANGE', 'NEXT', 'READ', 'WRITTEN', 'DROPPED', 'QUARANTINED', 'OUT'],
+      ['0', '[0, 40)', '40', '40', '37', '1', '2', '74'],
+      ['1', '[5, 25)', '25', '20', '20', '0', '0', '40'],
+      ['total', '60', '57', '1', '2', '114'],
+    ],
+  )
+  const single = {
+    topic: 'orders',
+    cluster,
+    sink: 'kafka:orders.fixed',
+    quarantine: 'kafka:orders.quarantine',
+    transform: null,
+    checkpoint: null,
+    dryRun: false,
+    resumed: false,
+    resumes: 0,
+    finished: true,
+    interrupted: false,
+    resent: 0,
+    duplicatesPossible: false,
+    batchSize: 5_000,
+    partitions,
+    totals,
+    quarantinedByStage: { decode: 2, transform: 0, sink: 0 },
+    alreadyQuarantined: 0,
+    reconciled: true,
+    readThisRun: 60,
+    outages: 0,
+    elapsedMs: 1_000,
+    recordsPerSecond: 60,
+    warnings: [],
+  } satisfies ReplaySummary
+  const group = {
+    group: 'recover-replay.fix',
+    cluster,
+    topic: 'orders',
+    sink: 'kafka:orders.fixed',
+    quarantine: 'kafka:orders.quarantine',
+    partitions,
+    totals,
+    reconciled: true,
+    finished: true,
+    interrupted: false,
+    assignments: 1,
+    duplicatesPossible: false,
+    elapsedMs: 1_000,
+  } satisfies GroupReplaySummary
   assert.ok(renderReplaySummary(single).includes(table))
   assert.ok(renderGroupReplaySummary(group).includes(table))
 })

@@ -30,7 +30,10 @@ test('the envelope reads back into the exact record: bytes, header order, repeat
   assert.is(back.offset.toString(), record.offset.toString())
   assert.is(back.timestampType, 'log-append')
   assert.ok(back.key!.equals(record.key) && back.value!.equals(record.value))
-  assert.equal(back.headers.map((h) => [h.key, h.value === null ? null : h.value.toString('hex')]), record.headers.map((h) => [h.key, h.value === null ? null : h.value.toString('hex')]))
+  assert.equal(
+    back.headers.map((h) => [h.key, h.value === null ? null : h.value.toString('hex')]),
+    record.headers.map((h) => [h.key, h.value === null ? null : h.value.toString('hex')]),
+  )
   // Decoded forms: bigints keep every digit, bytes become base64, invalid UTF-8 headers have no text.
   assert.match(line, /"big":12345678901234567890/)
   assert.match(line, /"bytes":"aGk="/)
@@ -41,7 +44,10 @@ test('the envelope reads back into the exact record: bytes, header order, repeat
 })
 
 test('any record survives the envelope (property)', () => {
-  const bytes = fc.option(fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)), { nil: null })
+  const bytes = fc.option(
+    fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+    { nil: null },
+  )
   fc.assert(
     fc.property(
       fc.record({
@@ -59,7 +65,10 @@ test('any record survives the envelope (property)', () => {
         assert.is(back.offset, r.offset)
         assert.is(back.key === null ? null : back.key.toString('hex'), r.key === null ? null : r.key.toString('hex'))
         assert.is(back.value === null ? null : back.value.toString('hex'), r.value === null ? null : r.value.toString('hex'))
-        assert.equal(back.headers.map((h) => [h.key, h.value?.toString('hex') ?? null]), r.headers.map((h) => [h.key, h.value?.toString('hex') ?? null]))
+        assert.equal(
+          back.headers.map((h) => [h.key, h.value?.toString('hex') ?? null]),
+          r.headers.map((h) => [h.key, h.value?.toString('hex') ?? null]),
+        )
       },
     ),
   )
@@ -77,16 +86,31 @@ test('a line that is not an envelope says which field is wrong', () => {
     }
     throw new Error('accepted')
   }
-  assert.match(bad((o) => (o.offset = 5)), /offset/)
-  assert.match(bad((o) => (o.v = 2)), /version 2/)
-  assert.match(bad((o) => (o.value = 'not base64!')), /value is not base64/)
-  assert.match(bad((o) => ((o.headers as Array<{ key: unknown }>)[0]!.key = 1)), /headers\[0\]\.key/)
+  assert.match(
+    bad((o) => (o.offset = 5)),
+    /offset/,
+  )
+  assert.match(
+    bad((o) => (o.v = 2)),
+    /version 2/,
+  )
+  assert.match(
+    bad((o) => (o.value = 'not base64!')),
+    /value is not base64/,
+  )
+  assert.match(
+    bad((o) => ((o.headers as Array<{ key: unknown }>)[0]!.key = 1)),
+    /headers\[0\]\.key/,
+  )
   assert.throws(() => parseEnvelopeLine('{'), /not JSON/)
 })
 
 test('quarantine headers: the original headers first, then our context and Kafka Connect names', () => {
   const error = new TypeError('bad amount')
-  const headers = quarantineHeaders({ record: { ...record, offset: 41n }, stage: 'transform', error, transform: { name: 'fix', version: '1.2.3' } }, new Date('2024-01-02T03:04:05Z'))
+  const headers = quarantineHeaders(
+    { record: { ...record, offset: 41n }, stage: 'transform', error, transform: { name: 'fix', version: '1.2.3' } },
+    new Date('2024-01-02T03:04:05Z'),
+  )
   const text = (key: string) => headers.find((h) => h.key === key)?.value?.toString()
   assert.equal(headers.slice(0, 4), record.headers)
   assert.is(text(QUARANTINE_HEADERS.stage), 'transform')
@@ -106,7 +130,15 @@ test('quarantine headers: the original headers first, then our context and Kafka
 })
 
 test('progress: rate over a window, percent and ETA from the offsets still to go', () => {
-  let s = reduceProgress(initialProgress(), { type: 'start', resumed: false, resent: 0, partitions: [{ partition: 0, start: 0n, end: 1000n, next: 0n }, { partition: 1, start: 0n, end: 1000n, next: 0n }] })
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    resumed: false,
+    resent: 0,
+    partitions: [
+      { partition: 0, start: 0n, end: 1000n, next: 0n },
+      { partition: 1, start: 0n, end: 1000n, next: 0n },
+    ],
+  })
   assert.is(String(s.totals.rangeSize), '2000')
   const totals = (read: number) => ({ read, written: read, dropped: 0, quarantined: 0, bytes: read * 100, remaining: BigInt(2000 - read), rangeSize: 2000n })
   s = reduceProgress(s, { type: 'batch', records: 500, bytes: 50_000, totals: totals(500), elapsedMs: 1000 })

@@ -24,24 +24,76 @@ async function capture<E, S>(presenter: Presenter<E, S>, mode: ReporterMode, int
   let now = Date.UTC(2026, 11, 6, 10, 0, 0)
   const lines: string[] = []
   const records: string[] = []
-  const reporter = await createReporter(presenter, mode, { line: (text) => lines.push(text), record: (r) => records.push(JSON.stringify(jsonSafe(r))), terminal: {} as NodeJS.WriteStream }, { intervalMs, now: () => now })
+  const reporter = await createReporter(
+    presenter,
+    mode,
+    { line: (text) => lines.push(text), record: (r) => records.push(JSON.stringify(jsonSafe(r))), terminal: {} as NodeJS.WriteStream },
+    { intervalMs, now: () => now },
+  )
   return { reporter, lines, records, tick: (ms: number) => (now += ms), types: () => records.map((r) => (JSON.parse(r) as { type: string }).type) }
 }
 
-const totals = (read: number, remaining: bigint, rangeSize: bigint, quarantined = 0) => ({ read, written: read - quarantined, dropped: 0, quarantined, outputs: read - quarantined, bytes: read * 100, remaining, rangeSize })
-const progress = (partition: number, next: bigint, read: number, quarantined = 0): PartitionProgress => ({ partition, start: 0n, end: 1000n, next, read, quarantined, bytes: read * 100 })
+const totals = (read: number, remaining: bigint, rangeSize: bigint, quarantined = 0) => ({
+  read,
+  written: read - quarantined,
+  dropped: 0,
+  quarantined,
+  outputs: read - quarantined,
+  bytes: read * 100,
+  remaining,
+  rangeSize,
+})
+const progress = (partition: number, next: bigint, read: number, quarantined = 0): PartitionProgress => ({
+  partition,
+  start: 0n,
+  end: 1000n,
+  next,
+  read,
+  quarantined,
+  bytes: read * 100,
+})
 
-const summary = { finished: true, interrupted: false, dryRun: false, reconciled: true, elapsedMs: 2_000, totals: totals(2000, 0n, 2000n, 2) } as unknown as ReplaySummary
+const summary = {
+  finished: true,
+  interrupted: false,
+  dryRun: false,
+  reconciled: true,
+  elapsedMs: 2_000,
+  totals: totals(2000, 0n, 2000n, 2),
+} as unknown as ReplaySummary
 
 /** A whole single-process replay: two partitions of 1,000, two quarantined, a warning, an outage. */
 const replayEvents: ReplayProgressEvent[] = [
-  { type: 'start', topic: 'orders', sink: 'file:orders.jsonl', quarantine: 'file:q.jsonl', resumed: false, resent: 0, dryRun: false, partitions: [0, 1].map((partition) => ({ partition, start: 0n, end: 1000n, next: 0n })) },
+  {
+    type: 'start',
+    topic: 'orders',
+    sink: 'file:orders.jsonl',
+    quarantine: 'file:q.jsonl',
+    resumed: false,
+    resent: 0,
+    dryRun: false,
+    partitions: [0, 1].map((partition) => ({ partition, start: 0n, end: 1000n, next: 0n })),
+  },
   { type: 'warning', message: '--from offset 999999 is past the end of partition 0' },
-  { type: 'batch', records: 1000, bytes: 100_000, elapsedMs: 1_000, totals: totals(1000, 1000n, 2000n, 2), partitions: [progress(0, 500n, 500, 2), progress(1, 500n, 500)] },
+  {
+    type: 'batch',
+    records: 1000,
+    bytes: 100_000,
+    elapsedMs: 1_000,
+    totals: totals(1000, 1000n, 2000n, 2),
+    partitions: [progress(0, 500n, 500, 2), progress(1, 500n, 500)],
+  },
   { type: 'quarantined', stage: 'decode', count: 2 },
   { type: 'waiting', reason: 'Could not reach Kafka', sinceMs: Date.UTC(2026, 11, 6, 10, 0, 1), giveUpAtMs: Date.UTC(2026, 11, 6, 10, 5, 1) },
   { type: 'reconnected', waitedMs: 1_500, resent: 0 },
-  { type: 'batch', records: 1000, bytes: 100_000, elapsedMs: 3_000, totals: totals(2000, 0n, 2000n, 2), partitions: [progress(0, 1000n, 1000, 2), progress(1, 1000n, 1000)] },
+  {
+    type: 'batch',
+    records: 1000,
+    bytes: 100_000,
+    elapsedMs: 3_000,
+    totals: totals(2000, 0n, 2000n, 2),
+    partitions: [progress(0, 1000n, 1000, 2), progress(1, 1000n, 1000)],
+  },
   { type: 'done', summary },
 ]
 
@@ -49,7 +101,19 @@ const replayEvents: ReplayProgressEvent[] = [
 const scaleOutEvents: ReplayProgressEvent[] = [
   { type: 'scale-out-joining', group: 'recover-replay.fix', topic: 'orders' },
   { type: 'scale-out-assigned', partitions: [0, 1] },
-  ...[0, 1].map((partition): ReplayProgressEvent => ({ type: 'start', partition, topic: 'orders', sink: 'kafka:orders.fixed', quarantine: 'kafka:orders.quarantine', resumed: false, resent: 0, dryRun: false, partitions: [{ partition, start: 0n, end: 1000n, next: 0n }] })),
+  ...[0, 1].map(
+    (partition): ReplayProgressEvent => ({
+      type: 'start',
+      partition,
+      topic: 'orders',
+      sink: 'kafka:orders.fixed',
+      quarantine: 'kafka:orders.quarantine',
+      resumed: false,
+      resent: 0,
+      dryRun: false,
+      partitions: [{ partition, start: 0n, end: 1000n, next: 0n }],
+    }),
+  ),
   { type: 'batch', partition: 0, records: 500, bytes: 50_000, elapsedMs: 800, totals: totals(500, 500n, 1000n), partitions: [progress(0, 500n, 500)] },
   { type: 'batch', partition: 1, records: 300, bytes: 30_000, elapsedMs: 700, totals: totals(300, 700n, 1000n), partitions: [progress(1, 300n, 300)] },
   { type: 'waiting', partition: 1, reason: 'Could not reach Kafka', sinceMs: Date.UTC(2026, 11, 6, 10, 0, 1), giveUpAtMs: null },
@@ -58,7 +122,10 @@ const scaleOutEvents: ReplayProgressEvent[] = [
   { type: 'done', partition: 0, summary },
   { type: 'partition-stop', partition: 0, finished: true, read: 1000 },
   { type: 'scale-out-waiting', unfinished: [1] },
-  { type: 'scale-out-done', summary: { finished: false, interrupted: true, reconciled: true, elapsedMs: 2_500, totals: totals(1300, 0n, 0n) } as unknown as GroupReplaySummary },
+  {
+    type: 'scale-out-done',
+    summary: { finished: false, interrupted: true, reconciled: true, elapsedMs: 2_500, totals: totals(1300, 0n, 0n) } as unknown as GroupReplaySummary,
+  },
 ]
 
 const auditEvents: AuditEvent[] = [
@@ -97,8 +164,22 @@ test('one choice at the start: NDJSON under --json, the live view on a wide enou
 })
 
 test('the live view and the plain line print the same figures from the same state, down to an ETA under half a second', () => {
-  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'kafka:orders.fixed', resumed: false, resent: 0, partitions: [{ partition: 0, start: 0n, end: 3000n, next: 0n }] })
-  s = reduceProgress(s, { type: 'batch', records: 2700, bytes: 2_700_000, elapsedMs: 1000, partitions: [progress(0, 2700n, 2700, 7)], totals: totals(2700, 300n, 3000n, 7) })
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    topic: 'orders',
+    sink: 'kafka:orders.fixed',
+    resumed: false,
+    resent: 0,
+    partitions: [{ partition: 0, start: 0n, end: 3000n, next: 0n }],
+  })
+  s = reduceProgress(s, {
+    type: 'batch',
+    records: 2700,
+    bytes: 2_700_000,
+    elapsedMs: 1000,
+    partitions: [progress(0, 2700n, 2700, 7)],
+    totals: totals(2700, 300n, 3000n, 7),
+  })
   const figures = progressFigures(s)
   assert.equal(figures, { read: '2,700', written: '2,693', dropped: '0', quarantined: '7', mb: '0.3', rate: '2,700', percent: '90.0%', eta: 'ETA 1s' })
   const line = renderProgressLine(s)
@@ -115,7 +196,14 @@ test('the live view and the plain line print the same figures from the same stat
 })
 
 test('batches further apart than the rate window (a slow sink, --rate) still give a rate and an ETA', () => {
-  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders', sink: 'file:o.jsonl', resumed: false, resent: 0, partitions: [{ partition: 0, start: 0n, end: 3000n, next: 0n }] })
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    topic: 'orders',
+    sink: 'file:o.jsonl',
+    resumed: false,
+    resent: 0,
+    partitions: [{ partition: 0, start: 0n, end: 3000n, next: 0n }],
+  })
   s = reduceProgress(s, { type: 'batch', records: 1000, bytes: 0, elapsedMs: 10_000, totals: totals(1000, 2000n, 3000n) })
   s = reduceProgress(s, { type: 'batch', records: 1000, bytes: 0, elapsedMs: 20_000, totals: totals(2000, 1000n, 3000n) })
   assert.equal([progressFigures(s).rate, progressFigures(s).eta], ['100', 'ETA 10s'])
@@ -123,10 +211,43 @@ test('batches further apart than the rate window (a slow sink, --rate) still giv
 
 test('on an 80x24 terminal the live view keeps every line within 80 columns and its live part under 24 rows', () => {
   const offset = 987_654_321_012n
-  let s = reduceProgress(initialProgress(), { type: 'start', topic: 'orders.payments.v2-eu-west', sink: 'postgres://postgres@db.internal:5432/shop?table=orders_fixed&key=order_id', resumed: true, resent: 0, partitions: Array.from({ length: 40 }, (_, partition) => ({ partition, start: offset, end: offset * 2n, next: offset })) })
-  const partitions = Array.from({ length: 40 }, (_, partition) => ({ partition, start: offset, end: offset * 2n, next: offset + offset / 2n, read: 123_456_789, quarantined: 1_234_567, bytes: 98_765_432_100 }))
-  s = reduceProgress(s, { type: 'batch', records: 1_234_567_890, bytes: 987_654_321_000, elapsedMs: 3_000_000, partitions, totals: { read: 4_938_271_560, written: 4_888_888_888, dropped: 12_345_678, quarantined: 49_382_716, bytes: 3_950_617_284_000, remaining: offset * 20n, rangeSize: offset * 40n } })
-  for (const [columns, rows] of [[80, 24], [60, 12]] as const) {
+  let s = reduceProgress(initialProgress(), {
+    type: 'start',
+    topic: 'orders.payments.v2-eu-west',
+    sink: 'postgres://postgres@db.internal:5432/shop?table=orders_fixed&key=order_id',
+    resumed: true,
+    resent: 0,
+    partitions: Array.from({ length: 40 }, (_, partition) => ({ partition, start: offset, end: offset * 2n, next: offset })),
+  })
+  const partitions = Array.from({ length: 40 }, (_, partition) => ({
+    partition,
+    start: offset,
+    end: offset * 2n,
+    next: offset + offset / 2n,
+    read: 123_456_789,
+    quarantined: 1_234_567,
+    bytes: 98_765_432_100,
+  }))
+  s = reduceProgress(s, {
+    type: 'batch',
+    records: 1_234_567_890,
+    bytes: 987_654_321_000,
+    elapsedMs: 3_000_000,
+    partitions,
+    totals: {
+      read: 4_938_271_560,
+      written: 4_888_888_888,
+      dropped: 12_345_678,
+      quarantined: 49_382_716,
+      bytes: 3_950_617_284_000,
+      remaining: offset * 20n,
+      rangeSize: offset * 40n,
+    },
+  })
+  for (const [columns, rows] of [
+    [80, 24],
+    [60, 12],
+  ] as const) {
     const { lastFrame, unmount } = render(<ReplayProgressView state={s} columns={columns} rows={rows} />)
     const lines = plain(lastFrame()).split('\n')
     unmount()
@@ -146,11 +267,24 @@ test('on an 80x24 terminal the live view keeps every line within 80 columns and 
 })
 
 test('every NDJSON record the reporters write is in docs/progress-events.md, with the documented fields and types, and every documented type is written', async () => {
-  const written = [...(await ndjsonOf(replayPresenter, replayEvents)), ...(await ndjsonOf(replayPresenter, scaleOutEvents)), ...(await ndjsonOf(auditScanPresenter, auditEvents)), ...(await ndjsonOf(redrivePresenter, [{ redriven: 5, parked: 1, refused: 0 }])), ...(await ndjsonOf(demoPresenter, demoEvents))]
+  const written = [
+    ...(await ndjsonOf(replayPresenter, replayEvents)),
+    ...(await ndjsonOf(replayPresenter, scaleOutEvents)),
+    ...(await ndjsonOf(auditScanPresenter, auditEvents)),
+    ...(await ndjsonOf(redrivePresenter, [{ redriven: 5, parked: 1, refused: 0 }])),
+    ...(await ndjsonOf(demoPresenter, demoEvents)),
+  ]
   const schema = progressSchema()
-  assert.equal(written.flatMap((line) => progressLineProblems(line, schema)), [])
+  assert.equal(
+    written.flatMap((line) => progressLineProblems(line, schema)),
+    [],
+  )
   const types = new Set(written.map((line) => (JSON.parse(line) as { type: string }).type))
-  assert.equal([...schema.keys()].filter((t) => t !== '*' && !types.has(t)), [], 'documented but never written')
+  assert.equal(
+    [...schema.keys()].filter((t) => t !== '*' && !types.has(t)),
+    [],
+    'documented but never written',
+  )
 })
 
 test('NDJSON: figures at most once per interval, brought up to date before any other record and at the end', async () => {
@@ -217,7 +351,11 @@ test('on a terminal the live view takes over once the replay starts: lines above
     ...replayPresenter,
     loadLive: async () => (state) => {
       if (!state.started) return undefined
-      const view: LiveView<ProgressState> = { update: (s) => calls.push(`update ${s.totals.read}`), note: (text) => calls.push(`note ${text}`), finish: (s) => calls.push(`finish ${s.totals.read}`) }
+      const view: LiveView<ProgressState> = {
+        update: (s) => calls.push(`update ${s.totals.read}`),
+        note: (text) => calls.push(`note ${text}`),
+        finish: (s) => calls.push(`finish ${s.totals.read}`),
+      }
       return view
     },
   }
@@ -226,13 +364,24 @@ test('on a terminal the live view takes over once the replay starts: lines above
   for (const e of replayEvents) c.reporter.event(e)
   c.reporter.finish()
   assert.equal(c.lines, ['before the start', 'Replaying orders (2 partitions, up to 2000 records) into file:orders.jsonl, quarantine file:q.jsonl.'])
-  assert.equal(calls, ['note Warning: --from offset 999999 is past the end of partition 0', 'update 1000', 'note Waiting for Kafka since 10:00:01 UTC, until 10:05:01 UTC (--broker-wait), then continuing from the last checkpoint: Could not reach Kafka.', 'note Kafka answers again after 1.5 s; continuing.', 'update 2000', 'finish 2000'])
+  assert.equal(calls, [
+    'note Warning: --from offset 999999 is past the end of partition 0',
+    'update 1000',
+    'note Waiting for Kafka since 10:00:01 UTC, until 10:05:01 UTC (--broker-wait), then continuing from the last checkpoint: Could not reach Kafka.',
+    'note Kafka answers again after 1.5 s; continuing.',
+    'update 2000',
+    'finish 2000',
+  ])
 })
 
 test('a redrive says how far it got at most once a second, and under --json once more at the end', async () => {
   const lines = await capture(redrivePresenter, 'lines', 1_000)
   const ndjson = await capture(redrivePresenter, 'ndjson', 1_000)
-  const steps: RedriveProgress[] = [{ redriven: 100, parked: 0, refused: 0 }, { redriven: 200, parked: 1, refused: 0 }, { redriven: 250, parked: 1, refused: 2 }]
+  const steps: RedriveProgress[] = [
+    { redriven: 100, parked: 0, refused: 0 },
+    { redriven: 200, parked: 1, refused: 0 },
+    { redriven: 250, parked: 1, refused: 2 },
+  ]
   for (const p of steps) {
     for (const c of [lines, ndjson]) {
       c.tick(600)
@@ -242,7 +391,10 @@ test('a redrive says how far it got at most once a second, and under --json once
   lines.reporter.finish()
   ndjson.reporter.finish()
   assert.equal(lines.lines, ['Redriven 200, parked 1, refused 0 so far…'])
-  assert.equal(ndjson.records.map((r) => (JSON.parse(r) as RedriveProgress).redriven), [200, 250])
+  assert.equal(
+    ndjson.records.map((r) => (JSON.parse(r) as RedriveProgress).redriven),
+    [200, 250],
+  )
 })
 
 test.run()

@@ -5,17 +5,23 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { loadProjectConfig } from '../../src/config/project-config.js'
-import { RecoveryError } from '../../src/errors.js'
+import type { RecoveryError } from '../../src/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-config-'))
-writeFileSync(join(dir, 'prod.properties'), 'bootstrap.servers=prod-1:9092\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.username=svc\nsasl.password=prod-secret\n')
+writeFileSync(
+  join(dir, 'prod.properties'),
+  'bootstrap.servers=prod-1:9092\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.username=svc\nsasl.password=prod-secret\n',
+)
 writeFileSync(
   join(dir, 'recover.config.json'),
   JSON.stringify({
     clusters: {
       prod: { clientConfig: 'prod.properties' },
       staging: { brokers: 'staging-1:9092,staging-2:9092' },
-      envsecret: { brokers: 'e:9092', properties: { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-256', 'sasl.username': 'u', 'sasl.password': '${RECOVER_TEST_PW}' } },
+      envsecret: {
+        brokers: 'e:9092',
+        properties: { 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-256', 'sasl.username': 'u', 'sasl.password': '${RECOVER_TEST_PW}' },
+      },
     },
     defaults: { schemaDir: 'schemas' },
   }),
@@ -46,7 +52,7 @@ test('a named cluster brings its brokers and the security of its client config',
   assert.ok(s.ssl)
 })
 
-test('RECOVER_BROKERS wins over the config file\'s default cluster, which then brings none of its settings', () => {
+test("RECOVER_BROKERS wins over the config file's default cluster, which then brings none of its settings", () => {
   const withDefault = { ...project, defaults: { ...project.defaults, cluster: 'prod' } }
   const s = resolveConnection({ env: { RECOVER_BROKERS: 'env:9092' } }, withDefault)
   assert.equal(s.brokers, ['env:9092'])
@@ -69,7 +75,7 @@ test('--cluster NAME wins over RECOVER_BROKERS', () => {
   assert.is(s.source, '--cluster staging')
 })
 
-test('--brokers does not borrow the default cluster\'s credentials for another cluster', () => {
+test("--brokers does not borrow the default cluster's credentials for another cluster", () => {
   const withDefault = { ...project, defaults: { ...project.defaults, cluster: 'prod' } }
   const s = resolveConnection({ brokers: 'other:9092', env: {} }, withDefault)
   assert.is(s.sasl, undefined)
@@ -125,7 +131,10 @@ test('a broken config file is a BAD_CONFIG error naming the file', () => {
 })
 
 test('an explicit --config that does not exist is an error, a missing default is not', () => {
-  assert.throws(() => loadProjectConfig(join(dir, 'missing.json')), (e: RecoveryError) => e.code === 'CONFIG_NOT_FOUND')
+  assert.throws(
+    () => loadProjectConfig(join(dir, 'missing.json')),
+    (e: RecoveryError) => e.code === 'CONFIG_NOT_FOUND',
+  )
   assert.equal(loadProjectConfig(undefined, join(dir, 'nowhere')).clusters, {})
 })
 

@@ -49,20 +49,32 @@ recover seek --group {{group}} --undo --execute
 test('command lines split like a shell for quotes, escapes and continued lines', () => {
   assert.equal(splitCommandLine(`recover a --x 'b c' "d \\"e\\"" f\\ g \\\n --y`), ['recover', 'a', '--x', 'b c', 'd "e"', 'f g', '--y'])
   assert.equal(splitCommandLine(`recover audit duplicates --fail-on "duplicates>0"`), ['recover', 'audit', 'duplicates', '--fail-on', 'duplicates>0'])
-  assert.throws(() => splitCommandLine('recover groups | grep x'), (e: unknown) => e instanceof CommandLineError)
-  assert.throws(() => splitCommandLine('recover peek --at "unclosed'), (e: unknown) => e instanceof CommandLineError)
+  assert.throws(
+    () => splitCommandLine('recover groups | grep x'),
+    (e: unknown) => e instanceof CommandLineError,
+  )
+  assert.throws(
+    () => splitCommandLine('recover peek --at "unclosed'),
+    (e: unknown) => e instanceof CommandLineError,
+  )
 })
 
 test('a runbook gives its title, summary, variables and steps with their sections, titles and markers', () => {
   const r = parseRunbook('skip', SAMPLE)
   assert.is(r.title, 'Skip a pill')
   assert.is(r.summary, 'One record stops the consumer. It stays stopped.')
-  assert.equal(r.variables, [{ name: 'group', description: 'The group.', default: 'billing' }, { name: 'offset', description: "The pill's offset." }])
-  assert.equal(r.steps.map((s) => [s.number, s.section, s.title, s.destructive, s.rollback]), [
-    [1, 'Confirm', 'Where the group is', false, false],
-    [2, 'Recover', 'Skip it, one record', true, false],
-    [3, 'Roll back', 'Roll back', true, true],
+  assert.equal(r.variables, [
+    { name: 'group', description: 'The group.', default: 'billing' },
+    { name: 'offset', description: "The pill's offset." },
   ])
+  assert.equal(
+    r.steps.map((s) => [s.number, s.section, s.title, s.destructive, s.rollback]),
+    [
+      [1, 'Confirm', 'Where the group is', false, false],
+      [2, 'Recover', 'Skip it, one record', true, false],
+      [3, 'Roll back', 'Roll back', true, true],
+    ],
+  )
   assert.equal(r.steps[1]!.words, ['recover', 'seek', '--group', '{{group}}', '--to-offset', '{{offset}}', '--execute'])
 })
 
@@ -73,7 +85,10 @@ test('variables come from --var, then defaults; values are never split into word
   assert.equal(stepArguments(r.steps[1]!, values), ['seek', '--group', 'two words', '--to-offset', '12', '--execute'])
   assert.equal(resolveRunbookVariables(r, {}).missing, ['offset'])
   assert.equal(resolveRunbookVariables(r, { offset: '1', nope: 'x' }).unknown, ['nope'])
-  assert.throws(() => parseVarFlags(['novalue']), (e: unknown) => e instanceof CommandLineError)
+  assert.throws(
+    () => parseVarFlags(['novalue']),
+    (e: unknown) => e instanceof CommandLineError,
+  )
 })
 
 test('broken runbooks are refused with the line: undeclared variable, unknown marker, not a recover command', () => {
@@ -108,12 +123,24 @@ test('every runbook in docs/runbooks parses, with Symptoms, Confirm, Recover (or
 
 test('the demo steps are the recovery in order, and a builder returning undefined leaves its step out', () => {
   const ctx: DemoContext = {
-    topic: 'orders', group: 'billing', window: { from: '2018-03-21T00:00', to: '2018-03-21T02:00' }, schemaDir: 'fixtures/schemas',
-    transform: 'plugins/fix-bad-deploy.ts', workDir: '.recover/demo/x', sink: { uri: 'postgres://pg/db?table=t&key=order_id', replayArgs: ['--create-table'], describe: 'x', compareArgs: [] }, commands: new Set(),
+    topic: 'orders',
+    group: 'billing',
+    window: { from: '2018-03-21T00:00', to: '2018-03-21T02:00' },
+    schemaDir: 'fixtures/schemas',
+    transform: 'plugins/fix-bad-deploy.ts',
+    workDir: '.recover/demo/x',
+    sink: { uri: 'postgres://pg/db?table=t&key=order_id', replayArgs: ['--create-table'], describe: 'x', compareArgs: [] },
+    commands: new Set(),
   }
-  assert.equal(buildDemoSteps(ctx).map((s) => s.id), ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates'])
+  assert.equal(
+    buildDemoSteps(ctx).map((s) => s.id),
+    ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'audit-duplicates'],
+  )
   // With quarantine list registered, the quarantine is looked at right after the replay.
-  assert.equal(buildDemoSteps({ ...ctx, commands: new Set(['quarantine:list']) }).map((s) => s.id), ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'quarantine-list', 'audit-duplicates'])
+  assert.equal(
+    buildDemoSteps({ ...ctx, commands: new Set(['quarantine:list']) }).map((s) => s.id),
+    ['groups-describe', 'peek', 'seek-dry-run', 'seek-execute', 'replay', 'quarantine-list', 'audit-duplicates'],
+  )
   assert.equal(buildDemoSteps(ctx, [...DEMO_STEPS, () => undefined]).length, buildDemoSteps(ctx).length)
   const replay = buildDemoSteps(ctx).find((s) => s.id === 'replay')!.argv
   assert.equal(replay.slice(-3), ['--sink', 'postgres://pg/db?table=t&key=order_id', '--create-table'])

@@ -20,7 +20,11 @@ const record = (value: unknown, partition = 0, offset = 0n): SinkRecord => ({
 })
 
 test('columns are inferred from the first batch: field order, widened types, provenance last', () => {
-  const columns = inferColumns([record({ id: 'a', n: 1, x: null, ok: true }), record({ id: 'b', n: 1.5, x: null, tags: ['t'], raw: Buffer.from('x'), at: new Date(0), big: 2n })], ['id'], 'fields')
+  const columns = inferColumns(
+    [record({ id: 'a', n: 1, x: null, ok: true }), record({ id: 'b', n: 1.5, x: null, tags: ['t'], raw: Buffer.from('x'), at: new Date(0), big: 2n })],
+    ['id'],
+    'fields',
+  )
   assert.equal(columns, [
     { name: 'id', type: 'text' },
     { name: 'n', type: 'double' },
@@ -37,8 +41,14 @@ test('columns are inferred from the first batch: field order, widened types, pro
 })
 
 test('layout jsonb, and values that are not objects, keep the whole value in one json column (key fields beside it)', () => {
-  assert.equal(inferColumns([record({ id: 7, n: 1 })], ['id'], 'jsonb').map((c) => `${c.name}:${c.type}`), ['id:bigint', 'value:json', 'source_topic:text', 'source_partition:bigint', 'source_offset:bigint'])
-  assert.equal(inferColumns([record('plain text')], ['source_partition', 'source_offset'], 'fields').map((c) => c.name), ['value', 'source_topic', 'source_partition', 'source_offset'])
+  assert.equal(
+    inferColumns([record({ id: 7, n: 1 })], ['id'], 'jsonb').map((c) => `${c.name}:${c.type}`),
+    ['id:bigint', 'value:json', 'source_topic:text', 'source_partition:bigint', 'source_offset:bigint'],
+  )
+  assert.equal(
+    inferColumns([record('plain text')], ['source_partition', 'source_offset'], 'fields').map((c) => c.name),
+    ['value', 'source_topic', 'source_partition', 'source_offset'],
+  )
   assert.is(columnValue(record('plain text'), 'value', false), 'plain text')
   assert.equal(columnValue(record({ value: 1, other: 2 }), 'value', false), 1)
   assert.equal(columnValue(record({ value: 1, other: 2 }), 'value', true), { value: 1, other: 2 })
@@ -67,9 +77,11 @@ test('a row builder reads every column of a record: provenance from the source, 
   assert.equal(fields(record(Buffer.from('x'))), [null, Buffer.from('x'), 'orders', 0, 0n])
   assert.equal(fields(record(undefined)), [null, null, 'orders', 0, 0n])
   assert.equal(rowBuilder(names, true, asIs)(record({ id: 'a', value: 1 })), ['a', { id: 'a', value: 1 }, 'orders', 0, 0n])
-  const refuses = rowBuilder(['id'], false, [() => {
-    throw new Error('no')
-  }])
+  const refuses = rowBuilder(['id'], false, [
+    () => {
+      throw new Error('no')
+    },
+  ])
   assert.throws(() => refuses(record({ id: 'a' })), /no/)
 })
 
@@ -89,7 +101,10 @@ test('DuckDB converters: null stays null; integers, doubles and booleans are che
     assert.is(duck(type, 8n), 8n)
     assert.is(duck(type, '-9'), -9n)
   }
-  assert.throws(() => duck('BIGINT', 1.5), (e: Error) => e.message === 'column c is BIGINT and cannot hold "1.5"')
+  assert.throws(
+    () => duck('BIGINT', 1.5),
+    (e: Error) => e.message === 'column c is BIGINT and cannot hold "1.5"',
+  )
   // Out of range: refused here (this row to quarantine), not by the Appender (the whole batch).
   assert.is(duck('BIGINT', 2n ** 63n - 1n), 2n ** 63n - 1n)
   assert.throws(() => duck('BIGINT', 2n ** 63n), /column c is BIGINT and cannot hold .*9223372036854775808/)
@@ -97,13 +112,25 @@ test('DuckDB converters: null stays null; integers, doubles and booleans are che
   assert.is(duck('INTEGER', -(2 ** 31)), -(2n ** 31n))
   assert.throws(() => duck('INTEGER', 2 ** 31), /column c is INTEGER and cannot hold "2147483648"/)
   assert.throws(() => duck('TIMESTAMP WITH TIME ZONE', 2n ** 62n), /cannot hold/)
-  assert.throws(() => duck('TIMESTAMP WITH TIME ZONE', 'soon'), (e: Error) => e.message === 'column c is TIMESTAMP WITH TIME ZONE and cannot hold "\\"soon\\""')
+  assert.throws(
+    () => duck('TIMESTAMP WITH TIME ZONE', 'soon'),
+    (e: Error) => e.message === 'column c is TIMESTAMP WITH TIME ZONE and cannot hold "\\"soon\\""',
+  )
   assert.is(duck('DOUBLE', 2n), 2)
   assert.is(duck('DOUBLE', 1.5), 1.5)
-  assert.throws(() => duck('DOUBLE', '1.5'), (e: Error) => e.message === 'column c is DOUBLE and cannot hold "1.5"')
-  assert.throws(() => duck('DOUBLE', Number.NaN), (e: Error) => e.message === 'column c is DOUBLE and cannot hold null')
+  assert.throws(
+    () => duck('DOUBLE', '1.5'),
+    (e: Error) => e.message === 'column c is DOUBLE and cannot hold "1.5"',
+  )
+  assert.throws(
+    () => duck('DOUBLE', Number.NaN),
+    (e: Error) => e.message === 'column c is DOUBLE and cannot hold null',
+  )
   assert.is(duck('BOOLEAN', false), false)
-  assert.throws(() => duck('BOOLEAN', 'true'), (e: Error) => e.message === 'column c is BOOLEAN and cannot hold "true"')
+  assert.throws(
+    () => duck('BOOLEAN', 'true'),
+    (e: Error) => e.message === 'column c is BOOLEAN and cannot hold "true"',
+  )
   assert.is(duck('VARCHAR', 'x'), 'x')
   assert.is(duck('VARCHAR', 3n), '3')
   assert.is(duck('VARCHAR', true), 'true')
@@ -128,19 +155,34 @@ test('PostgreSQL converters by column type: JSON text, bytea hex, epoch ms in ti
 })
 
 test('the upsert is one unnest statement: casts to each column type, updates the non-key columns, DO NOTHING when all are key', () => {
-  const sql = upsertSql('public.orders', [{ name: 'id', type: 'text' }, { name: 'code', type: 'character(2)', castType: 'pg_catalog.bpchar' }, { name: 'n', type: 'bigint' }], ['id'])
-  assert.is(sql, 'INSERT INTO "public"."orders" ("id", "code", "n") SELECT u.c0::text, u.c1::pg_catalog.bpchar, u.c2::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c0, c1, c2) ON CONFLICT ("id") DO UPDATE SET "code" = EXCLUDED."code", "n" = EXCLUDED."n"')
+  const sql = upsertSql(
+    'public.orders',
+    [
+      { name: 'id', type: 'text' },
+      { name: 'code', type: 'character(2)', castType: 'pg_catalog.bpchar' },
+      { name: 'n', type: 'bigint' },
+    ],
+    ['id'],
+  )
+  assert.is(
+    sql,
+    'INSERT INTO "public"."orders" ("id", "code", "n") SELECT u.c0::text, u.c1::pg_catalog.bpchar, u.c2::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c0, c1, c2) ON CONFLICT ("id") DO UPDATE SET "code" = EXCLUDED."code", "n" = EXCLUDED."n"',
+  )
   assert.match(upsertSql('t', [{ name: 'id', type: 'text' }], ['id']), /ON CONFLICT \("id"\) DO NOTHING$/)
 })
 
 test('text[] literals are what pg sends for the same array of strings and nulls, for any text and any choice of rows', () => {
   const prepareValue = (pg as unknown as { utils: { prepareValue(v: unknown): unknown } }).utils.prepareValue
   fc.assert(
-    fc.property(fc.array(fc.option(fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\\', '{', '}', 'é', 'N', 'U', 'L') }))), fc.array(fc.nat()), (values, picks) => {
-      const rows = values.map((v) => [v, 'x'])
-      const indexes = values.length === 0 ? [] : picks.map((p) => p % values.length)
-      assert.is(textArray(rows, 0, indexes), prepareValue(indexes.map((i) => values[i])))
-    }),
+    fc.property(
+      fc.array(fc.option(fc.string({ unit: fc.constantFrom('a', ' ', ',', '"', '\\', '{', '}', 'é', 'N', 'U', 'L') }))),
+      fc.array(fc.nat()),
+      (values, picks) => {
+        const rows = values.map((v) => [v, 'x'])
+        const indexes = values.length === 0 ? [] : picks.map((p) => p % values.length)
+        assert.is(textArray(rows, 0, indexes), prepareValue(indexes.map((i) => values[i])))
+      },
+    ),
   )
 })
 

@@ -22,15 +22,43 @@ function quarantineFile(): string {
   const path = join(dir, `q-${n++}.jsonl`)
   const lines: string[] = []
   const add = (offset: number, stage: 'decode' | 'transform', name: string, value: string) => {
-    const record: KafkaRecord = { topic: 'orders', partition: offset % 2, offset: BigInt(offset), timestampMs: T + offset, timestampType: 'create', key: Buffer.from(`ord-${offset}`), value: Buffer.from(value), headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }] }
-    lines.push(envelopeLine({ ...record, headers: quarantineHeaders({ record, stage, error: Object.assign(new Error(`${name} at ${offset}`), { name }) }, new Date(T + offset)) }))
+    const record: KafkaRecord = {
+      topic: 'orders',
+      partition: offset % 2,
+      offset: BigInt(offset),
+      timestampMs: T + offset,
+      timestampType: 'create',
+      key: Buffer.from(`ord-${offset}`),
+      value: Buffer.from(value),
+      headers: [{ key: 'trace', value: Buffer.from(`t${offset}`) }],
+    }
+    lines.push(
+      envelopeLine({
+        ...record,
+        headers: quarantineHeaders({ record, stage, error: Object.assign(new Error(`${name} at ${offset}`), { name }) }, new Date(T + offset)),
+      }),
+    )
   }
   add(1, 'decode', 'DecodeError', '{bad')
   add(2, 'decode', 'DecodeError', '{"amount": 12, "currency": "EUR"}')
   add(3, 'decode', 'DecodeError', '{bad3')
   add(4, 'transform', 'TypeError', '{"x":1}')
   add(5, 'transform', 'TypeError', '{"x":2}')
-  lines.push(envelopeLine({ topic: 'orders-dlt', partition: 0, offset: 9n, timestampMs: T, timestampType: 'create', key: Buffer.from('spring-1'), value: Buffer.from('{"s":1}'), headers: [{ key: 'kafka_dlt-original-topic', value: Buffer.from('payments') }, { key: 'kafka_dlt-exception-fqcn', value: Buffer.from('org.springframework.kafka.listener.ListenerExecutionFailedException') }] }))
+  lines.push(
+    envelopeLine({
+      topic: 'orders-dlt',
+      partition: 0,
+      offset: 9n,
+      timestampMs: T,
+      timestampType: 'create',
+      key: Buffer.from('spring-1'),
+      value: Buffer.from('{"s":1}'),
+      headers: [
+        { key: 'kafka_dlt-original-topic', value: Buffer.from('payments') },
+        { key: 'kafka_dlt-exception-fqcn', value: Buffer.from('org.springframework.kafka.listener.ListenerExecutionFailedException') },
+      ],
+    }),
+  )
   writeFileSync(path, lines.join(''))
   return path
 }
@@ -129,7 +157,10 @@ test('r without --sink says how to start triage; ? shows the keys; x exports the
 })
 
 test('the redrive confirmation renders with [y/N], and n cancels it without acting', async () => {
-  const state = reduce(initialState('file:q.jsonl', 5), { type: 'confirm', confirm: { action: 'redrive', ids: ['0@0'], text: 'Redrive 1 record(s) to orders?' } })
+  const state = reduce(initialState('file:q.jsonl', 5), {
+    type: 'confirm',
+    confirm: { action: 'redrive', ids: ['0@0'], text: 'Redrive 1 record(s) to orders?' },
+  })
   const still = render(<TriageScreen state={state} width={100} />)
   assert.match(still.lastFrame() ?? '', 'Redrive 1 record(s) to orders? [y/N]')
   still.unmount()
@@ -145,7 +176,20 @@ test('the redrive confirmation renders with [y/N], and n cancels it without acti
 
 test('windowed: 100,000 records render only the visible rows, and moving a page keeps the cursor in the window', () => {
   const summaries: QuarantineSummary[] = []
-  for (let i = 0; i < 100_000; i++) summaries.push({ id: `0@${i}`, position: { partition: 0, offset: BigInt(i) }, dialect: 'recover', original: { topic: 'orders', partition: 0, offset: BigInt(i) }, errorClass: i % 3 === 0 ? 'DecodeError' : 'TypeError', message: 'm', stage: 'decode', failedAtMs: T, redriveCount: 0, key: `k${i}`, valueBytes: 10 })
+  for (let i = 0; i < 100_000; i++)
+    summaries.push({
+      id: `0@${i}`,
+      position: { partition: 0, offset: BigInt(i) },
+      dialect: 'recover',
+      original: { topic: 'orders', partition: 0, offset: BigInt(i) },
+      errorClass: i % 3 === 0 ? 'DecodeError' : 'TypeError',
+      message: 'm',
+      stage: 'decode',
+      failedAtMs: T,
+      redriveCount: 0,
+      key: `k${i}`,
+      valueBytes: 10,
+    })
   let state = reduce(initialState('kafka:q', 20), { type: 'loaded', summaries, states: new Map() })
   assert.is(state.rows.length, 100_002)
   for (let i = 0; i < 5; i++) state = reduce(state, { type: 'move', delta: state.height })

@@ -20,7 +20,12 @@ export const auditScanPresenter: Presenter<AuditEvent, undefined> = {
   record(event): ProgressRecord {
     switch (event.type) {
       case 'scan-start':
-        return { type: event.type, topic: event.topic, records: event.records, partitions: event.partitions.map((p) => ({ partition: p.partition, start: p.start, end: p.end })) }
+        return {
+          type: event.type,
+          topic: event.topic,
+          records: event.records,
+          partitions: event.partitions.map((p) => ({ partition: p.partition, start: p.start, end: p.end })),
+        }
       case 'scan-progress':
       case 'scan-done':
         return { type: event.type, topic: event.topic, records: event.records, bytes: event.bytes, elapsedMs: event.elapsedMs }

@@ -19,7 +19,8 @@ export const demoPresenter: Presenter<DemoEvent, undefined> = {
   reduce: () => undefined,
   lines(event) {
     if (event.type === 'local-kafka') return [`  ${describeLocalKafkaEvent(event.event)}`]
-    if (event.type === 'seeding') return [`Seeding the fixture incident: ${event.count} orders into ${event.topic} on ${event.brokers}, group ${event.group} committed at the end…`]
+    if (event.type === 'seeding')
+      return [`Seeding the fixture incident: ${event.count} orders into ${event.topic} on ${event.brokers}, group ${event.group} committed at the end…`]
     return []
   },
   record(event): ProgressRecord {

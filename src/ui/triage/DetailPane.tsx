@@ -13,7 +13,9 @@ export function DetailPane({ state, width }: { state: TriageState; width: number
     else if (!r) lines.push({ text: `Reading ${detail.id}…` })
     else {
       lines.push({ text: `${r.id} (${r.dialect})`, bold: true })
-      lines.push({ text: `original  ${r.original.topic === undefined ? '(unknown)' : `${r.original.topic}-${r.original.partition ?? '?'}@${r.original.offset ?? '?'}`}` })
+      lines.push({
+        text: `original  ${r.original.topic === undefined ? '(unknown)' : `${r.original.topic}-${r.original.partition ?? '?'}@${r.original.offset ?? '?'}`}`,
+      })
       lines.push({ text: `error     ${r.errorClass}${r.kind ? ` (${r.kind})` : ''}`, color: 'red' })
       if (r.message) lines.push({ text: `message   ${r.message}` })
       lines.push({ text: `stage     ${r.stage}   failed ${r.failedAt}` })
@@ -31,7 +33,9 @@ export function DetailPane({ state, width }: { state: TriageState; width: number
     }
   } else if (summary) {
     lines.push({ text: `${summary.id} (${summary.dialect})`, bold: true })
-    lines.push({ text: `original  ${summary.original.topic === undefined ? '(unknown)' : `${summary.original.topic}-${summary.original.partition ?? '?'}@${summary.original.offset ?? '?'}`}` })
+    lines.push({
+      text: `original  ${summary.original.topic === undefined ? '(unknown)' : `${summary.original.topic}-${summary.original.partition ?? '?'}@${summary.original.offset ?? '?'}`}`,
+    })
     lines.push({ text: `error     ${summary.errorClass}${summary.kind ? ` (${summary.kind})` : ''}`, color: 'red' })
     if (summary.message) lines.push({ text: `message   ${summary.message}` })
     lines.push({ text: `stage     ${summary.stage}` })
@@ -57,7 +61,11 @@ export function DetailPane({ state, width }: { state: TriageState; width: number
           {l.text.length > width ? `${l.text.slice(0, Math.max(0, width - 1))}…` : l.text || ' '}
         </Text>
       ))}
-      {lines.length > max ? <Text dimColor>… {lines.length - max} more lines (recover quarantine show {state.detail?.id ?? summary?.id})</Text> : null}
+      {lines.length > max ? (
+        <Text dimColor>
+          … {lines.length - max} more lines (recover quarantine show {state.detail?.id ?? summary?.id})
+        </Text>
+      ) : null}
     </>
   )
 }

@@ -7,7 +7,9 @@ import { TriageApp } from './TriageApp.js'
  * Runs the TUI on the terminal until `q`. The controller's data is loaded while the first
  * frame already shows; the list height follows the terminal.
  */
-export async function runTriage(makeController: (hooks: { exit: () => void; runEditor: (path: string) => void; height: number }) => TriageController): Promise<void> {
+export async function runTriage(
+  makeController: (hooks: { exit: () => void; runEditor: (path: string) => void; height: number }) => TriageController,
+): Promise<void> {
   const rows = process.stdout.rows ?? 30
   const columns = process.stdout.columns ?? 120
   let exit: () => void = () => undefined
