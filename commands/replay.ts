@@ -11,6 +11,7 @@ import type { ReplayProgressEvent } from '../src/services/replay-events.js'
 import type { Reporter } from '../src/ui/reporter.js'
 import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
+import { quoteArgument } from '../src/core/command-line.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
@@ -358,6 +359,11 @@ function positive(ms: number, flag: string): number {
 function resumeCommand(argv: string[], checkpoint: string | null): string {
   const args = argv.filter((a) => a !== '--resume' && a !== '--json')
   const hasCheckpoint = args.some((a) => a === '--checkpoint' || a.startsWith('--checkpoint='))
-  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)
-  return ['recover', 'replay', ...args.map(quote), '--resume', ...(hasCheckpoint || !checkpoint ? [] : ['--checkpoint', quote(checkpoint)])].join(' ')
+  return [
+    'recover',
+    'replay',
+    ...args.map(quoteArgument),
+    '--resume',
+    ...(hasCheckpoint || !checkpoint ? [] : ['--checkpoint', quoteArgument(checkpoint)]),
+  ].join(' ')
 }

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core'
-import { hostname, userInfo } from 'node:os'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../src/cli/base-command.js'
+import { currentActor } from '../src/config/actor.js'
+import { quoteArgument } from '../src/core/command-line.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
-import { redactText } from '../src/config/redact.js'
 import type { SeekPlan, SeekApplyResult, SeekRequest, SeekScope } from '../src/services/seek.js'
 import type { SeekMode } from '../src/core/seek-plan.js'
 
@@ -162,7 +162,7 @@ Scope: by default every partition of the topics the group has committed offsets 
     const undoCommand = (group: string) => this.undoCommand(group, flags, journalDir)
     result.execution = await applySeek(gateway, plan, {
       journalDir,
-      actor: { user: safeUser(), host: hostname(), command: redactText(`recover ${(this.id ?? 'seek').replace(/:/g, ' ')} ${this.argv.join(' ')}`) },
+      actor: currentActor(`recover ${(this.id ?? 'seek').replace(/:/g, ' ')} ${this.argv.join(' ')}`),
       undoCommand,
       runbookRun: process.env.RECOVER_RUNBOOK_RUN || undefined,
     })
@@ -187,13 +187,13 @@ Scope: by default every partition of the topics the group has committed offsets 
   }
 
   private undoCommand(group: string, flags: { brokers?: string; cluster?: string; 'client-config'?: string; config?: string }, journalDir: string): string {
-    const parts = ['recover', 'seek', '--group', quote(group), '--undo', '--execute']
+    const parts = ['recover', 'seek', '--group', quoteArgument(group), '--undo', '--execute']
     if (flags.brokers) parts.push('--brokers', flags.brokers)
     if (flags.cluster) parts.push('--cluster', flags.cluster)
-    if (flags['client-config']) parts.push('--client-config', quote(flags['client-config']))
-    if (flags.config) parts.push('--config', quote(flags.config))
+    if (flags['client-config']) parts.push('--client-config', quoteArgument(flags['client-config']))
+    if (flags.config) parts.push('--config', quoteArgument(flags.config))
     // Named absolutely, so the undo works from any folder and whatever RECOVER_HOME says then.
-    parts.push('--journal', quote(journalDir))
+    parts.push('--journal', quoteArgument(journalDir))
     return parts.join(' ')
   }
 
@@ -264,18 +264,6 @@ Scope: by default every partition of the topics the group has committed offsets 
   }
 }
 
-function quote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
-}
-
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
-  }
 }

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
-import { hostname, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../../src/cli/base-command.js'
+import { currentActor } from '../../src/config/actor.js'
 import { RecoveryError } from '../../src/errors.js'
 import type { RunbookRunResult } from '../../src/runbooks/run-runbook.js'
 
@@ -133,7 +133,7 @@ Each run has an id ({{run}} in the runbook) and is logged, step by step, in runb
       onStderr: (chunk) => {
         if (!this.jsonEnabled()) process.stderr.write(chunk)
       },
-      actor: { user: safeUser(), host: hostname() },
+      actor: currentActor(),
       continueCommand: (step) => runbookCommand(runbook.name, given, [...extra, '--from-step', String(step)]),
       rollbackCommand: hasRollback ? (runId) => runbookCommand(runbook.name, given, [...extra, '--rollback', '--run', runId]) : undefined,
     })
@@ -162,13 +162,5 @@ Each run has an id ({{run}} in the runbook) and is logged, step by step, in runb
       if (command) return 'yes' in command.flags
     }
     return false
-  }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
   }
 }

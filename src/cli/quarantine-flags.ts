@@ -1,10 +1,7 @@
 import { Flags } from '@oclif/core'
 import { quarantineLocationFlag } from './location-flags.js'
-import { hostname, userInfo } from 'node:os'
-import { redactText } from '../config/redact.js'
 import { parseTimeSpec } from '../core/time-spec.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'
-import type { Actor } from '../services/quarantine.js'
 
 /**
  * Where the dead letters are, for every quarantine command. Formerly --from, which in replay and
@@ -67,13 +64,4 @@ export function toFilter(flags: FilterFlagValues): QuarantineFilter {
   return filter
 }
 
-/** Who is acting, for the audit trail. */
-export function currentActor(command?: string): Actor {
-  let by: string
-  try {
-    by = userInfo().username
-  } catch {
-    by = process.env.USER ?? 'unknown'
-  }
-  return { by, host: hostname(), ...(command === undefined ? {} : { command: redactText(command) }) }
-}
+export { currentActor } from '../config/actor.js'

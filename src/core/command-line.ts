@@ -53,3 +53,8 @@ export function splitCommandLine(text: string): string[] {
 }
 
 export class CommandLineError extends Error {}
+
+/** One argument as a POSIX shell reads it back unchanged: bare when safe, else in single quotes. */
+export function quoteArgument(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+}

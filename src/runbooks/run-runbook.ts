@@ -1,3 +1,4 @@
+import type { Actor } from '../config/actor.js'
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { RecoveryError } from '../errors.js'
@@ -54,7 +55,7 @@ export interface RunRunbookOptions {
   onStdout?: (chunk: Buffer) => void
   onStderr?: (chunk: Buffer) => void
   /** For the log: who ran it. */
-  actor: { user: string; host: string }
+  actor: Actor
   /** The command to continue with, given the step to start from. */
   continueCommand: (fromStep: number) => string
   /** The command that rolls back the run with this id. */

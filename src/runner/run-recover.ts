@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findRepoRoot } from '../local-kafka/repo-root.js'
+import { quoteArgument } from '../core/command-line.js'
 
 /** What one `recover …` child process did. */
 export interface RecoverRun {
@@ -69,6 +70,4 @@ export function formatCommandLine(argv: string[]): string {
   return ['recover', ...argv].map(quoteArgument).join(' ')
 }
 
-export function quoteArgument(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
-}
+export { quoteArgument } from '../core/command-line.js'

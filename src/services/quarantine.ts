@@ -14,12 +14,8 @@ import { openQuarantineSource, type QuarantineSource, type QuarantineUri, type S
 import { parsePositionId, summarize, type QuarantineSummary, type QuarantinedRecord } from '../quarantine/quarantined-record.js'
 import { openPreviewers, type PeekRequest } from './peek.js'
 
-/** Who acts: recorded in the audit trail. */
-export interface Actor {
-  by: string
-  host: string
-  command?: string
-}
+export type { Actor } from '../config/actor.js'
+import type { Actor } from '../config/actor.js'
 
 /** One open quarantine: where it is, how to read it, where its audit trail is. */
 export interface QuarantineContext {

@@ -1,3 +1,4 @@
+import type { Actor } from '../config/actor.js'
 import type { GroupDescription, KafkaGateway } from '../kafka/kafka-gateway.js'
 import { tpKey } from '../kafka/kafka-gateway.js'
 import { RecoveryError } from '../errors.js'
@@ -6,11 +7,8 @@ import { describeCluster } from '../core/cluster-identity.js'
 import { markJournalSnapshotRefused, writeJournalSnapshot } from '../files/seek-journal.js'
 import type { SeekPlan } from './seek.js'
 
-export interface SeekActor {
-  user: string
-  host: string
-  command: string
-}
+/** Who moves the group: the journal records it. */
+export type SeekActor = Actor
 
 export interface AppliedGroup {
   group: string
@@ -81,9 +79,9 @@ export async function applySeek(
       bootstrap: plan.cluster.bootstrap,
       ...(options.runbookRun ? { runbookRun: options.runbookRun } : {}),
       time: new Date().toISOString(),
-      user: options.actor.user,
+      user: options.actor.by,
       host: options.actor.host,
-      command: options.actor.command,
+      command: options.actor.command ?? '',
       mode: describeMode(plan.mode),
       entries: rows.map((r) => ({
         topic: r.topic,

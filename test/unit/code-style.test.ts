@@ -8,7 +8,10 @@ const root = repoRoot()
 
 test('the code is formatted and passes the linter (biome check; fix with npm run format)', () => {
   const biome = join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome')
-  const run = spawnSync(process.execPath, [biome, 'check', '--colors=off', '--max-diagnostics=20', root], { cwd: root, encoding: 'utf8' })
+  const run = spawnSync(process.execPath, [biome, 'check', '--error-on-warnings', '--colors=off', '--max-diagnostics=20', root], {
+    cwd: root,
+    encoding: 'utf8',
+  })
   assert.is(run.status, 0, `${run.stdout}\n${run.stderr}`)
 })
 
