@@ -9,6 +9,26 @@ import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { translateKafkaError, unreachable } from './translate-error.js'
+import { whileCoordinatorLoads } from './coordinator-wait.js'
+import {
+  tpKey,
+  type CommittedOffset,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMember,
+  type PartitionLogOffsets,
+  type TopicPartitions,
+} from './kafka-types.js'
+
+export {
+  tpKey,
+  type CommittedOffset,
+  type GroupDescription,
+  type GroupListing,
+  type GroupMember,
+  type PartitionLogOffsets,
+  type TopicPartitions,
+} from './kafka-types.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 
 const require = createRequire(import.meta.url)
@@ -16,90 +36,6 @@ const require = createRequire(import.meta.url)
 /** The whole time allowed to reach a cluster before saying it is unreachable. */
 export const CONNECT_DEADLINE_MS = 10_000
 const CLOSE_DEADLINE_MS = 2_000
-
-export interface GroupListing {
-  groupId: string
-  protocolType: string
-}
-
-export interface GroupMember {
-  memberId: string
-  clientId: string
-  host: string
-  assignments: Array<{ topic: string; partitions: number[] }>
-  /** The topics the member subscribed to, when Kafka shows them (a classic group only once it is stable). */
-  topics: string[] | null
-}
-
-export interface GroupDescription {
-  groupId: string
-  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown */
-  state: string
-  protocolType: string
-  /** classic: JoinGroup/SyncGroup (kafkajs, older clients); consumer: the KIP-848 protocol. */
-  rebalanceProtocol: 'classic' | 'consumer'
-  /** The partition assignor the group agreed on; '' when Kafka does not say (a classic group mid-rebalance, or none). */
-  assignor: string
-  members: GroupMember[]
-}
-
-export interface CommittedOffset {
-  topic: string
-  partition: number
-  /** null when the group never committed this partition. */
-  offset: bigint | null
-  /** The metadata committed with the offset; null when there is none. */
-  metadata: string | null
-}
-
-export interface TopicPartitions {
-  topic: string
-  partitions: number[]
-}
-
-/** Map key for a topic-partition. */
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
-export interface PartitionLogOffsets {
-  partition: number
-  logStart: bigint
-  logEnd: bigint
-}
-
-/**
- * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
- * translated to RecoveryErrors at this boundary.
- */
-/**
- * Answers of a group coordinator that is starting (right after a broker restart, while it
- * loads __consumer_offsets) or moving: they pass within seconds, so they are waited for instead
- * of failing an undo the operator runs the moment the broker is back.
- */
-const COORDINATOR_STARTING = new Set([
-  'GROUP_LOAD_IN_PROGRESS',
-  'COORDINATOR_LOAD_IN_PROGRESS',
-  'GROUP_COORDINATOR_NOT_AVAILABLE',
-  'COORDINATOR_NOT_AVAILABLE',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'NOT_COORDINATOR',
-])
-/** Loading __consumer_offsets on a fresh, busy two-core broker has taken more than 9 s. */
-const COORDINATOR_WAIT_MS = 30_000
-
-async function whileCoordinatorLoads<T>(work: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + COORDINATOR_WAIT_MS
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await work()
-    } catch (error) {
-      const type = (error as { type?: string }).type
-      if (type === undefined || !COORDINATOR_STARTING.has(type) || Date.now() >= deadline) throw error
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)))
-    }
-  }
-}
 
 /** A classic consumer's subscription (its member metadata); null when another client's layout does not decode. */
 function subscribedTopics(protocol: typeof import('kafkajs').AssignerProtocol, metadata: Buffer): string[] | null {
@@ -111,6 +47,10 @@ function subscribedTopics(protocol: typeof import('kafkajs').AssignerProtocol, m
   }
 }
 
+/**
+ * Our small Kafka interface: everything services need from a cluster, with kafkajs errors
+ * translated to RecoveryErrors at this boundary.
+ */
 export class KafkaGateway {
   private fetchers: PartitionFetcher[] = []
   private offsetsCluster: InternalCluster | undefined

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { appendFile, open as openFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { RecordedCluster } from '../core/cluster-identity.js'
 import { RecoveryError } from '../errors.js'
-import { envelopeLine } from '../files/envelope.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { Preview } from '../codecs/preview.js'
 import { decodeStrictUtf8 } from '../codecs/strict-utf8.js'
@@ -360,49 +357,5 @@ export function newAction(
   }
 }
 
-export interface ExportResult {
-  source: string
-  file: string
-  exported: number
-  bytes: number
-}
-
-/**
- * The matching dead letters, exactly as stored (headers included), as envelope lines: read back
- * with --dlq file:PATH.jsonl, or replayed with the file's bytes. Refuses to overwrite a file.
- */
-export async function exportQuarantine(ctx: QuarantineContext, filter: QuarantineFilter, path: string): Promise<ExportResult> {
-  const file = resolve(path)
-  let fh
-  try {
-    fh = await openFile(file, 'wx')
-  } catch (cause) {
-    const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST'
-    throw new RecoveryError(
-      'SINK_FAILED',
-      `The export file ${file} ${exists ? 'already exists' : `cannot be created (${(cause as Error).message})`}; choose another path${exists ? ' or remove it' : ''}.`,
-      { cause, details: { path: file } },
-    )
-  }
-  let exported = 0
-  let bytes = 0
-  try {
-    await scanMatching(ctx, filter, async (batch) => {
-      const text = batch.map((q) => envelopeLine(q.record)).join('')
-      await fh.write(text)
-      bytes += Buffer.byteLength(text)
-      exported += batch.length
-    })
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-  return { source: ctx.source.uri, file, exported, bytes }
-}
-
-/** Appends envelope lines (the parking "topic" of a file quarantine). */
-export async function appendEnvelopes(path: string, lines: string): Promise<void> {
-  await appendFile(path, lines)
-}
-
+export { appendEnvelopes, exportQuarantine, type ExportResult } from './quarantine-export.js'
 export { auditLocation }
