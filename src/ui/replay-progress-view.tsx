@@ -48,13 +48,20 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
         {figures}
       </Text>
       <Text wrap="truncate-end">
-        {f.written} written {f.dropped} dropped <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
+        {`${f.written} written  ${f.dropped} dropped  `}
+        <Text color={t.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
       </Text>
       {shown.length > 0 ? (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor wrap="truncate-end">
-            {'PART'.padStart(widths.part)} {'PROGRESS'.padEnd(rowBar)} {'READ'.padStart(widths.read)} {'MB'.padStart(widths.mb)}{' '}
-            {'QUAR.'.padStart(widths.quarantined)} NEXT / END
+            {[
+              'PART'.padStart(widths.part),
+              'PROGRESS'.padEnd(rowBar),
+              'READ'.padStart(widths.read),
+              'MB'.padStart(widths.mb),
+              'QUAR.'.padStart(widths.quarantined),
+              'NEXT / END',
+            ].join('  ')}
           </Text>
           {shown.map((p) => (
             <PartitionLine key={p.partition} p={p} barWidth={rowBar} widths={widths} />
@@ -76,8 +83,9 @@ function PartitionLine({ p, barWidth, widths }: { p: PartitionProgress; barWidth
   const done = Number(p.next - p.start)
   return (
     <Text color={isDone(p) ? 'green' : undefined} wrap="truncate-end">
-      {String(p.partition).padStart(widths.part)} {bar(fraction(done, size), barWidth)} {count(p.read).padStart(widths.read)} {mb(p.bytes).padStart(widths.mb)}{' '}
-      <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text> {position(p)}
+      {`${[String(p.partition).padStart(widths.part), bar(fraction(done, size), barWidth), count(p.read).padStart(widths.read), mb(p.bytes).padStart(widths.mb)].join('  ')}  `}
+      <Text color={p.quarantined > 0 ? 'yellow' : undefined}>{count(p.quarantined).padStart(widths.quarantined)}</Text>
+      {`  ${position(p)}`}
     </Text>
   )
 }

@@ -81,6 +81,8 @@ test('the list groups records by error with counts, largest group first, and sho
   assert.ok(at('3 DecodeError · decode') > 0)
   assert.ok(at('3 DecodeError · decode') < at('2 TypeError · transform'))
   assert.ok(at('2 TypeError · transform') < at('1 org.springframework'))
+  // The key help keeps two spaces between keys, so they read as separate items.
+  assert.match(f, '↑↓/jk move  / filter  enter detail  r retry')
   await controller.handleKey('j')
   assert.match(frame(), '0@0')
   assert.match(frame(), 'original  orders-1@1')

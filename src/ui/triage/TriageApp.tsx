@@ -80,7 +80,7 @@ function Footer({ state }: { state: TriageState }) {
   if (state.mode === 'confirm' && state.confirm) return <Text color="yellow">{state.confirm.text} [y/N]</Text>
   if (state.busy) return <Text color="cyan">{state.busy}</Text>
   if (state.message) return <Text color={state.message.level === 'error' ? 'red' : 'green'}>{state.message.text}</Text>
-  return <Text dimColor>↑↓/jk move / filter enter detail r retry R redrive d drop e edit x export g groups ? help q quit</Text>
+  return <Text dimColor>{'↑↓/jk move  / filter  enter detail  r retry  R redrive  d drop  e edit  x export  g groups  ? help  q quit'}</Text>
 }
 
 function HelpView() {
@@ -112,8 +112,7 @@ function GroupsView({ state }: { state: TriageState }) {
       {view && !view.loading && !view.error && view.groups.length === 0 ? <Text>No consumer groups.</Text> : null}
       {view?.groups.slice(0, state.height).map((g) => (
         <Text key={g.groupId} wrap="truncate">
-          {g.groupId.padEnd(32)} {g.state.padEnd(12)} {String(g.members).padStart(3)} members lag {g.totalLag === null ? '-' : g.totalLag.toString()}{' '}
-          {g.topics.join(',')}
+          {`${g.groupId.padEnd(32)} ${g.state.padEnd(12)} ${String(g.members).padStart(3)} members  lag ${g.totalLag === null ? '-' : g.totalLag.toString()}  ${g.topics.join(',')}`}
         </Text>
       ))}
     </Box>
