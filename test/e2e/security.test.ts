@@ -90,7 +90,8 @@ test.before(
     } finally {
       await admin.disconnect()
     }
-    const producer = kafka.producer()
+    // Idempotent: on a loaded machine a retried produce must not write a partition's records twice.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     await producer.send({
       topic: 'payments',
