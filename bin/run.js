@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core'
+import { execute } from '@oclif/core/execute'
 
 await execute({ dir: import.meta.url })
 // The command has finished and closed its clients; a kafkajs socket still winding down must

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'

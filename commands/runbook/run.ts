@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { currentActor } from '../../src/config/actor.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 import { describeMetrics, describeThreshold, type COMPARE_METRICS, type DUPLICATES_METRICS, type FailOnOutcome } from '../core/fail-on.js'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 /** Flags every command that talks to Kafka accepts. */
 export const connectionFlags = {
