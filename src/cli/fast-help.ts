@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { arch, homedir, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Interfaces } from '@oclif/core'
-import { HELP_SNAPSHOT_FILE, type HelpSnapshot, helpSnapshotStamp } from './help-snapshot.js'
+import { HELP_BUNDLE_FILE, HELP_SNAPSHOT_FILE, type HelpSnapshot, helpSnapshotStamp } from './help-snapshot.js'
 
 /**
  * `recover --help`, `recover COMMAND --help` and `recover --version` without loading oclif's
@@ -23,7 +23,7 @@ export async function showHelpFast(argv: string[], root: string): Promise<boolea
     console.log(config.userAgent)
     return true
   }
-  const helpModule = createRequire(join(root, 'package.json'))('@oclif/core/help') as typeof import('@oclif/core/help')
+  const helpModule = loadHelpModule(root)
   const helpFlags = helpModule.getHelpFlagAdditions(config as unknown as Interfaces.Config)
   if (!asksForHelp(argv, helpFlags)) return false
   const subject = helpSubject(argv, helpFlags, config, helpModule)
@@ -34,6 +34,16 @@ export async function showHelpFast(argv: string[], root: string): Promise<boolea
   const { pjson } = snapshot
   await new helpModule.Help(config as unknown as Interfaces.Config, pjson.oclif.helpOptions ?? pjson.helpOptions).showHelp(argv)
   return true
+}
+
+/** oclif's help module: the build's bundle of it, else from node_modules as oclif loads it. */
+function loadHelpModule(root: string): typeof import('@oclif/core/help') {
+  const require = createRequire(join(root, 'package.json'))
+  try {
+    return require(join(root, HELP_BUNDLE_FILE)) as typeof import('@oclif/core/help')
+  } catch {
+    return require('@oclif/core/help') as typeof import('@oclif/core/help')
+  }
 }
 
 function readSnapshot(root: string): HelpSnapshot | undefined {
