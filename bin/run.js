@@ -1,9 +1,14 @@
 #!/usr/bin/env node
+import module from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+// Node 22.1+ keeps compiled code of the modules a command loads (kafkajs, oclif, ours) between
+// runs: a seek dry run then starts about 10 % faster. Node 20 has no compile cache.
+module.enableCompileCache?.()
+
 // Help and the version are answered from a snapshot of oclif's config taken at build time, with
 // oclif's own help renderer (dist/src/cli/fast-help.js): in about half the time oclif needs to
 // load its config. It declines, printing nothing, whenever oclif could answer differently.
-import { fileURLToPath } from 'node:url'
-
 const argv = process.argv.slice(2)
 const mayBeHelp = argv.length === 0 || argv[0] === '--version' || argv.includes('--help')
 const answered =
