@@ -17,7 +17,8 @@ const answered =
     .then(({ showHelpFast }) => showHelpFast(argv, fileURLToPath(new URL('..', import.meta.url))))
     .catch(() => false))
 if (!answered) {
-  const { execute } = await import('@oclif/core/execute')
+  // oclif bundled into one file by the build (src/cli/oclif.ts), the copy the commands use.
+  const { execute } = await import('../dist/src/cli/oclif.js').catch(() => import('@oclif/core/execute'))
   await execute({ dir: import.meta.url })
 }
 // The command has finished and closed its clients; a kafkajs socket still winding down must

@@ -1,5 +1,5 @@
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'

@@ -1,5 +1,5 @@
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { currentActor } from '../../src/config/actor.js'

@@ -1,5 +1,5 @@
-import * as Args from '@oclif/core/args'
-import * as Flags from '@oclif/core/flags'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import type { Runbook } from '../../src/core/runbook.js'
 

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './oclif.js'
 import { describeMetrics, describeThreshold, type COMPARE_METRICS, type DUPLICATES_METRICS, type FailOnOutcome } from '../core/fail-on.js'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'

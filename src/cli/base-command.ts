@@ -1,4 +1,4 @@
-import { Command } from '@oclif/core/command'
+import { Command } from './oclif.js'
 import type { Interfaces } from '@oclif/core'
 import { writeFileSync } from 'node:fs'
 import { redact, redactText } from '../config/redact.js'

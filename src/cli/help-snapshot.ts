@@ -6,7 +6,7 @@ import type { Command, Interfaces } from '@oclif/core'
 
 /**
  * What `--help` and `--version` need from oclif's Config, taken from the real Config when the
- * CLI is built (src/cli/write-help-snapshot.ts) so that bin/run.js can answer them without
+ * CLI is built (src/cli/write-start-up-files.ts) so that bin/run.js can answer them without
  * loading oclif's config machinery (src/cli/fast-help.ts). The help text itself is still
  * rendered by oclif's own Help class.
  */
@@ -38,6 +38,9 @@ export const HELP_SNAPSHOT_FILE = join('dist', 'help-snapshot.json')
  * @oclif/core version it was bundled from, so a different oclif is never mixed with it.
  */
 export const HELP_BUNDLE_FILE = join('dist', 'oclif-help.cjs')
+
+/** All of oclif that commands use, bundled the same way (src/cli/oclif.ts). */
+export const OCLIF_BUNDLE_FILE = join('dist', 'oclif.cjs')
 
 /**
  * The files and versions the help depends on: our package.json and command manifest, and the

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './oclif.js'
 import type { AnyLocation } from '../core/location.js'
 import { parseAuditSink, type AuditSink } from '../core/audit-sink.js'
 import { parseEnvelopeFileLocation, parseQuarantineLocation, type EnvelopeFileLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './oclif.js'
 import { quarantineLocationFlag } from './location-flags.js'
 import { parseTimeSpec } from '../core/time-spec.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'

@@ -1,4 +1,4 @@
-import * as Flags from '@oclif/core/flags'
+import { Flags } from './oclif.js'
 
 /** Flags every command that talks to Kafka accepts. */
 export const connectionFlags = {
