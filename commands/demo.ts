@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../src/cli/oclif.js'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { isAbsolute, join, relative } from 'node:path'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../src/cli/oclif.js'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../src/cli/base-command.js'
@@ -99,7 +99,9 @@ Scope: by default every partition of the topics the group has committed offsets 
     const request = await this.toRequest(flags, groups, journalDir)
     const gateway = await this.gateway(flags)
     const { planSeek, applySeek, waitForEmpty, plansDiffer } = await import('../src/services/seek.js')
-    const { renderSeekPlan } = await import('../src/render/seek.js')
+    // The plan as a table is for people: under --json it is neither drawn nor loaded.
+    const renderSeekPlan = async (shown: SeekPlan, options: { execute: boolean }) =>
+      this.jsonEnabled() ? '' : (await import('../src/render/seek.js')).renderSeekPlan(shown, options)
     const { describeCluster } = await import('../src/core/cluster-identity.js')
     let plan = await planSeek(gateway, request)
     const result: SeekResult = { plan, applied: false }
@@ -109,7 +111,7 @@ Scope: by default every partition of the topics the group has committed offsets 
       )
       return result
     }
-    this.out(renderSeekPlan(plan, { execute: flags.execute }))
+    this.out(await renderSeekPlan(plan, { execute: flags.execute }))
 
     if (flags.export) {
       const { formatOffsetsCsv } = await import('../src/core/offsets-csv.js')
@@ -140,7 +142,7 @@ Scope: by default every partition of the topics the group has committed offsets 
       const change = plansDiffer(plan, fresh)
       if (change !== 'same') {
         this.out(`\nThe group committed while it drained; the plan from where it is now:\n`)
-        this.out(renderSeekPlan(fresh, { execute: true }))
+        this.out(await renderSeekPlan(fresh, { execute: true }))
         if (change === 'targets' && flags.yes) {
           const { RecoveryError } = await import('../src/errors.js')
           throw new RecoveryError(

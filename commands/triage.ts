@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../src/cli/oclif.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import { QuarantineCommand } from '../src/cli/quarantine-command.js'
 import { quarantineLocationFlag, sinkLocationFlag } from '../src/cli/location-flags.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../src/cli/oclif.js'
 import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanRequestFromFlags } from '../../src/cli/audit-flags.js'
 import { COMPARE_METRICS } from '../../src/core/fail-on.js'
 import { BaseCommand } from '../../src/cli/base-command.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from '../../src/cli/oclif.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { auditDbPath, DEFAULT_AUDIT_DB } from '../../src/cli/audit-flags.js'
 import type { AuditHistoryResult } from '../../src/services/audit-history.js'

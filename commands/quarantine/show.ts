@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'

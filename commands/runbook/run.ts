@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { join, resolve } from 'node:path'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import { currentActor } from '../../src/config/actor.js'

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '../../src/cli/oclif.js'
+import { Flags } from '../../src/cli/oclif.js'
 import { BaseCommand } from '../../src/cli/base-command.js'
 import type { Runbook } from '../../src/core/runbook.js'
 

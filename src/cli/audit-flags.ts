@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 import { describeMetrics, describeThreshold, type COMPARE_METRICS, type DUPLICATES_METRICS, type FailOnOutcome } from '../core/fail-on.js'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'

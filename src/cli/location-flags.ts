@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 import type { AnyLocation } from '../core/location.js'
 import { parseAuditSink, type AuditSink } from '../core/audit-sink.js'
 import { parseEnvelopeFileLocation, parseQuarantineLocation, type EnvelopeFileLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 import { quarantineLocationFlag } from './location-flags.js'
 import { parseTimeSpec } from '../core/time-spec.js'
 import type { QuarantineFilter } from '../quarantine/quarantine-filter.js'

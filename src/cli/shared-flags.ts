@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core'
+import { Flags } from './oclif.js'
 
 /** Flags every command that talks to Kafka accepts. */
 export const connectionFlags = {

@@ -1,5 +1,12 @@
-import { Duration } from 'luxon'
+import { createRequire } from 'node:module'
 import { RecoveryError } from '../errors.js'
+
+const require = createRequire(import.meta.url)
+
+/** Luxon's Duration, loaded on first use: the short forms (2h, 90m) are plain arithmetic. */
+function luxonDuration(): typeof import('luxon').Duration {
+  return (require('luxon') as typeof import('luxon')).Duration
+}
 
 /** A length of time read from a flag such as `--by-duration`, `--within` or `--wait-empty`. */
 export interface ParsedDuration {
@@ -43,7 +50,7 @@ function readIsoDuration(body: string): { ok: true; ms: number; form: 'iso' } | 
   // Luxon accepts a sign per component ("PT1H-30M"), an empty "P"/"PT" and a dangling "T";
   // none of those is something an operator means, so they are turned away here.
   if (/[+-]/.test(upper) || !/\d/.test(upper) || upper.endsWith('T')) return { ok: false }
-  const duration = Duration.fromISO(upper)
+  const duration = luxonDuration().fromISO(upper)
   if (!duration.isValid) return { ok: false }
   if (duration.years !== 0 || duration.months !== 0) {
     return { ok: false, reason: 'months and years have no fixed length, so count in days or weeks (P30D, P4W)' }
@@ -55,7 +62,18 @@ function readCompactDuration(body: string): { ok: true; ms: number; form: 'compa
   const match = COMPACT.exec(body)
   if (match === null || body === '') return { ok: false }
   const [weeks, days, hours, minutes, seconds, milliseconds] = match.slice(1).map((part) => (part === undefined ? 0 : Number(part)))
-  const ms = Duration.fromObject({ weeks, days, hours, minutes, seconds, milliseconds }).toMillis()
+  // Summed in the order Luxon's Duration#toMillis sums (milliseconds first), so even lengths
+  // past exact integers come out as they did when Luxon did it.
+  let ms = milliseconds!
+  for (const [count, unitMs] of [
+    [seconds!, 1_000],
+    [minutes!, 60_000],
+    [hours!, 3_600_000],
+    [days!, 86_400_000],
+    [weeks!, 604_800_000],
+  ] as const) {
+    if (count) ms += count * unitMs
+  }
   return { ok: true, ms, form: 'compact' }
 }
 
@@ -84,7 +102,7 @@ export function parseDuration(input: string): ParsedDuration {
  */
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0s'
-  const parts = Duration.fromMillis(Math.abs(ms)).shiftTo('days', 'hours', 'minutes', 'seconds', 'milliseconds').toObject()
+  const parts = luxonDuration().fromMillis(Math.abs(ms)).shiftTo('days', 'hours', 'minutes', 'seconds', 'milliseconds').toObject()
   const units: Array<[number | undefined, string]> = [
     [parts.days, 'd'],
     [parts.hours, 'h'],

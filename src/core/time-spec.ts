@@ -1,6 +1,18 @@
-import { DateTime, FixedOffsetZone, IANAZone, SystemZone, type Zone } from 'luxon'
+import { createRequire } from 'node:module'
+import type { DateTime, Zone } from 'luxon'
 import { RecoveryError } from '../errors.js'
 import { readDuration } from './duration.js'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * Luxon, loaded on first use: only named zones (and showing an instant in a zone other than
+ * UTC) need it. UTC and fixed offsets are plain arithmetic, so `seek --to 2018-03-21T00:00`
+ * does not pay for loading Luxon and initialising Intl, which took longer than its Kafka requests.
+ */
+function luxon(): typeof import('luxon') {
+  return require('luxon') as typeof import('luxon')
+}
 
 /** How a time spec was written: a calendar time, a distance back from now, or epoch ms. */
 export type TimeSpecKind = 'absolute' | 'relative' | 'epoch'
@@ -37,15 +49,16 @@ export interface ResolvedTime {
   kind: TimeSpecKind
 }
 
+/** A named zone (Luxon's), or a fixed offset from UTC in minutes (UTC is 0). */
 interface ResolvedZone {
-  zone: Zone
+  zone: Zone | { offsetMinutes: number }
   /** `UTC`, an IANA name as the platform spells it, or `+09:00`. */
   label: string
 }
 
 const ACCEPTED = 'use an ISO time like 2018-03-21T00:00 (UTC unless it has Z/+09:00 or --tz), a date, epoch milliseconds, or a relative time like -2h or PT90M'
 
-const UTC: ResolvedZone = { zone: FixedOffsetZone.utcInstance, label: 'UTC' }
+const UTC: ResolvedZone = { zone: { offsetMinutes: 0 }, label: 'UTC' }
 
 // Date, optional time (seconds and fraction optional), optional offset; "T" or a space between.
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i
@@ -128,7 +141,7 @@ function resolveTimeZone(tz: string | undefined): ResolvedZone {
   if (tz === undefined) return UTC
   const name = tz.trim()
   if (/^utc$/i.test(name)) return UTC
-  if (/^local$/i.test(name)) return ianaZone(SystemZone.instance.name) ?? UTC
+  if (/^local$/i.test(name)) return ianaZone(luxon().SystemZone.instance.name) ?? UTC
   const offset = OFFSET.exec(name)
   if (offset !== null) {
     const minutes = offsetMinutes(offset)
@@ -144,6 +157,7 @@ function resolveTimeZone(tz: string | undefined): ResolvedZone {
 }
 
 function ianaZone(name: string): ResolvedZone | undefined {
+  const { IANAZone } = luxon()
   if (name === '' || !IANAZone.isValidZone(name)) return undefined
   // Intl spells the name canonically ("asia/seoul" -> "Asia/Seoul"), which is what we print.
   const label = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
@@ -161,8 +175,14 @@ function offsetMinutes(match: RegExpExecArray): number | undefined {
 
 function fixedOffsetZone(minutes: number): ResolvedZone {
   if (minutes === 0) return UTC
-  const zone = FixedOffsetZone.instance(minutes)
-  return { zone, label: zone.formatOffset(0, 'short') }
+  return { zone: { offsetMinutes: minutes }, label: formatOffset(minutes) }
+}
+
+/** `+09:00`, `-03:30`: how Luxon's fixed-offset zones name themselves ("short"). */
+export function formatOffset(minutes: number): string {
+  const pad = (n: number) => String(Math.trunc(n)).padStart(2, '0')
+  const abs = Math.abs(minutes)
+  return `${minutes >= 0 ? '+' : '-'}${pad(abs / 60)}:${pad(abs % 60)}`
 }
 
 function readEpochMs(input: string, digits: string): number {
@@ -228,17 +248,19 @@ function readIsoTime(input: string, match: RegExpExecArray, tz: ResolvedZone, no
     zone = fixedOffsetZone(minutes)
   }
 
-  // Luxon rolls some overflows over (hour 24 becomes the next day's midnight); a field that
-  // does not come back unchanged was out of range.
-  const asUtc = DateTime.fromObject(wallTime, { zone: 'utc' })
-  if (!asUtc.isValid || !hasWallTime(asUtc, wallTime)) throw badTimeSpec(input)
+  const utcWallMs = wallTimeAsUtc(wallTime)
+  if (utcWallMs === undefined) throw badTimeSpec(input)
+  if ('offsetMinutes' in zone.zone) {
+    // A fixed offset has no gaps or repeats: the instant is the wall time less the offset.
+    return describeInstant(checkInstant(input, utcWallMs - zone.zone.offsetMinutes * 60_000, { year: year!, nowMs }), zone, 'absolute')
+  }
 
-  const inZone = DateTime.fromObject(wallTime, { zone: zone.zone })
+  const inZone = luxon().DateTime.fromObject(wallTime, { zone: zone.zone })
   if (!inZone.isValid) throw badTimeSpec(input)
   if (!hasWallTime(inZone, wallTime)) {
     // Luxon moved the time forward by reading it with the offset from before the jump; that
     // offset, written out, is the unambiguous way to ask for the same instant.
-    const offsetBefore = fixedOffsetZone((asUtc.toMillis() - inZone.toMillis()) / 60_000).label
+    const offsetBefore = fixedOffsetZone((utcWallMs - inZone.toMillis()) / 60_000).label
     throw badTimeSpec(
       input,
       `that wall-clock time does not exist in ${zone.label} (clocks jump forward for daylight saving time), so give an explicit offset like ${match[0]}${offsetBefore === 'UTC' ? 'Z' : offsetBefore}`,
@@ -257,6 +279,23 @@ function offsetMinutesOf(offset: string): number | undefined {
 
 type WallTime = Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>
 
+/**
+ * The wall time read as UTC, in epoch ms, or undefined when a field is out of range (month 13,
+ * 31 April, 29 February of a common year, hour 24, second 60): the calendar of Luxon and Java
+ * (proleptic Gregorian), years 0 to 9999 as the ISO pattern allows.
+ */
+export function wallTimeAsUtc(wallTime: WallTime & { millisecond: number }): number | undefined {
+  const { year, month, day, hour, minute, second, millisecond } = wallTime
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  if (days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59 || millisecond > 999) return undefined
+  const date = new Date(0)
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0 to 99 as 1900 to 1999.
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, millisecond)
+  return date.getTime()
+}
+
 function hasWallTime(dateTime: DateTime, wallTime: WallTime): boolean {
   return (
     dateTime.year === wallTime.year &&
@@ -271,7 +310,9 @@ function hasWallTime(dateTime: DateTime, wallTime: WallTime): boolean {
 function describeInstant(instantMs: number, zone: ResolvedZone, kind: TimeSpecKind): ResolvedTime {
   const iso = new Date(instantMs).toISOString()
   if (zone.label === 'UTC') return { instantMs, iso, zone: 'UTC', display: `${iso} (UTC)`, kind }
-  const local = DateTime.fromMillis(instantMs, { zone: zone.zone }).toISO() ?? iso
+  const { DateTime, FixedOffsetZone } = luxon()
+  const inZone = 'offsetMinutes' in zone.zone ? FixedOffsetZone.instance(zone.zone.offsetMinutes) : zone.zone
+  const local = DateTime.fromMillis(instantMs, { zone: inZone }).toISO() ?? iso
   return { instantMs, iso, zone: zone.label, display: `${local} (${zone.label}) = ${iso}`, kind }
 }
 
