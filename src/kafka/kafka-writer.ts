@@ -3,6 +3,7 @@ import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
+import { installProduceEncoding } from './produce-encoding/install.js'
 import { translateKafkaError } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
@@ -55,10 +56,13 @@ export class KafkaWriter {
     readonly partitions: number,
     private readonly producer: Producer,
     private readonly options: KafkaWriterOptions,
+    /** recover encodes the Produce requests: messages carry the ordered header list itself. */
+    private readonly ownEncoding: boolean,
   ) {}
 
   static async open(gateway: KafkaGateway, topic: string, options: KafkaWriterOptions): Promise<KafkaWriter> {
     installOrderedHeaders()
+    const ownEncoding = installProduceEncoding()
     const fail = (error: unknown, doing: string): RecoveryError => {
       const translated = translateKafkaError(error, gateway.settings, doing)
       if (translated.code === 'BROKER_UNREACHABLE') return translated
@@ -93,7 +97,7 @@ export class KafkaWriter {
     } catch (error) {
       throw fail(error, `connecting a producer for ${topic}`)
     }
-    return new KafkaWriter(gateway, topic, partitions, producer, options)
+    return new KafkaWriter(gateway, topic, partitions, producer, options, ownEncoding)
   }
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
@@ -121,21 +125,25 @@ export class KafkaWriter {
       message: Message & { partition: number }
     }
     const perPartition = new Map<number, Item[]>()
-    records.forEach((r, index) => {
+    const ownEncoding = this.ownEncoding
+    for (let index = 0; index < records.length; index++) {
+      const r = records[index]!
       const partition = this.partitionFor(r)
       let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
+      // Keys and values go as they are (slices of a fetch response, say): the encoder copies
+      // them once, into the request. Its timestamps may be numbers, and its headers the list.
       const message = {
         partition,
         key: r.key,
         value: r.value,
-        timestamp: String(r.timestampMs),
-        headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined,
+        timestamp: r.timestampMs as unknown as string,
+        headers: r.headers.length === 0 ? undefined : ((ownEncoding ? r.headers : headersForMessage(r.headers)) as Message['headers']),
       }
       const list = perPartition.get(partition)
       if (list) list.push({ index, bytes, message })
       else perPartition.set(partition, [{ index, bytes, message }])
-    })
+    }
     const rejected: number[] = []
     const cursors = new Map([...perPartition.keys()].map((p) => [p, 0]))
     try {
