@@ -2,7 +2,7 @@ import type { Admin, CompressionTypes, Message, Producer, Transaction } from 'ka
 import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
-import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
+import { installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
 import { installProduceEncoding } from './produce-encoding/install.js'
 import { translateKafkaError } from './translate-error.js'
 
@@ -56,13 +56,11 @@ export class KafkaWriter {
     readonly partitions: number,
     private readonly producer: Producer,
     private readonly options: KafkaWriterOptions,
-    /** recover encodes the Produce requests: messages carry the ordered header list itself. */
-    private readonly ownEncoding: boolean,
   ) {}
 
   static async open(gateway: KafkaGateway, topic: string, options: KafkaWriterOptions): Promise<KafkaWriter> {
     installOrderedHeaders()
-    const ownEncoding = installProduceEncoding()
+    installProduceEncoding()
     const fail = (error: unknown, doing: string): RecoveryError => {
       const translated = translateKafkaError(error, gateway.settings, doing)
       if (translated.code === 'BROKER_UNREACHABLE') return translated
@@ -97,7 +95,7 @@ export class KafkaWriter {
     } catch (error) {
       throw fail(error, `connecting a producer for ${topic}`)
     }
-    return new KafkaWriter(gateway, topic, partitions, producer, options, ownEncoding)
+    return new KafkaWriter(gateway, topic, partitions, producer, options)
   }
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
@@ -125,20 +123,20 @@ export class KafkaWriter {
       message: Message & { partition: number }
     }
     const perPartition = new Map<number, Item[]>()
-    const ownEncoding = this.ownEncoding
     for (let index = 0; index < records.length; index++) {
       const r = records[index]!
       const partition = this.partitionFor(r)
       let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
       // Keys and values go as they are (slices of a fetch response, say): the encoder copies
-      // them once, into the request. Its timestamps may be numbers, and its headers the list.
+      // them once, into the request. recover's encoder takes numbers for timestamps, and the
+      // ordered header list itself.
       const message = {
         partition,
         key: r.key,
         value: r.value,
         timestamp: r.timestampMs as unknown as string,
-        headers: r.headers.length === 0 ? undefined : ((ownEncoding ? r.headers : headersForMessage(r.headers)) as Message['headers']),
+        headers: r.headers.length === 0 ? undefined : (r.headers as unknown as Message['headers']),
       }
       const list = perPartition.get(partition)
       if (list) list.push({ index, bytes, message })

@@ -170,7 +170,20 @@ test('varints and varlongs are sized and written as kafkajs writes them, up to 6
     assert.equal(out.subarray(0, expected.length), expected, `varint ${n}`)
     assert.is(sizeOfVarInt(n), expected.length, `size of varint ${n}`)
   }
-  const longs = [...ints, 2 ** 31, -(2 ** 31) - 1, 2 ** 40 + 3, -(2 ** 40) - 3, 2 ** 52 - 1, -(2 ** 52) + 1, 2 ** 52, -(2 ** 52), 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 62]
+  const longs = [
+    ...ints,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 40 + 3,
+    -(2 ** 40) - 3,
+    2 ** 52 - 1,
+    -(2 ** 52) + 1,
+    2 ** 52,
+    -(2 ** 52),
+    2 ** 53 - 1,
+    -(2 ** 53) + 1,
+    2 ** 62,
+  ]
   for (const n of longs) {
     const expected = new Encoder().writeVarLong(n).buffer
     const out = Buffer.alloc(12)
@@ -195,13 +208,13 @@ test('keys, values and header objects (repeated keys, strings and Buffers) are e
 test('non-ASCII keys, values and header keys are written as UTF-8, as kafkajs writes them', async () => {
   await assertSameBytes(
     request([
-      { key: 'ключ-🔑', value: 'значение — ✓', timestamp: T0, headers: { 'en-tête-é': 'ü', '键': Buffer.from('值') } },
+      { key: 'ключ-🔑', value: 'значение — ✓', timestamp: T0, headers: { 'en-tête-é': 'ü', 键: Buffer.from('值') } },
       { key: Buffer.from('clé'), value: Buffer.from('日本語'), timestamp: T0 + 70_000, headers: { '🚀': ['a', 'ß'] } },
     ]),
   )
 })
 
-test('ordered headers (repeats across keys, null values) are encoded as kafkajs with recover\'s record encoder does', async () => {
+test("ordered headers (repeats across keys, null values) are encoded as kafkajs with recover's record encoder does", async () => {
   const headers: RecordHeader[] = [
     { key: 'a', value: Buffer.from('1') },
     { key: 'b', value: null },
@@ -222,7 +235,12 @@ test('ordered headers (repeats across keys, null values) are encoded as kafkajs 
 })
 
 test('records without a timestamp get the time of encoding, as with kafkajs', async () => {
-  await assertSameBytes(request([{ key: Buffer.from('a'), value: Buffer.from('1') }, { key: Buffer.from('b'), value: Buffer.from('2'), timestamp: null }]))
+  await assertSameBytes(
+    request([
+      { key: Buffer.from('a'), value: Buffer.from('1') },
+      { key: Buffer.from('b'), value: Buffer.from('2'), timestamp: null },
+    ]),
+  )
   await assertSameBytes(
     request([
       { key: Buffer.from('a'), value: Buffer.from('1'), timestamp: String(T0 + 10) },
@@ -339,12 +357,20 @@ test('zstd is refused as kafkajs refuses it here (nothing to compress with)', as
 })
 
 test('random batches: the same bytes as kafkajs, and every field reads back', async () => {
-  const bytes = fc.option(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)), { nil: null })
+  const bytes = fc.option(
+    fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+    { nil: null },
+  )
   const header = fc.record({ key: fc.string({ unit: 'grapheme', maxLength: 8 }), value: bytes })
   const message = fc.record({ key: bytes, value: bytes, delta: fc.integer({ min: -86_400_000, max: 86_400_000 }), headers: fc.array(header, { maxLength: 4 }) })
   await fc.assert(
     fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 40 }), async (list) => {
-      const messages = list.map((m) => ({ key: m.key, value: m.value, timestamp: T0 + m.delta, headers: m.headers.map((h) => ({ key: h.key, value: h.value })) }))
+      const messages = list.map((m) => ({
+        key: m.key,
+        value: m.value,
+        timestamp: T0 + m.delta,
+        headers: m.headers.map((h) => ({ key: h.key, value: h.value })),
+      }))
       const body = await ours(request(messages))
       assert.ok(body.equals(await theirs(request(messages.map((m) => ({ ...m, headers: headersForMessage(m.headers) }))), orderedProduce)))
       const decoded = await decode(batchesOf(body)[0]!.batch)

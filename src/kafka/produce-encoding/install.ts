@@ -8,15 +8,13 @@ const require = createRequire(import.meta.url)
  * zero-filled 512-byte buffer), copies it up through five growing buffers, and computes the
  * CRC32C a byte at a time: about half of a topic-to-topic replay's time. recover keeps
  * kafkajs for everything around the request (idempotence and sequence numbers, transactions,
- * retries, connections) and puts its own encoder at the narrowest seam: the module that
- * builds the Produce request body (v4 to v7 reuse v3's), which kafkajs loads on the first
- * Produce. A second, optional seam is the module that frames every request (size and header):
- * when recover's module is in its place, a Produce request is encoded straight into the frame,
+ * retries, connections) and puts its own encoder at the narrowest seam: the modules that
+ * build the Produce request body (v3 to v7), which kafkajs requires on each Produce. A
+ * second, optional seam is the module that frames every request (size and header): when recover's module is in its place, a Produce request is encoded straight into the frame,
  * so the records are copied once, into the buffer that goes on the socket. kafkajs loads that
  * module with its connection code, so it can only be replaced before kafkajs is first required.
  */
 const ENCODE_FRAMED = Symbol.for('recover.encodeFramedRequest')
-const OURS = Symbol.for('recover.produceEncoding')
 
 interface KafkajsRequest {
   apiKey: number
@@ -39,31 +37,33 @@ interface EncoderInstance {
   size(): number
 }
 
-let produceInstalled: boolean | undefined
+let produceInstalled = false
 let framingInstalled: boolean | undefined
 
+/** kafkajs's Produce request modules that send RecordBatches (v0 to v2, message sets, are for brokers before 0.11). */
+const PRODUCE_VERSIONS = [3, 4, 5, 6, 7]
+
 /**
- * Puts recover's Produce request encoder in kafkajs's place. Idempotent; returns whether
- * kafkajs's Produce requests are (or will be) encoded by recover, false when kafkajs had
- * already loaded its own (a Produce ran before).
+ * Puts recover's Produce request encoder in kafkajs's place, for every version that sends
+ * RecordBatches. kafkajs requires the module of a version on each Produce (v4 to v7 are v3 with
+ * another version number, and capture v3 when they load), so replacing all five works at any
+ * time, even after kafkajs produced with its own. Idempotent.
  */
-export function installProduceEncoding(): boolean {
-  if (produceInstalled !== undefined) return produceInstalled
-  const path = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js')
-  const cached = require.cache[path]
-  if (cached) {
-    produceInstalled = (cached.exports as Record<symbol, unknown>)[OURS] === true
-    return produceInstalled
+export function installProduceEncoding(): void {
+  if (produceInstalled) return
+  const v3 = createProduceRequest()
+  for (const version of PRODUCE_VERSIONS) {
+    const path = require.resolve(`kafkajs/src/protocol/requests/produce/v${version}/request.js`)
+    define(path, version === 3 ? v3 : (args: ProduceRequestArgs) => Object.assign(v3(args), { apiVersion: version }))
   }
-  define(path, createProduceRequest())
   produceInstalled = true
-  return produceInstalled
 }
 
 /**
  * Puts recover's request framing in kafkajs's place: Produce requests encoded by recover are
  * then written straight into their frame; every other request is framed as kafkajs frames it.
- * Must run before kafkajs is first required (createKafka does); later it is a no-op.
+ * kafkajs's connection module keeps the framing function it loaded, so this must run before
+ * kafkajs is first required (createKafka does); later it is a no-op and returns false.
  */
 export function installRequestFraming(): boolean {
   if (framingInstalled !== undefined) return framingInstalled
@@ -75,11 +75,6 @@ export function installRequestFraming(): boolean {
   define(path, createRequestFraming())
   framingInstalled = true
   return framingInstalled
-}
-
-/** Whether messages reach recover's encoder (headers may then be recover's ordered list). */
-export function produceEncodingInstalled(): boolean {
-  return produceInstalled === true
 }
 
 function define(path: string, exports: unknown): void {
@@ -116,7 +111,6 @@ function createProduceRequest(): (args: ProduceRequestArgs) => KafkajsRequest {
     }
     return request
   }
-  ;(produceRequest as unknown as Record<symbol, boolean>)[OURS] = true
   return produceRequest
 }
 

@@ -76,7 +76,7 @@ export function measureRecords(messages: readonly ProduceMessage[], now: number)
     const t = timestamps[i]!
     const list = headerEntries(m.headers)
     headers[i] = list
-    let size = 1 + sizeOfVarLong((t === t ? t : now) - first) + sizeOfVarInt(i) + sizeOfBytes(m.key) + sizeOfBytes(m.value) + sizeOfVarInt(list.length)
+    let size = 1 + sizeOfVarLong((Number.isNaN(t) ? now : t) - first) + sizeOfVarInt(i) + sizeOfBytes(m.key) + sizeOfBytes(m.value) + sizeOfVarInt(list.length)
     for (let h = 0; h < list.length; h++) {
       const header = list[h]!
       size += sizeOfBytes(headerKeyBytes(header.key)) + sizeOfBytes(header.value)
@@ -96,7 +96,7 @@ export function writeRecords(out: Buffer, offset: number, measured: MeasuredReco
     const t = timestamps[i]!
     at = writeVarInt(out, at, bodySizes[i]!)
     out[at++] = 0
-    at = writeVarLong(out, at, (t === t ? t : now) - firstTimestamp)
+    at = writeVarLong(out, at, (Number.isNaN(t) ? now : t) - firstTimestamp)
     at = writeVarInt(out, at, i)
     at = writeBytes(out, at, m.key)
     at = writeBytes(out, at, m.value)
