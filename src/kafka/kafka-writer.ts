@@ -117,62 +117,67 @@ export class KafkaWriter {
     if (records.length === 0) return []
     const maxRecords = this.options.requestRecords ?? 10_000
     const maxBytes = this.options.maxBatchBytes ?? 512 * 1024
-    interface Item {
-      index: number
-      bytes: number
-      message: Message & { partition: number }
+    /** A partition's records in order: their messages, estimated sizes and indexes in `records`, and how far they are sent. */
+    interface Queue {
+      messages: Array<Message & { partition: number }>
+      bytes: number[]
+      indexes: number[]
+      sent: number
     }
-    const perPartition = new Map<number, Item[]>()
+    const perPartition = new Map<number, Queue>()
     for (let index = 0; index < records.length; index++) {
       const r = records[index]!
       const partition = this.partitionFor(r)
       let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
+      let queue = perPartition.get(partition)
+      if (!queue) {
+        queue = { messages: [], bytes: [], indexes: [], sent: 0 }
+        perPartition.set(partition, queue)
+      }
       // Keys and values go as they are (slices of a fetch response, say): the encoder copies
       // them once, into the request. recover's encoder takes numbers for timestamps, and the
       // ordered header list itself.
-      const message = {
+      queue.messages.push({
         partition,
         key: r.key,
         value: r.value,
         timestamp: r.timestampMs as unknown as string,
         headers: r.headers.length === 0 ? undefined : (r.headers as unknown as Message['headers']),
-      }
-      const list = perPartition.get(partition)
-      if (list) list.push({ index, bytes, message })
-      else perPartition.set(partition, [{ index, bytes, message }])
+      })
+      queue.bytes.push(bytes)
+      queue.indexes.push(index)
     }
     const rejected: number[] = []
-    const cursors = new Map([...perPartition.keys()].map((p) => [p, 0]))
     try {
       for (;;) {
         // One request: from each partition, the next records up to maxBytes (at least one).
         // A record larger than maxBytes goes alone, so that if the broker refuses it, nothing
         // else in the request was (or was not) appended with it.
-        const request: Item[] = []
-        let alone = false
-        for (const [partition, list] of perPartition) {
-          let at = cursors.get(partition)!
+        const request: Array<Message & { partition: number }> = []
+        let alone: number | undefined
+        for (const queue of perPartition.values()) {
+          let at = queue.sent
           let bytes = 0
-          while (at < list.length && request.length < maxRecords && !alone) {
-            const item = list[at]!
-            if (item.bytes > maxBytes) {
+          while (at < queue.messages.length && request.length < maxRecords && alone === undefined) {
+            const size = queue.bytes[at]!
+            if (size > maxBytes) {
               if (request.length > 0) break
-              alone = true
-            } else if (bytes + item.bytes > maxBytes) break
-            bytes += item.bytes
-            request.push(item)
+              alone = queue.indexes[at]!
+            } else if (bytes + size > maxBytes) break
+            bytes += size
+            request.push(queue.messages[at]!)
             at++
           }
-          cursors.set(partition, at)
-          if (alone) break
+          queue.sent = at
+          if (alone !== undefined) break
         }
         if (request.length === 0) break
         try {
-          await this.send(request.map((i) => i.message))
+          await this.send(request)
         } catch (error) {
-          if (alone && isTooLarge(error)) {
-            rejected.push(request[0]!.index)
+          if (alone !== undefined && isTooLarge(error)) {
+            rejected.push(alone)
             continue
           }
           throw error

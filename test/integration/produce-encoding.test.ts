@@ -8,6 +8,8 @@ import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import type { RecordHeader } from '../../src/kafka/ordered-headers.js'
 import { installProduceEncoding } from '../../src/kafka/produce-encoding/install.js'
 import { produceRecords, type ProducibleRecord } from '../../src/kafka/produce-records.js'
+import { KafkaSink } from '../../src/sinks/kafka-sink.js'
+import type { SinkRecord } from '../../src/sinks/sink.js'
 import { readTopic, testBrokers, testKafka, uniqueName, withAdmin, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -245,6 +247,77 @@ test(
       assert.not.match(kcat.stderr, /crc|error/i)
       assert.is(kcat.lines.length, records.length)
     }
+  }),
+)
+
+/** Runs `work` while kafkajs's Produce requests (v3 to v7) hand their messages to `seen` first. */
+async function watchingProduceRequests(
+  seen: (message: { key?: unknown; value?: unknown; headers?: unknown }) => void,
+  work: () => Promise<void>,
+): Promise<void> {
+  const paths = [3, 4, 5, 6, 7].map((v) => require.resolve(`kafkajs/src/protocol/requests/produce/v${v}/request.js`))
+  const originals = paths.map((p) => require.cache[p]!.exports as (args: { topicData: Array<{ partitions: Array<{ messages: unknown[] }> }> }) => unknown)
+  paths.forEach((p, i) => {
+    require.cache[p]!.exports = (args: { topicData: Array<{ partitions: Array<{ messages: Array<{ key?: unknown; value?: unknown }> }> }> }) => {
+      for (const t of args.topicData) for (const part of t.partitions) for (const m of part.messages) seen(m)
+      return originals[i]!(args)
+    }
+  })
+  try {
+    await work()
+  } finally {
+    paths.forEach((p, i) => {
+      require.cache[p]!.exports = originals[i]
+    })
+  }
+}
+
+test(
+  "a Kafka sink hands the records' own key and value Buffers and header list to the encoder: nothing is copied before it",
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('produce-encoding-sink')
+    await createTopic(topic, 2)
+    // As a fetch response holds them: key and value are slices of one buffer.
+    const fetched = Buffer.from('key-0value-0key-1value-1')
+    const records: SinkRecord[] = [0, 1].map((i) => ({
+      key: fetched.subarray(12 * i, 12 * i + 5),
+      value: fetched.subarray(12 * i + 5, 12 * i + 12),
+      decodedKey: null,
+      decodedValue: null,
+      headers: [{ key: 'h', value: fetched.subarray(0, 1) }],
+      timestamp: T0 + i,
+      timestampType: 'create',
+      source: { topic: 'source', partition: i, offset: BigInt(i) },
+    }))
+    const seen: Array<{ key?: unknown; value?: unknown; headers?: unknown }> = []
+    await withGateway(async (gateway) => {
+      const sink = new KafkaSink(gateway, topic, { createPartitions: 2 })
+      await sink.open(undefined, { runId: uniqueName('run'), topic: 'source' })
+      try {
+        await watchingProduceRequests(
+          (m) => seen.push(m),
+          async () => {
+            assert.equal(await sink.write(records), [])
+          },
+        )
+      } finally {
+        await sink.close()
+      }
+    })
+    assert.is(seen.length, 2)
+    for (const r of records) {
+      const m = seen.find((s) => s.key === r.key)
+      assert.ok(m, 'the key Buffer itself reached the encoder')
+      assert.ok(m!.value === r.value, 'the value Buffer itself reached the encoder')
+      assert.ok(m!.headers === r.headers, 'the header list itself reached the encoder')
+    }
+    assert.equal(
+      (await readTopic(topic)).map((r) => [r.partition, r.key?.toString(), r.value?.toString(), r.timestampMs, r.headers.map((h) => h.value?.toString())]),
+      [
+        [0, 'key-0', 'value-0', T0, ['k']],
+        [1, 'key-1', 'value-1', T0 + 1, ['k']],
+      ],
+    )
   }),
 )
 
