@@ -27,7 +27,12 @@ export interface KafkaWriterOptions {
   /** The error code for failures (SINK_FAILED or QUARANTINE_FAILED) and what to call the topic. */
   errorCode: Extract<ErrorCode, 'SINK_FAILED' | 'QUARANTINE_FAILED'>
   role: string
-  compression?: CompressionTypes
+  /**
+   * The codec of the record batches sent; 'topic': the topic's compression.type when recover
+   * can write it (gzip, snappy, lz4), so the broker keeps the batches as they come instead of
+   * compressing them itself. Default: none.
+   */
+  compression?: CompressionTypes | 'topic'
   /**
    * A transactional producer with this id: writes go into the transaction opened by begin()
    * and become visible to read_committed readers at commit(). A new producer with the same id
@@ -56,6 +61,7 @@ export class KafkaWriter {
     readonly partitions: number,
     private readonly producer: Producer,
     private readonly options: KafkaWriterOptions,
+    private readonly compression: CompressionTypes | undefined,
   ) {}
 
   static async open(gateway: KafkaGateway, topic: string, options: KafkaWriterOptions): Promise<KafkaWriter> {
@@ -95,7 +101,11 @@ export class KafkaWriter {
     } catch (error) {
       throw fail(error, `connecting a producer for ${topic}`)
     }
-    return new KafkaWriter(gateway, topic, partitions, producer, options)
+    const compression =
+      options.compression === 'topic'
+        ? compressionForTopic(await gateway.topicConfigs(topic, ['compression.type']).catch(() => new Map<string, string>()))
+        : options.compression
+    return new KafkaWriter(gateway, topic, partitions, producer, options, compression)
   }
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
@@ -259,7 +269,7 @@ export class KafkaWriter {
   }
 
   private async send(messages: Array<Message & { partition: number }>): Promise<void> {
-    const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.options.compression, messages })
+    const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.compression, messages })
     const counts = new Map<number, number>()
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
     for (const m of metadata) {
@@ -283,6 +293,17 @@ export class KafkaWriter {
     await this.abort()
     await this.producer.disconnect().catch(() => undefined)
   }
+}
+
+/**
+ * The codec to send a topic's batches in, from its compression.type: the same codec when
+ * recover can write it, so the broker appends them as they are. Otherwise (producer,
+ * uncompressed, or zstd, which recover can read but not write) none: the broker then
+ * compresses zstd topics itself.
+ */
+export function compressionForTopic(configs: ReadonlyMap<string, string>): CompressionTypes | undefined {
+  const codecs: Record<string, number> = { gzip: 1, snappy: 2, lz4: 3 }
+  return codecs[configs.get('compression.type')?.toLowerCase() ?? ''] as CompressionTypes | undefined
 }
 
 /** The topic's partition count, creating it (broker-default replication) when it does not exist. */

@@ -250,16 +250,18 @@ test(
   }),
 )
 
-/** Runs `work` while kafkajs's Produce requests (v3 to v7) hand their messages to `seen` first. */
-async function watchingProduceRequests(
-  seen: (message: { key?: unknown; value?: unknown; headers?: unknown }) => void,
-  work: () => Promise<void>,
-): Promise<void> {
+interface WatchedRequest {
+  compression?: number
+  topicData: Array<{ topic: string; partitions: Array<{ messages: Array<{ key?: unknown; value?: unknown; headers?: unknown }> }> }>
+}
+
+/** Runs `work` while kafkajs's Produce requests (v3 to v7) show their arguments to `seen` first. */
+async function watchingProduceRequests(seen: (request: WatchedRequest) => void, work: () => Promise<void>): Promise<void> {
   const paths = [3, 4, 5, 6, 7].map((v) => require.resolve(`kafkajs/src/protocol/requests/produce/v${v}/request.js`))
-  const originals = paths.map((p) => require.cache[p]!.exports as (args: { topicData: Array<{ partitions: Array<{ messages: unknown[] }> }> }) => unknown)
+  const originals = paths.map((p) => require.cache[p]!.exports as (args: WatchedRequest) => unknown)
   paths.forEach((p, i) => {
-    require.cache[p]!.exports = (args: { topicData: Array<{ partitions: Array<{ messages: Array<{ key?: unknown; value?: unknown }> }> }> }) => {
-      for (const t of args.topicData) for (const part of t.partitions) for (const m of part.messages) seen(m)
+    require.cache[p]!.exports = (args: WatchedRequest) => {
+      seen(args)
       return originals[i]!(args)
     }
   })
@@ -295,7 +297,9 @@ test(
       await sink.open(undefined, { runId: uniqueName('run'), topic: 'source' })
       try {
         await watchingProduceRequests(
-          (m) => seen.push(m),
+          (request) => {
+            for (const t of request.topicData) for (const part of t.partitions) seen.push(...part.messages)
+          },
           async () => {
             assert.equal(await sink.write(records), [])
           },
@@ -318,6 +322,61 @@ test(
         [1, 'key-1', 'value-1', T0 + 1, ['k']],
       ],
     )
+  }),
+)
+
+test(
+  "a Kafka sink compresses as the topic's compression.type asks (gzip, snappy, lz4; zstd is left to the broker), and the records read back intact",
+  withTimeout(120_000, async () => {
+    const records: SinkRecord[] = Array.from({ length: 2_000 }, (_, i) => ({
+      key: text(`k-${i}`),
+      value: i % 9 === 0 ? null : text(`{"i":${i},"note":"${'the same words again '.repeat(1 + (i % 4))}"}`),
+      decodedKey: null,
+      decodedValue: null,
+      headers: [
+        { key: 'trace', value: text(String(i)) },
+        { key: 'n', value: null },
+      ],
+      timestamp: T0 + i,
+      timestampType: 'create',
+      source: { topic: 'source', partition: i % 2, offset: BigInt(i) },
+    }))
+    for (const [codec, expected] of [
+      ['gzip', 1],
+      ['snappy', 2],
+      ['lz4', 3],
+      ['zstd', undefined],
+      ['producer', undefined],
+    ] as const) {
+      const topic = uniqueName(`produce-encoding-topic-${codec}`)
+      await createTopic(topic, 2, { 'compression.type': codec })
+      const asked = new Set<number | undefined>()
+      await withGateway(async (gateway) => {
+        const sink = new KafkaSink(gateway, topic, { createPartitions: 2 })
+        await sink.open(undefined, { runId: uniqueName('run'), topic: 'source' })
+        try {
+          await watchingProduceRequests(
+            (request) => {
+              if (request.topicData.some((t) => t.topic === topic)) asked.add(request.compression || undefined)
+            },
+            async () => {
+              assert.equal(await sink.write(records), [])
+            },
+          )
+        } finally {
+          await sink.close()
+        }
+      })
+      assert.equal([...asked], [expected], codec)
+      const read = await readTopic(topic)
+      for (const p of [0, 1]) {
+        assert.equal(
+          read.filter((r) => r.partition === p).map(view),
+          records.filter((r) => r.source.partition === p).map((r) => view({ ...r, partition: p, timestampMs: r.timestamp })),
+          `${codec}, partition ${p}`,
+        )
+      }
+    }
   }),
 )
 
