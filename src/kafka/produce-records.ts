@@ -1,5 +1,6 @@
 import type { CompressionTypes, Message, Producer, RecordMetadata } from 'kafkajs'
 import { RecoveryError } from '../errors.js'
+import type { RecordHeader } from './ordered-headers.js'
 import { installProduceEncoding } from './produce-encoding/install.js'
 
 /** A record with an explicit partition and timestamp, as fixtures and replays produce them. */
@@ -8,7 +9,8 @@ export interface ProducibleRecord {
   key: Buffer | null
   value: Buffer | null
   timestampMs: number
-  headers?: Record<string, string>
+  /** An object (one value per name), or the headers in order as recover reads them. */
+  headers?: Record<string, string> | readonly RecordHeader[]
 }
 
 export interface ProduceProgress {
@@ -130,7 +132,13 @@ export async function produceRecords(
       open.set(r.partition, batch)
     }
     // A number is what the encoder needs (kafkajs's, too, takes one).
-    batch.messages.push({ partition: r.partition, key: r.key, value: r.value, timestamp: r.timestampMs as unknown as string, headers: r.headers })
+    batch.messages.push({
+      partition: r.partition,
+      key: r.key,
+      value: r.value,
+      timestamp: r.timestampMs as unknown as string,
+      headers: r.headers as Message['headers'],
+    })
     batch.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + headerBytes(r.headers)
     return batch.messages.length >= batchSize ? batch : undefined
   }
@@ -159,9 +167,14 @@ export async function produceRecords(
   }
 }
 
-function headerBytes(headers: Record<string, string> | undefined): number {
+function headerBytes(headers: ProducibleRecord['headers']): number {
   if (!headers) return 0
   let n = 0
-  for (const name in headers) n += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!)
+  if (Array.isArray(headers)) {
+    for (const h of headers as readonly RecordHeader[]) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0)
+    return n
+  }
+  const object = headers as Record<string, string>
+  for (const name in object) n += Buffer.byteLength(name) + Buffer.byteLength(object[name]!)
   return n
 }
