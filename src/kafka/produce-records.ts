@@ -1,6 +1,5 @@
 import type { CompressionTypes, Message, Producer, RecordMetadata } from 'kafkajs'
 import { RecoveryError } from '../errors.js'
-import type { RecordHeader } from './ordered-headers.js'
 import { installProduceEncoding } from './produce-encoding/install.js'
 
 /** A record with an explicit partition and timestamp, as fixtures and replays produce them. */
@@ -9,8 +8,7 @@ export interface ProducibleRecord {
   key: Buffer | null
   value: Buffer | null
   timestampMs: number
-  /** An object (one value per name), or the headers in order as recover reads them. */
-  headers?: Record<string, string> | readonly RecordHeader[]
+  headers?: Record<string, string>
 }
 
 export interface ProduceProgress {
@@ -132,13 +130,7 @@ export async function produceRecords(
       open.set(r.partition, batch)
     }
     // A number is what the encoder needs (kafkajs's, too, takes one).
-    batch.messages.push({
-      partition: r.partition,
-      key: r.key,
-      value: r.value,
-      timestamp: r.timestampMs as unknown as string,
-      headers: r.headers as Message['headers'],
-    })
+    batch.messages.push({ partition: r.partition, key: r.key, value: r.value, timestamp: r.timestampMs as unknown as string, headers: r.headers })
     batch.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + headerBytes(r.headers)
     return batch.messages.length >= batchSize ? batch : undefined
   }
@@ -167,14 +159,9 @@ export async function produceRecords(
   }
 }
 
-function headerBytes(headers: ProducibleRecord['headers']): number {
+function headerBytes(headers: Record<string, string> | undefined): number {
   if (!headers) return 0
   let n = 0
-  if (Array.isArray(headers)) {
-    for (const h of headers as readonly RecordHeader[]) n += Buffer.byteLength(h.key) + (h.value?.length ?? 0)
-    return n
-  }
-  const object = headers as Record<string, string>
-  for (const name in object) n += Buffer.byteLength(name) + Buffer.byteLength(object[name]!)
+  for (const name in headers) n += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!)
   return n
 }
