@@ -3,6 +3,7 @@ import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { registerCompressionCodecs } from './compression-codecs.js'
 import { installLinearGrouping, installOrderedHeaders } from './ordered-headers.js'
+import { installProduceEncoding, installRequestFraming } from './produce-encoding/install.js'
 
 const require = createRequire(import.meta.url)
 
@@ -19,6 +20,8 @@ export interface KafkaLogLine {
 /** Builds a kafkajs client from resolved settings. kafkajs is loaded here, lazily. */
 export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
   installLinearGrouping()
+  installRequestFraming()
+  installProduceEncoding()
   const kafkajs = require('kafkajs') as typeof import('kafkajs')
   registerCompressionCodecs()
   installOrderedHeaders()

@@ -2,7 +2,8 @@ import type { Admin, CompressionTypes, Message, Producer, Transaction } from 'ka
 import { RecoveryError, type ErrorCode } from '../errors.js'
 import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
-import { headersForMessage, installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
+import { installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
+import { installProduceEncoding } from './produce-encoding/install.js'
 import { translateKafkaError } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
@@ -26,7 +27,12 @@ export interface KafkaWriterOptions {
   /** The error code for failures (SINK_FAILED or QUARANTINE_FAILED) and what to call the topic. */
   errorCode: Extract<ErrorCode, 'SINK_FAILED' | 'QUARANTINE_FAILED'>
   role: string
-  compression?: CompressionTypes
+  /**
+   * The codec of the record batches sent; 'topic': the topic's compression.type when recover
+   * can write it (gzip, snappy, lz4), so the broker keeps the batches as they come instead of
+   * compressing them itself. Default: none.
+   */
+  compression?: CompressionTypes | 'topic'
   /**
    * A transactional producer with this id: writes go into the transaction opened by begin()
    * and become visible to read_committed readers at commit(). A new producer with the same id
@@ -55,10 +61,12 @@ export class KafkaWriter {
     readonly partitions: number,
     private readonly producer: Producer,
     private readonly options: KafkaWriterOptions,
+    private readonly compression: CompressionTypes | undefined,
   ) {}
 
   static async open(gateway: KafkaGateway, topic: string, options: KafkaWriterOptions): Promise<KafkaWriter> {
     installOrderedHeaders()
+    installProduceEncoding()
     const fail = (error: unknown, doing: string): RecoveryError => {
       const translated = translateKafkaError(error, gateway.settings, doing)
       if (translated.code === 'BROKER_UNREACHABLE') return translated
@@ -93,7 +101,11 @@ export class KafkaWriter {
     } catch (error) {
       throw fail(error, `connecting a producer for ${topic}`)
     }
-    return new KafkaWriter(gateway, topic, partitions, producer, options)
+    const compression =
+      options.compression === 'topic'
+        ? compressionForTopic(await gateway.topicConfigs(topic, ['compression.type']).catch(() => new Map<string, string>()))
+        : options.compression
+    return new KafkaWriter(gateway, topic, partitions, producer, options, compression)
   }
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
@@ -115,58 +127,67 @@ export class KafkaWriter {
     if (records.length === 0) return []
     const maxRecords = this.options.requestRecords ?? 10_000
     const maxBytes = this.options.maxBatchBytes ?? 512 * 1024
-    interface Item {
-      index: number
-      bytes: number
-      message: Message & { partition: number }
+    /** A partition's records in order: their messages, estimated sizes and indexes in `records`, and how far they are sent. */
+    interface Queue {
+      messages: Array<Message & { partition: number }>
+      bytes: number[]
+      indexes: number[]
+      sent: number
     }
-    const perPartition = new Map<number, Item[]>()
-    records.forEach((r, index) => {
+    const perPartition = new Map<number, Queue>()
+    for (let index = 0; index < records.length; index++) {
+      const r = records[index]!
       const partition = this.partitionFor(r)
       let bytes = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
       for (const h of r.headers) bytes += h.key.length + (h.value?.length ?? 0) + 4
-      const message = {
+      let queue = perPartition.get(partition)
+      if (!queue) {
+        queue = { messages: [], bytes: [], indexes: [], sent: 0 }
+        perPartition.set(partition, queue)
+      }
+      // Keys and values go as they are (slices of a fetch response, say): the encoder copies
+      // them once, into the request. recover's encoder takes numbers for timestamps, and the
+      // ordered header list itself.
+      queue.messages.push({
         partition,
         key: r.key,
         value: r.value,
-        timestamp: String(r.timestampMs),
-        headers: r.headers.length > 0 ? (headersForMessage(r.headers) as Message['headers']) : undefined,
-      }
-      const list = perPartition.get(partition)
-      if (list) list.push({ index, bytes, message })
-      else perPartition.set(partition, [{ index, bytes, message }])
-    })
+        timestamp: r.timestampMs as unknown as string,
+        headers: r.headers.length === 0 ? undefined : (r.headers as unknown as Message['headers']),
+      })
+      queue.bytes.push(bytes)
+      queue.indexes.push(index)
+    }
     const rejected: number[] = []
-    const cursors = new Map([...perPartition.keys()].map((p) => [p, 0]))
     try {
       for (;;) {
         // One request: from each partition, the next records up to maxBytes (at least one).
         // A record larger than maxBytes goes alone, so that if the broker refuses it, nothing
         // else in the request was (or was not) appended with it.
-        const request: Item[] = []
-        let alone = false
-        for (const [partition, list] of perPartition) {
-          let at = cursors.get(partition)!
+        const request: Array<Message & { partition: number }> = []
+        let alone: number | undefined
+        for (const queue of perPartition.values()) {
+          let at = queue.sent
           let bytes = 0
-          while (at < list.length && request.length < maxRecords && !alone) {
-            const item = list[at]!
-            if (item.bytes > maxBytes) {
+          while (at < queue.messages.length && request.length < maxRecords && alone === undefined) {
+            const size = queue.bytes[at]!
+            if (size > maxBytes) {
               if (request.length > 0) break
-              alone = true
-            } else if (bytes + item.bytes > maxBytes) break
-            bytes += item.bytes
-            request.push(item)
+              alone = queue.indexes[at]!
+            } else if (bytes + size > maxBytes) break
+            bytes += size
+            request.push(queue.messages[at]!)
             at++
           }
-          cursors.set(partition, at)
-          if (alone) break
+          queue.sent = at
+          if (alone !== undefined) break
         }
         if (request.length === 0) break
         try {
-          await this.send(request.map((i) => i.message))
+          await this.send(request)
         } catch (error) {
-          if (alone && isTooLarge(error)) {
-            rejected.push(request[0]!.index)
+          if (alone !== undefined && isTooLarge(error)) {
+            rejected.push(alone)
             continue
           }
           throw error
@@ -248,7 +269,7 @@ export class KafkaWriter {
   }
 
   private async send(messages: Array<Message & { partition: number }>): Promise<void> {
-    const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.options.compression, messages })
+    const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.compression, messages })
     const counts = new Map<number, number>()
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
     for (const m of metadata) {
@@ -272,6 +293,17 @@ export class KafkaWriter {
     await this.abort()
     await this.producer.disconnect().catch(() => undefined)
   }
+}
+
+/**
+ * The codec to send a topic's batches in, from its compression.type: the same codec when
+ * recover can write it, so the broker appends them as they are. Otherwise (producer,
+ * uncompressed, or zstd, which recover can read but not write) none: the broker then
+ * compresses zstd topics itself.
+ */
+export function compressionForTopic(configs: ReadonlyMap<string, string>): CompressionTypes | undefined {
+  const codecs: Record<string, number> = { gzip: 1, snappy: 2, lz4: 3 }
+  return codecs[configs.get('compression.type')?.toLowerCase() ?? ''] as CompressionTypes | undefined
 }
 
 /** The topic's partition count, creating it (broker-default replication) when it does not exist. */

@@ -216,7 +216,7 @@ interface KafkajsEncoder {
 }
 
 /** kafkajs's record v0 encoder (recordBatch/record/v0/index.js): exact header order, null values allowed. */
-function createRecordEncoder(): (args: {
+export function createRecordEncoder(): (args: {
   offsetDelta?: number
   timestampDelta?: unknown
   key: unknown

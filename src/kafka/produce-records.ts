@@ -1,5 +1,6 @@
 import type { CompressionTypes, Message, Producer, RecordMetadata } from 'kafkajs'
 import { RecoveryError } from '../errors.js'
+import { installProduceEncoding } from './produce-encoding/install.js'
 
 /** A record with an explicit partition and timestamp, as fixtures and replays produce them. */
 export interface ProducibleRecord {
@@ -66,6 +67,8 @@ export async function produceRecords(
     throw new RecoveryError('USAGE', `batchSize and maxInFlight must be whole numbers >= 1 (got ${batchSize} and ${maxInFlight}).`)
   }
   const compression = options.compression ?? (0 as CompressionTypes)
+  // Before the producer's first request: kafkajs then loads recover's Produce encoder, not its own.
+  installProduceEncoding()
 
   interface Open {
     messages: Message[]
@@ -126,7 +129,8 @@ export async function produceRecords(
       batch = { messages: [], bytes: 0 }
       open.set(r.partition, batch)
     }
-    batch.messages.push({ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestampMs), headers: r.headers })
+    // A number is what the encoder needs (kafkajs's, too, takes one).
+    batch.messages.push({ partition: r.partition, key: r.key, value: r.value, timestamp: r.timestampMs as unknown as string, headers: r.headers })
     batch.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0) + headerBytes(r.headers)
     return batch.messages.length >= batchSize ? batch : undefined
   }

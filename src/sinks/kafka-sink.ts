@@ -25,7 +25,8 @@ export function transactionalIdFor(replay: ReplayIdentity, sinkTopic: string): s
 
 /**
  * `kafka:TOPIC`: an idempotent producer (acks=all), keys and headers (order, repeats, nulls)
- * kept, each record's original timestamp unless --new-timestamps. A record keeps its source
+ * kept, each record's original timestamp unless --new-timestamps, batches compressed as the
+ * topic's compression.type asks (gzip, snappy, lz4). A record keeps its source
  * partition when the topic has enough partitions. The checkpoint keeps the topic's log end
  * after our last acknowledged batch: on resume, what lies beyond it was written by the
  * interrupted batch and is counted as re-sent (Kafka has no transaction with a checkpoint
@@ -58,6 +59,7 @@ export class KafkaSink implements Sink {
       idempotent: true,
       errorCode: 'SINK_FAILED',
       role: 'sink',
+      compression: 'topic',
     })
     const ends = await this.writer.logEnds()
     let resent = 0
@@ -145,6 +147,7 @@ export class KafkaSink implements Sink {
       idempotent: true,
       errorCode: 'SINK_FAILED',
       role: 'sink',
+      compression: 'topic',
       transactionalId: this.transactionalId,
     })
     await this.writer.fence()

@@ -1,16 +1,22 @@
 /**
- * `recover replay` topic -> topic through an identity transform, against its anchors on the
- * same broker in the same run:
+ * `recover replay` topic -> topic, two ways, against its anchors on the same broker in the
+ * same run:
+ *   recover json:  `--value-format json` through an identity transform (decode, transform,
+ *                  encode every record);
+ *   recover bytes: `--value-format bytes`, no transform (the pass-through a copy needs);
  *   (a) the smallest kafkajs consume-and-produce pipe (kafkajs-pipe.ts: no decoding, no
  *       transform, no checkpoints), the best this client can do;
  *   (b) `kcat -C ... -e | kcat -P ...` (librdkafka; values and keys only, no headers).
- * Input: N JSON orders of about 300 bytes with a key and two headers, over 6 partitions.
+ * With --baseline DIR (another built checkout of recover, e.g. the commit before a change),
+ * the same two replays run from DIR too, interleaved with the others: before and after in one
+ * run. Input: N JSON orders of about 300 bytes with a key and two headers, over 6 partitions.
  * Every contender is a fresh process, started as a user would, timed wall-clock with its peak
  * RSS from /usr/bin/time; rounds alternate the order. Each destination is checked to hold N
- * records. With --memory-check, recover also replays 3N records, and the peak RSS of both
- * sizes is compared (target: within 20%).
+ * records, then deleted. With --memory-check, recover also replays 3N records, and the peak
+ * RSS of both sizes is compared (target: within 20%).
  *
  *   node dist/test/bench/replay.bench.js [--records 1000000] [--rounds 2] [--memory-check] [--no-kcat]
+ *        [--baseline DIR] [--only 'recover json,kcat | kcat']
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -32,6 +38,8 @@ const { values } = parseArgs({
     'memory-check': { type: 'boolean', default: false },
     'no-kcat': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
+    baseline: { type: 'string' },
+    only: { type: 'string' },
   },
 })
 const N = Number(values.records)
@@ -120,6 +128,13 @@ async function destination(kafka: Kafka, name: string): Promise<string> {
   return name
 }
 
+async function dropTopic(kafka: Kafka, topic: string): Promise<void> {
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined)
+  await admin.disconnect()
+}
+
 async function countRecords(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin()
   await admin.connect()
@@ -142,7 +157,6 @@ try {
     identity,
     `import { defineTransform } from ${JSON.stringify(join(repoRoot(), 'dist', 'src', 'plugin-api.js'))}\nexport default defineTransform({ name: 'identity', version: '1.0.0', transform: (r) => r })\n`,
   )
-  const bin = join(repoRoot(), 'bin', 'run.js')
   const source = `bench-replay-src-${stamp}`
   process.stderr.write(`Seeding ${N} records into ${source}…\n`)
   const bytes = await seed(kafka, source, N)
@@ -151,35 +165,31 @@ try {
   spawnSync('bash', ['-c', `kcat -C -b ${brokers} -t ${source} -o beginning -e -q > /dev/null`], { stdio: 'ignore' })
 
   let sequence = 0
-  const contenders: Record<string, (n: number, src: string) => Promise<Sample>> = {
-    recover: async (n, src) => {
+  /** A replay by the recover checked out at `root`: JSON through the identity transform, or bytes with none. */
+  const replay =
+    (root: string, format: 'json' | 'bytes') =>
+    async (n: number, src: string): Promise<Sample> => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)
-      const args = [
-        bin,
-        'replay',
-        '--topic',
-        src,
-        '--value-format',
-        'json',
-        '--transform',
-        identity,
-        '--sink',
-        `kafka:${dst}`,
-        '--checkpoint',
-        join(work, `${dst}.json`),
-        '--json',
-      ]
+      const args = [join(root, 'bin', 'run.js'), 'replay', '--topic', src, '--value-format', format]
+      if (format === 'json') args.push('--transform', identity)
+      args.push('--sink', `kafka:${dst}`, '--checkpoint', join(work, `${dst}.json`), '--json')
       if (values['batch-size']) args.push('--batch-size', values['batch-size'])
       const s = timed(process.execPath, args, { ...process.env, RECOVER_BROKERS: brokers })
       const summary = JSON.parse(s.stdout) as { totals: { read: number; written: number } }
       if (summary.totals.written !== n || (await countRecords(kafka, dst)) !== n)
-        throw new Error(`recover wrote ${summary.totals.written} records, expected ${n}`)
+        throw new Error(`recover (${root}) wrote ${summary.totals.written} records, expected ${n}`)
+      await dropTopic(kafka, dst)
       return s
-    },
+    }
+  const contenders: Record<string, (n: number, src: string) => Promise<Sample>> = {
+    'recover json': replay(repoRoot(), 'json'),
+    'recover bytes': replay(repoRoot(), 'bytes'),
+    ...(values.baseline ? { 'baseline json': replay(values.baseline, 'json'), 'baseline bytes': replay(values.baseline, 'bytes') } : {}),
     'kafkajs pipe': async (n, src) => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)
       const s = timed(process.execPath, [join(here, 'kafkajs-pipe.js'), brokers!, src, dst, String(n), String(PARTITIONS)])
       if ((await countRecords(kafka, dst)) < n) throw new Error('the kafkajs pipe wrote too few records')
+      await dropTopic(kafka, dst)
       return s
     },
     'kcat | kcat': async (n, src) => {
@@ -191,10 +201,12 @@ try {
         `kcat -C -b ${brokers} -t ${src} -o beginning -e -q -f '%k\\t%s\\n' | kcat -P -b ${brokers} -t ${dst} -K '\\t' -X linger.ms=5`,
       ])
       if ((await countRecords(kafka, dst)) !== n) throw new Error('kcat wrote a different number of records')
+      await dropTopic(kafka, dst)
       return s
     },
   }
-  const names = Object.keys(contenders).filter((n) => !(values['no-kcat'] && n.startsWith('kcat')))
+  const only = values.only?.split(',').map((n) => n.trim())
+  const names = Object.keys(contenders).filter((n) => !(values['no-kcat'] && n.startsWith('kcat')) && (!only || only.includes(n)))
   const samples = new Map<string, Sample[]>(names.map((n) => [n, []]))
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse()
@@ -208,9 +220,11 @@ try {
     return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
   }
   console.log(
-    `replay topic -> topic, identity transform: ${N.toLocaleString('en-US')} JSON records (${Math.round(bytes / N)} B of key+value+headers each, ${(bytes / 1e6).toFixed(0)} MB), ${PARTITIONS} partitions, ${brokers}`,
+    `replay topic -> topic: ${N.toLocaleString('en-US')} JSON records (${Math.round(bytes / N)} B of key+value+headers each, ${(bytes / 1e6).toFixed(0)} MB), ${PARTITIONS} partitions, ${brokers}`,
   )
-  console.log(`  median of ${ROUNDS} round(s) each, whole processes (start-up, connect and close included)`)
+  console.log('  recover json: --value-format json, identity transform; recover bytes: --value-format bytes, no transform')
+  console.log(`  median of ${ROUNDS} round(s) each, whole processes (start-up, connect and close included); a shared 2-core machine`)
+  const has = (name: string) => names.includes(name)
   const rate = (name: string) => N / (median(samples.get(name)!.map((s) => s.ms)) / 1000)
   for (const name of names) {
     const list = samples.get(name)!
@@ -219,30 +233,36 @@ try {
     const cpu = median(list.map((s) => s.cpuMs))
     const spread = list.length > 1 ? ` [${list.map((s) => (s.ms / 1000).toFixed(1)).join(', ')} s]` : ''
     console.log(
-      `  ${name.padEnd(14)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(N / (ms / 1000))
+      `  ${name.padEnd(15)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(N / (ms / 1000))
         .toLocaleString('en-US')
         .padStart(
           9,
-        )} rec/s  ${(bytes / 1e6 / (ms / 1000)).toFixed(1).padStart(6)} MB/s  client CPU ${(cpu / 1000).toFixed(1)} s  peak RSS ${(rss / 1024).toFixed(0)} MB${spread}`,
+        )} rec/s  ${(bytes / 1e6 / (ms / 1000)).toFixed(1).padStart(6)} MB/s  client CPU ${(cpu / 1000).toFixed(1)} s (${((cpu * 1000) / N).toFixed(1)} µs/record)  peak RSS ${(rss / 1024).toFixed(0)} MB${spread}`,
     )
   }
-  const cpuOf = (name: string) => median(samples.get(name)!.map((s) => s.cpuMs))
-  console.log(
-    `  client CPU per record: recover ${((cpuOf('recover') * 1000) / N).toFixed(1)} µs, kafkajs pipe ${((cpuOf('kafkajs pipe') * 1000) / N).toFixed(1)} µs`,
-  )
-  console.log(`  ratio recover / kafkajs pipe: ${(rate('recover') / rate('kafkajs pipe')).toFixed(2)}x (target >= 0.8x)`)
-  if (names.includes('kcat | kcat')) console.log(`  ratio recover / kcat pipe:    ${(rate('recover') / rate('kcat | kcat')).toFixed(2)}x`)
+  const ratio = (a: string, b: string, goal?: string) => {
+    if (has(a) && has(b)) console.log(`  ratio ${`${a} / ${b}:`.padEnd(34)} ${(rate(a) / rate(b)).toFixed(2)}x${goal ? ` (goal ${goal})` : ''}`)
+  }
+  ratio('recover json', 'kcat | kcat', '>= 0.4x')
+  ratio('recover bytes', 'kcat | kcat', '>= 0.8x')
+  ratio('recover json', 'kafkajs pipe', '>= 0.8x')
+  ratio('recover json', 'baseline json')
+  ratio('recover bytes', 'baseline bytes')
+  ratio('baseline json', 'kcat | kcat')
+  ratio('baseline bytes', 'kcat | kcat')
 
   if (values['memory-check']) {
     const big = `bench-replay-src3-${stamp}`
     process.stderr.write(`Seeding ${3 * N} records into ${big} for the memory check…\n`)
     await seed(kafka, big, 3 * N)
-    const small = Math.max(...samples.get('recover')!.map((s) => s.rssKb))
-    const large = (await contenders.recover!(3 * N, big)).rssKb
+    const small = Math.max(...(samples.get('recover json') ?? [await contenders['recover json']!(N, source)]).map((s) => s.rssKb))
+    const large = (await contenders['recover json']!(3 * N, big)).rssKb
     console.log(
-      `  peak RSS of recover: ${(small / 1024).toFixed(0)} MB for ${N.toLocaleString('en-US')} records, ${(large / 1024).toFixed(0)} MB for ${(3 * N).toLocaleString('en-US')} (${((large / small - 1) * 100).toFixed(0)}%, target within 20%)`,
+      `  peak RSS of recover json: ${(small / 1024).toFixed(0)} MB for ${N.toLocaleString('en-US')} records, ${(large / 1024).toFixed(0)} MB for ${(3 * N).toLocaleString('en-US')} (${((large / small - 1) * 100).toFixed(0)}%, target within 20%)`,
     )
+    await dropTopic(kafka, big)
   }
+  await dropTopic(kafka, source)
 } finally {
   await broker?.stop()
 }
