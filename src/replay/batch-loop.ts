@@ -140,10 +140,15 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
   try {
     reading: for await (const chunks of loop.source.read(remaining, signal)) {
       for (const chunk of chunks) {
-        for (const record of chunk.records) {
-          if (loop.sampleLimit !== undefined && run.sampled >= loop.sampleLimit) break reading
-          batch.add(record)
-          run.sampled++
+        const records = chunk.records
+        // A run of the chunk's records at a time: up to a full batch, or the end of the sample.
+        for (let at = 0; at < records.length; ) {
+          let take = Math.min(records.length - at, loop.batchSize - batch.inputs.length)
+          if (loop.sampleLimit !== undefined) take = Math.min(take, loop.sampleLimit - run.sampled)
+          if (take <= 0) break reading
+          batch.add(records, at, at + take)
+          run.sampled += take
+          at += take
           if (batch.inputs.length >= loop.batchSize) {
             await flush()
             if (halted()) break reading

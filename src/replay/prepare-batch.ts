@@ -20,6 +20,7 @@ export interface PreparedBatch extends WorkInputs {
 
 /** Decode → transform → encode for one batch. No writes: those are writeBatch's. */
 export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
+  if (stages.passThrough && !dry) return forward(work)
   const { codecs, transform, encoders } = stages
   const inputs = work.inputs
   const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
@@ -150,6 +151,33 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
     }
   }
   return prepared
+}
+
+/**
+ * Bytes in, bytes out, nothing in between: every record is written as it was read, with the
+ * buffers it was read with (decoding bytes as bytes would give them back unchanged, and no
+ * transform can drop or fail a record). Only the sink can still refuse one.
+ */
+function forward(work: WorkInputs): PreparedBatch {
+  const inputs = work.inputs
+  const count = inputs.length
+  const outputs = new Array<SinkRecord>(count)
+  const outputOwner = new Array<number>(count)
+  for (let i = 0; i < count; i++) {
+    const r = inputs[i]!
+    outputs[i] = {
+      key: r.key,
+      value: r.value,
+      decodedKey: r.key,
+      decodedValue: r.value,
+      headers: r.headers,
+      timestamp: r.timestampMs,
+      timestampType: r.timestampType,
+      source: { topic: r.topic, partition: r.partition, offset: r.offset },
+    }
+    outputOwner[i] = i
+  }
+  return { ...work, outcome: new Array<Outcome>(count).fill('written'), quarantine: [], outputs, outputOwner }
 }
 
 /** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */

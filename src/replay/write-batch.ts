@@ -40,14 +40,21 @@ export async function writeBatch(
     await outputs.quarantine.write(quarantine)
   }
 
+  // Records come in runs of one partition: look its counts up once per run.
+  let partition = -1
+  let c: PartitionCounts | undefined
   for (let i = 0; i < inputs.length; i++) {
-    const c = counts.get(inputs[i]!.partition)!
-    c.read++
-    c.bytes += (inputs[i]!.key?.length ?? 0) + (inputs[i]!.value?.length ?? 0)
+    const r = inputs[i]!
+    if (r.partition !== partition) {
+      partition = r.partition
+      c = counts.get(partition)!
+    }
+    c!.read++
+    c!.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
     const o = outcome[i]!
-    if (o === 'written') c.written++
-    else if (o === 'dropped') c.dropped++
-    else c.quarantined++
+    if (o === 'written') c!.written++
+    else if (o === 'dropped') c!.dropped++
+    else c!.quarantined++
   }
   if (outputs) {
     for (const owner of outputOwner) {
