@@ -8,7 +8,7 @@ import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
-import { walkRecordBatches, type RecordView } from './record-batch-walker.js'
+import { lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
 import { translateKafkaError } from './translate-error.js'
 import { ViewRecords } from './view-record.js'
 
@@ -170,8 +170,30 @@ export class RangeReader {
       if (signal?.aborted) return
       // Fetch the next response while the caller works on this one.
       pending = positions.size > 0 ? start() : undefined
-      if (chunks.length > 0) yield chunks
+      if (mode.kind === 'visit') {
+        if (chunks.length > 0) yield chunks
+        continue
+      }
+      // Records are built a partition at a time, when the caller gets to them: until then a
+      // response is one buffer, not thousands of objects for the garbage collector to move.
+      for (const chunk of chunks as UnbuiltChunk[]) {
+        await this.build(chunk)
+        yield [chunk]
+        if (signal?.aborted) return
+      }
     }
+  }
+
+  private async build(chunk: UnbuiltChunk): Promise<void> {
+    const unbuilt = chunk.unbuilt
+    if (!unbuilt) return
+    chunk.unbuilt = undefined
+    const records = chunk.records
+    await walkRecordBatches(unbuilt.bytes, chunk.partition, unbuilt.abortedTransactions, unbuilt.from, unbuilt.to, (view) => {
+      records.push(this.views.recordOf(view))
+      chunk.bytes += viewBytes(view)
+    })
+    chunk.count = records.length
   }
 
   /** One fetch per leader; advances `positions` and removes the partitions that are done. */
@@ -274,27 +296,28 @@ export class RangeReader {
   ): Promise<void> {
     for (const data of responses) {
       const position = positions.get(data.partition)!
-      const records: KafkaRecord[] = []
-      let bytes = 0
       let count = 0
-      const visitOne =
-        mode.kind === 'visit'
-          ? mode.visit
-          : (view: RecordView) => {
-              records.push(this.views.recordOf(view))
-              bytes += viewBytes(view)
-            }
-      // Bytes stay 0 for a scan: its visitor measures what it looks at.
-      const walked = data.records
-        ? await walkRecordBatches(data.records, data.partition, data.abortedTransactions, position.next, position.end, (view) => {
-            count++
-            visitOne(view)
-          })
-        : { lastOffset: -1n }
-      // The batch headers say how far the response reaches, also past batches that hold no
-      // record any more (compaction keeps the empty batches of idempotent and transactional
-      // producers, the default since Kafka 3.0), aborted batches and transaction markers.
-      const last = walked.lastOffset
+      let unbuilt: UnbuiltChunk['unbuilt']
+      let last: bigint
+      if (mode.kind === 'visit') {
+        // Bytes stay 0 for a scan: its visitor measures what it looks at.
+        const visit = mode.visit
+        const walked = data.records
+          ? await walkRecordBatches(data.records, data.partition, data.abortedTransactions, position.next, position.end, (view) => {
+              count++
+              visit(view)
+            })
+          : { lastOffset: -1n }
+        last = walked.lastOffset
+      } else {
+        // The batch headers say how far the response reaches, also past batches that hold no
+        // record any more (compaction keeps the empty batches of idempotent and transactional
+        // producers, the default since Kafka 3.0), aborted batches and transaction markers.
+        // The records are built later, when the caller gets to them (rounds()).
+        last = data.records ? lastOffsetOfBatches(data.records) : -1n
+        if (data.records && last >= position.next)
+          unbuilt = { bytes: data.records, abortedTransactions: data.abortedTransactions, from: position.next, to: position.end }
+      }
       if (last < position.next) {
         // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
         position.stalledSince ??= Date.now()
@@ -314,9 +337,15 @@ export class RangeReader {
       position.next = next
       const done = next >= position.end
       if (done) positions.delete(data.partition)
-      chunks.push({ partition: data.partition, records, nextOffset: next, done, bytes, count })
+      const chunk: UnbuiltChunk = { partition: data.partition, records: [], nextOffset: next, done, bytes: 0, count, unbuilt }
+      chunks.push(chunk)
     }
   }
+}
+
+/** A chunk of a read as fetched: its records are built from `unbuilt` when the caller gets to it. */
+interface UnbuiltChunk extends PartitionChunk {
+  unbuilt?: { bytes: Buffer; abortedTransactions: RawPartitionData['abortedTransactions']; from: bigint; to: bigint }
 }
 
 /** An error after positions moved: never retried. */

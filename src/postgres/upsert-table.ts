@@ -240,13 +240,16 @@ export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Ge
 
 /** One row in COPY's text format, with its line end. */
 export function copyLine(row: ReadonlyArray<string | null>): string {
-  let line = ''
+  return `${copyFields([...row]).join('\t')}\n`
+}
+
+/** A row's fields in place as COPY's text format writes them: escaped, and NULL as \N. */
+export function copyFields(row: Array<string | null>): Array<string | null> {
   for (let j = 0; j < row.length; j++) {
     const v = row[j]
-    if (j > 0) line += '\t'
-    line += v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
+    row[j] = v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
   }
-  return `${line}\n`
+  return row
 }
 
 /** The rows of COPY text in whole lines (what copyText and copyLine write), read back. */

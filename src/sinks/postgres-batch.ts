@@ -1,4 +1,4 @@
-import { copyLine, copyText, parseCopyText } from '../postgres/upsert-table.js'
+import { copyFields, copyText, parseCopyText } from '../postgres/upsert-table.js'
 import type { SinkRecord, SinkRejection } from './sink.js'
 
 /** Fills `row` (one text or null per column) from a record; throws when a column cannot hold its value. */
@@ -76,8 +76,10 @@ export class PgBatch {
   private formatChunk(): void {
     const records = this.records
     const row = this.row
-    let chunk = ''
-    while (this.next < records.length && chunk.length < CHUNK) {
+    // Lines joined once per chunk: appending field by field would make a string object per field.
+    const lines: string[] = []
+    let length = 0
+    while (this.next < records.length && length < CHUNK) {
       const index = this.next++
       try {
         this.writeRow(records[index]!, row)
@@ -89,7 +91,9 @@ export class PgBatch {
       const n = id === undefined ? 0 : (this.seen.get(id) ?? 0)
       if (id !== undefined) this.seen.set(id, n + 1)
       if (n === 0) {
-        chunk += copyLine(row)
+        const line = copyFields(row).join('\t')
+        lines.push(line)
+        length += line.length + 1
         this.firstOwners.push(index)
       } else {
         const round = (this.later[n - 1] ??= { rows: [], owners: [] })
@@ -97,6 +101,6 @@ export class PgBatch {
         round.owners.push(index)
       }
     }
-    if (chunk.length > 0) this.first.push(chunk)
+    if (lines.length > 0) this.first.push(`${lines.join('\n')}\n`)
   }
 }
