@@ -21,6 +21,7 @@ export interface PreparedBatch extends WorkInputs {
 /** Decode → transform → encode for one batch. No writes: those are writeBatch's. */
 export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
   if (stages.passThrough && !dry) return forward(work)
+  if (!stages.transform && !dry) return decodeOnly(work, stages)
   const { codecs, transform, encoders } = stages
   const inputs = work.inputs
   const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
@@ -178,6 +179,51 @@ function forward(work: WorkInputs): PreparedBatch {
     outputOwner[i] = i
   }
   return { ...work, outcome: new Array<Outcome>(count).fill('written'), quarantine: [], outputs, outputOwner }
+}
+
+/**
+ * Decode only (no transform, not a dry run): what the full path does when nothing transforms,
+ * without the transform's intermediate record: each record is decoded straight into what the
+ * sink gets, its bytes going out exactly as they came in.
+ */
+async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBatch> {
+  const { key: keys, value: values } = stages.codecs
+  const inputs = work.inputs
+  const count = inputs.length
+  // Registry lookups for the whole batch first: an unreachable registry stops the replay here
+  // (exit 5) before any record of the batch is blamed.
+  await keys.prepare(inputs.map((r) => r.key))
+  await values.prepare(inputs.map((r) => r.value))
+  const outcome = new Array<Outcome>(count)
+  const quarantine: QuarantineEntry[] = []
+  const outputs: SinkRecord[] = []
+  const outputOwner: number[] = []
+  for (let i = 0; i < count; i++) {
+    const r = inputs[i]!
+    let side: 'key' | 'value' = 'key'
+    try {
+      const decodedKey = r.key === null ? null : keys.decode(r.key)
+      side = 'value'
+      const decodedValue = r.value === null ? null : values.decode(r.value)
+      outputs.push({
+        key: r.key,
+        value: r.value,
+        decodedKey,
+        decodedValue,
+        headers: r.headers,
+        timestamp: r.timestampMs,
+        timestampType: r.timestampType,
+        source: { topic: r.topic, partition: r.partition, offset: r.offset },
+      })
+      outputOwner.push(i)
+      outcome[i] = 'written'
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      outcome[i] = 'quarantined'
+      quarantine.push({ stage: 'decode', error, kind: error.kind, side, record: r, transform: undefined })
+    }
+  }
+  return { ...work, outcome, quarantine, outputs, outputOwner }
 }
 
 /** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */
