@@ -7,7 +7,7 @@ import { RecoveryError } from '../errors.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { isTransformInterrupted } from '../plugin-host/run-transform.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
-import { failuresOf, prepareBatch, type PreparedBatch } from './prepare-batch.js'
+import { failuresOf, prepareBatch, prepareForSink, type PreparedBatch } from './prepare-batch.js'
 import type { RecordSource } from './record-source.js'
 import type { DrySample, ReplayEvent } from './replay-events.js'
 import type { Outputs, Stages } from './stages.js'
@@ -92,6 +92,7 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     let prepared: PreparedBatch
     try {
       prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit })
+      if (outputs) prepareForSink(prepared, outputs.sink)
     } catch (error) {
       // Ctrl-C inside the transform, or a plugin that tried to exit: this batch is not
       // written; the replay ends at the batches before it, checkpointed.

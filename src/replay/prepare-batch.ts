@@ -2,6 +2,7 @@ import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
 import type { RecordFailure } from '../core/failure-rate.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { ReplayRecord, SinkRecord } from '../plugin-api.js'
+import type { PreparedWrite, Sink } from '../sinks/sink.js'
 import type { QuarantineEntry } from '../quarantine/quarantine.js'
 import type { DrySample } from './replay-events.js'
 import type { Stages } from './stages.js'
@@ -16,6 +17,21 @@ export interface PreparedBatch extends WorkInputs {
   outputs: SinkRecord[]
   /** For each output, the index of the input it came from. */
   outputOwner: number[]
+  /** The outputs in the sink's own form (Sink.prepare), which then stands in for them: `outputs` is emptied. */
+  sinkWrite?: PreparedWrite
+}
+
+/**
+ * Hands the outputs to the sink to make its own form of them now, in the CPU stage, if it
+ * can: the outputs (and the values decoded for them) are let go of, so they do not live on,
+ * and get moved by the garbage collector, while the batch before is still being written.
+ */
+export function prepareForSink(prepared: PreparedBatch, sink: Sink): void {
+  if (!sink.prepare || prepared.outputs.length === 0) return
+  const sinkWrite = sink.prepare(prepared.outputs)
+  if (!sinkWrite) return
+  prepared.sinkWrite = sinkWrite
+  prepared.outputs = []
 }
 
 /** Decode → transform → encode for one batch. No writes: those are writeBatch's. */

@@ -25,10 +25,10 @@ export async function writeBatch(
   tally: Tally,
   onEvent?: (event: ReplayEvent) => void,
 ): Promise<void> {
-  const { inputs, outcome, quarantine, outputs: records, outputOwner } = prepared
+  const { inputs, outcome, quarantine, outputs: records, outputOwner, sinkWrite } = prepared
   const { counts, byStage } = tally
   if (outputs) {
-    const rejected = records.length > 0 ? await outputs.sink.write(records) : []
+    const rejected = sinkWrite ? await outputs.sink.writePrepared!(sinkWrite) : records.length > 0 ? await outputs.sink.write(records) : []
     const transformInfo = transform ? { name: transform.name, version: transform.version } : undefined
     for (const rej of rejected) {
       const owner = outputOwner[rej.index]!

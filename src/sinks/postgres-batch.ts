@@ -1,5 +1,5 @@
 import { copyFields, copyText, parseCopyText } from '../postgres/upsert-table.js'
-import type { SinkRecord, SinkRejection } from './sink.js'
+import type { PreparedWrite, SinkRecord, SinkRejection } from './sink.js'
 
 /** Fills `row` (one text or null per column) from a record; throws when a column cannot hold its value. */
 export type RowWriter = (r: SinkRecord, row: Array<string | null>) => void
@@ -25,9 +25,11 @@ export interface TextRound {
  * Round 0 is formatted straight into COPY text, a chunk at a time as COPY asks for it, with
  * one row array reused for every record: no per-record row objects that outlive the record
  * (they would be copied by every young-generation GC the batch lives through). Rows as arrays
- * are made again from the text (parseCopyText) only when an upsert needs them.
+ * are made again from the text (parseCopyText) only when an upsert needs them. Once all of it
+ * is formatted, the batch lets go of the records.
  */
-export class PgBatch {
+export class PgBatch implements PreparedWrite {
+  readonly records: number
   /** Round 0 as COPY text, as formatted so far. */
   readonly first: string[] = []
   /** The batch index of each row of round 0. */
@@ -37,22 +39,23 @@ export class PgBatch {
   /** Records no column could take (a converter threw), by batch index. */
   readonly rejected: SinkRejection[] = []
   private readonly row: Array<string | null>
-  private readonly seen = new Map<string, number>()
+  private seen = new Map<string, number>()
   private next = 0
 
   constructor(
-    private readonly records: readonly SinkRecord[],
+    private input: readonly SinkRecord[],
     columns: number,
     private readonly writeRow: RowWriter,
     private readonly keyIdOf: KeyId,
   ) {
+    this.records = input.length
     this.row = new Array<string | null>(columns).fill(null)
   }
 
   /** Round 0's COPY text from the start, formatting more as it is read. */
   *copyText(): Generator<string> {
     for (let c = 0; ; c++) {
-      while (c >= this.first.length && this.next < this.records.length) this.formatChunk()
+      while (c >= this.first.length && this.next < this.input.length) this.formatChunk()
       if (c >= this.first.length) return
       yield this.first[c]!
     }
@@ -60,7 +63,7 @@ export class PgBatch {
 
   /** Formats what is left: afterwards every round is complete. */
   finish(): void {
-    while (this.next < this.records.length) this.formatChunk()
+    while (this.next < this.input.length) this.formatChunk()
   }
 
   /** Round 0's rows (for an upsert). Call finish() first. */
@@ -74,7 +77,7 @@ export class PgBatch {
   }
 
   private formatChunk(): void {
-    const records = this.records
+    const records = this.input
     const row = this.row
     // Lines joined once per chunk: appending field by field would make a string object per field.
     const lines: string[] = []
@@ -102,5 +105,11 @@ export class PgBatch {
       }
     }
     if (lines.length > 0) this.first.push(`${lines.join('\n')}\n`)
+    if (this.next >= records.length) {
+      // Everything is text now: the records (and their decoded values) can go.
+      this.input = []
+      this.next = 0
+      this.seen = new Map()
+    }
   }
 }

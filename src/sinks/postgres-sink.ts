@@ -3,7 +3,7 @@ import { isConnectionError, parseCopyText, PgUpsertTable, type PgColumn } from '
 import { PgBatch, type KeyId, type RowWriter, type TextRound } from './postgres-batch.js'
 import { columnText, inferColumns, jsonText, rowWriter, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { PostgresLocation } from '../core/location.js'
-import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+import type { CommittedProgress, PreparedWrite, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export interface PostgresSinkOptions {
   /** Create the table from the first batch when it does not exist. */
@@ -114,8 +114,27 @@ export class PostgresSink implements Sink {
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     if (!this.columns) await this.createTable(records)
+    return this.writeBatch(this.batchOf(records))
+  }
+
+  /** Rows as COPY text, made while the batch before is written; undefined until the table's columns are known. */
+  prepare(records: SinkRecord[]): PgBatch | undefined {
+    if (!this.columns) return undefined
+    const batch = this.batchOf(records)
+    batch.finish()
+    return batch
+  }
+
+  writePrepared(prepared: PreparedWrite): Promise<SinkRejection[]> {
+    return this.writeBatch(prepared as PgBatch)
+  }
+
+  private batchOf(records: SinkRecord[]): PgBatch {
+    return new PgBatch(records, this.columns!.length, this.writeRow!, this.keyIdOf!)
+  }
+
+  private async writeBatch(batch: PgBatch): Promise<SinkRejection[]> {
     const columns = this.columns!
-    const batch = new PgBatch(records, columns.length, this.writeRow!, this.keyIdOf!)
     let rounds: TextRound[] = []
     await this.guard('writing a batch', async (t) => {
       await this.beginOrContinue(t)
