@@ -7,10 +7,10 @@ import { createInternalCluster, type InternalCluster } from './internal-cluster.
 import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
-import { toRecord } from './partition-fetcher.js'
-import { decodeFetched, rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
-import { walkRecordBatches, type RecordView } from './record-batch-walker.js'
+import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
+import { lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
 import { translateKafkaError } from './translate-error.js'
+import { ViewRecords } from './view-record.js'
 
 const require = createRequire(import.meta.url)
 
@@ -28,7 +28,7 @@ export interface PartitionChunk {
   count: number
 }
 
-/** How a fetch round turns a partition's response into records: kafkajs-decoded objects, or visits of records in place. */
+/** How a fetch round hands on a partition's records: as records (built from their bytes in place), or as visits of views. */
 type RoundMode = { kind: 'records' } | { kind: 'visit'; visit: (record: RecordView) => void }
 
 export interface RangeReaderOptions {
@@ -58,6 +58,7 @@ const MAX_RETRIES = 8
 export class RangeReader {
   private readonly cluster: InternalCluster
   private connected: Promise<void> | undefined
+  private readonly views: ViewRecords
 
   constructor(
     readonly kafka: Kafka,
@@ -66,6 +67,7 @@ export class RangeReader {
   ) {
     installOrderedHeaders()
     this.cluster = createInternalCluster(kafka, { isolation: 'read_committed' })
+    this.views = new ViewRecords(topic)
   }
 
   private async ready(): Promise<InternalCluster> {
@@ -121,7 +123,9 @@ export class RangeReader {
 
   /**
    * Yields the records of the ranges, a fetch response at a time (chunks of several
-   * partitions), in offset order within each partition, until every range is done.
+   * partitions), in offset order within each partition, until every range is done. Records
+   * are built from the fetch bytes in place (record-batch-walker.ts): keys, values and header
+   * values are views of the response, not copies.
    */
   read(ranges: readonly PartitionRange[], options: RangeReaderOptions = {}, signal?: AbortSignal): AsyncGenerator<PartitionChunk[]> {
     return this.rounds(ranges, options, { kind: 'records' }, signal)
@@ -130,8 +134,7 @@ export class RangeReader {
   /**
    * Like `read`, but each record is handed to `visit` in place (key, value and headers as byte
    * ranges of the fetch response) instead of being built as an object: for scans that only
-   * look at every record once (audits), several times cheaper per record than kafkajs's
-   * decoding. The chunks carry counts and no records.
+   * look at every record once (audits), cheaper still. The chunks carry counts and no records.
    */
   scan(
     ranges: readonly PartitionRange[],
@@ -167,8 +170,30 @@ export class RangeReader {
       if (signal?.aborted) return
       // Fetch the next response while the caller works on this one.
       pending = positions.size > 0 ? start() : undefined
-      if (chunks.length > 0) yield chunks
+      if (mode.kind === 'visit') {
+        if (chunks.length > 0) yield chunks
+        continue
+      }
+      // Records are built a partition at a time, when the caller gets to them: until then a
+      // response is one buffer, not thousands of objects for the garbage collector to move.
+      for (const chunk of chunks as UnbuiltChunk[]) {
+        await this.build(chunk)
+        yield [chunk]
+        if (signal?.aborted) return
+      }
     }
+  }
+
+  private async build(chunk: UnbuiltChunk): Promise<void> {
+    const unbuilt = chunk.unbuilt
+    if (!unbuilt) return
+    chunk.unbuilt = undefined
+    const records = chunk.records
+    await walkRecordBatches(unbuilt.bytes, chunk.partition, unbuilt.abortedTransactions, unbuilt.from, unbuilt.to, (view) => {
+      records.push(this.views.recordOf(view))
+      chunk.bytes += viewBytes(view)
+    })
+    chunk.count = records.length
   }
 
   /** One fetch per leader; advances `positions` and removes the partitions that are done. */
@@ -261,7 +286,7 @@ export class RangeReader {
     }
   }
 
-  /** Decodes (or visits) each partition's records and moves its position past what the response covered. */
+  /** Builds (or visits) each partition's records and moves its position past what the response covered. */
   private async advance(
     responses: ReadonlyArray<RawPartitionData>,
     positions: Map<number, { next: bigint; end: bigint; stalledSince?: number }>,
@@ -271,35 +296,27 @@ export class RangeReader {
   ): Promise<void> {
     for (const data of responses) {
       const position = positions.get(data.partition)!
-      let last: bigint
-      const records: KafkaRecord[] = []
-      let bytes = 0
       let count = 0
+      let unbuilt: UnbuiltChunk['unbuilt']
+      let last: bigint
       if (mode.kind === 'visit') {
-        const raw = data as RawPartitionData
+        // Bytes stay 0 for a scan: its visitor measures what it looks at.
         const visit = mode.visit
-        // Bytes stay 0: the visitor measures what it looks at.
-        const walked = raw.records
-          ? await walkRecordBatches(raw.records, data.partition, raw.abortedTransactions, position.next, position.end, (view) => {
+        const walked = data.records
+          ? await walkRecordBatches(data.records, data.partition, data.abortedTransactions, position.next, position.end, (view) => {
               count++
               visit(view)
             })
           : { lastOffset: -1n }
         last = walked.lastOffset
       } else {
-        // kafkajs decodes the records; the batch headers say how far the response reaches, also
-        // past batches that hold no record any more (compaction keeps the empty batches of
-        // idempotent and transactional producers, the default since Kafka 3.0).
-        const decoded = await decodeFetched(this.topic, data, position.next)
-        last = decoded.lastOffset
-        if (last < position.next - 1n) last = position.next - 1n
-        for (const m of decoded.messages) {
-          const r = toRecord(this.topic, data.partition, m)
-          if (r.offset >= position.end) break
-          records.push(r)
-          bytes += recordBytes(r)
-        }
-        count = records.length
+        // The batch headers say how far the response reaches, also past batches that hold no
+        // record any more (compaction keeps the empty batches of idempotent and transactional
+        // producers, the default since Kafka 3.0), aborted batches and transaction markers.
+        // The records are built later, when the caller gets to them (rounds()).
+        last = data.records ? lastOffsetOfBatches(data.records) : -1n
+        if (data.records && last >= position.next)
+          unbuilt = { bytes: data.records, abortedTransactions: data.abortedTransactions, from: position.next, to: position.end }
       }
       if (last < position.next) {
         // Nothing at this position yet: fine while it lasts briefly (a leader catching up).
@@ -320,9 +337,15 @@ export class RangeReader {
       position.next = next
       const done = next >= position.end
       if (done) positions.delete(data.partition)
-      chunks.push({ partition: data.partition, records, nextOffset: next, done, bytes, count })
+      const chunk: UnbuiltChunk = { partition: data.partition, records: [], nextOffset: next, done, bytes: 0, count, unbuilt }
+      chunks.push(chunk)
     }
   }
+}
+
+/** A chunk of a read as fetched: its records are built from `unbuilt` when the caller gets to it. */
+interface UnbuiltChunk extends PartitionChunk {
+  unbuilt?: { bytes: Buffer; abortedTransactions: RawPartitionData['abortedTransactions']; from: bigint; to: bigint }
 }
 
 /** An error after positions moved: never retried. */
@@ -332,9 +355,11 @@ class NotRetriable extends Error {
   }
 }
 
-export function recordBytes(r: KafkaRecord): number {
-  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0)
-  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0)
+/** Key + value + header bytes of a record seen in place. */
+function viewBytes(view: RecordView): number {
+  let n = view.keyLength + view.valueLength
+  const ranges = view.headerRanges
+  for (let h = 0; h < view.headerCount; h++) n += ranges[4 * h + 1]! + ranges[4 * h + 3]!
   return n
 }
 

@@ -11,6 +11,8 @@ export interface RecordView {
   partition: number
   offset: bigint
   timestampMs: number
+  /** The batch keeps the broker's time (LogAppendTime) rather than the producer's. */
+  logAppendTime: boolean
   bytes: Buffer
   /** -1 for a null key. */
   keyStart: number
@@ -54,6 +56,7 @@ export async function walkRecordBatches(
     partition,
     offset: 0n,
     timestampMs: 0,
+    logAppendTime: false,
     bytes,
     keyStart: -1,
     keyLength: 0,
@@ -104,6 +107,7 @@ export async function walkRecordBatches(
         stop = records.length
       }
       view.bytes = records
+      view.logAppendTime = logAppendTime
       for (let i = 0; i < count && at < stop; i++) {
         // length, attributes, timestamp delta, offset delta, key, value, headers
         let r = readVarint(records, at)
@@ -267,6 +271,7 @@ async function walkLegacy(
       partition,
       offset,
       timestampMs: Number(m.timestamp ?? -1),
+      logAppendTime: false,
       bytes: joined,
       keyStart: key ? 0 : -1,
       keyLength: key?.length ?? 0,

@@ -195,11 +195,16 @@ export class PgUpsertTable {
    */
   async copyInsert(table: string, columns: PgColumn[], rows: ReadonlyArray<ReadonlyArray<string | null>>): Promise<boolean> {
     if (rows.length === 0) return true
+    return this.copyInsertText(table, columns, copyText(rows))
+  }
+
+  /** copyInsert of rows already in COPY's text format (whole lines per chunk), read as COPY sends them. */
+  async copyInsertText(table: string, columns: PgColumn[], text: Iterable<string>): Promise<boolean> {
     if (this.broken) throw this.broken
     await this.query('SAVEPOINT recover_copy')
     try {
       const copy = this.client.query(copyFrom(`COPY ${qualified(table)} (${columns.map((c) => quote(c.name)).join(', ')}) FROM STDIN`))
-      await pipeline(Readable.from(copyText(rows)), copy)
+      await pipeline(Readable.from(text), copy)
       await this.query('RELEASE SAVEPOINT recover_copy')
       return true
     } catch (error) {
@@ -224,12 +229,7 @@ export class PgUpsertTable {
 export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Generator<string> {
   let chunk = ''
   for (const row of rows) {
-    for (let j = 0; j < row.length; j++) {
-      const v = row[j]
-      if (j > 0) chunk += '\t'
-      chunk += v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
-    }
-    chunk += '\n'
+    chunk += copyLine(row)
     if (chunk.length >= 1 << 14) {
       yield chunk
       chunk = ''
@@ -238,9 +238,38 @@ export function* copyText(rows: ReadonlyArray<ReadonlyArray<string | null>>): Ge
   if (chunk.length > 0) yield chunk
 }
 
+/** One row in COPY's text format, with its line end. */
+export function copyLine(row: ReadonlyArray<string | null>): string {
+  return `${copyFields([...row]).join('\t')}\n`
+}
+
+/** A row's fields in place as COPY's text format writes them: escaped, and NULL as \N. */
+export function copyFields(row: Array<string | null>): Array<string | null> {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j]
+    row[j] = v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
+  }
+  return row
+}
+
+/** The rows of COPY text in whole lines (what copyText and copyLine write), read back. */
+export function parseCopyText(chunks: Iterable<string>): Array<Array<string | null>> {
+  const rows: Array<Array<string | null>> = []
+  for (const chunk of chunks) {
+    const lines = chunk.split('\n')
+    // Each chunk ends with a line end: the last piece is empty.
+    for (let i = 0; i < lines.length - 1; i++) {
+      rows.push(lines[i]!.split('\t').map((v) => (v === '\\N' ? null : v.includes('\\') ? v.replace(COPY_UNESCAPES, (e) => COPY_UNESCAPED[e]!) : v)))
+    }
+  }
+  return rows
+}
+
 const COPY_SPECIAL = /[\\\t\n\r]/
 const COPY_SPECIALS = /[\\\t\n\r]/g
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+const COPY_UNESCAPES = /\\[\\tnr]/g
+const COPY_UNESCAPED: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' }
 
 /**
  * `INSERT … SELECT u.c0::type, … FROM unnest($1::text[], …) ON CONFLICT (key) DO UPDATE`: every

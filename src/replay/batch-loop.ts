@@ -7,7 +7,7 @@ import { RecoveryError } from '../errors.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { isTransformInterrupted } from '../plugin-host/run-transform.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
-import { failuresOf, prepareBatch, type PreparedBatch } from './prepare-batch.js'
+import { failuresOf, prepareBatch, prepareForSink, type PreparedBatch } from './prepare-batch.js'
 import type { RecordSource } from './record-source.js'
 import type { DrySample, ReplayEvent } from './replay-events.js'
 import type { Outputs, Stages } from './stages.js'
@@ -92,6 +92,7 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     let prepared: PreparedBatch
     try {
       prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit })
+      if (outputs) prepareForSink(prepared, outputs.sink)
     } catch (error) {
       // Ctrl-C inside the transform, or a plugin that tried to exit: this batch is not
       // written; the replay ends at the batches before it, checkpointed.
@@ -140,10 +141,15 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
   try {
     reading: for await (const chunks of loop.source.read(remaining, signal)) {
       for (const chunk of chunks) {
-        for (const record of chunk.records) {
-          if (loop.sampleLimit !== undefined && run.sampled >= loop.sampleLimit) break reading
-          batch.add(record)
-          run.sampled++
+        const records = chunk.records
+        // A run of the chunk's records at a time: up to a full batch, or the end of the sample.
+        for (let at = 0; at < records.length; ) {
+          let take = Math.min(records.length - at, loop.batchSize - batch.inputs.length)
+          if (loop.sampleLimit !== undefined) take = Math.min(take, loop.sampleLimit - run.sampled)
+          if (take <= 0) break reading
+          batch.add(records, at, at + take)
+          run.sampled += take
+          at += take
           if (batch.inputs.length >= loop.batchSize) {
             await flush()
             if (halted()) break reading

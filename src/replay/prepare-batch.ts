@@ -2,6 +2,7 @@ import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
 import type { RecordFailure } from '../core/failure-rate.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { ReplayRecord, SinkRecord } from '../plugin-api.js'
+import type { PreparedWrite, Sink } from '../sinks/sink.js'
 import type { QuarantineEntry } from '../quarantine/quarantine.js'
 import type { DrySample } from './replay-events.js'
 import type { Stages } from './stages.js'
@@ -16,10 +17,27 @@ export interface PreparedBatch extends WorkInputs {
   outputs: SinkRecord[]
   /** For each output, the index of the input it came from. */
   outputOwner: number[]
+  /** The outputs in the sink's own form (Sink.prepare), which then stands in for them: `outputs` is emptied. */
+  sinkWrite?: PreparedWrite
+}
+
+/**
+ * Hands the outputs to the sink to make its own form of them now, in the CPU stage, if it
+ * can: the outputs (and the values decoded for them) are let go of, so they do not live on,
+ * and get moved by the garbage collector, while the batch before is still being written.
+ */
+export function prepareForSink(prepared: PreparedBatch, sink: Sink): void {
+  if (!sink.prepare || prepared.outputs.length === 0) return
+  const sinkWrite = sink.prepare(prepared.outputs)
+  if (!sinkWrite) return
+  prepared.sinkWrite = sinkWrite
+  prepared.outputs = []
 }
 
 /** Decode → transform → encode for one batch. No writes: those are writeBatch's. */
 export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
+  if (stages.passThrough && !dry) return forward(work)
+  if (!stages.transform && !dry) return decodeOnly(work, stages)
   const { codecs, transform, encoders } = stages
   const inputs = work.inputs
   const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
@@ -150,6 +168,78 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
     }
   }
   return prepared
+}
+
+/**
+ * Bytes in, bytes out, nothing in between: every record is written as it was read, with the
+ * buffers it was read with (decoding bytes as bytes would give them back unchanged, and no
+ * transform can drop or fail a record). Only the sink can still refuse one.
+ */
+function forward(work: WorkInputs): PreparedBatch {
+  const inputs = work.inputs
+  const count = inputs.length
+  const outputs = new Array<SinkRecord>(count)
+  const outputOwner = new Array<number>(count)
+  for (let i = 0; i < count; i++) {
+    const r = inputs[i]!
+    outputs[i] = {
+      key: r.key,
+      value: r.value,
+      decodedKey: r.key,
+      decodedValue: r.value,
+      headers: r.headers,
+      timestamp: r.timestampMs,
+      timestampType: r.timestampType,
+      source: { topic: r.topic, partition: r.partition, offset: r.offset },
+    }
+    outputOwner[i] = i
+  }
+  return { ...work, outcome: new Array<Outcome>(count).fill('written'), quarantine: [], outputs, outputOwner }
+}
+
+/**
+ * Decode only (no transform, not a dry run): what the full path does when nothing transforms,
+ * without the transform's intermediate record: each record is decoded straight into what the
+ * sink gets, its bytes going out exactly as they came in.
+ */
+async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBatch> {
+  const { key: keys, value: values } = stages.codecs
+  const inputs = work.inputs
+  const count = inputs.length
+  // Registry lookups for the whole batch first: an unreachable registry stops the replay here
+  // (exit 5) before any record of the batch is blamed.
+  await keys.prepare(inputs.map((r) => r.key))
+  await values.prepare(inputs.map((r) => r.value))
+  const outcome = new Array<Outcome>(count)
+  const quarantine: QuarantineEntry[] = []
+  const outputs: SinkRecord[] = []
+  const outputOwner: number[] = []
+  for (let i = 0; i < count; i++) {
+    const r = inputs[i]!
+    let side: 'key' | 'value' = 'key'
+    try {
+      const decodedKey = r.key === null ? null : keys.decode(r.key)
+      side = 'value'
+      const decodedValue = r.value === null ? null : values.decode(r.value)
+      outputs.push({
+        key: r.key,
+        value: r.value,
+        decodedKey,
+        decodedValue,
+        headers: r.headers,
+        timestamp: r.timestampMs,
+        timestampType: r.timestampType,
+        source: { topic: r.topic, partition: r.partition, offset: r.offset },
+      })
+      outputOwner.push(i)
+      outcome[i] = 'written'
+    } catch (error) {
+      if (!isDecodeError(error)) throw error
+      outcome[i] = 'quarantined'
+      quarantine.push({ stage: 'decode', error, kind: error.kind, side, record: r, transform: undefined })
+    }
+  }
+  return { ...work, outcome, quarantine, outputs, outputOwner }
 }
 
 /** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */

@@ -16,6 +16,11 @@ export interface Stages {
   transformInfo: { name: string; version: string; file: string } | null
   /** After a transform, values are encoded again; without one the bytes go out as they came in. Absent for a dry run. */
   encoders?: { key: OutputEncoder; value: OutputEncoder }
+  /**
+   * Keys and values are bytes and nothing transforms them: every record goes to the sink as it
+   * was read, its buffers untouched (prepare-batch.ts forwards it without decoding it).
+   */
+  passThrough: boolean
 }
 
 /** The end of the pipeline: where records go, and where the ones that fail go. */
@@ -66,5 +71,6 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
           value: await createOutputEncoder({ format: formats.value, codec: codecs.value, sources, outputSchemaId: request.outputSchemaId, side: 'value' }),
         }
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
-  return { codecs, formats, transform, transformInfo, encoders }
+  const passThrough = !transform && formats.key === 'bytes' && formats.value === 'bytes'
+  return { codecs, formats, transform, transformInfo, encoders, passThrough }
 }

@@ -15,10 +15,18 @@ export class WorkBatch implements WorkInputs {
   bytes = 0
   positions = new Map<number, bigint>()
 
-  add(r: KafkaRecord): void {
-    this.inputs.push(r)
-    this.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
-    this.positions.set(r.partition, r.offset + 1n)
+  /** Adds records [from, to) of one partition's chunk (to > from). */
+  add(records: readonly KafkaRecord[], from: number, to: number): void {
+    const inputs = this.inputs
+    let bytes = 0
+    for (let i = from; i < to; i++) {
+      const r = records[i]!
+      inputs.push(r)
+      bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+    }
+    this.bytes += bytes
+    const last = records[to - 1]!
+    this.positions.set(last.partition, last.offset + 1n)
   }
 
   advance(chunk: SourceChunk): void {

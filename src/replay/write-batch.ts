@@ -25,10 +25,10 @@ export async function writeBatch(
   tally: Tally,
   onEvent?: (event: ReplayEvent) => void,
 ): Promise<void> {
-  const { inputs, outcome, quarantine, outputs: records, outputOwner } = prepared
+  const { inputs, outcome, quarantine, outputs: records, outputOwner, sinkWrite } = prepared
   const { counts, byStage } = tally
   if (outputs) {
-    const rejected = records.length > 0 ? await outputs.sink.write(records) : []
+    const rejected = sinkWrite ? await outputs.sink.writePrepared!(sinkWrite) : records.length > 0 ? await outputs.sink.write(records) : []
     const transformInfo = transform ? { name: transform.name, version: transform.version } : undefined
     for (const rej of rejected) {
       const owner = outputOwner[rej.index]!
@@ -40,14 +40,21 @@ export async function writeBatch(
     await outputs.quarantine.write(quarantine)
   }
 
+  // Records come in runs of one partition: look its counts up once per run.
+  let partition = -1
+  let c: PartitionCounts | undefined
   for (let i = 0; i < inputs.length; i++) {
-    const c = counts.get(inputs[i]!.partition)!
-    c.read++
-    c.bytes += (inputs[i]!.key?.length ?? 0) + (inputs[i]!.value?.length ?? 0)
+    const r = inputs[i]!
+    if (r.partition !== partition) {
+      partition = r.partition
+      c = counts.get(partition)!
+    }
+    c!.read++
+    c!.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
     const o = outcome[i]!
-    if (o === 'written') c.written++
-    else if (o === 'dropped') c.dropped++
-    else c.quarantined++
+    if (o === 'written') c!.written++
+    else if (o === 'dropped') c!.dropped++
+    else c!.quarantined++
   }
   if (outputs) {
     for (const owner of outputOwner) {

@@ -1,8 +1,9 @@
 import { RecoveryError } from '../errors.js'
-import { isConnectionError, PgUpsertTable, type PgColumn, type PgRowRejection } from '../postgres/upsert-table.js'
-import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
+import { isConnectionError, parseCopyText, PgUpsertTable, type PgColumn } from '../postgres/upsert-table.js'
+import { PgBatch, type KeyId, type RowWriter, type TextRound } from './postgres-batch.js'
+import { columnText, inferColumns, jsonText, rowWriter, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { PostgresLocation } from '../core/location.js'
-import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+import type { CommittedProgress, PreparedWrite, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 export interface PostgresSinkOptions {
   /** Create the table from the first batch when it does not exist. */
@@ -21,14 +22,6 @@ const PG_TYPES: Record<LogicalType, string> = {
   json: 'jsonb',
 }
 
-/** One upsert statement: rows with distinct keys, and the index in the batch each came from. */
-interface Round {
-  rows: Array<Array<string | null>>
-  owners: number[]
-  /** Rows the server refused (already quarantined): left out when the batch is redone. */
-  refused: Map<number, PgRowRejection['error']>
-}
-
 /**
  * `postgres://user@host:port/db?table=T&key=col[,col]`: batched upserts on the key, and the
  * replay's progress in `recover_replay_checkpoints`, committed in the same transaction as the
@@ -43,13 +36,13 @@ export class PostgresSink implements Sink {
   readonly transactional = true
   private table: PgUpsertTable | undefined
   private columns: PgColumn[] | undefined
-  /** A record as a row of `columns` (text per column), built once the columns are known. */
-  private rowOf: ((r: SinkRecord) => Array<string | null>) | undefined
+  /** A record as a row of `columns` (text per column), chosen once the columns are known. */
+  private writeRow: RowWriter | undefined
   /** A row's key, to tell which records of a batch share one. */
-  private keyIdOf: ((row: Array<string | null>) => string | undefined) | undefined
+  private keyIdOf: KeyId | undefined
   private replay: ReplayIdentity | undefined
-  /** The batches written in the open transaction: kept so that a lost connection can redo them all. */
-  private pending: Round[][] = []
+  /** The batches written in the open transaction, as text: kept so that a lost connection can redo them all. */
+  private pending: TextRound[][] = []
   /** Batches to upsert before COPY is tried again, and how many the next refused COPY sets. */
   private upsertsBeforeCopy = 0
   private copyBackoff = 1
@@ -111,7 +104,7 @@ export class PostgresSink implements Sink {
       )
     }
     this.columns = columns
-    this.rowOf = rowBuilder(
+    this.writeRow = rowWriter(
       columns.map((c) => c.name),
       this.target.layout === 'jsonb',
       columns.map((c) => pgConverter(c.type)),
@@ -121,44 +114,47 @@ export class PostgresSink implements Sink {
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     if (!this.columns) await this.createTable(records)
+    return this.writeBatch(this.batchOf(records))
+  }
+
+  /** Rows as COPY text, made while the batch before is written; undefined until the table's columns are known. */
+  prepare(records: SinkRecord[]): PgBatch | undefined {
+    if (!this.columns) return undefined
+    const batch = this.batchOf(records)
+    batch.finish()
+    return batch
+  }
+
+  writePrepared(prepared: PreparedWrite): Promise<SinkRejection[]> {
+    return this.writeBatch(prepared as PgBatch)
+  }
+
+  private batchOf(records: SinkRecord[]): PgBatch {
+    return new PgBatch(records, this.columns!.length, this.writeRow!, this.keyIdOf!)
+  }
+
+  private async writeBatch(batch: PgBatch): Promise<SinkRejection[]> {
     const columns = this.columns!
-    const rowOf = this.rowOf!
-    const keyIdOf = this.keyIdOf!
-    // ON CONFLICT cannot touch a row twice in one statement: the n-th record of a key in the
-    // batch goes in the n-th statement, so every record is applied, in order, and refused alone.
-    const rounds: Round[] = []
-    const seen = new Map<string, number>()
-    const rejected: SinkRejection[] = []
-    records.forEach((r, index) => {
-      let row: Array<string | null>
-      try {
-        row = rowOf(r)
-      } catch (error) {
-        rejected.push({ index, error: error as Error })
-        return
-      }
-      const id = keyIdOf(row)
-      const n = id === undefined ? 0 : (seen.get(id) ?? 0)
-      if (id !== undefined) seen.set(id, n + 1)
-      const round = (rounds[n] ??= { rows: [], owners: [], refused: new Map() })
-      round.rows.push(row)
-      round.owners.push(index)
-    })
+    let rounds: TextRound[] = []
     await this.guard('writing a batch', async (t) => {
       await this.beginOrContinue(t)
-      for (const [n, round] of rounds.entries()) {
-        round.refused.clear()
-        // The first occurrence of each key: COPY when the keys are likely new.
-        if (n === 0 && (await this.tryCopy(t, round))) continue
-        for (const r of await t.upsert(this.target.table, columns, this.target.key, round.rows)) round.refused.set(r.index, r.error)
+      // The first occurrence of each key: COPY when the keys are likely new.
+      const copied = await this.tryCopy(t, batch)
+      batch.finish()
+      rounds = batch.rounds()
+      const upserts: Array<Array<Array<string | null>>> = [copied ? [] : batch.firstRows(), ...batch.later.map((r) => r.rows)]
+      for (const [n, rows] of upserts.entries()) {
+        for (const r of await t.upsert(this.target.table, columns, this.target.key, rows)) rounds[n]!.refused.set(r.index, r.error)
       }
       return undefined
     })
     this.pending.push(rounds)
-    for (const round of rounds) {
+    const rejected = [...batch.rejected]
+    const owners = [batch.firstOwners, ...batch.later.map((r) => r.owners)]
+    for (const [n, round] of rounds.entries()) {
       for (const [i, e] of round.refused) {
         rejected.push({
-          index: round.owners[i]!,
+          index: owners[n]![i]!,
           error: Object.assign(new Error(`PostgreSQL refused the row for table ${this.target.table}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`), {
             name: 'PostgresRowError',
           }),
@@ -200,12 +196,12 @@ export class PostgresSink implements Sink {
    * over existing rows tries again after 1, 2, 4 … 64 batches of plain upserts, so it pays for
    * a refused COPY rarely. False: the rows still need the upsert.
    */
-  private async tryCopy(t: PgUpsertTable, round: Round): Promise<boolean> {
+  private async tryCopy(t: PgUpsertTable, batch: PgBatch): Promise<boolean> {
     if (this.upsertsBeforeCopy > 0) {
       this.upsertsBeforeCopy--
       return false
     }
-    if (await t.copyInsert(this.target.table, this.columns!, round.rows)) {
+    if (await t.copyInsertText(this.target.table, this.columns!, batch.copyText())) {
       this.copyBackoff = 1
       return true
     }
@@ -228,7 +224,7 @@ export class PostgresSink implements Sink {
           this.target.table,
           this.columns!,
           this.target.key,
-          round.rows.filter((_, i) => !round.refused.has(i)),
+          parseCopyText(round.text).filter((_, i) => !round.refused.has(i)),
         )
         if (again.length > 0)
           throw new RecoveryError(
@@ -302,7 +298,7 @@ export class PostgresSink implements Sink {
  * key never conflicts (the server refuses it, or a unique index lets it through). One column
  * is its text as it is; several are JSON, so that ('a,b', 'c') and ('a', 'b,c') differ.
  */
-function keyId(keyAt: number[]): (row: Array<string | null>) => string | undefined {
+function keyId(keyAt: number[]): KeyId {
   if (keyAt.length === 1) {
     const j = keyAt[0]!
     return (row) => row[j] ?? undefined

@@ -39,6 +39,12 @@ export interface ReplayIdentity {
   topic: string
 }
 
+/** A batch in a sink's own form, made by Sink.prepare(): opaque to the pipeline. */
+export interface PreparedWrite {
+  /** How many records it holds (rejection indexes count in them). */
+  readonly records: number
+}
+
 /**
  * The one small interface every sink implements (file, Kafka, plugin): open, write batches,
  * make them durable at a checkpoint, close. The replay writes one batch at a time, and
@@ -59,6 +65,15 @@ export interface Sink {
   open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult>
   /** Writes a batch; records the sink will not take are returned (they go to quarantine, stage sink). */
   write(records: SinkRecord[]): Promise<SinkRejection[]>
+  /**
+   * Optional: turns a batch into the sink's own form (rows as COPY text, say) in the CPU stage
+   * of the pipeline, while the batch before it is still being written; writePrepared() then only
+   * sends it. The records are not kept: their decoded values can be collected at once instead of
+   * living on until the write. Undefined when the sink cannot yet (write() then gets the records).
+   */
+  prepare?(records: SinkRecord[]): PreparedWrite | undefined
+  /** Writes what prepare() made, as write() would have written its records. */
+  writePrepared?(prepared: PreparedWrite): Promise<SinkRejection[]>
   /**
    * Makes everything written so far durable and returns what the checkpoint keeps. A
    * transactional sink commits `progress` (the replay's positions after this batch) in the

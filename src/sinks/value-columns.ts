@@ -130,6 +130,15 @@ export function rowBuilder<T>(names: readonly string[], wholeValue: boolean, con
   }
 }
 
+/** rowBuilder's rows written into an array the caller keeps and reuses (one per batch, not one per record). */
+export function rowWriter<T>(names: readonly string[], wholeValue: boolean, converters: ReadonlyArray<ColumnConverter<T>>): (r: SinkRecord, row: T[]) => void {
+  const readers = names.map((name) => columnReader(name, wholeValue))
+  return (r, row) => {
+    const fields = fieldsOf(r)
+    for (let j = 0; j < readers.length; j++) row[j] = converters[j]!(readers[j]!(r, fields))
+  }
+}
+
 /** JSON text for json columns: bigints as numbers (as strings beyond 2^53), bytes as base64. */
 export function jsonText(v: unknown): string {
   return JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {

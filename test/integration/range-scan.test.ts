@@ -6,7 +6,9 @@ import { parseRangeBound, planReplayRanges, type PartitionRange } from '../../sr
 import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { headersForMessage, installOrderedHeaders } from '../../src/kafka/ordered-headers.js'
+import { PartitionFetcher } from '../../src/kafka/partition-fetcher.js'
 import { RangeReader, type RangeReaderOptions } from '../../src/kafka/range-reader.js'
+import type { KafkaRecord } from '../../src/kafka/kafka-record.js'
 import type { RecordView } from '../../src/kafka/record-batch-walker.js'
 import { testBrokers, testKafka, uniqueName, withAdmin } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
@@ -14,8 +16,9 @@ import { withTimeout } from '../support/timeout.js'
 installOrderedHeaders()
 
 /**
- * The in-place scan (what audits read with) against the decoded read (what replay reads with)
- * on the same ranges: the same records, byte for byte, in every codec, across committed,
+ * The in-place scan (what audits read with) and the read (records built in place, what replay
+ * reads with) against kafkajs's own decoding (PartitionFetcher) on the same ranges: the same
+ * records, byte for byte, in every codec, across committed,
  * aborted and open transactions, with null keys, values and header values, binary keys,
  * repeated headers, log-append time, ranges starting inside a compressed batch, and fetches
  * too small for one batch.
@@ -24,6 +27,7 @@ installOrderedHeaders()
 interface Seen {
   offset: string
   timestampMs: number
+  timestampType: string
   key: string | null
   value: string | null
   headers: Array<[string, string | null]>
@@ -79,35 +83,48 @@ async function withReader<T>(
   }
 }
 
-async function decoded(
-  reader: RangeReader,
-  ranges: PartitionRange[],
-  options: RangeReaderOptions,
-): Promise<Array<Seen & { hashes: ReturnType<typeof contentHashes> }>> {
-  const out: Array<Seen & { hashes: ReturnType<typeof contentHashes> }> = []
-  for await (const chunks of reader.read(ranges, options)) {
-    for (const c of chunks) {
-      for (const r of c.records) {
-        out.push({
-          offset: String(r.offset),
-          timestampMs: r.timestampMs,
-          key: hex(r.key),
-          value: hex(r.value),
-          headers: r.headers.map((h) => [h.key, hex(h.value)]),
-          hashes: contentHashes(r.value, r.headers),
-        })
+type Read = Seen & { hashes: ReturnType<typeof contentHashes> }
+
+function seenOf(r: KafkaRecord): Read {
+  return {
+    offset: String(r.offset),
+    timestampMs: r.timestampMs,
+    timestampType: r.timestampType,
+    key: hex(r.key),
+    value: hex(r.value),
+    headers: r.headers.map((h) => [h.key, hex(h.value)]),
+    hashes: contentHashes(r.value, r.headers),
+  }
+}
+
+/** The reference: kafkajs decodes each fetch (PartitionFetcher), from each range's start to its end. */
+async function decoded(reader: RangeReader, ranges: PartitionRange[], options: RangeReaderOptions): Promise<Read[]> {
+  const fetcher = new PartitionFetcher(reader.kafka, { isolation: 'read_committed' })
+  const out: Read[] = []
+  try {
+    for (const range of ranges) {
+      for (let next = range.start; next < range.end; ) {
+        const { records, nextOffset } = await fetcher.fetch(reader.topic, range.partition, next, { maxBytes: options.maxBytesPerPartition, maxWaitMs: 100 })
+        for (const r of records) if (r.offset >= range.start && r.offset < range.end) out.push(seenOf(r))
+        assert.ok(nextOffset > next, `kafkajs did not move past offset ${next}`)
+        next = nextOffset
       }
     }
+  } finally {
+    await fetcher.close()
   }
   return out
 }
 
-async function scanned(
-  reader: RangeReader,
-  ranges: PartitionRange[],
-  options: RangeReaderOptions,
-): Promise<{ seen: Array<Seen & { hashes: ReturnType<typeof contentHashes> }>; counted: number }> {
-  const seen: Array<Seen & { hashes: ReturnType<typeof contentHashes> }> = []
+/** What replay reads with: records built in place. */
+async function read(reader: RangeReader, ranges: PartitionRange[], options: RangeReaderOptions): Promise<Read[]> {
+  const out: Read[] = []
+  for await (const chunks of reader.read(ranges, options)) for (const c of chunks) for (const r of c.records) out.push(seenOf(r))
+  return out
+}
+
+async function scanned(reader: RangeReader, ranges: PartitionRange[], options: RangeReaderOptions): Promise<{ seen: Read[]; counted: number }> {
+  const seen: Read[] = []
   const slice = (v: RecordView, start: number, length: number) => (start < 0 ? null : v.bytes.subarray(start, start + length).toString('hex'))
   let counted = 0
   const visit = (v: RecordView) => {
@@ -119,6 +136,7 @@ async function scanned(
     seen.push({
       offset: String(v.offset),
       timestampMs: v.timestampMs,
+      timestampType: v.logAppendTime ? 'log-append' : 'create',
       key: slice(v, v.keyStart, v.keyLength),
       value: slice(v, v.valueStart, v.valueLength),
       headers,
@@ -191,7 +209,8 @@ test(
           const expected = await decoded(reader, planned, options)
           const got = await scanned(reader, planned, options)
           assert.is(got.counted, got.seen.length)
-          assert.equal(got.seen, expected, `${from}..${to}`)
+          assert.equal(got.seen, expected, `scan ${from}..${to}`)
+          assert.equal(await read(reader, planned, options), expected, `read ${from}..${to}`)
           if (from === 'earliest') {
             // 600 from kcat, 5 plain, t1 t2 t3, after: nothing aborted, nothing open.
             assert.is(expected.length, 609)
@@ -212,7 +231,7 @@ test(
 )
 
 test(
-  'log-append time: the scan gives every record the time the broker wrote it, as decoding does',
+  'log-append time: the scan and the read give every record the time the broker wrote it, as kafkajs does',
   withTimeout(60_000, async () => {
     const topic = uniqueName('scan-lat')
     await withAdmin((admin) =>
@@ -231,8 +250,9 @@ test(
       const expected = await decoded(reader, planned, {})
       const got = await scanned(reader, planned, {})
       assert.is(expected.length, 20)
-      assert.ok(expected.every((r) => r.timestampMs > Date.UTC(2020, 0, 1)))
+      assert.ok(expected.every((r) => r.timestampMs > Date.UTC(2020, 0, 1) && r.timestampType === 'log-append'))
       assert.equal(got.seen, expected)
+      assert.equal(await read(reader, planned, {}), expected)
     })
   }),
 )

@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import pg from 'pg'
-import { textArray, upsertSql } from '../../src/postgres/upsert-table.js'
+import { copyText, parseCopyText, textArray, upsertSql } from '../../src/postgres/upsert-table.js'
+import { PgBatch } from '../../src/sinks/postgres-batch.js'
 import { duckConverter } from '../../src/sinks/duckdb-sink.js'
 import { pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
 import { columnValue, inferColumns, jsonText, rowBuilder } from '../../src/sinks/value-columns.js'
@@ -183,6 +184,53 @@ test('text[] literals are what pg sends for the same array of strings and nulls,
         assert.is(textArray(rows, 0, indexes), prepareValue(indexes.map((i) => values[i])))
       },
     ),
+  )
+})
+
+test('COPY text reads back as the rows it was written from, for any text, NULL and the text \\N included', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', '\\', '\t', '\n', '\r', 'N', 'é', ' ', 't', 'n', 'r') })
+  fc.assert(
+    fc.property(fc.array(fc.array(fc.option(text), { minLength: 3, maxLength: 3 }), { maxLength: 2000 }), (rows) => {
+      assert.equal(parseCopyText(copyText(rows)), rows)
+    }),
+  )
+  assert.equal(parseCopyText(copyText([['\\N', null, '']])), [['\\N', null, '']])
+})
+
+test('a PostgreSQL batch: the first record of each key goes in COPY text (read again from the start on a retry), repeats in later rounds, refusals by index', () => {
+  const records = Array.from({ length: 3000 }, (_, i) => record({ id: i % 1000 === 7 ? 'dup' : `k${i}`, n: i === 5 ? 'bad' : i }, 0, BigInt(i)))
+  const writeRow = (r: SinkRecord, row: Array<string | null>) => {
+    const v = r.decodedValue as { id: string; n: number | string }
+    if (typeof v.n !== 'number') throw new Error('n is not a number')
+    row[0] = v.id
+    row[1] = String(v.n)
+  }
+  const batch = new PgBatch(records, 2, writeRow, (row) => row[0] ?? undefined)
+  const copy = batch.copyText()
+  const firstChunk = copy.next().value as string
+  assert.ok(firstChunk.startsWith('k0\t0\nk1\t1\n'))
+  // A retry reads round 0 from its start again, whatever the first attempt had read.
+  const whole = [...batch.copyText()]
+  assert.is(whole[0], firstChunk)
+  batch.finish()
+  assert.equal(
+    batch.rejected.map((r) => [r.index, r.error.message]),
+    [[5, 'n is not a number']],
+  )
+  const first = batch.firstRows()
+  assert.is(first.length, 3000 - 1 - 2)
+  assert.equal(first[6], ['dup', '7'], 'record 5 was refused')
+  assert.is(batch.firstOwners[first.length - 1], 2999)
+  assert.equal(
+    batch.later.map((r) => [r.rows, r.owners]),
+    [
+      [[['dup', '1007']], [1007]],
+      [[['dup', '2007']], [2007]],
+    ],
+  )
+  assert.equal(
+    batch.rounds().map((r) => parseCopyText(r.text).length),
+    [2997, 1, 1],
   )
 })
 

@@ -1,0 +1,115 @@
+import { copyFields, copyText, parseCopyText } from '../postgres/upsert-table.js'
+import type { PreparedWrite, SinkRecord, SinkRejection } from './sink.js'
+
+/** Fills `row` (one text or null per column) from a record; throws when a column cannot hold its value. */
+export type RowWriter = (r: SinkRecord, row: Array<string | null>) => void
+
+/** A row's key, to tell which records of a batch share one; undefined when it has none (NULL). */
+export type KeyId = (row: ReadonlyArray<string | null>) => string | undefined
+
+/** COPY text is handed on in chunks of about this many characters. */
+const CHUNK = 1 << 14
+
+/** One upsert statement's rows, as COPY text (few objects, whatever the row count), and what the server refused of them. */
+export interface TextRound {
+  text: string[]
+  /** Row index in the round -> the server's refusal (already quarantined): left out when the round is redone. */
+  refused: Map<number, Error & { code?: string }>
+}
+
+/**
+ * One sink batch as PostgreSQL rows. ON CONFLICT cannot touch a row twice in one statement,
+ * so the n-th record of a key in the batch goes in the n-th round: round 0 holds the first
+ * record of every key (COPY's rows, when the keys are new), later rounds the repeats.
+ *
+ * Round 0 is formatted straight into COPY text, a chunk at a time as COPY asks for it, with
+ * one row array reused for every record: no per-record row objects that outlive the record
+ * (they would be copied by every young-generation GC the batch lives through). Rows as arrays
+ * are made again from the text (parseCopyText) only when an upsert needs them. Once all of it
+ * is formatted, the batch lets go of the records.
+ */
+export class PgBatch implements PreparedWrite {
+  readonly records: number
+  /** Round 0 as COPY text, as formatted so far. */
+  readonly first: string[] = []
+  /** The batch index of each row of round 0. */
+  readonly firstOwners: number[] = []
+  /** Rounds 1, 2 …: rows with the batch index each came from. */
+  readonly later: Array<{ rows: Array<Array<string | null>>; owners: number[] }> = []
+  /** Records no column could take (a converter threw), by batch index. */
+  readonly rejected: SinkRejection[] = []
+  private readonly row: Array<string | null>
+  private seen = new Map<string, number>()
+  private next = 0
+
+  constructor(
+    private input: readonly SinkRecord[],
+    columns: number,
+    private readonly writeRow: RowWriter,
+    private readonly keyIdOf: KeyId,
+  ) {
+    this.records = input.length
+    this.row = new Array<string | null>(columns).fill(null)
+  }
+
+  /** Round 0's COPY text from the start, formatting more as it is read. */
+  *copyText(): Generator<string> {
+    for (let c = 0; ; c++) {
+      while (c >= this.first.length && this.next < this.input.length) this.formatChunk()
+      if (c >= this.first.length) return
+      yield this.first[c]!
+    }
+  }
+
+  /** Formats what is left: afterwards every round is complete. */
+  finish(): void {
+    while (this.next < this.input.length) this.formatChunk()
+  }
+
+  /** Round 0's rows (for an upsert). Call finish() first. */
+  firstRows(): Array<Array<string | null>> {
+    return parseCopyText(this.first)
+  }
+
+  /** Every round as COPY text, for redoing the transaction after a lost connection. Call finish() first. */
+  rounds(): TextRound[] {
+    return [{ text: this.first, refused: new Map() }, ...this.later.map((r) => ({ text: [...copyText(r.rows)], refused: new Map() }))]
+  }
+
+  private formatChunk(): void {
+    const records = this.input
+    const row = this.row
+    // Lines joined once per chunk: appending field by field would make a string object per field.
+    const lines: string[] = []
+    let length = 0
+    while (this.next < records.length && length < CHUNK) {
+      const index = this.next++
+      try {
+        this.writeRow(records[index]!, row)
+      } catch (error) {
+        this.rejected.push({ index, error: error as Error })
+        continue
+      }
+      const id = this.keyIdOf(row)
+      const n = id === undefined ? 0 : (this.seen.get(id) ?? 0)
+      if (id !== undefined) this.seen.set(id, n + 1)
+      if (n === 0) {
+        const line = copyFields(row).join('\t')
+        lines.push(line)
+        length += line.length + 1
+        this.firstOwners.push(index)
+      } else {
+        const round = (this.later[n - 1] ??= { rows: [], owners: [] })
+        round.rows.push([...row])
+        round.owners.push(index)
+      }
+    }
+    if (lines.length > 0) this.first.push(`${lines.join('\n')}\n`)
+    if (this.next >= records.length) {
+      // Everything is text now: the records (and their decoded values) can go.
+      this.input = []
+      this.next = 0
+      this.seen = new Map()
+    }
+  }
+}
