@@ -32,16 +32,13 @@ export function renderTopicList(list: TopicList): string {
  */
 export function renderTopicDetail(d: TopicDetail): string {
   const lines: string[] = []
-  const facts = [
-    `${d.partitions.length} partition${d.partitions.length === 1 ? '' : 's'}`,
-    `replication factor ${d.replicationFactor}`,
-    d.cleanupPolicy === null ? 'retention unknown' : `cleanup ${d.cleanupPolicy}, retention ${showRetention(d.retention, d.cleanupPolicy)}`,
-  ]
-  lines.push(
-    `Topic ${d.topic}${d.internal ? ' (internal)' : ''}: ${facts.join(', ')}.`,
-    `Measured at ${d.measuredAt}; ${d.timestampType ? `record times are ${d.timestampType}, ` : 'times '}in UTC.`,
-    '',
-  )
+  const partitionCount = `${d.partitions.length} partition${d.partitions.length === 1 ? '' : 's'}`
+  lines.push(`Topic ${d.topic}${d.internal ? ' (internal)' : ''}: ${partitionCount}, replication factor ${d.replicationFactor}.`)
+  const policy =
+    d.cleanupPolicy === null
+      ? 'Cleanup policy and retention unknown'
+      : `Cleanup ${d.cleanupPolicy}, retention ${showRetention(d.retention, d.cleanupPolicy) ?? '-'}`
+  lines.push(`${policy}; times ${d.timestampType ?? 'unknown'}, in UTC.`, `Measured at ${d.measuredAt}.`, '')
   lines.push(
     renderTable(
       [
@@ -97,9 +94,9 @@ export function toSecond(iso: string): string {
 
 function health(offline: number, under: number): string {
   const parts: string[] = []
-  if (offline > 0) parts.push(`${offline} offline partition${offline === 1 ? '' : 's'} (no leader)`)
-  if (under > 0) parts.push(`${under} under-replicated partition${under === 1 ? '' : 's'} (ISR smaller than the replicas)`)
-  return parts.join(' and ')
+  if (offline > 0) parts.push(`${offline} partition${offline === 1 ? '' : 's'} offline (no leader)`)
+  if (under > 0) parts.push(`${under}${offline > 0 ? '' : ` partition${under === 1 ? '' : 's'}`} under-replicated (smaller ISR)`)
+  return parts.join(', ')
 }
 
 /** "7d", "12h", "7d / 1 GiB" (whichever comes first), "forever"; "-" where retention does not delete (compact only) or is unknown. */

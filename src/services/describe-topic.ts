@@ -130,7 +130,7 @@ export async function describeTopic(gateway: KafkaGateway, topic: string, option
 }
 
 /** The time span the log holds, from each partition's first and last record. */
-export function timeHeld(partitions: Array<Pick<PartitionDetail, 'firstRecord' | 'lastRecord'>>): TopicDetail['holds'] {
+export function timeHeld(partitions: Array<Pick<PartitionDetail, 'firstRecord' | 'lastRecord'> & { leader?: number | null }>): TopicDetail['holds'] {
   const firsts = partitions.flatMap((p) => (p.firstRecord ? [Date.parse(p.firstRecord.timestamp)] : []))
   const lasts = partitions.flatMap((p) => (p.lastRecord ? [Date.parse(p.lastRecord.timestamp)] : []))
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
@@ -141,7 +141,8 @@ export function timeHeld(partitions: Array<Pick<PartitionDetail, 'firstRecord' |
     to: iso(to),
     spanMs: from !== undefined && to !== undefined ? Math.max(0, to - from) : null,
     allPartitionsFrom: iso(firsts.length > 0 ? Math.max(...firsts) : undefined),
-    emptyPartitions: partitions.filter((p) => !p.firstRecord).length,
+    // An offline partition is unknown, not empty.
+    emptyPartitions: partitions.filter((p) => !p.firstRecord && p.leader !== null).length,
   }
 }
 
