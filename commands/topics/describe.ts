@@ -23,8 +23,11 @@ export default class TopicsDescribe extends BaseCommand<TopicDetail> {
     const gateway = await this.gateway(flags)
     const { describeTopic } = await import('../../src/services/describe-topic.js')
     const detail = await describeTopic(gateway, flags.topic)
-    const { renderTopicDetail } = await import('../../src/render/topics.js')
-    this.out(renderTopicDetail(detail))
+    // Under --json the result is printed as it is: no table to build (cli-table3 is most of the rendering time).
+    if (!this.jsonEnabled()) {
+      const { renderTopicDetail } = await import('../../src/render/topics.js')
+      this.out(renderTopicDetail(detail))
+    }
     return detail
   }
 }

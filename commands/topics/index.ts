@@ -23,8 +23,11 @@ export default class Topics extends BaseCommand<TopicList> {
     const gateway = await this.gateway(flags)
     const { listTopics } = await import('../../src/services/list-topics.js')
     const result = await listTopics(gateway, { internal: flags.internal })
-    const { renderTopicList } = await import('../../src/render/topics.js')
-    this.out(renderTopicList(result))
+    // Under --json the result is printed as it is: no table to build (cli-table3 is most of the rendering time).
+    if (!this.jsonEnabled()) {
+      const { renderTopicList } = await import('../../src/render/topics.js')
+      this.out(renderTopicList(result))
+    }
     return result
   }
 }
