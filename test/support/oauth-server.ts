@@ -21,6 +21,8 @@ export interface TestIdentityProvider {
   issuer: string
   /** Token requests per client id, and the scopes asked for. */
   requests: Array<{ clientId: string; scope: string | null; granted: boolean }>
+  /** Every token issued, to check that none was ever printed. */
+  issued: string[]
   close(): Promise<void>
 }
 
@@ -37,6 +39,7 @@ export async function startTestIdentityProvider(clients: Record<string, OAuthCli
     .digest('hex')
     .slice(0, 16)
   const requests: TestIdentityProvider['requests'] = []
+  const issued: string[] = []
   let issuer = ''
   const server: Server = createServer((request, response) => {
     const reply = (status: number, body: unknown) => {
@@ -75,7 +78,9 @@ export async function startTestIdentityProvider(clients: Record<string, OAuthCli
         exp: now + lifetime,
         scope: form.get('scope') ?? '',
       }
-      reply(200, { access_token: jwt(claims, privateKey, kid), token_type: 'Bearer', expires_in: lifetime })
+      const token = jwt(claims, privateKey, kid)
+      issued.push(token)
+      reply(200, { access_token: token, token_type: 'Bearer', expires_in: lifetime })
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -87,6 +92,7 @@ export async function startTestIdentityProvider(clients: Record<string, OAuthCli
     audience,
     issuer,
     requests,
+    issued,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
