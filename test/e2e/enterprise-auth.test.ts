@@ -241,6 +241,26 @@ test(
       // Several connections (admin, leaders), one token: the token is shared until it is due for refresh.
       assert.equal(idp.requests.slice(before), [{ clientId: 'recover-ci', scope: 'kafka.read', granted: true }])
     }
+    // A replay reads and writes through connections of its own: into a topic, with its quarantine and checkpoint.
+    const replay = await cli(
+      [
+        'replay',
+        '--topic',
+        'ledger',
+        '--value-format',
+        'json',
+        '--sink',
+        'kafka:ledger.copy',
+        '--checkpoint',
+        join(dir, 'oauth-replay.json'),
+        '--client-config',
+        config,
+        '--json',
+      ],
+      'oauth replay',
+    )
+    assert.is(replay.exitCode, 0, replay.stderr)
+    assert.is(replay.json.totals.written, 10)
     await kafkaToolAccepts(config, broker.oauthBrokers!, [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${idp.tokenUrl}`])
   }),
 )
