@@ -104,7 +104,7 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (untrusted) {
     return new RecoveryError(
       'BROKER_UNREACHABLE',
-      `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location in your client config to the CA that signed the brokers' certificates.`,
+      `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location (or ssl.truststore.location) in your client config to the CA that signed the brokers' certificates.`,
       { cause: error, details: { brokers: settings.brokers } },
     )
   }
@@ -123,7 +123,7 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (tlsProblem) {
     return new RecoveryError(
       'BROKER_UNREACHABLE',
-      `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`,
+      `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location (or ssl.truststore.location) in your client config.`,
       { cause: error, details: { brokers: settings.brokers } },
     )
   }
