@@ -1,7 +1,8 @@
 /**
  * The names a misspelt one most likely meant, best first: those within a few edits (a swap of
  * two neighbours counts as one, case is ignored) and those that contain it or that it contains
- * ("order" → "orders", "orders.v2"). Nothing when no name is close: a wild guess is worse than none.
+ * ("order" → "orders", "orders.v2"), and none much further off than the best. Nothing when no
+ * name is close: a wild guess is worse than none.
  */
 export function nearestNames(wanted: string, names: readonly string[], limit = 3): string[] {
   const target = wanted.toLowerCase()
@@ -19,8 +20,11 @@ export function nearestNames(wanted: string, names: readonly string[], limit = 3
     else if (target.length >= 3 && (candidate.includes(target) || target.includes(candidate)))
       scored.push({ name, score: allowed + Math.abs(candidate.length - target.length) / 100 })
   }
+  scored.sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+  // Names much further off than the best guess are noise next to it ("orders-2024" beside "orders").
+  const best = scored[0]?.score ?? 0
   return scored
-    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .filter((s) => s.score <= best + 2)
     .slice(0, limit)
     .map((s) => s.name)
 }
