@@ -13,7 +13,7 @@ import { freeLoopbackPorts } from './ports.js'
 import { registerForCleanup } from './process-cleanup.js'
 import { lastLines, runProcess } from './run-process.js'
 import { randomClusterId, renderServerProperties, scramFormatArgs } from './server-properties.js'
-import { ensureLocalTls, LOCAL_TLS_CLIENT } from './tls-certificates.js'
+import { ensureLocalTls, LOCAL_TLS_CLIENT, secureListeners, type LocalSecureListeners } from './tls-certificates.js'
 import { waitForBroker } from './wait-for-broker.js'
 
 export interface StartLocalKafkaOptions {
@@ -32,23 +32,13 @@ export interface StartLocalKafkaOptions {
    */
   secure?: boolean
   /**
-   * Also a SASL_PLAINTEXT listener (`oauthBrokers`) that takes OAUTHBEARER and validates the
-   * JWTs against this JWKS endpoint (Kafka's OAuthBearerValidatorCallbackHandler), for testing
-   * the client-credentials flow against a token endpoint the test runs. With `secure`, the
-   * principals in `superUsers` (the tokens' subjects) are super users.
+   * Also a SASL_PLAINTEXT listener (`oauthBrokers`) taking OAUTHBEARER, its JWTs validated
+   * against this JWKS endpoint; with `secure`, `superUsers` (token subjects) are super users.
    */
   oauth?: { jwksUrl: string; audience: string; issuer: string; superUsers?: string[] }
   /** How long to wait for the broker to answer a metadata request; default 60 s. */
   startTimeoutMs?: number
   onProgress?: OnLocalKafkaEvent
-}
-
-export interface LocalSecureListeners {
-  brokers: string
-  caCertificate: string
-  mtlsBrokers: string
-  clientCertificate: string
-  clientKey: string
 }
 
 export interface BrokerExit {
@@ -174,17 +164,7 @@ class LocalKafkaProcess implements LocalKafka {
   constructor(private readonly settings: BrokerSettings) {
     this.brokers = `127.0.0.1:${settings.port}`
     this.saslBrokers = `127.0.0.1:${settings.saslPort}`
-    const tls = join(settings.dataDir, 'tls')
-    this.secure =
-      settings.securePort === undefined
-        ? undefined
-        : {
-            brokers: `127.0.0.1:${settings.securePort}`,
-            caCertificate: join(tls, 'ca.pem'),
-            mtlsBrokers: `127.0.0.1:${settings.mtlsPort}`,
-            clientCertificate: join(tls, 'client.pem'),
-            clientKey: join(tls, 'client.key'),
-          }
+    this.secure = settings.securePort === undefined ? undefined : secureListeners(settings.dataDir, settings.securePort, settings.mtlsPort)
     this.oauthBrokers = settings.oauth ? `127.0.0.1:${settings.oauth.port}` : undefined
   }
 

@@ -16,6 +16,27 @@ export interface LocalTlsFiles {
   clientKey: string
 }
 
+/** The secured broker's TLS listeners and the files a client needs for them. */
+export interface LocalSecureListeners {
+  brokers: string
+  caCertificate: string
+  mtlsBrokers: string
+  clientCertificate: string
+  clientKey: string
+}
+
+/** Where the secured listeners and their certificates are, for a broker whose data dir is `dataDir`. */
+export function secureListeners(dataDir: string, securePort: number, mtlsPort: number): LocalSecureListeners {
+  const dir = join(dataDir, 'tls')
+  return {
+    brokers: `127.0.0.1:${securePort}`,
+    caCertificate: join(dir, 'ca.pem'),
+    mtlsBrokers: `127.0.0.1:${mtlsPort}`,
+    clientCertificate: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+  }
+}
+
 /** The principal Kafka sees for the local client certificate (ssl.principal.mapping.rules default: the whole DN). */
 export const LOCAL_TLS_CLIENT = 'CN=recover-client'
 

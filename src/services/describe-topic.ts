@@ -1,6 +1,7 @@
 import { tpKey, type KafkaGateway, type PartitionLogOffsets } from '../kafka/kafka-gateway.js'
 import type { RecordStamp } from '../kafka/log-edges.js'
 import type { TopicMetadata } from '../kafka/topic-metadata.js'
+import type { TopicReader } from '../kafka/topic-reader.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { nearestNames } from '../core/nearest-name.js'
 import { isRecoveryError, RecoveryError } from '../errors.js'
@@ -71,21 +72,22 @@ export interface TopicDetail {
 /** One topic per partition: offsets, first and last record times, leader, ISR, size, and the time span it holds. */
 export async function describeTopic(gateway: KafkaGateway, topic: string, options: { now?: () => number } = {}): Promise<TopicDetail> {
   const now = options.now ?? Date.now
-  const meta = await topicMetadataOrSuggestion(gateway, topic)
+  const reader = await gateway.topicReader()
+  const meta = await topicMetadataOrSuggestion(gateway, reader, topic)
   const online = meta.partitions.filter((p) => p.leader >= 0).map((p) => p.partition)
   const [logs, configs, sizes] = await Promise.all([
     online.length > 0 ? gateway.logOffsets(topic, online) : Promise.resolve([] as PartitionLogOffsets[]),
-    gateway.topicConfigsMany([topic], RETENTION_CONFIGS).then(
+    reader.topicConfigsMany([topic], RETENTION_CONFIGS).then(
       (byTopic) => byTopic.get(topic),
       (error: unknown) => {
         if (isRecoveryError(error) && error.code === 'AUTHORIZATION_FAILED') return undefined
         throw error
       },
     ),
-    gateway.partitionSizes(meta.partitions.map((p) => ({ topic, partition: p.partition, leader: p.leader }))),
+    reader.partitionSizes(meta.partitions.map((p) => ({ topic, partition: p.partition, leader: p.leader }))),
   ])
   const logOf = new Map(logs.map((l) => [l.partition, l]))
-  const edges = await readLogEdges(gateway, topic, logs)
+  const edges = await readLogEdges(gateway, reader, topic, logs)
 
   const partitions = meta.partitions.map((p): PartitionDetail => {
     const log = logOf.get(p.partition)
@@ -147,14 +149,14 @@ export function timeHeld(partitions: Array<Pick<PartitionDetail, 'firstRecord' |
 }
 
 /** The topic's metadata; a name that does not exist gets the nearest existing names suggested. */
-async function topicMetadataOrSuggestion(gateway: KafkaGateway, topic: string): Promise<TopicMetadata> {
+async function topicMetadataOrSuggestion(gateway: KafkaGateway, reader: TopicReader, topic: string): Promise<TopicMetadata> {
   try {
-    const [meta] = await gateway.topicsMetadata([topic])
+    const [meta] = await reader.topicsMetadata([topic])
     if (meta && meta.partitions.length > 0) return meta
   } catch (error) {
     if (!isRecoveryError(error) || error.code !== 'TOPIC_NOT_FOUND') throw error
   }
-  const names = (await gateway.topicsMetadata()).map((t) => t.name)
+  const names = (await reader.topicsMetadata()).map((t) => t.name)
   const suggestions = nearestNames(topic, names)
   const where = gateway.settings.brokers.join(',')
   const advice =

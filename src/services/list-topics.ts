@@ -39,12 +39,13 @@ export interface TopicList {
 
 /** Every topic (internal ones only when asked) with partitions, replication, retention and cleanup policy. */
 export async function listTopics(gateway: KafkaGateway, options: { internal?: boolean } = {}): Promise<TopicList> {
-  const all = await gateway.topicsMetadata()
+  const reader = await gateway.topicReader()
+  const all = await reader.topicsMetadata()
   const shown = all.filter((t) => options.internal || !t.internal)
   let configs = new Map<string, Map<string, string>>()
   let configsUnavailable: string | undefined
   try {
-    configs = await gateway.topicConfigsMany(
+    configs = await reader.topicConfigsMany(
       shown.map((t) => t.name),
       RETENTION_CONFIGS,
     )

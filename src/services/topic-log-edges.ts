@@ -1,6 +1,7 @@
 import { tpKey, type KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { RecordStamp } from '../kafka/log-edges.js'
 import type { PartitionFetcher } from '../kafka/partition-fetcher.js'
+import type { TopicReader } from '../kafka/topic-reader.js'
 import { mapWithConcurrency } from '../core/map-with-concurrency.js'
 
 /** The first and the last record a partition still holds; undefined where it holds none. */
@@ -22,6 +23,7 @@ const LAST_RECORD_SPANS = [64n, 1_024n, 16_384n, 262_144n, 4_194_304n]
  */
 export async function readLogEdges(
   gateway: KafkaGateway,
+  reader: TopicReader,
   topic: string,
   partitions: Array<{ partition: number; logStart: bigint; logEnd: bigint }>,
 ): Promise<Map<number, LogEdges>> {
@@ -29,7 +31,7 @@ export async function readLogEdges(
   for (const p of partitions) out.set(p.partition, { first: undefined, last: undefined })
   const held = partitions.filter((p) => p.logEnd > p.logStart)
   if (held.length === 0) return out
-  const fetched = await gateway.logEdges(held.map((p) => ({ topic, ...p })))
+  const fetched = await reader.logEdges(held.map((p) => ({ topic, ...p })))
   const missing: typeof held = []
   for (const p of held) {
     const edges = fetched.get(tpKey(topic, p.partition))
