@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   NOT_A_REPLAY_GROUP: 'safety',
   BROKER_UNREACHABLE: 'environment',
   AUTHENTICATION_FAILED: 'environment',
+  TOKEN_ENDPOINT_FAILED: 'environment',
   AUTHORIZATION_FAILED: 'environment',
   KAFKA_ERROR: 'environment',
   JAVA_MISSING: 'environment',

@@ -12,18 +12,37 @@ export interface TlsSettings {
   ca?: string
   cert?: string
   key?: string
+  /** A PKCS12 key store (ssl.keystore.type=PKCS12), as Node reads it; its password is `passphrase`. */
+  pfx?: Buffer
   passphrase?: string
   rejectUnauthorized: boolean
   /** false when ssl.endpoint.identification.algorithm is empty, as in the Java client. */
   checkHostname: boolean
 }
 
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512'
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer'
 
 export interface SaslSettings {
   mechanism: SaslMechanism
+  /** The user; for OAUTHBEARER the OAuth client id ('' when tokens come from a file). */
   username: string
+  /** The password; for OAUTHBEARER the client secret. */
   password: string
+  /** OAUTHBEARER: where the tokens come from. */
+  oauth?: OAuthSettings
+}
+
+/** OAUTHBEARER with the client-credentials flow, as Kafka's OAuthBearerLoginCallbackHandler reads it. */
+export interface OAuthSettings {
+  /** sasl.oauthbearer.token.endpoint.url: http(s) for the client-credentials flow, or file: for a token kept in a file. */
+  tokenEndpoint: string
+  scope?: string
+  /** SASL extensions (extension_NAME="value" in sasl.jaas.config). */
+  extensions: Record<string, string>
+  /** sasl.oauthbearer.header.urlencode: URL-encode the client id and secret in the Basic header (RFC 6749), off by default as in Kafka. */
+  urlencodeHeader: boolean
+  /** sasl.oauthbearer.sub.claim.name: the claim that names the principal (default sub). */
+  subClaim: string
 }
 
 /** Settings as they may be shown: secrets replaced. */

@@ -48,6 +48,7 @@ export function createKafka(settings: ConnectionSettings, options: { log?: (line
       ca: ssl.ca ? [ssl.ca] : undefined,
       cert: ssl.cert,
       key: ssl.key,
+      pfx: ssl.pfx,
       passphrase: ssl.passphrase,
       rejectUnauthorized: ssl.rejectUnauthorized,
       ...(ssl.checkHostname ? {} : { checkServerIdentity: () => undefined }),
@@ -60,7 +61,14 @@ export function createKafka(settings: ConnectionSettings, options: { log?: (line
         ? { mechanism, username, password }
         : mechanism === 'scram-sha-256'
           ? { mechanism, username, password }
-          : { mechanism, username, password }
+          : mechanism === 'scram-sha-512'
+            ? { mechanism, username, password }
+            : {
+                mechanism,
+                authenticationProvider: (exchange) => ({
+                  authenticate: async () => (await import('./oauth-bearer.js')).authenticateOAuthBearer(settings, exchange as never),
+                }),
+              }
   }
   return new kafkajs.Kafka(config)
 }

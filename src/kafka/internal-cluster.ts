@@ -47,6 +47,8 @@ export interface InternalCluster {
   connect(): Promise<void>
   disconnect(): Promise<void>
   refreshMetadata(): Promise<void>
+  /** A Metadata request: these topics, or every topic when the list is empty. */
+  metadata(args: { topics: string[] }): Promise<{ topicMetadata: Array<import('./topic-metadata.js').RawTopicMetadata> }>
   addTargetTopic(topic: string): Promise<void>
   findTopicPartitionMetadata(topic: string): Array<{ partitionId: number; leader: number; partitionErrorCode: number }>
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>

@@ -30,6 +30,7 @@ export {
   type TopicPartitions,
 } from './kafka-types.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
+import type { TopicReader } from './topic-reader.js'
 
 const require = createRequire(import.meta.url)
 
@@ -218,7 +219,7 @@ export class KafkaGateway {
   private topicNotFound(topic: string): RecoveryError {
     return new RecoveryError(
       'TOPIC_NOT_FOUND',
-      `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; list topics with kafka-topics.sh --list or check the name.`,
+      `Topic "${topic}" does not exist on ${this.settings.brokers.join(',')}; check the name, or list the topics with: recover topics.`,
       { details: { topic } },
     )
   }
@@ -372,5 +373,16 @@ export class KafkaGateway {
     this.connecting ??= cluster.connect()
     await this.connecting
     return cluster
+  }
+
+  /** Topic metadata, configs, sizes and first and last records (`recover topics`), over this gateway's connections. */
+  async topicReader(): Promise<TopicReader> {
+    const { TopicReader } = await import('./topic-reader.js')
+    return new TopicReader({
+      admin: this.admin,
+      cluster: () => this.offsets(),
+      call: (doing, work) => this.call(doing, work),
+      topicNotFound: (topic) => this.topicNotFound(topic),
+    })
   }
 }

@@ -58,6 +58,9 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (error instanceof RecoveryError) return error
   const e = error as { name?: string; type?: string; message?: string; originalError?: unknown; cause?: unknown }
   const chain = errorChain(error)
+  // Ours, thrown inside kafkajs (the OAuth token provider) and wrapped by its retrier: already says what went wrong.
+  const own = chain.find((c) => c instanceof RecoveryError)
+  if (own) return own as RecoveryError
   const where = settings.brokers.join(',')
   if (context.groupCommit && (STALE_GENERATION_TYPES.test(e.type ?? '') || STALE_GENERATION_MESSAGE.test(e.message ?? ''))) {
     return new RecoveryError(
@@ -73,7 +76,15 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
       { cause: error, fenced: true, details: { brokers: settings.brokers, kafkaError: e.type } },
     )
   }
-  if (chain.some((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED')) {
+  const saslFailure = chain.find((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED')
+  if (saslFailure && settings.sasl?.oauth) {
+    return new RecoveryError(
+      'AUTHENTICATION_FAILED',
+      `Kafka at ${where} refused the OAuth token from ${settings.sasl.oauth.tokenEndpoint}${settings.sasl.username ? ` for client id "${settings.sasl.username}"` : ''} while ${doing} (${redactText(saslFailure.message ?? '')}); check that its audience, issuer and scope are what the brokers expect (their sasl.oauthbearer.expected.* settings).`,
+      { cause: error, details: { brokers: settings.brokers, tokenEndpoint: settings.sasl.oauth.tokenEndpoint } },
+    )
+  }
+  if (saslFailure) {
     return new RecoveryError(
       'AUTHENTICATION_FAILED',
       `Kafka at ${where} refused the SASL credentials (${settings.sasl?.mechanism ?? 'none'} as ${settings.sasl?.username ?? '?'}) while ${doing}; check sasl.mechanism and the username/password in your client config.`,
@@ -93,7 +104,18 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (untrusted) {
     return new RecoveryError(
       'BROKER_UNREACHABLE',
-      `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location in your client config to the CA that signed the brokers' certificates.`,
+      `The TLS certificate of Kafka at ${where} is not signed by a CA this client trusts (${redactText(untrusted.message ?? untrusted.code ?? '')}) while ${doing}; set ssl.ca.location (or ssl.truststore.location) in your client config to the CA that signed the brokers' certificates.`,
+      { cause: error, details: { brokers: settings.brokers } },
+    )
+  }
+  // The broker's TLS alert when a listener that requires client certificates got none, or one it does not trust.
+  const refused = chain
+    .map((c) => /alert (bad certificate|certificate required|unknown ca|certificate unknown|unsupported certificate)/i.exec(c.message ?? ''))
+    .find((m) => m !== null)
+  if (refused) {
+    return new RecoveryError(
+      'AUTHENTICATION_FAILED',
+      `Kafka at ${where} refused this client's TLS certificate (TLS alert: ${refused[1]!.toLowerCase()}) while ${doing}; the listener requires a client certificate signed by a CA the brokers trust: set ssl.keystore.location (or ssl.certificate.location and ssl.key.location) in your client config.`,
       { cause: error, details: { brokers: settings.brokers } },
     )
   }
@@ -101,7 +123,7 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   if (tlsProblem) {
     return new RecoveryError(
       'BROKER_UNREACHABLE',
-      `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location in your client config.`,
+      `TLS with Kafka at ${where} failed while ${doing} (${redactText(tlsProblem.message ?? '')}); check security.protocol and ssl.ca.location (or ssl.truststore.location) in your client config.`,
       { cause: error, details: { brokers: settings.brokers } },
     )
   }

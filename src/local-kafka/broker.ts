@@ -13,7 +13,7 @@ import { freeLoopbackPorts } from './ports.js'
 import { registerForCleanup } from './process-cleanup.js'
 import { lastLines, runProcess } from './run-process.js'
 import { randomClusterId, renderServerProperties, scramFormatArgs } from './server-properties.js'
-import { ensureLocalTls } from './tls-certificates.js'
+import { ensureLocalTls, LOCAL_TLS_CLIENT, secureListeners, type LocalSecureListeners } from './tls-certificates.js'
 import { waitForBroker } from './wait-for-broker.js'
 
 export interface StartLocalKafkaOptions {
@@ -31,6 +31,11 @@ export interface StartLocalKafkaOptions {
    * default: only the security tests pay for TLS and ACLs.
    */
   secure?: boolean
+  /**
+   * Also a SASL_PLAINTEXT listener (`oauthBrokers`) taking OAUTHBEARER, its JWTs validated
+   * against this JWKS endpoint; with `secure`, `superUsers` (token subjects) are super users.
+   */
+  oauth?: { jwksUrl: string; audience: string; issuer: string; superUsers?: string[] }
   /** How long to wait for the broker to answer a metadata request; default 60 s. */
   startTimeoutMs?: number
   onProgress?: OnLocalKafkaEvent
@@ -47,8 +52,14 @@ export interface LocalKafka {
   readonly brokers: string
   /** A SASL_PLAINTEXT listener accepting LOCAL_SASL_USERS (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
   readonly saslBrokers: string
-  /** With `secure`: the SASL_SSL listener, and the CA certificate clients must trust. */
-  readonly secure: { brokers: string; caCertificate: string } | undefined
+  /**
+   * With `secure`: the SASL_SSL listener and the CA certificate clients must trust; the SSL
+   * listener that requires a client certificate (`mtlsBrokers`), and the client certificate and
+   * key it accepts (PEM; principal User:CN=recover-client, a super user).
+   */
+  readonly secure: LocalSecureListeners | undefined
+  /** With `oauth`: the SASL_PLAINTEXT listener that takes OAUTHBEARER. */
+  readonly oauthBrokers: string | undefined
   readonly version: string
   readonly dataDir: string
   readonly port: number
@@ -85,11 +96,13 @@ const TAIL_LINES = 200
 export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Promise<LocalKafka> {
   const { version, libDir } = await ensureKafkaJars({ version: options.version, onProgress: options.onProgress })
   const java = await ensureJava()
-  const free = (await freeLoopbackPorts(5)).filter((p) => p !== options.port && p !== options.controllerPort)
+  const free = (await freeLoopbackPorts(8)).filter((p) => p !== options.port && p !== options.controllerPort)
   const port = options.port ?? free[0]!
   const controllerPort = options.controllerPort ?? free[1]!
   const saslPort = free[2]!
   const securePort = options.secure ? free[3]! : undefined
+  const mtlsPort = free[4]!
+  const oauth = options.oauth ? { ...options.oauth, port: free[5]! } : undefined
   const ownsDataDir = options.dataDir === undefined
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), `recover-kafka-${version}-`)))
   await mkdir(dataDir, { recursive: true })
@@ -104,6 +117,8 @@ export async function startLocalKafka(options: StartLocalKafkaOptions = {}): Pro
     controllerPort,
     saslPort,
     securePort,
+    mtlsPort,
+    oauth,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
     onProgress: options.onProgress ?? (() => undefined),
   })
@@ -126,6 +141,8 @@ interface BrokerSettings {
   controllerPort: number
   saslPort: number
   securePort: number | undefined
+  mtlsPort: number
+  oauth: { port: number; jwksUrl: string; audience: string; issuer: string; superUsers?: string[] } | undefined
   startTimeoutMs: number
   onProgress: OnLocalKafkaEvent
 }
@@ -141,13 +158,14 @@ class LocalKafkaProcess implements LocalKafka {
   private unregister: (() => void) | undefined
 
   readonly saslBrokers: string
-  readonly secure: { brokers: string; caCertificate: string } | undefined
+  readonly secure: LocalSecureListeners | undefined
+  readonly oauthBrokers: string | undefined
 
   constructor(private readonly settings: BrokerSettings) {
     this.brokers = `127.0.0.1:${settings.port}`
     this.saslBrokers = `127.0.0.1:${settings.saslPort}`
-    this.secure =
-      settings.securePort === undefined ? undefined : { brokers: `127.0.0.1:${settings.securePort}`, caCertificate: join(settings.dataDir, 'tls', 'ca.pem') }
+    this.secure = settings.securePort === undefined ? undefined : secureListeners(settings.dataDir, settings.securePort, settings.mtlsPort)
+    this.oauthBrokers = settings.oauth ? `127.0.0.1:${settings.oauth.port}` : undefined
   }
 
   get version(): string {
@@ -193,7 +211,17 @@ class LocalKafkaProcess implements LocalKafka {
         controllerPort,
         saslPort: this.settings.saslPort,
         logDir: this.logDir,
-        secure: tls && securePort !== undefined ? { port: securePort, keystore: tls.brokerKeystore } : undefined,
+        secure:
+          tls && securePort !== undefined
+            ? {
+                port: securePort,
+                mtlsPort: this.settings.mtlsPort,
+                keystore: tls.brokerKeystore,
+                caCertificate: tls.caCertificate,
+                superUsers: [LOCAL_TLS_CLIENT, ...(this.settings.oauth?.superUsers ?? [])],
+              }
+            : undefined,
+        oauth: this.settings.oauth,
       }),
     )
     if (!existsSync(join(this.logDir, 'meta.properties'))) await this.formatStorage()
@@ -249,7 +277,10 @@ class LocalKafkaProcess implements LocalKafka {
 
   private spawnBroker(): ChildProcess {
     const { java, version, libDir } = this.settings
-    const child = spawn(java, javaArgs({ libDir, version, jvmOptions: BROKER_JVM_OPTIONS, mainClass: 'kafka.Kafka', args: [this.propertiesFile] }), {
+    // Kafka 4 fetches OAuth URLs (the JWKS endpoint) only when this system property allows them.
+    const oauthUrls = this.settings.oauth ? [`-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=${this.settings.oauth.jwksUrl}`] : []
+    const jvmOptions = [...BROKER_JVM_OPTIONS, ...oauthUrls]
+    const child = spawn(java, javaArgs({ libDir, version, jvmOptions, mainClass: 'kafka.Kafka', args: [this.propertiesFile] }), {
       cwd: this.settings.dataDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

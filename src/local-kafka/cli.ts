@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
             )
               .map((u) => `${u.username}/${u.password}`)
               .join(', ')}; admin is a super user, PLAINTEXT is User:ANONYMOUS, also a super user).`,
+            `SSL listener that requires a client certificate: ${broker.secure.mtlsBrokers} (certificate ${broker.secure.clientCertificate}, key ${broker.secure.clientKey}; User:CN=recover-client, a super user).`,
           ]
         : []),
       `Press Ctrl-C to stop it${values['data-dir'] === undefined ? ' and remove its data' : ''}.`,

@@ -9,8 +9,10 @@ export interface ServerPropertiesInput {
   /** A SASL_PLAINTEXT listener with the LOCAL_SASL_USERS, for testing authenticated clients. */
   saslPort: number
   logDir: string
-  /** Also a SASL_SSL listener (SCRAM-SHA-512, PEM keystore) and the StandardAuthorizer. */
-  secure?: { port: number; keystore: string }
+  /** Also a SASL_SSL listener (SCRAM-SHA-512, PEM keystore), an SSL listener that requires a client certificate (mtlsPort), and the StandardAuthorizer. */
+  secure?: { port: number; mtlsPort: number; keystore: string; caCertificate: string; superUsers?: string[] }
+  /** Also a SASL_PLAINTEXT listener for OAUTHBEARER, validating JWTs against a JWKS endpoint (LocalOAuthOptions). */
+  oauth?: { port: number; jwksUrl: string; audience: string; issuer: string }
 }
 
 /**
@@ -49,11 +51,11 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${input.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${input.port},CONTROLLER://127.0.0.1:${input.controllerPort},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}${secure ? `,SASL_SSL://127.0.0.1:${secure.port}` : ''}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${input.port},SASL_PLAINTEXT://127.0.0.1:${input.saslPort}${secure ? `,SASL_SSL://127.0.0.1:${secure.port}` : ''}`,
+    `listeners=${listeners(input, 'listeners')}`,
+    `advertised.listeners=${listeners(input, 'advertised')}`,
     'inter.broker.listener.name=PLAINTEXT',
     'controller.listener.names=CONTROLLER',
-    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL,SSL:SSL' : ''}${input.oauth ? ',OAUTH:SASL_PLAINTEXT' : ''}`,
     'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
     `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${LOCAL_SASL_USERS.plain.username}="${LOCAL_SASL_USERS.plain.password}";`,
     'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
@@ -82,16 +84,41 @@ export function renderServerProperties(input: ServerPropertiesInput): string {
       'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
       'listener.name.sasl_ssl.ssl.keystore.type=PEM',
       `listener.name.sasl_ssl.ssl.keystore.location=${secure.keystore}`,
+      // The SSL listener knows its clients by their certificate (User:CN=…), as shops that use mTLS do.
+      'listener.name.ssl.ssl.client.auth=required',
+      'listener.name.ssl.ssl.keystore.type=PEM',
+      `listener.name.ssl.ssl.keystore.location=${secure.keystore}`,
+      'listener.name.ssl.ssl.truststore.type=PEM',
+      `listener.name.ssl.ssl.truststore.location=${secure.caCertificate}`,
       // The PLAINTEXT and CONTROLLER listeners authenticate nobody (User:ANONYMOUS): the broker
       // talks to its own controller through them, and tests use them to set up ACLs.
       'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
-      `super.users=User:ANONYMOUS;User:${LOCAL_SECURE_USERS.admin.username}`,
+      `super.users=${['User:ANONYMOUS', `User:${LOCAL_SECURE_USERS.admin.username}`, ...(secure.superUsers ?? []).map((u) => `User:${u}`)].join(';')}`,
+    )
+  }
+  if (input.oauth) {
+    lines.push(
+      'listener.name.oauth.sasl.enabled.mechanisms=OAUTHBEARER',
+      'listener.name.oauth.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      'listener.name.oauth.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler',
+      `sasl.oauthbearer.jwks.endpoint.url=${input.oauth.jwksUrl}`,
+      `sasl.oauthbearer.expected.audience=${input.oauth.audience}`,
+      `sasl.oauthbearer.expected.issuer=${input.oauth.issuer}`,
     )
   }
   if (!isKafka3(input.version)) {
     lines.push('share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1')
   }
   return `${lines.join('\n')}\n`
+}
+
+function listeners(input: ServerPropertiesInput, which: 'listeners' | 'advertised'): string {
+  const list = [`PLAINTEXT://127.0.0.1:${input.port}`]
+  if (which === 'listeners') list.push(`CONTROLLER://127.0.0.1:${input.controllerPort}`)
+  list.push(`SASL_PLAINTEXT://127.0.0.1:${input.saslPort}`)
+  if (input.secure) list.push(`SASL_SSL://127.0.0.1:${input.secure.port}`, `SSL://127.0.0.1:${input.secure.mtlsPort}`)
+  if (input.oauth) list.push(`OAUTH://127.0.0.1:${input.oauth.port}`)
+  return list.join(',')
 }
 
 /**

@@ -11,7 +11,34 @@ export interface LocalTlsFiles {
   caCertificate: string
   /** Private key (PKCS#8) then certificate, for Kafka's PEM keystore (ssl.keystore.type=PEM). */
   brokerKeystore: string
+  /** A client certificate (CN=recover-client, LOCAL_TLS_CLIENT) signed by the CA, and its key: for the SSL listener that requires one. */
+  clientCertificate: string
+  clientKey: string
 }
+
+/** The secured broker's TLS listeners and the files a client needs for them. */
+export interface LocalSecureListeners {
+  brokers: string
+  caCertificate: string
+  mtlsBrokers: string
+  clientCertificate: string
+  clientKey: string
+}
+
+/** Where the secured listeners and their certificates are, for a broker whose data dir is `dataDir`. */
+export function secureListeners(dataDir: string, securePort: number, mtlsPort: number): LocalSecureListeners {
+  const dir = join(dataDir, 'tls')
+  return {
+    brokers: `127.0.0.1:${securePort}`,
+    caCertificate: join(dir, 'ca.pem'),
+    mtlsBrokers: `127.0.0.1:${mtlsPort}`,
+    clientCertificate: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+  }
+}
+
+/** The principal Kafka sees for the local client certificate (ssl.principal.mapping.rules default: the whole DN). */
+export const LOCAL_TLS_CLIENT = 'CN=recover-client'
 
 /**
  * A throwaway CA and a broker certificate for 127.0.0.1/localhost, made with openssl at the
@@ -21,14 +48,22 @@ export interface LocalTlsFiles {
  */
 export async function ensureLocalTls(dataDir: string): Promise<LocalTlsFiles> {
   const dir = join(dataDir, 'tls')
-  const files: LocalTlsFiles = { dir, caCertificate: join(dir, 'ca.pem'), brokerKeystore: join(dir, 'broker-keystore.pem') }
-  if (existsSync(files.caCertificate) && existsSync(files.brokerKeystore)) return files
+  const files: LocalTlsFiles = {
+    dir,
+    caCertificate: join(dir, 'ca.pem'),
+    brokerKeystore: join(dir, 'broker-keystore.pem'),
+    clientCertificate: join(dir, 'client.pem'),
+    clientKey: join(dir, 'client.key'),
+  }
+  if ([files.caCertificate, files.brokerKeystore, files.clientCertificate, files.clientKey].every((f) => existsSync(f))) return files
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
   const steps: string[][] = [
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=recover local test CA'],
     ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=127.0.0.1'],
     ['x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '30', '-extfile', 'san.ext'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', `/${LOCAL_TLS_CLIENT}`],
+    ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '30'],
   ]
   for (const args of steps) await openssl(args, dir)
   await writeFile(files.brokerKeystore, (await readFile(join(dir, 'broker.key'), 'utf8')) + (await readFile(join(dir, 'broker.pem'), 'utf8')))

@@ -7,6 +7,8 @@ export interface RunKafkaToolOptions {
   version?: string
   /** Killed after this long and reported with exit code 124; default 120 s. */
   timeoutMs?: number
+  /** More JVM options, e.g. -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=… for an OAuth client. */
+  jvmOptions?: string[]
 }
 
 /**
@@ -18,7 +20,7 @@ export interface RunKafkaToolOptions {
 export async function runKafkaTool(mainClass: string, args: string[], options: RunKafkaToolOptions = {}): Promise<ProcessOutput> {
   const { version, libDir } = await ensureKafkaJars({ version: options.version })
   const java = await ensureJava()
-  return runProcess(java, javaArgs({ libDir, version, jvmOptions: TOOL_JVM_OPTIONS, mainClass, args }), {
+  return runProcess(java, javaArgs({ libDir, version, jvmOptions: [...TOOL_JVM_OPTIONS, ...(options.jvmOptions ?? [])], mainClass, args }), {
     timeoutMs: options.timeoutMs ?? 120_000,
   })
 }

@@ -215,7 +215,7 @@ test(
     assert.is(run.exitCode, 5)
     assert.match(
       run.stderr,
-      /^Error: The TLS certificate of Kafka at 127\.0\.0\.1:\d+ is not signed by a CA this client trusts \(.*\) while connecting; set ssl\.ca\.location in your client config to the CA that signed the brokers' certificates\.$/m,
+      /^Error: The TLS certificate of Kafka at 127\.0\.0\.1:\d+ is not signed by a CA this client trusts \(.*\) while connecting; set ssl\.ca\.location \(or ssl\.truststore\.location\) in your client config to the CA that signed the brokers' certificates\.$/m,
     )
     const json = await cli(['groups', '--client-config', config, '--json'], 'wrong CA --json')
     assert.is(json.json.error.code, 'BROKER_UNREACHABLE')

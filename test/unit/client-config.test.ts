@@ -78,15 +78,69 @@ function configError(text: string): RecoveryError {
   throw new Error('expected a RecoveryError')
 }
 
-test('a JKS truststore is refused with the keytool command to convert it', () => {
-  const error = configError('security.protocol=SSL\nssl.truststore.location=/etc/kafka/truststore.jks\nssl.truststore.password=changeit\n')
-  assert.is(error.code, 'BAD_CLIENT_CONFIG')
-  assert.is(error.exitCode, 2)
-  assert.match(error.message, /ssl\.ca\.location/)
+test("OAUTHBEARER reads the token endpoint and the client credentials as Kafka's OAuthBearerLoginCallbackHandler does", () => {
+  const props = readClientProperties(
+    file(
+      'oauth.properties',
+      [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=OAUTHBEARER',
+        'sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler',
+        'sasl.oauthbearer.token.endpoint.url=https://idp.example.com/oauth2/token',
+        'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="recover-ci" clientSecret="Oauth-Secret-Walrus-77" scope="kafka.read" extension_logicalCluster="lkc-1";',
+      ].join('\n'),
+    ),
+  )
+  assert.equal(props.sasl, {
+    mechanism: 'oauthbearer',
+    username: 'recover-ci',
+    password: 'Oauth-Secret-Walrus-77',
+    oauth: {
+      tokenEndpoint: 'https://idp.example.com/oauth2/token',
+      scope: 'kafka.read',
+      extensions: { logicalCluster: 'lkc-1' },
+      urlencodeHeader: false,
+      subClaim: 'sub',
+    },
+  })
+  assert.is(redactText('secret Oauth-Secret-Walrus-77'), 'secret ***')
+  // Kafka 4.1 (KIP-1139) properties win over the JAAS options.
+  const kip1139 = readClientProperties(
+    file(
+      'oauth-kip1139.properties',
+      [
+        'security.protocol=SASL_PLAINTEXT',
+        'sasl.mechanism=OAUTHBEARER',
+        'sasl.oauthbearer.token.endpoint.url=http://127.0.0.1:8080/token',
+        'sasl.oauthbearer.client.credentials.client.id=svc',
+        'sasl.oauthbearer.client.credentials.client.secret=svc-secret',
+        'sasl.oauthbearer.scope=kafka',
+        'sasl.oauthbearer.header.urlencode=true',
+        'sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      ].join('\n'),
+    ),
+  )
+  assert.equal(
+    [kip1139.sasl?.username, kip1139.sasl?.password, kip1139.sasl?.oauth?.scope, kip1139.sasl?.oauth?.urlencodeHeader],
+    ['svc', 'svc-secret', 'kafka', true],
+  )
+})
+
+test('OAUTHBEARER without a token endpoint, with an unusable one, or without credentials is refused with what to set', () => {
+  const base = 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\n'
+  assert.match(configError(base).message, /needs sasl\.oauthbearer\.token\.endpoint\.url/)
+  assert.match(configError(`${base}sasl.oauthbearer.token.endpoint.url=ldap://idp/token\n`).message, /only https, http and file URLs/)
+  assert.match(configError(`${base}sasl.oauthbearer.token.endpoint.url=https://idp/token\n`).message, /needs a client id and secret/)
+  const fromFile = readClientProperties(file('oauth-file.properties', `${base}sasl.oauthbearer.token.endpoint.url=file:///var/run/kafka/token.jwt\n`))
+  assert.is(fromFile.sasl?.oauth?.tokenEndpoint, 'file:///var/run/kafka/token.jwt')
 })
 
 test('an unknown SASL mechanism and a missing password are usage errors', () => {
-  assert.match(configError('security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\n').message, /GSSAPI.*PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512/)
+  assert.match(
+    configError('security.protocol=SASL_SSL\nsasl.mechanism=GSSAPI\n').message,
+    /GSSAPI \(Kerberos\) is not supported by recover; use SCRAM-SHA-512, OAUTHBEARER or a TLS client certificate/,
+  )
+  assert.match(configError('security.protocol=SASL_SSL\nsasl.mechanism=AWS_MSK_IAM\n').message, /PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER/)
   assert.match(configError('security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n').message, /username and password/)
   assert.match(configError('security.protocol=TLS\n').message, /security\.protocol "TLS"/)
 })
