@@ -8,7 +8,7 @@ export const connectionFlags = {
     helpGroup: 'CONNECTION',
   }),
   'client-config': Flags.string({
-    summary: 'Kafka client .properties file (as for kafka-consumer-groups.sh --command-config): SSL, SASL PLAIN/SCRAM.',
+    summary: 'Kafka client .properties file (as for kafka-consumer-groups.sh --command-config): SSL (PEM, PKCS12 or JKS stores), SASL PLAIN/SCRAM/OAUTHBEARER.',
     helpGroup: 'CONNECTION',
   }),
   cluster: Flags.string({
