@@ -67,7 +67,7 @@ export async function produceRecords(
     throw new RecoveryError('USAGE', `batchSize and maxInFlight must be whole numbers >= 1 (got ${batchSize} and ${maxInFlight}).`)
   }
   const compression = options.compression ?? (0 as CompressionTypes)
-  // Before the producer's first request: kafkajs then loads recover's Produce encoder, not its own.
+  // From here on kafkajs's Produce requests are encoded by recover, straight from these records.
   installProduceEncoding()
 
   interface Open {

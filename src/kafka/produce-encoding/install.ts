@@ -10,8 +10,9 @@ const require = createRequire(import.meta.url)
  * kafkajs for everything around the request (idempotence and sequence numbers, transactions,
  * retries, connections) and puts its own encoder at the narrowest seam: the modules that
  * build the Produce request body (v3 to v7), which kafkajs requires on each Produce. A
- * second, optional seam is the module that frames every request (size and header): when recover's module is in its place, a Produce request is encoded straight into the frame,
- * so the records are copied once, into the buffer that goes on the socket. kafkajs loads that
+ * second, optional seam is the module that frames every request (size and header): when
+ * recover's module is in its place, a Produce request is encoded straight into the frame, so
+ * the records are copied once, into the buffer that goes on the socket. kafkajs loads that
  * module with its connection code, so it can only be replaced before kafkajs is first required.
  */
 const ENCODE_FRAMED = Symbol.for('recover.encodeFramedRequest')

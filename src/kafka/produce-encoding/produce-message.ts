@@ -14,7 +14,7 @@ export interface ProduceMessage {
   value?: Buffer | string | null
   /** Epoch milliseconds (CreateTime); null or absent: the time of encoding. */
   timestamp?: number | string | null
-  headers?: readonly RecordHeader[] | Readonly<Record<string, HeaderValue | HeaderValue[]>>
+  headers?: readonly RecordHeader[] | Readonly<Record<string, HeaderValue | HeaderValue[]>> | null
 }
 
 /** A header as the encoder writes it. */
@@ -23,24 +23,16 @@ export interface HeaderEntry {
   value: HeaderValue
 }
 
-/**
- * A message's headers as a list in wire order: the ordered list itself when it is one (or is
- * attached to the object, see headersForMessage), else the object's keys in order, a repeated
- * key's values together, as kafkajs writes them.
- */
-export function headerEntries(headers: ProduceMessage['headers']): readonly HeaderEntry[] {
-  if (headers === undefined || headers === null) return NO_HEADERS
-  if (Array.isArray(headers)) return headers as readonly RecordHeader[]
-  const ordered = (headers as { [ORDERED_HEADERS]?: readonly RecordHeader[] })[ORDERED_HEADERS]
-  if (ordered) return ordered
-  const object = headers as Readonly<Record<string, HeaderValue | HeaderValue[]>>
-  const list: HeaderEntry[] = []
-  for (const key of Object.keys(object)) {
-    const value = object[key]
-    if (Array.isArray(value)) for (const v of value) list.push({ key, value: v })
-    else list.push({ key, value })
-  }
-  return list
-}
+/** kafkajs's header object: one value per name, or an array of them for a repeated name. */
+export type HeaderObject = Readonly<Record<string, HeaderValue | HeaderValue[]>>
 
-const NO_HEADERS: readonly HeaderEntry[] = Object.freeze([])
+/**
+ * A message's headers as a list in wire order when they are one: recover's ordered list
+ * itself, or the list attached to a header object by headersForMessage. Undefined for a
+ * plain header object, which the encoder reads in place: its names in order, a repeated
+ * name's values together, as kafkajs writes them.
+ */
+export function orderedHeaderList(headers: NonNullable<ProduceMessage['headers']>): readonly HeaderEntry[] | undefined {
+  if (Array.isArray(headers)) return headers as readonly RecordHeader[]
+  return (headers as { [ORDERED_HEADERS]?: readonly RecordHeader[] })[ORDERED_HEADERS]
+}

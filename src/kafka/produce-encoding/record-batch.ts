@@ -1,5 +1,5 @@
 import { crc32c } from './crc32c.js'
-import { headerEntries, type HeaderEntry, type HeaderValue, type ProduceMessage } from './produce-message.js'
+import { type HeaderEntry, type HeaderObject, type HeaderValue, orderedHeaderList, type ProduceMessage } from './produce-message.js'
 import { sizeOfVarInt, sizeOfVarLong, writeVarInt, writeVarLong } from './varint.js'
 
 /**
@@ -36,7 +36,9 @@ export interface MeasuredRecords {
   /** Each record's size without its length prefix. */
   readonly bodySizes: Int32Array
   readonly timestamps: Float64Array
-  readonly headers: ReadonlyArray<readonly HeaderEntry[]>
+  /** Each record's headers: a list in wire order, or kafkajs's object (read in place, not copied to a list). */
+  readonly headers: ReadonlyArray<readonly HeaderEntry[] | HeaderObject | undefined>
+  readonly headerCounts: Int32Array
   /** The records section: every record with its length prefix. */
   readonly bytes: number
   readonly firstTimestamp: number
@@ -69,27 +71,46 @@ export function measureRecords(messages: readonly ProduceMessage[], now: number)
   }
   if (first === Number.POSITIVE_INFINITY) first = max = now
   const bodySizes = new Int32Array(count)
-  const headers = new Array<readonly HeaderEntry[]>(count)
+  const headers = new Array<readonly HeaderEntry[] | HeaderObject | undefined>(count)
+  const headerCounts = new Int32Array(count)
   let bytes = 0
   for (let i = 0; i < count; i++) {
     const m = messages[i]!
     const t = timestamps[i]!
-    const list = headerEntries(m.headers)
-    headers[i] = list
-    let size = 1 + sizeOfVarLong((Number.isNaN(t) ? now : t) - first) + sizeOfVarInt(i) + sizeOfBytes(m.key) + sizeOfBytes(m.value) + sizeOfVarInt(list.length)
-    for (let h = 0; h < list.length; h++) {
-      const header = list[h]!
-      size += sizeOfBytes(headerKeyBytes(header.key)) + sizeOfBytes(header.value)
+    let size = 1 + sizeOfVarLong((Number.isNaN(t) ? now : t) - first) + sizeOfVarInt(i) + sizeOfBytes(m.key) + sizeOfBytes(m.value)
+    let headerCount = 0
+    const source = m.headers === null || m.headers === undefined ? undefined : (orderedHeaderList(m.headers) ?? (m.headers as HeaderObject))
+    headers[i] = source
+    if (Array.isArray(source)) {
+      const list = source as readonly HeaderEntry[]
+      headerCount = list.length
+      for (let h = 0; h < list.length; h++) size += sizeOfBytes(headerKeyBytes(list[h]!.key)) + sizeOfBytes(list[h]!.value)
+    } else if (source !== undefined) {
+      const object = source as HeaderObject
+      for (const key in object) {
+        if (!Object.hasOwn(object, key)) continue
+        const keySize = sizeOfBytes(headerKeyBytes(key))
+        const value = object[key]
+        if (Array.isArray(value)) {
+          for (const v of value) size += keySize + sizeOfBytes(v)
+          headerCount += value.length
+        } else {
+          size += keySize + sizeOfBytes(value)
+          headerCount++
+        }
+      }
     }
+    headerCounts[i] = headerCount
+    size += sizeOfVarInt(headerCount)
     bodySizes[i] = size
     bytes += sizeOfVarInt(size) + size
   }
-  return { messages, bodySizes, timestamps, headers, bytes, firstTimestamp: first, maxTimestamp: max }
+  return { messages, bodySizes, timestamps, headers, headerCounts, bytes, firstTimestamp: first, maxTimestamp: max }
 }
 
 /** Writes the measured records at `offset` (exactly `measured.bytes` bytes); returns the offset after them. */
 export function writeRecords(out: Buffer, offset: number, measured: MeasuredRecords, now: number): number {
-  const { messages, bodySizes, timestamps, headers, firstTimestamp } = measured
+  const { messages, bodySizes, timestamps, headers, headerCounts, firstTimestamp } = measured
   let at = offset
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!
@@ -100,12 +121,30 @@ export function writeRecords(out: Buffer, offset: number, measured: MeasuredReco
     at = writeVarInt(out, at, i)
     at = writeBytes(out, at, m.key)
     at = writeBytes(out, at, m.value)
-    const list = headers[i]!
-    at = writeVarInt(out, at, list.length)
-    for (let h = 0; h < list.length; h++) {
-      const header = list[h]!
-      at = writeBytes(out, at, headerKeyBytes(header.key))
-      at = writeBytes(out, at, header.value)
+    at = writeVarInt(out, at, headerCounts[i]!)
+    const source = headers[i]
+    if (Array.isArray(source)) {
+      const list = source as readonly HeaderEntry[]
+      for (let h = 0; h < list.length; h++) {
+        at = writeBytes(out, at, headerKeyBytes(list[h]!.key))
+        at = writeBytes(out, at, list[h]!.value)
+      }
+    } else if (source !== undefined) {
+      const object = source as HeaderObject
+      for (const key in object) {
+        if (!Object.hasOwn(object, key)) continue
+        const keyBytes = headerKeyBytes(key)
+        const value = object[key]
+        if (Array.isArray(value)) {
+          for (const v of value) {
+            at = writeBytes(out, at, keyBytes)
+            at = writeBytes(out, at, v)
+          }
+        } else {
+          at = writeBytes(out, at, keyBytes)
+          at = writeBytes(out, at, value)
+        }
+      }
     }
   }
   return at
