@@ -32,9 +32,13 @@ export interface PartitionChunk {
 type RoundMode = { kind: 'records' } | { kind: 'visit'; visit: (record: RecordView) => void }
 
 export interface RangeReaderOptions {
-  /** Bytes per partition per fetch (Kafka still returns a first batch that is larger). Default 512 KiB. */
+  /** Bytes per partition per fetch (Kafka still returns a first batch that is larger). Default 256 KiB for a read, 512 KiB for a scan. */
   maxBytesPerPartition?: number
-  /** Bytes per fetch response. Default 2 MiB: as fast as 8 MiB in the replay bench, with about 90 MB less peak RSS. */
+  /**
+   * Bytes per fetch response. Default 1 MiB for a read: as fast as 2 MiB in the replay bench
+   * (records built in place), with 20-50 MB less peak RSS. 2 MiB for a scan, which builds no
+   * records and is quick enough per response for the next fetch's round trip to show.
+   */
   maxBytes?: number
   /** How long the broker may wait for data. Default 100 ms. */
   maxWaitMs?: number
@@ -203,8 +207,9 @@ export class RangeReader {
     round: number,
     mode: RoundMode,
   ): Promise<PartitionChunk[]> {
-    const perPartition = options.maxBytesPerPartition ?? 512 << 10
-    const maxBytes = options.maxBytes ?? 2 << 20
+    const scan = mode.kind === 'visit'
+    const perPartition = options.maxBytesPerPartition ?? (scan ? 512 << 10 : 256 << 10)
+    const maxBytes = options.maxBytes ?? (scan ? 2 << 20 : 1 << 20)
     for (let attempt = 0; ; attempt++) {
       try {
         const cluster = await this.ready()

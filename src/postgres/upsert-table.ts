@@ -247,9 +247,17 @@ export function copyLine(row: ReadonlyArray<string | null>): string {
 export function copyFields(row: Array<string | null>): Array<string | null> {
   for (let j = 0; j < row.length; j++) {
     const v = row[j]
-    row[j] = v === null || v === undefined ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
+    row[j] = v === null || v === undefined ? COPY_NULL : copyEscaped(v)
   }
   return row
+}
+
+/** NULL in COPY's text format. */
+export const COPY_NULL = '\\N'
+
+/** Text as a field of COPY's text format: backslash, tab and line breaks escaped. */
+export function copyEscaped(v: string): string {
+  return COPY_SPECIAL.test(v) ? v.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : v
 }
 
 /** The rows of COPY text in whole lines (what copyText and copyLine write), read back. */
@@ -259,7 +267,7 @@ export function parseCopyText(chunks: Iterable<string>): Array<Array<string | nu
     const lines = chunk.split('\n')
     // Each chunk ends with a line end: the last piece is empty.
     for (let i = 0; i < lines.length - 1; i++) {
-      rows.push(lines[i]!.split('\t').map((v) => (v === '\\N' ? null : v.includes('\\') ? v.replace(COPY_UNESCAPES, (e) => COPY_UNESCAPED[e]!) : v)))
+      rows.push(lines[i]!.split('\t').map((v) => (v === COPY_NULL ? null : v.includes('\\') ? v.replace(COPY_UNESCAPES, (e) => COPY_UNESCAPED[e]!) : v)))
     }
   }
   return rows

@@ -1,11 +1,11 @@
-import { copyFields, copyText, parseCopyText } from '../postgres/upsert-table.js'
+import { parseCopyText } from '../postgres/upsert-table.js'
 import type { PreparedWrite, SinkRecord, SinkRejection } from './sink.js'
 
-/** Fills `row` (one text or null per column) from a record; throws when a column cannot hold its value. */
-export type RowWriter = (r: SinkRecord, row: Array<string | null>) => void
+/** Fills `row` with a record's fields in COPY's text format (escaped, \N for NULL); throws when a column cannot hold its value. */
+export type RowWriter = (r: SinkRecord, row: string[]) => void
 
 /** A row's key, to tell which records of a batch share one; undefined when it has none (NULL). */
-export type KeyId = (row: ReadonlyArray<string | null>) => string | undefined
+export type KeyId = (row: readonly string[]) => string | undefined
 
 /** COPY text is handed on in chunks of about this many characters. */
 const CHUNK = 1 << 14
@@ -34,11 +34,11 @@ export class PgBatch implements PreparedWrite {
   readonly first: string[] = []
   /** The batch index of each row of round 0. */
   readonly firstOwners: number[] = []
-  /** Rounds 1, 2 …: rows with the batch index each came from. */
-  readonly later: Array<{ rows: Array<Array<string | null>>; owners: number[] }> = []
+  /** Rounds 1, 2 …: COPY lines with the batch index each came from. */
+  readonly later: Array<{ lines: string[]; owners: number[] }> = []
   /** Records no column could take (a converter threw), by batch index. */
   readonly rejected: SinkRejection[] = []
-  private readonly row: Array<string | null>
+  private readonly row: string[]
   private seen = new Map<string, number>()
   private next = 0
 
@@ -49,7 +49,7 @@ export class PgBatch implements PreparedWrite {
     private readonly keyIdOf: KeyId,
   ) {
     this.records = input.length
-    this.row = new Array<string | null>(columns).fill(null)
+    this.row = new Array<string>(columns).fill('')
   }
 
   /** Round 0's COPY text from the start, formatting more as it is read. */
@@ -73,7 +73,7 @@ export class PgBatch implements PreparedWrite {
 
   /** Every round as COPY text, for redoing the transaction after a lost connection. Call finish() first. */
   rounds(): TextRound[] {
-    return [{ text: this.first, refused: new Map() }, ...this.later.map((r) => ({ text: [...copyText(r.rows)], refused: new Map() }))]
+    return [{ text: this.first, refused: new Map() }, ...this.later.map((r) => ({ text: [`${r.lines.join('\n')}\n`], refused: new Map() }))]
   }
 
   private formatChunk(): void {
@@ -93,14 +93,14 @@ export class PgBatch implements PreparedWrite {
       const id = this.keyIdOf(row)
       const n = id === undefined ? 0 : (this.seen.get(id) ?? 0)
       if (id !== undefined) this.seen.set(id, n + 1)
+      const line = row.join('\t')
       if (n === 0) {
-        const line = copyFields(row).join('\t')
         lines.push(line)
         length += line.length + 1
         this.firstOwners.push(index)
       } else {
-        const round = (this.later[n - 1] ??= { rows: [], owners: [] })
-        round.rows.push([...row])
+        const round = (this.later[n - 1] ??= { lines: [], owners: [] })
+        round.lines.push(line)
         round.owners.push(index)
       }
     }

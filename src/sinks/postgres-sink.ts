@@ -1,5 +1,5 @@
 import { RecoveryError } from '../errors.js'
-import { isConnectionError, parseCopyText, PgUpsertTable, type PgColumn } from '../postgres/upsert-table.js'
+import { COPY_NULL, copyEscaped, isConnectionError, parseCopyText, PgUpsertTable, type PgColumn } from '../postgres/upsert-table.js'
 import { PgBatch, type KeyId, type RowWriter, type TextRound } from './postgres-batch.js'
 import { columnText, inferColumns, jsonText, rowWriter, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { PostgresLocation } from '../core/location.js'
@@ -107,7 +107,7 @@ export class PostgresSink implements Sink {
     this.writeRow = rowWriter(
       columns.map((c) => c.name),
       this.target.layout === 'jsonb',
-      columns.map((c) => pgConverter(c.type)),
+      columns.map((c) => copyConverter(c.type)),
     )
     this.keyIdOf = keyId(this.target.key.map((k) => columns.findIndex((c) => c.name === k)))
   }
@@ -142,7 +142,7 @@ export class PostgresSink implements Sink {
       const copied = await this.tryCopy(t, batch)
       batch.finish()
       rounds = batch.rounds()
-      const upserts: Array<Array<Array<string | null>>> = [copied ? [] : batch.firstRows(), ...batch.later.map((r) => r.rows)]
+      const upserts: Array<Array<Array<string | null>>> = [copied ? [] : batch.firstRows(), ...rounds.slice(1).map((r) => parseCopyText(r.text))]
       for (const [n, rows] of upserts.entries()) {
         for (const r of await t.upsert(this.target.table, columns, this.target.key, rows)) rounds[n]!.refused.set(r.index, r.error)
       }
@@ -301,11 +301,11 @@ export class PostgresSink implements Sink {
 function keyId(keyAt: number[]): KeyId {
   if (keyAt.length === 1) {
     const j = keyAt[0]!
-    return (row) => row[j] ?? undefined
+    return (row) => (row[j] === COPY_NULL ? undefined : row[j])
   }
   return (row) => {
-    const key = keyAt.map((j) => row[j])
-    return key.includes(null) ? undefined : JSON.stringify(key)
+    const key = keyAt.map((j) => row[j]!)
+    return key.includes(COPY_NULL) ? undefined : JSON.stringify(key)
   }
 }
 
@@ -321,6 +321,21 @@ export function pgText(v: unknown, type: string): string | null {
 export function pgConverter(type: string): ColumnConverter<string | null> {
   const convert = pgConversion(type)
   return (v) => (v === null || v === undefined ? null : convert(v))
+}
+
+/**
+ * pgConverter's text as a field of COPY's text format: escaped, and \N for NULL. Numbers,
+ * bigints and booleans print without anything to escape (except as bytea, \x…), so only
+ * other values are looked at.
+ */
+export function copyConverter(type: string): ColumnConverter<string> {
+  const convert = pgConversion(type)
+  if (convert === byteaText) return (v) => (v === null || v === undefined ? COPY_NULL : copyEscaped(convert(v)))
+  return (v) => {
+    if (v === null || v === undefined) return COPY_NULL
+    const text = convert(v)
+    return typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? text : copyEscaped(text)
+  }
 }
 
 function pgConversion(type: string): (v: unknown) => string {

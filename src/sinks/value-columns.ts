@@ -106,7 +106,17 @@ export function columnReader(name: string, wholeValue: boolean): ColumnReader {
       return (r) => r.source.offset
   }
   if (name === 'value') return (r, fields) => (wholeValue || fields === undefined ? (r.decodedValue ?? null) : (fields.value ?? null))
-  return (_r, fields) => (fields === undefined ? null : (fields[name] ?? null))
+  return fieldReader(name)
+}
+
+/**
+ * Reads field `name` with the name written into the function's code: each column then has a
+ * property read of its own, which sees one shape of value object and stays fast, where one
+ * shared `fields[name]` sees every column's name and falls back to a slow generic lookup.
+ * JSON.stringify makes the name a string literal, whatever it holds.
+ */
+function fieldReader(name: string): ColumnReader {
+  return new Function('r', 'fields', `return fields === undefined ? null : (fields[${JSON.stringify(name)}] ?? null)`) as ColumnReader
 }
 
 /** The value of column `name` for one record (columnReader, for a single value). */
@@ -152,8 +162,32 @@ export function jsonText(v: unknown): string {
 /** A value for a text column: strings as they are, scalars printed, dates in ISO 8601, bytes as base64, the rest as JSON. */
 export function columnText(v: unknown): string {
   if (typeof v === 'string') return v
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (typeof v === 'number') return numberText(v)
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (v instanceof Date) return v.toISOString()
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return Buffer.from(v).toString('base64')
   return jsonText(v)
+}
+
+const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000']
+
+/**
+ * String(v), faster for whole numbers beyond 32 bits (epoch milliseconds, ids): V8 prints
+ * those through its general double-to-text routine, while two halves below 10^8 go through
+ * its integer fast path.
+ */
+export function numberText(v: number): string {
+  if (v > -2147483648 && v < 2147483648) return String(v)
+  if (!Number.isSafeInteger(v)) return String(v)
+  const negative = v < 0
+  const abs = negative ? -v : v
+  let high = Math.trunc(abs / 1e8)
+  let low = abs - high * 1e8
+  // The division can round up across a multiple of 10^8.
+  if (low < 0) {
+    high--
+    low += 1e8
+  }
+  const lowText = String(low)
+  return `${negative ? '-' : ''}${high}${ZEROS[8 - lowText.length]}${lowText}`
 }

@@ -2,11 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import pg from 'pg'
-import { copyText, parseCopyText, textArray, upsertSql } from '../../src/postgres/upsert-table.js'
+import { copyFields, copyText, parseCopyText, textArray, upsertSql } from '../../src/postgres/upsert-table.js'
 import { PgBatch } from '../../src/sinks/postgres-batch.js'
 import { duckConverter } from '../../src/sinks/duckdb-sink.js'
-import { pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
-import { columnValue, inferColumns, jsonText, rowBuilder } from '../../src/sinks/value-columns.js'
+import { copyConverter, pgConverter, pgText } from '../../src/sinks/postgres-sink.js'
+import { columnValue, inferColumns, jsonText, numberText, rowBuilder } from '../../src/sinks/value-columns.js'
 import type { SinkRecord } from '../../src/sinks/sink.js'
 
 const record = (value: unknown, partition = 0, offset = 0n): SinkRecord => ({
@@ -199,7 +199,7 @@ test('COPY text reads back as the rows it was written from, for any text, NULL a
 
 test('a PostgreSQL batch: the first record of each key goes in COPY text (read again from the start on a retry), repeats in later rounds, refusals by index', () => {
   const records = Array.from({ length: 3000 }, (_, i) => record({ id: i % 1000 === 7 ? 'dup' : `k${i}`, n: i === 5 ? 'bad' : i }, 0, BigInt(i)))
-  const writeRow = (r: SinkRecord, row: Array<string | null>) => {
+  const writeRow = (r: SinkRecord, row: string[]) => {
     const v = r.decodedValue as { id: string; n: number | string }
     if (typeof v.n !== 'number') throw new Error('n is not a number')
     row[0] = v.id
@@ -222,16 +222,92 @@ test('a PostgreSQL batch: the first record of each key goes in COPY text (read a
   assert.equal(first[6], ['dup', '7'], 'record 5 was refused')
   assert.is(batch.firstOwners[first.length - 1], 2999)
   assert.equal(
-    batch.later.map((r) => [r.rows, r.owners]),
+    batch.later.map((r) => [r.lines, r.owners]),
     [
-      [[['dup', '1007']], [1007]],
-      [[['dup', '2007']], [2007]],
+      [['dup\t1007'], [1007]],
+      [['dup\t2007'], [2007]],
     ],
   )
   assert.equal(
     batch.rounds().map((r) => parseCopyText(r.text).length),
     [2997, 1, 1],
   )
+})
+
+test('numbers print as String() prints them, whole numbers beyond 32 bits (split in two halves) included', () => {
+  const edges = [
+    0,
+    -0,
+    1,
+    -1,
+    2 ** 31 - 1,
+    2 ** 31,
+    -(2 ** 31),
+    1e8,
+    1e8 - 1,
+    1e16 - 1,
+    1521504000000,
+    -1521504000000,
+    99999999999999,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+    2 ** 53,
+    1e21,
+    1.5,
+    -0.1,
+    NaN,
+    Infinity,
+    -Infinity,
+  ]
+  for (const v of edges) assert.is(numberText(v), String(v), String(v))
+  for (let k = 1; k < 90_000_000; k += 7_777_777) for (const d of [-1, 0, 1]) assert.is(numberText(k * 1e8 + d), String(k * 1e8 + d))
+  fc.assert(fc.property(fc.oneof(fc.double(), fc.maxSafeInteger(), fc.integer()), (v) => assert.is(numberText(v), String(v))))
+})
+
+test('COPY converters give the converter text as COPY writes it: escaped, and \\N for NULL', () => {
+  const value = fc.oneof(
+    fc.constant(null),
+    fc.string({ unit: fc.constantFrom('a', '\\', '\t', '\n', '\r', 'N', 'é') }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.maxSafeInteger(),
+    fc.bigInt(),
+    fc.boolean(),
+    fc.dictionary(fc.string({ unit: fc.constantFrom('k', '\\', '\n') }), fc.string({ unit: fc.constantFrom('v', '\\', '\t', '"') })),
+  )
+  for (const type of ['text', 'bigint', 'double precision', 'jsonb', 'bytea', 'timestamp with time zone', 'boolean']) {
+    fc.assert(
+      fc.property(value, (v) => {
+        let expected: string | null
+        try {
+          expected = copyFields([pgConverter(type)(v)])[0]!
+        } catch {
+          expected = null
+        }
+        let got: string | null
+        try {
+          got = copyConverter(type)(v)
+        } catch {
+          got = null
+        }
+        assert.is(got, expected, type)
+      }),
+    )
+  }
+})
+
+test('field columns read the field of their name, whatever characters the name has', () => {
+  const names = ['id', 'a"b', "it's", 'back\\slash', 'line\nbreak', 'ünï', '__proto__', 'constructor', '${x}', '`tick`']
+  const value = Object.fromEntries(names.map((n, i) => [n, i]))
+  const rows = rowBuilder(
+    names,
+    false,
+    names.map(() => (v: unknown) => v),
+  )(record(value))
+  assert.equal(
+    rows,
+    names.map((n) => (value as Record<string, unknown>)[n] ?? null),
+  )
+  for (const n of names) assert.is(columnValue(record(value), n, false), (value as Record<string, unknown>)[n] ?? null)
 })
 
 test.run()
