@@ -92,7 +92,7 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     let prepared: PreparedBatch
     try {
       prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit })
-      if (outputs) prepareForSink(prepared, outputs.sink)
+      if (outputs) await prepareForSink(prepared, outputs.sink)
     } catch (error) {
       // Ctrl-C inside the transform, or a plugin that tried to exit: this batch is not
       // written; the replay ends at the batches before it, checkpointed.

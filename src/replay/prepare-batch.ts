@@ -4,11 +4,15 @@ import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { ReplayRecord, SinkRecord } from '../plugin-api.js'
 import type { PreparedWrite, Sink } from '../sinks/sink.js'
 import type { QuarantineEntry } from '../quarantine/quarantine.js'
+import { yieldToEventLoop } from '../core/yield.js'
 import type { DrySample } from './replay-events.js'
 import type { Stages } from './stages.js'
 import type { WorkInputs } from './work-batch.js'
 
 export type Outcome = 'written' | 'dropped' | 'quarantined'
+
+/** Records decoded between two turns of the event loop (a millisecond or so of JSON). */
+const YIELD_EVERY_RECORDS = 1000
 
 /** A batch decoded, transformed and encoded: what the sink gets, what goes to quarantine. */
 export interface PreparedBatch extends WorkInputs {
@@ -26,9 +30,9 @@ export interface PreparedBatch extends WorkInputs {
  * can: the outputs (and the values decoded for them) are let go of, so they do not live on,
  * and get moved by the garbage collector, while the batch before is still being written.
  */
-export function prepareForSink(prepared: PreparedBatch, sink: Sink): void {
+export async function prepareForSink(prepared: PreparedBatch, sink: Sink): Promise<void> {
   if (!sink.prepare || prepared.outputs.length === 0) return
-  const sinkWrite = sink.prepare(prepared.outputs)
+  const sinkWrite = await sink.prepare(prepared.outputs)
   if (!sinkWrite) return
   prepared.sinkWrite = sinkWrite
   prepared.outputs = []
@@ -215,6 +219,8 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
   const outputs: SinkRecord[] = []
   const outputOwner: number[] = []
   for (let i = 0; i < count; i++) {
+    // Now and then the write in flight gets its answers read (see yieldToEventLoop).
+    if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
     const r = inputs[i]!
     let side: 'key' | 'value' = 'key'
     try {

@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../core/yield.js'
 import { parseCopyText } from '../postgres/upsert-table.js'
 import type { PreparedWrite, SinkRecord, SinkRejection } from './sink.js'
 
@@ -9,6 +10,8 @@ export type KeyId = (row: readonly string[]) => string | undefined
 
 /** COPY text is handed on in chunks of about this many characters. */
 const CHUNK = 1 << 14
+/** format() lets the event loop run after this many chunks (about 1000 rows of 100 characters). */
+const YIELD_EVERY_CHUNKS = 6
 
 /** One upsert statement's rows, as COPY text (few objects, whatever the row count), and what the server refused of them. */
 export interface TextRound {
@@ -64,6 +67,18 @@ export class PgBatch implements PreparedWrite {
   /** Formats what is left: afterwards every round is complete. */
   finish(): void {
     while (this.next < this.input.length) this.formatChunk()
+  }
+
+  /**
+   * finish(), letting the event loop run between chunks: formatting a batch takes milliseconds,
+   * in which the write in flight (the batch before's COPY, its savepoint, a commit) would
+   * otherwise wait for its answers to be read.
+   */
+  async format(): Promise<void> {
+    for (let chunks = 1; this.next < this.input.length; chunks++) {
+      this.formatChunk()
+      if (chunks % YIELD_EVERY_CHUNKS === 0) await yieldToEventLoop()
+    }
   }
 
   /** Round 0's rows (for an upsert). Call finish() first. */

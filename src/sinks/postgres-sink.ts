@@ -118,10 +118,10 @@ export class PostgresSink implements Sink {
   }
 
   /** Rows as COPY text, made while the batch before is written; undefined until the table's columns are known. */
-  prepare(records: SinkRecord[]): PgBatch | undefined {
+  async prepare(records: SinkRecord[]): Promise<PgBatch | undefined> {
     if (!this.columns) return undefined
     const batch = this.batchOf(records)
-    batch.finish()
+    await batch.format()
     return batch
   }
 

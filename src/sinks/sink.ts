@@ -70,8 +70,9 @@ export interface Sink {
    * of the pipeline, while the batch before it is still being written; writePrepared() then only
    * sends it. The records are not kept: their decoded values can be collected at once instead of
    * living on until the write. Undefined when the sink cannot yet (write() then gets the records).
+   * It should let the event loop run now and then, so that the write in flight moves on meanwhile.
    */
-  prepare?(records: SinkRecord[]): PreparedWrite | undefined
+  prepare?(records: SinkRecord[]): Promise<PreparedWrite | undefined>
   /** Writes what prepare() made, as write() would have written its records. */
   writePrepared?(prepared: PreparedWrite): Promise<SinkRejection[]>
   /**
