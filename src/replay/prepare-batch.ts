@@ -188,7 +188,6 @@ function forward(work: WorkInputs): PreparedBatch {
   const outputOwner = new Array<number>(count)
   for (let i = 0; i < count; i++) {
     const r = inputs[i]!
-    // Asked for once: a record read in place makes a new view each time.
     const key = r.key
     const value = r.value
     outputs[i] = {
@@ -227,7 +226,6 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
     // Now and then the write in flight gets its answers read (see yieldToEventLoop).
     if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
     const r = inputs[i]!
-    // Asked for once: a record read in place makes a new view each time.
     const key = r.key
     const value = r.value
     let side: 'key' | 'value' = 'key'
