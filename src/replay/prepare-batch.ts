@@ -67,17 +67,19 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
   const toTransform: ReplayRecord[] = []
   for (let i = 0; i < inputs.length; i++) {
     const r = inputs[i]!
+    const keyBytes = r.key
+    const valueBytes = r.value
     let key: unknown = null
     let value: unknown = null
     try {
-      key = r.key === null ? null : codecs.key.decode(r.key)
+      key = keyBytes === null ? null : codecs.key.decode(keyBytes)
     } catch (error) {
       if (!isDecodeError(error)) throw error
       decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'key' }
       continue
     }
     try {
-      value = r.value === null ? null : codecs.value.decode(r.value)
+      value = valueBytes === null ? null : codecs.value.decode(valueBytes)
     } catch (error) {
       if (!isDecodeError(error)) throw error
       decoded[i] = { stage: 'decode', error, kind: error.kind, side: 'value' }
@@ -186,11 +188,13 @@ function forward(work: WorkInputs): PreparedBatch {
   const outputOwner = new Array<number>(count)
   for (let i = 0; i < count; i++) {
     const r = inputs[i]!
+    const key = r.key
+    const value = r.value
     outputs[i] = {
-      key: r.key,
-      value: r.value,
-      decodedKey: r.key,
-      decodedValue: r.value,
+      key,
+      value,
+      decodedKey: key,
+      decodedValue: value,
       headers: r.headers,
       timestamp: r.timestampMs,
       timestampType: r.timestampType,
@@ -222,14 +226,16 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
     // Now and then the write in flight gets its answers read (see yieldToEventLoop).
     if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
     const r = inputs[i]!
+    const key = r.key
+    const value = r.value
     let side: 'key' | 'value' = 'key'
     try {
-      const decodedKey = r.key === null ? null : keys.decode(r.key)
+      const decodedKey = key === null ? null : keys.decode(key)
       side = 'value'
-      const decodedValue = r.value === null ? null : values.decode(r.value)
+      const decodedValue = value === null ? null : values.decode(value)
       outputs.push({
-        key: r.key,
-        value: r.value,
+        key,
+        value,
         decodedKey,
         decodedValue,
         headers: r.headers,
