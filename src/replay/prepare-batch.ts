@@ -66,6 +66,7 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
   const decoded = new Array<ReplayRecord | Omit<QuarantineEntry, 'record' | 'transform'>>(inputs.length)
   const toTransform: ReplayRecord[] = []
   for (let i = 0; i < inputs.length; i++) {
+    if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
     const r = inputs[i]!
     const keyBytes = r.key
     const valueBytes = r.value
@@ -100,6 +101,7 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
   let t = 0
 
   for (let i = 0; i < inputs.length; i++) {
+    if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
     const r = inputs[i]!
     const d = decoded[i]!
     if (!('source' in d)) {
@@ -145,11 +147,12 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
       outputOwner.push(i)
       continue
     }
-    const encoded: SinkRecord[] = []
+    // Straight into the outputs; taken back out if one of the record's outputs cannot be encoded.
+    const first = outputs.length
     let failed = false
     for (const o of produced) {
       try {
-        encoded.push({
+        outputs.push({
           key: encoders!.key.encode(o.key, r.key),
           value: encoders!.value.encode(o.value, r.value),
           decodedKey: o.key,
@@ -159,6 +162,7 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
           timestampType: o.timestampType,
           source: input.source,
         })
+        outputOwner.push(i)
       } catch (error) {
         if (!isEncodeError(error)) throw error
         quarantineAt(i, { stage: 'sink', error, kind: error.kind })
@@ -166,12 +170,12 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
         break
       }
     }
-    if (failed) continue
-    outcome[i] = 'written'
-    for (const e of encoded) {
-      outputs.push(e)
-      outputOwner.push(i)
+    if (failed) {
+      outputs.length = first
+      outputOwner.length = first
+      continue
     }
+    outcome[i] = 'written'
   }
   return prepared
 }
