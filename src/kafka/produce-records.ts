@@ -19,7 +19,7 @@ export interface ProduceProgress {
 }
 
 export interface ProduceRecordsOptions {
-  /** Records per produce request (one partition each). kafkajs groups messages in O(n²), so keep it in the hundreds. */
+  /** Records per produce request (one partition each). A kafkajs client not made by createKafka groups messages in O(n²): keep it in the hundreds there. */
   batchSize?: number
   /** Produce requests in flight at once, across partitions; a partition never has more than one. */
   maxInFlight?: number
