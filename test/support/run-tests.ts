@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describeLocalKafkaEvent, startLocalKafka, type LocalKafka } from '../../src/local-kafka/index.js'
+import { collectFailures, describeFailures, type TestFailure } from './failure-digest.js'
 import { repoRoot } from './paths.js'
 
 const SUITES = ['unit', 'integration', 'e2e', 'faults']
@@ -18,6 +19,7 @@ interface SuiteResult {
   failed: number
   skipped: number
   ms: number
+  failures: TestFailure[]
 }
 
 async function main(): Promise<number> {
@@ -59,6 +61,15 @@ async function main(): Promise<number> {
   }
   const passed = results.reduce((n, r) => n + r.passed, 0)
   const failed = results.reduce((n, r) => n + r.failed, 0)
+  const failing = results.filter((r) => r.failures.length > 0 || r.failed > 0)
+  if (failing.length > 0) {
+    process.stdout.write('\nFailures:\n')
+    for (const r of failing) {
+      const described = describeFailures(r.suite, r.failures)
+      process.stdout.write(`${described || `  ✘ ${r.suite}: the suite ended without a summary (crashed or killed; see above)`}\n`)
+    }
+    process.stdout.write('\n')
+  }
   for (const r of results)
     process.stdout.write(`  ${r.suite.padEnd(12)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${(r.ms / 1000).toFixed(1)} s)\n`)
   process.stdout.write(`${passed} passed, ${failed} failed\n`)
@@ -101,7 +112,7 @@ function runSuite(suite: string, dir: string, env: NodeJS.ProcessEnv, cwd: strin
       // A file that crashes before its summary, or a killed suite, still counts as a failure.
       const killedAfterSummary = lingering !== undefined && code === null
       if (code !== 0 && failed === 0 && !killedAfterSummary) failed = 1
-      resolve({ suite, passed, failed, skipped, ms: Date.now() - started })
+      resolve({ suite, passed, failed, skipped, ms: Date.now() - started, failures: collectFailures(output) })
     })
   })
 }
