@@ -71,7 +71,7 @@ async function produceSection(topic: string, cases: CorpusCase[]): Promise<Map<s
     }),
   )
   const placed = new Map<string, Placed>()
-  const producer = testKafka().producer({ allowAutoTopicCreation: false })
+  const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     for (const c of cases) {

@@ -122,7 +122,7 @@ test.before(
     await admin.connect()
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'ledger', numPartitions: 2, replicationFactor: 1 }] })
     await admin.disconnect()
-    const producer = kafka.producer()
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     await producer.send({
       topic: 'ledger',

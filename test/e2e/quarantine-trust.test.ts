@@ -88,7 +88,7 @@ test(
 
 /** Copies records to a topic of another cluster as they are (what MirrorMaker does to a quarantine topic). */
 async function copyTo(brokers: string, topic: string, records: KafkaRecord[]): Promise<void> {
-  const producer = testKafka(brokers).producer({ allowAutoTopicCreation: false })
+  const producer = testKafka(brokers).producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     await producer.send({

@@ -95,7 +95,7 @@ test(
         ) as Record<string, Buffer>,
       }
     })
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     await producer.send({ topic: q, acks: -1, messages: letters })
     await producer.disconnect()

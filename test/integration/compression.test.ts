@@ -127,7 +127,7 @@ for (const { codec, type } of [
       await createTopic(topic)
       // Opening a gateway registers the codecs for the producer below too (one kafkajs module).
       const gateway = await openGateway()
-      const producer = testKafka().producer({ allowAutoTopicCreation: false })
+      const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
       await producer.connect()
       try {
         const lines = sampleLines(codec).slice(0, 100)

@@ -216,7 +216,7 @@ test(
   'produceRecords takes an async iterable, keeps each partition in order and reports progress and offsets',
   withTimeout(60_000, async () => {
     const topic = uniqueName('produce-records')
-    const producer = testKafka().producer({ allowAutoTopicCreation: false })
+    const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
     try {
       await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true }))
       await producer.connect()

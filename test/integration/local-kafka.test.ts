@@ -11,7 +11,7 @@ const CONSUMER_GROUP_COMMAND = 'org.apache.kafka.tools.consumer.group.ConsumerGr
 /** Produces `count` records, consumes them in `group` and commits explicitly; returns the committed offset. */
 async function produceConsumeCommit(topic: string, group: string, count: number): Promise<{ values: string[]; committed: string }> {
   const kafka = testKafka()
-  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     await producer.send({

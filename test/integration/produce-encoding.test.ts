@@ -216,6 +216,7 @@ test(
         timestampMs: T0 + i,
         headers: i % 3 === 0 ? undefined : { source: 'fixture', 'ü-key': `v${i}` },
       }))
+      // not idempotent on purpose: this test is the encoder's path for producers without idempotence.
       const producer = kafka.producer({
         allowAutoTopicCreation: false,
         createPartitioner:

@@ -46,7 +46,7 @@ interface Letter {
 /** Produces dead letters with ordered (and repeated, binary) headers, as the dialects write them. */
 async function produceLetters(topic: string, letters: Letter[]): Promise<void> {
   const { headersForMessage } = await import('../../src/kafka/ordered-headers.js')
-  const producer = testKafka().producer({ allowAutoTopicCreation: false })
+  const producer = testKafka().producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   try {
     await producer.send({

@@ -153,7 +153,7 @@ test(
     const sink = uniqueName('pass-large-dst')
     await createTopic(sink, 1)
     const big = Buffer.alloc(1_200_000, 7)
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     try {
       await producer.send({

@@ -139,7 +139,7 @@ test(
       topic,
       Array.from({ length: 50 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: T0 + i })),
     )
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     let writing = true
     let written = 0
@@ -178,7 +178,7 @@ test(
   withTimeout(30_000, async () => {
     const topic = uniqueName('replay-headers')
     await createTopic(topic, 1)
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     const headers = [
       { key: 'a', value: Buffer.from('1') },

@@ -287,7 +287,7 @@ test(
       topic,
       Array.from({ length: 200 }, (_, i) => ({ partition: 0, value: `v${i}`, timestampMs: Date.now() })),
     )
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     let writing = true
     let extra = 0
@@ -393,7 +393,7 @@ test(
   withTimeout(60_000, async () => {
     const topic = uniqueName('replay-parts')
     await createTopic(topic, 3)
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     try {
       const { headersForMessage } = await import('../../src/kafka/ordered-headers.js')

@@ -38,7 +38,7 @@ test(
     const sink = uniqueName('orders-fixed')
     await createTopic(original, 2)
     await createTopic(q, 1)
-    const producer = testKafka().producer()
+    const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     await producer.send({
       topic: q,
@@ -127,7 +127,7 @@ test(
     for (const brokers of [undefined, brokersB]) await createTopic(original, 2, brokers)
     await createTopic(q, 1, brokersB)
     const clusterA = await withGateway(async (gateway) => gateway.cluster)
-    const producer = testKafka(brokersB).producer()
+    const producer = testKafka(brokersB).producer({ idempotent: true, maxInFlightRequests: 1 })
     await producer.connect()
     await producer.send({
       topic: q,

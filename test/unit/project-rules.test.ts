@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import ts from 'typescript'
@@ -127,6 +127,36 @@ test('the adapter rule sees a runtime import next to a type-only one in the same
     commandsImportingAdapters([file]).map((o) => o.replace(/^.*replay\.ts/, 'replay.ts')),
     ['replay.ts imports ../src/kafka/range-reader.js'],
   )
+})
+
+/** kafkajs producers made in tests whose options neither make them idempotent nor opt out. */
+function nonIdempotentProducers(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS)
+  const found: string[] = []
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'producer') {
+      const line = source.getLineAndCharacterOfPosition(node.getStart()).line
+      const before = text
+        .split('\n')
+        .slice(Math.max(0, line - 3), line + 1)
+        .join('\n')
+      const safe = /idempotent:\s*true|transactionalId|retries:\s*0/.test(node.getText()) || /not idempotent on purpose/.test(before)
+      if (!safe) found.push(`${relative(root, file)}:${line + 1}`)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
+test('tests seed topics with idempotent producers: on a loaded machine a retried produce must not write records twice', () => {
+  const offenders = ['unit', 'integration', 'e2e', 'faults', 'support', 'connect', 'registry', 'broker']
+    .map((dir) => join(root, 'test', dir))
+    .filter((dir) => existsSync(dir))
+    .flatMap((dir) => sources(dir))
+    .flatMap(nonIdempotentProducers)
+  assert.equal(offenders, [], 'use .producer({ idempotent: true, maxInFlightRequests: 1 }), a transactional one, or say "not idempotent on purpose" above it')
 })
 
 test('every error code has an entry in docs/errors.md, and every entry is a code', () => {
