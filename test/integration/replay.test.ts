@@ -418,7 +418,9 @@ test(
     await createTopic(wide, 5)
     const narrow = uniqueName('replay-narrow')
     await createTopic(narrow, 2)
-    for (const sink of [wide, narrow]) await run({ topic, sink: `kafka:${sink}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })
+    const resent: Record<string, number> = {}
+    for (const sink of [wide, narrow])
+      resent[sink] = (await run({ topic, sink: `kafka:${sink}`, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })).resent
     const stamped = uniqueName('replay-stamped')
     const before = Date.now()
     await run({ topic, sink: `kafka:${stamped}`, newTimestamps: true, quarantine: `file:${file('q.jsonl')}`, checkpoint: file('cp.json') })
@@ -426,7 +428,10 @@ test(
     const { partitionForKey } = await import('../../src/fixtures/index.js')
     for (const r of await readTopic(wide)) assert.is(r.partition, Number(r.value!.toString().slice(1)) % 3)
     const narrowed = await readTopic(narrow)
-    assert.is(narrowed.length, 30)
+    // A plain Kafka sink is at-least-once: records re-sent after a reconnect (a loaded machine's
+    // timeout) are counted in the summary, never hidden.
+    assert.is(narrowed.length, 30 + (resent[narrow] ?? 0))
+    assert.is(new Set(narrowed.map((r) => r.value!.toString())).size, 30)
     for (const r of narrowed) {
       assert.is(r.partition, partitionForKey(r.key!, 2))
       assert.equal(
