@@ -262,7 +262,7 @@ export class KafkaWriter {
     return new RecoveryError(
       this.options.errorCode,
       translated.fenced
-        ? `Kafka fenced the transactional id ${this.options.transactionalId}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
+        ? `Kafka fenced the transactional id ${this.options.transactionalId}${kafkaErrorOf(translated)}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
         : `${headline} failed: ${translated.message}`,
       { cause: error, fenced: translated.fenced, details: { topic: this.topic, transactionalId: this.options.transactionalId } },
     )
@@ -355,4 +355,10 @@ function isTooLarge(error: unknown): boolean {
     e = (e.originalError ?? e.cause) as typeof e
   }
   return false
+}
+
+/** " (Kafka answered X)" when Kafka's answer was not plain fencing, so the message says what was seen. */
+function kafkaErrorOf(error: RecoveryError): string {
+  const type = (error.details as { kafkaError?: unknown }).kafkaError
+  return typeof type === 'string' && !/FENCED|INVALID_PRODUCER_EPOCH/.test(type) ? ` (Kafka answered ${type})` : ''
 }

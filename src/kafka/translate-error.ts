@@ -177,9 +177,17 @@ function errorChain(error: unknown): Array<{ name?: string; type?: string; messa
 }
 
 /**
+ * Answers to EndTxn(commit) that leave the outcome to the coordinator, seen when another producer
+ * takes the transactional id over mid-commit: CONCURRENT_TRANSACTIONS that outlasted kafkajs's
+ * retries, INVALID_TXN_STATE (the coordinator aborted it, KAFKA-20785) and UNKNOWN (seen here on a
+ * loaded machine). Like fencing, the way on is to open the id again, which settles the
+ * transaction, and to continue from the progress it committed.
+ */
+const UNDECIDED_COMMIT_TYPES = new Set(['CONCURRENT_TRANSACTIONS', 'INVALID_TXN_STATE', 'UNKNOWN'])
+
+/**
  * Kafka's fencing of a transactional producer, anywhere in the error's chain of causes. While
- * `committing`, CONCURRENT_TRANSACTIONS that outlasted kafkajs's retries counts too: the
- * coordinator is aborting the transaction for a new producer with the same id.
+ * `committing`, the answers of UNDECIDED_COMMIT_TYPES count too.
  */
 export function isProducerFenced(error: unknown, options: { committing?: boolean } = {}): boolean {
   // PRODUCER_FENCED (90) is newer than kafkajs's error table, which calls it "Unknown error code 90".
@@ -187,7 +195,7 @@ export function isProducerFenced(error: unknown, options: { committing?: boolean
     (c) =>
       c.type === 'INVALID_PRODUCER_EPOCH' ||
       c.type === 'PRODUCER_FENCED' ||
-      (options.committing === true && c.type === 'CONCURRENT_TRANSACTIONS') ||
+      (options.committing === true && c.type !== undefined && UNDECIDED_COMMIT_TYPES.has(c.type)) ||
       /KafkaJSProducerFenced|fenced|Unknown error code 90\b/i.test(`${c.name ?? ''} ${c.message ?? ''}`),
   )
 }

@@ -18,6 +18,9 @@ export function collectFailures(output: string): TestFailure[] {
   const failures: TestFailure[] = []
   let file = '(unknown file)'
   let current: TestFailure | undefined
+  // uvu's "(passed / total)" per file: a file whose tests failed without a FAIL block (an error
+  // thrown where uvu cannot name the test) is still listed.
+  const counters = new Map<string, { passed: number; total: number }>()
   for (const line of lines) {
     const header = /^(\S.*\.test\.[cm]?js)\s*$/.exec(line)
     if (header) {
@@ -25,6 +28,8 @@ export function collectFailures(output: string): TestFailure[] {
       current = undefined
       continue
     }
+    const counter = /\((\d+) \/ (\d+)\)\s*$/.exec(line)
+    if (counter) counters.set(file, { passed: Number(counter[1]), total: Number(counter[2]) })
     const fail = /^\s*FAIL\s+"(.*)"\s*$/.exec(line)
     if (fail) {
       current = { file, test: fail[1] as string, reason: [] }
@@ -39,6 +44,10 @@ export function collectFailures(output: string): TestFailure[] {
       continue
     }
     if (text !== '' && current.reason.length < REASON_LINES) current.reason.push(text)
+  }
+  for (const [name, { passed, total }] of counters) {
+    const missing = total - passed - failures.filter((f) => f.file === name).length
+    if (missing > 0) failures.push({ file: name, test: `${missing} test(s) without a FAIL report`, reason: ['see the output above this summary'] })
   }
   return failures
 }

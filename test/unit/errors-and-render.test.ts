@@ -116,6 +116,14 @@ test('a fenced transactional producer is recognised however kafkajs wraps it, an
   for (const e of [epoch, wrapped, newerCode]) assert.ok(isProducerFenced(e), e.message)
   assert.not.ok(isProducerFenced(protocol('FENCED_LEADER_EPOCH', 'The leader epoch in the request is older than the epoch on the broker')))
   assert.not.ok(isProducerFenced(protocol('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 900')))
+  // A commit Kafka could not decide (another producer took the id mid-commit) is settled by opening
+  // the id again, as fencing is; outside a commit the same answers are not fencing.
+  const unknown = protocol('UNKNOWN', 'The server experienced an unexpected error when processing the request')
+  for (const type of ['UNKNOWN', 'INVALID_TXN_STATE', 'CONCURRENT_TRANSACTIONS']) {
+    assert.ok(isProducerFenced(protocol(type, 'x'), { committing: true }), type)
+    assert.not.ok(isProducerFenced(protocol(type, 'x')), type)
+  }
+  assert.ok(isProducerFenced(Object.assign(new Error(unknown.message), { name: 'KafkaJSNonRetriableError', originalError: unknown }), { committing: true }))
   const settings = { brokers: ['127.0.0.1:9092'], source: 'test' } as unknown as Parameters<typeof translateKafkaError>[1]
   assert.is.not(translateKafkaError(wrapped, settings, 'writing').code, 'BROKER_UNREACHABLE')
 })

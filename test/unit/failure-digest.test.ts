@@ -22,7 +22,10 @@ const OUTPUT = [
   '    boom',
   '\x1b[90m',
   '    at Object.handler (/tmp/uvt/b.test.js:2:26)',
-  '  Total:     3',
+  '\x1b[1m\x1b[4m\x1b[37mfenced.test.js\x1b[22m\x1b[24m\x1b[39m',
+  '[test failure] RecoveryError: Committing a transaction failed',
+  '  (0 / 1)',
+  '  Total:     4',
 ].join('\n')
 
 test('each FAIL block is named by its file and test, with the reason before the stack', () => {
@@ -30,6 +33,7 @@ test('each FAIL block is named by its file and test, with the reason before the 
   assert.equal(failures, [
     { file: 'a.test.js', test: 'bad one', reason: ['one is two  (is)', '++2    (Expected)', '--1    (Actual)'] },
     { file: 'b.test.js', test: 'throws', reason: ['boom'] },
+    { file: 'fenced.test.js', test: '1 test(s) without a FAIL report', reason: ['see the output above this summary'] },
   ])
   const text = describeFailures('integration', failures)
   assert.ok(text.includes('✘ integration/a.test.js › bad one'))
