@@ -207,7 +207,7 @@ test(
       mirror,
       sinkRows.map((r, i) => ({ partition: i % 2, key: r.key, value: 'x', timestampMs: 1_700_000_000_000 + i })),
     )
-    const run = await compare(`kafka:${mirror}`)
+    const run = await compare(`kafka:${mirror}`, '--mirror-match', 'key')
     assert.is(run.exitCode, 0, run.stderr)
     expectFindings(run.json, false)
   }),
