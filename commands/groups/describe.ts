@@ -76,9 +76,11 @@ export default class GroupsDescribe extends BaseCommand<GroupDescribeResult | un
     const { lagSampleLine } = await import('../../src/render/groups.js')
     const stop = new AbortController()
     // Ctrl-C (or a service manager's SIGTERM) ends the watch, not the process: it exits 0.
+    // `on`, not `once`: Ink's exit hook (signal-exit) re-raises a signal nobody else listens to
+    // any more, and a `once` listener is gone by the time it looks.
     const onSignal = () => stop.abort()
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
     const live = !this.jsonEnabled() && process.stdout.isTTY === true ? new (await import('../../src/ui/live-lag-watch.js')).LiveLagWatch(process.stdout) : undefined
     const kept: Array<{ sampledAt: string; topic: string; partition: number; lag: number | null; lagMs: number | null }> = []
     try {

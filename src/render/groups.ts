@@ -62,16 +62,22 @@ export function lagWatchLines(screen: LagWatchScreen, columns = 80): string[] {
   const width = Math.max(60, columns)
   const d = screen.detail
   const members = d.members.length === 0 ? 'no active members' : `${d.members.length} member${d.members.length === 1 ? '' : 's'}`
-  const head = `Group ${d.groupId}: ${d.state}, ${members}. ${d.measuredAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}, sample ${screen.sample}, every ${formatDuration(screen.intervalMs)}.`
-  const lines = [fit(head, width), fit(`Ctrl-C to stop.${screen.recordedTo ? ` Recording to ${screen.recordedTo}.` : ''}`, width), '']
+  const lines = [
+    fit(`Group ${d.groupId}: ${d.state}, ${members}.`, width),
+    fit(`Sample ${screen.sample} at ${d.measuredAt.replace(/\.\d+Z$/, 'Z')}, every ${formatDuration(screen.intervalMs)}. Ctrl-C to stop.`, width),
+  ]
+  if (screen.recordedTo) lines.push(fit(`Recording to ${screen.recordedTo}`, width))
+  lines.push('')
   const sparkWidth = Math.min(40, width - 50)
   const nameWidth = width - 14 - 10 - 2 - sparkWidth - 3
   lines.push(`${pad('TOPIC-PARTITION', nameWidth)} ${lpad('LAG', 14)} ${lpad('LAG-TIME', 10)}  TREND (records)`)
   const rows = [...screen.partitions, ...(screen.total && screen.partitions.length > 1 ? [screen.total] : [])]
   for (const s of rows) {
-    const name = s.partition === null ? 'total' : `${s.topic}-${s.partition}`
+    // A long topic name is shortened, never the partition number.
+    const suffix = s.partition === null ? '' : `-${s.partition}`
+    const name = s.partition === null ? 'total' : `${ellipsis(s.topic, nameWidth - suffix.length)}${suffix}`
     lines.push(
-      `${pad(ellipsis(name, nameWidth), nameWidth)} ${lpad(s.lag.last === null ? '-' : String(s.lag.last), 14)} ${lpad(formatAge(s.lagMs.last), 10)}  ${sparkline(
+      `${pad(name, nameWidth)} ${lpad(s.lag.last === null ? '-' : String(s.lag.last), 14)} ${lpad(formatAge(s.lagMs.last), 10)}  ${sparkline(
         s.points.map((p) => p.lag),
         sparkWidth,
       )}`,
