@@ -199,7 +199,7 @@ test(
 )
 
 test(
-  'another Kafka topic: keys missing, twice and only there (no provenance, so no lost offsets)',
+  'another Kafka topic with --mirror-match key: keys missing, twice and only there (keys only, so no lost offsets)',
   withTimeout(120_000, async () => {
     const mirror = uniqueName('e2e-audit-cmp-mirror')
     await createTopic(mirror, 2)
