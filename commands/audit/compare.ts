@@ -53,10 +53,10 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       required: true,
     }),
     'sink-cluster': Flags.string({
-      summary: 'The cluster a kafka: sink is on, when not the source\'s: a cluster of recover.config.json, or HOST:PORT[,HOST:PORT].',
+      summary: "The cluster a kafka: sink is on, when not the source's: a cluster of recover.config.json, or HOST:PORT[,HOST:PORT].",
     }),
     'sink-client-config': Flags.string({
-      summary: 'Kafka client .properties for --sink-cluster (TLS, SASL); default: the named cluster\'s own settings.',
+      summary: "Kafka client .properties for --sink-cluster (TLS, SASL); default: the named cluster's own settings.",
       dependsOn: ['sink-cluster'],
     }),
     'mirror-match': Flags.string({
@@ -109,7 +109,8 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       throw new RecoveryError('USAGE', `--sink-cluster names the cluster of a kafka: sink, and --sink ${flags.sink.display} is not one; drop --sink-cluster.`)
     }
     const gateway = await this.gateway(flags)
-    const sinkGateway = flags['sink-cluster'] === undefined ? undefined : await this.gateway(flags, { label: 'Sink Kafka', settings: this.sinkConnection(flags) })
+    const sinkGateway =
+      flags['sink-cluster'] === undefined ? undefined : await this.gateway(flags, { label: 'Sink Kafka', settings: this.sinkConnection(flags) })
     const { auditCompare } = await import('../../src/services/audit-compare.js')
     const { auditScanPresenter } = await import('../../src/ui/reporters/audit-scan.js')
     const reporter = await this.reporter(auditScanPresenter)
@@ -125,9 +126,6 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     const project = this.projectConfig(flags)
     const value = flags['sink-cluster']!
     const named = project.clusters[value] !== undefined || !/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/.test(value)
-    return resolveConnection(
-      { ...(named ? { cluster: value } : { brokers: value }), clientConfig: flags['sink-client-config'] },
-      project,
-    )
+    return resolveConnection({ ...(named ? { cluster: value } : { brokers: value }), clientConfig: flags['sink-client-config'] }, project)
   }
 }

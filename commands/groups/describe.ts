@@ -9,7 +9,8 @@ export type GroupDescribeResult = GroupDetail & { recorded?: { db: string; rows:
 
 export default class GroupsDescribe extends BaseCommand<GroupDescribeResult | undefined> {
   static override summary = 'Show a group per topic-partition: committed offset, log end, lag in records and in time, and who holds it; --watch follows it.'
-  static override description = `Lag in time is the age of the record at the committed offset (the next one the group will read); 0 when caught up. Partitions of the group's topics that it never committed are listed with "-" so nothing hides. The numbers match kafka-consumer-groups.sh --describe.
+  static override description =
+    `Lag in time is the age of the record at the committed offset (the next one the group will read); 0 when caught up. Partitions of the group's topics that it never committed are listed with "-" so nothing hides. The numbers match kafka-consumer-groups.sh --describe.
 
 --watch measures again every --interval and redraws lag in records and in time with a sparkline per partition (on a terminal); in a pipe it prints one line per sample, and with --json one JSON object per sample (NDJSON). Ctrl-C stops it and exits 0; --samples N stops after N samples, for scripts.
 
@@ -81,7 +82,8 @@ export default class GroupsDescribe extends BaseCommand<GroupDescribeResult | un
     const onSignal = () => stop.abort()
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    const live = !this.jsonEnabled() && process.stdout.isTTY === true ? new (await import('../../src/ui/live-lag-watch.js')).LiveLagWatch(process.stdout) : undefined
+    const live =
+      !this.jsonEnabled() && process.stdout.isTTY === true ? new (await import('../../src/ui/live-lag-watch.js')).LiveLagWatch(process.stdout) : undefined
     const kept: Array<{ sampledAt: string; topic: string; partition: number; lag: number | null; lagMs: number | null }> = []
     try {
       await watchGroupLag(gateway, {

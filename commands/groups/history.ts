@@ -5,7 +5,8 @@ import type { GroupHistoryResult } from '../../src/services/lag-history.js'
 
 export default class GroupsHistory extends BaseCommand<GroupHistoryResult> {
   static override summary = "Show a group's recorded lag over time: per partition and in total, min/max/last lag in records and in time, with a sparkline."
-  static override description = `Reads the samples groups describe --record kept in the audit DuckDB file (default ${DEFAULT_AUDIT_DB}); it never connects to Kafka and never changes the file. The total row sums the records behind over the partitions and takes the oldest unread record of each sample.`
+  static override description =
+    `Reads the samples groups describe --record kept in the audit DuckDB file (default ${DEFAULT_AUDIT_DB}); it never connects to Kafka and never changes the file. The total row sums the records behind over the partitions and takes the oldest unread record of each sample.`
   static override examples = [
     { description: 'The trend of the billing group', command: '<%= config.bin %> groups history --group billing' },
     { description: 'The last two hours, one topic', command: '<%= config.bin %> groups history -g billing --since 2h --topic orders' },

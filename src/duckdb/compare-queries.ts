@@ -232,7 +232,9 @@ export async function buildMirrorPairing(db: AuditDatabase, source: string, mirr
 
 export async function mirrorTotals(db: AuditDatabase): Promise<{ paired: number; duplicated: number; unmatched: number }> {
   const p = await db.one(`SELECT (SELECT count(*) FROM mirror_src) - (SELECT count(*) FROM cmp_lost) AS paired`)
-  const e = await db.one(`SELECT count(*) FILTER (WHERE kind = 'duplicate') AS duplicated, count(*) FILTER (WHERE kind = 'unmatched') AS unmatched FROM cmp_extra`)
+  const e = await db.one(
+    `SELECT count(*) FILTER (WHERE kind = 'duplicate') AS duplicated, count(*) FILTER (WHERE kind = 'unmatched') AS unmatched FROM cmp_extra`,
+  )
   return { paired: num(p.paired), duplicated: num(e.duplicated), unmatched: num(e.unmatched) }
 }
 

@@ -200,7 +200,13 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
         [{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }],
         r.lost
           .slice(0, top)
-          .map((l) => [l.partition, l.offset, l.timestamp, l.key === null ? '(no key)' : clip(l.key, MAX_KEY_CHARS), l.keyInSink ? 'stale: an older copy is in the sink' : '']),
+          .map((l) => [
+            l.partition,
+            l.offset,
+            l.timestamp,
+            l.key === null ? '(no key)' : clip(l.key, MAX_KEY_CHARS),
+            l.keyInSink ? 'stale: an older copy is in the sink' : '',
+          ]),
       ),
     )
     if ((t.lost ?? 0) > Math.min(top, r.lost.length)) lines.push(`… ${(t.lost ?? 0) - Math.min(top, r.lost.length)} more (--json, --report).`)

@@ -70,7 +70,7 @@ export function lagWatchLines(screen: LagWatchScreen, columns = 80): string[] {
   lines.push('')
   const sparkWidth = Math.min(40, width - 50)
   const nameWidth = width - 14 - 10 - 2 - sparkWidth - 3
-  lines.push(`${pad('TOPIC-PARTITION', nameWidth)} ${lpad('LAG', 14)} ${lpad('LAG-TIME', 10)}  TREND (records)`)
+  lines.push(fit(`${pad('TOPIC-PARTITION', nameWidth)} ${lpad('LAG', 14)} ${lpad('LAG-TIME', 10)}  TREND (records)`, width))
   const rows = [...screen.partitions, ...(screen.total && screen.partitions.length > 1 ? [screen.total] : [])]
   for (const s of rows) {
     // A long topic name is shortened, never the partition number.
@@ -96,22 +96,17 @@ export function lagSampleLine(d: GroupDetail): string {
 export function renderGroupHistory(h: GroupHistoryResult): string {
   const lines = [`Lag history of group ${h.groupId} from ${h.db}${h.since ? ` since ${h.since}` : ''}.`]
   if (h.samples === 0) {
-    lines.push(
-      'No samples recorded. Record them with: recover groups describe --group ' +
-        `${h.groupId} --watch --record (or --json --record from cron).`,
-    )
+    lines.push(`No samples recorded. Record them with: recover groups describe --group ${h.groupId} --watch --record (or --json --record from cron).`)
     return lines.join('\n')
   }
-  lines.push(`${h.samples} samples from ${h.total?.firstAt ?? '?'} to ${h.total?.lastAt ?? '?'}${h.clusters.length > 1 ? ` on clusters ${h.clusters.join(', ')}` : ''}.`, '')
+  lines.push(
+    `${h.samples} samples from ${h.total?.firstAt ?? '?'} to ${h.total?.lastAt ?? '?'}${h.clusters.length > 1 ? ` on clusters ${h.clusters.join(', ')}` : ''}.`,
+    '',
+  )
   const rows = [...h.partitions, ...(h.total ? [h.total] : [])]
   lines.push(
     renderTable(
-      [
-        { header: 'TOPIC-PARTITION' },
-        { header: 'LAG MIN/MAX/LAST', align: 'right' },
-        { header: 'TIME MIN/MAX/LAST', align: 'right' },
-        { header: 'TREND' },
-      ],
+      [{ header: 'TOPIC-PARTITION' }, { header: 'LAG MIN/MAX/LAST', align: 'right' }, { header: 'TIME MIN/MAX/LAST', align: 'right' }, { header: 'TREND' }],
       rows.map((s) => [
         s.partition === null ? 'total' : `${s.topic}-${s.partition}`,
         `${s.lag.min ?? '-'}/${s.lag.max ?? '-'}/${s.lag.last ?? '-'}`,

@@ -5,7 +5,6 @@ export function LagWatchView({ lines }: { lines: readonly string[] }) {
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: the lines are positional rows of one frame
         <Text key={i} wrap="truncate-end">
           {line}
         </Text>
