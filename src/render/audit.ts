@@ -194,7 +194,9 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
     lines.push('')
   }
   if (r.lost && r.lost.length > 0) {
-    lines.push(`Source offsets that never arrived: ${t.lost}${t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''}:`)
+    // In a mirror, other records of a lost record's key arriving says nothing of staleness.
+    const staleNote = r.mirror ? '' : t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''
+    lines.push(`Source offsets that never arrived: ${t.lost}${staleNote}:`)
     lines.push(
       renderTable(
         [{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }],
@@ -205,7 +207,7 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
             l.offset,
             l.timestamp,
             l.key === null ? '(no key)' : clip(l.key, MAX_KEY_CHARS),
-            l.keyInSink ? 'stale: an older copy is in the sink' : '',
+            l.keyInSink && !r.mirror ? 'stale: an older copy is in the sink' : '',
           ]),
       ),
     )
@@ -213,7 +215,9 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
     lines.push('')
   }
   if (r.mirror) lines.push(...renderMirrorExtras(r.mirror, top))
-  if (r.twice.length > 0) {
+  // A mirror holds every update of a key: keys held more than once are its normal state, and
+  // its real duplicates are listed above, record by record.
+  if (r.twice.length > 0 && !r.mirror) {
     lines.push(`Held more than once by the sink: ${plural(t.twice, 'key')} (${plural(t.twiceExtraRows, 'extra row')}):`)
     lines.push(
       renderTable(
@@ -243,7 +247,7 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   if (r.noKey.length > 0) lines.push(...renderProblems(`Source records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
   lines.push(
     `Totals: source ${t.sourceRecords} records, ${t.sourceKeys} keys (${t.undecodable} undecodable, ${t.noKey} without a key); sink ${t.sinkRows} rows, ${t.sinkKeys} keys; ` +
-      `${t.missing} missing, ${t.twice} twice, ${t.onlyInSink} only in the sink${t.lost === null ? '; lost offsets unknown (no provenance columns)' : `, ${t.lost} offsets lost`}.`,
+      `${t.missing} missing, ${r.mirror ? `${r.mirror.duplicated} duplicated, ${r.mirror.unmatched} unmatched` : `${t.twice} twice`}, ${t.onlyInSink} only in the sink${t.lost === null ? '; lost offsets unknown (no provenance columns)' : `, ${t.lost} offsets lost`}.`,
   )
   for (const w of r.warnings) lines.push(`Warning: ${w}`)
   if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
