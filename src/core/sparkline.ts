@@ -19,3 +19,18 @@ export function sparkline(values: ReadonlyArray<number | null>, width = values.l
     })
     .join('')
 }
+
+/**
+ * `values` squeezed into at most `width` buckets, each the largest value in it (the worst lag
+ * of its stretch of time), so a sparkline of a long history spans all of it.
+ */
+export function bucketMax(values: ReadonlyArray<number | null>, width: number): Array<number | null> {
+  if (values.length <= width) return [...values]
+  const out: Array<number | null> = []
+  for (let b = 0; b < width; b++) {
+    const slice = values.slice(Math.floor((b * values.length) / width), Math.floor(((b + 1) * values.length) / width))
+    const measured = slice.filter((v): v is number => v !== null)
+    out.push(measured.length === 0 ? null : Math.max(...measured))
+  }
+  return out
+}

@@ -2,7 +2,7 @@ import type { GroupOverview } from '../services/list-groups.js'
 import type { GroupDetail } from '../services/describe-group.js'
 import { renderTable } from './table.js'
 import { formatAge } from './age.js'
-import { sparkline } from '../core/sparkline.js'
+import { bucketMax, sparkline } from '../core/sparkline.js'
 import { formatDuration } from '../core/duration.js'
 import type { LagSeries } from '../core/lag-trend.js'
 import type { GroupHistoryResult } from '../services/lag-history.js'
@@ -112,8 +112,10 @@ export function renderGroupHistory(h: GroupHistoryResult): string {
         `${s.lag.min ?? '-'}/${s.lag.max ?? '-'}/${s.lag.last ?? '-'}`,
         `${formatAge(s.lagMs.min)}/${formatAge(s.lagMs.max)}/${formatAge(s.lagMs.last)}`,
         sparkline(
-          s.points.map((p) => p.lag),
-          24,
+          bucketMax(
+            s.points.map((p) => p.lag),
+            24,
+          ),
         ),
       ]),
     ),

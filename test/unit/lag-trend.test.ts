@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { lagSeries } from '../../src/core/lag-trend.js'
-import { sparkline } from '../../src/core/sparkline.js'
+import { bucketMax, sparkline } from '../../src/core/sparkline.js'
 import { sinceInstant } from '../../src/core/since.js'
 import { lagWatchLines } from '../../src/render/groups.js'
 import type { GroupDetail } from '../../src/services/describe-group.js'
@@ -12,6 +12,11 @@ test('sparkline: scaled between the lowest and highest shown, flat when steady, 
   assert.is(sparkline([1, null, 3]), '▁ █')
   assert.is(sparkline([1, 2, 3, 4], 2), '▁█')
   assert.is(sparkline([]), '')
+})
+
+test('bucketMax: a long history squeezed into the width, each bucket its worst lag', () => {
+  assert.equal(bucketMax([1, 9, 2, 3, null, null, 4, 0], 4), [9, 3, null, 4])
+  assert.equal(bucketMax([1, 2], 4), [1, 2])
 })
 
 test('lagSeries: per partition min/max/last, and a total summing records and keeping the oldest time', () => {
