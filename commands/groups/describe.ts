@@ -64,6 +64,14 @@ export default class GroupsDescribe extends BaseCommand<GroupDescribeResult | un
     return undefined
   }
 
+  /** The redrawn screen: someone is watching it, so every frame is drawn even where CI=true. */
+  private async liveView() {
+    const { drawEveryFrame } = await import('../../src/ui/interactive-terminal.js')
+    drawEveryFrame()
+    const { LiveLagWatch } = await import('../../src/ui/live-lag-watch.js')
+    return new LiveLagWatch(process.stdout)
+  }
+
   private async watch(
     gateway: Awaited<ReturnType<GroupsDescribe['gateway']>>,
     group: string,
@@ -82,8 +90,7 @@ export default class GroupsDescribe extends BaseCommand<GroupDescribeResult | un
     const onSignal = () => stop.abort()
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
-    const live =
-      !this.jsonEnabled() && process.stdout.isTTY === true ? new (await import('../../src/ui/live-lag-watch.js')).LiveLagWatch(process.stdout) : undefined
+    const live = !this.jsonEnabled() && process.stdout.isTTY === true ? await this.liveView() : undefined
     const kept: Array<{ sampledAt: string; topic: string; partition: number; lag: number | null; lagMs: number | null }> = []
     try {
       await watchGroupLag(gateway, {

@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert'
 import { runCli, testRecoverHome } from '../support/cli.js'
 import { commitOffsets, createTopic, produce, testBrokers, uniqueName } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
+import { TerminalSession } from '../support/terminal.js'
 import { withTimeout } from '../support/timeout.js'
 
 /**
@@ -149,6 +150,31 @@ test(
     child.kill('SIGINT')
     assert.is(await closed, 0, stderr)
     assert.match(stdout, /lag \d+ records/)
+  }),
+)
+
+test(
+  'on a terminal (tmux, 80x24, CI=true): redrawn in place within 80 columns, a sparkline per partition; Ctrl-C exits 0',
+  withTimeout(120_000, async () => {
+    const terminal = new TerminalSession(['groups', 'describe', '-g', group, '--watch', '--interval', '300ms'], {
+      env: { RECOVER_BROKERS: testBrokers(), RECOVER_HOME: testRecoverHome, CI: 'true' },
+      cwd: repoRoot(),
+      size: { columns: 80, rows: 24 },
+    })
+    try {
+      await terminal.shows('Sample 3 at')
+      const screen = terminal.screen()
+      // capture-pane -J joins wrapped lines: a line that did not fit would come back longer.
+      for (const line of screen.split('\n')) assert.ok([...line.trimEnd()].length <= 80, `wider than 80: ${line}`)
+      assert.match(screen, /-0 +\d+ +\S+ +[▁▂▃▄▅▆▇█]{3}/)
+      assert.match(screen, /-1 +0 +0s +[▁▂▃▄▅▆▇█]{3}/)
+      // Redrawn in place: one header on the screen, not one per sample.
+      assert.is(screen.split('TREND (records)').length, 2, screen)
+      terminal.keys('C-c')
+      assert.is(await terminal.exitStatus(), 0, terminal.screen())
+    } finally {
+      terminal.close()
+    }
   }),
 )
 
