@@ -60,9 +60,9 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       dependsOn: ['sink-cluster'],
     }),
     'mirror-match': Flags.string({
-      summary: 'How a kafka: sink is paired with the source: record (key, value, headers), value (key and value), or key (keys only, no lost offsets).',
+      summary:
+        'How a kafka: sink is paired with the source: record (key, value, headers; the default), value (key and value), or key (keys only, no lost offsets).',
       options: ['record', 'value', 'key'],
-      default: 'record',
     }),
     'sink-key': Flags.string({ summary: 'The sink column (or, for kafka:, the key: key or FIELD) that holds the key. Default: the --key field name, or key.' }),
     'sink-provenance': Flags.string({
@@ -102,11 +102,13 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       historyPath: flags.history ? auditDbPath(flags.db, this.projectConfig(flags)) : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], COMPARE_METRICS),
-      mirrorMatch: flags['mirror-match'] as 'record' | 'value' | 'key',
+      mirrorMatch: flags['mirror-match'] as 'record' | 'value' | 'key' | undefined,
     }
-    if (flags['sink-cluster'] !== undefined && flags.sink.kind !== 'kafka') {
-      const { RecoveryError } = await import('../../src/errors.js')
-      throw new RecoveryError('USAGE', `--sink-cluster names the cluster of a kafka: sink, and --sink ${flags.sink.display} is not one; drop --sink-cluster.`)
+    for (const flag of ['sink-cluster', 'mirror-match'] as const) {
+      if (flags[flag] !== undefined && flags.sink.kind !== 'kafka') {
+        const { RecoveryError } = await import('../../src/errors.js')
+        throw new RecoveryError('USAGE', `--${flag} is for a kafka: sink, and --sink ${flags.sink.display} is not one; drop --${flag}.`)
+      }
     }
     const gateway = await this.gateway(flags)
     const sinkGateway =

@@ -166,7 +166,9 @@ test(
     assert.is(sameCluster.json.error.code, 'MIRROR_IS_SOURCE')
     const file = await runCli(['audit', 'compare', '--topic', topic, '--key', 'key', '--sink', join(dir, 'x.jsonl'), '--sink-cluster', testBrokersB()])
     assert.is(file.exitCode, 2, file.stderr)
-    assert.match(file.stderr, '--sink-cluster names the cluster of a kafka: sink')
+    assert.match(file.stderr, '--sink-cluster is for a kafka: sink')
+    const match = await runCli(['audit', 'compare', '--topic', topic, '--key', 'key', '--sink', join(dir, 'x.jsonl'), '--mirror-match', 'value'])
+    assert.is(match.exitCode, 2, match.stderr)
   }),
 )
 
