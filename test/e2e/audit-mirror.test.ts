@@ -19,7 +19,8 @@ let skipped: string[] = []
 let duplicatedFrom = ''
 let retryKept = ''
 let retryLost = ''
-const SOURCE_RECORDS = 60
+let unkeyedAt = ''
+const SOURCE_RECORDS = 61
 
 const at = (xs: Array<{ partition: number; offset: string }>) => xs.map((x) => `${x.partition}@${x.offset}`).sort()
 
@@ -28,11 +29,13 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'recover-audit-mirror-'))
   await createTopic(topic, 2)
   const records: TestRecord[] = []
-  for (let i = 0; i < SOURCE_RECORDS - 1; i++) {
+  for (let i = 0; i < SOURCE_RECORDS - 2; i++) {
     records.push({ partition: i % 2, key: `order-${i % 20}`, value: JSON.stringify({ n: i }), timestampMs: 1_700_000_000_000 + i, headers: { seq: String(i) } })
   }
   // A producer retry: the same record twice in the source.
   records.push({ ...records[10]! })
+  // A record without a key is paired by its content alone.
+  records.push({ partition: 0, key: null, value: 'no key here', timestampMs: 1_700_000_001_000 })
   await produce(topic, records)
 
   const source = await readTopic(topic)
@@ -44,7 +47,9 @@ test.before(async () => {
   retryKept = pos(copies[0]!)
   retryLost = pos(copies[1]!)
   const plain = source.filter((r) => !copies.includes(r))
-  const skip = [plain[3]!, plain[20]!, plain[41]!]
+  const unkeyed = plain.find((r) => r.key === null)!
+  unkeyedAt = pos(unkeyed)
+  const skip = [plain[3]!, plain[20]!, plain[41]!, unkeyed]
   skipped = [...skip.map(pos), retryLost]
   const twice = plain[30]!
   duplicatedFrom = pos(twice)
@@ -94,6 +99,9 @@ test(
     assert.is(`${dup.copyOf.partition}@${dup.copyOf.offset}`, duplicatedFrom)
     assert.type(r.mirror.cluster.id, 'string')
     assert.equal(r.mirror.cluster.bootstrap, [testBrokersB()])
+    // The record without a key is among them, as a record without a key.
+    assert.equal(at(r.lost.filter((l: { key: string | null }) => l.key === null)), [unkeyedAt])
+    assert.is(r.totals.noKey, 1)
     // Of the two identical source copies, the mirror's one copy pairs with the first.
     assert.ok(!at(r.lost).includes(retryKept))
   }),
