@@ -70,6 +70,7 @@ export const ERROR_CODES = {
   BAD_FAIL_ON: 'usage',
   AUDIT_DB_FAILED: 'environment',
   AUDIT_SINK_UNREADABLE: 'environment',
+  MIRROR_IS_SOURCE: 'usage',
   REPORT_FAILED: 'environment',
   DEMO_STEP_FAILED: 'environment',
   RUNBOOK_NOT_FOUND: 'usage',

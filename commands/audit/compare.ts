@@ -5,6 +5,7 @@ import { BaseCommand } from '../../src/cli/base-command.js'
 import { connectionFlags } from '../../src/cli/shared-flags.js'
 import { auditSinkFlag } from '../../src/cli/location-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
+import { resolveConnection } from '../../src/config/resolve-connection.js'
 
 const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
 
@@ -16,6 +17,8 @@ export default class AuditCompare extends BaseCommand<CompareAuditResult> {
 
 Sinks (the locations of docs/locations.md): postgres://user@host:5432/db?table=T (read through a server-side cursor; a replay sink's &key= is accepted), duckdb:FILE?table=T or duckdb:FILE#T, kafka:TOPIC (keyed like the source, or by --sink-key), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
 
+A Kafka sink (a mirror: another topic, or with --sink-cluster a topic on another cluster) keeps no provenance, but a faithful copy keeps each record's key, value and headers: every source record is paired with a mirror record of the same key and content, identical copies in offset order, across partitions (a mirror with another partition count moves records between them). Source records left without a pair are the exact offsets that never arrived; mirror records left over are duplicates (one more copy of a source record) or unmatched (no source record in the range has that key and content). --mirror-match value ignores headers (for a copier that adds its own); --mirror-match key compares keys only. The mirror is read whole: compare once it has caught up.
+
 The sink key column defaults to the --key field's name (key for --key key); --sink-key names another. When the sink stores where each row came from (columns source_partition and source_offset, kafka_partition/kafka_offset, the envelope's partition/offset, or --sink-provenance P,O), the comparison also lists the exact source offsets that never arrived: a record is lost when no sink row names its offset and no later copy of its key arrived (an upsert sink keeps only the newest copy); "stale" marks lost records whose key the sink still holds from an older copy.`
   static override examples = [
     {
@@ -25,8 +28,16 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     },
     { description: 'Against a replay export', command: '<%= config.bin %> audit compare --topic orders --key key --sink file:orders.jsonl' },
     {
-      description: 'Mirror check, for CI',
-      command: '<%= config.bin %> audit compare --topic orders --key key --sink kafka:orders.mirror --fail-on "missing>0,twice>0" --json',
+      description: 'Mirror check on the same cluster, for CI',
+      command: '<%= config.bin %> audit compare --topic orders --key key --sink kafka:orders.mirror --fail-on "lost>0,duplicated>0" --json',
+    },
+    {
+      description: 'A MirrorMaker 2 copy on the DR cluster (named in recover.config.json)',
+      command: '<%= config.bin %> audit compare -t orders -k key --sink kafka:primary.orders --sink-cluster dr',
+    },
+    {
+      description: 'The same topic name on another cluster, by address',
+      command: '<%= config.bin %> audit compare -t orders -k key --sink kafka:orders --sink-cluster dr-kafka-1:9092',
     },
   ]
   static override flags = {
@@ -40,6 +51,18 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     sink: auditSinkFlag({
       summary: 'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.',
       required: true,
+    }),
+    'sink-cluster': Flags.string({
+      summary: "The cluster a kafka: sink is on, when not the source's: a cluster of recover.config.json, or HOST:PORT[,HOST:PORT].",
+    }),
+    'sink-client-config': Flags.string({
+      summary: "Kafka client .properties for --sink-cluster (TLS, SASL); default: the named cluster's own settings.",
+      dependsOn: ['sink-cluster'],
+    }),
+    'mirror-match': Flags.string({
+      summary:
+        'How a kafka: sink is paired with the source: record (key, value, headers; the default), value (key and value), or key (keys only, no lost offsets).',
+      options: ['record', 'value', 'key'],
     }),
     'sink-key': Flags.string({ summary: 'The sink column (or, for kafka:, the key: key or FIELD) that holds the key. Default: the --key field name, or key.' }),
     'sink-provenance': Flags.string({
@@ -79,15 +102,32 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       historyPath: flags.history ? auditDbPath(flags.db, this.projectConfig(flags)) : undefined,
       report: flags.report,
       failOn: flags['fail-on'] === undefined ? undefined : parseFailOn(flags['fail-on'], COMPARE_METRICS),
+      mirrorMatch: flags['mirror-match'] as 'record' | 'value' | 'key' | undefined,
+    }
+    for (const flag of ['sink-cluster', 'mirror-match'] as const) {
+      if (flags[flag] !== undefined && flags.sink.kind !== 'kafka') {
+        const { RecoveryError } = await import('../../src/errors.js')
+        throw new RecoveryError('USAGE', `--${flag} is for a kafka: sink, and --sink ${flags.sink.display} is not one; drop --${flag}.`)
+      }
     }
     const gateway = await this.gateway(flags)
+    const sinkGateway =
+      flags['sink-cluster'] === undefined ? undefined : await this.gateway(flags, { label: 'Sink Kafka', settings: this.sinkConnection(flags) })
     const { auditCompare } = await import('../../src/services/audit-compare.js')
     const { auditScanPresenter } = await import('../../src/ui/reporters/audit-scan.js')
     const reporter = await this.reporter(auditScanPresenter)
-    const result = await auditCompare(request, { gateway, duckdb: auditDuckdbOptions(), onEvent: reporter.event })
+    const result = await auditCompare(request, { gateway, sinkGateway, duckdb: auditDuckdbOptions(), onEvent: reporter.event })
     const { renderCompareAudit } = await import('../../src/render/audit.js')
     this.out(renderCompareAudit(result, { top: flags.top }))
     const failure = failOnFailure('comparison', result)
     return failure ? this.endWithFindings(result, failure) : result
+  }
+
+  /** --sink-cluster: a cluster named in recover.config.json, else bootstrap servers. */
+  private sinkConnection(flags: { 'sink-cluster'?: string; 'sink-client-config'?: string; config?: string }) {
+    const project = this.projectConfig(flags)
+    const value = flags['sink-cluster']!
+    const named = project.clusters[value] !== undefined || !/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/.test(value)
+    return resolveConnection({ ...(named ? { cluster: value } : { brokers: value }), clientConfig: flags['sink-client-config'] }, project)
   }
 }

@@ -7,9 +7,10 @@ export default class Groups extends BaseCommand<{ groups: GroupOverview[] }> {
   static override description =
     'Lag is the sum over committed partitions of (log-end offset - committed offset), as kafka-consumer-groups.sh computes it. For per-partition detail and lag in time, use "recover groups describe".'
   static override examples = [
-    '<%= config.bin %> groups',
-    '<%= config.bin %> groups --brokers kafka-1:9092 --json',
-    '<%= config.bin %> groups --client-config prod.properties',
+    { description: 'Every group with its state and total lag', command: '<%= config.bin %> groups' },
+    { description: 'On another cluster, as JSON', command: '<%= config.bin %> groups --brokers kafka-1:9092 --json' },
+    { description: 'Through TLS/SASL settings', command: '<%= config.bin %> groups --client-config prod.properties' },
+    { description: 'Then one group in detail, and its trend', command: '<%= config.bin %> groups describe --group billing --watch' },
   ]
   static override flags = { ...connectionFlags }
 

@@ -152,9 +152,9 @@ export abstract class BaseCommand<T> extends Command {
   }
 
   /** Opens the cluster, closed automatically when the command ends. */
-  protected async gateway(flags: ConnectionFlagValues): Promise<KafkaGateway> {
+  protected async gateway(flags: ConnectionFlagValues, options: { label?: string; settings?: ConnectionSettings } = {}): Promise<KafkaGateway> {
     const { KafkaGateway } = await import('../kafka/kafka-gateway.js')
-    const settings = this.connection(flags)
+    const settings = options.settings ?? this.connection(flags)
     const log = this.verbose
       ? (line: { level: string; namespace: string; message: string }) =>
           process.stderr.write(`kafka ${line.level} [${line.namespace}] ${redactText(line.message)}\n`)
@@ -163,7 +163,7 @@ export abstract class BaseCommand<T> extends Command {
     this.onCleanup(() => gateway.close())
     // Two clusters can hold the same group and topic names: say which one this is, every time.
     const { describeCluster } = await import('../core/cluster-identity.js')
-    this.note(`Kafka: ${describeCluster(gateway.cluster)}`)
+    this.note(`${options.label ?? 'Kafka'}: ${describeCluster(gateway.cluster)}`)
     return gateway
   }
 

@@ -91,7 +91,8 @@ export interface OnlyInSinkKey {
 
 /** A source record that never arrived (by provenance) and was not superseded by a later copy of its key that did. */
 export interface LostRecord extends RecordPosition {
-  key: string
+  /** Null only for a Kafka mirror's source record without a key (paired by content alone). */
+  key: string | null
   /** The sink holds the key from an older copy: the latest update never arrived (the sink is stale). */
   keyInSink: boolean
 }
@@ -121,4 +122,27 @@ export interface CompareTotals {
   lost: number | null
   /** Of those, records whose key the sink holds from an older copy. */
   stale: number | null
+}
+
+/** A record of a Kafka mirror that pairs with no source record by key and content. */
+export interface MirrorExtra extends RecordPosition {
+  key: string | null
+  /** For a duplicate: the source record it is one more copy of (the last of its identical copies). */
+  copyOf: { partition: number; offset: bigint } | null
+}
+
+/** How a Kafka mirror was paired with the source, and what in it has no source pair. */
+export interface MirrorPairing {
+  /** `record`: key, value and headers; `value`: key and value (a copier that adds headers). */
+  match: 'record' | 'value'
+  /** The sink's cluster when it is not the source's (--sink-cluster). */
+  cluster: { id: string; bootstrap: string[]; source: string } | null
+  /** Source records paired with a mirror record. */
+  paired: number
+  /** Mirror records beyond the copies the source has: written twice. */
+  duplicated: number
+  /** Mirror records whose key and content no source record in the range has. */
+  unmatched: number
+  duplicates: MirrorExtra[]
+  unmatchedRecords: MirrorExtra[]
 }

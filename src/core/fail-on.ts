@@ -36,7 +36,7 @@ export const DUPLICATES_METRICS = [
   'records',
 ] as const
 /** Metrics `audit compare` reports, by their --fail-on name (records: source records read). */
-export const COMPARE_METRICS = ['missing', 'twice', 'only-in-sink', 'lost', 'undecodable', 'no-key', 'records'] as const
+export const COMPARE_METRICS = ['missing', 'twice', 'only-in-sink', 'lost', 'duplicated', 'unmatched', 'undecodable', 'no-key', 'records'] as const
 
 /** Metrics that fail when too low rather than too high: a nightly audit that read too little proves nothing. */
 const FLOOR_METRICS = new Set(['records'])

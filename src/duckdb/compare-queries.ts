@@ -1,5 +1,5 @@
 import type { AuditSink, SinkColumnPlan } from '../core/audit-sink.js'
-import type { CompareTotals, LostRecord, MissingKey, OnlyInSinkKey, RecordPosition, TwiceKey } from '../core/audit-types.js'
+import type { CompareTotals, LostRecord, MirrorExtra, MissingKey, OnlyInSinkKey, RecordPosition, TwiceKey } from '../core/audit-types.js'
 import { RecoveryError } from '../errors.js'
 import type { FindingRow } from '../files/audit-report.js'
 import { big, identifier, literal, num, reason, type AuditDatabase, type Row } from './audit-db.js'
@@ -157,7 +157,7 @@ export async function topOnlyInSink(db: AuditDatabase, limit: number): Promise<O
 
 export async function lostRecords(db: AuditDatabase, limit: number): Promise<LostRecord[]> {
   const rows = await db.all(`SELECT partition, "offset", ts, key, key_in_sink FROM cmp_lost ORDER BY partition, "offset" LIMIT ${lim(limit)}`)
-  return rows.map((r) => ({ ...position(r), key: String(r.key), keyInSink: r.key_in_sink === true }))
+  return rows.map((r) => ({ ...position(r), key: r.key === null ? null : String(r.key), keyInSink: r.key_in_sink === true }))
 }
 
 /** Every finding of a comparison, streamed as report rows. */
@@ -197,4 +197,66 @@ function position(value: Row[string]): RecordPosition {
 
 function unreadable(display: string, error: unknown): RecoveryError {
   return new RecoveryError('AUDIT_SINK_UNREADABLE', `The sink ${display} could not be read: ${reason(error)}.`, { details: { sink: display }, cause: error })
+}
+
+/**
+ * A Kafka mirror keeps no provenance columns, but a faithful copy (MirrorMaker 2, Replicator)
+ * keeps each record's key, value and headers: each source record is paired with a mirror
+ * record of the same key and content (`record`: value and headers; `value`: the value only,
+ * for a copier that adds headers). Identical copies pair in (partition, offset) order on both
+ * sides, across partitions, since a mirror with another partition count moves records between
+ * them. Builds cmp_lost (unpaired source records, the shape the provenance path gives) and
+ * cmp_extra (unpaired mirror records: `duplicate` when their content is in the source, paired
+ * already; `unmatched` when it is not).
+ */
+export async function buildMirrorPairing(db: AuditDatabase, source: string, mirror: string, match: 'record' | 'value'): Promise<void> {
+  const content = match === 'record' ? 'record_hash' : 'value_hash'
+  const numbered = (table: string) =>
+    `SELECT partition, "offset", ts, key, ${content} AS content, row_number() OVER (PARTITION BY key, ${content} ORDER BY partition, "offset") AS n FROM ${table}`
+  await db.run(`CREATE OR REPLACE TEMP TABLE mirror_src AS ${numbered(source)}`)
+  await db.run(`CREATE OR REPLACE TEMP TABLE mirror_dst AS ${numbered(mirror)}`)
+  const same = (a: string, b: string) => `${a}.key IS NOT DISTINCT FROM ${b}.key AND ${a}.content IS NOT DISTINCT FROM ${b}.content`
+  await db.run(`CREATE OR REPLACE TEMP TABLE cmp_lost AS
+    SELECT s.partition, s."offset", s.ts, s.key, s.key IS NOT NULL AND s.key IN (SELECT key FROM mirror_dst WHERE key IS NOT NULL) AS key_in_sink
+    FROM mirror_src s ANTI JOIN mirror_dst d ON ${same('s', 'd')} AND s.n = d.n`)
+  await db.run(`CREATE OR REPLACE TEMP TABLE cmp_extra AS
+    WITH copies AS (
+      SELECT key, content, count(*) AS copies, arg_max(partition, n) AS partition, arg_max("offset", n) AS "offset" FROM mirror_src GROUP BY key, content
+    ), unpaired AS (
+      SELECT d.* FROM mirror_dst d ANTI JOIN mirror_src s ON ${same('d', 's')} AND d.n = s.n
+    )
+    SELECT u.partition, u."offset", u.ts, u.key, CASE WHEN c.copies IS NULL THEN 'unmatched' ELSE 'duplicate' END AS kind,
+      c.partition AS source_partition, c."offset" AS source_offset
+    FROM unpaired u LEFT JOIN copies c ON ${same('u', 'c')}`)
+}
+
+export async function mirrorTotals(db: AuditDatabase): Promise<{ paired: number; duplicated: number; unmatched: number }> {
+  const p = await db.one(`SELECT (SELECT count(*) FROM mirror_src) - (SELECT count(*) FROM cmp_lost) AS paired`)
+  const e = await db.one(
+    `SELECT count(*) FILTER (WHERE kind = 'duplicate') AS duplicated, count(*) FILTER (WHERE kind = 'unmatched') AS unmatched FROM cmp_extra`,
+  )
+  return { paired: num(p.paired), duplicated: num(e.duplicated), unmatched: num(e.unmatched) }
+}
+
+/** Mirror records without a source pair, of one kind, in (partition, offset) order. */
+export async function mirrorExtras(db: AuditDatabase, kind: 'duplicate' | 'unmatched', limit: number): Promise<MirrorExtra[]> {
+  const rows = await db.all(
+    `SELECT partition, "offset", ts, key, source_partition, source_offset FROM cmp_extra WHERE kind = $1 ORDER BY partition, "offset" LIMIT ${lim(limit)}`,
+    [kind],
+  )
+  return rows.map((r) => ({
+    ...position(r),
+    key: r.key === null ? null : String(r.key),
+    copyOf: r.source_partition === null ? null : { partition: num(r.source_partition), offset: big(r.source_offset) },
+  }))
+}
+
+/** Report rows of the mirror's unpaired records (after the comparison's own). */
+export function mirrorFindingRows(db: AuditDatabase): AsyncGenerator<FindingRow[]> {
+  return findingRows(
+    db,
+    `SELECT CASE WHEN kind = 'duplicate' THEN 'mirror-duplicate' ELSE 'mirror-unmatched' END AS finding, key, NULL AS copies, kind, partition, "offset", ts,
+      CASE WHEN kind = 'duplicate' THEN 'mirror record; a copy of source ' || source_partition || '@' || source_offset ELSE 'mirror record; no source record has this key and content' END AS detail
+    FROM cmp_extra ORDER BY kind, partition, "offset"`,
+  )
 }

@@ -1,5 +1,5 @@
 import type { ScanEvent } from '../services/audit-scan.js'
-import type { ProblemRecord, RecordPosition } from '../core/audit-types.js'
+import type { MirrorExtra, MirrorPairing, ProblemRecord, RecordPosition } from '../core/audit-types.js'
 import type { DuplicatesAuditResult } from '../services/audit-duplicates.js'
 import type { AuditHistoryResult } from '../services/audit-history.js'
 import type { CompareAuditResult } from '../services/audit-compare.js'
@@ -178,7 +178,7 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   const lines: string[] = []
   const range = r.partitions.map((p) => `p${p.partition} ${p.start}..${p.end}`).join(', ')
   lines.push(
-    `Compare ${r.topic} (${range || 'no partitions'}) by ${r.key === 'key' ? 'record key' : `value field ${r.key}`} with ${r.sink} (key ${r.sinkKey}${r.provenance ? `, provenance ${r.provenance.partition}/${r.provenance.offset}` : ', no provenance'}).`,
+    `Compare ${r.topic} (${range || 'no partitions'}) by ${r.key === 'key' ? 'record key' : `value field ${r.key}`} with ${r.sink}${r.mirror?.cluster ? ` on cluster ${r.mirror.cluster.id}` : ''} (key ${r.sinkKey}${r.provenance ? `, provenance ${r.provenance.partition}/${r.provenance.offset}` : r.mirror ? `, records paired by key and ${r.mirror.match === 'record' ? 'value and headers' : 'value'}` : ', no provenance'}).`,
   )
   lines.push('')
   const top = Math.max(options.top, 1)
@@ -194,19 +194,30 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
     lines.push('')
   }
   if (r.lost && r.lost.length > 0) {
-    lines.push(`Source offsets that never arrived: ${t.lost}${t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''}:`)
+    // In a mirror, other records of a lost record's key arriving says nothing of staleness.
+    const staleNote = r.mirror ? '' : t.stale ? ` (${t.stale} of them keys the sink holds from an older copy)` : ''
+    lines.push(`Source offsets that never arrived: ${t.lost}${staleNote}:`)
     lines.push(
       renderTable(
         [{ header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }],
         r.lost
           .slice(0, top)
-          .map((l) => [l.partition, l.offset, l.timestamp, clip(l.key, MAX_KEY_CHARS), l.keyInSink ? 'stale: an older copy is in the sink' : '']),
+          .map((l) => [
+            l.partition,
+            l.offset,
+            l.timestamp,
+            l.key === null ? '(no key)' : clip(l.key, MAX_KEY_CHARS),
+            l.keyInSink && !r.mirror ? 'stale: an older copy is in the sink' : '',
+          ]),
       ),
     )
     if ((t.lost ?? 0) > Math.min(top, r.lost.length)) lines.push(`… ${(t.lost ?? 0) - Math.min(top, r.lost.length)} more (--json, --report).`)
     lines.push('')
   }
-  if (r.twice.length > 0) {
+  if (r.mirror) lines.push(...renderMirrorExtras(r.mirror, top))
+  // A mirror holds every update of a key: keys held more than once are its normal state, and
+  // its real duplicates are listed above, record by record.
+  if (r.twice.length > 0 && !r.mirror) {
     lines.push(`Held more than once by the sink: ${plural(t.twice, 'key')} (${plural(t.twiceExtraRows, 'extra row')}):`)
     lines.push(
       renderTable(
@@ -236,7 +247,7 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
   if (r.noKey.length > 0) lines.push(...renderProblems(`Source records without a key (${t.noKey}):`, r.noKey, t.noKey, options.top))
   lines.push(
     `Totals: source ${t.sourceRecords} records, ${t.sourceKeys} keys (${t.undecodable} undecodable, ${t.noKey} without a key); sink ${t.sinkRows} rows, ${t.sinkKeys} keys; ` +
-      `${t.missing} missing, ${t.twice} twice, ${t.onlyInSink} only in the sink${t.lost === null ? '; lost offsets unknown (no provenance columns)' : `, ${t.lost} offsets lost`}.`,
+      `${t.missing} missing, ${r.mirror ? `${r.mirror.duplicated} duplicated, ${r.mirror.unmatched} unmatched` : `${t.twice} twice`}, ${t.onlyInSink} only in the sink${t.lost === null ? '; lost offsets unknown (no provenance columns)' : `, ${t.lost} offsets lost`}.`,
   )
   for (const w of r.warnings) lines.push(`Warning: ${w}`)
   if (r.report) lines.push(`Report: ${r.report.rows} findings written to ${r.report.path}.`)
@@ -249,6 +260,30 @@ export function renderCompareAudit(r: CompareAuditResult, options: { top: number
     )
   lines.push(`${(r.elapsedMs / 1000).toFixed(1)} s in all.`)
   return lines.join('\n')
+}
+
+function renderMirrorExtras(m: MirrorPairing, top: number): string[] {
+  const lines: string[] = []
+  const table = (rows: MirrorExtra[], note: (e: MirrorExtra) => string) =>
+    renderTable(
+      [{ header: 'MIRROR PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'TIMESTAMP' }, { header: 'KEY' }, { header: 'NOTE' }],
+      rows.slice(0, top).map((e) => [e.partition, e.offset, e.timestamp, e.key === null ? '(no key)' : clip(e.key, MAX_KEY_CHARS), note(e)]),
+    )
+  if (m.duplicates.length > 0) {
+    lines.push(`Mirror records written more than once: ${m.duplicated}:`)
+    lines.push(table(m.duplicates, (e) => (e.copyOf ? `copy of source ${e.copyOf.partition}@${e.copyOf.offset}` : '')))
+    if (m.duplicated > Math.min(top, m.duplicates.length)) lines.push(`… ${m.duplicated - Math.min(top, m.duplicates.length)} more (--json, --report).`)
+    lines.push('')
+  }
+  if (m.unmatchedRecords.length > 0) {
+    lines.push(`Mirror records no source record matches by key and content: ${m.unmatched}:`)
+    lines.push(table(m.unmatchedRecords, () => ''))
+    if (m.unmatched > Math.min(top, m.unmatchedRecords.length))
+      lines.push(`… ${m.unmatched - Math.min(top, m.unmatchedRecords.length)} more (--json, --report).`)
+    lines.push('')
+  }
+  lines.push(`Mirror pairing: ${m.paired} source records paired, ${m.duplicated} duplicated, ${m.unmatched} unmatched in the mirror.`, '')
+  return lines
 }
 
 /** The stderr line for a scan event of an audit (start and progress), or nothing. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { describeKeySelector, parseKeySelector, type KeySelector } from '../core/audit-key.js'
 import { planSinkColumns, type AuditSink, type SinkColumnPlan } from '../core/audit-sink.js'
-import type { CompareTotals, LostRecord, MissingKey, OnlyInSinkKey, ProblemRecord, TwiceKey } from '../core/audit-types.js'
+import type { CompareTotals, LostRecord, MirrorPairing, MissingKey, OnlyInSinkKey, ProblemRecord, TwiceKey } from '../core/audit-types.js'
 import { describeThreshold, evaluateFailOn, type FailOnOutcome, type Threshold } from '../core/fail-on.js'
 import { auditWindow, type AuditWindow } from '../core/audit-window.js'
 import type { CodecFormat } from '../codecs/codec.js'
@@ -9,6 +9,10 @@ import { RecoveryError } from '../errors.js'
 import type { AuditDatabase, AuditDatabaseOptions } from '../duckdb/audit-db.js'
 import {
   buildComparison,
+  buildMirrorPairing,
+  mirrorExtras,
+  mirrorFindingRows,
+  mirrorTotals,
   compareFindingRows,
   compareTotals,
   loadSinkFromScan,
@@ -39,10 +43,18 @@ export interface CompareAuditRequest extends ScanRequest {
   historyPath?: string
   report?: string
   failOn?: Threshold[]
+  /**
+   * A Kafka sink: pair source and mirror records by key and content (`record`: value and
+   * headers, the default; `value`: the value only) to list the source offsets that never
+   * arrived, or compare keys only (`key`).
+   */
+  mirrorMatch?: 'record' | 'value' | 'key'
 }
 
 export interface CompareAuditDeps {
   gateway: KafkaGateway
+  /** The cluster a kafka: sink is read from when it is not the source's (--sink-cluster). */
+  sinkGateway?: KafkaGateway
   onEvent?: (event: ScanEvent | { type: 'sink-loaded'; sink: string; rows: number; elapsedMs: number }) => void
   duckdb?: AuditDatabaseOptions
 }
@@ -70,6 +82,8 @@ export interface CompareAuditResult {
   twice: TwiceKey[]
   /** Keys only the sink has. */
   onlyInSink: OnlyInSinkKey[]
+  /** A Kafka sink paired record by record with the source (null: another kind of sink, or --mirror-match key). */
+  mirror: MirrorPairing | null
   /** Source records that never arrived, by offset (null: the sink keeps no provenance). */
   lost: LostRecord[] | null
   undecodable: ProblemRecord[]
@@ -83,6 +97,42 @@ export interface CompareAuditResult {
 }
 
 const SOURCE = 'scan_source'
+const MIRROR = 'scan_sink'
+
+/** How a kafka: sink is paired with the source; null for other sinks or keys only. */
+function mirrorMatchOf(request: CompareAuditRequest): 'record' | 'value' | null {
+  if (request.sink.kind !== 'kafka') return null
+  const match = request.mirrorMatch ?? 'record'
+  return match === 'key' ? null : match
+}
+
+async function mirrorPairing(db: AuditDatabase, match: 'record' | 'value', deps: CompareAuditDeps, listLimit: number): Promise<MirrorPairing> {
+  const totals = await mirrorTotals(db)
+  const cluster = deps.sinkGateway?.cluster
+  return {
+    match,
+    cluster: cluster ? { id: cluster.id, bootstrap: cluster.bootstrap, source: cluster.source } : null,
+    ...totals,
+    duplicates: await mirrorExtras(db, 'duplicate', listLimit),
+    unmatchedRecords: await mirrorExtras(db, 'unmatched', listLimit),
+  }
+}
+
+/** A kafka: sink of the source topic on the source cluster is the source itself. */
+function assertNotItself(request: CompareAuditRequest, deps: CompareAuditDeps): void {
+  if (request.sink.kind !== 'kafka' || request.sink.topic !== request.topic) return
+  if (deps.sinkGateway && deps.sinkGateway.cluster.id !== deps.gateway.cluster.id) return
+  const where = deps.sinkGateway ? `--sink-cluster reaches the source cluster ${deps.gateway.cluster.id} itself` : 'no --sink-cluster was given'
+  throw new RecoveryError(
+    'MIRROR_IS_SOURCE',
+    `--sink kafka:${request.topic} is the source topic and ${where}, so the topic would be compared with itself; name the mirror's cluster with --sink-cluster NAME or HOST:PORT.`,
+    { details: { topic: request.topic, clusterId: deps.gateway.cluster.id } },
+  )
+}
+
+async function* concatRows<T>(...parts: Array<AsyncGenerator<T>>): AsyncGenerator<T> {
+  for (const part of parts) yield* part
+}
 
 /**
  * `recover audit compare`: the source range against what a sink holds. The sink is read
@@ -94,6 +144,7 @@ const SOURCE = 'scan_source'
 export async function auditCompare(request: CompareAuditRequest, deps: CompareAuditDeps): Promise<CompareAuditResult> {
   const startedAt = new Date()
   if (request.report !== undefined) reportFormatOf(request.report)
+  assertNotItself(request, deps)
   const { db, historyPath } = await openAuditRunDatabase(deps.duckdb, request.historyPath)
   try {
     const sinkStarted = Date.now()
@@ -107,12 +158,19 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
 
     const scan = await scanTopic(db, SOURCE, deps.gateway, request, deps.onEvent)
     deps.onEvent?.({ type: 'analyse', what: 'comparison' })
-    const provenance = plan.provenance !== null
-    await buildComparison(db, SOURCE, provenance)
+    const warnings0: string[] = []
+    const match = mirrorMatchOf(request)
+    await buildComparison(db, SOURCE, plan.provenance !== null)
+    if (match) await buildMirrorPairing(db, SOURCE, MIRROR, match)
+    // A mirror paired by content lists lost offsets as provenance does.
+    const provenance = plan.provenance !== null || match !== null
     const totals = await compareTotals(db, SOURCE, provenance)
     const top = request.top ?? 20
     const listLimit = request.listLimit ?? 1_000
-    const warnings = scanWarnings(totals.sourceRecords, totals.undecodable, totals.sourceKeyed, scan.valueFormat)
+    const mirror = match ? await mirrorPairing(db, match, deps, listLimit) : null
+    if (mirror && (request.from !== undefined || request.to !== undefined))
+      warnings0.push('The mirror is read whole, so its copies of records outside --from/--to count as unmatched.')
+    const warnings = [...scanWarnings(totals.sourceRecords, totals.undecodable, totals.sourceKeyed, scan.valueFormat), ...warnings0]
     if (totals.sinkRows === 0) warnings.push(`The sink ${request.sink.display} is empty.`)
     if (totals.sinkNullKeys > 0) warnings.push(`${totals.sinkNullKeys} sink rows have no key (${plan.keyColumn} is NULL).`)
     if (provenance && totals.missing > 0 && totals.lost === 0)
@@ -135,6 +193,7 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
       missing: await topMissing(db, listLimit),
       twice: await topTwice(db, top),
       onlyInSink: await topOnlyInSink(db, top),
+      mirror,
       lost: provenance ? await lostRecords(db, listLimit) : null,
       undecodable: await problemRecords(db, SOURCE, 'undecodable', listLimit),
       noKey: await problemRecords(db, SOURCE, 'no-key', listLimit),
@@ -149,14 +208,18 @@ export async function auditCompare(request: CompareAuditRequest, deps: CompareAu
       warnings,
       history: null,
       report: null,
-      failOn: request.failOn ? evaluateFailOn(request.failOn, compareMetrics(totals)) : null,
+      failOn: request.failOn ? evaluateFailOn(request.failOn, compareMetrics(totals, mirror)) : null,
     }
     if (historyPath) {
       await recordAuditRun(db, compareRunRecord(result))
       result.history = { db: historyPath, runId: result.runId }
     }
     if (request.report !== undefined) {
-      result.report = await writeAuditReport(request.report, { ...result, report: undefined }, compareFindingRows(db, SOURCE, provenance))
+      result.report = await writeAuditReport(
+        request.report,
+        { ...result, report: undefined },
+        match ? concatRows(compareFindingRows(db, SOURCE, provenance), mirrorFindingRows(db)) : compareFindingRows(db, SOURCE, provenance),
+      )
     }
     return result
   } finally {
@@ -200,20 +263,22 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
       const selector: KeySelector = request.sinkKey === undefined ? request.key : parseKeySelector(request.sinkKey)
       await scanTopic(
         db,
-        'scan_sink',
-        deps.gateway,
+        MIRROR,
+        deps.sinkGateway ?? deps.gateway,
         { topic: sink.topic, key: selector, valueFormat: request.valueFormat, schemas: request.schemas, fetch: request.fetch },
         deps.onEvent,
       )
-      await loadSinkFromScan(db, 'scan_sink')
+      await loadSinkFromScan(db, MIRROR)
       return { key: { kind: 'column', path: ['key'] }, provenance: null, envelope: false, keyColumn: describeKeySelector(selector) }
     }
   }
 }
 
 /** The --fail-on metrics of a comparison (names as in COMPARE_METRICS). */
-export function compareMetrics(t: CompareTotals): Record<string, number> & { records: number } {
+export function compareMetrics(t: CompareTotals, mirror: MirrorPairing | null = null): Record<string, number> & { records: number } {
   return {
+    duplicated: mirror?.duplicated ?? 0,
+    unmatched: mirror?.unmatched ?? 0,
     records: t.sourceRecords,
     missing: t.missing,
     twice: t.twice,

@@ -199,7 +199,7 @@ test(
 )
 
 test(
-  'another Kafka topic: keys missing, twice and only there (no provenance, so no lost offsets)',
+  'another Kafka topic with --mirror-match key: keys missing, twice and only there (keys only, so no lost offsets)',
   withTimeout(120_000, async () => {
     const mirror = uniqueName('e2e-audit-cmp-mirror')
     await createTopic(mirror, 2)
@@ -207,7 +207,7 @@ test(
       mirror,
       sinkRows.map((r, i) => ({ partition: i % 2, key: r.key, value: 'x', timestampMs: 1_700_000_000_000 + i })),
     )
-    const run = await compare(`kafka:${mirror}`)
+    const run = await compare(`kafka:${mirror}`, '--mirror-match', 'key')
     assert.is(run.exitCode, 0, run.stderr)
     expectFindings(run.json, false)
   }),

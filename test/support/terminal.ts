@@ -18,15 +18,16 @@ export class TerminalSession {
   private readonly exitFile = join(this.work, 'exit-status')
   private readonly session = uniqueName('recover-term')
 
-  /** Starts `recover <args>` with `env` in a 200x50 terminal, in `cwd`. */
-  constructor(args: string[], options: { env: Record<string, string>; cwd: string }) {
+  /** Starts `recover <args>` with `env` in a 200x50 terminal (or `size`), in `cwd`. */
+  constructor(args: string[], options: { env: Record<string, string>; cwd: string; size?: { columns: number; rows: number } }) {
     const bin = join(repoRoot(), 'bin', 'run.js')
     const env = Object.entries(options.env)
       .map(([k, v]) => `${k}=${shellQuote(v)}`)
       .join(' ')
     const command = `cd ${shellQuote(options.cwd)} && ${env} ${shellQuote(process.execPath)} ${shellQuote(bin)} ${args.map(shellQuote).join(' ')}; echo $? > ${shellQuote(this.exitFile)}; sleep 600`
     // The pane stays open after the command (the sleep), so its last words stay on screen.
-    this.tmux('new-session', '-d', '-s', this.session, '-x', '200', '-y', '50', command)
+    const size = options.size ?? { columns: 200, rows: 50 }
+    this.tmux('new-session', '-d', '-s', this.session, '-x', String(size.columns), '-y', String(size.rows), command)
   }
 
   /** The screen, wrapped lines joined. */
