@@ -179,6 +179,13 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     ...headerRuleFlags,
     ...provenanceFlag,
+    partitioning: Flags.string({
+      summary:
+        "Kafka sink: auto keeps each record's partition when the topic has at least as many partitions as the source (else places it by key, like Kafka's default partitioner); key places every keyed record by its key, so it lands where producers would now put its key (keyless records keep their partition modulo the count).",
+      options: ['auto', 'key'],
+      default: 'auto',
+      helpGroup: 'OUTPUT',
+    }),
     'new-timestamps': Flags.boolean({
       summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.',
       helpGroup: 'OUTPUT',
@@ -267,6 +274,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       sinkTimeoutMs: positive(parseDuration(flags['sink-timeout']).ms, '--sink-timeout'),
       quarantine: flags.quarantine,
       newTimestamps: flags['new-timestamps'],
+      partitioning: flags.partitioning as 'auto' | 'key',
       createTable: flags['create-table'],
       sinkReconnectMs: positive(parseDuration(flags['sink-retry']).ms, '--sink-retry'),
       exactlyOnce: flags['exactly-once'],

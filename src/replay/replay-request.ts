@@ -36,6 +36,8 @@ export interface ReplayRequest {
   sinkTimeoutMs?: number
   /** Where records go (docs/locations.md): parsed by the --sink flag, or text parsed here. Not needed for a dry run. */
   sink?: AnyLocation | string
+  /** Kafka sink: 'key' places every keyed record where Kafka's default partitioner puts its key; default 'auto' keeps partitions when the topic has enough. */
+  partitioning?: 'auto' | 'key'
   /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
   exactlyOnce?: boolean
   /** Database sinks: create the table from the first batch when it does not exist. */

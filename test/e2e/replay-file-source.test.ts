@@ -118,7 +118,7 @@ test(
 )
 
 test(
-  'into a topic with fewer partitions, records go by key as Kafka places them (keyless ones to their partition modulo the count)',
+  'into a topic with fewer partitions, records go by key as Kafka places them (keyless ones to their partition modulo the count); --partitioning key does so always',
   withTimeout(120_000, async () => {
     const source = uniqueName('file-src-keys')
     await createTopic(source, 3)
@@ -144,6 +144,29 @@ test(
     assert.is(after.length, before.length)
     const expected = new Map(before.map((r) => [content(r), r.key ? partitionForKey(r.key, 2) : r.partition % 2]))
     for (const r of after) assert.is(r.partition, expected.get(content(r)) ?? -1)
+
+    // --partitioning key: by key even into a topic with more partitions, where each would have kept its own.
+    const wide = uniqueName('file-wide')
+    await createTopic(wide, 5)
+    const byKey = await runCli([
+      'replay',
+      '--source',
+      `file:${exported}`,
+      '--sink',
+      `kafka:${wide}`,
+      '--partitioning',
+      'key',
+      '--no-provenance-headers',
+      '--quarantine',
+      quarantineFile(),
+      '--json',
+    ])
+    assert.is(byKey.exitCode, 0, byKey.stdout + byKey.stderr)
+    const spread = await readTopic(wide)
+    assert.is(spread.length, before.length)
+    const expectedWide = new Map(before.map((r) => [content(r), r.key ? partitionForKey(r.key, 5) : r.partition % 5]))
+    for (const r of spread) assert.is(r.partition, expectedWide.get(content(r)) ?? -1)
+    assert.ok(new Set(spread.map((r) => r.partition)).size > 3, 'keys spread over the new partitions')
   }),
 )
 
