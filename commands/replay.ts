@@ -303,7 +303,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     let transformActivity: SharedArrayBuffer | undefined
     if (request.transform && !this.jsonEnabled()) {
       const { watchStuckTransform } = await import('../src/ui/stuck-transform-watch.js')
-      const watch = watchStuckTransform(request.topic, STALL_MS)
+      const watch = watchStuckTransform(request.topic || (request.source?.display ?? ''), STALL_MS)
       this.onCleanup(() => watch.stop())
       transformActivity = watch.buffer
     }

@@ -60,7 +60,23 @@ async function replayFile(request: ReplayRequest, location: FileLocation, deps: 
     checkpointName: `${scan.topic}-file-${createHash('sha256').update(scan.path).digest('hex').slice(0, 8)}`,
   }
   const outputs = parseOutputs(fileRequest)
-  return replayFrom(fileRequest, outputs, deps, async () => ({ source: new FileRecordSource(location, scan), partitionCount: scan.partitionCount }), null)
+  // Where the records come from, in the start line, the summary and --json.
+  const source = `file:${scan.path}`
+  const onEvent = deps.onEvent
+  const labelled: ReplayDeps = {
+    ...deps,
+    onEvent:
+      onEvent &&
+      ((event) => onEvent(event.type === 'start' ? { ...event, source } : event.type === 'done' ? { ...event, summary: { ...event.summary, source } } : event)),
+  }
+  const summary = await replayFrom(
+    fileRequest,
+    outputs,
+    labelled,
+    async () => ({ source: new FileRecordSource(location, scan), partitionCount: scan.partitionCount }),
+    null,
+  )
+  return { ...summary, source }
 }
 
 /**

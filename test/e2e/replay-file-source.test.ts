@@ -89,6 +89,7 @@ test(
     ])
     assert.is(back.exitCode, 0, back.stdout + back.stderr)
     assert.equal([back.json.topic, back.json.totals.read, back.json.totals.written, back.json.totals.quarantined], [source, 120, 120, 0])
+    assert.is(back.json.source, `file:${exported}`)
 
     const before = await readTopic(source)
     const after = await readTopic(restored)
