@@ -139,6 +139,27 @@ test(
 )
 
 test(
+  'a dry run shows the headers as the sink would get them',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('hdr-dry')
+    await seed(topic)
+    const run = await runCli(['replay', '--topic', topic, '--dry-run', '--limit', '1', '--drop-header', 'x-*', '--set-header', 'app-version=1.6.1', '--json'])
+    assert.is(run.exitCode, 0, run.stdout + run.stderr)
+    assert.equal(
+      run.json.sample[0].after[0].headers.map((h: { key: string; value: string | null }) => [h.key, h.value]),
+      [
+        ['tenant', Buffer.from([0xc3, 0x28]).toString('utf8')],
+        ['app-version', '1.6.1'],
+      ],
+    )
+    assert.equal(
+      run.json.sample[0].before.headers.map((h: { key: string }) => h.key),
+      ['x-b3-traceid', 'app-version', 'x-debug', 'app-version', 'x-b3-spanid', 'tenant'],
+    )
+  }),
+)
+
+test(
   'header rules leave the quarantine alone: a record that fails keeps its original headers there',
   withTimeout(120_000, async () => {
     const topic = uniqueName('hdr-q')
