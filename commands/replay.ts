@@ -75,9 +75,9 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       command: '<%= config.bin %> replay --source file:orders.jsonl --sink kafka:orders.restored',
     },
     {
-      description: 'Replay a quarantine export through the fix into PostgreSQL',
+      description: 'Replay a quarantine export (its dead letters, as the original records) through the fix into a topic',
       command:
-        '<%= config.bin %> replay --source file:pills.jsonl --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id"',
+        '<%= config.bin %> replay --source file:pills.jsonl --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed',
     },
     {
       description: 'Without the tracing headers, with a marker, and without the provenance header',
