@@ -234,6 +234,11 @@ const REPLAY_SOURCE_ROLE: LocationRole<ReplaySourceLocation> = {
     if (location.kind === 'kafka') return location as KafkaLocation
     if (location.kind !== 'file') return { refused: `a replay cannot read ${location.kind}: locations` }
     const file = location as FileLocation
+    if (file.format === 'json')
+      return {
+        refused:
+          "a replay reads JSON Lines (one envelope per line), not a JSON document: convert an array with jq -c '.[]' FILE > FILE.jsonl, or rename a file that already has one envelope per line to .jsonl",
+      }
     if (file.format !== 'jsonl')
       return {
         refused: `${file.format.toUpperCase()} keeps no headers, timestamps or exact bytes, so a replay cannot read it back; export losslessly with replay --sink file:X.jsonl and replay that`,

@@ -261,6 +261,33 @@ test(
       ],
     )
 
+    // Decoded as JSON they fail again: quarantined as a replay of the topic would, naming their original position.
+    const again = quarantineFile()
+    const failing = await runCli([
+      'replay',
+      '--source',
+      `file:${exportFile}`,
+      '--value-format',
+      'json',
+      '--sink',
+      `file:${join(dir, `${uniqueName('o')}.jsonl`)}`,
+      '--quarantine',
+      `file:${again}`,
+      '--max-failure-rate',
+      '0',
+      '--json',
+    ])
+    assert.is(failing.exitCode, 0, failing.stdout + failing.stderr)
+    assert.equal([failing.json.totals.quarantined, failing.json.quarantinedByStage.decode], [2, 2])
+    const requarantined = readFileSync(again, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    for (const e of requarantined) {
+      const h = new Map<string, string>(e.headers.map((x: { key: string; text?: string }) => [x.key, x.text ?? '']))
+      assert.equal([e.topic, e.partition, h.get('recover.source.topic'), h.get('recover.source.partition')], [topic, 1, topic, '1'])
+    }
+
     // Through a transform that fixes them, as a replay of the topic would: what still fails is quarantined again.
     const plugin = join(dir, 'fix-broken.ts')
     writeFileSync(
