@@ -1,7 +1,8 @@
 import { Flags } from '../src/cli/oclif.js'
 import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
-import { quarantineLocationFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
+import { quarantineLocationFlag, replaySourceFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
+import { headerRuleFlags, provenanceFlag } from '../src/cli/header-flags.js'
 import { recoverStateDir } from '../src/config/state-dir.js'
 import { RecoveryError } from '../src/errors.js'
 import type { ReplayRequest, ReplaySummary } from '../src/services/replay.js'
@@ -27,6 +28,10 @@ Records that cannot be decoded, that the transform throws on (or times out on), 
 After every batch the sink is made durable and the checkpoint (--checkpoint, default under checkpoints/ of recover's state folder: RECOVER_HOME, else stateDir of recover.config.json, else ~/.recover) is written atomically. After a crash or Ctrl-C, the same command with --resume continues where it stopped, on the same cluster only: file sinks are cut back to the checkpoint (no duplicates); a Kafka sink may hold the interrupted batch twice, and the summary says how many records were sent again.
 
 Nothing is overwritten or created that was not asked for: a file sink (.jsonl, .csv, .parquet) that already has content is refused, a missing directory is an error, a missing PostgreSQL or DuckDB table needs --create-table, and a run that fails before writing a record removes the files it created.
+
+Headers: a record written to a Kafka sink gets recover.replayed-from=TOPIC/PARTITION@OFFSET (where it was read) unless --no-provenance-headers; --drop-header and --keep-header (globs) and --set-header NAME=VALUE change the headers of every record written (Kafka and the JSONL envelope keep headers; the quarantine always keeps the original ones).
+
+A file: --source file:PATH.jsonl replays recover's lossless envelope (what --sink file:X.jsonl and quarantine export write) instead of a topic, into any sink, each record with its partition, key, headers and timestamp byte for byte (a Kafka sink keeps a record's partition when the topic has at least as many partitions as the file's topic had, else places it by key like Kafka's default partitioner). Dead letters are replayed as their original records. Every line is checked before anything is written (a bad line is refused with its number); --resume continues after the last checkpointed record of each partition.
 
 Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; -2h), offset:N for every partition, or offset:0=N,1=M per partition. Times resolve like Kafka's offsetsForTimes: the first offset whose timestamp is at or after the time.`
   static override examples = [
@@ -66,6 +71,20 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --resume',
     },
     {
+      description: 'Import an export: a JSONL file back into a topic, partitions, keys, headers and timestamps as they were',
+      command: '<%= config.bin %> replay --source file:orders.jsonl --sink kafka:orders.restored',
+    },
+    {
+      description: 'Replay a quarantine export (its dead letters, as the original records) through the fix into a topic',
+      command:
+        '<%= config.bin %> replay --source file:pills.jsonl --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed',
+    },
+    {
+      description: 'Without the tracing headers, with a marker, and without the provenance header',
+      command:
+        "<%= config.bin %> replay --topic orders --sink kafka:orders.fixed --drop-header 'x-b3-*' --set-header replayed-by=incident-42 --no-provenance-headers",
+    },
+    {
       description: 'Gently, 500 records/s, into CSV',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500',
@@ -73,7 +92,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
   ]
   static override flags = {
     ...connectionFlags,
-    topic: Flags.string({ char: 't', summary: 'Topic to replay.', required: true }),
+    topic: Flags.string({ char: 't', summary: 'Topic to replay (or --source).' }),
+    source: replaySourceFlag({
+      summary:
+        "Replay a file instead of a topic: file:PATH.jsonl of recover's lossless envelope (replay --sink file:X.jsonl, quarantine export; .jsonl.gz too), records kept byte for byte with their partition, key, headers and timestamp; dead letters are replayed as their original records. kafka:TOPIC is the same as --topic.",
+      exclusive: ['topic'],
+    }),
     partitions: Flags.string({ summary: 'Only these partitions: 0,1,5. Default: all.' }),
     from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
@@ -153,6 +177,15 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         'PostgreSQL and DuckDB sinks: create the table from the first records when it does not exist (a column per value field, or ?layout=jsonb for one JSONB value column, plus source_topic, source_partition, source_offset).',
       helpGroup: 'OUTPUT',
     }),
+    ...headerRuleFlags,
+    ...provenanceFlag,
+    partitioning: Flags.string({
+      summary:
+        "Kafka sink: auto keeps each record's partition when the topic has at least as many partitions as the source (else places it by key, like Kafka's default partitioner); key places every keyed record by its key, so it lands where producers would now put its key (keyless records keep their partition modulo the count).",
+      options: ['auto', 'key'],
+      default: 'auto',
+      helpGroup: 'OUTPUT',
+    }),
     'new-timestamps': Flags.boolean({
       summary: 'Kafka sink: stamp records with the time of writing instead of their original timestamps.',
       helpGroup: 'OUTPUT',
@@ -212,8 +245,20 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     const { parseRangeBound, parsePartitionList } = await import('../src/core/replay-range.js')
     const { parseDuration } = await import('../src/core/duration.js')
     const tz = { tz: flags.tz }
+    const { parseHeaderRules } = await import('../src/core/header-rules.js')
+    const source = flags.source ?? (flags.topic === undefined ? undefined : ({ kind: 'kafka', topic: flags.topic } as const))
+    if (!source) throw new RecoveryError('USAGE', 'replay needs --topic TOPIC, or --source file:PATH.jsonl to replay a file.')
+    if (source.kind === 'file' && flags['scale-out'] !== undefined)
+      throw new RecoveryError('USAGE', '--scale-out splits the partitions of a topic; replay a --source file without it.')
     const request: ReplayRequest = {
-      topic: flags.topic,
+      topic: source.kind === 'kafka' ? source.topic : '',
+      source: source.kind === 'file' ? source : undefined,
+      headerRules: parseHeaderRules({
+        drop: flags['drop-header'],
+        keep: flags['keep-header'],
+        set: flags['set-header'],
+        provenance: flags['provenance-headers'],
+      }),
       partitions: flags.partitions === undefined ? undefined : parsePartitionList(flags.partitions),
       from: flags.from === undefined ? undefined : parseRangeBound(flags.from, '--from', tz),
       to: flags.to === undefined ? undefined : parseRangeBound(flags.to, '--to', tz),
@@ -229,6 +274,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       sinkTimeoutMs: positive(parseDuration(flags['sink-timeout']).ms, '--sink-timeout'),
       quarantine: flags.quarantine,
       newTimestamps: flags['new-timestamps'],
+      partitioning: flags.partitioning as 'auto' | 'key',
       createTable: flags['create-table'],
       sinkReconnectMs: positive(parseDuration(flags['sink-retry']).ms, '--sink-retry'),
       exactlyOnce: flags['exactly-once'],
@@ -257,7 +303,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     let transformActivity: SharedArrayBuffer | undefined
     if (request.transform && !this.jsonEnabled()) {
       const { watchStuckTransform } = await import('../src/ui/stuck-transform-watch.js')
-      const watch = watchStuckTransform(request.topic, STALL_MS)
+      const watch = watchStuckTransform(request.topic || (request.source?.display ?? ''), STALL_MS)
       this.onCleanup(() => watch.stop())
       transformActivity = watch.buffer
     }

@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   PLUGIN_NOT_FOUND: 'usage',
   BAD_PLUGIN: 'usage',
   BAD_SINK_URI: 'usage',
+  BAD_SOURCE: 'usage',
+  BAD_HEADER_RULE: 'usage',
   SINK_FAILED: 'environment',
   SINK_UNREACHABLE: 'environment',
   SINK_TABLE_INVALID: 'usage',

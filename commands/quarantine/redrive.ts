@@ -3,13 +3,14 @@ import { connectionFlags } from '../../src/cli/shared-flags.js'
 import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import { quarantineLocationFlag } from '../../src/cli/location-flags.js'
+import { headerRuleFlags } from '../../src/cli/header-flags.js'
 import type { RedriveRequest, RedriveResult } from '../../src/services/quarantine-redrive.js'
 
 export default class QuarantineRedrive extends QuarantineCommand<RedriveResult> {
   static override summary =
     'Send dead letters back to their original topics in bulk, with a canary, a loop guard and an audit trail (dry run unless --execute).'
   static override description =
-    `Each record goes back to the topic it came from (read from the dead-letter headers of any dialect) with its key, value, timestamp and original headers; the failure headers are stripped and recover.redrive-count is raised by one. Partitions: the original one with --same-partition, otherwise by key like Kafka's default partitioner (keyless records keep their original partition modulo the count).
+    `Each record goes back to the topic it came from (read from the dead-letter headers of any dialect) with its key, value, timestamp and original headers; the failure headers are stripped and recover.redrive-count is raised by one. --drop-header, --keep-header and --set-header then change the headers sent back (not those of parked records); recover.redrive-count is added after them, so the loop guard cannot be removed. Partitions: the original one with --same-partition, otherwise by key like Kafka's default partitioner (keyless records keep their original partition modulo the count).
 
 Loop guard: a record that was already redriven --max-redrives times goes to the parking topic (--parking, default kafka:<quarantine>.parked) with all its headers instead. Its redrives are counted from its recover.redrive-count header (it failed again after each) plus the redrives of the same dead letter recorded in the audit trail (--again), so running the same redrive again cannot loop forever.
 
@@ -25,6 +26,10 @@ Cluster: dead letters written by recover replay record the cluster the record wa
     {
       description: 'A Kafka Connect DLQ, the last hour, without asking',
       command: '<%= config.bin %> quarantine redrive --dlq kafka:dlq-payments --since -1h --execute --yes',
+    },
+    {
+      description: 'Without the tracing headers that broke the consumer, marked as a redrive',
+      command: "<%= config.bin %> quarantine redrive --dlq kafka:orders.quarantine --all --drop-header 'x-b3-*' --set-header redriven-by=sre --execute",
     },
   ]
   static override flags = {
@@ -42,12 +47,15 @@ Cluster: dead letters written by recover replay record the cluster the record wa
     again: Flags.boolean({ summary: 'Also records the audit trail marks redriven, parked, retried or dropped.' }),
     execute: Flags.boolean({ summary: 'Send them (asks on a terminal; needs --yes otherwise).' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
+    ...headerRuleFlags,
   }
 
   async run(): Promise<RedriveResult> {
     const { flags } = await this.parse(QuarantineRedrive)
     const filter = toFilter(flags)
+    const { parseHeaderRules } = await import('../../src/core/header-rules.js')
     const request: RedriveRequest = {
+      headerRules: parseHeaderRules({ drop: flags['drop-header'], keep: flags['keep-header'], set: flags['set-header'], provenance: false }),
       filter,
       all: flags.all,
       samePartition: flags['same-partition'],

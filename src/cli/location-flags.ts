@@ -1,5 +1,5 @@
 import { Flags } from './oclif.js'
-import type { AnyLocation } from '../core/location.js'
+import { parseReplaySource, type AnyLocation, type ReplaySourceLocation } from '../core/location.js'
 import { parseAuditSink, type AuditSink } from '../core/audit-sink.js'
 import { parseEnvelopeFileLocation, parseQuarantineLocation, type EnvelopeFileLocation, type QuarantineLocation } from '../quarantine/quarantine-location.js'
 import { parseSinkLocation } from '../sinks/registry.js'
@@ -32,4 +32,10 @@ export const auditSinkFlag = Flags.custom<AuditSink>({
 export const envelopeFileFlag = Flags.custom<EnvelopeFileLocation>({
   helpValue: 'FILE.jsonl',
   parse: async (text, _context, flag) => parseEnvelopeFileLocation(text, `--${flag.name}`),
+})
+
+/** Where a replay reads: file:PATH.jsonl (the lossless envelope) or kafka:TOPIC. */
+export const replaySourceFlag = Flags.custom<ReplaySourceLocation>({
+  helpValue: 'LOCATION',
+  parse: async (text, _context, flag) => parseReplaySource(text, `--${flag.name}`),
 })

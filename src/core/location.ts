@@ -185,10 +185,10 @@ function duckDbLocation(rest: string): DuckDbLocation {
 /**
  * What one flag takes: a subset of the grammar, and the code its refusals carry (BAD_SINK_URI
  * for where replayed records go and what audit compare reads, BAD_QUARANTINE_URI for where dead
- * letters are kept).
+ * letters are kept, BAD_SOURCE for where a replay reads).
  */
 export interface LocationRole<T> {
-  code: 'BAD_SINK_URI' | 'BAD_QUARANTINE_URI'
+  code: 'BAD_SINK_URI' | 'BAD_QUARANTINE_URI' | 'BAD_SOURCE'
   /** The forms this role takes, as the error message lists them. */
   forms: string
   /** Why a file of an unknown extension is refused: the extensions this role takes. */
@@ -221,4 +221,34 @@ export function parseLocationAs<T>(text: string, flag: string, role: LocationRol
 /** A URL with its password replaced, for messages and history. */
 export function redactUrl(text: string): string {
   return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+}
+
+/** Where a replay reads (--source): a topic, or a file of recover's lossless envelope (plain or .gz). */
+export type ReplaySourceLocation = KafkaLocation | (FileLocation & { format: 'jsonl' })
+
+const REPLAY_SOURCE_ROLE: LocationRole<ReplaySourceLocation> = {
+  code: 'BAD_SOURCE',
+  forms: "file:PATH.jsonl (recover's lossless envelope, as replay --sink file:X.jsonl and quarantine export write it; .jsonl.gz too) or kafka:TOPIC",
+  fileRule: 'a replay reads only .jsonl (or .ndjson) files of the envelope',
+  accept(location) {
+    if (location.kind === 'kafka') return location as KafkaLocation
+    if (location.kind !== 'file') return { refused: `a replay cannot read ${location.kind}: locations` }
+    const file = location as FileLocation
+    if (file.format === 'json')
+      return {
+        refused:
+          "a replay reads JSON Lines (one envelope per line), not a JSON document: convert an array with jq -c '.[]' FILE > FILE.jsonl, or rename a file that already has one envelope per line to .jsonl",
+      }
+    if (file.format !== 'jsonl')
+      return {
+        refused: `${file.format.toUpperCase()} keeps no headers, timestamps or exact bytes, so a replay cannot read it back; export losslessly with replay --sink file:X.jsonl and replay that`,
+      }
+    if (file.compression === 'zst') return { refused: 'zstd files are not read here; decompress it first (zstd -d FILE)' }
+    return file as ReplaySourceLocation
+  },
+}
+
+/** `replay --source`: parsed and checked (BAD_SOURCE, exit 2, before connecting). */
+export function parseReplaySource(text: string, flag = '--source'): ReplaySourceLocation {
+  return parseLocationAs(text, flag, REPLAY_SOURCE_ROLE)
 }

@@ -18,6 +18,8 @@ export interface WritableRecord {
 export interface KafkaWriterOptions {
   /** The source topic's partition count: the topic is created with it when missing, and decides how records are partitioned. */
   createPartitions: number
+  /** Place every keyed record by its key (Kafka's default partitioner), even when the topic could keep its source partition. */
+  byKey?: boolean
   /** Idempotent producer (acks=all, sequence numbers): retries never duplicate or reorder. */
   idempotent?: boolean
   /** Records per produce request (default 10000); with the idempotent producer, requests to a broker go one at a time anyway. */
@@ -111,7 +113,7 @@ export class KafkaWriter {
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
     // createPartitions is the source topic's partition count: with at least as many partitions
     // here, every record keeps its partition; with fewer, every record goes by its key.
-    if (this.partitions >= this.options.createPartitions && r.sourcePartition < this.partitions) return r.sourcePartition
+    if (!this.options.byKey && this.partitions >= this.options.createPartitions && r.sourcePartition < this.partitions) return r.sourcePartition
     if (r.key && r.key.length > 0) return partitionForKey(r.key, this.partitions)
     return r.sourcePartition % this.partitions
   }

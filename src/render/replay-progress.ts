@@ -29,7 +29,8 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
       const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
       const what = event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'
       const where = event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`
-      const lines = [`${what} ${event.topic} (${plural(event.partitions.length, 'partition')}, up to ${total} records)${where}.`]
+      const from = event.source ? ` from ${event.source}` : ''
+      const lines = [`${what} ${event.topic}${from} (${plural(event.partitions.length, 'partition')}, up to ${total} records)${where}.`]
       const resent = event.resent === 1 ? '1 record was' : `${event.resent} records were`
       if (event.resumed && event.resent > 0) lines.push(`${resent} written after the last checkpoint by the interrupted run; they are sent again.`)
       return lines

@@ -42,7 +42,8 @@ export function renderGroupReplaySummary(s: GroupReplaySummary): string {
 
 export function renderReplaySummary(s: ReplaySummary): string {
   const lines: string[] = []
-  const what = s.dryRun ? `Dry run of ${s.topic} on cluster ${s.cluster.id}` : `Replay of ${s.topic} on cluster ${s.cluster.id} into ${s.sink}`
+  const read = s.source ? `${s.topic} from ${s.source}` : `${s.topic} on cluster ${s.cluster.id}`
+  const what = s.dryRun ? `Dry run of ${read}` : `Replay of ${read} into ${s.sink}`
   const state = s.stopped
     ? `STOPPED (${s.stopped.code}; see the error below)`
     : s.interrupted

@@ -7,6 +7,7 @@ import { RecoveryError } from '../errors.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { isTransformInterrupted } from '../plugin-host/run-transform.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
+import { applyHeaderStage } from './header-rules.js'
 import { failuresOf, prepareBatch, prepareForSink, type PreparedBatch } from './prepare-batch.js'
 import type { RecordSource } from './record-source.js'
 import type { DrySample, ReplayEvent } from './replay-events.js'
@@ -92,7 +93,10 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     let prepared: PreparedBatch
     try {
       prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit })
-      if (outputs) await prepareForSink(prepared, outputs.sink)
+      if (outputs) {
+        applyHeaderStage(prepared, stages.headers)
+        await prepareForSink(prepared, outputs.sink)
+      }
     } catch (error) {
       // Ctrl-C inside the transform, or a plugin that tried to exit: this batch is not
       // written; the replay ends at the batches before it, checkpointed.

@@ -24,6 +24,8 @@ import type { Outputs } from './stages.js'
 
 export interface CheckpointRequest {
   topic: string
+  /** Names the default checkpoint instead of the topic (a file source: the topic and the file's hash). */
+  checkpointName?: string
   /** --checkpoint */
   checkpoint?: string
   stateDir?: string
@@ -45,8 +47,9 @@ export function recordedCluster(cluster: ClusterIdentity): Required<RecordedClus
  */
 export function checkpointPathFor(request: CheckpointRequest, sinkUri: string): string {
   if (request.checkpoint !== undefined) return resolve(request.checkpoint)
-  const path = defaultCheckpointPath(request.stateDir ?? recoverStateDir().dir, request.topic, sinkUri)
-  const legacy = legacyCheckpointPath(request.topic, sinkUri)
+  const name = request.checkpointName ?? request.topic
+  const path = defaultCheckpointPath(request.stateDir ?? recoverStateDir().dir, name, sinkUri)
+  const legacy = legacyCheckpointPath(name, sinkUri)
   if (checkpointExists(path) || !checkpointExists(legacy)) return path
   return request.resume || safeRead(legacy)?.finished === false ? legacy : path
 }

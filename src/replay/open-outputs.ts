@@ -25,6 +25,8 @@ export { sinkRunsPluginCode } from '../sinks/registry.js'
 /** What building a sink needs from the replay's request. */
 export interface SinkOptions {
   newTimestamps?: boolean
+  /** Kafka sink: 'key' places every keyed record by its key (default 'auto': keep partitions when the topic has enough). */
+  partitioning?: 'auto' | 'key'
   exactlyOnce?: boolean
   sinkTimeoutMs?: number
   createTable?: boolean
@@ -70,6 +72,7 @@ export async function buildOutputs(
     partitions,
     formats,
     newTimestamps: request.newTimestamps,
+    partitioning: request.partitioning,
     exactlyOnce: request.exactlyOnce,
     createTable: request.createTable,
     sinkTimeoutMs: request.sinkTimeoutMs,

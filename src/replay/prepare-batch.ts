@@ -124,7 +124,9 @@ export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { samp
     }
     if (dry) {
       outcome[i] = produced.length === 0 ? 'dropped' : 'written'
-      addSample(dry, r, input, produced, undefined)
+      // The sample shows the headers as the sink would get them (--drop-header, --set-header, …).
+      const headers = stages.headers
+      addSample(dry, r, input, headers ? produced.map((o) => ({ ...o, headers: headers(o.headers, input.source) })) : produced, undefined)
       continue
     }
     if (produced.length === 0) {

@@ -24,9 +24,9 @@ export interface SourcePlan {
  * transform → sink → checkpoint). A source reads bounded ranges, so every replay ends;
  * positions are offsets, so a checkpoint can say where to continue.
  *
- * Today: a Kafka topic's range (kafka-range-source.ts) and the share of one a --scale-out
- * process holds in its group (kafka-group-share.ts). A file source (an exported JSONL
- * envelope) or a follow mode would be one more implementation of this.
+ * Today: a Kafka topic's range (kafka-range-source.ts), the share of one a --scale-out
+ * process holds in its group (kafka-group-share.ts), and a file of the JSONL envelope
+ * (file-source.ts: positions are the records' own offsets per partition).
  */
 export interface RecordSource {
   /** What is read, for messages, the checkpoint and the quarantine entries' scope. */

@@ -8,6 +8,8 @@ export type ReplayEvent =
   | {
       type: 'start'
       topic: string
+      /** A file source (replay --source): where the records are read; absent when they are read from the topic. */
+      source?: string
       sink: string
       quarantine: string
       resumed: boolean
@@ -35,6 +37,8 @@ export interface DrySample {
 
 export interface ReplaySummary {
   topic: string
+  /** A file source (replay --source): where the records were read; absent when they were read from the topic. */
+  source?: string
   /** The cluster the records were read from (and a Kafka sink or quarantine written to). */
   cluster: ClusterIdentity
   sink: string | null

@@ -6,12 +6,18 @@ import type { RangeBound } from '../core/replay-range.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { RangeReaderOptions } from '../kafka/range-reader.js'
 import type { ReplayEvent } from './replay-events.js'
-import type { AnyLocation } from '../core/location.js'
+import type { AnyLocation, FileLocation } from '../core/location.js'
 import type { QuarantineLocation } from '../quarantine/quarantine-location.js'
+import type { HeaderRules } from '../core/header-rules.js'
 
 /** What `recover replay` is asked to do (the command's flags, parsed). */
 export interface ReplayRequest {
+  /** The topic read (a file source: the topic its records are of, set once the file is read). */
   topic: string
+  /** Read this file of the lossless envelope instead of the topic (replay --source file:X.jsonl; src/replay/file-source.ts). */
+  source?: FileLocation
+  /** Names the default checkpoint instead of the topic (set for a file source). */
+  checkpointName?: string
   /** Default: every partition of the topic. */
   partitions?: number[]
   /** Default earliest. Ignored on --resume (the checkpoint has the ranges). */
@@ -24,10 +30,14 @@ export interface ReplayRequest {
   /** Confluent Avro: write values with this schema id instead of each record's own. */
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
+  /** --drop-header, --keep-header, --set-header and provenance (src/core/header-rules.ts); absent: headers as read. */
+  headerRules?: HeaderRules
   /** Deadline of each sink plugin hook (open, write of a batch, close). Default 2 minutes. */
   sinkTimeoutMs?: number
   /** Where records go (docs/locations.md): parsed by the --sink flag, or text parsed here. Not needed for a dry run. */
   sink?: AnyLocation | string
+  /** Kafka sink: 'key' places every keyed record where Kafka's default partitioner puts its key; default 'auto' keeps partitions when the topic has enough. */
+  partitioning?: 'auto' | 'key'
   /** Kafka sink: a transactional producer, each batch committed with the replay's progress. */
   exactlyOnce?: boolean
   /** Database sinks: create the table from the first batch when it does not exist. */

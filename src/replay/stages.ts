@@ -6,6 +6,8 @@ import { loadTransformPlugin } from '../plugin-host/load-plugin.js'
 import { TransformRunner } from '../plugin-host/run-transform.js'
 import type { Quarantine } from '../quarantine/quarantine.js'
 import type { Sink } from '../sinks/sink.js'
+import type { HeaderRules } from '../core/header-rules.js'
+import { headerStage, type HeaderStage } from './header-rules.js'
 
 /** The middle of the pipeline: decode, transform, and encode again for the sink. */
 export interface Stages {
@@ -21,6 +23,8 @@ export interface Stages {
    * was read, its buffers untouched (prepare-batch.ts forwards it without decoding it).
    */
   passThrough: boolean
+  /** --drop-header, --keep-header, --set-header and provenance, applied to every output before the sink (absent: headers as read). */
+  headers?: HeaderStage
 }
 
 /** The end of the pipeline: where records go, and where the ones that fail go. */
@@ -36,6 +40,8 @@ export interface StagesRequest {
   /** Confluent Avro: write values with this schema id instead of each record's own. */
   outputSchemaId?: number
   transform?: { path: string; timeoutMs: number }
+  /** What to do with every written record's headers (src/core/header-rules.ts). */
+  headerRules?: HeaderRules
 }
 
 export interface StagesOptions {
@@ -72,5 +78,5 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
         }
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
   const passThrough = !transform && formats.key === 'bytes' && formats.value === 'bytes'
-  return { codecs, formats, transform, transformInfo, encoders, passThrough }
+  return { codecs, formats, transform, transformInfo, encoders, passThrough, headers: headerStage(request.headerRules) }
 }

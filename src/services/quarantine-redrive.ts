@@ -3,6 +3,7 @@ import { RecoveryError } from '../errors.js'
 import { envelopeLine } from '../files/envelope.js'
 import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
 import { partitionForKey } from '../core/key-partitioner.js'
+import { compileHeaderRules, noHeaderRules, type HeaderRules } from '../core/header-rules.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter, type WritableRecord } from '../kafka/kafka-writer.js'
 import { AuditTrailWriter, isHandled, type RecordState } from '../quarantine/audit-trail.js'
@@ -32,6 +33,11 @@ export interface RedriveRequest {
   /** Apply exactly this selection (the ids of the plan that was confirmed). */
   only?: ReadonlySet<string>
   batchSize?: number
+  /**
+   * --drop-header, --keep-header, --set-header on the restored headers of records sent back
+   * (not parked ones). `recover.redrive-count` is added after them: the loop guard cannot be dropped.
+   */
+  headerRules?: HeaderRules
 }
 
 export interface RedriveTarget {
@@ -202,6 +208,11 @@ async function redrive(
   const batchSize = Math.max(1, request.batchSize ?? 1000)
   let canaryLeft = request.canary ?? 0
   const sourcePartitions = await ctx.source.partitions()
+  const rewrite = request.headerRules && !noHeaderRules(request.headerRules) ? compileHeaderRules(request.headerRules) : undefined
+  const headersBack = (q: QuarantinedRecord) => {
+    const restored = restoredHeaders(q)
+    return rewrite ? rewrite(restored, { topic: q.original.topic ?? '', partition: q.original.partition ?? -1, offset: q.original.offset ?? -1n }) : restored
+  }
 
   const writerFor = async (topic: string, partitions: number): Promise<KafkaWriter> => {
     let w = writers.get(topic)
@@ -246,7 +257,7 @@ async function redrive(
         sourcePartition: (d as { partition: number }).partition,
         key: q.record.key,
         value: q.record.value,
-        headers: [...restoredHeaders(q), { key: REDRIVE_COUNT_HEADER, value: Buffer.from(String(redrivesOf(q) + 1)) }],
+        headers: [...headersBack(q), { key: REDRIVE_COUNT_HEADER, value: Buffer.from(String(redrivesOf(q) + 1)) }],
         timestampMs: q.record.timestampMs,
       }))
       const rejected = new Set(await w.write(records))

@@ -1,7 +1,11 @@
+import { createHash } from 'node:crypto'
+import type { AnyLocation, FileLocation } from '../core/location.js'
+import type { HeaderRules } from '../core/header-rules.js'
 import { checkRangeOrder, type RangeBound } from '../core/replay-range.js'
+import { FileRecordSource, scanEnvelopeFile } from '../replay/file-source.js'
 import { RecoveryError } from '../errors.js'
 import { KafkaRangeSource } from '../replay/kafka-range-source.js'
-import { buildOutputs, parseOutputLocations, sinkRetention, sinkRunsPluginCode, type OutputLocations } from '../replay/open-outputs.js'
+import { buildOutputs, parseOutputLocations, requireSink, sinkRetention, sinkRunsPluginCode, type OutputLocations } from '../replay/open-outputs.js'
 import { runPipeline, type ReplayParts } from '../replay/pipeline.js'
 import { withProcessExitGuard } from '../replay/plugin-exit.js'
 import { pluginExitFailure } from '../plugin-host/run-transform.js'
@@ -27,6 +31,7 @@ export type ReplayOutputsUri = Partial<OutputLocations>
  * checkpoint after every durable batch, `resume` from it.
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
+  if (request.source) return replayFile(request, request.source, deps)
   // Everything that can be wrong with the command line fails before any broker round trip.
   const outputs = parseOutputs(request)
   const bounds = { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } } satisfies Record<string, RangeBound>
@@ -36,6 +41,42 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     const partitions = checkPartitions(request.topic, request.partitions, all)
     return { source: new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch), partitionCount: all.length }
   })
+}
+
+/**
+ * Replays a file of the lossless envelope (replay --source file:X.jsonl): read through once to
+ * check every line and plan each partition's range, then streamed through the same pipeline,
+ * into any sink. The records' topic is the replay's topic (its default quarantine, the
+ * checkpoint); writing them back into that topic is what a restore is, so it is not refused.
+ */
+async function replayFile(request: ReplayRequest, location: FileLocation, deps: ReplayDeps): Promise<ReplaySummary> {
+  if (request.from !== undefined || request.to !== undefined)
+    throw new RecoveryError('USAGE', '--from and --to bound a topic; a --source file is replayed whole (use --partitions to take some partitions).')
+  if (request.dryRun === undefined) requireSink(request.sink)
+  const scan = await scanEnvelopeFile(location, { partitions: request.partitions })
+  const fileRequest: ReplayRequest = {
+    ...request,
+    topic: scan.topic,
+    checkpointName: `${scan.topic}-file-${createHash('sha256').update(scan.path).digest('hex').slice(0, 8)}`,
+  }
+  const outputs = parseOutputs(fileRequest)
+  // Where the records come from, in the start line, the summary and --json.
+  const source = `file:${scan.path}`
+  const onEvent = deps.onEvent
+  const labelled: ReplayDeps = {
+    ...deps,
+    onEvent:
+      onEvent &&
+      ((event) => onEvent(event.type === 'start' ? { ...event, source } : event.type === 'done' ? { ...event, summary: { ...event.summary, source } } : event)),
+  }
+  const summary = await replayFrom(
+    fileRequest,
+    outputs,
+    labelled,
+    async () => ({ source: new FileRecordSource(location, scan), partitionCount: scan.partitionCount }),
+    null,
+  )
+  return { ...summary, source }
 }
 
 /**
@@ -75,11 +116,16 @@ function replayFrom(
   uris: ReplayOutputsUri,
   deps: ReplayDeps,
   openSource: () => Promise<{ source: RecordSource; partitionCount: number }>,
+  /** The sink refused because the replay reads it (default: the topic); null: none (a file source). */
+  readsFrom?: { display: string; why: string } | null,
 ): Promise<ReplaySummary> {
   const { gateway } = deps
   const signal = deps.signal ?? new AbortController().signal
   return withProcessExitGuard(request.transform !== undefined || sinkRunsPluginCode(request.sink), async (exitGuard) => {
-    const stages = await openStages(request, { dryRun: request.dryRun !== undefined, signal, log: deps.log, transformActivity: deps.transformActivity })
+    const stages = await openStages(
+      { ...request, headerRules: headerRulesFor(request.headerRules, uris.sink) },
+      { dryRun: request.dryRun !== undefined, signal, log: deps.log, transformActivity: deps.transformActivity },
+    )
     const { source, partitionCount } = await openSource()
     const { sink, quarantine } = uris
     const parts: ReplayParts = {
@@ -89,10 +135,20 @@ function replayFrom(
       openOutputs:
         sink && quarantine
           ? () =>
-              buildOutputs({ sink, quarantine }, gateway, partitionCount, request, stages.formats, pluginContext(signal, deps.log), {
-                display: `kafka:${request.topic}`,
-                why: 'is the topic being replayed; write to another topic (replaying into the source would never end)',
-              })
+              buildOutputs(
+                { sink, quarantine },
+                gateway,
+                partitionCount,
+                request,
+                stages.formats,
+                pluginContext(signal, deps.log),
+                readsFrom === null
+                  ? undefined
+                  : (readsFrom ?? {
+                      display: `kafka:${request.topic}`,
+                      why: 'is the topic being replayed; write to another topic (replaying into the source would never end)',
+                    }),
+              )
           : undefined,
       retention: request.newTimestamps ? undefined : (outputs) => sinkRetention(outputs.sink),
       exitGuard,
@@ -105,4 +161,13 @@ function replayFrom(
       })
     return summary
   })
+}
+
+/**
+ * The provenance header goes only to Kafka sinks: the JSONL envelope and the database sinks
+ * keep the source position in fields of their own (and an export must read back byte for byte).
+ */
+function headerRulesFor(rules: HeaderRules | undefined, sink: AnyLocation | undefined): HeaderRules | undefined {
+  if (!rules?.provenance || sink?.kind === 'kafka') return rules
+  return { ...rules, provenance: false }
 }

@@ -16,6 +16,8 @@ export interface KafkaSinkOptions {
   newTimestamps?: boolean
   /** A transactional producer: each batch and the replay's progress in one transaction. */
   exactlyOnce?: boolean
+  /** 'key': every keyed record where Kafka's default partitioner puts its key; default 'auto' (keep the source partition when the topic has enough). */
+  partitioning?: 'auto' | 'key'
 }
 
 /** The transactional id of a replay: stable across --resume (same runId), distinct between replays. */
@@ -56,6 +58,7 @@ export class KafkaSink implements Sink {
     if (this.transactional) return this.openTransactional(replay)
     this.writer = await KafkaWriter.open(this.gateway, this.topic, {
       createPartitions: this.options.createPartitions,
+      byKey: this.options.partitioning === 'key',
       idempotent: true,
       errorCode: 'SINK_FAILED',
       role: 'sink',
@@ -144,6 +147,7 @@ export class KafkaSink implements Sink {
     await checkpoints.close()
     this.writer = await KafkaWriter.open(this.gateway, this.topic, {
       createPartitions: this.options.createPartitions,
+      byKey: this.options.partitioning === 'key',
       idempotent: true,
       errorCode: 'SINK_FAILED',
       role: 'sink',

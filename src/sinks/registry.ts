@@ -42,6 +42,8 @@ export interface SinkOpenContext {
   /** The key and value formats, for the decoded form a JSONL envelope keeps. */
   formats: FileSinkFormats
   newTimestamps?: boolean
+  /** Kafka sink: 'key' places every keyed record by its key (default 'auto'). */
+  partitioning?: 'auto' | 'key'
   exactlyOnce?: boolean
   createTable?: boolean
   /** Sink plugins: the deadline of each hook. */
@@ -94,7 +96,12 @@ const BUILT_IN: SinkKind[] = [
     capabilities: { transactional: 'opt-in', exactlyOnce: 'opt-in', shareable: true, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
     async create(location: KafkaLocation, c) {
       const { KafkaSink } = await import('./kafka-sink.js')
-      return new KafkaSink(c.gateway, location.topic, { createPartitions: c.partitions, newTimestamps: c.newTimestamps, exactlyOnce: c.exactlyOnce })
+      return new KafkaSink(c.gateway, location.topic, {
+        createPartitions: c.partitions,
+        newTimestamps: c.newTimestamps,
+        exactlyOnce: c.exactlyOnce,
+        partitioning: c.partitioning,
+      })
     },
   },
   {

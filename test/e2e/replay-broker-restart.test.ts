@@ -45,7 +45,11 @@ async function readTopic(brokers: string, topic: string): Promise<KafkaRecord[]>
   }
 }
 
-const identity = (r: KafkaRecord) => `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
+const identity = (r: KafkaRecord) =>
+  `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers
+    .filter((h) => h.key !== 'recover.replayed-from')
+    .map((h) => `${h.key}=${h.value?.toString()}`)
+    .join(',')}`
 
 test.before(
   withTimeout(120_000, async () => {

@@ -26,7 +26,10 @@ let source: KafkaRecord[] = []
 
 /** What identifies a record through the transform: partition, key, original timestamp and headers (trace-id is unique per send). */
 const identity = (r: { partition: number; key: Buffer | null; timestampMs: number; headers: ReadonlyArray<{ key: string; value: Buffer | null }> }) =>
-  `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers.map((h) => `${h.key}=${h.value?.toString()}`).join(',')}`
+  `${r.partition}|${r.key?.toString()}|${r.timestampMs}|${r.headers
+    .filter((h) => h.key !== 'recover.replayed-from')
+    .map((h) => `${h.key}=${h.value?.toString()}`)
+    .join(',')}`
 
 function expectedIdentities(): string[] {
   const pills = new Set(truth.poisonPills.map((p) => `${p.partition}@${p.offset}`))
