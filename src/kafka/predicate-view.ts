@@ -1,0 +1,78 @@
+import type { PredicateRecord } from '../core/record-predicate.js'
+import type { KafkaRecord } from './kafka-record.js'
+import type { RecordView } from './record-batch-walker.js'
+
+/**
+ * A record seen in place (record-batch-walker.ts), as the --where evaluator asks for it: key,
+ * headers and value are read from the fetch bytes only when a test looks at them, and a
+ * header is found by comparing its name's bytes, so a scan builds no record object and, for
+ * `header NAME = …`, one string per record. Re-pointed at each visit (`at`).
+ */
+export class PredicateView implements PredicateRecord {
+  private view!: RecordView
+  private readonly names = new Map<string, Buffer>()
+
+  at(view: RecordView): this {
+    this.view = view
+    return this
+  }
+
+  get partition(): number {
+    return this.view.partition
+  }
+
+  get offset(): bigint {
+    return this.view.offset
+  }
+
+  get timestampMs(): number {
+    return this.view.timestampMs
+  }
+
+  key(): string | null {
+    const v = this.view
+    return v.keyStart < 0 ? null : v.bytes.toString('utf8', v.keyStart, v.keyStart + v.keyLength)
+  }
+
+  headerValues(name: string): Array<string | null> {
+    let wanted = this.names.get(name)
+    if (wanted === undefined) {
+      wanted = Buffer.from(name, 'utf8')
+      this.names.set(name, wanted)
+    }
+    const v = this.view
+    const ranges = v.headerRanges
+    const found: Array<string | null> = []
+    for (let h = 0; h < v.headerCount; h++) {
+      const start = ranges[4 * h]!
+      const length = ranges[4 * h + 1]!
+      if (length !== wanted.length || v.bytes.compare(wanted, 0, length, start, start + length) !== 0) continue
+      const valueStart = ranges[4 * h + 2]!
+      found.push(valueStart < 0 ? null : v.bytes.toString('utf8', valueStart, valueStart + ranges[4 * h + 3]!))
+    }
+    return found
+  }
+
+  valueText(): string | null {
+    const v = this.view
+    return v.valueStart < 0 ? null : v.bytes.toString('utf8', v.valueStart, v.valueStart + v.valueLength)
+  }
+
+  decodedValue(): unknown {
+    // The in-place path is only taken when no test reads a decoded field.
+    return undefined
+  }
+}
+
+/** A record kept past its visit (values waiting for the codec), with its decoded value. */
+export function predicateRecordOf(record: KafkaRecord, decoded: unknown): PredicateRecord {
+  return {
+    partition: record.partition,
+    offset: record.offset,
+    timestampMs: record.timestampMs,
+    key: () => (record.key === null ? null : record.key.toString('utf8')),
+    headerValues: (name) => record.headers.filter((h) => h.key === name).map((h) => (h.value === null ? null : h.value.toString('utf8'))),
+    valueText: () => (record.value === null ? null : record.value.toString('utf8')),
+    decodedValue: () => decoded,
+  }
+}
