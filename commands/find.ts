@@ -26,7 +26,8 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
     { description: 'Keys by pattern', command: "<%= config.bin %> find --topic orders --where 'key matches /^test-/ or header source = loadgen'" },
     {
       description: 'Then replay exactly the matching window',
-      command: "<%= config.bin %> replay --topic orders --from 'first-match:header app-version = 1.6.0' --to 'last-match:header app-version = 1.6.0' --sink file:bad.jsonl",
+      command:
+        "<%= config.bin %> replay --topic orders --from 'first-match:header app-version = 1.6.0' --to 'last-match:header app-version = 1.6.0' --sink file:bad.jsonl",
     },
   ]
   static override flags = {
