@@ -41,9 +41,11 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
   })
 }
 
-/** first-match / last-match bounds read value fields as the replay decodes values. */
+/** first-match / last-match bounds read value fields as the replay decodes values (JSON when it keeps them as bytes). */
 function decodeMatch(bound: RangeBound, request: ReplayRequest): RangeBound {
-  return bound.kind === 'match' ? { ...bound, decode: { valueFormat: request.valueFormat, schemas: request.schemas } } : bound
+  if (bound.kind !== 'match') return bound
+  const valueFormat = request.valueFormat === 'bytes' ? undefined : request.valueFormat
+  return { ...bound, decode: { valueFormat, schemas: request.schemas } }
 }
 
 /**
