@@ -27,7 +27,9 @@ export function renderFind(result: FindResult, tz?: string): string {
   if (t.matches > 0) {
     const first = result.partitions.filter((p) => p.first).map((p) => `${p.partition}=${p.first!.offset}`)
     const last = result.partitions.filter((p) => p.last).map((p) => `${p.partition}=${p.last!.offset + 1n}`)
-    lines.push(`The matching window as replay bounds: --from offset:${first.join(',')} --to offset:${last.join(',')}`)
+    const matched = result.partitions.filter((p) => p.matches > 0).map((p) => p.partition)
+    const only = matched.length < result.partitions.length ? `--partitions ${matched.join(',')} ` : ''
+    lines.push(`The matching window as replay bounds: ${only}--from offset:${first.join(',')} --to offset:${last.join(',')}`)
   }
   return lines.join('\n')
 }

@@ -72,7 +72,7 @@ test(
     // Times are zoned: 2018-03-21T00:05Z is 09:05 in Seoul.
     assert.match(human.stdout, /5 2018-03-21T09:05:00\.000\+09:00/)
     assert.match(human.stdout, /18 matching records in 2 of 3 partitions; 90 records read/)
-    assert.match(human.stdout, /--from offset:0=5,1=12 --to offset:0=15,1=20/)
+    assert.match(human.stdout, /--partitions 0,1 --from offset:0=5,1=12 --to offset:0=15,1=20/)
   }),
 )
 
@@ -156,7 +156,10 @@ test(
         [1, '12'],
       ],
     )
-    assert.ok(plan.json.plan.warnings.some((w: string) => w.includes(`${topic}-2`) && /left where it is/.test(w)), JSON.stringify(plan.json.plan.warnings))
+    assert.ok(
+      plan.json.plan.warnings.some((w: string) => w.includes(`${topic}-2`) && /left where it is/.test(w)),
+      JSON.stringify(plan.json.plan.warnings),
+    )
     assert.equal(await readCommitted(group), { [`${topic}-0`]: '30', [`${topic}-1`]: '30', [`${topic}-2`]: '30' })
 
     const applied = await runCli([...args, '--execute', '--yes', '--json'])
@@ -201,10 +204,7 @@ test(
     )
     assert.is(run.exitCode, 0, run.stderr)
     const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map(parseEnvelopeLine)
-    const expected = [
-      ...Array.from({ length: 10 }, (_, i) => `0@${5 + i}`),
-      ...Array.from({ length: 8 }, (_, i) => `1@${12 + i}`),
-    ]
+    const expected = [...Array.from({ length: 10 }, (_, i) => `0@${5 + i}`), ...Array.from({ length: 8 }, (_, i) => `1@${12 + i}`)]
     assert.equal(lines.map((r) => `${r.partition}@${r.offset}`).sort(), expected.sort())
     assert.ok(
       run.json.warnings.some((w: string) => /partition 2 has no matching record and replays nothing/.test(w)),
