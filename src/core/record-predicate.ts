@@ -322,7 +322,8 @@ class Parser {
   }
 
   private error(at: number, problem: string): RecoveryError {
-    const pointer = `${this.source}\n${' '.repeat(at)}^`
+    // The caret lines up under the column where next steps are printed after "  → " (4 cells).
+    const pointer = `${this.source}\n${' '.repeat(at + 4)}^`
     return new RecoveryError('BAD_PREDICATE', `Cannot read ${this.flag} at column ${at + 1}: ${problem}.`, {
       nextSteps: [pointer, `Fields: ${FIELDS}; tests: ${TESTS}; combine with and, or, not and parentheses (docs/commands/find.md).`],
       details: { where: this.source, column: at + 1 },

@@ -126,7 +126,7 @@ test('syntax errors are BAD_PREDICATE with the column and the fix', () => {
   assert.is(missingOp.exitCode, 2)
   assert.match(missingOp.message, /column 20/)
   assert.match(missingOp.message, /expected =, !=/)
-  assert.is(missingOp.nextSteps[0], 'header app-version 1.6.0\n                   ^')
+  assert.is(missingOp.nextSteps[0], `header app-version 1.6.0\n${' '.repeat(19 + 4)}^`)
 
   assert.match(failure('colour = red').message, /unknown field "colour"; use key, header NAME/)
   assert.match(failure('key = "open').message, /column 7: the string starting with " is not closed/)
