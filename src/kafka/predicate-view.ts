@@ -11,9 +11,18 @@ import type { RecordView } from './record-batch-walker.js'
 export class PredicateView implements PredicateRecord {
   private view!: RecordView
   private readonly names = new Map<string, Buffer>()
+  private decoded: { value: unknown } | undefined
+
+  /**
+   * `decode`: for codecs that need no schema look-up (json, string), the value is decoded in
+   * place, only when a test reaches a value field (`header v = 1 and value.a = 2` decodes
+   * only the records of version 1). Returns undefined for a value it cannot decode.
+   */
+  constructor(private readonly decode?: (bytes: Buffer) => unknown) {}
 
   at(view: RecordView): this {
     this.view = view
+    this.decoded = undefined
     return this
   }
 
@@ -59,8 +68,12 @@ export class PredicateView implements PredicateRecord {
   }
 
   decodedValue(): unknown {
-    // The in-place path is only taken when no test reads a decoded field.
-    return undefined
+    if (!this.decode) return undefined
+    if (this.decoded === undefined) {
+      const v = this.view
+      this.decoded = { value: v.valueStart < 0 ? undefined : this.decode(v.bytes.subarray(v.valueStart, v.valueStart + v.valueLength)) }
+    }
+    return this.decoded.value
   }
 }
 

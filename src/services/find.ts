@@ -1,4 +1,4 @@
-import type { CodecFormat } from '../codecs/codec.js'
+import type { Codec, CodecFormat } from '../codecs/codec.js'
 import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { tryDecode } from '../codecs/decode-outcome.js'
 import { auditWindow, type AuditWindow } from '../core/audit-window.js'
@@ -165,24 +165,38 @@ class MatchScan {
   scanned = 0
   matches = 0
   undecodable = 0
-  private readonly view = new PredicateView()
+  private readonly view: PredicateView
   private readonly records: ViewRecords
   private pending: KafkaRecord[] = []
+  /** A codec that looks schemas up (Avro) decodes a fetch at a time; json and string decode in place. */
+  private readonly batchCodec: Codec | undefined
 
   constructor(
     private readonly predicate: ParsedPredicate,
     private readonly tally: Map<number, FindPartition>,
-    private readonly codec: import('../codecs/codec.js').Codec | undefined,
+    codec: Codec | undefined,
     topic: string,
   ) {
     this.records = new ViewRecords(topic)
+    const inPlace = codec !== undefined && (codec.format === 'json' || codec.format === 'string')
+    this.batchCodec = inPlace ? undefined : codec
+    this.view = new PredicateView(
+      inPlace
+        ? (bytes) => {
+            const outcome = tryDecode(codec, bytes)
+            if (outcome.ok) return outcome.value
+            this.undecodable++
+            return undefined
+          }
+        : undefined,
+    )
   }
 
   readonly visit = (v: RecordView): void => {
     this.scanned++
     const partition = this.tally.get(v.partition)!
     partition.scanned++
-    if (this.codec) {
+    if (this.batchCodec) {
       // Views of the response's bytes, which stay alive while the record waits.
       this.pending.push(this.records.recordOf(v))
       return
@@ -191,17 +205,18 @@ class MatchScan {
   }
 
   async decodePending(): Promise<void> {
-    if (!this.codec || this.pending.length === 0) return
+    const codec = this.batchCodec
+    if (!codec || this.pending.length === 0) return
     const records = this.pending
     this.pending = []
     const contexts = records.map((r) => ({ headers: r.headers }))
-    await this.codec.prepare(
+    await codec.prepare(
       records.map((r) => r.value),
       contexts,
     )
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
-      const outcome = tryDecode(this.codec, r.value, contexts[i])
+      const outcome = tryDecode(codec, r.value, contexts[i])
       if (!outcome.ok) this.undecodable++
       if (this.predicate.test(predicateRecordOf(r, outcome.ok ? outcome.value : undefined))) this.count(this.tally.get(r.partition)!, r.offset, r.timestampMs)
     }
