@@ -15,19 +15,23 @@ The predicate language (docs/commands/find.md): fields key, header NAME, value (
 The same edges feed other commands directly: seek --to first-match:PRED and replay --from first-match:PRED --to last-match:PRED (one past the last match, since --to is exclusive).`
   static override examples = [
     { description: 'Where did version 1.6.0 start and stop writing?', command: "<%= config.bin %> find --topic orders --where 'header app-version = 1.6.0'" },
+    { description: 'A value field (JSON), times shown in Seoul', command: "<%= config.bin %> find -t orders -w 'value.status = FAILED' --tz Asia/Seoul" },
     {
-      description: 'A value field, in a window, in Seoul time',
-      command: `<%= config.bin %> find --topic orders --where 'value.status = "FAILED" and value.customer.id exists' --from -6h --tz Asia/Seoul`,
+      description: 'A nested field in the last 6 hours, for a script',
+      command: "<%= config.bin %> find -t orders -w 'value.customer.id = c-7' --from -6h --json",
+    },
+    { description: 'Keys by pattern, or a header', command: "<%= config.bin %> find -t orders -w 'key matches /^test-/ or header src = load'" },
+    {
+      description: 'Avro values (schemas from a folder)',
+      command: "<%= config.bin %> find -t orders -w 'value.amount > 1000' --value-format avro --schema s/",
     },
     {
-      description: 'Avro values, two partitions, JSON for a script',
-      command: "<%= config.bin %> find --topic orders --where 'value.amount > 1000' --partitions 0,2 --value-format avro --schema fixtures/schemas --json",
+      description: 'Replay from the first record header v = 1.6.0 (dry run)',
+      command: "<%= config.bin %> replay -t orders --from 'first-match:header v = 1.6.0' --dry-run",
     },
-    { description: 'Keys by pattern', command: "<%= config.bin %> find --topic orders --where 'key matches /^test-/ or header source = loadgen'" },
     {
-      description: 'Then replay exactly the matching window',
-      command:
-        "<%= config.bin %> replay --topic orders --from 'first-match:header app-version = 1.6.0' --to 'last-match:header app-version = 1.6.0' --sink file:bad.jsonl",
+      description: 'Replay up to just after the last such record (dry run)',
+      command: "<%= config.bin %> replay -t orders --to 'last-match:header v = 1.6.0' --dry-run",
     },
   ]
   static override flags = {

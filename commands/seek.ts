@@ -40,8 +40,8 @@ Scope: by default every partition of the topics the group has committed offsets 
       command: '<%= config.bin %> seek --group billing --by-duration PT2H --topic orders:0,2',
     },
     {
-      description: 'Back to the first record the bad release wrote, per partition (see recover find)',
-      command: "<%= config.bin %> seek --group billing --topic orders --to 'first-match:header app-version = 1.6.0'",
+      description: 'Back to the first record release 1.6.0 wrote, per partition',
+      command: "<%= config.bin %> seek -g billing -t orders --to 'first-match:header v = 1.6.0'",
     },
     { description: 'Skip one poison pill on partition 3', command: '<%= config.bin %> seek --group billing --topic orders:3 --shift-by 1 --execute' },
     {
