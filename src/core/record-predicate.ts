@@ -57,6 +57,12 @@ export interface PredicateRecord {
   valueText(): string | null
   /** The decoded value; undefined when it could not be decoded (or is a tombstone). */
   decodedValue(): unknown
+  /**
+   * Optional shortcut for JSON values: false only when the value's bytes certainly hold no
+   * field equal to or containing `text` (no escapes in them and `text` nowhere), so such
+   * records need not be decoded. True (or no method) means "decode and look".
+   */
+  valueMayContain?(text: string): boolean
 }
 
 export interface ParsedPredicate {
@@ -420,12 +426,28 @@ function compileTest(field: PredicateField, test: PredicateTest): Test {
           return text !== null && check(text)
         }
       const path = field.path
+      const needle = rawNeedle(test)
       return (r) => {
+        if (needle !== undefined && r.valueMayContain?.(needle) === false) return false
         const v = fieldAtPath(r.decodedValue(), path)
         return v !== undefined && check(v)
       }
     }
   }
+}
+
+/**
+ * Text that must appear verbatim in the JSON bytes of a value for an `=` test on one of its
+ * fields to pass: a literal that is not a number (1.0 = 1 compares numbers written
+ * differently), with no character JSON may escape and none of an object's or array's text.
+ * Not for contains: a number's or an object's text can differ from how the JSON spells it.
+ * Undefined: no shortcut.
+ */
+function rawNeedle(test: PredicateTest): string | undefined {
+  if (test.op !== '=') return undefined
+  const literal = test.literal
+  if (literal.number !== undefined || literal.text === '' || !/^[^\\"{}[\]\u0000-\u001f\u007f-\uffff]*$/.test(literal.text)) return undefined
+  return literal.text
 }
 
 /** The field at `path` of a decoded value; undefined when absent (also inside arrays by index: items.0.sku). */

@@ -2,6 +2,8 @@ import type { PredicateRecord } from '../core/record-predicate.js'
 import type { KafkaRecord } from './kafka-record.js'
 import type { RecordView } from './record-batch-walker.js'
 
+const BACKSLASH = 0x5c
+
 /**
  * A record seen in place (record-batch-walker.ts), as the --where evaluator asks for it: key,
  * headers and value are read from the fetch bytes only when a test looks at them, and a
@@ -18,7 +20,27 @@ export class PredicateView implements PredicateRecord {
    * place, only when a test reaches a value field (`header v = 1 and value.a = 2` decodes
    * only the records of version 1). Returns undefined for a value it cannot decode.
    */
-  constructor(private readonly decode?: (bytes: Buffer) => unknown) {}
+  constructor(
+    private readonly decode?: (bytes: Buffer) => unknown,
+    /** The values are JSON: a field's text, unescaped, is in the bytes (valueMayContain). */
+    private readonly json = false,
+  ) {}
+
+  private readonly needles = new Map<string, Buffer>()
+
+  valueMayContain(text: string): boolean {
+    if (!this.json) return true
+    const v = this.view
+    if (v.valueStart < 0) return true
+    let needle = this.needles.get(text)
+    if (needle === undefined) {
+      needle = Buffer.from(text, 'utf8')
+      this.needles.set(text, needle)
+    }
+    const value = v.bytes.subarray(v.valueStart, v.valueStart + v.valueLength)
+    // An escape (\u0041, \/) can spell the text differently: then only decoding tells.
+    return value.includes(needle) || value.includes(BACKSLASH)
+  }
 
   at(view: RecordView): this {
     this.view = view

@@ -189,6 +189,7 @@ class MatchScan {
             return undefined
           }
         : undefined,
+      inPlace && codec.format === 'json',
     )
   }
 
