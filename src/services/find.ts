@@ -130,7 +130,8 @@ export async function findRecords(gateway: KafkaGateway, request: FindRequest, o
         onEvent?.({ type: 'find-progress', topic: request.topic, scanned: scan.scanned, matches: scan.matches, records: planned, elapsedMs: now - started })
       }
       if (request.firstOnly && [...tally.values()].every((p) => p.first !== null || p.start >= p.end)) {
-        complete = scan.scanned < Number(planned)
+        // Stopped early: what follows each first match was not read, so counts and last matches are partial.
+        complete = scan.scanned >= Number(planned)
         stop.abort()
         break
       }
