@@ -99,8 +99,13 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       exclusive: ['topic'],
     }),
     partitions: Flags.string({ summary: 'Only these partitions: 0,1,5. Default: all.' }),
-    from: Flags.string({ summary: 'Start (inclusive): earliest (default), a time, offset:N or offset:0=N,1=M.' }),
-    to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
+    from: Flags.string({
+      summary: "Start (inclusive): earliest (default), a time, offset:N, offset:0=N,1=M, or 'first-match:PREDICATE' (recover find's first match).",
+    }),
+    to: Flags.string({
+      summary:
+        "End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N, offset:0=N,1=M, or 'last-match:PREDICATE' (one past the last match).",
+    }),
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     'key-format': Flags.string({
       summary: 'How keys are decoded (and re-encoded after a transform).',

@@ -39,6 +39,10 @@ Scope: by default every partition of the topics the group has committed offsets 
       description: 'Two hours back from now, one topic, partitions 0 and 2',
       command: '<%= config.bin %> seek --group billing --by-duration PT2H --topic orders:0,2',
     },
+    {
+      description: 'Back to the first record release 1.6.0 wrote, per partition',
+      command: "<%= config.bin %> seek -g billing -t orders --to 'first-match:header v = 1.6.0'",
+    },
     { description: 'Skip one poison pill on partition 3', command: '<%= config.bin %> seek --group billing --topic orders:3 --shift-by 1 --execute' },
     {
       description: 'Export the plan in kafka-consumer-groups.sh --from-file format',
@@ -54,7 +58,12 @@ Scope: by default every partition of the topics the group has committed offsets 
   static override flags = {
     ...connectionFlags,
     group: Flags.string({ char: 'g', summary: 'Consumer group (repeatable).', required: true, multiple: true }),
-    to: Flags.string({ summary: 'TIME: ISO-8601 (UTC unless zoned or --tz), a date, epoch ms, or relative like -2h.', helpGroup: 'MODE', exactlyOne: MODES }),
+    to: Flags.string({
+      summary:
+        "TIME: ISO-8601 (UTC unless zoned or --tz), a date, epoch ms, or relative like -2h; or 'first-match:PREDICATE' / 'last-match:PREDICATE' (recover find's edges).",
+      helpGroup: 'MODE',
+      exactlyOne: MODES,
+    }),
     'to-earliest': Flags.boolean({ summary: 'The log start of each partition.', helpGroup: 'MODE', exactlyOne: MODES }),
     'to-latest': Flags.boolean({ summary: 'The log end of each partition (skip everything unread).', helpGroup: 'MODE', exactlyOne: MODES }),
     'to-offset': Flags.string({ summary: 'This offset in every partition, clamped to the log.', helpGroup: 'MODE', exactlyOne: MODES }),
@@ -212,7 +221,10 @@ Scope: by default every partition of the topics the group has committed offsets 
         : { kind: 'committed' }
     let mode: SeekMode
     const request: SeekRequest = { groups, mode: { kind: 'to-earliest' }, scope }
-    if (typeof flags.to === 'string') {
+    const { parseMatchEdge } = await import('../src/core/record-predicate.js')
+    const match = typeof flags.to === 'string' ? parseMatchEdge(flags.to, '--to', { tz: flags.tz }) : undefined
+    if (match) mode = { kind: 'to-match', ...match, ...(flags.tz === undefined ? {} : { tz: flags.tz }) }
+    else if (typeof flags.to === 'string') {
       const { parseTimeSpec } = await import('../src/core/time-spec.js')
       const t = parseTimeSpec(flags.to, { tz: flags.tz })
       mode = { kind: 'to-time', instantMs: t.instantMs, display: t.display }

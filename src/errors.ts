@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   PARTITION_NOT_FOUND: 'usage',
   INVERTED_RANGE: 'usage',
   EMPTY_RANGE: 'usage',
+  BAD_PREDICATE: 'usage',
+  NO_MATCH: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
   FAILURE_RATE_EXCEEDED: 'findings',
   CONFIRMATION_REQUIRED: 'safety',

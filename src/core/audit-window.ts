@@ -17,6 +17,7 @@ export function auditWindow(from: RangeBound | undefined, to: RangeBound | undef
 function describeBound(bound: RangeBound): string {
   if (bound.kind === 'earliest' || bound.kind === 'latest') return bound.kind
   if (bound.kind === 'time') return new Date(bound.instantMs).toISOString()
+  if (bound.kind === 'match') return `${bound.edge}-match:${bound.where}`
   const perPartition = [...bound.perPartition].sort(([a], [b]) => a - b).map(([p, o]) => `${p}=${o}`)
   if (bound.all !== undefined) return `offset:${bound.all}${perPartition.length > 0 ? `,${perPartition.join(',')}` : ''}`
   return `offset:${perPartition.join(',')}`

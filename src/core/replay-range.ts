@@ -1,4 +1,7 @@
+import type { CodecFormat } from '../codecs/codec.js'
+import type { SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { RecoveryError } from '../errors.js'
+import { parseMatchEdge } from './record-predicate.js'
 import { parseTimeSpec, type TimeSpecOptions } from './time-spec.js'
 
 /**
@@ -7,13 +10,24 @@ import { parseTimeSpec, type TimeSpecOptions } from './time-spec.js'
  * - `latest`: the last stable offset captured when the replay starts (the default end);
  * - a time: the earliest offset whose timestamp is at or after it (Kafka's offsetsForTimes);
  * - offsets: `offset:N` for every partition, or `offset:0=N,1=M` per partition (the others
- *   keep the default).
+ *   keep the default);
+ * - `first-match:PRED` / `last-match:PRED`: the first matching record, or one past the last
+ *   (recover find's edges); resolved to offsets by the find service before the plan
+ *   (kafka-range-plan.ts), so only `match` bounds ever reach it unresolved.
  */
 export type RangeBound =
   | { kind: 'earliest' }
   | { kind: 'latest' }
   | { kind: 'time'; instantMs: number; display: string }
   | { kind: 'offsets'; all?: bigint; perPartition: Map<number, bigint> }
+  | {
+      kind: 'match'
+      edge: 'first' | 'last'
+      where: string
+      tz?: string
+      /** How values are decoded for value.FIELD tests (the replay's own --value-format and schemas). */
+      decode?: { valueFormat?: CodecFormat; schemas?: SchemaSourceOptions }
+    }
 
 const FORMS = 'earliest, latest, a time (2018-03-21T00:00, epoch ms, -2h), offset:N (every partition) or offset:0=N,1=M (per partition)'
 
@@ -22,6 +36,8 @@ export function parseRangeBound(input: string, flag: '--from' | '--to', options:
   const text = input.trim()
   if (/^(earliest|beginning|start)$/i.test(text)) return { kind: 'earliest' }
   if (/^(latest|end)$/i.test(text)) return { kind: 'latest' }
+  const match = parseMatchEdge(text, flag, options)
+  if (match) return { kind: 'match', ...match, ...(options.tz === undefined ? {} : { tz: options.tz }) }
   const offsets = /^offsets?:(.*)$/i.exec(text)
   if (offsets) {
     const body = offsets[1]!.trim()
@@ -96,6 +112,11 @@ function boundOffset(bound: RangeBound, f: PartitionFacts, timeOffset: bigint | 
       return timeOffset ?? f.stableEnd
     case 'offsets':
       return bound.perPartition.get(f.partition) ?? bound.all ?? unnamed
+    case 'match':
+      throw new RecoveryError(
+        'USAGE',
+        `${bound.edge}-match: bounds are taken by replay (without --scale-out) and seek; here, run recover find first and pass its offsets as offset:0=N,1=M.`,
+      )
   }
 }
 
@@ -227,6 +248,8 @@ function showBound(bound: RangeBound): string {
       return bound.display
     case 'offsets':
       return `offset:${bound.all !== undefined ? String(bound.all) : [...bound.perPartition].map(([p, o]) => `${p}=${o}`).join(',')}`
+    case 'match':
+      return `${bound.edge}-match:${bound.where}`
   }
 }
 

@@ -13,6 +13,8 @@ export type SeekMode =
   | { kind: 'by-duration'; durationMs: number; instantMs: number; display: string }
   | { kind: 'from-file'; file: string }
   | { kind: 'undo'; file: string }
+  /** first: the first record matching `where`; last: one past the last (recover find's edges, found by the service). */
+  | { kind: 'to-match'; edge: 'first' | 'last'; where: string; tz?: string }
 
 /** What Kafka told us about one partition of one group. */
 export interface PartitionFacts {
@@ -24,7 +26,7 @@ export interface PartitionFacts {
   logEndOffset: bigint
   /** to-time / by-duration: the earliest offset with timestamp >= the instant; null = none. */
   offsetForTime?: bigint | null
-  /** from-file / undo / to-offset: the requested offset before clamping. */
+  /** from-file / undo / to-offset / to-match: the requested offset before clamping. */
   requestedOffset?: bigint
 }
 
@@ -96,11 +98,12 @@ export function planRow(facts: PartitionFacts, mode: SeekMode): SeekPlanRow {
       break
     case 'from-file':
     case 'undo':
+    case 'to-match':
       if (facts.requestedOffset === undefined) throw new Error('requestedOffset missing for a file seek')
       target = facts.requestedOffset
       break
   }
-  if (mode.kind === 'to-offset' || mode.kind === 'shift-by' || mode.kind === 'from-file' || mode.kind === 'undo') {
+  if (mode.kind === 'to-offset' || mode.kind === 'shift-by' || mode.kind === 'from-file' || mode.kind === 'undo' || mode.kind === 'to-match') {
     const clamped = clampOffset(target, facts.logStartOffset, facts.logEndOffset)
     target = clamped.offset
     if (clamped.note) notes.push(clamped.note)
@@ -170,5 +173,7 @@ export function describeMode(mode: SeekMode): string {
       return `from file ${mode.file}`
     case 'undo':
       return `undo from ${mode.file}`
+    case 'to-match':
+      return mode.edge === 'first' ? `to the first record where ${mode.where}` : `to just after the last record where ${mode.where}`
   }
 }

@@ -28,7 +28,10 @@ export async function planReplay(
   bounds: { from: RangeBound; to: RangeBound },
   deps: { reader: RangeReader; gateway: KafkaGateway },
 ): Promise<PlannedRanges> {
-  const { from, to } = bounds
+  const matchWarnings: string[] = []
+  const upTo: RangeBound = bounds.to.kind === 'match' ? { kind: 'latest' } : bounds.to
+  const from = await resolveMatchBound(topic, partitions, bounds.from, { from: { kind: 'earliest' }, to: upTo }, '--from', deps.gateway, matchWarnings)
+  const to = await resolveMatchBound(topic, partitions, bounds.to, { from, to: { kind: 'latest' } }, '--to', deps.gateway, matchWarnings)
   checkBoundPartitions(from, '--from', partitions)
   checkBoundPartitions(to, '--to', partitions)
   const facts = await deps.reader.partitionFacts(partitions, {
@@ -37,7 +40,45 @@ export async function planReplay(
   })
   const ranges = planReplayRanges(from, to, facts)
   if (ranges.every((r) => r.start >= r.end)) throw emptyRangeError(topic, from, to, await holdings(topic, facts, deps.gateway))
-  return { ranges, warnings: rangeClampWarnings(from, to, facts) }
+  return { ranges, warnings: [...matchWarnings, ...rangeClampWarnings(from, to, facts)] }
+}
+
+/**
+ * `first-match:PRED` / `last-match:PRED` as offsets, found by scanning (services/find.ts):
+ * --from from the log start (up to a --to that is not itself a match), --to from the
+ * resolved --from. A partition without a match replays nothing (its --from is its end, its
+ * --to its start), which is said in the warnings; none matching anywhere is NO_MATCH.
+ */
+async function resolveMatchBound(
+  topic: string,
+  partitions: readonly number[],
+  bound: RangeBound,
+  scan: { from: RangeBound; to: RangeBound },
+  flag: '--from' | '--to',
+  gateway: KafkaGateway,
+  warnings: string[],
+): Promise<RangeBound> {
+  if (bound.kind !== 'match') return bound
+  const { findMatchEdges } = await import('../services/find.js')
+  const edges = await findMatchEdges(gateway, {
+    topic,
+    partitions: [...partitions],
+    where: bound.where,
+    tz: bound.tz,
+    from: scan.from,
+    to: scan.to,
+    edge: bound.edge,
+    flag,
+    ...(bound.decode?.valueFormat ? { valueFormat: bound.decode.valueFormat } : {}),
+    ...(bound.decode?.schemas ? { schemas: bound.decode.schemas } : {}),
+  })
+  const perPartition = new Map(edges.offsets)
+  for (const p of edges.result.partitions) if (!perPartition.has(p.partition)) perPartition.set(p.partition, flag === '--from' ? p.end : p.start)
+  if (edges.unmatched.length > 0)
+    warnings.push(
+      `${flag} ${bound.edge}-match: partition${edges.unmatched.length > 1 ? 's' : ''} ${edges.unmatched.join(', ')} ${edges.unmatched.length > 1 ? 'have' : 'has'} no matching record and replay${edges.unmatched.length > 1 ? '' : 's'} nothing.`,
+    )
+  return { kind: 'offsets', perPartition }
 }
 
 /** Each partition's offsets and the times of its first and last records (best effort: only for the message). */

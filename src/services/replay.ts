@@ -34,13 +34,23 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
   if (request.source) return replayFile(request, request.source, deps)
   // Everything that can be wrong with the command line fails before any broker round trip.
   const outputs = parseOutputs(request)
-  const bounds = { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } } satisfies Record<string, RangeBound>
+  const bounds = {
+    from: decodeMatch(request.from ?? { kind: 'earliest' }, request),
+    to: decodeMatch(request.to ?? { kind: 'latest' }, request),
+  } satisfies Record<string, RangeBound>
   if (!request.resume) checkRangeOrder(bounds.from, bounds.to)
   return replayFrom(request, outputs, deps, async () => {
     const all = await deps.gateway.partitionsOf(request.topic)
     const partitions = checkPartitions(request.topic, request.partitions, all)
     return { source: new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch), partitionCount: all.length }
   })
+}
+
+/** first-match / last-match bounds read value fields as the replay decodes values (JSON when it keeps them as bytes). */
+function decodeMatch(bound: RangeBound, request: ReplayRequest): RangeBound {
+  if (bound.kind !== 'match') return bound
+  const valueFormat = request.valueFormat === 'bytes' ? undefined : request.valueFormat
+  return { ...bound, decode: { valueFormat, schemas: request.schemas } }
 }
 
 /**

@@ -235,6 +235,7 @@ export async function planSeek(gateway: KafkaGateway, request: SeekRequest, opti
     if (forTime) f.offsetForTime = forTime.get(tpKey(f.topic, f.partition)) ?? null
     if (request.mode.kind === 'to-offset') f.requestedOffset = request.mode.offset
   }
+  if (request.mode.kind === 'to-match') await resolveMatchOffsets(gateway, facts, request.mode, warnings)
 
   let rows: SeekPlanRow[]
   try {
@@ -309,6 +310,57 @@ function groupMoved(group: string, moved: string[], expectation: string, journal
     nextSteps: [`Look at the group with: recover groups describe --group ${group}`, 'Then plan again from where it is now (a dry run first).'],
     details: { group, moved, ...(journal ? { journal } : {}) },
   })
+}
+
+/**
+ * seek --to first-match:/last-match: each partition goes to its edge (services/find.ts scans
+ * [log start, last stable offset)). A partition without a match is left where it is, out of the
+ * plan, and said in the warnings: moving it anywhere would be a guess. None matching in any
+ * partition is NO_MATCH, nothing changed.
+ */
+async function resolveMatchOffsets(
+  gateway: KafkaGateway,
+  facts: PartitionFacts[],
+  mode: Extract<SeekMode, { kind: 'to-match' }>,
+  warnings: string[],
+): Promise<void> {
+  const { findMatchEdges } = await import('./find.js')
+  const edges = new Map<string, Map<number, bigint>>()
+  for (const { topic, partitions } of toScope(facts)) {
+    try {
+      const found = await findMatchEdges(gateway, { topic, partitions, where: mode.where, tz: mode.tz, edge: mode.edge, flag: '--to' })
+      edges.set(topic, found.offsets)
+    } catch (error) {
+      // Another topic in scope may match; none matching anywhere is refused below.
+      if (!(error instanceof RecoveryError && error.code === 'NO_MATCH')) throw error
+      edges.set(topic, new Map())
+    }
+  }
+  const unmatched: string[] = []
+  for (let i = facts.length - 1; i >= 0; i--) {
+    const f = facts[i]!
+    const offset = edges.get(f.topic)?.get(f.partition)
+    if (offset === undefined) {
+      if (!unmatched.includes(`${f.topic}-${f.partition}`)) unmatched.unshift(`${f.topic}-${f.partition}`)
+      facts.splice(i, 1)
+    } else f.requestedOffset = offset
+  }
+  if (facts.length === 0) {
+    throw new RecoveryError(
+      'NO_MATCH',
+      `--to ${mode.edge}-match: no record in ${unmatched.join(', ')} matches ${JSON.stringify(mode.where)}, so there is no offset to move to; nothing was changed.`,
+      {
+        nextSteps: [
+          `Check the predicate with: recover find --topic ${facts[0]?.topic ?? unmatched[0]!.replace(/-\d+$/, '')} --where '${mode.where.replace(/'/g, "'\\''")}'`,
+        ],
+        details: { where: mode.where, partitions: unmatched },
+      },
+    )
+  }
+  if (unmatched.length > 0)
+    warnings.push(
+      `No record in ${unmatched.join(', ')} matches ${JSON.stringify(mode.where)}: ${unmatched.length > 1 ? 'those partitions are' : 'that partition is'} left where ${unmatched.length > 1 ? 'they are' : 'it is'} (not in the plan).`,
+    )
 }
 
 function toScope(facts: Array<{ topic: string; partition: number }>): TopicPartitions[] {

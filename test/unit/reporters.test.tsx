@@ -13,6 +13,8 @@ import { chooseReporterMode, createReporter, type LiveView, type Presenter, type
 import { auditScanPresenter, type AuditEvent } from '../../src/ui/reporters/audit-scan.js'
 import { demoPresenter, type DemoEvent } from '../../src/ui/reporters/demo.js'
 import { redrivePresenter } from '../../src/ui/reporters/redrive.js'
+import { findPresenter } from '../../src/ui/reporters/find.js'
+import type { FindEvent } from '../../src/services/find.js'
 import { replayPresenter } from '../../src/ui/reporters/replay.js'
 import type { RedriveProgress } from '../../src/services/quarantine-redrive.js'
 import { progressLineProblems, progressSchema } from '../support/progress-schema.js'
@@ -266,6 +268,12 @@ test('on an 80x24 terminal the live view keeps every line within 80 columns and 
   assert.match(frame, / 1481481481518 \/ 1975308642024\n/)
 })
 
+const findEvents: FindEvent[] = [
+  { type: 'find-start', topic: 'orders', where: 'header app-version = 1.6.0', partitions: [{ partition: 0, start: 0n, end: 10n }], records: 10n },
+  { type: 'find-progress', topic: 'orders', scanned: 5, matches: 2, records: 10n, elapsedMs: 100 },
+  { type: 'find-done', topic: 'orders', scanned: 10, matches: 4, elapsedMs: 200 },
+]
+
 test('every NDJSON record the reporters write is in docs/progress-events.md, with the documented fields and types, and every documented type is written', async () => {
   const written = [
     ...(await ndjsonOf(replayPresenter, replayEvents)),
@@ -273,6 +281,7 @@ test('every NDJSON record the reporters write is in docs/progress-events.md, wit
     ...(await ndjsonOf(auditScanPresenter, auditEvents)),
     ...(await ndjsonOf(redrivePresenter, [{ redriven: 5, parked: 1, refused: 0 }])),
     ...(await ndjsonOf(demoPresenter, demoEvents)),
+    ...(await ndjsonOf(findPresenter, findEvents)),
   ]
   const schema = progressSchema()
   assert.equal(
