@@ -8,7 +8,8 @@ const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
 type PeekOutput = (PeekResult & { resolvedAt: string }) | PeekRangeResult | undefined
 
 export default class Peek extends BaseCommand<PeekOutput> {
-  static override summary = 'Show records by time or by offset, decoded: what a time points to, the record at an offset, the last records, or those with a key, header or text.'
+  static override summary =
+    'Show records by time or by offset, decoded: what a time points to, the record at an offset, the last records, or those with a key, header or text.'
   static override description = [
     '--at TIME: each partition starts at the earliest offset whose timestamp is at or after TIME (what seek --to TIME would pick). --at offset:N (with --partition P, or offset:0=N,2=M for several) starts at an offset; --at earliest at the log start (the default). Records are merged across partitions by timestamp; --count (-n, -c) is how many are shown (default 10).',
     '--key, --header and --grep look through a bounded range, from --at to --until (default: the log end when the peek starts), and show the first --count matches and how many records were scanned. Key and header tests compare bytes in place; --grep matches the UTF-8 text of keys and values, and decoded Avro values as JSON.',

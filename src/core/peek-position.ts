@@ -18,7 +18,11 @@ export function parsePeekPosition(input: string, flag: '--at' | '--until', optio
     const perPartition = new Map<number, bigint>()
     for (const part of body.split(',')) {
       const m = /^\s*(\d+)\s*[=:]\s*(\d+)\s*$/.exec(part)
-      if (!m) throw new RecoveryError('USAGE', `${flag} ${input}: "${part.trim()}" is not partition=offset; write ${flag} offset:1750 --partition 2 or ${flag} offset:0=100,2=1750.`)
+      if (!m)
+        throw new RecoveryError(
+          'USAGE',
+          `${flag} ${input}: "${part.trim()}" is not partition=offset; write ${flag} offset:1750 --partition 2 or ${flag} offset:0=100,2=1750.`,
+        )
       const partition = Number(m[1])
       if (perPartition.has(partition)) throw new RecoveryError('USAGE', `${flag} ${input} names partition ${partition} twice; give each partition one offset.`)
       perPartition.set(partition, BigInt(m[2]!))
@@ -47,7 +51,10 @@ export function checkPeekMode(options: PeekModeOptions): void {
     )
   }
   if (tail !== undefined && until !== undefined) {
-    throw new RecoveryError('USAGE', '--tail N reads up to the end of each partition, so --until has nothing to bound: drop --until, or use --at … --until … instead.')
+    throw new RecoveryError(
+      'USAGE',
+      '--tail N reads up to the end of each partition, so --until has nothing to bound: drop --until, or use --at … --until … instead.',
+    )
   }
   if (follow && until !== undefined) {
     throw new RecoveryError('USAGE', '--follow reads on until stopped and --until stops at a bound: drop one of them.')
@@ -60,7 +67,10 @@ export function checkPeekMode(options: PeekModeOptions): void {
   }
   if (until?.kind === 'earliest') throw new RecoveryError('USAGE', '--until earliest selects nothing: give --until a time, offset:N or latest.')
   if (partition !== undefined && at?.kind === 'offsets' && at.perPartition.size > 0 && !at.perPartition.has(partition)) {
-    throw new RecoveryError('USAGE', `--at names offsets for partitions ${[...at.perPartition.keys()].join(', ')} but --partition is ${partition}: write --at offset:N --partition ${partition}.`)
+    throw new RecoveryError(
+      'USAGE',
+      `--at names offsets for partitions ${[...at.perPartition.keys()].join(', ')} but --partition is ${partition}: write --at offset:N --partition ${partition}.`,
+    )
   }
   if (at && until) {
     const inverted =

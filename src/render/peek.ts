@@ -28,12 +28,8 @@ export function renderPeekRange(result: PeekRangeResult, resolvedAt: string, fil
   const ranges = result.partitions.map((p) => `p${p.partition} ${p.startOffset}..${p.endOffset}`)
   lines.push(`Read offsets [start..end): ${ranges.join(', ')}`)
   const stopped = result.complete ? '' : ` (stopped at ${result.records.length} shown; raise --count for more)`
-  lines.push(
-    filtered
-      ? `Scanned ${result.scanned.toLocaleString('en-US')} record(s), ${result.matched.toLocaleString('en-US')} matched${stopped}.`
-      : `Read ${result.scanned.toLocaleString('en-US')} record(s)${stopped}.`,
-    '',
-  )
+  if (filtered) lines.push(`Scanned ${result.scanned.toLocaleString('en-US')} record(s), ${result.matched.toLocaleString('en-US')} matched${stopped}.`)
+  lines.push('')
   if (result.records.length === 0) {
     lines.push(filtered ? 'No record in that range matches.' : 'No records in that range.')
     return lines.join('\n')

@@ -17,7 +17,8 @@ export interface PeekFilter {
 export function parseHeaderFilter(input: string): { name: string; value?: string } {
   const at = input.indexOf('=')
   const name = at < 0 ? input : input.slice(0, at)
-  if (name === '') throw new RecoveryError('USAGE', `--header ${input} has no header name: write --header NAME or --header NAME=VALUE, e.g. --header app-version=1.6.0.`)
+  if (name === '')
+    throw new RecoveryError('USAGE', `--header ${input} has no header name: write --header NAME or --header NAME=VALUE, e.g. --header app-version=1.6.0.`)
   return at < 0 ? { name } : { name, value: input.slice(at + 1) }
 }
 
@@ -31,7 +32,10 @@ export function isFiltering(filter: PeekFilter): boolean {
  */
 export function compileViewFilter(filter: PeekFilter): (view: RecordView) => boolean {
   const key = filter.key === undefined ? undefined : Buffer.from(filter.key, 'utf8')
-  const headers = (filter.headers ?? []).map((h) => ({ name: Buffer.from(h.name, 'utf8'), value: h.value === undefined ? undefined : Buffer.from(h.value, 'utf8') }))
+  const headers = (filter.headers ?? []).map((h) => ({
+    name: Buffer.from(h.name, 'utf8'),
+    value: h.value === undefined ? undefined : Buffer.from(h.value, 'utf8'),
+  }))
   return (view) => {
     const bytes = view.bytes
     if (key && (view.keyStart < 0 || !sameBytes(bytes, view.keyStart, view.keyLength, key))) return false

@@ -276,7 +276,10 @@ export async function followRecords(
       for await (const chunks of reader.scan(ranges, matcher.visit, { maxWaitMs: 100 }, signal)) {
         await matcher.settle()
         for (const c of chunks) next.set(c.partition, c.nextOffset)
-        const found = matcher.take().sort(byTime).slice(0, limit - shown)
+        const found = matcher
+          .take()
+          .sort(byTime)
+          .slice(0, limit - shown)
         if (found.length > 0) {
           shown += found.length
           onRecords(await previewRecords(found, previewers))
@@ -307,7 +310,13 @@ async function peekFacts(reader: RangeReader, partitions: number[], request: Pee
     fromMs: request.at?.kind === 'time' ? request.at.instantMs : undefined,
     toMs: request.until?.kind === 'time' ? request.until.instantMs : undefined,
   })
-  return facts.map((f) => ({ partition: f.partition, logStart: f.logStart, logEnd: f.stableEnd, atTimeOffset: f.fromTimeOffset, untilTimeOffset: f.toTimeOffset }))
+  return facts.map((f) => ({
+    partition: f.partition,
+    logStart: f.logStart,
+    logEnd: f.stableEnd,
+    atTimeOffset: f.fromTimeOffset,
+    untilTimeOffset: f.toTimeOffset,
+  }))
 }
 
 function describeStart(request: PeekRangeRequest): string {
