@@ -27,8 +27,11 @@ export function renderPeekRange(result: PeekRangeResult, resolvedAt: string, fil
   const lines = [`${result.topic} from ${resolvedAt}:`]
   const ranges = result.partitions.map((p) => `p${p.partition} ${p.startOffset}..${p.endOffset}`)
   lines.push(`Read offsets [start..end): ${ranges.join(', ')}`)
-  const stopped = result.complete ? '' : ` (stopped at ${result.records.length} shown; raise --count for more)`
-  if (filtered) lines.push(`Scanned ${result.scanned.toLocaleString('en-US')} record(s), ${result.matched.toLocaleString('en-US')} matched${stopped}.`)
+  if (filtered) {
+    const early = result.complete ? '' : ' (stopped early: each partition had --count matches)'
+    lines.push(`Scanned ${result.scanned.toLocaleString('en-US')} record(s), ${result.matched.toLocaleString('en-US')} matched${early}.`)
+  }
+  if (result.records.length < result.matched) lines.push(`Showing the first ${result.records.length} by time; raise --count for more.`)
   lines.push('')
   if (result.records.length === 0) {
     lines.push(filtered ? 'No record in that range matches.' : 'No records in that range.')

@@ -169,7 +169,7 @@ export interface PeekRangeResult {
   topic: string
   at: string
   partitions: PeekRangePartition[]
-  /** Records looked at, and how many of them matched the filters (all, without filters). */
+  /** Records looked at, and how many of them matched (each partition stops at --count matches). */
   scanned: number
   matched: number
   /** Every partition was read to its end (false: stopped once --count matches were found). */
