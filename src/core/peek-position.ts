@@ -118,7 +118,7 @@ export function planPeekRanges(options: PeekModeOptions & { topic: string }, fac
   return facts.map((f) => {
     const start = startOffset(options, f)
     const end = endOffset(options.until, f)
-    return { partition: f.partition, start, end: end < start ? start : end }
+    return { partition: f.partition, start, end: larger(start, end) }
   })
 }
 
@@ -147,7 +147,18 @@ function endOffset(until: RangeBound | undefined, f: PeekPartitionFacts): bigint
   let end = f.logEnd
   if (until?.kind === 'time') end = f.untilTimeOffset ?? f.logEnd
   else if (until?.kind === 'offsets') end = until.perPartition.get(f.partition) ?? until.all ?? f.logEnd
-  return end > f.logEnd ? f.logEnd : end
+  return smaller(end, f.logEnd)
+}
+
+// Math.min/max take no bigints.
+function larger(a: bigint, b: bigint): bigint {
+  if (a < b) return b
+  return a
+}
+
+function smaller(a: bigint, b: bigint): bigint {
+  if (a > b) return b
+  return a
 }
 
 function checkInLog(topic: string, f: PeekPartitionFacts, offset: bigint, follow: boolean): void {

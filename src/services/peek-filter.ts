@@ -50,7 +50,7 @@ export function compileViewFilter(filter: PeekFilter): (view: RecordView) => boo
  * fail it and may be Avro.
  */
 export function rawContains(key: Buffer | null, value: Buffer | null, text: string): boolean {
-  return (key !== null && key.includes(text, 0, 'utf8')) || (value !== null && value.includes(text, 0, 'utf8'))
+  return key?.includes(text, 0, 'utf8') === true || value?.includes(text, 0, 'utf8') === true
 }
 
 /** A decoded preview as one line of text (JSON for JSON and Avro, hex for bytes), what --grep also matches. */

@@ -60,7 +60,10 @@ test(
 
     const named = await peek(['--at', 'offset:0=38,2=39'])
     assert.is(named.exitCode, 0, named.stderr)
-    assert.equal(named.json.partitions.map((p: { partition: number }) => p.partition), [0, 2])
+    assert.equal(
+      named.json.partitions.map((p: { partition: number }) => p.partition),
+      [0, 2],
+    )
     assert.equal(where(named.json.records).sort(), ['0@38', '0@39', '2@39'])
 
     const earliest = await peek(['--at', 'earliest', '-p', '0', '-c', '2'])
@@ -200,11 +203,7 @@ test(
       )
 
       const grep = await run(['--grep', 'stuck-order', '-c', '100'])
-      assert.equal(
-        where(grep.json.records),
-        ['0@0', '0@97', '0@194', '0@291'],
-        codec,
-      )
+      assert.equal(where(grep.json.records), ['0@0', '0@97', '0@194', '0@291'], codec)
 
       const at = await run(['--at', 'offset:150', '-c', '1'])
       assert.equal(at.json.records[0].key.value, 'key-150', `${codec}: a record inside a compressed batch, by offset`)
@@ -245,7 +244,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       proc.child.kill(signal)
       const done = await proc.done
       assert.is(done.code, 0, done.stderr)
-      const lines = done.stdout.trim().split('\n').map((l) => JSON.parse(l) as PeekedJson)
+      const lines = done.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as PeekedJson)
       assert.equal(lines.map((r) => r.key.value).sort(), ['a', 'c', 'd', 'first'], 'only the matching records from the start on, each once')
       assert.equal(lines.map((r) => r.value.value).sort(), ['wanted 0', 'wanted 1', 'wanted 2', 'wanted 3'])
     }),
