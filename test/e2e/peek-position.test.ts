@@ -5,10 +5,12 @@
  * exactly what was written.
  */
 import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { seedIncident } from '../../src/fixtures/seed-incident.js'
 import { runCli, spawnCli } from '../support/cli.js'
-import { createTopic, produce, testBrokers, uniqueName } from '../support/kafka.js'
+import { createTopic, produce, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -208,6 +210,26 @@ test(
       const at = await run(['--at', 'offset:150', '-c', '1'])
       assert.equal(at.json.records[0].key.value, 'key-150', `${codec}: a record inside a compressed batch, by offset`)
     }
+  }),
+)
+
+test(
+  '--grep matches decoded Avro text (field names and enum symbols are not in the bytes): exactly the records whose decoded value holds it',
+  withTimeout(120_000, async () => {
+    const topic = uniqueName('e2e-peek-avro-grep')
+    await seedIncident({ kafka: testKafka(), topic, count: 600, replicationFactor: 1 })
+    const schema = join(repoRoot(), 'fixtures', 'schemas')
+    const decode = ['--value-format', 'avro', '--schema', schema]
+    const all = await runCli(['peek', '--topic', topic, '--count', '100000', ...decode, '--json'], { timeoutMs: 60_000 })
+    assert.is(all.exitCode, 0, all.stderr)
+    const text = '"status":"PAID"'
+    const paid = (all.json.records as PeekedJson[]).filter((r) => JSON.stringify(r.value.value).includes(text))
+    assert.ok(paid.length > 0, 'the fixture has paid orders')
+    const grep = await runCli(['peek', '--topic', topic, '--grep', text, '--count', '100000', ...decode, '--json'], { timeoutMs: 60_000 })
+    assert.is(grep.exitCode, 0, grep.stderr)
+    assert.equal(where(grep.json.records).sort(), where(paid).sort())
+    const raw = await runCli(['peek', '--topic', topic, '--grep', text, '--json'], { timeoutMs: 60_000 })
+    assert.is(raw.json.matched, 0, 'without schemas only the bytes are searched')
   }),
 )
 
