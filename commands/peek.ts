@@ -127,7 +127,11 @@ export default class Peek extends BaseCommand<PeekOutput> {
   /** Records as they come: a line each (NDJSON under --json) until Ctrl-C/SIGTERM, which ends it with exit 0. */
   private async follow(flags: Parameters<typeof this.gateway>[0], request: import('../src/services/peek.js').PeekRangeRequest): Promise<void> {
     const controller = new AbortController()
-    const stop = () => controller.abort()
+    // The first signal stops after the records in hand; a second one (a broker that hangs) exits at once.
+    const stop = () => {
+      if (controller.signal.aborted) process.exit(0)
+      controller.abort()
+    }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     this.onCleanup(async () => {
@@ -144,8 +148,11 @@ export default class Peek extends BaseCommand<PeekOutput> {
       const text = records.map((r) => (json ? JSON.stringify(redact(jsonSafe({ topic: request.topic, ...r }))) : redactText(renderFollowLine(r)))).join('\n')
       process.stdout.write(`${text}\n`)
     }
-    this.note(`Following ${request.topic}: new records are printed as they arrive; Ctrl-C to stop.`)
-    const totals = await followRecords(gateway, request, print, controller.signal)
+    const started = (starts: Array<{ partition: number; offset: bigint }>) =>
+      this.note(
+        `Following ${request.topic} from ${starts.map((s) => `p${s.partition}@${s.offset}`).join(', ')}: new records are printed as they arrive; Ctrl-C to stop.`,
+      )
+    const totals = await followRecords(gateway, request, print, controller.signal, started)
     this.note(`Stopped: ${totals.matched} record(s) shown of ${totals.scanned} read.`)
   }
 

@@ -255,6 +255,7 @@ export async function followRecords(
   request: PeekRangeRequest,
   onRecords: (records: PeekedRecord[]) => void,
   signal: AbortSignal,
+  onStart?: (starts: Array<{ partition: number; offset: bigint }>) => void,
 ): Promise<{ scanned: number; matched: number }> {
   checkPeekMode({ ...request, follow: true })
   const previewers = await openPreviewers(request)
@@ -266,6 +267,7 @@ export async function followRecords(
   try {
     const facts = await peekFacts(reader, partitions, request)
     const next = new Map(planPeekRanges({ ...request, follow: true }, facts).map((r) => [r.partition, r.start]))
+    onStart?.([...next].map(([partition, offset]) => ({ partition, offset })))
     while (!signal.aborted && shown < limit) {
       const ends = await reader.partitionFacts(partitions)
       const ranges = ends.map((f) => ({ partition: f.partition, start: next.get(f.partition)!, end: f.stableEnd })).filter((r) => r.start < r.end)

@@ -277,6 +277,35 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 test(
+  '--follow without --at starts at the log end: it says where, and prints only what is produced after that',
+  withTimeout(120_000, async () => {
+    const topic = uniqueName('e2e-peek-fend')
+    await createTopic(topic, 2)
+    await produce(topic, [{ partition: 1, key: 'before', value: 'old', timestampMs: Date.now() }])
+    let stdout = ''
+    const proc = spawnCli(['peek', '--topic', topic, '--follow', '--key', 'after'], { cwd: repoRoot() })
+    proc.child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
+    await until('the follow to start', () => proc.stderr().includes('Following') || proc.child.exitCode !== null, proc.stderr)
+    assert.match(proc.stderr(), new RegExp(`Following ${topic} from p0@0, p1@1:`))
+    await produce(topic, [
+      { partition: 1, key: 'after', value: 'new one', timestampMs: Date.now() },
+      { partition: 0, key: 'other', value: 'not this', timestampMs: Date.now() },
+    ])
+    await until('the new record', () => stdout.includes('new one'), proc.stderr)
+    proc.child.kill('SIGTERM')
+    const done = await proc.done
+    assert.is(done.code, 0, done.stderr)
+    assert.equal(
+      done.stdout
+        .trim()
+        .split('\n')
+        .map((l) => /p\d@\d+ {2}\S+/.exec(l)?.[0]),
+      ['p1@1  after'],
+    )
+  }),
+)
+
+test(
   '--tail N --follow prints the last N of each partition first, then new ones, as lines for people',
   withTimeout(120_000, async () => {
     const topic = uniqueName('e2e-peek-tailf')
