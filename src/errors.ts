@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   EMPTY_RANGE: 'usage',
   BAD_PREDICATE: 'usage',
   NO_MATCH: 'usage',
+  OFFSET_NOT_IN_LOG: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
   FAILURE_RATE_EXCEEDED: 'findings',
   CONFIRMATION_REQUIRED: 'safety',

@@ -1,4 +1,4 @@
-import type { PeekResult } from '../services/peek.js'
+import type { PeekedRecord, PeekRangeResult, PeekResult } from '../services/peek.js'
 import type { Preview } from '../codecs/preview.js'
 import { encodeJson } from '../codecs/json-codec.js'
 import { renderTable } from './table.js'
@@ -20,6 +20,36 @@ export function renderPeek(result: PeekResult, resolvedAt: string): string {
     ),
   )
   return lines.join('\n')
+}
+
+/** A peek by position or with filters: where each partition was read, how much was scanned, then the records. */
+export function renderPeekRange(result: PeekRangeResult, resolvedAt: string, filtered: boolean): string {
+  const lines = [`${result.topic} from ${resolvedAt}:`]
+  const ranges = result.partitions.map((p) => `p${p.partition} ${p.startOffset}..${p.endOffset}`)
+  lines.push(`Read offsets [start..end): ${ranges.join(', ')}`)
+  if (filtered) {
+    const early = result.complete ? '' : ' (stopped early: each partition had --count matches)'
+    lines.push(`Scanned ${result.scanned.toLocaleString('en-US')} record(s), ${result.matched.toLocaleString('en-US')} matched${early}.`)
+  }
+  if (result.records.length < result.matched) lines.push(`Showing the first ${result.records.length} by time; raise --count for more.`)
+  lines.push('')
+  if (result.records.length === 0) {
+    lines.push(filtered ? 'No record in that range matches.' : 'No records in that range.')
+    return lines.join('\n')
+  }
+  lines.push(
+    renderTable(
+      [{ header: 'TIMESTAMP' }, { header: 'PARTITION', align: 'right' }, { header: 'OFFSET', align: 'right' }, { header: 'KEY' }, { header: 'VALUE' }],
+      result.records.map((r) => [r.timestamp, r.partition, r.offset, show(r.key), show(r.value)]),
+    ),
+  )
+  return lines.join('\n')
+}
+
+/** One followed record on one line: time, partition@offset, key, value, and headers when it has any. */
+export function renderFollowLine(r: PeekedRecord): string {
+  const headers = r.headers.length === 0 ? '' : `  [${r.headers.map((h) => `${h.key}=${h.value ?? 'null'}`).join(', ')}]`
+  return `${r.timestamp}  p${r.partition}@${r.offset}  ${show(r.key)}  ${show(r.value)}${headers}`
 }
 
 function show(p: Preview): string {

@@ -76,7 +76,7 @@ runbookTest('poison-pill', 'skips exactly the pill on its partition, and --rollb
   const vars = { group, topic, partition: String(pill.partition), offset: String(pill.offset), schema }
 
   const run = await runbook('poison-pill', cwd, vars)
-  assertAllRan(run, 5)
+  assertAllRan(run, 6)
   assert.is((await readCommitted(group))[`${topic}-${pill.partition}`], String(pill.offset + 1n))
   const log = readFileSync(run.json.log, 'utf8')
     .trim()
@@ -84,9 +84,14 @@ runbookTest('poison-pill', 'skips exactly the pill on its partition, and --rollb
     .map((l) => JSON.parse(l))
   assert.equal(
     log.filter((e) => e.event === 'done').map((e) => e.exitCode),
-    [0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0],
   )
-  assert.match(log.find((e) => e.step === 4 && e.event === 'step').command, new RegExp(`--shift-by 1 --expect-current ${pill.offset} --execute --yes$`))
+  // Before the skip, the run shows the exact record it passes over: decoded (here its decoding error), offset and time.
+  const shown = run.json.steps.find((s: { command: string }) => s.command.startsWith('recover peek'))
+  assert.ok(shown, 'a peek step runs before the skip')
+  assert.match(shown.command, new RegExp(`--partition ${pill.partition} --at offset:${pill.offset} --count 1`))
+  assert.match(run.json.steps[run.json.steps.indexOf(shown) + 1].command, /--shift-by 1 .*--execute/, 'right before the skip')
+  assert.match(log.find((e) => e.step === 5 && e.event === 'step').command, new RegExp(`--shift-by 1 --expect-current ${pill.offset} --execute --yes$`))
 
   const back = await runbook('poison-pill', cwd, vars, ['--rollback'])
   assertAllRan(back, 1)
@@ -163,7 +168,7 @@ test(
       atLogEnd(truth).map((o) => (o.partition === pill.partition ? { ...o, offset: pill.offset } : o)),
     )
     const vars = { group, topic, partition: String(pill.partition), offset: String(pill.offset), schema }
-    assertAllRan(await runbook('poison-pill', cwd, vars), 5)
+    assertAllRan(await runbook('poison-pill', cwd, vars), 6)
     // The consumer came back and read on.
     await commitOffsets(group, topic, [{ partition: pill.partition, offset: pill.offset + 5n }])
     const moved = await readCommitted(group)
@@ -343,7 +348,7 @@ test(
   'on a terminal, a destructive step asks first; answering no stops the run and runs nothing',
   inTemp(async (cwd) => {
     const bin = join(root, 'bin', 'run.js')
-    const cmd = `printf 'n\\n' | script -qec "${process.execPath} ${bin} runbook run poison-pill --var group=nobody --var partition=0 --var offset=1 --from-step 4" /dev/null`
+    const cmd = `printf 'n\\n' | script -qec "${process.execPath} ${bin} runbook run poison-pill --var group=nobody --var partition=0 --var offset=1 --from-step 5" /dev/null`
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('sh', ['-c', cmd], { cwd, env: { ...process.env, RECOVER_BROKERS: testBrokers(), RECOVER_HOME: join(cwd, 'home') } })
       let text = ''
@@ -351,14 +356,44 @@ test(
       child.on('close', () => resolve(text))
       child.on('error', reject)
     })
-    assert.match(out, /Run destructive step 4: recover seek --group nobody --topic orders:0 --shift-by 1 --expect-current 1 --execute\? \[y\/N\]/)
-    assert.match(out, /Stopped: you answered no at step 4\. 0 step\(s\) ran\./)
+    assert.match(out, /Run destructive step 5: recover seek --group nobody --topic orders:0 --shift-by 1 --expect-current 1 --execute\? \[y\/N\]/)
+    assert.match(out, /Stopped: you answered no at step 5\. 0 step\(s\) ran\./)
     const logs = readdirSync(join(cwd, 'home', 'runbooks'))
     const events = readFileSync(join(cwd, 'home', 'runbooks', logs[0]!), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).event)
     assert.equal(events, ['start', 'declined', 'stopped'])
+  }),
+)
+
+test(
+  'poison-pill shows the exact record it will skip (decoded, partition, offset, time) before it asks to skip it',
+  inTemp(async (cwd) => {
+    const { topic, group, truth } = await seed()
+    const pill = truth.poisonPills[0]!
+    await commitOffsets(
+      group,
+      topic,
+      atLogEnd(truth).map((o) => (o.partition === pill.partition ? { ...o, offset: pill.offset } : o)),
+    )
+    const bin = join(root, 'bin', 'run.js')
+    const vars = `--var group=${group} --var topic=${topic} --var partition=${pill.partition} --var offset=${pill.offset} --var schema=${schema}`
+    const cmd = `printf 'n\\n' | script -qec "${process.execPath} ${bin} runbook run poison-pill ${vars} --from-step 4" /dev/null`
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('sh', ['-c', cmd], { cwd, env: { ...process.env, RECOVER_BROKERS: testBrokers(), RECOVER_HOME: join(cwd, 'home') } })
+      let text = ''
+      child.stdout.on('data', (c: Buffer) => (text += c.toString()))
+      child.on('close', () => resolve(text))
+      child.on('error', reject)
+    })
+    const row = new RegExp(`(\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z) +${pill.partition} +${pill.offset} +\\S+ +\\(avro-(truncated|bad-magic)`)
+    const shown = row.exec(out)
+    assert.ok(shown, `the pill's row (time, partition, offset, decoding error) in:\n${out}`)
+    const prompt = out.indexOf('Run destructive step 5')
+    assert.ok(prompt > shown!.index, 'the record is shown before the question')
+    assert.match(out, /Stopped: you answered no at step 5/)
+    assert.is((await readCommitted(group))[`${topic}-${pill.partition}`], String(pill.offset), 'nothing moved')
   }),
 )
 
