@@ -2,12 +2,15 @@ import { RecoveryError } from '../errors.js'
 import type { PartitionRange, RangeBound } from './replay-range.js'
 import { parseTimeSpec, type TimeSpecOptions } from './time-spec.js'
 
+/** A peek position: replay's bounds without first-match:/last-match: (those are `recover find`'s). */
+export type PeekBound = Exclude<RangeBound, { kind: 'match' }>
+
 /**
  * Where `recover peek` starts (`--at`) or stops (`--until`, exclusive), in replay's --from/--to
  * grammar: `earliest`, `latest`, a time, `offset:N` (every partition read) or `offset:0=N,1=M`
  * (only those partitions). A bare number stays a time (epoch ms), as `--at` always took it.
  */
-export function parsePeekPosition(input: string, flag: '--at' | '--until', options: TimeSpecOptions = {}): RangeBound {
+export function parsePeekPosition(input: string, flag: '--at' | '--until', options: TimeSpecOptions = {}): PeekBound {
   const text = input.trim()
   if (/^(earliest|beginning|start)$/i.test(text)) return { kind: 'earliest' }
   if (/^(latest|end)$/i.test(text)) return { kind: 'latest' }
@@ -34,8 +37,8 @@ export function parsePeekPosition(input: string, flag: '--at' | '--until', optio
 }
 
 export interface PeekModeOptions {
-  at?: RangeBound
-  until?: RangeBound
+  at?: PeekBound
+  until?: PeekBound
   tail?: number
   follow: boolean
   partition?: number
@@ -92,7 +95,7 @@ function offsetPairs(a: Extract<RangeBound, { kind: 'offsets' }>, b: Extract<Ran
 }
 
 /** The partitions a peek reads: --partition, else those an `offset:0=N,…` names, else all. */
-export function peekPartitions(all: readonly number[], options: { partition?: number; at?: RangeBound }): number[] {
+export function peekPartitions(all: readonly number[], options: { partition?: number; at?: PeekBound }): number[] {
   if (options.partition !== undefined) return [options.partition]
   if (options.at?.kind === 'offsets' && options.at.perPartition.size > 0) return [...options.at.perPartition.keys()].sort((a, b) => a - b)
   return [...all]
@@ -143,7 +146,7 @@ function startOffset(options: PeekModeOptions & { topic: string }, f: PeekPartit
   }
 }
 
-function endOffset(until: RangeBound | undefined, f: PeekPartitionFacts): bigint {
+function endOffset(until: PeekBound | undefined, f: PeekPartitionFacts): bigint {
   let end = f.logEnd
   if (until?.kind === 'time') end = f.untilTimeOffset ?? f.logEnd
   else if (until?.kind === 'offsets') end = until.perPartition.get(f.partition) ?? until.all ?? f.logEnd

@@ -4,7 +4,7 @@ import { RecoveryError } from '../errors.js'
 import { createPreviewer, previewBytes, type Preview, type Previewer, type PreviewFormat } from '../codecs/preview.js'
 import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { mapWithConcurrency } from '../core/map-with-concurrency.js'
-import type { RangeBound } from '../core/replay-range.js'
+import type { PeekBound } from '../core/peek-position.js'
 import { checkPeekMode, peekPartitions, planPeekRanges, type PeekPartitionFacts } from '../core/peek-position.js'
 import { RangeReader } from '../kafka/range-reader.js'
 import type { RecordView } from '../kafka/record-batch-walker.js'
@@ -147,8 +147,8 @@ function previewHeader(value: Buffer): string {
 export interface PeekRangeRequest extends Pick<PeekRequest, 'keyFormat' | 'valueFormat' | 'schemas' | 'writerHeader'> {
   topic: string
   partition?: number
-  at?: RangeBound
-  until?: RangeBound
+  at?: PeekBound
+  until?: PeekBound
   /** The last N records of each partition (kcat -o -N). */
   tail?: number
   /** Matches to show at most; undefined = all in the range. */
