@@ -362,13 +362,16 @@ export class TriageController {
       { ...this.deps.retry!, filter: { ids }, ...(valueOverrides ? { valueOverrides } : {}) },
       this.deps.actor,
     )
-    if (result.totals.quarantined > 0) await this.reloadSummaries()
+    // A record that fails again stays where it is (marked failed); only a retry into another
+    // spelling of this quarantine adds entries, which the counts must then include.
+    if (result.totals.quarantined > result.alreadyQuarantined) await this.reloadSummaries()
     else await this.refreshStates()
     this.dispatch({ type: 'busy' })
     const t = result.totals
     this.dispatch({
       type: 'message',
-      text: `Retried ${t.read}: ${t.written} written to ${result.sink}, ${t.dropped} dropped by the transform, ${t.quarantined} failed again.`,
+      // Counts first: on an 80-column terminal the sink's name is what gets cut.
+      text: `Retried ${t.read}: ${t.quarantined} failed again, ${t.dropped} dropped by the transform, ${t.written} written to ${result.sink}.`,
       level: t.quarantined > 0 ? 'error' : 'info',
     })
   }

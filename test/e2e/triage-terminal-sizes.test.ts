@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -55,9 +55,9 @@ async function quarantineTopic(): Promise<{ original: string; quarantine: string
   return { original, quarantine }
 }
 
-function openTriage(quarantine: string, size: { columns: number; rows: number }): TerminalSession {
+function openTriage(quarantine: string, size: { columns: number; rows: number }, extra: (cwd: string) => string[] = () => []): TerminalSession {
   const cwd = mkdtempSync(join(tmpdir(), 'recover-triage-sizes-'))
-  return new TerminalSession(['triage', '--dlq', `kafka:${quarantine}`], {
+  return new TerminalSession(['triage', '--dlq', `kafka:${quarantine}`, ...extra(cwd)], {
     cwd,
     env: { RECOVER_BROKERS: testBrokers(), RECOVER_HOME: join(cwd, 'home') },
     size,
@@ -157,6 +157,41 @@ test(
 
       session.resize(big.columns, big.rows)
       await fitsOnScreen(session, big, 'x export  l lag  ? help  q quit')
+      session.keys('q')
+      assert.is(await session.exitStatus(), 0)
+    } finally {
+      session.close()
+    }
+  }),
+)
+
+test(
+  'a retry that fails again shows in the header counts at once, and its message leads with the failures',
+  withTimeout(150_000, async () => {
+    const { original, quarantine } = await quarantineTopic()
+    const fixed = `${original}.fixed`
+    await createTopic(fixed, 1)
+    const size = { columns: 80, rows: 24 }
+    const session = openTriage(quarantine, size, (cwd) => {
+      const plugin = join(cwd, 'still-broken.ts')
+      writeFileSync(
+        plugin,
+        `import { defineTransform } from 'recover/plugin-api'
+export default defineTransform({ name: 'still-broken', version: '1.0.0', transform() { throw new Error('still broken') } })
+`,
+      )
+      return ['--sink', `kafka:${fixed}`, '--transform', plugin]
+    })
+    try {
+      await session.shows(`${LETTERS} of ${LETTERS} records, 0 handled`, 60_000)
+      session.keys('j', 'r')
+      await session.shows('Retry 1 record(s) into')
+      session.keys('y')
+      await session.shows('Retried 1: 1 failed again')
+      // The dead letter stays (marked !), not quarantined twice: the header counts the failure.
+      await session.shows(`${LETTERS} of ${LETTERS} records, 0 handled, 1 failed again`)
+      assert.match(session.screen(), /! 0@0/)
+      await fitsOnScreen(session, size, 'Retried 1: 1 failed again')
       session.keys('q')
       assert.is(await session.exitStatus(), 0)
     } finally {

@@ -53,10 +53,12 @@ export function TriageScreen({ state, width }: { state: TriageState; width?: num
 }
 
 function Header({ state }: { state: TriageState }) {
-  const handled = [...state.states.values()].filter((s) => s !== 'failed').length
+  const outcomes = [...state.states.values()]
+  const handled = outcomes.filter((s) => s !== 'failed').length
+  const failed = outcomes.length - handled
   const counts = state.loading
     ? `loading… ${state.loaded} records`
-    : `${state.matching} of ${state.summaries.length} records${state.filter ? ` matching "${state.filter}"` : ''}, ${handled} handled`
+    : `${state.matching} of ${state.summaries.length} records${state.filter ? ` matching "${state.filter}"` : ''}, ${handled} handled${failed ? `, ${failed} failed again` : ''}`
   const title = 'recover triage '
   // The counts matter more than the quarantine's name: the name gives way first.
   const room = state.width - cellWidth(title) - cellWidth(counts) - 2
