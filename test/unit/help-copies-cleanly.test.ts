@@ -85,6 +85,25 @@ test('shell words: quotes keep spaces, a line break inside single quotes is part
   ])
 })
 
+test("every topic has a description of its own in package.json, shown by recover --help, not one of its commands' summaries", () => {
+  const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { oclif: { topics: Record<string, { description: string }> } }
+  const summaries = manifest.commands as Record<string, { summary?: string }>
+  const topics = [
+    ...new Set(
+      Object.keys(manifest.commands)
+        .filter((id) => id.includes(':'))
+        .map((id) => id.split(':')[0]!),
+    ),
+  ]
+  const help = recover(['--help'], { OCLIF_COLUMNS: '250' }).stdout
+  for (const topic of topics) {
+    const description = pjson.oclif.topics[topic]?.description
+    assert.ok(description, `package.json oclif.topics has no description for "${topic}"`)
+    for (const [id, command] of Object.entries(summaries)) if (id.startsWith(`${topic}:`)) assert.is.not(description, command.summary)
+    assert.match(help, new RegExp(`^  ${topic} +${description.slice(0, 40).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'))
+  }
+})
+
 test('a misspelt command suggests the nearest one, with its topic when it has one', () => {
   const ids = Object.keys(manifest.commands)
   const topics = [...new Set(ids.filter((id) => id.includes(':')).map((id) => id.split(':')[0]!))]
