@@ -52,7 +52,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     {
       description: 'Upsert the fixed orders into PostgreSQL, keyed by order_id, exactly once even across crashes',
       command:
-        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1:5432/test?table=orders_fixed&key=order_id" --create-table',
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1/test?table=orders_fixed&key=order_id" --create-table',
     },
     {
       description: 'Into a topic exactly once for read_committed consumers (transactional producer)',

@@ -1,16 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { arch, homedir, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Interfaces } from '@oclif/core'
-import { HELP_BUNDLE_FILE, HELP_SNAPSHOT_FILE, type HelpSnapshot, helpSnapshotStamp } from './help-snapshot.js'
+import { HELP_SNAPSHOT_FILE, type HelpSnapshot, helpSnapshotStamp } from './help-snapshot.js'
+import { loadHelpModule, RECOVER_HELP_CLASS, recoverHelpClass } from './recover-help.js'
 
 /**
  * `recover --help`, `recover COMMAND --help` and `recover --version` without loading oclif's
  * config machinery: the config comes from the snapshot taken at build time (help-snapshot.ts)
  * and the text from oclif's own Help class, so it is the text oclif prints. Returns false,
  * having printed nothing, whenever oclif itself might answer differently: no snapshot or a
- * stale one, plugins a user installed, a colour theme, debug output, WSL or Windows, hooks, a
+ * stale one, plugins a user installed, a colour theme, debug output, WSL or Windows, hooks (but
+ * command_not_found, which never answers --help), another help class than recover's own, a
  * command whose help is built at run time, or a subject that is not a command or topic.
  * bin/run.js then runs oclif as usual.
  */
@@ -32,18 +33,9 @@ export async function showHelpFast(argv: string[], root: string): Promise<boolea
     if (command ? command.hasDynamicHelp : config.findTopic(subject) === undefined) return false
   }
   const { pjson } = snapshot
-  await new helpModule.Help(config as unknown as Interfaces.Config, pjson.oclif.helpOptions ?? pjson.helpOptions).showHelp(argv)
+  const Help = pjson.oclif.helpClass === RECOVER_HELP_CLASS ? recoverHelpClass(helpModule) : helpModule.Help
+  await new Help(config as unknown as Interfaces.Config, pjson.oclif.helpOptions ?? pjson.helpOptions).showHelp(argv)
   return true
-}
-
-/** oclif's help module: the build's bundle of it, else from node_modules as oclif loads it. */
-function loadHelpModule(root: string): typeof import('@oclif/core/help') {
-  const require = createRequire(join(root, 'package.json'))
-  try {
-    return require(join(root, HELP_BUNDLE_FILE)) as typeof import('@oclif/core/help')
-  } catch {
-    return require('@oclif/core/help') as typeof import('@oclif/core/help')
-  }
 }
 
 function readSnapshot(root: string): HelpSnapshot | undefined {
@@ -64,7 +56,8 @@ function oclifWouldAgree(snapshot: HelpSnapshot): boolean {
   if (process.platform === 'linux' && isMaybeWsl()) return false
   if (env.DEBUG || scoped('DEBUG') || env.NODE_ENV === 'development') return false
   if (Object.keys(env).some((name) => name.startsWith('OCLIF_') && name !== 'OCLIF_COLUMNS')) return false
-  if (snapshot.flexibleTaxonomy || snapshot.isSingleCommandCLI || snapshot.pjson.oclif.helpClass || snapshot.pjson.oclif.theme) return false
+  if (snapshot.flexibleTaxonomy || snapshot.isSingleCommandCLI || snapshot.pjson.oclif.theme) return false
+  if (snapshot.pjson.oclif.helpClass !== undefined && snapshot.pjson.oclif.helpClass !== RECOVER_HELP_CLASS) return false
   if (snapshot.plugins.some((p) => p.hooks > 0)) return false
   const home = env.HOME || homedir() || tmpdir()
   const dataDir = scoped('DATA_DIR') || join(env.XDG_DATA_HOME || join(home, '.local/share'), snapshot.dirname)

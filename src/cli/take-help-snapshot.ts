@@ -19,7 +19,8 @@ export async function takeHelpSnapshot(root: string): Promise<HelpSnapshot | und
     name: p.name,
     version: p.version,
     state: p.pjson.oclif?.state,
-    hooks: Object.keys(p.hooks ?? {}).length,
+    // command_not_found runs only for a command that does not exist, when the fast path has declined already.
+    hooks: Object.keys(p.hooks ?? {}).filter((hook) => hook !== 'command_not_found').length,
     root: p.isRoot,
   }))
   const stamp = helpSnapshotStamp(root, plugins)

@@ -14,7 +14,7 @@ import { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION } from './versions.js'
 const USAGE = `Usage: npm run kafka -- [--version X] [--port N] [--data-dir DIR] [--secure]
 
 Starts a single-node Apache Kafka (KRaft) broker on 127.0.0.1 and keeps it running until
-Ctrl-C. Jars come from Maven Central on first use (cached in .cache/kafka/).
+Ctrl-C. Jars come from Maven Central on first use (cached in .cache/kafka/ of a clone, ~/.cache/recover/kafka/ when installed).
 
   --version X      Kafka version (default: $RECOVER_KAFKA_VERSION, else ${DEFAULT_KAFKA_VERSION}; ${KAFKA_3_VERSION} for the 3.9 line)
   --port N         client port (default: a free port)

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 
 import { RecoveryError } from '../errors.js'
 import type { OnLocalKafkaEvent } from './events.js'
 import { ensureJava } from './java.js'
-import { findRepoRoot } from './repo-root.js'
+import { findRepoRoot, recoverCacheDir } from './repo-root.js'
 import { isCommandMissing, lastLines, runProcess } from './run-process.js'
 import { isKafka3, resolveKafkaVersion } from './versions.js'
 
@@ -27,7 +27,8 @@ const MAVEN_TIMEOUT_MS = 15 * 60_000
 
 /**
  * Returns the jar folder for a Kafka version, downloading it with Maven into
- * `<repo>/.cache/kafka/<version>/lib` on first use (test/broker/pom.xml says what).
+ * `<cache>/kafka/<version>/lib` on first use (test/broker/pom.xml says what; the cache is the
+ * clone's `.cache/`, or ~/.cache/recover for an installed copy: see recoverCacheDir).
  */
 export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Promise<KafkaJars> {
   const version = resolveKafkaVersion(options.version)
@@ -46,7 +47,7 @@ async function fetchKafkaJars(version: string, onProgress: OnLocalKafkaEvent | u
   const started = Date.now()
   await ensureJava()
   const root = findRepoRoot()
-  const versionDir = join(root, '.cache', 'kafka', version)
+  const versionDir = join(recoverCacheDir(root), 'kafka', version)
   const libDir = join(versionDir, 'lib')
   if (await isComplete(versionDir, libDir)) {
     onProgress?.({ type: 'jars-ready', version, libDir, downloaded: false, ms: Date.now() - started })
@@ -59,7 +60,7 @@ async function fetchKafkaJars(version: string, onProgress: OnLocalKafkaEvent | u
   // on a cold cache never see each other's half-copied folder.
   const stagingDir = join(versionDir, `lib.partial-${process.pid}-${Date.now()}`)
   try {
-    await downloadJars(root, version, stagingDir)
+    await downloadJars(root, version, versionDir, stagingDir)
     if (await isComplete(versionDir, libDir)) {
       // Another process finished first and may be running from it: keep theirs.
       onProgress?.({ type: 'jars-ready', version, libDir, downloaded: true, ms: Date.now() - started })
@@ -91,8 +92,19 @@ async function isComplete(versionDir: string, libDir: string): Promise<boolean> 
   }
 }
 
-async function downloadJars(root: string, version: string, outputDir: string): Promise<void> {
-  const pom = join(root, 'test', 'broker', 'pom.xml')
+async function downloadJars(root: string, version: string, versionDir: string, outputDir: string): Promise<void> {
+  // Maven may write next to the pom (target/): run a copy of it in the cache, never in the
+  // package folder, which is read-only when installed globally.
+  const pom = join(versionDir, `pom-${process.pid}.xml`)
+  await copyFile(join(root, 'test', 'broker', 'pom.xml'), pom)
+  try {
+    await runMaven(pom, version, outputDir)
+  } finally {
+    await rm(pom, { force: true })
+  }
+}
+
+async function runMaven(pom: string, version: string, outputDir: string): Promise<void> {
   const args = [
     '-B',
     '-q',
@@ -106,7 +118,7 @@ async function downloadJars(root: string, version: string, outputDir: string): P
   ]
   let output
   try {
-    output = await runProcess('mvn', args, { cwd: root, timeoutMs: MAVEN_TIMEOUT_MS })
+    output = await runProcess('mvn', args, { cwd: dirname(pom), timeoutMs: MAVEN_TIMEOUT_MS })
   } catch (error) {
     if (isCommandMissing(error)) {
       throw new RecoveryError('MAVEN_MISSING', `Maven ("mvn") is not on PATH; it downloads the Kafka ${version} jars for the local broker.`, {
@@ -128,7 +140,7 @@ async function downloadJars(root: string, version: string, outputDir: string): P
         : `Maven could not download the Kafka ${version} jars (exit code ${output.exitCode}); Maven Central must be reachable from this machine.`,
       {
         nextSteps: [
-          `Check that Maven reaches Maven Central: mvn -f ${pom} generate-resources -Dkafka.version=${version} -Dkafka.lib.dir=/tmp/kafka-lib`,
+          `Check that Maven reaches Maven Central: mvn -f ${join(findRepoRoot(), 'test', 'broker', 'pom.xml')} generate-resources -Dkafka.version=${version} -Dkafka.lib.dir=/tmp/kafka-lib`,
           'Pick a Kafka version that exists on Maven Central with RECOVER_KAFKA_VERSION or --version.',
         ],
         details: { version, command: ['mvn', ...args].join(' '), exitCode: output.exitCode, mavenOutputTail: tail },

@@ -5,6 +5,9 @@ const require = createRequire(import.meta.url)
 
 /** The specifier plugins import the API from. */
 export const PLUGIN_API_SPECIFIER = 'recover/plugin-api'
+/** The same API under the npm package's name, which a plugin project gets types from (npm i -D kafka-recover). */
+export const PACKAGE_PLUGIN_API_SPECIFIER = 'kafka-recover/plugin-api'
+const SPECIFIERS = [PLUGIN_API_SPECIFIER, PACKAGE_PLUGIN_API_SPECIFIER]
 
 let installed = false
 
@@ -12,7 +15,7 @@ let installed = false
  * Lets a plugin anywhere on disk `import { defineTransform } from 'recover/plugin-api'` and get
  * this very module, whether or not `recover` is installed next to it: an ESM resolve hook for
  * ES modules and a CommonJS resolution patch for modules tsx runs as CommonJS (a .ts file
- * outside an ESM package). Only that one specifier is redirected.
+ * outside an ESM package). Only those two specifiers (also `kafka-recover/plugin-api`) are redirected.
  */
 export function installPluginApiResolution(): void {
   if (installed) return
@@ -22,10 +25,10 @@ export function installPluginApiResolution(): void {
   const Module = require('node:module') as { _resolveFilename: (request: string, ...rest: unknown[]) => string }
   const original = Module._resolveFilename
   Module._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
-    return request === PLUGIN_API_SPECIFIER ? path : original.call(this, request, ...rest)
+    return SPECIFIERS.includes(request) ? path : original.call(this, request, ...rest)
   }
   const hook = `export async function resolve(specifier, context, next) {
-  return specifier === ${JSON.stringify(PLUGIN_API_SPECIFIER)} ? { url: ${JSON.stringify(target.href)}, shortCircuit: true } : next(specifier, context)
+  return ${JSON.stringify(SPECIFIERS)}.includes(specifier) ? { url: ${JSON.stringify(target.href)}, shortCircuit: true } : next(specifier, context)
 }`
   register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url)
 }

@@ -16,7 +16,7 @@ export interface QuarantineFilter {
   topic?: string
   /** Positions (`partition@offset`) in the quarantine. */
   ids?: readonly string[]
-  /** Free text across error class, message, key, original topic and stage (the TUI's `/`). */
+  /** Free text across error class, message, key, original topic, stage, the original position (`orders-2@1750`) and the quarantine position (`0@3`) (the TUI's `/`). */
   text?: string
 }
 
@@ -32,6 +32,8 @@ export function matcher(
   const stage = f.stage?.toLowerCase()
   const ids = f.ids && f.ids.length > 0 ? new Set(f.ids) : undefined
   const text = f.text?.toLowerCase()
+  // A position (orders-2@1750, or 0@3 in the quarantine) means that record, not every offset starting with those digits.
+  const exactPosition = text !== undefined && /^(?:.+-)?\d+@\d+$/.test(text)
   return (s) => {
     if (ids && !ids.has(s.id)) return false
     if (error !== undefined && !s.errorClass.toLowerCase().includes(error)) return false
@@ -41,9 +43,15 @@ export function matcher(
     if (f.key !== undefined && s.key !== f.key) return false
     if (f.topic !== undefined && s.original.topic !== f.topic) return false
     if (text !== undefined && text !== '') {
-      const hay = `${s.errorClass}\n${s.message}\n${s.key ?? ''}\n${s.original.topic ?? ''}\n${s.stage}`.toLowerCase()
+      if (exactPosition) return positionOf(s.original)?.toLowerCase() === text || s.id === text
+      const hay = `${s.errorClass}\n${s.message}\n${s.key ?? ''}\n${positionOf(s.original) ?? ''}\n${s.stage}\n${s.id}`.toLowerCase()
       if (!hay.includes(text)) return false
     }
     return true
   }
+}
+
+/** `orders-2@1750`: the original record's topic, partition and offset, as the TUI shows it. */
+function positionOf(original: Pick<QuarantineSummary['original'], 'topic' | 'partition' | 'offset'>): string | undefined {
+  return original.topic === undefined ? undefined : `${original.topic}-${original.partition ?? '?'}@${original.offset ?? '?'}`
 }

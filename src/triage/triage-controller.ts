@@ -18,6 +18,7 @@ import { redriveQuarantined, type RedriveRequest } from '../services/quarantine-
 import { retryQuarantined, type RetryRequest } from '../services/quarantine-retry.js'
 import { locationText } from '../core/location.js'
 import { listGroups } from '../services/list-groups.js'
+import { clampDetailScroll } from './triage-layout.js'
 import { currentSummary, initialState, reduce, selectedIds, type TriageAction, type TriageState } from './triage-state.js'
 
 /** The keys the TUI reacts to (Ink's key object, or a test's). */
@@ -26,6 +27,8 @@ export interface TriageKey {
   downArrow?: boolean
   pageUp?: boolean
   pageDown?: boolean
+  home?: boolean
+  end?: boolean
   return?: boolean
   escape?: boolean
   backspace?: boolean
@@ -50,14 +53,15 @@ export interface TriageDeps {
 
 export const HELP: Array<[string, string]> = [
   ['↑ ↓ / k j', 'move (PgUp/PgDn: a page)'],
-  ['/', 'filter: error class, message, key, original topic, stage'],
-  ['enter', 'the record in full (headers, value, stack); esc closes'],
+  ['Home gg', 'first line; End G: last line'],
+  ['/', 'filter: error class, message, key, topic, stage, or a position (orders-2@1750)'],
+  ['enter', 'the record in full (headers, value, stack): ↑↓ PgUp PgDn scroll it, esc closes'],
   ['r', 'retry the record (or the group under the cursor) into --sink'],
   ['R', 'redrive the record or group to its original topic (asks first)'],
   ['d', 'drop with a reason'],
   ['e', 'edit the value in $EDITOR, then retry the edited record'],
   ['x', 'export the record or group to a JSONL file'],
-  ['g', 'consumer groups and lag'],
+  ['l', 'consumer groups and lag'],
   ['?', 'this help'],
   ['q', 'quit'],
 ]
@@ -103,6 +107,16 @@ export class TriageController {
     this.dispatch({ type: 'loaded', summaries, states: new Map([...trail.states].map(([id, s]) => [id, s.outcome])) })
   }
 
+  /**
+   * Reads the summaries again: a retry that fails again (or a redrive that parks into this
+   * quarantine) adds dead letters, and the counts must show them without a restart.
+   */
+  private async reloadSummaries(): Promise<void> {
+    const trail = await readTrail(this.deps.ctx)
+    const { summaries } = await loadSummaries(this.deps.ctx, {})
+    this.dispatch({ type: 'loaded', summaries, states: new Map([...trail.states].map(([id, s]) => [id, s.outcome])) })
+  }
+
   private async refreshStates(): Promise<void> {
     const trail = await readTrail(this.deps.ctx)
     this.dispatch({ type: 'loaded', summaries: this.state.summaries, states: new Map([...trail.states].map(([id, s]) => [id, s.outcome])) })
@@ -135,8 +149,10 @@ export class TriageController {
           return
         case 'help':
         case 'groups':
-          if (key.escape || input === 'q' || input === '?' || input === 'g' || key.return) this.dispatch({ type: 'mode', mode: 'list' })
+          if (key.escape || input === 'q' || input === '?' || input === 'l' || key.return) this.dispatch({ type: 'mode', mode: 'list' })
           return
+        case 'detail':
+          return await this.scrollingDetail(input, key)
         default:
           return await this.browsing(input, key)
       }
@@ -146,8 +162,37 @@ export class TriageController {
     }
   }
 
+  /** A first `g` waits for a second one (`gg`: to the top, as in less and vim). */
+  private pendingG = false
+
+  /** Home/End/gg/G, for the list and the detail alike; true when the key was one of them. */
+  private jumpKey(input: string, key: TriageKey, jump: (where: 'top' | 'bottom') => void): boolean {
+    const wasPending = this.pendingG
+    this.pendingG = false
+    if (key.home || (input === 'g' && wasPending)) jump('top')
+    else if (key.end || input === 'G') jump('bottom')
+    else if (input === 'g' && !key.ctrl) this.pendingG = true
+    else return false
+    return true
+  }
+
+  private async scrollingDetail(input: string, key: TriageKey): Promise<void> {
+    const s = this.state
+    const page = Math.max(1, s.height - 1)
+    const scrollTo = (line: number) => this.dispatch({ type: 'detail-scroll', to: clampDetailScroll(s, line) })
+    if (this.jumpKey(input, key, (where) => scrollTo(where === 'top' ? 0 : Number.MAX_SAFE_INTEGER))) return
+    if (key.upArrow || input === 'k') return scrollTo(clampDetailScroll(s, s.detailScroll) - 1)
+    if (key.downArrow || input === 'j') return scrollTo(clampDetailScroll(s, s.detailScroll) + 1)
+    if (key.pageUp) return scrollTo(clampDetailScroll(s, s.detailScroll) - page)
+    if (key.pageDown || input === ' ') return scrollTo(clampDetailScroll(s, s.detailScroll) + page)
+    if (key.escape || key.return || input === 'q') return this.dispatch({ type: 'mode', mode: 'list' })
+    // Actions (r, R, d, x, e, /, ?) work on the record shown, as from the list.
+    return this.browsing(input, key)
+  }
+
   private async browsing(input: string, key: TriageKey): Promise<void> {
     const s = this.state
+    if (this.jumpKey(input, key, (where) => this.dispatch({ type: 'move-to', where }))) return
     if (key.upArrow || input === 'k') return this.dispatch({ type: 'move', delta: -1 })
     if (key.downArrow || input === 'j') return this.dispatch({ type: 'move', delta: 1 })
     if (key.pageUp) return this.dispatch({ type: 'move', delta: -s.height })
@@ -177,7 +222,7 @@ export class TriageController {
         return this.askRedrive()
       case 'e':
         return this.editAndRetry()
-      case 'g':
+      case 'l':
         return this.showGroups()
     }
   }
@@ -299,7 +344,8 @@ export class TriageController {
         { ...this.deps.redrive, filter: { ids: c.ids }, only: new Set(c.ids), execute: true },
         this.deps.actor,
       )
-      await this.refreshStates()
+      if (result.parked > 0) await this.reloadSummaries()
+      else await this.refreshStates()
       this.dispatch({ type: 'busy' })
       return this.dispatch({
         type: 'message',
@@ -316,12 +362,16 @@ export class TriageController {
       { ...this.deps.retry!, filter: { ids }, ...(valueOverrides ? { valueOverrides } : {}) },
       this.deps.actor,
     )
-    await this.refreshStates()
+    // A record that fails again stays where it is (marked failed); only a retry into another
+    // spelling of this quarantine adds entries, which the counts must then include.
+    if (result.totals.quarantined > result.alreadyQuarantined) await this.reloadSummaries()
+    else await this.refreshStates()
     this.dispatch({ type: 'busy' })
     const t = result.totals
     this.dispatch({
       type: 'message',
-      text: `Retried ${t.read}: ${t.written} written to ${result.sink}, ${t.dropped} dropped by the transform, ${t.quarantined} failed again.`,
+      // Counts first: on an 80-column terminal the sink's name is what gets cut.
+      text: `Retried ${t.read}: ${t.quarantined} failed again, ${t.dropped} dropped by the transform, ${t.written} written to ${result.sink}.`,
       level: t.quarantined > 0 ? 'error' : 'info',
     })
   }

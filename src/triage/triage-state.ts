@@ -33,8 +33,12 @@ export interface TriageState {
   matching: number
   cursor: number
   scroll: number
-  /** List rows visible at once (the window). */
+  /** List rows visible at once (the window): the rows between the header and the footer. */
   height: number
+  /** Terminal columns the screen is laid out for. */
+  width: number
+  /** First line of the full detail (enter) on screen. */
+  detailScroll: number
   mode: Mode
   /** Text being typed (filter, drop reason, export path). */
   input: string
@@ -59,9 +63,10 @@ export type TriageAction =
   | { type: 'groups'; loading: boolean; groups?: GroupOverview[]; error?: string }
   | { type: 'message'; text: string; level?: 'info' | 'error' }
   | { type: 'busy'; what?: string }
-  | { type: 'resize'; height: number }
+  | { type: 'resize'; height: number; width?: number }
+  | { type: 'detail-scroll'; to: number }
 
-export function initialState(source: string, height = 20): TriageState {
+export function initialState(source: string, height = 20, width = 120): TriageState {
   return {
     source,
     loading: true,
@@ -74,6 +79,8 @@ export function initialState(source: string, height = 20): TriageState {
     cursor: 0,
     scroll: 0,
     height,
+    width,
+    detailScroll: 0,
     mode: 'list',
     input: '',
   }
@@ -162,6 +169,7 @@ export function reduce(state: TriageState, action: TriageAction): TriageState {
       return {
         ...state,
         mode: 'detail',
+        detailScroll: state.detail?.id === action.id ? state.detailScroll : 0,
         detail: { id: action.id, ...(action.shown ? { shown: action.shown } : {}), ...(action.error ? { error: action.error } : {}) },
       }
     case 'confirm':
@@ -183,6 +191,8 @@ export function reduce(state: TriageState, action: TriageAction): TriageState {
     case 'busy':
       return action.what === undefined ? { ...state, busy: undefined } : { ...state, busy: action.what }
     case 'resize':
-      return clampCursor({ ...state, height: Math.max(3, action.height) }, state.cursor)
+      return clampCursor({ ...state, height: Math.max(3, action.height), width: action.width ?? state.width }, state.cursor)
+    case 'detail-scroll':
+      return { ...state, detailScroll: Math.max(0, action.to) }
   }
 }

@@ -128,9 +128,9 @@ test(
     assert.not.match(screen(), 'DecodeError · decode')
 
     keys('d')
-    await shows('Drop reason:')
+    await shows('Drop 2 records: all of TypeError · transform. Reason:')
     keys('-l', 'known transform bug')
-    await shows('Drop reason: known transform bug')
+    await shows('Reason: known transform bug')
     keys('Enter')
     await shows('Dropped 2 record(s): "known transform bug"')
 

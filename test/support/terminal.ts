@@ -18,7 +18,7 @@ export class TerminalSession {
   private readonly exitFile = join(this.work, 'exit-status')
   private readonly session = uniqueName('recover-term')
 
-  /** Starts `recover <args>` with `env` in a 200x50 terminal (or `size`), in `cwd`. */
+  /** Starts `recover <args>` with `env` in a terminal of `size` (default 200x50), in `cwd`. */
   constructor(args: string[], options: { env: Record<string, string>; cwd: string; size?: { columns: number; rows: number } }) {
     const bin = join(repoRoot(), 'bin', 'run.js')
     const env = Object.entries(options.env)
@@ -28,6 +28,16 @@ export class TerminalSession {
     // The pane stays open after the command (the sleep), so its last words stay on screen.
     const size = options.size ?? { columns: 200, rows: 50 }
     this.tmux('new-session', '-d', '-s', this.session, '-x', String(size.columns), '-y', String(size.rows), command)
+  }
+
+  /** Resizes the terminal, as dragging a window's corner does (the program gets SIGWINCH). */
+  resize(columns: number, rows: number): void {
+    this.tmux('resize-window', '-t', this.session, '-x', String(columns), '-y', String(rows))
+  }
+
+  /** The screen as the terminal shows it, one entry per row: a wrapped line takes two. */
+  rows(): string[] {
+    return this.tmux('capture-pane', '-p', '-t', this.session).replace(/\n$/, '').split('\n')
   }
 
   /** The screen, wrapped lines joined. */

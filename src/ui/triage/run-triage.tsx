@@ -25,11 +25,18 @@ export async function runTriage(
       instance.clear()
     }
   }
-  const controller = makeController({ exit: () => exit(), runEditor, height: Math.max(5, rows - 4) })
-  const instance = render(<TriageApp controller={controller} width={columns} />, { exitOnCtrlC: true })
-  exit = () => instance.unmount()
-  const onResize = () => controller.dispatch({ type: 'resize', height: Math.max(5, (process.stdout.rows ?? 30) - 4) })
+  const controller = makeController({ exit: () => exit(), runEditor, height: bodyRows(rows) })
+  controller.dispatch({ type: 'resize', height: bodyRows(rows), width: columns })
+  // SIGWINCH: lay the screen out again for the new size. The terminal has already re-wrapped the
+  // old frame, so Ink cannot erase it line by line: clear the screen, then draw the new layout.
+  // Registered before Ink's own resize handler, so that Ink redraws from the new state.
+  const onResize = () => {
+    if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H')
+    controller.dispatch({ type: 'resize', height: bodyRows(process.stdout.rows ?? 30), width: process.stdout.columns ?? 120 })
+  }
   process.stdout.on('resize', onResize)
+  const instance = render(<TriageApp controller={controller} />, { exitOnCtrlC: true })
+  exit = () => instance.unmount()
   try {
     await Promise.race([
       controller.load().catch((error: unknown) => controller.dispatch({ type: 'message', text: (error as Error).message, level: 'error' })),
@@ -39,4 +46,9 @@ export async function runTriage(
   } finally {
     process.stdout.off('resize', onResize)
   }
+}
+
+/** Rows between the header and footer lines, keeping the frame shorter than the terminal (a full-height frame makes Ink clear and redraw the whole screen on every change). */
+function bodyRows(terminalRows: number): number {
+  return Math.max(3, terminalRows - 3)
 }
