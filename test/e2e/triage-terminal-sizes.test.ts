@@ -48,7 +48,7 @@ async function quarantineTopic(): Promise<{ original: string; quarantine: string
       headers: headersForMessage(quarantineHeaders({ record, stage: 'decode', error }, new Date(T + i))) as Record<string, Buffer>,
     }
   })
-  const producer = testKafka().producer()
+  const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
   await producer.send({ topic: quarantine, acks: -1, messages })
   await producer.disconnect()
