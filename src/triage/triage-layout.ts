@@ -120,6 +120,9 @@ function summaryLines(state: TriageState): PaneLine[] {
   return [
     { text: row.errorClass, bold: true },
     { text: `stage ${row.stage}: ${row.count} record(s), ${row.open} open` },
-    { text: `r / R / d / x act on all ${selectedIds(state).length} record(s) of this group`, color: 'gray' },
+    {
+      text: row.open > 0 ? `r / R / d / x act on its ${selectedIds(state).length} open record(s)` : 'all handled: select a record to act on it again',
+      color: 'gray',
+    },
   ]
 }

@@ -102,7 +102,7 @@ export function buildRows(summaries: readonly QuarantineSummary[], filter: strin
       groups.set(key, g)
     }
     g.indexes.push(i)
-    if (!states.has(s.id) || states.get(s.id) === 'failed') g.open++
+    if (isOpen(states, s.id)) g.open++
   }
   const rows: Row[] = []
   const ordered = [...groups.entries()].sort((a, b) => b[1].indexes.length - a[1].indexes.length || a[0].localeCompare(b[0]))
@@ -114,6 +114,12 @@ export function buildRows(summaries: readonly QuarantineSummary[], filter: strin
 }
 
 /** The ids an action applies to: the record under the cursor, or every record of the group under it. */
+/**
+ * What an action acts on: the record under the cursor, or the open records of the group under it.
+ * A group's retried, redriven or dropped records are left out: retrying the group again must not
+ * send an already-fixed record through the failing path a second time (and redrive it twice).
+ * A handled record is still acted on when it is selected on its own.
+ */
 export function selectedIds(state: TriageState): string[] {
   const row = state.rows[state.cursor]
   if (!row) return []
@@ -122,9 +128,15 @@ export function selectedIds(state: TriageState): string[] {
   for (let i = state.cursor + 1; i < state.rows.length; i++) {
     const r = state.rows[i]!
     if (r.kind === 'group') break
-    ids.push(state.summaries[r.index]!.id)
+    const id = state.summaries[r.index]!.id
+    if (isOpen(state.states, id)) ids.push(id)
   }
   return ids
+}
+
+/** Not handled yet: no outcome in the trail, or a retry that failed again. */
+function isOpen(states: ReadonlyMap<string, string>, id: string): boolean {
+  return !states.has(id) || states.get(id) === 'failed'
 }
 
 export function currentSummary(state: TriageState): QuarantineSummary | undefined {

@@ -81,7 +81,7 @@ function dropTarget(state: TriageState): string {
   const ids = selectedIds(state)
   const row = state.rows[state.cursor]
   const what = ids.length === 1 ? `1 record (${ids[0]})` : `${ids.length.toLocaleString('en-US')} records`
-  return row?.kind === 'group' ? `${what}: all of ${row.errorClass} · ${row.stage}` : what
+  return row?.kind === 'group' ? `${what}: ${ids.length === row.count ? 'all' : 'the open ones'} of ${row.errorClass} · ${row.stage}` : what
 }
 
 function Footer({ state }: { state: TriageState }) {
