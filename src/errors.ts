@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   PARTITION_NOT_FOUND: 'usage',
   INVERTED_RANGE: 'usage',
   EMPTY_RANGE: 'usage',
+  FOLLOW_CONFLICT: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
   FAILURE_RATE_EXCEEDED: 'findings',
   CONFIRMATION_REQUIRED: 'safety',

@@ -57,7 +57,12 @@ export interface BatchLoop {
   /** A plugin that caught the error its process.exit threw: the replay stops all the same. */
   pluginExitCaught: () => RecoveryError | undefined
   onEvent?: (event: ReplayEvent) => void
+  /** A source that follows its log: called after a fetch that brought nothing, once what was read is written and committed. */
+  idle?: () => void
 }
+
+/** Following a log: records that trickle in wait at most this long for their batch to fill. */
+const FOLLOW_LINGER_MS = 1_000
 
 /**
  * Reads from where every partition's counts are to the end of its range, a sink batch at a
@@ -85,8 +90,10 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     await loop.commit()
     pacer.committed()
   }
+  let flushedAt = loop.now()
 
   const flush = async (last = false): Promise<void> => {
+    flushedAt = loop.now()
     const work = batch.take()
     loop.beforeWrite?.(work.inputs)
     let prepared: PreparedBatch
@@ -158,6 +165,21 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
         batch.advance(chunk)
       }
       if (halted()) break
+      if (loop.source.follows) {
+        // Following: a batch that is not full is written once the log has nothing more (an
+        // empty fetch) or it waited long enough; an idle transactional sink commits what it holds.
+        const idle = chunks.length === 0
+        const pending = batch.inputs.length > 0 || batch.positions.size > 0
+        if (pending && !abandoned && (idle || loop.now() - flushedAt >= FOLLOW_LINGER_MS)) {
+          await flush()
+          if (halted()) break
+        }
+        if (idle) {
+          if (committing) await committing
+          if (pacer.uncommitted) await commit()
+          loop.idle?.()
+        }
+      }
     }
     // The last records, and positions moved past gaps at the ends of the ranges.
     if (!abandoned && (batch.inputs.length > 0 || batch.positions.size > 0)) await flush(!halted())

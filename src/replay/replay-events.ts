@@ -1,4 +1,5 @@
 import type { ClusterIdentity } from '../core/cluster-identity.js'
+import type { FollowLag } from '../core/follow.js'
 import type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
@@ -24,6 +25,8 @@ export type ReplayEvent =
   /** Something the person should know that does not stop the replay (a bound clamped to the log). */
   | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
+  /** --follow: how far the replay is behind the log ends, in records and in time (after every batch, and now and then while idle). */
+  | ({ type: 'lag' } & FollowLag)
 
 export interface DrySample {
   source: { partition: number; offset: bigint; timestamp: string }

@@ -1,5 +1,7 @@
 import { checkRangeOrder, type RangeBound } from '../core/replay-range.js'
 import { RecoveryError } from '../errors.js'
+import { checkFollowCombination } from '../core/follow.js'
+import { KafkaFollowSource } from '../replay/kafka-follow-source.js'
 import { KafkaRangeSource } from '../replay/kafka-range-source.js'
 import { buildOutputs, parseOutputLocations, sinkRetention, sinkRunsPluginCode, type OutputLocations } from '../replay/open-outputs.js'
 import { runPipeline, type ReplayParts } from '../replay/pipeline.js'
@@ -28,13 +30,17 @@ export type ReplayOutputsUri = Partial<OutputLocations>
  */
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
   // Everything that can be wrong with the command line fails before any broker round trip.
+  if (request.follow) checkFollowCombination(request)
   const outputs = parseOutputs(request)
   const bounds = { from: request.from ?? { kind: 'earliest' }, to: request.to ?? { kind: 'latest' } } satisfies Record<string, RangeBound>
   if (!request.resume) checkRangeOrder(bounds.from, bounds.to)
   return replayFrom(request, outputs, deps, async () => {
     const all = await deps.gateway.partitionsOf(request.topic)
     const partitions = checkPartitions(request.topic, request.partitions, all)
-    return { source: new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch), partitionCount: all.length }
+    const source = request.follow
+      ? new KafkaFollowSource(deps.gateway, request.topic, partitions, bounds.from, request.fetch)
+      : new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch)
+    return { source, partitionCount: all.length }
   })
 }
 

@@ -1,0 +1,78 @@
+import { FOLLOW_END } from '../core/follow.js'
+import { planReplayRanges, rangeClampWarnings, checkBoundPartitions, type PartitionRange, type RangeBound } from '../core/replay-range.js'
+import type { KafkaGateway } from '../kafka/kafka-gateway.js'
+import { RangeReader, type RangeReaderOptions } from '../kafka/range-reader.js'
+import type { RecordSource, SourceChunk, SourcePlan } from './record-source.js'
+
+/** How long the broker holds a fetch that finds nothing new (a long poll, not a busy loop). */
+const FOLLOW_MAX_WAIT_MS = 500
+
+/**
+ * `replay --follow`: a Kafka topic's partitions from --from on, past the log ends seen at the
+ * start, until the replay is stopped. Reads as the range source does (by offset, read_committed,
+ * no consumer group), with long-poll fetches: a fetch at the log end waits on the broker for
+ * new records; a round that brings none yields an empty list, so the pipeline can flush, commit
+ * and report while idle. The partitions are those of the topic when the follow starts (or its
+ * checkpoint's): partitions added later are not followed until a new follow is started.
+ */
+export class KafkaFollowSource implements RecordSource {
+  readonly follows = true
+  private reader: RangeReader | undefined
+  private readonly ends = new Map<number, bigint>()
+
+  constructor(
+    private readonly gateway: KafkaGateway,
+    readonly topic: string,
+    private readonly partitions: readonly number[],
+    private readonly from: RangeBound,
+    private readonly fetch?: RangeReaderOptions,
+  ) {}
+
+  /** From --from to no end; an empty topic is fine: the follow waits for its first records. */
+  async plan(): Promise<SourcePlan> {
+    const latest: RangeBound = { kind: 'latest' }
+    checkBoundPartitions(this.from, '--from', this.partitions)
+    const facts = await this.open().partitionFacts(this.partitions, { fromMs: this.from.kind === 'time' ? this.from.instantMs : undefined })
+    for (const f of facts) this.ends.set(f.partition, f.stableEnd)
+    const ranges = planReplayRanges(this.from, latest, facts).map((r) => ({ ...r, end: FOLLOW_END }))
+    return { ranges, warnings: rangeClampWarnings(this.from, latest, facts) }
+  }
+
+  read(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {
+    return this.open().read(
+      ranges,
+      {
+        ...this.fetch,
+        maxWaitMs: this.fetch?.maxWaitMs ?? FOLLOW_MAX_WAIT_MS,
+        // At the log end nothing comes back for as long as nobody writes: that is no stall.
+        stallTimeoutMs: Number.POSITIVE_INFINITY,
+        follow: { logEnd: (partition, highWatermark) => this.ends.set(partition, highWatermark) },
+      },
+      signal,
+    )
+  }
+
+  /** The log end (high watermark) of each partition, as the last fetch answered. */
+  logEnds(): ReadonlyMap<number, bigint> {
+    return this.ends
+  }
+
+  async probe(): Promise<void> {
+    const probe = new RangeReader(this.gateway.kafka, this.gateway.settings, this.topic)
+    try {
+      await probe.partitionFacts(this.partitions)
+    } finally {
+      await probe.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reader?.close()
+    this.reader = undefined
+  }
+
+  private open(): RangeReader {
+    this.reader ??= new RangeReader(this.gateway.kafka, this.gateway.settings, this.topic)
+    return this.reader
+  }
+}
