@@ -17,7 +17,7 @@ export interface ProgressFigures {
   /** `ETA 3m20s`, `ETA –` before a rate is known, `done` at the end. */
   eta: string
   /** --follow: `lag 1,204 records, 3s`, `caught up, last record 2m05s old`, or `lag –` before the first fetch. */
-  lag: string
+  lag?: string
 }
 
 export function progressFigures(state: ProgressState): ProgressFigures {
@@ -32,7 +32,7 @@ export function progressFigures(state: ProgressState): ProgressFigures {
     percent: `${(state.percent ?? 0).toFixed(1)}%`,
     // Whole seconds, rounded up: never "0s" while records are still to go.
     eta: state.done ? 'done' : state.etaMs === undefined ? 'ETA –' : `ETA ${formatDuration(Math.ceil(state.etaMs / 1000) * 1000)}`,
-    lag: state.lag ? formatLag(state.lag) : 'lag –',
+    ...(state.follow ? { lag: state.lag ? formatLag(state.lag) : 'lag –' } : {}),
   }
 }
 

@@ -37,7 +37,8 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
     case 'start': {
       if ('partition' in scope) return { type: 'partition-start', ...range(event.partitions[0]!) }
       const { topic, sink, quarantine, resumed, resent, dryRun } = event
-      return { type: 'start', topic, sink, quarantine, resumed, resent, dryRun, partitions: event.partitions.map(range) }
+      const follow = event.partitions.some((p) => isFollowEnd(p.end))
+      return { type: 'start', topic, sink, quarantine, resumed, resent, dryRun, follow, partitions: event.partitions.map(range) }
     }
     case 'warning':
       return { type: 'warning', message: event.message, ...scope }
