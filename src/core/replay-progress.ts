@@ -22,7 +22,16 @@ type Range = { partition: number; start: bigint; end: bigint; next: bigint }
  */
 export type ProgressEvent =
   | { type: 'start'; partition?: number; topic?: string; sink?: string; resumed: boolean; resent: number; dryRun?: boolean; partitions: Range[] }
-  | { type: 'batch'; partition?: number; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
+  | {
+      type: 'batch'
+      partition?: number
+      records: number
+      bytes: number
+      totals: ProgressTotals
+      elapsedMs: number
+      partitions?: PartitionProgress[]
+      lag?: ProgressLag
+    }
   | { type: 'done'; partition?: number }
   | { type: 'scale-out-done' }
   | { type: 'scale-out-joining'; group: string; topic: string }
@@ -119,7 +128,7 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
       const figures = moved(state, event.records, event.bytes, now)
       if (event.partition === undefined) {
         const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
-        return withTotals({ ...state, ...figures, partitions }, event.totals)
+        return withTotals({ ...state, ...figures, partitions, lag: event.lag ? lagOf(event.lag) : state.lag }, event.totals)
       }
       const runs = new Map(state.runs).set(event.partition, event.totals)
       const partitions = event.partitions ? upsert(state.partitions, event.partitions) : state.partitions
@@ -130,7 +139,7 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
     case 'scale-out-done':
       return { ...state, done: true, etaMs: 0 }
     case 'lag':
-      return { ...state, lag: { behind: event.behind, lagMs: event.lagMs, lastWrittenMs: event.lastWrittenMs, partitions: event.partitions } }
+      return { ...state, lag: lagOf(event) }
     case 'scale-out-joining':
       return { ...state, topic: event.topic, scaleOut: { group: event.group } }
     case 'partition-stop': {
@@ -169,6 +178,10 @@ function withTotals(state: ProgressState, totals: ProgressTotals): ProgressState
   const percent = size > 0 ? Math.min(100, (100 * (size - Number(totals.remaining))) / size) : 100
   const etaMs = state.rate > 0 ? (Number(totals.remaining) / state.rate) * 1000 : undefined
   return { ...state, totals, percent, etaMs }
+}
+
+function lagOf(lag: ProgressLag): ProgressLag {
+  return { behind: lag.behind, lagMs: lag.lagMs, lastWrittenMs: lag.lastWrittenMs, partitions: lag.partitions }
 }
 
 function fresh(p: Range): PartitionProgress {

@@ -181,6 +181,8 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
         }
       }
     }
+    // A read that ended because of Ctrl-C or SIGTERM (a follow ends no other way) is interrupted.
+    halted()
     // The last records, and positions moved past gaps at the ends of the ranges.
     if (!abandoned && (batch.inputs.length > 0 || batch.positions.size > 0)) await flush(!halted())
     if (committing) await committing

@@ -165,11 +165,10 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     // --follow: the lag behind the log ends, after every batch and, while idle, every followStatusMs.
     const lastWritten = new Map<number, number>()
     let lagShownAt = Date.now()
-    const reportLag = (): void => {
-      if (!source.follows || !source.logEnds) return
+    const lagNow = () => {
+      if (!source.follows || !source.logEnds) return undefined
       lagShownAt = Date.now()
-      const lag = computeLag([...run.counts.values()], source.logEnds(), lastWritten, lagShownAt)
-      deps.onEvent?.({ type: 'lag', ...lag })
+      return computeLag([...run.counts.values()], source.logEnds(), lastWritten, lagShownAt)
     }
     const stall = new StallWatch(request.stallMs ?? DEFAULT_STALL_MS, stages.transform, deps.onEvent)
     const loop = {
@@ -198,6 +197,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       },
       written: (work: { inputs: KafkaRecord[]; bytes: number }) => {
         for (const r of work.inputs) lastWritten.set(r.partition, r.timestampMs)
+        const lag = lagNow()
         deps.onEvent?.({
           type: 'batch',
           records: work.inputs.length,
@@ -205,14 +205,15 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           totals: totalsOf(run.counts.values()),
           elapsedMs: Date.now() - started,
           partitions: [...run.counts.values()].map((c) => ({ ...c })),
+          ...(lag ? { lag } : {}),
         })
         stall.progressed()
-        reportLag()
       },
       idle: () => {
         // Nothing to read is no stall when following; a status now and then says the follow is alive.
         stall.progressed()
-        if (Date.now() - lagShownAt >= (request.followStatusMs ?? DEFAULT_FOLLOW_STATUS_MS)) reportLag()
+        const lag = Date.now() - lagShownAt >= (request.followStatusMs ?? DEFAULT_FOLLOW_STATUS_MS) ? lagNow() : undefined
+        if (lag) deps.onEvent?.({ type: 'lag', ...lag })
       },
       pluginExitCaught: () => caughtPluginExit(parts.exitGuard, stages.transform, 'during a transform call and caught the error it threw'),
       onEvent: deps.onEvent,

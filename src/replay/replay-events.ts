@@ -16,7 +16,8 @@ export type ReplayEvent =
       partitions: Array<Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next'>>
       dryRun: boolean
     }
-  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
+  /** `lag`: --follow, where the replay stands against the log ends after this batch. */
+  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[]; lag?: FollowLag }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
   /** Kafka stopped answering (an error, giveUpAtMs set) or no batch finished for a while (a stall, giveUpAtMs null). */
   | { type: 'waiting'; reason: string; sinceMs: number; giveUpAtMs: number | null }
@@ -25,7 +26,7 @@ export type ReplayEvent =
   /** Something the person should know that does not stop the replay (a bound clamped to the log). */
   | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
-  /** --follow: how far the replay is behind the log ends, in records and in time (after every batch, and now and then while idle). */
+  /** --follow, while no record arrives: how far the replay is behind the log ends, in records and in time (every 30 s). */
   | ({ type: 'lag' } & FollowLag)
 
 export interface DrySample {

@@ -78,7 +78,7 @@ test('--follow refuses --to, --dry-run and --scale-out with FOLLOW_CONFLICT (exi
   checkFollowCombination({})
 })
 
-/** A follow of two partitions: a batch, then a lag status, then an idle status. */
+/** A follow of two partitions: a batch (with its lag), then two lag statuses while no record arrives. */
 const followEvents: ReplayProgressEvent[] = [
   {
     type: 'start',
@@ -106,6 +106,19 @@ const followEvents: ReplayProgressEvent[] = [
       rangeSize: 2n * (FOLLOW_END - 10n),
     },
     partitions: [0, 1].map((partition) => ({ partition, start: 10n, end: FOLLOW_END, next: 30n, read: 20, quarantined: 0, bytes: 2_000 })),
+    lag: {
+      behind: 5n,
+      lagMs: 2_000,
+      lastWrittenMs: NOW - 2_000,
+      partitions: [0, 1].map((partition) => ({
+        partition,
+        next: 30n,
+        logEnd: partition === 0 ? 35n : 30n,
+        behind: partition === 0 ? 5n : 0n,
+        lastWrittenMs: NOW - 2_000,
+        lagMs: 2_000,
+      })),
+    },
   },
   {
     type: 'lag',
@@ -136,7 +149,8 @@ function stateAfter(count: number): ProgressState {
 test('a follow has no percent nor ETA: the plain line shows the lag instead', () => {
   assert.is(stateAfter(2).percent, undefined)
   assert.is(stateAfter(2).etaMs, undefined)
-  assert.is(renderProgressLine(stateAfter(2)), 'replay --follow: 40 read, 40 written, 0 dropped, 0 quarantined, 0.0 MB, 40 rec/s, lag –')
+  assert.is(renderProgressLine(stateAfter(1)), 'replay --follow: 0 read, 0 written, 0 dropped, 0 quarantined, 0.0 MB, 0 rec/s, lag –')
+  assert.is(renderProgressLine(stateAfter(2)), 'replay --follow: 40 read, 40 written, 0 dropped, 0 quarantined, 0.0 MB, 40 rec/s, lag 5 records, 2s')
   assert.ok(renderProgressLine(stateAfter(3)).endsWith(', lag 1,234,567 records, 2h05m'), renderProgressLine(stateAfter(3)))
   assert.ok(renderProgressLine(stateAfter(4)).endsWith(', caught up, last record 1m00s old'), renderProgressLine(stateAfter(4)))
 })
