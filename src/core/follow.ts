@@ -35,6 +35,16 @@ export function checkFollowCombination(request: FollowCombination): void {
     throw conflict('--scale-out', "a scale-out process ends when its group's ranges are done", 'run one --follow process per topic (a supervisor restarts it)')
 }
 
+/** A follow continues only a follow's checkpoint, and a bounded replay only a bounded one (CHECKPOINT_MISMATCH). */
+export function checkFollowCheckpoint(checkpoint: { partitions: ReadonlyArray<{ end: string }> }, path: string, follow: boolean): void {
+  const followed = checkpoint.partitions.some((p) => isFollowEnd(BigInt(p.end)))
+  if (followed === follow) return
+  const message = followed
+    ? `The checkpoint ${path} belongs to a replay --follow, which has no end; continue it with --follow (and without --to).`
+    : `The checkpoint ${path} belongs to a bounded replay; finish it with --resume and without --follow, or pass another --checkpoint to start a follow.`
+  throw new RecoveryError('CHECKPOINT_MISMATCH', message, { details: { path, follow: followed } })
+}
+
 /** Where one followed partition stands against its log. */
 export interface PartitionLag {
   partition: number

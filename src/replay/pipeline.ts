@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard } from '../core/failure-rate.js'
-import { computeLag } from '../core/follow.js'
+import { checkFollowCheckpoint, computeLag } from '../core/follow.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { countsFromJson, freshCounts, totalsOf } from '../core/replay-counts.js'
 import type { PartitionRange } from '../core/replay-range.js'
@@ -87,6 +87,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       checkpoint = readCheckpoint(checkpointPath)
       resumed = true
       checkResumable(checkpoint, checkpointPath, request, outputs, stages.transform, cluster)
+      checkFollowCheckpoint(checkpoint, checkpointPath, request.follow === true)
       plan = { ranges: checkpoint.partitions.map((p) => ({ partition: p.partition, start: BigInt(p.start), end: BigInt(p.end) })), warnings: [] }
     } else {
       if (checkpointPath) refuseUnfinishedCheckpoint(checkpointPath, cluster.id)

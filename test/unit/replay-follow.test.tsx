@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { render } from 'ink-testing-library'
 import { jsonSafe } from '../../src/cli/base-command.js'
-import { checkFollowCombination, computeLag, FOLLOW_END, formatLag, formatLagTime } from '../../src/core/follow.js'
+import { checkFollowCheckpoint, checkFollowCombination, computeLag, FOLLOW_END, formatLag, formatLagTime } from '../../src/core/follow.js'
 import { initialProgress, reduceProgress, type ProgressState } from '../../src/core/replay-progress.js'
 import { RecoveryError } from '../../src/errors.js'
 import { renderProgressLine } from '../../src/render/replay-progress.js'
@@ -76,6 +76,21 @@ test('--follow refuses --to, --dry-run and --scale-out with FOLLOW_CONFLICT (exi
     }
   }
   checkFollowCombination({})
+})
+
+test('a follow continues only a follow checkpoint, a bounded replay only a bounded one', () => {
+  const follow = { partitions: [{ end: FOLLOW_END.toString() }] }
+  const bounded = { partitions: [{ end: '1000' }] }
+  checkFollowCheckpoint(follow, 'f.json', true)
+  checkFollowCheckpoint(bounded, 'b.json', false)
+  assert.throws(
+    () => checkFollowCheckpoint(follow, 'f.json', false),
+    (e: RecoveryError) => e.code === 'CHECKPOINT_MISMATCH' && /with --follow/.test(e.message),
+  )
+  assert.throws(
+    () => checkFollowCheckpoint(bounded, 'b.json', true),
+    (e: RecoveryError) => e.code === 'CHECKPOINT_MISMATCH' && /without --follow/.test(e.message),
+  )
 })
 
 /** A follow of two partitions: a batch (with its lag), then two lag statuses while no record arrives. */
