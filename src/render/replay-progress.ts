@@ -30,9 +30,11 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
       if (scope) return event.partitions.map((p) => `${scope}replaying [${p.start}, ${p.end}) from ${p.next}.`)
       if (state.follow && !event.dryRun) {
         const what = event.resumed ? 'Continuing to follow' : 'Following'
-        const from = event.partitions.map((p) => `${p.partition}@${p.next}`).join(', ')
+        // Where it starts, while that fits on a line.
+        const from = event.partitions.length <= 4 ? `, from ${event.partitions.map((p) => `${p.partition}@${p.next}`).join(', ')}` : ''
         return [
-          `${what} ${event.topic} (${plural(event.partitions.length, 'partition')}, from ${from}) into ${event.sink}, quarantine ${event.quarantine}; SIGTERM or Ctrl-C stops it after the current batch.`,
+          `${what} ${event.topic} (${plural(event.partitions.length, 'partition')}${from}) into ${event.sink}, quarantine ${event.quarantine}.`,
+          'Stop with SIGTERM or Ctrl-C: the batch in flight is finished and checkpointed.',
         ]
       }
       const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
