@@ -37,7 +37,7 @@ export type ProgressEvent =
   | { type: 'scale-out-joining'; group: string; topic: string }
   | { type: 'partition-stop'; partition: number; finished: boolean }
   /** --follow: the lag behind the log ends. */
-  | ({ type: 'lag' } & ProgressLag)
+  | ({ type: 'lag'; elapsedMs: number } & ProgressLag)
   /** Events that say something without moving the figures (warnings, waits, assignments). */
   | { type: 'quarantined' | 'warning' | 'waiting' | 'reconnected' | 'scale-out-assigned' | 'scale-out-waiting' }
 
@@ -139,7 +139,8 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
     case 'scale-out-done':
       return { ...state, done: true, etaMs: 0 }
     case 'lag':
-      return { ...state, lag: lagOf(event) }
+      // Nothing read since the last batch: the rate falls to what the last seconds brought.
+      return { ...state, ...moved(state, 0, 0, atMs ?? event.elapsedMs), lag: lagOf(event) }
     case 'scale-out-joining':
       return { ...state, topic: event.topic, scaleOut: { group: event.group } }
     case 'partition-stop': {

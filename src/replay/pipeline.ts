@@ -214,7 +214,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         // Nothing to read is no stall when following; a status now and then says the follow is alive.
         stall.progressed()
         const lag = Date.now() - lagShownAt >= (request.followStatusMs ?? DEFAULT_FOLLOW_STATUS_MS) ? lagNow() : undefined
-        if (lag) deps.onEvent?.({ type: 'lag', ...lag })
+        if (lag) deps.onEvent?.({ type: 'lag', elapsedMs: Date.now() - started, ...lag })
       },
       pluginExitCaught: () => caughtPluginExit(parts.exitGuard, stages.transform, 'during a transform call and caught the error it threw'),
       onEvent: deps.onEvent,

@@ -27,7 +27,7 @@ export type ReplayEvent =
   | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
   /** --follow, while no record arrives: how far the replay is behind the log ends, in records and in time (every 30 s). */
-  | ({ type: 'lag' } & FollowLag)
+  | ({ type: 'lag'; elapsedMs: number } & FollowLag)
 
 export interface DrySample {
   source: { partition: number; offset: bigint; timestamp: string }

@@ -137,6 +137,7 @@ const followEvents: ReplayProgressEvent[] = [
   },
   {
     type: 'lag',
+    elapsedMs: 20_000,
     behind: 1_234_567n,
     lagMs: 7_500_000,
     lastWrittenMs: NOW - 7_500_000,
@@ -147,6 +148,7 @@ const followEvents: ReplayProgressEvent[] = [
   },
   {
     type: 'lag',
+    elapsedMs: 50_000,
     behind: 0n,
     lagMs: 60_000,
     lastWrittenMs: NOW - 60_000,
@@ -167,7 +169,11 @@ test('a follow has no percent nor ETA: the plain line shows the lag instead', ()
   assert.is(renderProgressLine(stateAfter(1)), 'replay --follow: 0 read, 0 written, 0 dropped, 0 quarantined, 0.0 MB, 0 rec/s, lag –')
   assert.is(renderProgressLine(stateAfter(2)), 'replay --follow: 40 read, 40 written, 0 dropped, 0 quarantined, 0.0 MB, 40 rec/s, lag 5 records, 2s')
   assert.ok(renderProgressLine(stateAfter(3)).endsWith(', lag 1,234,567 records, 2h05m'), renderProgressLine(stateAfter(3)))
-  assert.ok(renderProgressLine(stateAfter(4)).endsWith(', caught up, last record 1m00s old'), renderProgressLine(stateAfter(4)))
+  assert.is(
+    renderProgressLine(stateAfter(4)),
+    'replay --follow: 40 read, 40 written, 0 dropped, 0 quarantined, 0.0 MB, 0 rec/s, caught up, last record 1m00s old',
+    'idle: the rate falls to 0',
+  )
 })
 
 test('the live view of a follow: total and per-partition lag, no line wider than 80 columns', () => {
