@@ -6,6 +6,8 @@ import type { RecordSource, SourceChunk, SourcePlan } from './record-source.js'
 
 /** How long the broker holds a fetch that finds nothing new (a long poll, not a busy loop). */
 const FOLLOW_MAX_WAIT_MS = 500
+/** While idle, how often the topic's metadata is read for partitions added since the start. */
+const NEW_PARTITIONS_CHECK_MS = 30_000
 
 /**
  * `replay --follow`: a Kafka topic's partitions from --from on, past the log ends seen at the
@@ -13,12 +15,15 @@ const FOLLOW_MAX_WAIT_MS = 500
  * no consumer group), with long-poll fetches: a fetch at the log end waits on the broker for
  * new records; a round that brings none yields an empty list, so the pipeline can flush, commit
  * and report while idle. The partitions are those of the topic when the follow starts (or its
- * checkpoint's): partitions added later are not followed until a new follow is started.
+ * checkpoint's): partitions added later are not followed, and `newPartitions` is told of them
+ * (checked every 30 s while idle), so the person can start another follow for them.
  */
 export class KafkaFollowSource implements RecordSource {
   readonly follows = true
   private reader: RangeReader | undefined
   private readonly ends = new Map<number, bigint>()
+  private readonly announced = new Set<number>()
+  private checkedAt = Date.now()
 
   constructor(
     private readonly gateway: KafkaGateway,
@@ -26,6 +31,8 @@ export class KafkaFollowSource implements RecordSource {
     private readonly partitions: readonly number[],
     private readonly from: RangeBound,
     private readonly fetch?: RangeReaderOptions,
+    /** Partitions the topic has beyond those followed (the whole topic was asked for). */
+    private readonly newPartitions?: (added: number[]) => void,
   ) {}
 
   /** From --from to no end; an empty topic is fine: the follow waits for its first records. */
@@ -38,7 +45,25 @@ export class KafkaFollowSource implements RecordSource {
     return { ranges, warnings: rangeClampWarnings(this.from, latest, facts) }
   }
 
-  read(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {
+  async *read(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {
+    const followed = new Set(ranges.map((r) => r.partition))
+    for await (const chunks of this.fetchFrom(ranges, signal)) {
+      yield chunks
+      if (chunks.length === 0 && this.newPartitions && Date.now() - this.checkedAt >= NEW_PARTITIONS_CHECK_MS) await this.checkNewPartitions(followed)
+    }
+  }
+
+  private async checkNewPartitions(followed: ReadonlySet<number>): Promise<void> {
+    this.checkedAt = Date.now()
+    // Best effort: an outage shows in the fetches, which the pipeline waits out.
+    const all = await this.gateway.partitionsOf(this.topic).catch(() => [])
+    const added = all.filter((p) => !followed.has(p) && !this.announced.has(p))
+    if (added.length === 0) return
+    for (const p of added) this.announced.add(p)
+    this.newPartitions?.(added)
+  }
+
+  private fetchFrom(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {
     return this.open().read(
       ranges,
       {

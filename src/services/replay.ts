@@ -38,7 +38,22 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
     const all = await deps.gateway.partitionsOf(request.topic)
     const partitions = checkPartitions(request.topic, request.partitions, all)
     const source = request.follow
-      ? new KafkaFollowSource(deps.gateway, request.topic, partitions, bounds.from, request.fetch)
+      ? new KafkaFollowSource(
+          deps.gateway,
+          request.topic,
+          partitions,
+          bounds.from,
+          request.fetch,
+          request.partitions
+            ? undefined
+            : (added) => {
+                const list = added.join(',')
+                deps.onEvent?.({
+                  type: 'warning',
+                  message: `${request.topic} now has partition${added.length === 1 ? '' : 's'} ${list}, which this follow does not read (it keeps the partitions it started with); follow ${added.length === 1 ? 'it' : 'them'} with another replay --follow --partitions ${list} --from earliest and its own --checkpoint.`,
+                })
+              },
+        )
       : new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch)
     return { source, partitionCount: all.length }
   })

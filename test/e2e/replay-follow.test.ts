@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli, spawnCli, type CliProcess } from '../support/cli.js'
-import { createTopic, produce, readTopic, uniqueName } from '../support/kafka.js'
+import { createTopic, produce, readTopic, uniqueName, withAdmin } from '../support/kafka.js'
 import { progressLineProblems, progressSchema } from '../support/progress-schema.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -195,6 +195,24 @@ test(
         `partition ${p} in the source's order`,
       )
     }
+  }),
+)
+
+test(
+  'a partition added to the topic while following is announced (not followed), with how to follow it',
+  withTimeout(150_000, async () => {
+    const topic = uniqueName('e2e-follow-grow')
+    await createTopic(topic, 1)
+    await produce(topic, [{ partition: 0, value: 'a', timestampMs: Date.now() }])
+    const out = join(dir, `${topic}.jsonl`)
+    const run = spawnCli(['replay', '--topic', topic, '--follow', '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`], { cwd: dir })
+    await waitFor('the first record', () => (envelopes(out).length >= 1 ? true : undefined), 60_000)
+    await withAdmin((admin) => admin.createPartitions({ topicPartitions: [{ topic, count: 2 }] }))
+    // The topic's metadata is read every 30 s while idle.
+    await waitFor('the warning', () => (run.stderr().includes(`${topic} now has partition 1,`) ? true : undefined), 90_000, 500)
+    assert.match(run.stderr(), /replay --follow --partitions 1 --from earliest/)
+    const ended = await stop(run, 'SIGTERM')
+    assert.is(ended.code, 0, ended.stderr)
   }),
 )
 
