@@ -122,7 +122,8 @@ test(
     await stop(third, 'SIGKILL')
     const fourth = spawnCli(args, { cwd: dir })
     await waitFor('every record', () => (envelopes(out).length >= 450 ? true : undefined), 90_000)
-    const done = await stop(fourth, 'SIGTERM')
+    // Ctrl-C ends a follow as SIGTERM does.
+    const done = await stop(fourth, 'SIGINT')
     assert.is(done.code, 0, done.stderr)
     assert.ok(done.stderr.includes('"resumed":true'), 'the restarted follow continued its checkpoint')
 
@@ -217,7 +218,7 @@ test(
 )
 
 test(
-  '--follow refuses --to and --scale-out (FOLLOW_CONFLICT, exit 2) before writing anything',
+  '--follow refuses --to and --scale-out (FOLLOW_CONFLICT, exit 2) before writing anything; an unreachable cluster exits 5',
   withTimeout(60_000, async () => {
     const out = join(dir, 'refused.jsonl')
     for (const extra of [
@@ -230,6 +231,10 @@ test(
       assert.ok(run.json.error.message.includes(extra[0]!), run.json.error.message)
     }
     assert.not.ok(existsSync(out))
+    // A fatal error exits non-zero, so a supervisor restarts the follow.
+    const unreachable = await runCli(['replay', '--topic', 'anything', '--follow', '--sink', `file:${out}`, '--brokers', '127.0.0.1:1', '--json'], { cwd: dir })
+    assert.is(unreachable.exitCode, 5, unreachable.stderr)
+    assert.is(unreachable.json.error.code, 'BROKER_UNREACHABLE', unreachable.stdout)
   }),
 )
 
