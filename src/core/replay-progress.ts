@@ -43,7 +43,7 @@ export type ProgressEvent =
 
 /** What the views show of a follow's lag. */
 export type ProgressLag = Pick<FollowLag, 'behind' | 'lagMs' | 'lastWrittenMs'> & {
-  partitions: ReadonlyArray<Pick<FollowLag['partitions'][number], 'partition' | 'logEnd' | 'behind' | 'lagMs'>>
+  partitions: ReadonlyArray<Pick<FollowLag['partitions'][number], 'partition' | 'logEnd' | 'behind' | 'lagMs' | 'lastWrittenMs'>>
 }
 
 export interface ProgressState {

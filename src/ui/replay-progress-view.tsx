@@ -1,6 +1,6 @@
 import { Box, Static, Text } from 'ink'
 import type { PartitionProgress, ProgressState } from '../core/replay-progress.js'
-import { formatLagTime } from '../core/follow.js'
+import { formatLag, formatLagTime } from '../core/follow.js'
 import { count, progressFigures } from '../render/progress-figures.js'
 
 export interface ReplayProgressViewProps {
@@ -13,6 +13,8 @@ export interface ReplayProgressViewProps {
   maxPartitionRows?: number
   /** Messages of the replay (retries, warnings), printed once above the live part. */
   notes?: readonly string[]
+  /** --follow: the time the lag in time is measured at (default: now, at every frame). */
+  now?: number
 }
 
 const MAX_BAR = 24
@@ -25,8 +27,8 @@ const FIXED_ROWS = 6
  * ETA and quarantined, then one line per partition. It only renders the reduced progress
  * state (the plain progress line prints the same figures); the reporter feeds it.
  */
-export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [] }: ReplayProgressViewProps) {
-  if (state.follow) return <FollowView state={state} columns={columns} rows={rows} maxPartitionRows={maxPartitionRows} notes={notes} />
+export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [], now }: ReplayProgressViewProps) {
+  if (state.follow) return <FollowView state={state} columns={columns} rows={rows} maxPartitionRows={maxPartitionRows} notes={notes} now={now} />
   const f = progressFigures(state)
   const t = state.totals
   const partitionRows = Math.max(1, Math.min(maxPartitionRows, rows - 1 - FIXED_ROWS))
@@ -85,8 +87,11 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
  * records behind the log ends and the age of the newest record written, then per partition
  * how far behind its log end it is.
  */
-function FollowView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [] }: ReplayProgressViewProps) {
+function FollowView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [], now = Date.now() }: ReplayProgressViewProps) {
   const f = progressFigures(state)
+  // The age of the newest record keeps growing while nothing arrives: measured at every frame.
+  const age = (writtenMs: number | undefined) => (writtenMs === undefined ? undefined : Math.max(0, now - writtenMs))
+  const totalLag = state.lag ? formatLag({ behind: state.lag.behind, lagMs: age(state.lag.lastWrittenMs) }) : f.lag
   const partitionRows = Math.max(1, Math.min(maxPartitionRows, rows - 1 - FIXED_ROWS))
   const lags = new Map(state.lag?.partitions.map((p) => [p.partition, p]) ?? [])
   const rowsOf = state.partitions.map((p) => {
@@ -98,7 +103,7 @@ function FollowView({ state, columns = 80, rows = 24, maxPartitionRows = 12, not
       mb: mb(p.bytes),
       quarantined: count(p.quarantined),
       quarantinedAny: p.quarantined > 0,
-      lag: formatLagTime(lag?.lagMs),
+      lag: formatLagTime(age(lag?.lastWrittenMs)),
       position: `${p.next} / ${lag?.logEnd ?? '–'}`,
     }
   })
@@ -117,7 +122,7 @@ function FollowView({ state, columns = 80, rows = 24, maxPartitionRows = 12, not
         <Text bold>{title}</Text>
         {state.resumed ? <Text dimColor> (resumed)</Text> : null}
       </Text>
-      <Text wrap="truncate-end">{`${f.lag}  ${f.read} read  ${f.mb} MB  ${f.rate} rec/s`}</Text>
+      <Text wrap="truncate-end">{`${totalLag}  ${f.read} read  ${f.mb} MB  ${f.rate} rec/s`}</Text>
       <Text wrap="truncate-end">
         {`${f.written} written  ${f.dropped} dropped  `}
         <Text color={state.totals.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>

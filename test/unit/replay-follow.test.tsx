@@ -177,7 +177,7 @@ test('a follow has no percent nor ETA: the plain line shows the lag instead', ()
 })
 
 test('the live view of a follow: total and per-partition lag, no line wider than 80 columns', () => {
-  const { lastFrame, unmount } = render(<ReplayProgressView state={stateAfter(3)} columns={80} rows={24} />)
+  const { lastFrame, unmount } = render(<ReplayProgressView state={stateAfter(3)} columns={80} rows={24} now={NOW} />)
   const frame = plain(lastFrame())
   unmount()
   assert.match(frame, /^Following orders → kafka:orders\.fixed$/m)
