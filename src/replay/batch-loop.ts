@@ -1,7 +1,8 @@
 import { CommitPacer } from '../core/commit-pacer.js'
+import { FOLLOW_END } from '../core/follow.js'
 import { failureRateError, type FailureRateGuard } from '../core/failure-rate.js'
 import type { RateLimiter } from '../core/rate-limiter.js'
-import type { PartitionCounts } from '../core/replay-counts.js'
+import { freshCounts, type PartitionCounts } from '../core/replay-counts.js'
 import type { PartitionRange } from '../core/replay-range.js'
 import { RecoveryError } from '../errors.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
@@ -75,7 +76,8 @@ const FOLLOW_LINGER_MS = 1_000
  */
 export async function readBatches(loop: BatchLoop): Promise<void> {
   const { run, stages, outputs, signal } = loop
-  const remaining = loop.ranges.map((r) => ({ partition: r.partition, start: run.counts.get(r.partition)!.next, end: r.end }))
+  // From the counts: a follow's partitions include those added to the topic while it ran.
+  const remaining = [...run.counts.values()].map((c) => ({ partition: c.partition, start: c.next, end: c.end }))
   const batch = new WorkBatch()
   let committing: Promise<void> | undefined
   const pacer = new CommitPacer(loop.commitEveryMs)
@@ -148,6 +150,9 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
   try {
     reading: for await (const chunks of loop.source.read(remaining, signal)) {
       for (const chunk of chunks) {
+        // A partition added to a followed topic: counted from its first chunk, which says where it starts.
+        if (loop.source.follows && !run.counts.has(chunk.partition))
+          run.counts.set(chunk.partition, freshCounts({ partition: chunk.partition, start: chunk.records[0]?.offset ?? chunk.nextOffset, end: FOLLOW_END }))
         const records = chunk.records
         // A run of the chunk's records at a time: up to a full batch, or the end of the sample.
         for (let at = 0; at < records.length; ) {

@@ -14,15 +14,14 @@ const NEW_PARTITIONS_CHECK_MS = 30_000
  * start, until the replay is stopped. Reads as the range source does (by offset, read_committed,
  * no consumer group), with long-poll fetches: a fetch at the log end waits on the broker for
  * new records; a round that brings none yields an empty list, so the pipeline can flush, commit
- * and report while idle. The partitions are those of the topic when the follow starts (or its
- * checkpoint's): partitions added later are not followed, and `newPartitions` is told of them
- * (checked every 30 s while idle), so the person can start another follow for them.
+ * and report while idle. A follow of the whole topic reads its metadata every 30 s while idle
+ * and follows partitions added to it from their log start (`newPartitions` is told first);
+ * their first chunk may hold no record, to say where they start.
  */
 export class KafkaFollowSource implements RecordSource {
   readonly follows = true
   private reader: RangeReader | undefined
   private readonly ends = new Map<number, bigint>()
-  private readonly announced = new Set<number>()
   private checkedAt = Date.now()
 
   constructor(
@@ -31,8 +30,8 @@ export class KafkaFollowSource implements RecordSource {
     private readonly partitions: readonly number[],
     private readonly from: RangeBound,
     private readonly fetch?: RangeReaderOptions,
-    /** Partitions the topic has beyond those followed (the whole topic was asked for). */
-    private readonly newPartitions?: (added: number[]) => void,
+    /** Partitions added to the topic, followed from now on (absent: only the partitions asked for). */
+    private readonly newPartitions?: (added: readonly PartitionRange[]) => void,
   ) {}
 
   /** From --from to no end; an empty topic is fine: the follow waits for its first records. */
@@ -46,21 +45,42 @@ export class KafkaFollowSource implements RecordSource {
   }
 
   async *read(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {
-    const followed = new Set(ranges.map((r) => r.partition))
-    for await (const chunks of this.fetchFrom(ranges, signal)) {
-      yield chunks
-      if (chunks.length === 0 && this.newPartitions && Date.now() - this.checkedAt >= NEW_PARTITIONS_CHECK_MS) await this.checkNewPartitions(followed)
+    let current = [...ranges]
+    // Where each partition continues after the chunks handed on: a read restarted with new partitions starts there.
+    const next = new Map(current.map((r) => [r.partition, r.start]))
+    for (;;) {
+      let added: PartitionRange[] = []
+      for await (const chunks of this.fetchFrom(current, signal)) {
+        for (const c of chunks) next.set(c.partition, c.nextOffset)
+        yield chunks
+        if (chunks.length === 0 && this.newPartitions && Date.now() - this.checkedAt >= NEW_PARTITIONS_CHECK_MS) {
+          added = await this.addedPartitions(current)
+          if (added.length > 0) break
+        }
+      }
+      if (added.length === 0 || signal.aborted) return
+      this.newPartitions?.(added)
+      // Their start first, as chunks without records, so the replay counts them before their records come.
+      yield added.map((r) => ({ partition: r.partition, records: [], nextOffset: r.start }))
+      for (const r of added) next.set(r.partition, r.start)
+      current = [...current, ...added].map((r) => ({ ...r, start: next.get(r.partition)! }))
     }
   }
 
-  private async checkNewPartitions(followed: ReadonlySet<number>): Promise<void> {
+  /** Partitions the topic has beyond `followed`, from their log start (best effort: an outage shows in the fetches). */
+  private async addedPartitions(followed: readonly PartitionRange[]): Promise<PartitionRange[]> {
     this.checkedAt = Date.now()
-    // Best effort: an outage shows in the fetches, which the pipeline waits out.
-    const all = await this.gateway.partitionsOf(this.topic).catch(() => [])
-    const added = all.filter((p) => !followed.has(p) && !this.announced.has(p))
-    if (added.length === 0) return
-    for (const p of added) this.announced.add(p)
-    this.newPartitions?.(added)
+    const known = new Set(followed.map((r) => r.partition))
+    const all = await this.gateway.partitionsOf(this.topic).catch(() => [] as number[])
+    const added = all.filter((p) => !known.has(p))
+    if (added.length === 0) return []
+    const facts = await this.open()
+      .partitionFacts(added)
+      .catch(() => [])
+    for (const f of facts) this.ends.set(f.partition, f.stableEnd)
+    // The reader knows the leaders of the partitions it started with only: the next one reads the metadata afresh.
+    if (facts.length > 0) await this.close()
+    return facts.map((f) => ({ partition: f.partition, start: f.logStart, end: FOLLOW_END }))
   }
 
   private fetchFrom(ranges: readonly PartitionRange[], signal: AbortSignal): AsyncIterable<readonly SourceChunk[]> {

@@ -47,10 +47,10 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
           request.partitions
             ? undefined
             : (added) => {
-                const list = added.join(',')
+                const list = added.map((r) => `${r.partition} from offset ${r.start}`).join(', ')
                 deps.onEvent?.({
                   type: 'warning',
-                  message: `${request.topic} now has partition${added.length === 1 ? '' : 's'} ${list}, which this follow does not read (it keeps the partitions it started with); follow ${added.length === 1 ? 'it' : 'them'} with another replay --follow --partitions ${list} --from earliest and its own --checkpoint.`,
+                  message: `${request.topic} has new partitions, followed from their log start: ${list}.`,
                 })
               },
         )

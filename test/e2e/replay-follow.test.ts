@@ -38,6 +38,17 @@ function envelopes(path: string): Array<{ partition: number; offset: string; val
   return out
 }
 
+/** The follows a test started: none outlives it, even when it fails (uvu would wait for them forever). */
+const running: CliProcess[] = []
+function start(args: string[], options: { cwd: string }): CliProcess {
+  const run = spawnCli(args, options)
+  running.push(run)
+  return run
+}
+test.after.each(() => {
+  for (const run of running.splice(0)) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL')
+})
+
 const valuesOf = (rows: Array<{ value: string }>) => rows.map((r) => Buffer.from(r.value, 'base64').toString()).sort()
 
 async function stop(run: CliProcess, signal: NodeJS.Signals) {
@@ -73,7 +84,7 @@ test(
     ]
 
     // 1. The records there at the start, then records produced while it follows.
-    const first = spawnCli(args, { cwd: dir })
+    const first = start(args, { cwd: dir })
     await waitFor('the first 40 records in the file', () => (envelopes(out).length >= 40 ? true : undefined), 60_000)
     await produceNumbered(topic, 40, 60)
     await waitFor('the 60 records produced after the start', () => (envelopes(out).length >= 100 ? true : undefined), 60_000)
@@ -109,18 +120,18 @@ test(
 
     // 2. Records produced while it was stopped; the same command continues from the checkpoint.
     await produceNumbered(topic, 100, 50)
-    const second = spawnCli(args, { cwd: dir })
+    const second = start(args, { cwd: dir })
     await waitFor('the records produced while stopped', () => (envelopes(out).length >= 150 ? true : undefined), 60_000)
 
     // 3. kill -9 while a backlog flows in (slowed by --rate so the kill lands mid-way), then the same command again.
     const killed = await stop(second, 'SIGKILL')
     assert.is(killed.signal, 'SIGKILL')
-    const third = spawnCli([...args, '--rate', '200'], { cwd: dir })
+    const third = start([...args, '--rate', '200'], { cwd: dir })
     await waitFor('the third run going', () => (third.stderr().includes('"type":"start"') ? true : undefined), 60_000)
     await produceNumbered(topic, 150, 300)
     await waitFor('part of the backlog', () => (envelopes(out).length >= 250 ? true : undefined), 60_000, 20)
     await stop(third, 'SIGKILL')
-    const fourth = spawnCli(args, { cwd: dir })
+    const fourth = start(args, { cwd: dir })
     await waitFor('every record', () => (envelopes(out).length >= 450 ? true : undefined), 90_000)
     // Ctrl-C ends a follow as SIGTERM does.
     const done = await stop(fourth, 'SIGINT')
@@ -168,7 +179,7 @@ test(
       '200ms',
     ]
     const sinkCount = async () => (await readTopic(sink)).length
-    const first = spawnCli(args, { cwd: dir })
+    const first = start(args, { cwd: dir })
     await waitFor('the first 40 records committed', async () => ((await sinkCount()) >= 40 ? true : undefined), 60_000, 300)
     await produceNumbered(topic, 40, 60)
     await waitFor('the records produced after the start committed', async () => ((await sinkCount()) >= 100 ? true : undefined), 60_000, 300)
@@ -176,12 +187,12 @@ test(
     assert.is(ended.code, 0, ended.stderr)
     assert.match(ended.stdout, /follow stopped/)
 
-    const second = spawnCli([...args, '--rate', '200'], { cwd: dir })
+    const second = start([...args, '--rate', '200'], { cwd: dir })
     await waitFor('the second run going', () => (second.stderr().includes('Continuing to follow') ? true : undefined), 60_000)
     await produceNumbered(topic, 100, 300)
     await waitFor('part of the backlog committed', async () => ((await sinkCount()) >= 200 ? true : undefined), 60_000, 100)
     await stop(second, 'SIGKILL')
-    const third = spawnCli(args, { cwd: dir })
+    const third = start(args, { cwd: dir })
     await waitFor('every record committed', async () => ((await sinkCount()) >= 400 ? true : undefined), 90_000, 300)
     const done = await stop(third, 'SIGTERM')
     assert.is(done.code, 0, done.stderr)
@@ -200,20 +211,46 @@ test(
 )
 
 test(
-  'a partition added to the topic while following is announced (not followed), with how to follow it',
-  withTimeout(150_000, async () => {
+  'a partition added to the topic while following is followed from its log start, and kept in the checkpoint for the next run',
+  withTimeout(180_000, async () => {
     const topic = uniqueName('e2e-follow-grow')
     await createTopic(topic, 1)
     await produce(topic, [{ partition: 0, value: 'a', timestampMs: Date.now() }])
     const out = join(dir, `${topic}.jsonl`)
-    const run = spawnCli(['replay', '--topic', topic, '--follow', '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`], { cwd: dir })
+    const checkpoint = join(dir, `${topic}.checkpoint.json`)
+    const args = ['replay', '--topic', topic, '--follow', '--sink', `file:${out}`, '--quarantine', `file:${out}.q.jsonl`, '--checkpoint', checkpoint]
+    const run = start(args, { cwd: dir })
     await waitFor('the first record', () => (envelopes(out).length >= 1 ? true : undefined), 60_000)
     await withAdmin((admin) => admin.createPartitions({ topicPartitions: [{ topic, count: 2 }] }))
+    await produce(topic, [{ partition: 1, value: 'b', timestampMs: Date.now() }])
     // The topic's metadata is read every 30 s while idle.
-    await waitFor('the warning', () => (run.stderr().includes(`${topic} now has partition 1,`) ? true : undefined), 90_000, 500)
-    assert.match(run.stderr(), /replay --follow --partitions 1 --from earliest/)
+    await waitFor('the new partition followed', () => (envelopes(out).length >= 2 ? true : undefined), 90_000, 500)
+    assert.match(run.stderr(), /has new partitions, followed from their log start: 1 from offset 0/)
     const ended = await stop(run, 'SIGTERM')
     assert.is(ended.code, 0, ended.stderr)
+    const saved = JSON.parse(readFileSync(checkpoint, 'utf8')) as { partitions: Array<{ partition: number; next: string }> }
+    assert.equal(
+      saved.partitions.map((p) => [p.partition, p.next]),
+      [
+        [0, '1'],
+        [1, '1'],
+      ],
+    )
+
+    // The next run follows both from the checkpoint at once.
+    await produce(topic, [{ partition: 1, value: 'c', timestampMs: Date.now() }])
+    const again = start(args, { cwd: dir })
+    await waitFor('the record written while stopped', () => (envelopes(out).length >= 3 ? true : undefined), 60_000)
+    const done = await stop(again, 'SIGTERM')
+    assert.is(done.code, 0, done.stderr)
+    assert.equal(
+      envelopes(out).map((r) => [r.partition, Buffer.from(r.value, 'base64').toString()]),
+      [
+        [0, 'a'],
+        [1, 'b'],
+        [1, 'c'],
+      ],
+    )
   }),
 )
 
