@@ -4,7 +4,10 @@ import { render } from 'ink-testing-library'
 import { jsonSafe } from '../../src/cli/base-command.js'
 import { checkFollowCheckpoint, checkFollowCombination, computeLag, FOLLOW_END, formatLag, formatLagTime } from '../../src/core/follow.js'
 import { initialProgress, reduceProgress, type ProgressState } from '../../src/core/replay-progress.js'
+import { countsToJson, freshCounts, type PartitionCounts } from '../../src/core/replay-counts.js'
 import { RecoveryError } from '../../src/errors.js'
+import type { ReplayCheckpoint } from '../../src/files/replay-checkpoint.js'
+import { adoptCommitted, CheckpointFile } from '../../src/replay/checkpoint.js'
 import { renderProgressLine } from '../../src/render/replay-progress.js'
 import type { ReplayProgressEvent } from '../../src/services/replay-events.js'
 import { ReplayProgressView } from '../../src/ui/replay-progress-view.js'
@@ -90,6 +93,43 @@ test('a follow continues only a follow checkpoint, a bounded replay only a bound
   assert.throws(
     () => checkFollowCheckpoint(bounded, 'b.json', true),
     (e: RecoveryError) => e.code === 'CHECKPOINT_MISMATCH' && /without --follow/.test(e.message),
+  )
+})
+
+test('a partition a follow took up after its last checkpoint starts over after an outage; one the sink committed first is adopted on resume', () => {
+  const p0 = { ...freshCounts({ partition: 0, start: 0n, end: FOLLOW_END }, 40n), read: 40, written: 40 }
+  const state = { partitions: [countsToJson(p0)] } as unknown as ReplayCheckpoint
+  const counts = new Map<number, PartitionCounts>([
+    [0, { ...p0, next: 55n, read: 55, written: 55 }],
+    [1, { ...freshCounts({ partition: 1, start: 3n, end: FOLLOW_END }, 9n), read: 6, written: 6 }],
+  ])
+  new CheckpointFile('unused.json', state, false).restore(counts)
+  assert.equal(
+    [...counts.values()].map((c) => [c.partition, c.next, c.read, c.written]),
+    [
+      [0, 40n, 40, 40],
+      [1, 3n, 0, 0],
+    ],
+  )
+
+  const committed = {
+    partitions: [
+      countsToJson({ ...p0, next: 50n, read: 50, written: 50 }),
+      countsToJson({ ...freshCounts({ partition: 1, start: 0n, end: FOLLOW_END }, 4n), read: 4, written: 4 }),
+      countsToJson(freshCounts({ partition: 2, start: 0n, end: 100n })),
+    ],
+    quarantineState: {},
+    batches: 7,
+  }
+  const checkpoint = { partitions: [countsToJson(p0)], quarantineState: {}, batches: 5 } as unknown as ReplayCheckpoint
+  adoptCommitted(checkpoint, committed)
+  assert.equal(
+    checkpoint.partitions.map((p) => [p.partition, p.next]),
+    [
+      [0, '50'],
+      [1, '4'],
+    ],
+    'the followed partition 1 is adopted; a bounded range the checkpoint lacks is not',
   )
 })
 
