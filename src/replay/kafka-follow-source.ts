@@ -6,7 +6,7 @@ import type { RecordSource, SourceChunk, SourcePlan } from './record-source.js'
 
 /** How long the broker holds a fetch that finds nothing new (a long poll, not a busy loop). */
 const FOLLOW_MAX_WAIT_MS = 500
-/** While idle, how often the topic's metadata is read for partitions added since the start. */
+/** How often the topic's metadata is read for partitions added since the start. */
 const NEW_PARTITIONS_CHECK_MS = 30_000
 
 /**
@@ -14,8 +14,8 @@ const NEW_PARTITIONS_CHECK_MS = 30_000
  * start, until the replay is stopped. Reads as the range source does (by offset, read_committed,
  * no consumer group), with long-poll fetches: a fetch at the log end waits on the broker for
  * new records; a round that brings none yields an empty list, so the pipeline can flush, commit
- * and report while idle. A follow of the whole topic reads its metadata every 30 s while idle
- * and follows partitions added to it from their log start (`newPartitions` is told first);
+ * and report while idle. A follow of the whole topic reads its metadata every 30 s and
+ * follows partitions added to it from their log start (`newPartitions` is told first);
  * their first chunk may hold no record, to say where they start.
  */
 export class KafkaFollowSource implements RecordSource {
@@ -53,7 +53,8 @@ export class KafkaFollowSource implements RecordSource {
       for await (const chunks of this.fetchFrom(current, signal)) {
         for (const c of chunks) next.set(c.partition, c.nextOffset)
         yield chunks
-        if (chunks.length === 0 && this.newPartitions && Date.now() - this.checkedAt >= NEW_PARTITIONS_CHECK_MS) {
+        // Also under steady traffic: the read restarts from where the chunks handed on end.
+        if (this.newPartitions && Date.now() - this.checkedAt >= NEW_PARTITIONS_CHECK_MS) {
           added = await this.addedPartitions(current)
           if (added.length > 0) break
         }
