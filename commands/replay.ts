@@ -85,6 +85,12 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         "<%= config.bin %> replay --topic orders --sink kafka:orders.fixed --drop-header 'x-b3-*' --set-header replayed-by=incident-42 --no-provenance-headers",
     },
     {
+      description:
+        'Keep replaying new records through the fix until stopped (SIGTERM or Ctrl-C: checkpoint, summary, exit 0); the same command continues after a restart',
+      command:
+        '<%= config.bin %> replay --topic orders --from 2018-03-21T00:00 --follow --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',
+    },
+    {
       description: 'Gently, 500 records/s, into CSV',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500',
@@ -204,6 +210,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       summary: 'Continue the replay the checkpoint belongs to (same cluster, topic, sink, quarantine and transform).',
       helpGroup: 'PROGRESS',
     }),
+    follow: Flags.boolean({
+      summary:
+        'Keep replaying the records written after the start until stopped (SIGTERM or Ctrl-C finish the batch, checkpoint and exit 0), showing the lag; an unfinished checkpoint of the same follow is continued without --resume (docs/running-as-a-service.md).',
+      helpGroup: 'PROGRESS',
+    }),
     'dry-run': Flags.boolean({ summary: 'Decode and transform a sample, show it before and after, write nothing.', helpGroup: 'PROGRESS' }),
     limit: Flags.integer({ summary: 'Records in the --dry-run sample (default 10).', min: 1, max: 100_000, dependsOn: ['dry-run'], helpGroup: 'PROGRESS' }),
     rate: Flags.integer({
@@ -292,6 +303,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       batchSize: flags['batch-size'],
       commitIntervalMs: parseDuration(flags['commit-interval']).ms,
       brokerWaitMs: parseDuration(flags['broker-wait']).ms,
+      follow: flags.follow,
+    }
+    if (flags.follow) {
+      const { checkFollowCombination } = await import('../src/core/follow.js')
+      checkFollowCombination({ ...request, scaleOut: flags['scale-out'] })
     }
     const interval = positive(parseDuration(flags['progress-interval']).ms, '--progress-interval')
 
@@ -340,7 +356,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         throw error
       })
       .finally(() => reporter.finish())
-    if (summary.interrupted) {
+    // A follow runs until it is stopped: stopping it is its normal end (a supervisor's SIGTERM).
+    if (summary.interrupted && !flags.follow) {
       summary.resumeCommand = resumeCommand(this.argv, summary.checkpoint)
       process.exitCode = 130
     }

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   BAD_PREDICATE: 'usage',
   NO_MATCH: 'usage',
   OFFSET_NOT_IN_LOG: 'usage',
+  FOLLOW_CONFLICT: 'usage',
   FINDINGS_OVER_THRESHOLD: 'findings',
   FAILURE_RATE_EXCEEDED: 'findings',
   CONFIRMATION_REQUIRED: 'safety',

@@ -4,6 +4,7 @@
  * it follows the current speed; the ETA counts the offsets still to go (an upper bound where
  * compaction or transaction markers left gaps).
  */
+import { isFollowEnd, type FollowLag } from './follow.js'
 import type { PartitionCounts, ReplayTotals } from './replay-counts.js'
 
 /** What the views show of the totals. */
@@ -21,16 +22,36 @@ type Range = { partition: number; start: bigint; end: bigint; next: bigint }
  */
 export type ProgressEvent =
   | { type: 'start'; partition?: number; topic?: string; sink?: string; resumed: boolean; resent: number; dryRun?: boolean; partitions: Range[] }
-  | { type: 'batch'; partition?: number; records: number; bytes: number; totals: ProgressTotals; elapsedMs: number; partitions?: PartitionProgress[] }
+  | {
+      type: 'batch'
+      partition?: number
+      records: number
+      bytes: number
+      totals: ProgressTotals
+      elapsedMs: number
+      partitions?: PartitionProgress[]
+      lag?: ProgressLag
+    }
   | { type: 'done'; partition?: number }
   | { type: 'scale-out-done' }
   | { type: 'scale-out-joining'; group: string; topic: string }
   | { type: 'partition-stop'; partition: number; finished: boolean }
+  /** --follow: the lag behind the log ends. */
+  | ({ type: 'lag'; elapsedMs: number } & ProgressLag)
   /** Events that say something without moving the figures (warnings, waits, assignments). */
   | { type: 'quarantined' | 'warning' | 'waiting' | 'reconnected' | 'scale-out-assigned' | 'scale-out-waiting' }
 
+/** What the views show of a follow's lag. */
+export type ProgressLag = Pick<FollowLag, 'behind' | 'lagMs' | 'lastWrittenMs'> & {
+  partitions: ReadonlyArray<Pick<FollowLag['partitions'][number], 'partition' | 'logEnd' | 'behind' | 'lagMs' | 'lastWrittenMs'>>
+}
+
 export interface ProgressState {
   started: boolean
+  /** replay --follow: the ranges have no end; percent and ETA give way to the lag. */
+  follow: boolean
+  /** --follow: the last lag reported (undefined before the first). */
+  lag: ProgressLag | undefined
   done: boolean
   resumed: boolean
   dryRun: boolean
@@ -61,6 +82,8 @@ const NO_TOTALS: ProgressTotals = { read: 0, written: 0, dropped: 0, quarantined
 export function initialProgress(): ProgressState {
   return {
     started: false,
+    follow: false,
+    lag: undefined,
     done: false,
     resumed: false,
     dryRun: false,
@@ -97,14 +120,15 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
       }
       const partitions = event.partitions.map(fresh).sort((a, b) => a.partition - b.partition)
       const window = [{ atMs: 0, read: 0, bytes: 0 }]
-      return withTotals({ ...state, ...named, started: true, resumed: event.resumed, partitions, window }, rangeTotals(event.partitions))
+      const follow = event.partitions.some((p) => isFollowEnd(p.end))
+      return withTotals({ ...state, ...named, started: true, follow, resumed: event.resumed, partitions, window }, rangeTotals(event.partitions))
     }
     case 'batch': {
       const now = atMs ?? event.elapsedMs
       const figures = moved(state, event.records, event.bytes, now)
       if (event.partition === undefined) {
         const partitions = event.partitions ? [...event.partitions].sort((a, b) => a.partition - b.partition) : state.partitions
-        return withTotals({ ...state, ...figures, partitions }, event.totals)
+        return withTotals({ ...state, ...figures, partitions, lag: event.lag ? lagOf(event.lag) : state.lag }, event.totals)
       }
       const runs = new Map(state.runs).set(event.partition, event.totals)
       const partitions = event.partitions ? upsert(state.partitions, event.partitions) : state.partitions
@@ -114,6 +138,9 @@ export function reduceProgress(state: ProgressState, event: ProgressEvent, atMs?
       return event.partition === undefined ? { ...state, done: true, etaMs: 0 } : state
     case 'scale-out-done':
       return { ...state, done: true, etaMs: 0 }
+    case 'lag':
+      // Nothing read since the last batch: the rate falls to what the last seconds brought.
+      return { ...state, ...moved(state, 0, 0, atMs ?? event.elapsedMs), lag: lagOf(event) }
     case 'scale-out-joining':
       return { ...state, topic: event.topic, scaleOut: { group: event.group } }
     case 'partition-stop': {
@@ -146,10 +173,16 @@ function moved(state: ProgressState, records: number, bytes: number, now: number
 
 /** The totals, and the percent and ETA they give at the current rate. */
 function withTotals(state: ProgressState, totals: ProgressTotals): ProgressState {
+  // A follow has no end to be a percent of, nor a time to reach it.
+  if (state.follow) return { ...state, totals, percent: undefined, etaMs: undefined }
   const size = Number(totals.rangeSize)
   const percent = size > 0 ? Math.min(100, (100 * (size - Number(totals.remaining))) / size) : 100
   const etaMs = state.rate > 0 ? (Number(totals.remaining) / state.rate) * 1000 : undefined
   return { ...state, totals, percent, etaMs }
+}
+
+function lagOf(lag: ProgressLag): ProgressLag {
+  return { behind: lag.behind, lagMs: lag.lagMs, lastWrittenMs: lag.lastWrittenMs, partitions: lag.partitions }
 }
 
 function fresh(p: Range): PartitionProgress {

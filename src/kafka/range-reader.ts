@@ -44,6 +44,11 @@ export interface RangeReaderOptions {
   maxWaitMs?: number
   /** How long a partition may answer nothing below its range end before the read fails. Default 30 s. */
   stallTimeoutMs?: number
+  /**
+   * Following a log (replay --follow): a fetch round that brought nothing yields an empty list
+   * (the caller may flush and report while idle), and every answer's high watermark is handed here.
+   */
+  follow?: { logEnd(partition: number, highWatermark: bigint): void }
 }
 
 // Kafka error codes worth a metadata refresh and another try.
@@ -174,6 +179,7 @@ export class RangeReader {
       if (signal?.aborted) return
       // Fetch the next response while the caller works on this one.
       pending = positions.size > 0 ? start() : undefined
+      if (chunks.length === 0 && options.follow) yield []
       if (mode.kind === 'visit') {
         if (chunks.length > 0) yield chunks
         continue
@@ -264,6 +270,7 @@ export class RangeReader {
             throw createErrorFromCode(data.errorCode)
           }
           usable.push(data)
+          options.follow?.logEnd(data.partition, BigInt(data.highWatermark))
         }
         try {
           await this.advance(usable, positions, mode, chunks, options)

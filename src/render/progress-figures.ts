@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js'
+import { formatLag } from '../core/follow.js'
 import type { ProgressState } from '../core/replay-progress.js'
 
 /** The figures of a replay's progress as people read them: the live view and the plain line both print these. */
@@ -15,6 +16,8 @@ export interface ProgressFigures {
   percent: string
   /** `ETA 3m20s`, `ETA –` before a rate is known, `done` at the end. */
   eta: string
+  /** --follow: `lag 1,204 records, 3s`, `caught up, last record 2m05s old`, or `lag –` before the first fetch. */
+  lag?: string
 }
 
 export function progressFigures(state: ProgressState): ProgressFigures {
@@ -29,6 +32,7 @@ export function progressFigures(state: ProgressState): ProgressFigures {
     percent: `${(state.percent ?? 0).toFixed(1)}%`,
     // Whole seconds, rounded up: never "0s" while records are still to go.
     eta: state.done ? 'done' : state.etaMs === undefined ? 'ETA –' : `ETA ${formatDuration(Math.ceil(state.etaMs / 1000) * 1000)}`,
+    ...(state.follow ? { lag: state.lag ? formatLag(state.lag) : 'lag –' } : {}),
   }
 }
 

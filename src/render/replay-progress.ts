@@ -9,6 +9,8 @@ import { count, progressFigures } from './progress-figures.js'
  */
 export function renderProgressLine(state: ProgressState): string {
   const f = progressFigures(state)
+  if (state.follow)
+    return `replay --follow: ${f.read} read, ${f.written} written, ${f.dropped} dropped, ${f.quarantined} quarantined, ${f.mb} MB, ${f.rate} rec/s, ${f.lag}`
   const line = `replay: ${f.read} read, ${f.written} written, ${f.dropped} dropped, ${f.quarantined} quarantined, ${f.mb} MB, ${f.rate} rec/s, ${f.percent}, ${f.eta}`
   if (!state.scaleOut) return line
   return `${line}; ${state.partitions.map(partitionFigure).join(', ') || 'no partition yet'}`
@@ -26,6 +28,15 @@ export function renderReplayEventLines(event: ReplayProgressEvent, state: Progre
   switch (event.type) {
     case 'start': {
       if (scope) return event.partitions.map((p) => `${scope}replaying [${p.start}, ${p.end}) from ${p.next}.`)
+      if (state.follow && !event.dryRun) {
+        const what = event.resumed ? 'Continuing to follow' : 'Following'
+        // Where it starts, while that fits on a line.
+        const from = event.partitions.length <= 4 ? `, from ${event.partitions.map((p) => `${p.partition}@${p.next}`).join(', ')}` : ''
+        return [
+          `${what} ${event.topic} (${plural(event.partitions.length, 'partition')}${from}) into ${event.sink}, quarantine ${event.quarantine}.`,
+          'Stop with SIGTERM or Ctrl-C: the batch in flight is finished and checkpointed.',
+        ]
+      }
       const total = event.partitions.reduce((n, p) => n + (p.end - p.next), 0n)
       const what = event.dryRun ? 'Dry run of' : event.resumed ? 'Resuming replay of' : 'Replaying'
       const where = event.dryRun ? '' : ` into ${event.sink}, quarantine ${event.quarantine}`

@@ -1,6 +1,7 @@
 import type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
 import type { ReplaySummary } from '../services/replay.js'
 import type { GroupReplaySummary } from '../services/replay-group.js'
+import { showRangeEnd, isFollowEnd } from '../core/follow.js'
 import { renderTable } from './table.js'
 
 /** Each partition's range, position and what became of its records, and the totals: the table of every replay summary. */
@@ -17,7 +18,7 @@ export function renderPartitionTable(partitions: readonly PartitionCounts[], tot
       { header: 'OUT', align: 'right' },
     ],
     [
-      ...partitions.map((p) => [p.partition, `[${p.start}, ${p.end})`, p.next, p.read, p.written, p.dropped, p.quarantined, p.outputs]),
+      ...partitions.map((p) => [p.partition, `[${p.start}, ${showRangeEnd(p.end)})`, p.next, p.read, p.written, p.dropped, p.quarantined, p.outputs]),
       ['total', '', '', totals.read, totals.written, totals.dropped, totals.quarantined, totals.outputs],
     ],
   )
@@ -44,15 +45,18 @@ export function renderReplaySummary(s: ReplaySummary): string {
   const lines: string[] = []
   const read = s.source ? `${s.topic} from ${s.source}` : `${s.topic} on cluster ${s.cluster.id}`
   const what = s.dryRun ? `Dry run of ${read}` : `Replay of ${read} into ${s.sink}`
+  const following = s.partitions.some((p) => isFollowEnd(p.end))
   const state = s.stopped
     ? `STOPPED (${s.stopped.code}; see the error below)`
-    : s.interrupted
-      ? 'INTERRUPTED'
-      : s.finished
-        ? 'finished'
-        : s.dryRun
-          ? 'sample only, nothing written'
-          : 'not finished'
+    : following && s.interrupted
+      ? 'follow stopped (run the same command to continue from the checkpoint)'
+      : s.interrupted
+        ? 'INTERRUPTED'
+        : s.finished
+          ? 'finished'
+          : s.dryRun
+            ? 'sample only, nothing written'
+            : 'not finished'
   lines.push(`${what}${s.transform ? ` through ${s.transform.name}@${s.transform.version}` : ''}: ${state}.`)
   lines.push('')
   lines.push(renderPartitionTable(s.partitions, s.totals))

@@ -1,7 +1,8 @@
 import { CommitPacer } from '../core/commit-pacer.js'
+import { FOLLOW_END } from '../core/follow.js'
 import { failureRateError, type FailureRateGuard } from '../core/failure-rate.js'
 import type { RateLimiter } from '../core/rate-limiter.js'
-import type { PartitionCounts } from '../core/replay-counts.js'
+import { freshCounts, type PartitionCounts } from '../core/replay-counts.js'
 import type { PartitionRange } from '../core/replay-range.js'
 import { RecoveryError } from '../errors.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
@@ -58,7 +59,12 @@ export interface BatchLoop {
   /** A plugin that caught the error its process.exit threw: the replay stops all the same. */
   pluginExitCaught: () => RecoveryError | undefined
   onEvent?: (event: ReplayEvent) => void
+  /** A source that follows its log: called after a fetch that brought nothing, once what was read is written and committed. */
+  idle?: () => void
 }
+
+/** Following a log: records that trickle in wait at most this long for their batch to fill. */
+const FOLLOW_LINGER_MS = 1_000
 
 /**
  * Reads from where every partition's counts are to the end of its range, a sink batch at a
@@ -71,7 +77,8 @@ export interface BatchLoop {
  */
 export async function readBatches(loop: BatchLoop): Promise<void> {
   const { run, stages, outputs, signal } = loop
-  const remaining = loop.ranges.map((r) => ({ partition: r.partition, start: run.counts.get(r.partition)!.next, end: r.end }))
+  // From the counts: a follow's partitions include those added to the topic while it ran.
+  const remaining = [...run.counts.values()].map((c) => ({ partition: c.partition, start: c.next, end: c.end }))
   const batch = new WorkBatch()
   let committing: Promise<void> | undefined
   const pacer = new CommitPacer(loop.commitEveryMs)
@@ -86,8 +93,10 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     await loop.commit()
     pacer.committed()
   }
+  let flushedAt = loop.now()
 
   const flush = async (last = false): Promise<void> => {
+    flushedAt = loop.now()
     const work = batch.take()
     loop.beforeWrite?.(work.inputs)
     let prepared: PreparedBatch
@@ -145,6 +154,9 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
   try {
     reading: for await (const chunks of loop.source.read(remaining, signal)) {
       for (const chunk of chunks) {
+        // A partition added to a followed topic: counted from its first chunk, which says where it starts.
+        if (loop.source.follows && !run.counts.has(chunk.partition))
+          run.counts.set(chunk.partition, freshCounts({ partition: chunk.partition, start: chunk.records[0]?.offset ?? chunk.nextOffset, end: FOLLOW_END }))
         const records = chunk.records
         // A run of the chunk's records at a time: up to a full batch, or the end of the sample.
         for (let at = 0; at < records.length; ) {
@@ -162,7 +174,24 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
         batch.advance(chunk)
       }
       if (halted()) break
+      if (loop.source.follows) {
+        // Following: a batch that is not full is written once the log has nothing more (an
+        // empty fetch) or it waited long enough; an idle transactional sink commits what it holds.
+        const idle = chunks.length === 0
+        const pending = batch.inputs.length > 0 || batch.positions.size > 0
+        if (pending && !abandoned && (idle || loop.now() - flushedAt >= FOLLOW_LINGER_MS)) {
+          await flush()
+          if (halted()) break
+        }
+        if (idle) {
+          if (committing) await committing
+          if (pacer.uncommitted) await commit()
+          loop.idle?.()
+        }
+      }
     }
+    // A read that ended because of Ctrl-C or SIGTERM (a follow ends no other way) is interrupted.
+    halted()
     // The last records, and positions moved past gaps at the ends of the ranges.
     if (!abandoned && (batch.inputs.length > 0 || batch.positions.size > 0)) await flush(!halted())
     if (committing) await committing

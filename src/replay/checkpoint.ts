@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { recoverStateDir } from '../config/state-dir.js'
 import { assertSameCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
-import { countsFromJson, countsToJson, type PartitionCounts } from '../core/replay-counts.js'
+import { isFollowEnd } from '../core/follow.js'
+import { countsFromJson, countsToJson, freshCounts, type PartitionCounts } from '../core/replay-counts.js'
 import { RecoveryError } from '../errors.js'
 import {
   assertCheckpointCluster,
@@ -122,6 +123,9 @@ export function adoptCommitted(checkpoint: ReplayCheckpoint, committed: Committe
     // The range is the checkpoint's; only the position and counts come from the sink.
     return c ? { ...c, start: p.start, end: p.end } : p
   })
+  // A partition a follow took up and committed before the checkpoint file said so.
+  for (const c of committed.partitions)
+    if (isFollowEnd(BigInt(c.end)) && !checkpoint.partitions.some((p) => p.partition === c.partition)) checkpoint.partitions.push(c)
   checkpoint.quarantineState = committed.quarantineState
   checkpoint.batches = committed.batches
 }
@@ -152,6 +156,8 @@ export class CheckpointFile {
       const c = counts.get(p.partition)
       if (c) Object.assign(c, countsFromJson(p))
     }
+    // A partition a follow took up after the last checkpoint: nothing of it is durable yet.
+    for (const c of counts.values()) if (!this.state.partitions.some((p) => p.partition === c.partition)) Object.assign(c, freshCounts(c))
   }
 
   remove(): void {

@@ -49,7 +49,7 @@ export async function planReplay(
  * resolved --from. A partition without a match replays nothing (its --from is its end, its
  * --to its start), which is said in the warnings; none matching anywhere is NO_MATCH.
  */
-async function resolveMatchBound(
+export async function resolveMatchBound(
   topic: string,
   partitions: readonly number[],
   bound: RangeBound,

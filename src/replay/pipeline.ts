@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard } from '../core/failure-rate.js'
+import { checkFollowCheckpoint, computeLag } from '../core/follow.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { countsFromJson, freshCounts, totalsOf } from '../core/replay-counts.js'
 import type { PartitionRange } from '../core/replay-range.js'
@@ -47,6 +48,7 @@ export type PipelineDeps = Omit<ReplayDeps, 'gateway'>
 
 const DEFAULT_BATCH = 5_000
 const DEFAULT_STALL_MS = 10_000
+const DEFAULT_FOLLOW_STATUS_MS = 30_000
 
 /**
  * Replays bounded ranges from a source through the stages into a sink: read → decode →
@@ -78,10 +80,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
 
     let checkpoint: ReplayCheckpoint | undefined
     let plan: SourcePlan
-    if (request.resume && outputs && checkpointPath) {
+    // A follow restarted by its supervisor continues its checkpoint: the same command line works every time.
+    const continuesFollow =
+      request.follow === true && checkpointPath !== undefined && checkpointExists(checkpointPath) && !readCheckpoint(checkpointPath).finished
+    if ((request.resume || continuesFollow) && outputs && checkpointPath) {
       checkpoint = readCheckpoint(checkpointPath)
       resumed = true
       checkResumable(checkpoint, checkpointPath, request, outputs, stages.transform, cluster)
+      checkFollowCheckpoint(checkpoint, checkpointPath, request.follow === true)
       plan = { ranges: checkpoint.partitions.map((p) => ({ partition: p.partition, start: BigInt(p.start), end: BigInt(p.end) })), warnings: [] }
     } else {
       if (checkpointPath) refuseUnfinishedCheckpoint(checkpointPath, cluster.id)
@@ -157,6 +163,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       file.save(run.counts.values(), false)
       await source.committed?.([...run.counts.values()])
     }
+    // --follow: the lag behind the log ends, after every batch and, while idle, every followStatusMs.
+    const lastWritten = new Map<number, number>()
+    let lagShownAt = Date.now()
+    const lagNow = () => {
+      if (!source.follows || !source.logEnds) return undefined
+      lagShownAt = Date.now()
+      return computeLag([...run.counts.values()], source.logEnds(), lastWritten, lagShownAt)
+    }
     const stall = new StallWatch(request.stallMs ?? DEFAULT_STALL_MS, stages.transform, deps.onEvent)
     const loop = {
       run,
@@ -183,6 +197,8 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         deps.log?.(retention.warning)
       },
       written: (work: { inputs: KafkaRecord[]; bytes: number }) => {
+        for (const r of work.inputs) lastWritten.set(r.partition, r.timestampMs)
+        const lag = lagNow()
         deps.onEvent?.({
           type: 'batch',
           records: work.inputs.length,
@@ -190,8 +206,15 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           totals: totalsOf(run.counts.values()),
           elapsedMs: Date.now() - started,
           partitions: [...run.counts.values()].map((c) => ({ ...c })),
+          ...(lag ? { lag } : {}),
         })
         stall.progressed()
+      },
+      idle: () => {
+        // Nothing to read is no stall when following; a status now and then says the follow is alive.
+        stall.progressed()
+        const lag = Date.now() - lagShownAt >= (request.followStatusMs ?? DEFAULT_FOLLOW_STATUS_MS) ? lagNow() : undefined
+        if (lag) deps.onEvent?.({ type: 'lag', elapsedMs: Date.now() - started, ...lag })
       },
       pluginExitCaught: () => caughtPluginExit(parts.exitGuard, stages.transform, 'during a transform call and caught the error it threw'),
       onEvent: deps.onEvent,

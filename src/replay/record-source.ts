@@ -45,5 +45,12 @@ export interface RecordSource {
    * checkpoint (a --scale-out share commits them to its group).
    */
   committed?(partitions: readonly PartitionCounts[]): Promise<void>
+  /**
+   * A source that follows its log (replay --follow, kafka-follow-source.ts): its ranges have no
+   * end, read() yields an empty list when a fetch brought nothing, and logEnds() says how far
+   * each partition's log reaches, for the lag.
+   */
+  readonly follows?: boolean
+  logEnds?(): ReadonlyMap<number, bigint>
   close(): Promise<void>
 }

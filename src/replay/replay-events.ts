@@ -1,4 +1,5 @@
 import type { ClusterIdentity } from '../core/cluster-identity.js'
+import type { FollowLag } from '../core/follow.js'
 import type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
@@ -17,7 +18,8 @@ export type ReplayEvent =
       partitions: Array<Pick<PartitionCounts, 'partition' | 'start' | 'end' | 'next'>>
       dryRun: boolean
     }
-  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[] }
+  /** `lag`: --follow, where the replay stands against the log ends after this batch. */
+  | { type: 'batch'; records: number; bytes: number; totals: ReplayTotals; elapsedMs: number; partitions: PartitionProgress[]; lag?: FollowLag }
   | { type: 'quarantined'; stage: QuarantineStage; count: number }
   /** Kafka stopped answering (an error, giveUpAtMs set) or no batch finished for a while (a stall, giveUpAtMs null). */
   | { type: 'waiting'; reason: string; sinceMs: number; giveUpAtMs: number | null }
@@ -26,6 +28,8 @@ export type ReplayEvent =
   /** Something the person should know that does not stop the replay (a bound clamped to the log). */
   | { type: 'warning'; message: string }
   | { type: 'done'; summary: ReplaySummary }
+  /** --follow, while no record arrives: how far the replay is behind the log ends, in records and in time (every 30 s). */
+  | ({ type: 'lag'; elapsedMs: number } & FollowLag)
 
 export interface DrySample {
   source: { partition: number; offset: bigint; timestamp: string }

@@ -85,6 +85,14 @@ export interface ReplayRequest {
    * sinks are made durable after every batch whatever this says.
    */
   commitIntervalMs?: number
+  /**
+   * --follow: keep reading past the log ends seen at the start, until stopped (the signal).
+   * An unfinished checkpoint of the same follow is continued without --resume (a restart by
+   * a supervisor runs the same command).
+   */
+  follow?: boolean
+  /** --follow: how often the lag is reported while no record arrives. Default 30 s. */
+  followStatusMs?: number
 }
 
 export interface ReplayDeps {

@@ -4,6 +4,8 @@ import type { HeaderRules } from '../core/header-rules.js'
 import { checkRangeOrder, type RangeBound } from '../core/replay-range.js'
 import { FileRecordSource, scanEnvelopeFile } from '../replay/file-source.js'
 import { RecoveryError } from '../errors.js'
+import { checkFollowCombination } from '../core/follow.js'
+import { KafkaFollowSource } from '../replay/kafka-follow-source.js'
 import { KafkaRangeSource } from '../replay/kafka-range-source.js'
 import { buildOutputs, parseOutputLocations, requireSink, sinkRetention, sinkRunsPluginCode, type OutputLocations } from '../replay/open-outputs.js'
 import { runPipeline, type ReplayParts } from '../replay/pipeline.js'
@@ -33,6 +35,7 @@ export type ReplayOutputsUri = Partial<OutputLocations>
 export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<ReplaySummary> {
   if (request.source) return replayFile(request, request.source, deps)
   // Everything that can be wrong with the command line fails before any broker round trip.
+  if (request.follow) checkFollowCombination(request)
   const outputs = parseOutputs(request)
   const bounds = {
     from: decodeMatch(request.from ?? { kind: 'earliest' }, request),
@@ -42,7 +45,25 @@ export async function replay(request: ReplayRequest, deps: ReplayDeps): Promise<
   return replayFrom(request, outputs, deps, async () => {
     const all = await deps.gateway.partitionsOf(request.topic)
     const partitions = checkPartitions(request.topic, request.partitions, all)
-    return { source: new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch), partitionCount: all.length }
+    const source = request.follow
+      ? new KafkaFollowSource(
+          deps.gateway,
+          request.topic,
+          partitions,
+          bounds.from,
+          request.fetch,
+          request.partitions
+            ? undefined
+            : (added) => {
+                const list = added.map((r) => `${r.partition} from offset ${r.start}`).join(', ')
+                deps.onEvent?.({
+                  type: 'warning',
+                  message: `${request.topic} has new partitions, followed from their log start: ${list}.`,
+                })
+              },
+        )
+      : new KafkaRangeSource(deps.gateway, request.topic, partitions, bounds, request.fetch)
+    return { source, partitionCount: all.length }
   })
 }
 

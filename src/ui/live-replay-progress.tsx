@@ -12,6 +12,8 @@ export class LiveReplayProgress implements LiveView<ProgressState> {
   private readonly ink: Instance
   private latest: ProgressState
   private timer: NodeJS.Timeout | undefined
+  /** --follow: redraws every second, so the age of the newest record keeps counting while nothing arrives. */
+  private ticker: NodeJS.Timeout | undefined
   private readonly notes: string[] = []
 
   constructor(
@@ -22,6 +24,10 @@ export class LiveReplayProgress implements LiveView<ProgressState> {
     this.latest = initial
     // Ctrl-C stays with the command (it finishes the batch and checkpoints), not with Ink.
     this.ink = render(this.view(), { stdout: stream, stderr: stream, exitOnCtrlC: false, patchConsole: false })
+    if (initial.follow) {
+      this.ticker = setInterval(() => this.ink.rerender(this.view()), 1_000)
+      this.ticker.unref()
+    }
   }
 
   update(state: ProgressState): void {
@@ -39,6 +45,8 @@ export class LiveReplayProgress implements LiveView<ProgressState> {
   }
 
   finish(state: ProgressState = this.latest): void {
+    if (this.ticker) clearInterval(this.ticker)
+    this.ticker = undefined
     if (this.timer) clearTimeout(this.timer)
     this.timer = undefined
     this.latest = state

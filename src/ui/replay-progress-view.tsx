@@ -1,5 +1,6 @@
 import { Box, Static, Text } from 'ink'
 import type { PartitionProgress, ProgressState } from '../core/replay-progress.js'
+import { formatLag, formatLagTime } from '../core/follow.js'
 import { count, progressFigures } from '../render/progress-figures.js'
 
 export interface ReplayProgressViewProps {
@@ -12,6 +13,8 @@ export interface ReplayProgressViewProps {
   maxPartitionRows?: number
   /** Messages of the replay (retries, warnings), printed once above the live part. */
   notes?: readonly string[]
+  /** --follow: the time the lag in time is measured at (default: now, at every frame). */
+  now?: number
 }
 
 const MAX_BAR = 24
@@ -24,7 +27,8 @@ const FIXED_ROWS = 6
  * ETA and quarantined, then one line per partition. It only renders the reduced progress
  * state (the plain progress line prints the same figures); the reporter feeds it.
  */
-export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [] }: ReplayProgressViewProps) {
+export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [], now }: ReplayProgressViewProps) {
+  if (state.follow) return <FollowView state={state} columns={columns} rows={rows} maxPartitionRows={maxPartitionRows} notes={notes} now={now} />
   const f = progressFigures(state)
   const t = state.totals
   const partitionRows = Math.max(1, Math.min(maxPartitionRows, rows - 1 - FIXED_ROWS))
@@ -71,6 +75,73 @@ export function ReplayProgressView({ state, columns = 80, rows = 24, maxPartitio
               dimColor
               wrap="truncate-end"
             >{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read, ${count(sum(hidden, 'quarantined'))} quarantined, ${hidden.filter(isDone).length} done`}</Text>
+          ) : null}
+        </Box>
+      ) : null}
+    </Box>
+  )
+}
+
+/**
+ * replay --follow: no end to fill a bar towards, so the lag instead: the totals with the
+ * records behind the log ends and the age of the newest record written, then per partition
+ * how far behind its log end it is.
+ */
+function FollowView({ state, columns = 80, rows = 24, maxPartitionRows = 12, notes = [], now = Date.now() }: ReplayProgressViewProps) {
+  const f = progressFigures(state)
+  // The age of the newest record keeps growing while nothing arrives: measured at every frame.
+  const age = (writtenMs: number | undefined) => (writtenMs === undefined ? undefined : Math.max(0, now - writtenMs))
+  const totalLag = state.lag ? formatLag({ behind: state.lag.behind, lagMs: age(state.lag.lastWrittenMs) }) : f.lag
+  const partitionRows = Math.max(1, Math.min(maxPartitionRows, rows - 1 - FIXED_ROWS))
+  const lags = new Map(state.lag?.partitions.map((p) => [p.partition, p]) ?? [])
+  const rowsOf = state.partitions.map((p) => {
+    const lag = lags.get(p.partition)
+    return {
+      part: String(p.partition),
+      behind: lag ? count(Number(lag.behind)) : '–',
+      read: count(p.read),
+      mb: mb(p.bytes),
+      quarantined: count(p.quarantined),
+      quarantinedAny: p.quarantined > 0,
+      lag: formatLagTime(age(lag?.lastWrittenMs)),
+      position: `${p.next} / ${lag?.logEnd ?? '–'}`,
+    }
+  })
+  const shown = rowsOf.slice(0, partitionRows)
+  const hidden = state.partitions.slice(partitionRows)
+  const header = { part: 'PART', behind: 'BEHIND', read: 'READ', mb: 'MB', quarantined: 'QUAR.', lag: 'LAG', position: 'NEXT / LOG END' }
+  const width = (k: keyof typeof header) => Math.max(header[k].length, ...shown.map((r) => String(r[k]).length))
+  const cells = (r: Record<keyof typeof header, string>) =>
+    [r.part.padStart(width('part')), r.behind.padStart(width('behind')), r.read.padStart(width('read')), r.mb.padStart(width('mb'))].join('  ')
+  const tail = (r: Record<keyof typeof header, string>) => `  ${r.lag.padStart(width('lag'))}  ${r.position}`
+  const title = `${state.done ? 'Followed' : 'Following'} ${state.topic} → ${state.sink}`
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Static items={notes.map((text, i) => ({ text, i }))}>{(n) => <Text key={n.i}>{n.text}</Text>}</Static>
+      <Text wrap="truncate-end">
+        <Text bold>{title}</Text>
+        {state.resumed ? <Text dimColor> (resumed)</Text> : null}
+      </Text>
+      <Text wrap="truncate-end">{`${totalLag}  ${f.read} read  ${f.mb} MB  ${f.rate} rec/s`}</Text>
+      <Text wrap="truncate-end">
+        {`${f.written} written  ${f.dropped} dropped  `}
+        <Text color={state.totals.quarantined > 0 ? 'yellow' : undefined}>{f.quarantined} quarantined</Text>
+      </Text>
+      {shown.length > 0 ? (
+        <Box flexDirection="column" marginTop={1}>
+          <Text dimColor wrap="truncate-end">{`${cells(header)}  ${header.quarantined.padStart(width('quarantined'))}${tail(header)}`}</Text>
+          {shown.map((r) => (
+            <Text key={r.part} wrap="truncate-end">
+              {`${cells(r)}  `}
+              <Text color={r.quarantinedAny ? 'yellow' : undefined}>{r.quarantined.padStart(width('quarantined'))}</Text>
+              {tail(r)}
+            </Text>
+          ))}
+          {hidden.length > 0 ? (
+            <Text
+              dimColor
+              wrap="truncate-end"
+            >{`  … ${hidden.length} more partition${hidden.length === 1 ? '' : 's'}: ${count(sum(hidden, 'read'))} read`}</Text>
           ) : null}
         </Box>
       ) : null}

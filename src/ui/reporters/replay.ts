@@ -1,4 +1,5 @@
 import { redactText } from '../../config/redact.js'
+import { isFollowEnd } from '../../core/follow.js'
 import { initialProgress, reduceProgress, type PartitionProgress, type ProgressState } from '../../core/replay-progress.js'
 import { renderProgressLine, renderReplayEventLines } from '../../render/replay-progress.js'
 import type { ReplayProgressEvent } from '../../services/replay-events.js'
@@ -19,7 +20,7 @@ export const replayPresenter: Presenter<ReplayProgressEvent, ProgressState> = {
   lines: renderReplayEventLines,
   record: replayRecord,
   progress: {
-    moves: (event) => event.type === 'batch',
+    moves: (event) => event.type === 'batch' || event.type === 'lag',
     line: renderProgressLine,
     record: progressRecord,
   },
@@ -36,7 +37,8 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
     case 'start': {
       if ('partition' in scope) return { type: 'partition-start', ...range(event.partitions[0]!) }
       const { topic, sink, quarantine, resumed, resent, dryRun } = event
-      return { type: 'start', topic, sink, quarantine, resumed, resent, dryRun, partitions: event.partitions.map(range) }
+      const follow = event.partitions.some((p) => isFollowEnd(p.end))
+      return { type: 'start', topic, sink, quarantine, resumed, resent, dryRun, follow, partitions: event.partitions.map(range) }
     }
     case 'warning':
       return { type: 'warning', message: event.message, ...scope }
@@ -60,6 +62,7 @@ function replayRecord(event: ReplayProgressEvent): ProgressRecord | undefined {
       return { type: event.type, unfinished: event.unfinished }
     case 'batch':
     case 'quarantined':
+    case 'lag':
       // Their figures are in the progress record.
       return undefined
   }
@@ -74,6 +77,7 @@ function doneRecord(s: Ended, how: { dryRun: boolean; stopped: string | null }):
 }
 
 function progressRecord(state: ProgressState): ProgressRecord {
+  if (state.follow) return followProgressRecord(state)
   const t = state.totals
   return {
     type: 'progress',
@@ -93,8 +97,46 @@ function progressRecord(state: ProgressState): ProgressRecord {
   }
 }
 
+/** --follow: no end, so no remaining, percent or ETA; the lag in records and in time instead. */
+function followProgressRecord(state: ProgressState): ProgressRecord {
+  const t = state.totals
+  const lag = state.lag
+  const ends = new Map(lag?.partitions.map((p) => [p.partition, p]) ?? [])
+  return {
+    type: 'progress',
+    read: t.read,
+    written: t.written,
+    dropped: t.dropped,
+    quarantined: t.quarantined,
+    bytes: t.bytes,
+    remaining: null,
+    rangeSize: null,
+    percent: null,
+    recordsPerSecond: Math.round(state.rate),
+    bytesPerSecond: Math.round(state.bytesPerSecond),
+    etaMs: null,
+    elapsedMs: state.elapsedMs,
+    lag: lag
+      ? { records: lag.behind, timeMs: lag.lagMs ?? null, lastWrittenAt: lag.lastWrittenMs === undefined ? null : iso(lag.lastWrittenMs) }
+      : { records: null, timeMs: null, lastWrittenAt: null },
+    partitions: state.partitions.map((p: PartitionProgress) => {
+      const at = ends.get(p.partition)
+      return {
+        ...range(p),
+        read: p.read,
+        quarantined: p.quarantined,
+        bytes: p.bytes,
+        logEnd: at?.logEnd ?? null,
+        lagRecords: at?.behind ?? null,
+        lagMs: at?.lagMs ?? null,
+      }
+    }),
+  }
+}
+
+/** A partition's range; a followed partition's end is null (it has none). */
 function range(p: { partition: number; start: bigint; end: bigint; next: bigint }) {
-  return { partition: p.partition, start: p.start, end: p.end, next: p.next }
+  return { partition: p.partition, start: p.start, end: isFollowEnd(p.end) ? null : p.end, next: p.next }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
