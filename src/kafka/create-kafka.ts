@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import type { Kafka, KafkaConfig, logCreator } from 'kafkajs'
 import type { ConnectionSettings } from '../config/connection-settings.js'
 import { registerCompressionCodecs } from './compression-codecs.js'
+import { installNegativeTimeoutFilter } from './negative-timeout-warning.js'
 import { installLinearGrouping, installOrderedHeaders } from './ordered-headers.js'
 import { installProduceEncoding, installRequestFraming } from './produce-encoding/install.js'
 
@@ -19,6 +20,7 @@ export interface KafkaLogLine {
 
 /** Builds a kafkajs client from resolved settings. kafkajs is loaded here, lazily. */
 export function createKafka(settings: ConnectionSettings, options: { log?: (line: KafkaLogLine) => void; retries?: number } = {}): Kafka {
+  installNegativeTimeoutFilter()
   installLinearGrouping()
   installRequestFraming()
   installProduceEncoding()
