@@ -14,7 +14,7 @@ export function installNegativeTimeoutFilter(): void {
   process.emitWarning = function filtered(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
     const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type
     const name = type ?? (warning instanceof Error ? warning.name : undefined)
-    if (name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]/.test(new Error().stack ?? '')) return
-    return (emitWarning as (this: NodeJS.Process, ...args: unknown[]) => void).call(this, warning, ...rest)
+    const fromKafkajs = name === 'TimeoutNegativeWarning' && /[\\/]kafkajs[\\/]/.test(new Error().stack ?? '')
+    if (!fromKafkajs) Reflect.apply(emitWarning, this, [warning, ...rest])
   } as typeof process.emitWarning
 }
