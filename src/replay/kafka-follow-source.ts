@@ -1,8 +1,9 @@
 import { FOLLOW_END } from '../core/follow.js'
 import { planReplayRanges, rangeClampWarnings, checkBoundPartitions, type PartitionRange, type RangeBound } from '../core/replay-range.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
-import { RangeReader, type RangeReaderOptions } from '../kafka/range-reader.js'
+import type { RangeReaderOptions } from '../kafka/range-reader.js'
 import { resolveMatchBound } from './kafka-range-plan.js'
+import { KafkaTopicSource } from './kafka-topic-source.js'
 import type { RecordSource, SourceChunk, SourcePlan } from './record-source.js'
 
 /** How long the broker holds a fetch that finds nothing new (a long poll, not a busy loop). */
@@ -19,21 +20,22 @@ const NEW_PARTITIONS_CHECK_MS = 30_000
  * follows partitions added to it from their log start (`newPartitions` is told first);
  * their first chunk may hold no record, to say where they start.
  */
-export class KafkaFollowSource implements RecordSource {
+export class KafkaFollowSource extends KafkaTopicSource implements RecordSource {
   readonly follows = true
-  private reader: RangeReader | undefined
   private readonly ends = new Map<number, bigint>()
   private checkedAt = Date.now()
 
   constructor(
-    private readonly gateway: KafkaGateway,
-    readonly topic: string,
-    private readonly partitions: readonly number[],
+    gateway: KafkaGateway,
+    topic: string,
+    partitions: readonly number[],
     private readonly from: RangeBound,
-    private readonly fetch?: RangeReaderOptions,
+    fetch?: RangeReaderOptions,
     /** Partitions added to the topic, followed from now on (absent: only the partitions asked for). */
     private readonly newPartitions?: (added: readonly PartitionRange[]) => void,
-  ) {}
+  ) {
+    super(gateway, topic, partitions, fetch)
+  }
 
   /** From --from to no end; an empty topic is fine: the follow waits for its first records. */
   async plan(): Promise<SourcePlan> {
@@ -105,24 +107,5 @@ export class KafkaFollowSource implements RecordSource {
   /** The log end (high watermark) of each partition, as the last fetch answered. */
   logEnds(): ReadonlyMap<number, bigint> {
     return this.ends
-  }
-
-  async probe(): Promise<void> {
-    const probe = new RangeReader(this.gateway.kafka, this.gateway.settings, this.topic)
-    try {
-      await probe.partitionFacts(this.partitions)
-    } finally {
-      await probe.close()
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.reader?.close()
-    this.reader = undefined
-  }
-
-  private open(): RangeReader {
-    this.reader ??= new RangeReader(this.gateway.kafka, this.gateway.settings, this.topic)
-    return this.reader
   }
 }
