@@ -199,7 +199,7 @@ export class PgUpsertTable {
   }
 
   /** copyInsert of rows already in COPY's text format (whole lines per chunk), read as COPY sends them. */
-  async copyInsertText(table: string, columns: PgColumn[], text: Iterable<string>): Promise<boolean> {
+  async copyInsertText(table: string, columns: PgColumn[], text: Iterable<string | Buffer>): Promise<boolean> {
     if (this.broken) throw this.broken
     await this.query('SAVEPOINT recover_copy')
     try {
@@ -261,10 +261,10 @@ export function copyEscaped(v: string): string {
 }
 
 /** The rows of COPY text in whole lines (what copyText and copyLine write), read back. */
-export function parseCopyText(chunks: Iterable<string>): Array<Array<string | null>> {
+export function parseCopyText(chunks: Iterable<string | Buffer>): Array<Array<string | null>> {
   const rows: Array<Array<string | null>> = []
   for (const chunk of chunks) {
-    const lines = chunk.split('\n')
+    const lines = (typeof chunk === 'string' ? chunk : chunk.toString('utf8')).split('\n')
     // Each chunk ends with a line end: the last piece is empty.
     for (let i = 0; i < lines.length - 1; i++) {
       rows.push(lines[i]!.split('\t').map((v) => (v === COPY_NULL ? null : v.includes('\\') ? v.replace(COPY_UNESCAPES, (e) => COPY_UNESCAPED[e]!) : v)))

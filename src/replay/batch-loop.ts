@@ -101,7 +101,7 @@ export async function readBatches(loop: BatchLoop): Promise<void> {
     loop.beforeWrite?.(work.inputs)
     let prepared: PreparedBatch
     try {
-      prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit })
+      prepared = await prepareBatch(work, stages, loop.sampleLimit === undefined ? undefined : { sample: run.sample, limit: loop.sampleLimit }, outputs?.sink)
       if (outputs) {
         applyHeaderStage(prepared, stages.headers)
         await prepareForSink(prepared, outputs.sink)

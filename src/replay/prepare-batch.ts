@@ -1,4 +1,6 @@
 import { isDecodeError, isEncodeError } from '../codecs/decode-error.js'
+import { decodeJson } from '../codecs/json-codec.js'
+import type { DirectLines } from '../sinks/json-copy-text.js'
 import type { RecordFailure } from '../core/failure-rate.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import type { ReplayRecord, SinkRecord } from '../plugin-api.js'
@@ -23,6 +25,8 @@ export interface PreparedBatch extends WorkInputs {
   outputOwner: number[]
   /** The outputs in the sink's own form (Sink.prepare), which then stands in for them: `outputs` is emptied. */
   sinkWrite?: PreparedWrite
+  /** Lines the sink made straight from outputs' JSON bytes while they were read (Sink.directJson), for Sink.prepare. */
+  direct?: DirectLines
 }
 
 /**
@@ -32,16 +36,25 @@ export interface PreparedBatch extends WorkInputs {
  */
 export async function prepareForSink(prepared: PreparedBatch, sink: Sink): Promise<void> {
   if (!sink.prepare || prepared.outputs.length === 0) return
-  const sinkWrite = await sink.prepare(prepared.outputs)
+  const sinkWrite = await sink.prepare(prepared.outputs, prepared.direct)
+  prepared.direct = undefined
   if (!sinkWrite) return
   prepared.sinkWrite = sinkWrite
   prepared.outputs = []
 }
 
-/** Decode → transform → encode for one batch. No writes: those are writeBatch's. */
-export async function prepareBatch(work: WorkInputs, stages: Stages, dry: { sample: DrySample[]; limit: number } | undefined): Promise<PreparedBatch> {
+/**
+ * Decode → transform → encode for one batch. No writes: those are writeBatch's. `sink`: the sink
+ * the batch goes to, when it may make its own form of JSON values straight from their bytes.
+ */
+export async function prepareBatch(
+  work: WorkInputs,
+  stages: Stages,
+  dry: { sample: DrySample[]; limit: number } | undefined,
+  sink?: Pick<Sink, 'directJson'>,
+): Promise<PreparedBatch> {
   if (stages.passThrough && !dry) return forward(work)
-  if (!stages.transform && !dry) return decodeOnly(work, stages)
+  if (!stages.transform && !dry) return decodeOnly(work, stages, stages.formats.value === 'json' ? sink : undefined)
   const { codecs, transform, encoders } = stages
   const inputs = work.inputs
   const prepared: PreparedBatch = { ...work, outcome: new Array<Outcome>(inputs.length), quarantine: [], outputs: [], outputOwner: [] }
@@ -216,7 +229,7 @@ function forward(work: WorkInputs): PreparedBatch {
  * without the transform's intermediate record: each record is decoded straight into what the
  * sink gets, its bytes going out exactly as they came in.
  */
-async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBatch> {
+async function decodeOnly(work: WorkInputs, stages: Stages, sink: Pick<Sink, 'directJson'> | undefined): Promise<PreparedBatch> {
   const { key: keys, value: values } = stages.codecs
   const inputs = work.inputs
   const count = inputs.length
@@ -228,6 +241,8 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
   const quarantine: QuarantineEntry[] = []
   const outputs: SinkRecord[] = []
   const outputOwner: number[] = []
+  const text = count > 0 ? sink?.directJson?.(work.bytes + count * 64) : undefined
+  const lineOf = text ? new Int32Array(count).fill(-1) : undefined
   for (let i = 0; i < count; i++) {
     // Now and then the write in flight gets its answers read (see yieldToEventLoop).
     if (i % YIELD_EVERY_RECORDS === YIELD_EVERY_RECORDS - 1) await yieldToEventLoop()
@@ -238,17 +253,23 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
     try {
       const decodedKey = key === null ? null : keys.decode(key)
       side = 'value'
-      const decodedValue = value === null ? null : values.decode(value)
-      outputs.push({
-        key,
-        value,
-        decodedKey,
-        decodedValue,
-        headers: r.headers,
-        timestamp: r.timestampMs,
-        timestampType: r.timestampType,
-        source: { topic: r.topic, partition: r.partition, offset: r.offset },
-      })
+      const line = text && value !== null ? text.append(value, r.topic, r.partition, r.offset) : -1
+      if (line >= 0) {
+        lineOf![outputs.length] = line
+        outputs.push(new DirectJsonRecord(r, decodedKey))
+      } else {
+        const decodedValue = value === null ? null : values.decode(value)
+        outputs.push({
+          key,
+          value,
+          decodedKey,
+          decodedValue,
+          headers: r.headers,
+          timestamp: r.timestampMs,
+          timestampType: r.timestampType,
+          source: { topic: r.topic, partition: r.partition, offset: r.offset },
+        })
+      }
       outputOwner.push(i)
       outcome[i] = 'written'
     } catch (error) {
@@ -257,7 +278,45 @@ async function decodeOnly(work: WorkInputs, stages: Stages): Promise<PreparedBat
       quarantine.push({ stage: 'decode', error, kind: error.kind, side, record: r, transform: undefined })
     }
   }
-  return { ...work, outcome, quarantine, outputs, outputOwner }
+  return { ...work, outcome, quarantine, outputs, outputOwner, direct: text && lineOf && text.lines > 0 ? { text, lineOf } : undefined }
+}
+
+const NOT_DECODED = Symbol('not decoded')
+
+/**
+ * A record whose JSON value the sink took as bytes (Sink.directJson): its value is decoded only
+ * if something still asks for it (the sink's general path, after a failed prepare), and then
+ * as the JSON codec would have (the sink only takes values that are valid JSON).
+ */
+class DirectJsonRecord implements SinkRecord {
+  readonly key: Buffer | null
+  readonly value: Buffer
+  headers: SinkRecord['headers']
+  readonly timestamp: number
+  readonly timestampType: SinkRecord['timestampType']
+  readonly source: SinkRecord['source']
+  private decoded: unknown = NOT_DECODED
+
+  constructor(
+    r: KafkaRecord,
+    readonly decodedKey: unknown,
+  ) {
+    this.key = r.key
+    this.value = r.value!
+    this.headers = r.headers
+    this.timestamp = r.timestampMs
+    this.timestampType = r.timestampType
+    this.source = { topic: r.topic, partition: r.partition, offset: r.offset }
+  }
+
+  get decodedValue(): unknown {
+    if (this.decoded === NOT_DECODED) this.decoded = decodeJson(this.value)
+    return this.decoded
+  }
+
+  set decodedValue(value: unknown) {
+    this.decoded = value
+  }
 }
 
 /** Each input of a prepared batch: how it failed (decode, transform, encode, sink), or undefined. */

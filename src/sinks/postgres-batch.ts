@@ -1,5 +1,6 @@
 import { yieldToEventLoop } from '../core/yield.js'
 import { parseCopyText } from '../postgres/upsert-table.js'
+import type { DirectLines } from './json-copy-text.js'
 import type { PreparedWrite, SinkRecord, SinkRejection } from './sink.js'
 
 /** Fills `row` with a record's fields in COPY's text format (escaped, \N for NULL); throws when a column cannot hold its value. */
@@ -15,7 +16,7 @@ const YIELD_EVERY_CHUNKS = 6
 
 /** One upsert statement's rows, as COPY text (few objects, whatever the row count), and what the server refused of them. */
 export interface TextRound {
-  text: string[]
+  text: Array<string | Buffer>
   /** Row index in the round -> the server's refusal (already quarantined): left out when the round is redone. */
   refused: Map<number, Error & { code?: string }>
 }
@@ -33,8 +34,8 @@ export interface TextRound {
  */
 export class PgBatch implements PreparedWrite {
   readonly records: number
-  /** Round 0 as COPY text, as formatted so far. */
-  readonly first: string[] = []
+  /** Round 0 as COPY text, as formatted so far: strings, and views of the direct lines' buffer. */
+  readonly first: Array<string | Buffer> = []
   /** The batch index of each row of round 0. */
   readonly firstOwners: number[] = []
   /** Rounds 1, 2 …: COPY lines with the batch index each came from. */
@@ -50,13 +51,14 @@ export class PgBatch implements PreparedWrite {
     columns: number,
     private readonly writeRow: RowWriter,
     private readonly keyIdOf: KeyId,
+    private direct?: DirectLines,
   ) {
     this.records = input.length
     this.row = new Array<string>(columns).fill('')
   }
 
   /** Round 0's COPY text from the start, formatting more as it is read. */
-  *copyText(): Generator<string> {
+  *copyText(): Generator<string | Buffer> {
     for (let c = 0; ; c++) {
       while (c >= this.first.length && this.next < this.input.length) this.formatChunk()
       if (c >= this.first.length) return
@@ -94,37 +96,72 @@ export class PgBatch implements PreparedWrite {
   private formatChunk(): void {
     const records = this.input
     const row = this.row
+    const direct = this.direct
     // Lines joined once per chunk: appending field by field would make a string object per field.
     const lines: string[] = []
+    // Direct lines of round 0 that lie next to each other in their buffer go as one view of it.
+    let runFrom = -1
+    let runTo = -1
+    // The text keeps the order of firstOwners: a run and the joined lines are handed on whenever the other kind comes.
+    const endRun = () => {
+      if (runFrom < 0) return
+      this.first.push(direct!.text.bytes(runFrom, runTo))
+      runFrom = -1
+    }
+    const endLines = () => {
+      if (lines.length === 0) return
+      this.first.push(`${lines.join('\n')}\n`)
+      lines.length = 0
+    }
     let length = 0
     while (this.next < records.length && length < CHUNK) {
       const index = this.next++
-      try {
-        this.writeRow(records[index]!, row)
-      } catch (error) {
-        this.rejected.push({ index, error: error as Error })
-        continue
+      const line = direct ? direct.lineOf[index]! : -1
+      let id: string | undefined
+      if (line >= 0) {
+        id = direct!.text.keys[line]
+      } else {
+        try {
+          this.writeRow(records[index]!, row)
+        } catch (error) {
+          this.rejected.push({ index, error: error as Error })
+          continue
+        }
+        id = this.keyIdOf(row)
       }
-      const id = this.keyIdOf(row)
       const n = id === undefined ? 0 : (this.seen.get(id) ?? 0)
       if (id !== undefined) this.seen.set(id, n + 1)
-      const line = row.join('\t')
       if (n === 0) {
-        lines.push(line)
-        length += line.length + 1
+        if (line >= 0) {
+          endLines()
+          if (runFrom >= 0 && runTo === line) runTo++
+          else {
+            endRun()
+            runFrom = line
+            runTo = line + 1
+          }
+          length += direct!.text.starts[line + 1]! - direct!.text.starts[line]!
+        } else {
+          endRun()
+          const text = row.join('\t')
+          lines.push(text)
+          length += text.length + 1
+        }
         this.firstOwners.push(index)
       } else {
         const round = (this.later[n - 1] ??= { lines: [], owners: [] })
-        round.lines.push(line)
+        round.lines.push(line >= 0 ? direct!.text.lineText(line) : row.join('\t'))
         round.owners.push(index)
       }
     }
-    if (lines.length > 0) this.first.push(`${lines.join('\n')}\n`)
+    endRun()
+    endLines()
     if (this.next >= records.length) {
       // Everything is text now: the records (and their decoded values) can go.
       this.input = []
       this.next = 0
       this.seen = new Map()
+      this.direct = undefined
     }
   }
 }

@@ -1,6 +1,7 @@
 import { RecoveryError } from '../errors.js'
 import { COPY_NULL, copyEscaped, isConnectionError, parseCopyText, PgUpsertTable, type PgColumn } from '../postgres/upsert-table.js'
 import { PgBatch, type KeyId, type RowWriter, type TextRound } from './postgres-batch.js'
+import { JsonCopyText, jsonCopyPlan, type DirectLines, type JsonCopyPlan } from './json-copy-text.js'
 import { columnText, inferColumns, jsonText, rowWriter, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { PostgresLocation } from '../core/location.js'
 import type { CommittedProgress, PreparedWrite, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
@@ -40,6 +41,8 @@ export class PostgresSink implements Sink {
   private writeRow: RowWriter | undefined
   /** A row's key, to tell which records of a batch share one. */
   private keyIdOf: KeyId | undefined
+  /** How rows are written straight from JSON bytes (json-copy-text.ts); undefined until the columns are known, and for whole-value tables. */
+  private jsonPlan: JsonCopyPlan | undefined
   private replay: ReplayIdentity | undefined
   /** The batches written in the open transaction, as text: kept so that a lost connection can redo them all. */
   private pending: TextRound[][] = []
@@ -109,7 +112,9 @@ export class PostgresSink implements Sink {
       this.target.layout === 'jsonb',
       columns.map((c) => copyConverter(c.type)),
     )
-    this.keyIdOf = keyId(this.target.key.map((k) => columns.findIndex((c) => c.name === k)))
+    const keyAt = this.target.key.map((k) => columns.findIndex((c) => c.name === k))
+    this.keyIdOf = keyId(keyAt)
+    this.jsonPlan = this.target.layout === 'jsonb' ? undefined : jsonCopyPlan(columns, keyAt)
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
@@ -117,10 +122,15 @@ export class PostgresSink implements Sink {
     return this.writeBatch(this.batchOf(records))
   }
 
+  /** A batch's COPY lines made straight from JSON values as they are read (see json-copy-text.ts); undefined until the table's columns are known. */
+  directJson(bytes: number): JsonCopyText | undefined {
+    return this.jsonPlan && new JsonCopyText(this.jsonPlan, bytes)
+  }
+
   /** Rows as COPY text, made while the batch before is written; undefined until the table's columns are known. */
-  async prepare(records: SinkRecord[]): Promise<PgBatch | undefined> {
+  async prepare(records: SinkRecord[], direct?: DirectLines): Promise<PgBatch | undefined> {
     if (!this.columns) return undefined
-    const batch = this.batchOf(records)
+    const batch = this.batchOf(records, direct)
     await batch.format()
     return batch
   }
@@ -129,8 +139,8 @@ export class PostgresSink implements Sink {
     return this.writeBatch(prepared as PgBatch)
   }
 
-  private batchOf(records: SinkRecord[]): PgBatch {
-    return new PgBatch(records, this.columns!.length, this.writeRow!, this.keyIdOf!)
+  private batchOf(records: SinkRecord[], direct?: DirectLines): PgBatch {
+    return new PgBatch(records, this.columns!.length, this.writeRow!, this.keyIdOf!, direct)
   }
 
   private async writeBatch(batch: PgBatch): Promise<SinkRejection[]> {
@@ -298,7 +308,7 @@ export class PostgresSink implements Sink {
  * key never conflicts (the server refuses it, or a unique index lets it through). One column
  * is its text as it is; several are JSON, so that ('a,b', 'c') and ('a', 'b,c') differ.
  */
-function keyId(keyAt: number[]): KeyId {
+export function keyId(keyAt: number[]): KeyId {
   if (keyAt.length === 1) {
     const j = keyAt[0]!
     return (row) => (row[j] === COPY_NULL ? undefined : row[j])

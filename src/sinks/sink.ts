@@ -1,3 +1,4 @@
+import type { DirectLines, JsonCopyText } from './json-copy-text.js'
 import type { RecordedCluster } from '../core/cluster-identity.js'
 import type { PartitionCountsJson } from '../core/replay-counts.js'
 import type { SinkRecord, SinkRejection } from '../plugin-api.js'
@@ -72,7 +73,14 @@ export interface Sink {
    * living on until the write. Undefined when the sink cannot yet (write() then gets the records).
    * It should let the event loop run now and then, so that the write in flight moves on meanwhile.
    */
-  prepare?(records: SinkRecord[]): Promise<PreparedWrite | undefined>
+  prepare?(records: SinkRecord[], direct?: DirectLines): Promise<PreparedWrite | undefined>
+  /**
+   * Optional: for a replay of JSON values with no transform, a writer of the sink's lines
+   * straight from each value's bytes (json-copy-text.ts), for one batch of about `bytes` bytes.
+   * The values it takes are not decoded; prepare() then gets their lines. Undefined when the
+   * sink cannot (yet).
+   */
+  directJson?(bytes: number): JsonCopyText | undefined
   /** Writes what prepare() made, as write() would have written its records. */
   writePrepared?(prepared: PreparedWrite): Promise<SinkRejection[]>
   /**

@@ -139,7 +139,9 @@ async function referenceFiles(rows: Row[]): Promise<{ csv: string; jsonl: string
 
 function recover(args: string[], brokers: string, root = repoRoot()): number {
   const started = Date.now()
-  const result = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'replay', '--brokers', brokers, ...args, '--json'], {
+  // RECOVER_BENCH_NODE_ARGS: node options for the replay alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its time goes.
+  const nodeArgs = process.env.RECOVER_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []
+  const result = spawnSync(process.execPath, [...nodeArgs, join(root, 'bin', 'run.js'), 'replay', '--brokers', brokers, ...args, '--json'], {
     cwd: work,
     encoding: 'utf8',
     maxBuffer: 64 << 20,
@@ -327,7 +329,9 @@ try {
       expectAll(t, ((await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0] as { n: string }).n)
       await client.query(`DROP TABLE ${t}`)
       // The replays' progress rows for the dropped table.
-      await client.query(`DELETE FROM recover_replay_checkpoints WHERE target = $1`, [t])
+      // (A fresh database has no progress table until the first replay made it.)
+      const progress = (await client.query(`SELECT to_regclass('recover_replay_checkpoints') AS t`)).rows[0] as { t: string | null }
+      if (progress.t !== null) await client.query(`DELETE FROM recover_replay_checkpoints WHERE target = $1`, [t])
     }
     const replayInto = async (root: string | undefined) => {
       const t = table('upsert')
