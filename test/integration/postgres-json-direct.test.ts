@@ -49,7 +49,11 @@ async function seed(count: number): Promise<string> {
   const records: TestRecord[] = []
   for (let i = 0; i < count; i++) records.push({ partition: 0, value: value(i), timestampMs: 1_700_000_000_000 + i })
   // The first batch decides the table's columns (--create-table): give it every kind of field.
-  records.unshift({ partition: 0, value: JSON.stringify({ id: 'first', amount: 1, price: 0.5, ok: true, note: 'x', doc: { a: 1 } }), timestampMs: 1_699_999_999_999 })
+  records.unshift({
+    partition: 0,
+    value: JSON.stringify({ id: 'first', amount: 1, price: 0.5, ok: true, note: 'x', doc: { a: 1 } }),
+    timestampMs: 1_699_999_999_999,
+  })
   await produce(topic, records)
   return topic
 }
