@@ -284,29 +284,49 @@ async function decodeOnly(work: WorkInputs, stages: Stages, sink: Pick<Sink, 'di
 const NOT_DECODED = Symbol('not decoded')
 
 /**
- * A record whose JSON value the sink took as bytes (Sink.directJson): its value is decoded only
- * if something still asks for it (the sink's general path, after a failed prepare), and then
- * as the JSON codec would have (the sink only takes values that are valid JSON).
+ * A record whose JSON value the sink took as bytes (Sink.directJson): a view of the record as
+ * read, with no copy of its fields and no provenance object unless asked for; its value is
+ * decoded only if something still asks for it (the sink's general path, after a failed
+ * prepare), and then as the JSON codec would have (the sink only takes values that are valid JSON).
  */
 class DirectJsonRecord implements SinkRecord {
-  readonly key: Buffer | null
-  readonly value: Buffer
-  headers: SinkRecord['headers']
-  readonly timestamp: number
-  readonly timestampType: SinkRecord['timestampType']
-  readonly source: SinkRecord['source']
   private decoded: unknown = NOT_DECODED
+  private provenance: SinkRecord['source'] | undefined
+  private replacedHeaders: SinkRecord['headers'] | undefined
 
   constructor(
-    r: KafkaRecord,
+    private readonly record: KafkaRecord,
     readonly decodedKey: unknown,
-  ) {
-    this.key = r.key
-    this.value = r.value!
-    this.headers = r.headers
-    this.timestamp = r.timestampMs
-    this.timestampType = r.timestampType
-    this.source = { topic: r.topic, partition: r.partition, offset: r.offset }
+  ) {}
+
+  get key(): Buffer | null {
+    return this.record.key
+  }
+
+  get value(): Buffer {
+    return this.record.value!
+  }
+
+  get timestamp(): number {
+    return this.record.timestampMs
+  }
+
+  get timestampType(): SinkRecord['timestampType'] {
+    return this.record.timestampType
+  }
+
+  get source(): SinkRecord['source'] {
+    const r = this.record
+    this.provenance ??= { topic: r.topic, partition: r.partition, offset: r.offset }
+    return this.provenance
+  }
+
+  get headers(): SinkRecord['headers'] {
+    return this.replacedHeaders ?? this.record.headers
+  }
+
+  set headers(headers: SinkRecord['headers']) {
+    this.replacedHeaders = headers
   }
 
   get decodedValue(): unknown {

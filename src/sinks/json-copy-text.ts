@@ -136,8 +136,8 @@ export class JsonCopyText {
       const from = at
       const provenance = plan.provenance[j]
       if (provenance === 'source_topic') at = put(out, at, this.topicBytes, 0, this.topicBytes.length)
-      else if (provenance === 'source_partition') at += out.write(String(partition), at, 'latin1')
-      else if (provenance === 'source_offset') at += out.write(String(offset), at, 'latin1')
+      else if (provenance === 'source_partition') at = putDigits(out, at, partition)
+      else if (provenance === 'source_offset') at = offset <= MAX_SAFE ? putDigits(out, at, Number(offset)) : at + out.write(String(offset), at, 'latin1')
       else {
         switch (this.kind[j]) {
           case STRING:
@@ -268,6 +268,17 @@ export class JsonCopyText {
     this.buffer.copy(grown, 0, 0, this.length)
     this.buffer = grown
   }
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
+/** Writes a whole number ≥ 0 in decimal, without making a string of it. */
+function putDigits(out: Buffer, at: number, n: number): number {
+  let digits = 1
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++
+  let k = at + digits
+  for (let x = n; k > at; x = Math.floor(x / 10)) out[--k] = ZERO + (x % 10)
+  return at + digits
 }
 
 /** Copies b[from, to) to out at `at`; short runs by hand (a native copy costs more than a few bytes). */

@@ -11,6 +11,11 @@ export type KeyId = (row: readonly string[]) => string | undefined
 
 /** COPY text is handed on in chunks of about this many characters. */
 const CHUNK = 1 << 14
+/**
+ * Lines made while the records were read (json-copy-text.ts) are handed on in larger views:
+ * they cost nothing more to format, and each chunk is a write to the server's socket.
+ */
+const DIRECT_CHUNK = 1 << 17
 /** format() lets the event loop run after this many chunks (about 1000 rows of 100 characters). */
 const YIELD_EVERY_CHUNKS = 6
 
@@ -114,7 +119,8 @@ export class PgBatch implements PreparedWrite {
       lines.length = 0
     }
     let length = 0
-    while (this.next < records.length && length < CHUNK) {
+    const chunk = direct ? DIRECT_CHUNK : CHUNK
+    while (this.next < records.length && length < chunk) {
       const index = this.next++
       const line = direct ? direct.lineOf[index]! : -1
       let id: string | undefined
