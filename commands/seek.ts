@@ -242,7 +242,6 @@ Scope: by default every partition of the topics the group has committed offsets 
     journalDir: string,
   ): Promise<SeekResult> {
     if (flags['wait-empty']) throw new RecoveryError('USAGE', '--wait-empty is for groups; with --connector, seek stops the connector itself (--stop-timeout).')
-    if (flags['runbook-run']) throw new RecoveryError('USAGE', '--runbook-run undoes group changes; with --connector, --undo restores the newest snapshot.')
     const client = await this.connectClient(flags)
     let offsetsFile: { file: string; entries: import('../src/connect/connect-types.js').ConnectOffsetEntry[] } | undefined
     let request: SeekRequest
@@ -257,6 +256,10 @@ Scope: by default every partition of the topics the group has committed offsets 
     const { planConnectorSeek, applyConnectorSeek } = await import('../src/services/seek-connector.js')
     const plan = await planConnectorSeek(gateway, client, { connector: name, seek: request, journalDir, ...(offsetsFile ? { offsetsFile } : {}) })
     const result: SeekResult = { ...(plan.plan ? { plan: plan.plan } : {}), connector: plan, applied: false }
+    if (plan.nothingToUndo) {
+      this.out(`Runbook run ${flags['runbook-run']} made no change to connector ${name}: nothing to roll back, nothing was changed.`)
+      return result
+    }
     const render = await import('../src/render/connect.js')
     if (!this.jsonEnabled()) this.out(render.renderConnectorSeekPlan(plan, { execute: flags.execute }))
     if (flags.export) {

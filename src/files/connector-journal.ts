@@ -89,13 +89,7 @@ export function markConnectorSnapshotRefused(path: string): string {
  * cluster: CLUSTER_MISMATCH; none at all: NO_JOURNAL.
  */
 export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity): FoundConnectorSnapshot {
-  const folder = connectorDir(dir, connector)
-  const all = existsSync(folder)
-    ? readdirSync(folder)
-        .filter((f) => f.endsWith('.json'))
-        .sort(byStampThenCounter)
-        .map((f) => ({ path: join(folder, f), snapshot: readConnectorSnapshot(join(folder, f)) }))
-    : []
+  const all = connectorSnapshots(dir, connector)
   const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
   if (mine.length > 0) return mine.at(-1)!
   const newest = all.at(-1)
@@ -114,6 +108,21 @@ export function newestConnectorSnapshot(dir: string, connector: string, cluster:
     },
   )
   return newest
+}
+
+/** Every snapshot of a connector, oldest first. */
+export function connectorSnapshots(dir: string, connector: string): FoundConnectorSnapshot[] {
+  const folder = connectorDir(dir, connector)
+  if (!existsSync(folder)) return []
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort(byStampThenCounter)
+    .map((f) => ({ path: join(folder, f), snapshot: readConnectorSnapshot(join(folder, f)) }))
+}
+
+/** The snapshots a runbook run wrote for a connector on this cluster, oldest first. */
+export function runbookRunConnectorSnapshots(dir: string, connector: string, cluster: ClusterIdentity, runId: string): FoundConnectorSnapshot[] {
+  return connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
 }
 
 export function readConnectorSnapshot(path: string): ConnectorJournalSnapshot {

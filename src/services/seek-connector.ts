@@ -17,7 +17,7 @@ import {
   undoEntries,
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
-import { markConnectorSnapshotRefused, newestConnectorSnapshot, writeConnectorSnapshot } from '../files/connector-journal.js'
+import { markConnectorSnapshotRefused, newestConnectorSnapshot, runbookRunConnectorSnapshots, writeConnectorSnapshot } from '../files/connector-journal.js'
 import { planSeek, type SeekPlan, type SeekRequest } from './seek.js'
 
 export interface ConnectorRef {
@@ -48,6 +48,8 @@ export interface ConnectorSeekPlan {
   patch: ConnectOffsetEntry[]
   /** undo: the snapshot restored. */
   undoSnapshot?: string
+  /** undo --runbook-run: the run did not change this connector, so there is nothing to revert. */
+  nothingToUndo?: boolean
   warnings: string[]
 }
 
@@ -80,9 +82,21 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
   const warnings: string[] = []
 
   if (mode.kind === 'undo') {
-    const found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster)
-    const patch = undoEntries(found.snapshot.previous, found.snapshot.next)
+    const runId = request.seek.undo?.runbookRun
     const current = (await client.offsets(request.connector)).offsets
+    let found: { path: string; snapshot: { previous: ConnectOffsetEntry[]; next: ConnectOffsetEntry[] } }
+    if (runId !== undefined) {
+      // A runbook's rollback: back to the offsets before the run's first change. A resumed
+      // connector always moves on from where the run left it, so that is said, not refused.
+      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, runId)
+      if (runs.length === 0) return { connector, cluster: gateway.cluster, mode, patch: [], warnings, nothingToUndo: true }
+      const previous = new Map<string, ConnectOffsetEntry>()
+      for (const f of runs) for (const e of f.snapshot.previous) if (!previous.has(partitionKey(e.partition))) previous.set(partitionKey(e.partition), e)
+      const next = new Map<string, ConnectOffsetEntry>()
+      for (const f of runs) for (const e of f.snapshot.next) next.set(partitionKey(e.partition), e)
+      found = { path: runs.map((f) => f.path).join(', '), snapshot: { previous: [...previous.values()], next: [...next.values()] } }
+    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster)
+    const patch = undoEntries(found.snapshot.previous, found.snapshot.next)
     const moved = offsetsDiffer(found.snapshot.next, current)
     if (moved.length > 0)
       warnings.push(

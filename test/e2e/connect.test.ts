@@ -267,4 +267,77 @@ test(
   }),
 )
 
+test(
+  'runbook connector-bad-data: describe, plan, rewind the connector through Connect, watch it catch up, audit the sink; --rollback puts its offsets back',
+  withTimeout(240_000, async () => {
+    const topic = uniqueName('connect-rb-in')
+    const name = uniqueName('rb-sink')
+    const out = join(dir, `${name}.jsonl`)
+    await createTopic(topic, 2)
+    await produce(
+      topic,
+      Array.from({ length: 8 }, (_, i) => ({ partition: i % 2, key: `o${i}`, value: JSON.stringify({ id: `o${i}`, n: i }), timestampMs: T0 + i * 1000 })),
+    )
+    await worker.createConnector(name, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: topic,
+      file: out,
+    })
+    await waitFor(
+      `${name} to commit offsets 4 and 4`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '4' && o.get(`${topic}-1`) === '4' ? true : undefined
+      },
+      90_000,
+      250,
+    )
+    const vars = { connector: name, connect_url: worker.url, since: new Date(T0 + 4000).toISOString(), topic, key: 'id', sink: `file:${out}` }
+    const args = ['runbook', 'run', 'connector-bad-data', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]), '--yes', '--json']
+    const run = await runCli(args, { cwd: dir, timeoutMs: 170_000 })
+    assert.is(run.exitCode, 0, `${run.stderr}${JSON.stringify(run.json?.error ?? '')}`)
+    assert.is(run.json.steps.length, 5)
+    for (const step of run.json.steps) assert.is(step.exitCode, 0, step.command)
+    await waitFor(`${name} to write o4..o7 again`, () => (lines(out).length >= 12 ? true : undefined), 60_000, 250)
+    assert.equal(
+      lines(out)
+        .slice(8)
+        .map((l) => JSON.parse(l).id)
+        .sort(),
+      ['o4', 'o5', 'o6', 'o7'],
+    )
+    await waitFor(
+      `${name} to commit offsets 4 and 4 again`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '4' && o.get(`${topic}-1`) === '4' ? true : undefined
+      },
+      60_000,
+      250,
+    )
+
+    // Someone moves it again by hand (left stopped); the rollback still puts back the offsets from before the run, through Connect.
+    const manual = await recover(['seek', '--connector', name, '--to-earliest', '--execute', '--yes', '--no-resume'])
+    assert.is(manual.exitCode, 0, manual.stderr)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '0'],
+      ]),
+    )
+    const back = await runCli([...args, '--rollback'], { cwd: dir, timeoutMs: 170_000 })
+    assert.is(back.exitCode, 0, `${back.stderr}${JSON.stringify(back.json?.error ?? '')}`)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '4'],
+        [`${topic}-1`, '4'],
+      ]),
+    )
+    assert.not.equal(await stateOf(name), 'STOPPED')
+  }),
+)
+
 test.run()
