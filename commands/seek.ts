@@ -8,11 +8,17 @@ import { connectionFlags } from '../src/cli/shared-flags.js'
 import { RecoveryError } from '../src/errors.js'
 import type { SeekPlan, SeekApplyResult, SeekRequest, SeekScope } from '../src/services/seek.js'
 import type { SeekMode } from '../src/core/seek-plan.js'
+import { connectFlags } from '../src/cli/connect-flags.js'
+import type { ConnectorSeekPlan, ConnectorSeekResult } from '../src/services/seek-connector.js'
 
 const MODES = ['to', 'to-earliest', 'to-latest', 'to-offset', 'shift-by', 'by-duration', 'from-file', 'undo']
 
 export interface SeekResult {
-  plan: SeekPlan
+  /** The group seek plan (for a sink connector, its consumer group's). */
+  plan?: SeekPlan
+  /** seek --connector: the connector, what is PATCHed through Connect, and how the run went. */
+  connector?: ConnectorSeekPlan
+  connectorExecution?: ConnectorSeekResult
   applied: boolean
   execution?: SeekApplyResult
   undoCommands?: string[]
@@ -26,7 +32,9 @@ export default class Seek extends BaseCommand<SeekResult> {
 
 A time without a zone is UTC unless --tz is given; the plan prints the resolved instant. Before --execute changes anything, the previous offsets are written to the journal (journal/ in the state folder: RECOVER_HOME, else ~/.recover; or --journal) with the cluster's id, and the exact undo command is printed. --undo restores the newest snapshot taken on the same cluster and refuses snapshots from another one.
 
-Scope: by default every partition of the topics the group has committed offsets for; --all-topics for exactly the partitions it committed; or --topic t / --topic t:0,2 (repeatable).`
+Scope: by default every partition of the topics the group has committed offsets for; --all-topics for exactly the partitions it committed; or --topic t / --topic t:0,2 (repeatable).
+
+--connector NAME moves a Kafka Connect connector instead, through the Connect REST API (KIP-875, Connect 3.6+): a sink connector with every mode above (its consumer group, connect-NAME or consumer.override.group.id, is planned the same way; scope: the topics it reads); a source connector with --from-file OFFSETS.json (as recover connect describe --export writes it) or --undo. --execute stops the connector, waits for STOPPED (--stop-timeout), journals its offsets, PATCHes the new ones, reads them back, and resumes it (--no-resume leaves it STOPPED).`
   static override examples = [
     { description: 'Plan moving a group back to the start of an incident (dry run)', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00' },
     { description: 'Apply it', command: '<%= config.bin %> seek --group billing --to 2018-03-21T00:00 --execute' },
@@ -54,10 +62,30 @@ Scope: by default every partition of the topics the group has committed offsets 
       command: '<%= config.bin %> seek --group billing --topic orders:2 --shift-by 1 --expect-current 1952 --execute',
     },
     { description: 'Undo the last change to the group on this cluster', command: '<%= config.bin %> seek --group billing --undo --execute' },
+    {
+      description: 'Rewind a sink connector to the start of an incident: plan, then stop, patch, check and resume it',
+      command: '<%= config.bin %> seek --connector es-orders --connect-url http://connect:8083 --to 2018-03-21T00:00 --execute',
+    },
+    {
+      description: "Set a source connector's offsets from an edited export",
+      command: '<%= config.bin %> seek --connector jdbc-orders --from-file offsets.json --execute --yes',
+    },
+    { description: 'Undo the last change to a connector, through Connect', command: '<%= config.bin %> seek --connector es-orders --undo --execute' },
   ]
   static override flags = {
     ...connectionFlags,
-    group: Flags.string({ char: 'g', summary: 'Consumer group (repeatable).', required: true, multiple: true }),
+    ...connectFlags,
+    group: Flags.string({ char: 'g', summary: 'Consumer group (repeatable).', multiple: true, exactlyOne: ['group', 'connector'] }),
+    connector: Flags.string({
+      summary: 'A Kafka Connect connector instead of a group, moved through the Connect REST API (--connect-url).',
+      exactlyOne: ['group', 'connector'],
+    }),
+    resume: Flags.boolean({
+      summary: 'With --connector: resume the connector after its offsets are set (--no-resume leaves it STOPPED).',
+      default: true,
+      allowNo: true,
+    }),
+    'stop-timeout': Flags.string({ summary: 'With --connector: how long to wait for the connector to stop.', default: '60s' }),
     to: Flags.string({
       summary:
         "TIME: ISO-8601 (UTC unless zoned or --tz), a date, epoch ms, or relative like -2h; or 'first-match:PREDICATE' / 'last-match:PREDICATE' (recover find's edges).",
@@ -103,8 +131,9 @@ Scope: by default every partition of the topics the group has committed offsets 
 
   async run(): Promise<SeekResult> {
     const { flags } = await this.parse(Seek)
-    const groups = [...new Set(flags.group)]
     const journalDir = await this.journalDir(flags)
+    if (flags.connector) return this.runConnector(flags, flags.connector, journalDir)
+    const groups = [...new Set(flags.group ?? [])]
     const request = await this.toRequest(flags, groups, journalDir)
     const gateway = await this.gateway(flags)
     const { planSeek, applySeek, waitForEmpty, plansDiffer } = await import('../src/services/seek.js')
@@ -186,6 +215,97 @@ Scope: by default every partition of the topics the group has committed offsets 
       this.out(`Undo with: ${undoCommand(a.group)}`)
     }
     return result
+  }
+
+  /** seek --connector: the plan machinery of a group seek, applied through Kafka Connect's REST API. */
+  private async runConnector(
+    flags: Record<string, unknown> & {
+      execute: boolean
+      yes: boolean
+      resume: boolean
+      'stop-timeout': string
+      export?: string
+      brokers?: string
+      cluster?: string
+      'client-config'?: string
+      config?: string
+      'connect-url'?: string
+      'connect-ca'?: string
+      'wait-empty'?: string
+      'runbook-run'?: string
+      tz?: string
+      topic?: string[]
+      'all-topics'?: boolean
+      'expect-current'?: string
+    },
+    name: string,
+    journalDir: string,
+  ): Promise<SeekResult> {
+    if (flags['wait-empty']) throw new RecoveryError('USAGE', '--wait-empty is for groups; with --connector, seek stops the connector itself (--stop-timeout).')
+    const client = await this.connectClient(flags)
+    let offsetsFile: { file: string; entries: import('../src/connect/connect-types.js').ConnectOffsetEntry[] } | undefined
+    let request: SeekRequest
+    const file = typeof flags['from-file'] === 'string' ? flags['from-file'] : undefined
+    if (file && readText(file).trimStart().startsWith('{')) {
+      const { parseConnectOffsetsFile } = await import('../src/core/connect-offsets.js')
+      offsetsFile = { file, entries: parseConnectOffsetsFile(readText(file), file) }
+      request = await this.toRequest({ ...flags, 'from-file': undefined, 'to-earliest': true }, [], journalDir)
+      request.mode = { kind: 'from-file', file }
+    } else request = await this.toRequest(flags, [], journalDir)
+    const gateway = await this.gateway(flags)
+    const { planConnectorSeek, applyConnectorSeek } = await import('../src/services/seek-connector.js')
+    const plan = await planConnectorSeek(gateway, client, { connector: name, seek: request, journalDir, ...(offsetsFile ? { offsetsFile } : {}) })
+    const result: SeekResult = { ...(plan.plan ? { plan: plan.plan } : {}), connector: plan, applied: false }
+    if (plan.nothingToUndo) {
+      this.out(`Runbook run ${flags['runbook-run']} made no change to connector ${name}: nothing to roll back, nothing was changed.`)
+      return result
+    }
+    const render = await import('../src/render/connect.js')
+    if (!this.jsonEnabled()) this.out(render.renderConnectorSeekPlan(plan, { execute: flags.execute }))
+    if (flags.export) {
+      writeFileSync(flags.export, `${JSON.stringify({ offsets: plan.patch }, null, 2)}\n`)
+      result.exported = flags.export
+      this.note(`Plan written to ${flags.export} (Connect's offsets form, for --from-file).`)
+    }
+    if (!flags.execute) {
+      this.note('Dry run: nothing changed. Add --execute to apply this plan.')
+      return result
+    }
+    const { describeCluster } = await import('../src/core/cluster-identity.js')
+    await this.confirm({
+      yes: flags.yes,
+      what: `stop connector ${name}, set ${plan.patch.length} offset${plan.patch.length === 1 ? '' : 's'} through ${client.url} on ${describeCluster(plan.cluster)}, and ${flags.resume ? 'resume it' : 'leave it STOPPED'}`,
+    })
+    const { parseDuration } = await import('../src/core/duration.js')
+    const target = ['--connector', quoteArgument(name), '--connect-url', quoteArgument(client.url), ...this.connectionArgs(flags)]
+    const commands = {
+      retry: ['recover', ...this.argv.map(quoteArgument), ...(this.argv.includes('--yes') || this.argv.includes('-y') ? [] : ['--yes'])].join(' '),
+      undo: ['recover', 'seek', ...target, '--undo', '--execute', '--journal', quoteArgument(journalDir)].join(' '),
+      resume: ['recover', 'connect', 'resume', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
+      describe: ['recover', 'connect', 'describe', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
+    }
+    result.connectorExecution = await applyConnectorSeek(gateway, client, plan, {
+      journalDir,
+      actor: currentActor(`recover seek ${this.argv.join(' ')}`),
+      resume: flags.resume,
+      stopTimeoutMs: parseDuration(flags['stop-timeout']).ms,
+      commands,
+      ...(process.env.RECOVER_RUNBOOK_RUN ? { runbookRun: process.env.RECOVER_RUNBOOK_RUN } : {}),
+    })
+    result.applied = true
+    result.undoCommands = [commands.undo]
+    this.out(render.renderConnectorSeekResult(result.connectorExecution))
+    this.out(`Undo with: ${commands.undo}`)
+    return result
+  }
+
+  private connectionArgs(flags: { brokers?: string; cluster?: string; 'client-config'?: string; config?: string }): string[] {
+    const parts: string[] = []
+    if (flags.brokers) parts.push('--brokers', flags.brokers)
+    if (flags.cluster) parts.push('--cluster', flags.cluster)
+    if (flags['client-config']) parts.push('--client-config', quoteArgument(flags['client-config']))
+    if (flags.config) parts.push('--config', quoteArgument(flags.config))
+    return parts
   }
 
   /** --journal, else the config file's journalDir, else journal/ in the state folder. */
@@ -275,6 +395,14 @@ Scope: by default every partition of the topics the group has committed offsets 
     }
     request.mode = mode
     return request
+  }
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (cause) {
+    throw new RecoveryError('CONFIG_NOT_FOUND', `Cannot read the plan file ${file}; check the path given to --from-file.`, { cause })
   }
 }
 

@@ -92,6 +92,13 @@ export const ERROR_CODES = {
   AUDIT_TRAIL_FAILED: 'environment',
   DECLINED: 'safety',
   INTERRUPTED: 'interrupted',
+  CONNECT_UNREACHABLE: 'environment',
+  CONNECT_AUTH_FAILED: 'environment',
+  CONNECT_ERROR: 'environment',
+  CONNECTOR_NOT_FOUND: 'usage',
+  CONNECTOR_NOT_STOPPED: 'safety',
+  CONNECT_OFFSETS_REFUSED: 'safety',
+  CONNECT_SEEK_PARTIAL: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -167,6 +167,20 @@ export abstract class BaseCommand<T> extends Command {
     return gateway
   }
 
+  /** The Kafka Connect REST client: --connect-url, RECOVER_CONNECT_URL or the cluster's connectUrl. */
+  protected async connectClient(
+    flags: ConnectionFlagValues & { 'connect-url'?: string; 'connect-ca'?: string },
+  ): Promise<import('../connect/connect-client.js').ConnectClient> {
+    const { resolveConnect } = await import('../config/resolve-connect.js')
+    const { ConnectClient } = await import('../connect/connect-client.js')
+    const settings = resolveConnect(
+      { connectUrl: flags['connect-url'], connectCa: flags['connect-ca'], brokers: flags.brokers, cluster: flags.cluster },
+      this.projectConfig(flags),
+    )
+    this.note(`Kafka Connect: ${settings.url} (from ${settings.source})`)
+    return new ConnectClient(settings)
+  }
+
   protected onCleanup(cleanup: () => Promise<void>): void {
     this.cleanups.push(cleanup)
   }

@@ -10,6 +10,14 @@ export interface ClusterConfig {
   clientConfig?: string
   /** Inline client properties; "${VAR}" is read from the environment so secrets stay out of the file. */
   properties?: Record<string, string>
+  /** Kafka Connect REST URL of this cluster's workers, for recover connect and seek --connector. */
+  connectUrl?: string
+  /** Connect REST credentials: basic (connectUser + connectPassword) or a bearer token; "${VAR}" is read from the environment. */
+  connectUser?: string
+  connectPassword?: string
+  connectToken?: string
+  /** PEM CA file for an https connectUrl, relative to the config file. */
+  connectCaFile?: string
 }
 
 export interface ProjectDefaults {
@@ -67,10 +75,17 @@ export function validateProjectConfig(raw: unknown, path: string): ProjectConfig
       if (c.properties !== undefined && !(isObject(c.properties) && Object.values(c.properties).every((v) => typeof v === 'string'))) {
         bad(`cluster "${name}": "properties" must map property names to strings.`)
       }
+      for (const key of ['connectUrl', 'connectUser', 'connectPassword', 'connectToken', 'connectCaFile'])
+        if (c[key] !== undefined && typeof c[key] !== 'string') bad(`cluster "${name}": "${key}" must be a string.`)
       clusters[name] = {
         brokers: c.brokers as ClusterConfig['brokers'],
         clientConfig: c.clientConfig === undefined ? undefined : resolve(dirname(path), c.clientConfig as string),
         properties: c.properties as Record<string, string> | undefined,
+        ...(c.connectUrl === undefined ? {} : { connectUrl: c.connectUrl as string }),
+        ...(c.connectUser === undefined ? {} : { connectUser: c.connectUser as string }),
+        ...(c.connectPassword === undefined ? {} : { connectPassword: c.connectPassword as string }),
+        ...(c.connectToken === undefined ? {} : { connectToken: c.connectToken as string }),
+        ...(c.connectCaFile === undefined ? {} : { connectCaFile: resolve(dirname(path), c.connectCaFile as string) }),
       }
     }
   }

@@ -19,11 +19,11 @@ function move(r: SeekPlanRow): string {
   return '0'
 }
 
-export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean }): string {
+export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean; connector?: string }): string {
   const multi = plan.groups.length > 1
   const names = plan.groups.map((g) => g.group).join(', ')
   const lines = [
-    `Seek group${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`,
+    `Seek ${options.connector ? `connector ${options.connector}: group` : 'group'}${multi ? 's' : ''} ${names} ${describeMode(plan.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`,
     `On ${describeCluster(plan.cluster)}.`,
   ]
   for (const [group, files] of Object.entries(plan.undoSnapshots ?? {}))
@@ -60,7 +60,8 @@ export function renderSeekPlan(plan: SeekPlan, options: { execute: boolean }): s
     `Totals: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, ${t.changed} to change; ${t.replayed} record${t.replayed === 1n ? '' : 's'} to replay, ${t.skipped} to skip${t.neverCommitted ? `; ${t.neverCommitted} never committed` : ''}.`,
   )
   for (const w of plan.warnings) lines.push(`Note: ${w}`)
-  const active = plan.groups.filter((g) => g.members.length > 0)
+  // A connector's group is emptied by stopping the connector: that is what --execute does first.
+  const active = options.connector ? [] : plan.groups.filter((g) => g.members.length > 0)
   for (const g of active)
     lines.push(
       `Warning: group ${g.group} has ${g.members.length} active member(s) (${g.members.map((m) => `${m.clientId}@${m.host}`).join(', ')}); --execute will refuse until it is empty.`,

@@ -17,3 +17,16 @@ export async function kafkaResetPlan(group: string, args: string[]): Promise<Map
   }
   return plan
 }
+
+/** kafka-consumer-groups.sh --describe --offsets: the group's committed offsets, "topic-partition" -> offset string. */
+export async function kafkaCommittedOffsets(group: string): Promise<Map<string, string>> {
+  const out = await runKafkaTool(CONSUMER_GROUP_COMMAND, ['--bootstrap-server', testBrokers(), '--describe', '--offsets', '--group', group])
+  if (out.exitCode !== 0) throw new Error(`Kafka's tool failed (${out.exitCode}): ${out.stdout}\n${out.stderr}`)
+  const offsets = new Map<string, string>()
+  // Columns: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+  for (const line of out.stdout.split('\n')) {
+    const [g, topic, partition, current] = line.trim().split(/\s+/)
+    if (g === group && /^\d+$/.test(partition ?? '') && /^\d+$/.test(current ?? '')) offsets.set(`${topic}-${partition}`, current!)
+  }
+  return offsets
+}

@@ -1,0 +1,148 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { RecoveryError } from '../errors.js'
+import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
+import type { ConnectOffsetEntry } from '../connect/connect-types.js'
+
+/**
+ * What a connector's offsets were before recover changed them through Kafka Connect, so that
+ * `seek --connector NAME --undo` puts them back the same way. JSON, since a source connector's
+ * partitions and offsets are whatever maps the connector chose.
+ */
+export interface ConnectorJournalSnapshot {
+  connector: string
+  type: 'sink' | 'source'
+  /** The Connect REST URL the change went through (no credentials). */
+  connectUrl: string
+  /** Kafka's cluster id of the workers' cluster. */
+  clusterId: string
+  bootstrap: string[]
+  /** Sink connectors: their consumer group. */
+  group?: string
+  runbookRun?: string
+  time: string
+  user: string
+  host: string
+  command: string
+  mode: string
+  /** GET /connectors/NAME/offsets before the change. */
+  previous: ConnectOffsetEntry[]
+  /** The PATCH body's entries. */
+  next: ConnectOffsetEntry[]
+}
+
+export interface FoundConnectorSnapshot {
+  path: string
+  snapshot: ConnectorJournalSnapshot
+}
+
+function connectorDir(dir: string, connector: string): string {
+  return join(dir, 'connectors', encodeURIComponent(connector))
+}
+
+/** Written and fsynced (temp file, rename, folder fsync) before the PATCH, as the group journal is. */
+export function writeConnectorSnapshot(dir: string, snapshot: ConnectorJournalSnapshot): string {
+  const folder = connectorDir(dir, snapshot.connector)
+  try {
+    mkdirSync(folder, { recursive: true })
+  } catch (cause) {
+    throw new RecoveryError('JOURNAL_FAILED', `Cannot create the journal folder ${folder}; nothing was changed. Pass a writable --journal DIR.`, { cause })
+  }
+  const stamp = snapshot.time.replace(/[-:]/g, '').replace('.', '')
+  let path = join(folder, `${stamp}.json`)
+  for (let n = 1; existsSync(path); n++) path = join(folder, `${stamp}-${n}.json`)
+  const tmp = `${path}.tmp`
+  try {
+    const fd = openSync(tmp, 'w', 0o644)
+    try {
+      writeSync(fd, `${JSON.stringify({ kind: 'recover-connector-journal', ...snapshot }, null, 2)}\n`)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    renameSync(tmp, path)
+    const dirFd = openSync(folder, 'r')
+    try {
+      fsyncSync(dirFd)
+    } finally {
+      closeSync(dirFd)
+    }
+  } catch (cause) {
+    throw new RecoveryError(
+      'JOURNAL_FAILED',
+      `Cannot write the seek journal ${path} (${(cause as Error).message}); nothing was changed. Free disk space or pass a writable --journal DIR.`,
+      { cause },
+    )
+  }
+  return path
+}
+
+/** A PATCH Connect refused: kept for the record, out of undo's way. */
+export function markConnectorSnapshotRefused(path: string): string {
+  const refused = path.replace(/\.json$/, '.refused')
+  renameSync(path, refused)
+  return refused
+}
+
+/**
+ * The newest snapshot of the connector taken on this Kafka cluster. Only snapshots from another
+ * cluster: CLUSTER_MISMATCH; none at all: NO_JOURNAL.
+ */
+export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity): FoundConnectorSnapshot {
+  const all = connectorSnapshots(dir, connector)
+  const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
+  if (mine.length > 0) return mine.at(-1)!
+  const newest = all.at(-1)
+  if (!newest)
+    throw new RecoveryError(
+      'NO_JOURNAL',
+      `No journal snapshot for connector "${connector}" in ${dir}; nothing to undo. Snapshots are written by seek --connector --execute (pass --journal DIR if they are elsewhere).`,
+      { details: { connector, journal: dir } },
+    )
+  assertSameCluster(
+    { id: newest.snapshot.clusterId, bootstrap: newest.snapshot.bootstrap },
+    cluster,
+    `The newest journal snapshot of connector "${connector}" (${newest.path})`,
+    {
+      details: { connector, journal: newest.path },
+    },
+  )
+  return newest
+}
+
+/** Every snapshot of a connector, oldest first. */
+export function connectorSnapshots(dir: string, connector: string): FoundConnectorSnapshot[] {
+  const folder = connectorDir(dir, connector)
+  if (!existsSync(folder)) return []
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort(byStampThenCounter)
+    .map((f) => ({ path: join(folder, f), snapshot: readConnectorSnapshot(join(folder, f)) }))
+}
+
+/** The snapshots a runbook run wrote for a connector on this cluster, oldest first. */
+export function runbookRunConnectorSnapshots(dir: string, connector: string, cluster: ClusterIdentity, runId: string): FoundConnectorSnapshot[] {
+  return connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
+}
+
+export function readConnectorSnapshot(path: string): ConnectorJournalSnapshot {
+  let parsed: Record<string, unknown>
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch (cause) {
+    throw new RecoveryError('USAGE', `${path} is not a connector journal snapshot (not JSON); the journal file was edited or damaged.`, { cause })
+  }
+  if (parsed.kind !== 'recover-connector-journal' || !Array.isArray(parsed.previous) || !Array.isArray(parsed.next))
+    throw new RecoveryError('USAGE', `${path} is not a connector journal snapshot; the journal file was edited or damaged.`)
+  return parsed as unknown as ConnectorJournalSnapshot
+}
+
+function byStampThenCounter(a: string, b: string): number {
+  const key = (f: string) => {
+    const m = /^(.*?)(?:-(\d+))?\.json$/.exec(f)!
+    return [m[1]!, Number(m[2] ?? 0)] as const
+  }
+  const [sa, na] = key(a)
+  const [sb, nb] = key(b)
+  return sa < sb ? -1 : sa > sb ? 1 : na - nb
+}

@@ -1,0 +1,124 @@
+import type { ConnectorDetail, ConnectorList } from '../services/connect-describe.js'
+import type { ConnectorSeekPlan, ConnectorSeekResult } from '../services/seek-connector.js'
+import { describeOffset, describePartition } from '../core/connect-offsets.js'
+import { describeCluster } from '../core/cluster-identity.js'
+import { describeMode } from '../core/seek-plan.js'
+import { renderTable } from './table.js'
+import { formatAge } from './age.js'
+import { renderSeekPlan } from './seek.js'
+
+export function renderConnectorList(list: ConnectorList): string {
+  const head = `Kafka Connect ${list.version} at ${list.connectUrl}, on Kafka cluster ${list.kafkaClusterId}.`
+  if (list.connectors.length === 0) return `${head}\nNo connectors.`
+  return `${head}\n\n${renderTable(
+    [
+      { header: 'CONNECTOR' },
+      { header: 'TYPE' },
+      { header: 'STATE' },
+      { header: 'TASKS', align: 'right' },
+      { header: 'FAILED', align: 'right' },
+      { header: 'WORKER' },
+    ],
+    list.connectors.map((c) => [c.name, c.type, c.state, `${c.tasks.running}/${c.tasks.total} running`, c.tasks.failed, c.workerId]),
+  )}`
+}
+
+export function renderConnectorDetail(d: ConnectorDetail): string {
+  const lines = [`Connector ${d.name} (${d.type}, ${d.connectorClass}) at ${d.connectUrl}: ${d.state} on ${d.workerId}.`]
+  if (d.trace) lines.push('', 'Connector failure:', indent(d.trace))
+  lines.push(
+    '',
+    renderTable(
+      [{ header: 'TASK', align: 'right' }, { header: 'STATE' }, { header: 'WORKER' }],
+      d.tasks.map((t) => [t.id, t.state, t.workerId]),
+    ),
+  )
+  if (d.tasks.length === 0) lines.push('(no tasks)')
+  for (const t of d.tasks.filter((x) => x.trace)) lines.push('', `Task ${t.id} failed:`, indent(t.trace!))
+  lines.push('')
+  if (d.type === 'sink') {
+    lines.push(`Reads: ${d.topics.join(', ') || (d.topicsRegex ? `topics matching ${d.topicsRegex}` : '-')}. Consumer group: ${d.consumerGroup}.`)
+    if (d.lag) {
+      lines.push(`Lag: ${d.lag.records} record${d.lag.records === 1n ? '' : 's'}; oldest unread record ${formatAge(d.lag.maxLagMs)} old.`, '')
+      lines.push(
+        renderTable(
+          [
+            { header: 'TOPIC' },
+            { header: 'PARTITION', align: 'right' },
+            { header: 'COMMITTED', align: 'right' },
+            { header: 'LOG-END', align: 'right' },
+            { header: 'LAG', align: 'right' },
+            { header: 'LAG-TIME', align: 'right' },
+          ],
+          d.lag.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.logEndOffset, p.lag, formatAge(p.lagMs)]),
+        ),
+      )
+    } else lines.push('Lag: unknown (the consumer group has no committed offsets yet).')
+  } else if (d.topics.length > 0) lines.push(`Writes: ${d.topics.join(', ')}.`)
+  lines.push('', `Errors: errors.tolerance=${d.errors.tolerance}; dead-letter topic: ${d.errors.deadLetterTopic ?? 'none'}.`)
+  if (d.errors.deadLetters) {
+    const dl = d.errors.deadLetters
+    lines.push(`Dead letters: ${dl.total}${dl.total > 0 ? ` (recover quarantine list --dlq kafka:${d.errors.deadLetterTopic})` : ''}.`)
+    if (dl.byError.length > 0)
+      lines.push(
+        renderTable(
+          [{ header: 'ERROR' }, { header: 'STAGE' }, { header: 'COUNT', align: 'right' }],
+          dl.byError.map((e) => [e.errorClass, e.stage, e.count]),
+        ),
+      )
+  } else if (d.errors.deadLettersUnreadable) lines.push(`Dead letters: not counted (${d.errors.deadLettersUnreadable}).`)
+  if (d.type !== 'sink') {
+    lines.push('')
+    if (d.offsets === null) lines.push(`Offsets: unavailable (${d.offsetsUnavailable ?? 'unknown'}).`)
+    else if (d.offsets.length === 0) lines.push('Offsets: none yet.')
+    else {
+      lines.push('Offsets (export with --export FILE, edit, then recover seek --connector NAME --from-file FILE):')
+      lines.push(
+        renderTable(
+          [{ header: 'PARTITION' }, { header: 'OFFSET' }],
+          d.offsets.map((o) => [describePartition(o.partition), describeOffset(o.offset)]),
+        ),
+      )
+    }
+  }
+  return lines.join('\n')
+}
+
+export function renderConnectorSeekPlan(p: ConnectorSeekPlan, options: { execute: boolean }): string {
+  const c = p.connector
+  const lines = [`Connector ${c.name} (${c.type}, ${c.state}) at ${c.connectUrl}${c.group ? `, consumer group ${c.group}` : ''}.`]
+  if (p.plan) lines.push(renderSeekPlan(p.plan, { execute: options.execute, connector: c.name }))
+  else {
+    lines.push(
+      `Seek connector ${c.name} ${describeMode(p.mode)}${options.execute ? '' : ' (dry run: nothing changes)'}.`,
+      `On ${describeCluster(p.cluster)}.`,
+      '',
+    )
+    lines.push(
+      renderTable(
+        [{ header: 'PARTITION' }, { header: 'CURRENT' }, { header: 'NEW' }],
+        (p.sourceRows ?? []).map((r) => [describePartition(r.partition), describeOffset(r.current), r.next === null ? '(removed)' : describeOffset(r.next)]),
+      ),
+    )
+  }
+  if (p.undoSnapshot) lines.push(`Restoring from ${p.undoSnapshot}.`)
+  for (const w of p.warnings.filter((x) => !p.plan?.warnings.includes(x))) lines.push(`Note: ${w}`)
+  if (c.state !== 'STOPPED')
+    lines.push(`--execute stops the connector (it is ${c.state}), sets these offsets through Connect, reads them back, and resumes it (unless --no-resume).`)
+  return lines.join('\n')
+}
+
+export function renderConnectorSeekResult(r: ConnectorSeekResult): string {
+  const t = r.timings
+  return `Connector ${r.connector}: offsets set and read back; ${r.resumed ? `resumed, now ${r.state}` : 'left STOPPED (--no-resume)'}. Stop ${seconds(t.stopMs)}, patch and check ${seconds(t.patchMs)}, resume ${seconds(t.resumeMs)}: ${seconds(t.totalMs)} in all. Previous offsets saved in ${r.journal}.`
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+function indent(text: string): string {
+  const lines = text.trimEnd().split('\n')
+  const shown = lines.length > 12 ? [...lines.slice(0, 12), `… (${lines.length - 12} more lines; --json has the whole trace)`] : lines
+  return shown.map((l) => `  ${l}`).join('\n')
+}

@@ -1,0 +1,343 @@
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runCli } from '../support/cli.js'
+import { startDistributedWorker, type DistributedWorker } from '../support/connect-distributed.js'
+import { createTopic, produce, readTopic, testBrokers, uniqueName } from '../support/kafka.js'
+import { kafkaCommittedOffsets } from '../support/seek-oracle.js'
+import { waitFor, withTimeout } from '../support/timeout.js'
+
+// Recent timestamps: the broker's retention must keep them.
+const T0 = Date.now() - 3_600_000
+const dir = mkdtempSync(join(tmpdir(), 'recover-connect-e2e-'))
+const journal = join(dir, 'journal')
+let worker: DistributedWorker
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [])
+const recover = (args: string[]) => runCli([...args, '--connect-url', worker.url], { cwd: dir, timeoutMs: 120_000 })
+const offsetsOf = async (name: string) =>
+  new Map(
+    ((await worker.rest('GET', `/connectors/${name}/offsets`)).offsets as Array<{ partition: any; offset: any }>).map((o) => [
+      `${o.partition.kafka_topic}-${o.partition.kafka_partition}`,
+      String(o.offset.kafka_offset),
+    ]),
+  )
+const stateOf = async (name: string) => (await worker.rest('GET', `/connectors/${name}/status`)).connector.state as string
+
+test.before(
+  withTimeout(150_000, async () => {
+    worker = await startDistributedWorker({ brokers: testBrokers() })
+  }),
+)
+test.after(async () => {
+  await worker?.stop()
+})
+
+test(
+  "a FileStreamSink rewound by time through Connect: the plan, stop → PATCH → read back, the group offsets (Kafka's own tool) equal the plan, the file receives exactly the records from that time again, undo restores",
+  withTimeout(240_000, async () => {
+    const topic = uniqueName('connect-sink-in')
+    const name = uniqueName('file-sink')
+    const out = join(dir, `${name}.txt`)
+    await createTopic(topic, 2)
+    const records = Array.from({ length: 10 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}`, timestampMs: T0 + i * 1000 }))
+    await produce(topic, records)
+    await worker.createConnector(name, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: topic,
+      file: out,
+    })
+    await waitFor(`${name} to write 10 lines\n${worker.log()}`, () => (lines(out).length >= 10 ? true : undefined), 90_000, 250)
+    await waitFor(
+      `${name} to commit offsets 5 and 5`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '5' && o.get(`${topic}-1`) === '5' ? true : undefined
+      },
+      60_000,
+      250,
+    )
+
+    const list = await recover(['connect', 'list', '--json'])
+    assert.is(list.exitCode, 0, list.stderr)
+    assert.ok(list.json.connectors.some((c: { name: string; type: string }) => c.name === name && c.type === 'sink'))
+
+    const described = await recover(['connect', 'describe', name, '--json'])
+    assert.is(described.exitCode, 0, described.stderr)
+    assert.is(described.json.type, 'sink')
+    assert.is(described.json.consumerGroup, `connect-${name}`)
+    assert.equal(described.json.topics, [topic])
+    assert.is(described.json.lag.records, '0')
+    assert.is(described.json.errors.tolerance, 'none')
+
+    // Record 6 is the first at or after this time: partition 0 goes back to offset 3 (v6, v8), partition 1 to 3 (v7, v9).
+    const at = new Date(T0 + 6000).toISOString()
+    const dry = await recover(['seek', '--connector', name, '--to', at, '--journal', journal])
+    assert.is(dry.exitCode, 0, dry.stderr)
+    assert.match(dry.stdout, /replay 2/)
+    assert.match(dry.stdout, /dry run/)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '5'],
+        [`${topic}-1`, '5'],
+      ]),
+    )
+
+    const run = await recover(['seek', '--connector', name, '--to', at, '--journal', journal, '--execute', '--yes', '--no-resume', '--json'])
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.applied, true)
+    const planned = new Map(run.json.plan.rows.map((r: { topic: string; partition: number; newOffset: string }) => [`${r.topic}-${r.partition}`, r.newOffset]))
+    assert.equal(
+      planned,
+      new Map([
+        [`${topic}-0`, '3'],
+        [`${topic}-1`, '3'],
+      ]),
+    )
+    assert.is(await stateOf(name), 'STOPPED')
+    assert.equal(await offsetsOf(name), planned)
+    assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned)
+    const cycle = run.json.connectorExecution.timings
+    console.log(`  connector seek: stop ${cycle.stopMs} ms, patch+check ${cycle.patchMs} ms, total ${cycle.totalMs} ms (no resume)`)
+
+    const resumed = await recover(['connect', 'resume', name])
+    assert.is(resumed.exitCode, 0, resumed.stderr)
+    await waitFor(`${name} to write the 4 replayed lines\n${worker.log()}`, () => (lines(out).length >= 14 ? true : undefined), 90_000, 250)
+    await waitFor(
+      `${name} to commit offsets 5 and 5 again`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '5' && o.get(`${topic}-1`) === '5' ? true : undefined
+      },
+      60_000,
+      250,
+    )
+    assert.equal(lines(out).slice(10).sort(), ['v6', 'v7', 'v8', 'v9'])
+    assert.is(lines(out).length, 14)
+
+    // Undo puts back the offsets before the seek (5 and 5), through Connect, and resumes it.
+    const undo = await recover(['seek', '--connector', name, '--undo', '--journal', journal, '--execute', '--yes', '--json'])
+    assert.is(undo.exitCode, 0, undo.stderr)
+    assert.is(undo.json.connectorExecution.resumed, true)
+    const timings = undo.json.connectorExecution.timings
+    console.log(`  connector undo: stop → patch → resume ${timings.totalMs} ms (stop ${timings.stopMs}, patch ${timings.patchMs}, resume ${timings.resumeMs})`)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '5'],
+        [`${topic}-1`, '5'],
+      ]),
+    )
+    assert.equal(
+      await kafkaCommittedOffsets(`connect-${name}`),
+      new Map([
+        [`${topic}-0`, '5'],
+        [`${topic}-1`, '5'],
+      ]),
+    )
+    assert.not.equal(await stateOf(name), 'STOPPED')
+  }),
+)
+
+test(
+  'a failed task is shown with its trace; an unknown connector exits 2 and a worker that is not there exits 5, both saying what to do',
+  withTimeout(120_000, async () => {
+    const topic = uniqueName('connect-broken-in')
+    const name = uniqueName('broken-sink')
+    await createTopic(topic, 1)
+    await worker.createConnector(name, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: topic,
+      file: join(dir, 'no-such-folder', 'out.txt'),
+    })
+    await waitFor(
+      `task 0 of ${name} to fail`,
+      async () => ((await worker.rest('GET', `/connectors/${name}/status`)).tasks[0]?.state === 'FAILED' ? true : undefined),
+      60_000,
+      250,
+    )
+    const described = await recover(['connect', 'describe', name])
+    assert.is(described.exitCode, 0, described.stderr)
+    assert.match(described.stdout, /Task 0 failed:/)
+    assert.match(described.stdout, /no-such-folder/, described.stdout)
+    assert.match(described.stdout, /errors\.tolerance=none; dead-letter topic: none/)
+
+    // A connector that dead-letters what its converter cannot read: describe counts the DLQ by error, as quarantine list reads it.
+    const dlqName = uniqueName('dlq-sink')
+    const dlq = `${topic}-dlq`
+    await produce(topic, [
+      { partition: 0, key: 'a', value: '{"ok":1}', timestampMs: T0 },
+      { partition: 0, key: 'b', value: 'not json', timestampMs: T0 + 1 },
+    ])
+    await worker.createConnector(dlqName, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: topic,
+      file: join(dir, `${dlqName}.txt`),
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter.schemas.enable': 'false',
+      'errors.tolerance': 'all',
+      'errors.deadletterqueue.topic.name': dlq,
+      'errors.deadletterqueue.topic.replication.factor': '1',
+      'errors.deadletterqueue.context.headers.enable': 'true',
+    })
+    const counted = await waitFor(
+      `${dlqName} to dead-letter 1 record`,
+      async () => {
+        const d = await recover(['connect', 'describe', dlqName, '--json'])
+        return d.json?.errors?.deadLetters?.total === 1 ? d : undefined
+      },
+      60_000,
+      500,
+    )
+    assert.equal(counted.json.errors.deadLetters.byError, [{ errorClass: 'org.apache.kafka.connect.errors.DataException', stage: 'VALUE_CONVERTER', count: 1 }])
+    assert.is(counted.json.errors.tolerance, 'all')
+
+    const missing = await recover(['seek', '--connector', 'no-such-connector', '--to-earliest', '--journal', journal])
+    assert.is(missing.exitCode, 2, missing.stderr)
+    assert.match(missing.stderr, /no connector "no-such-connector"/)
+    assert.match(missing.stderr, /recover connect list/)
+
+    const gone = await runCli(['connect', 'describe', name, '--connect-url', 'http://127.0.0.1:1', '--json'], { cwd: dir })
+    assert.is(gone.exitCode, 5, gone.stderr)
+    assert.is(gone.json.error.code, 'CONNECT_UNREACHABLE')
+  }),
+)
+
+test(
+  "a FileStreamSource's offsets round-trip: export, edit, seek --from-file re-reads the file; a PATCH Connect refuses exits 4 and leaves it STOPPED with the command to resume",
+  withTimeout(180_000, async () => {
+    const topic = uniqueName('connect-source-out')
+    const name = uniqueName('file-source')
+    const input = join(dir, `${name}.txt`)
+    writeFileSync(input, 'a\nb\nc\n')
+    await createTopic(topic, 1)
+    await worker.createConnector(name, { 'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector', 'tasks.max': '1', file: input, topic })
+    await waitFor(`${name} to read 3 lines into ${topic}`, async () => ((await readTopic(topic)).length >= 3 ? true : undefined), 90_000, 250)
+    const exported = join(dir, `${name}-offsets.json`)
+    await waitFor(
+      `${name} to commit its position`,
+      async () => {
+        const d = await recover(['connect', 'describe', name, '--no-kafka', '--export', exported, '--json'])
+        return d.json?.offsets?.[0]?.offset?.position === 6 ? d : undefined
+      },
+      60_000,
+      500,
+    )
+    const offsets = JSON.parse(readFileSync(exported, 'utf8'))
+    assert.equal(offsets.offsets[0].partition, { filename: input })
+
+    offsets.offsets[0].offset.position = 2
+    const edited = join(dir, `${name}-edited.json`)
+    writeFileSync(edited, JSON.stringify(offsets))
+    const run = await recover(['seek', '--connector', name, '--from-file', edited, '--journal', journal, '--execute', '--yes'])
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.match(run.stdout, /"position":6/)
+    assert.match(run.stdout, /"position":2/)
+    // From byte 2 the file is "b\nc\n" again.
+    await waitFor(`${name} to read b and c again`, async () => ((await readTopic(topic)).length >= 5 ? true : undefined), 60_000, 250)
+    assert.equal(
+      (await readTopic(topic)).map((r) => r.value?.toString()),
+      ['a', 'b', 'c', 'b', 'c'],
+    )
+
+    const refused = join(dir, `${name}-refused.json`)
+    writeFileSync(refused, JSON.stringify({ offsets: [{ partition: { filename: input }, offset: { position: 'not a number' } }] }))
+    const bad = await recover(['seek', '--connector', name, '--from-file', refused, '--journal', journal, '--execute', '--yes'])
+    assert.is(bad.exitCode, 4, bad.stderr)
+    assert.match(bad.stderr, /refused the new offsets/)
+    assert.match(bad.stderr, /left STOPPED/)
+    assert.match(bad.stderr, new RegExp(`recover connect resume ${name}`))
+    assert.is(await stateOf(name), 'STOPPED')
+
+    // Undo skips the refused attempt: back to position 6, where the edited seek found it.
+    appendFileSync(input, 'd\n')
+    const undo = await recover(['seek', '--connector', name, '--undo', '--journal', journal, '--execute', '--yes'])
+    assert.is(undo.exitCode, 0, undo.stderr)
+    await waitFor(`${name} to read d only`, async () => ((await readTopic(topic)).length >= 6 ? true : undefined), 60_000, 250)
+    assert.equal(
+      (await readTopic(topic)).map((r) => r.value?.toString()),
+      ['a', 'b', 'c', 'b', 'c', 'd'],
+    )
+  }),
+)
+
+test(
+  'runbook connector-bad-data: describe, plan, rewind the connector through Connect, watch it catch up, audit the sink; --rollback puts its offsets back',
+  withTimeout(240_000, async () => {
+    const topic = uniqueName('connect-rb-in')
+    const name = uniqueName('rb-sink')
+    const out = join(dir, `${name}.jsonl`)
+    await createTopic(topic, 2)
+    await produce(
+      topic,
+      Array.from({ length: 8 }, (_, i) => ({ partition: i % 2, key: `o${i}`, value: JSON.stringify({ id: `o${i}`, n: i }), timestampMs: T0 + i * 1000 })),
+    )
+    await worker.createConnector(name, {
+      'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+      'tasks.max': '1',
+      topics: topic,
+      file: out,
+    })
+    await waitFor(
+      `${name} to commit offsets 4 and 4`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '4' && o.get(`${topic}-1`) === '4' ? true : undefined
+      },
+      90_000,
+      250,
+    )
+    const vars = { connector: name, connect_url: worker.url, since: new Date(T0 + 4000).toISOString(), topic, key: 'id', sink: `file:${out}` }
+    const args = ['runbook', 'run', 'connector-bad-data', ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}=${v}`]), '--yes', '--json']
+    const run = await runCli(args, { cwd: dir, timeoutMs: 170_000 })
+    assert.is(run.exitCode, 0, `${run.stderr}${JSON.stringify(run.json?.error ?? '')}`)
+    assert.is(run.json.steps.length, 5)
+    for (const step of run.json.steps) assert.is(step.exitCode, 0, step.command)
+    await waitFor(`${name} to write o4..o7 again`, () => (lines(out).length >= 12 ? true : undefined), 60_000, 250)
+    assert.equal(
+      lines(out)
+        .slice(8)
+        .map((l) => JSON.parse(l).id)
+        .sort(),
+      ['o4', 'o5', 'o6', 'o7'],
+    )
+    await waitFor(
+      `${name} to commit offsets 4 and 4 again`,
+      async () => {
+        const o = await offsetsOf(name)
+        return o.get(`${topic}-0`) === '4' && o.get(`${topic}-1`) === '4' ? true : undefined
+      },
+      60_000,
+      250,
+    )
+
+    // Someone moves it again by hand (left stopped); the rollback still puts back the offsets from before the run, through Connect.
+    const manual = await recover(['seek', '--connector', name, '--to-earliest', '--execute', '--yes', '--no-resume'])
+    assert.is(manual.exitCode, 0, manual.stderr)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '0'],
+      ]),
+    )
+    const back = await runCli([...args, '--rollback'], { cwd: dir, timeoutMs: 170_000 })
+    assert.is(back.exitCode, 0, `${back.stderr}${JSON.stringify(back.json?.error ?? '')}`)
+    assert.equal(
+      await offsetsOf(name),
+      new Map([
+        [`${topic}-0`, '4'],
+        [`${topic}-1`, '4'],
+      ]),
+    )
+    assert.not.equal(await stateOf(name), 'STOPPED')
+  }),
+)
+
+test.run()
