@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { FindResult } from '../src/services/find.js'
 
-const FORMATS = ['json', 'string', 'avro'] as const
+const FORMATS = ['json', 'string', 'avro', 'json-schema'] as const
 
 export default class Find extends BaseCommand<FindResult> {
   static override summary = "Find the incident's edges by content: per partition the first and last record matching a predicate, and how many match."

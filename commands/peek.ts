@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 type PeekOutput = (PeekResult & { resolvedAt: string }) | PeekRangeResult | undefined
 

@@ -14,7 +14,7 @@ import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
 import { quoteArgument } from '../src/core/command-line.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
 const STALL_MS = 10_000
 

@@ -6,7 +6,7 @@ import type { QuarantineLocation } from '../src/quarantine/quarantine-location.j
 import { RecoveryError } from '../src/errors.js'
 import { drawEveryFrame } from '../src/ui/interactive-terminal.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class Triage extends QuarantineCommand<{ source: string }> {
   static override summary = 'The triage TUI: dead letters grouped by error, their detail, and keys to retry, redrive, drop, edit, export and see lag.'

@@ -7,7 +7,7 @@ import { auditSinkFlag } from '../../src/cli/location-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class AuditCompare extends BaseCommand<CompareAuditResult> {
   static override summary =

@@ -5,7 +5,7 @@ import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanR
 import { DUPLICATES_METRICS } from '../../src/core/fail-on.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class AuditDuplicates extends BaseCommand<DuplicatesAuditResult> {
   static override summary =

@@ -6,7 +6,7 @@ import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location
 import { RecoveryError } from '../../src/errors.js'
 import type { RetryRequest, RetryResult } from '../../src/services/quarantine-retry.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
   static override summary = 'Retry selected dead letters through a (fixed) transform into a sink, with the replay pipeline (dry run unless --execute).'

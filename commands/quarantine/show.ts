@@ -5,7 +5,7 @@ import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
   static override summary =
