@@ -88,7 +88,13 @@ export function compileJsonSchema(document: JsonSchemaDocument, options: { fillD
   return {
     label,
     check(value) {
-      if (validate(value)) return undefined
+      try {
+        if (validate(value)) return undefined
+      } catch (error) {
+        // Ajv validates recursively: a value nested thousands deep exhausts the stack.
+        if (!(error instanceof RangeError)) throw error
+        return { path: '', rule: 'nesting', message: 'the value nests too deeply to be validated (the call stack ran out)' }
+      }
       return violationOf(validate.errors?.[0])
     },
   }
