@@ -44,7 +44,10 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     quarantine: quarantineLocationFlag({ summary: 'Where retried records that fail again go. Default: the same quarantine topic.', helpGroup: 'RETRY' }),
     'key-format': Flags.string({ summary: 'How retried keys are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
     'value-format': Flags.string({ summary: 'How retried values are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
-    schema: Flags.string({ summary: 'Avro schemas (.avsc directory or file), for retries and for showing values.', helpGroup: 'DECODING' }),
+    schema: Flags.string({
+      summary: 'Avro schemas (.avsc directory or file) or a JSON Schema file (.json), for retries and for showing values.',
+      helpGroup: 'DECODING',
+    }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
     'same-partition': Flags.boolean({ summary: 'R sends records back to their original partition (default: by key).', helpGroup: 'REDRIVE' }),
     'max-redrives': Flags.integer({
