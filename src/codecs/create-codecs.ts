@@ -45,15 +45,18 @@ export interface SchemaSources {
 }
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
-  const jsonSchema = options.schema !== undefined && looksLikeJsonSchemaFile(options.schema) ? loadJsonSchemaFile(options.schema) : undefined
-  const files = options.schema === undefined || jsonSchema ? undefined : loadSchemaFiles(options.schema)
+  const schemaIsJson = options.schema !== undefined && looksLikeJsonSchemaFile(options.schema)
+  // JSON Schema's reader schema: --schema FILE.json, or --reader-schema FILE.json as for Avro.
+  const readerIsJson = options.readerSchema !== undefined && looksLikeJsonSchemaFile(options.readerSchema)
+  const jsonSchema = readerIsJson ? loadJsonSchemaFile(options.readerSchema!) : schemaIsJson ? loadJsonSchemaFile(options.schema!) : undefined
+  const files = options.schema === undefined || schemaIsJson ? undefined : loadSchemaFiles(options.schema)
   const registry =
     options.registry === undefined
       ? undefined
       : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
   const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
   let reader: AvroSchemaRef | undefined
-  if (options.readerSchema !== undefined) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
+  if (options.readerSchema !== undefined && !readerIsJson) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
   let writer = files?.single
   if (options.writerSchema !== undefined) writer = files ? files.parseFile(options.writerSchema) : loadSchemaFile(options.writerSchema)
   return { files, registry, ids, reader, writer, ...(jsonSchema ? { jsonSchema } : {}) }
@@ -97,6 +100,11 @@ export async function createRecordCodecs(key: CodecRequest, value: CodecRequest,
 async function createAvro(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
   const framing = request.framing ?? (sources.ids && request.writerHeader === undefined ? 'confluent' : 'raw')
   if (!sources.files && !sources.ids && !sources.writer) {
+    if (sources.jsonSchema)
+      throw new RecoveryError(
+        'USAGE',
+        `Avro needs .avsc schemas, and ${sources.jsonSchema.label} is read as a JSON Schema (.json); pass --schema DIR|FILE.avsc, or --value-format json-schema.`,
+      )
     throw new RecoveryError('USAGE', 'Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
   }
   if (framing === 'confluent') {

@@ -51,14 +51,14 @@ const ORDER_STRICT = {
 
 let registry: ApicurioRegistry | undefined
 let topic = ''
-const ids = { address: 0, v1: 0, v2: 0, strict: 0 }
+const ids = { address: 0, v1: 0, v2: 0, strict: 0, avro: 0 }
 const ORDERS = 12
 
-async function register(subject: string, schema: unknown, references: unknown[] = []): Promise<number> {
+async function register(subject: string, schema: unknown, references: unknown[] = [], schemaType = 'JSON'): Promise<number> {
   const res = await fetch(`${registry!.url}/subjects/${encodeURIComponent(subject)}/versions`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(schema), references }),
+    body: JSON.stringify({ schemaType, schema: JSON.stringify(schema), references }),
   })
   const body = (await res.json()) as { id?: number }
   if (!res.ok || typeof body.id !== 'number') throw new Error(`registering ${subject}: HTTP ${res.status} ${JSON.stringify(body)}`)
@@ -94,6 +94,7 @@ test.before(
     ids.v1 = await register(`${topic}-value`, ORDER_V1, reference)
     ids.v2 = await register(`${topic}-value`, ORDER_V2, reference)
     ids.strict = await register(`${topic}-strict-value`, ORDER_STRICT)
+    ids.avro = await register(`${topic}-avro-value`, { type: 'record', name: 'Ping', fields: [{ name: 'seq', type: 'int' }] }, [], 'AVRO')
     await createTopic(topic, 1)
     const records: TestRecord[] = []
     for (let n = 1; n <= ORDERS; n++) {
@@ -106,6 +107,8 @@ test.before(
       [confluent(ids.v1, '{"id": "o-92", "amount": '), { kind: 'json-schema-not-json' }],
       [confluent(424242, JSON.stringify(order(93, 1))), { kind: 'json-schema-unknown-schema-id' }],
       [Buffer.from(JSON.stringify(order(94, 1))), { kind: 'json-schema-bad-magic' }],
+      // A record framed with an Avro schema's id: not a JSON Schema, so its schema cannot be used.
+      [confluent(ids.avro, JSON.stringify(order(95, 1))), { kind: 'schema-resolution' }],
     ]
     bad.forEach(([value, expected], i) => {
       BAD.set(String(ORDERS + i), expected)

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -227,6 +228,34 @@ test('usage errors: no schema at all, a --schema file that is not a schema or do
     assert.unreachable()
   } catch (error) {
     assert.is((error as RecoveryError).code, 'BAD_SCHEMA')
+  }
+})
+
+test('--reader-schema FILE.json is the reader schema too; an Avro codec refuses a .json schema with a hint', async () => {
+  const codec = await createCodec({ format: 'json-schema' }, openSchemaSources({ readerSchema: schemaFile(ORDER_V2) }))
+  assert.equal(codec.decode(framed(3, { id: 'x', amount: 1 })), { id: 'x', amount: 1, currency: 'EUR' })
+  try {
+    await createCodec({ format: 'avro' }, openSchemaSources({ schema: schemaFile(ORDER_V1) }))
+    assert.unreachable()
+  } catch (error) {
+    assert.instance(error, RecoveryError)
+    assert.match((error as Error).message, /read as a JSON Schema.*--value-format json-schema/)
+  }
+})
+
+test('a registry out of reach stops the run (REGISTRY_UNREACHABLE from prepare), it does not blame the record', async () => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  const sources = openSchemaSources({ registry: `http://127.0.0.1:${port}`, registryOptions: { retries: 0, timeoutMs: 2_000 } })
+  const codec = await createCodec({ format: 'json-schema' }, sources)
+  try {
+    await codec.prepare([framed(5, order)])
+    assert.unreachable()
+  } catch (error) {
+    assert.instance(error, RecoveryError)
+    assert.is((error as RecoveryError).code, 'REGISTRY_UNREACHABLE')
   }
 })
 
