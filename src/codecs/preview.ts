@@ -38,14 +38,26 @@ export interface Previewer {
  * `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent
  * framing); for `json-schema` it is the JSON Schema codec.
  */
-export function createPreviewer(format: PreviewFormat, avro?: Codec): Previewer {
+export function createPreviewer(format: PreviewFormat, avro?: Codec, autoJsonSchema?: Codec): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
   if (format === 'json-schema' && !avro)
     throw new RecoveryError('USAGE', 'Showing JSON Schema records needs a schema: pass --schema FILE.json or --registry URL.')
+  // In auto, `autoJsonSchema` reads the framed records whose registry schema is a JSON Schema (Avro says schema-resolution for them).
+  const fallback = format === 'auto' ? autoJsonSchema : undefined
   return {
-    prepare: (payloads, contexts) =>
-      avro && (format === 'avro' || format === 'auto' || format === 'json-schema') ? avro.prepare(payloads, contexts) : Promise.resolve(),
-    preview: (bytes, context) => previewWith(bytes, format, avro, context),
+    async prepare(payloads, contexts) {
+      if (avro && (format === 'avro' || format === 'auto' || format === 'json-schema')) await avro.prepare(payloads, contexts)
+      if (fallback) await fallback.prepare(payloads, contexts)
+    },
+    preview: (bytes, context) => {
+      const preview = previewWith(bytes, format, avro, context)
+      if (!fallback || bytes === null || preview.kind !== 'schema-resolution') return preview
+      const asJsonSchema = withSchemaId(
+        bytes,
+        attempt(bytes, 'json-schema', (b) => fallback.decode(b)),
+      )
+      return asJsonSchema.kind === 'schema-resolution' ? preview : asJsonSchema
+    },
   }
 }
 

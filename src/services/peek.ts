@@ -126,7 +126,12 @@ export async function openPreviewers(
       : format === 'avro' || (format === 'auto' && sources.ids)
         ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
         : undefined
-  return { key: createPreviewer(keyFormat, await avroFor(keyFormat)), value: createPreviewer(valueFormat, await avroFor(valueFormat)) }
+  // In auto with a registry, framed records whose schema is a JSON Schema are shown as json-schema.
+  const jsonSchemaFor = async (format: PreviewFormat) => (format === 'auto' && sources.registry ? createCodec({ format: 'json-schema' }, sources) : undefined)
+  return {
+    key: createPreviewer(keyFormat, await avroFor(keyFormat), await jsonSchemaFor(keyFormat)),
+    value: createPreviewer(valueFormat, await avroFor(valueFormat), await jsonSchemaFor(valueFormat)),
+  }
 }
 
 function toPeeked(r: KafkaRecord, previewers: { key: Previewer; value: Previewer }): PeekedRecord {

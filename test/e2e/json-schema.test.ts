@@ -152,6 +152,16 @@ test(
       assert.is(r.value.schemaId, n <= ORDERS / 2 ? ids.v1 : ids.v2)
       assert.equal(r.value.value, order(n, n <= ORDERS / 2 ? 1 : 2))
     }
+    // auto (the default) with a registry: framed records whose schema is a JSON Schema are shown as json-schema.
+    const auto = await runCli(['peek', '--topic', topic, '--at', 'earliest', '--count', '2', '--registry', registry!.url, '--json'])
+    assert.is(auto.exitCode, 0, auto.stderr)
+    assert.equal(
+      (auto.json.records as PeekedJson[]).map((r) => [r.value.format, r.value.schemaId, r.value.value.id]),
+      [
+        ['json-schema', ids.v1, 'o-1'],
+        ['json-schema', ids.v1, 'o-2'],
+      ],
+    )
     const table = await runCli(['peek', '--topic', topic, '--at', 'earliest', '--count', '50', ...decoding()])
     assert.is(table.exitCode, 0, table.stderr)
     assert.match(table.stdout, '(json-schema-invalid)')
