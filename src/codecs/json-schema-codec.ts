@@ -131,19 +131,17 @@ function parseBody(bytes: Buffer, start: number, schemaId: number | undefined): 
     return decodeJson(start === 0 ? bytes : bytes.subarray(start))
   } catch (error) {
     if (!(error instanceof DecodeError)) throw error
+    // decodeJson says not-json or invalid-utf8, at a position in the body: both are this kind here.
     const position = error.position === undefined ? undefined : error.position + start
     const where = start === 0 ? '' : ` after the ${start}-byte Confluent header`
-    return throwNotJson(
-      `The JSON Schema record's body${where} is not JSON: ${error.message.replace(/^The bytes are not JSON: /, '')}`,
-      position,
-      schemaId,
-      error,
-    )
+    // Positions count from the start of the payload, header included.
+    const reason = error.message
+      .replace(/^The bytes are not JSON: /, '')
+      .replace(/ \(byte \d+ of \d+\)/, '')
+      .replace(/[.]$/, '')
+    const at = position === undefined ? '' : ` (byte ${position} of ${bytes.length})`
+    throw new DecodeError('json-schema-not-json', `The JSON Schema record's body${where} is not JSON: ${reason}${at}.`, { position, schemaId }, error)
   }
-}
-
-function throwNotJson(message: string, position: number | undefined, schemaId: number | undefined, cause: unknown): never {
-  throw new DecodeError('json-schema-not-json', message.replace(/(?<![.])$/, '.'), { position, schemaId }, cause)
 }
 
 function validated(schema: CompiledJsonSchema, value: unknown, schemaId: number | undefined): unknown {
