@@ -286,6 +286,18 @@ test(
 )
 
 test(
+  'find by a JSON Schema value field: the v2 orders (currency USD), first and last',
+  withTimeout(60_000, async () => {
+    const run = await runCli(['find', '--topic', topic, '--where', 'value.currency = USD', ...decoding(), '--json'])
+    assert.is(run.exitCode, 0, run.stderr)
+    const [p] = run.json.partitions
+    assert.is(p.matches, ORDERS / 2)
+    assert.is(p.first.offset, String(ORDERS / 2))
+    assert.is(p.last.offset, String(ORDERS - 1))
+  }),
+)
+
+test(
   'audit duplicates by a JSON Schema field finds the copy, and lists the undecodable records by kind',
   withTimeout(90_000, async () => {
     const run = await runCli(['audit', 'duplicates', '--topic', topic, '--key', 'id', ...decoding(), '--db', join(dir, 'audit.duckdb'), '--json'])
