@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { FindResult } from '../src/services/find.js'
 
-const FORMATS = ['json', 'string', 'avro'] as const
+const FORMATS = ['json', 'string', 'avro', 'json-schema'] as const
 
 export default class Find extends BaseCommand<FindResult> {
   static override summary = "Find the incident's edges by content: per partition the first and last record matching a predicate, and how many match."
@@ -52,7 +52,8 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

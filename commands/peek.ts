@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 type PeekOutput = (PeekResult & { resolvedAt: string }) | PeekRangeResult | undefined
 
@@ -31,6 +31,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
     '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas',
     '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc',
     'RECOVER_REGISTRY_AUTH=user:secret <%= config.bin %> peek --topic orders --at -2h --registry https://registry:8081',
+    '<%= config.bin %> peek --topic payments --value-format json-schema --registry http://registry:8081',
+    '<%= config.bin %> peek --topic payments --value-format json-schema --schema payment.schema.json',
   ]
   static override flags = {
     ...connectionFlags,
@@ -65,7 +67,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
       default: 'auto',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

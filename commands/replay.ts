@@ -14,7 +14,7 @@ import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
 import { quoteArgument } from '../src/core/command-line.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
 const STALL_MS = 10_000
 
@@ -35,6 +35,11 @@ A file: --source file:PATH.jsonl replays recover's lossless envelope (what --sin
 
 Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; -2h), offset:N for every partition, or offset:0=N,1=M per partition. Times resolve like Kafka's offsetsForTimes: the first offset whose timestamp is at or after the time.`
   static override examples = [
+    {
+      description: 'JSON Schema: validate against the registry, quarantine invalid records (path and rule), upsert the rest',
+      command:
+        '<%= config.bin %> replay --topic payments --value-format json-schema --registry http://registry:8081 --sink "postgres://postgres@127.0.0.1/test?table=payments&key=id"',
+    },
     {
       description: 'Replay the bad-deploy window through the fix into a new topic',
       command:
@@ -126,7 +131,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
@@ -138,7 +144,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'DECODING',
     }),
     'output-schema-id': Flags.integer({
-      summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.',
+      summary:
+        'Confluent Avro or JSON Schema: write every value with this schema id (needed with --reader-schema; JSON Schema values are validated before sending). Default: the id each record was read with.',
       min: 0,
       helpGroup: 'DECODING',
     }),

@@ -5,7 +5,7 @@ import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanR
 import { DUPLICATES_METRICS } from '../../src/core/fail-on.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class AuditDuplicates extends BaseCommand<DuplicatesAuditResult> {
   static override summary =
@@ -60,7 +60,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

@@ -6,7 +6,7 @@ import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location
 import { RecoveryError } from '../../src/errors.js'
 import type { RetryRequest, RetryResult } from '../../src/services/quarantine-retry.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
   static override summary = 'Retry selected dead letters through a (fixed) transform into a sink, with the replay pipeline (dry run unless --execute).'
@@ -59,10 +59,13 @@ Dead letters written by recover replay record the cluster the record was read fr
       default: 'bytes',
       helpGroup: 'DECODING',
     }),
-    schema: Flags.string({ summary: 'Avro schemas: a directory of .avsc files or one .avsc file.', helpGroup: 'DECODING' }),
+    schema: Flags.string({
+      summary: 'Avro schemas: a directory of .avsc files or one .avsc file; for json-schema, one JSON Schema file (.json).',
+      helpGroup: 'DECODING',
+    }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
-    'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id.', min: 0, helpGroup: 'DECODING' }),
+    'output-schema-id': Flags.integer({ summary: 'Confluent Avro or JSON Schema: write every value with this schema id.', min: 0, helpGroup: 'DECODING' }),
     execute: Flags.boolean({ summary: 'Write them (asks on a terminal; needs --yes otherwise).' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
   }

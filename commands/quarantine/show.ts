@@ -5,7 +5,7 @@ import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
 
 export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
   static override summary =
@@ -29,7 +29,8 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file.',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file; for json-schema, one JSON Schema file (.json).',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),

@@ -3,6 +3,10 @@ import { createAvroCodec, type AvroFraming } from './avro-codec.js'
 import { createBytesCodec } from './bytes-codec.js'
 import type { Codec, CodecFormat, RecordCodecs } from './codec.js'
 import { createJsonCodec } from './json-codec.js'
+import { createJsonSchemaCodec } from './json-schema-codec.js'
+import { loadJsonSchemaFile, looksLikeJsonSchemaFile } from './json-schema-files.js'
+import { registryJsonSchemas } from './json-schema-registry.js'
+import type { JsonSchemaDocument } from './json-schema-validator.js'
 import { loadSchemaFile, loadSchemaFiles, type SchemaFiles } from './schema-files.js'
 import { chainLookups, type AvroSchemaRef, type SchemaLookup } from './schema-lookup.js'
 import { SchemaRegistryClient, type RegistryOptions } from './schema-registry.js'
@@ -36,27 +40,33 @@ export interface SchemaSources {
   reader?: AvroSchemaRef
   /** Raw Avro's default writer schema: `writerSchema`, else the only schema file. */
   writer?: AvroSchemaRef
+  /** `--schema FILE.json`: a JSON Schema (the reader's schema of json-schema records), instead of Avro files. */
+  jsonSchema?: JsonSchemaDocument
 }
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
-  const files = options.schema === undefined ? undefined : loadSchemaFiles(options.schema)
+  const schemaIsJson = options.schema !== undefined && looksLikeJsonSchemaFile(options.schema)
+  // JSON Schema's reader schema: --schema FILE.json, or --reader-schema FILE.json as for Avro.
+  const readerIsJson = options.readerSchema !== undefined && looksLikeJsonSchemaFile(options.readerSchema)
+  const jsonSchema = readerIsJson ? loadJsonSchemaFile(options.readerSchema!) : schemaIsJson ? loadJsonSchemaFile(options.schema!) : undefined
+  const files = options.schema === undefined || schemaIsJson ? undefined : loadSchemaFiles(options.schema)
   const registry =
     options.registry === undefined
       ? undefined
       : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
   const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
   let reader: AvroSchemaRef | undefined
-  if (options.readerSchema !== undefined) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
+  if (options.readerSchema !== undefined && !readerIsJson) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
   let writer = files?.single
   if (options.writerSchema !== undefined) writer = files ? files.parseFile(options.writerSchema) : loadSchemaFile(options.writerSchema)
-  return { files, registry, ids, reader, writer }
+  return { files, registry, ids, reader, writer, ...(jsonSchema ? { jsonSchema } : {}) }
 }
 
 export interface CodecRequest {
   format: CodecFormat
   /** Avro only. Default: confluent when schema ids can be looked up (ids.json or a registry), else raw. */
   framing?: AvroFraming
-  /** Avro only: the Confluent schema id that encode() writes (its schema is looked up). */
+  /** Avro and JSON Schema: the Confluent schema id that encode() writes (its schema is looked up). */
   encodeSchemaId?: number
   /**
    * Avro only: raw records name their writer schema in this header (DEFAULT_WRITER_HEADER is
@@ -78,6 +88,8 @@ export async function createCodec(request: CodecRequest, sources: SchemaSources 
       return createBytesCodec()
     case 'avro':
       return createAvro(request, sources)
+    case 'json-schema':
+      return createJsonSchema(request, sources)
   }
 }
 
@@ -88,6 +100,11 @@ export async function createRecordCodecs(key: CodecRequest, value: CodecRequest,
 async function createAvro(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
   const framing = request.framing ?? (sources.ids && request.writerHeader === undefined ? 'confluent' : 'raw')
   if (!sources.files && !sources.ids && !sources.writer) {
+    if (sources.jsonSchema)
+      throw new RecoveryError(
+        'USAGE',
+        `Avro needs .avsc schemas, and ${sources.jsonSchema.label} is read as a JSON Schema (.json); pass --schema DIR|FILE.avsc, or --value-format json-schema.`,
+      )
     throw new RecoveryError('USAGE', 'Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.')
   }
   if (framing === 'confluent') {
@@ -127,4 +144,23 @@ async function createAvro(request: CodecRequest, sources: SchemaSources): Promis
     )
   }
   return createAvroCodec({ framing, writer, reader: sources.reader, encodeWith: { schema: sources.reader ?? writer } })
+}
+
+async function createJsonSchema(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
+  if (!sources.jsonSchema && !sources.registry) {
+    throw new RecoveryError(
+      'USAGE',
+      sources.files
+        ? `JSON Schema needs a .json schema file, and ${sources.files.path} is Avro; pass --schema FILE.json or --registry URL.`
+        : 'JSON Schema needs a schema: pass --schema FILE.json (plain or Confluent-framed JSON) or --registry URL (Confluent-framed JSON).',
+    )
+  }
+  const ids = sources.registry ? registryJsonSchemas(sources.registry) : undefined
+  let encodeWith: Parameters<typeof createJsonSchemaCodec>[0]['encodeWith']
+  if (request.encodeSchemaId !== undefined) {
+    if (!ids)
+      throw new RecoveryError('USAGE', `Writing JSON Schema with schema id ${request.encodeSchemaId} needs the registry that has it: pass --registry URL.`)
+    encodeWith = { schemaId: request.encodeSchemaId, entry: await ids.load(request.encodeSchemaId) }
+  } else if (sources.jsonSchema) encodeWith = { document: sources.jsonSchema }
+  return createJsonSchemaCodec({ ids, reader: sources.jsonSchema, encodeWith })
 }

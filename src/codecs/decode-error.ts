@@ -13,6 +13,15 @@ export const RECORD_DECODE_KINDS = [
   /** A well-framed body that is not valid for its schema: a bad union or enum index, a negative length, bytes left over. */
   'avro-invalid',
   'schema-resolution',
+  /** JSON Schema, Confluent-framed: byte 0 is not the magic byte 0 (and no --schema to validate plain JSON with). */
+  'json-schema-bad-magic',
+  /** JSON Schema: shorter than the 5-byte Confluent header. */
+  'json-schema-truncated',
+  'json-schema-unknown-schema-id',
+  /** JSON Schema: the body after the header is not JSON (or not UTF-8). */
+  'json-schema-not-json',
+  /** JSON Schema: valid JSON that breaks a rule of its schema; `field` is the failing path, `rule` the keyword. */
+  'json-schema-invalid',
 ] as const
 export type RecordDecodeKind = (typeof RECORD_DECODE_KINDS)[number]
 
@@ -29,6 +38,8 @@ export interface DecodeErrorDetails {
   schemaId?: number
   /** For schema-resolution: the field (path) that cannot be resolved. */
   field?: string
+  /** For json-schema-invalid: the JSON Schema keyword that failed (type, required, minimum…). */
+  rule?: string
 }
 
 /** A record that cannot be decoded. Not a RecoveryError: it never ends a run by itself. */
@@ -38,6 +49,7 @@ export class DecodeError extends Error {
   readonly position: number | undefined
   readonly schemaId: number | undefined
   readonly field: string | undefined
+  readonly rule: string | undefined
 
   constructor(kind: RecordDecodeKind, message: string, details: DecodeErrorDetails = {}, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause })
@@ -46,6 +58,7 @@ export class DecodeError extends Error {
     this.position = details.position
     this.schemaId = details.schemaId
     this.field = details.field
+    this.rule = details.rule
   }
 
   toJSON(): Record<string, unknown> {
@@ -53,6 +66,7 @@ export class DecodeError extends Error {
     if (this.position !== undefined) out.position = this.position
     if (this.schemaId !== undefined) out.schemaId = this.schemaId
     if (this.field !== undefined) out.field = this.field
+    if (this.rule !== undefined) out.rule = this.rule
     return out
   }
 }
@@ -61,7 +75,15 @@ export function isDecodeError(error: unknown): error is DecodeError {
   return error instanceof DecodeError
 }
 
-export const ENCODE_KINDS = ['not-serializable', 'not-text', 'not-bytes', 'avro-invalid-value', 'avro-unknown-schema-id'] as const
+export const ENCODE_KINDS = [
+  'not-serializable',
+  'not-text',
+  'not-bytes',
+  'avro-invalid-value',
+  'avro-unknown-schema-id',
+  'json-schema-invalid-value',
+  'json-schema-unknown-schema-id',
+] as const
 export type EncodeKind = (typeof ENCODE_KINDS)[number]
 
 /** A value the chosen format cannot hold (the sink maps it to its own quarantine stage). */

@@ -3,6 +3,7 @@ import type { Codec, CodecFormat } from './codec.js'
 import { readConfluentHeader } from './confluent-framing.js'
 import { EncodeError } from './decode-error.js'
 import { createCodec, type SchemaSources } from './create-codecs.js'
+import { createJsonSchemaOutputEncoder } from './json-schema-output-encoder.js'
 
 /**
  * Encodes transformed values (or keys) back to bytes for the sink, in the format they were
@@ -31,6 +32,7 @@ export interface OutputEncoderOptions {
 
 export async function createOutputEncoder(options: OutputEncoderOptions): Promise<OutputEncoder> {
   const { format, codec, sources } = options
+  if (format === 'json-schema') return createJsonSchemaOutputEncoder(options)
   const confluent = format === 'avro' && sources.ids !== undefined
   if (format === 'json') {
     // JSON.stringify without a replacer is about twice as fast as the codec's bigint-aware one;

@@ -14,10 +14,10 @@ export type PreviewFormat = 'auto' | CodecFormat
 
 export interface Preview {
   /** What the bytes turned out to be. */
-  format: 'json' | 'string' | 'bytes' | 'null' | 'avro'
+  format: 'json' | 'string' | 'bytes' | 'null' | 'avro' | 'json-schema'
   /** Parsed JSON, the text, the decoded Avro value, or a hex string for bytes. */
   value: unknown
-  /** The Confluent schema id of an Avro value. */
+  /** The Confluent schema id of an Avro or JSON Schema value. */
   schemaId?: number
   /** Set when the requested format could not read the bytes; the value is then shown as hex. */
   error?: string
@@ -34,17 +34,35 @@ export interface Previewer {
   preview(bytes: Buffer | null, context?: DecodeContext): Preview
 }
 
-/** `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent framing). */
-export function createPreviewer(format: PreviewFormat, avro?: Codec): Previewer {
+/**
+ * `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent
+ * framing); for `json-schema` it is the JSON Schema codec.
+ */
+export function createPreviewer(format: PreviewFormat, avro?: Codec, autoJsonSchema?: Codec): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
+  if (format === 'json-schema' && !avro)
+    throw new RecoveryError('USAGE', 'Showing JSON Schema records needs a schema: pass --schema FILE.json or --registry URL.')
+  // In auto, `autoJsonSchema` reads the framed records whose registry schema is a JSON Schema (Avro says schema-resolution for them).
+  const fallback = format === 'auto' ? autoJsonSchema : undefined
   return {
-    prepare: (payloads, contexts) => (avro && (format === 'avro' || format === 'auto') ? avro.prepare(payloads, contexts) : Promise.resolve()),
-    preview: (bytes, context) => previewWith(bytes, format, avro, context),
+    async prepare(payloads, contexts) {
+      if (avro && (format === 'avro' || format === 'auto' || format === 'json-schema')) await avro.prepare(payloads, contexts)
+      if (fallback) await fallback.prepare(payloads, contexts)
+    },
+    preview: (bytes, context) => {
+      const preview = previewWith(bytes, format, avro, context)
+      if (!fallback || bytes === null || preview.kind !== 'schema-resolution') return preview
+      const asJsonSchema = withSchemaId(
+        bytes,
+        attempt(bytes, 'json-schema', (b) => fallback.decode(b)),
+      )
+      return asJsonSchema.kind === 'schema-resolution' ? preview : asJsonSchema
+    },
   }
 }
 
 /** Decodes for display without schemas: auto tries JSON, then UTF-8 text, then falls back to hex. */
-export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro'> = 'auto'): Preview {
+export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro' | 'json-schema'> = 'auto'): Preview {
   return previewWith(bytes, format, undefined)
 }
 
@@ -59,6 +77,11 @@ function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | 
       return attempt(bytes, 'json', decodeJson)
     case 'avro':
       return avroPreview(bytes, avro!, context)
+    case 'json-schema':
+      return withSchemaId(
+        bytes,
+        attempt(bytes, 'json-schema', (b) => avro!.decode(b)),
+      )
     case 'auto':
       return autoPreview(bytes, avro, context)
   }
@@ -92,7 +115,11 @@ function avroPreview(bytes: Buffer, avro: Codec, context?: DecodeContext): Previ
   return schemaId === undefined || preview.format !== 'avro' ? preview : { ...preview, schemaId }
 }
 
-function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro', decode: (bytes: Buffer) => unknown): Preview {
+function withSchemaId(bytes: Buffer, preview: Preview): Preview {
+  return preview.format === 'bytes' || !looksConfluentFramed(bytes) ? preview : { ...preview, schemaId: bytes.readUInt32BE(1) }
+}
+
+function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro' | 'json-schema', decode: (bytes: Buffer) => unknown): Preview {
   try {
     return { format, value: decode(bytes) }
   } catch (error) {

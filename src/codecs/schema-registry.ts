@@ -159,7 +159,8 @@ export class SchemaRegistryClient implements SchemaLookup {
     return names
   }
 
-  private async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
+  /** One GET with retries: a status and parsed body, or a RecoveryError for a registry out of reach (shared by the JSON Schema lookup). */
+  async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
     const url = `${this.base}${path}`
     const headers: Record<string, string> = { accept: ACCEPT }
     if (this.authorization) headers.authorization = this.authorization

@@ -115,14 +115,23 @@ export async function openPreviewers(
       'Showing Avro needs schemas: pass --schema DIR|FILE (.avsc files, with ids.json for Confluent-framed records) or --registry URL.',
     )
   }
+  if (!wanted && (keyFormat === 'json-schema' || valueFormat === 'json-schema'))
+    throw new RecoveryError('USAGE', 'Showing JSON Schema records needs a schema: pass --schema FILE.json or --registry URL.')
   if (!wanted) return { key: createPreviewer(keyFormat), value: createPreviewer(valueFormat) }
   const sources = openSchemaSources(schemas)
   // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
   const avroFor = async (format: PreviewFormat) =>
-    format === 'avro' || (format === 'auto' && sources.ids)
-      ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
-      : undefined
-  return { key: createPreviewer(keyFormat, await avroFor(keyFormat)), value: createPreviewer(valueFormat, await avroFor(valueFormat)) }
+    format === 'json-schema'
+      ? createCodec({ format: 'json-schema' }, sources)
+      : format === 'avro' || (format === 'auto' && sources.ids)
+        ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
+        : undefined
+  // In auto with a registry, framed records whose schema is a JSON Schema are shown as json-schema.
+  const jsonSchemaFor = async (format: PreviewFormat) => (format === 'auto' && sources.registry ? createCodec({ format: 'json-schema' }, sources) : undefined)
+  return {
+    key: createPreviewer(keyFormat, await avroFor(keyFormat), await jsonSchemaFor(keyFormat)),
+    value: createPreviewer(valueFormat, await avroFor(valueFormat), await jsonSchemaFor(valueFormat)),
+  }
 }
 
 function toPeeked(r: KafkaRecord, previewers: { key: Previewer; value: Previewer }): PeekedRecord {

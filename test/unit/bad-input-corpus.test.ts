@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { badInputCorpus, CORPUS_SECTIONS, serializeCorpus } from '../../src/fixtures/bad-input-corpus.js'
+import { badInputCorpus, CORPUS_JSON_SCHEMA_FILE, CORPUS_SECTIONS, serializeCorpus } from '../../src/fixtures/bad-input-corpus.js'
 import { badInputCorpusDir, readBadInputCorpus } from '../../src/fixtures/bad-input-files.js'
 import { createCodec, openSchemaSources } from '../../src/codecs/create-codecs.js'
 import { isDecodeError } from '../../src/codecs/decode-error.js'
@@ -20,6 +20,7 @@ test('every decode-stage expectation in the corpus is what the codecs say, and n
     json: await createCodec({ format: 'json' }),
     string: await createCodec({ format: 'string' }),
     bytes: await createCodec({ format: 'bytes' }),
+    'json-schema': await createCodec({ format: 'json-schema' }, openSchemaSources({ schema: join(badInputCorpusDir(), CORPUS_JSON_SCHEMA_FILE) })),
   }
   for (const c of badInputCorpus()) {
     const how = CORPUS_SECTIONS[c.section]
