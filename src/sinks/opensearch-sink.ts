@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { Client, errors } from '@opensearch-project/opensearch'
+import { errors, type Client } from '@opensearch-project/opensearch'
+import { openSearchClient } from '../opensearch/client.js'
 import { RecoveryError } from '../errors.js'
 import { bulkItems, bulkRequests, DEFAULT_BULK_LIMITS, documentError, type BulkItem, type BulkLimits } from './opensearch-bulk.js'
-import type { OpenSearchLocation } from './opensearch-location.js'
+import type { OpenSearchLocation } from '../core/opensearch-location.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 /** Where a replay's progress is kept, in the cluster of the index it writes. */
@@ -152,33 +152,6 @@ interface BulkResponse {
 }
 
 class RetryLater extends Error {}
-
-/** The client for a location: no retries of its own (the sink's back-off decides), basic auth, API key or a CA file. */
-export function openSearchClient(target: OpenSearchLocation): Client {
-  const auth = target.auth
-  let ca: Buffer | undefined
-  if (target.ca !== undefined) {
-    try {
-      ca = readFileSync(target.ca)
-    } catch (error) {
-      throw new RecoveryError(
-        'BAD_SINK_URI',
-        `The CA file ${target.ca} of ${target.display} cannot be read (${(error as Error).message}); give the PEM file of the CA that signed the server's certificate.`,
-        {
-          details: { sink: target.display },
-        },
-      )
-    }
-  }
-  return new Client({
-    node: target.node,
-    maxRetries: 0,
-    requestTimeout: 60_000,
-    ...(auth && 'username' in auth ? { auth: { username: auth.username, password: auth.password } } : {}),
-    ...(auth && 'apiKey' in auth ? { headers: { authorization: `ApiKey ${auth.apiKey}` } } : {}),
-    ...(ca ? { ssl: { ca } } : {}),
-  })
-}
 
 async function createProgressIndex(client: Client): Promise<void> {
   // Nothing in it is searched: the progress is stored, not indexed. Another run may create it at the same time.

@@ -13,7 +13,7 @@ import { RecoveryError } from '../errors.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
 import type { FileSinkFormats } from './file-sinks.js'
-import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from './opensearch-location.js'
+import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from '../core/opensearch-location.js'
 import type { Sink } from './sink.js'
 
 /**

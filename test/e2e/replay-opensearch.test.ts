@@ -198,4 +198,44 @@ test(
   }),
 )
 
+const auditCompare = (sink: string, ...extra: string[]) =>
+  runCli(['audit', 'compare', '--topic', topic, '--sink', sink, '--db', join(dir, `${uniqueName('audit')}.duckdb`), '--json', ...extra], {
+    cwd: dir,
+    timeoutMs: 120_000,
+  })
+
+test(
+  'audit compare --sink opensearch://: the keys that never arrived, and with provenance their exact offsets',
+  withTimeout(240_000, async () => {
+    const byKey = uniqueName('audited')
+    const byOffset = uniqueName('audited-offsets')
+    for (const [index, query] of [
+      [byKey, ''],
+      [byOffset, '?id=offset&provenance=true'],
+    ] as const) {
+      const run = await runCli(replayArgs(sinkOf(index, query), index), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(run.exitCode, 0, run.stderr)
+    }
+    // k-7 is at offset 2 of partition 1, k-11 at offset 3 of partition 2 (seedTopic: id i at ⌊i/3⌋ of i mod 3).
+    for (const id of ['k-7', 'k-11']) await osRequest(server, 'DELETE', `/${byKey}/_doc/${id}?refresh=true`)
+    for (const id of [`${topic}-1-2`, `${topic}-2-3`]) await osRequest(server, 'DELETE', `/${byOffset}/_doc/${id}?refresh=true`)
+
+    const keys = await auditCompare(sinkOf(byKey), '--key', 'key')
+    assert.is(keys.exitCode, 0, keys.stderr)
+    const k = keys.json as { totals: { sourceRecords: number; missing: number; twice: number }; missing: Array<{ key: string }>; lost: unknown }
+    assert.is(k.totals.sourceRecords, RECORDS)
+    assert.is(k.totals.missing, 2)
+    assert.is(k.totals.twice, 0)
+    assert.equal(k.missing.map((m) => m.key).sort(), ['k-11', 'k-7'])
+    assert.is(k.lost, null, 'documents by key keep no provenance')
+
+    const offsets = await auditCompare(sinkOf(byOffset, '?id=offset&provenance=true'), '--key', 'id')
+    assert.is(offsets.exitCode, 0, offsets.stderr)
+    const o = offsets.json as { totals: { missing: number }; lost: Array<{ partition: number; offset: string }>; provenance: unknown }
+    assert.is(o.totals.missing, 2)
+    assert.equal(o.provenance, { partition: 'source_partition', offset: 'source_offset' })
+    assert.equal(o.lost.map((l) => `${l.partition}@${l.offset}`).sort(), ['1@2', '2@3'])
+  }),
+)
+
 test.run()

@@ -1,4 +1,4 @@
-import { LocationSyntaxError, type AnyLocation } from '../core/location.js'
+import { LocationSyntaxError, type AnyLocation } from './location.js'
 
 /**
  * `opensearch://[USER:PASSWORD@]HOST:PORT/INDEX[?id=key|offset][&provenance=true][&ca=FILE][&api_key=KEY]`;
