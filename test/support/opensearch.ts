@@ -8,14 +8,46 @@ import { lastLines, runProcess } from '../../src/local-kafka/run-process.js'
 import { repoRoot } from './paths.js'
 
 /**
- * A real single-node OpenSearch for tests: the `org.opensearch.distribution.integ-test-zip`
+ * A real single-node OpenSearch (or Elasticsearch 8) for tests: the `org.opensearch.distribution.integ-test-zip`
  * artifact from Maven Central (no security plugin, runs on Java 17), unpacked into
  * `.cache/opensearch/<version>/` on first use, then started on free loopback ports with its own
  * temporary data and config folders and a 512 MB heap. OpenSearch refuses to run as root, so
  * under root it runs as `nobody` (setpriv). Start it once per test file: it takes 15–40 s.
  */
 export const OPENSEARCH_VERSIONS = ['2.19.6', '2.19.5', '2.19.4']
-const ARTIFACT = 'org.opensearch.distribution.integ-test-zip:opensearch'
+/** RECOVER_TEST_SEARCH=elasticsearch runs the same tests against Elasticsearch 8's test zip (also on Maven Central). */
+export const ELASTICSEARCH_VERSIONS = ['8.17.0']
+
+/** What differs between the two servers: the artifact, the launcher's environment, and Elasticsearch 8's security (off). */
+interface Engine {
+  name: 'opensearch' | 'elasticsearch'
+  artifact: string
+  versions: string[]
+  env: { conf: string; javaOpts: string; javaHome: string }
+  settings: string[]
+}
+
+const ENGINES: Record<Engine['name'], Engine> = {
+  opensearch: {
+    name: 'opensearch',
+    artifact: 'org.opensearch.distribution.integ-test-zip:opensearch',
+    versions: OPENSEARCH_VERSIONS,
+    env: { conf: 'OPENSEARCH_PATH_CONF', javaOpts: 'OPENSEARCH_JAVA_OPTS', javaHome: 'JAVA_HOME' },
+    settings: [],
+  },
+  elasticsearch: {
+    name: 'elasticsearch',
+    artifact: 'org.elasticsearch.distribution.integ-test-zip:elasticsearch',
+    versions: ELASTICSEARCH_VERSIONS,
+    env: { conf: 'ES_PATH_CONF', javaOpts: 'ES_JAVA_OPTS', javaHome: 'ES_JAVA_HOME' },
+    settings: ['xpack.security.enabled=false'],
+  },
+}
+
+/** The server the tests run against: OpenSearch unless RECOVER_TEST_SEARCH=elasticsearch. */
+export function testSearchEngine(): Engine['name'] {
+  return process.env.RECOVER_TEST_SEARCH === 'elasticsearch' ? 'elasticsearch' : 'opensearch'
+}
 const MARKER = 'complete.json'
 const MAVEN_TIMEOUT_MS = 15 * 60_000
 const START_TIMEOUT_MS = 180_000
@@ -26,6 +58,7 @@ export interface OpenSearchServer {
   url: string
   port: number
   version: string
+  engine: Engine['name']
   /** From spawn to a yellow or green cluster. */
   startMs: number
   /** Whether this start had to download and unpack the distribution first, and how long that took. */
@@ -41,43 +74,39 @@ export interface OpenSearchServer {
 }
 
 /** The unpacked distribution of the first version Maven Central serves, downloading it on first use. */
-export async function ensureOpenSearch(versions = versionsToTry()): Promise<{ home: string; version: string; downloaded: boolean; ms: number }> {
+export async function ensureOpenSearch(engine = ENGINES[testSearchEngine()]): Promise<{ home: string; version: string; downloaded: boolean; ms: number }> {
   const started = Date.now()
   const failures: string[] = []
-  for (const version of versions) {
-    const versionDir = join(repoRoot(), '.cache', 'opensearch', version)
-    const home = join(versionDir, `opensearch-${version}`)
+  const wanted = process.env.RECOVER_TEST_SEARCH_VERSION
+  for (const version of wanted ? [wanted] : engine.versions) {
+    const versionDir = join(repoRoot(), '.cache', engine.name, version)
+    const home = join(versionDir, `${engine.name}-${version}`)
     if (existsSync(join(versionDir, MARKER)) && existsSync(home)) return { home, version, downloaded: false, ms: Date.now() - started }
-    const why = await install(version, versionDir)
+    const why = await install(engine, version, versionDir)
     if (why === undefined) return { home, version, downloaded: true, ms: Date.now() - started }
     failures.push(`${version}: ${why}`)
   }
-  throw new Error(`No OpenSearch test distribution could be had from Maven (${ARTIFACT}:VERSION:zip):\n${failures.join('\n')}`)
-}
-
-function versionsToTry(): string[] {
-  const wanted = process.env.RECOVER_TEST_OPENSEARCH_VERSION
-  return wanted ? [wanted] : OPENSEARCH_VERSIONS
+  throw new Error(`No ${engine.name} test distribution could be had from Maven (${engine.artifact}:VERSION:zip):\n${failures.join('\n')}`)
 }
 
 /** Downloads and unpacks one version; the reason it failed, or undefined. */
-async function install(version: string, versionDir: string): Promise<string | undefined> {
+async function install(engine: Engine, version: string, versionDir: string): Promise<string | undefined> {
   await mkdir(versionDir, { recursive: true })
   const staging = join(versionDir, `partial-${process.pid}-${Date.now()}`)
   try {
     const download = await runProcess(
       'mvn',
-      ['-B', '-q', '-Dstyle.color=never', 'dependency:copy', `-Dartifact=${ARTIFACT}:${version}:zip`, `-DoutputDirectory=${staging}`],
+      ['-B', '-q', '-Dstyle.color=never', 'dependency:copy', `-Dartifact=${engine.artifact}:${version}:zip`, `-DoutputDirectory=${staging}`],
       { cwd: versionDir, timeoutMs: MAVEN_TIMEOUT_MS },
     )
-    const zip = join(staging, `opensearch-${version}.zip`)
+    const zip = join(staging, `${engine.name}-${version}.zip`)
     if (download.exitCode !== 0 || !existsSync(zip))
       return `Maven failed (exit ${download.exitCode}): ${lastLines(`${download.stdout}\n${download.stderr}`, 8).join(' ')}`
     const unzip = await runProcess('unzip', ['-q', zip, '-d', staging], { timeoutMs: MAVEN_TIMEOUT_MS })
     if (unzip.exitCode !== 0) return `unzip failed: ${lastLines(unzip.stderr, 5).join(' ')}`
-    const home = join(versionDir, `opensearch-${version}`)
+    const home = join(versionDir, `${engine.name}-${version}`)
     await rm(home, { recursive: true, force: true })
-    await rename(join(staging, `opensearch-${version}`), home)
+    await rename(join(staging, `${engine.name}-${version}`), home)
     // Readable by `nobody`, which runs it when the tests run as root.
     readableByAll(home)
     await writeFile(join(versionDir, MARKER), `${JSON.stringify({ version, at: new Date().toISOString() }, null, 2)}\n`)
@@ -107,7 +136,8 @@ function chownAll(dir: string, uid: number): void {
 
 /** Starts a fresh single-node cluster on a free port and waits (bounded) for a yellow or green cluster. */
 export async function startOpenSearch(options: { timeoutMs?: number } = {}): Promise<OpenSearchServer> {
-  const installed = await ensureOpenSearch()
+  const engine = ENGINES[testSearchEngine()]
+  const installed = await ensureOpenSearch(engine)
   const port = await freePort()
   const transportPort = await freePort()
   const work = await mkdtemp(join(tmpdir(), 'recover-opensearch-'))
@@ -136,14 +166,15 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
     // A full shared disk must not turn indexes read-only under the tests.
     'cluster.routing.allocation.disk.threshold_enabled=false',
     'action.auto_create_index=true',
+    ...engine.settings,
   ].flatMap((s) => ['-E', s])
-  const launcher = join(installed.home, 'bin', 'opensearch')
+  const launcher = join(installed.home, 'bin', engine.name)
   const [command, args] = asRoot ? ['setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', launcher, ...settings]] : [launcher, settings]
   const env = {
     ...process.env,
-    OPENSEARCH_PATH_CONF: config,
-    OPENSEARCH_JAVA_OPTS: '-Xms512m -Xmx512m',
-    JAVA_HOME: process.env.RECOVER_TEST_OPENSEARCH_JAVA_HOME ?? process.env.JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64',
+    [engine.env.conf]: config,
+    [engine.env.javaOpts]: '-Xms512m -Xmx512m',
+    [engine.env.javaHome]: process.env.RECOVER_TEST_SEARCH_JAVA_HOME ?? process.env.JAVA_HOME ?? '/usr/lib/jvm/java-17-openjdk-amd64',
   }
   const url = `http://127.0.0.1:${port}`
   const chunks: Buffer[] = []
@@ -165,10 +196,12 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
     const deadline = started + (options.timeoutMs ?? START_TIMEOUT_MS)
     for (;;) {
       if (exited !== undefined)
-        throw new Error(`OpenSearch ${installed.version} exited (code ${exited}) before it was ready:\n${lastLines(log(), 25).join('\n')}`)
+        throw new Error(`${engine.name} ${installed.version} exited (code ${exited}) before it was ready:\n${lastLines(log(), 25).join('\n')}`)
       if (Date.now() > deadline) {
         await stopChild(current)
-        throw new Error(`OpenSearch did not become yellow on ${url} within ${options.timeoutMs ?? START_TIMEOUT_MS} ms:\n${lastLines(log(), 25).join('\n')}`)
+        throw new Error(
+          `${engine.name} did not become yellow on ${url} within ${options.timeoutMs ?? START_TIMEOUT_MS} ms:\n${lastLines(log(), 25).join('\n')}`,
+        )
       }
       try {
         const res = await fetch(`${url}/_cluster/health?wait_for_status=yellow&timeout=1s`, { signal: AbortSignal.timeout(3000) })
@@ -195,6 +228,7 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
     url,
     port,
     version: installed.version,
+    engine: engine.name,
     get startMs() {
       return startMs
     },
