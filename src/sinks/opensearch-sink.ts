@@ -48,7 +48,8 @@ export class OpenSearchSink implements Sink {
   async open(_resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
     this.replay = replay
     this.client = openSearchClient(this.target)
-    const stored = await this.retrying('reading the replay progress', async (client) => {
+    // A server that is not there at the start is a wrong URL more often than a restart: say so at once.
+    const stored = await this.retrying('reading the replay progress', 0, async (client) => {
       const exists = await client.indices.exists({ index: PROGRESS_INDEX })
       if (!exists.body) await createProgressIndex(client)
       const found = await client.get({ index: PROGRESS_INDEX, id: this.progressId }, { ignore: [404] })
@@ -73,7 +74,7 @@ export class OpenSearchSink implements Sink {
   private async sendBulk(request: BulkItem[]): Promise<SinkRejection[]> {
     const rejected: SinkRejection[] = []
     let pending = request
-    await this.retrying('writing a batch', async (client) => {
+    await this.retrying('writing a batch', this.waitMs, async (client) => {
       // A string body goes out as it is: the NDJSON was made once, in bulkItems.
       const response = await client.bulk({ body: pending.map((i) => i.text).join('') as never })
       const body = response.body as BulkResponse
@@ -101,7 +102,7 @@ export class OpenSearchSink implements Sink {
 
   async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
     if (progress === undefined) return { index: this.target.index, batches: this.batches }
-    await this.retrying('saving the replay progress', async (client) => {
+    await this.retrying('saving the replay progress', this.waitMs, async (client) => {
       await client.index({
         index: PROGRESS_INDEX,
         id: this.progressId,
@@ -125,11 +126,14 @@ export class OpenSearchSink implements Sink {
 
   /**
    * Runs `work`; when the server is unreachable or answers 429/503 (or some items could not be
-   * taken now), waits and runs it again, doubling the wait up to 5 s, until `reconnectMs` has
+   * taken now), waits and runs it again, doubling the wait up to 5 s, until `waitMs` has
    * passed. Other failures become SINK_FAILED at once.
    */
-  private async retrying<T>(doing: string, work: (client: Client) => Promise<T>): Promise<T> {
-    const waitMs = this.options.reconnectMs ?? 120_000
+  private get waitMs(): number {
+    return this.options.reconnectMs ?? 120_000
+  }
+
+  private async retrying<T>(doing: string, waitMs: number, work: (client: Client) => Promise<T>): Promise<T> {
     const deadline = Date.now() + waitMs
     let delay = 200
     for (;;) {
@@ -208,7 +212,7 @@ function failed(target: OpenSearchLocation, doing: string, error: unknown): Reco
 function unreachable(target: OpenSearchLocation, doing: string, error: unknown, waitedMs: number): RecoveryError {
   return new RecoveryError(
     'SINK_UNREACHABLE',
-    `OpenSearch sink ${target.display} could not be reached or stayed overloaded for ${Math.round(waitedMs / 1000)} s while ${doing}: ${reasonOf(error)}; nothing after the last committed batch counts as written.`,
+    `OpenSearch sink ${target.display} ${waitedMs === 0 ? 'could not be reached' : `could not be reached or stayed overloaded for ${Math.round(waitedMs / 1000)} s`} while ${doing}: ${reasonOf(error)}; nothing after the last committed batch counts as written.`,
     {
       nextSteps: [`Check that the cluster answers (curl ${target.node}/_cluster/health), then run the same command with --resume.`],
       details: { sink: target.display },

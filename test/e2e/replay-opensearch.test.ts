@@ -75,6 +75,18 @@ test('opensearch:// locations: https with a CA, the elasticsearch alias, and no 
 })
 
 test(
+  'a cluster that is not there: SINK_UNREACHABLE at once, exit 5, the password never shown',
+  withTimeout(60_000, async () => {
+    const run = await runCli(replayArgs('opensearch://app:s3cret@127.0.0.1:1/orders', uniqueName('nowhere')), { cwd: dir, timeoutMs: 50_000 })
+    assert.is(run.exitCode, 5, run.stderr)
+    const error = (run.json as { error: { code: string; message: string } }).error
+    assert.is(error.code, 'SINK_UNREACHABLE')
+    assert.match(error.message, 'opensearch://app:***@127.0.0.1:1/orders could not be reached')
+    assert.ok(!`${run.stdout}${run.stderr}`.includes('s3cret'))
+  }),
+)
+
+test(
   'a replay writes one document per key, and a repeated replay overwrites instead of duplicating',
   withTimeout(180_000, async () => {
     const index = uniqueName('orders')

@@ -186,7 +186,8 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
   const start = async (): Promise<void> => {
     const started = Date.now()
     exited = undefined
-    const current = spawn(command, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    // A process group of its own: Elasticsearch's launcher starts the server as a child, and a kill must reach both.
+    const current = spawn(command, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     child = current
     current.stdout!.on('data', (c: Buffer) => chunks.push(c))
     current.stderr!.on('data', (c: Buffer) => chunks.push(c))
@@ -238,7 +239,7 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
     kill: async () => {
       if (!child || child.exitCode !== null || child.signalCode !== null) return
       const gone = new Promise<void>((resolve) => child!.once('exit', () => resolve()))
-      child.kill('SIGKILL')
+      killGroup(child, 'SIGKILL')
       await gone
     },
     start,
@@ -250,17 +251,26 @@ export async function startOpenSearch(options: { timeoutMs?: number } = {}): Pro
 function stopOnExit(current: () => ChildProcess | undefined): void {
   process.once('exit', () => {
     const c = current()
-    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    if (c && c.exitCode === null && c.signalCode === null) killGroup(c, 'SIGKILL')
   })
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const done = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  killGroup(child, 'SIGTERM')
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 15_000)
   await done
   clearTimeout(timer)
+}
+
+/** Signals the server's process group (the launcher and the JVM it started), or the process alone when the group is gone. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal)
+  } catch {
+    child.kill(signal)
+  }
 }
 
 function freePort(): Promise<number> {
