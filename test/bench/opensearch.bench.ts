@@ -13,7 +13,7 @@
  * this machine with a 512 MB heap, so the absolute figures are those of a small server; the
  * ratio is what the bench is for.
  *
- *   node dist/test/bench/opensearch.bench.js [--records 100000] [--rounds 3]
+ *   node dist/test/bench/opensearch.bench.js [--records 50000] [--rounds 3]
  */
 import { parseArgs } from 'node:util'
 import type { OpenSearchLocation } from '../../src/core/opensearch-location.js'
@@ -25,7 +25,7 @@ import { documentCount, osRequest, startOpenSearch, type OpenSearchServer } from
 
 const { values } = parseArgs({
   options: {
-    records: { type: 'string', default: '100000' },
+    records: { type: 'string', default: '50000' },
     rounds: { type: 'string', default: '3' },
   },
 })
