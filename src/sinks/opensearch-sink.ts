@@ -50,10 +50,11 @@ export class OpenSearchSink implements Sink {
     this.client = openSearchClient(this.target)
     // A server that is not there at the start is a wrong URL more often than a restart: say so at once.
     const stored = await this.retrying('reading the replay progress', 0, async (client) => {
-      const exists = await client.indices.exists({ index: PROGRESS_INDEX })
-      if (!exists.body) await createProgressIndex(client)
+      // A GET rather than HEAD: a refusal (401, 403) then comes with the server's reason.
       const found = await client.get({ index: PROGRESS_INDEX, id: this.progressId }, { ignore: [404] })
-      return found.statusCode === 404 ? undefined : (found.body as { _source?: { progress?: string } })._source?.progress
+      const body = found.body as { _source?: { progress?: string }; error?: { type?: string } }
+      if (body.error?.type === 'index_not_found_exception') await createProgressIndex(client)
+      return found.statusCode === 404 ? undefined : body._source?.progress
     })
     const committed = stored === undefined ? undefined : (JSON.parse(stored) as CommittedProgress)
     this.batches = committed?.batches ?? 0

@@ -10,6 +10,7 @@ import { runCli, spawnCli } from '../support/cli.js'
 import { createTopic, produce, testBrokers, uniqueName } from '../support/kafka.js'
 import { killBetweenCommits } from '../support/kill-between-commits.js'
 import { allDocuments, documentCount, osRequest, startOpenSearch, type OpenSearchServer } from '../support/opensearch.js'
+import { startTlsAuthProxy } from '../support/tls-auth-proxy.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
 /**
@@ -249,6 +250,45 @@ test(
     assert.is(o.totals.missing, 2)
     assert.equal(o.provenance, { partition: 'source_partition', offset: 'source_offset' })
     assert.equal(o.lost.map((l) => `${l.partition}@${l.offset}`).sort(), ['1@2', '2@3'])
+  }),
+)
+
+test(
+  'HTTPS with a CA file, basic auth and an API key reach the server; wrong credentials stop with the reason, no secret shown',
+  withTimeout(180_000, async () => {
+    const proxy = await startTlsAuthProxy(server, { basic: ['app', 's3cret'], apiKey: 'a2V5aWQ6a2V5c2VjcmV0' })
+    try {
+      const secure = (credentials: string, index: string, query = '') =>
+        `${server.engine}s://${credentials}127.0.0.1:${proxy.port}/${index}?ca=${proxy.caFile}${query}`
+      const basic = uniqueName('tls-basic')
+      const byPassword = await runCli(replayArgs(secure('app:s3cret@', basic), basic), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(byPassword.exitCode, 0, byPassword.stderr)
+      assert.is(await documentCount(server, basic), RECORDS)
+      assert.ok(!byPassword.stdout.includes('s3cret'), 'the password is not in the summary')
+
+      const keyed = uniqueName('tls-key')
+      const byKey = await runCli(replayArgs(secure('', keyed, '&api_key=a2V5aWQ6a2V5c2VjcmV0'), keyed), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(byKey.exitCode, 0, byKey.stderr)
+      assert.is(await documentCount(server, keyed), RECORDS)
+      assert.ok(!`${byKey.stdout}${byKey.stderr}`.includes('a2V5aWQ6a2V5c2VjcmV0'), 'the API key is never shown')
+
+      const wrong = await runCli(replayArgs(secure('app:wrong@', uniqueName('tls-wrong')), uniqueName('tls-wrong')), { cwd: dir, timeoutMs: 60_000 })
+      assert.is(wrong.exitCode, 5, wrong.stderr)
+      const error = (wrong.json as { error: { code: string; message: string; nextSteps: string[] } }).error
+      assert.is(error.code, 'SINK_FAILED')
+      assert.match(error.message, 'HTTP 401 security_exception')
+      assert.match(error.nextSteps.join(' '), 'Check the credentials')
+      assert.ok(proxy.refused() >= 1)
+
+      const untrusted = await runCli(replayArgs(`${server.engine}s://app:s3cret@127.0.0.1:${proxy.port}/x`, uniqueName('tls-ca')), {
+        cwd: dir,
+        timeoutMs: 60_000,
+      })
+      assert.is(untrusted.exitCode, 5, untrusted.stderr)
+      assert.match((untrusted.json as { error: { message: string } }).error.message, 'certificate')
+    } finally {
+      await proxy.stop()
+    }
   }),
 )
 
