@@ -1,5 +1,5 @@
-import { errors, type Client } from '@opensearch-project/opensearch'
-import { openSearchClient } from '../opensearch/client.js'
+import type { Client } from '@opensearch-project/opensearch'
+import { causeOf, isTransient, openSearchClient, reasonOf, RetryLater, statusOf } from '../opensearch/client.js'
 import { RecoveryError } from '../errors.js'
 import { bulkItems, bulkRequests, DEFAULT_BULK_LIMITS, documentError, type BulkItem, type BulkLimits } from './opensearch-bulk.js'
 import type { OpenSearchLocation } from '../core/opensearch-location.js'
@@ -156,45 +156,12 @@ interface BulkResponse {
   items: Array<Record<string, { status: number; error?: { type: string; reason?: string; caused_by?: { type: string; reason?: string } } }>>
 }
 
-class RetryLater extends Error {}
-
 async function createProgressIndex(client: Client): Promise<void> {
   // Nothing in it is searched: the progress is stored, not indexed. Another run may create it at the same time.
   await client.indices.create(
     { index: PROGRESS_INDEX, body: { settings: { number_of_shards: 1, auto_expand_replicas: '0-1' }, mappings: { enabled: false } } },
     { ignore: [400] },
   )
-}
-
-function statusOf(error: unknown): number | undefined {
-  return error instanceof errors.ResponseError ? (error.meta.statusCode ?? undefined) : undefined
-}
-
-/** Worth waiting for: the server is down or restarting, overloaded (429), unavailable (503), or some items were not taken. */
-function isTransient(error: unknown): boolean {
-  if (
-    error instanceof RetryLater ||
-    error instanceof errors.ConnectionError ||
-    error instanceof errors.NoLivingConnectionsError ||
-    error instanceof errors.TimeoutError
-  )
-    return true
-  const status = statusOf(error)
-  return status === 429 || status === 502 || status === 503 || status === 504
-}
-
-function causeOf(e: { caused_by?: { type: string; reason?: string } }): string {
-  return e.caused_by ? ` (${e.caused_by.type}: ${e.caused_by.reason ?? ''})` : ''
-}
-
-function reasonOf(error: unknown): string {
-  if (error instanceof errors.ResponseError) {
-    const body = error.meta.body as { error?: { type?: string; reason?: string } | string } | undefined
-    const e = body?.error
-    const said = typeof e === 'string' ? e : e ? `${e.type ?? ''}: ${e.reason ?? ''}` : error.message
-    return `HTTP ${error.meta.statusCode} ${said}`
-  }
-  return ((error as Error).message ?? String(error)).replace(/\s+/g, ' ').replace(/[.]$/, '')
 }
 
 function failed(target: OpenSearchLocation, doing: string, error: unknown): RecoveryError {
