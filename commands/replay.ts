@@ -60,6 +60,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1/test?table=orders_fixed&key=order_id" --create-table',
     },
     {
+      description: 'Rewrite an OpenSearch (or Elasticsearch) index: one document per record key, so a repeated or resumed replay overwrites',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink opensearch://search:9200/orders-fixed',
+    },
+    {
       description: 'Into a topic exactly once for read_committed consumers (transactional producer)',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',
@@ -173,7 +178,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     sink: sinkLocationFlag({
       summary:
-        'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T (or duckdb:FILE#T), file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, or plugin:PATH.ts#TARGET (docs/locations.md).',
+        'Where records go: kafka:TOPIC, postgres://USER@HOST:PORT/DB?table=T&key=COL[,COL] (upserts), duckdb:FILE?table=T (or duckdb:FILE#T), file:PATH.jsonl (lossless envelope), file:PATH.csv, file:PATH.parquet, opensearch://HOST:9200/INDEX (or elasticsearch://; opensearchs:// for HTTPS), or plugin:PATH.ts#TARGET (docs/locations.md).',
       helpGroup: 'OUTPUT',
     }),
     quarantine: quarantineLocationFlag({
@@ -186,7 +191,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'OUTPUT',
     }),
     'sink-retry': Flags.string({
-      summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.',
+      summary:
+        'PostgreSQL and OpenSearch sinks: how long to keep reconnecting to a server that went away (restart, failover), or that answers 429/503, before stopping with a resume command.',
       default: '60s',
       helpGroup: 'OUTPUT',
     }),

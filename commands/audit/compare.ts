@@ -15,7 +15,7 @@ export default class AuditCompare extends BaseCommand<CompareAuditResult> {
   static override description =
     `The sink is read first, then [--from, --to) of the topic is scanned into DuckDB the same way as audit duplicates, and keys are compared there.
 
-Sinks (the locations of docs/locations.md): postgres://user@host:5432/db?table=T (read through a server-side cursor; a replay sink's &key= is accepted), duckdb:FILE?table=T or duckdb:FILE#T, kafka:TOPIC (keyed like the source, or by --sink-key), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
+Sinks (the locations of docs/locations.md): postgres://user@host:5432/db?table=T (read through a server-side cursor; a replay sink's &key= is accepted), duckdb:FILE?table=T or duckdb:FILE#T, kafka:TOPIC (keyed like the source, or by --sink-key), opensearch://HOST:9200/INDEX (or elasticsearch://; --key key compares document ids, a --key field the documents' field; provenance from source_partition/source_offset or id=offset ids), or a .jsonl/.json/.csv/.parquet file (read by DuckDB; recover's lossless JSONL envelope from replay --sink file:X.jsonl is recognised).
 
 A Kafka sink (a mirror: another topic, or with --sink-cluster a topic on another cluster) keeps no provenance, but a faithful copy keeps each record's key, value and headers: every source record is paired with a mirror record of the same key and content, identical copies in offset order, across partitions (a mirror with another partition count moves records between them). Source records left without a pair are the exact offsets that never arrived; mirror records left over are duplicates (one more copy of a source record) or unmatched (no source record in the range has that key and content). --mirror-match value ignores headers (for a copier that adds its own); --mirror-match key compares keys only. The mirror is read whole: compare once it has caught up.
 
@@ -25,6 +25,10 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       description: 'Did every order reach the orders table?',
       command:
         '<%= config.bin %> audit compare --topic orders --key order_id --value-format avro --schema fixtures/schemas --sink "postgres://app@db:5432/shop?table=orders"',
+    },
+    {
+      description: 'Which orders never reached the OpenSearch index a replay wrote (documents by record key)',
+      command: '<%= config.bin %> audit compare --topic orders --key key --sink opensearch://search:9200/orders-fixed',
     },
     { description: 'Against a replay export', command: '<%= config.bin %> audit compare --topic orders --key key --sink file:orders.jsonl' },
     {
@@ -49,7 +53,8 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       required: true,
     }),
     sink: auditSinkFlag({
-      summary: 'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.',
+      summary:
+        'postgres://…?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, opensearch://HOST:9200/INDEX, or a .jsonl/.json/.csv/.parquet file: the --sink a replay wrote to, verbatim.',
       required: true,
     }),
     'sink-cluster': Flags.string({

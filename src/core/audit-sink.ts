@@ -1,5 +1,6 @@
 import { RecoveryError } from '../errors.js'
 import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLocation, type LocationRole, type PostgresLocation } from './location.js'
+import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from './opensearch-location.js'
 
 /**
  * Where `audit compare` looks for what arrived, in the location grammar every command shares
@@ -8,14 +9,17 @@ import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLoca
  * (`duckdb:PATH?table=T` or `duckdb:PATH#T`), another topic, or a file (`file:PATH` or a bare
  * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst).
  */
-export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation
+export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation | OpenSearchLocation
 
 const AUDIT_ROLE: LocationRole<AuditSink> = {
   code: 'BAD_SINK_URI',
-  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file',
+  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, opensearch://HOST:9200/INDEX, or a .jsonl/.json/.csv/.parquet file',
   fileRule: 'audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst)',
   accept: (location) =>
-    ['postgres', 'duckdb', 'kafka', 'file'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' },
+    ['postgres', 'duckdb', 'kafka', 'file', 'opensearch'].includes(location.kind)
+      ? (location as AuditSink)
+      : { refused: 'audit compare cannot read a sink plugin' },
+  parseOther: (scheme, text) => (OPENSEARCH_SCHEMES.includes(scheme) ? parseOpenSearchLocation(text) : undefined),
 }
 
 export function parseAuditSink(text: string, flag = '--sink'): AuditSink {

@@ -220,7 +220,7 @@ export function parseLocationAs<T>(text: string, flag: string, role: LocationRol
 
 /** A URL with its password replaced, for messages and history. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@').replace(/([?&]api_key=)[^&#]*/gi, '$1***')
 }
 
 /** Where a replay reads (--source): a topic, or a file of recover's lossless envelope (plain or .gz). */

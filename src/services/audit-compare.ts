@@ -259,6 +259,10 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
         await table.close()
       }
     }
+    case 'opensearch': {
+      const { loadOpenSearchSink } = await import('./audit-opensearch.js')
+      return loadOpenSearchSink(db, sink, request)
+    }
     case 'kafka': {
       const selector: KeySelector = request.sinkKey === undefined ? request.key : parseKeySelector(request.sinkKey)
       await scanTopic(

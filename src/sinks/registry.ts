@@ -13,6 +13,7 @@ import { RecoveryError } from '../errors.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
 import type { FileSinkFormats } from './file-sinks.js'
+import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from '../core/opensearch-location.js'
 import type { Sink } from './sink.js'
 
 /**
@@ -72,6 +73,8 @@ export interface SinkKind<L extends AnyLocation = any> {
   form: string
   /** A scheme the grammar (src/core/location.ts) does not know: how its text parses (throw LocationSyntaxError). */
   parse?: (text: string) => L
+  /** Other schemes whose text `parse` takes as this kind (opensearchs, elasticsearch…). */
+  aliases?: readonly string[]
   /** What this kind needs beyond the grammar (PostgreSQL: &key=), as the reason it is refused. */
   refuse?: (location: L) => string | undefined
   capabilities: SinkCapabilities
@@ -160,6 +163,18 @@ const BUILT_IN: SinkKind[] = [
     },
   },
   {
+    name: 'opensearch',
+    scheme: 'opensearch',
+    aliases: OPENSEARCH_SCHEMES,
+    form: 'opensearch://HOST:9200/INDEX (or elasticsearch://)',
+    parse: parseOpenSearchLocation,
+    capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: false, keyedUpsert: true, truncatedOnResume: false, runsPluginCode: false },
+    async create(location: OpenSearchLocation, c) {
+      const { OpenSearchSink } = await import('./opensearch-sink.js')
+      return new OpenSearchSink(location, { reconnectMs: c.reconnectMs })
+    },
+  },
+  {
     name: 'plugin',
     scheme: 'plugin',
     form: 'plugin:PATH.ts#TARGET',
@@ -236,7 +251,7 @@ const SINK_ROLE: LocationRole<AnyLocation> = {
     return why === undefined ? location : { refused: why }
   },
   parseOther(scheme, text) {
-    return kinds.find((k) => k.scheme === scheme && k.parse)?.parse?.(text)
+    return kinds.find((k) => (k.scheme === scheme || k.aliases?.includes(scheme)) && k.parse)?.parse?.(text)
   },
 }
 

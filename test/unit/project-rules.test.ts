@@ -66,6 +66,7 @@ const ADAPTER_ONLY: Array<{ library: RegExp; allowed: RegExp }> = [
   { library: /^kafkajs(\/|$)/, allowed: /^src\/(kafka|local-kafka)\// },
   { library: /^@duckdb\//, allowed: /^src\/duckdb\// },
   { library: /^pg(\/|$)/, allowed: /^src\/postgres\// },
+  { library: /^@opensearch-project\//, allowed: /^src\/opensearch\// },
   { library: /^(ink|react)(\/|$)/, allowed: /^src\/ui\// },
   // One copy of oclif per process: the build's bundle, through src/cli/oclif.ts (the help
   // fast path, recover's help class and the build step that writes the bundles read oclif's own modules).
