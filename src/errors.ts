@@ -92,6 +92,7 @@ export const ERROR_CODES = {
   AUDIT_TRAIL_FAILED: 'environment',
   DECLINED: 'safety',
   INTERRUPTED: 'interrupted',
+  BUCKET_ACCESS_DENIED: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -114,7 +114,7 @@ test('each flag refuses what it does not take, in one shape: "--flag TEXT: why; 
       () => parseSinkLocation('ftp:x'),
       'BAD_SINK_URI',
       '--sink ftp:x: "ftp:" is not a supported scheme; use kafka:TOPIC, ',
-      /file:PATH\.parquet or plugin:PATH\.ts#TARGET\.$/,
+      /file:PATH\.parquet, .*s3:\/\/BUCKET\/PREFIX.* or plugin:PATH\.ts#TARGET\.$/,
     ],
     [() => parseSinkLocation('file:x.txt'), 'BAD_SINK_URI', '--sink file:x.txt: a sink file must end in .jsonl, .csv, .parquet; use ', /\.$/],
     [() => parseSinkLocation('x.json'), 'BAD_SINK_URI', '--sink x.json: a sink file must end in .jsonl, .csv, .parquet, not .json; use ', /\.$/],
@@ -220,6 +220,7 @@ test('what each built-in sink declares is what it does: transactional, and wheth
     jsonl: `file:${join(dir, 'x.jsonl')}`,
     csv: `file:${join(dir, 'x.csv')}`,
     parquet: `file:${join(dir, 'x.parquet')}`,
+    s3: 's3://recover-bucket/replays',
     plugin: `plugin:${plugin}#t`,
   }
   assert.equal(

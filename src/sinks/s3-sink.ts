@@ -1,0 +1,268 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { recoverStateDir } from '../config/state-dir.js'
+import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
+import { RecoveryError } from '../errors.js'
+import { envelopeLine } from '../files/envelope.js'
+import { objectName } from '../s3/object-names.js'
+import { isTransientS3Error, ObjectStore, translateS3Error } from '../s3/object-store.js'
+import type { S3Location } from '../s3/s3-location.js'
+import { DUCK_TYPES, duckConverter } from './duckdb-sink.js'
+import { decodedOf, type FileSinkFormats } from './file-sinks.js'
+import { inferColumns, rowBuilder } from './value-columns.js'
+import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
+
+/** The staging table: the rows of objects not uploaded yet. */
+const STAGED = 'staged'
+/** A staged row's key and value bytes, which the object rollover by size counts; not written to the objects. */
+const BYTES_COLUMN = 'recover_bytes'
+/** The JSONL format stages each record as its envelope line. */
+const LINE_COLUMNS: DuckColumn[] = [
+  { name: 'source_partition', type: 'BIGINT' },
+  { name: 'source_offset', type: 'BIGINT' },
+  { name: 'line', type: 'VARCHAR' },
+]
+
+/**
+ * `s3://bucket/prefix`: one object per partition per offset range,
+ * `prefix/topic/p=2/<first>-<last>.parquet` (or .jsonl). Records are staged in a local DuckDB
+ * file and the replay's progress is committed in the same transaction (as the Parquet file
+ * sink does); once a partition has `max_records` records or `max_bytes` bytes staged, its
+ * first ones become an object: written locally (Parquet by DuckDB), uploaded whole (S3 shows an
+ * object only when its upload completed), then removed from staging. The cut is decided by the
+ * records alone, so a kill -9 at any point, a resume, or the same replay run again make the same
+ * objects with the same names: an object is overwritten, never duplicated or torn. When the range
+ * is done, the rest of each partition becomes its last object and the staging file goes.
+ */
+export class S3Sink implements Sink {
+  readonly mayDuplicateOnResume = false
+  readonly transactional = true
+  private readonly store: ObjectStore
+  private db: DuckAppendTable | undefined
+  private staging: string | undefined
+  private columns: DuckColumn[] | undefined
+  private rowOf: ((r: SinkRecord) => AppendValue[]) | undefined
+  private replay: ReplayIdentity | undefined
+  private inTransaction = false
+  private tmp: string | undefined
+  private createdStaging = false
+
+  constructor(
+    private readonly location: S3Location,
+    private readonly formats: FileSinkFormats,
+    private readonly options: { reconnectMs?: number } = {},
+  ) {
+    this.store = new ObjectStore(location)
+  }
+
+  get uri(): string {
+    return this.location.display
+  }
+
+  async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
+    this.replay = replay
+    await this.withRetry('opening the bucket', () => this.store.check())
+    const staging = typeof resume?.staging === 'string' ? resume.staging : join(recoverStateDir().dir, 's3-staging', `${replay.runId}.duckdb`)
+    this.staging = staging
+    // A resumed replay whose objects were all uploaded (finish() removed the staging file).
+    if (resume !== undefined && !existsSync(staging)) return { resent: 0 }
+    if (resume === undefined) for (const f of [staging, `${staging}.wal`]) rmSync(f, { force: true })
+    try {
+      mkdirSync(join(staging, '..'), { recursive: true })
+      this.createdStaging = !existsSync(staging)
+      this.db = await DuckAppendTable.open(staging)
+      this.useColumns(await this.db.describe(STAGED))
+      await this.db.ensureProgressTable()
+      const committed = (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined
+      return { resent: 0, committed }
+    } catch (error) {
+      throw this.failed('opening its staging file', error)
+    }
+  }
+
+  async write(records: SinkRecord[]): Promise<SinkRejection[]> {
+    const db = this.db!
+    try {
+      if (!this.columns) {
+        const columns: DuckColumn[] =
+          this.location.format === 'jsonl' ? LINE_COLUMNS : inferColumns(records, [], 'fields').map((c) => ({ name: c.name, type: DUCK_TYPES[c.type] }))
+        await db.createTable(STAGED, [...columns, { name: BYTES_COLUMN, type: 'BIGINT' }])
+        this.useColumns(await db.describe(STAGED))
+      }
+    } catch (error) {
+      throw this.failed('creating its staging table', error)
+    }
+    const rowOf = this.rowOf!
+    const rows: AppendValue[][] = []
+    const rejected: SinkRejection[] = []
+    records.forEach((r, index) => {
+      try {
+        const row = rowOf(r)
+        row.push(BigInt((r.key?.length ?? 0) + (r.value?.length ?? 0)))
+        rows.push(row)
+      } catch (error) {
+        rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (${this.uri})`), { name: 'S3RowError' }) })
+      }
+    })
+    try {
+      if (!this.inTransaction) {
+        await db.begin()
+        this.inTransaction = true
+      }
+      await db.append(STAGED, this.columns!, rows)
+    } catch (error) {
+      throw this.failed('staging a batch', error)
+    }
+    return rejected
+  }
+
+  private useColumns(described: DuckColumn[] | undefined): void {
+    if (!described) return
+    this.columns = described
+    const valueColumns = described.filter((c) => c.name !== BYTES_COLUMN)
+    if (this.location.format === 'jsonl') {
+      this.rowOf = (r) => [
+        BigInt(r.source.partition),
+        BigInt(r.source.offset),
+        envelopeLine(
+          { ...r.source, timestampMs: r.timestamp, timestampType: r.timestampType, key: r.key, value: r.value, headers: r.headers },
+          decodedOf(r, this.formats),
+        ),
+      ]
+    } else
+      this.rowOf = rowBuilder(
+        valueColumns.map((c) => c.name),
+        false,
+        valueColumns.map(duckConverter),
+      )
+  }
+
+  /** Commits the staged batches with the progress, then uploads every object that is full. */
+  async checkpoint(progress?: CommittedProgress): Promise<SinkState> {
+    if (progress === undefined || !this.db) return { staging: this.staging }
+    try {
+      if (!this.inTransaction) await this.db.begin()
+      await this.db.saveProgress(this.replay!.runId, this.replay!.topic, STAGED, progress)
+      await this.db.commit()
+      this.inTransaction = false
+    } catch (error) {
+      throw this.failed('committing a batch to its staging file', error)
+    }
+    await this.uploadObjects(false)
+    return { staging: this.staging }
+  }
+
+  /** The whole range is written: the rest of every partition goes up, and the staging file is removed. */
+  async finish(): Promise<void> {
+    if (!this.db) return
+    await this.uploadObjects(true)
+    this.db.close()
+    this.db = undefined
+    for (const f of [this.staging!, `${this.staging}.wal`]) rmSync(f, { force: true })
+  }
+
+  /** Uploads the full objects of every partition (with `all`, the partial last ones too), each removed from staging after its upload. */
+  private async uploadObjects(all: boolean): Promise<void> {
+    if (!this.columns) return
+    const db = this.db!
+    const partitions = (await db.rows(`SELECT DISTINCT source_partition FROM ${STAGED} ORDER BY 1`)).map((r) => Number(r[0]))
+    for (const partition of partitions) {
+      for (;;) {
+        const cut = await this.nextObject(partition, all)
+        if (!cut) break
+        await this.uploadObject(partition, cut.first, cut.last)
+        try {
+          await db.run(`DELETE FROM ${STAGED} WHERE source_partition = ${partition} AND source_offset <= ${cut.last}`)
+        } catch (error) {
+          throw this.failed('removing uploaded rows from its staging file', error)
+        }
+      }
+    }
+  }
+
+  /**
+   * The offsets of the partition's next object: its first staged records up to max_records or
+   * max_bytes (counted in offset order, so the cut depends on the records only), or, with
+   * `all`, whatever is staged. Undefined when nothing is due.
+   */
+  private async nextObject(partition: number, all: boolean): Promise<{ first: bigint; last: bigint } | undefined> {
+    const { maxRecords, maxBytes } = this.location
+    const [row] = await this.db!.rows(
+      `WITH r AS (SELECT source_offset, row_number() OVER w AS n, sum(${BYTES_COLUMN}) OVER w AS b FROM ${STAGED} WHERE source_partition = ${partition}
+         WINDOW w AS (ORDER BY source_offset ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+       SELECT min(source_offset), min(source_offset) FILTER (WHERE n >= ${maxRecords} OR b >= ${maxBytes}), max(source_offset) FROM r`,
+    )
+    const [first, cut, last] = (row ?? []) as Array<bigint | null>
+    if (first === null || first === undefined) return undefined
+    if (cut !== null && cut !== undefined) return { first, last: cut }
+    return all ? { first, last: last! } : undefined
+  }
+
+  private async uploadObject(partition: number, first: bigint, last: bigint): Promise<void> {
+    const extension = this.location.format
+    const key = objectName(this.location.prefix, this.replay!.topic, partition, first, last, extension)
+    this.tmp ??= mkdtempSync(join(tmpdir(), 'recover-s3-'))
+    const file = join(this.tmp, `p${partition}-${first}.${extension}`)
+    const where = `source_partition = ${partition} AND source_offset BETWEEN ${first} AND ${last}`
+    try {
+      if (extension === 'parquet') {
+        await this.db!.copyToParquet(`SELECT * EXCLUDE (${BYTES_COLUMN}) FROM ${STAGED} WHERE ${where} ORDER BY source_offset`, file)
+      } else {
+        const lines = await this.db!.rows(`SELECT line FROM ${STAGED} WHERE ${where} ORDER BY source_offset`)
+        writeFileSync(file, lines.map((l) => String(l[0])).join(''))
+      }
+    } catch (error) {
+      throw this.failed(`writing object ${key}`, error)
+    }
+    try {
+      await this.withRetry(`uploading ${key}`, () =>
+        this.store.upload(key, file, extension === 'parquet' ? 'application/vnd.apache.parquet' : 'application/x-ndjson'),
+      )
+    } finally {
+      rmSync(file, { force: true })
+    }
+  }
+
+  /** Retries what a store that went away (restarting, overloaded) fails, until reconnectMs (default 60 s) has passed. */
+  private async withRetry<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + (this.options.reconnectMs ?? 60_000)
+    let waitMs = 250
+    for (;;) {
+      try {
+        return await work()
+      } catch (error) {
+        if (!isTransientS3Error(error) || Date.now() + waitMs > giveUpAt) throw translateS3Error(error, this.uri, doing)
+        await new Promise((r) => setTimeout(r, waitMs))
+        waitMs = Math.min(waitMs * 2, 5_000)
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db) {
+      if (this.inTransaction) await this.db.rollback()
+      this.db.close()
+      this.db = undefined
+    }
+    if (this.tmp) rmSync(this.tmp, { recursive: true, force: true })
+    this.tmp = undefined
+    this.store.close()
+  }
+
+  /** A replay that failed before its first record leaves no staging file behind (no object was made). */
+  async discard(): Promise<void> {
+    await this.close()
+    if (this.createdStaging && this.staging) for (const f of [this.staging, `${this.staging}.wal`]) rmSync(f, { force: true })
+  }
+
+  private failed(doing: string, error: unknown): RecoveryError {
+    if (error instanceof RecoveryError) return error
+    const reason = (error as Error).message?.replace(/\s+/g, ' ') ?? String(error)
+    return new RecoveryError('SINK_FAILED', `The S3 sink ${this.uri} failed while ${doing} (${this.staging}): ${reason}.`, {
+      nextSteps: ['Fix the cause (disk space, the file locked by another process), then run the same command with --resume.'],
+      details: { sink: this.uri, staging: this.staging },
+      cause: error,
+    })
+  }
+}
