@@ -1,4 +1,5 @@
 import { RecoveryError } from '../errors.js'
+import { parseS3Location, type S3Location } from '../s3/s3-location.js'
 import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLocation, type LocationRole, type PostgresLocation } from './location.js'
 
 /**
@@ -6,16 +7,18 @@ import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLoca
  * (src/core/location.ts): a PostgreSQL table (a replay sink's &key= and &layout= are allowed
  * and ignored, so the --sink a replay wrote to audits verbatim), a DuckDB table
  * (`duckdb:PATH?table=T` or `duckdb:PATH#T`), another topic, or a file (`file:PATH` or a bare
- * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst).
+ * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst), or the objects
+ * a replay wrote to S3 (`s3://BUCKET/PREFIX`, the same text as the replay's --sink).
  */
-export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation
+export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation | S3Location
 
 const AUDIT_ROLE: LocationRole<AuditSink> = {
   code: 'BAD_SINK_URI',
-  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, or a .jsonl/.json/.csv/.parquet file',
+  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, s3://BUCKET/PREFIX, or a .jsonl/.json/.csv/.parquet file',
   fileRule: 'audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst)',
   accept: (location) =>
-    ['postgres', 'duckdb', 'kafka', 'file'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' },
+    ['postgres', 'duckdb', 'kafka', 'file', 's3'].includes(location.kind) ? (location as AuditSink) : { refused: 'audit compare cannot read a sink plugin' },
+  parseOther: (scheme, text) => (scheme === 's3' ? parseS3Location(text) : undefined),
 }
 
 export function parseAuditSink(text: string, flag = '--sink'): AuditSink {

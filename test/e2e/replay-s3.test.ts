@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { runCli, spawnCli } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { killBetweenCommits } from '../support/kill-between-commits.js'
-import { createBucket, namesMatchContents, readObjects, type StoredRecord } from '../support/s3-objects.js'
+import { createBucket, deleteObject, namesMatchContents, readObjects, type StoredRecord } from '../support/s3-objects.js'
 import { startS3Proxy, type S3ProxyServer } from '../support/s3proxy.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -125,6 +125,37 @@ const checkpointRead = (path: string) => {
     return 0
   }
 }
+
+test(
+  'audit compare --sink s3://…: the offsets of a deleted object are missing, exactly; JSONL objects with nothing lost have none',
+  withTimeout(180_000, async () => {
+    const prefix = 'audited'
+    const sink = `s3://${bucket}/${prefix}?max_records=100`
+    const replayed = await runCli([...argsFor(sink, join(dir, 'audited.json')), '--json'], { cwd: dir, timeoutMs: 150_000 })
+    assert.is(replayed.exitCode, 0, replayed.stderr)
+    await deleteObject(server, bucket, `${prefix}/${topic}/p=1/00000000000000000100-00000000000000000199.parquet`)
+    const audit = (s: string) =>
+      runCli(['audit', 'compare', '--topic', topic, '--key', 'id', '--value-format', 'json', '--sink', s, '--db', join(dir, 'audit.duckdb'), '--json'], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      })
+    const run = await audit(sink)
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.totals.missing, 100)
+    assert.is(run.json.totals.lost, 100)
+    assert.equal(run.json.provenance, { partition: 'source_partition', offset: 'source_offset' })
+    const lostAt = (run.json.lost as Array<{ partition: number; offset: string }>).map((l) => `${l.partition}@${l.offset}`)
+    assert.ok(lostAt.length > 0, 'the lost offsets are listed')
+    assert.ok(
+      lostAt.every((at) => /^1@1\d\d$/.test(at)),
+      lostAt.slice(0, 5).join(' '),
+    )
+    const jsonl = await audit(`s3://${bucket}/jsonl-run?format=jsonl`)
+    assert.is(jsonl.exitCode, 0, jsonl.stderr)
+    assert.is(jsonl.json.totals.missing, 0)
+    assert.is(jsonl.json.totals.sinkRows, COUNT)
+  }),
+)
 
 test(
   'kill -9 at three points, then --resume: every record in exactly one object, none torn',

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { DuckAppendTable } from '../../src/duckdb/append-table.js'
 import { parseObjectName } from '../../src/s3/object-names.js'
 import { ObjectStore } from '../../src/s3/object-store.js'
@@ -23,6 +23,15 @@ export async function createBucket(server: S3ProxyServer, bucket: string): Promi
   const c = client(server)
   try {
     await c.send(new CreateBucketCommand({ Bucket: bucket }))
+  } finally {
+    c.destroy()
+  }
+}
+
+export async function deleteObject(server: S3ProxyServer, bucket: string, key: string): Promise<void> {
+  const c = client(server)
+  try {
+    await c.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))
   } finally {
     c.destroy()
   }
