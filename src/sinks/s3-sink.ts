@@ -24,6 +24,17 @@ const LINE_COLUMNS: DuckColumn[] = [
   { name: 'line', type: 'VARCHAR' },
 ]
 
+/** Objects uploaded at the same time (each a multipart upload of up to 4 parts in flight). */
+const UPLOADS_AT_ONCE = 4
+
+/** The records of a partition's next object: its first and last offset, how many, and their bytes. */
+interface ObjectCut {
+  first: bigint
+  last: bigint
+  records: number
+  bytes: number
+}
+
 /**
  * `s3://bucket/prefix`: one object per partition per offset range,
  * `prefix/topic/p=2/<first>-<last>.parquet` (or .jsonl). Records are staged in a local DuckDB
@@ -47,6 +58,10 @@ export class S3Sink implements Sink {
   private inTransaction = false
   private tmp: string | undefined
   private createdStaging = false
+  /** Per partition, the records and bytes staged and not uploaded: the rollover is looked for only once one is due. */
+  private staged = new Map<number, { records: number; bytes: number }>()
+  /** Per partition, the last offset of the last object this run wrote: later objects start after it. */
+  private uploadedTo = new Map<number, bigint>()
 
   constructor(
     private readonly location: S3Location,
@@ -68,11 +83,17 @@ export class S3Sink implements Sink {
     // A resumed replay whose objects were all uploaded (finish() removed the staging file).
     if (resume !== undefined && !existsSync(staging)) return { resent: 0 }
     if (resume === undefined) for (const f of [staging, `${staging}.wal`]) rmSync(f, { force: true })
+    this.staged.clear()
+    this.uploadedTo.clear()
     try {
       mkdirSync(join(staging, '..'), { recursive: true })
       this.createdStaging = !existsSync(staging)
       this.db = await DuckAppendTable.open(staging)
       this.useColumns(await this.db.describe(STAGED))
+      if (this.columns) {
+        for (const [p, n, b] of await this.db.rows(`SELECT source_partition, count(*), coalesce(sum(${BYTES_COLUMN}), 0) FROM ${STAGED} GROUP BY 1`))
+          this.staged.set(Number(p), { records: Number(n), bytes: Number(b) })
+      }
       await this.db.ensureProgressTable()
       const committed = (await this.db.loadProgress(replay.runId)) as CommittedProgress | undefined
       return { resent: 0, committed }
@@ -99,8 +120,13 @@ export class S3Sink implements Sink {
     records.forEach((r, index) => {
       try {
         const row = rowOf(r)
-        row.push(BigInt((r.key?.length ?? 0) + (r.value?.length ?? 0)))
+        const bytes = (r.key?.length ?? 0) + (r.value?.length ?? 0)
+        row.push(BigInt(bytes))
         rows.push(row)
+        const tally = this.staged.get(r.source.partition) ?? { records: 0, bytes: 0 }
+        tally.records++
+        tally.bytes += bytes
+        this.staged.set(r.source.partition, tally)
       } catch (error) {
         rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (${this.uri})`), { name: 'S3RowError' }) })
       }
@@ -162,23 +188,57 @@ export class S3Sink implements Sink {
     for (const f of [this.staging!, `${this.staging}.wal`]) rmSync(f, { force: true })
   }
 
-  /** Uploads the full objects of every partition (with `all`, the partial last ones too), each removed from staging after its upload. */
+  /**
+   * Uploads the full objects of every partition (with `all`, the partial last ones too), a few
+   * at once: each is written locally (DuckDB, one at a time), then they go up together, then
+   * their rows leave the staging table (after the upload: a crash in between uploads the same
+   * object again, under the same name).
+   */
   private async uploadObjects(all: boolean): Promise<void> {
     if (!this.columns) return
-    const db = this.db!
-    const partitions = (await db.rows(`SELECT DISTINCT source_partition FROM ${STAGED} ORDER BY 1`)).map((r) => Number(r[0]))
-    for (const partition of partitions) {
-      for (;;) {
-        const cut = await this.nextObject(partition, all)
-        if (!cut) break
-        await this.uploadObject(partition, cut.first, cut.last)
-        try {
-          await db.run(`DELETE FROM ${STAGED} WHERE source_partition = ${partition} AND source_offset <= ${cut.last}`)
-        } catch (error) {
-          throw this.failed('removing uploaded rows from its staging file', error)
+    const { maxRecords, maxBytes } = this.location
+    const due = (t: { records: number; bytes: number }) => t.records > 0 && (all || t.records >= maxRecords || t.bytes >= maxBytes)
+    const type = this.location.format === 'parquet' ? 'application/vnd.apache.parquet' : 'application/x-ndjson'
+    for (;;) {
+      // Each upload starts as soon as its file is written, while DuckDB writes the next one.
+      const ready: Array<{ partition: number; cut: ObjectCut; upload: Promise<void> }> = []
+      try {
+        for (const [partition, tally] of [...this.staged].sort(([x], [y]) => x - y)) {
+          if (ready.length >= UPLOADS_AT_ONCE) break
+          if (!due(tally)) continue
+          const cut = await this.nextObject(partition, tally, all)
+          if (!cut) {
+            this.staged.set(partition, { records: 0, bytes: 0 })
+            continue
+          }
+          const { key, file } = await this.writeObject(partition, cut)
+          const upload = this.withRetry(`uploading ${key}`, () => this.store.upload(key, file, type)).finally(() => rmSync(file, { force: true }))
+          // Awaited below; a failure before then must not be an unhandled rejection.
+          upload.catch(() => undefined)
+          ready.push({ partition, cut, upload })
+          tally.records -= cut.records
+          tally.bytes -= cut.bytes
+          this.uploadedTo.set(partition, cut.last)
         }
+      } finally {
+        await Promise.allSettled(ready.map((o) => o.upload))
+      }
+      if (ready.length === 0) return
+      for (const o of ready) await o.upload
+      // At the end the staging file is removed whole.
+      if (all) continue
+      try {
+        for (const o of ready) await this.db!.run(`DELETE FROM ${STAGED} WHERE source_partition = ${o.partition} AND source_offset <= ${o.cut.last}`)
+      } catch (error) {
+        throw this.failed('removing uploaded rows from its staging file', error)
       }
     }
+  }
+
+  /** The staged rows of a partition not uploaded yet by this run (those up to uploadedTo are, or are on their way). */
+  private pending(partition: number): string {
+    const after = this.uploadedTo.get(partition)
+    return `source_partition = ${partition}${after === undefined ? '' : ` AND source_offset > ${after}`}`
   }
 
   /**
@@ -186,25 +246,36 @@ export class S3Sink implements Sink {
    * max_bytes (counted in offset order, so the cut depends on the records only), or, with
    * `all`, whatever is staged. Undefined when nothing is due.
    */
-  private async nextObject(partition: number, all: boolean): Promise<{ first: bigint; last: bigint } | undefined> {
+  private async nextObject(partition: number, tally: { records: number; bytes: number }, all: boolean): Promise<ObjectCut | undefined> {
     const { maxRecords, maxBytes } = this.location
-    const [row] = await this.db!.rows(
-      `WITH r AS (SELECT source_offset, row_number() OVER w AS n, sum(${BYTES_COLUMN}) OVER w AS b FROM ${STAGED} WHERE source_partition = ${partition}
-         WINDOW w AS (ORDER BY source_offset ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
-       SELECT min(source_offset), min(source_offset) FILTER (WHERE n >= ${maxRecords} OR b >= ${maxBytes}), max(source_offset) FROM r`,
+    const db = this.db!
+    if (tally.records < maxRecords && tally.bytes < maxBytes) {
+      // The rest of the partition (at the end): no running count needed.
+      if (!all) return undefined
+      const [[first, last]] = (await db.rows(`SELECT min(source_offset), max(source_offset) FROM ${STAGED} WHERE ${this.pending(partition)}`)) as [
+        [bigint | null, bigint | null],
+      ]
+      return first === null || last === null ? undefined : { first, last, records: tally.records, bytes: tally.bytes }
+    }
+    const [row] = await db.rows(
+      `WITH r AS (SELECT source_offset, ${BYTES_COLUMN} AS size, row_number() OVER w AS n, sum(${BYTES_COLUMN}) OVER w AS b FROM ${STAGED} WHERE ${this.pending(partition)}
+         WINDOW w AS (ORDER BY source_offset ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+       c AS (SELECT min(source_offset) FILTER (WHERE n >= ${maxRecords} OR b >= ${maxBytes}) AS last FROM r)
+       SELECT min(r.source_offset), c.last, count(*) FILTER (WHERE r.source_offset <= c.last), coalesce(sum(r.size) FILTER (WHERE r.source_offset <= c.last), 0)
+       FROM r, c GROUP BY c.last`,
     )
-    const [first, cut, last] = (row ?? []) as Array<bigint | null>
-    if (first === null || first === undefined) return undefined
-    if (cut !== null && cut !== undefined) return { first, last: cut }
-    return all ? { first, last: last! } : undefined
+    const [first, last, records, bytes] = (row ?? []) as Array<bigint | null>
+    if (first === null || first === undefined || last === null || last === undefined) return undefined
+    return { first, last, records: Number(records), bytes: Number(bytes) }
   }
 
-  private async uploadObject(partition: number, first: bigint, last: bigint): Promise<void> {
+  /** Writes an object's rows to a local file (Parquet by DuckDB, or the JSONL lines), in offset order. */
+  private async writeObject(partition: number, cut: ObjectCut): Promise<{ key: string; file: string }> {
     const extension = this.location.format
-    const key = objectName(this.location.prefix, this.replay!.topic, partition, first, last, extension)
+    const key = objectName(this.location.prefix, this.replay!.topic, partition, cut.first, cut.last, extension)
     this.tmp ??= mkdtempSync(join(tmpdir(), 'recover-s3-'))
-    const file = join(this.tmp, `p${partition}-${first}.${extension}`)
-    const where = `source_partition = ${partition} AND source_offset BETWEEN ${first} AND ${last}`
+    const file = join(this.tmp, `p${partition}-${cut.first}.${extension}`)
+    const where = `source_partition = ${partition} AND source_offset BETWEEN ${cut.first} AND ${cut.last}`
     try {
       if (extension === 'parquet') {
         await this.db!.copyToParquet(`SELECT * EXCLUDE (${BYTES_COLUMN}) FROM ${STAGED} WHERE ${where} ORDER BY source_offset`, file)
@@ -213,15 +284,10 @@ export class S3Sink implements Sink {
         writeFileSync(file, lines.map((l) => String(l[0])).join(''))
       }
     } catch (error) {
+      rmSync(file, { force: true })
       throw this.failed(`writing object ${key}`, error)
     }
-    try {
-      await this.withRetry(`uploading ${key}`, () =>
-        this.store.upload(key, file, extension === 'parquet' ? 'application/vnd.apache.parquet' : 'application/x-ndjson'),
-      )
-    } finally {
-      rmSync(file, { force: true })
-    }
+    return { key, file }
   }
 
   /** Retries what a store that went away (restarting, overloaded) fails, until reconnectMs (default 60 s) has passed. */
