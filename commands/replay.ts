@@ -55,6 +55,15 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink "postgres://postgres@127.0.0.1/test?table=orders_fixed&key=order_id" --create-table',
     },
     {
+      description: 'Into S3 as Parquet objects per partition and offset range (credentials from the AWS environment or AWS_PROFILE)',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink s3://incident-2018-03/replays',
+    },
+    {
+      description: 'Into an S3-compatible store (MinIO) as JSONL objects',
+      command: '<%= config.bin %> replay --topic orders --value-format json --sink "s3://replays/orders?format=jsonl&endpoint=http://minio:9000"',
+    },
+    {
       description: 'Into a topic exactly once for read_committed consumers (transactional producer)',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',
@@ -179,7 +188,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'OUTPUT',
     }),
     'sink-retry': Flags.string({
-      summary: 'PostgreSQL sink: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.',
+      summary: 'PostgreSQL and S3 sinks: how long to keep reconnecting to a server that went away (restart, failover) before stopping with a resume command.',
       default: '60s',
       helpGroup: 'OUTPUT',
     }),

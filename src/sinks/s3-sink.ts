@@ -269,7 +269,12 @@ export class S3Sink implements Sink {
     return { first, last, records: Number(records), bytes: Number(bytes) }
   }
 
-  /** Writes an object's rows to a local file (Parquet by DuckDB, or the JSONL lines), in offset order. */
+  /**
+   * Writes an object's rows to a local file (Parquet by DuckDB, or the JSONL lines) in the order
+   * they were staged, which is offset order (a partition is read in order, and a resumed run
+   * stages after what the interrupted one committed): DuckDB keeps insertion order, and no sort
+   * means the several records a transform made of one source record keep theirs too.
+   */
   private async writeObject(partition: number, cut: ObjectCut): Promise<{ key: string; file: string }> {
     const extension = this.location.format
     const key = objectName(this.location.prefix, this.replay!.topic, partition, cut.first, cut.last, extension)
@@ -278,9 +283,9 @@ export class S3Sink implements Sink {
     const where = `source_partition = ${partition} AND source_offset BETWEEN ${cut.first} AND ${cut.last}`
     try {
       if (extension === 'parquet') {
-        await this.db!.copyToParquet(`SELECT * EXCLUDE (${BYTES_COLUMN}) FROM ${STAGED} WHERE ${where} ORDER BY source_offset`, file)
+        await this.db!.copyToParquet(`SELECT * EXCLUDE (${BYTES_COLUMN}) FROM ${STAGED} WHERE ${where}`, file)
       } else {
-        const lines = await this.db!.rows(`SELECT line FROM ${STAGED} WHERE ${where} ORDER BY source_offset`)
+        const lines = await this.db!.rows(`SELECT line FROM ${STAGED} WHERE ${where}`)
         writeFileSync(file, lines.map((l) => String(l[0])).join(''))
       }
     } catch (error) {
