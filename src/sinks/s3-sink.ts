@@ -49,7 +49,8 @@ interface ObjectCut {
 export class S3Sink implements Sink {
   readonly mayDuplicateOnResume = false
   readonly transactional = true
-  private readonly store: ObjectStore
+  /** Made by open() (a replay that waited out a Kafka outage closes and opens the sink again). */
+  private storeClient: ObjectStore | undefined
   private db: DuckAppendTable | undefined
   private staging: string | undefined
   private columns: DuckColumn[] | undefined
@@ -67,8 +68,11 @@ export class S3Sink implements Sink {
     private readonly location: S3Location,
     private readonly formats: FileSinkFormats,
     private readonly options: { reconnectMs?: number } = {},
-  ) {
-    this.store = new ObjectStore(location)
+  ) {}
+
+  private get store(): ObjectStore {
+    this.storeClient ??= new ObjectStore(this.location)
+    return this.storeClient
   }
 
   get uri(): string {
@@ -318,7 +322,8 @@ export class S3Sink implements Sink {
     }
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true })
     this.tmp = undefined
-    this.store.close()
+    this.storeClient?.close()
+    this.storeClient = undefined
   }
 
   /** A replay that failed before its first record leaves no staging file behind (no object was made). */
