@@ -1,8 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { ObjectStore } from '../../src/s3/object-store.js'
+import { parseS3Location } from '../../src/s3/s3-location.js'
 import { runCli, spawnCli } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { killBetweenCommits } from '../support/kill-between-commits.js'
@@ -196,6 +199,24 @@ test(
     assert.is(result.code, 0, result.stderr)
     const { keys, records } = await readObjects(server, bucket, prefix, topic)
     assertEachRecordOnce(keys, records)
+  }),
+)
+
+test(
+  'an object above the part size goes up in parts (multipart) and reads back byte for byte',
+  withTimeout(120_000, async () => {
+    const store = new ObjectStore(parseS3Location(`s3://${bucket}/multipart`))
+    try {
+      const file = join(dir, 'big.bin')
+      const bytes = randomBytes(20 * 1024 * 1024)
+      writeFileSync(file, bytes)
+      await store.upload('multipart/big.bin', file, 'application/octet-stream')
+      await store.download('multipart/big.bin', join(dir, 'big.back'))
+      const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+      assert.is(digest(readFileSync(join(dir, 'big.back'))), digest(bytes))
+    } finally {
+      store.close()
+    }
   }),
 )
 
