@@ -65,6 +65,15 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink opensearch://search:9200/orders-fixed',
     },
     {
+      description: 'Into S3 as Parquet objects per partition and offset range (credentials from the AWS environment or AWS_PROFILE)',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink s3://incident-2018-03/replays',
+    },
+    {
+      description: 'Into an S3-compatible store (MinIO) as JSONL objects',
+      command: '<%= config.bin %> replay --topic orders --value-format json --sink "s3://replays/orders?format=jsonl&endpoint=http://minio:9000"',
+    },
+    {
       description: 'Into a topic exactly once for read_committed consumers (transactional producer)',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',
@@ -192,7 +201,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     'sink-retry': Flags.string({
       summary:
-        'PostgreSQL and OpenSearch sinks: how long to keep reconnecting to a server that went away (restart, failover), or that answers 429/503, before stopping with a resume command.',
+        'PostgreSQL, OpenSearch and S3 sinks: how long to keep reconnecting to a server that went away (restart, failover), or that answers 429/503, before stopping with a resume command.',
       default: '60s',
       helpGroup: 'OUTPUT',
     }),

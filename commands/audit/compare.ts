@@ -32,6 +32,11 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     },
     { description: 'Against a replay export', command: '<%= config.bin %> audit compare --topic orders --key key --sink file:orders.jsonl' },
     {
+      description: 'Against the Parquet objects a replay wrote to S3 (the same --sink text)',
+      command:
+        '<%= config.bin %> audit compare --topic orders --key order_id --value-format avro --schema fixtures/schemas --sink s3://incident-2018-03/replays',
+    },
+    {
       description: 'Mirror check on the same cluster, for CI',
       command: '<%= config.bin %> audit compare --topic orders --key key --sink kafka:orders.mirror --fail-on "lost>0,duplicated>0" --json',
     },

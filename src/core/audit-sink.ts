@@ -1,4 +1,5 @@
 import { RecoveryError } from '../errors.js'
+import { parseS3Location, type S3Location } from '../s3/s3-location.js'
 import { parseLocationAs, type DuckDbLocation, type FileLocation, type KafkaLocation, type LocationRole, type PostgresLocation } from './location.js'
 import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from './opensearch-location.js'
 
@@ -7,19 +8,21 @@ import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } 
  * (src/core/location.ts): a PostgreSQL table (a replay sink's &key= and &layout= are allowed
  * and ignored, so the --sink a replay wrote to audits verbatim), a DuckDB table
  * (`duckdb:PATH?table=T` or `duckdb:PATH#T`), another topic, or a file (`file:PATH` or a bare
- * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst).
+ * PATH ending .jsonl/.ndjson/.json, .csv/.tsv or .parquet, optionally .gz/.zst), or the objects
+ * a replay wrote to S3 (`s3://BUCKET/PREFIX`, the same text as the replay's --sink).
  */
-export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation | OpenSearchLocation
+export type AuditSink = PostgresLocation | DuckDbLocation | KafkaLocation | FileLocation | OpenSearchLocation | S3Location
 
 const AUDIT_ROLE: LocationRole<AuditSink> = {
   code: 'BAD_SINK_URI',
-  forms: 'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, opensearch://HOST:9200/INDEX, or a .jsonl/.json/.csv/.parquet file',
+  forms:
+    'postgres://user@host:5432/db?table=T, duckdb:FILE?table=T (or #T), kafka:TOPIC, opensearch://HOST:9200/INDEX, s3://BUCKET/PREFIX, or a .jsonl/.json/.csv/.parquet file',
   fileRule: 'audit compare reads .jsonl, .ndjson, .json, .csv, .tsv and .parquet files (optionally .gz or .zst)',
   accept: (location) =>
-    ['postgres', 'duckdb', 'kafka', 'file', 'opensearch'].includes(location.kind)
+    ['postgres', 'duckdb', 'kafka', 'file', 'opensearch', 's3'].includes(location.kind)
       ? (location as AuditSink)
       : { refused: 'audit compare cannot read a sink plugin' },
-  parseOther: (scheme, text) => (OPENSEARCH_SCHEMES.includes(scheme) ? parseOpenSearchLocation(text) : undefined),
+  parseOther: (scheme, text) => (OPENSEARCH_SCHEMES.includes(scheme) ? parseOpenSearchLocation(text) : scheme === 's3' ? parseS3Location(text) : undefined),
 }
 
 export function parseAuditSink(text: string, flag = '--sink'): AuditSink {

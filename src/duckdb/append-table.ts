@@ -98,6 +98,16 @@ export class DuckAppendTable {
     await this.connection.run(`COPY (${select}) TO ${literal(path)} (FORMAT parquet)`)
   }
 
+  /** Runs a statement of recover's own making (the S3 sink's staging queries). */
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql)
+  }
+
+  /** A query's rows, as arrays of values. */
+  async rows(sql: string): Promise<unknown[][]> {
+    return (await this.connection.runAndReadAll(sql)).getRows() as unknown[][]
+  }
+
   close(): void {
     this.connection.closeSync()
     this.instance.closeSync()

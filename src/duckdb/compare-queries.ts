@@ -37,6 +37,12 @@ export async function sinkRelation(db: AuditDatabase, sink: Extract<AuditSink, {
   }
 }
 
+/** The downloaded objects of an S3 sink, read as one relation (Parquet, or recover's JSONL envelope). */
+export function objectsRelation(format: 'parquet' | 'jsonl', files: readonly string[]): string {
+  const list = `[${files.map(literal).join(', ')}]`
+  return format === 'parquet' ? `read_parquet(${list}, union_by_name = true)` : `read_json_auto(${list}, union_by_name = true)`
+}
+
 export async function relationColumns(db: AuditDatabase, relation: string, display: string): Promise<string[]> {
   try {
     const reader = await db.connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)

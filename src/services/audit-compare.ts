@@ -19,6 +19,7 @@ import {
   loadSinkRelation,
   lostRecords,
   relationColumns,
+  objectsRelation,
   sinkRelation,
   topMissing,
   topOnlyInSink,
@@ -263,6 +264,19 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
       const { loadOpenSearchSink } = await import('./audit-opensearch.js')
       return loadOpenSearchSink(db, sink, request)
     }
+    case 's3': {
+      const { downloadTopicObjects } = await import('../s3/download-objects.js')
+      const objects = await downloadTopicObjects(sink, request.topic)
+      try {
+        if (objects.files.length === 0) return await loadEmptySink(db, request, options)
+        const relation = objectsRelation(sink.format, objects.files)
+        const plan = planSinkColumns(await relationColumns(db, relation, sink.display), request.key, options)
+        await loadSinkRelation(db, relation, plan, sink.display)
+        return plan
+      } finally {
+        objects.remove()
+      }
+    }
     case 'kafka': {
       const selector: KeySelector = request.sinkKey === undefined ? request.key : parseKeySelector(request.sinkKey)
       await scanTopic(
@@ -276,6 +290,13 @@ async function loadSink(db: AuditDatabase, request: CompareAuditRequest, deps: C
       return { key: { kind: 'column', path: ['key'] }, provenance: null, envelope: false, keyColumn: describeKeySelector(selector) }
     }
   }
+}
+
+/** An S3 prefix with no object for the topic: nothing arrived, so every source record is missing. */
+async function loadEmptySink(db: AuditDatabase, request: CompareAuditRequest, options: { sinkKey?: string; provenance?: string }): Promise<SinkColumnPlan> {
+  const key = request.key.kind === 'record-key' ? 'key' : request.key.path.join('.')
+  await db.run(`CREATE OR REPLACE TABLE sink_rows (key VARCHAR, source_partition INTEGER, source_offset BIGINT)`)
+  return planSinkColumns([options.sinkKey?.split('.')[0] ?? key, 'source_partition', 'source_offset'], request.key, options)
 }
 
 /** The --fail-on metrics of a comparison (names as in COMPARE_METRICS). */

@@ -6,7 +6,7 @@ import { refuseExistingOutput } from '../files/append-file.js'
 import { columnText, inferColumns, jsonText, rowBuilder, type ColumnConverter, type LogicalType } from './value-columns.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
-const DUCK_TYPES: Record<LogicalType, string> = {
+export const DUCK_TYPES: Record<LogicalType, string> = {
   text: 'VARCHAR',
   bigint: 'BIGINT',
   double: 'DOUBLE',

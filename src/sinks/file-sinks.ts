@@ -11,7 +11,7 @@ export interface FileSinkFormats {
   value: string
 }
 
-function decodedOf(r: SinkRecord, formats: FileSinkFormats): EnvelopeDecoded {
+export function decodedOf(r: SinkRecord, formats: FileSinkFormats): EnvelopeDecoded {
   const out: EnvelopeDecoded = {}
   // Raw bytes have no decoded form beyond the base64 itself.
   if (formats.key !== 'bytes' && r.key !== null) out.key = { format: formats.key, value: r.decodedKey }

@@ -10,8 +10,10 @@ import {
   type PostgresLocation,
 } from '../core/location.js'
 import { RecoveryError } from '../errors.js'
+import { parseS3Location } from '../s3/s3-location.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
+import type { S3Location } from '../s3/s3-location.js'
 import type { FileSinkFormats } from './file-sinks.js'
 import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from '../core/opensearch-location.js'
 import type { Sink } from './sink.js'
@@ -172,6 +174,17 @@ const BUILT_IN: SinkKind[] = [
     async create(location: OpenSearchLocation, c) {
       const { OpenSearchSink } = await import('./opensearch-sink.js')
       return new OpenSearchSink(location, { reconnectMs: c.reconnectMs })
+    },
+  },
+  {
+    name: 's3',
+    scheme: 's3',
+    form: 's3://BUCKET/PREFIX[?format=jsonl]',
+    parse: parseS3Location,
+    capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: false, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
+    async create(location: S3Location, c) {
+      const { S3Sink } = await import('./s3-sink.js')
+      return new S3Sink(location, c.formats, { reconnectMs: c.reconnectMs })
     },
   },
   {

@@ -114,7 +114,7 @@ test('each flag refuses what it does not take, in one shape: "--flag TEXT: why; 
       () => parseSinkLocation('ftp:x'),
       'BAD_SINK_URI',
       '--sink ftp:x: "ftp:" is not a supported scheme; use kafka:TOPIC, ',
-      /file:PATH\.parquet, opensearch:\/\/HOST:9200\/INDEX \(or elasticsearch:\/\/\) or plugin:PATH\.ts#TARGET\.$/,
+      /file:PATH\.parquet, opensearch:\/\/HOST:9200\/INDEX \(or elasticsearch:\/\/\), s3:\/\/BUCKET\/PREFIX.* or plugin:PATH\.ts#TARGET\.$/,
     ],
     [() => parseSinkLocation('file:x.txt'), 'BAD_SINK_URI', '--sink file:x.txt: a sink file must end in .jsonl, .csv, .parquet; use ', /\.$/],
     [() => parseSinkLocation('x.json'), 'BAD_SINK_URI', '--sink x.json: a sink file must end in .jsonl, .csv, .parquet, not .json; use ', /\.$/],
@@ -221,6 +221,7 @@ test('what each built-in sink declares is what it does: transactional, and wheth
     csv: `file:${join(dir, 'x.csv')}`,
     parquet: `file:${join(dir, 'x.parquet')}`,
     opensearch: 'opensearch://127.0.0.1:9200/orders',
+    s3: 's3://recover-bucket/replays',
     plugin: `plugin:${plugin}#t`,
   }
   assert.equal(
