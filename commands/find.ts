@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { FindResult } from '../src/services/find.js'
 
-const FORMATS = ['json', 'string', 'avro'] as const
+const FORMATS = ['json', 'string', 'avro', 'protobuf'] as const
 
 export default class Find extends BaseCommand<FindResult> {
   static override summary = "Find the incident's edges by content: per partition the first and last record matching a predicate, and how many match."
@@ -61,6 +61,10 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
     }),
     'writer-header': Flags.string({ summary: "Raw Avro: the record header naming each record's writer schema.", helpGroup: 'DECODING' }),
     'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'protobuf'] as const
 
 type PeekOutput = (PeekResult & { resolvedAt: string }) | PeekRangeResult | undefined
 
@@ -78,6 +78,10 @@ export default class Peek extends BaseCommand<PeekOutput> {
       helpGroup: 'DECODING',
     }),
     'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({
       summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).',
       helpGroup: 'DECODING',

@@ -14,7 +14,7 @@ import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
 import { quoteArgument } from '../src/core/command-line.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'protobuf'] as const
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
 const STALL_MS = 10_000
 
@@ -131,6 +131,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({

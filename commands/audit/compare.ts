@@ -7,7 +7,7 @@ import { auditSinkFlag } from '../../src/cli/location-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'protobuf'] as const
 
 export default class AuditCompare extends BaseCommand<CompareAuditResult> {
   static override summary =
@@ -85,6 +85,10 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),

@@ -5,7 +5,7 @@ import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanR
 import { DUPLICATES_METRICS } from '../../src/core/fail-on.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'protobuf'] as const
 
 export default class AuditDuplicates extends BaseCommand<DuplicatesAuditResult> {
   static override summary =
@@ -65,6 +65,10 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),

@@ -13,6 +13,17 @@ export const RECORD_DECODE_KINDS = [
   /** A well-framed body that is not valid for its schema: a bad union or enum index, a negative length, bytes left over. */
   'avro-invalid',
   'schema-resolution',
+  /** Confluent-framed Protobuf whose byte 0 is not the magic byte 0. */
+  'protobuf-bad-magic',
+  /** The payload ends inside the header, the message-index array, a field or a nested message. */
+  'protobuf-truncated',
+  'protobuf-unknown-schema-id',
+  /** The message-index array names no message of the schema (or is malformed). */
+  'protobuf-unknown-message-index',
+  /** A known field arrived with a wire type its type never has: the writer used another schema. */
+  'protobuf-wrong-wire-type',
+  /** Bytes that are not a Protobuf message of the schema: a wire type that does not exist, nesting too deep, a value out of range. */
+  'protobuf-invalid',
 ] as const
 export type RecordDecodeKind = (typeof RECORD_DECODE_KINDS)[number]
 
@@ -61,7 +72,15 @@ export function isDecodeError(error: unknown): error is DecodeError {
   return error instanceof DecodeError
 }
 
-export const ENCODE_KINDS = ['not-serializable', 'not-text', 'not-bytes', 'avro-invalid-value', 'avro-unknown-schema-id'] as const
+export const ENCODE_KINDS = [
+  'not-serializable',
+  'not-text',
+  'not-bytes',
+  'avro-invalid-value',
+  'avro-unknown-schema-id',
+  'protobuf-invalid-value',
+  'protobuf-unknown-schema-id',
+] as const
 export type EncodeKind = (typeof ENCODE_KINDS)[number]
 
 /** A value the chosen format cannot hold (the sink maps it to its own quarantine stage). */

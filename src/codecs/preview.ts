@@ -14,10 +14,10 @@ export type PreviewFormat = 'auto' | CodecFormat
 
 export interface Preview {
   /** What the bytes turned out to be. */
-  format: 'json' | 'string' | 'bytes' | 'null' | 'avro'
+  format: 'json' | 'string' | 'bytes' | 'null' | 'avro' | 'protobuf'
   /** Parsed JSON, the text, the decoded Avro value, or a hex string for bytes. */
   value: unknown
-  /** The Confluent schema id of an Avro value. */
+  /** The Confluent schema id of an Avro or Protobuf value. */
   schemaId?: number
   /** Set when the requested format could not read the bytes; the value is then shown as hex. */
   error?: string
@@ -34,17 +34,22 @@ export interface Previewer {
   preview(bytes: Buffer | null, context?: DecodeContext): Preview
 }
 
-/** `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent framing). */
+/**
+ * `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent
+ * framing); for `protobuf`, it is the Protobuf codec.
+ */
 export function createPreviewer(format: PreviewFormat, avro?: Codec): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
+  if (format === 'protobuf' && !avro) throw new RecoveryError('USAGE', 'Showing Protobuf needs schemas: pass --schema DIR|FILE (.proto) or --registry URL.')
   return {
-    prepare: (payloads, contexts) => (avro && (format === 'avro' || format === 'auto') ? avro.prepare(payloads, contexts) : Promise.resolve()),
+    prepare: (payloads, contexts) =>
+      avro && (format === 'avro' || format === 'auto' || format === 'protobuf') ? avro.prepare(payloads, contexts) : Promise.resolve(),
     preview: (bytes, context) => previewWith(bytes, format, avro, context),
   }
 }
 
 /** Decodes for display without schemas: auto tries JSON, then UTF-8 text, then falls back to hex. */
-export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro'> = 'auto'): Preview {
+export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro' | 'protobuf'> = 'auto'): Preview {
   return previewWith(bytes, format, undefined)
 }
 
@@ -59,6 +64,11 @@ function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | 
       return attempt(bytes, 'json', decodeJson)
     case 'avro':
       return avroPreview(bytes, avro!, context)
+    case 'protobuf': {
+      const preview = attempt(bytes, 'protobuf', (b) => avro!.decode(b))
+      const framed = (avro as { framing?: string }).framing === 'confluent' && looksConfluentFramed(bytes)
+      return preview.format === 'protobuf' && framed ? { ...preview, schemaId: bytes.readUInt32BE(1) } : preview
+    }
     case 'auto':
       return autoPreview(bytes, avro, context)
   }
@@ -92,7 +102,7 @@ function avroPreview(bytes: Buffer, avro: Codec, context?: DecodeContext): Previ
   return schemaId === undefined || preview.format !== 'avro' ? preview : { ...preview, schemaId }
 }
 
-function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro', decode: (bytes: Buffer) => unknown): Preview {
+function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro' | 'protobuf', decode: (bytes: Buffer) => unknown): Preview {
   try {
     return { format, value: decode(bytes) }
   } catch (error) {

@@ -159,7 +159,8 @@ export class SchemaRegistryClient implements SchemaLookup {
     return names
   }
 
-  private async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
+  /** GET with retries, auth and the environment failures classified; also the Protobuf lookup's transport. */
+  async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
     const url = `${this.base}${path}`
     const headers: Record<string, string> = { accept: ACCEPT }
     if (this.authorization) headers.authorization = this.authorization
@@ -203,7 +204,7 @@ export class SchemaRegistryClient implements SchemaLookup {
     )
   }
 
-  private unexpected(path: string, status: number, body: unknown, id: number): RecoveryError {
+  unexpected(path: string, status: number, body: unknown, id: number): RecoveryError {
     const shown = typeof body === 'string' ? body : JSON.stringify(body ?? '')
     return new RecoveryError(
       'REGISTRY_ERROR',
