@@ -7,8 +7,9 @@ import * as assert from 'uvu/assert'
 import { protobufOrder, protobufOrderDir, protobufOrderSources } from '../../src/fixtures/protobuf-orders.js'
 import { startApicurioRegistry, type ApicurioRegistry } from '../support/apicurio-registry.js'
 import { runCli } from '../support/cli.js'
-import { createTopic, produce, readTopic, uniqueName, type TestRecord } from '../support/kafka.js'
+import { createTopic, produce, readTopic, testBrokers, uniqueName, type TestRecord } from '../support/kafka.js'
 import { dropTestTables, query, testTable, PG_URL } from '../support/postgres.js'
+import { produceWithProtobufJava } from '../support/protobuf-oracle.js'
 import { registerProtobufSchema } from '../support/protobuf-registry.js'
 import { withTimeout } from '../support/timeout.js'
 
@@ -283,6 +284,46 @@ export default defineTransform({ name: 'bump', version: '1', transform: (r) => (
       // v1's note (field 11, unknown to v2) is written back as it came.
       if (n % 4 !== 3 && n % 2 === 0) assert.ok(v.includes(Buffer.from('leave at the door')))
     }
+  }),
+)
+
+test(
+  'interop: records written by protobuf-java (DynamicMessage) and the Kafka Java client decode field for field, unknown field 99 shown',
+  withTimeout(240_000, async () => {
+    const javaTopic = uniqueName('e2e-protobuf-java')
+    await createTopic(javaTopic, 1)
+    const COUNT = 6
+    await produceWithProtobufJava(testBrokers(), javaTopic, v1Id, COUNT)
+    const run = await runCli(['peek', '--topic', javaTopic, '--count', '100', '--value-format', 'protobuf', '--registry', registry.url, '--json'])
+    assert.is(run.exitCode, 0, run.stderr)
+    const records = run.json.records as Array<{ value: PeekedValue }>
+    assert.is(records.length, COUNT + 2)
+    for (let n = 0; n < COUNT; n++) {
+      const placed = new Date((1_521_590_400 + n) * 1000 + n).toISOString().replace('.000Z', 'Z')
+      assert.equal(records[n]!.value.value, {
+        orderId: `java-${n}`,
+        customerId: `cust-${n % 7}`,
+        amountCents: String(9_007_199_254_740_993n + BigInt(n) * 1_000_000_007n),
+        quantity: -n,
+        weightKg: n + 0.5,
+        gift: n % 2 === 1,
+        status: ['PLACED', 'PAID', 'SHIPPED'][n % 3],
+        placedAt: placed,
+        total: { currencyCode: 'USD', units: String(-5 - n), nanos: 0 },
+        items: [{ sku: `J-${n}`, quantity: n }],
+        note: '',
+        coupon: n % 2 === 0 ? `JAVA${n}` : null,
+        shipWithin: null,
+        attributes: null,
+        extra: null,
+        signature: '',
+        counters: {},
+        $unknownFields: [{ number: 99, wireType: 'varint', value: String(7 * n) }],
+      })
+      assert.is(records[n]!.value.schemaId, v1Id)
+    }
+    assert.equal(records[COUNT]!.value.value, { orderId: 'java-0', amountCents: '-1' }, 'message index [1]: Refund')
+    assert.equal(records[COUNT + 1]!.value.value, { sku: 'J-item', quantity: 0 }, 'message indexes [0, 0]: Order.Item')
   }),
 )
 
