@@ -66,14 +66,37 @@ interface FieldPlan {
   absent: unknown
   /** Wire types a value of this field may arrive with. */
   wireTypes: readonly number[]
+  /** google.protobuf.NullValue, printed as null. */
+  nullValue: boolean
 }
 
-const plans = new WeakMap<protobuf.Type, FieldPlan[]>()
+/** How a message type prints: its fields, or a well-known type's own form. Built once per type (fullName is computed on every read). */
+interface TypePlan {
+  fields: FieldPlan[]
+  /** Printed by protobufjs's ProtoJSON. */
+  wkt: boolean
+  any: boolean
+  /** google.protobuf.Timestamp, the commonest well-known type: printed here, without the library's per-call lookups. */
+  timestamp: boolean
+}
 
-function planOf(type: protobuf.Type): FieldPlan[] {
+const plans = new WeakMap<protobuf.Type, TypePlan>()
+
+function typePlanOf(type: protobuf.Type): TypePlan {
   let plan = plans.get(type)
   if (plan) return plan
-  plan = type.fieldsArray.map((f) => {
+  const name = type.fullName
+  plan = { fields: fieldPlans(type), wkt: WKT_BY_LIBRARY.has(name), any: name === ANY, timestamp: name === '.google.protobuf.Timestamp' }
+  plans.set(type, plan)
+  return plan
+}
+
+function planOf(type: protobuf.Type): FieldPlan[] {
+  return typePlanOf(type).fields
+}
+
+function fieldPlans(type: protobuf.Type): FieldPlan[] {
+  return type.fieldsArray.map((f) => {
     const field = f.resolve()
     const resolved = field.resolvedType as protobuf.Type | protobuf.Enum | null
     const kind = resolved instanceof protobuf.Type ? 'message' : resolved instanceof protobuf.Enum ? 'enum' : 'scalar'
@@ -87,10 +110,9 @@ function planOf(type: protobuf.Type): FieldPlan[] {
       map: field.map,
       absent: absentValue(field, kind, resolved),
       wireTypes: wireTypesOf(field, kind),
+      nullValue: kind === 'enum' && resolved!.fullName === '.google.protobuf.NullValue',
     }
   })
-  plans.set(type, plan)
-  return plan
 }
 
 function absentValue(field: protobuf.Field, kind: FieldPlan['kind'], resolved: FieldPlan['resolved']): unknown {
@@ -119,11 +141,13 @@ function wireTypesOf(field: protobuf.Field, kind: FieldPlan['kind']): number[] {
 
 /** The canonical JSON of a decoded message. Throws WrongWireTypeError; other errors are the library's (a Timestamp out of range). */
 export function messageToJson(type: protobuf.Type, message: protobuf.Message, path = ''): unknown {
-  if (WKT_BY_LIBRARY.has(type.fullName)) return protojson.toJson(type, message)
-  if (type.fullName === ANY) return anyToJson(type, message, path)
+  const typePlan = typePlanOf(type)
+  if (typePlan.timestamp) return timestampToJson(message)
+  if (typePlan.wkt) return protojson.toJson(type, message)
+  if (typePlan.any) return anyToJson(type, message, path)
   const out: Record<string, unknown> = {}
   const m = message as unknown as Record<string, unknown>
-  for (const plan of planOf(type)) {
+  for (const plan of typePlan.fields) {
     const value = m[plan.name]
     if (
       value === undefined ||
@@ -160,9 +184,8 @@ export function messageToJson(type: protobuf.Type, message: protobuf.Message, pa
 function singularToJson(plan: FieldPlan, value: unknown, path: string): unknown {
   if (plan.kind === 'message') return messageToJson(plan.resolved as protobuf.Type, value as protobuf.Message, path)
   if (plan.kind === 'enum') {
-    const e = plan.resolved as protobuf.Enum
-    if (e.fullName === '.google.protobuf.NullValue') return null
-    return e.valuesById[value as number] ?? value
+    if (plan.nullValue) return null
+    return (plan.resolved as protobuf.Enum).valuesById[value as number] ?? value
   }
   switch (plan.field.type) {
     case 'int64':
@@ -170,7 +193,7 @@ function singularToJson(plan: FieldPlan, value: unknown, path: string): unknown 
     case 'sint64':
     case 'fixed64':
     case 'sfixed64':
-      return String(value)
+      return longToString(value)
     case 'float':
     case 'double':
       return Number.isFinite(value) ? value : String(value)
@@ -181,6 +204,37 @@ function singularToJson(plan: FieldPlan, value: unknown, path: string): unknown 
   }
 }
 
+interface LongLike {
+  low: number
+  high: number
+  unsigned: boolean
+}
+
+/** A 64-bit integer in decimal: through a double when it fits in 53 bits (far faster than Long's own toString). */
+function longToString(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value)
+  const { low, high, unsigned } = value as LongLike
+  if (unsigned ? high >>> 0 < 0x200000 : high >= -0x200000 && high < 0x200000) return String((unsigned ? high >>> 0 : high) * 4294967296 + (low >>> 0))
+  return String(value)
+}
+
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800 // 0001-01-01T00:00:00Z
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799 // 9999-12-31T23:59:59Z
+
+/** RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the canonical mapping prints a Timestamp. */
+function timestampToJson(message: protobuf.Message): string {
+  const m = message as unknown as { seconds?: unknown; nanos?: number }
+  const seconds = Number(longToString(m.seconds ?? 0))
+  const nanos = m.nanos ?? 0
+  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) throw new Error('google.protobuf.Timestamp out of range')
+  if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) throw new Error('google.protobuf.Timestamp nanos out of range')
+  const base = new Date(seconds * 1000).toISOString().slice(0, 19)
+  if (nanos === 0) return `${base}Z`
+  let fraction = String(nanos).padStart(9, '0')
+  while (fraction.length > 3 && fraction.endsWith('000')) fraction = fraction.slice(0, -3)
+  return `${base}.${fraction}Z`
+}
+
 /** Any: the packed message's fields with "@type" when its type is in the schema, else "@type" and the base64 bytes. */
 function anyToJson(type: protobuf.Type, message: protobuf.Message, path: string): unknown {
   const m = message as unknown as { type_url?: string; value?: Uint8Array }
@@ -188,13 +242,32 @@ function anyToJson(type: protobuf.Type, message: protobuf.Message, path: string)
   const bytes = m.value ?? new Uint8Array(0)
   if (url === '') return {}
   const name = url.slice(url.lastIndexOf('/') + 1)
-  const packed = name ? type.root.lookup(name) : null
-  if (!(packed instanceof protobuf.Type)) return { '@type': url, value: Buffer.from(bytes).toString('base64') }
+  const packed = anyType(type.root as protobuf.Root, name)
+  if (!packed) return { '@type': url, value: Buffer.from(bytes).toString('base64') }
   const reader = protobuf.Reader.create(bytes)
   reader.discardUnknown = false
   const inner = messageToJson(packed, packed.decode(reader), `${path}<${name}>`)
-  if (WKT_BY_LIBRARY.has(packed.fullName) || packed.fullName === ANY) return { '@type': url, value: inner }
+  const packedPlan = typePlanOf(packed)
+  if (packedPlan.wkt || packedPlan.any) return { '@type': url, value: inner }
   return { '@type': url, ...(inner as Record<string, unknown>) }
+}
+
+const anyTypes = new WeakMap<protobuf.Root, Map<string, protobuf.Type | null>>()
+
+/** The message type an Any's type URL names, looked up once per root and name. */
+function anyType(root: protobuf.Root, name: string): protobuf.Type | null {
+  let known = anyTypes.get(root)
+  if (!known) {
+    known = new Map()
+    anyTypes.set(root, known)
+  }
+  let type = known.get(name)
+  if (type === undefined) {
+    const found = name ? root.lookup(name) : null
+    type = found instanceof protobuf.Type ? found : null
+    if (known.size < 1_000) known.set(name, type)
+  }
+  return type
 }
 
 function unknownsToJson(type: protobuf.Type, unknowns: readonly Uint8Array[], path: string): UnknownFieldJson[] {
@@ -287,7 +360,7 @@ export function messageFromJson(type: protobuf.Type, json: unknown): protobuf.Me
 }
 
 function withoutUnknowns(type: protobuf.Type, json: unknown): unknown {
-  if (json === null || typeof json !== 'object' || Array.isArray(json) || WKT_BY_LIBRARY.has(type.fullName) || type.fullName === ANY) return json
+  if (json === null || typeof json !== 'object' || Array.isArray(json) || typePlanOf(type).wkt || typePlanOf(type).any) return json
   const copy: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(json)) if (k !== UNKNOWN_FIELDS_KEY) copy[k] = v
   for (const plan of planOf(type)) {
@@ -305,8 +378,7 @@ function withoutUnknowns(type: protobuf.Type, json: unknown): unknown {
 }
 
 function restoreUnknowns(type: protobuf.Type, json: unknown, message: protobuf.Message | undefined): void {
-  if (message === undefined || json === null || typeof json !== 'object' || Array.isArray(json) || WKT_BY_LIBRARY.has(type.fullName) || type.fullName === ANY)
-    return
+  if (message === undefined || json === null || typeof json !== 'object' || Array.isArray(json) || typePlanOf(type).wkt || typePlanOf(type).any) return
   const j = json as Record<string, unknown>
   if (j[UNKNOWN_FIELDS_KEY] !== undefined) (message as { $unknowns?: Uint8Array[] }).$unknowns = unknownsFromJson(j[UNKNOWN_FIELDS_KEY])
   const m = message as unknown as Record<string, unknown>
