@@ -52,7 +52,8 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

@@ -31,6 +31,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
     '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas',
     '<%= config.bin %> peek --topic orders --at 2018-03-21 --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc',
     'RECOVER_REGISTRY_AUTH=user:secret <%= config.bin %> peek --topic orders --at -2h --registry https://registry:8081',
+    '<%= config.bin %> peek --topic orders --value-format protobuf --registry http://registry:8081',
+    '<%= config.bin %> peek --topic orders --value-format protobuf --schema fixtures/protobuf/v1/orders.proto --message shop.Order',
   ]
   static override flags = {
     ...connectionFlags,
@@ -65,7 +67,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
       default: 'auto',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

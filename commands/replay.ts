@@ -95,6 +95,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500',
     },
+    {
+      description: 'Protobuf from the Schema Registry, read as v2 (.proto), fixed and written back framed with schema id 7',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format protobuf --registry http://registry:8081 --schema fixtures/protobuf/v2/orders.proto --transform plugins/fix.ts --output-schema-id 7 --sink kafka:orders.fixed',
+    },
   ]
   static override flags = {
     ...connectionFlags,
@@ -126,7 +131,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
@@ -142,7 +148,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'DECODING',
     }),
     'output-schema-id': Flags.integer({
-      summary: 'Confluent Avro: write every value with this schema id (needed with --reader-schema). Default: the id each record was read with.',
+      summary:
+        'Confluent Avro or Protobuf: write every value with this schema id (needed with --reader-schema, or with --schema .proto beside --registry). Default: the id each record was read with.',
       min: 0,
       helpGroup: 'DECODING',
     }),

@@ -80,7 +80,8 @@ The sink key column defaults to the --key field's name (key for --key key); --si
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

@@ -60,7 +60,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro).',
+      summary:
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({

@@ -66,7 +66,7 @@ Dead letters written by recover replay record the cluster the record was read fr
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
-    'output-schema-id': Flags.integer({ summary: 'Confluent Avro: write every value with this schema id.', min: 0, helpGroup: 'DECODING' }),
+    'output-schema-id': Flags.integer({ summary: 'Confluent Avro or Protobuf: write every value with this schema id.', min: 0, helpGroup: 'DECODING' }),
     execute: Flags.boolean({ summary: 'Write them (asks on a terminal; needs --yes otherwise).' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
   }
