@@ -214,6 +214,10 @@ test(
       kinds,
       PILLS.map((p) => p.kind),
     )
+    // quarantine show decodes the dead letter with the same codec and says why it failed.
+    const shown = await runCli(['quarantine', 'show', '0@1', '--dlq', `file:${quarantine}`, '--value-format', 'protobuf', '--registry', registry.url])
+    assert.is(shown.exitCode, 0, shown.stderr)
+    assert.match(shown.stdout, /protobuf-wrong-wire-type: .*amount_cents/)
 
     const audit = await runCli([
       'audit',
