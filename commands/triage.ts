@@ -93,7 +93,12 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
                     schemas,
                   },
             redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
-            formats: { schemas },
+            // Protobuf has no auto-detection (no magic beyond Confluent's header): show it as the retries read it.
+            formats: {
+              schemas,
+              ...(flags['key-format'] === 'protobuf' ? { keyFormat: 'protobuf' as const } : {}),
+              ...(flags['value-format'] === 'protobuf' ? { valueFormat: 'protobuf' as const } : {}),
+            },
             runEditor,
             onExit: exit,
           },
