@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { FindResult } from '../src/services/find.js'
 
-const FORMATS = ['json', 'string', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class Find extends BaseCommand<FindResult> {
   static override summary = "Find the incident's edges by content: per partition the first and last record matching a predicate, and how many match."
@@ -53,7 +53,7 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
@@ -62,6 +62,10 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
     }),
     'writer-header': Flags.string({ summary: "Raw Avro: the record header naming each record's writer schema.", helpGroup: 'DECODING' }),
     'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

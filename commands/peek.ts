@@ -3,7 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js'
 import { connectionFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 type PeekOutput = (PeekResult & { resolvedAt: string }) | PeekRangeResult | undefined
 
@@ -33,6 +33,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
     'RECOVER_REGISTRY_AUTH=user:secret <%= config.bin %> peek --topic orders --at -2h --registry https://registry:8081',
     '<%= config.bin %> peek --topic payments --value-format json-schema --registry http://registry:8081',
     '<%= config.bin %> peek --topic payments --value-format json-schema --schema payment.schema.json',
+    '<%= config.bin %> peek --topic orders --value-format protobuf --registry http://registry:8081',
+    '<%= config.bin %> peek --topic orders --value-format protobuf --schema fixtures/protobuf/v1/orders.proto --message shop.Order',
   ]
   static override flags = {
     ...connectionFlags,
@@ -68,7 +70,7 @@ export default class Peek extends BaseCommand<PeekOutput> {
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
@@ -81,6 +83,10 @@ export default class Peek extends BaseCommand<PeekOutput> {
       helpGroup: 'DECODING',
     }),
     'writer-schema': Flags.string({ summary: 'Raw Avro: the writer schema (.avsc) for records without such a header.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({
       summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).',
       helpGroup: 'DECODING',

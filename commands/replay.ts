@@ -14,7 +14,7 @@ import type { KafkaGateway } from '../src/kafka/kafka-gateway.js'
 import { exitProcess } from '../src/plugin-host/exit-guard.js'
 import { quoteArgument } from '../src/core/command-line.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 /** The replay's stall report (no batch finished for this long): ReplayRequest.stallMs's default. */
 const STALL_MS = 10_000
 
@@ -114,6 +114,11 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --reader-schema fixtures/schemas/orders-v2.avsc --sink file:orders.csv --rate 500',
     },
+    {
+      description: 'Protobuf from the Schema Registry, read as v2 (.proto), fixed and written back framed with schema id 7',
+      command:
+        '<%= config.bin %> replay --topic orders --value-format protobuf --registry http://registry:8081 --schema fixtures/protobuf/v2/orders.proto --transform plugins/fix.ts --output-schema-id 7 --sink kafka:orders.fixed',
+    },
   ]
   static override flags = {
     ...connectionFlags,
@@ -146,11 +151,15 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({
@@ -159,7 +168,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
     }),
     'output-schema-id': Flags.integer({
       summary:
-        'Confluent Avro or JSON Schema: write every value with this schema id (needed with --reader-schema; JSON Schema values are validated before sending). Default: the id each record was read with.',
+        'Confluent Avro, Protobuf or JSON Schema: write every value with this schema id (needed with --reader-schema, or with --schema .proto beside --registry; JSON Schema values are validated before sending). Default: the id each record was read with.',
       min: 0,
       helpGroup: 'DECODING',
     }),

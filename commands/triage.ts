@@ -6,7 +6,7 @@ import type { QuarantineLocation } from '../src/quarantine/quarantine-location.j
 import { RecoveryError } from '../src/errors.js'
 import { drawEveryFrame } from '../src/ui/interactive-terminal.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class Triage extends QuarantineCommand<{ source: string }> {
   static override summary = 'The triage TUI: dead letters grouped by error, their detail, and keys to retry, redrive, drop, edit, export and see lag.'
@@ -49,6 +49,10 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'same-partition': Flags.boolean({ summary: 'R sends records back to their original partition (default: by key).', helpGroup: 'REDRIVE' }),
     'max-redrives': Flags.integer({
       summary: 'Loop guard: records redriven this many times go to the parking topic.',
@@ -92,7 +96,12 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
                     schemas,
                   },
             redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
-            formats: { schemas },
+            // Protobuf has no auto-detection (no magic beyond Confluent's header): show it as the retries read it.
+            formats: {
+              schemas,
+              ...(flags['key-format'] === 'protobuf' ? { keyFormat: 'protobuf' as const } : {}),
+              ...(flags['value-format'] === 'protobuf' ? { valueFormat: 'protobuf' as const } : {}),
+            },
             runEditor,
             onExit: exit,
           },

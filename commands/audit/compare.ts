@@ -7,7 +7,7 @@ import { auditSinkFlag } from '../../src/cli/location-flags.js'
 import type { CompareAuditResult } from '../../src/services/audit-compare.js'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class AuditCompare extends BaseCommand<CompareAuditResult> {
   static override summary =
@@ -91,11 +91,15 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),

@@ -5,7 +5,7 @@ import { auditDbPath, auditDuckdbOptions, auditOutputFlags, failOnFailure, scanR
 import { DUPLICATES_METRICS } from '../../src/core/fail-on.js'
 import type { DuplicatesAuditResult } from '../../src/services/audit-duplicates.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class AuditDuplicates extends BaseCommand<DuplicatesAuditResult> {
   static override summary =
@@ -61,11 +61,15 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); for json-schema, one JSON Schema file (.json), the reader schema.',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file (raw Avro); Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json), the reader schema.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
       summary: 'Confluent Schema Registry URL; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      helpGroup: 'DECODING',
+    }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),

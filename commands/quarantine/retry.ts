@@ -6,7 +6,7 @@ import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location
 import { RecoveryError } from '../../src/errors.js'
 import type { RetryRequest, RetryResult } from '../../src/services/quarantine-retry.js'
 
-const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class QuarantineRetry extends QuarantineCommand<RetryResult> {
   static override summary = 'Retry selected dead letters through a (fixed) transform into a sink, with the replay pipeline (dry run unless --execute).'
@@ -64,8 +64,16 @@ Dead letters written by recover replay record the cluster the record was read fr
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
-    'output-schema-id': Flags.integer({ summary: 'Confluent Avro or JSON Schema: write every value with this schema id.', min: 0, helpGroup: 'DECODING' }),
+    'output-schema-id': Flags.integer({
+      summary: 'Confluent Avro, Protobuf or JSON Schema: write every value with this schema id.',
+      min: 0,
+      helpGroup: 'DECODING',
+    }),
     execute: Flags.boolean({ summary: 'Write them (asks on a terminal; needs --yes otherwise).' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation.' }),
   }

@@ -5,7 +5,7 @@ import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
 
-const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema'] as const
+const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 
 export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
   static override summary =
@@ -34,6 +34,10 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
+    message: Flags.string({
+      summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
+      helpGroup: 'DECODING',
+    }),
     'reader-schema': Flags.string({ summary: 'Show Avro in this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

@@ -136,7 +136,7 @@ export abstract class BaseCommand<T> extends Command {
 
   /** Where Avro schemas come from, the same for every command: flags, then recover.config.json, then the environment. */
   protected schemaSources(
-    flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string },
+    flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string; message?: string },
   ): SchemaSourceOptions {
     return {
       schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
@@ -144,6 +144,7 @@ export abstract class BaseCommand<T> extends Command {
       registryUserInfo: process.env.RECOVER_REGISTRY_AUTH,
       readerSchema: flags['reader-schema'],
       ...(flags['writer-schema'] === undefined ? {} : { writerSchema: flags['writer-schema'] }),
+      ...(flags.message === undefined ? {} : { message: flags.message }),
     }
   }
 

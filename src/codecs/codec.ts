@@ -5,7 +5,7 @@
  * reach) throws a RecoveryError (the environment's fault: stop, exit 5, quarantine nothing).
  */
 
-export const CODEC_FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema'] as const
+export const CODEC_FORMATS = ['json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
 export type CodecFormat = (typeof CODEC_FORMATS)[number]
 
 /** One record header, as Kafka stores it (bytes or null) or as text. */

@@ -7,6 +7,9 @@ import { createJsonSchemaCodec } from './json-schema-codec.js'
 import { loadJsonSchemaFile, looksLikeJsonSchemaFile } from './json-schema-files.js'
 import { registryJsonSchemas } from './json-schema-registry.js'
 import type { JsonSchemaDocument } from './json-schema-validator.js'
+import { createProtobufCodec, pickMessage, type ProtobufCodec } from './protobuf-codec.js'
+import { protobufRegistryLookup } from './protobuf-registry.js'
+import { isProtoSchemaPath, loadProtoFiles, type ProtoSchema } from './protobuf-schema.js'
 import { loadSchemaFile, loadSchemaFiles, type SchemaFiles } from './schema-files.js'
 import { chainLookups, type AvroSchemaRef, type SchemaLookup } from './schema-lookup.js'
 import { SchemaRegistryClient, type RegistryOptions } from './schema-registry.js'
@@ -29,6 +32,8 @@ export interface SchemaSourceOptions {
    * is a directory of several files (with one .avsc file as --schema, that file is the writer).
    */
   writerSchema?: string
+  /** Protobuf: the message the records are (--message), by full or simple name. */
+  message?: string
 }
 
 /** Schema sources opened once and shared by the key and value codecs (one registry cache). */
@@ -42,6 +47,10 @@ export interface SchemaSources {
   writer?: AvroSchemaRef
   /** `--schema FILE.json`: a JSON Schema (the reader's schema of json-schema records), instead of Avro files. */
   jsonSchema?: JsonSchemaDocument
+  /** `.proto` files from --schema (instead of `files`, when it names Protobuf sources). */
+  proto?: ProtoSchema
+  /** --message. */
+  message?: string
 }
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
@@ -49,7 +58,8 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   // JSON Schema's reader schema: --schema FILE.json, or --reader-schema FILE.json as for Avro.
   const readerIsJson = options.readerSchema !== undefined && looksLikeJsonSchemaFile(options.readerSchema)
   const jsonSchema = readerIsJson ? loadJsonSchemaFile(options.readerSchema!) : schemaIsJson ? loadJsonSchemaFile(options.schema!) : undefined
-  const files = options.schema === undefined || schemaIsJson ? undefined : loadSchemaFiles(options.schema)
+  const proto = options.schema !== undefined && !schemaIsJson && isProtoSchemaPath(options.schema) ? loadProtoFiles(options.schema) : undefined
+  const files = options.schema === undefined || schemaIsJson || proto ? undefined : loadSchemaFiles(options.schema)
   const registry =
     options.registry === undefined
       ? undefined
@@ -59,14 +69,23 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   if (options.readerSchema !== undefined && !readerIsJson) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
   let writer = files?.single
   if (options.writerSchema !== undefined) writer = files ? files.parseFile(options.writerSchema) : loadSchemaFile(options.writerSchema)
-  return { files, registry, ids, reader, writer, ...(jsonSchema ? { jsonSchema } : {}) }
+  return {
+    files,
+    registry,
+    ids,
+    reader,
+    writer,
+    ...(jsonSchema ? { jsonSchema } : {}),
+    ...(proto ? { proto } : {}),
+    ...(options.message === undefined ? {} : { message: options.message }),
+  }
 }
 
 export interface CodecRequest {
   format: CodecFormat
-  /** Avro only. Default: confluent when schema ids can be looked up (ids.json or a registry), else raw. */
+  /** Avro and Protobuf. Default: confluent when schema ids can be looked up (ids.json or a registry), else raw. */
   framing?: AvroFraming
-  /** Avro and JSON Schema: the Confluent schema id that encode() writes (its schema is looked up). */
+  /** Avro, Protobuf and JSON Schema: the Confluent schema id that encode() writes (its schema is looked up). */
   encodeSchemaId?: number
   /**
    * Avro only: raw records name their writer schema in this header (DEFAULT_WRITER_HEADER is
@@ -90,7 +109,42 @@ export async function createCodec(request: CodecRequest, sources: SchemaSources 
       return createAvro(request, sources)
     case 'json-schema':
       return createJsonSchema(request, sources)
+    case 'protobuf':
+      return createProtobuf(request, sources)
   }
+}
+
+/**
+ * Protobuf: Confluent-framed with --registry (--schema then gives the reader's .proto files),
+ * else raw messages of --message in the --schema .proto files.
+ */
+export async function createProtobuf(request: CodecRequest, sources: SchemaSources): Promise<ProtobufCodec> {
+  const registry = sources.registry ? protobufRegistryLookup(sources.registry) : undefined
+  const files = sources.proto
+  if (!registry && !files) {
+    const got = sources.files ? ` (${sources.files.path} holds .avsc files, not .proto)` : ''
+    throw new RecoveryError('USAGE', `Protobuf needs schemas${got}: pass --schema DIR|FILE (.proto files, with --message NAME) or --registry URL.`)
+  }
+  const framing = request.framing ?? (registry ? 'confluent' : 'raw')
+  const message = sources.message
+  if (framing === 'raw') {
+    if (!files) throw new RecoveryError('USAGE', 'Protobuf without Confluent framing needs its .proto files: pass --schema DIR|FILE and --message NAME.')
+    return createProtobufCodec({ framing, files, message, encodeWith: { type: pickMessage(files, message) } })
+  }
+  let encodeWith: { type: import('protobufjs').Type; schemaId: number; indexes: number[] } | undefined
+  if (request.encodeSchemaId !== undefined) {
+    const entry = await registry!.load(request.encodeSchemaId)
+    if (!entry.ok) throw new RecoveryError('USAGE', `Cannot write with schema id ${request.encodeSchemaId}: ${entry.reason}.`)
+    const type = pickMessage(entry.schema, message ?? (entry.schema.messages.length > 1 ? entry.schema.messages[0]!.fullName.slice(1) : undefined))
+    const indexes = entry.schema.indexesOf(type)
+    if (!indexes)
+      throw new RecoveryError(
+        'USAGE',
+        `Cannot write ${type.fullName.slice(1)} with schema id ${request.encodeSchemaId}: it is not a message of that schema's own file; pass --message with one that is.`,
+      )
+    encodeWith = { type, schemaId: request.encodeSchemaId, indexes }
+  }
+  return createProtobufCodec({ framing, registry, files, message, encodeWith })
 }
 
 export async function createRecordCodecs(key: CodecRequest, value: CodecRequest, sources: SchemaSources = {}): Promise<RecordCodecs> {

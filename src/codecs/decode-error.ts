@@ -22,6 +22,17 @@ export const RECORD_DECODE_KINDS = [
   'json-schema-not-json',
   /** JSON Schema: valid JSON that breaks a rule of its schema; `field` is the failing path, `rule` the keyword. */
   'json-schema-invalid',
+  /** Confluent-framed Protobuf whose byte 0 is not the magic byte 0. */
+  'protobuf-bad-magic',
+  /** The payload ends inside the header, the message-index array, a field or a nested message. */
+  'protobuf-truncated',
+  'protobuf-unknown-schema-id',
+  /** The message-index array names no message of the schema (or is malformed). */
+  'protobuf-unknown-message-index',
+  /** A known field arrived with a wire type its type never has: the writer used another schema. */
+  'protobuf-wrong-wire-type',
+  /** Bytes that are not a Protobuf message of the schema: a wire type that does not exist, nesting too deep, a value out of range. */
+  'protobuf-invalid',
 ] as const
 export type RecordDecodeKind = (typeof RECORD_DECODE_KINDS)[number]
 
@@ -83,6 +94,8 @@ export const ENCODE_KINDS = [
   'avro-unknown-schema-id',
   'json-schema-invalid-value',
   'json-schema-unknown-schema-id',
+  'protobuf-invalid-value',
+  'protobuf-unknown-schema-id',
 ] as const
 export type EncodeKind = (typeof ENCODE_KINDS)[number]
 

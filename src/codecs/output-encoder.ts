@@ -2,8 +2,9 @@ import { RecoveryError } from '../errors.js'
 import type { Codec, CodecFormat } from './codec.js'
 import { readConfluentHeader } from './confluent-framing.js'
 import { EncodeError } from './decode-error.js'
-import { createCodec, type SchemaSources } from './create-codecs.js'
 import { createJsonSchemaOutputEncoder } from './json-schema-output-encoder.js'
+import { createCodec, createProtobuf, type SchemaSources } from './create-codecs.js'
+import type { ProtobufCodec } from './protobuf-codec.js'
 
 /**
  * Encodes transformed values (or keys) back to bytes for the sink, in the format they were
@@ -33,6 +34,7 @@ export interface OutputEncoderOptions {
 export async function createOutputEncoder(options: OutputEncoderOptions): Promise<OutputEncoder> {
   const { format, codec, sources } = options
   if (format === 'json-schema') return createJsonSchemaOutputEncoder(options)
+  if (format === 'protobuf') return protobufOutputEncoder(options)
   const confluent = format === 'avro' && sources.ids !== undefined
   if (format === 'json') {
     // JSON.stringify without a replacer is about twice as fast as the codec's bigint-aware one;
@@ -96,6 +98,39 @@ export async function createOutputEncoder(options: OutputEncoderOptions): Promis
           `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`,
         )
       return encoder.encode(value)
+    },
+  }
+}
+
+/**
+ * Protobuf is written like Avro: with --output-schema-id, every record as that schema's message
+ * (--message, else its first); else each record with the schema id and message indexes it was
+ * read with; raw messages with the --message type.
+ */
+async function protobufOutputEncoder(options: OutputEncoderOptions): Promise<OutputEncoder> {
+  const codec = options.codec as ProtobufCodec
+  if (options.outputSchemaId !== undefined) {
+    const fixed = await createProtobuf({ format: 'protobuf', framing: 'confluent', encodeSchemaId: options.outputSchemaId }, options.sources)
+    return { format: 'protobuf', prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : fixed.encode(value)) }
+  }
+  if (codec.framing === 'raw') return { format: 'protobuf', prepare: () => Promise.resolve(), encode: (value) => (value === null ? null : codec.encode(value)) }
+  if (options.sources.proto) {
+    throw new RecoveryError(
+      'USAGE',
+      `With --schema .proto files beside --registry, ${options.side}s are decoded into the reader's messages and must be written with its schema id: pass --output-schema-id N.`,
+    )
+  }
+  return {
+    format: 'protobuf',
+    prepare: (payloads) => codec.prepare(payloads),
+    encode(value, sourceBytes) {
+      if (value === null) return null
+      if (!sourceBytes)
+        throw new EncodeError(
+          'protobuf-unknown-schema-id',
+          `The ${options.side} has no source schema id to be written with (the source ${options.side} was null); pass --output-schema-id N.`,
+        )
+      return codec.encodeLike(value, sourceBytes)
     },
   }
 }

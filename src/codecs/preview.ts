@@ -14,10 +14,10 @@ export type PreviewFormat = 'auto' | CodecFormat
 
 export interface Preview {
   /** What the bytes turned out to be. */
-  format: 'json' | 'string' | 'bytes' | 'null' | 'avro' | 'json-schema'
+  format: 'json' | 'string' | 'bytes' | 'null' | 'avro' | 'json-schema' | 'protobuf'
   /** Parsed JSON, the text, the decoded Avro value, or a hex string for bytes. */
   value: unknown
-  /** The Confluent schema id of an Avro or JSON Schema value. */
+  /** The Confluent schema id of an Avro, JSON Schema or Protobuf value. */
   schemaId?: number
   /** Set when the requested format could not read the bytes; the value is then shown as hex. */
   error?: string
@@ -36,17 +36,18 @@ export interface Previewer {
 
 /**
  * `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent
- * framing); for `json-schema` it is the JSON Schema codec.
+ * framing); for `json-schema` it is the JSON Schema codec, for `protobuf` the Protobuf codec.
  */
 export function createPreviewer(format: PreviewFormat, avro?: Codec, autoJsonSchema?: Codec): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
+  if (format === 'protobuf' && !avro) throw new RecoveryError('USAGE', 'Showing Protobuf needs schemas: pass --schema DIR|FILE (.proto) or --registry URL.')
   if (format === 'json-schema' && !avro)
     throw new RecoveryError('USAGE', 'Showing JSON Schema records needs a schema: pass --schema FILE.json or --registry URL.')
   // In auto, `autoJsonSchema` reads the framed records whose registry schema is a JSON Schema (Avro says schema-resolution for them).
   const fallback = format === 'auto' ? autoJsonSchema : undefined
   return {
     async prepare(payloads, contexts) {
-      if (avro && (format === 'avro' || format === 'auto' || format === 'json-schema')) await avro.prepare(payloads, contexts)
+      if (avro && (format === 'avro' || format === 'auto' || format === 'json-schema' || format === 'protobuf')) await avro.prepare(payloads, contexts)
       if (fallback) await fallback.prepare(payloads, contexts)
     },
     preview: (bytes, context) => {
@@ -62,7 +63,7 @@ export function createPreviewer(format: PreviewFormat, avro?: Codec, autoJsonSch
 }
 
 /** Decodes for display without schemas: auto tries JSON, then UTF-8 text, then falls back to hex. */
-export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro' | 'json-schema'> = 'auto'): Preview {
+export function previewBytes(bytes: Buffer | null, format: Exclude<PreviewFormat, 'avro' | 'json-schema' | 'protobuf'> = 'auto'): Preview {
   return previewWith(bytes, format, undefined)
 }
 
@@ -82,6 +83,11 @@ function previewWith(bytes: Buffer | null, format: PreviewFormat, avro: Codec | 
         bytes,
         attempt(bytes, 'json-schema', (b) => avro!.decode(b)),
       )
+    case 'protobuf': {
+      const preview = attempt(bytes, 'protobuf', (b) => avro!.decode(b))
+      const framed = (avro as { framing?: string }).framing === 'confluent' && looksConfluentFramed(bytes)
+      return preview.format === 'protobuf' && framed ? { ...preview, schemaId: bytes.readUInt32BE(1) } : preview
+    }
     case 'auto':
       return autoPreview(bytes, avro, context)
   }
@@ -119,7 +125,7 @@ function withSchemaId(bytes: Buffer, preview: Preview): Preview {
   return preview.format === 'bytes' || !looksConfluentFramed(bytes) ? preview : { ...preview, schemaId: bytes.readUInt32BE(1) }
 }
 
-function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro' | 'json-schema', decode: (bytes: Buffer) => unknown): Preview {
+function attempt(bytes: Buffer, format: 'json' | 'string' | 'avro' | 'json-schema' | 'protobuf', decode: (bytes: Buffer) => unknown): Preview {
   try {
     return { format, value: decode(bytes) }
   } catch (error) {

@@ -159,7 +159,7 @@ export class SchemaRegistryClient implements SchemaLookup {
     return names
   }
 
-  /** One GET with retries: a status and parsed body, or a RecoveryError for a registry out of reach (shared by the JSON Schema lookup). */
+  /** One GET with retries, auth and the environment failures classified: a status and parsed body, or a RecoveryError for a registry out of reach (also the JSON Schema and Protobuf lookups' transport). */
   async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
     const url = `${this.base}${path}`
     const headers: Record<string, string> = { accept: ACCEPT }
@@ -204,7 +204,7 @@ export class SchemaRegistryClient implements SchemaLookup {
     )
   }
 
-  private unexpected(path: string, status: number, body: unknown, id: number): RecoveryError {
+  unexpected(path: string, status: number, body: unknown, id: number): RecoveryError {
     const shown = typeof body === 'string' ? body : JSON.stringify(body ?? '')
     return new RecoveryError(
       'REGISTRY_ERROR',

@@ -55,7 +55,7 @@ export function renderFollowLine(r: PeekedRecord): string {
 function show(p: Preview): string {
   let text: string
   if (p.format === 'null') text = 'null'
-  else if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema') text = stringify(p.value)
+  else if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema' || p.format === 'protobuf') text = stringify(p.value)
   else if (p.format === 'bytes') text = `0x${String(p.value)}`
   else text = String(p.value)
   // A failure shows its kind (and where) before the bytes; the full message is in --json.

@@ -135,14 +135,17 @@ export function renderShown(r: ShownRecord): string {
 }
 
 function describe(p: Preview): string {
-  const base = (p.format === 'avro' || p.format === 'json-schema') && p.schemaId !== undefined ? `${p.format}, schema id ${p.schemaId}` : p.format
+  const base =
+    (p.format === 'avro' || p.format === 'json-schema' || p.format === 'protobuf') && p.schemaId !== undefined
+      ? `${p.format}, schema id ${p.schemaId}`
+      : p.format
   return p.error ? `${base}; ${p.kind ?? 'not readable'}: ${p.error}` : base
 }
 
 /** Pretty JSON, decoded Avro as JSON, text as is, bytes as a hex dump. */
 export function showPreview(p: Preview): string {
   if (p.format === 'null') return 'null'
-  if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema') return prettyJson(p.value)
+  if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema' || p.format === 'protobuf') return prettyJson(p.value)
   if (p.format === 'bytes') return hexDump(Buffer.from(String(p.value), 'hex'))
   return String(p.value)
 }

@@ -56,7 +56,7 @@ export function rawContains(key: Buffer | null, value: Buffer | null, text: stri
 /** A decoded preview as one line of text (JSON for JSON and Avro, hex for bytes), what --grep also matches. */
 export function previewText(p: Preview): string {
   if (p.format === 'null') return 'null'
-  if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema') {
+  if (p.format === 'json' || p.format === 'avro' || p.format === 'json-schema' || p.format === 'protobuf') {
     try {
       return encodeJson(bytesAsHex(p.value)).toString('utf8')
     } catch {

@@ -109,6 +109,8 @@ export async function openPreviewers(
   const valueFormat = request.valueFormat ?? 'auto'
   const schemas = request.schemas ?? {}
   const wanted = schemas.schema !== undefined || schemas.registry !== undefined
+  if (!wanted && (keyFormat === 'protobuf' || valueFormat === 'protobuf'))
+    throw new RecoveryError('USAGE', 'Showing Protobuf needs schemas: pass --schema DIR|FILE (.proto files, with --message NAME) or --registry URL.')
   if (!wanted && (keyFormat === 'avro' || valueFormat === 'avro')) {
     throw new RecoveryError(
       'USAGE',
@@ -121,8 +123,8 @@ export async function openPreviewers(
   const sources = openSchemaSources(schemas)
   // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
   const avroFor = async (format: PreviewFormat) =>
-    format === 'json-schema'
-      ? createCodec({ format: 'json-schema' }, sources)
+    format === 'json-schema' || format === 'protobuf'
+      ? createCodec({ format }, sources)
       : format === 'avro' || (format === 'auto' && sources.ids)
         ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
         : undefined
@@ -342,7 +344,14 @@ function describeStart(request: PeekRangeRequest): string {
 
 /** Avro bytes hold their strings but not the text a person reads (field names, JSON): --grep also decodes them. */
 function mayBeAvro(request: PeekRangeRequest): boolean {
-  return request.keyFormat === 'avro' || request.valueFormat === 'avro' || request.schemas?.schema !== undefined || request.schemas?.registry !== undefined
+  return (
+    request.keyFormat === 'avro' ||
+    request.valueFormat === 'avro' ||
+    request.keyFormat === 'protobuf' ||
+    request.valueFormat === 'protobuf' ||
+    request.schemas?.schema !== undefined ||
+    request.schemas?.registry !== undefined
+  )
 }
 
 function byTime(a: KafkaRecord, b: KafkaRecord): number {

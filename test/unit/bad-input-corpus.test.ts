@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { badInputCorpus, CORPUS_JSON_SCHEMA_FILE, CORPUS_SECTIONS, serializeCorpus } from '../../src/fixtures/bad-input-corpus.js'
+import { badInputCorpus, CORPUS_JSON_SCHEMA_FILE, CORPUS_PROTOBUF_MESSAGE, CORPUS_SECTIONS, serializeCorpus } from '../../src/fixtures/bad-input-corpus.js'
 import { badInputCorpusDir, readBadInputCorpus } from '../../src/fixtures/bad-input-files.js'
 import { createCodec, openSchemaSources } from '../../src/codecs/create-codecs.js'
 import { isDecodeError } from '../../src/codecs/decode-error.js'
@@ -21,6 +21,10 @@ test('every decode-stage expectation in the corpus is what the codecs say, and n
     string: await createCodec({ format: 'string' }),
     bytes: await createCodec({ format: 'bytes' }),
     'json-schema': await createCodec({ format: 'json-schema' }, openSchemaSources({ schema: join(badInputCorpusDir(), CORPUS_JSON_SCHEMA_FILE) })),
+    protobuf: await createCodec(
+      { format: 'protobuf' },
+      openSchemaSources({ schema: join(badInputCorpusDir(), '..', 'protobuf', 'v1', 'orders.proto'), message: CORPUS_PROTOBUF_MESSAGE }),
+    ),
   }
   for (const c of badInputCorpus()) {
     const how = CORPUS_SECTIONS[c.section]
