@@ -266,7 +266,13 @@ export class KafkaWriter {
       translated.fenced
         ? `Kafka fenced the transactional id ${this.options.transactionalId}${kafkaErrorOf(translated)}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
         : `${headline} failed: ${translated.message}`,
-      { cause: error, fenced: translated.fenced, details: { topic: this.topic, transactionalId: this.options.transactionalId } },
+      // A refusal a wait can cure (leaders moving, the ISR below min.insync.replicas) stays one: the replay waits it out (--broker-wait).
+      {
+        cause: error,
+        fenced: translated.fenced,
+        retriable: translated.retriable && !translated.fenced,
+        details: { topic: this.topic, transactionalId: this.options.transactionalId },
+      },
     )
   }
 

@@ -28,6 +28,10 @@ const RETRIABLE_KAFKA_ERRORS = new Set([
   'FENCED_LEADER_EPOCH',
   'UNKNOWN_LEADER_EPOCH',
   'OFFSET_NOT_AVAILABLE',
+  // Outside a commit (translateKafkaError checks that first): the coordinator still finishing
+  // an earlier step of this transaction, seen after its leader failed over; reopening the
+  // producer aborts the open transaction and the replay continues from its checkpoint.
+  'CONCURRENT_TRANSACTIONS',
 ])
 
 /** Answers to a group member's commit from a generation the group has left behind (a rebalance). */
@@ -144,11 +148,13 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
     )
   if (connection) return unreachable(settings, doing, error)
   const message = redactText(e.message ?? String(error))
-  const retriable = e.type !== undefined && RETRIABLE_KAFKA_ERRORS.has(e.type)
-  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, {
+  // kafkajs wraps the broker's answer (the error with a type) in KafkaJSNumberOfRetriesExceeded once its retries ran out.
+  const type = e.type ?? chain.find((c) => c.type !== undefined)?.type
+  const retriable = type !== undefined && RETRIABLE_KAFKA_ERRORS.has(type)
+  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, {
     cause: error,
     retriable,
-    details: { brokers: settings.brokers, kafkaError: e.type },
+    details: { brokers: settings.brokers, kafkaError: type },
   })
 }
 
