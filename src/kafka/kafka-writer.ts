@@ -4,7 +4,7 @@ import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import { installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
 import { installProduceEncoding } from './produce-encoding/install.js'
-import { translateKafkaError } from './translate-error.js'
+import { translateKafkaError, type BrokerLeadership } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
 export interface WritableRecord {
@@ -107,8 +107,13 @@ export class KafkaWriter {
       options.compression === 'topic'
         ? compressionForTopic(await gateway.topicConfigs(topic, ['compression.type']).catch(() => new Map<string, string>()))
         : options.compression
-    return new KafkaWriter(gateway, topic, partitions, producer, options, compression)
+    const writer = new KafkaWriter(gateway, topic, partitions, producer, options, compression)
+    writer.leadership = await gateway.leadership(topic)
+    return writer
   }
+
+  /** Who led which partition when the writer opened: names the broker and partitions of a write that finds its leader gone. */
+  private leadership: BrokerLeadership | undefined
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
     // createPartitions is the source topic's partition count: with at least as many partitions
@@ -259,6 +264,7 @@ export class KafkaWriter {
     const translated = translateKafkaError(error, this.gateway.settings, doing, {
       transactional: this.options.transactionalId !== undefined,
       committing: options.committing,
+      leadership: this.leadership,
     })
     if (translated.code === 'BROKER_UNREACHABLE') return translated
     return new RecoveryError(

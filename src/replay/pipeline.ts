@@ -221,6 +221,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     }
 
     let outages = 0
+    const outageWaitsMs: number[] = []
     try {
       while (!checkpoint?.finished) {
         try {
@@ -236,6 +237,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           deps.onEvent?.({ type: 'waiting', reason: error.summary, sinceMs: since, giveUpAtMs: giveUpAt })
           stall.outage()
           const resent = await reconnect(error, giveUpAt, { source, outputs, file, runId, topic: request.topic, ranges, signal })
+          outageWaitsMs.push(Date.now() - since)
           if (resent === undefined) {
             run.interrupted = true
             break
@@ -271,6 +273,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       readBefore: checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0,
       batchSize,
       outages,
+      outageWaitsMs,
       warnings,
       startedMs: started,
     })

@@ -2,7 +2,7 @@ import * as assert from 'uvu/assert'
 import type { LocalKafkaCluster } from '../../src/local-kafka/index.js'
 import { dropTestTables, PG_URL } from '../support/postgres.js'
 import type { FaultScenario } from './fault-support.js'
-import { assertSinkGuarantee, replayThroughClusterFault, SINK_LABELS, type ClusterSink } from './cluster-replay.js'
+import { assertOutagesReported, assertSinkGuarantee, replayThroughClusterFault, SINK_LABELS, type ClusterSink } from './cluster-replay.js'
 
 const SIZES: Record<ClusterSink, { records: number; batch: number; rate: number }> = {
   kafka: { records: 30_000, batch: 500, rate: 2_500 },
@@ -56,6 +56,7 @@ export function leaderKilledScenario(cluster: () => LocalKafkaCluster, sink: Clu
         assert.is(r.code, 0, r.stderr)
         assert.ok(r.checkpoint.finished, 'finished')
         await assertSinkGuarantee(r, { sink, batch: size.batch }, log)
+        assertOutagesReported(r, c, log)
         return { faults: r.faults, recordsIn: size.records, recordsOut: r.tally.out, lost: r.tally.lost, duplicated: r.tally.duplicated, notes: [] }
       } finally {
         if (sink === 'postgres') await dropTestTables(PG_URL)

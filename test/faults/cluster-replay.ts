@@ -163,3 +163,24 @@ export async function assertSinkGuarantee(r: ClusterReplayOutcome, plan: { sink:
   }
   if (r.table) assert.is(await misattributedRows(r.table, PG_URL), 0, 'every row carries its own source record as provenance')
 }
+
+/**
+ * What the replay said about the outages it waited through: each "Could not reach" names the
+ * one broker that did not answer (never the whole bootstrap list while others answered), and
+ * the summary counts the outages. Returns how many it waited out.
+ */
+export function assertOutagesReported(r: ClusterReplayOutcome, cluster: LocalKafkaCluster, log: (line: string) => void): number {
+  const lines = r.stderr.split('\n')
+  const waits = lines.filter((l) => /^Waiting for Kafka since/.test(l))
+  for (const l of waits.filter((w) => /Could not reach Kafka/.test(w))) {
+    assert.not.ok(l.includes(`Could not reach Kafka at ${cluster.brokers}`), `the outage names the broker that did not answer: ${l}`)
+    assert.match(l, /Could not reach Kafka broker 127\.0\.0\.1:\d+ \(node \d/)
+  }
+  const summary = /^Waited out (\d+) Kafka outages? .*$/m.exec(`${r.stdout}\n${r.stderr}`)
+  if (waits.length > 0) {
+    assert.ok(summary, `the summary mentions the ${waits.length} outage(s) waited out:\n${r.stdout}`)
+    assert.is(Number(summary![1]), waits.length, 'as many as it said it waited for')
+    log(`  summary said: ${summary![0]}`)
+  } else assert.not.ok(summary, 'no outage, no outage line')
+  return waits.length
+}
