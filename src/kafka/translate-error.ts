@@ -181,11 +181,19 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
   // kafkajs wraps the broker's answer (the error with a type) in KafkaJSNumberOfRetriesExceeded once its retries ran out.
   const type = e.type ?? chain.find((c) => c.type !== undefined)?.type
   const retriable = type !== undefined && RETRIABLE_KAFKA_ERRORS.has(type)
-  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, {
-    cause: error,
-    retriable,
-    details: { brokers: settings.brokers, kafkaError: type },
-  })
+  // Kafka's own sentence leaves out which setting refuses and that a wait cures it.
+  const why = type?.startsWith('NOT_ENOUGH_REPLICAS')
+    ? " (the partition's in-sync replicas are fewer than its min.insync.replicas: a replica's broker is down or behind)"
+    : ''
+  return new RecoveryError(
+    'KAFKA_ERROR',
+    `Kafka at ${where} answered ${type ?? e.name ?? 'an error'} while ${doing}: ${message.replace(/\.\s*$/, '')}${why}.`,
+    {
+      cause: error,
+      retriable,
+      details: { brokers: settings.brokers, kafkaError: type },
+    },
+  )
 }
 
 /**

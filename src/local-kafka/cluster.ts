@@ -169,10 +169,14 @@ class Cluster implements LocalKafkaCluster {
     return this.leaderOf('__consumer_offsets', (hash & 0x7fffffff) % 3)
   }
 
-  async waitForFullIsr(topic: string, timeoutMs = 90_000): Promise<void> {
+  async waitForFullIsr(topic: string, timeoutMs = 120_000): Promise<void> {
+    let last: PartitionPlacement[] = []
     await poll(`every replica of ${topic} in sync`, timeoutMs, async () => {
-      const placement = await this.placement(topic)
-      return placement.every((p) => p.isr.length === p.replicas.length && p.leader >= 0) ? true : undefined
+      last = await this.placement(topic)
+      return last.every((p) => p.isr.length === p.replicas.length && p.leader >= 0) ? true : undefined
+    }).catch((error: unknown) => {
+      const where = last.map((p) => `${p.partition}: leader ${p.leader}, replicas [${p.replicas}], isr [${p.isr}]`).join('; ')
+      throw new RecoveryError('INTERNAL', `${(error as Error).message} (${where || 'no metadata'})`)
     })
   }
 

@@ -3,6 +3,11 @@ import * as assert from 'uvu/assert'
 import { startLocalKafkaCluster, type LocalKafkaCluster } from '../../src/local-kafka/index.js'
 import { withTimeout } from '../support/timeout.js'
 import { leaderKilledScenario } from './cluster-failover.js'
+import { isrGivesUpScenario, isrRecoversScenario } from './cluster-isr.js'
+import { seekCoordinatorKilledScenario } from './cluster-seek.js'
+import { rollingRestartScenario } from './cluster-rolling.js'
+import { scaleOutBrokerKilledScenario } from './cluster-scale-out.js'
+import { reassignDuringAuditScenario, reassignDuringReplayScenario } from './cluster-reassign.js'
 import type { FaultScenario, ScenarioResult } from './fault-support.js'
 import { renderFaultTable } from './report.js'
 
@@ -18,7 +23,18 @@ const cluster = (): LocalKafkaCluster => {
   return started
 }
 
-const SCENARIOS: FaultScenario[] = [leaderKilledScenario(cluster, 'kafka'), leaderKilledScenario(cluster, 'eos'), leaderKilledScenario(cluster, 'postgres')]
+const SCENARIOS: FaultScenario[] = [
+  leaderKilledScenario(cluster, 'kafka'),
+  leaderKilledScenario(cluster, 'eos'),
+  leaderKilledScenario(cluster, 'postgres'),
+  isrRecoversScenario(cluster),
+  isrGivesUpScenario(cluster),
+  seekCoordinatorKilledScenario(cluster),
+  reassignDuringReplayScenario(cluster),
+  reassignDuringAuditScenario(cluster),
+  rollingRestartScenario(cluster),
+  scaleOutBrokerKilledScenario(cluster),
+]
 
 const only = process.env.RECOVER_FAULTS?.split(',').map((s) => s.trim())
 const selected = SCENARIOS.filter((s) => !only || only.some((o) => s.id === o || s.id.startsWith(`${o}-`)))

@@ -37,6 +37,10 @@ export interface ClusterReplayPlan {
   rate: number
   /** Extra options for the sink topic (e.g. min.insync.replicas). */
   sinkTopicConfig?: Array<{ name: string; value: string }>
+  /** The sink topic's replicas per partition, preferred leader first (default: Kafka's choice). */
+  sinkReplicas?: number[][]
+  /** Runs after the replay ended and before the sink is counted (e.g. bring a broker back). */
+  beforeCount?: () => Promise<void>
   brokerWait?: string
   /** Injected once the replay has checkpointed a quarter of the records; returns the faults injected. */
   inject(ctx: { topic: string; sinkTopic: string; log: (line: string) => void }): Promise<number>
@@ -62,11 +66,19 @@ export interface ClusterReplayOutcome {
 }
 
 /** Creates a replicated topic for a sink (RF 3 on the cluster), so its leaders can be killed too. */
-export async function createSinkTopic(brokers: string, topic: string, configEntries: Array<{ name: string; value: string }> = []): Promise<void> {
+export async function createSinkTopic(
+  brokers: string,
+  topic: string,
+  configEntries: Array<{ name: string; value: string }> = [],
+  replicas?: number[][],
+): Promise<void> {
   const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries }] })
+    const placement = replicas
+      ? { replicaAssignment: replicas.map((r, partition) => ({ partition, replicas: r })) }
+      : { numPartitions: 3, replicationFactor: 3 }
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, ...placement, configEntries }] })
   } finally {
     await admin.disconnect()
   }
@@ -84,7 +96,7 @@ export async function replayThroughClusterFault(plan: ClusterReplayPlan): Promis
   const topic = uniqueName(`cluster-${plan.name}`)
   const sinkTopic = `${topic}.out`
   await seedTopic(cluster.brokers, topic, records, 3, 3)
-  if (sink !== 'postgres') await createSinkTopic(cluster.brokers, sinkTopic, plan.sinkTopicConfig)
+  if (sink !== 'postgres') await createSinkTopic(cluster.brokers, sinkTopic, plan.sinkTopicConfig, plan.sinkReplicas)
   const table = sink === 'postgres' ? await createIdTableWithWriteLog(testTable(`cl_${plan.name.replace(/-/g, '_')}`), PG_URL) : undefined
   const out =
     sink === 'postgres'
@@ -122,6 +134,7 @@ export async function replayThroughClusterFault(plan: ClusterReplayPlan): Promis
       .split('\n')
       .filter((l) => /Waiting|answers again/.test(l)))
       log(`  replay said: ${line}`)
+    await plan.beforeCount?.()
     const values = sink === 'postgres' ? await writtenIds(table!.log, PG_URL) : await readTopicValues(cluster.runningBrokers(), sinkTopic)
     const counted = sink === 'postgres' ? 'row writes logged by the trigger' : sink === 'eos' ? 'records a read_committed reader sees' : 'records in the sink'
     return {
