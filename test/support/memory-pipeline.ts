@@ -124,7 +124,12 @@ export class MemorySink implements Sink {
 
   constructor(
     readonly store: MemoryStore<SinkRecord> = { items: [] },
-    private readonly options: { reject?: (r: SinkRecord) => string | undefined; failOnWrite?: number } = {},
+    private readonly options: {
+      reject?: (r: SinkRecord) => string | undefined
+      failOnWrite?: number
+      /** Writes from number `from` until (not including) number `until` throw `error` and write nothing: a broker that answers and refuses. */
+      refuse?: { from: number; until?: number; error: RecoveryError }
+    } = {},
   ) {}
 
   async open(resume: SinkState | undefined): Promise<SinkOpenResult> {
@@ -134,6 +139,8 @@ export class MemorySink implements Sink {
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     this.writes++
+    const refuse = this.options.refuse
+    if (refuse && this.writes >= refuse.from && (refuse.until === undefined || this.writes < refuse.until)) throw refuse.error
     const rejected: SinkRejection[] = []
     records.forEach((r, index) => {
       const why = this.options.reject?.(r)
