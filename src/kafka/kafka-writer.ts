@@ -55,6 +55,8 @@ export interface KafkaWriterOptions {
  */
 export class KafkaWriter {
   private readonly written = new Map<number, bigint>()
+  /** Where this writer's first acknowledged write landed, per partition. */
+  private readonly firstBase = new Map<number, bigint>()
   private transaction: Transaction | undefined
 
   private constructor(
@@ -288,8 +290,14 @@ export class KafkaWriter {
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
     for (const m of metadata) {
       if (m.baseOffset === undefined) continue
+      if (!this.firstBase.has(m.partition)) this.firstBase.set(m.partition, BigInt(m.baseOffset))
       this.written.set(m.partition, BigInt(m.baseOffset) + BigInt(counts.get(m.partition) ?? 0))
     }
+  }
+
+  /** The offset of this writer's first acknowledged record, per partition written to. */
+  firstWrittenOffsets(): Map<number, bigint> {
+    return new Map(this.firstBase)
   }
 
   /** The log end after our last acknowledged write, per partition written to. */

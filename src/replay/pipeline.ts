@@ -179,7 +179,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
      * does not cure (fewer in-sync replicas than min.insync.replicas: the broker answers, and
      * refuses every write) stays one outage, with one deadline, instead of a new one per retry.
      */
-    let ongoing: { since: number; giveUpAt: number; resent: number } | undefined
+    let ongoing: { since: number; giveUpAt: number; resent: number; resentBefore: number } | undefined
     const outageOver = (reconnected: boolean): void => {
       if (!ongoing) return
       const waitedMs = Date.now() - ongoing.since
@@ -212,6 +212,11 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         deps.log?.(retention.warning)
       },
       written: (work: { inputs: KafkaRecord[]; bytes: number }) => {
+        const late = outputs?.sink.takeLateResent?.() ?? 0
+        if (late > 0 && file) {
+          file.state.resent += late
+          if (ongoing) ongoing.resent += late
+        }
         outageOver(true)
         for (const r of work.inputs) lastWritten.set(r.partition, r.timestampMs)
         const lag = lagNow()
@@ -246,7 +251,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           if (waitMs <= 0 || !isOutage(error) || !outputs || !file) throw error
           if (!ongoing) {
             outages++
-            ongoing = { since: Date.now(), giveUpAt: Date.now() + waitMs, resent: 0 }
+            ongoing = { since: Date.now(), giveUpAt: Date.now() + waitMs, resent: 0, resentBefore: file.state.resent }
             // The outage's own message, without the generic advice after it.
             deps.onEvent?.({ type: 'waiting', reason: error.summary, sinceMs: ongoing.since, giveUpAtMs: ongoing.giveUpAt })
           } else if (Date.now() >= ongoing.giveUpAt) throw outageOutlasted(error, waitMs)
@@ -261,8 +266,10 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           // (or are counted in `resent`): read again from where the checkpoint is.
           file.restore(run.counts)
           run.batchesSent = file.state.batches
-          file.state.resent += resent
-          ongoing.resent += resent
+          // The checkpoint has not moved since the outage began: each reopen counts the same
+          // records after it again, plus any that arrived since. The latest count is the one.
+          ongoing.resent = resent
+          file.state.resent = ongoing.resentBefore + resent
           stall.recovered()
         }
       }

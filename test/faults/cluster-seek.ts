@@ -6,6 +6,7 @@ import { resolveConnection } from '../../src/config/resolve-connection.js'
 import { KafkaGateway } from '../../src/kafka/kafka-gateway.js'
 import type { LocalKafkaCluster } from '../../src/local-kafka/index.js'
 import { uniqueName } from '../support/kafka.js'
+import { waitFor } from '../support/timeout.js'
 import { runCliTo, seedTopic, startCli, type FaultScenario } from './fault-support.js'
 
 const PARTITIONS = 3
@@ -93,7 +94,8 @@ export function seekCoordinatorKilledScenario(cluster: () => LocalKafkaCluster):
           Array.from({ length: PARTITIONS }, () => String(COMMITTED)),
           'the journal holds the previous offsets',
         )
-        const after = await committedOffsets(c.runningBrokers(), group, topic)
+        // Until Kafka fences the dead coordinator (3 s), the group has none that answers.
+        const after = await waitFor('the committed offsets with the coordinator down', () => committedOffsets(c.runningBrokers(), group, topic), 60_000, 500)
         log(`  with broker ${coordinator.id} down the group is at ${after.join(' ')} (before: ${COMMITTED} each; target: 0)`)
         const applied = after.every((o) => o === 0n)
         const untouched = after.every((o) => o === COMMITTED)

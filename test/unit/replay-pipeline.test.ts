@@ -242,6 +242,23 @@ test(
   }),
 )
 
+test(
+  'records of the run before an outage that turn up only after the reopen (a timed-out write committed late) are counted as re-sent, once',
+  withTimeout(20_000, async () => {
+    const records = memoryRecords('orders', 60, json, 2)
+    const refused = new RecoveryError('SINK_FAILED', 'Kafka answered NOT_ENOUGH_REPLICAS while writing.', { retriable: true })
+    const { summary, events } = await replayInMemory({
+      records,
+      request: { brokerWaitMs: 10_000 },
+      sink: new MemorySink(undefined, { refuse: { from: 3, until: 6, error: refused }, lateAfterReopen: 10 }),
+    })
+    assert.ok(summary.finished && summary.reconciled)
+    assert.is(summary.resent, 10, 'counted once, not once per reopen')
+    const reconnected = events.find((e) => e.type === 'reconnected')
+    assert.ok(reconnected && reconnected.type === 'reconnected' && reconnected.resent === 10)
+  }),
+)
+
 test('an error not marked retriable is not waited for, whatever its message says; with --broker-wait 0 an outage stops at once with its checkpoint', async () => {
   const records = memoryRecords('orders', 40, json)
   const worded = new RecoveryError('SINK_FAILED', 'Could not reach Kafka at memory:0 (a message that reads like an outage)')
