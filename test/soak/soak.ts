@@ -52,7 +52,8 @@ async function seed(brokers: string, topic: string): Promise<void> {
   await admin.disconnect()
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
-  const base = Date.now() - 3_600_000
+  // One millisecond per record, all in the past: Kafka refuses timestamps over an hour ahead.
+  const base = Date.now() - RECORDS - 60_000
   const started = Date.now()
   for (let i = 0; i < RECORDS; i += 15_000) {
     const topicMessages = [
