@@ -124,15 +124,21 @@ export class GroupMember {
    * because the group rebalanced (the partitions may belong to another member now).
    */
   async commit(positions: Array<{ partition: number; offset: bigint; metadata: string }>): Promise<boolean> {
-    try {
-      await this.consumer.commitOffsets(
-        positions.map((p) => ({ topic: this.topic, partition: p.partition, offset: p.offset.toString(), metadata: p.metadata })),
-      )
-      return true
-    } catch (error) {
-      const translated = translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`, { groupCommit: true })
-      if (translated.fenced) return false
-      throw translated
+    const deadline = Date.now() + COORDINATOR_MOVE_WAIT_MS
+    for (;;) {
+      try {
+        await this.consumer.commitOffsets(
+          positions.map((p) => ({ topic: this.topic, partition: p.partition, offset: p.offset.toString(), metadata: p.metadata })),
+        )
+        return true
+      } catch (error) {
+        const translated = translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`, { groupCommit: true })
+        if (translated.fenced) return false
+        // The group's coordinator died or moved (a broker of the cluster killed): another one
+        // takes the group over within seconds; ask again until then.
+        if (!COORDINATOR_MOVED.test(String(translated.details.kafkaError ?? '')) || Date.now() >= deadline) throw translated
+        await new Promise((resolve) => setTimeout(resolve, 500))
+      }
     }
   }
 
@@ -167,3 +173,7 @@ function notAReplayGroupMember(groupId: string, cause: unknown): RecoveryError {
     },
   )
 }
+
+/** Answers that mean the group's coordinator is moving to another broker. */
+const COORDINATOR_MOVED = /^(NOT_COORDINATOR(_FOR_GROUP)?|(GROUP_)?COORDINATOR_NOT_AVAILABLE|(COORDINATOR|GROUP)_LOAD_IN_PROGRESS)$/
+const COORDINATOR_MOVE_WAIT_MS = 30_000

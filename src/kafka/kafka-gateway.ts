@@ -8,7 +8,7 @@ import { createInternalCluster, type InternalCluster } from './internal-cluster.
 import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
 import { whileLeadersMove } from './leader-retry.js'
-import { translateKafkaError, unreachable } from './translate-error.js'
+import { translateKafkaError, unreachable, type BrokerLeadership } from './translate-error.js'
 import { whileCoordinatorLoads } from './coordinator-wait.js'
 import {
   tpKey,
@@ -181,6 +181,27 @@ export class KafkaGateway {
 
   listTopics(): Promise<string[]> {
     return this.call('listing topics', async () => (await this.admin.listTopics()).sort())
+  }
+
+  /**
+   * Which partitions of `topic` each broker leads now, by the broker's address; undefined when
+   * the cluster cannot say. Only for naming a broker that stops answering (never fails).
+   */
+  async leadership(topic: string): Promise<BrokerLeadership | undefined> {
+    try {
+      const [cluster, metadata] = await Promise.all([this.admin.describeCluster(), this.admin.fetchTopicMetadata({ topics: [topic] })])
+      const byBroker = new Map<string, { nodeId: number; partitions: number[] }>()
+      for (const b of cluster.brokers) byBroker.set(`${b.host}:${b.port}`, { nodeId: b.nodeId, partitions: [] })
+      const address = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]))
+      for (const p of metadata.topics[0]?.partitions ?? []) {
+        const led = byBroker.get(address.get(p.leader) ?? '')
+        led?.partitions.push(p.partitionId)
+      }
+      for (const led of byBroker.values()) led.partitions.sort((a, b) => a - b)
+      return { topic, byBroker }
+    } catch {
+      return undefined
+    }
   }
 
   /** The partition ids of a topic; TOPIC_NOT_FOUND if it does not exist. */

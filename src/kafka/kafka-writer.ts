@@ -4,7 +4,7 @@ import type { KafkaGateway } from './kafka-gateway.js'
 import { partitionForKey } from '../core/key-partitioner.js'
 import { installOrderedHeaders, type RecordHeader } from './ordered-headers.js'
 import { installProduceEncoding } from './produce-encoding/install.js'
-import { translateKafkaError } from './translate-error.js'
+import { translateKafkaError, type BrokerLeadership } from './translate-error.js'
 
 /** A record to write, with the partition it came from (the writer picks the target partition). */
 export interface WritableRecord {
@@ -55,6 +55,8 @@ export interface KafkaWriterOptions {
  */
 export class KafkaWriter {
   private readonly written = new Map<number, bigint>()
+  /** Where this writer's first acknowledged write landed, per partition. */
+  private readonly firstBase = new Map<number, bigint>()
   private transaction: Transaction | undefined
 
   private constructor(
@@ -107,8 +109,13 @@ export class KafkaWriter {
       options.compression === 'topic'
         ? compressionForTopic(await gateway.topicConfigs(topic, ['compression.type']).catch(() => new Map<string, string>()))
         : options.compression
-    return new KafkaWriter(gateway, topic, partitions, producer, options, compression)
+    const writer = new KafkaWriter(gateway, topic, partitions, producer, options, compression)
+    writer.leadership = await gateway.leadership(topic)
+    return writer
   }
+
+  /** Who led which partition when the writer opened: names the broker and partitions of a write that finds its leader gone. */
+  private leadership: BrokerLeadership | undefined
 
   partitionFor(r: Pick<WritableRecord, 'sourcePartition' | 'key'>): number {
     // createPartitions is the source topic's partition count: with at least as many partitions
@@ -259,6 +266,7 @@ export class KafkaWriter {
     const translated = translateKafkaError(error, this.gateway.settings, doing, {
       transactional: this.options.transactionalId !== undefined,
       committing: options.committing,
+      leadership: this.leadership,
     })
     if (translated.code === 'BROKER_UNREACHABLE') return translated
     return new RecoveryError(
@@ -266,7 +274,13 @@ export class KafkaWriter {
       translated.fenced
         ? `Kafka fenced the transactional id ${this.options.transactionalId}${kafkaErrorOf(translated)}: another run of this replay took it over (it was restarted elsewhere), or a batch took longer than the transaction timeout (60 s); this run stops, and nothing it had not committed is visible to read_committed readers.`
         : `${headline} failed: ${translated.message}`,
-      { cause: error, fenced: translated.fenced, details: { topic: this.topic, transactionalId: this.options.transactionalId } },
+      // A refusal a wait can cure (leaders moving, the ISR below min.insync.replicas) stays one: the replay waits it out (--broker-wait).
+      {
+        cause: error,
+        fenced: translated.fenced,
+        retriable: translated.retriable && !translated.fenced,
+        details: { topic: this.topic, transactionalId: this.options.transactionalId },
+      },
     )
   }
 
@@ -276,8 +290,14 @@ export class KafkaWriter {
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
     for (const m of metadata) {
       if (m.baseOffset === undefined) continue
+      if (!this.firstBase.has(m.partition)) this.firstBase.set(m.partition, BigInt(m.baseOffset))
       this.written.set(m.partition, BigInt(m.baseOffset) + BigInt(counts.get(m.partition) ?? 0))
     }
+  }
+
+  /** The offset of this writer's first acknowledged record, per partition written to. */
+  firstWrittenOffsets(): Map<number, bigint> {
+    return new Map(this.firstBase)
   }
 
   /** The log end after our last acknowledged write, per partition written to. */

@@ -9,7 +9,7 @@ import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
 import { lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
-import { translateKafkaError } from './translate-error.js'
+import { translateKafkaError, withLeaderScope } from './translate-error.js'
 import { ViewRecords } from './view-record.js'
 
 const require = createRequire(import.meta.url)
@@ -226,7 +226,11 @@ export class RangeReader {
             // Rotate the order so that no partition is always last in line for the response bytes.
             const shift = round % partitions.length
             const ordered = [...partitions.slice(shift), ...partitions.slice(0, shift)]
-            const broker = await cluster.findBroker({ nodeId })
+            // If this leader is out of reach, the error says which one and what it led.
+            const scope = { nodeId: Number(nodeId), topic: this.topic, partitions: [...partitions].sort((a, b) => a - b) }
+            const broker = await cluster.findBroker({ nodeId }).catch((error: unknown) => {
+              throw withLeaderScope(error, scope)
+            })
             const request = {
               isolationLevel: 1 as const,
               maxWaitTime: options.maxWaitMs ?? 100,
@@ -239,7 +243,9 @@ export class RangeReader {
                 },
               ],
             }
-            const response = await rawFetch(broker as unknown as RawFetchBroker, request)
+            const response = await rawFetch(broker as unknown as RawFetchBroker, request).catch((error: unknown) => {
+              throw withLeaderScope(error, scope)
+            })
             return response.flatMap((t) => t.partitions)
           }),
         )

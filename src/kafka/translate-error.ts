@@ -28,6 +28,10 @@ const RETRIABLE_KAFKA_ERRORS = new Set([
   'FENCED_LEADER_EPOCH',
   'UNKNOWN_LEADER_EPOCH',
   'OFFSET_NOT_AVAILABLE',
+  // Outside a commit (translateKafkaError checks that first): the coordinator still finishing
+  // an earlier step of this transaction, seen after its leader failed over; reopening the
+  // producer aborts the open transaction and the replay continues from its checkpoint.
+  'CONCURRENT_TRANSACTIONS',
 ])
 
 /** Answers to a group member's commit from a generation the group has left behind (a rebalance). */
@@ -42,6 +46,36 @@ export interface TranslateContext {
   committing?: boolean
   /** A consumer group member's commit: a refusal for a stale generation (a rebalance) is `fenced`. */
   groupCommit?: boolean
+  /** What each broker (by address) led when the caller last looked: names the partitions an unreachable broker leaves without a leader. */
+  leadership?: BrokerLeadership
+}
+
+/** Partitions of one topic by the address of the broker that leads them (plus its node id). */
+export interface BrokerLeadership {
+  topic: string
+  byBroker: ReadonlyMap<string, { nodeId: number; partitions: readonly number[] }>
+}
+
+/**
+ * Set on an error by a caller that knows which leader it was talking to (the range reader
+ * fetches from each leader apart): translateKafkaError names that broker and its partitions.
+ */
+export interface LeaderScope {
+  nodeId: number
+  topic: string
+  partitions: readonly number[]
+}
+
+/** Marks `error` as coming from the leader of `scope`'s partitions; returns it. */
+export function withLeaderScope<E>(error: E, scope: LeaderScope): E {
+  if (error && typeof error === 'object' && !('leaderScope' in error)) {
+    try {
+      Object.defineProperty(error, 'leaderScope', { value: scope, enumerable: false })
+    } catch {
+      // A frozen error keeps its plain message.
+    }
+  }
+  return error
 }
 
 /** Node's verification failures: no chain to a trusted root, or a self-signed certificate. */
@@ -142,27 +176,73 @@ export function translateKafkaError(error: unknown, settings: ConnectionSettings
           'KafkaJSNonRetriableError',
         ].includes(c.name ?? '') && /connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timed out|Closed connection|broker/i.test(c.message ?? ''),
     )
-  if (connection) return unreachable(settings, doing, error)
+  if (connection) return unreachable(settings, doing, error, context.leadership)
   const message = redactText(e.message ?? String(error))
-  const retriable = e.type !== undefined && RETRIABLE_KAFKA_ERRORS.has(e.type)
-  return new RecoveryError('KAFKA_ERROR', `Kafka at ${where} answered ${e.type ?? e.name ?? 'an error'} while ${doing}: ${message}.`, {
-    cause: error,
-    retriable,
-    details: { brokers: settings.brokers, kafkaError: e.type },
-  })
+  // kafkajs wraps the broker's answer (the error with a type) in KafkaJSNumberOfRetriesExceeded once its retries ran out.
+  const type = e.type ?? chain.find((c) => c.type !== undefined)?.type
+  const retriable = type !== undefined && RETRIABLE_KAFKA_ERRORS.has(type)
+  // Kafka's own sentence leaves out which setting refuses and that a wait cures it.
+  const why = type?.startsWith('NOT_ENOUGH_REPLICAS')
+    ? " (the partition's in-sync replicas are fewer than its min.insync.replicas: a replica's broker is down or behind)"
+    : ''
+  return new RecoveryError(
+    'KAFKA_ERROR',
+    `Kafka at ${where} answered ${type ?? e.name ?? 'an error'} while ${doing}: ${message.replace(/\.\s*$/, '')}${why}.`,
+    {
+      cause: error,
+      retriable,
+      details: { brokers: settings.brokers, kafkaError: type },
+    },
+  )
 }
 
-/** Kafka did not answer: retriable (TLS and authentication failures, which no wait cures, are translated apart). */
-export function unreachable(settings: ConnectionSettings, doing: string, cause?: unknown): RecoveryError {
+/**
+ * Kafka did not answer: retriable (TLS and authentication failures, which no wait cures, are
+ * translated apart). When the error names the one broker that did not answer and it is not
+ * the whole bootstrap list, the message names that broker and, where known, the partitions it
+ * led, rather than blaming every address: in a cluster the others usually still answer.
+ */
+export function unreachable(settings: ConnectionSettings, doing: string, cause?: unknown, leadership?: BrokerLeadership): RecoveryError {
   const where = settings.brokers.join(',')
-  const summary = `Could not reach Kafka at ${where} (from ${settings.source}) while ${doing}`
-  return new RecoveryError('BROKER_UNREACHABLE', `${summary}; check that the brokers are up and the address is right, or pass --brokers host:port.`, {
+  const broker = unansweredBroker(cause)
+  const one = broker !== undefined && !(settings.brokers.length === 1 && settings.brokers[0] === broker)
+  const scope = one ? leaderScopeOf(cause, broker, leadership) : undefined
+  const led = scope
+    ? ` (node ${scope.nodeId}${scope.partitions.length > 0 ? `, leader of ${scope.topic} ${scope.partitions.length === 1 ? 'partition' : 'partitions'} ${scope.partitions.join(', ')}` : ''})`
+    : ''
+  const summary = one
+    ? `Could not reach Kafka broker ${broker}${led} of the cluster at ${where} (from ${settings.source}) while ${doing}`
+    : `Could not reach Kafka at ${where} (from ${settings.source}) while ${doing}`
+  const advice = one
+    ? 'check that broker; the others answer for the partitions they lead, and its partitions get a new leader once Kafka fences it.'
+    : 'check that the brokers are up and the address is right, or pass --brokers host:port.'
+  return new RecoveryError('BROKER_UNREACHABLE', `${summary}; ${advice}`, {
     cause,
     retriable: true,
     summary,
-    details: { brokers: settings.brokers },
+    details: {
+      brokers: settings.brokers,
+      ...(one ? { unreachableBroker: broker, ...(scope ? { nodeId: scope.nodeId, partitions: scope.partitions } : {}) } : {}),
+    },
     nextSteps: ['recover groups --brokers host:port   # try another address', 'npm run kafka   # start a local broker for trying things out'],
   })
+}
+
+/** The broker address a kafkajs connection error names (its `broker` field, or "connect ECONNREFUSED host:port"). */
+function unansweredBroker(cause: unknown): string | undefined {
+  for (const c of errorChain(cause) as Array<{ broker?: unknown; message?: string }>) {
+    if (typeof c.broker === 'string' && /:\d+$/.test(c.broker)) return c.broker
+    const named = /\b(?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ECONNRESET)\s+(\S+:\d+)/.exec(c.message ?? '')
+    if (named) return named[1]
+  }
+  return undefined
+}
+
+function leaderScopeOf(cause: unknown, broker: string, leadership: BrokerLeadership | undefined): LeaderScope | undefined {
+  const marked = (errorChain(cause) as Array<{ leaderScope?: LeaderScope }>).find((c) => c.leaderScope !== undefined)?.leaderScope
+  if (marked) return marked
+  const known = leadership?.byBroker.get(broker)
+  return known && leadership ? { nodeId: known.nodeId, topic: leadership.topic, partitions: known.partitions } : undefined
 }
 
 function errorChain(error: unknown): Array<{ name?: string; type?: string; message?: string; code?: string }> {

@@ -11,3 +11,5 @@ export { DEFAULT_KAFKA_VERSION, KAFKA_3_VERSION, resolveKafkaVersion } from './v
 export { LOCAL_SASL_USERS, LOCAL_SECURE_USERS } from './server-properties.js'
 export { LOCAL_TLS_CLIENT, makeUnrelatedCa, type LocalSecureListeners } from './tls-certificates.js'
 export { describeLocalKafkaEvent } from './describe-event.js'
+export { startLocalKafkaCluster, type LocalKafkaCluster, type PartitionPlacement, type StartLocalKafkaClusterOptions } from './cluster.js'
+export type { ClusterNode } from './cluster-node.js'

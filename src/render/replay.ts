@@ -82,6 +82,8 @@ export function renderReplaySummary(s: ReplaySummary): string {
         `${times}: ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written by the interrupted batch and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice (at most one batch of ${s.batchSize} per interruption).`,
       )
   }
+  const outages = renderOutages(s)
+  if (outages) lines.push(outages)
   lines.push(
     `${t.read.toLocaleString('en-US')} records, ${(t.bytes / 1e6).toFixed(1)} MB${s.resumed ? ` (${s.readThisRun.toLocaleString('en-US')} this run)` : ''}; this run ${(s.elapsedMs / 1000).toFixed(1)} s at ${s.recordsPerSecond.toLocaleString('en-US')} records/s.`,
   )
@@ -111,4 +113,23 @@ function show(value: unknown): string {
     }
   }
   return text.length > 200 ? `${text.slice(0, 199)}…` : text
+}
+
+/**
+ * The Kafka outages this run waited out (--broker-wait): how many, how long, and what they
+ * cost a sink that can hold records twice; undefined when there were none.
+ */
+export function renderOutages(
+  s: Pick<ReplaySummary, 'outages' | 'outageWaitedMs' | 'longestOutageMs' | 'resumed' | 'resent' | 'duplicatesPossible' | 'sink'>,
+): string | undefined {
+  if (s.outages === 0) return undefined
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  const how =
+    s.outages === 1
+      ? `Waited out 1 Kafka outage (${seconds(s.outageWaitedMs)}; --broker-wait) and continued from the checkpoint`
+      : `Waited out ${s.outages} Kafka outages (${seconds(s.outageWaitedMs)} in all, the longest ${seconds(s.longestOutageMs)}; --broker-wait) and continued from the checkpoint each time`
+  // A resumed run's line above already says what was sent again.
+  if (s.resumed || !s.duplicatesPossible) return `${how}${s.duplicatesPossible ? '' : '; nothing is duplicated'}.`
+  if (s.resent === 0) return `${how}; nothing had been written after the checkpoint, so nothing is duplicated.`
+  return `${how}; ${s.resent} record${s.resent === 1 ? ' was' : 's were'} written after the checkpoint and sent again, so ${s.sink} holds ${s.resent === 1 ? 'it' : 'them'} twice.`
 }

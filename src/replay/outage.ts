@@ -66,6 +66,22 @@ async function waitForSource(source: RecordSource, giveUpAt: number, signal: Abo
   }
 }
 
+/**
+ * An outage that went on past --broker-wait although Kafka answered in between (every write
+ * refused, e.g. fewer in-sync replicas than min.insync.replicas): the replay stops with it.
+ */
+export function outageOutlasted(outage: RecoveryError, waitMs: number): RecoveryError {
+  return new RecoveryError(
+    outage.code,
+    `${outage.message.replace(/[.;]\s*$/, '')}. Kafka still refused after --broker-wait (${Math.round(waitMs / 1000)} s).`,
+    {
+      cause: outage,
+      details: outage.details,
+      nextSteps: ['Check what the message names (the in-sync replicas of the topic, its leader), then resume.'],
+    },
+  )
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -21,7 +21,7 @@ import {
   recordedCluster,
   refuseUnfinishedCheckpoint,
 } from './checkpoint.js'
-import { isOutage, StallWatch, waitOutOutage } from './outage.js'
+import { isOutage, outageOutlasted, StallWatch, waitOutOutage } from './outage.js'
 import { caughtPluginExit } from './plugin-exit.js'
 import type { RecordSource, SourcePlan } from './record-source.js'
 import type { ReplaySummary } from './replay-events.js'
@@ -172,6 +172,21 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       return computeLag([...run.counts.values()], source.logEnds(), lastWritten, lagShownAt)
     }
     const stall = new StallWatch(request.stallMs ?? DEFAULT_STALL_MS, stages.transform, deps.onEvent)
+    let outages = 0
+    const outageWaitsMs: number[] = []
+    /**
+     * The outage being waited out, until a batch is written again: a refusal that reopening
+     * does not cure (fewer in-sync replicas than min.insync.replicas: the broker answers, and
+     * refuses every write) stays one outage, with one deadline, instead of a new one per retry.
+     */
+    let ongoing: { since: number; giveUpAt: number; resent: number; resentBefore: number } | undefined
+    const outageOver = (reconnected: boolean): void => {
+      if (!ongoing) return
+      const waitedMs = Date.now() - ongoing.since
+      outageWaitsMs.push(waitedMs)
+      if (reconnected) deps.onEvent?.({ type: 'reconnected', waitedMs, resent: ongoing.resent })
+      ongoing = undefined
+    }
     const loop = {
       run,
       source,
@@ -197,6 +212,12 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         deps.log?.(retention.warning)
       },
       written: (work: { inputs: KafkaRecord[]; bytes: number }) => {
+        const late = outputs?.sink.takeLateResent?.() ?? 0
+        if (late > 0 && file) {
+          file.state.resent += late
+          if (ongoing) ongoing.resent += late
+        }
+        outageOver(true)
         for (const r of work.inputs) lastWritten.set(r.partition, r.timestampMs)
         const lag = lagNow()
         deps.onEvent?.({
@@ -220,7 +241,6 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       onEvent: deps.onEvent,
     }
 
-    let outages = 0
     try {
       while (!checkpoint?.finished) {
         try {
@@ -229,14 +249,16 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
         } catch (error) {
           const waitMs = dryRun ? 0 : (request.brokerWaitMs ?? 0)
           if (waitMs <= 0 || !isOutage(error) || !outputs || !file) throw error
-          outages++
-          const since = Date.now()
-          const giveUpAt = since + waitMs
-          // The outage's own message, without the generic advice after it.
-          deps.onEvent?.({ type: 'waiting', reason: error.summary, sinceMs: since, giveUpAtMs: giveUpAt })
+          if (!ongoing) {
+            outages++
+            ongoing = { since: Date.now(), giveUpAt: Date.now() + waitMs, resent: 0, resentBefore: file.state.resent }
+            // The outage's own message, without the generic advice after it.
+            deps.onEvent?.({ type: 'waiting', reason: error.summary, sinceMs: ongoing.since, giveUpAtMs: ongoing.giveUpAt })
+          } else if (Date.now() >= ongoing.giveUpAt) throw outageOutlasted(error, waitMs)
           stall.outage()
-          const resent = await reconnect(error, giveUpAt, { source, outputs, file, runId, topic: request.topic, ranges, signal })
+          const resent = await reconnect(error, ongoing.giveUpAt, { source, outputs, file, runId, topic: request.topic, ranges, signal })
           if (resent === undefined) {
+            outageOver(false)
             run.interrupted = true
             break
           }
@@ -244,11 +266,14 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
           // (or are counted in `resent`): read again from where the checkpoint is.
           file.restore(run.counts)
           run.batchesSent = file.state.batches
-          file.state.resent += resent
+          // The checkpoint has not moved since the outage began: each reopen counts the same
+          // records after it again, plus any that arrived since. The latest count is the one.
+          ongoing.resent = resent
+          file.state.resent = ongoing.resentBefore + resent
           stall.recovered()
-          deps.onEvent?.({ type: 'reconnected', waitedMs: Date.now() - since, resent })
         }
       }
+      outageOver(true)
     } finally {
       stall.stop()
     }
@@ -271,6 +296,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       readBefore: checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0,
       batchSize,
       outages,
+      outageWaitsMs,
       warnings,
       startedMs: started,
     })

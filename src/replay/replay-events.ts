@@ -70,6 +70,9 @@ export interface ReplaySummary {
   readThisRun: number
   /** Times this run lost Kafka mid-replay, waited (--broker-wait) and reconnected. */
   outages: number
+  /** How long those waits took in all, and the longest of them (0 without outages). */
+  outageWaitedMs: number
+  longestOutageMs: number
   elapsedMs: number
   recordsPerSecond: number
   sample?: DrySample[]

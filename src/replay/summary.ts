@@ -21,6 +21,8 @@ export interface SummaryInput {
   readBefore: number
   batchSize: number
   outages: number
+  /** How long each outage of this run was waited out, in order. */
+  outageWaitsMs: readonly number[]
   warnings: string[]
   startedMs: number
 }
@@ -56,6 +58,8 @@ export function summarize(input: SummaryInput): ReplaySummary {
     elapsedMs,
     readThisRun,
     outages: input.outages,
+    outageWaitedMs: input.outageWaitsMs.reduce((sum, ms) => sum + ms, 0),
+    longestOutageMs: input.outageWaitsMs.reduce((max, ms) => Math.max(max, ms), 0),
     recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
     sample: dryRun ? run.sample : undefined,
     warnings: input.warnings,

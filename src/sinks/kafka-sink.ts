@@ -74,7 +74,24 @@ export class KafkaSink implements Sink {
       }
     }
     this.state = ends
+    // After a reopen, the log may still grow by a write of the run before that timed out while
+    // the partition's ISR was short: the first write now shows where the log really ended.
+    this.endsAtOpen = resume !== undefined ? new Map(ends) : undefined
     return { resent }
+  }
+
+  private endsAtOpen: Map<number, bigint> | undefined
+
+  takeLateResent(): number {
+    if (!this.endsAtOpen || !this.writer) return 0
+    let late = 0
+    for (const [partition, first] of this.writer.firstWrittenOffsets()) {
+      const end = this.endsAtOpen.get(partition)
+      if (end === undefined) continue
+      if (first > end) late += Number(first - end)
+      this.endsAtOpen.delete(partition)
+    }
+    return late
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {

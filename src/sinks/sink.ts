@@ -64,6 +64,12 @@ export interface Sink {
   readonly transactional?: boolean
   /** Opens the sink; with the state of a checkpoint, continues from it. */
   open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult>
+  /**
+   * Records written before the last open that became visible only after it (a write that timed
+   * out, appended but not yet committed when open() counted `resent`): sent again, so held
+   * twice. Each is reported once; read after every write.
+   */
+  takeLateResent?(): number
   /** Writes a batch; records the sink will not take are returned (they go to quarantine, stage sink). */
   write(records: SinkRecord[]): Promise<SinkRejection[]>
   /**

@@ -82,14 +82,14 @@ export function checkpointRead(path: string): number {
 }
 
 /** Seeds `count` JSON records {"id":i,...} over `partitions` partitions, explicit timestamps, acks=all. */
-export async function seedTopic(brokers: string, topic: string, count: number, partitions = 3): Promise<void> {
-  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING })
+export async function seedTopic(brokers: string, topic: string, count: number, partitions = 3, replicationFactor = 1): Promise<void> {
+  const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+      topics: [{ topic, numPartitions: partitions, replicationFactor, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
     })
   } finally {
     await admin.disconnect()

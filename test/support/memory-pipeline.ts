@@ -124,16 +124,34 @@ export class MemorySink implements Sink {
 
   constructor(
     readonly store: MemoryStore<SinkRecord> = { items: [] },
-    private readonly options: { reject?: (r: SinkRecord) => string | undefined; failOnWrite?: number } = {},
+    private readonly options: {
+      reject?: (r: SinkRecord) => string | undefined
+      failOnWrite?: number
+      /** Writes from number `from` until (not including) number `until` throw `error` and write nothing: a broker that answers and refuses. */
+      refuse?: { from: number; until?: number; error: RecoveryError }
+      /** After a reopen with a checkpoint's state, this many records of the run before turn up late (takeLateResent). */
+      lateAfterReopen?: number
+    } = {},
   ) {}
+
+  private late = 0
+
+  takeLateResent(): number {
+    const late = this.late
+    this.late = 0
+    return late
+  }
 
   async open(resume: SinkState | undefined): Promise<SinkOpenResult> {
     if (resume) this.store.items.length = Number(resume.count ?? 0)
+    if (resume) this.late = this.options.lateAfterReopen ?? 0
     return { resent: 0 }
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
     this.writes++
+    const refuse = this.options.refuse
+    if (refuse && this.writes >= refuse.from && (refuse.until === undefined || this.writes < refuse.until)) throw refuse.error
     const rejected: SinkRejection[] = []
     records.forEach((r, index) => {
       const why = this.options.reject?.(r)

@@ -210,6 +210,55 @@ test(
   }),
 )
 
+test(
+  'a refusal that reconnecting does not cure (too few in-sync replicas) is one outage with one deadline: it completes when the refusals stop, and stops past --broker-wait',
+  withTimeout(20_000, async () => {
+    const records = memoryRecords('orders', 60, json, 2)
+    const refused = new RecoveryError('SINK_FAILED', 'Kafka answered NOT_ENOUGH_REPLICAS while writing to sink topic orders.out.', { retriable: true })
+    // Writes 3 to 7 are refused, each after the outputs reopened: one outage, waited out.
+    const { summary, sink, events } = await replayInMemory({
+      records,
+      request: { brokerWaitMs: 10_000 },
+      sink: new MemorySink(undefined, { refuse: { from: 3, until: 8, error: refused } }),
+    })
+    assert.ok(summary.finished && summary.reconciled)
+    assert.is(summary.outages, 1, 'five refusals in a row are one outage')
+    assert.is(events.filter((e) => e.type === 'waiting').length, 1)
+    assert.is(events.filter((e) => e.type === 'reconnected').length, 1, 'it is over once a batch is written again')
+    assert.ok(summary.outageWaitedMs >= 0 && summary.longestOutageMs === summary.outageWaitedMs)
+    assert.equal(
+      sink.items.map((r) => indexOf(r)).sort((a, b) => a - b),
+      records.map(indexOf),
+      'every record once',
+    )
+    // Refused for good: it stops once --broker-wait has passed, instead of reopening forever.
+    const checkpoint = join(dir, 'refused-for-good.json')
+    const stopped = await failure(
+      replayInMemory({ records, request: { checkpoint, brokerWaitMs: 300 }, sink: new MemorySink(undefined, { refuse: { from: 2, error: refused } }) }),
+    )
+    assert.is(stopped.code, 'SINK_FAILED')
+    assert.match(stopped.message, /NOT_ENOUGH_REPLICAS.*Kafka still refused after --broker-wait/)
+    assert.is(stopped.details.checkpoint, checkpoint, 'the checkpoint to resume from')
+  }),
+)
+
+test(
+  'records of the run before an outage that turn up only after the reopen (a timed-out write committed late) are counted as re-sent, once',
+  withTimeout(20_000, async () => {
+    const records = memoryRecords('orders', 60, json, 2)
+    const refused = new RecoveryError('SINK_FAILED', 'Kafka answered NOT_ENOUGH_REPLICAS while writing.', { retriable: true })
+    const { summary, events } = await replayInMemory({
+      records,
+      request: { brokerWaitMs: 10_000 },
+      sink: new MemorySink(undefined, { refuse: { from: 3, until: 6, error: refused }, lateAfterReopen: 10 }),
+    })
+    assert.ok(summary.finished && summary.reconciled)
+    assert.is(summary.resent, 10, 'counted once, not once per reopen')
+    const reconnected = events.find((e) => e.type === 'reconnected')
+    assert.ok(reconnected && reconnected.type === 'reconnected' && reconnected.resent === 10)
+  }),
+)
+
 test('an error not marked retriable is not waited for, whatever its message says; with --broker-wait 0 an outage stops at once with its checkpoint', async () => {
   const records = memoryRecords('orders', 40, json)
   const worded = new RecoveryError('SINK_FAILED', 'Could not reach Kafka at memory:0 (a message that reads like an outage)')

@@ -45,6 +45,8 @@ test('a replay and a --scale-out replay show their partitions in the one table: 
     reconciled: true,
     readThisRun: 60,
     outages: 0,
+    outageWaitedMs: 0,
+    longestOutageMs: 0,
     elapsedMs: 1_000,
     recordsPerSecond: 60,
     warnings: [],
