@@ -279,7 +279,7 @@ Scope: by default every partition of the topics the group has committed offsets 
     const { parseDuration } = await import('../src/core/duration.js')
     const target = ['--connector', quoteArgument(name), '--connect-url', quoteArgument(client.url), ...this.connectionArgs(flags)]
     const commands = {
-      retry: ['recover', ...this.argv.map(quoteArgument), ...(this.argv.includes('--yes') || this.argv.includes('-y') ? [] : ['--yes'])].join(' '),
+      retry: ['recover', 'seek', ...this.argv.map(quoteArgument), ...(this.argv.includes('--yes') || this.argv.includes('-y') ? [] : ['--yes'])].join(' '),
       undo: ['recover', 'seek', ...target, '--undo', '--execute', '--journal', quoteArgument(journalDir)].join(' '),
       resume: ['recover', 'connect', 'resume', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
       describe: ['recover', 'connect', 'describe', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),

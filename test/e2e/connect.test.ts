@@ -1,11 +1,12 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
 import { startDistributedWorker, type DistributedWorker } from '../support/connect-distributed.js'
-import { createTopic, produce, readTopic, testBrokers, uniqueName } from '../support/kafka.js'
+import { startHttpTap } from '../support/http-tap.js'
+import { createTopic, produce, readTopic, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { kafkaCommittedOffsets } from '../support/seek-oracle.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -24,6 +25,39 @@ const offsetsOf = async (name: string) =>
       String(o.offset.kafka_offset),
     ]),
   )
+/** A sink connector over a 2-partition topic that has written 6 records and committed offsets 3 and 3. */
+const runningSink = async (prefix: string) => {
+  const topic = uniqueName(`${prefix}-in`)
+  const name = uniqueName(prefix)
+  await createTopic(topic, 2)
+  await produce(
+    topic,
+    Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}`, timestampMs: T0 + i * 1000 })),
+  )
+  await worker.createConnector(name, {
+    'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
+    'tasks.max': '1',
+    topics: topic,
+    file: join(dir, `${name}.txt`),
+  })
+  await waitFor(
+    `${name} to commit offsets 3 and 3\n${worker.log()}`,
+    async () => {
+      const o = await offsetsOf(name)
+      return o.get(`${topic}-0`) === '3' && o.get(`${topic}-1`) === '3' ? true : undefined
+    },
+    90_000,
+    250,
+  )
+  return { topic, name }
+}
+/** The journal files written for a connector (none when nothing was attempted). */
+const journalled = (name: string) => {
+  const folder = join(journal, 'connectors', encodeURIComponent(name))
+  return existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.json')) : []
+}
+/** A printed command ("recover seek … --yes") as argv, for runCli: the names and paths in these tests need no quoting. */
+const argvOf = (command: string) => command.trim().split(/\s+/).slice(1)
 const stateOf = async (name: string) => (await worker.rest('GET', `/connectors/${name}/status`)).connector.state as string
 
 test.before(
@@ -337,6 +371,111 @@ test(
       ]),
     )
     assert.not.equal(await stateOf(name), 'STOPPED')
+  }),
+)
+
+test(
+  'a connector that cannot get to a stop (its consumer group keeps a member: a zombie task elsewhere) exits 4 after --stop-timeout, says its state and the commands to continue or resume, and changes nothing',
+  withTimeout(120_000, async () => {
+    const { topic, name } = await runningSink('unstoppable-sink')
+    const planned = new Map([
+      [`${topic}-0`, '3'],
+      [`${topic}-1`, '3'],
+    ])
+    // Stopped first so the member below is alone in the group (Connect's range assignor and KafkaJS's differ); then it
+    // stands for a task of this connector that a partitioned worker still runs.
+    await worker.rest('PUT', `/connectors/${name}/stop`)
+    await waitFor(`${name} to be STOPPED`, async () => ((await stateOf(name)) === 'STOPPED' ? true : undefined), 60_000, 250)
+    const zombie = testKafka().consumer({ groupId: `connect-${name}` })
+    let printed = ''
+    const joined = new Promise<void>((resolve) => zombie.on(zombie.events.GROUP_JOIN, () => resolve()))
+    await zombie.connect()
+    try {
+      await zombie.subscribe({ topics: [topic] })
+      await zombie.run({ autoCommit: false, eachMessage: async () => {} })
+      await joined
+
+      const run = await recover(['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--stop-timeout', '3s'])
+      assert.is(run.exitCode, 4, run.stderr)
+      assert.match(run.stderr, new RegExp(`Connector "${name}" did not stop within 3 s: it is STOPPED and its group connect-${name} still has 1 member`))
+      assert.match(run.stderr, /No offset was changed/)
+      assert.match(run.stderr, new RegExp(`recover seek --connector ${name} --to-earliest .*--stop-timeout 3s`))
+      assert.match(run.stderr, new RegExp(`recover connect resume ${name} --connect-url ${worker.url}`))
+      printed = run.stderr
+      assert.equal(await offsetsOf(name), planned)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned)
+      assert.equal(journalled(name), [])
+    } finally {
+      await zombie.disconnect()
+    }
+
+    // With the zombie gone, the printed resume command puts it back to work where it was.
+    const resume = /Or resume it as it was with: (recover connect resume .*)/.exec(printed)?.[1]
+    assert.ok(resume, printed)
+    const resumed = await runCli(argvOf(resume!), { cwd: dir, timeoutMs: 60_000 })
+    assert.is(resumed.exitCode, 0, resumed.stderr)
+    await waitFor(`${name} to run again`, async () => ((await stateOf(name)) === 'RUNNING' ? true : undefined), 60_000, 250)
+    assert.equal(await offsetsOf(name), planned)
+  }),
+)
+
+test(
+  'a worker killed -9 while recover sets the offsets (after the stop and the journal, before the PATCH) exits 5 with the state and the exact commands; on the restarted worker the printed retry completes the seek and the printed undo restores',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('killed-sink')
+    const before = new Map([
+      [`${topic}-0`, '3'],
+      [`${topic}-1`, '3'],
+    ])
+    let killed = false
+    const tap = await startHttpTap(worker.url, async (method, path) => {
+      if (!killed && method === 'PATCH' && path === `/connectors/${name}/offsets`) {
+        killed = true
+        await worker.kill()
+      }
+    })
+    try {
+      const run = await runCli(
+        ['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--no-resume', '--connect-url', tap.url],
+        { cwd: dir, timeoutMs: 120_000 },
+      )
+      assert.ok(killed, run.stderr)
+      assert.is(run.exitCode, 5, run.stderr)
+      assert.match(run.stderr, new RegExp(`stopped answering while it set the offsets of connector "${name}"`))
+      assert.match(run.stderr, /the connector is STOPPED \(if a worker is up\)/)
+      assert.is(journalled(name).length, 1)
+      const retry = /Then set the plan again with: (recover seek .*)/.exec(run.stderr)?.[1]
+      const undo = /Or restore the previous offsets with: (recover seek .*)/.exec(run.stderr)?.[1]
+      assert.ok(retry && undo, run.stderr)
+      assert.match(undo!, new RegExp(`--connector ${name} --connect-url ${tap.url} .*--undo --execute --journal ${journal}`))
+
+      // The same group and topics: the connector comes back STOPPED with the offsets it had (the PATCH never reached it).
+      await worker.restart()
+      await waitFor(
+        `${name} to be back, STOPPED\n${worker.log()}`,
+        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
+        90_000,
+        250,
+      )
+      assert.equal(await offsetsOf(name), before)
+
+      const again = await runCli(argvOf(retry!), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(again.exitCode, 0, again.stderr)
+      const earliest = new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '0'],
+      ])
+      assert.equal(await offsetsOf(name), earliest)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), earliest)
+      assert.is(await stateOf(name), 'STOPPED')
+
+      const back = await runCli([...argvOf(undo!), '--yes'], { cwd: dir, timeoutMs: 120_000 })
+      assert.is(back.exitCode, 0, back.stderr)
+      assert.equal(await offsetsOf(name), before)
+      assert.not.equal(await stateOf(name), 'STOPPED')
+    } finally {
+      await tap.stop()
+    }
   }),
 )
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,10 @@ export interface DistributedWorker {
   /** A REST call, JSON in and out; throws on a non-2xx answer. */
   rest: (method: string, path: string, body?: unknown) => Promise<any>
   createConnector: (name: string, config: Record<string, string>) => Promise<void>
+  /** kill -9, as a crashed worker: its connectors stay in the config topic. */
+  kill: () => Promise<void>
+  /** A new worker process with the same group, topics and port: the connectors come back as they were. */
+  restart: () => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -57,22 +61,25 @@ export async function startDistributedWorker(options: { brokers: string }): Prom
       'scheduled.rebalance.max.delay.ms=0',
     ].join('\n'),
   )
-  const child = spawn(
-    'java',
-    [
-      '-Xmx384m',
-      '-XX:TieredStopAtLevel=1',
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-      '-cp',
-      `${connectLibDir()}/*`,
-      'org.apache.kafka.connect.cli.ConnectDistributed',
-      join(dir, 'worker.properties'),
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  let child: ChildProcess
   let log = ''
-  child.stdout!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-30_000)))
-  child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-30_000)))
+  const launch = () => {
+    child = spawn(
+      'java',
+      [
+        '-Xmx384m',
+        '-XX:TieredStopAtLevel=1',
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+        '-cp',
+        `${connectLibDir()}/*`,
+        'org.apache.kafka.connect.cli.ConnectDistributed',
+        join(dir, 'worker.properties'),
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    child.stdout!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-30_000)))
+    child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-30_000)))
+  }
   const url = `http://127.0.0.1:${port}`
   const rest = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}${path}`, {
@@ -84,27 +91,32 @@ export async function startDistributedWorker(options: { brokers: string }): Prom
     if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`)
     return text ? JSON.parse(text) : null
   }
+  const signal = async (name: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(name)
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await signal('SIGTERM')
     rmSync(dir, { recursive: true, force: true })
   }
-  try {
-    // The REST server answers before the worker has joined its group: /connectors answers once it has.
-    await waitFor(
+  // The REST server answers before the worker has joined its group: /connectors answers once it has.
+  const ready = () =>
+    waitFor(
       `the Connect worker at ${url} to start\n${log}`,
       async () => {
         if (child.exitCode !== null) throw new Error(`the Connect worker exited (${child.exitCode}):\n${log}`)
-        return (await rest('GET', '/connectors')) ? true : undefined
+        return (await rest('GET', '/connectors').catch(() => undefined)) ? true : undefined
       },
       120_000,
       250,
     )
+  launch()
+  try {
+    await ready()
   } catch (error) {
     await stop()
     throw error
@@ -116,6 +128,12 @@ export async function startDistributedWorker(options: { brokers: string }): Prom
     rest,
     createConnector: async (name, config) => {
       await rest('PUT', `/connectors/${encodeURIComponent(name)}/config`, config)
+    },
+    kill: () => signal('SIGKILL'),
+    restart: async () => {
+      await signal('SIGKILL')
+      launch()
+      await ready()
     },
     stop,
   }
