@@ -77,6 +77,17 @@ export function writeConnectorSnapshot(dir: string, snapshot: ConnectorJournalSn
   return path
 }
 
+/**
+ * An undo whose PATCH may not have landed (Connect stopped answering, or read back other
+ * offsets): kept for the record, out of undo's way, so that running the same --undo again
+ * finishes it (restores the change it was undoing) instead of undoing the half-done undo.
+ */
+export function markConnectorSnapshotUnconfirmed(path: string): string {
+  const unconfirmed = path.replace(/\.json$/, '.unconfirmed')
+  renameSync(path, unconfirmed)
+  return unconfirmed
+}
+
 /** A PATCH Connect refused: kept for the record, out of undo's way. */
 export function markConnectorSnapshotRefused(path: string): string {
   const refused = path.replace(/\.json$/, '.refused')

@@ -17,7 +17,13 @@ import {
   undoEntries,
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
-import { markConnectorSnapshotRefused, newestConnectorSnapshot, runbookRunConnectorSnapshots, writeConnectorSnapshot } from '../files/connector-journal.js'
+import {
+  markConnectorSnapshotRefused,
+  markConnectorSnapshotUnconfirmed,
+  newestConnectorSnapshot,
+  runbookRunConnectorSnapshots,
+  writeConnectorSnapshot,
+} from '../files/connector-journal.js'
 import { planSeek, type SeekPlan, type SeekRequest } from './seek.js'
 
 export interface ConnectorRef {
@@ -250,6 +256,7 @@ export async function applyConnectorSeek(
   try {
     response = await client.patchOffsets(name, { offsets: plan.patch })
   } catch (error) {
+    if (plan.undoSnapshot !== undefined) throw unfinishedUndo(error, name, journal, options, 'Kafka Connect stopped answering while it set them back')
     throw new RecoveryError(
       'CONNECT_SEEK_PARTIAL',
       `Kafka Connect stopped answering while it set the offsets of connector "${name}", so whether they moved is unknown; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
@@ -291,6 +298,8 @@ export async function applyConnectorSeek(
     )
   }
   const wrong = offsetsDiffer(plan.patch, after)
+  if (wrong.length > 0 && plan.undoSnapshot !== undefined)
+    throw unfinishedUndo(undefined, name, journal, options, `they read back otherwise (${wrong.join('; ')})`)
   if (wrong.length > 0)
     throw new RecoveryError(
       'CONNECT_SEEK_PARTIAL',
@@ -409,3 +418,20 @@ export async function waitForState(
 }
 
 export { describeOffset, describePartition }
+
+/**
+ * An undo that may not have landed: its own snapshot is moved out of undo's way, so the same
+ * --undo run again restores the change it was undoing (not the half-done undo).
+ */
+function unfinishedUndo(cause: unknown, name: string, journal: string, options: ConnectorSeekOptions, what: string): RecoveryError {
+  const kept = markConnectorSnapshotUnconfirmed(journal)
+  return new RecoveryError(
+    'CONNECT_SEEK_PARTIAL',
+    `The undo of connector "${name}" may not have landed: ${what}; the connector is STOPPED (if a worker is up), and the offsets it had are in ${kept}.`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+      nextSteps: [`When Connect is back, look with: ${options.commands.describe}`, `Then finish the undo with: ${options.commands.retry}`],
+      details: { connector: name, journal: kept, state: 'unknown' },
+    },
+  )
+}

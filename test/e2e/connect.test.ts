@@ -479,4 +479,63 @@ test(
   }),
 )
 
+test(
+  'an undo whose PATCH the worker never answered (killed -9) says so, and the printed command finishes the undo on the restarted worker instead of undoing the undo',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('killed-undo')
+    const before = new Map([
+      [`${topic}-0`, '3'],
+      [`${topic}-1`, '3'],
+    ])
+    const earliest = new Map([
+      [`${topic}-0`, '0'],
+      [`${topic}-1`, '0'],
+    ])
+    const seek = await runCli(
+      ['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--no-resume', '--connect-url', worker.url],
+      {
+        cwd: dir,
+        timeoutMs: 120_000,
+      },
+    )
+    assert.is(seek.exitCode, 0, seek.stderr)
+    assert.equal(await offsetsOf(name), earliest)
+    let killed = false
+    const tap = await startHttpTap(worker.url, async (method, path) => {
+      if (!killed && method === 'PATCH' && path === `/connectors/${name}/offsets`) {
+        killed = true
+        await worker.kill()
+      }
+    })
+    try {
+      const undo = await runCli(['seek', '--connector', name, '--undo', '--journal', journal, '--execute', '--yes', '--connect-url', tap.url], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      })
+      assert.ok(killed, undo.stderr)
+      assert.is(undo.exitCode, 5, undo.stderr)
+      assert.match(undo.stderr, new RegExp(`The undo of connector "${name}" may not have landed`))
+      const finish = /Then finish the undo with: (recover seek .*)/.exec(undo.stderr)?.[1]
+      assert.ok(finish, undo.stderr)
+      assert.match(finish!, /--undo/)
+
+      await worker.restart()
+      await waitFor(
+        `${name} to be back, STOPPED\n${worker.log()}`,
+        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
+        90_000,
+        250,
+      )
+      assert.equal(await offsetsOf(name), earliest, 'the PATCH never reached the worker')
+      const again = await runCli(argvOf(finish!), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(again.exitCode, 0, again.stderr)
+      assert.equal(await offsetsOf(name), before, 'the undo restored the offsets before the seek')
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), before)
+      assert.not.equal(await stateOf(name), 'STOPPED')
+    } finally {
+      await tap.stop()
+    }
+  }),
+)
+
 test.run()
