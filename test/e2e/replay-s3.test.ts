@@ -232,6 +232,30 @@ test(
 )
 
 test(
+  "CSV objects: kill -9 twice, then --resume: every record in exactly one object, each with the first run's header",
+  withTimeout(300_000, async () => {
+    const prefix = 'killed-csv'
+    const checkpoint = join(dir, 'killed-csv.json')
+    const args = argsFor(`s3://${bucket}/${prefix}?format=csv&max_records=150`, checkpoint, [
+      '--batch-size',
+      '100',
+      '--rate',
+      '1000',
+      '--commit-interval',
+      '200ms',
+    ])
+    await killBetweenCommits({ args, cwd: dir, kills: 2, committed: () => checkpointRead(checkpoint) })
+    const last = await runCli([...args, '--resume', '--json'], { cwd: dir, env: server.env, timeoutMs: 150_000 })
+    assert.is(last.exitCode, 0, last.stderr)
+    assert.ok(last.json.finished && last.json.reconciled && last.json.resumed)
+    const { keys, records } = await readObjects(server, bucket, prefix, topic)
+    assert.ok(keys.every((k) => k.endsWith('.csv')))
+    assertEachRecordOnce(keys, records)
+    for (const r of records) assert.equal(Object.keys(r.cells!), ['id', 'name', 'amount', 'note'], r.object)
+  }),
+)
+
+test(
   'S3Proxy killed and restarted mid-replay: the replay waits, completes, and nothing is lost',
   withTimeout(300_000, async () => {
     const prefix = 'restarted'
