@@ -151,7 +151,9 @@ export class S3Sink implements Sink {
         tally.bytes += bytes
         this.staged.set(r.source.partition, tally)
       } catch (error) {
-        rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (${this.uri})`), { name: 'S3RowError' }) })
+        // A CSV column error names the sink already, and keeps its class (as the CSV file sink's).
+        const e = error as Error
+        rejected.push({ index, error: e.name === 'CsvColumnError' ? e : Object.assign(new Error(`${e.message} (${this.uri})`), { name: 'S3RowError' }) })
       }
     })
     try {
