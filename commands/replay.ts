@@ -74,6 +74,10 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       command: '<%= config.bin %> replay --topic orders --value-format json --sink "s3://replays/orders?format=jsonl&endpoint=http://minio:9000"',
     },
     {
+      description: 'Into S3 as CSV objects (the columns and dialect of a file:PATH.csv sink)',
+      command: '<%= config.bin %> replay --topic orders --value-format json --sink "s3://replays/orders-csv?format=csv"',
+    },
+    {
       description: 'Into a topic exactly once for read_committed consumers (transactional producer)',
       command:
         '<%= config.bin %> replay --topic orders --value-format avro --schema fixtures/schemas --transform plugins/fix-bad-deploy.ts --sink kafka:orders.fixed --exactly-once',

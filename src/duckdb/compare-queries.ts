@@ -37,10 +37,18 @@ export async function sinkRelation(db: AuditDatabase, sink: Extract<AuditSink, {
   }
 }
 
-/** The downloaded objects of an S3 sink, read as one relation (Parquet, or recover's JSONL envelope). */
-export function objectsRelation(format: 'parquet' | 'jsonl', files: readonly string[]): string {
+/** The downloaded objects of an S3 sink, read as one relation (Parquet, recover's JSONL envelope, or CSV with a header row). */
+export function objectsRelation(format: 'parquet' | 'jsonl' | 'csv', files: readonly string[]): string {
   const list = `[${files.map(literal).join(', ')}]`
-  return format === 'parquet' ? `read_parquet(${list}, union_by_name = true)` : `read_json_auto(${list}, union_by_name = true)`
+  switch (format) {
+    case 'parquet':
+      return `read_parquet(${list}, union_by_name = true)`
+    case 'jsonl':
+      return `read_json_auto(${list}, union_by_name = true)`
+    case 'csv':
+      // all_varchar, as for a CSV file sink: a key like 007 must stay 007.
+      return `read_csv(${list}, header = true, all_varchar = true, union_by_name = true)`
+  }
 }
 
 export async function relationColumns(db: AuditDatabase, relation: string, display: string): Promise<string[]> {

@@ -1,10 +1,10 @@
 import { LocationSyntaxError, type AnyLocation } from '../core/location.js'
 
-/** What a replay writes as S3 objects: Parquet (DuckDB's writer) or recover's lossless JSONL envelope. */
-export type S3ObjectFormat = 'parquet' | 'jsonl'
+/** What a replay writes as S3 objects: Parquet (DuckDB's writer), recover's lossless JSONL envelope, or CSV (as the file:PATH.csv sink writes it). */
+export type S3ObjectFormat = 'parquet' | 'jsonl' | 'csv'
 
 /**
- * `s3://BUCKET[/PREFIX][?format=parquet|jsonl][&endpoint=URL][&path_style=true|false][&region=R]
+ * `s3://BUCKET[/PREFIX][?format=parquet|jsonl|csv][&endpoint=URL][&path_style=true|false][&region=R]
  * [&max_records=N][&max_bytes=N]`. Credentials are never in the text: they come the AWS way
  * (environment, profile, instance role). The endpoint defaults to AWS_ENDPOINT_URL (an
  * S3-compatible store); with a custom endpoint, path-style addressing is the default.
@@ -41,7 +41,8 @@ export function parseS3Location(text: string): S3Location {
   for (const name of params.keys())
     if (!PARAMETERS.has(name)) throw new LocationSyntaxError(`"${name}" is not a parameter of s3: (${[...PARAMETERS].join(', ')})`)
   const format = (params.get('format') ?? 'parquet').toLowerCase()
-  if (format !== 'parquet' && format !== 'jsonl') throw new LocationSyntaxError(`format=${format} is not one recover writes to S3 (parquet or jsonl)`)
+  if (format !== 'parquet' && format !== 'jsonl' && format !== 'csv')
+    throw new LocationSyntaxError(`format=${format} is not one recover writes to S3 (parquet, jsonl or csv)`)
   const endpoint = params.get('endpoint') ?? undefined
   if (endpoint !== undefined && !/^https?:\/\/[^/]+/i.test(endpoint)) throw new LocationSyntaxError(`endpoint=${endpoint} is not an http(s):// URL`)
   const pathStyleText = params.get('path_style')

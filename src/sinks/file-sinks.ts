@@ -106,30 +106,16 @@ export class CsvSink implements Sink {
     const rows: string[][] = []
     const rejected: SinkRejection[] = []
     if (!this.columns && records.length > 0) {
-      const seen = new Set<string>()
-      for (const r of records) for (const f of fieldsOf(r.decodedValue)) seen.add(f)
-      this.columns = [...seen]
+      this.columns = csvColumnsOf(records)
       rows.push(this.columns)
     }
-    const columns = this.columns ?? []
-    const known = new Set(columns)
+    const cellsOf = csvRowBuilder(this.columns ?? [], this.path)
     records.forEach((r, index) => {
-      const fields = fieldsOf(r.decodedValue)
-      const extra = fields.filter((f) => !known.has(f))
-      if (extra.length > 0) {
-        rejected.push({
-          index,
-          error: Object.assign(
-            new Error(
-              `The value has field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}, which ${this.path} has no column for (its columns are ${columns.join(', ')}, from the first batch).`,
-            ),
-            { name: 'CsvColumnError' },
-          ),
-        })
-        return
+      try {
+        rows.push(cellsOf(r))
+      } catch (error) {
+        rejected.push({ index, error: error as Error })
       }
-      const v = r.decodedValue
-      rows.push(isPlainObject(v) ? columns.map((c) => cell(v[c])) : columns.map((c) => (c === 'value' ? cell(v) : '')))
     })
     await this.file!.append(await formatCsvRows(rows))
     return rejected
@@ -145,6 +131,35 @@ export class CsvSink implements Sink {
 
   async close(): Promise<void> {
     await this.file?.close()
+  }
+}
+
+/** The CSV columns of a first batch: the value fields in the order first seen (`value` for a value that is not an object). */
+export function csvColumnsOf(records: readonly SinkRecord[]): string[] {
+  const seen = new Set<string>()
+  for (const r of records) for (const f of fieldsOf(r.decodedValue)) seen.add(f)
+  return [...seen]
+}
+
+/**
+ * A record's CSV cells in the columns' order (the file sink's and the S3 sink's); it throws a
+ * CsvColumnError, which rejects the record, when the value has a field `where` has no column for.
+ */
+export function csvRowBuilder(columns: readonly string[], where: string): (r: SinkRecord) => string[] {
+  const known = new Set(columns)
+  return (r) => {
+    const fields = fieldsOf(r.decodedValue)
+    const extra = fields.filter((f) => !known.has(f))
+    if (extra.length > 0) {
+      throw Object.assign(
+        new Error(
+          `The value has field${extra.length > 1 ? 's' : ''} ${extra.join(', ')}, which ${where} has no column for (its columns are ${columns.join(', ')}, from the first batch).`,
+        ),
+        { name: 'CsvColumnError' },
+      )
+    }
+    const v = r.decodedValue
+    return isPlainObject(v) ? columns.map((c) => cell(v[c])) : columns.map((c) => (c === 'value' ? cell(v) : ''))
   }
 }
 

@@ -179,7 +179,7 @@ const BUILT_IN: SinkKind[] = [
   {
     name: 's3',
     scheme: 's3',
-    form: 's3://BUCKET/PREFIX[?format=jsonl]',
+    form: 's3://BUCKET/PREFIX[?format=jsonl|csv]',
     parse: parseS3Location,
     capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: false, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
     async create(location: S3Location, c) {

@@ -2,14 +2,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { recoverStateDir } from '../config/state-dir.js'
-import { DuckAppendTable, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
+import { DuckAppendTable, literal, type AppendValue, type DuckColumn } from '../duckdb/append-table.js'
 import { RecoveryError } from '../errors.js'
+import { formatCsvRows } from '../files/csv.js'
 import { envelopeLine } from '../files/envelope.js'
 import { objectName } from '../s3/object-names.js'
 import { isTransientS3Error, ObjectStore, translateS3Error } from '../s3/object-store.js'
 import type { S3Location } from '../s3/s3-location.js'
 import { DUCK_TYPES, duckConverter } from './duckdb-sink.js'
-import { decodedOf, type FileSinkFormats } from './file-sinks.js'
+import { csvColumnsOf, csvRowBuilder, decodedOf, type FileSinkFormats } from './file-sinks.js'
 import { inferColumns, rowBuilder } from './value-columns.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
@@ -17,12 +18,20 @@ import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecor
 const STAGED = 'staged'
 /** A staged row's key and value bytes, which the object rollover by size counts; not written to the objects. */
 const BYTES_COLUMN = 'recover_bytes'
-/** The JSONL format stages each record as its envelope line. */
+/**
+ * The JSONL format stages each record as its envelope line; CSV as its cells (a JSON array),
+ * which become CSV text when an object is written (one fast-csv call per object, not per record).
+ */
 const LINE_COLUMNS: DuckColumn[] = [
   { name: 'source_partition', type: 'BIGINT' },
   { name: 'source_offset', type: 'BIGINT' },
   { name: 'line', type: 'VARCHAR' },
 ]
+
+/** The CSV columns (a JSON array, one row), fixed by the first batch and kept for a resumed replay: every object has the same header. */
+const CSV_HEADER = 'csv_header'
+
+const CONTENT_TYPES = { parquet: 'application/vnd.apache.parquet', jsonl: 'application/x-ndjson', csv: 'text/csv' } as const
 
 /** Objects uploaded at the same time (each a multipart upload of up to 4 parts in flight). */
 const UPLOADS_AT_ONCE = 4
@@ -37,7 +46,7 @@ interface ObjectCut {
 
 /**
  * `s3://bucket/prefix`: one object per partition per offset range,
- * `prefix/topic/p=2/<first>-<last>.parquet` (or .jsonl). Records are staged in a local DuckDB
+ * `prefix/topic/p=2/<first>-<last>.parquet` (or .jsonl, or .csv with the columns and dialect of the CSV file sink). Records are staged in a local DuckDB
  * file and the replay's progress is committed in the same transaction (as the Parquet file
  * sink does); once a partition has `max_records` records or `max_bytes` bytes staged, its
  * first ones become an object: written locally (Parquet by DuckDB), uploaded whole (S3 shows an
@@ -55,6 +64,8 @@ export class S3Sink implements Sink {
   private staging: string | undefined
   private columns: DuckColumn[] | undefined
   private rowOf: ((r: SinkRecord) => AppendValue[]) | undefined
+  /** format=csv: the header row of every object. */
+  private csvColumns: string[] | undefined
   private replay: ReplayIdentity | undefined
   private inTransaction = false
   private tmp: string | undefined
@@ -93,6 +104,9 @@ export class S3Sink implements Sink {
       mkdirSync(join(staging, '..'), { recursive: true })
       this.createdStaging = !existsSync(staging)
       this.db = await DuckAppendTable.open(staging)
+      this.csvColumns = undefined
+      if (this.location.format === 'csv' && (await this.db.describe(CSV_HEADER)))
+        this.csvColumns = JSON.parse(String((await this.db.rows(`SELECT cells FROM ${CSV_HEADER}`))[0]?.[0] ?? '[]')) as string[]
       this.useColumns(await this.db.describe(STAGED))
       if (this.columns) {
         for (const [p, n, b] of await this.db.rows(`SELECT source_partition, count(*), coalesce(sum(${BYTES_COLUMN}), 0) FROM ${STAGED} GROUP BY 1`))
@@ -111,7 +125,12 @@ export class S3Sink implements Sink {
     try {
       if (!this.columns) {
         const columns: DuckColumn[] =
-          this.location.format === 'jsonl' ? LINE_COLUMNS : inferColumns(records, [], 'fields').map((c) => ({ name: c.name, type: DUCK_TYPES[c.type] }))
+          this.location.format === 'parquet' ? inferColumns(records, [], 'fields').map((c) => ({ name: c.name, type: DUCK_TYPES[c.type] })) : LINE_COLUMNS
+        if (this.location.format === 'csv') {
+          // Before the staging table: open() takes a staging table as proof that the header is there.
+          this.csvColumns = csvColumnsOf(records)
+          await db.run(`CREATE OR REPLACE TABLE ${CSV_HEADER} AS SELECT ${literal(JSON.stringify(this.csvColumns))} AS cells`)
+        }
         await db.createTable(STAGED, [...columns, { name: BYTES_COLUMN, type: 'BIGINT' }])
         this.useColumns(await db.describe(STAGED))
       }
@@ -132,7 +151,9 @@ export class S3Sink implements Sink {
         tally.bytes += bytes
         this.staged.set(r.source.partition, tally)
       } catch (error) {
-        rejected.push({ index, error: Object.assign(new Error(`${(error as Error).message} (${this.uri})`), { name: 'S3RowError' }) })
+        // A CSV column error names the sink already, and keeps its class (as the CSV file sink's).
+        const e = error as Error
+        rejected.push({ index, error: e.name === 'CsvColumnError' ? e : Object.assign(new Error(`${e.message} (${this.uri})`), { name: 'S3RowError' }) })
       }
     })
     try {
@@ -160,6 +181,9 @@ export class S3Sink implements Sink {
           decodedOf(r, this.formats),
         ),
       ]
+    } else if (this.location.format === 'csv') {
+      const cellsOf = csvRowBuilder(this.csvColumns ?? [], this.uri)
+      this.rowOf = (r) => [BigInt(r.source.partition), BigInt(r.source.offset), JSON.stringify(cellsOf(r))]
     } else
       this.rowOf = rowBuilder(
         valueColumns.map((c) => c.name),
@@ -202,7 +226,7 @@ export class S3Sink implements Sink {
     if (!this.columns) return
     const { maxRecords, maxBytes } = this.location
     const due = (t: { records: number; bytes: number }) => t.records > 0 && (all || t.records >= maxRecords || t.bytes >= maxBytes)
-    const type = this.location.format === 'parquet' ? 'application/vnd.apache.parquet' : 'application/x-ndjson'
+    const type = CONTENT_TYPES[this.location.format]
     for (;;) {
       // Each upload starts as soon as its file is written, while DuckDB writes the next one.
       const ready: Array<{ partition: number; cut: ObjectCut; upload: Promise<void> }> = []
@@ -274,7 +298,7 @@ export class S3Sink implements Sink {
   }
 
   /**
-   * Writes an object's rows to a local file (Parquet by DuckDB, or the JSONL lines) in the order
+   * Writes an object's rows to a local file (Parquet by DuckDB, the JSONL lines, or the CSV header and rows) in the order
    * they were staged, which is offset order (a partition is read in order, and a resumed run
    * stages after what the interrupted one committed): DuckDB keeps insertion order, and no sort
    * means the several records a transform made of one source record keep theirs too.
@@ -288,6 +312,9 @@ export class S3Sink implements Sink {
     try {
       if (extension === 'parquet') {
         await this.db!.copyToParquet(`SELECT * EXCLUDE (${BYTES_COLUMN}) FROM ${STAGED} WHERE ${where}`, file)
+      } else if (extension === 'csv') {
+        const lines = await this.db!.rows(`SELECT line FROM ${STAGED} WHERE ${where}`)
+        writeFileSync(file, await formatCsvRows([this.csvColumns ?? [], ...lines.map((l) => JSON.parse(String(l[0])) as string[])]))
       } else {
         const lines = await this.db!.rows(`SELECT line FROM ${STAGED} WHERE ${where}`)
         writeFileSync(file, lines.map((l) => String(l[0])).join(''))

@@ -9,13 +9,13 @@ import { parseS3Location } from '../../src/s3/s3-location.js'
 import { runCli, spawnCli } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { killBetweenCommits } from '../support/kill-between-commits.js'
-import { createBucket, deleteObject, namesMatchContents, readObjects, type StoredRecord } from '../support/s3-objects.js'
+import { createBucket, deleteObject, namesMatchContents, readObjects, readObjectTexts, type StoredRecord } from '../support/s3-objects.js'
 import { startS3Proxy, type S3ProxyServer } from '../support/s3proxy.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
 /**
  * The S3 sink end to end against a real S3Proxy (filesystem backend, started once for the
- * file): Parquet and JSONL objects read back and compared record by record, kill -9 and
+ * file): Parquet, JSONL and CSV objects read back and compared record by record, kill -9 and
  * --resume, S3Proxy killed and restarted mid-replay, wrong credentials.
  */
 const dir = mkdtempSync(join(tmpdir(), 'recover-e2e-s3-'))
@@ -42,7 +42,9 @@ test.before(
       const offset = perPartition.get(partition) ?? 0
       perPartition.set(partition, offset + 1)
       sourceIds.set(`${partition}@${offset}`, id)
-      return { partition, key: `k-${id}`, value: JSON.stringify({ id, name: `order ${id}`, amount: id * 1.5 }), timestampMs: 1_700_000_000_000 + id }
+      // The note needs CSV quoting (a comma and quotes).
+      const value = { id, name: `order ${id}`, amount: id * 1.5, note: `say "hi", ${id}` }
+      return { partition, key: `k-${id}`, value: JSON.stringify(value), timestampMs: 1_700_000_000_000 + id }
     })
     await produce(topic, records)
   }),
@@ -120,6 +122,59 @@ test(
   }),
 )
 
+test(
+  'CSV objects: the columns and dialect of the CSV file sink, every record once; audit compare finds the records of a deleted object',
+  withTimeout(240_000, async () => {
+    const prefix = 'csv-run'
+    const sink = `s3://${bucket}/${prefix}?format=csv&max_records=600`
+    const result = await runCli([...argsFor(sink, join(dir, 'csv.json')), '--json'], { cwd: dir, env: server.env, timeoutMs: 150_000 })
+    assert.is(result.exitCode, 0, result.stderr)
+    assert.is(result.json.totals.written, COUNT)
+    const { keys, records } = await readObjects(server, bucket, prefix, topic)
+    // 1000 records per partition at 600 per object: 600, 400.
+    assert.is(keys.length, PARTITIONS * 2)
+    assert.ok(keys.includes(`${prefix}/${topic}/p=2/00000000000000000600-00000000000000000999.csv`), keys.join('\n'))
+    assertEachRecordOnce(keys, records)
+    assert.equal(Object.keys(records[0]!.cells!), ['id', 'name', 'amount', 'note'])
+    for (const r of records) {
+      const id = r.id!
+      assert.equal(
+        r.cells,
+        { id: String(id), name: `order ${id}`, amount: String(id * 1.5), note: `say "hi", ${id}` },
+        `the record at ${r.partition}@${r.offset}`,
+      )
+    }
+
+    // The same rows, byte for byte, as the CSV file sink writes them.
+    const file = join(dir, 'file-sink.csv')
+    const toFile = await runCli([...argsFor(`file:${file}`, join(dir, 'file-sink.json')), '--json'], { cwd: dir, timeoutMs: 150_000 })
+    assert.is(toFile.exitCode, 0, toFile.stderr)
+    const [fileHeader, ...fileRows] = readFileSync(file, 'utf8').split('\n').filter(Boolean)
+    const objectLines = (await readObjectTexts(server, bucket, prefix, keys)).map((text) => text.split('\n').filter(Boolean))
+    assert.ok(
+      objectLines.every((lines) => lines[0] === fileHeader),
+      fileHeader,
+    )
+    assert.equal(objectLines.flatMap((lines) => lines.slice(1)).sort(), fileRows.sort())
+
+    await deleteObject(server, bucket, `${prefix}/${topic}/p=2/00000000000000000600-00000000000000000999.csv`)
+    const audit = await runCli(
+      ['audit', 'compare', '--topic', topic, '--key', 'id', '--value-format', 'json', '--sink', sink, '--db', join(dir, 'audit-csv.duckdb'), '--json'],
+      { cwd: dir, timeoutMs: 120_000 },
+    )
+    assert.is(audit.exitCode, 0, audit.stderr)
+    assert.is(audit.json.totals.sinkRows, COUNT - 400)
+    assert.is(audit.json.totals.missing, 400)
+    assert.is(audit.json.provenance, null, 'CSV objects have the file sink columns: the values only')
+    const missingAt = (audit.json.missing as Array<{ first: { partition: number; offset: string } }>).map((m) => `${m.first.partition}@${m.first.offset}`)
+    assert.is(missingAt.length, 400)
+    assert.ok(
+      missingAt.every((at) => /^2@[6-9]\d\d$/.test(at)),
+      missingAt.slice(0, 5).join(' '),
+    )
+  }),
+)
+
 const checkpointRead = (path: string) => {
   if (!existsSync(path)) return 0
   try {
@@ -173,6 +228,30 @@ test(
     assert.is(last.json.totals.read, COUNT)
     const { keys, records } = await readObjects(server, bucket, prefix, topic)
     assertEachRecordOnce(keys, records)
+  }),
+)
+
+test(
+  "CSV objects: kill -9 twice, then --resume: every record in exactly one object, each with the first run's header",
+  withTimeout(300_000, async () => {
+    const prefix = 'killed-csv'
+    const checkpoint = join(dir, 'killed-csv.json')
+    const args = argsFor(`s3://${bucket}/${prefix}?format=csv&max_records=150`, checkpoint, [
+      '--batch-size',
+      '100',
+      '--rate',
+      '1000',
+      '--commit-interval',
+      '200ms',
+    ])
+    await killBetweenCommits({ args, cwd: dir, kills: 2, committed: () => checkpointRead(checkpoint) })
+    const last = await runCli([...args, '--resume', '--json'], { cwd: dir, env: server.env, timeoutMs: 150_000 })
+    assert.is(last.exitCode, 0, last.stderr)
+    assert.ok(last.json.finished && last.json.reconciled && last.json.resumed)
+    const { keys, records } = await readObjects(server, bucket, prefix, topic)
+    assert.ok(keys.every((k) => k.endsWith('.csv')))
+    assertEachRecordOnce(keys, records)
+    for (const r of records) assert.equal(Object.keys(r.cells!), ['id', 'name', 'amount', 'note'], r.object)
   }),
 )
 

@@ -43,6 +43,8 @@ export interface StoredRecord {
   partition: number
   offset: string
   id: number | null
+  /** A CSV object's cells of the record, by column (in the header's order). */
+  cells?: Record<string, string | null>
 }
 
 /** Runs `work` with the environment of the test S3Proxy set (the ObjectStore reads the SDK's default chain). */
@@ -58,7 +60,11 @@ async function withEnv<T>(env: Record<string, string>, work: () => Promise<T>): 
   }
 }
 
-/** Every object under s3://bucket/prefix/topic/, downloaded and read back: Parquet with DuckDB, JSONL parsed line by line. */
+/**
+ * Every object under s3://bucket/prefix/topic/, downloaded and read back: Parquet and CSV with
+ * DuckDB, JSONL parsed line by line. CSV rows carry no provenance: the partition is the name's,
+ * and the offsets are the name's first offset onwards, row by row (the test topics have no gaps).
+ */
 export async function readObjects(server: S3ProxyServer, bucket: string, prefix: string, topic: string): Promise<{ keys: string[]; records: StoredRecord[] }> {
   return withEnv(server.env, async () => {
     const store = new ObjectStore(parseS3Location(`s3://${bucket}/${prefix}`))
@@ -77,6 +83,22 @@ export async function readObjects(server: S3ProxyServer, bucket: string, prefix:
           for (const [id, p, o] of await db.rows(`SELECT id, source_partition, source_offset FROM read_parquet('${file}') ORDER BY source_offset`)) {
             records.push({ object: key, partition: Number(p), offset: String(o), id: id === null ? null : Number(id) })
           }
+        } else if (key.endsWith('.csv')) {
+          const name = parseObjectName(key)!
+          const rows = await db.rows(`SELECT * FROM read_csv('${file}', header = true, all_varchar = true)`)
+          const columns = (await db.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_csv('${file}', header = true, all_varchar = true))`)).map((c) =>
+            String(c[0]),
+          )
+          rows.forEach((row, i) => {
+            const cells = Object.fromEntries(columns.map((c, j) => [c, row[j] === null ? null : String(row[j])]))
+            records.push({
+              object: key,
+              partition: name.partition,
+              offset: String(name.first + BigInt(i)),
+              id: cells.id === null ? null : Number(cells.id),
+              cells,
+            })
+          })
         } else {
           for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
             const e = JSON.parse(line) as { partition: number; offset: string; decoded?: { value?: { id?: number } } }
@@ -87,6 +109,26 @@ export async function readObjects(server: S3ProxyServer, bucket: string, prefix:
       return { keys, records }
     } finally {
       db.close()
+      store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+}
+
+/** The text of each object named, downloaded. */
+export async function readObjectTexts(server: S3ProxyServer, bucket: string, prefix: string, keys: string[]): Promise<string[]> {
+  return withEnv(server.env, async () => {
+    const store = new ObjectStore(parseS3Location(`s3://${bucket}/${prefix}`))
+    const dir = mkdtempSync(join(tmpdir(), 'recover-s3-text-'))
+    try {
+      const texts: string[] = []
+      for (const [i, key] of keys.entries()) {
+        const file = join(dir, String(i))
+        await store.download(key, file)
+        texts.push(readFileSync(file, 'utf8'))
+      }
+      return texts
+    } finally {
       store.close()
       rmSync(dir, { recursive: true, force: true })
     }

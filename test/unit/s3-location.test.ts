@@ -26,12 +26,14 @@ test('s3://bucket/prefix is a sink and an audit location, the same text in both,
   }
   const plain = parseSinkLocation('s3://replays') as unknown as { prefix: string; format: string; maxRecords: number; display: string }
   assert.equal([plain.prefix, plain.format, plain.maxRecords, plain.display], ['', 'parquet', DEFAULT_MAX_RECORDS, 's3://replays'])
+  const csv = parseSinkLocation('s3://replays/csv?format=csv') as unknown as { format: string; display: string }
+  assert.equal([csv.format, csv.display], ['csv', 's3://replays/csv?format=csv'])
 })
 
 test('a bad S3 location is BAD_SINK_URI naming what is wrong', () => {
   for (const [text, why] of [
     ['s3://Bad_Bucket/x', /not an S3 bucket name/],
-    ['s3://replays/x?format=csv', /format=csv is not one recover writes/],
+    ['s3://replays/x?format=tsv', /format=tsv is not one recover writes to S3 \(parquet, jsonl or csv\)/],
     ['s3://replays/x?max_records=0', /max_records=0 is not a positive whole number/],
     ['s3://replays/x?colour=blue', /"colour" is not a parameter of s3:/],
     ['s3://replays/x?endpoint=minio:9000', /not an http\(s\):\/\/ URL/],
