@@ -9,6 +9,8 @@ export interface DemoFigures {
   rewound: number | null
   /** The replay of the window. */
   replayed: { read: number; written: number; dropped: number; quarantined: number } | null
+  /** What the sink holds after the replay, read back by `audit compare` (only when the demo runs that step: --opensearch, --s3). */
+  sink: { rows: number; keys: number; missing: number } | null
   /** The duplicate audit of the window. */
   duplicates: { keys: number; identical: number; changed: number; undecodable: number } | null
   /** What the fixture put in the window, to check the figures against. */
@@ -27,6 +29,9 @@ interface StepResults {
     identical?: unknown
     changed?: unknown
     undecodable?: unknown
+    sinkRows?: unknown
+    sinkKeys?: unknown
+    missing?: unknown
   }
   plan?: { totals?: { replayed?: unknown } }
 }
@@ -38,6 +43,7 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
   const seek = result('seek-execute') ?? result('seek-dry-run')
   const replay = result('replay')
   const audit = result('audit-duplicates')
+  const compare = result('audit-compare')
   return {
     lagBefore: num(describe?.totals?.lag),
     rewound: num(seek?.plan?.totals?.replayed),
@@ -49,6 +55,7 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
           quarantined: Number(replay.totals.quarantined),
         }
       : null,
+    sink: compare?.totals ? { rows: Number(compare.totals.sinkRows), keys: Number(compare.totals.sinkKeys), missing: Number(compare.totals.missing) } : null,
     duplicates: audit?.totals
       ? {
           keys: Number(audit.totals.duplicateKeys),

@@ -44,6 +44,11 @@ export interface DemoSink {
   describe: string
   /** `audit compare` flags that compare the window with this sink: --sink and --key. */
   compareArgs: string[]
+  /**
+   * The demo reads the sink back with `audit compare` as a step of its own (a remote store the
+   * person named: OpenSearch, S3), so that its figures include what the sink holds.
+   */
+  compareStep?: boolean
 }
 
 /** Replay destinations, best first; each returns undefined when it cannot be used here. */
@@ -52,6 +57,10 @@ export type DemoSinkCandidate = (ctx: DemoSinkContext) => Promise<DemoSink | und
 export interface DemoSinkContext extends Pick<DemoContext, 'topic' | 'workDir'> {
   /** --postgres URL: replay into PostgreSQL there. */
   postgres?: string
+  /** --opensearch URL (http(s)://[USER:PASSWORD@]HOST:PORT): replay into the index <topic>-fixed there. */
+  opensearch?: string
+  /** --s3 s3://BUCKET/PREFIX: replay into Parquet objects under PREFIX/<topic>-fixed. */
+  s3?: string
 }
 
 /** The PostgreSQL of the project's own machines and tests, for `recover demo --postgres`. */
@@ -78,6 +87,18 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
       describe: `table ${table} in ${url}, one row per order_id with its source partition and offset (psql ${url} -c 'SELECT order_id, amount_cents, source_offset FROM ${table} LIMIT 5')`,
       compareArgs: ['--key', 'order_id', '--sink', `${url}?table=${table}`],
     }
+  },
+  // OpenSearch or Elasticsearch only when asked for (--opensearch URL): one document per order_id.
+  async ({ topic, opensearch }) => {
+    if (!opensearch) return undefined
+    const { demoOpenSearchSink } = await import('./demo-remote-sinks.js')
+    return demoOpenSearchSink(topic, opensearch)
+  },
+  // S3 only when asked for (--s3 s3://BUCKET/PREFIX): credentials and endpoint the AWS way.
+  async ({ topic, s3 }) => {
+    if (!s3) return undefined
+    const { demoS3Sink } = await import('./demo-remote-sinks.js')
+    return demoS3Sink(topic, s3)
   },
   // Otherwise Parquet, through the DuckDB that recover carries.
   async ({ topic, workDir }) => {
@@ -152,6 +173,15 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
           title: 'What went to the quarantine, and why',
           why: `The records the replay could not decode are in ${ctx.topic}.quarantine with their original bytes and the reason, grouped by error. From here: recover quarantine show, redrive once fixed, or recover triage.`,
           argv: ['quarantine', 'list', '--dlq', `kafka:${ctx.topic}.quarantine`, '--records', '10'],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.sink.compareStep
+      ? {
+          id: 'audit-compare',
+          title: 'Did every corrected order arrive in the sink?',
+          why: 'audit compare reads the sink back and matches it with the window by order_id: missing keys would be orders the replay lost. The poison pills count as undecodable, not missing.',
+          argv: ['audit', 'compare', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), ...ctx.sink.compareArgs],
         }
       : undefined,
   (ctx) => ({
