@@ -43,6 +43,10 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       command: 'AWS_ENDPOINT_URL=http://127.0.0.1:9000 <%= config.bin %> demo --s3 s3://my-bucket/recover-demo',
     },
     {
+      description: 'Also show a JSON Schema-validated topic: the order that breaks a rule is quarantined with its path and rule',
+      command: '<%= config.bin %> demo --json-schema',
+    },
+    {
       description: 'On a broker you already run, smaller, with a JSON summary for CI',
       command: '<%= config.bin %> demo --brokers 127.0.0.1:9092 --count 2000 --json',
     },
@@ -68,6 +72,9 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       summary:
         'Replay into S3 instead of a Parquet file: Parquet objects under PREFIX/<topic>-fixed, then read back by audit compare. s3://BUCKET/PREFIX; credentials, region and endpoint the AWS way (environment, AWS_PROFILE, AWS_ENDPOINT_URL).',
       exclusive: ['postgres', 'opensearch'],
+    }),
+    'json-schema': Flags.boolean({
+      summary: `Also show a JSON Schema at work: a few plain JSON orders in <topic>-json, peeked and replayed with --schema fixtures/json-schema/order.schema.json; the one that breaks a rule is quarantined with its failing path and rule (two more steps).`,
     }),
     pause: Flags.boolean({
       summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.',
@@ -109,13 +116,15 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     // After the sink: a sink that cannot be used stops the demo before it writes anything.
     const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
     reporter.event({ type: 'seeding', topic, group, count: flags.count, brokers: cluster.brokers })
-    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count })
+    const jsonTopic = flags['json-schema'] ? `${topic}-json` : undefined
+    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count, ...(jsonTopic ? { jsonTopic } : {}) })
     const steps = buildDemoSteps({
       topic,
       group,
       window: { from: minute(INCIDENT_DEFAULTS.badDeploy.startMs), to: minute(INCIDENT_DEFAULTS.badDeploy.endMs) },
       schemaDir: displayPath(join(root, 'fixtures', 'schemas')),
       transform: displayPath(join(root, 'plugins', 'fix-bad-deploy.ts')),
+      ...(jsonTopic ? { json: { topic: jsonTopic, schema: displayPath(join(root, 'fixtures', 'json-schema', 'order.schema.json')) } } : {}),
       workDir,
       sink,
       commands: new Set(this.config.commandIDs),

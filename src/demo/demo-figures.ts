@@ -11,6 +11,8 @@ export interface DemoFigures {
   replayed: { read: number; written: number; dropped: number; quarantined: number } | null
   /** What the sink holds after the replay, read back by `audit compare` (only when the demo runs that step: --opensearch, --s3). */
   sink: { rows: number; keys: number; missing: number } | null
+  /** --json-schema: the replay of the JSON orders, and the dead letter of the one that broke the schema (its reason names the path and the rule). */
+  jsonSchema: { read: number; written: number; quarantined: number; kind: string | null; message: string | null } | null
   /** The duplicate audit of the window. */
   duplicates: { keys: number; identical: number; changed: number; undecodable: number } | null
   /** What the fixture put in the window, to check the figures against. */
@@ -34,6 +36,9 @@ interface StepResults {
     missing?: unknown
   }
   plan?: { totals?: { replayed?: unknown } }
+  /** quarantine show */
+  kind?: unknown
+  message?: unknown
 }
 
 export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigures {
@@ -44,6 +49,8 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
   const replay = result('replay')
   const audit = result('audit-duplicates')
   const compare = result('audit-compare')
+  const jsonReplay = result('json-schema-replay')
+  const jsonLetter = result('json-schema-quarantine-show')
   return {
     lagBefore: num(describe?.totals?.lag),
     rewound: num(seek?.plan?.totals?.replayed),
@@ -56,6 +63,15 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
         }
       : null,
     sink: compare?.totals ? { rows: Number(compare.totals.sinkRows), keys: Number(compare.totals.sinkKeys), missing: Number(compare.totals.missing) } : null,
+    jsonSchema: jsonReplay?.totals
+      ? {
+          read: Number(jsonReplay.totals.read),
+          written: Number(jsonReplay.totals.written),
+          quarantined: Number(jsonReplay.totals.quarantined),
+          kind: typeof jsonLetter?.kind === 'string' ? jsonLetter.kind : null,
+          message: typeof jsonLetter?.message === 'string' ? jsonLetter.message : null,
+        }
+      : null,
     duplicates: audit?.totals
       ? {
           keys: Number(audit.totals.duplicateKeys),

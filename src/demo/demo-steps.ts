@@ -17,6 +17,8 @@ export interface DemoContext {
   transform: string
   /** Where this run's files go (the sink file, reports). */
   workDir: string
+  /** --json-schema: the topic of plain JSON orders and the JSON Schema file (as on the command lines) that one of them breaks. */
+  json?: { topic: string; schema: string }
   /** The replay destination chosen from DEMO_SINKS. */
   sink: DemoSink
   /** Command ids this recover has (e.g. "groups:describe"), for steps that need a newer command. */
@@ -166,6 +168,46 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
       ...(ctx.sink.replayArgs ?? []),
     ],
   }),
+  (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-peek',
+          title: 'Another topic, in JSON: which orders break their JSON Schema?',
+          why: `The checkout service writes ${ctx.json.topic} in plain JSON; ${ctx.json.schema} says what an order must be. peek validates each record against it (no registry needed) and names the failing place as a JSON Pointer and the rule.`,
+          argv: ['peek', '--topic', ctx.json.topic, '--value-format', 'json-schema', '--schema', ctx.json.schema],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-replay',
+          title: 'Replay it: the invalid order goes to the quarantine',
+          why: `The valid orders are written; the one that breaks a rule goes to the quarantine topic ${ctx.json.topic}.quarantine (recover.error.kind json-schema-invalid) with the path and the rule.`,
+          argv: [
+            'replay',
+            '--topic',
+            ctx.json.topic,
+            '--value-format',
+            'json-schema',
+            '--schema',
+            ctx.json.schema,
+            '--sink',
+            `file:${ctx.workDir}/${ctx.json.topic}.jsonl`,
+            '--quarantine',
+            `kafka:${ctx.json.topic}.quarantine`,
+          ],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-quarantine-show',
+          title: 'The quarantined order in full',
+          why: 'Its original position, the reason with the failing JSON Pointer and rule, and the value as it was written: fix the producer (or the schema), then redrive it with recover quarantine retry.',
+          // The topic has one partition and one invalid order: its dead letter is the first of partition 0.
+          argv: ['quarantine', 'show', '0@0', '--dlq', `kafka:${ctx.json.topic}.quarantine`],
+        }
+      : undefined,
   (ctx) =>
     ctx.commands.has('quarantine:list')
       ? {
