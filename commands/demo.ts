@@ -24,7 +24,7 @@ export default class Demo extends BaseCommand<DemoResult> {
   static override description =
     `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
 
-Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database; with --opensearch URL, indexed into <topic>-fixed there; with --s3 s3://BUCKET/PREFIX, written as Parquet objects under PREFIX/<topic>-fixed), quarantine list, audit compare (reading the sink back, with --opensearch or --s3), audit duplicates. It ends with what happened and what to try next.
+Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database; with --opensearch URL, indexed into <topic>-fixed there; with --s3 s3://BUCKET/PREFIX, written as Parquet objects under PREFIX/<topic>-fixed), quarantine list, audit compare (reading the sink back, with --opensearch or --s3), audit duplicates. With --json-schema it also peeks and replays a few plain JSON orders validated by fixtures/json-schema/order.schema.json and shows the quarantined one with its failing path and rule. It ends with what happened and what to try next.
 
 The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
   static override examples = [
@@ -74,7 +74,7 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
       exclusive: ['postgres', 'opensearch'],
     }),
     'json-schema': Flags.boolean({
-      summary: `Also show a JSON Schema at work: a few plain JSON orders in <topic>-json, peeked and replayed with --schema fixtures/json-schema/order.schema.json; the one that breaks a rule is quarantined with its failing path and rule (two more steps).`,
+      summary: `Also show a JSON Schema at work: a few plain JSON orders in <topic>-json, peeked and replayed with --schema fixtures/json-schema/order.schema.json; the one that breaks a rule is quarantined with its failing path and rule (three more steps: peek, replay, quarantine show).`,
     }),
     pause: Flags.boolean({
       summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.',
