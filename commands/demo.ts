@@ -24,7 +24,7 @@ export default class Demo extends BaseCommand<DemoResult> {
   static override description =
     `Starts a local single-node Apache Kafka of the project's own (Java 17 and Maven needed; the jars come from Maven Central on first use), or uses --brokers, then seeds the fixture incident: a day of orders in Avro where release 1.6.0 wrote every amount 100 times too high for two hours (2018-03-21T00:00 to 02:00 UTC), with poison pills and duplicates, and a consumer group (billing) that has processed all of it.
 
-Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database), quarantine list, audit duplicates. It ends with what happened and what to try next.
+Then it runs the recovery step by step, printing each command before running it as its own process, exactly as you would type it: groups describe, peek at the window start, seek --dry-run then --execute, replay through plugins/fix-bad-deploy.ts into a Parquet file (or, with --postgres URL, upserted into a table <topic>_fixed of that database; with --opensearch URL, indexed into <topic>-fixed there; with --s3 s3://BUCKET/PREFIX, written as Parquet objects under PREFIX/<topic>-fixed), quarantine list, audit compare (reading the sink back, with --opensearch or --s3), audit duplicates. With --json-schema it also peeks and replays a few plain JSON orders validated by fixtures/json-schema/order.schema.json and shows the quarantined one with its failing path and rule. It ends with what happened and what to try next.
 
 The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is stopped at the end unless --keep. With --brokers, topic and group names get a random suffix so that nothing existing is touched. Files go to .recover/demo/ under the current folder.`
   static override examples = [
@@ -33,6 +33,18 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     {
       description: 'Replay into PostgreSQL (a table orders_fixed is created there)',
       command: '<%= config.bin %> demo --postgres postgres://postgres@127.0.0.1:5432/test',
+    },
+    {
+      description: 'Replay into OpenSearch or Elasticsearch (an index orders-fixed is written there, then read back by audit compare)',
+      command: '<%= config.bin %> demo --opensearch http://127.0.0.1:9200',
+    },
+    {
+      description: 'Replay into S3 or an S3-compatible store: credentials, region and endpoint the AWS way (environment or AWS_PROFILE)',
+      command: 'AWS_ENDPOINT_URL=http://127.0.0.1:9000 <%= config.bin %> demo --s3 s3://my-bucket/recover-demo',
+    },
+    {
+      description: 'Also show a JSON Schema-validated topic: the order that breaks a rule is quarantined with its path and rule',
+      command: '<%= config.bin %> demo --json-schema',
     },
     {
       description: 'On a broker you already run, smaller, with a JSON summary for CI',
@@ -49,6 +61,20 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     postgres: Flags.string({
       summary:
         'Replay into this PostgreSQL database instead of a Parquet file: creates and upserts a table <topic>_fixed there, e.g. postgres://postgres@127.0.0.1:5432/test.',
+      exclusive: ['opensearch', 's3'],
+    }),
+    opensearch: Flags.string({
+      summary:
+        'Replay into this OpenSearch or Elasticsearch instead of a Parquet file: the index <topic>-fixed there, one document per order_id, then read back by audit compare. A base URL, e.g. http://127.0.0.1:9200 (https://USER:PASSWORD@HOST:9200 with a login).',
+      exclusive: ['postgres', 's3'],
+    }),
+    s3: Flags.string({
+      summary:
+        'Replay into S3 instead of a Parquet file: Parquet objects under PREFIX/<topic>-fixed, then read back by audit compare. s3://BUCKET/PREFIX; credentials, region and endpoint the AWS way (environment, AWS_PROFILE, AWS_ENDPOINT_URL).',
+      exclusive: ['postgres', 'opensearch'],
+    }),
+    'json-schema': Flags.boolean({
+      summary: `Also show a JSON Schema at work: a few plain JSON orders in <topic>-json, peeked and replayed with --schema fixtures/json-schema/order.schema.json; the one that breaks a rule is quarantined with its failing path and rule (three more steps: peek, replay, quarantine show).`,
     }),
     pause: Flags.boolean({
       summary: 'Wait for Enter before each step (q stops, Ctrl-C ends with exit 130). Default: on a terminal; never with --json or without one.',
@@ -72,9 +98,6 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     const suffix = cluster.own ? '' : `-demo-${randomBytes(3).toString('hex')}`
     const topic = `orders${suffix}`
     const group = `billing${suffix}`
-    const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
-    reporter.event({ type: 'seeding', topic, group, count: flags.count, brokers: cluster.brokers })
-    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count })
 
     const { buildDemoSteps, chooseDemoSink } = await import('../src/demo/demo-steps.js')
     const { INCIDENT_DEFAULTS } = await import('../src/fixtures/incident-options.js')
@@ -82,13 +105,26 @@ The demo's broker (Kafka 4.4.0; RECOVER_KAFKA_VERSION=3.9.2 for the 3.9 line) is
     const workDir = `.recover/demo/${Date.now().toString(36)}`
     const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16)
     mkdirSync(workDir, { recursive: true })
-    const sink = await chooseDemoSink({ topic, workDir, ...(flags.postgres ? { postgres: flags.postgres } : {}) })
+    const sink = await chooseDemoSink({
+      topic,
+      workDir,
+      ...(flags.postgres ? { postgres: flags.postgres } : {}),
+      ...(flags.opensearch ? { opensearch: flags.opensearch } : {}),
+      ...(flags.s3 ? { s3: flags.s3 } : {}),
+    })
+
+    // After the sink: a sink that cannot be used stops the demo before it writes anything.
+    const { seedDemoIncident } = await import('../src/demo/seed-demo.js')
+    reporter.event({ type: 'seeding', topic, group, count: flags.count, brokers: cluster.brokers })
+    const jsonTopic = flags['json-schema'] ? `${topic}-json` : undefined
+    const seeded = await seedDemoIncident(cluster.brokers, { topic, group, count: flags.count, ...(jsonTopic ? { jsonTopic } : {}) })
     const steps = buildDemoSteps({
       topic,
       group,
       window: { from: minute(INCIDENT_DEFAULTS.badDeploy.startMs), to: minute(INCIDENT_DEFAULTS.badDeploy.endMs) },
       schemaDir: displayPath(join(root, 'fixtures', 'schemas')),
       transform: displayPath(join(root, 'plugins', 'fix-bad-deploy.ts')),
+      ...(jsonTopic ? { json: { topic: jsonTopic, schema: displayPath(join(root, 'fixtures', 'json-schema', 'order.schema.json')) } } : {}),
       workDir,
       sink,
       commands: new Set(this.config.commandIDs),

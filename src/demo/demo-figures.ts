@@ -9,6 +9,10 @@ export interface DemoFigures {
   rewound: number | null
   /** The replay of the window. */
   replayed: { read: number; written: number; dropped: number; quarantined: number } | null
+  /** What the sink holds after the replay, read back by `audit compare` (only when the demo runs that step: --opensearch, --s3). */
+  sink: { rows: number; keys: number; missing: number } | null
+  /** --json-schema: the replay of the JSON orders, and the dead letter of the one that broke the schema (its reason names the path and the rule). */
+  jsonSchema: { read: number; written: number; quarantined: number; kind: string | null; message: string | null } | null
   /** The duplicate audit of the window. */
   duplicates: { keys: number; identical: number; changed: number; undecodable: number } | null
   /** What the fixture put in the window, to check the figures against. */
@@ -27,8 +31,14 @@ interface StepResults {
     identical?: unknown
     changed?: unknown
     undecodable?: unknown
+    sinkRows?: unknown
+    sinkKeys?: unknown
+    missing?: unknown
   }
   plan?: { totals?: { replayed?: unknown } }
+  /** quarantine show */
+  kind?: unknown
+  message?: unknown
 }
 
 export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigures {
@@ -38,6 +48,9 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
   const seek = result('seek-execute') ?? result('seek-dry-run')
   const replay = result('replay')
   const audit = result('audit-duplicates')
+  const compare = result('audit-compare')
+  const jsonReplay = result('json-schema-replay')
+  const jsonLetter = result('json-schema-quarantine-show')
   return {
     lagBefore: num(describe?.totals?.lag),
     rewound: num(seek?.plan?.totals?.replayed),
@@ -47,6 +60,16 @@ export function demoFigures(runs: DemoStepRun[], truth: IncidentTruth): DemoFigu
           written: Number(replay.totals.written),
           dropped: Number(replay.totals.dropped),
           quarantined: Number(replay.totals.quarantined),
+        }
+      : null,
+    sink: compare?.totals ? { rows: Number(compare.totals.sinkRows), keys: Number(compare.totals.sinkKeys), missing: Number(compare.totals.missing) } : null,
+    jsonSchema: jsonReplay?.totals
+      ? {
+          read: Number(jsonReplay.totals.read),
+          written: Number(jsonReplay.totals.written),
+          quarantined: Number(jsonReplay.totals.quarantined),
+          kind: typeof jsonLetter?.kind === 'string' ? jsonLetter.kind : null,
+          message: typeof jsonLetter?.message === 'string' ? jsonLetter.message : null,
         }
       : null,
     duplicates: audit?.totals

@@ -17,6 +17,8 @@ export interface DemoContext {
   transform: string
   /** Where this run's files go (the sink file, reports). */
   workDir: string
+  /** --json-schema: the topic of plain JSON orders and the JSON Schema file (as on the command lines) that one of them breaks. */
+  json?: { topic: string; schema: string }
   /** The replay destination chosen from DEMO_SINKS. */
   sink: DemoSink
   /** Command ids this recover has (e.g. "groups:describe"), for steps that need a newer command. */
@@ -44,6 +46,11 @@ export interface DemoSink {
   describe: string
   /** `audit compare` flags that compare the window with this sink: --sink and --key. */
   compareArgs: string[]
+  /**
+   * The demo reads the sink back with `audit compare` as a step of its own (a remote store the
+   * person named: OpenSearch, S3), so that its figures include what the sink holds.
+   */
+  compareStep?: boolean
 }
 
 /** Replay destinations, best first; each returns undefined when it cannot be used here. */
@@ -52,6 +59,10 @@ export type DemoSinkCandidate = (ctx: DemoSinkContext) => Promise<DemoSink | und
 export interface DemoSinkContext extends Pick<DemoContext, 'topic' | 'workDir'> {
   /** --postgres URL: replay into PostgreSQL there. */
   postgres?: string
+  /** --opensearch URL (http(s)://[USER:PASSWORD@]HOST:PORT): replay into the index <topic>-fixed there. */
+  opensearch?: string
+  /** --s3 s3://BUCKET/PREFIX: replay into Parquet objects under PREFIX/<topic>-fixed. */
+  s3?: string
 }
 
 /** The PostgreSQL of the project's own machines and tests, for `recover demo --postgres`. */
@@ -78,6 +89,18 @@ export const DEMO_SINKS: DemoSinkCandidate[] = [
       describe: `table ${table} in ${url}, one row per order_id with its source partition and offset (psql ${url} -c 'SELECT order_id, amount_cents, source_offset FROM ${table} LIMIT 5')`,
       compareArgs: ['--key', 'order_id', '--sink', `${url}?table=${table}`],
     }
+  },
+  // OpenSearch or Elasticsearch only when asked for (--opensearch URL): one document per order_id.
+  async ({ topic, opensearch }) => {
+    if (!opensearch) return undefined
+    const { demoOpenSearchSink } = await import('./demo-remote-sinks.js')
+    return demoOpenSearchSink(topic, opensearch)
+  },
+  // S3 only when asked for (--s3 s3://BUCKET/PREFIX): credentials and endpoint the AWS way.
+  async ({ topic, s3 }) => {
+    if (!s3) return undefined
+    const { demoS3Sink } = await import('./demo-remote-sinks.js')
+    return demoS3Sink(topic, s3)
   },
   // Otherwise Parquet, through the DuckDB that recover carries.
   async ({ topic, workDir }) => {
@@ -146,12 +169,61 @@ export const DEMO_STEPS: DemoStepBuilder[] = [
     ],
   }),
   (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-peek',
+          title: 'Another topic, in JSON: which orders break their JSON Schema?',
+          why: `The checkout service writes ${ctx.json.topic} in plain JSON; ${ctx.json.schema} says what an order must be. peek validates each record against it (no registry needed) and names the failing place as a JSON Pointer and the rule.`,
+          argv: ['peek', '--topic', ctx.json.topic, '--value-format', 'json-schema', '--schema', ctx.json.schema],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-replay',
+          title: 'Replay it: the invalid order goes to the quarantine',
+          why: `The valid orders are written; the one that breaks a rule goes to the quarantine topic ${ctx.json.topic}.quarantine (recover.error.kind json-schema-invalid) with the path and the rule.`,
+          argv: [
+            'replay',
+            '--topic',
+            ctx.json.topic,
+            '--value-format',
+            'json-schema',
+            '--schema',
+            ctx.json.schema,
+            '--sink',
+            `file:${ctx.workDir}/${ctx.json.topic}.jsonl`,
+            '--quarantine',
+            `kafka:${ctx.json.topic}.quarantine`,
+          ],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.json
+      ? {
+          id: 'json-schema-quarantine-show',
+          title: 'The quarantined order in full',
+          why: 'Its original position, the reason with the failing JSON Pointer and rule, and the value as it was written: fix the producer (or the schema), then redrive it with recover quarantine retry.',
+          // The topic has one partition and one invalid order: its dead letter is the first of partition 0.
+          argv: ['quarantine', 'show', '0@0', '--dlq', `kafka:${ctx.json.topic}.quarantine`],
+        }
+      : undefined,
+  (ctx) =>
     ctx.commands.has('quarantine:list')
       ? {
           id: 'quarantine-list',
           title: 'What went to the quarantine, and why',
           why: `The records the replay could not decode are in ${ctx.topic}.quarantine with their original bytes and the reason, grouped by error. From here: recover quarantine show, redrive once fixed, or recover triage.`,
           argv: ['quarantine', 'list', '--dlq', `kafka:${ctx.topic}.quarantine`, '--records', '10'],
+        }
+      : undefined,
+  (ctx) =>
+    ctx.sink.compareStep
+      ? {
+          id: 'audit-compare',
+          title: 'Did every corrected order arrive in the sink?',
+          why: 'audit compare reads the sink back and matches it with the window by order_id: missing keys would be orders the replay lost. The poison pills count as undecodable, not missing.',
+          argv: ['audit', 'compare', '--topic', ctx.topic, '--from', ctx.window.from, '--to', ctx.window.to, ...avro(ctx), ...ctx.sink.compareArgs],
         }
       : undefined,
   (ctx) => ({

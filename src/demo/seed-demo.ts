@@ -15,7 +15,7 @@ export interface SeededDemo {
  * window, poison pills, duplicates), and a consumer group that has committed the log end of
  * every partition: it has processed the bad window and everything after it.
  */
-export async function seedDemoIncident(brokers: string, options: { topic: string; group: string; count: number }): Promise<SeededDemo> {
+export async function seedDemoIncident(brokers: string, options: { topic: string; group: string; count: number; jsonTopic?: string }): Promise<SeededDemo> {
   // Only --brokers or the demo's own broker: never the clusters of recover.config.json.
   const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   try {
@@ -24,6 +24,10 @@ export async function seedDemoIncident(brokers: string, options: { topic: string
       options.group,
       seeded.truth.perPartition.map((p) => ({ topic: options.topic, partition: p.partition, offset: p.logEndOffset })),
     )
+    if (options.jsonTopic) {
+      const { seedDemoJsonOrders } = await import('./seed-demo-json.js')
+      await seedDemoJsonOrders(gateway.kafka, options.jsonTopic)
+    }
     return { topic: options.topic, group: options.group, records: seeded.records, truth: seeded.truth }
   } finally {
     await gateway.close()

@@ -35,6 +35,14 @@ export function renderDemoEnding(e: DemoEnding): string {
     lines.push(
       `- replay read ${f.replayed.read} records of the window, wrote ${f.replayed.written} corrected ones and quarantined ${f.replayed.quarantined} it could not decode (dropped by the transform: ${f.replayed.dropped}).`,
     )
+  if (f.sink)
+    lines.push(
+      `- audit compare found ${f.sink.keys} order ids in the sink (${f.sink.rows} ${f.sink.rows === 1 ? 'entry' : 'entries'}); ${f.sink.missing} of the window's order ids are missing from it.`,
+    )
+  if (f.jsonSchema)
+    lines.push(
+      `- The JSON orders: replay read ${f.jsonSchema.read}, wrote ${f.jsonSchema.written} and quarantined ${f.jsonSchema.quarantined} that broke the JSON Schema${f.jsonSchema.message ? ` (${f.jsonSchema.kind}: ${f.jsonSchema.message.replace(/\.$/, '')})` : ''}.`,
+    )
   if (f.duplicates)
     lines.push(
       `- audit duplicates found ${f.duplicates.keys} order ids more than once (${f.duplicates.identical} identical re-sends, ${f.duplicates.changed} changed) and ${f.duplicates.undecodable} records it could not decode.`,

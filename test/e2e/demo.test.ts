@@ -111,6 +111,35 @@ test(
 )
 
 test(
+  'demo --json-schema shows an order that breaks its JSON Schema quarantined with the failing path and rule',
+  withTimeout(180_000, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
+    try {
+      const run = await runCli(['demo', '--brokers', testBrokers(), '--count', '300', '--json-schema', '--json'], { cwd, timeoutMs: 170_000 })
+      assert.is(run.exitCode, 0, run.stderr.slice(-3000))
+      const demo = run.json
+      const jsonSteps = ['json-schema-peek', 'json-schema-replay', 'json-schema-quarantine-show']
+      assert.equal(
+        demo.steps.map((s: { id: string }) => s.id),
+        [...STEPS.slice(0, 5), ...jsonSteps, ...STEPS.slice(5)],
+      )
+      assert.match(
+        demo.steps[5].command,
+        /^recover peek --topic orders-demo-\w+-json --value-format json-schema --schema \S*fixtures\/json-schema\/order\.schema\.json$/,
+      )
+      // Five JSON orders, one with an item of quantity 0: it alone is quarantined, and its dead letter names where and which rule.
+      const j = demo.figures.jsonSchema
+      assert.equal([j.read, j.written, j.quarantined, j.kind], [5, 4, 1, 'json-schema-invalid'])
+      assert.match(j.message, /\/items\/1\/qty must be >= 1 \(rule minimum/)
+      // The Avro part of the demo is unchanged by it.
+      assert.is(demo.figures.replayed.quarantined, demo.figures.seeded.poisonPills)
+    } finally {
+      rmSync(cwd, { recursive: true, force: true })
+    }
+  }),
+)
+
+test(
   'on a terminal, the demo waits before each step and q stops it',
   withTimeout(120_000, async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'recover-demo-'))
