@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import { runCli } from '../support/cli.js'
 import { startDistributedWorker, type DistributedWorker } from '../support/connect-distributed.js'
 import { startHttpTap } from '../support/http-tap.js'
+import { startTlsAuthProxy } from '../support/tls-auth-proxy.js'
 import { createTopic, produce, readTopic, testBrokers, testKafka, uniqueName } from '../support/kafka.js'
 import { kafkaCommittedOffsets } from '../support/seek-oracle.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
@@ -534,6 +535,43 @@ test(
       assert.not.equal(await stateOf(name), 'STOPPED')
     } finally {
       await tap.stop()
+    }
+  }),
+)
+
+test(
+  'Connect behind HTTPS with credentials: basic auth in the URL and a bearer token are sent and the CA file trusted; wrong credentials and an untrusted certificate exit 5 and no secret is printed',
+  withTimeout(120_000, async () => {
+    const { name } = await runningSink('secured')
+    const proxy = await startTlsAuthProxy(
+      { port: Number(new URL(worker.url).port) },
+      { basic: ['ops', 'c0nnect-s3cret'], apiKey: 'unused', bearer: 'c0nnect-t0ken' },
+    )
+    const https = `https://127.0.0.1:${proxy.port}`
+    const list = (url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) =>
+      runCli(['connect', 'list', '--connect-url', url, ...extra, '--json'], { cwd: dir, timeoutMs: 120_000, env })
+    try {
+      const basic = await list(`https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`, ['--connect-ca', proxy.caFile])
+      assert.is(basic.exitCode, 0, basic.stderr)
+      assert.ok(basic.json.connectors.some((c: { name: string }) => c.name === name))
+      assert.not.match(basic.stdout + basic.stderr, /c0nnect-s3cret/)
+
+      const bearer = await list(https, [], { RECOVER_CONNECT_TOKEN: 'c0nnect-t0ken', RECOVER_CONNECT_CA: proxy.caFile })
+      assert.is(bearer.exitCode, 0, bearer.stderr)
+      assert.ok(bearer.json.connectors.some((c: { name: string }) => c.name === name))
+
+      const refusedBefore = proxy.refused()
+      const wrong = await list(`https://ops:wr0ng-pass@127.0.0.1:${proxy.port}`, ['--connect-ca', proxy.caFile])
+      assert.is(wrong.exitCode, 5, wrong.stderr)
+      assert.is(wrong.json.error.code, 'CONNECT_AUTH_FAILED', wrong.stdout + wrong.stderr)
+      assert.not.match(wrong.stdout + wrong.stderr, /wr0ng-pass/)
+      assert.ok(proxy.refused() > refusedBefore)
+
+      const untrusted = await list(`https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`)
+      assert.is(untrusted.exitCode, 5, untrusted.stderr)
+      assert.not.match(untrusted.stdout + untrusted.stderr, /c0nnect-s3cret/)
+    } finally {
+      await proxy.stop()
     }
   }),
 )

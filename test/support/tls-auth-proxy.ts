@@ -21,7 +21,10 @@ export interface TlsAuthProxy {
   stop(): Promise<void>
 }
 
-export async function startTlsAuthProxy(target: { port: number }, accepted: { basic: [string, string]; apiKey: string }): Promise<TlsAuthProxy> {
+export async function startTlsAuthProxy(
+  target: { port: number },
+  accepted: { basic: [string, string]; apiKey: string; bearer?: string },
+): Promise<TlsAuthProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'recover-tls-'))
   const key = join(dir, 'key.pem')
   const caFile = join(dir, 'cert.pem')
@@ -46,7 +49,11 @@ export async function startTlsAuthProxy(target: { port: number }, accepted: { ba
     ],
     { stdio: 'ignore' },
   )
-  const allowed = new Set([`Basic ${Buffer.from(accepted.basic.join(':')).toString('base64')}`, `ApiKey ${accepted.apiKey}`])
+  const allowed = new Set([
+    `Basic ${Buffer.from(accepted.basic.join(':')).toString('base64')}`,
+    `ApiKey ${accepted.apiKey}`,
+    ...(accepted.bearer ? [`Bearer ${accepted.bearer}`] : []),
+  ])
   let refused = 0
   const server: Server = createServer({ key: readFileSync(key), cert: readFileSync(caFile) }, (req, res) => {
     if (!allowed.has(req.headers.authorization ?? '')) {
