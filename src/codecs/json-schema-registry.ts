@@ -1,3 +1,4 @@
+import { loadOnce } from './load-once.js'
 import { RecoveryError } from '../errors.js'
 import type { JsonSchemaDocument } from './json-schema-validator.js'
 import type { SchemaRegistryClient } from './schema-registry.js'
@@ -35,9 +36,6 @@ export function registryJsonSchemas(client: SchemaRegistryClient): JsonSchemaLoo
 }
 
 function createLookup(client: SchemaRegistryClient): JsonSchemaLookup {
-  const entries = new Map<number, JsonSchemaEntry>()
-  const loading = new Map<number, Promise<JsonSchemaEntry>>()
-
   const fetchEntry = async (id: number): Promise<JsonSchemaEntry> => {
     const path = `/schemas/ids/${id}`
     const { status, body } = await client.get(path, { schemaId: id })
@@ -58,30 +56,8 @@ function createLookup(client: SchemaRegistryClient): JsonSchemaLookup {
     }
   }
 
-  return {
-    label: client.label,
-    cached: (id) => entries.get(id),
-    load(id) {
-      const known = entries.get(id)
-      if (known) return Promise.resolve(known)
-      let pending = loading.get(id)
-      if (!pending) {
-        pending = fetchEntry(id).then(
-          (entry) => {
-            entries.set(id, entry)
-            loading.delete(id)
-            return entry
-          },
-          (error: unknown) => {
-            loading.delete(id)
-            throw error
-          },
-        )
-        loading.set(id, pending)
-      }
-      return pending
-    },
-  }
+  const cache = loadOnce(fetchEntry)
+  return { label: client.label, cached: cache.cached, load: cache.load }
 }
 
 /** Confluent schema references: each `{name, subject, version}` is a schema `$ref`s may name by `name`. */

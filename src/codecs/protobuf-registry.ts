@@ -1,3 +1,4 @@
+import { loadOnce } from './load-once.js'
 import type { SchemaRegistryClient } from './schema-registry.js'
 import { buildProtoSchema, ProtoSchemaError, type ProtoSchema } from './protobuf-schema.js'
 
@@ -43,8 +44,6 @@ export function protobufRegistryLookup(client: SchemaRegistryClient): ProtoSchem
 }
 
 function createLookup(client: SchemaRegistryClient): ProtoSchemaLookup {
-  const entries = new Map<number, ProtoSchemaEntry>()
-  const loading = new Map<number, Promise<ProtoSchemaEntry>>()
   const subjects = new Map<string, Promise<RegistrySchemaBody>>()
 
   const subject = (ref: Reference, id: number): Promise<RegistrySchemaBody> => {
@@ -99,28 +98,6 @@ function createLookup(client: SchemaRegistryClient): ProtoSchemaLookup {
     }
   }
 
-  return {
-    label: client.label,
-    cached: (id) => entries.get(id),
-    load(id) {
-      const known = entries.get(id)
-      if (known) return Promise.resolve(known)
-      let pending = loading.get(id)
-      if (!pending) {
-        pending = fetchEntry(id).then(
-          (entry) => {
-            entries.set(id, entry)
-            loading.delete(id)
-            return entry
-          },
-          (error: unknown) => {
-            loading.delete(id)
-            throw error
-          },
-        )
-        loading.set(id, pending)
-      }
-      return pending
-    },
-  }
+  const cache = loadOnce(fetchEntry)
+  return { label: client.label, cached: cache.cached, load: cache.load }
 }

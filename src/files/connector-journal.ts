@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { writeFileDurably } from './durable-write.js'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
@@ -51,22 +52,8 @@ export function writeConnectorSnapshot(dir: string, snapshot: ConnectorJournalSn
   const stamp = snapshot.time.replace(/[-:]/g, '').replace('.', '')
   let path = join(folder, `${stamp}.json`)
   for (let n = 1; existsSync(path); n++) path = join(folder, `${stamp}-${n}.json`)
-  const tmp = `${path}.tmp`
   try {
-    const fd = openSync(tmp, 'w', 0o644)
-    try {
-      writeSync(fd, `${JSON.stringify({ kind: 'recover-connector-journal', ...snapshot }, null, 2)}\n`)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, path)
-    const dirFd = openSync(folder, 'r')
-    try {
-      fsyncSync(dirFd)
-    } finally {
-      closeSync(dirFd)
-    }
+    writeFileDurably(path, `${JSON.stringify({ kind: 'recover-connector-journal', ...snapshot }, null, 2)}\n`)
   } catch (cause) {
     throw new RecoveryError(
       'JOURNAL_FAILED',

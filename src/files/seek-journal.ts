@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { writeFileDurably } from './durable-write.js'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { RecoveryError } from '../errors.js'
 import { assertSameCluster, type ClusterIdentity } from '../core/cluster-identity.js'
@@ -56,22 +57,8 @@ export function writeJournalSnapshot(dir: string, snapshot: JournalSnapshot): st
     'group,topic,partition,offset,new_offset',
     ...snapshot.entries.map((e) => `${snapshot.group},${e.topic},${e.partition},${e.previousOffset ?? ''},${e.newOffset}`),
   ]
-  const tmp = `${path}.tmp`
   try {
-    const fd = openSync(tmp, 'w', 0o644)
-    try {
-      writeSync(fd, `${lines.join('\n')}\n`)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, path)
-    const dirFd = openSync(groupDir, 'r')
-    try {
-      fsyncSync(dirFd)
-    } finally {
-      closeSync(dirFd)
-    }
+    writeFileDurably(path, `${lines.join('\n')}\n`)
   } catch (cause) {
     throw new RecoveryError(
       'JOURNAL_FAILED',
