@@ -7,6 +7,7 @@ import { createKafka, type KafkaLogLine } from './create-kafka.js'
 import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
 import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
+import { fetchStableOffsets, type OffsetFetchBroker } from './offset-fetch-stable.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { translateKafkaError, unreachable, type BrokerLeadership } from './translate-error.js'
 import { whileCoordinatorLoads } from './coordinator-wait.js'
@@ -158,6 +159,8 @@ export class KafkaGateway {
   /** Committed offsets of a group; with topics, every partition of them (uncommitted ones as null). */
   committedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[]> {
     return this.call(`reading the committed offsets of group ${groupId}`, async () => {
+      const stable = await this.stableCommittedOffsets(groupId, topics)
+      if (stable) return stable
       const result = await this.admin.fetchOffsets({ groupId, topics })
       const out: CommittedOffset[] = []
       for (const { topic, partitions } of result) {
@@ -168,6 +171,20 @@ export class KafkaGateway {
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     })
+  }
+
+  /** The same read with RequireStable (see offset-fetch-stable.ts); undefined on a broker before Kafka 2.5. */
+  private async stableCommittedOffsets(groupId: string, topics?: string[]): Promise<CommittedOffset[] | undefined> {
+    const cluster = await this.offsets()
+    let scope: Array<{ topic: string; partitions: number[] }> | null = null
+    if (topics && topics.length > 0) {
+      scope = [...(await this.partitionsOfMany(topics))].map(([topic, partitions]) => ({ topic, partitions }))
+    }
+    const coordinator = await cluster.findGroupCoordinator({ groupId })
+    const fetched = await fetchStableOffsets(coordinator as unknown as OffsetFetchBroker, groupId, scope)
+    return fetched
+      ?.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset: offset < 0n ? null : offset, metadata: metadata || null }))
+      .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
   }
 
   /** Effective configs of a topic (defaults included), by name. */
