@@ -283,6 +283,21 @@ Scope: by default every partition of the topics the group has committed offsets 
       undo: ['recover', 'seek', ...target, '--undo', '--execute', '--journal', quoteArgument(journalDir)].join(' '),
       resume: ['recover', 'connect', 'resume', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
       describe: ['recover', 'connect', 'describe', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
+      setExactly: (snapshot: string) =>
+        [
+          'recover',
+          'seek',
+          ...target,
+          '--from-file',
+          quoteArgument(snapshot),
+          '--execute',
+          '--yes',
+          ...(flags.resume ? [] : ['--no-resume']),
+          '--stop-timeout',
+          quoteArgument(flags['stop-timeout']),
+          '--journal',
+          quoteArgument(journalDir),
+        ].join(' '),
     }
     result.connectorExecution = await applyConnectorSeek(gateway, client, plan, {
       journalDir,
@@ -293,8 +308,9 @@ Scope: by default every partition of the topics the group has committed offsets 
       ...(process.env.RECOVER_RUNBOOK_RUN ? { runbookRun: process.env.RECOVER_RUNBOOK_RUN } : {}),
     })
     result.applied = true
-    result.undoCommands = [commands.undo]
     this.out(render.renderConnectorSeekResult(result.connectorExecution))
+    if (result.connectorExecution.alreadySet) return result
+    result.undoCommands = [commands.undo]
     this.out(`Undo with: ${commands.undo}`)
     return result
   }

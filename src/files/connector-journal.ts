@@ -83,13 +83,18 @@ export function markConnectorSnapshotRefused(path: string): string {
 }
 
 /**
- * The newest snapshot of the connector taken on this Kafka cluster. Only snapshots from another
- * cluster: CLUSTER_MISMATCH; none at all: NO_JOURNAL.
+ * The newest snapshot of the connector taken on this Kafka cluster through these Connect
+ * workers. Snapshots from another cluster only: CLUSTER_MISMATCH; from this cluster but through
+ * other workers only: CONNECT_MISMATCH (two Connect clusters on one Kafka cluster may both run a
+ * connector of that name, and a source connector's offsets live in its own workers' topic);
+ * none at all: NO_JOURNAL.
  */
-export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity): FoundConnectorSnapshot {
+export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity, connectUrl: string): FoundConnectorSnapshot {
   const all = connectorSnapshots(dir, connector)
   const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
-  if (mine.length > 0) return mine.at(-1)!
+  const here = mine.filter((f) => sameConnectUrl(f.snapshot.connectUrl, connectUrl))
+  if (here.length > 0) return here.at(-1)!
+  if (mine.length > 0) throw connectMismatch(connector, mine.at(-1)!, connectUrl)
   const newest = all.at(-1)
   if (!newest)
     throw new RecoveryError(
@@ -102,10 +107,36 @@ export function newestConnectorSnapshot(dir: string, connector: string, cluster:
     cluster,
     `The newest journal snapshot of connector "${connector}" (${newest.path})`,
     {
-      details: { connector, journal: newest.path },
+      nextSteps: [
+        `Point recover at the Kafka cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS) and at the Connect workers it went through (--connect-url ${newest.snapshot.connectUrl}), then run the same command again.`,
+      ],
+      details: { connector, journal: newest.path, recordedConnectUrl: newest.snapshot.connectUrl },
     },
   )
   return newest
+}
+
+/** The same REST endpoint, written the same way (scheme and host case, a trailing slash and a default port do not matter). */
+export function sameConnectUrl(a: string, b: string): boolean {
+  const canonical = (url: string) => {
+    try {
+      return new URL(url).toString().replace(/\/$/, '')
+    } catch {
+      return url
+    }
+  }
+  return canonical(a) === canonical(b)
+}
+
+function connectMismatch(connector: string, found: FoundConnectorSnapshot, connectUrl: string): RecoveryError {
+  return new RecoveryError(
+    'CONNECT_MISMATCH',
+    `The journal snapshot of connector "${connector}" (${found.path}) was written through Kafka Connect at ${found.snapshot.connectUrl}, but this command goes through ${connectUrl}; nothing was changed.`,
+    {
+      nextSteps: [`Run the same command with --connect-url ${found.snapshot.connectUrl} (the workers the change went through).`],
+      details: { connector, journal: found.path, recordedConnectUrl: found.snapshot.connectUrl, connectUrl },
+    },
+  )
 }
 
 /** Every snapshot of a connector, oldest first. */
@@ -118,9 +149,18 @@ export function connectorSnapshots(dir: string, connector: string): FoundConnect
     .map((f) => ({ path: join(folder, f), snapshot: readConnectorSnapshot(join(folder, f)) }))
 }
 
-/** The snapshots a runbook run wrote for a connector on this cluster, oldest first. */
-export function runbookRunConnectorSnapshots(dir: string, connector: string, cluster: ClusterIdentity, runId: string): FoundConnectorSnapshot[] {
-  return connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
+/** The snapshots a runbook run wrote for a connector on this cluster, oldest first; through other Connect workers: CONNECT_MISMATCH. */
+export function runbookRunConnectorSnapshots(
+  dir: string,
+  connector: string,
+  cluster: ClusterIdentity,
+  connectUrl: string,
+  runId: string,
+): FoundConnectorSnapshot[] {
+  const run = connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
+  const elsewhere = run.find((f) => !sameConnectUrl(f.snapshot.connectUrl, connectUrl))
+  if (elsewhere) throw connectMismatch(connector, elsewhere, connectUrl)
+  return run
 }
 
 export function readConnectorSnapshot(path: string): ConnectorJournalSnapshot {

@@ -14,6 +14,7 @@ import {
   partitionKey,
   sinkOffsetEntries,
   sinkOffsets,
+  sinkPartitionKey,
   undoEntries,
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
@@ -94,14 +95,14 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
     if (runId !== undefined) {
       // A runbook's rollback: back to the offsets before the run's first change. A resumed
       // connector always moves on from where the run left it, so that is said, not refused.
-      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, runId)
+      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, client.url, runId)
       if (runs.length === 0) return { connector, cluster: gateway.cluster, mode, patch: [], warnings, nothingToUndo: true }
       const previous = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.previous) if (!previous.has(partitionKey(e.partition))) previous.set(partitionKey(e.partition), e)
       const next = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.next) next.set(partitionKey(e.partition), e)
       found = { path: runs.map((f) => f.path).join(', '), snapshot: { previous: [...previous.values()], next: [...next.values()] } }
-    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster)
+    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster, client.url)
     const patch = undoEntries(found.snapshot.previous, found.snapshot.next)
     const moved = offsetsDiffer(found.snapshot.next, current)
     if (moved.length > 0)
@@ -159,7 +160,7 @@ async function sinkPlanFor(
       `${describePartition(e.partition)} had no committed offset before: its offset is removed (the connector then starts it from auto.offset.reset).`,
     )
   const fileLines = [...sinkOffsets(set)].map(([key, offset]) => {
-    const e = set.find((x) => `${x.partition.kafka_topic}-${x.partition.kafka_partition}` === key)!
+    const e = set.find((x) => sinkPartitionKey(String(x.partition.kafka_topic), String(x.partition.kafka_partition)) === key)!
     return { topic: String(e.partition.kafka_topic), partition: Number(e.partition.kafka_partition), offset }
   })
   if (fileLines.length !== set.length)
@@ -188,15 +189,24 @@ export interface ConnectorSeekOptions {
   /** Resume the connector after the offsets are set (the default); false leaves it STOPPED. */
   resume: boolean
   stopTimeoutMs: number
-  /** The exact commands printed in failures. */
-  commands: { retry: string; undo: string; resume: string; describe: string }
+  /**
+   * The exact commands printed in failures. `setExactly(journal)` sets the offsets that journal
+   * snapshot planned (its `next`), for when a PATCH may have landed: the original command run
+   * again would plan a relative move (--shift-by, --by-duration, -2h) from where it landed.
+   */
+  commands: { retry: string; undo: string; resume: string; describe: string; setExactly: (journal: string) => string }
   runbookRun?: string
   pollMs?: number
 }
 
 export interface ConnectorSeekResult {
   connector: string
-  journal: string
+  /** The snapshot of the offsets before the change; null when they were already as planned (nothing changed, nothing journalled). */
+  journal: string | null
+  /** The offsets already read as planned after the stop (a run finishing one whose PATCH answer was lost): no PATCH was sent. */
+  alreadySet: boolean
+  /** Said to the reader: the PATCH answer was lost but the offsets read back as planned. */
+  notes: string[]
   /** The state the connector was left in. */
   state: string
   resumed: boolean
@@ -234,6 +244,24 @@ export async function applyConnectorSeek(
     throw stoppedFailure(error, name, options, 'nothing was changed')
   }
   checkUnmoved(plan, before, options)
+  const notes: string[] = []
+  // Already where the plan puts it (the PATCH of an earlier run landed but its answer was lost):
+  // no new snapshot, so undo still restores the offsets from before that run.
+  if (offsetsDiffer(plan.patch, before).length === 0) {
+    const patchMs = 0
+    const resumeStarted = Date.now()
+    const state = options.resume ? await resumeAfterSeek(client, name, null, options) : 'STOPPED'
+    return {
+      connector: name,
+      journal: null,
+      alreadySet: true,
+      notes,
+      state,
+      resumed: options.resume,
+      timings: { stopMs, patchMs, resumeMs: Date.now() - resumeStarted, totalMs: Date.now() - started },
+      offsets: before,
+    }
+  }
   const journal = writeConnectorSnapshot(options.journalDir, {
     connector: name,
     type: plan.connector.type,
@@ -256,20 +284,13 @@ export async function applyConnectorSeek(
   try {
     response = await client.patchOffsets(name, { offsets: plan.patch })
   } catch (error) {
-    if (plan.undoSnapshot !== undefined) throw unfinishedUndo(error, name, journal, options, 'Kafka Connect stopped answering while it set them back')
-    throw new RecoveryError(
-      'CONNECT_SEEK_PARTIAL',
-      `Kafka Connect stopped answering while it set the offsets of connector "${name}", so whether they moved is unknown; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
-      {
-        cause: error,
-        nextSteps: [
-          `When Connect is back, look with: ${options.commands.describe}`,
-          `Then set the plan again with: ${options.commands.retry}`,
-          `Or restore the previous offsets with: ${options.commands.undo}`,
-        ],
-        details: { connector: name, journal, state: 'unknown' },
-      },
-    )
+    // The answer was lost, not necessarily the PATCH (a worker or a proxy that dropped the
+    // connection after applying it): offsets that read back exactly as planned are a success.
+    if (await readsBackAsPlanned(client, name, plan.patch)) {
+      notes.push(`Kafka Connect did not answer the PATCH (${(error as Error).message.replace(/\.$/, '')}), but the offsets read back exactly as planned.`)
+      response = { status: 200, body: null }
+    } else if (plan.undoSnapshot !== undefined) throw unfinishedUndo(error, name, journal, options, 'Kafka Connect stopped answering while it set them back')
+    else throw lostPatch(error, name, journal, options)
   }
   if (response.status < 200 || response.status >= 300) {
     const refusal = client.refusal(response, 'PATCH', `/connectors/${name}/offsets`, name)
@@ -312,25 +333,67 @@ export async function applyConnectorSeek(
   const patchMs = Date.now() - patchStarted
 
   const resumeStarted = Date.now()
-  let state = 'STOPPED'
-  if (options.resume) {
-    try {
-      await client.resume(name)
-      state = (await waitForState(client, name, (s) => s.connector.state !== 'STOPPED', options.stopTimeoutMs, options.pollMs)).connector.state
-    } catch (error) {
-      throw new RecoveryError(
-        'CONNECT_SEEK_PARTIAL',
-        `The offsets of connector "${name}" are set as planned, but resuming it failed (${(error as Error).message.replace(/\.$/, '')}); it is STOPPED.`,
-        {
-          cause: error,
-          nextSteps: [`Resume it with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
-          details: { connector: name, journal, state: 'STOPPED' },
-        },
-      )
-    }
-  }
+  const state = options.resume ? await resumeAfterSeek(client, name, journal, options) : 'STOPPED'
   const resumeMs = Date.now() - resumeStarted
-  return { connector: name, journal, state, resumed: options.resume, timings: { stopMs, patchMs, resumeMs, totalMs: Date.now() - started }, offsets: after }
+  return {
+    connector: name,
+    journal,
+    alreadySet: false,
+    notes,
+    state,
+    resumed: options.resume,
+    timings: { stopMs, patchMs, resumeMs, totalMs: Date.now() - started },
+    offsets: after,
+  }
+}
+
+/** Resumes the connector once its offsets are as planned; the state it reaches. */
+async function resumeAfterSeek(client: ConnectClient, name: string, journal: string | null, options: ConnectorSeekOptions): Promise<string> {
+  try {
+    await client.resume(name)
+    return (await waitForState(client, name, (s) => s.connector.state !== 'STOPPED', options.stopTimeoutMs, options.pollMs)).connector.state
+  } catch (error) {
+    throw new RecoveryError(
+      'CONNECT_SEEK_PARTIAL',
+      `The offsets of connector "${name}" are set as planned, but resuming it failed (${(error as Error).message.replace(/\.$/, '')}); it is STOPPED.`,
+      {
+        cause: error,
+        nextSteps: [`Resume it with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
+        details: { connector: name, journal, state: 'STOPPED' },
+      },
+    )
+  }
+}
+
+/** One read of the offsets after a PATCH whose answer was lost: true only if Connect answers and they are exactly the plan. */
+async function readsBackAsPlanned(client: ConnectClient, name: string, patch: ConnectOffsetEntry[]): Promise<boolean> {
+  try {
+    return offsetsDiffer(patch, (await client.offsets(name)).offsets).length === 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A PATCH sent but not answered, and the offsets could not be read back as planned: it may have
+ * landed or not (or may still land). The commands printed work either way: setting the
+ * journalled plan exactly (not the original command, which would plan a relative move again
+ * from where it landed), or restoring the offsets from before.
+ */
+function lostPatch(error: unknown, name: string, journal: string, options: ConnectorSeekOptions): RecoveryError {
+  return new RecoveryError(
+    'CONNECT_SEEK_PARTIAL',
+    `Kafka Connect stopped answering while it set the offsets of connector "${name}", so whether they moved is unknown; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
+    {
+      cause: error,
+      nextSteps: [
+        `When Connect is back, look with: ${options.commands.describe}`,
+        `Then set the plan again with: ${options.commands.setExactly(journal)}`,
+        `Or restore the previous offsets with: ${options.commands.undo}`,
+      ],
+      details: { connector: name, journal, state: 'unknown' },
+    },
+  )
 }
 
 /** The connector STOPPED with no tasks, and a sink's consumer group empty, within the bound. */
@@ -383,7 +446,7 @@ function checkUnmoved(plan: ConnectorSeekPlan, before: ConnectOffsetEntry[], opt
   const now = sinkOffsets(before)
   const expected = plan.plan.expectations?.[plan.connector.group!]
   const changed = plan.plan.rows.filter((r) => {
-    const at = now.get(tpKey(r.topic, r.partition)) ?? null
+    const at = now.get(sinkPartitionKey(r.topic, r.partition)) ?? null
     if (plan.mode.kind === 'shift-by' && at !== r.currentOffset) return true
     const want = expected?.offsets.get(tpKey(r.topic, r.partition))
     return want !== undefined && at !== want
@@ -391,7 +454,7 @@ function checkUnmoved(plan: ConnectorSeekPlan, before: ConnectOffsetEntry[], opt
   if (changed.length > 0)
     throw new RecoveryError(
       'OFFSETS_CHANGED',
-      `Connector "${plan.connector.name}" committed other offsets since the plan was made (${changed.map((r) => `${r.topic}-${r.partition} now ${now.get(tpKey(r.topic, r.partition)) ?? 'none'}, planned from ${r.currentOffset ?? 'none'}`).join(', ')}); nothing was changed and it is left STOPPED.`,
+      `Connector "${plan.connector.name}" committed other offsets since the plan was made (${changed.map((r) => `${r.topic}-${r.partition} now ${now.get(sinkPartitionKey(r.topic, r.partition)) ?? 'none'}, planned from ${r.currentOffset ?? 'none'}`).join(', ')}); nothing was changed and it is left STOPPED.`,
       {
         nextSteps: [
           `Plan again (a dry run) from where it is now, then run: ${options.commands.retry}`,
