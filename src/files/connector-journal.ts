@@ -15,6 +15,8 @@ export interface ConnectorJournalSnapshot {
   type: 'sink' | 'source'
   /** The Connect REST URL the change went through (no credentials). */
   connectUrl: string
+  /** The worker ids (host:port) the connector's status named then: which Connect cluster it was. */
+  connectWorkers?: string[]
   /** Kafka's cluster id of the workers' cluster. */
   clusterId: string
   bootstrap: string[]
@@ -82,19 +84,25 @@ export function markConnectorSnapshotRefused(path: string): string {
   return refused
 }
 
+/** The Connect workers a command goes through: its URL, and the worker ids the connector's status names there. */
+export interface ConnectThrough {
+  url: string
+  workers: string[]
+}
+
 /**
- * The newest snapshot of the connector taken on this Kafka cluster through these Connect
- * workers. Snapshots from another cluster only: CLUSTER_MISMATCH; from this cluster but through
- * other workers only: CONNECT_MISMATCH (two Connect clusters on one Kafka cluster may both run a
- * connector of that name, and a source connector's offsets live in its own workers' topic);
- * none at all: NO_JOURNAL.
+ * The newest snapshot of the connector taken on this Kafka cluster through the same Connect
+ * cluster. Snapshots from another Kafka cluster only: CLUSTER_MISMATCH; from this one but
+ * through other Connect workers only: CONNECT_MISMATCH (two Connect clusters on one Kafka
+ * cluster may both run a connector of that name, and a source connector's offsets live in its
+ * own workers' topic); none at all: NO_JOURNAL.
  */
-export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity, connectUrl: string): FoundConnectorSnapshot {
+export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity, through: ConnectThrough): FoundConnectorSnapshot {
   const all = connectorSnapshots(dir, connector)
   const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
-  const here = mine.filter((f) => sameConnectUrl(f.snapshot.connectUrl, connectUrl))
+  const here = mine.filter((f) => sameConnectCluster(f.snapshot, through))
   if (here.length > 0) return here.at(-1)!
-  if (mine.length > 0) throw connectMismatch(connector, mine.at(-1)!, connectUrl)
+  if (mine.length > 0) throw connectMismatch(connector, mine.at(-1)!, through)
   const newest = all.at(-1)
   if (!newest)
     throw new RecoveryError(
@@ -116,25 +124,44 @@ export function newestConnectorSnapshot(dir: string, connector: string, cluster:
   return newest
 }
 
-/** The same REST endpoint, written the same way (scheme and host case, a trailing slash and a default port do not matter). */
-export function sameConnectUrl(a: string, b: string): boolean {
-  const canonical = (url: string) => {
-    try {
-      return new URL(url).toString().replace(/\/$/, '')
-    } catch {
-      return url
-    }
-  }
-  return canonical(a) === canonical(b)
+/**
+ * The same Connect cluster: the same URL, or a worker in common (a worker belongs to one Connect
+ * cluster; its id is the host:port it advertises, which is also its URL's when reached directly).
+ * Another worker of the cluster, or a load balancer in front of it, is recognised once the
+ * connector's status names a worker seen when the snapshot was written.
+ */
+export function sameConnectCluster(snapshot: Pick<ConnectorJournalSnapshot, 'connectUrl' | 'connectWorkers'>, through: ConnectThrough): boolean {
+  if (canonicalUrl(snapshot.connectUrl) === canonicalUrl(through.url)) return true
+  const then = new Set([...(snapshot.connectWorkers ?? []), hostPort(snapshot.connectUrl)])
+  return [...through.workers, hostPort(through.url)].some((w) => then.has(w))
 }
 
-function connectMismatch(connector: string, found: FoundConnectorSnapshot, connectUrl: string): RecoveryError {
+function canonicalUrl(url: string): string {
+  try {
+    return new URL(url).toString().replace(/\/$/, '')
+  } catch {
+    return url
+  }
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`
+  } catch {
+    return url
+  }
+}
+
+function connectMismatch(connector: string, found: FoundConnectorSnapshot, through: ConnectThrough): RecoveryError {
+  const then = found.snapshot.connectWorkers?.length ? ` (workers ${found.snapshot.connectWorkers.join(', ')})` : ''
+  const now = through.workers.length ? ` (workers ${through.workers.join(', ')})` : ''
   return new RecoveryError(
     'CONNECT_MISMATCH',
-    `The journal snapshot of connector "${connector}" (${found.path}) was written through Kafka Connect at ${found.snapshot.connectUrl}, but this command goes through ${connectUrl}; nothing was changed.`,
+    `The journal snapshot of connector "${connector}" (${found.path}) was written through Kafka Connect at ${found.snapshot.connectUrl}${then}, but this command goes through ${through.url}${now}, another Connect cluster as far as recover can tell; nothing was changed.`,
     {
       nextSteps: [`Run the same command with --connect-url ${found.snapshot.connectUrl} (the workers the change went through).`],
-      details: { connector, journal: found.path, recordedConnectUrl: found.snapshot.connectUrl, connectUrl },
+      details: { connector, journal: found.path, recordedConnectUrl: found.snapshot.connectUrl, connectUrl: through.url },
     },
   )
 }
@@ -154,12 +181,12 @@ export function runbookRunConnectorSnapshots(
   dir: string,
   connector: string,
   cluster: ClusterIdentity,
-  connectUrl: string,
+  through: ConnectThrough,
   runId: string,
 ): FoundConnectorSnapshot[] {
   const run = connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
-  const elsewhere = run.find((f) => !sameConnectUrl(f.snapshot.connectUrl, connectUrl))
-  if (elsewhere) throw connectMismatch(connector, elsewhere, connectUrl)
+  const elsewhere = run.find((f) => !sameConnectCluster(f.snapshot, through))
+  if (elsewhere) throw connectMismatch(connector, elsewhere, through)
   return run
 }
 

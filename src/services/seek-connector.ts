@@ -34,6 +34,8 @@ export interface ConnectorRef {
   /** The connector's state when the plan was made. */
   state: string
   group: string | null
+  /** The workers (Connect's worker ids, host:port) its status named: which Connect cluster it is. */
+  workers: string[]
 }
 
 /** A source connector's change, one row per partition map. */
@@ -84,7 +86,9 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
   const status = await client.status(request.connector)
   const type = status.type === 'source' ? 'source' : 'sink'
   const group = type === 'sink' ? connectorGroup(request.connector, info.config) : null
-  const connector: ConnectorRef = { name: request.connector, type, connectUrl: client.url, state: status.connector.state, group }
+  const workers = [...new Set([status.connector.worker_id, ...status.tasks.map((t) => t.worker_id)].filter((w): w is string => Boolean(w)))]
+  const connector: ConnectorRef = { name: request.connector, type, connectUrl: client.url, state: status.connector.state, group, workers }
+  const through = { url: client.url, workers }
   const mode = request.seek.mode
   const warnings: string[] = []
 
@@ -95,14 +99,14 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
     if (runId !== undefined) {
       // A runbook's rollback: back to the offsets before the run's first change. A resumed
       // connector always moves on from where the run left it, so that is said, not refused.
-      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, client.url, runId)
+      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, through, runId)
       if (runs.length === 0) return { connector, cluster: gateway.cluster, mode, patch: [], warnings, nothingToUndo: true }
       const previous = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.previous) if (!previous.has(partitionKey(e.partition))) previous.set(partitionKey(e.partition), e)
       const next = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.next) next.set(partitionKey(e.partition), e)
       found = { path: runs.map((f) => f.path).join(', '), snapshot: { previous: [...previous.values()], next: [...next.values()] } }
-    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster, client.url)
+    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster, through)
     const patch = undoEntries(found.snapshot.previous, found.snapshot.next)
     const moved = offsetsDiffer(found.snapshot.next, current)
     if (moved.length > 0)
@@ -266,6 +270,7 @@ export async function applyConnectorSeek(
     connector: name,
     type: plan.connector.type,
     connectUrl: client.url,
+    connectWorkers: plan.connector.workers,
     clusterId: plan.cluster.id,
     bootstrap: plan.cluster.bootstrap,
     ...(plan.connector.group ? { group: plan.connector.group } : {}),

@@ -19,24 +19,27 @@ import { TerminalSession } from '../support/terminal.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
 type Cluster = 'A' | 'B'
+/** A's and B's workers, and A2: a second Connect cluster on Kafka cluster A. */
+type Workers = Cluster | 'A2'
+const kafkaOf = (w: Workers): Cluster => (w === 'A2' ? 'A' : w)
 const T0 = Date.now() - 3_600_000
 const dir = mkdtempSync(join(tmpdir(), 'recover-connect-boundaries-'))
 const home = join(dir, 'home')
 const journal = join(dir, 'journal')
 const brokers: Record<Cluster, string> = { A: '', B: '' }
-const workers = {} as Record<Cluster, DistributedWorker>
+const workers = {} as Record<Workers, DistributedWorker>
 let startedB: LocalKafka | undefined
 
 /** recover pointed at a cluster as a person would (RECOVER_BROKERS), so printed commands carry no --brokers. */
 const on = (cluster: Cluster, args: string[]) => runCli(args, { cwd: dir, timeoutMs: 120_000, env: { RECOVER_BROKERS: brokers[cluster], RECOVER_HOME: home } })
-const offsetsOf = async (cluster: Cluster, name: string) =>
+const offsetsOf = async (cluster: Workers, name: string) =>
   new Map(
     ((await workers[cluster].rest('GET', `/connectors/${name}/offsets`)).offsets as Array<{ partition: any; offset: any }>).map((o) => [
       `${o.partition.kafka_topic}-${o.partition.kafka_partition}`,
       String(o.offset.kafka_offset),
     ]),
   )
-const stateOf = async (cluster: Cluster, name: string) => (await workers[cluster].rest('GET', `/connectors/${name}/status`)).connector.state as string
+const stateOf = async (cluster: Workers, name: string) => (await workers[cluster].rest('GET', `/connectors/${name}/status`)).connector.state as string
 const journalled = (name: string) => {
   const folder = join(journal, 'connectors', encodeURIComponent(name))
   return existsSync(folder) ? readdirSync(folder).sort() : []
@@ -50,16 +53,18 @@ const at = (topic: string, p0: string, p1: string) =>
 const argvOf = (command: string) => command.trim().split(/\s+/).slice(1)
 
 /** A FileStreamSink over a 2-partition topic of 6 records on a cluster, committed at 3 and 3. */
-async function runningSink(cluster: Cluster, options: { name?: string; topic?: string; prefix?: string } = {}) {
+async function runningSink(cluster: Workers, options: { name?: string; topic?: string; prefix?: string; group?: string } = {}) {
   const topic = options.topic ?? uniqueName(`${options.prefix ?? 'bnd'}-in`)
   const name = options.name ?? uniqueName(options.prefix ?? 'bnd-sink')
-  await createTopic(topic, 2, brokers[cluster])
-  await produce(
-    topic,
-    Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}`, timestampMs: T0 + i * 1000 })),
-    brokers[cluster],
-  )
+  if (cluster !== 'A2') await createTopic(topic, 2, brokers[kafkaOf(cluster)])
+  if (cluster !== 'A2')
+    await produce(
+      topic,
+      Array.from({ length: 6 }, (_, i) => ({ partition: i % 2, key: `k${i}`, value: `v${i}`, timestampMs: T0 + i * 1000 })),
+      brokers[kafkaOf(cluster)],
+    )
   await workers[cluster].createConnector(name, {
+    ...(options.group ? { 'consumer.override.group.id': options.group } : {}),
     'connector.class': 'org.apache.kafka.connect.file.FileStreamSinkConnector',
     'tasks.max': '1',
     topics: topic,
@@ -88,20 +93,26 @@ test.before(
       }
       workers.B = await startDistributedWorker({ brokers: brokers.B })
     }
-    await Promise.all([(async () => (workers.A = await startDistributedWorker({ brokers: brokers.A })))(), clusterB()])
+    await Promise.all([
+      (async () => (workers.A = await startDistributedWorker({ brokers: brokers.A })))(),
+      (async () => (workers.A2 = await startDistributedWorker({ brokers: brokers.A })))(),
+      clusterB(),
+    ])
   }),
 )
 test.after(async () => {
-  await Promise.all([workers.A?.stop(), workers.B?.stop()])
+  await Promise.all([workers.A?.stop(), workers.A2?.stop(), workers.B?.stop()])
   await startedB?.stop()
 })
 
 test(
-  'the same connector name on two clusters: an undo of the change on A refuses, exit 4 and nothing changed, when pointed at B, at Connect of B, or through another Connect URL; on A it restores A even after a newer change on B',
+  'the same connector name on two Kafka clusters and on two Connect clusters: an undo of the change on A refuses, exit 4 and nothing changed, when pointed at Kafka B, at Connect of B, or at the other Connect cluster on A; another address of the same workers restores A, even after a newer change on B',
   withTimeout(300_000, async () => {
     const name = uniqueName('twin-sink')
     const topic = uniqueName('twin-in')
     await Promise.all([runningSink('A', { name, topic }), runningSink('B', { name, topic })])
+    // The second Connect cluster on A runs its twin in a group of its own (the default would share A's).
+    await runningSink('A2', { name, topic, group: `connect-${name}-second` })
     const ids = {
       A: await withGateway(async (g) => g.clusterId, brokers.A),
       B: await withGateway(async (g) => g.clusterId, brokers.B),
@@ -130,40 +141,38 @@ test(
     assert.is(journalAfterSeek.length, 1)
 
     const withUrl = (url: string) => argvOf(undo!).map((a) => (a === workers.A.url ? url : a))
-    const tap = await startHttpTap(workers.A.url, () => undefined)
-    try {
-      const refusals = {
-        // The printed undo, on a shell where RECOVER_BROKERS points at B: Connect A is not on B.
-        printedOnB: await on('B', [...argvOf(undo!), '--yes', '--json']),
-        // The same with B's own workers, as someone "fixing" the URL would: the journal is of A.
-        workersOfB: await on('B', [...withUrl(workers.B.url), '--yes', '--json']),
-        // Kafka A but Connect of B: those workers are on B.
-        connectOfB: await on('A', [...withUrl(workers.B.url), '--yes', '--json']),
-        // Kafka A, through another Connect address than the change went through.
-        otherUrl: await on('A', [...withUrl(tap.url), '--yes', '--json']),
-      }
-      for (const [why, run] of Object.entries(refusals)) {
-        assert.is(run.exitCode, 4, `${why}: ${run.stdout}${run.stderr}`)
-        assert.is(run.json.error.code, why === 'otherUrl' ? 'CONNECT_MISMATCH' : 'CLUSTER_MISMATCH', why)
-        assert.match(run.json.error.message, /nothing was changed/, why)
-        assert.ok(run.json.error.nextSteps.length > 0, why)
-      }
-      assert.match(refusals.printedOnB.json.error.message, new RegExp(`Kafka Connect at ${workers.A.url} was recorded on cluster ${ids.A}`))
-      assert.match(
-        refusals.workersOfB.json.error.message,
-        new RegExp(`journal snapshot of connector "${name}".*recorded on cluster ${ids.A}.*connected to cluster ${ids.B}`),
-      )
-      assert.match(refusals.workersOfB.json.error.nextSteps.join(' '), new RegExp(`--connect-url ${workers.A.url}`))
-      assert.match(
-        refusals.otherUrl.json.error.message,
-        new RegExp(`written through Kafka Connect at ${workers.A.url}, but this command goes through ${tap.url}`),
-      )
-      assert.match(refusals.otherUrl.json.error.nextSteps[0], new RegExp(`--connect-url ${workers.A.url}`))
-    } finally {
-      await tap.stop()
+    const refusals = {
+      // The printed undo, on a shell where RECOVER_BROKERS points at B: Connect A is not on B.
+      printedOnB: await on('B', [...argvOf(undo!), '--yes', '--json']),
+      // The same with B's own workers, as someone "fixing" the URL would: the journal is of A.
+      workersOfB: await on('B', [...withUrl(workers.B.url), '--yes', '--json']),
+      // Kafka A but Connect of B: those workers are on B.
+      connectOfB: await on('A', [...withUrl(workers.B.url), '--yes', '--json']),
+      // Kafka A, through the other Connect cluster on A, which has a connector of the same name.
+      otherConnect: await on('A', [...withUrl(workers.A2.url), '--yes', '--json']),
     }
+    for (const [why, run] of Object.entries(refusals)) {
+      assert.is(run.exitCode, 4, `${why}: ${run.stdout}${run.stderr}`)
+      assert.is(run.json.error.code, why === 'otherConnect' ? 'CONNECT_MISMATCH' : 'CLUSTER_MISMATCH', why)
+      assert.match(run.json.error.message, /nothing was changed/, why)
+      assert.ok(run.json.error.nextSteps.length > 0, why)
+    }
+    assert.match(refusals.printedOnB.json.error.message, new RegExp(`Kafka Connect at ${workers.A.url} was recorded on cluster ${ids.A}`))
+    assert.match(
+      refusals.workersOfB.json.error.message,
+      new RegExp(`journal snapshot of connector "${name}".*recorded on cluster ${ids.A}.*connected to cluster ${ids.B}`),
+    )
+    assert.match(refusals.workersOfB.json.error.nextSteps.join(' '), new RegExp(`--connect-url ${workers.A.url}`))
+    assert.match(
+      refusals.otherConnect.json.error.message,
+      new RegExp(`written through Kafka Connect at ${workers.A.url}.*but this command goes through ${workers.A2.url}`),
+    )
+    assert.match(refusals.otherConnect.json.error.nextSteps[0], new RegExp(`--connect-url ${workers.A.url}`))
+
     assert.equal(await offsetsOf('A', name), at(topic, '0', '0'), 'A untouched by the refusals')
     assert.is(await stateOf('A', name), 'STOPPED')
+    assert.equal(await offsetsOf('A2', name), at(topic, '3', '3'), "the other Connect cluster's twin untouched")
+    assert.is(await stateOf('A2', name), 'RUNNING')
     assert.equal(await offsetsOf('B', name), at(topic, '3', '3'), 'B untouched')
     assert.is(await stateOf('B', name), 'RUNNING')
     assert.equal(journalled(name), journalAfterSeek, 'no journal entry from a refusal')
@@ -184,10 +193,17 @@ test(
       '--no-resume',
     ])
     assert.is(seekB.exitCode, 0, seekB.stderr)
-    const back = await on('A', [...argvOf(undo!), '--yes', '--no-resume', '--json'])
-    assert.is(back.exitCode, 0, back.stderr)
+    // Through another address of A's workers (a proxy, as a load balancer would be): the same Connect cluster.
+    const tap = await startHttpTap(workers.A.url, () => undefined)
+    try {
+      const back = await on('A', [...withUrl(tap.url), '--yes', '--no-resume', '--json'])
+      assert.is(back.exitCode, 0, back.stderr)
+    } finally {
+      await tap.stop()
+    }
     assert.equal(await offsetsOf('A', name), at(topic, '3', '3'), 'A back where it was before its own change')
     assert.equal(await offsetsOf('B', name), at(topic, '1', '1'), 'B keeps its own change')
+    assert.equal(await offsetsOf('A2', name), at(topic, '3', '3'))
   }),
 )
 
