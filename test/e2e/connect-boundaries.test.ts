@@ -4,6 +4,7 @@
  * columns, and a worker that applies the PATCH but never answers. Real brokers, real workers
  * (one per cluster for the whole file).
  */
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -208,7 +209,7 @@ test(
 )
 
 test(
-  "Ctrl-C at seek --connector --execute's [y/N]: exit 130, one line, the connector still RUNNING at the same offsets, no journal entry",
+  "Ctrl-C at seek --connector --execute's [y/N], as the key or as a SIGINT signal: exit 130, the connector still RUNNING at the same offsets, no journal entry",
   withTimeout(180_000, async () => {
     const { topic, name } = await runningSink('A', { prefix: 'prompt-sink' })
     const term = new TerminalSession(['seek', '--connector', name, '--to-earliest', '--connect-url', workers.A.url, '--journal', journal, '--execute'], {
@@ -228,8 +229,34 @@ test(
     assert.is(await stateOf('A', name), 'RUNNING')
     assert.equal(await offsetsOf('A', name), at(topic, '3', '3'))
     assert.equal(journalled(name), [])
+
+    // SIGINT itself (kill -INT from another shell, not the key): the same code, nothing changed.
+    const signalled = new TerminalSession(['seek', '--connector', name, '--to-earliest', '--connect-url', workers.A.url, '--journal', journal, '--execute'], {
+      cwd: dir,
+      env: { RECOVER_BROKERS: brokers.A, RECOVER_HOME: home },
+    })
+    try {
+      await signalled.shows('[y/N]')
+      const pid = recoverPid(name)
+      process.kill(pid, 'SIGINT')
+      assert.is(await signalled.exitStatus(), 130, signalled.screen())
+      assert.not.match(signalled.screen(), /bug|AbortError| {4}at /)
+    } finally {
+      signalled.close()
+    }
+    assert.is(await stateOf('A', name), 'RUNNING')
+    assert.equal(await offsetsOf('A', name), at(topic, '3', '3'))
+    assert.equal(journalled(name), [])
   }),
 )
+
+/** The pid of the node process running `recover seek --connector NAME` (not the shell that started it). */
+function recoverPid(name: string): number {
+  const rows = execFileSync('ps', ['-eo', 'pid=,comm=,args='], { encoding: 'utf8' }).split('\n')
+  const row = rows.find((r) => /^\s*\d+\s+node\s/.test(r) && r.includes(`--connector ${name} `))
+  assert.ok(row, `no recover process for ${name}`)
+  return Number(row!.trim().split(/\s+/)[0])
+}
 
 test(
   'connect describe at 80 columns: no line wider, and the name, state, group and lag per partition all there',
