@@ -166,6 +166,31 @@ function connectMismatch(connector: string, found: FoundConnectorSnapshot, throu
   )
 }
 
+/**
+ * A journal snapshot given as --from-file (the command printed when a PATCH answer was lost)
+ * sets the offsets it planned only on the connector, Kafka cluster and Connect cluster it was
+ * written for: the same name can exist on another cluster.
+ */
+export function assertSnapshotApplies(
+  path: string,
+  snapshot: ConnectorJournalSnapshot,
+  connector: string,
+  cluster: ClusterIdentity,
+  through: ConnectThrough,
+): void {
+  if (snapshot.connector !== connector)
+    throw new RecoveryError('USAGE', `${path} is a journal snapshot of connector "${snapshot.connector}", not "${connector}"; nothing was changed.`, {
+      nextSteps: [`Give --connector ${snapshot.connector}, or a snapshot of ${connector}.`],
+    })
+  assertSameCluster({ id: snapshot.clusterId, bootstrap: snapshot.bootstrap }, cluster, `The journal snapshot ${path}`, {
+    nextSteps: [
+      `Point recover at the Kafka cluster it was written on (--brokers, --cluster or RECOVER_BROKERS) and at --connect-url ${snapshot.connectUrl}, then run the same command again.`,
+    ],
+    details: { connector, journal: path, recordedConnectUrl: snapshot.connectUrl },
+  })
+  if (!sameConnectCluster(snapshot, through)) throw connectMismatch(connector, { path, snapshot }, through)
+}
+
 /** Every snapshot of a connector, oldest first. */
 export function connectorSnapshots(dir: string, connector: string): FoundConnectorSnapshot[] {
   const folder = connectorDir(dir, connector)

@@ -19,6 +19,8 @@ import {
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
 import {
+  assertSnapshotApplies,
+  type ConnectorJournalSnapshot,
   markConnectorSnapshotRefused,
   markConnectorSnapshotUnconfirmed,
   newestConnectorSnapshot,
@@ -67,7 +69,7 @@ export interface ConnectorSeekRequest {
   /** The group seek request (groups are filled in with the connector's group). */
   seek: SeekRequest
   /** Source connectors, or a sink given a JSON file: the offsets to set. */
-  offsetsFile?: { file: string; entries: ConnectOffsetEntry[] }
+  offsetsFile?: { file: string; entries: ConnectOffsetEntry[]; snapshot?: ConnectorJournalSnapshot }
   journalDir: string
 }
 
@@ -91,6 +93,7 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
   const through = { url: client.url, workers }
   const mode = request.seek.mode
   const warnings: string[] = []
+  if (request.offsetsFile?.snapshot) assertSnapshotApplies(request.offsetsFile.file, request.offsetsFile.snapshot, request.connector, gateway.cluster, through)
 
   if (mode.kind === 'undo') {
     const runId = request.seek.undo?.runbookRun

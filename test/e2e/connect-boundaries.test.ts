@@ -142,6 +142,20 @@ test(
     assert.is(journalAfterSeek.length, 1)
 
     const withUrl = (url: string) => argvOf(undo!).map((a) => (a === workers.A.url ? url : a))
+    const snapshotOfA = join(journal, 'connectors', name, journalAfterSeek[0]!)
+    const setFromSnapshot = (url: string) => [
+      'seek',
+      '--connector',
+      name,
+      '--connect-url',
+      url,
+      '--from-file',
+      snapshotOfA,
+      '--journal',
+      journal,
+      '--execute',
+      '--yes',
+    ]
     const refusals = {
       // The printed undo, on a shell where RECOVER_BROKERS points at B: Connect A is not on B.
       printedOnB: await on('B', [...argvOf(undo!), '--yes', '--json']),
@@ -151,10 +165,13 @@ test(
       connectOfB: await on('A', [...withUrl(workers.B.url), '--yes', '--json']),
       // Kafka A, through the other Connect cluster on A, which has a connector of the same name.
       otherConnect: await on('A', [...withUrl(workers.A2.url), '--yes', '--json']),
+      // A's journal snapshot as --from-file (the form printed when a PATCH answer is lost), on B and on the other Connect cluster.
+      snapshotOnB: await on('B', [...setFromSnapshot(workers.B.url), '--json']),
+      snapshotThroughOtherConnect: await on('A', [...setFromSnapshot(workers.A2.url), '--json']),
     }
     for (const [why, run] of Object.entries(refusals)) {
       assert.is(run.exitCode, 4, `${why}: ${run.stdout}${run.stderr}`)
-      assert.is(run.json.error.code, why === 'otherConnect' ? 'CONNECT_MISMATCH' : 'CLUSTER_MISMATCH', why)
+      assert.is(run.json.error.code, /^(otherConnect|snapshotThroughOtherConnect)$/.test(why) ? 'CONNECT_MISMATCH' : 'CLUSTER_MISMATCH', why)
       assert.match(run.json.error.message, /nothing was changed/, why)
       assert.ok(run.json.error.nextSteps.length > 0, why)
     }
