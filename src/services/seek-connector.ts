@@ -334,7 +334,11 @@ export async function applyConnectorSeek(
       'CONNECT_SEEK_PARTIAL',
       `After the PATCH, connector "${name}" reads back other offsets than planned (${wrong.join('; ')}); it is left STOPPED and its previous offsets are in ${journal}.`,
       {
-        nextSteps: [`Check with: ${options.commands.describe}`, `Set the plan again with: ${options.commands.retry}`, `Or undo with: ${options.commands.undo}`],
+        nextSteps: [
+          `Check with: ${options.commands.describe}`,
+          `Set the plan again with: ${options.commands.setExactly(journal)}`,
+          `Or undo with: ${options.commands.undo}`,
+        ],
         details: { connector: name, journal, wrong, state: 'STOPPED' },
       },
     )
