@@ -243,12 +243,24 @@ Scope: by default every partition of the topics the group has committed offsets 
   ): Promise<SeekResult> {
     if (flags['wait-empty']) throw new RecoveryError('USAGE', '--wait-empty is for groups; with --connector, seek stops the connector itself (--stop-timeout).')
     const client = await this.connectClient(flags)
-    let offsetsFile: { file: string; entries: import('../src/connect/connect-types.js').ConnectOffsetEntry[] } | undefined
+    let offsetsFile:
+      | {
+          file: string
+          entries: import('../src/connect/connect-types.js').ConnectOffsetEntry[]
+          snapshot?: import('../src/files/connector-journal.js').ConnectorJournalSnapshot
+        }
+      | undefined
     let request: SeekRequest
     const file = typeof flags['from-file'] === 'string' ? flags['from-file'] : undefined
     if (file && readText(file).trimStart().startsWith('{')) {
       const { parseConnectOffsetsFile } = await import('../src/core/connect-offsets.js')
-      offsetsFile = { file, entries: parseConnectOffsetsFile(readText(file), file) }
+      const text = readText(file)
+      offsetsFile = { file, entries: parseConnectOffsetsFile(text, file) }
+      // A journal snapshot (what a seek whose PATCH answer was lost prints): checked against where it was written.
+      if (/"kind"\s*:\s*"recover-connector-journal"/.test(text)) {
+        const { readConnectorSnapshot } = await import('../src/files/connector-journal.js')
+        offsetsFile.snapshot = readConnectorSnapshot(file)
+      }
       request = await this.toRequest({ ...flags, 'from-file': undefined, 'to-earliest': true }, [], journalDir)
       request.mode = { kind: 'from-file', file }
     } else request = await this.toRequest(flags, [], journalDir)
@@ -283,6 +295,21 @@ Scope: by default every partition of the topics the group has committed offsets 
       undo: ['recover', 'seek', ...target, '--undo', '--execute', '--journal', quoteArgument(journalDir)].join(' '),
       resume: ['recover', 'connect', 'resume', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
       describe: ['recover', 'connect', 'describe', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
+      setExactly: (snapshot: string) =>
+        [
+          'recover',
+          'seek',
+          ...target,
+          '--from-file',
+          quoteArgument(snapshot),
+          '--execute',
+          '--yes',
+          ...(flags.resume ? [] : ['--no-resume']),
+          '--stop-timeout',
+          quoteArgument(flags['stop-timeout']),
+          '--journal',
+          quoteArgument(journalDir),
+        ].join(' '),
     }
     result.connectorExecution = await applyConnectorSeek(gateway, client, plan, {
       journalDir,
@@ -293,8 +320,9 @@ Scope: by default every partition of the topics the group has committed offsets 
       ...(process.env.RECOVER_RUNBOOK_RUN ? { runbookRun: process.env.RECOVER_RUNBOOK_RUN } : {}),
     })
     result.applied = true
-    result.undoCommands = [commands.undo]
     this.out(render.renderConnectorSeekResult(result.connectorExecution))
+    if (result.connectorExecution.alreadySet) return result
+    result.undoCommands = [commands.undo]
     this.out(`Undo with: ${commands.undo}`)
     return result
   }

@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   CONNECTOR_NOT_STOPPED: 'safety',
   CONNECT_OFFSETS_REFUSED: 'safety',
   CONNECT_SEEK_PARTIAL: 'environment',
+  CONNECT_MISMATCH: 'safety',
   BUCKET_ACCESS_DENIED: 'environment',
 } as const satisfies Record<string, ErrorCategory>
 

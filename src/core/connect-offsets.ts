@@ -34,7 +34,12 @@ export function sinkOffsetEntries(rows: Array<{ topic: string; partition: number
   return rows.map((r) => ({ partition: { kafka_topic: r.topic, kafka_partition: r.partition }, offset: { kafka_offset: Number(r.newOffset) } }))
 }
 
-/** A sink connector's offsets as topic-partition -> offset. */
+/** The key of a topic-partition in `sinkOffsets`. */
+export function sinkPartitionKey(topic: string, partition: number | string): string {
+  return `${topic}\u0000${partition}`
+}
+
+/** A sink connector's offsets as topic-partition (`sinkPartitionKey`) -> offset. */
 export function sinkOffsets(entries: ConnectOffsetEntry[]): Map<string, bigint> {
   const out = new Map<string, bigint>()
   for (const e of entries) {
@@ -42,7 +47,7 @@ export function sinkOffsets(entries: ConnectOffsetEntry[]): Map<string, bigint> 
     const partition = e.partition.kafka_partition
     const offset = e.offset?.kafka_offset
     if (typeof topic === 'string' && (typeof partition === 'number' || typeof partition === 'string') && offset !== undefined && offset !== null)
-      out.set(`${topic}-${partition}`, BigInt(String(offset)))
+      out.set(sinkPartitionKey(topic, partition), BigInt(String(offset)))
   }
   return out
 }
@@ -79,7 +84,10 @@ export function describeOffset(offset: Record<string, unknown> | null | undefine
   return canonical(offset)
 }
 
-/** An offsets file as `connect describe --export` writes it and Connect's PATCH takes it: {"offsets": [{partition, offset}]}. */
+/**
+ * An offsets file as `connect describe --export` writes it and Connect's PATCH takes it:
+ * {"offsets": [{partition, offset}]}; or a connector journal snapshot, for the offsets it planned (`next`).
+ */
 export function parseConnectOffsetsFile(text: string, file: string): ConnectOffsetEntry[] {
   let parsed: unknown
   try {
@@ -87,7 +95,9 @@ export function parseConnectOffsetsFile(text: string, file: string): ConnectOffs
   } catch (cause) {
     throw new RecoveryError('USAGE', `${file} is not JSON (${(cause as Error).message}); write it as recover connect describe --export does.`, { cause })
   }
-  const offsets = (parsed as { offsets?: unknown } | null)?.offsets
+  // A journal snapshot names the offsets its run planned: what a run whose PATCH answer was lost prints to set them exactly.
+  const journal = (parsed as { kind?: unknown } | null)?.kind === 'recover-connector-journal'
+  const offsets = journal ? (parsed as { next?: unknown }).next : (parsed as { offsets?: unknown } | null)?.offsets
   const bad = (why: string): never => {
     throw new RecoveryError(
       'USAGE',

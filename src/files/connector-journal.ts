@@ -15,6 +15,8 @@ export interface ConnectorJournalSnapshot {
   type: 'sink' | 'source'
   /** The Connect REST URL the change went through (no credentials). */
   connectUrl: string
+  /** The worker ids (host:port) the connector's status named then: which Connect cluster it was. */
+  connectWorkers?: string[]
   /** Kafka's cluster id of the workers' cluster. */
   clusterId: string
   bootstrap: string[]
@@ -82,14 +84,25 @@ export function markConnectorSnapshotRefused(path: string): string {
   return refused
 }
 
+/** The Connect workers a command goes through: its URL, and the worker ids the connector's status names there. */
+export interface ConnectThrough {
+  url: string
+  workers: string[]
+}
+
 /**
- * The newest snapshot of the connector taken on this Kafka cluster. Only snapshots from another
- * cluster: CLUSTER_MISMATCH; none at all: NO_JOURNAL.
+ * The newest snapshot of the connector taken on this Kafka cluster through the same Connect
+ * cluster. Snapshots from another Kafka cluster only: CLUSTER_MISMATCH; from this one but
+ * through other Connect workers only: CONNECT_MISMATCH (two Connect clusters on one Kafka
+ * cluster may both run a connector of that name, and a source connector's offsets live in its
+ * own workers' topic); none at all: NO_JOURNAL.
  */
-export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity): FoundConnectorSnapshot {
+export function newestConnectorSnapshot(dir: string, connector: string, cluster: ClusterIdentity, through: ConnectThrough): FoundConnectorSnapshot {
   const all = connectorSnapshots(dir, connector)
   const mine = all.filter((f) => f.snapshot.clusterId === cluster.id)
-  if (mine.length > 0) return mine.at(-1)!
+  const here = mine.filter((f) => sameConnectCluster(f.snapshot, through))
+  if (here.length > 0) return here.at(-1)!
+  if (mine.length > 0) throw connectMismatch(connector, mine.at(-1)!, through)
   const newest = all.at(-1)
   if (!newest)
     throw new RecoveryError(
@@ -102,10 +115,80 @@ export function newestConnectorSnapshot(dir: string, connector: string, cluster:
     cluster,
     `The newest journal snapshot of connector "${connector}" (${newest.path})`,
     {
-      details: { connector, journal: newest.path },
+      nextSteps: [
+        `Point recover at the Kafka cluster the change was made on (--brokers, --cluster or RECOVER_BROKERS) and at the Connect workers it went through (--connect-url ${newest.snapshot.connectUrl}), then run the same command again.`,
+      ],
+      details: { connector, journal: newest.path, recordedConnectUrl: newest.snapshot.connectUrl },
     },
   )
   return newest
+}
+
+/**
+ * The same Connect cluster: the same URL, or a worker in common (a worker belongs to one Connect
+ * cluster; its id is the host:port it advertises, which is also its URL's when reached directly).
+ * Another worker of the cluster, or a load balancer in front of it, is recognised once the
+ * connector's status names a worker seen when the snapshot was written.
+ */
+export function sameConnectCluster(snapshot: Pick<ConnectorJournalSnapshot, 'connectUrl' | 'connectWorkers'>, through: ConnectThrough): boolean {
+  if (canonicalUrl(snapshot.connectUrl) === canonicalUrl(through.url)) return true
+  const then = new Set([...(snapshot.connectWorkers ?? []), hostPort(snapshot.connectUrl)])
+  return [...through.workers, hostPort(through.url)].some((w) => then.has(w))
+}
+
+function canonicalUrl(url: string): string {
+  try {
+    return new URL(url).toString().replace(/\/$/, '')
+  } catch {
+    return url
+  }
+}
+
+function hostPort(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`
+  } catch {
+    return url
+  }
+}
+
+function connectMismatch(connector: string, found: FoundConnectorSnapshot, through: ConnectThrough): RecoveryError {
+  const then = found.snapshot.connectWorkers?.length ? ` (workers ${found.snapshot.connectWorkers.join(', ')})` : ''
+  const now = through.workers.length ? ` (workers ${through.workers.join(', ')})` : ''
+  return new RecoveryError(
+    'CONNECT_MISMATCH',
+    `The journal snapshot of connector "${connector}" (${found.path}) was written through Kafka Connect at ${found.snapshot.connectUrl}${then}, but this command goes through ${through.url}${now}, another Connect cluster as far as recover can tell; nothing was changed.`,
+    {
+      nextSteps: [`Run the same command with --connect-url ${found.snapshot.connectUrl} (the workers the change went through).`],
+      details: { connector, journal: found.path, recordedConnectUrl: found.snapshot.connectUrl, connectUrl: through.url },
+    },
+  )
+}
+
+/**
+ * A journal snapshot given as --from-file (the command printed when a PATCH answer was lost)
+ * sets the offsets it planned only on the connector, Kafka cluster and Connect cluster it was
+ * written for: the same name can exist on another cluster.
+ */
+export function assertSnapshotApplies(
+  path: string,
+  snapshot: ConnectorJournalSnapshot,
+  connector: string,
+  cluster: ClusterIdentity,
+  through: ConnectThrough,
+): void {
+  if (snapshot.connector !== connector)
+    throw new RecoveryError('USAGE', `${path} is a journal snapshot of connector "${snapshot.connector}", not "${connector}"; nothing was changed.`, {
+      nextSteps: [`Give --connector ${snapshot.connector}, or a snapshot of ${connector}.`],
+    })
+  assertSameCluster({ id: snapshot.clusterId, bootstrap: snapshot.bootstrap }, cluster, `The journal snapshot ${path}`, {
+    nextSteps: [
+      `Point recover at the Kafka cluster it was written on (--brokers, --cluster or RECOVER_BROKERS) and at --connect-url ${snapshot.connectUrl}, then run the same command again.`,
+    ],
+    details: { connector, journal: path, recordedConnectUrl: snapshot.connectUrl },
+  })
+  if (!sameConnectCluster(snapshot, through)) throw connectMismatch(connector, { path, snapshot }, through)
 }
 
 /** Every snapshot of a connector, oldest first. */
@@ -118,9 +201,18 @@ export function connectorSnapshots(dir: string, connector: string): FoundConnect
     .map((f) => ({ path: join(folder, f), snapshot: readConnectorSnapshot(join(folder, f)) }))
 }
 
-/** The snapshots a runbook run wrote for a connector on this cluster, oldest first. */
-export function runbookRunConnectorSnapshots(dir: string, connector: string, cluster: ClusterIdentity, runId: string): FoundConnectorSnapshot[] {
-  return connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
+/** The snapshots a runbook run wrote for a connector on this cluster, oldest first; through other Connect workers: CONNECT_MISMATCH. */
+export function runbookRunConnectorSnapshots(
+  dir: string,
+  connector: string,
+  cluster: ClusterIdentity,
+  through: ConnectThrough,
+  runId: string,
+): FoundConnectorSnapshot[] {
+  const run = connectorSnapshots(dir, connector).filter((f) => f.snapshot.runbookRun === runId && f.snapshot.clusterId === cluster.id)
+  const elsewhere = run.find((f) => !sameConnectCluster(f.snapshot, through))
+  if (elsewhere) throw connectMismatch(connector, elsewhere, through)
+  return run
 }
 
 export function readConnectorSnapshot(path: string): ConnectorJournalSnapshot {

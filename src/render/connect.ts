@@ -6,6 +6,7 @@ import { describeMode } from '../core/seek-plan.js'
 import { renderTable } from './table.js'
 import { formatAge } from './age.js'
 import { renderSeekPlan } from './seek.js'
+import { PLAIN_WIDTH, widestLine, wrapBlock } from './fit-width.js'
 
 export function renderConnectorList(list: ConnectorList): string {
   const head = `Kafka Connect ${list.version} at ${list.connectUrl}, on Kafka cluster ${list.kafkaClusterId}.`
@@ -23,8 +24,16 @@ export function renderConnectorList(list: ConnectorList): string {
   )}`
 }
 
+/**
+ * `recover connect describe`, laid out for 80 columns: the name and state first, prose wrapped,
+ * tables that would be wider split per topic, long words (URLs, maps) folded rather than cut.
+ */
 export function renderConnectorDetail(d: ConnectorDetail): string {
-  const lines = [`Connector ${d.name} (${d.type}, ${d.connectorClass}) at ${d.connectUrl}: ${d.state} on ${d.workerId}.`]
+  const lines = [
+    `Connector ${d.name}: ${d.state} (${d.type}).`,
+    `Class ${d.connectorClass}.`,
+    `On worker ${d.workerId}, through Kafka Connect at ${d.connectUrl}.`,
+  ]
   if (d.trace) lines.push('', 'Connector failure:', indent(d.trace))
   lines.push(
     '',
@@ -40,19 +49,7 @@ export function renderConnectorDetail(d: ConnectorDetail): string {
     lines.push(`Reads: ${d.topics.join(', ') || (d.topicsRegex ? `topics matching ${d.topicsRegex}` : '-')}. Consumer group: ${d.consumerGroup}.`)
     if (d.lag) {
       lines.push(`Lag: ${d.lag.records} record${d.lag.records === 1n ? '' : 's'}; oldest unread record ${formatAge(d.lag.maxLagMs)} old.`, '')
-      lines.push(
-        renderTable(
-          [
-            { header: 'TOPIC' },
-            { header: 'PARTITION', align: 'right' },
-            { header: 'COMMITTED', align: 'right' },
-            { header: 'LOG-END', align: 'right' },
-            { header: 'LAG', align: 'right' },
-            { header: 'LAG-TIME', align: 'right' },
-          ],
-          d.lag.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.logEndOffset, p.lag, formatAge(p.lagMs)]),
-        ),
-      )
+      lines.push(renderLag(d.lag.partitions))
     } else lines.push('Lag: unknown (the consumer group has no committed offsets yet).')
   } else if (d.topics.length > 0) lines.push(`Writes: ${d.topics.join(', ')}.`)
   lines.push('', `Errors: errors.tolerance=${d.errors.tolerance}; dead-letter topic: ${d.errors.deadLetterTopic ?? 'none'}.`)
@@ -62,8 +59,8 @@ export function renderConnectorDetail(d: ConnectorDetail): string {
     if (dl.byError.length > 0)
       lines.push(
         renderTable(
-          [{ header: 'ERROR' }, { header: 'STAGE' }, { header: 'COUNT', align: 'right' }],
-          dl.byError.map((e) => [e.errorClass, e.stage, e.count]),
+          [{ header: 'COUNT', align: 'right' }, { header: 'STAGE' }, { header: 'ERROR' }],
+          dl.byError.map((e) => [e.count, e.stage, e.errorClass]),
         ),
       )
   } else if (d.errors.deadLettersUnreadable) lines.push(`Dead letters: not counted (${d.errors.deadLettersUnreadable}).`)
@@ -73,15 +70,51 @@ export function renderConnectorDetail(d: ConnectorDetail): string {
     else if (d.offsets.length === 0) lines.push('Offsets: none yet.')
     else {
       lines.push('Offsets (export with --export FILE, edit, then recover seek --connector NAME --from-file FILE):')
+      const table = renderTable(
+        [{ header: 'PARTITION' }, { header: 'OFFSET' }],
+        d.offsets.map((o) => [describePartition(o.partition), describeOffset(o.offset)]),
+      )
+      // Partition maps are often file paths or table names: one per line when side by side is too wide.
       lines.push(
-        renderTable(
-          [{ header: 'PARTITION' }, { header: 'OFFSET' }],
-          d.offsets.map((o) => [describePartition(o.partition), describeOffset(o.offset)]),
-        ),
+        widestLine(table) <= PLAIN_WIDTH
+          ? table
+          : d.offsets.map((o) => `- partition ${describePartition(o.partition)}\n  offset ${describeOffset(o.offset)}`).join('\n'),
       )
     }
   }
-  return lines.join('\n')
+  return wrapBlock(lines.join('\n'))
+}
+
+/** One table of every topic's partitions, or, when the topic names make it too wide, one per topic under its name. */
+function renderLag(partitions: NonNullable<ConnectorDetail['lag']>['partitions']): string {
+  const whole = renderTable(
+    [
+      { header: 'TOPIC' },
+      { header: 'PARTITION', align: 'right' },
+      { header: 'COMMITTED', align: 'right' },
+      { header: 'LOG-END', align: 'right' },
+      { header: 'LAG', align: 'right' },
+      { header: 'LAG-TIME', align: 'right' },
+    ],
+    partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.logEndOffset, p.lag, formatAge(p.lagMs)]),
+  )
+  if (widestLine(whole) <= PLAIN_WIDTH) return whole
+  const topics = [...new Set(partitions.map((p) => p.topic))]
+  return topics
+    .map(
+      (topic) =>
+        `Topic ${topic}:\n${renderTable(
+          [
+            { header: 'PART', align: 'right' },
+            { header: 'COMMITTED', align: 'right' },
+            { header: 'LOG-END', align: 'right' },
+            { header: 'LAG', align: 'right' },
+            { header: 'LAG-TIME', align: 'right' },
+          ],
+          partitions.filter((p) => p.topic === topic).map((p) => [p.partition, p.committedOffset, p.logEndOffset, p.lag, formatAge(p.lagMs)]),
+        )}`,
+    )
+    .join('\n\n')
 }
 
 export function renderConnectorSeekPlan(p: ConnectorSeekPlan, options: { execute: boolean }): string {
@@ -110,7 +143,17 @@ export function renderConnectorSeekPlan(p: ConnectorSeekPlan, options: { execute
 
 export function renderConnectorSeekResult(r: ConnectorSeekResult): string {
   const t = r.timings
-  return `Connector ${r.connector}: offsets set and read back; ${r.resumed ? `resumed, now ${r.state}` : 'left STOPPED (--no-resume)'}. Stop ${seconds(t.stopMs)}, patch and check ${seconds(t.patchMs)}, resume ${seconds(t.resumeMs)}: ${seconds(t.totalMs)} in all. Previous offsets saved in ${r.journal}.`
+  const resumed = r.resumed ? `resumed, now ${r.state}` : 'left STOPPED (--no-resume)'
+  const lines = r.notes.map((n) => `Note: ${n}`)
+  if (r.alreadySet)
+    lines.push(
+      `Connector ${r.connector}: its offsets already read as planned, so this run changed no offset and wrote no journal snapshot; ${resumed}. (If an earlier run set them and lost Connect's answer, the undo command it printed still restores the offsets from before it.)`,
+    )
+  else
+    lines.push(
+      `Connector ${r.connector}: offsets set and read back; ${resumed}. Stop ${seconds(t.stopMs)}, patch and check ${seconds(t.patchMs)}, resume ${seconds(t.resumeMs)}: ${seconds(t.totalMs)} in all. Previous offsets saved in ${r.journal}.`,
+    )
+  return lines.join('\n')
 }
 
 function seconds(ms: number): string {

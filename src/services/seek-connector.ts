@@ -14,10 +14,13 @@ import {
   partitionKey,
   sinkOffsetEntries,
   sinkOffsets,
+  sinkPartitionKey,
   undoEntries,
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
 import {
+  assertSnapshotApplies,
+  type ConnectorJournalSnapshot,
   markConnectorSnapshotRefused,
   markConnectorSnapshotUnconfirmed,
   newestConnectorSnapshot,
@@ -33,6 +36,8 @@ export interface ConnectorRef {
   /** The connector's state when the plan was made. */
   state: string
   group: string | null
+  /** The workers (Connect's worker ids, host:port) its status named: which Connect cluster it is. */
+  workers: string[]
 }
 
 /** A source connector's change, one row per partition map. */
@@ -64,7 +69,7 @@ export interface ConnectorSeekRequest {
   /** The group seek request (groups are filled in with the connector's group). */
   seek: SeekRequest
   /** Source connectors, or a sink given a JSON file: the offsets to set. */
-  offsetsFile?: { file: string; entries: ConnectOffsetEntry[] }
+  offsetsFile?: { file: string; entries: ConnectOffsetEntry[]; snapshot?: ConnectorJournalSnapshot }
   journalDir: string
 }
 
@@ -83,9 +88,12 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
   const status = await client.status(request.connector)
   const type = status.type === 'source' ? 'source' : 'sink'
   const group = type === 'sink' ? connectorGroup(request.connector, info.config) : null
-  const connector: ConnectorRef = { name: request.connector, type, connectUrl: client.url, state: status.connector.state, group }
+  const workers = [...new Set([status.connector.worker_id, ...status.tasks.map((t) => t.worker_id)].filter((w): w is string => Boolean(w)))]
+  const connector: ConnectorRef = { name: request.connector, type, connectUrl: client.url, state: status.connector.state, group, workers }
+  const through = { url: client.url, workers }
   const mode = request.seek.mode
   const warnings: string[] = []
+  if (request.offsetsFile?.snapshot) assertSnapshotApplies(request.offsetsFile.file, request.offsetsFile.snapshot, request.connector, gateway.cluster, through)
 
   if (mode.kind === 'undo') {
     const runId = request.seek.undo?.runbookRun
@@ -94,14 +102,14 @@ export async function planConnectorSeek(gateway: KafkaGateway, client: ConnectCl
     if (runId !== undefined) {
       // A runbook's rollback: back to the offsets before the run's first change. A resumed
       // connector always moves on from where the run left it, so that is said, not refused.
-      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, runId)
+      const runs = runbookRunConnectorSnapshots(request.journalDir, request.connector, gateway.cluster, through, runId)
       if (runs.length === 0) return { connector, cluster: gateway.cluster, mode, patch: [], warnings, nothingToUndo: true }
       const previous = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.previous) if (!previous.has(partitionKey(e.partition))) previous.set(partitionKey(e.partition), e)
       const next = new Map<string, ConnectOffsetEntry>()
       for (const f of runs) for (const e of f.snapshot.next) next.set(partitionKey(e.partition), e)
       found = { path: runs.map((f) => f.path).join(', '), snapshot: { previous: [...previous.values()], next: [...next.values()] } }
-    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster)
+    } else found = newestConnectorSnapshot(request.journalDir, request.connector, gateway.cluster, through)
     const patch = undoEntries(found.snapshot.previous, found.snapshot.next)
     const moved = offsetsDiffer(found.snapshot.next, current)
     if (moved.length > 0)
@@ -159,7 +167,7 @@ async function sinkPlanFor(
       `${describePartition(e.partition)} had no committed offset before: its offset is removed (the connector then starts it from auto.offset.reset).`,
     )
   const fileLines = [...sinkOffsets(set)].map(([key, offset]) => {
-    const e = set.find((x) => `${x.partition.kafka_topic}-${x.partition.kafka_partition}` === key)!
+    const e = set.find((x) => sinkPartitionKey(String(x.partition.kafka_topic), String(x.partition.kafka_partition)) === key)!
     return { topic: String(e.partition.kafka_topic), partition: Number(e.partition.kafka_partition), offset }
   })
   if (fileLines.length !== set.length)
@@ -188,15 +196,24 @@ export interface ConnectorSeekOptions {
   /** Resume the connector after the offsets are set (the default); false leaves it STOPPED. */
   resume: boolean
   stopTimeoutMs: number
-  /** The exact commands printed in failures. */
-  commands: { retry: string; undo: string; resume: string; describe: string }
+  /**
+   * The exact commands printed in failures. `setExactly(journal)` sets the offsets that journal
+   * snapshot planned (its `next`), for when a PATCH may have landed: the original command run
+   * again would plan a relative move (--shift-by, --by-duration, -2h) from where it landed.
+   */
+  commands: { retry: string; undo: string; resume: string; describe: string; setExactly: (journal: string) => string }
   runbookRun?: string
   pollMs?: number
 }
 
 export interface ConnectorSeekResult {
   connector: string
-  journal: string
+  /** The snapshot of the offsets before the change; null when they were already as planned (nothing changed, nothing journalled). */
+  journal: string | null
+  /** The offsets already read as planned after the stop (a run finishing one whose PATCH answer was lost): no PATCH was sent. */
+  alreadySet: boolean
+  /** Said to the reader: the PATCH answer was lost but the offsets read back as planned. */
+  notes: string[]
   /** The state the connector was left in. */
   state: string
   resumed: boolean
@@ -234,10 +251,29 @@ export async function applyConnectorSeek(
     throw stoppedFailure(error, name, options, 'nothing was changed')
   }
   checkUnmoved(plan, before, options)
+  const notes: string[] = []
+  // Already where the plan puts it (the PATCH of an earlier run landed but its answer was lost):
+  // no new snapshot, so undo still restores the offsets from before that run.
+  if (offsetsDiffer(plan.patch, before).length === 0) {
+    const patchMs = 0
+    const resumeStarted = Date.now()
+    const state = options.resume ? await resumeAfterSeek(client, name, null, options) : 'STOPPED'
+    return {
+      connector: name,
+      journal: null,
+      alreadySet: true,
+      notes,
+      state,
+      resumed: options.resume,
+      timings: { stopMs, patchMs, resumeMs: Date.now() - resumeStarted, totalMs: Date.now() - started },
+      offsets: before,
+    }
+  }
   const journal = writeConnectorSnapshot(options.journalDir, {
     connector: name,
     type: plan.connector.type,
     connectUrl: client.url,
+    connectWorkers: plan.connector.workers,
     clusterId: plan.cluster.id,
     bootstrap: plan.cluster.bootstrap,
     ...(plan.connector.group ? { group: plan.connector.group } : {}),
@@ -256,20 +292,13 @@ export async function applyConnectorSeek(
   try {
     response = await client.patchOffsets(name, { offsets: plan.patch })
   } catch (error) {
-    if (plan.undoSnapshot !== undefined) throw unfinishedUndo(error, name, journal, options, 'Kafka Connect stopped answering while it set them back')
-    throw new RecoveryError(
-      'CONNECT_SEEK_PARTIAL',
-      `Kafka Connect stopped answering while it set the offsets of connector "${name}", so whether they moved is unknown; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
-      {
-        cause: error,
-        nextSteps: [
-          `When Connect is back, look with: ${options.commands.describe}`,
-          `Then set the plan again with: ${options.commands.retry}`,
-          `Or restore the previous offsets with: ${options.commands.undo}`,
-        ],
-        details: { connector: name, journal, state: 'unknown' },
-      },
-    )
+    // The answer was lost, not necessarily the PATCH (a worker or a proxy that dropped the
+    // connection after applying it): offsets that read back exactly as planned are a success.
+    if (await readsBackAsPlanned(client, name, plan.patch)) {
+      notes.push(`Kafka Connect did not answer the PATCH (${(error as Error).message.replace(/\.$/, '')}), but the offsets read back exactly as planned.`)
+      response = { status: 200, body: null }
+    } else if (plan.undoSnapshot !== undefined) throw unfinishedUndo(error, name, journal, options, 'Kafka Connect stopped answering while it set them back')
+    else throw lostPatch(error, name, journal, options)
   }
   if (response.status < 200 || response.status >= 300) {
     const refusal = client.refusal(response, 'PATCH', `/connectors/${name}/offsets`, name)
@@ -305,32 +334,78 @@ export async function applyConnectorSeek(
       'CONNECT_SEEK_PARTIAL',
       `After the PATCH, connector "${name}" reads back other offsets than planned (${wrong.join('; ')}); it is left STOPPED and its previous offsets are in ${journal}.`,
       {
-        nextSteps: [`Check with: ${options.commands.describe}`, `Set the plan again with: ${options.commands.retry}`, `Or undo with: ${options.commands.undo}`],
+        nextSteps: [
+          `Check with: ${options.commands.describe}`,
+          `Set the plan again with: ${options.commands.setExactly(journal)}`,
+          `Or undo with: ${options.commands.undo}`,
+        ],
         details: { connector: name, journal, wrong, state: 'STOPPED' },
       },
     )
   const patchMs = Date.now() - patchStarted
 
   const resumeStarted = Date.now()
-  let state = 'STOPPED'
-  if (options.resume) {
-    try {
-      await client.resume(name)
-      state = (await waitForState(client, name, (s) => s.connector.state !== 'STOPPED', options.stopTimeoutMs, options.pollMs)).connector.state
-    } catch (error) {
-      throw new RecoveryError(
-        'CONNECT_SEEK_PARTIAL',
-        `The offsets of connector "${name}" are set as planned, but resuming it failed (${(error as Error).message.replace(/\.$/, '')}); it is STOPPED.`,
-        {
-          cause: error,
-          nextSteps: [`Resume it with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
-          details: { connector: name, journal, state: 'STOPPED' },
-        },
-      )
-    }
-  }
+  const state = options.resume ? await resumeAfterSeek(client, name, journal, options) : 'STOPPED'
   const resumeMs = Date.now() - resumeStarted
-  return { connector: name, journal, state, resumed: options.resume, timings: { stopMs, patchMs, resumeMs, totalMs: Date.now() - started }, offsets: after }
+  return {
+    connector: name,
+    journal,
+    alreadySet: false,
+    notes,
+    state,
+    resumed: options.resume,
+    timings: { stopMs, patchMs, resumeMs, totalMs: Date.now() - started },
+    offsets: after,
+  }
+}
+
+/** Resumes the connector once its offsets are as planned; the state it reaches. */
+async function resumeAfterSeek(client: ConnectClient, name: string, journal: string | null, options: ConnectorSeekOptions): Promise<string> {
+  try {
+    await client.resume(name)
+    return (await waitForState(client, name, (s) => s.connector.state !== 'STOPPED', options.stopTimeoutMs, options.pollMs)).connector.state
+  } catch (error) {
+    throw new RecoveryError(
+      'CONNECT_SEEK_PARTIAL',
+      `The offsets of connector "${name}" are set as planned, but resuming it failed (${(error as Error).message.replace(/\.$/, '')}); it is STOPPED.`,
+      {
+        cause: error,
+        nextSteps: [`Resume it with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
+        details: { connector: name, journal, state: 'STOPPED' },
+      },
+    )
+  }
+}
+
+/** One read of the offsets after a PATCH whose answer was lost: true only if Connect answers and they are exactly the plan. */
+async function readsBackAsPlanned(client: ConnectClient, name: string, patch: ConnectOffsetEntry[]): Promise<boolean> {
+  try {
+    return offsetsDiffer(patch, (await client.offsets(name)).offsets).length === 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A PATCH sent but not answered, and the offsets could not be read back as planned: it may have
+ * landed or not (or may still land). The commands printed work either way: setting the
+ * journalled plan exactly (not the original command, which would plan a relative move again
+ * from where it landed), or restoring the offsets from before.
+ */
+function lostPatch(error: unknown, name: string, journal: string, options: ConnectorSeekOptions): RecoveryError {
+  return new RecoveryError(
+    'CONNECT_SEEK_PARTIAL',
+    `Kafka Connect stopped answering while it set the offsets of connector "${name}", so whether they moved is unknown; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
+    {
+      cause: error,
+      nextSteps: [
+        `When Connect is back, look with: ${options.commands.describe}`,
+        `Then set the plan again with: ${options.commands.setExactly(journal)}`,
+        `Or restore the previous offsets with: ${options.commands.undo}`,
+      ],
+      details: { connector: name, journal, state: 'unknown' },
+    },
+  )
 }
 
 /** The connector STOPPED with no tasks, and a sink's consumer group empty, within the bound. */
@@ -383,7 +458,7 @@ function checkUnmoved(plan: ConnectorSeekPlan, before: ConnectOffsetEntry[], opt
   const now = sinkOffsets(before)
   const expected = plan.plan.expectations?.[plan.connector.group!]
   const changed = plan.plan.rows.filter((r) => {
-    const at = now.get(tpKey(r.topic, r.partition)) ?? null
+    const at = now.get(sinkPartitionKey(r.topic, r.partition)) ?? null
     if (plan.mode.kind === 'shift-by' && at !== r.currentOffset) return true
     const want = expected?.offsets.get(tpKey(r.topic, r.partition))
     return want !== undefined && at !== want
@@ -391,7 +466,7 @@ function checkUnmoved(plan: ConnectorSeekPlan, before: ConnectOffsetEntry[], opt
   if (changed.length > 0)
     throw new RecoveryError(
       'OFFSETS_CHANGED',
-      `Connector "${plan.connector.name}" committed other offsets since the plan was made (${changed.map((r) => `${r.topic}-${r.partition} now ${now.get(tpKey(r.topic, r.partition)) ?? 'none'}, planned from ${r.currentOffset ?? 'none'}`).join(', ')}); nothing was changed and it is left STOPPED.`,
+      `Connector "${plan.connector.name}" committed other offsets since the plan was made (${changed.map((r) => `${r.topic}-${r.partition} now ${now.get(sinkPartitionKey(r.topic, r.partition)) ?? 'none'}, planned from ${r.currentOffset ?? 'none'}`).join(', ')}); nothing was changed and it is left STOPPED.`,
       {
         nextSteps: [
           `Plan again (a dry run) from where it is now, then run: ${options.commands.retry}`,
