@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   SINK_FAILED: 'environment',
   SINK_UNREACHABLE: 'environment',
   SINK_TABLE_INVALID: 'usage',
+  SINK_NOT_EMPTY: 'safety',
   QUARANTINE_FAILED: 'environment',
   CHECKPOINT_EXISTS: 'usage',
   CHECKPOINT_MISMATCH: 'usage',

@@ -42,7 +42,9 @@ export function demoS3Sink(topic: string, location: string): DemoSink {
   const match = /^s3:\/\/([^/?#]+)([^?#]*)(\?[^#]*)?$/i.exec(location.trim())
   if (!match) throw new RecoveryError('BAD_SINK_URI', `--s3 ${location} is not an S3 location; write it s3://BUCKET/PREFIX, e.g. s3://my-bucket/recover-demo.`)
   const prefix = [match[2]!.replace(/^\/+|\/+$/g, ''), `${topic}-fixed`].filter(Boolean).join('/')
-  const sink = `s3://${match[1]}/${prefix}${match[3] ?? ''}`
+  // A demo run again on its own cluster replays the same offsets of the same topic into the same folder: its own objects, rewritten.
+  const query = match[3] ?? ''
+  const sink = `s3://${match[1]}/${prefix}${/[?&]overwrite=/.test(query) ? query : `${query ? `${query}&` : '?'}overwrite=true`}`
   return {
     uri: sink,
     describe: `Parquet objects under ${sink}, a column per field plus source_topic/partition/offset (aws s3 ls ${`s3://${match[1]}/${prefix}/`})`,

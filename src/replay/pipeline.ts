@@ -101,6 +101,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     // after that commit, so after a crash it may be a batch behind, and the sink's wins.
     const runId = checkpoint?.runId ?? request.runId ?? randomUUID()
     const opened = outputs ? await openOutputs(outputs, checkpoint, runId, request, ranges, cluster) : undefined
+    if (opened) warnings.push(...opened.warnings)
     const retention = outputs && parts.retention ? await parts.retention(outputs) : undefined
     let warnedRetention = false
 
@@ -334,13 +335,18 @@ async function openOutputs(
   request: ReplayRequest,
   ranges: PartitionRange[],
   cluster: ClusterIdentity,
-): Promise<{ resent: number; committedFresh?: CheckpointPartition[] }> {
-  const opened = await outputs.sink.open(checkpoint?.sinkState, { runId, topic: request.topic })
+): Promise<{ resent: number; committedFresh?: CheckpointPartition[]; warnings: string[] }> {
+  const fresh = !checkpoint && !request.runId
+  const opened = await outputs.sink.open(checkpoint?.sinkState, { runId, topic: request.topic, ...(fresh ? { freshRanges: ranges } : {}) })
   if (opened.committed) assertCommittedCluster(opened.committed, cluster, outputs.sink.uri)
   if (checkpoint && opened.committed) adoptCommitted(checkpoint, opened.committed)
   await outputs.quarantine.open(checkpoint ? checkpoint.quarantineState : undefined, rangeScope(request.topic, ranges))
   // A partition taken over in a group: the previous owner's committed progress is the truth.
-  return { resent: opened.resent ?? 0, committedFresh: !checkpoint && request.runId && opened.committed ? opened.committed.partitions : undefined }
+  return {
+    resent: opened.resent ?? 0,
+    committedFresh: !checkpoint && request.runId && opened.committed ? opened.committed.partitions : undefined,
+    warnings: opened.warnings ?? [],
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ export type S3ObjectFormat = 'parquet' | 'jsonl' | 'csv'
 
 /**
  * `s3://BUCKET[/PREFIX][?format=parquet|jsonl|csv][&endpoint=URL][&path_style=true|false][&region=R]
- * [&max_records=N][&max_bytes=N]`. Credentials are never in the text: they come the AWS way
+ * [&max_records=N][&max_bytes=N][&overwrite=true]`. Credentials are never in the text: they come the AWS way
  * (environment, profile, instance role). The endpoint defaults to AWS_ENDPOINT_URL (an
  * S3-compatible store); with a custom endpoint, path-style addressing is the default.
  */
@@ -22,12 +22,18 @@ export interface S3Location extends AnyLocation {
   readonly maxRecords: number
   /** …or this many bytes of keys and values, whichever comes first. */
   readonly maxBytes: number
+  /**
+   * A fresh replay writes over objects of its topic that hold some of its offsets (the same
+   * replay run again). Without it, such objects stop the replay before any record is read: they
+   * were written by another replay, which recover does not overwrite or delete.
+   */
+  readonly overwrite: boolean
 }
 
 export const DEFAULT_MAX_RECORDS = 1_000_000
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
-const PARAMETERS = new Set(['format', 'endpoint', 'path_style', 'region', 'max_records', 'max_bytes'])
+const PARAMETERS = new Set(['format', 'endpoint', 'path_style', 'region', 'max_records', 'max_bytes', 'overwrite'])
 /** S3's rule for new bucket names (lower case, digits, dots and hyphens, 3 to 63 characters). */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
@@ -47,6 +53,8 @@ export function parseS3Location(text: string): S3Location {
   if (endpoint !== undefined && !/^https?:\/\/[^/]+/i.test(endpoint)) throw new LocationSyntaxError(`endpoint=${endpoint} is not an http(s):// URL`)
   const pathStyleText = params.get('path_style')
   if (pathStyleText !== null && pathStyleText !== 'true' && pathStyleText !== 'false') throw new LocationSyntaxError('path_style takes true or false')
+  const overwriteText = params.get('overwrite')
+  if (overwriteText !== null && overwriteText !== 'true' && overwriteText !== 'false') throw new LocationSyntaxError('overwrite takes true or false')
   const shown = new URLSearchParams([...params].filter(([k]) => k !== 'format' || format !== 'parquet'))
   const query = shown.toString()
   return {
@@ -59,6 +67,7 @@ export function parseS3Location(text: string): S3Location {
     ...(params.get('region') ? { region: params.get('region')! } : {}),
     maxRecords: positive(params.get('max_records'), 'max_records', DEFAULT_MAX_RECORDS),
     maxBytes: positive(params.get('max_bytes'), 'max_bytes', DEFAULT_MAX_BYTES),
+    overwrite: overwriteText === 'true',
     display: `s3://${bucket}${prefix ? `/${prefix}` : ''}${query ? `?${decodeURIComponent(query)}` : ''}`,
   }
 }

@@ -58,7 +58,28 @@ export class OpenSearchSink implements Sink {
     })
     const committed = stored === undefined ? undefined : (JSON.parse(stored) as CommittedProgress)
     this.batches = committed?.batches ?? 0
-    return { resent: 0, committed }
+    const warnings = replay.freshRanges ? await this.documentsAlreadyThere() : []
+    return { resent: 0, committed, warnings }
+  }
+
+  /**
+   * An index that already holds documents (the live index the pipeline feeds, an earlier
+   * replay): writing there is what the sink is for, but a document whose id is one this replay
+   * writes is replaced, whoever wrote it. The plan and the summary say so, with the count.
+   */
+  private async documentsAlreadyThere(): Promise<string[]> {
+    const count = await this.retrying('counting the documents already in the index', 0, async (client) => {
+      const found = await client.count({ index: this.target.index }, { ignore: [404] })
+      return found.statusCode === 404 ? 0 : Number((found.body as { count?: number }).count ?? 0)
+    })
+    if (count === 0) return []
+    const ids =
+      this.target.id === 'key'
+        ? 'each record replaces the document whose id is its key (a record without a key: TOPIC-PARTITION-OFFSET)'
+        : 'each record replaces the document whose id is TOPIC-PARTITION-OFFSET'
+    return [
+      `${this.target.index} already holds ${count.toLocaleString('en-US')} document(s): ${ids}, whoever wrote it; documents with other ids stay as they are. Replay into a new index to keep them apart.`,
+    ]
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {

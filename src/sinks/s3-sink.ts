@@ -6,7 +6,7 @@ import { DuckAppendTable, literal, type AppendValue, type DuckColumn } from '../
 import { RecoveryError } from '../errors.js'
 import { formatCsvRows } from '../files/csv.js'
 import { envelopeLine } from '../files/envelope.js'
-import { objectName } from '../s3/object-names.js'
+import { objectName, parseObjectName, topicPrefix } from '../s3/object-names.js'
 import { isTransientS3Error, ObjectStore, translateS3Error } from '../s3/object-store.js'
 import type { S3Location } from '../s3/s3-location.js'
 import { DUCK_TYPES, duckConverter } from './duckdb-sink.js'
@@ -93,6 +93,7 @@ export class S3Sink implements Sink {
   async open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult> {
     this.replay = replay
     await this.withRetry('opening the bucket', () => this.store.check())
+    if (replay.freshRanges && !this.location.overwrite) await this.refuseOtherReplaysObjects(replay.topic, replay.freshRanges)
     const staging = typeof resume?.staging === 'string' ? resume.staging : join(recoverStateDir().dir, 's3-staging', `${replay.runId}.duckdb`)
     this.staging = staging
     // A resumed replay whose objects were all uploaded (finish() removed the staging file).
@@ -104,6 +105,10 @@ export class S3Sink implements Sink {
       mkdirSync(join(staging, '..'), { recursive: true })
       this.createdStaging = !existsSync(staging)
       this.db = await DuckAppendTable.open(staging)
+      // The staging file lives only until its rows are uploaded: DuckDB's compression made each
+      // progress commit about three times slower (measured, docs/benchmarks.md) to save disk
+      // space that is given back at the end anyway.
+      await this.db.run(`PRAGMA force_compression='uncompressed'`)
       this.csvColumns = undefined
       if (this.location.format === 'csv' && (await this.db.describe(CSV_HEADER)))
         this.csvColumns = JSON.parse(String((await this.db.rows(`SELECT cells FROM ${CSV_HEADER}`))[0]?.[0] ?? '[]')) as string[]
@@ -118,6 +123,37 @@ export class S3Sink implements Sink {
     } catch (error) {
       throw this.failed('opening its staging file', error)
     }
+  }
+
+  /**
+   * A fresh replay would write over, or beside and overlapping, the objects another replay of
+   * the topic left under the prefix (another range, an earlier run, another format): a reader of
+   * the folder, and the audit, would then see records twice or the other replay's objects
+   * replaced. Objects of other topics, and of this topic's offsets outside the ranges, are
+   * never touched: the new objects go beside them.
+   */
+  private async refuseOtherReplaysObjects(topic: string, ranges: NonNullable<ReplayIdentity['freshRanges']>): Promise<void> {
+    const folder = topicPrefix(this.location.prefix, topic)
+    const objects = await this.withRetry(`listing ${folder}`, () => this.store.list(folder))
+    const overlapping = objects.filter((o) => {
+      const name = parseObjectName(o.key)
+      const range = name && ranges.find((r) => r.partition === name.partition)
+      return range !== undefined && name!.last >= range.start && name!.first < range.end
+    })
+    if (overlapping.length === 0) return
+    const where = `s3://${this.location.bucket}/${folder}`
+    throw new RecoveryError(
+      'SINK_NOT_EMPTY',
+      `${this.uri} already holds ${overlapping.length} object(s) of ${topic} with offsets this replay would write (${overlapping[0]!.key}), from another replay: write to another prefix, or move those objects away, or add overwrite=true to the location when this is the same replay run again.`,
+      {
+        details: { sink: this.uri, folder: where, objects: overlapping.length, examples: overlapping.slice(0, 5).map((o) => o.key) },
+        nextSteps: [
+          `See what is there: aws s3 ls ${where} --recursive`,
+          'An interrupted replay continues with --resume and its checkpoint, which needs no overwrite=true.',
+          'overwrite=true replaces objects of the same name and leaves the others, so objects of a different cut of the same offsets would stay beside the new ones.',
+        ],
+      },
+    )
   }
 
   async write(records: SinkRecord[]): Promise<SinkRejection[]> {
@@ -217,49 +253,58 @@ export class S3Sink implements Sink {
   }
 
   /**
-   * Uploads the full objects of every partition (with `all`, the partial last ones too), a few
-   * at once: each is written locally (DuckDB, one at a time), then they go up together, then
-   * their rows leave the staging table (after the upload: a crash in between uploads the same
-   * object again, under the same name).
+   * Uploads the full objects of every partition (with `all`, the partial last ones too): each is
+   * written locally (DuckDB, one at a time) and starts going up at once, while the next is
+   * written; at most UPLOADS_AT_ONCE are in flight. Their rows leave the staging table only
+   * after every upload of the pass completed (a crash in between uploads the same objects
+   * again, under the same names).
    */
   private async uploadObjects(all: boolean): Promise<void> {
     if (!this.columns) return
     const { maxRecords, maxBytes } = this.location
     const due = (t: { records: number; bytes: number }) => t.records > 0 && (all || t.records >= maxRecords || t.bytes >= maxBytes)
     const type = CONTENT_TYPES[this.location.format]
-    for (;;) {
-      // Each upload starts as soon as its file is written, while DuckDB writes the next one.
-      const ready: Array<{ partition: number; cut: ObjectCut; upload: Promise<void> }> = []
-      try {
-        for (const [partition, tally] of [...this.staged].sort(([x], [y]) => x - y)) {
-          if (ready.length >= UPLOADS_AT_ONCE) break
-          if (!due(tally)) continue
+    const started: Array<{ partition: number; cut: ObjectCut; upload: Promise<void> }> = []
+    const inFlight = new Set<Promise<void>>()
+    let anUploadFailed = false
+    try {
+      for (const [partition, tally] of [...this.staged].sort(([x], [y]) => x - y)) {
+        while (due(tally) && !anUploadFailed) {
           const cut = await this.nextObject(partition, tally, all)
           if (!cut) {
             this.staged.set(partition, { records: 0, bytes: 0 })
-            continue
+            break
           }
+          while (inFlight.size >= UPLOADS_AT_ONCE) await Promise.race(inFlight)
+          // The failure is thrown below, once the uploads under way have ended; no new one starts.
+          if (anUploadFailed) break
           const { key, file } = await this.writeObject(partition, cut)
           const upload = this.withRetry(`uploading ${key}`, () => this.store.upload(key, file, type)).finally(() => rmSync(file, { force: true }))
           // Awaited below; a failure before then must not be an unhandled rejection.
-          upload.catch(() => undefined)
-          ready.push({ partition, cut, upload })
+          const settled = upload.then(
+            () => undefined,
+            () => {
+              anUploadFailed = true
+            },
+          )
+          inFlight.add(settled)
+          void settled.then(() => inFlight.delete(settled))
+          started.push({ partition, cut, upload })
           tally.records -= cut.records
           tally.bytes -= cut.bytes
           this.uploadedTo.set(partition, cut.last)
         }
-      } finally {
-        await Promise.allSettled(ready.map((o) => o.upload))
       }
-      if (ready.length === 0) return
-      for (const o of ready) await o.upload
-      // At the end the staging file is removed whole.
-      if (all) continue
-      try {
-        for (const o of ready) await this.db!.run(`DELETE FROM ${STAGED} WHERE source_partition = ${o.partition} AND source_offset <= ${o.cut.last}`)
-      } catch (error) {
-        throw this.failed('removing uploaded rows from its staging file', error)
-      }
+    } finally {
+      await Promise.allSettled(started.map((o) => o.upload))
+    }
+    for (const o of started) await o.upload
+    // At the end the staging file is removed whole.
+    if (all || started.length === 0) return
+    try {
+      for (const o of started) await this.db!.run(`DELETE FROM ${STAGED} WHERE source_partition = ${o.partition} AND source_offset <= ${o.cut.last}`)
+    } catch (error) {
+      throw this.failed('removing uploaded rows from its staging file', error)
     }
   }
 

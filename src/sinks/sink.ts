@@ -22,6 +22,8 @@ export interface SinkOpenResult {
    * be one batch behind after a crash.
    */
   committed?: CommittedProgress
+  /** What the person should know before the first record is written (an index that already holds documents): shown with the plan's warnings and in the summary. */
+  warnings?: string[]
 }
 
 /** The replay's progress as a transactional sink commits it with each batch (JSON-safe). */
@@ -38,6 +40,11 @@ export interface ReplayIdentity {
   /** The checkpoint's runId: the same across --resume. */
   runId: string
   topic: string
+  /**
+   * Set when a replay starts afresh (no checkpoint, no scale-out group): the offsets it will
+   * write. A sink whose target may already hold another replay's output checks it against them.
+   */
+  freshRanges?: ReadonlyArray<{ partition: number; start: bigint; end: bigint }>
 }
 
 /** A batch in a sink's own form, made by Sink.prepare(): opaque to the pipeline. */

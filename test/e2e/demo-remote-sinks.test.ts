@@ -86,7 +86,7 @@ test(
       assert.is(run.exitCode, 0, run.stderr.slice(-3000))
       const demo = run.json
       assertFigures(demo)
-      assert.is(demo.sink, `s3://${bucket}/demo/${demo.topic}-fixed`)
+      assert.is(demo.sink, `s3://${bucket}/demo/${demo.topic}-fixed?overwrite=true`)
       // Every written record is in exactly one object.
       assert.is(demo.figures.sink.rows, demo.figures.replayed.written)
       assert.is(await parquetRowsUnder(demo.sink), demo.figures.replayed.written)

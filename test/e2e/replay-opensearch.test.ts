@@ -108,6 +108,50 @@ test(
 )
 
 test(
+  "an index that already holds another source's documents: the replay says so in its warnings, replaces the documents with its keys' ids and leaves the others",
+  withTimeout(180_000, async () => {
+    const index = uniqueName('shared')
+    // Written by someone else: one id that is also a record key, two that are not.
+    for (const [id, doc] of [
+      ['k-5', { from: 'the live pipeline' }],
+      ['cust-1', { from: 'the live pipeline' }],
+      ['cust-2', { from: 'the live pipeline' }],
+    ] as const)
+      await osRequest(server, 'PUT', `/${index}/_doc/${id}?refresh=true`, doc)
+    const run = await runCli(replayArgs(sinkOf(index), index), { cwd: dir, timeoutMs: 120_000 })
+    assert.is(run.exitCode, 0, run.stderr)
+    const warnings = (run.json as { warnings: string[] }).warnings
+    const said = warnings.find((w) => w.includes('already holds'))
+    assert.ok(said, warnings.join('\n'))
+    assert.match(said!, `${index} already holds 3 document(s): each record replaces the document whose id is its key`)
+    assert.match(said!, 'documents with other ids stay as they are')
+    const docs = await allDocuments(server, index)
+    assert.is(docs.size, RECORDS + 2)
+    assert.equal(docs.get('k-5'), { id: 5, note: 'fault-injection payload' })
+    assert.equal(docs.get('cust-1'), { from: 'the live pipeline' })
+    assert.equal(docs.get('cust-2'), { from: 'the live pipeline' })
+    const audit = await runCli(
+      ['audit', 'compare', '--topic', topic, '--sink', sinkOf(index), '--key', 'key', '--db', join(dir, `${index}.duckdb`), '--json'],
+      {
+        cwd: dir,
+        timeoutMs: 120_000,
+      },
+    )
+    assert.is(audit.exitCode, 0, audit.stderr)
+    const totals = (audit.json as { totals: { missing: number; twice: number; onlyInSink: number; sinkRows: number } }).totals
+    assert.equal([totals.sinkRows, totals.missing, totals.twice, totals.onlyInSink], [RECORDS + 2, 0, 0, 2], 'the other documents are only in the sink')
+
+    // A new index: nothing to say.
+    const fresh = await runCli(replayArgs(sinkOf(uniqueName('fresh')), `${index}-fresh`), { cwd: dir, timeoutMs: 120_000 })
+    assert.is(fresh.exitCode, 0, fresh.stderr)
+    assert.not.ok(
+      (fresh.json as { warnings: string[] }).warnings.some((w) => w.includes('already holds')),
+      'no warning for an index that does not exist yet',
+    )
+  }),
+)
+
+test(
   'id=offset names documents TOPIC-PARTITION-OFFSET, and provenance=true adds the source fields',
   withTimeout(120_000, async () => {
     const index = uniqueName('by-offset')

@@ -9,7 +9,7 @@ import { parseS3Location } from '../../src/s3/s3-location.js'
 import { runCli, spawnCli } from '../support/cli.js'
 import { createTopic, produce, uniqueName } from '../support/kafka.js'
 import { killBetweenCommits } from '../support/kill-between-commits.js'
-import { createBucket, deleteObject, namesMatchContents, readObjects, readObjectTexts, type StoredRecord } from '../support/s3-objects.js'
+import { createBucket, deleteObject, listKeys, putObject, namesMatchContents, readObjects, readObjectTexts, type StoredRecord } from '../support/s3-objects.js'
 import { startS3Proxy, type S3ProxyServer } from '../support/s3proxy.js'
 import { waitFor, withTimeout } from '../support/timeout.js'
 
@@ -98,7 +98,12 @@ test(
     assert.is(keys.length, PARTITIONS * 3)
     assert.ok(keys.includes(`${prefix}/${topic}/p=1/00000000000000000000-00000000000000000399.parquet`), keys.join('\n'))
 
-    const again = await runCli([...argsFor(sink, join(dir, 'parquet-again.json')), '--json'], { cwd: dir, env: server.env, timeoutMs: 150_000 })
+    // Its own objects are there now: running it again is said with overwrite=true (see the next test).
+    const again = await runCli([...argsFor(`${sink}&overwrite=true`, join(dir, 'parquet-again.json')), '--json'], {
+      cwd: dir,
+      env: server.env,
+      timeoutMs: 150_000,
+    })
     assert.is(again.exitCode, 0, again.stderr)
     const after = await readObjects(server, bucket, prefix, topic)
     assert.equal(after.keys, keys)
@@ -172,6 +177,61 @@ test(
       missingAt.every((at) => /^2@[6-9]\d\d$/.test(at)),
       missingAt.slice(0, 5).join(' '),
     )
+  }),
+)
+
+test(
+  "a prefix that already holds other replays' objects: another topic's and another range's are left alone and the audit counts only the topic's; offsets already there stop a fresh replay (SINK_NOT_EMPTY, exit 4) until overwrite=true",
+  withTimeout(300_000, async () => {
+    const prefix = 'shared'
+    const sink = `s3://${bucket}/${prefix}?max_records=200`
+    // Another topic's replay object (not Parquet at all: reading it would fail) and a file of someone else's.
+    const foreign = {
+      [`${prefix}/other-topic/p=0/00000000000000000000-00000000000000000099.parquet`]: 'another replay of another topic',
+      [`${prefix}/README.txt`]: 'written by a person',
+    }
+    for (const [key, text] of Object.entries(foreign)) await putObject(server, bucket, key, text)
+    const replay = (name: string, location: string, extra: string[]) =>
+      runCli([...argsFor(location, join(dir, `${name}.json`), extra), '--json'], { cwd: dir, env: server.env, timeoutMs: 150_000 })
+
+    // The first half of every partition, then the second half beside it: disjoint offsets.
+    const firstHalf = await replay('shared-1', sink, ['--to', 'offset:500'])
+    assert.is(firstHalf.exitCode, 0, firstHalf.stderr)
+    const secondHalf = await replay('shared-2', sink, ['--from', 'offset:500'])
+    assert.is(secondHalf.exitCode, 0, secondHalf.stderr)
+    for (const [key, text] of Object.entries(foreign)) assert.is((await readObjectTexts(server, bucket, '', [key]))[0], text, key)
+    const { keys, records } = await readObjects(server, bucket, prefix, topic)
+    assertEachRecordOnce(keys, records)
+    assert.is(keys.length, PARTITIONS * 6, keys.join('\n'))
+
+    const audit = await runCli(
+      ['audit', 'compare', '--topic', topic, '--key', 'id', '--value-format', 'json', '--sink', sink, '--db', join(dir, 'audit-shared.duckdb'), '--json'],
+      { cwd: dir, timeoutMs: 120_000 },
+    )
+    assert.is(audit.exitCode, 0, audit.stderr)
+    assert.equal(
+      [audit.json.totals.sinkRows, audit.json.totals.missing, audit.json.totals.twice, audit.json.totals.onlyInSink, audit.json.totals.lost],
+      [COUNT, 0, 0, 0, 0],
+    )
+
+    // The whole topic again, afresh, with another cut: its objects would lie over the halves' objects.
+    const before = await listKeys(server, bucket, prefix)
+    const refused = await replay('shared-3', `s3://${bucket}/${prefix}?max_records=300`, [])
+    assert.is(refused.exitCode, 4, refused.stderr)
+    const error = JSON.parse(refused.stdout || refused.stderr).error
+    assert.is(error.code, 'SINK_NOT_EMPTY')
+    assert.match(error.message, new RegExp(`${prefix}/${topic}/p=\\d/\\d{20}-\\d{20}\\.parquet`))
+    assert.match(error.message, /another prefix.*overwrite=true/)
+    assert.is(error.details.objects, PARTITIONS * 6)
+    assert.equal(await listKeys(server, bucket, prefix), before, 'nothing was written, nothing deleted')
+    assert.not.ok(existsSync(join(dir, 'shared-3.json')), 'no checkpoint is left behind')
+
+    // The first replay run again, said so: the same records make the same objects, overwritten.
+    const again = await replay('shared-4', `${sink}&overwrite=true`, ['--to', 'offset:500'])
+    assert.is(again.exitCode, 0, again.stderr)
+    assert.equal(await listKeys(server, bucket, prefix), before)
+    const after = await readObjects(server, bucket, prefix, topic)
+    assertEachRecordOnce(after.keys, after.records)
   }),
 )
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { DuckAppendTable } from '../../src/duckdb/append-table.js'
 import { parseObjectName } from '../../src/s3/object-names.js'
 import { ObjectStore } from '../../src/s3/object-store.js'
@@ -35,6 +35,33 @@ export async function deleteObject(server: S3ProxyServer, bucket: string, key: s
   } finally {
     c.destroy()
   }
+}
+
+/** Puts an object recover did not write (another replay's, a person's). */
+export async function putObject(server: S3ProxyServer, bucket: string, key: string, text: string): Promise<void> {
+  const c = client(server)
+  try {
+    await c.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }))
+  } finally {
+    c.destroy()
+  }
+}
+
+/** Every key under a prefix, sorted. */
+export async function listKeys(server: S3ProxyServer, bucket: string, prefix: string): Promise<string[]> {
+  const c = client(server)
+  const keys: string[] = []
+  try {
+    let token: string | undefined
+    do {
+      const page = await c.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }))
+      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key)
+      token = page.IsTruncated ? page.NextContinuationToken : undefined
+    } while (token)
+  } finally {
+    c.destroy()
+  }
+  return keys.sort()
 }
 
 /** One record as an object holds it: where it came from, and its value's id field. */

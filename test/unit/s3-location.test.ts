@@ -20,6 +20,7 @@ test('s3://bucket/prefix is a sink and an audit location, the same text in both,
         pathStyle: true,
         maxRecords: 100,
         maxBytes: DEFAULT_MAX_BYTES,
+        overwrite: false,
         display: 's3://replays/incident/2018?format=jsonl&endpoint=http://127.0.0.1:9000&path_style=true&max_records=100',
       },
     )
@@ -37,6 +38,7 @@ test('a bad S3 location is BAD_SINK_URI naming what is wrong', () => {
     ['s3://replays/x?max_records=0', /max_records=0 is not a positive whole number/],
     ['s3://replays/x?colour=blue', /"colour" is not a parameter of s3:/],
     ['s3://replays/x?endpoint=minio:9000', /not an http\(s\):\/\/ URL/],
+    ['s3://replays/x?overwrite=yes', /overwrite takes true or false/],
   ] as const) {
     try {
       parseSinkLocation(text)
