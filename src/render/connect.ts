@@ -6,7 +6,7 @@ import { describeMode } from '../core/seek-plan.js'
 import { renderTable } from './table.js'
 import { formatAge } from './age.js'
 import { renderSeekPlan } from './seek.js'
-import { PLAIN_WIDTH, widestLine, wrapBlock } from './fit-width.js'
+import { PLAIN_WIDTH, widestLine, wrapBlock, wrapWords } from './fit-width.js'
 
 export function renderConnectorList(list: ConnectorList): string {
   const head = `Kafka Connect ${list.version} at ${list.connectUrl}, on Kafka cluster ${list.kafkaClusterId}.`
@@ -119,7 +119,7 @@ function renderLag(partitions: NonNullable<ConnectorDetail['lag']>['partitions']
 
 export function renderConnectorSeekPlan(p: ConnectorSeekPlan, options: { execute: boolean }): string {
   const c = p.connector
-  const lines = [`Connector ${c.name} (${c.type}, ${c.state}) at ${c.connectUrl}${c.group ? `, consumer group ${c.group}` : ''}.`]
+  const lines = [...wrapWords(`Connector ${c.name} (${c.type}, ${c.state}) at ${c.connectUrl}${c.group ? `, consumer group ${c.group}` : ''}.`)]
   if (p.plan) lines.push(renderSeekPlan(p.plan, { execute: options.execute, connector: c.name }))
   else {
     lines.push(
@@ -134,10 +134,14 @@ export function renderConnectorSeekPlan(p: ConnectorSeekPlan, options: { execute
       ),
     )
   }
-  if (p.undoSnapshot) lines.push(`Restoring from ${p.undoSnapshot}.`)
-  for (const w of p.warnings.filter((x) => !p.plan?.warnings.includes(x))) lines.push(`Note: ${w}`)
+  if (p.undoSnapshot) lines.push(...wrapWords(`Restoring from ${p.undoSnapshot}.`))
+  for (const w of p.warnings.filter((x) => !p.plan?.warnings.includes(x))) lines.push(...wrapWords(`Note: ${w}`, PLAIN_WIDTH, '  '))
   if (c.state !== 'STOPPED')
-    lines.push(`--execute stops the connector (it is ${c.state}), sets these offsets through Connect, reads them back, and resumes it (unless --no-resume).`)
+    lines.push(
+      ...wrapWords(
+        `--execute stops the connector (it is ${c.state}), sets these offsets through Connect, reads them back, and resumes it (unless --no-resume).`,
+      ),
+    )
   return lines.join('\n')
 }
 
