@@ -36,7 +36,7 @@ export function renderGroupReplaySummary(s: GroupReplaySummary): string {
     '',
     `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`,
   )
-  if (s.outages > 0) lines.push(`${outagesWaitedOut(s, "continued each partition from where it was checkpointed")}.`)
+  if (s.outages > 0) lines.push(`${outagesWaitedOut(s, 'continued each partition from where it was checkpointed')}.`)
   if (s.duplicatesPossible)
     lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
   return lines.join('\n')

@@ -17,6 +17,8 @@ export interface MemorySample {
   externalMb: number
   /** Heap in use right after the latest full collection (undefined before the first). */
   liveAfterFullGcMb: number | undefined
+  /** The same by V8 heap space (old_space, code_space, large_object_space…), to tell data from compiled code. */
+  liveBySpaceMb: Record<string, number> | undefined
 }
 
 const file = process.env.RECOVER_SOAK_MEMORY_FILE
@@ -26,12 +28,17 @@ if (file) {
   let profiler = new GCProfiler()
   profiler.start()
   let liveAfterFullGcMb: number | undefined
+  let liveBySpaceMb: Record<string, number> | undefined
   const timer = setInterval(() => {
     // A profiler keeps every collection's statistics until stopped: a fresh one per sample stays small.
     const { statistics } = profiler.stop()
     profiler = new GCProfiler()
     profiler.start()
-    for (const gc of statistics) if (gc.gcType === 'MarkSweepCompact') liveAfterFullGcMb = gc.afterGC.heapStatistics.usedHeapSize / MB
+    for (const gc of statistics) {
+      if (gc.gcType !== 'MarkSweepCompact') continue
+      liveAfterFullGcMb = gc.afterGC.heapStatistics.usedHeapSize / MB
+      liveBySpaceMb = Object.fromEntries(gc.afterGC.heapSpaceStatistics.map((space) => [space.spaceName, Math.round((space.spaceUsedSize / MB) * 10) / 10]))
+    }
     const m = process.memoryUsage()
     const sample: MemorySample = {
       atMs: Date.now(),
@@ -40,6 +47,7 @@ if (file) {
       heapTotalMb: m.heapTotal / MB,
       externalMb: m.external / MB,
       liveAfterFullGcMb,
+      liveBySpaceMb,
     }
     appendFileSync(file, `${JSON.stringify(sample)}\n`)
   }, 250)
