@@ -133,11 +133,10 @@ export class GroupMember {
         return true
       } catch (error) {
         const translated = translateKafkaError(error, this.gateway.settings, `committing offsets for group ${this.groupId}`, { groupCommit: true })
-        if (translated.fenced) return false
-        // The group's coordinator died or moved (a broker of the cluster killed): another one
-        // takes the group over within seconds; ask again until then.
-        if (!COORDINATOR_MOVED.test(String(translated.details.kafkaError ?? '')) || Date.now() >= deadline) throw translated
-        await new Promise((resolve) => setTimeout(resolve, 500))
+        const next = afterRefusedCommit(translated, Date.now(), deadline)
+        if (next === 'fenced') return false
+        if (next === 'give-up') throw translated
+        await new Promise((resolve) => setTimeout(resolve, COORDINATOR_MOVE_POLL_MS))
       }
     }
   }
@@ -176,4 +175,18 @@ function notAReplayGroupMember(groupId: string, cause: unknown): RecoveryError {
 
 /** Answers that mean the group's coordinator is moving to another broker. */
 const COORDINATOR_MOVED = /^(NOT_COORDINATOR(_FOR_GROUP)?|(GROUP_)?COORDINATOR_NOT_AVAILABLE|(COORDINATOR|GROUP)_LOAD_IN_PROGRESS)$/
-const COORDINATOR_MOVE_WAIT_MS = 30_000
+/** How long a commit asks again while the coordinator moves: another broker takes the group over within seconds. */
+export const COORDINATOR_MOVE_WAIT_MS = 30_000
+const COORDINATOR_MOVE_POLL_MS = 500
+
+/**
+ * What a member does with a refused offset commit (translated): `fenced` when the group
+ * rebalanced past its generation (the partitions may be another member's now), `ask-again`
+ * while the group's coordinator dies or moves (a broker of the cluster killed) and the
+ * deadline has not passed, else `give-up` (the refusal is the replay's error).
+ */
+export function afterRefusedCommit(refusal: RecoveryError, nowMs: number, deadlineMs: number): 'fenced' | 'ask-again' | 'give-up' {
+  if (refusal.fenced) return 'fenced'
+  if (COORDINATOR_MOVED.test(String(refusal.details.kafkaError ?? '')) && nowMs < deadlineMs) return 'ask-again'
+  return 'give-up'
+}

@@ -36,6 +36,7 @@ export function renderGroupReplaySummary(s: GroupReplaySummary): string {
     '',
     `This process: read ${t.read} = written ${t.written} + dropped ${t.dropped} + quarantined ${t.quarantined}${s.reconciled ? '' : '  ** DOES NOT RECONCILE **'}; ${s.assignments} assignment${s.assignments === 1 ? '' : 's'} in ${(s.elapsedMs / 1000).toFixed(1)} s.`,
   )
+  if (s.outages > 0) lines.push(`${outagesWaitedOut(s, 'continued each partition from where it was checkpointed')}.`)
   if (s.duplicatesPossible)
     lines.push(`A batch in flight when a process was killed or lost its partitions may be in ${s.sink} twice (use --exactly-once for none).`)
   return lines.join('\n')
@@ -102,6 +103,14 @@ export function renderReplaySummary(s: ReplaySummary): string {
   return lines.join('\n')
 }
 
+/** "Waited out N Kafka outages (how long; --broker-wait) and <then>", the start of every outage line. */
+function outagesWaitedOut(s: { outages: number; outageWaitedMs: number; longestOutageMs: number }, then: string): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  return s.outages === 1
+    ? `Waited out 1 Kafka outage (${seconds(s.outageWaitedMs)}; --broker-wait) and ${then}`
+    : `Waited out ${s.outages} Kafka outages (${seconds(s.outageWaitedMs)} in all, the longest ${seconds(s.longestOutageMs)}; --broker-wait) and ${then} each time`
+}
+
 function show(value: unknown): string {
   let text: string
   if (Buffer.isBuffer(value)) text = `0x${value.subarray(0, 60).toString('hex')}${value.length > 60 ? '…' : ''}`
@@ -123,11 +132,7 @@ export function renderOutages(
   s: Pick<ReplaySummary, 'outages' | 'outageWaitedMs' | 'longestOutageMs' | 'resumed' | 'resent' | 'duplicatesPossible' | 'sink'>,
 ): string | undefined {
   if (s.outages === 0) return undefined
-  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
-  const how =
-    s.outages === 1
-      ? `Waited out 1 Kafka outage (${seconds(s.outageWaitedMs)}; --broker-wait) and continued from the checkpoint`
-      : `Waited out ${s.outages} Kafka outages (${seconds(s.outageWaitedMs)} in all, the longest ${seconds(s.longestOutageMs)}; --broker-wait) and continued from the checkpoint each time`
+  const how = outagesWaitedOut(s, 'continued from the checkpoint')
   // A resumed run's line above already says what was sent again.
   if (s.resumed || !s.duplicatesPossible) return `${how}${s.duplicatesPossible ? '' : '; nothing is duplicated'}.`
   if (s.resent === 0) return `${how}; nothing had been written after the checkpoint, so nothing is duplicated.`

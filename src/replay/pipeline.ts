@@ -3,6 +3,7 @@ import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { DEFAULT_COMMIT_INTERVAL_MS } from '../core/commit-pacer.js'
 import { DEFAULT_FAILURE_RATE, FailureRateGuard } from '../core/failure-rate.js'
 import { checkFollowCheckpoint, computeLag } from '../core/follow.js'
+import type { OutageSpan } from '../core/outage-spans.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { countsFromJson, freshCounts, totalsOf } from '../core/replay-counts.js'
 import type { PartitionRange } from '../core/replay-range.js'
@@ -174,7 +175,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     }
     const stall = new StallWatch(request.stallMs ?? DEFAULT_STALL_MS, stages.transform, deps.onEvent)
     let outages = 0
-    const outageWaitsMs: number[] = []
+    const outageSpans: OutageSpan[] = []
     /**
      * The outage being waited out, until a batch is written again: a refusal that reopening
      * does not cure (fewer in-sync replicas than min.insync.replicas: the broker answers, and
@@ -184,7 +185,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
     const outageOver = (reconnected: boolean): void => {
       if (!ongoing) return
       const waitedMs = Date.now() - ongoing.since
-      outageWaitsMs.push(waitedMs)
+      outageSpans.push({ sinceMs: ongoing.since, waitedMs })
       if (reconnected) deps.onEvent?.({ type: 'reconnected', waitedMs, resent: ongoing.resent })
       ongoing = undefined
     }
@@ -297,7 +298,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       readBefore: checkpoint?.partitions.reduce((n, p) => n + p.read, 0) ?? 0,
       batchSize,
       outages,
-      outageWaitsMs,
+      outageSpans,
       warnings,
       startedMs: started,
     })

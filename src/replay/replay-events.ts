@@ -1,5 +1,6 @@
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import type { FollowLag } from '../core/follow.js'
+import type { OutageSpan } from '../core/outage-spans.js'
 import type { PartitionCounts, ReplayTotals } from '../core/replay-counts.js'
 import type { PartitionProgress } from '../core/replay-progress.js'
 import type { QuarantineStage } from '../quarantine/quarantine.js'
@@ -73,6 +74,8 @@ export interface ReplaySummary {
   /** How long those waits took in all, and the longest of them (0 without outages). */
   outageWaitedMs: number
   longestOutageMs: number
+  /** When each of those outages began (epoch ms) and how long it was waited out. */
+  outageSpans: OutageSpan[]
   elapsedMs: number
   recordsPerSecond: number
   sample?: DrySample[]

@@ -1,4 +1,5 @@
 import type { ClusterIdentity } from '../core/cluster-identity.js'
+import type { OutageSpan } from '../core/outage-spans.js'
 import { describeUnreconciled, reconciles, totalsOf } from '../core/replay-counts.js'
 import { RecoveryError } from '../errors.js'
 import { checkpointExists } from '../files/replay-checkpoint.js'
@@ -21,8 +22,8 @@ export interface SummaryInput {
   readBefore: number
   batchSize: number
   outages: number
-  /** How long each outage of this run was waited out, in order. */
-  outageWaitsMs: readonly number[]
+  /** When each outage of this run began and how long it was waited out, in order. */
+  outageSpans: readonly OutageSpan[]
   warnings: string[]
   startedMs: number
 }
@@ -58,8 +59,9 @@ export function summarize(input: SummaryInput): ReplaySummary {
     elapsedMs,
     readThisRun,
     outages: input.outages,
-    outageWaitedMs: input.outageWaitsMs.reduce((sum, ms) => sum + ms, 0),
-    longestOutageMs: input.outageWaitsMs.reduce((max, ms) => Math.max(max, ms), 0),
+    outageWaitedMs: input.outageSpans.reduce((sum, o) => sum + o.waitedMs, 0),
+    longestOutageMs: input.outageSpans.reduce((max, o) => Math.max(max, o.waitedMs), 0),
+    outageSpans: [...input.outageSpans],
     recordsPerSecond: elapsedMs > 0 ? Math.round((readThisRun / elapsedMs) * 1000) : 0,
     sample: dryRun ? run.sample : undefined,
     warnings: input.warnings,

@@ -13,6 +13,7 @@ import { assertReplayGroupIsOurs } from '../replay/replay-group-guard.js'
 import type { ReplayProgressEvent } from './replay-events.js'
 import type { ClusterIdentity } from '../core/cluster-identity.js'
 import { addCounts, reconciles, totalsOf, type PartitionCounts, type ReplayTotals } from '../core/replay-counts.js'
+import { mergeOutageSpans, type OutageSpan } from '../core/outage-spans.js'
 import { checkPartitions, parseOutputs, replayShare, type ReplayDeps, type ReplayRequest } from './replay.js'
 
 export interface GroupReplayRequest extends ReplayRequest {
@@ -44,6 +45,14 @@ export interface GroupReplaySummary {
   assignments: number
   /** Kafka sinks without --exactly-once may hold the batch in flight at a kill or rebalance twice. */
   duplicatesPossible: boolean
+  /**
+   * Kafka outages this process waited out (--broker-wait): its partitions' waits that overlap
+   * (one broker killed stalls every partition it led) count as one.
+   */
+  outages: number
+  /** How long those outages lasted in all, and the longest of them (0 without outages). */
+  outageWaitedMs: number
+  longestOutageMs: number
   elapsedMs: number
 }
 
@@ -86,6 +95,7 @@ export async function replayGroup(
   let sinkUri = outputs.sink!.display
   let quarantineUri = outputs.quarantine!.display
   let duplicatesPossible = false
+  const outageSpans: OutageSpan[] = []
   let failure: unknown
   // --rate is this process's: its partitions, replayed side by side, share one bucket.
   const rateLimiter = request.rate ? new RateLimiter(request.rate, Date.now()) : undefined
@@ -132,6 +142,7 @@ export async function replayGroup(
       sinkUri = summary.sink ?? sinkUri
       quarantineUri = summary.quarantine ?? quarantineUri
       duplicatesPossible ||= summary.duplicatesPossible
+      outageSpans.push(...summary.outageSpans)
       const p = summary.partitions[0]!
       const sum = results.get(partition)
       // A transactional sink's counts carry on from the committed progress (every owner's
@@ -204,6 +215,7 @@ export async function replayGroup(
   if (failure) throw failure
 
   const partitions = [...results.values()].sort((a, b) => a.partition - b.partition)
+  const outages = mergeOutageSpans(outageSpans)
   const summary: GroupReplaySummary = {
     group,
     cluster: gateway.cluster,
@@ -217,6 +229,9 @@ export async function replayGroup(
     interrupted: signal.aborted,
     assignments: member.generationSeen,
     duplicatesPossible,
+    outages: outages.outages,
+    outageWaitedMs: outages.waitedMs,
+    longestOutageMs: outages.longestMs,
     elapsedMs: Date.now() - started,
   }
   deps.onEvent?.({ type: 'scale-out-done', summary })

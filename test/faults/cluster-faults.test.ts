@@ -33,7 +33,8 @@ const SCENARIOS: FaultScenario[] = [
   reassignDuringReplayScenario(cluster),
   reassignDuringAuditScenario(cluster),
   rollingRestartScenario(cluster),
-  scaleOutBrokerKilledScenario(cluster),
+  scaleOutBrokerKilledScenario(cluster, 'postgres'),
+  scaleOutBrokerKilledScenario(cluster, 'eos'),
 ]
 
 const only = process.env.RECOVER_FAULTS?.split(',').map((s) => s.trim())

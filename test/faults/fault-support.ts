@@ -40,10 +40,10 @@ export interface CliProcess {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export function startCli(args: string[], options: { cwd: string; brokers: string }): CliProcess {
+export function startCli(args: string[], options: { cwd: string; brokers: string; env?: NodeJS.ProcessEnv }): CliProcess {
   const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], {
     cwd: options.cwd,
-    env: { ...process.env, RECOVER_BROKERS: options.brokers },
+    env: { ...process.env, ...options.env, RECOVER_BROKERS: options.brokers },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

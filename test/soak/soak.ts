@@ -1,13 +1,19 @@
 /**
- * `npm run test:soak`: a long replay on the three-node cluster while one broker is bounced
- * every minute, topic→topic and into PostgreSQL. Holds when nothing is lost, duplicates are
- * only the re-sends the replay reports, and recover's peak RSS at the end is within 20 % of
- * its peak after the first tenth (1M of 10M): memory stays flat. Not part of `npm test`.
+ * `npm run test:soak`: a long replay on the three-node cluster while brokers are bounced, one
+ * every 25 s in turn, topic→topic and into PostgreSQL. Bounces alternate between a controlled
+ * restart (leaders handed over) and a kill -9 then restart (an outage the replay waits out), so
+ * each sink rides through several of both. Holds when nothing is lost, duplicates are only the
+ * re-sends the replay reports, and recover's peak RSS at the end is within 20 % of its peak
+ * over the first tenth (1M of 10M): memory stays flat. Not part of `npm test`.
  *
- * RECOVER_SOAK_RECORDS (default 10 000 000) and RECOVER_SOAK_BOUNCE_MS (default 60 000) make
- * shorter runs; RECOVER_SOAK_SINKS=kafka or postgres runs one sink.
+ * recover runs with test/soak/memory-sampler.ts loaded: besides the peaks, the figures show RSS,
+ * V8's heap and the heap still live after a full collection at 1/10, 1/5, 1/2 and all of the
+ * records, so growth that is only garbage not yet collected can be told from a leak.
+ *
+ * RECOVER_SOAK_RECORDS (default 10 000 000) and RECOVER_SOAK_BOUNCE_MS (default 25 000) make
+ * other runs; RECOVER_SOAK_SINKS=kafka or postgres runs one sink.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
@@ -20,17 +26,22 @@ import { checkpointRead, startCli } from '../faults/fault-support.js'
 import { createSinkTopic } from '../faults/cluster-replay.js'
 import { uniqueName } from '../support/kafka.js'
 import { PG_URL, query } from '../support/postgres.js'
+import type { MemorySample } from './memory-sampler.js'
 
 const RECORDS = Number(process.env.RECOVER_SOAK_RECORDS ?? 10_000_000)
-const BOUNCE_MS = Number(process.env.RECOVER_SOAK_BOUNCE_MS ?? 60_000)
+const BOUNCE_MS = Number(process.env.RECOVER_SOAK_BOUNCE_MS ?? 25_000)
 const SINKS = (process.env.RECOVER_SOAK_SINKS ?? 'kafka,postgres').split(',').map((s) => s.trim()) as Array<'kafka' | 'postgres'>
 const EARLY = Math.min(1_000_000, Math.floor(RECORDS / 10))
+/** Where memory is reported: 1M, 2M, 5M and 10M of the default 10M. */
+const MILESTONES = [EARLY, Math.floor(RECORDS / 5), Math.floor(RECORDS / 2), RECORDS]
+const SAMPLER = new URL('./memory-sampler.js', import.meta.url).href
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
 interface SoakResult {
   sink: string
   seconds: number
   bounces: number
+  kills: number
   peakEarlyMb: number
   peakEndMb: number
   found: number
@@ -38,6 +49,16 @@ interface SoakResult {
   duplicated: number
   resent: number
   outages: string
+  memory: MemoryAt[]
+}
+
+/** recover's memory once `records` had been read: peaks up to then, and the last sample before. */
+interface MemoryAt {
+  records: number
+  peakRssMb: number
+  peakHeapTotalMb: number
+  /** Heap still in use after the latest full collection before this point. */
+  liveAfterFullGcMb: number | undefined
 }
 
 /** Seeds {"id":i} records over 3 partitions (RF 3), 5 000 per request, two requests in flight per partition's producer. */
@@ -102,15 +123,6 @@ async function countTopic(brokers: string, topic: string): Promise<{ found: numb
   return { found, lost, duplicated }
 }
 
-function rssMb(pid: number | undefined): number {
-  try {
-    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return kb ? Number(kb) / 1024 : 0
-  } catch {
-    return 0
-  }
-}
-
 async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgres'): Promise<SoakResult> {
   const dir = mkdtempSync(join(tmpdir(), `recover-soak-${sink}-`))
   const checkpoint = join(dir, 'cp.json')
@@ -118,6 +130,7 @@ async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgr
   const table = `soak_${Date.now().toString(36)}`
   if (sink === 'kafka') await createSinkTopic(c.brokers, sinkTopic)
   const out = sink === 'kafka' ? ['--sink', `kafka:${sinkTopic}`] : ['--sink', `${PG_URL}?table=${table}&key=id`, '--create-table', '--value-format', 'json']
+  const memoryFile = join(dir, 'memory.jsonl')
   const run = startCli(
     [
       'replay',
@@ -133,33 +146,42 @@ async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgr
       '--progress-interval',
       '30s',
     ],
-    { cwd: dir, brokers: c.brokers },
+    {
+      cwd: dir,
+      brokers: c.brokers,
+      env: { RECOVER_SOAK_MEMORY_FILE: memoryFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${SAMPLER}`.trim() },
+    },
   )
   const started = Date.now()
-  let peakEarly = 0
-  let peakEnd = 0
   let bounces = 0
+  let kills = 0
   let ended = false
   void run.done.then(() => (ended = true))
-  const sampler = setInterval(() => {
-    const mb = rssMb(run.child.pid)
-    peakEnd = Math.max(peakEnd, mb)
-    if (checkpointRead(checkpoint) < EARLY) peakEarly = Math.max(peakEarly, mb)
-  }, 250)
+  // When the replay had read how many records: the memory samples are placed on it by time.
+  const progress: Array<{ atMs: number; read: number }> = []
+  const tracker = setInterval(() => progress.push({ atMs: Date.now(), read: checkpointRead(checkpoint) }), 250)
   let next = 0
   let bouncing: Promise<void> = Promise.resolve()
   const bouncer = setInterval(() => {
     if (ended) return
-    const node = c.nodes[next++ % c.nodes.length]!
+    const n = next++
+    const node = c.nodes[n % c.nodes.length]!
+    // Every other bounce is a crash: the partitions it led are unreachable until the controller moves them.
+    const crash = n % 2 === 1
     bouncing = bouncing.then(async () => {
       if (ended) return
-      log(`  ${sink}: bouncing broker ${node.id} at ${checkpointRead(checkpoint)} records checkpointed`)
+      log(`  ${sink}: ${crash ? 'killing (-9) and restarting' : 'restarting'} broker ${node.id} at ${checkpointRead(checkpoint)} records checkpointed`)
+      if (crash) {
+        node.kill('SIGKILL')
+        await node.whenExited()
+        kills++
+      }
       await node.restart()
       bounces++
     })
   }, BOUNCE_MS)
   const { code } = await run.done
-  clearInterval(sampler)
+  clearInterval(tracker)
   clearInterval(bouncer)
   await bouncing
   for (const node of c.nodes) if (!node.running) await node.restart()
@@ -180,11 +202,48 @@ async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgr
     counted = { found: Number(n), lost: RECORDS - Number(ids), duplicated: Number(n) - Number(ids) }
     await query(`DROP TABLE IF EXISTS ${table}`, [], PG_URL)
   }
-  return { sink, seconds, bounces, peakEarlyMb: peakEarly, peakEndMb: peakEnd, ...counted, resent: cp.resent, outages }
+  const memory = memoryAt(memoryFile, progress)
+  return {
+    sink,
+    seconds,
+    bounces,
+    kills,
+    peakEarlyMb: memory[0]!.peakRssMb,
+    peakEndMb: memory[memory.length - 1]!.peakRssMb,
+    ...counted,
+    resent: cp.resent,
+    outages,
+    memory,
+  }
+}
+
+/** The sampler's lines placed on the replay's progress: peaks and live heap at each milestone. */
+function memoryAt(file: string, progress: Array<{ atMs: number; read: number }>): MemoryAt[] {
+  if (!existsSync(file)) throw new Error(`the memory sampler wrote nothing (${file}): was ${SAMPLER} loaded?`)
+  const samples = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as MemorySample)
+  let p = 0
+  const placed = samples.map((sample) => {
+    while (p + 1 < progress.length && progress[p + 1]!.atMs <= sample.atMs) p++
+    return { ...sample, read: progress[p]?.read ?? 0 }
+  })
+  return MILESTONES.map((records) => {
+    const upTo = placed.filter((s) => records >= RECORDS || s.read < records)
+    return {
+      records,
+      peakRssMb: Math.max(0, ...upTo.map((s) => s.rssMb)),
+      peakHeapTotalMb: Math.max(0, ...upTo.map((s) => s.heapTotalMb)),
+      liveAfterFullGcMb: upTo[upTo.length - 1]?.liveAfterFullGcMb,
+    }
+  })
 }
 
 async function main(): Promise<number> {
-  log(`soak: ${RECORDS} records, one broker bounced every ${BOUNCE_MS / 1000} s; early RSS peak taken over the first ${EARLY} records`)
+  log(
+    `soak: ${RECORDS} records, a broker bounced every ${BOUNCE_MS / 1000} s (every other one killed -9); early RSS peak taken over the first ${EARLY} records`,
+  )
   const c = await startLocalKafkaCluster({})
   try {
     const topic = uniqueName('soak')
@@ -197,12 +256,19 @@ async function main(): Promise<number> {
       results.push(r)
       log(`  ${sink}: ${JSON.stringify(r)}`)
     }
+    const mb = (n: number | undefined) => (n === undefined ? '–' : `${n.toFixed(0)} MB`)
     const lines = [
-      '| sink | records | time | brokers bounced | peak RSS, first tenth | peak RSS, end | ratio | found | lost | duplicated (reported re-sent) | outages |',
+      '| sink | records | time | brokers bounced (killed -9) | peak RSS, first tenth | peak RSS, end | ratio | found | lost | duplicated (reported re-sent) | outages |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
       ...results.map(
         (r) =>
-          `| ${r.sink} | ${RECORDS} | ${r.seconds.toFixed(0)} s | ${r.bounces} | ${r.peakEarlyMb.toFixed(0)} MB | ${r.peakEndMb.toFixed(0)} MB | ${(r.peakEndMb / r.peakEarlyMb).toFixed(2)} | ${r.found} | ${r.lost} | ${r.duplicated} (${r.resent}) | ${r.outages} |`,
+          `| ${r.sink} | ${RECORDS} | ${r.seconds.toFixed(0)} s | ${r.bounces} (${r.kills}) | ${mb(r.peakEarlyMb)} | ${mb(r.peakEndMb)} | ${(r.peakEndMb / r.peakEarlyMb).toFixed(2)} | ${r.found} | ${r.lost} | ${r.duplicated} (${r.resent}) | ${r.outages} |`,
+      ),
+      '',
+      '| sink | records read | peak RSS so far | peak V8 heap so far | live heap after the last full GC |',
+      '|---|---:|---:|---:|---:|',
+      ...results.flatMap((r) =>
+        r.memory.map((m) => `| ${r.sink} | ${m.records} | ${mb(m.peakRssMb)} | ${mb(m.peakHeapTotalMb)} | ${mb(m.liveAfterFullGcMb)} |`),
       ),
     ]
     process.stdout.write(`${lines.join('\n')}\n`)

@@ -2,9 +2,11 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { freshCounts, totalsOf } from '../../src/core/replay-counts.js'
 import { translateKafkaError, withLeaderScope } from '../../src/kafka/translate-error.js'
-import { renderOutages, renderReplaySummary } from '../../src/render/replay.js'
+import { mergeOutageSpans } from '../../src/core/outage-spans.js'
+import { renderGroupReplaySummary, renderOutages, renderReplaySummary } from '../../src/render/replay.js'
 import { summarize } from '../../src/replay/summary.js'
 import type { ReplaySummary } from '../../src/services/replay.js'
+import type { GroupReplaySummary } from '../../src/services/replay-group.js'
 
 type Settings = Parameters<typeof translateKafkaError>[1]
 const cluster = { brokers: ['10.0.0.1:9092', '10.0.0.2:9092', '10.0.0.3:9092'], source: '--brokers' } as unknown as Settings
@@ -97,6 +99,7 @@ function summary(over: Partial<ReplaySummary>): ReplaySummary {
     outages: 0,
     outageWaitedMs: 0,
     longestOutageMs: 0,
+    outageSpans: [],
     elapsedMs: 1_000,
     recordsPerSecond: 10,
     warnings: [],
@@ -134,13 +137,56 @@ test('summarize adds up the outage waits of the run', () => {
     readBefore: 0,
     batchSize: 500,
     outages: 3,
-    outageWaitsMs: [1_000, 5_500, 2_000],
+    outageSpans: [
+      { sinceMs: 10_000, waitedMs: 1_000 },
+      { sinceMs: 20_000, waitedMs: 5_500 },
+      { sinceMs: 40_000, waitedMs: 2_000 },
+    ],
     warnings: [],
     startedMs: Date.now() - 10_000,
   })
   assert.is(s.outages, 3)
   assert.is(s.outageWaitedMs, 8_500)
   assert.is(s.longestOutageMs, 5_500)
+})
+
+test("a --scale-out process's partitions that wait out one broker's death together count as one outage, from the first wait to the last", () => {
+  const merged = mergeOutageSpans([
+    { sinceMs: 10_000, waitedMs: 6_000 }, // partition 0
+    { sinceMs: 10_400, waitedMs: 7_100 }, // partition 3, same broker: ends at 17.5 s
+    { sinceMs: 40_000, waitedMs: 2_000 }, // a later outage
+  ])
+  assert.equal(merged, { outages: 2, waitedMs: 9_500, longestMs: 7_500 })
+  assert.equal(mergeOutageSpans([]), { outages: 0, waitedMs: 0, longestMs: 0 })
+})
+
+test('the --scale-out summary says how many outages the process waited out and how long, and nothing about outages without one', () => {
+  const totals = totalsOf([freshCounts({ partition: 0, start: 0n, end: 10n })])
+  const group = (outages: Pick<GroupReplaySummary, 'outages' | 'outageWaitedMs' | 'longestOutageMs'>): GroupReplaySummary => ({
+    group: 'recover-replay.fix',
+    cluster: { id: 'c1', bootstrap: ['127.0.0.1:9092'], source: '--brokers' } as never,
+    topic: 'orders',
+    sink: 'postgres://127.0.0.1/test?table=orders&key=id',
+    quarantine: 'kafka:orders.quarantine',
+    partitions: [],
+    totals,
+    reconciled: true,
+    finished: true,
+    interrupted: false,
+    assignments: 2,
+    duplicatesPossible: false,
+    elapsedMs: 20_000,
+    ...outages,
+  })
+  assert.match(
+    renderGroupReplaySummary(group({ outages: 2, outageWaitedMs: 9_500, longestOutageMs: 7_500 })),
+    /\nWaited out 2 Kafka outages \(9\.5 s in all, the longest 7\.5 s; --broker-wait\) and continued each partition from where it was checkpointed each time\./,
+  )
+  assert.match(
+    renderGroupReplaySummary(group({ outages: 1, outageWaitedMs: 4_200, longestOutageMs: 4_200 })),
+    /\nWaited out 1 Kafka outage \(4\.2 s; --broker-wait\) and continued each partition from where it was checkpointed\./,
+  )
+  assert.not.match(renderGroupReplaySummary(group({ outages: 0, outageWaitedMs: 0, longestOutageMs: 0 })), /Waited out/)
 })
 
 test.run()

@@ -47,6 +47,7 @@ test('a replay and a --scale-out replay show their partitions in the one table: 
     outages: 0,
     outageWaitedMs: 0,
     longestOutageMs: 0,
+    outageSpans: [],
     elapsedMs: 1_000,
     recordsPerSecond: 60,
     warnings: [],
@@ -64,6 +65,9 @@ test('a replay and a --scale-out replay show their partitions in the one table: 
     interrupted: false,
     assignments: 1,
     duplicatesPossible: false,
+    outages: 0,
+    outageWaitedMs: 0,
+    longestOutageMs: 0,
     elapsedMs: 1_000,
   } satisfies GroupReplaySummary
   assert.ok(renderReplaySummary(single).includes(table))
