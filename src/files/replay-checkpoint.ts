@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { mkdir, open, rename } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { assertSameCluster, describeCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
 import type { PartitionCountsJson } from '../core/replay-counts.js'
@@ -48,7 +49,7 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint, opti
     if (options.createDirectory) mkdirSync(dirname(abs), { recursive: true })
     const fd = openSync(tmp, 'w', 0o644)
     try {
-      writeSync(fd, `${JSON.stringify(checkpoint, null, 1)}\n`)
+      writeSync(fd, checkpointText(checkpoint))
       fsyncSync(fd)
     } finally {
       closeSync(fd)
@@ -62,20 +63,60 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint, opti
     }
   } catch (error) {
     rmTemp(tmp)
-    // Whether there is a checkpoint to continue from (the previous one is intact) is the
-    // replay's to say: a first run has none.
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); free space there.`, {
-        cause: error,
-        details: { path: abs },
-      })
+    throw checkpointFailed(abs, error)
+  }
+}
+
+/**
+ * writeCheckpoint with the same steps off the main thread: the checkpoint after each commit of
+ * a running replay, whose fsyncs (tens of milliseconds on a busy disk, several times a second)
+ * would otherwise stop the next batch's decoding and the sink's I/O while they last. The
+ * checkpoint is taken as it is when called.
+ */
+export async function writeCheckpointInBackground(path: string, checkpoint: ReplayCheckpoint, options: { createDirectory?: boolean } = {}): Promise<void> {
+  const abs = resolve(path)
+  const tmp = `${abs}.tmp-${process.pid}`
+  const text = checkpointText(checkpoint)
+  try {
+    if (options.createDirectory) await mkdir(dirname(abs), { recursive: true })
+    const file = await open(tmp, 'w', 0o644)
+    try {
+      await file.writeFile(text)
+      await file.sync()
+    } finally {
+      await file.close()
     }
-    throw new RecoveryError('CHECKPOINT_FAILED', `The replay checkpoint ${abs} could not be written: ${(error as Error).message}.`, {
+    await rename(tmp, abs)
+    const folder = await open(dirname(abs), 'r')
+    try {
+      await folder.sync()
+    } finally {
+      await folder.close()
+    }
+  } catch (error) {
+    rmTemp(tmp)
+    throw checkpointFailed(abs, error)
+  }
+}
+
+function checkpointText(checkpoint: ReplayCheckpoint): string {
+  return `${JSON.stringify(checkpoint, null, 1)}\n`
+}
+
+function checkpointFailed(abs: string, error: unknown): RecoveryError {
+  // Whether there is a checkpoint to continue from (the previous one is intact) is the
+  // replay's to say: a first run has none.
+  if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+    return new RecoveryError('CHECKPOINT_FAILED', `The disk holding the replay checkpoint ${abs} is full (ENOSPC); free space there.`, {
       cause: error,
       details: { path: abs },
-      nextSteps: ["Check that the checkpoint's directory exists, is writable and has space, or pass another --checkpoint."],
     })
   }
+  return new RecoveryError('CHECKPOINT_FAILED', `The replay checkpoint ${abs} could not be written: ${(error as Error).message}.`, {
+    cause: error,
+    details: { path: abs },
+    nextSteps: ["Check that the checkpoint's directory exists, is writable and has space, or pass another --checkpoint."],
+  })
 }
 
 /** A half-written temp file only takes the space the next attempt needs. */

@@ -40,6 +40,12 @@ export interface RangeReaderOptions {
    * records and is quick enough per response for the next fetch's round trip to show.
    */
   maxBytes?: number
+  /**
+   * Fetch responses asked for ahead of the one the caller works on. Default 2 for a read: a
+   * fetch that is slow now and then (the broker busy on a shared machine) is then waited for
+   * less often, for one more response's bytes (maxBytes) of memory; 1 for a scan.
+   */
+  prefetchRounds?: number
   /** How long the broker may wait for data. Default 100 ms. */
   maxWaitMs?: number
   /** How long a partition may answer nothing below its range end before the read fails. Default 30 s. */
@@ -61,8 +67,8 @@ const MAX_RETRIES = 8
  * control records never appear), without joining any consumer group. One Fetch per partition
  * leader covers all of that leader's unfinished partitions; positions move by each fetch's
  * last offset, so gaps from compaction and transaction markers are crossed, and a partition is
- * done when its position reaches its end. Memory is bounded by two fetch responses: the one
- * being processed and the next one, which is fetched meanwhile.
+ * done when its position reaches its end. Memory is bounded by the fetch response being
+ * processed and the ones fetched ahead meanwhile (prefetchRounds).
  */
 export class RangeReader {
   private readonly cluster: InternalCluster
@@ -167,18 +173,48 @@ export class RangeReader {
       .map((r) => ({ partition: r.partition, records: [], nextOffset: r.end, done: true, bytes: 0, count: 0 }))
     if (emptyDone.length > 0) yield emptyDone
     let round = 0
-    const start = (): Promise<PartitionChunk[]> => {
-      const p = this.fetchRound(positions, options, round++, mode)
-      // A caller that stops early never awaits the prefetch: its failure must not be unhandled.
-      p.catch(() => undefined)
-      return p
+    const depth = Math.max(1, options.prefetchRounds ?? (mode.kind === 'visit' ? 1 : 2))
+    /** Fetches started and not handed on yet, oldest first; each starts once the one before it has moved the positions. */
+    const ahead: Array<Promise<PartitionChunk[] | undefined>> = []
+    let last: Promise<PartitionChunk[] | undefined> = Promise.resolve([])
+    /** The caller stopped reading (and may close the reader): a fetch queued behind another must not start, nor connect again. */
+    let stopped = false
+    const fetchAhead = (): void => {
+      while (ahead.length < depth) {
+        const p = last.then((before) =>
+          stopped || signal?.aborted || before === undefined || positions.size === 0 ? undefined : this.fetchRound(positions, options, round++, mode),
+        )
+        // A caller that stops early never awaits the prefetch: its failure must not be unhandled.
+        p.catch(() => undefined)
+        ahead.push(p)
+        last = p
+      }
     }
-    let pending: Promise<PartitionChunk[]> | undefined = positions.size > 0 ? start() : undefined
-    while (pending) {
-      const chunks = await pending
+    if (positions.size > 0) fetchAhead()
+    try {
+      yield* this.handOn(ahead, fetchAhead, mode, signal, options)
+    } finally {
+      stopped = true
+    }
+  }
+
+  /** rounds(): the fetched responses in order, as chunks, asking for more as each is taken. */
+  private async *handOn(
+    ahead: Array<Promise<PartitionChunk[] | undefined>>,
+    fetchAhead: () => void,
+    mode: RoundMode,
+    signal: AbortSignal | undefined,
+    options: RangeReaderOptions,
+  ): AsyncGenerator<PartitionChunk[]> {
+    for (;;) {
+      const next = ahead.shift()
+      if (!next) return
+      const chunks = await next
+      // Every range is done (the fetches queued after the last one have nothing to do).
+      if (chunks === undefined) return
       if (signal?.aborted) return
-      // Fetch the next response while the caller works on this one.
-      pending = positions.size > 0 ? start() : undefined
+      // Fetch the next responses while the caller works on this one.
+      fetchAhead()
       if (chunks.length === 0 && options.follow) yield []
       if (mode.kind === 'visit') {
         if (chunks.length > 0) yield chunks

@@ -12,6 +12,7 @@ import {
   legacyCheckpointPath,
   readCheckpoint,
   writeCheckpoint,
+  writeCheckpointInBackground,
   type ReplayCheckpoint,
 } from '../files/replay-checkpoint.js'
 import type { TransformRunner } from '../plugin-host/run-transform.js'
@@ -147,6 +148,15 @@ export class CheckpointFile {
     this.state.updatedAt = new Date().toISOString()
     this.state.finished = finished
     writeCheckpoint(this.path, this.state, { createDirectory: this.createDirectory })
+    this.wrote = true
+  }
+
+  /** save() off the main thread (the checkpoint after a commit, while the next batch is decoded). Not to be called again before it settles. */
+  async saveInBackground(counts: Iterable<PartitionCounts>): Promise<void> {
+    this.state.partitions = [...counts].map(countsToJson)
+    this.state.updatedAt = new Date().toISOString()
+    this.state.finished = false
+    await writeCheckpointInBackground(this.path, this.state, { createDirectory: this.createDirectory })
     this.wrote = true
   }
 

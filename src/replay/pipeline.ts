@@ -162,7 +162,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
       file.state.sinkState = durable.sink
       file.state.quarantineState = durable.quarantine
       file.state.batches = run.batchesSent
-      file.save(run.counts.values(), false)
+      await file.saveInBackground(run.counts.values())
       await source.committed?.([...run.counts.values()])
     }
     // --follow: the lag behind the log ends, after every batch and, while idle, every followStatusMs.

@@ -342,15 +342,20 @@ test(
           ['k1', 'again', null],
         ]),
       )
+      // Batches after a refused one, in the same transaction: each refusal takes back its own rows only.
+      assert.ok(await pgTable.copyInsert(t, columns, [['m-after', 'y', null]]))
+      assert.ok(await pgTable.copyInsert(t, columns, [['m-later', 'z', null]]))
+      assert.not.ok(await pgTable.copyInsert(t, columns, [['m-after', 'again', null]]))
       await pgTable.commit()
     } finally {
       await pgTable.close()
     }
     const back = await query<{ id: string; text: string | null; raw: string | null }>(`SELECT id, text, encode(raw, 'hex') AS raw FROM ${t} ORDER BY id`)
-    assert.equal(
-      back,
-      awkward.map((text, i) => ({ id: `k${i}`, text, raw: i === 0 ? '00ff' : null })),
-    )
+    assert.equal(back, [
+      ...awkward.map((text, i) => ({ id: `k${i}`, text, raw: i === 0 ? '00ff' : null })),
+      { id: 'm-after', text: 'y', raw: null },
+      { id: 'm-later', text: 'z', raw: null },
+    ])
   }),
 )
 
