@@ -16,7 +16,10 @@
  * RSS of both sizes is compared (target: within 20%).
  *
  *   node dist/test/bench/replay.bench.js [--records 1000000] [--rounds 2] [--memory-check] [--no-kcat]
- *        [--baseline DIR] [--only 'recover json,kcat | kcat']
+ *        [--baseline DIR] [--node-flags '--min-semi-space-size=16'] [--only 'recover json,kcat | kcat']
+ *
+ * --node-flags runs the recover contenders (not the baseline) with those Node/V8 flags: with
+ * --baseline pointing at this same checkout, a flag's effect before and after in one run.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     'no-kcat': { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
     baseline: { type: 'string' },
+    'node-flags': { type: 'string' },
     only: { type: 'string' },
   },
 })
@@ -165,9 +169,10 @@ try {
   spawnSync('bash', ['-c', `kcat -C -b ${brokers} -t ${source} -o beginning -e -q > /dev/null`], { stdio: 'ignore' })
 
   let sequence = 0
+  const recoverNodeFlags = values['node-flags']?.split(' ').filter((flag) => flag !== '') ?? []
   /** A replay by the recover checked out at `root`: JSON through the identity transform, or bytes with none. */
   const replay =
-    (root: string, format: 'json' | 'bytes') =>
+    (root: string, format: 'json' | 'bytes', nodeFlags: string[] = []) =>
     async (n: number, src: string): Promise<Sample> => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)
       const args = [join(root, 'bin', 'run.js'), 'replay', '--topic', src, '--value-format', format]
@@ -178,7 +183,7 @@ try {
       // 2026-12-07, about 10 % of a file-to-Kafka replay) is left out so both do the same work.
       // A baseline checkout from before that day has no such header and no such flag.
       if (root === repoRoot()) args.push('--no-provenance-headers')
-      const s = timed(process.execPath, args, { ...process.env, RECOVER_BROKERS: brokers })
+      const s = timed(process.execPath, [...nodeFlags, ...args], { ...process.env, RECOVER_BROKERS: brokers })
       const summary = JSON.parse(s.stdout) as { totals: { read: number; written: number } }
       if (summary.totals.written !== n || (await countRecords(kafka, dst)) !== n)
         throw new Error(`recover (${root}) wrote ${summary.totals.written} records, expected ${n}`)
@@ -186,8 +191,8 @@ try {
       return s
     }
   const contenders: Record<string, (n: number, src: string) => Promise<Sample>> = {
-    'recover json': replay(repoRoot(), 'json'),
-    'recover bytes': replay(repoRoot(), 'bytes'),
+    'recover json': replay(repoRoot(), 'json', recoverNodeFlags),
+    'recover bytes': replay(repoRoot(), 'bytes', recoverNodeFlags),
     ...(values.baseline ? { 'baseline json': replay(values.baseline, 'json'), 'baseline bytes': replay(values.baseline, 'bytes') } : {}),
     'kafkajs pipe': async (n, src) => {
       const dst = await destination(kafka, `bench-replay-dst-${stamp}-${sequence++}`)

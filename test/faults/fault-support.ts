@@ -40,8 +40,8 @@ export interface CliProcess {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-export function startCli(args: string[], options: { cwd: string; brokers: string; env?: NodeJS.ProcessEnv }): CliProcess {
-  const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'run.js'), ...args], {
+export function startCli(args: string[], options: { cwd: string; brokers: string; env?: NodeJS.ProcessEnv; nodeFlags?: string[] }): CliProcess {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), join(repoRoot(), 'bin', 'run.js'), ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, RECOVER_BROKERS: options.brokers },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@
  * would flatten the very RSS the soak measures.
  */
 import { appendFileSync } from 'node:fs'
-import { GCProfiler } from 'node:v8'
+import { GCProfiler, getHeapSpaceStatistics } from 'node:v8'
 
 export interface MemorySample {
   atMs: number
@@ -15,6 +15,10 @@ export interface MemorySample {
   heapUsedMb: number
   heapTotalMb: number
   externalMb: number
+  /** V8's young generation as sized now (new_space): it starts small and grows with the allocation rate. */
+  newSpaceMb: number
+  /** The old generation as sized now (old_space). */
+  oldSpaceMb: number
   /** Heap in use right after the latest full collection (undefined before the first). */
   liveAfterFullGcMb: number | undefined
   /** The same by V8 heap space (old_space, code_space, large_object_space…), to tell data from compiled code. */
@@ -40,12 +44,16 @@ if (file) {
       liveBySpaceMb = Object.fromEntries(gc.afterGC.heapSpaceStatistics.map((space) => [space.spaceName, Math.round((space.spaceUsedSize / MB) * 10) / 10]))
     }
     const m = process.memoryUsage()
+    const spaces = getHeapSpaceStatistics()
+    const spaceSizeMb = (name: string) => (spaces.find((space) => space.space_name === name)?.space_size ?? 0) / MB
     const sample: MemorySample = {
       atMs: Date.now(),
       rssMb: m.rss / MB,
       heapUsedMb: m.heapUsed / MB,
       heapTotalMb: m.heapTotal / MB,
       externalMb: m.external / MB,
+      newSpaceMb: spaceSizeMb('new_space'),
+      oldSpaceMb: spaceSizeMb('old_space'),
       liveAfterFullGcMb,
       liveBySpaceMb,
     }

@@ -30,6 +30,8 @@ import type { MemorySample } from './memory-sampler.js'
 
 const RECORDS = Number(process.env.RECOVER_SOAK_RECORDS ?? 10_000_000)
 const BOUNCE_MS = Number(process.env.RECOVER_SOAK_BOUNCE_MS ?? 25_000)
+/** Node flags for recover's process, e.g. `--max-semi-space-size=8` (V8 sizing flags are refused in NODE_OPTIONS). */
+const NODE_FLAGS = (process.env.RECOVER_SOAK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const SINKS = (process.env.RECOVER_SOAK_SINKS ?? 'kafka,postgres').split(',').map((s) => s.trim()) as Array<'kafka' | 'postgres'>
 const EARLY = Math.min(1_000_000, Math.floor(RECORDS / 10))
 /** Where memory is reported: 1M, 2M, 5M and 10M of the default 10M. */
@@ -57,6 +59,9 @@ interface MemoryAt {
   records: number
   peakRssMb: number
   peakHeapTotalMb: number
+  /** V8's young generation (new_space) and old generation (old_space) at their largest so far. */
+  peakNewSpaceMb: number
+  peakOldSpaceMb: number
   /** Heap still in use after the latest full collection before this point. */
   liveAfterFullGcMb: number | undefined
 }
@@ -149,6 +154,7 @@ async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgr
     {
       cwd: dir,
       brokers: c.brokers,
+      nodeFlags: NODE_FLAGS,
       env: { RECOVER_SOAK_MEMORY_FILE: memoryFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${SAMPLER}`.trim() },
     },
   )
@@ -235,6 +241,8 @@ function memoryAt(file: string, progress: Array<{ atMs: number; read: number }>)
       records,
       peakRssMb: Math.max(0, ...upTo.map((s) => s.rssMb)),
       peakHeapTotalMb: Math.max(0, ...upTo.map((s) => s.heapTotalMb)),
+      peakNewSpaceMb: Math.max(0, ...upTo.map((s) => s.newSpaceMb ?? 0)),
+      peakOldSpaceMb: Math.max(0, ...upTo.map((s) => s.oldSpaceMb ?? 0)),
       liveAfterFullGcMb: upTo[upTo.length - 1]?.liveAfterFullGcMb,
     }
   })
@@ -242,7 +250,7 @@ function memoryAt(file: string, progress: Array<{ atMs: number; read: number }>)
 
 async function main(): Promise<number> {
   log(
-    `soak: ${RECORDS} records, a broker bounced every ${BOUNCE_MS / 1000} s (every other one killed -9); early RSS peak taken over the first ${EARLY} records`,
+    `soak${NODE_FLAGS.length > 0 ? ` (node ${NODE_FLAGS.join(' ')})` : ''}: ${RECORDS} records, a broker bounced every ${BOUNCE_MS / 1000} s (every other one killed -9); early RSS peak taken over the first ${EARLY} records`,
   )
   const c = await startLocalKafkaCluster({})
   try {
@@ -265,10 +273,13 @@ async function main(): Promise<number> {
           `| ${r.sink} | ${RECORDS} | ${r.seconds.toFixed(0)} s | ${r.bounces} (${r.kills}) | ${mb(r.peakEarlyMb)} | ${mb(r.peakEndMb)} | ${(r.peakEndMb / r.peakEarlyMb).toFixed(2)} | ${r.found} | ${r.lost} | ${r.duplicated} (${r.resent}) | ${r.outages} |`,
       ),
       '',
-      '| sink | records read | peak RSS so far | peak V8 heap so far | live heap after the last full GC |',
-      '|---|---:|---:|---:|---:|',
+      '| sink | records read | peak RSS so far | peak V8 heap so far | of it young generation (new space) | old space | live heap after the last full GC |',
+      '|---|---:|---:|---:|---:|---:|---:|',
       ...results.flatMap((r) =>
-        r.memory.map((m) => `| ${r.sink} | ${m.records} | ${mb(m.peakRssMb)} | ${mb(m.peakHeapTotalMb)} | ${mb(m.liveAfterFullGcMb)} |`),
+        r.memory.map(
+          (m) =>
+            `| ${r.sink} | ${m.records} | ${mb(m.peakRssMb)} | ${mb(m.peakHeapTotalMb)} | ${mb(m.peakNewSpaceMb)} | ${mb(m.peakOldSpaceMb)} | ${mb(m.liveAfterFullGcMb)} |`,
+        ),
       ),
     ]
     process.stdout.write(`${lines.join('\n')}\n`)
