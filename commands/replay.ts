@@ -258,8 +258,8 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       helpGroup: 'PROGRESS',
     }),
     'batch-size': Flags.integer({
-      summary: 'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate.',
-      default: 5_000,
+      summary:
+        'Records per sink batch: the unit of checkpoints, and the most a crash can duplicate. Default 5000; 20000 into PostgreSQL, where each batch is one COPY round trip.',
       min: 1,
       max: 1_000_000,
       helpGroup: 'PROGRESS',

@@ -51,6 +51,11 @@ const DEFAULT_BATCH = 5_000
 const DEFAULT_STALL_MS = 10_000
 const DEFAULT_FOLLOW_STATUS_MS = 30_000
 
+/** --batch-size, else the sink's own default, else 5000; never more than a quarter second of --rate. */
+function batchSizeFor(request: ReplayRequest, sinkDefault: number | undefined): number {
+  return Math.max(1, Math.min(request.batchSize ?? sinkDefault ?? DEFAULT_BATCH, request.rate ? Math.max(1, Math.ceil(request.rate / 4)) : Infinity))
+}
+
 /**
  * Replays bounded ranges from a source through the stages into a sink: read → decode →
  * transform → encode → write, a batch at a time. Records that cannot be decoded, transformed
@@ -66,7 +71,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
   const started = Date.now()
   const { source, stages, cluster } = parts
   const dryRun = request.dryRun !== undefined
-  const batchSize = Math.max(1, Math.min(request.batchSize ?? DEFAULT_BATCH, request.rate ? Math.max(1, Math.ceil(request.rate / 4)) : Infinity))
+  let batchSize = batchSizeFor(request, undefined)
   const signal = deps.signal ?? new AbortController().signal
   const run = new ReplayRun()
   let outputs: Outputs | undefined
@@ -77,6 +82,7 @@ export async function runPipeline(request: ReplayRequest, parts: ReplayParts, de
   try {
     // Sinks are built before the checkpoint is read: the checkpoint is keyed by the sink's URI.
     outputs = await parts.openOutputs?.()
+    batchSize = batchSizeFor(request, outputs?.sink.defaultBatchSize)
     checkpointPath = outputs ? checkpointPathFor(request, outputs.sink.uri) : undefined
 
     let checkpoint: ReplayCheckpoint | undefined

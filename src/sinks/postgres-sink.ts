@@ -35,6 +35,12 @@ const PG_TYPES: Record<LogicalType, string> = {
 export class PostgresSink implements Sink {
   readonly mayDuplicateOnResume = false
   readonly transactional = true
+  /**
+   * Each batch is one COPY (or upsert) round trip, and the replay waits for it while the next
+   * batch is decoded: bigger batches keep the server busier. Measured (sinks.bench, 1 M orders,
+   * quiet machine, medians of 3): 5000 → 3.5–3.6 s, 10000 → 3.3 s, 20000 → 3.0–3.1 s, 50000 → 3.3 s.
+   */
+  readonly defaultBatchSize = 20_000
   private table: PgUpsertTable | undefined
   private columns: PgColumn[] | undefined
   /** A record as a row of `columns` (text per column), chosen once the columns are known. */

@@ -69,6 +69,8 @@ export interface Sink {
    * (PostgreSQL, DuckDB, Kafka with --exactly-once): checkpoint() then gets the progress.
    */
   readonly transactional?: boolean
+  /** Records per batch when --batch-size is not given, for a sink whose writes cost less per record in bigger batches (default 5000). */
+  readonly defaultBatchSize?: number
   /** Opens the sink; with the state of a checkpoint, continues from it. */
   open(resume: SinkState | undefined, replay: ReplayIdentity): Promise<SinkOpenResult>
   /**
