@@ -264,6 +264,21 @@ const auditCompare = (sink: string, ...extra: string[]) =>
   })
 
 test(
+  'audit compare right after a replay counts every acknowledged document, also those no refresh has made searchable yet',
+  withTimeout(240_000, async () => {
+    // Periodic refresh off: until something refreshes the index, a search sees none of the replay's documents.
+    const index = uniqueName('unrefreshed')
+    await osRequest(server, 'PUT', `/${index}`, { settings: { index: { refresh_interval: '-1', number_of_replicas: 0 } } })
+    const run = await runCli(replayArgs(sinkOf(index), index), { cwd: dir, timeoutMs: 120_000 })
+    assert.is(run.exitCode, 0, run.stderr)
+    const audit = await auditCompare(sinkOf(index), '--key', 'key')
+    assert.is(audit.exitCode, 0, audit.stderr)
+    const totals = (audit.json as { totals: { sourceRecords: number; missing: number; twice: number } }).totals
+    assert.equal([totals.sourceRecords, totals.missing, totals.twice], [RECORDS, 0, 0], JSON.stringify(totals))
+  }),
+)
+
+test(
   'audit compare --sink opensearch://: the keys that never arrived, and with provenance their exact offsets',
   withTimeout(240_000, async () => {
     const byKey = uniqueName('audited')
