@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs'
+import { open, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /**
@@ -20,5 +21,23 @@ export function writeFileDurably(path: string, text: string, tmp = `${path}.tmp`
     fsyncSync(dirFd)
   } finally {
     closeSync(dirFd)
+  }
+}
+
+/** writeFileDurably with the same steps off the main thread, for writes on a hot path (a running replay's checkpoint). */
+export async function writeFileDurablyInBackground(path: string, text: string, tmp = `${path}.tmp`): Promise<void> {
+  const file = await open(tmp, 'w', 0o644)
+  try {
+    await file.writeFile(text)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  await rename(tmp, path)
+  const folder = await open(dirname(path), 'r')
+  try {
+    await folder.sync()
+  } finally {
+    await folder.close()
   }
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { mkdir, open, rename } from 'node:fs/promises'
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import { writeFileDurably, writeFileDurablyInBackground } from './durable-write.js'
 import { assertSameCluster, describeCluster, type ClusterIdentity, type RecordedCluster } from '../core/cluster-identity.js'
 import type { PartitionCountsJson } from '../core/replay-counts.js'
 import { RecoveryError } from '../errors.js'
@@ -47,20 +48,7 @@ export function writeCheckpoint(path: string, checkpoint: ReplayCheckpoint, opti
   const tmp = `${abs}.tmp-${process.pid}`
   try {
     if (options.createDirectory) mkdirSync(dirname(abs), { recursive: true })
-    const fd = openSync(tmp, 'w', 0o644)
-    try {
-      writeSync(fd, checkpointText(checkpoint))
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, abs)
-    const dirFd = openSync(dirname(abs), 'r')
-    try {
-      fsyncSync(dirFd)
-    } finally {
-      closeSync(dirFd)
-    }
+    writeFileDurably(abs, checkpointText(checkpoint), tmp)
   } catch (error) {
     rmTemp(tmp)
     throw checkpointFailed(abs, error)
@@ -79,20 +67,7 @@ export async function writeCheckpointInBackground(path: string, checkpoint: Repl
   const text = checkpointText(checkpoint)
   try {
     if (options.createDirectory) await mkdir(dirname(abs), { recursive: true })
-    const file = await open(tmp, 'w', 0o644)
-    try {
-      await file.writeFile(text)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    await rename(tmp, abs)
-    const folder = await open(dirname(abs), 'r')
-    try {
-      await folder.sync()
-    } finally {
-      await folder.close()
-    }
+    await writeFileDurablyInBackground(abs, text, tmp)
   } catch (error) {
     rmTemp(tmp)
     throw checkpointFailed(abs, error)

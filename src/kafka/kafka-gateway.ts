@@ -7,7 +7,7 @@ import { createKafka, type KafkaLogLine } from './create-kafka.js'
 import { createInternalCluster, type InternalCluster } from './internal-cluster.js'
 import { PartitionFetcher } from './partition-fetcher.js'
 import { describeConsumerProtocolGroup, type DescribeBroker } from './consumer-group-describe.js'
-import { fetchStableOffsets, type OffsetFetchBroker } from './offset-fetch-stable.js'
+import { fetchStableOffsets } from './offset-fetch-stable.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { translateKafkaError, unreachable, type BrokerLeadership } from './translate-error.js'
 import { whileCoordinatorLoads } from './coordinator-wait.js'
@@ -181,7 +181,7 @@ export class KafkaGateway {
       scope = [...(await this.partitionsOfMany(topics))].map(([topic, partitions]) => ({ topic, partitions }))
     }
     const coordinator = await cluster.findGroupCoordinator({ groupId })
-    const fetched = await fetchStableOffsets(coordinator as unknown as OffsetFetchBroker, groupId, scope)
+    const fetched = await fetchStableOffsets(coordinator as unknown as DescribeBroker, groupId, scope)
     return fetched
       ?.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset: offset < 0n ? null : offset, metadata: metadata || null }))
       .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)

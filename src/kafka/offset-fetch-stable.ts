@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import type { DescribeBroker } from './consumer-group-describe.js'
 
 const require = createRequire(import.meta.url)
 
@@ -22,12 +23,6 @@ interface Decoder {
   readTaggedFields(): unknown
 }
 
-/** What a broker connection offers for a request kafkajs does not know. */
-export interface OffsetFetchBroker {
-  versions: Record<number, { minVersion: number; maxVersion: number } | undefined>
-  connectionPool: { send(request: unknown): Promise<unknown> }
-}
-
 export interface FetchedOffset {
   topic: string
   partition: number
@@ -48,7 +43,7 @@ export interface FetchedOffset {
  * error is thrown as kafkajs's typed error, so coordinator moves are retried like kafkajs's own.
  */
 export async function fetchStableOffsets(
-  broker: OffsetFetchBroker,
+  broker: DescribeBroker,
   groupId: string,
   topics: Array<{ topic: string; partitions: number[] }> | null,
 ): Promise<FetchedOffset[] | undefined> {
