@@ -373,6 +373,9 @@ async function reconnect(
   return waitOutOutage(outage, giveUpAt, at.signal, source, {
     reopen: async () => {
       const reopened = await outputs.sink.open(file.state.sinkState, { runId: at.runId, topic: at.topic })
+      // A commit cut off by the outage may have been applied all the same (Kafka decided it
+      // before its answer was lost): the progress the sink committed is the truth, not the file.
+      if (reopened.committed) adoptCommitted(file.state, reopened.committed)
       await outputs.quarantine.open(file.state.quarantineState, rangeScope(at.topic, at.ranges))
       return reopened.resent ?? 0
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
-import { planReplayRanges } from '../core/replay-range.js'
+import { planReplayRanges, type PartitionFacts } from '../core/replay-range.js'
+import { RecoveryError } from '../errors.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter } from '../kafka/kafka-writer.js'
@@ -181,7 +182,7 @@ export class KafkaSink implements Sink {
     const key = this.transactionalId!
     let last: CommittedProgress | undefined
     try {
-      const ranges = planReplayRanges({ kind: 'earliest' }, { kind: 'latest' }, await reader.partitionFacts([0]))
+      const ranges = planReplayRanges({ kind: 'earliest' }, { kind: 'latest' }, await this.stableCheckpointFacts(reader))
       for await (const chunks of reader.read(ranges)) {
         for (const chunk of chunks) {
           for (const r of chunk.records) {
@@ -196,7 +197,35 @@ export class KafkaSink implements Sink {
     return last
   }
 
+  /**
+   * The checkpoint topic's offsets once everything written before now is decided. Every
+   * exactly-once replay (every partition of a --scale-out group) keeps its progress in the same
+   * partition: while another's transaction is open there, read_committed readers stop at its
+   * first record (the last stable offset), and this replay's latest progress, committed after
+   * it, would be missed: the replay would continue from older progress and write records twice.
+   * Kafka decides an open transaction within its timeout (aborting it then).
+   */
+  private async stableCheckpointFacts(reader: RangeReader): Promise<PartitionFacts[]> {
+    const [written] = await this.gateway.logOffsets(CHECKPOINT_TOPIC, [0])
+    const giveUpAt = Date.now() + CHECKPOINT_STABLE_WAIT_MS
+    for (;;) {
+      const facts = await reader.partitionFacts([0])
+      if (facts[0]!.stableEnd >= (written?.logEnd ?? 0n)) return facts
+      if (Date.now() >= giveUpAt)
+        throw new RecoveryError(
+          'SINK_FAILED',
+          `Another transaction on topic ${CHECKPOINT_TOPIC} stayed open for ${CHECKPOINT_STABLE_WAIT_MS / 1000} s, so the progress this exactly-once replay committed cannot be read yet; run the same command again once Kafka has decided it (it aborts a transaction after its timeout).`,
+          { retriable: true, details: { topic: CHECKPOINT_TOPIC, lastStableOffset: String(facts[0]!.stableEnd), logEnd: String(written?.logEnd) } },
+        )
+      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_STABLE_POLL_MS))
+    }
+  }
+
   async close(): Promise<void> {
     await this.writer?.close()
   }
 }
+
+/** Longer than the transaction timeout recover's producers use (60 s), plus Kafka's check for timed-out ones (10 s). */
+const CHECKPOINT_STABLE_WAIT_MS = 75_000
+const CHECKPOINT_STABLE_POLL_MS = 100

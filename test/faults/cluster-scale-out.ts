@@ -101,7 +101,7 @@ export function scaleOutBrokerKilledScenario(cluster: () => LocalKafkaCluster, s
         }
         const t = tally(records, pg ? await writtenIds(pg.log, PG_URL) : await readTopicValues(c.runningBrokers(), sinkTopic))
         log(`  found ${t.out} ${pg ? 'row writes logged by the trigger' : 'records a read_committed reader sees'}: ${t.lost} lost, ${t.duplicated} duplicated`)
-        assert.is(t.lost, 0, 'lost')
+        assert.is(t.lost, 0, `lost ids ${t.lostRanges.join(', ')}`)
         assert.is(t.duplicated, 0, `${pg ? 'PostgreSQL' : 'Kafka with --exactly-once'}: every record exactly once`)
         if (pg) assert.is(await misattributedRows(pg.table, PG_URL, PARTITIONS), 0, 'provenance')
         return { faults: 1, recordsIn: records, recordsOut: t.out, lost: t.lost, duplicated: t.duplicated, notes: [] }

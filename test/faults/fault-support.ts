@@ -117,11 +117,21 @@ export async function readTopicValues(brokers: string, topic: string): Promise<B
   const gateway = await KafkaGateway.open(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
   const reader = new RangeReader(gateway.kafka, gateway.settings, topic)
   try {
-    const ranges = planReplayRanges(
-      parseRangeBound('earliest', '--from'),
-      parseRangeBound('latest', '--to'),
-      await reader.partitionFacts(await gateway.partitionsOf(topic)),
+    const partitions = await gateway.partitionsOf(topic)
+    // A producer's commit returns once Kafka has decided it; the markers that make the records
+    // visible follow (later still after a broker failover). Until then the last stable offset
+    // stays behind the log end and a read_committed reader would count those records as lost.
+    const facts = await waitFor(
+      `no open transaction in topic ${topic} (last stable offset = log end on every partition)`,
+      async () => {
+        const ends = new Map((await gateway.logOffsets(topic, partitions)).map((o) => [o.partition, o.logEnd]))
+        const stable = await reader.partitionFacts(partitions)
+        return stable.every((f) => f.stableEnd >= (ends.get(f.partition) ?? 0n)) ? stable : undefined
+      },
+      90_000,
+      200,
     )
+    const ranges = planReplayRanges(parseRangeBound('earliest', '--from'), parseRangeBound('latest', '--to'), facts)
     const out: Buffer[] = []
     for await (const chunks of reader.read(ranges)) for (const c of chunks) for (const r of c.records) if (r.value) out.push(r.value)
     return out

@@ -1,0 +1,67 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { countsToJson, freshCounts } from '../../src/core/replay-counts.js'
+import { CHECKPOINT_TOPIC, KafkaSink } from '../../src/sinks/kafka-sink.js'
+import type { CommittedProgress, SinkRecord } from '../../src/sinks/sink.js'
+import { createTopic, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { withTimeout } from '../support/timeout.js'
+
+/**
+ * Every exactly-once replay keeps its progress in partition 0 of recover-replay-checkpoints. A
+ * replay that takes its transactional id over (a resume, the next owner of a --scale-out
+ * partition, a reconnect after an outage) must find the progress it committed last, also when
+ * another replay's transaction was open in that partition before it: read_committed readers
+ * stop at that transaction's first record until Kafka decides it.
+ */
+test(
+  "an exactly-once replay reopened while another replay's transaction is open on the checkpoint topic finds the progress it committed after that transaction began",
+  withTimeout(60_000, async () => {
+    const sinkTopic = uniqueName('eos-progress-out')
+    await createTopic(sinkTopic, 1)
+    const runId = uniqueName('eos-progress-run')
+    const progress: CommittedProgress = {
+      partitions: [countsToJson({ ...freshCounts({ partition: 0, start: 0n, end: 10n }, 1n), read: 1, written: 1, outputs: 1 })],
+      quarantineState: {},
+      batches: 1,
+    }
+    const record: SinkRecord = {
+      key: Buffer.from('k'),
+      value: Buffer.from('{"n":0}'),
+      decodedKey: null,
+      decodedValue: null,
+      headers: [],
+      timestamp: Date.now(),
+      timestampType: 'create',
+      source: { topic: 'source', partition: 0, offset: 0n },
+    }
+    await withGateway(async (gateway) => {
+      const first = new KafkaSink(gateway, sinkTopic, { createPartitions: 1, exactlyOnce: true })
+      await first.open(undefined, { runId, topic: 'source' })
+      // Another replay's transaction, open on the checkpoint partition before this one commits.
+      const other = testKafka().producer({ transactionalId: uniqueName('eos-progress-other'), idempotent: true, maxInFlightRequests: 1 })
+      await other.connect()
+      const open = await other.transaction()
+      await open.send({ topic: CHECKPOINT_TOPIC, acks: -1, messages: [{ partition: 0, key: 'other-replay', value: '{}' }] })
+      try {
+        assert.equal(await first.write([record]), [])
+        await first.checkpoint(progress)
+        await first.close()
+        // Decided a moment later, as a replay running beside this one commits its next batch.
+        const deciding = new Promise<void>((resolve, reject) => setTimeout(() => open.commit().then(resolve, reject), 1_500))
+        const second = new KafkaSink(gateway, sinkTopic, { createPartitions: 1, exactlyOnce: true })
+        const opened = await second.open(undefined, { runId, topic: 'source' })
+        await second.close()
+        await deciding
+        assert.equal(opened.committed?.partitions, progress.partitions, 'the progress committed with the last batch')
+      } finally {
+        await other.disconnect()
+      }
+    })
+    assert.equal(
+      (await readTopic(sinkTopic)).map((r) => r.value?.toString()),
+      ['{"n":0}'],
+    )
+  }),
+)
+
+test.run()
