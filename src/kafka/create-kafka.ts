@@ -5,6 +5,7 @@ import { registerCompressionCodecs } from './compression-codecs.js'
 import { installNegativeTimeoutFilter } from './negative-timeout-warning.js'
 import { installLinearGrouping, installOrderedHeaders } from './ordered-headers.js'
 import { installProduceEncoding, installRequestFraming } from './produce-encoding/install.js'
+import { installAcknowledgedSends } from './send-messages.js'
 
 const require = createRequire(import.meta.url)
 
@@ -24,6 +25,7 @@ export function createKafka(settings: ConnectionSettings, options: { log?: (line
   installLinearGrouping()
   installRequestFraming()
   installProduceEncoding()
+  installAcknowledgedSends()
   const kafkajs = require('kafkajs') as typeof import('kafkajs')
   registerCompressionCodecs()
   installOrderedHeaders()

@@ -288,6 +288,17 @@ export class KafkaWriter {
     const metadata = await (this.transaction ?? this.producer).send({ topic: this.topic, acks: -1, compression: this.compression, messages })
     const counts = new Map<number, number>()
     for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1)
+    // kafkajs's own send (when kafkajs was loaded before recover could put its send in place)
+    // can resolve without a partition whose leader moved mid-send: those records were not
+    // written, and a write that says otherwise loses them. An outage instead: written again.
+    const answered = new Set(metadata.map((m) => m.partition))
+    const unanswered = [...counts.keys()].filter((p) => !answered.has(p))
+    if (unanswered.length > 0)
+      throw new RecoveryError(
+        'BROKER_UNREACHABLE',
+        `Kafka did not acknowledge the records sent to partition${unanswered.length === 1 ? '' : 's'} ${unanswered.join(', ')} of topic ${this.topic} (a leader moved mid-send); they are sent again.`,
+        { retriable: true, details: { topic: this.topic, partitions: unanswered } },
+      )
     for (const m of metadata) {
       if (m.baseOffset === undefined) continue
       if (!this.firstBase.has(m.partition)) this.firstBase.set(m.partition, BigInt(m.baseOffset))

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isFencedError, RecoveryError } from '../errors.js'
+import { isOutage, outageOutlasted } from '../replay/outage.js'
 import { RateLimiter } from '../core/rate-limiter.js'
 import { GroupMember } from '../kafka/group-member.js'
 import { GroupShare } from '../replay/kafka-group-share.js'
@@ -104,10 +105,31 @@ export async function replayGroup(
   /** Partitions whose transactional id another member took over, and until when they are left to it. */
   const fencedUntil = new Map<number, number>()
   const sessionMs = request.sessionTimeoutMs ?? 10_000
+  /**
+   * Partitions that could not start because Kafka did not answer (a broker killed just as the
+   * group rebalanced hands out partitions led by it): tried again every second until
+   * --broker-wait has passed since the first refusal, like an outage in the middle of a replay.
+   */
+  const startOutages = new Map<number, { sinceMs: number; giveUpAtMs: number }>()
+  const brokerWaitMs = request.brokerWaitMs ?? 0
+  const startedAfterOutage = (partition: number): void => {
+    const outage = startOutages.get(partition)
+    if (!outage) return
+    startOutages.delete(partition)
+    const waitedMs = Date.now() - outage.sinceMs
+    outageSpans.push({ sinceMs: outage.sinceMs, waitedMs })
+    deps.onEvent?.({ type: 'reconnected', waitedMs, resent: 0, partition })
+  }
 
   member.onAssignment((partitions) => {
     deps.onEvent?.({ type: 'scale-out-assigned', partitions })
     fencedUntil.clear()
+    // A partition that waited to start and went to another member: its wait ended here.
+    for (const [p, outage] of startOutages)
+      if (!partitions.includes(p)) {
+        startOutages.delete(p)
+        outageSpans.push({ sinceMs: outage.sinceMs, waitedMs: Date.now() - outage.sinceMs })
+      }
     // A partition this member lost stops after its current batch; the new owner continues.
     for (const [p, t] of tasks) if (!partitions.includes(p)) t.controller.abort()
     wake()
@@ -136,7 +158,10 @@ export async function replayGroup(
           ...deps,
           rateLimiter,
           signal: controller.signal,
-          onEvent: (e) => deps.onEvent?.({ ...e, partition }),
+          onEvent: (e) => {
+            if (e.type === 'start') startedAfterOutage(partition)
+            deps.onEvent?.({ ...e, partition })
+          },
         },
       )
       sinkUri = summary.sink ?? sinkUri
@@ -172,10 +197,29 @@ export async function replayGroup(
             if (finished) settled.add(p)
           })
           .catch((error: unknown) => {
+            if (isOutage(error) && brokerWaitMs > 0 && !signal.aborted) {
+              const now = Date.now()
+              const outage = startOutages.get(p) ?? { sinceMs: now, giveUpAtMs: now + brokerWaitMs }
+              if (now < outage.giveUpAtMs) {
+                if (!startOutages.has(p)) {
+                  startOutages.set(p, outage)
+                  deps.onEvent?.({ type: 'waiting', reason: error.summary, sinceMs: outage.sinceMs, giveUpAtMs: outage.giveUpAtMs, partition: p })
+                }
+                fencedUntil.set(p, now + START_RETRY_MS)
+                return
+              }
+              failure ??= outageOutlasted(error, brokerWaitMs)
+              return
+            }
             if (!isFencedError(error)) {
               // The group's offsets are the checkpoint: running the same command continues.
               if (error instanceof RecoveryError && error.details.summary !== undefined)
                 error.nextSteps.splice(0, 1, 'Fix that, then run the same command again: the group keeps what was written.')
+              else if (error instanceof RecoveryError) {
+                // The group's offsets hold what every member wrote, whatever this partition's start did.
+                const nothing = error.nextSteps.findIndex((step) => step.startsWith('Nothing was written and no checkpoint was kept'))
+                if (nothing >= 0) error.nextSteps.splice(nothing, 1, 'Once the cause is fixed, run the same command again: the group keeps what was written.')
+              }
               failure ??= error
               return
             }
@@ -237,6 +281,9 @@ export async function replayGroup(
   deps.onEvent?.({ type: 'scale-out-done', summary })
   return summary
 }
+
+/** How long a partition that could not start in a Kafka outage waits before it is tried again. */
+const START_RETRY_MS = 1_000
 
 /** --scale-out needs a name, sinks and a quarantine that several processes can share, and no local checkpoint flags; returns the parsed sink. */
 function checkGroupRequest(request: GroupReplayRequest): AnyLocation {

@@ -143,6 +143,31 @@ export class KafkaSink implements Sink {
     return cutoff && { cutoffMs: cutoff.cutoffMs, warning: retentionWarning(this.topic, cutoff.retentionMs) }
   }
 
+  /**
+   * Exactly once: Kafka answers a commit once it has decided it, and writes the markers that
+   * make the records visible to read_committed readers just after (later still after a
+   * failover). Waits for them, briefly, so that a replay that says it is done is done for the
+   * audit or consumer run right after it.
+   */
+  async finish(): Promise<void> {
+    if (!this.transactional || !this.writer) return
+    const written = this.writer.writtenOffsets()
+    if (written.size === 0) return
+    const reader = new RangeReader(this.gateway.kafka, this.gateway.settings, this.topic)
+    try {
+      const giveUpAt = Date.now() + VISIBLE_WAIT_MS
+      while (Date.now() < giveUpAt) {
+        const facts = await reader.partitionFacts([...written.keys()])
+        if (facts.every((f) => f.stableEnd >= written.get(f.partition)!)) return
+        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_STABLE_POLL_MS))
+      }
+    } catch {
+      // The commit is decided: visibility follows without us.
+    } finally {
+      await reader.close()
+    }
+  }
+
   /** A checkpoint of an exactly-once replay keeps its transactional id: the modes must match to continue. */
   resumeMismatch(state: SinkState): string | undefined {
     const wasExactlyOnce = typeof state.transactionalId === 'string'
@@ -229,3 +254,5 @@ export class KafkaSink implements Sink {
 /** Longer than the transaction timeout recover's producers use (60 s), plus Kafka's check for timed-out ones (10 s). */
 const CHECKPOINT_STABLE_WAIT_MS = 75_000
 const CHECKPOINT_STABLE_POLL_MS = 100
+/** How long a finished exactly-once replay waits for its last commit to become visible. */
+const VISIBLE_WAIT_MS = 30_000

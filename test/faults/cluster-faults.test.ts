@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { startLocalKafkaCluster, type LocalKafkaCluster } from '../../src/local-kafka/index.js'
 import { withTimeout } from '../support/timeout.js'
 import { leaderKilledScenario } from './cluster-failover.js'
+import { acknowledgedSendsScenario } from './cluster-produce.js'
 import { isrGivesUpScenario, isrRecoversScenario } from './cluster-isr.js'
 import { seekCoordinatorKilledScenario } from './cluster-seek.js'
 import { rollingRestartScenario } from './cluster-rolling.js'
@@ -35,6 +36,9 @@ const SCENARIOS: FaultScenario[] = [
   rollingRestartScenario(cluster),
   scaleOutBrokerKilledScenario(cluster, 'postgres'),
   scaleOutBrokerKilledScenario(cluster, 'eos'),
+  acknowledgedSendsScenario(cluster),
+  // Not in the suite: kafkajs's own send under the same fault, to show what c7-send catches (RECOVER_FAULTS=c7-kafkajs-send).
+  ...(process.env.RECOVER_FAULTS?.includes('c7-kafkajs-send') ? [acknowledgedSendsScenario(cluster, 'kafkajs-first')] : []),
 ]
 
 const only = process.env.RECOVER_FAULTS?.split(',').map((s) => s.trim())

@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module'
+import { resolveConnection } from '../../src/config/resolve-connection.js'
+import { createKafka } from '../../src/kafka/create-kafka.js'
+
+/**
+ * A producer that keeps sending: each send() has records for every partition of the topic
+ * (so for every broker of the cluster), with ids counting up; it prints `ok FIRST LAST` for
+ * every send Kafka acknowledged and `fail FIRST LAST` for every send that failed, for `seconds`.
+ * Run by the c7 fault scenario, which kills a leader meanwhile and then looks for every
+ * acknowledged id. `kafkajs-first` loads kafkajs before recover could put its send in place:
+ * kafkajs's own send, to show what the scenario catches.
+ *
+ * node acknowledged-send-child.js BROKERS TOPIC PARTITIONS SECONDS [recover|kafkajs-first]
+ */
+const [brokers, topic, partitionsArg, secondsArg, mode = 'recover'] = process.argv.slice(2)
+if (mode === 'kafkajs-first') createRequire(import.meta.url)('kafkajs')
+const partitions = Number(partitionsArg)
+const kafka = createKafka(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+await producer.connect()
+const PER_SEND = 300
+const until = Date.now() + Number(secondsArg) * 1000
+let next = 0
+while (Date.now() < until) {
+  const first = next
+  const messages = Array.from({ length: PER_SEND }, (_, i) => ({ partition: (first + i) % partitions, value: JSON.stringify({ id: first + i }) }))
+  next += PER_SEND
+  try {
+    await producer.send({ topic, acks: -1, messages })
+    process.stdout.write(`ok ${first} ${next - 1}\n`)
+  } catch (error) {
+    process.stdout.write(`fail ${first} ${next - 1} ${String((error as Error).message).slice(0, 120)}\n`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+await producer.disconnect()
