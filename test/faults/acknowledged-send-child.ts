@@ -4,8 +4,10 @@ import { createKafka } from '../../src/kafka/create-kafka.js'
 
 /**
  * A producer that keeps sending: each send() has records for every partition of the topic
- * (so for every broker of the cluster), with ids counting up; it prints `ok FIRST LAST` for
- * every send Kafka acknowledged and `fail FIRST LAST` for every send that failed, for `seconds`.
+ * (so for every broker of the cluster), with ids counting up; it prints `ok FIRST LAST ANSWERS MS`
+ * (partitions answered, time taken) for
+ * every send Kafka acknowledged and `fail FIRST LAST` for every send that failed, until it gets
+ * SIGTERM (or `seconds` have passed).
  * Run by the c7 fault scenario, which kills a leader meanwhile and then looks for every
  * acknowledged id. `kafkajs-first` loads kafkajs before recover could put its send in place:
  * kafkajs's own send, to show what the scenario catches.
@@ -16,21 +18,33 @@ const [brokers, topic, partitionsArg, secondsArg, mode = 'recover'] = process.ar
 if (mode === 'kafkajs-first') createRequire(import.meta.url)('kafkajs')
 const partitions = Number(partitionsArg)
 const kafka = createKafka(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-await producer.connect()
-const PER_SEND = 300
+const connect = async () => {
+  const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
+  await p.connect()
+  return p
+}
+let producer = await connect()
+const PER_SEND = 30
 const until = Date.now() + Number(secondsArg) * 1000
+let stop = false
+process.on('SIGTERM', () => (stop = true))
 let next = 0
-while (Date.now() < until) {
+while (!stop && Date.now() < until) {
   const first = next
   const messages = Array.from({ length: PER_SEND }, (_, i) => ({ partition: (first + i) % partitions, value: JSON.stringify({ id: first + i }) }))
   next += PER_SEND
   try {
-    await producer.send({ topic, acks: -1, messages })
-    process.stdout.write(`ok ${first} ${next - 1}\n`)
+    const t0 = Date.now()
+    const answers = await producer.send({ topic, acks: -1, messages })
+    process.stdout.write(`ok ${first} ${next - 1} ${answers.length} ${Date.now() - t0}ms\n`)
   } catch (error) {
     process.stdout.write(`fail ${first} ${next - 1} ${String((error as Error).message).slice(0, 120)}\n`)
+    // As recover's writers do after a failed write: a new producer (a new producer id). The
+    // failed send's sequence numbers were taken back, and the next records under them would
+    // be dropped by Kafka as duplicates of whatever of the failed send it had appended.
+    await producer.disconnect().catch(() => undefined)
     await new Promise((resolve) => setTimeout(resolve, 200))
+    producer = await connect().catch(() => producer)
   }
 }
 await producer.disconnect()

@@ -9,12 +9,14 @@ import { createSinkTopic } from './cluster-replay.js'
 import { readTopicValues, type FaultScenario } from './fault-support.js'
 
 const PARTITIONS = 3
-const SECONDS = 14
+/** The producer's limit; the scenario ends it once the faults are over. */
+const SECONDS = 120
 
 /**
  * Scenario C7: a producer built the way recover builds its clients (createKafka) sends
  * continuously, every send spanning all three brokers, while the leader of one partition is
- * killed -9 and restarted. Every send Kafka acknowledged must be in the topic. kafkajs's own
+ * killed -9 and restarted, then moved to the leader of another partition (a preferred leader
+ * election). Every send Kafka acknowledged must be in the topic. kafkajs's own
  * send lost the records of the dead leader's partition when Kafka moved it to a broker that had
  * already answered in that send (the send resolved without them); recover puts its own send
  * in place (src/kafka/send-messages.ts). Sends that failed may or may not have been written.
@@ -22,7 +24,7 @@ const SECONDS = 14
 export function acknowledgedSendsScenario(cluster: () => LocalKafkaCluster, mode: 'recover' | 'kafkajs-first' = 'recover'): FaultScenario {
   return {
     id: mode === 'recover' ? 'c7-send' : 'c7-kafkajs-send',
-    title: `3 brokers: a producer's sends across all brokers while a partition leader is killed -9, restarted: every acknowledged record is there${mode === 'recover' ? '' : " (kafkajs's own send)"}`,
+    title: `3 brokers: a producer's sends across all brokers while a partition leader is killed -9, restarted, moved: every acknowledged record is there${mode === 'recover' ? '' : " (kafkajs's own send)"}`,
     timeoutMs: 120_000,
     async run(log) {
       const c = cluster()
@@ -46,8 +48,28 @@ export function acknowledgedSendsScenario(cluster: () => LocalKafkaCluster, mode
         await node.whenExited()
         log(`  killed (-9) broker ${victim}, leader of ${topic} partition 0, after ${stdout.match(/^ok /gm)!.length} acknowledged sends`)
         await node.restart()
-        log(`  broker ${victim} restarted`)
-        assert.is(await exited, 0, stderr)
+        await c.waitForFullIsr(topic)
+        log(`  broker ${victim} restarted and in sync`)
+        // A controlled move too: partition 0 to a broker that leads another partition, which answers
+        // for its own partition in the very sends that then get NOT_LEADER for partition 0.
+        const now = await c.leaderOf(topic, 0)
+        const others = [await c.leaderOf(topic, 1), await c.leaderOf(topic, 2)].filter((l) => l !== now)
+        const target = others[0]!
+        const replicas = (await c.placement(topic)).find((p) => p.partition === 0)!.replicas
+        await c.reassign(topic, 0, [target, ...replicas.filter((r) => r !== target)])
+        const election = await c.electPreferredLeaders()
+        log(
+          `  partition 0 moved from broker ${now} to broker ${await c.leaderOf(topic, 0)} (preferred leader election exit ${election.exitCode}), the leader of another partition`,
+        )
+        const sendsBefore = stdout.match(/^ok /gm)?.length ?? 0
+        await waitFor('more sends after the move', () => ((stdout.match(/^ok /gm)?.length ?? 0) >= sendsBefore + 20 ? true : undefined), 30_000, 20).catch(
+          (e: Error) => {
+            throw new Error(`${e.message}: ${stdout.split('\n').slice(-6).join('\n')}`)
+          },
+        )
+        child.kill('SIGTERM')
+        const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 30_000).unref())])
+        assert.is(code, 0, `the producer ended: ${stderr}\n${stdout.split('\n').slice(-6).join('\n')}`)
         const acknowledged: number[] = []
         let failed = 0
         for (const line of stdout.split('\n')) {
@@ -62,11 +84,22 @@ export function acknowledgedSendsScenario(cluster: () => LocalKafkaCluster, mode
           found.set(id, (found.get(id) ?? 0) + 1)
         }
         const lost = acknowledged.filter((id) => !found.has(id))
+        if (process.env.RECOVER_FAULT_DUMP) {
+          const { execFileSync } = await import('node:child_process')
+          const { writeFileSync, mkdtempSync } = await import('node:fs')
+          const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'recover-c7-'))
+          writeFileSync(join(dir, 'stdout.txt'), stdout)
+          writeFileSync(
+            join(dir, 'kcat.txt'),
+            execFileSync('kcat', ['-C', '-b', c.runningBrokers(), '-t', topic, '-e', '-q', '-f', '%p %o %s\n'], { maxBuffer: 1 << 28 }),
+          )
+          log(`  dumps in ${dir}`)
+        }
         const duplicated = acknowledged.filter((id) => (found.get(id) ?? 0) > 1).length
         log(`  ${acknowledged.length} records acknowledged (${failed} sends failed): ${lost.length} lost, ${duplicated} duplicated`)
         assert.is(lost.length, 0, `acknowledged and not in the topic: ids ${lost.slice(0, 12).join(', ')}${lost.length > 12 ? '…' : ''}`)
         assert.is(duplicated, 0, 'an idempotent producer writes an acknowledged record once')
-        return { faults: 1, recordsIn: acknowledged.length, recordsOut: acknowledged.length - lost.length, lost: lost.length, duplicated, notes: [] }
+        return { faults: 2, recordsIn: acknowledged.length, recordsOut: acknowledged.length - lost.length, lost: lost.length, duplicated, notes: [] }
       } finally {
         child.kill('SIGKILL')
       }

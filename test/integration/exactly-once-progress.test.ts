@@ -3,7 +3,12 @@ import * as assert from 'uvu/assert'
 import { countsToJson, freshCounts } from '../../src/core/replay-counts.js'
 import { CHECKPOINT_TOPIC, KafkaSink } from '../../src/sinks/kafka-sink.js'
 import type { CommittedProgress, SinkRecord } from '../../src/sinks/sink.js'
-import { createTopic, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RangeReader } from '../../src/kafka/range-reader.js'
+import { replay } from '../../src/services/replay.js'
+import { createTopic, produce, readTopic, testKafka, uniqueName, withGateway } from '../support/kafka.js'
 import { withTimeout } from '../support/timeout.js'
 
 /**
@@ -61,6 +66,39 @@ test(
       (await readTopic(sinkTopic)).map((r) => r.value?.toString()),
       ['{"n":0}'],
     )
+  }),
+)
+
+test(
+  'an exactly-once replay that says it is done is visible: right after it returns, no transaction of it is open on any partition of the sink topic',
+  withTimeout(60_000, async () => {
+    const topic = uniqueName('eos-visible')
+    const sinkTopic = `${topic}.out`
+    await createTopic(topic, 3)
+    await produce(
+      topic,
+      Array.from({ length: 300 }, (_, i) => ({ partition: i % 3, key: `k${i}`, value: JSON.stringify({ n: i }), timestampMs: Date.now() })),
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'recover-eos-visible-'))
+    await withGateway(async (gateway) => {
+      const summary = await replay(
+        { topic, sink: `kafka:${sinkTopic}`, exactlyOnce: true, quarantine: `file:${join(dir, 'q.jsonl')}`, checkpoint: join(dir, 'cp.json'), batchSize: 50 },
+        { gateway },
+      )
+      assert.is(summary.totals.written, 300)
+      const reader = new RangeReader(gateway.kafka, gateway.settings, sinkTopic)
+      try {
+        const stable = await reader.partitionFacts([0, 1, 2])
+        const ends = await gateway.logOffsets(sinkTopic)
+        assert.equal(
+          stable.map((f) => f.stableEnd),
+          ends.map((e) => e.logEnd),
+          'last stable offset = log end',
+        )
+      } finally {
+        await reader.close()
+      }
+    })
   }),
 )
 
