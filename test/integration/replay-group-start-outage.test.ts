@@ -57,14 +57,19 @@ class StartOutageSink implements Sink {
   async close(): Promise<void> {}
 }
 
-registerSink<StartOutageLocation>({
-  name: 'start-outage',
-  scheme: 'start-outage',
-  form: 'start-outage:NAME',
-  parse: (text) => ({ kind: 'start-outage', name: text.slice('start-outage:'.length), display: text }),
-  capabilities: { transactional: 'never', exactlyOnce: 'never', shareable: true, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
-  create: async (location) => new StartOutageSink(location.name),
+// Registered only while this file's tests run: the sink lists in other files' messages stay as they are.
+let unregister: () => void = () => undefined
+test.before(() => {
+  unregister = registerSink<StartOutageLocation>({
+    name: 'start-outage',
+    scheme: 'start-outage',
+    form: 'start-outage:NAME',
+    parse: (text) => ({ kind: 'start-outage', name: text.slice('start-outage:'.length), display: text }),
+    capabilities: { transactional: 'never', exactlyOnce: 'never', shareable: true, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
+    create: async (location) => new StartOutageSink(location.name),
+  })
 })
+test.after(() => unregister())
 
 async function seeded(partitions: number, count: number): Promise<string> {
   const topic = uniqueName('group-start-outage')
