@@ -8,7 +8,7 @@ import type { KafkaRecord } from './kafka-record.js'
 import { installOrderedHeaders } from './ordered-headers.js'
 import { whileLeadersMove } from './leader-retry.js'
 import { rawFetch, type RawFetchBroker, type RawPartitionData } from './raw-fetch.js'
-import { lastOffsetOfBatches, walkRecordBatches, type RecordView } from './record-batch-walker.js'
+import { lastOffsetOfBatches, walkRecordBatches, type BatchFacts, type RecordView } from './record-batch-walker.js'
 import { translateKafkaError, withLeaderScope } from './translate-error.js'
 import { ViewRecords } from './view-record.js'
 
@@ -55,6 +55,8 @@ export interface RangeReaderOptions {
    * (the caller may flush and report while idle), and every answer's high watermark is handed here.
    */
   follow?: { logEnd(partition: number, highWatermark: bigint): void }
+  /** A scan: called for every batch (control batches included) before its records are visited. */
+  onBatch?: (batch: BatchFacts) => void
 }
 
 // Kafka error codes worth a metadata refresh and another try.
@@ -79,9 +81,14 @@ export class RangeReader {
     readonly kafka: Kafka,
     private readonly settings: ConnectionSettings,
     readonly topic: string,
+    /**
+     * read_uncommitted: records of open and aborted transactions too, up to the high watermark
+     * (for a scan that resolves transactions itself, by their markers: RangeReaderOptions.onBatch).
+     */
+    private readonly isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
   ) {
     installOrderedHeaders()
-    this.cluster = createInternalCluster(kafka, { isolation: 'read_committed' })
+    this.cluster = createInternalCluster(kafka, { isolation })
     this.views = new ViewRecords(topic)
   }
 
@@ -268,7 +275,7 @@ export class RangeReader {
               throw withLeaderScope(error, scope)
             })
             const request = {
-              isolationLevel: 1 as const,
+              isolationLevel: this.isolation === 'read_committed' ? (1 as const) : (0 as const),
               maxWaitTime: options.maxWaitMs ?? 100,
               minBytes: 1,
               maxBytes,
@@ -357,10 +364,18 @@ export class RangeReader {
         // Bytes stay 0 for a scan: its visitor measures what it looks at.
         const visit = mode.visit
         const walked = data.records
-          ? await walkRecordBatches(data.records, data.partition, data.abortedTransactions, position.next, position.end, (view) => {
-              count++
-              visit(view)
-            })
+          ? await walkRecordBatches(
+              data.records,
+              data.partition,
+              data.abortedTransactions,
+              position.next,
+              position.end,
+              (view) => {
+                count++
+                visit(view)
+              },
+              options.onBatch,
+            )
           : { lastOffset: -1n }
         last = walked.lastOffset
       } else {

@@ -25,6 +25,18 @@ export interface RecordView {
   headerRanges: Int32Array
 }
 
+/** What a record batch's header says of its producer and kind. */
+export interface BatchFacts {
+  producerId: bigint
+  transactional: boolean
+  /** A transaction marker. */
+  control: boolean
+  /** A marker that aborts its producer's transaction (false for a commit marker or a data batch). */
+  abort: boolean
+  /** The batch's last offset. */
+  lastOffset: bigint
+}
+
 export interface WalkResult {
   /** The last offset the response covered (records, control and aborted batches alike); -1n when it held no whole batch. */
   lastOffset: bigint
@@ -49,6 +61,7 @@ export async function walkRecordBatches(
   from: bigint,
   to: bigint,
   visit: (record: RecordView) => void,
+  onBatch?: (batch: BatchFacts) => void,
 ): Promise<WalkResult> {
   const aborted = [...abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0))
   const abortedProducers = new Set<bigint>()
@@ -88,6 +101,8 @@ export async function walkRecordBatches(
     const control = (attributes & CONTROL_MASK) !== 0
     const transactional = (attributes & TRANSACTIONAL_MASK) !== 0
     let skip = control || batchLast < from
+    if (onBatch && batchLast >= from && baseOffset < to)
+      onBatch({ producerId, transactional, control, abort: control && count > 0 && isAbortMarker(bytes, position + BATCH_HEADER), lastOffset: batchLast })
     if (transactional) {
       while (aborted.length > 0 && aborted[0]!.firstOffset <= batchLast) abortedProducers.add(aborted.shift()!.producerId)
       if (control) {

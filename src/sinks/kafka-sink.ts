@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
-import { planReplayRanges, type PartitionFacts } from '../core/replay-range.js'
-import { RecoveryError } from '../errors.js'
+import { planReplayRanges } from '../core/replay-range.js'
 import { retentionCutoff, retentionWarning } from '../core/retention.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import { KafkaWriter } from '../kafka/kafka-writer.js'
 import { RangeReader } from '../kafka/range-reader.js'
+import type { BatchFacts, RecordView } from '../kafka/record-batch-walker.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from './sink.js'
 
 /** Where exactly-once replays keep their progress: compacted, one record per replay (the latest). */
@@ -159,7 +159,7 @@ export class KafkaSink implements Sink {
       while (Date.now() < giveUpAt) {
         const facts = await reader.partitionFacts([...written.keys()])
         if (facts.every((f) => f.stableEnd >= written.get(f.partition)!)) return
-        await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_STABLE_POLL_MS))
+        await new Promise((resolve) => setTimeout(resolve, VISIBLE_POLL_MS))
       }
     } catch {
       // The commit is decided: visibility follows without us.
@@ -202,19 +202,40 @@ export class KafkaSink implements Sink {
     return { resent: 0, committed: await this.readCommitted() }
   }
 
+  /**
+   * The progress this replay's transactional id committed last. Every exactly-once replay (every
+   * partition of a --scale-out group) keeps its progress in partition 0 of the checkpoint topic,
+   * so a read_committed reader would stop at the first record of any other replay's open
+   * transaction there (the last stable offset) and miss this replay's latest progress after it:
+   * the replay would continue from older progress and write records twice. So the partition is
+   * read to its end, uncommitted, and this replay's records count once its own commit marker
+   * follows them: after fence(), every transaction of this id is decided and its markers written.
+   */
   private async readCommitted(): Promise<CommittedProgress | undefined> {
-    const reader = new RangeReader(this.gateway.kafka, this.gateway.settings, CHECKPOINT_TOPIC)
-    const key = this.transactionalId!
+    const reader = new RangeReader(this.gateway.kafka, this.gateway.settings, CHECKPOINT_TOPIC, 'read_uncommitted')
+    const key = Buffer.from(this.transactionalId!)
     let last: CommittedProgress | undefined
+    /** Progress records of a transaction whose marker has not come yet, by producer id. */
+    const pending = new Map<bigint, CommittedProgress>()
+    let batch: BatchFacts | undefined
     try {
-      const ranges = planReplayRanges({ kind: 'earliest' }, { kind: 'latest' }, await this.stableCheckpointFacts(reader))
-      for await (const chunks of reader.read(ranges)) {
-        for (const chunk of chunks) {
-          for (const r of chunk.records) {
-            if (r.key?.toString() !== key || r.value === null) continue
-            last = (JSON.parse(r.value.toString()) as { progress: CommittedProgress }).progress
-          }
-        }
+      const ranges = planReplayRanges({ kind: 'earliest' }, { kind: 'latest' }, await reader.partitionFacts([0]))
+      const visit = (view: RecordView): void => {
+        if (view.keyLength !== key.length || view.valueStart < 0 || !key.equals(view.bytes.subarray(view.keyStart, view.keyStart + view.keyLength))) return
+        const progress = (JSON.parse(view.bytes.toString('utf8', view.valueStart, view.valueStart + view.valueLength)) as { progress: CommittedProgress })
+          .progress
+        if (batch?.transactional) pending.set(batch.producerId, progress)
+        else last = progress
+      }
+      const onBatch = (facts: BatchFacts): void => {
+        batch = facts
+        if (!facts.control) return
+        const progress = pending.get(facts.producerId)
+        pending.delete(facts.producerId)
+        if (progress && !facts.abort) last = progress
+      }
+      for await (const _ of reader.scan(ranges, visit, { onBatch })) {
+        // The visitor and onBatch keep what counts.
       }
     } finally {
       await reader.close()
@@ -222,37 +243,11 @@ export class KafkaSink implements Sink {
     return last
   }
 
-  /**
-   * The checkpoint topic's offsets once everything written before now is decided. Every
-   * exactly-once replay (every partition of a --scale-out group) keeps its progress in the same
-   * partition: while another's transaction is open there, read_committed readers stop at its
-   * first record (the last stable offset), and this replay's latest progress, committed after
-   * it, would be missed: the replay would continue from older progress and write records twice.
-   * Kafka decides an open transaction within its timeout (aborting it then).
-   */
-  private async stableCheckpointFacts(reader: RangeReader): Promise<PartitionFacts[]> {
-    const [written] = await this.gateway.logOffsets(CHECKPOINT_TOPIC, [0])
-    const giveUpAt = Date.now() + CHECKPOINT_STABLE_WAIT_MS
-    for (;;) {
-      const facts = await reader.partitionFacts([0])
-      if (facts[0]!.stableEnd >= (written?.logEnd ?? 0n)) return facts
-      if (Date.now() >= giveUpAt)
-        throw new RecoveryError(
-          'SINK_FAILED',
-          `Another transaction on topic ${CHECKPOINT_TOPIC} stayed open for ${CHECKPOINT_STABLE_WAIT_MS / 1000} s, so the progress this exactly-once replay committed cannot be read yet; run the same command again once Kafka has decided it (it aborts a transaction after its timeout).`,
-          { retriable: true, details: { topic: CHECKPOINT_TOPIC, lastStableOffset: String(facts[0]!.stableEnd), logEnd: String(written?.logEnd) } },
-        )
-      await new Promise((resolve) => setTimeout(resolve, CHECKPOINT_STABLE_POLL_MS))
-    }
-  }
-
   async close(): Promise<void> {
     await this.writer?.close()
   }
 }
 
-/** Longer than the transaction timeout recover's producers use (60 s), plus Kafka's check for timed-out ones (10 s). */
-const CHECKPOINT_STABLE_WAIT_MS = 75_000
-const CHECKPOINT_STABLE_POLL_MS = 100
+const VISIBLE_POLL_MS = 100
 /** How long a finished exactly-once replay waits for its last commit to become visible. */
 const VISIBLE_WAIT_MS = 30_000

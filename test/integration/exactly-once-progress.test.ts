@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { countsToJson, freshCounts } from '../../src/core/replay-counts.js'
-import { CHECKPOINT_TOPIC, KafkaSink } from '../../src/sinks/kafka-sink.js'
+import { CHECKPOINT_TOPIC, KafkaSink, transactionalIdFor } from '../../src/sinks/kafka-sink.js'
 import type { CommittedProgress, SinkRecord } from '../../src/sinks/sink.js'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -51,17 +51,39 @@ test(
         assert.equal(await first.write([record]), [])
         await first.checkpoint(progress)
         await first.close()
-        // Decided a moment later, as a replay running beside this one commits its next batch.
-        const deciding = new Promise<void>((resolve, reject) => setTimeout(() => open.commit().then(resolve, reject), 1_500))
+        // The other transaction is still open (a replay killed mid-commit leaves one so until
+        // Kafka's transaction timeout): the progress is found without waiting for it.
         const second = new KafkaSink(gateway, sinkTopic, { createPartitions: 1, exactlyOnce: true })
         const opened = await second.open(undefined, { runId, topic: 'source' })
         await second.close()
-        await deciding
         assert.equal(opened.committed?.partitions, progress.partitions, 'the progress committed with the last batch')
+        // A transaction of this replay's id that sent progress and was aborted: it never counts.
+        const aborted = { ...progress, batches: 99, partitions: [{ ...progress.partitions[0]!, next: '9' }] }
+        const same = testKafka().producer({
+          transactionalId: transactionalIdFor({ runId, topic: 'source' }, sinkTopic),
+          idempotent: true,
+          maxInFlightRequests: 1,
+        })
+        await same.connect()
+        const doomed = await same.transaction()
+        await doomed.send({
+          topic: CHECKPOINT_TOPIC,
+          acks: -1,
+          messages: [{ partition: 0, key: transactionalIdFor({ runId, topic: 'source' }, sinkTopic), value: JSON.stringify({ progress: aborted }) }],
+        })
+        await doomed.abort()
+        await same.disconnect()
+        const fourth = new KafkaSink(gateway, sinkTopic, { createPartitions: 1, exactlyOnce: true })
+        const reopened = await fourth.open(undefined, { runId, topic: 'source' })
+        await fourth.close()
+        assert.equal(reopened.committed?.partitions, progress.partitions, 'still the committed progress')
+        assert.not.equal(reopened.committed?.partitions, aborted.partitions)
+        await open.commit()
       } finally {
         await other.disconnect()
       }
     })
+    // What a read_committed reader sees: the committed record, not the aborted one.
     assert.equal(
       (await readTopic(sinkTopic)).map((r) => r.value?.toString()),
       ['{"n":0}'],
