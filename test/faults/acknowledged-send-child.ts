@@ -17,7 +17,15 @@ import { createKafka } from '../../src/kafka/create-kafka.js'
 const [brokers, topic, partitionsArg, secondsArg, mode = 'recover'] = process.argv.slice(2)
 if (mode === 'kafkajs-first') createRequire(import.meta.url)('kafkajs')
 const partitions = Number(partitionsArg)
-const kafka = createKafka(resolveConnection({ brokers }, { clusters: {}, defaults: {} }))
+/** kafkajs's last log lines (errors and retries), printed when a send is slow or the child is told to stop. */
+const recent: string[] = []
+const kafka = createKafka(resolveConnection({ brokers }, { clusters: {}, defaults: {} }), {
+  log: (line) => {
+    if (line.level === 'debug') return
+    recent.push(`${new Date().toISOString()} ${line.level} ${line.namespace} ${line.message}`)
+    if (recent.length > 40) recent.shift()
+  },
+})
 const connect = async () => {
   const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await p.connect()
@@ -27,7 +35,10 @@ let producer = await connect()
 const PER_SEND = 30
 const until = Date.now() + Number(secondsArg) * 1000
 let stop = false
-process.on('SIGTERM', () => (stop = true))
+process.on('SIGTERM', () => {
+  stop = true
+  process.stderr.write(`SIGTERM after ${next} records; kafkajs said:\n${recent.join('\n')}\n`)
+})
 let next = 0
 while (!stop && Date.now() < until) {
   const first = next
@@ -35,7 +46,8 @@ while (!stop && Date.now() < until) {
   next += PER_SEND
   try {
     const t0 = Date.now()
-    const answers = await producer.send({ topic, acks: -1, messages })
+    const slow = setTimeout(() => process.stderr.write(`send of ${first}..${next - 1} still running after 5 s; kafkajs said:\n${recent.join('\n')}\n`), 5_000)
+    const answers = await producer.send({ topic, acks: -1, messages }).finally(() => clearTimeout(slow))
     process.stdout.write(`ok ${first} ${next - 1} ${answers.length} ${Date.now() - t0}ms\n`)
   } catch (error) {
     process.stdout.write(`fail ${first} ${next - 1} ${String((error as Error).message).slice(0, 120)}\n`)
@@ -47,4 +59,6 @@ while (!stop && Date.now() < until) {
     producer = await connect().catch(() => producer)
   }
 }
-await producer.disconnect()
+await producer.disconnect().catch(() => undefined)
+// A producer whose connect failed while a broker was down can keep a socket open: the work is done.
+process.exit(0)
