@@ -33,6 +33,8 @@ const BOUNCE_MS = Number(process.env.RECOVER_SOAK_BOUNCE_MS ?? 25_000)
 /** Node flags for recover's process, e.g. `--max-semi-space-size=8` (V8 sizing flags are refused in NODE_OPTIONS). */
 const NODE_FLAGS = (process.env.RECOVER_SOAK_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const SINKS = (process.env.RECOVER_SOAK_SINKS ?? 'kafka,postgres').split(',').map((s) => s.trim()) as Array<'kafka' | 'postgres'>
+/** More `recover replay` flags for every sink, e.g. `--batch-size 5000`. */
+const EXTRA_ARGS = (process.env.RECOVER_SOAK_REPLAY_ARGS ?? '').split(' ').filter((arg) => arg !== '')
 const EARLY = Math.min(1_000_000, Math.floor(RECORDS / 10))
 /** Where memory is reported: 1M, 2M, 5M and 10M of the default 10M. */
 const MILESTONES = [EARLY, Math.floor(RECORDS / 5), Math.floor(RECORDS / 2), RECORDS]
@@ -150,6 +152,7 @@ async function soak(c: LocalKafkaCluster, topic: string, sink: 'kafka' | 'postgr
       '5m',
       '--progress-interval',
       '30s',
+      ...EXTRA_ARGS,
     ],
     {
       cwd: dir,
