@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { replaceKafkajsModule } from './kafkajs-module.js'
 
 const require = createRequire(import.meta.url)
 
@@ -30,38 +31,30 @@ let groupingInstalled: boolean | undefined
  */
 export function installLinearGrouping(): boolean {
   if (groupingInstalled !== undefined) return groupingInstalled
-  const path = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js')
-  if (require.cache[path]) {
-    groupingInstalled = false
-    return groupingInstalled
-  }
-  const Module = require('node:module') as { Module: new (id: string) => NodeJS.Module }
-  const m = new Module.Module(path)
-  m.filename = path
-  m.loaded = true
-  m.exports = ({
-    topic,
-    partitionMetadata,
-    messages,
-    partitioner,
-  }: {
-    topic: string
-    partitionMetadata: unknown[]
-    messages: unknown[]
-    partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number
-  }) => {
-    if (partitionMetadata.length === 0) return {}
-    const result: Record<number, unknown[]> = {}
-    for (const message of messages) {
-      const partition = partitioner({ topic, partitionMetadata, message })
-      const list = result[partition]
-      if (list) list.push(message)
-      else result[partition] = [message]
-    }
-    return result
-  }
-  require.cache[path] = m
-  groupingInstalled = true
+  groupingInstalled = replaceKafkajsModule(
+    'kafkajs/src/producer/groupMessagesPerPartition.js',
+    ({
+      topic,
+      partitionMetadata,
+      messages,
+      partitioner,
+    }: {
+      topic: string
+      partitionMetadata: unknown[]
+      messages: unknown[]
+      partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number
+    }) => {
+      if (partitionMetadata.length === 0) return {}
+      const result: Record<number, unknown[]> = {}
+      for (const message of messages) {
+        const partition = partitioner({ topic, partitionMetadata, message })
+        const list = result[partition]
+        if (list) list.push(message)
+        else result[partition] = [message]
+      }
+      return result
+    },
+  )
   return groupingInstalled
 }
 

@@ -112,24 +112,20 @@ export async function replayGroup(
    */
   const startOutages = new Map<number, { sinceMs: number; giveUpAtMs: number }>()
   const brokerWaitMs = request.brokerWaitMs ?? 0
-  const startedAfterOutage = (partition: number): void => {
+  /** The partition's wait to start is over (it started, or went to another member): its span counts in the summary. */
+  const endStartOutage = (partition: number): number | undefined => {
     const outage = startOutages.get(partition)
-    if (!outage) return
+    if (!outage) return undefined
     startOutages.delete(partition)
     const waitedMs = Date.now() - outage.sinceMs
     outageSpans.push({ sinceMs: outage.sinceMs, waitedMs })
-    deps.onEvent?.({ type: 'reconnected', waitedMs, resent: 0, partition })
+    return waitedMs
   }
 
   member.onAssignment((partitions) => {
     deps.onEvent?.({ type: 'scale-out-assigned', partitions })
     fencedUntil.clear()
-    // A partition that waited to start and went to another member: its wait ended here.
-    for (const [p, outage] of startOutages)
-      if (!partitions.includes(p)) {
-        startOutages.delete(p)
-        outageSpans.push({ sinceMs: outage.sinceMs, waitedMs: Date.now() - outage.sinceMs })
-      }
+    for (const p of startOutages.keys()) if (!partitions.includes(p)) endStartOutage(p)
     // A partition this member lost stops after its current batch; the new owner continues.
     for (const [p, t] of tasks) if (!partitions.includes(p)) t.controller.abort()
     wake()
@@ -159,7 +155,8 @@ export async function replayGroup(
           rateLimiter,
           signal: controller.signal,
           onEvent: (e) => {
-            if (e.type === 'start') startedAfterOutage(partition)
+            const waitedMs = e.type === 'start' ? endStartOutage(partition) : undefined
+            if (waitedMs !== undefined) deps.onEvent?.({ type: 'reconnected', waitedMs, resent: 0, partition })
             deps.onEvent?.({ ...e, partition })
           },
         },

@@ -6,7 +6,7 @@ import { uniqueName } from '../support/kafka.js'
 import { repoRoot } from '../support/paths.js'
 import { waitFor } from '../support/timeout.js'
 import { createSinkTopic } from './cluster-replay.js'
-import { readTopicValues, type FaultScenario } from './fault-support.js'
+import { dumpForInspection, readTopicValues, type FaultScenario } from './fault-support.js'
 
 const PARTITIONS = 3
 /** The producer's limit; the scenario ends it once the faults are over. */
@@ -84,17 +84,8 @@ export function acknowledgedSendsScenario(cluster: () => LocalKafkaCluster, mode
           found.set(id, (found.get(id) ?? 0) + 1)
         }
         const lost = acknowledged.filter((id) => !found.has(id))
-        if (process.env.RECOVER_FAULT_DUMP) {
-          const { execFileSync } = await import('node:child_process')
-          const { writeFileSync, mkdtempSync } = await import('node:fs')
-          const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'recover-c7-'))
-          writeFileSync(join(dir, 'stdout.txt'), stdout)
-          writeFileSync(
-            join(dir, 'kcat.txt'),
-            execFileSync('kcat', ['-C', '-b', c.runningBrokers(), '-t', topic, '-e', '-q', '-f', '%p %o %s\n'], { maxBuffer: 1 << 28 }),
-          )
-          log(`  dumps in ${dir}`)
-        }
+        const dumped = dumpForInspection(c.runningBrokers(), topic, { 'producer.txt': stdout })
+        if (dumped) log(`  dumps in ${dumped}`)
         const duplicated = acknowledged.filter((id) => (found.get(id) ?? 0) > 1).length
         log(`  ${acknowledged.length} records acknowledged (${failed} sends failed): ${lost.length} lost, ${duplicated} duplicated`)
         assert.is(lost.length, 0, `acknowledged and not in the topic: ids ${lost.slice(0, 12).join(', ')}${lost.length > 12 ? '…' : ''}`)

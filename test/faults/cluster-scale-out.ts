@@ -10,6 +10,7 @@ import { waitFor } from '../support/timeout.js'
 import { createSinkTopic } from './cluster-replay.js'
 import {
   createIdTableWithWriteLog,
+  dumpForInspection,
   misattributedRows,
   readTopicValues,
   seedTopic,
@@ -101,18 +102,9 @@ export function scaleOutBrokerKilledScenario(cluster: () => LocalKafkaCluster, s
         }
         const t = tally(records, pg ? await writtenIds(pg.log, PG_URL) : await readTopicValues(c.runningBrokers(), sinkTopic))
         log(`  found ${t.out} ${pg ? 'row writes logged by the trigger' : 'records a read_committed reader sees'}: ${t.lost} lost, ${t.duplicated} duplicated`)
-        if (t.lost > 0 && !pg && process.env.RECOVER_FAULT_DUMP) {
-          const { execFileSync } = await import('node:child_process')
-          const { writeFileSync } = await import('node:fs')
-          for (const iso of ['read_committed', 'read_uncommitted'])
-            writeFileSync(
-              join(dir, `dump-${iso}.txt`),
-              execFileSync('kcat', ['-C', '-b', c.runningBrokers(), '-t', sinkTopic, '-e', '-q', '-X', `isolation.level=${iso}`, '-f', '%p %o %s\n'], {
-                maxBuffer: 1 << 28,
-              }),
-            )
-          procs.forEach((p, i) => writeFileSync(join(dir, `member-${i + 1}.err`), p.stderr()))
-          log(`  dumps in ${dir}`)
+        if (t.lost > 0 && !pg) {
+          const dumped = dumpForInspection(c.runningBrokers(), sinkTopic, Object.fromEntries(procs.map((p, i) => [`member-${i + 1}.err`, p.stderr()])))
+          if (dumped) log(`  dumps in ${dumped}`)
         }
         assert.is(t.lost, 0, `lost ids ${t.lostRanges.join(', ')}`)
         assert.is(t.duplicated, 0, `${pg ? 'PostgreSQL' : 'Kafka with --exactly-once'}: every record exactly once`)

@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
 import { resolveConnection } from '../../src/config/resolve-connection.js'
@@ -214,4 +215,22 @@ export async function misattributedRows(table: string, url: string, partitions =
     url,
   )
   return Number(rows[0]!.n)
+}
+
+/**
+ * With RECOVER_FAULT_DUMP set, keeps what a scenario saw for a look afterwards: the topic as
+ * kcat (an independent reader) reads it, read_committed and read_uncommitted (`partition offset
+ * value` lines), and `files` (a process's output, say), in a new folder under the system's
+ * temporary folder. Returns the folder, or undefined without the variable.
+ */
+export function dumpForInspection(brokers: string, topic: string, files: Record<string, string>): string | undefined {
+  if (!process.env.RECOVER_FAULT_DUMP) return undefined
+  const dir = mkdtempSync(join(tmpdir(), 'recover-fault-dump-'))
+  for (const isolation of ['read_committed', 'read_uncommitted'])
+    writeFileSync(
+      join(dir, `${isolation}.txt`),
+      execFileSync('kcat', ['-C', '-b', brokers, '-t', topic, '-e', '-q', '-X', `isolation.level=${isolation}`, '-f', '%p %o %s\n'], { maxBuffer: 1 << 28 }),
+    )
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
 }

@@ -6,9 +6,9 @@ import * as assert from 'uvu/assert'
 import type { AnyLocation } from '../../src/core/location.js'
 import { RecoveryError } from '../../src/errors.js'
 import { replay } from '../../src/services/replay.js'
-import { registerSink } from '../../src/sinks/registry.js'
 import type { CommittedProgress, ReplayIdentity, Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from '../../src/sinks/sink.js'
 import { createTopic, produce, uniqueName, withGateway } from '../support/kafka.js'
+import { registerSinkWhileRunning } from '../support/test-sink.js'
 import { withTimeout } from '../support/timeout.js'
 
 /*
@@ -73,19 +73,14 @@ class LedgerSink implements Sink {
   }
 }
 
-// Registered only while this file's tests run: the sink lists in other files' messages stay as they are.
-let unregister: () => void = () => undefined
-test.before(() => {
-  unregister = registerSink<LedgerLocation>({
-    name: 'ledger',
-    scheme: 'ledger',
-    form: 'ledger:NAME',
-    parse: (text) => ({ kind: 'ledger', name: text.slice('ledger:'.length), display: text }),
-    capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: false, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
-    create: async (location) => new LedgerSink(location.name),
-  })
+registerSinkWhileRunning<LedgerLocation>(test, {
+  name: 'ledger',
+  scheme: 'ledger',
+  form: 'ledger:NAME',
+  parse: (text) => ({ kind: 'ledger', name: text.slice('ledger:'.length), display: text }),
+  capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: false, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
+  create: async (location) => new LedgerSink(location.name),
 })
-test.after(() => unregister())
 
 test(
   'a transactional commit applied although its answer was lost (an outage): the replay waits, reopens, continues from the progress the sink committed: every record once',

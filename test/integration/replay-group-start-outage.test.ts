@@ -4,9 +4,9 @@ import type { AnyLocation } from '../../src/core/location.js'
 import { RecoveryError } from '../../src/errors.js'
 import { replayGroup } from '../../src/services/replay-group.js'
 import type { ReplayProgressEvent } from '../../src/services/replay-events.js'
-import { registerSink } from '../../src/sinks/registry.js'
 import type { Sink, SinkOpenResult, SinkRecord, SinkRejection, SinkState } from '../../src/sinks/sink.js'
 import { createTopic, produce, uniqueName, withGateway } from '../support/kafka.js'
+import { registerSinkWhileRunning } from '../support/test-sink.js'
 import { withTimeout } from '../support/timeout.js'
 
 /*
@@ -57,19 +57,14 @@ class StartOutageSink implements Sink {
   async close(): Promise<void> {}
 }
 
-// Registered only while this file's tests run: the sink lists in other files' messages stay as they are.
-let unregister: () => void = () => undefined
-test.before(() => {
-  unregister = registerSink<StartOutageLocation>({
-    name: 'start-outage',
-    scheme: 'start-outage',
-    form: 'start-outage:NAME',
-    parse: (text) => ({ kind: 'start-outage', name: text.slice('start-outage:'.length), display: text }),
-    capabilities: { transactional: 'never', exactlyOnce: 'never', shareable: true, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
-    create: async (location) => new StartOutageSink(location.name),
-  })
+registerSinkWhileRunning<StartOutageLocation>(test, {
+  name: 'start-outage',
+  scheme: 'start-outage',
+  form: 'start-outage:NAME',
+  parse: (text) => ({ kind: 'start-outage', name: text.slice('start-outage:'.length), display: text }),
+  capabilities: { transactional: 'never', exactlyOnce: 'never', shareable: true, keyedUpsert: false, truncatedOnResume: false, runsPluginCode: false },
+  create: async (location) => new StartOutageSink(location.name),
 })
-test.after(() => unregister())
 
 async function seeded(partitions: number, count: number): Promise<string> {
   const topic = uniqueName('group-start-outage')

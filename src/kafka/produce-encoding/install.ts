@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { putKafkajsModule, replaceKafkajsModule } from '../kafkajs-module.js'
 import { type CompressRecords, encodeProduceRequest, type ProduceRequestArgs, type RequestHeader } from './produce-request.js'
 
 const require = createRequire(import.meta.url)
@@ -54,8 +55,10 @@ export function installProduceEncoding(): void {
   if (produceInstalled) return
   const v3 = createProduceRequest()
   for (const version of PRODUCE_VERSIONS) {
-    const path = require.resolve(`kafkajs/src/protocol/requests/produce/v${version}/request.js`)
-    define(path, version === 3 ? v3 : (args: ProduceRequestArgs) => Object.assign(v3(args), { apiVersion: version }))
+    putKafkajsModule(
+      `kafkajs/src/protocol/requests/produce/v${version}/request.js`,
+      version === 3 ? v3 : (args: ProduceRequestArgs) => Object.assign(v3(args), { apiVersion: version }),
+    )
   }
   produceInstalled = true
 }
@@ -67,24 +70,8 @@ export function installProduceEncoding(): void {
  * kafkajs is first required (createKafka does); later it is a no-op and returns false.
  */
 export function installRequestFraming(): boolean {
-  if (framingInstalled !== undefined) return framingInstalled
-  const path = require.resolve('kafkajs/src/protocol/request.js')
-  if (require.cache[path]) {
-    framingInstalled = false
-    return framingInstalled
-  }
-  define(path, createRequestFraming())
-  framingInstalled = true
+  framingInstalled ??= replaceKafkajsModule('kafkajs/src/protocol/request.js', createRequestFraming())
   return framingInstalled
-}
-
-function define(path: string, exports: unknown): void {
-  const Module = require('node:module') as { Module: new (id: string) => NodeJS.Module }
-  const m = new Module.Module(path)
-  m.filename = path
-  m.loaded = true
-  m.exports = exports
-  require.cache[path] = m
 }
 
 /** kafkajs's produce/v3/request.js, same signature and defaults, encoding with recover's encoder. */
