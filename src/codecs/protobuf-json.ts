@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs'
 import protojson from 'protobufjs/ext/protojson.js'
+import { longToString, setOwn, type WellKnownPrinter, wellKnownPrinter } from './protobuf-wkt-json.js'
 
 /**
  * Protobuf messages <-> the canonical Protobuf JSON mapping (what `JsonFormat` and protoc
@@ -76,8 +77,10 @@ interface TypePlan {
   /** Printed by protobufjs's ProtoJSON. */
   wkt: boolean
   any: boolean
-  /** google.protobuf.Timestamp, the commonest well-known type: printed here, without the library's per-call lookups. */
-  timestamp: boolean
+  /** A well-known type recover prints itself (Timestamp, Duration, wrappers, Struct…), without the library's per-value lookups. */
+  printer: WellKnownPrinter | undefined
+  /** The schema root (an Any's packed type is looked up there; `root` walks the parents on every read). */
+  root: protobuf.Root
 }
 
 const plans = new WeakMap<protobuf.Type, TypePlan>()
@@ -86,7 +89,7 @@ function typePlanOf(type: protobuf.Type): TypePlan {
   let plan = plans.get(type)
   if (plan) return plan
   const name = type.fullName
-  plan = { fields: fieldPlans(type), wkt: WKT_BY_LIBRARY.has(name), any: name === ANY, timestamp: name === '.google.protobuf.Timestamp' }
+  plan = { fields: fieldPlans(type), wkt: WKT_BY_LIBRARY.has(name), any: name === ANY, printer: wellKnownPrinter(name), root: type.root as protobuf.Root }
   plans.set(type, plan)
   return plan
 }
@@ -139,49 +142,68 @@ function wireTypesOf(field: protobuf.Field, kind: FieldPlan['kind']): number[] {
   return field.repeated && basic !== 2 ? [basic, 2] : [basic]
 }
 
+/**
+ * Where a value sits in the record ("items[2].sku"), for failures only: built as a chain of
+ * steps for message values and rendered when a failure names it, not a string per field.
+ */
+interface FieldPath {
+  up: FieldPath | undefined
+  step: string
+}
+
+function pathText(path: FieldPath | undefined): string {
+  let text = ''
+  for (let p = path; p; p = p.up) text = p.step + text
+  return text.startsWith('.') ? text.slice(1) : text
+}
+
+const step = (up: FieldPath | undefined, text: string): FieldPath => ({ up, step: text })
+
+function isEmptyObject(value: object): boolean {
+  for (const _ in value) return false
+  return true
+}
+
 /** The canonical JSON of a decoded message. Throws WrongWireTypeError; other errors are the library's (a Timestamp out of range). */
-export function messageToJson(type: protobuf.Type, message: protobuf.Message, path = ''): unknown {
+export function messageToJson(type: protobuf.Type, message: protobuf.Message, path?: FieldPath): unknown {
   const typePlan = typePlanOf(type)
-  if (typePlan.timestamp) return timestampToJson(message)
+  if (typePlan.printer) return typePlan.printer(message)
   if (typePlan.wkt) return protojson.toJson(type, message)
-  if (typePlan.any) return anyToJson(type, message, path)
+  if (typePlan.any) return anyToJson(typePlan.root, message, path)
   const out: Record<string, unknown> = {}
   const m = message as unknown as Record<string, unknown>
   for (const plan of typePlan.fields) {
     const value = m[plan.name]
-    if (
-      value === undefined ||
-      value === null ||
-      (plan.map && Object.keys(value as object).length === 0) ||
-      (plan.repeated && (value as unknown[]).length === 0)
-    ) {
+    if (value === undefined || value === null || (plan.map && isEmptyObject(value as object)) || (plan.repeated && (value as unknown[]).length === 0)) {
       if (plan.absent !== undefined) out[plan.jsonName] = plan.map ? {} : plan.repeated ? [] : plan.absent
       continue
     }
-    const at = path ? `${path}.${plan.name}` : plan.name
+    const isMessage = plan.kind === 'message'
     if (plan.map) {
       const entries: Record<string, unknown> = {}
       const keyType = (plan.field as unknown as protobuf.MapField).keyType
       const longKey = LONG_TYPES.has(keyType)
       const unsignedKey = keyType === 'uint64' || keyType === 'fixed64'
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const at = isMessage ? step(path, `.${plan.name}`) : undefined
+      for (const k of Object.keys(value as object)) {
         const key = longKey ? String(protobuf.util.longFromKey(k, unsignedKey)) : k
-        entries[key] = singularToJson(plan, v, `${at}[${key}]`)
+        setOwn(entries, key, singularToJson(plan, (value as Record<string, unknown>)[k], at && step(at, `[${key}]`)))
       }
       out[plan.jsonName] = entries
     } else if (plan.repeated) {
       const list = value as unknown[]
       const json = new Array<unknown>(list.length)
-      for (let i = 0; i < list.length; i++) json[i] = singularToJson(plan, list[i], `${at}[${i}]`)
+      const at = isMessage ? step(path, `.${plan.name}`) : undefined
+      for (let i = 0; i < list.length; i++) json[i] = singularToJson(plan, list[i], at && step(at, `[${i}]`))
       out[plan.jsonName] = json
-    } else out[plan.jsonName] = singularToJson(plan, value, at)
+    } else out[plan.jsonName] = singularToJson(plan, value, isMessage ? step(path, `.${plan.name}`) : undefined)
   }
   const unknowns = (message as { $unknowns?: Uint8Array[] }).$unknowns
   if (unknowns?.length) out[UNKNOWN_FIELDS_KEY] = unknownsToJson(type, unknowns, path)
   return out
 }
 
-function singularToJson(plan: FieldPlan, value: unknown, path: string): unknown {
+function singularToJson(plan: FieldPlan, value: unknown, path: FieldPath | undefined): unknown {
   if (plan.kind === 'message') return messageToJson(plan.resolved as protobuf.Type, value as protobuf.Message, path)
   if (plan.kind === 'enum') {
     if (plan.nullValue) return null
@@ -204,49 +226,18 @@ function singularToJson(plan: FieldPlan, value: unknown, path: string): unknown 
   }
 }
 
-interface LongLike {
-  low: number
-  high: number
-  unsigned: boolean
-}
-
-/** A 64-bit integer in decimal: through a double when it fits in 53 bits (far faster than Long's own toString). */
-function longToString(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return String(value)
-  const { low, high, unsigned } = value as LongLike
-  if (unsigned ? high >>> 0 < 0x200000 : high >= -0x200000 && high < 0x200000) return String((unsigned ? high >>> 0 : high) * 4294967296 + (low >>> 0))
-  return String(value)
-}
-
-const MIN_TIMESTAMP_SECONDS = -62_135_596_800 // 0001-01-01T00:00:00Z
-const MAX_TIMESTAMP_SECONDS = 253_402_300_799 // 9999-12-31T23:59:59Z
-
-/** RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as the canonical mapping prints a Timestamp. */
-function timestampToJson(message: protobuf.Message): string {
-  const m = message as unknown as { seconds?: unknown; nanos?: number }
-  const seconds = Number(longToString(m.seconds ?? 0))
-  const nanos = m.nanos ?? 0
-  if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) throw new Error('google.protobuf.Timestamp out of range')
-  if (!Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999) throw new Error('google.protobuf.Timestamp nanos out of range')
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19)
-  if (nanos === 0) return `${base}Z`
-  let fraction = String(nanos).padStart(9, '0')
-  while (fraction.length > 3 && fraction.endsWith('000')) fraction = fraction.slice(0, -3)
-  return `${base}.${fraction}Z`
-}
-
 /** Any: the packed message's fields with "@type" when its type is in the schema, else "@type" and the base64 bytes. */
-function anyToJson(type: protobuf.Type, message: protobuf.Message, path: string): unknown {
+function anyToJson(root: protobuf.Root, message: protobuf.Message, path: FieldPath | undefined): unknown {
   const m = message as unknown as { type_url?: string; value?: Uint8Array }
   const url = m.type_url ?? ''
   const bytes = m.value ?? new Uint8Array(0)
   if (url === '') return {}
   const name = url.slice(url.lastIndexOf('/') + 1)
-  const packed = anyType(type.root as protobuf.Root, name)
+  const packed = anyType(root, name)
   if (!packed) return { '@type': url, value: Buffer.from(bytes).toString('base64') }
   const reader = protobuf.Reader.create(bytes)
   reader.discardUnknown = false
-  const inner = messageToJson(packed, packed.decode(reader), `${path}<${name}>`)
+  const inner = messageToJson(packed, packed.decode(reader), step(path, `<${name}>`))
   const packedPlan = typePlanOf(packed)
   if (packedPlan.wkt || packedPlan.any) return { '@type': url, value: inner }
   return { '@type': url, ...(inner as Record<string, unknown>) }
@@ -270,7 +261,7 @@ function anyType(root: protobuf.Root, name: string): protobuf.Type | null {
   return type
 }
 
-function unknownsToJson(type: protobuf.Type, unknowns: readonly Uint8Array[], path: string): UnknownFieldJson[] {
+function unknownsToJson(type: protobuf.Type, unknowns: readonly Uint8Array[], path: FieldPath | undefined): UnknownFieldJson[] {
   return unknowns.map((raw) => {
     const reader = protobuf.Reader.create(raw)
     const tag = reader.uint32()
@@ -280,7 +271,7 @@ function unknownsToJson(type: protobuf.Type, unknowns: readonly Uint8Array[], pa
     if (field) {
       const plan = planOf(type).find((p) => p.field === field)!
       if (!plan.wireTypes.includes(wire)) {
-        const at = path ? `${path}.${field.name}` : field.name
+        const at = pathText(step(path, `.${field.name}`))
         throw new WrongWireTypeError(
           `field ${at} (number ${number}, ${field.map ? 'a map' : field.type}) arrived with wire type ${wire} (${WIRE_NAMES[wire] ?? 'invalid'}), not ${plan.wireTypes.map((w) => `${w} (${WIRE_NAMES[w]})`).join(' or ')}`,
           at,
