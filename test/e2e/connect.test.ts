@@ -376,6 +376,68 @@ test(
 )
 
 test(
+  'a resume Connect accepts but that leaves the connector STOPPED exits 5, saying its offsets are set, with the command that resumes it; a task FAILED after the resume exits 5 naming it',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('stuck-resume')
+    const earliest = new Map([
+      [`${topic}-0`, '0'],
+      [`${topic}-1`, '0'],
+    ])
+    // The tap answers the resume itself (202, as Connect does) and the worker never sees it: the connector stays STOPPED.
+    let swallow = true
+    const tap = await startHttpTap(worker.url, (method, path) =>
+      swallow && method === 'PUT' && path === `/connectors/${name}/resume` ? { status: 202 } : undefined,
+    )
+    try {
+      const run = await runCli(
+        ['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--stop-timeout', '5s', '--connect-url', tap.url],
+        { cwd: dir, timeoutMs: 120_000 },
+      )
+      assert.is(run.exitCode, 5, run.stderr)
+      assert.match(run.stderr, new RegExp(`The offsets of connector "${name}" are set as planned and read back, but it was still STOPPED 5 s after`))
+      const resume = /Resume it with: (recover connect resume .*)/.exec(run.stderr)?.[1]
+      assert.ok(resume, run.stderr)
+      assert.is(resume, `recover connect resume ${name} --connect-url ${tap.url}`)
+      assert.is(await stateOf(name), 'STOPPED')
+      assert.equal(await offsetsOf(name), earliest)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), earliest)
+
+      const stuck = await runCli(['connect', 'resume', name, '--connect-url', tap.url, '--wait', '2s', '--json'], { cwd: dir, timeoutMs: 60_000 })
+      assert.is(stuck.exitCode, 5, stuck.stderr)
+      assert.is(stuck.json.error.code, 'CONNECT_ERROR')
+      assert.match(stuck.json.error.message, /still STOPPED after 2s/)
+
+      swallow = false
+      const resumed = await runCli(argvOf(resume!), { cwd: dir, timeoutMs: 60_000 })
+      assert.is(resumed.exitCode, 0, resumed.stderr)
+      assert.match(resumed.stdout, new RegExp(`Connector ${name} is RUNNING`))
+    } finally {
+      await tap.stop()
+    }
+
+    // Stopped, then a config that cannot work (a file in a folder that does not exist): the seek sets the offsets, and its task fails once resumed.
+    const stop = await recover(['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--no-resume'])
+    assert.is(stop.exitCode, 0, stop.stderr)
+    const config = await worker.rest('GET', `/connectors/${name}/config`)
+    await worker.rest('PUT', `/connectors/${name}/config`, { ...config, file: join(dir, 'no-such-folder', `${name}.txt`) })
+    const failed = await recover(['seek', '--connector', name, '--to-latest', '--journal', journal, '--execute', '--yes', '--json'])
+    assert.is(failed.exitCode, 5, failed.stderr)
+    assert.is(failed.json.error.code, 'CONNECT_SEEK_PARTIAL')
+    assert.match(failed.json.error.message, new RegExp(`The offsets of connector "${name}" are set as planned and it was resumed, but task 0 FAILED`))
+    assert.match(failed.json.error.message, /no-such-folder/)
+    const latest = new Map([
+      [`${topic}-0`, '3'],
+      [`${topic}-1`, '3'],
+    ])
+    assert.equal(await offsetsOf(name), latest)
+    const again = await recover(['connect', 'resume', name, '--json'])
+    assert.is(again.exitCode, 5, again.stderr)
+    assert.match(again.json.error.message, /task 0 FAILED/)
+    await worker.rest('DELETE', `/connectors/${name}`)
+  }),
+)
+
+test(
   'a connector that cannot get to a stop (its consumer group keeps a member: a zombie task elsewhere) exits 4 after --stop-timeout, says its state and the commands to continue or resume, and changes nothing',
   withTimeout(120_000, async () => {
     const { topic, name } = await runningSink('unstoppable-sink')
