@@ -604,7 +604,7 @@ test(
 test(
   'Connect behind HTTPS with credentials: basic auth in the URL and a bearer token are sent and the CA file trusted; wrong credentials and an untrusted certificate exit 5 and no secret is printed',
   withTimeout(120_000, async () => {
-    const { name } = await runningSink('secured')
+    const { topic, name } = await runningSink('secured')
     const proxy = await startTlsAuthProxy(
       { port: Number(new URL(worker.url).port) },
       { basic: ['ops', 'c0nnect-s3cret'], apiKey: 'unused', bearer: 'c0nnect-t0ken' },
@@ -632,6 +632,53 @@ test(
       const untrusted = await list(`https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`)
       assert.is(untrusted.exitCode, 5, untrusted.stderr)
       assert.not.match(untrusted.stdout + untrusted.stderr, /c0nnect-s3cret/)
+
+      // A seek through the proxy, credentials in the URL: the offsets move, and the undo it prints keeps --connect-ca, drops
+      // the credentials (no unrunnable ops:***@) and says where they go; run so, it restores them.
+      const seek = await runCli(
+        [
+          'seek',
+          '--connector',
+          name,
+          '--to-earliest',
+          '--journal',
+          journal,
+          '--execute',
+          '--yes',
+          '--no-resume',
+          '--connect-url',
+          `https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`,
+          '--connect-ca',
+          proxy.caFile,
+        ],
+        { cwd: dir, timeoutMs: 120_000 },
+      )
+      assert.is(seek.exitCode, 0, seek.stderr)
+      assert.not.match(seek.stdout + seek.stderr, /c0nnect-s3cret/)
+      const earliest = new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '0'],
+      ])
+      assert.equal(await offsetsOf(name), earliest)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), earliest)
+      const undo = /Undo with: (recover seek .*)/.exec(seek.stdout)?.[1]
+      assert.ok(undo, seek.stdout)
+      assert.is(undo, `recover seek --connector ${name} --connect-url ${https} --connect-ca ${proxy.caFile} --undo --execute --journal ${journal}`)
+      assert.match(seek.stdout, /set RECOVER_CONNECT_USER and RECOVER_CONNECT_PASSWORD/)
+      const back = await runCli([...argvOf(undo!), '--yes'], {
+        cwd: dir,
+        timeoutMs: 120_000,
+        env: { RECOVER_CONNECT_USER: 'ops', RECOVER_CONNECT_PASSWORD: 'c0nnect-s3cret' },
+      })
+      assert.is(back.exitCode, 0, back.stderr)
+      assert.equal(
+        await offsetsOf(name),
+        new Map([
+          [`${topic}-0`, '3'],
+          [`${topic}-1`, '3'],
+        ]),
+      )
+      assert.not.match(back.stdout + back.stderr, /c0nnect-s3cret/)
     } finally {
       await proxy.stop()
     }

@@ -10,6 +10,7 @@ import { redactText } from '../../src/config/redact.js'
 import { offsetsDiffer, parseConnectOffsetsFile, undoEntries, connectorGroup } from '../../src/core/connect-offsets.js'
 import type { RecoveryError } from '../../src/errors.js'
 import { describeFailures, resumeOutcome, resumeSettled } from '../../src/core/connect-resume.js'
+import { connectTargetArgs, credentialsNote, rerunCommand } from '../../src/core/connect-commands.js'
 import type { ConnectorStatus } from '../../src/connect/connect-types.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-connect-config-'))
@@ -56,6 +57,27 @@ test('credentials in the URL become basic auth, leave the URL, and are never pri
   assert.equal(settings.auth, { kind: 'basic', user: 'svc', password: 's3cret-pass' })
   new ConnectClient(settings)
   assert.is(redactText('Kafka Connect refused s3cret-pass'), 'Kafka Connect refused ***')
+  assert.is(settings.credentialsInUrl, true)
+  assert.is(
+    resolveConnect({ connectUrl: 'http://connect:8083', env: { RECOVER_CONNECT_USER: 'a', RECOVER_CONNECT_PASSWORD: 'b' } }, project).credentialsInUrl,
+    undefined,
+  )
+})
+
+test('the commands printed after a failure run over https with credentials: --connect-ca kept, the URL without user:password@ and a note where they go', () => {
+  const target = { url: 'https://connect:8083', ca: '/etc/ca.pem', credentialsInUrl: true }
+  assert.equal(connectTargetArgs(target), ['--connect-url', 'https://connect:8083', '--connect-ca', '/etc/ca.pem'])
+  const argv = ['--connector', 'es', '--to-earliest', '--connect-url', 'https://ops:s3cret@connect:8083', '--connect-ca', '/etc/ca.pem', '--execute']
+  const retry = rerunCommand(['recover', 'seek'], argv, target)
+  assert.is(retry, 'recover seek --connector es --to-earliest --connect-url https://connect:8083 --connect-ca /etc/ca.pem --execute --yes')
+  assert.not.match(retry, /s3cret|\*\*\*|ops@/)
+  assert.is(
+    rerunCommand(['recover', 'seek'], ['--connect-url=https://ops:s3cret@connect:8083', '-y'], target),
+    'recover seek --connect-url=https://connect:8083 -y',
+  )
+  assert.match(credentialsNote(target)!, /RECOVER_CONNECT_USER and RECOVER_CONNECT_PASSWORD/)
+  assert.is(credentialsNote({ url: 'http://connect:8083' }), undefined)
+  assert.equal(connectTargetArgs({ url: 'http://connect:8083' }), ['--connect-url', 'http://connect:8083'])
 })
 
 const status = (state: string, tasks: Array<[string, string?]>): ConnectorStatus => ({
