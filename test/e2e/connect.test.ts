@@ -376,6 +376,51 @@ test(
 )
 
 test(
+  "seek --connector by --by-duration, --to-latest, a CSV --from-file and --shift-by=-1: after each, the offsets Connect reports and the group's offsets read by Kafka's own tool equal the plan",
+  withTimeout(180_000, async () => {
+    const { topic, name } = await runningSink('modes-sink')
+    const seek = async (mode: string[]) => {
+      const run = await recover(['seek', '--connector', name, ...mode, '--journal', journal, '--execute', '--yes', '--no-resume', '--json'])
+      assert.is(run.exitCode, 0, run.stderr)
+      const planned = new Map<string, string>(
+        run.json.plan.rows.map((r: { topic: string; partition: number; newOffset: string }) => [`${r.topic}-${r.partition}`, r.newOffset]),
+      )
+      assert.is(planned.size, 2, mode.join(' '))
+      assert.equal(await offsetsOf(name), planned, mode.join(' '))
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned, mode.join(' '))
+      assert.is(await stateOf(name), 'STOPPED')
+      return planned
+    }
+    // Back to 0.5 s after the first record (at T0) or a little later, as recover reads "now" after this: record 0 is before it.
+    const byDuration = await seek(['--by-duration', `${Date.now() - (T0 + 500)}ms`])
+    assert.not.equal(byDuration.get(`${topic}-0`), '0')
+    assert.equal(
+      await seek(['--to-latest']),
+      new Map([
+        [`${topic}-0`, '3'],
+        [`${topic}-1`, '3'],
+      ]),
+    )
+    const csv = join(dir, `${name}-plan.csv`)
+    writeFileSync(csv, `${topic},0,1\n${topic},1,2\n`)
+    assert.equal(
+      await seek(['--from-file', csv]),
+      new Map([
+        [`${topic}-0`, '1'],
+        [`${topic}-1`, '2'],
+      ]),
+    )
+    assert.equal(
+      await seek(['--shift-by=-1']),
+      new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '1'],
+      ]),
+    )
+  }),
+)
+
+test(
   'a resume Connect accepts but that leaves the connector STOPPED exits 5, saying its offsets are set, with the command that resumes it; a task FAILED after the resume exits 5 naming it',
   withTimeout(240_000, async () => {
     const { topic, name } = await runningSink('stuck-resume')
