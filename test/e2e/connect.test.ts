@@ -136,6 +136,13 @@ test(
     assert.is(await stateOf(name), 'STOPPED')
     assert.equal(await offsetsOf(name), planned)
     assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned)
+    // STOPPED behind: describe measures the lag of its group in records (4: v6..v9) and in time (the oldest unread record is v6).
+    const behind = await recover(['connect', 'describe', name, '--json'])
+    assert.is(behind.exitCode, 0, behind.stderr)
+    assert.is(behind.json.state, 'STOPPED')
+    assert.is(behind.json.lag.records, '4')
+    const expectedLagMs = Date.now() - (T0 + 6000)
+    assert.ok(Math.abs(behind.json.lag.maxLagMs - expectedLagMs) < 120_000, `lag ${behind.json.lag.maxLagMs} ms, about ${expectedLagMs} ms expected`)
     const cycle = run.json.connectorExecution.timings
     console.log(`  connector seek: stop ${cycle.stopMs} ms, patch+check ${cycle.patchMs} ms, total ${cycle.totalMs} ms (no resume)`)
 
