@@ -319,10 +319,14 @@ export async function applyConnectorSeek(
   } catch (error) {
     throw new RecoveryError(
       'CONNECT_SEEK_PARTIAL',
-      `Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed (${(error as Error).message.replace(/\.$/, '')}); the connector is STOPPED and its previous offsets are in ${journal}.`,
+      `Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed (${(error as Error).message.replace(/\.$/, '')}), so they are set but unchecked${options.resume ? ' and it was not resumed' : ''}; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
       {
         cause: error,
-        nextSteps: [`Check with: ${options.commands.describe}`, `Then resume with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
+        nextSteps: [
+          `When Connect is back, check with: ${options.commands.describe}`,
+          `Then finish the seek (it reads them back${options.resume ? ' and resumes the connector' : ''}) with: ${options.commands.setExactly(journal)}`,
+          `Or undo with: ${options.commands.undo}`,
+        ],
         details: { connector: name, journal, state: 'STOPPED' },
       },
     )

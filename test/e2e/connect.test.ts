@@ -595,6 +595,67 @@ test(
 )
 
 test(
+  'a worker killed -9 after it answered the PATCH, while recover reads the offsets back, exits 5 saying they are set but unchecked and the connector STOPPED; on the restarted worker the printed command finishes the seek',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('killed-readback')
+    const earliest = new Map([
+      [`${topic}-0`, '0'],
+      [`${topic}-1`, '0'],
+    ])
+    let patched = false
+    let killed = false
+    const tap = await startHttpTap(worker.url, async (method, path) => {
+      if (method === 'PATCH' && path === `/connectors/${name}/offsets`) patched = true
+      else if (patched && !killed && method === 'GET' && path === `/connectors/${name}/offsets`) {
+        killed = true
+        await worker.kill()
+      }
+    })
+    try {
+      const run = await runCli(['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--connect-url', tap.url], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      })
+      assert.ok(killed, run.stderr)
+      assert.is(run.exitCode, 5, run.stderr)
+      assert.match(run.stderr, new RegExp(`Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed`))
+      assert.match(run.stderr, /so they are set but unchecked and it was not resumed; the connector is STOPPED \(if a worker is up\)/)
+      const finish = /Then finish the seek \(it reads them back and resumes the connector\) with: (recover seek .*)/.exec(run.stderr)?.[1]
+      assert.ok(finish, run.stderr)
+      assert.is(journalled(name).length, 1)
+
+      await worker.restart()
+      await waitFor(
+        `${name} to be back, STOPPED\n${worker.log()}`,
+        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
+        90_000,
+        250,
+      )
+      assert.equal(await offsetsOf(name), earliest, 'the PATCH Connect answered landed')
+
+      const done = await runCli(argvOf(finish!), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(done.exitCode, 0, done.stderr)
+      assert.match(done.stdout, /already read as planned/)
+      assert.is(journalled(name).length, 1)
+      assert.not.equal(await stateOf(name), 'STOPPED')
+      // Resumed from the earliest offsets: it reads the 6 records again and commits 3 and 3.
+      await waitFor(
+        `${name} to commit offsets 3 and 3 again\n${worker.log()}`,
+        async () => {
+          const o = await offsetsOf(name)
+          return o.get(`${topic}-0`) === '3' && o.get(`${topic}-1`) === '3' ? true : undefined
+        },
+        60_000,
+        250,
+      )
+      assert.is(lines(join(dir, `${name}.txt`)).length, 12)
+    } finally {
+      await tap.stop()
+    }
+  }),
+)
+
+test(
   'an undo whose PATCH the worker never answered (killed -9) says so, and the printed command finishes the undo on the restarted worker instead of undoing the undo',
   withTimeout(240_000, async () => {
     const { topic, name } = await runningSink('killed-undo')
