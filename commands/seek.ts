@@ -289,12 +289,21 @@ Scope: by default every partition of the topics the group has committed offsets 
       what: `stop connector ${name}, set ${plan.patch.length} offset${plan.patch.length === 1 ? '' : 's'} through ${client.url} on ${describeCluster(plan.cluster)}, and ${flags.resume ? 'resume it' : 'leave it STOPPED'}`,
     })
     const { parseDuration } = await import('../src/core/duration.js')
-    const target = ['--connector', quoteArgument(name), '--connect-url', quoteArgument(client.url), ...this.connectionArgs(flags)]
+    const { connectTargetArgs, credentialsNote, rerunCommand } = await import('../src/core/connect-commands.js')
+    // The commands printed reach Connect as this run did: the URL without credentials (the note says where they go), the CA file.
+    const connect = {
+      url: client.url,
+      ...(flags['connect-ca'] ? { ca: resolve(flags['connect-ca']) } : {}),
+      credentialsInUrl: client.settings.credentialsInUrl,
+    }
+    const via = connectTargetArgs(connect)
+    const note = credentialsNote(connect)
+    const target = ['--connector', quoteArgument(name), ...via, ...this.connectionArgs(flags)]
     const commands = {
-      retry: ['recover', 'seek', ...this.argv.map(quoteArgument), ...(this.argv.includes('--yes') || this.argv.includes('-y') ? [] : ['--yes'])].join(' '),
+      retry: rerunCommand(['recover', 'seek'], this.argv, connect),
       undo: ['recover', 'seek', ...target, '--undo', '--execute', '--journal', quoteArgument(journalDir)].join(' '),
-      resume: ['recover', 'connect', 'resume', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
-      describe: ['recover', 'connect', 'describe', quoteArgument(name), '--connect-url', quoteArgument(client.url)].join(' '),
+      resume: ['recover', 'connect', 'resume', quoteArgument(name), ...via].join(' '),
+      describe: ['recover', 'connect', 'describe', quoteArgument(name), ...via].join(' '),
       setExactly: (snapshot: string) =>
         [
           'recover',
@@ -311,19 +320,25 @@ Scope: by default every partition of the topics the group has committed offsets 
           quoteArgument(journalDir),
         ].join(' '),
     }
-    result.connectorExecution = await applyConnectorSeek(gateway, client, plan, {
-      journalDir,
-      actor: currentActor(`recover seek ${this.argv.join(' ')}`),
-      resume: flags.resume,
-      stopTimeoutMs: parseDuration(flags['stop-timeout']).ms,
-      commands,
-      ...(process.env.RECOVER_RUNBOOK_RUN ? { runbookRun: process.env.RECOVER_RUNBOOK_RUN } : {}),
-    })
+    try {
+      result.connectorExecution = await applyConnectorSeek(gateway, client, plan, {
+        journalDir,
+        actor: currentActor(`recover seek ${this.argv.join(' ')}`),
+        resume: flags.resume,
+        stopTimeoutMs: parseDuration(flags['stop-timeout']).ms,
+        commands,
+        ...(process.env.RECOVER_RUNBOOK_RUN ? { runbookRun: process.env.RECOVER_RUNBOOK_RUN } : {}),
+      })
+    } catch (error) {
+      if (note && error instanceof RecoveryError && error.nextSteps.length > 0) error.nextSteps.push(note)
+      throw error
+    }
     result.applied = true
     this.out(render.renderConnectorSeekResult(result.connectorExecution))
     if (result.connectorExecution.alreadySet) return result
     result.undoCommands = [commands.undo]
     this.out(`Undo with: ${commands.undo}`)
+    if (note) this.out(note)
     return result
   }
 

@@ -49,6 +49,7 @@ export function resolveConnect(request: ConnectRequest, project: ProjectConfig):
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new RecoveryError('USAGE', `"${redactUrl(raw)}" (from ${source}) is not an http or https URL; use e.g. --connect-url https://connect:8083.`)
   let auth: ConnectSettings['auth']
+  const credentialsInUrl = url.username !== ''
   if (url.username) auth = { kind: 'basic', user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
   else if (env.RECOVER_CONNECT_TOKEN) auth = { kind: 'bearer', token: env.RECOVER_CONNECT_TOKEN }
   else if (env.RECOVER_CONNECT_USER) auth = { kind: 'basic', user: env.RECOVER_CONNECT_USER, password: env.RECOVER_CONNECT_PASSWORD ?? '' }
@@ -62,7 +63,13 @@ export function resolveConnect(request: ConnectRequest, project: ProjectConfig):
   url.username = ''
   url.password = ''
   const caFile = request.connectCa ?? env.RECOVER_CONNECT_CA ?? cluster?.connectCaFile
-  return { url: url.toString().replace(/\/$/, ''), source, ...(auth ? { auth } : {}), ...(caFile ? { caFile } : {}) }
+  return {
+    url: url.toString().replace(/\/$/, ''),
+    source,
+    ...(auth ? { auth } : {}),
+    ...(caFile ? { caFile } : {}),
+    ...(credentialsInUrl ? { credentialsInUrl } : {}),
+  }
 }
 
 function redactUrl(raw: string): string {

@@ -14,6 +14,8 @@ export interface ConnectSettings {
   caFile?: string
   /** Where the URL came from: "--connect-url", 'cluster "prod"'… */
   source: string
+  /** The credentials were user:password@ in the URL: commands printed with the bare `url` need them from the environment. */
+  credentialsInUrl?: boolean
   /** Per request; a worker that does not answer in this time is CONNECT_UNREACHABLE. */
   timeoutMs?: number
 }

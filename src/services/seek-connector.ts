@@ -18,6 +18,7 @@ import {
   undoEntries,
 } from '../core/connect-offsets.js'
 import { describeMode, type SeekMode } from '../core/seek-plan.js'
+import { describeFailures, resumeOutcome, resumeSettled, type ResumeOutcome } from '../core/connect-resume.js'
 import {
   assertSnapshotApplies,
   type ConnectorJournalSnapshot,
@@ -318,10 +319,14 @@ export async function applyConnectorSeek(
   } catch (error) {
     throw new RecoveryError(
       'CONNECT_SEEK_PARTIAL',
-      `Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed (${(error as Error).message.replace(/\.$/, '')}); the connector is STOPPED and its previous offsets are in ${journal}.`,
+      `Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed (${(error as Error).message.replace(/\.$/, '')}), so they are set but unchecked${options.resume ? ' and it was not resumed' : ''}; the connector is STOPPED (if a worker is up) and its previous offsets are in ${journal}.`,
       {
         cause: error,
-        nextSteps: [`Check with: ${options.commands.describe}`, `Then resume with: ${options.commands.resume}`, `Or undo with: ${options.commands.undo}`],
+        nextSteps: [
+          `When Connect is back, check with: ${options.commands.describe}`,
+          `Then finish the seek (it reads them back${options.resume ? ' and resumes the connector' : ''}) with: ${options.commands.setExactly(journal)}`,
+          `Or undo with: ${options.commands.undo}`,
+        ],
         details: { connector: name, journal, state: 'STOPPED' },
       },
     )
@@ -359,11 +364,16 @@ export async function applyConnectorSeek(
   }
 }
 
-/** Resumes the connector once its offsets are as planned; the state it reaches. */
+/**
+ * Resumes the connector once its offsets are as planned; the state it reaches. Still STOPPED at
+ * the deadline, or a task FAILED after the resume, is CONNECT_SEEK_PARTIAL: the offsets are set,
+ * the pipeline does not run.
+ */
 async function resumeAfterSeek(client: ConnectClient, name: string, journal: string | null, options: ConnectorSeekOptions): Promise<string> {
+  let outcome: ResumeOutcome
   try {
     await client.resume(name)
-    return (await waitForState(client, name, (s) => s.connector.state !== 'STOPPED', options.stopTimeoutMs, options.pollMs)).connector.state
+    outcome = await waitForResume(client, name, ['STOPPED'], options.stopTimeoutMs, options.pollMs)
   } catch (error) {
     throw new RecoveryError(
       'CONNECT_SEEK_PARTIAL',
@@ -375,6 +385,28 @@ async function resumeAfterSeek(client: ConnectClient, name: string, journal: str
       },
     )
   }
+  if (outcome.kind === 'running') return outcome.state
+  if (outcome.kind === 'halted')
+    throw new RecoveryError(
+      'CONNECT_SEEK_PARTIAL',
+      `The offsets of connector "${name}" are set as planned and read back, but it was still ${outcome.state} ${Math.round(options.stopTimeoutMs / 1000)} s after Connect accepted the resume, so it reads nothing; the offsets stay set while it is stopped.`,
+      {
+        nextSteps: [`Resume it with: ${options.commands.resume}`, `Check with: ${options.commands.describe}`, `Or undo with: ${options.commands.undo}`],
+        details: { connector: name, journal, state: outcome.state, offsetsSet: true },
+      },
+    )
+  throw new RecoveryError(
+    'CONNECT_SEEK_PARTIAL',
+    `The offsets of connector "${name}" are set as planned and it was resumed, but ${describeFailures(outcome.failed)}; it is ${outcome.state} and what failed reads nothing until it is restarted.`,
+    {
+      nextSteps: [
+        `See the whole trace with: ${options.commands.describe}`,
+        `Fix the cause, then restart what failed: POST /connectors/${name}/restart?includeTasks=true&onlyFailed=true on Kafka Connect`,
+        `Or undo with: ${options.commands.undo}`,
+      ],
+      details: { connector: name, journal, state: outcome.state, offsetsSet: true, failed: outcome.failed.map((f) => f.id) },
+    },
+  )
 }
 
 /** One read of the offsets after a PATCH whose answer was lost: true only if Connect answers and they are exactly the plan. */
@@ -490,6 +522,14 @@ export async function waitForState(
     if (done(status) || Date.now() >= deadline) return status
     await new Promise((resolve) => setTimeout(resolve, pollMs))
   }
+}
+
+/**
+ * After `PUT /connectors/NAME/resume`: polls until it left `halted` and its tasks settled
+ * (running, or one failed), bounded; where it got to (core/connect-resume.ts).
+ */
+export async function waitForResume(client: ConnectClient, name: string, halted: readonly string[], timeoutMs: number, pollMs = 250): Promise<ResumeOutcome> {
+  return resumeOutcome(await waitForState(client, name, (s) => resumeSettled(s, halted), timeoutMs, pollMs), halted)
 }
 
 export { describeOffset, describePartition }

@@ -136,6 +136,13 @@ test(
     assert.is(await stateOf(name), 'STOPPED')
     assert.equal(await offsetsOf(name), planned)
     assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned)
+    // STOPPED behind: describe measures the lag of its group in records (4: v6..v9) and in time (the oldest unread record is v6).
+    const behind = await recover(['connect', 'describe', name, '--json'])
+    assert.is(behind.exitCode, 0, behind.stderr)
+    assert.is(behind.json.state, 'STOPPED')
+    assert.is(behind.json.lag.records, '4')
+    const expectedLagMs = Date.now() - (T0 + 6000)
+    assert.ok(Math.abs(behind.json.lag.maxLagMs - expectedLagMs) < 120_000, `lag ${behind.json.lag.maxLagMs} ms, about ${expectedLagMs} ms expected`)
     const cycle = run.json.connectorExecution.timings
     console.log(`  connector seek: stop ${cycle.stopMs} ms, patch+check ${cycle.patchMs} ms, total ${cycle.totalMs} ms (no resume)`)
 
@@ -376,6 +383,113 @@ test(
 )
 
 test(
+  "seek --connector by --by-duration, --to-latest, a CSV --from-file and --shift-by=-1: after each, the offsets Connect reports and the group's offsets read by Kafka's own tool equal the plan",
+  withTimeout(180_000, async () => {
+    const { topic, name } = await runningSink('modes-sink')
+    const seek = async (mode: string[]) => {
+      const run = await recover(['seek', '--connector', name, ...mode, '--journal', journal, '--execute', '--yes', '--no-resume', '--json'])
+      assert.is(run.exitCode, 0, run.stderr)
+      const planned = new Map<string, string>(
+        run.json.plan.rows.map((r: { topic: string; partition: number; newOffset: string }) => [`${r.topic}-${r.partition}`, r.newOffset]),
+      )
+      assert.is(planned.size, 2, mode.join(' '))
+      assert.equal(await offsetsOf(name), planned, mode.join(' '))
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), planned, mode.join(' '))
+      assert.is(await stateOf(name), 'STOPPED')
+      return planned
+    }
+    // Back to 0.5 s after the first record (at T0) or a little later, as recover reads "now" after this: record 0 is before it.
+    const byDuration = await seek(['--by-duration', `${Date.now() - (T0 + 500)}ms`])
+    assert.not.equal(byDuration.get(`${topic}-0`), '0')
+    assert.equal(
+      await seek(['--to-latest']),
+      new Map([
+        [`${topic}-0`, '3'],
+        [`${topic}-1`, '3'],
+      ]),
+    )
+    const csv = join(dir, `${name}-plan.csv`)
+    writeFileSync(csv, `${topic},0,1\n${topic},1,2\n`)
+    assert.equal(
+      await seek(['--from-file', csv]),
+      new Map([
+        [`${topic}-0`, '1'],
+        [`${topic}-1`, '2'],
+      ]),
+    )
+    assert.equal(
+      await seek(['--shift-by=-1']),
+      new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '1'],
+      ]),
+    )
+  }),
+)
+
+test(
+  'a resume Connect accepts but that leaves the connector STOPPED exits 5, saying its offsets are set, with the command that resumes it; a task FAILED after the resume exits 5 naming it',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('stuck-resume')
+    const earliest = new Map([
+      [`${topic}-0`, '0'],
+      [`${topic}-1`, '0'],
+    ])
+    // The tap answers the resume itself (202, as Connect does) and the worker never sees it: the connector stays STOPPED.
+    let swallow = true
+    const tap = await startHttpTap(worker.url, (method, path) =>
+      swallow && method === 'PUT' && path === `/connectors/${name}/resume` ? { status: 202 } : undefined,
+    )
+    try {
+      const run = await runCli(
+        ['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--stop-timeout', '5s', '--connect-url', tap.url],
+        { cwd: dir, timeoutMs: 120_000 },
+      )
+      assert.is(run.exitCode, 5, run.stderr)
+      assert.match(run.stderr, new RegExp(`The offsets of connector "${name}" are set as planned and read back, but it was still STOPPED 5 s after`))
+      const resume = /Resume it with: (recover connect resume .*)/.exec(run.stderr)?.[1]
+      assert.ok(resume, run.stderr)
+      assert.is(resume, `recover connect resume ${name} --connect-url ${tap.url}`)
+      assert.is(await stateOf(name), 'STOPPED')
+      assert.equal(await offsetsOf(name), earliest)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), earliest)
+
+      const stuck = await runCli(['connect', 'resume', name, '--connect-url', tap.url, '--wait', '2s', '--json'], { cwd: dir, timeoutMs: 60_000 })
+      assert.is(stuck.exitCode, 5, stuck.stderr)
+      assert.is(stuck.json.error.code, 'CONNECT_ERROR')
+      assert.match(stuck.json.error.message, /still STOPPED after 2s/)
+
+      swallow = false
+      const resumed = await runCli(argvOf(resume!), { cwd: dir, timeoutMs: 60_000 })
+      assert.is(resumed.exitCode, 0, resumed.stderr)
+      assert.match(resumed.stdout, new RegExp(`Connector ${name} is RUNNING`))
+    } finally {
+      await tap.stop()
+    }
+
+    // Stopped, then a config that cannot work (a file in a folder that does not exist): the seek sets the offsets, and its task fails once resumed.
+    const stop = await recover(['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--no-resume'])
+    assert.is(stop.exitCode, 0, stop.stderr)
+    const config = await worker.rest('GET', `/connectors/${name}/config`)
+    await worker.rest('PUT', `/connectors/${name}/config`, { ...config, file: join(dir, 'no-such-folder', `${name}.txt`) })
+    const failed = await recover(['seek', '--connector', name, '--to-latest', '--journal', journal, '--execute', '--yes', '--json'])
+    assert.is(failed.exitCode, 5, failed.stderr)
+    assert.is(failed.json.error.code, 'CONNECT_SEEK_PARTIAL')
+    assert.match(failed.json.error.message, new RegExp(`The offsets of connector "${name}" are set as planned and it was resumed, but task 0 FAILED`))
+    assert.match(failed.json.error.message, /no-such-folder/)
+    const latest = new Map([
+      [`${topic}-0`, '3'],
+      [`${topic}-1`, '3'],
+    ])
+    assert.equal(await offsetsOf(name), latest)
+    const again = await recover(['connect', 'resume', name, '--json'])
+    assert.is(again.exitCode, 5, again.stderr)
+    assert.match(again.json.error.message, /task 0 FAILED/)
+    await worker.rest('DELETE', `/connectors/${name}`)
+  }),
+)
+
+test(
   'a connector that cannot get to a stop (its consumer group keeps a member: a zombie task elsewhere) exits 4 after --stop-timeout, says its state and the commands to continue or resume, and changes nothing',
   withTimeout(120_000, async () => {
     const { topic, name } = await runningSink('unstoppable-sink')
@@ -481,6 +595,67 @@ test(
 )
 
 test(
+  'a worker killed -9 after it answered the PATCH, while recover reads the offsets back, exits 5 saying they are set but unchecked and the connector STOPPED; on the restarted worker the printed command finishes the seek',
+  withTimeout(240_000, async () => {
+    const { topic, name } = await runningSink('killed-readback')
+    const earliest = new Map([
+      [`${topic}-0`, '0'],
+      [`${topic}-1`, '0'],
+    ])
+    let patched = false
+    let killed = false
+    const tap = await startHttpTap(worker.url, async (method, path) => {
+      if (method === 'PATCH' && path === `/connectors/${name}/offsets`) patched = true
+      else if (patched && !killed && method === 'GET' && path === `/connectors/${name}/offsets`) {
+        killed = true
+        await worker.kill()
+      }
+    })
+    try {
+      const run = await runCli(['seek', '--connector', name, '--to-earliest', '--journal', journal, '--execute', '--yes', '--connect-url', tap.url], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      })
+      assert.ok(killed, run.stderr)
+      assert.is(run.exitCode, 5, run.stderr)
+      assert.match(run.stderr, new RegExp(`Kafka Connect accepted the new offsets of connector "${name}" but reading them back failed`))
+      assert.match(run.stderr, /so they are set but unchecked and it was not resumed; the connector is STOPPED \(if a worker is up\)/)
+      const finish = /Then finish the seek \(it reads them back and resumes the connector\) with: (recover seek .*)/.exec(run.stderr)?.[1]
+      assert.ok(finish, run.stderr)
+      assert.is(journalled(name).length, 1)
+
+      await worker.restart()
+      await waitFor(
+        `${name} to be back, STOPPED\n${worker.log()}`,
+        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
+        90_000,
+        250,
+      )
+      assert.equal(await offsetsOf(name), earliest, 'the PATCH Connect answered landed')
+
+      const done = await runCli(argvOf(finish!), { cwd: dir, timeoutMs: 120_000 })
+      assert.is(done.exitCode, 0, done.stderr)
+      assert.match(done.stdout, /already read as planned/)
+      assert.is(journalled(name).length, 1)
+      assert.not.equal(await stateOf(name), 'STOPPED')
+      // Resumed from the earliest offsets: it reads the 6 records again and commits 3 and 3.
+      await waitFor(
+        `${name} to commit offsets 3 and 3 again\n${worker.log()}`,
+        async () => {
+          const o = await offsetsOf(name)
+          return o.get(`${topic}-0`) === '3' && o.get(`${topic}-1`) === '3' ? true : undefined
+        },
+        60_000,
+        250,
+      )
+      assert.is(lines(join(dir, `${name}.txt`)).length, 12)
+    } finally {
+      await tap.stop()
+    }
+  }),
+)
+
+test(
   'an undo whose PATCH the worker never answered (killed -9) says so, and the printed command finishes the undo on the restarted worker instead of undoing the undo',
   withTimeout(240_000, async () => {
     const { topic, name } = await runningSink('killed-undo')
@@ -542,7 +717,7 @@ test(
 test(
   'Connect behind HTTPS with credentials: basic auth in the URL and a bearer token are sent and the CA file trusted; wrong credentials and an untrusted certificate exit 5 and no secret is printed',
   withTimeout(120_000, async () => {
-    const { name } = await runningSink('secured')
+    const { topic, name } = await runningSink('secured')
     const proxy = await startTlsAuthProxy(
       { port: Number(new URL(worker.url).port) },
       { basic: ['ops', 'c0nnect-s3cret'], apiKey: 'unused', bearer: 'c0nnect-t0ken' },
@@ -570,6 +745,53 @@ test(
       const untrusted = await list(`https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`)
       assert.is(untrusted.exitCode, 5, untrusted.stderr)
       assert.not.match(untrusted.stdout + untrusted.stderr, /c0nnect-s3cret/)
+
+      // A seek through the proxy, credentials in the URL: the offsets move, and the undo it prints keeps --connect-ca, drops
+      // the credentials (no unrunnable ops:***@) and says where they go; run so, it restores them.
+      const seek = await runCli(
+        [
+          'seek',
+          '--connector',
+          name,
+          '--to-earliest',
+          '--journal',
+          journal,
+          '--execute',
+          '--yes',
+          '--no-resume',
+          '--connect-url',
+          `https://ops:c0nnect-s3cret@127.0.0.1:${proxy.port}`,
+          '--connect-ca',
+          proxy.caFile,
+        ],
+        { cwd: dir, timeoutMs: 120_000 },
+      )
+      assert.is(seek.exitCode, 0, seek.stderr)
+      assert.not.match(seek.stdout + seek.stderr, /c0nnect-s3cret/)
+      const earliest = new Map([
+        [`${topic}-0`, '0'],
+        [`${topic}-1`, '0'],
+      ])
+      assert.equal(await offsetsOf(name), earliest)
+      assert.equal(await kafkaCommittedOffsets(`connect-${name}`), earliest)
+      const undo = /Undo with: (recover seek .*)/.exec(seek.stdout)?.[1]
+      assert.ok(undo, seek.stdout)
+      assert.is(undo, `recover seek --connector ${name} --connect-url ${https} --connect-ca ${proxy.caFile} --undo --execute --journal ${journal}`)
+      assert.match(seek.stdout, /set RECOVER_CONNECT_USER and RECOVER_CONNECT_PASSWORD/)
+      const back = await runCli([...argvOf(undo!), '--yes'], {
+        cwd: dir,
+        timeoutMs: 120_000,
+        env: { RECOVER_CONNECT_USER: 'ops', RECOVER_CONNECT_PASSWORD: 'c0nnect-s3cret' },
+      })
+      assert.is(back.exitCode, 0, back.stderr)
+      assert.equal(
+        await offsetsOf(name),
+        new Map([
+          [`${topic}-0`, '3'],
+          [`${topic}-1`, '3'],
+        ]),
+      )
+      assert.not.match(back.stdout + back.stderr, /c0nnect-s3cret/)
     } finally {
       await proxy.stop()
     }

@@ -3,9 +3,14 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from './paths.js'
+import { isKafka3 } from '../../src/local-kafka/versions.js'
 
-/** RECOVER_TEST_CONNECT_VERSION runs the Connect tests against another worker version (3.9.1 is the oldest checked). */
-export const CONNECT_VERSION = process.env.RECOVER_TEST_CONNECT_VERSION || '4.1.0'
+/**
+ * The Connect worker's version: RECOVER_TEST_CONNECT_VERSION (3.9.1 is the oldest checked), else
+ * 3.9.1 when the test broker is a 3.x one (RECOVER_KAFKA_VERSION, as run-tests.ts sets it), so a
+ * 3.9 run of the suite uses a 3.9 worker, else 4.1.0.
+ */
+export const CONNECT_VERSION = process.env.RECOVER_TEST_CONNECT_VERSION || (isKafka3(process.env.RECOVER_KAFKA_VERSION ?? '') ? '3.9.1' : '4.1.0')
 
 /** The Connect worker's classpath (test/connect/pom.xml), resolved from Maven Central on first use into .cache/connect/. */
 export function connectLibDir(): string {

@@ -9,6 +9,9 @@ import { ConnectClient } from '../../src/connect/connect-client.js'
 import { redactText } from '../../src/config/redact.js'
 import { offsetsDiffer, parseConnectOffsetsFile, undoEntries, connectorGroup } from '../../src/core/connect-offsets.js'
 import type { RecoveryError } from '../../src/errors.js'
+import { describeFailures, resumeOutcome, resumeSettled } from '../../src/core/connect-resume.js'
+import { connectTargetArgs, credentialsNote, rerunCommand } from '../../src/core/connect-commands.js'
+import type { ConnectorStatus } from '../../src/connect/connect-types.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'recover-connect-config-'))
 writeFileSync(
@@ -54,6 +57,50 @@ test('credentials in the URL become basic auth, leave the URL, and are never pri
   assert.equal(settings.auth, { kind: 'basic', user: 'svc', password: 's3cret-pass' })
   new ConnectClient(settings)
   assert.is(redactText('Kafka Connect refused s3cret-pass'), 'Kafka Connect refused ***')
+  assert.is(settings.credentialsInUrl, true)
+  assert.is(
+    resolveConnect({ connectUrl: 'http://connect:8083', env: { RECOVER_CONNECT_USER: 'a', RECOVER_CONNECT_PASSWORD: 'b' } }, project).credentialsInUrl,
+    undefined,
+  )
+})
+
+test('the commands printed after a failure run over https with credentials: --connect-ca kept, the URL without user:password@ and a note where they go', () => {
+  const target = { url: 'https://connect:8083', ca: '/etc/ca.pem', credentialsInUrl: true }
+  assert.equal(connectTargetArgs(target), ['--connect-url', 'https://connect:8083', '--connect-ca', '/etc/ca.pem'])
+  const argv = ['--connector', 'es', '--to-earliest', '--connect-url', 'https://ops:s3cret@connect:8083', '--connect-ca', '/etc/ca.pem', '--execute']
+  const retry = rerunCommand(['recover', 'seek'], argv, target)
+  assert.is(retry, 'recover seek --connector es --to-earliest --connect-url https://connect:8083 --connect-ca /etc/ca.pem --execute --yes')
+  assert.not.match(retry, /s3cret|\*\*\*|ops@/)
+  assert.is(
+    rerunCommand(['recover', 'seek'], ['--connect-url=https://ops:s3cret@connect:8083', '-y'], target),
+    'recover seek --connect-url=https://connect:8083 -y',
+  )
+  assert.match(credentialsNote(target)!, /RECOVER_CONNECT_USER and RECOVER_CONNECT_PASSWORD/)
+  assert.is(credentialsNote({ url: 'http://connect:8083' }), undefined)
+  assert.equal(connectTargetArgs({ url: 'http://connect:8083' }), ['--connect-url', 'http://connect:8083'])
+})
+
+const status = (state: string, tasks: Array<[string, string?]>): ConnectorStatus => ({
+  name: 'es',
+  type: 'sink',
+  connector: { state, worker_id: 'w:8083' },
+  tasks: tasks.map(([s, trace], id) => ({ id, state: s, worker_id: 'w:8083', ...(trace ? { trace } : {}) })),
+})
+
+test('a resume is done when the connector left STOPPED and its tasks settled; still STOPPED at the deadline or a FAILED task is not a success', () => {
+  const halted = ['STOPPED']
+  assert.is(resumeSettled(status('STOPPED', []), halted), false)
+  assert.is(resumeSettled(status('RUNNING', []), halted), false, 'its tasks are not there yet')
+  assert.is(resumeSettled(status('RUNNING', [['UNASSIGNED']]), halted), false)
+  assert.is(resumeSettled(status('RUNNING', [['RUNNING']]), halted), true)
+  assert.is(resumeSettled(status('RUNNING', [['FAILED', 'java.io.IOException: disk\n\tat x']]), halted), true)
+  assert.equal(resumeOutcome(status('RUNNING', [['RUNNING']]), halted), { kind: 'running', state: 'RUNNING' })
+  assert.equal(resumeOutcome(status('RUNNING', []), halted), { kind: 'running', state: 'RUNNING' })
+  assert.equal(resumeOutcome(status('STOPPED', []), halted), { kind: 'halted', state: 'STOPPED' })
+  assert.equal(resumeOutcome(status('PAUSED', [['PAUSED']]), ['STOPPED', 'PAUSED']), { kind: 'halted', state: 'PAUSED' })
+  const failed = resumeOutcome(status('RUNNING', [['RUNNING'], ['FAILED', 'java.io.IOException: disk\n\tat x']]), halted)
+  assert.is(failed.kind, 'failed')
+  assert.is(failed.kind === 'failed' && describeFailures(failed.failed), 'task 1 FAILED (java.io.IOException: disk)')
 })
 
 test('a sink connector group is connect-NAME unless overridden; undo restores the previous offsets and removes those that did not exist', () => {
