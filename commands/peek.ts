@@ -1,6 +1,6 @@
 import { Flags } from '../src/cli/oclif.js'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { connectionFlags } from '../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
 const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
@@ -87,6 +87,7 @@ export default class Peek extends BaseCommand<PeekOutput> {
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({
       summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).',
       helpGroup: 'DECODING',

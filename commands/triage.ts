@@ -1,5 +1,5 @@
 import { Flags } from '../src/cli/oclif.js'
-import { connectionFlags } from '../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../src/cli/shared-flags.js'
 import { QuarantineCommand } from '../src/cli/quarantine-command.js'
 import { quarantineLocationFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
 import type { QuarantineLocation } from '../src/quarantine/quarantine-location.js'
@@ -53,6 +53,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'same-partition': Flags.boolean({ summary: 'R sends records back to their original partition (default: by key).', helpGroup: 'REDRIVE' }),
     'max-redrives': Flags.integer({
       summary: 'Loop guard: records redriven this many times go to the parking topic.',

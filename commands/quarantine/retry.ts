@@ -1,5 +1,5 @@
 import { Flags } from '../../src/cli/oclif.js'
-import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../../src/cli/shared-flags.js'
 import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location-flags.js'
@@ -68,6 +68,7 @@ Dead letters written by recover replay record the cluster the record was read fr
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
     'output-schema-id': Flags.integer({
       summary: 'Confluent Avro, Protobuf or JSON Schema: write every value with this schema id.',

@@ -1,6 +1,6 @@
 import { Args } from '../../src/cli/oclif.js'
 import { Flags } from '../../src/cli/oclif.js'
-import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../../src/cli/shared-flags.js'
 import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
@@ -38,6 +38,7 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({ summary: 'Show Avro in this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

@@ -163,21 +163,21 @@ export function createProtobufCodec(options: ProtobufCodecOptions): ProtobufCode
 }
 
 /** The message `--message` names in `schema`; without one, the only message of the main file. */
-export function pickMessage(schema: ProtoSchema, message: string | undefined): protobuf.Type {
+export function pickMessage(schema: ProtoSchema, message: string | undefined, flag = '--message'): protobuf.Type {
   if (message !== undefined) {
     const type = schema.find(message)
     if (type) return type
     const names = schema.allMessageNames().filter((n) => !n.startsWith('google.protobuf.'))
     throw new RecoveryError(
       'USAGE',
-      `${schema.label} has no message ${message} (or more than one by that name); its messages are ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}: pass --message with one of them.`,
+      `${schema.label} has no message ${message} (or more than one by that name); its messages are ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}: pass ${flag} with one of them.`,
     )
   }
   if (schema.messages.length === 1) return schema.messages[0]!
   const names = schema.messages.map((t) => t.fullName.slice(1))
   throw new RecoveryError(
     'USAGE',
-    `${schema.label} defines ${names.length} messages (${names.slice(0, 10).join(', ')}); pass --message NAME to say which one the records are.`,
+    `${schema.label} defines ${names.length} messages (${names.slice(0, 10).join(', ')}); pass ${flag} NAME to say which one the ${flag === '--message' ? 'records' : 'keys'} are.`,
   )
 }
 

@@ -1,5 +1,5 @@
 import type { Codec, CodecFormat } from '../codecs/codec.js'
-import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
+import { createCodec, keySources, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import type { PluginContext } from '../plugin-api.js'
 import { loadTransformPlugin } from '../plugin-host/load-plugin.js'
@@ -62,7 +62,8 @@ export function pluginContext(signal: AbortSignal, log: ((line: string) => void)
 export async function openStages(request: StagesRequest, options: StagesOptions): Promise<Stages> {
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
-  const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
+  const forKeys = keySources(sources)
+  const codecs = { key: await createCodec({ format: formats.key }, forKeys), value: await createCodec({ format: formats.value }, sources) }
   const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
   const context = pluginContext(options.signal, options.log)
   const transform =
@@ -73,7 +74,7 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
     options.dryRun || !transform
       ? undefined
       : {
-          key: await createOutputEncoder({ format: formats.key, codec: codecs.key, sources, side: 'key' }),
+          key: await createOutputEncoder({ format: formats.key, codec: codecs.key, sources: forKeys, side: 'key' }),
           value: await createOutputEncoder({ format: formats.value, codec: codecs.value, sources, outputSchemaId: request.outputSchemaId, side: 'value' }),
         }
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -308,6 +308,71 @@ test(
     )
     assert.is(run.json.totals.undecodable, BAD.size)
     assert.equal(Object.keys(run.json.undecodableByKind).sort(), [...new Set([...BAD.values()].map((b) => b.kind))].sort())
+  }),
+)
+
+test(
+  "keys: plain JSON keys validated by --key-schema (not the values' --schema), framed keys by their own registry id; in peek and replay",
+  withTimeout(120_000, async () => {
+    const KEY = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: { region: { type: 'string', enum: ['eu', 'us'] }, seq: { type: 'integer' } },
+      required: ['region', 'seq'],
+    }
+    const keyFile = join(dir, 'key.schema.json')
+    writeFileSync(keyFile, JSON.stringify(KEY))
+    const valueFile = join(dir, 'order-v1.schema.json')
+    writeFileSync(valueFile, JSON.stringify({ ...ORDER_V1, properties: { ...ORDER_V1.properties, shipTo: ADDRESS } }))
+    const keyed = uniqueName('e2e-jsonschema-keys')
+    const keyId = await register(`${keyed}-key`, KEY)
+    await createTopic(keyed, 1)
+    const keys = [
+      Buffer.from(JSON.stringify({ region: 'eu', seq: 1 })),
+      confluent(keyId, JSON.stringify({ region: 'us', seq: 2 })),
+      Buffer.from(JSON.stringify({ region: 'mars', seq: 3 })), // breaks the key schema
+    ]
+    await produce(
+      keyed,
+      keys.map((key, i) => ({ partition: 0, key, value: Buffer.from(JSON.stringify(order(i + 1, 1))), timestampMs: T + i })),
+    )
+    const flags = ['--key-format', 'json-schema', '--key-schema', keyFile, '--value-format', 'json-schema', '--schema', valueFile, '--registry', registry!.url]
+    const peek = await runCli(['peek', '--topic', keyed, ...flags, '--json'])
+    assert.is(peek.exitCode, 0, peek.stderr)
+    const records = peek.json.records as Array<{ key: PeekedJson['value']; value: PeekedJson['value'] }>
+    assert.equal(
+      records.map((r) => [r.key.format, r.key.format === 'bytes' ? r.key.kind : r.key.value, r.value.format]),
+      [
+        ['json-schema', { region: 'eu', seq: 1 }, 'json-schema'],
+        ['json-schema', { region: 'us', seq: 2 }, 'json-schema'],
+        ['bytes', 'json-schema-invalid', 'json-schema'],
+      ],
+    )
+    assert.is(records[1]!.key.schemaId, keyId)
+    assert.match(records[2]!.key.error!, '/region must be equal to one of the allowed values')
+
+    const quarantine = join(dir, 'keys.quarantine.jsonl')
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        keyed,
+        ...flags,
+        '--sink',
+        `file:${join(dir, 'keys.out.jsonl')}`,
+        '--quarantine',
+        `file:${quarantine}`,
+        '--max-failure-rate',
+        '0',
+        '--json',
+      ],
+      { cwd: dir },
+    )
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.totals.quarantined, 1)
+    const dead = JSON.parse(readFileSync(quarantine, 'utf8').trim()) as { headers: Array<{ key: string; text?: string }> }
+    assert.is(dead.headers.find((h) => h.key === 'recover.error.side')?.text, 'key')
+    assert.is(dead.headers.find((h) => h.key === 'recover.error.kind')?.text, 'json-schema-invalid')
   }),
 )
 

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import protobuf from 'protobufjs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -328,6 +328,122 @@ test(
     }
     assert.equal(records[COUNT]!.value.value, { orderId: 'java-0', amountCents: '-1' }, 'message index [1]: Refund')
     assert.equal(records[COUNT + 1]!.value.value, { sku: 'J-item', quantity: 0 }, 'message indexes [0, 0]: Order.Item')
+  }),
+)
+
+const KEYS_PROTO = `syntax = "proto3";
+package shop;
+message OrderKey {
+  string order_id = 1;
+  int32 region = 2;
+}
+`
+
+test(
+  'keys of their own message: registry-framed (own subject) and raw with --key-message, in peek and replay; keys never take --message',
+  withTimeout(180_000, async () => {
+    // orders.proto, common/money.proto and keys.proto in one --schema directory.
+    const protoDir = join(dir, 'keyed-protos')
+    for (const [name, text] of [...protobufOrderSources('v1'), ['keys.proto', KEYS_PROTO] as const]) {
+      mkdirSync(dirname(join(protoDir, name)), { recursive: true })
+      writeFileSync(join(protoDir, name), text)
+    }
+    const OrderKey = protobuf.parse(KEYS_PROTO, { keepCase: true }).root.lookupType('shop.OrderKey')
+    const keyBytes = (n: number) => Buffer.from(OrderKey.encode(OrderKey.fromObject({ order_id: `ord-${n}`, region: 10 + n })).finish())
+    const framedTopic = uniqueName('e2e-protobuf-keys-framed')
+    const rawTopic = uniqueName('e2e-protobuf-keys-raw')
+    const keyId = (await registerProtobufSchema(registry.url, `${framedTopic}-key`, KEYS_PROTO)).id
+    await createTopic(framedTopic, 1)
+    await createTopic(rawTopic, 1)
+    const N = 3
+    const at = (n: number) => Date.UTC(2018, 2, 21) + n
+    await produce(
+      framedTopic,
+      Array.from({ length: N }, (_, n) => ({
+        partition: 0,
+        key: framed(keyId, [0], keyBytes(n)),
+        value: framed(v1Id, [0], encodedOrder(V1Order, n)),
+        timestampMs: at(n),
+      })),
+    )
+    await produce(
+      rawTopic,
+      Array.from({ length: N }, (_, n) => ({ partition: 0, key: keyBytes(n), value: encodedOrder(V1Order, n), timestampMs: at(n) })),
+    )
+    const expectedKey = (n: number) => ({ orderId: `ord-${n}`, region: 10 + n })
+    const proto = ['--key-format', 'protobuf', '--value-format', 'protobuf']
+
+    // Framed: the key's schema id picks its message, even beside --schema and the value's --message.
+    const framedPeek = await runCli([
+      'peek',
+      '--topic',
+      framedTopic,
+      ...proto,
+      '--registry',
+      registry.url,
+      '--schema',
+      protoDir,
+      '--message',
+      'shop.Order',
+      '--json',
+    ])
+    assert.is(framedPeek.exitCode, 0, framedPeek.stderr)
+    const framedRecords = framedPeek.json.records as Array<{ key: PeekedValue; value: PeekedValue }>
+    assert.is(framedRecords.length, N)
+    framedRecords.forEach((r, n) => {
+      assert.is(r.key.format, 'protobuf', JSON.stringify(r.key))
+      assert.is(r.key.schemaId, keyId)
+      assert.equal(r.key.value, expectedKey(n))
+      assert.is(r.value.value.orderId, `ord-${String(n).padStart(6, '0')}`)
+    })
+    // Raw: --key-message names the key's message in the same files as the value's --message.
+    const raw = [...proto, '--schema', protoDir, '--message', 'shop.Order', '--key-message', 'OrderKey']
+    const rawPeek = await runCli(['peek', '--topic', rawTopic, ...raw, '--json'])
+    assert.is(rawPeek.exitCode, 0, rawPeek.stderr)
+    const rawRecords = rawPeek.json.records as Array<{ key: PeekedValue; value: PeekedValue }>
+    assert.equal(
+      rawRecords.map((r) => [r.key.format, r.key.value]),
+      Array.from({ length: N }, (_, n) => ['protobuf', expectedKey(n)]),
+    )
+
+    // Replay: the transform sees the decoded key (and writes it into the value's note).
+    const plugin = join(dir, 'key-into-note.ts')
+    writeFileSync(
+      plugin,
+      `import { defineTransform } from 'recover/plugin-api'
+export default defineTransform({ name: 'key-into-note', version: '1', transform: (r) => ({ ...r, value: { ...r.value, note: r.key.orderId + '@' + r.key.region } }) })
+`,
+    )
+    for (const [source, decoding] of [
+      [framedTopic, [...proto, '--registry', registry.url]],
+      [rawTopic, raw],
+    ] as const) {
+      const table = testTable('e2e_protobuf_keys')
+      const run = await runCli([
+        'replay',
+        '--topic',
+        source,
+        ...decoding,
+        '--transform',
+        plugin,
+        '--sink',
+        `${PG_URL}?table=${table}&key=orderId`,
+        '--create-table',
+        '--quarantine',
+        `file:${join(dir, `${table}.quarantine.jsonl`)}`,
+        '--max-failure-rate',
+        '0',
+        '--json',
+      ])
+      assert.is(run.exitCode, 0, run.stderr)
+      assert.is(run.json.totals.quarantined, 0, `${source}: ${JSON.stringify(run.json.totals)}`)
+      const rows = await query<{ note: string }>(`SELECT note FROM ${table} ORDER BY "orderId"`)
+      assert.equal(
+        rows.map((r) => r.note),
+        Array.from({ length: N }, (_, n) => `ord-${n}@${10 + n}`),
+        source,
+      )
+    }
   }),
 )
 
