@@ -97,7 +97,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
                     schemas,
                   },
             redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
-            // Protobuf has no auto-detection (no magic beyond Confluent's header): show it as the retries read it.
+            // auto tells Protobuf only by a registry id's type: without --registry (raw .proto files), show it as the retries read it.
             formats: {
               schemas,
               ...(flags['key-format'] === 'protobuf' ? { keyFormat: 'protobuf' as const } : {}),

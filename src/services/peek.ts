@@ -128,13 +128,15 @@ export async function openPreviewers(
       : format === 'avro' || (format === 'auto' && sources.ids)
         ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
         : undefined
-  // In auto with a registry, framed records whose schema is a JSON Schema are shown as json-schema.
-  const jsonSchemaFor = async (format: PreviewFormat, sources: SchemaSources) =>
-    format === 'auto' && sources.registry ? createCodec({ format: 'json-schema' }, sources) : undefined
+  // In auto with a registry, framed records whose schema is a JSON Schema or Protobuf are shown as json-schema or protobuf.
+  const fallbacksFor = async (format: PreviewFormat, sources: SchemaSources) =>
+    format === 'auto' && sources.registry
+      ? [await createCodec({ format: 'json-schema' }, sources), await createCodec({ format: 'protobuf', framing: 'confluent' }, sources)]
+      : []
   const forKeys = keySources(sources)
   return {
-    key: createPreviewer(keyFormat, await avroFor(keyFormat, forKeys), await jsonSchemaFor(keyFormat, forKeys)),
-    value: createPreviewer(valueFormat, await avroFor(valueFormat, sources), await jsonSchemaFor(valueFormat, sources)),
+    key: createPreviewer(keyFormat, await avroFor(keyFormat, forKeys), await fallbacksFor(keyFormat, forKeys)),
+    value: createPreviewer(valueFormat, await avroFor(valueFormat, sources), await fallbacksFor(valueFormat, sources)),
   }
 }
 

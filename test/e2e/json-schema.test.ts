@@ -232,6 +232,12 @@ test(
     const text = JSON.stringify(shown.json)
     assert.match(text, 'json-schema-invalid')
     assert.match(text, '/amount must be >= 0 (rule minimum')
+    // The default --value-format auto with --registry: the dead letter is still JSON, shown with why it is invalid.
+    const auto = await runCli(['quarantine', 'show', invalid.id, '--dlq', `kafka:${quarantine}`, '--registry', registry!.url, '--json'])
+    assert.is(auto.exitCode, 0, auto.stderr)
+    const autoValue = auto.json.value as PeekedJson['value']
+    assert.equal([autoValue.format, autoValue.kind, autoValue.schemaId], ['json', 'json-schema-invalid', ids.v2], JSON.stringify(autoValue))
+    assert.equal(autoValue.value, { ...order(90, 2), amount: -5 })
     const human = await runCli(['quarantine', 'show', invalid.id, '--dlq', `kafka:${quarantine}`, ...decoding()])
     assert.is(human.exitCode, 0, human.stderr)
     assert.match(human.stdout, 'rule minimum')

@@ -218,6 +218,10 @@ test(
     const shown = await runCli(['quarantine', 'show', '0@1', '--dlq', `file:${quarantine}`, '--value-format', 'protobuf', '--registry', registry.url])
     assert.is(shown.exitCode, 0, shown.stderr)
     assert.match(shown.stdout, /protobuf-wrong-wire-type: .*amount_cents/)
+    // The default --value-format auto with --registry tells Protobuf by its schema id's type.
+    const auto = await runCli(['quarantine', 'show', '0@1', '--dlq', `file:${quarantine}`, '--registry', registry.url, '--json'])
+    assert.is(auto.exitCode, 0, auto.stderr)
+    assert.equal([auto.json.value.kind, auto.json.value.schemaId], ['protobuf-wrong-wire-type', v1Id], JSON.stringify(auto.json.value))
 
     const audit = await runCli([
       'audit',
@@ -411,7 +415,10 @@ test(
     writeFileSync(
       plugin,
       `import { defineTransform } from 'recover/plugin-api'
-export default defineTransform({ name: 'key-into-note', version: '1', transform: (r) => ({ ...r, value: { ...r.value, note: r.key.orderId + '@' + r.key.region } }) })
+export default defineTransform({ name: 'key-into-note', version: '1', transform: (r) => {
+  if (r.key.orderId === 'ord-1') throw new Error('refused for the quarantine')
+  return { ...r, value: { ...r.value, note: r.key.orderId + '@' + r.key.region } }
+} })
 `,
     )
     for (const [source, decoding] of [
@@ -419,6 +426,7 @@ export default defineTransform({ name: 'key-into-note', version: '1', transform:
       [rawTopic, raw],
     ] as const) {
       const table = testTable('e2e_protobuf_keys')
+      const quarantine = join(dir, `${table}.quarantine.jsonl`)
       const run = await runCli([
         'replay',
         '--topic',
@@ -430,19 +438,28 @@ export default defineTransform({ name: 'key-into-note', version: '1', transform:
         `${PG_URL}?table=${table}&key=orderId`,
         '--create-table',
         '--quarantine',
-        `file:${join(dir, `${table}.quarantine.jsonl`)}`,
+        `file:${quarantine}`,
         '--max-failure-rate',
         '0',
         '--json',
       ])
       assert.is(run.exitCode, 0, run.stderr)
-      assert.is(run.json.totals.quarantined, 0, `${source}: ${JSON.stringify(run.json.totals)}`)
+      assert.is(run.json.totals.quarantined, 1, `${source}: ${JSON.stringify(run.json.totals)}`)
       const rows = await query<{ note: string }>(`SELECT note FROM ${table} ORDER BY "orderId"`)
       assert.equal(
         rows.map((r) => r.note),
-        Array.from({ length: N }, (_, n) => `ord-${n}@${10 + n}`),
+        ['ord-0@10', 'ord-2@12'],
         source,
       )
+      if (source !== framedTopic) continue
+      // quarantine show with the default --key-format/--value-format auto: a registry id of type PROTOBUF reads as Protobuf.
+      const shown = await runCli(['quarantine', 'show', '0@0', '--dlq', `file:${quarantine}`, '--registry', registry.url, '--json'])
+      assert.is(shown.exitCode, 0, shown.stderr)
+      const { key, value } = shown.json as { key: PeekedValue; value: PeekedValue }
+      assert.equal([key.format, key.schemaId, key.value], ['protobuf', keyId, expectedKey(1)])
+      assert.equal([value.format, value.schemaId], ['protobuf', v1Id], JSON.stringify(value))
+      assert.is(value.value.orderId, 'ord-000001')
+      assert.is(value.value.amountCents, String(9_007_199_254_740_993n + 1n))
     }
   }),
 )
