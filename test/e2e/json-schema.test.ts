@@ -222,6 +222,16 @@ test(
       )
     }
 
+    // audit compare against the table just written: no key missing; the bad records are undecodable, by kind.
+    const compare = await runCli(['audit', 'compare', '--topic', topic, '--key', 'id', ...decoding(), '--sink', `${PG_URL}?table=${t}&key=id`, '--json'])
+    assert.ok(compare.json, compare.stderr)
+    const totals = compare.json.totals
+    assert.equal([totals.sourceKeys, totals.sinkKeys, totals.missing, totals.onlyInSink, totals.undecodable], [ORDERS, ORDERS, 0, 0, BAD.size])
+    assert.equal(
+      (compare.json.undecodable as Array<{ offset: string; kind: string }>).map((u) => [u.offset, u.kind]),
+      [...BAD].map(([offset, b]) => [offset, b.kind]),
+    )
+
     const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${quarantine}`, '--records', '20', '--json'])
     assert.is(list.exitCode, 0, list.stderr)
     const entries = list.json.records as Array<{ id: string; key: string; offset: string }>

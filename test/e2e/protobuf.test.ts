@@ -156,6 +156,48 @@ test(
     const text = await runCli(['peek', '--topic', topic, '--count', '1', '--value-format', 'protobuf', '--registry', registry.url])
     assert.is(text.exitCode, 0, text.stderr)
     assert.match(text.stdout, /"amountCents":"9007199254740993"/)
+
+    // find by a Protobuf field (an enum, by name): the SHIPPED orders, n % 3 === 2.
+    const found = await runCli([
+      'find',
+      '--topic',
+      topic,
+      '--where',
+      'value.status = SHIPPED',
+      '--value-format',
+      'protobuf',
+      '--registry',
+      registry.url,
+      '--json',
+    ])
+    assert.is(found.exitCode, 0, found.stderr)
+    const [p] = found.json.partitions
+    assert.equal([p.matches, p.first.offset, p.last.offset], [GOOD / 3, '2', String(GOOD - 1)])
+
+    // audit duplicates by a Protobuf field: each status is shared by a third of the orders; the pills are undecodable, by kind.
+    const audit = await runCli([
+      'audit',
+      'duplicates',
+      '--topic',
+      topic,
+      '--key',
+      'status',
+      '--value-format',
+      'protobuf',
+      '--registry',
+      registry.url,
+      '--db',
+      join(dir, 'duplicates.duckdb'),
+      '--json',
+    ])
+    assert.ok(audit.json, audit.stderr)
+    assert.equal((audit.json.duplicates as Array<{ key: string; copies: number }>).map((g) => [g.key, g.copies]).sort(), [
+      ['PAID', GOOD / 3],
+      ['PLACED', GOOD / 3],
+      ['SHIPPED', GOOD / 3],
+    ])
+    assert.is(audit.json.totals.undecodable, PILLS.length)
+    assert.equal(Object.keys(audit.json.undecodableByKind).sort(), PILLS.map((p) => p.kind).sort())
   }),
 )
 
