@@ -1,4 +1,4 @@
-import type { Codec, CodecFormat } from '../codecs/codec.js'
+import type { Codec, CodecFormat, DeclaredType } from '../codecs/codec.js'
 import { createCodec, keySources, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import type { PluginContext } from '../plugin-api.js'
@@ -25,6 +25,8 @@ export interface Stages {
   passThrough: boolean
   /** --drop-header, --keep-header, --set-header and provenance, applied to every output before the sink (absent: headers as read). */
   headers?: HeaderStage
+  /** The column types the value schema declares (JSON Schema), for a table the sink creates; absent when a transform runs. */
+  declaredColumns?: () => ReadonlyMap<string, DeclaredType> | undefined
 }
 
 /** The end of the pipeline: where records go, and where the ones that fail go. */
@@ -79,5 +81,7 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
         }
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
   const passThrough = !transform && formats.key === 'bytes' && formats.value === 'bytes'
-  return { codecs, formats, transform, transformInfo, encoders, passThrough, headers: headerStage(request.headerRules) }
+  // The value schema's field types describe the values only while no transform reshapes them.
+  const declaredColumns = !transform && codecs.value.declaredFields ? () => codecs.value.declaredFields?.() : undefined
+  return { codecs, formats, transform, transformInfo, encoders, passThrough, headers: headerStage(request.headerRules), declaredColumns }
 }

@@ -187,7 +187,6 @@ test(
   'replay into PostgreSQL with typed columns; the bad records go to quarantine with path and rule, and quarantine show displays them',
   withTimeout(120_000, async () => {
     const t = testTable('e2e_jsonschema')
-    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, amount numeric, qty int, paid boolean, "placedAt" timestamptz, "shipTo" jsonb, currency text)`)
     const quarantine = `${topic}.q`
     const run = await runCli(
       [
@@ -197,6 +196,7 @@ test(
         ...decoding(),
         '--sink',
         `${PG_URL}?table=${t}&key=id`,
+        '--create-table',
         '--quarantine',
         `kafka:${quarantine}`,
         '--checkpoint',
@@ -209,6 +209,24 @@ test(
     )
     assert.is(run.exitCode, 0, run.stderr)
     assert.is(run.json.totals.quarantined, BAD.size)
+    const columns = await query<{ column_name: string; data_type: string }>(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1',
+      [t],
+    )
+    const type = Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))
+    // The columns the schemas declare: integer bigint, number double, date-time timestamptz, object jsonb; currency (v2) too.
+    assert.equal(type, {
+      id: 'text',
+      amount: 'double precision',
+      qty: 'bigint',
+      paid: 'boolean',
+      placedAt: 'timestamp with time zone',
+      shipTo: 'jsonb',
+      currency: 'text',
+      source_topic: 'text',
+      source_partition: 'bigint',
+      source_offset: 'bigint',
+    })
     const rows = await query<{ id: string; amount: string; qty: number; paid: boolean; placed: string; city: string; currency: string | null }>(
       `SELECT id, amount::text, qty, paid, to_char("placedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') AS placed, "shipTo"->>'city' AS city, currency FROM ${t} ORDER BY qty`,
     )
@@ -222,11 +240,11 @@ test(
       )
     }
 
-    // audit compare against the table just written: no key missing; the bad records are undecodable, by kind.
+    // audit compare against the table just written (its provenance columns say which offsets it holds): nothing lost; the bad records are undecodable, by kind.
     const compare = await runCli(['audit', 'compare', '--topic', topic, '--key', 'id', ...decoding(), '--sink', `${PG_URL}?table=${t}&key=id`, '--json'])
     assert.ok(compare.json, compare.stderr)
     const totals = compare.json.totals
-    assert.equal([totals.sourceKeys, totals.sinkKeys, totals.missing, totals.onlyInSink, totals.undecodable], [ORDERS, ORDERS, 0, 0, BAD.size])
+    assert.equal([totals.sourceKeys, totals.sinkKeys, totals.missing, totals.onlyInSink, totals.lost, totals.undecodable], [ORDERS, ORDERS, 0, 0, 0, BAD.size])
     assert.equal(
       (compare.json.undecodable as Array<{ offset: string; kind: string }>).map((u) => [u.offset, u.kind]),
       [...BAD].map(([offset, b]) => [offset, b.kind]),
