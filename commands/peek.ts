@@ -64,7 +64,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     'key-format': Flags.string({ summary: 'How to show keys.', options: [...FORMATS], default: 'auto' }),
     'value-format': Flags.string({
-      summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.',
+      summary:
+        'How to show values: auto tries Confluent-framed Avro, JSON Schema or Protobuf (by the schema id, with --registry; Avro also with --schema ids.json), then JSON, then UTF-8 text, then hex.',
       options: [...FORMATS],
       default: 'auto',
     }),
@@ -74,7 +75,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
-      summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      summary:
+        'Confluent Schema Registry URL for Confluent-framed Avro, JSON Schema and Protobuf; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
       helpGroup: 'DECODING',
     }),
     'writer-header': Flags.string({

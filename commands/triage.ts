@@ -45,7 +45,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     'key-format': Flags.string({ summary: 'How retried keys are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
     'value-format': Flags.string({ summary: 'How retried values are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
     schema: Flags.string({
-      summary: 'Avro schemas (.avsc directory or file) or a JSON Schema file (.json), for retries and for showing values.',
+      summary: 'Avro schemas (.avsc directory or file), Protobuf (.proto file or directory) or a JSON Schema file (.json), for retries and for showing values.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),

@@ -60,7 +60,8 @@ Dead letters written by recover replay record the cluster the record was read fr
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files or one .avsc file; for json-schema, one JSON Schema file (.json).',
+      summary:
+        'Avro schemas: a directory of .avsc files or one .avsc file; Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json).',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
