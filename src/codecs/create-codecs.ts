@@ -8,8 +8,8 @@ import { loadJsonSchemaFile, looksLikeJsonSchemaFile } from './json-schema-files
 import { registryJsonSchemas } from './json-schema-registry.js'
 import type { JsonSchemaDocument } from './json-schema-validator.js'
 import { createProtobufCodec, pickMessage, type ProtobufCodec } from './protobuf-codec.js'
-import { protobufRegistryLookup } from './protobuf-registry.js'
-import { isProtoSchemaPath, loadProtoFiles, type ProtoSchema } from './protobuf-schema.js'
+import { protobufIdLookup, protobufRegistryLookup } from './protobuf-registry.js'
+import { isProtoSchemaPath, loadProtoFiles, loadProtoIds, type ProtoIdLookup, type ProtoSchema } from './protobuf-schema.js'
 import { loadSchemaFile, loadSchemaFiles, type SchemaFiles } from './schema-files.js'
 import { chainLookups, type AvroSchemaRef, type SchemaLookup } from './schema-lookup.js'
 import { SchemaRegistryClient, type RegistryOptions } from './schema-registry.js'
@@ -53,6 +53,8 @@ export interface SchemaSources {
   jsonSchema?: JsonSchemaDocument
   /** `.proto` files from --schema (instead of `files`, when it names Protobuf sources). */
   proto?: ProtoSchema
+  /** `--schema DIR/ids.json` beside .proto files: Confluent schema ids of Protobuf records, without a registry. */
+  protoIds?: ProtoIdLookup
   /** --message. */
   message?: string
   /** --key-message: what `message` is for keys (see keySources). */
@@ -69,6 +71,7 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   const readerIsJson = options.readerSchema !== undefined && looksLikeJsonSchemaFile(options.readerSchema)
   const jsonSchema = readerIsJson ? loadJsonSchemaFile(options.readerSchema!) : schemaIsJson ? loadJsonSchemaFile(options.schema!) : undefined
   const proto = options.schema !== undefined && !schemaIsJson && isProtoSchemaPath(options.schema) ? loadProtoFiles(options.schema) : undefined
+  const protoIds = proto ? loadProtoIds(options.schema!) : undefined
   const files = options.schema === undefined || schemaIsJson || proto ? undefined : loadSchemaFiles(options.schema)
   const registry =
     options.registry === undefined
@@ -93,6 +96,7 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
     writer,
     ...(jsonSchema ? { jsonSchema } : {}),
     ...(proto ? { proto } : {}),
+    ...(protoIds ? { protoIds } : {}),
     ...(options.message === undefined ? {} : { message: options.message }),
     ...(options.keyMessage === undefined ? {} : { keyMessage: options.keyMessage }),
     ...(keyJsonSchema ? { keyJsonSchema } : {}),
@@ -152,7 +156,8 @@ export async function createCodec(request: CodecRequest, sources: SchemaSources 
  * else raw messages of --message in the --schema .proto files.
  */
 export async function createProtobuf(request: CodecRequest, sources: SchemaSources): Promise<ProtobufCodec> {
-  const registry = sources.registry ? protobufRegistryLookup(sources.registry) : undefined
+  const fromRegistry = sources.registry ? protobufRegistryLookup(sources.registry) : undefined
+  const registry = sources.protoIds ? protobufIdLookup(sources.protoIds, fromRegistry) : fromRegistry
   const files = sources.proto
   if (!registry && !files) {
     const got = sources.files ? ` (${sources.files.path} holds .avsc files, not .proto)` : ''
