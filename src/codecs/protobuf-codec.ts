@@ -2,7 +2,7 @@ import protobuf from 'protobufjs'
 import { RecoveryError } from '../errors.js'
 import type { Codec } from './codec.js'
 import { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC_BYTE } from './confluent-framing.js'
-import { DecodeError, EncodeError } from './decode-error.js'
+import { DecodeError, EncodeError, type EncodeKind } from './decode-error.js'
 import { messageFromJson, messageToJson, WrongWireTypeError } from './protobuf-json.js'
 import { readMessageIndexes, writeMessageIndexes } from './protobuf-message-indexes.js'
 import type { ProtoSchemaLookup } from './protobuf-registry.js'
@@ -156,7 +156,11 @@ export function createProtobufCodec(options: ProtobufCodecOptions): ProtobufCode
     encodeLike(value, sourceBytes) {
       if (framing === 'raw') return Buffer.from(encodeWith(rawType!, value))
       const { plan, schemaId, indexes } = framedPlan(sourceBytes)
-      if (!plan.ok) throw new EncodeError('protobuf-unknown-schema-id', plan.failure().message)
+      if (!plan.ok) {
+        // The plan's own failure (indexes naming no message, a reader without the message), not relabelled.
+        const failure = plan.failure()
+        throw new EncodeError(failure.kind as EncodeKind, failure.message)
+      }
       return frame(schemaId, indexes, encodeWith(plan.writer, value))
     },
   }
