@@ -63,6 +63,11 @@ test('triage detail, auto with --registry: a Protobuf dead letter shows its deco
     const { key, value } = detail!.shown!
     assert.equal([key.format, key.schemaId, key.value], ['protobuf', 3, { orderId: 'ord-7' }])
     assert.equal([value.format, value.schemaId, value.value], ['protobuf', 3, { orderId: 'ord-7', amountCents: '9007199254740993' }])
+    // auto asks Avro, then JSON Schema, then Protobuf about id 3: the registry is asked once.
+    assert.equal(
+      registry.requests.filter((p) => p === '/schemas/ids/3'),
+      ['/schemas/ids/3'],
+    )
   } finally {
     await registry.close()
   }
