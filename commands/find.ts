@@ -8,7 +8,7 @@ const FORMATS = ['json', 'string', 'avro', 'json-schema', 'protobuf'] as const
 export default class Find extends BaseCommand<FindResult> {
   static override summary = "Find the incident's edges by content: per partition the first and last record matching a predicate, and how many match."
   static override description =
-    `Reads [--from, --to) of each partition (default: the log start to the last stable offset when the scan starts) without joining any consumer group, tests every record against --where, and prints per partition the count and the offset and time of the first and last match, with the totals. Values are decoded only when a test reads a value field (json by default; --value-format avro with --schema or --registry).
+    `Reads [--from, --to) of each partition (default: the log start to the last stable offset when the scan starts) without joining any consumer group, tests every record against --where, and prints per partition the count and the offset and time of the first and last match, with the totals. Values are decoded only when a test reads a value field (json by default; --value-format avro, json-schema or protobuf with --schema or --registry).
 
 The predicate language (docs/commands/find.md): fields key, header NAME, value (the value as text), value.FIELD (nested: value.customer.id), timestamp (or time), partition, offset; tests =, !=, <, <=, >, >=, contains, matches /regex/flags, exists; combined with and, or, not and parentheses. Literals are bare words (1.6.0, PAID, 42) or quoted strings; times in timestamp tests are read like --from (UTC unless zoned or --tz). A test on a field the record does not have is false, also with !=.
 
@@ -47,7 +47,7 @@ The same edges feed other commands directly: seek --to first-match:PRED and repl
     to: Flags.string({ summary: 'End (exclusive): latest (default: the last stable offsets at the start), a time, offset:N or offset:0=N,1=M.' }),
     tz: Flags.string({ summary: 'Zone for times without one (in --from, --to and the predicate) and for the times shown: an IANA zone, UTC, or local.' }),
     'value-format': Flags.string({
-      summary: 'How values are decoded for value.FIELD tests: json (default), string or avro.',
+      summary: 'How values are decoded for value.FIELD tests: json (default), string, avro, json-schema or protobuf (with --schema or --registry).',
       options: [...FORMATS],
       helpGroup: 'DECODING',
     }),

@@ -1,6 +1,6 @@
 import { Flags } from '../src/cli/oclif.js'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { connectionFlags } from '../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../src/cli/shared-flags.js'
 import type { PeekedRecord, PeekRangeResult, PeekResult } from '../src/services/peek.js'
 
 const FORMATS = ['auto', 'json', 'string', 'bytes', 'avro', 'json-schema', 'protobuf'] as const
@@ -64,7 +64,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
     tz: Flags.string({ summary: 'Zone for times without one: an IANA zone (Asia/Seoul), UTC, or local.' }),
     'key-format': Flags.string({ summary: 'How to show keys.', options: [...FORMATS], default: 'auto' }),
     'value-format': Flags.string({
-      summary: 'How to show values: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.',
+      summary:
+        'How to show values: auto tries Confluent-framed Avro, JSON Schema or Protobuf (by the schema id, with --registry; Avro also with --schema ids.json), then JSON, then UTF-8 text, then hex.',
       options: [...FORMATS],
       default: 'auto',
     }),
@@ -74,7 +75,8 @@ export default class Peek extends BaseCommand<PeekOutput> {
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({
-      summary: 'Confluent Schema Registry URL for Confluent-framed Avro; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
+      summary:
+        'Confluent Schema Registry URL for Confluent-framed Avro, JSON Schema and Protobuf; basic auth as https://user:password@host or RECOVER_REGISTRY_AUTH=user:password.',
       helpGroup: 'DECODING',
     }),
     'writer-header': Flags.string({
@@ -87,6 +89,7 @@ export default class Peek extends BaseCommand<PeekOutput> {
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({
       summary: 'Show every Avro record in this schema (.avsc): older writer schemas are resolved to it (defaults, aliases).',
       helpGroup: 'DECODING',

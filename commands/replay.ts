@@ -1,6 +1,6 @@
 import { Flags } from '../src/cli/oclif.js'
 import { BaseCommand } from '../src/cli/base-command.js'
-import { connectionFlags } from '../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../src/cli/shared-flags.js'
 import { quarantineLocationFlag, replaySourceFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
 import { headerRuleFlags, provenanceFlag } from '../src/cli/header-flags.js'
 import { recoverStateDir } from '../src/config/state-dir.js'
@@ -166,6 +166,7 @@ Bounds: earliest, latest, a time (ISO-8601, UTC unless zoned or --tz; epoch ms; 
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({
       summary: 'Decode every Avro record into this schema (.avsc): older writer schemas are resolved to it.',
       helpGroup: 'DECODING',

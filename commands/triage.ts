@@ -1,5 +1,5 @@
 import { Flags } from '../src/cli/oclif.js'
-import { connectionFlags } from '../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../src/cli/shared-flags.js'
 import { QuarantineCommand } from '../src/cli/quarantine-command.js'
 import { quarantineLocationFlag, sinkLocationFlag } from '../src/cli/location-flags.js'
 import type { QuarantineLocation } from '../src/quarantine/quarantine-location.js'
@@ -45,7 +45,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
     'key-format': Flags.string({ summary: 'How retried keys are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
     'value-format': Flags.string({ summary: 'How retried values are decoded.', options: [...FORMATS], default: 'bytes', helpGroup: 'RETRY' }),
     schema: Flags.string({
-      summary: 'Avro schemas (.avsc directory or file) or a JSON Schema file (.json), for retries and for showing values.',
+      summary: 'Avro schemas (.avsc directory or file), Protobuf (.proto file or directory) or a JSON Schema file (.json), for retries and for showing values.',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
@@ -53,6 +53,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'same-partition': Flags.boolean({ summary: 'R sends records back to their original partition (default: by key).', helpGroup: 'REDRIVE' }),
     'max-redrives': Flags.integer({
       summary: 'Loop guard: records redriven this many times go to the parking topic.',
@@ -96,7 +97,7 @@ Without --dlq, the one topic named *.quarantine, *-dlt, *.dlt or *dlq* on the cl
                     schemas,
                   },
             redrive: { samePartition: flags['same-partition'], maxRedrives: flags['max-redrives'], parking },
-            // Protobuf has no auto-detection (no magic beyond Confluent's header): show it as the retries read it.
+            // auto tells Protobuf only by a registry id's type: without --registry (raw .proto files), show it as the retries read it.
             formats: {
               schemas,
               ...(flags['key-format'] === 'protobuf' ? { keyFormat: 'protobuf' as const } : {}),

@@ -85,7 +85,7 @@ The sink key column defaults to the --key field's name (key for --key key); --si
     top: Flags.integer({ summary: 'How many keys of each finding to list in the table.', default: 20, min: 0, max: 100_000 }),
     ...auditOutputFlags(COMPARE_METRICS),
     'value-format': Flags.string({
-      summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro.',
+      summary: 'How values are decoded: json (default with --key FIELD), string, bytes, avro, json-schema or protobuf (with --schema or --registry).',
       options: [...FORMATS],
       helpGroup: 'DECODING',
     }),

@@ -55,7 +55,8 @@ Copies of a key are "identical" when value and headers are byte for byte the sam
     ...auditOutputFlags(DUPLICATES_METRICS),
     top: Flags.integer({ summary: 'How many duplicate groups to list.', default: 20, min: 0, max: 100_000 }),
     'value-format': Flags.string({
-      summary: 'How values are decoded: json (default with --key FIELD), string, bytes or avro. With --key key, values are decoded only when this is given.',
+      summary:
+        'How values are decoded: json (default with --key FIELD), string, bytes, avro, json-schema or protobuf (with --schema or --registry). With --key key, values are decoded only when this is given.',
       options: [...FORMATS],
       helpGroup: 'DECODING',
     }),

@@ -1,5 +1,5 @@
 import { Flags } from '../../src/cli/oclif.js'
-import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../../src/cli/shared-flags.js'
 import { allFlag, filterFlags, dlqFlag, toFilter } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import { quarantineLocationFlag, sinkLocationFlag } from '../../src/cli/location-flags.js'
@@ -60,7 +60,8 @@ Dead letters written by recover replay record the cluster the record was read fr
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
-      summary: 'Avro schemas: a directory of .avsc files or one .avsc file; for json-schema, one JSON Schema file (.json).',
+      summary:
+        'Avro schemas: a directory of .avsc files or one .avsc file; Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json).',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
@@ -68,6 +69,7 @@ Dead letters written by recover replay record the cluster the record was read fr
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({ summary: 'Decode every Avro record into this schema (.avsc).', helpGroup: 'DECODING' }),
     'output-schema-id': Flags.integer({
       summary: 'Confluent Avro, Protobuf or JSON Schema: write every value with this schema id.',

@@ -1,6 +1,6 @@
 import { Args } from '../../src/cli/oclif.js'
 import { Flags } from '../../src/cli/oclif.js'
-import { connectionFlags } from '../../src/cli/shared-flags.js'
+import { connectionFlags, keySchemaFlags } from '../../src/cli/shared-flags.js'
 import { dlqFlag } from '../../src/cli/quarantine-flags.js'
 import { QuarantineCommand } from '../../src/cli/quarantine-command.js'
 import type { ShownRecord } from '../../src/services/quarantine.js'
@@ -23,14 +23,15 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
     ...dlqFlag,
     'key-format': Flags.string({ summary: 'How to show the key.', options: [...FORMATS], default: 'auto', helpGroup: 'DECODING' }),
     'value-format': Flags.string({
-      summary: 'How to show the value: auto tries Confluent-framed Avro (with --schema ids.json or --registry), then JSON, then UTF-8 text, then hex.',
+      summary:
+        'How to show the value: auto tries Confluent-framed Avro, JSON Schema or Protobuf (by the schema id, with --registry; Avro also with --schema ids.json), then JSON, then UTF-8 text, then hex; or json, string, bytes, avro, json-schema, protobuf.',
       options: [...FORMATS],
       default: 'auto',
       helpGroup: 'DECODING',
     }),
     schema: Flags.string({
       summary:
-        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file; for json-schema, one JSON Schema file (.json).',
+        'Avro schemas: a directory of .avsc files (ids.json maps Confluent schema ids to files) or one .avsc file; Protobuf: a .proto file or a directory of them; for json-schema, one JSON Schema file (.json).',
       helpGroup: 'DECODING',
     }),
     registry: Flags.string({ summary: 'Confluent Schema Registry URL.', helpGroup: 'DECODING' }),
@@ -38,6 +39,7 @@ export default class QuarantineShow extends QuarantineCommand<ShownRecord> {
       summary: "Protobuf: the message the records are (shop.Order or Order); default: the only message of --schema, or the registry's message indexes.",
       helpGroup: 'DECODING',
     }),
+    ...keySchemaFlags,
     'reader-schema': Flags.string({ summary: 'Show Avro in this schema (.avsc).', helpGroup: 'DECODING' }),
   }
 

@@ -136,7 +136,15 @@ export abstract class BaseCommand<T> extends Command {
 
   /** Where Avro schemas come from, the same for every command: flags, then recover.config.json, then the environment. */
   protected schemaSources(
-    flags: ConnectionFlagValues & { schema?: string; registry?: string; 'reader-schema'?: string; 'writer-schema'?: string; message?: string },
+    flags: ConnectionFlagValues & {
+      schema?: string
+      registry?: string
+      'reader-schema'?: string
+      'writer-schema'?: string
+      message?: string
+      'key-message'?: string
+      'key-schema'?: string
+    },
   ): SchemaSourceOptions {
     return {
       schema: flags.schema ?? this.projectConfig(flags).defaults?.schemaDir,
@@ -145,6 +153,8 @@ export abstract class BaseCommand<T> extends Command {
       readerSchema: flags['reader-schema'],
       ...(flags['writer-schema'] === undefined ? {} : { writerSchema: flags['writer-schema'] }),
       ...(flags.message === undefined ? {} : { message: flags.message }),
+      ...(flags['key-message'] === undefined ? {} : { keyMessage: flags['key-message'] }),
+      ...(flags['key-schema'] === undefined ? {} : { keySchema: flags['key-schema'] }),
     }
   }
 

@@ -28,3 +28,20 @@ export const verboseFlag = {
     default: false,
   }),
 }
+
+/**
+ * The keys' own schema, for commands with --key-format: keys never take --message or a
+ * --schema JSON Schema file (those are the values'). A Confluent-framed key names its own
+ * schema id, so with --registry neither is needed.
+ */
+export const keySchemaFlags = {
+  'key-message': Flags.string({
+    summary:
+      "Protobuf keys: the message the keys are (shop.OrderKey or OrderKey), from the --schema .proto files; default: the only message of --schema, or the registry's message indexes.",
+    helpGroup: 'DECODING',
+  }),
+  'key-schema': Flags.string({
+    summary: "JSON Schema keys: the keys' JSON Schema file (.json), the reader schema of keys as --schema FILE.json is of values.",
+    helpGroup: 'DECODING',
+  }),
+}

@@ -36,7 +36,16 @@ export interface Codec {
   decode(bytes: Buffer, context?: DecodeContext): unknown
   /** value -> bytes, for writing. Throws EncodeError for a value the format cannot hold. */
   encode(value: unknown): Buffer
+  /**
+   * Formats whose schemas type the values' fields (JSON Schema): the column type each top-level
+   * field declares, in the schemas of the payloads prepared so far (or the reader's schema), for
+   * a table made from the values (--create-table). Absent or undefined: the values decide.
+   */
+  declaredFields?(): ReadonlyMap<string, DeclaredType> | undefined
 }
+
+/** A column type a schema declares for a field (see value-columns.ts's LogicalType). */
+export type DeclaredType = 'text' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'json'
 
 /** Key and value codecs of one topic: they are chosen separately (`--key-format`, `--value-format`). */
 export interface RecordCodecs {

@@ -8,8 +8,8 @@ import { loadJsonSchemaFile, looksLikeJsonSchemaFile } from './json-schema-files
 import { registryJsonSchemas } from './json-schema-registry.js'
 import type { JsonSchemaDocument } from './json-schema-validator.js'
 import { createProtobufCodec, pickMessage, type ProtobufCodec } from './protobuf-codec.js'
-import { protobufRegistryLookup } from './protobuf-registry.js'
-import { isProtoSchemaPath, loadProtoFiles, type ProtoSchema } from './protobuf-schema.js'
+import { protobufIdLookup, protobufRegistryLookup } from './protobuf-registry.js'
+import { isProtoSchemaPath, loadProtoFiles, loadProtoIds, type ProtoIdLookup, type ProtoSchema } from './protobuf-schema.js'
 import { loadSchemaFile, loadSchemaFiles, type SchemaFiles } from './schema-files.js'
 import { chainLookups, type AvroSchemaRef, type SchemaLookup } from './schema-lookup.js'
 import { SchemaRegistryClient, type RegistryOptions } from './schema-registry.js'
@@ -34,6 +34,10 @@ export interface SchemaSourceOptions {
   writerSchema?: string
   /** Protobuf: the message the records are (--message), by full or simple name. */
   message?: string
+  /** Protobuf keys: the message the keys are (--key-message); keys never take --message. */
+  keyMessage?: string
+  /** JSON Schema keys: the keys' JSON Schema file (--key-schema FILE.json); keys never take --schema's JSON Schema. */
+  keySchema?: string
 }
 
 /** Schema sources opened once and shared by the key and value codecs (one registry cache). */
@@ -49,8 +53,16 @@ export interface SchemaSources {
   jsonSchema?: JsonSchemaDocument
   /** `.proto` files from --schema (instead of `files`, when it names Protobuf sources). */
   proto?: ProtoSchema
+  /** `--schema DIR/ids.json` beside .proto files: Confluent schema ids of Protobuf records, without a registry. */
+  protoIds?: ProtoIdLookup
   /** --message. */
   message?: string
+  /** --key-message: what `message` is for keys (see keySources). */
+  keyMessage?: string
+  /** --key-schema FILE.json: what `jsonSchema` is for keys (see keySources). */
+  keyJsonSchema?: JsonSchemaDocument
+  /** Set by keySources: messages name the key flags. */
+  forKeys?: true
 }
 
 export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
@@ -59,12 +71,19 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
   const readerIsJson = options.readerSchema !== undefined && looksLikeJsonSchemaFile(options.readerSchema)
   const jsonSchema = readerIsJson ? loadJsonSchemaFile(options.readerSchema!) : schemaIsJson ? loadJsonSchemaFile(options.schema!) : undefined
   const proto = options.schema !== undefined && !schemaIsJson && isProtoSchemaPath(options.schema) ? loadProtoFiles(options.schema) : undefined
+  const protoIds = proto ? loadProtoIds(options.schema!) : undefined
   const files = options.schema === undefined || schemaIsJson || proto ? undefined : loadSchemaFiles(options.schema)
   const registry =
     options.registry === undefined
       ? undefined
       : new SchemaRegistryClient({ url: options.registry, userInfo: options.registryUserInfo, ...options.registryOptions })
   const ids = files?.ids && registry ? chainLookups(files.ids, registry) : (files?.ids ?? registry)
+  if (options.keySchema !== undefined && !looksLikeJsonSchemaFile(options.keySchema))
+    throw new RecoveryError(
+      'USAGE',
+      `--key-schema takes the keys' JSON Schema file (.json), and ${options.keySchema} is not one; Protobuf keys take --key-message NAME from the --schema .proto files.`,
+    )
+  const keyJsonSchema = options.keySchema === undefined ? undefined : loadJsonSchemaFile(options.keySchema)
   let reader: AvroSchemaRef | undefined
   if (options.readerSchema !== undefined && !readerIsJson) reader = files ? files.parseFile(options.readerSchema) : loadSchemaFile(options.readerSchema)
   let writer = files?.single
@@ -77,7 +96,25 @@ export function openSchemaSources(options: SchemaSourceOptions): SchemaSources {
     writer,
     ...(jsonSchema ? { jsonSchema } : {}),
     ...(proto ? { proto } : {}),
+    ...(protoIds ? { protoIds } : {}),
     ...(options.message === undefined ? {} : { message: options.message }),
+    ...(options.keyMessage === undefined ? {} : { keyMessage: options.keyMessage }),
+    ...(keyJsonSchema ? { keyJsonSchema } : {}),
+  }
+}
+
+/**
+ * The sources a key codec reads: the same files and registry, but the keys' own Protobuf message
+ * (--key-message, not --message) and JSON Schema (--key-schema, not --schema FILE.json). A
+ * Confluent-framed key names its own schema id, so with a registry neither is needed.
+ */
+export function keySources(sources: SchemaSources): SchemaSources {
+  const { message: _message, jsonSchema: _jsonSchema, keyMessage, keyJsonSchema, ...shared } = sources
+  return {
+    ...shared,
+    ...(keyMessage === undefined ? {} : { message: keyMessage }),
+    ...(keyJsonSchema ? { jsonSchema: keyJsonSchema } : {}),
+    forKeys: true,
   }
 }
 
@@ -119,7 +156,8 @@ export async function createCodec(request: CodecRequest, sources: SchemaSources 
  * else raw messages of --message in the --schema .proto files.
  */
 export async function createProtobuf(request: CodecRequest, sources: SchemaSources): Promise<ProtobufCodec> {
-  const registry = sources.registry ? protobufRegistryLookup(sources.registry) : undefined
+  const fromRegistry = sources.registry ? protobufRegistryLookup(sources.registry) : undefined
+  const registry = sources.protoIds ? protobufIdLookup(sources.protoIds, fromRegistry) : fromRegistry
   const files = sources.proto
   if (!registry && !files) {
     const got = sources.files ? ` (${sources.files.path} holds .avsc files, not .proto)` : ''
@@ -129,7 +167,7 @@ export async function createProtobuf(request: CodecRequest, sources: SchemaSourc
   const message = sources.message
   if (framing === 'raw') {
     if (!files) throw new RecoveryError('USAGE', 'Protobuf without Confluent framing needs its .proto files: pass --schema DIR|FILE and --message NAME.')
-    return createProtobufCodec({ framing, files, message, encodeWith: { type: pickMessage(files, message) } })
+    return createProtobufCodec({ framing, files, message, encodeWith: { type: pickMessage(files, message, sources.forKeys ? '--key-message' : '--message') } })
   }
   let encodeWith: { type: import('protobufjs').Type; schemaId: number; indexes: number[] } | undefined
   if (request.encodeSchemaId !== undefined) {
@@ -148,7 +186,7 @@ export async function createProtobuf(request: CodecRequest, sources: SchemaSourc
 }
 
 export async function createRecordCodecs(key: CodecRequest, value: CodecRequest, sources: SchemaSources = {}): Promise<RecordCodecs> {
-  return { key: await createCodec(key, sources), value: await createCodec(value, sources) }
+  return { key: await createCodec(key, keySources(sources)), value: await createCodec(value, sources) }
 }
 
 async function createAvro(request: CodecRequest, sources: SchemaSources): Promise<Codec> {
@@ -206,7 +244,9 @@ async function createJsonSchema(request: CodecRequest, sources: SchemaSources): 
       'USAGE',
       sources.files
         ? `JSON Schema needs a .json schema file, and ${sources.files.path} is Avro; pass --schema FILE.json or --registry URL.`
-        : 'JSON Schema needs a schema: pass --schema FILE.json (plain or Confluent-framed JSON) or --registry URL (Confluent-framed JSON).',
+        : sources.forKeys
+          ? 'JSON Schema keys need a schema: pass --key-schema FILE.json (plain or Confluent-framed JSON) or --registry URL (Confluent-framed JSON).'
+          : 'JSON Schema needs a schema: pass --schema FILE.json (plain or Confluent-framed JSON) or --registry URL (Confluent-framed JSON).',
     )
   }
   const ids = sources.registry ? registryJsonSchemas(sources.registry) : undefined

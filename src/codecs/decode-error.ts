@@ -96,6 +96,9 @@ export const ENCODE_KINDS = [
   'json-schema-unknown-schema-id',
   'protobuf-invalid-value',
   'protobuf-unknown-schema-id',
+  // Re-encoding a Protobuf record like its source (its schema id and message indexes) fails as reading it did.
+  'protobuf-unknown-message-index',
+  'schema-resolution',
 ] as const
 export type EncodeKind = (typeof ENCODE_KINDS)[number]
 

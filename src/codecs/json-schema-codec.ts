@@ -1,4 +1,5 @@
 import { RecoveryError } from '../errors.js'
+import { declaredFieldTypes } from './json-schema-columns.js'
 import type { Codec } from './codec.js'
 import { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC_BYTE, frameConfluent } from './confluent-framing.js'
 import { DecodeError, EncodeError } from './decode-error.js'
@@ -61,6 +62,8 @@ export function createJsonSchemaCodec(options: JsonSchemaCodecOptions): Codec {
     }
   }
   const writer = encoderOf(options.encodeWith)
+  /** The schema ids of the payloads prepared so far (their schemas declare the columns). */
+  const seen = new Set<number>()
 
   const validatorFor = (schemaId: number): CompiledJsonSchema => {
     if (reader) return reader
@@ -81,9 +84,21 @@ export function createJsonSchemaCodec(options: JsonSchemaCodecOptions): Codec {
       for (const bytes of payloads) {
         if (!bytes || bytes.length < CONFLUENT_HEADER_BYTES || bytes[0] !== CONFLUENT_MAGIC_BYTE) continue
         const id = bytes.readUInt32BE(1)
+        if (seen.has(id)) continue
+        seen.add(id)
         if (ids.cached(id) === undefined) missing.add(id)
       }
       for (const id of missing) await ids.load(id)
+    },
+
+    declaredFields() {
+      if (options.reader) return declaredFieldTypes([options.reader])
+      const documents: JsonSchemaDocument[] = []
+      for (const id of seen) {
+        const entry = ids?.cached(id)
+        if (entry?.ok) documents.push(entry.document)
+      }
+      return documents.length > 0 ? declaredFieldTypes(documents) : undefined
     },
 
     decode(bytes: Buffer): unknown {

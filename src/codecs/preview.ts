@@ -1,6 +1,6 @@
 import { RecoveryError } from '../errors.js'
 import type { Codec, CodecFormat, DecodeContext } from './codec.js'
-import { looksConfluentFramed } from './confluent-framing.js'
+import { CONFLUENT_HEADER_BYTES, looksConfluentFramed } from './confluent-framing.js'
 import { DecodeError, type RecordDecodeKind } from './decode-error.js'
 import { decodeJson } from './json-codec.js'
 import { decodeStrictUtf8 } from './strict-utf8.js'
@@ -37,27 +37,34 @@ export interface Previewer {
 /**
  * `avro` is the Avro codec for `avro` and for Avro detection in `auto` (only with Confluent
  * framing); for `json-schema` it is the JSON Schema codec, for `protobuf` the Protobuf codec.
+ * `autoFallbacks` (auto with a registry: the JSON Schema and Protobuf codecs) read, in order, the
+ * framed records whose registry schema is not Avro (Avro says schema-resolution for them).
  */
-export function createPreviewer(format: PreviewFormat, avro?: Codec, autoJsonSchema?: Codec): Previewer {
+export function createPreviewer(format: PreviewFormat, avro?: Codec, autoFallbacks: readonly Codec[] = []): Previewer {
   if (format === 'avro' && !avro) throw new RecoveryError('USAGE', 'Showing Avro needs schemas: pass --schema DIR|FILE or --registry URL.')
   if (format === 'protobuf' && !avro) throw new RecoveryError('USAGE', 'Showing Protobuf needs schemas: pass --schema DIR|FILE (.proto) or --registry URL.')
   if (format === 'json-schema' && !avro)
     throw new RecoveryError('USAGE', 'Showing JSON Schema records needs a schema: pass --schema FILE.json or --registry URL.')
-  // In auto, `autoJsonSchema` reads the framed records whose registry schema is a JSON Schema (Avro says schema-resolution for them).
-  const fallback = format === 'auto' ? autoJsonSchema : undefined
+  const fallbacks = format === 'auto' ? autoFallbacks : []
   return {
     async prepare(payloads, contexts) {
       if (avro && (format === 'avro' || format === 'auto' || format === 'json-schema' || format === 'protobuf')) await avro.prepare(payloads, contexts)
-      if (fallback) await fallback.prepare(payloads, contexts)
+      for (const fallback of fallbacks) await fallback.prepare(payloads, contexts)
     },
     preview: (bytes, context) => {
       const preview = previewWith(bytes, format, avro, context)
-      if (!fallback || bytes === null || preview.kind !== 'schema-resolution') return preview
-      const asJsonSchema = withSchemaId(
-        bytes,
-        attempt(bytes, 'json-schema', (b) => fallback.decode(b)),
-      )
-      return asJsonSchema.kind === 'schema-resolution' ? preview : asJsonSchema
+      if (fallbacks.length === 0 || bytes === null || preview.kind !== 'schema-resolution') return preview
+      for (const fallback of fallbacks) {
+        const other = fallback.format === 'protobuf' || fallback.format === 'json-schema' ? fallback.format : undefined
+        if (!other) continue
+        const shown = withSchemaId(
+          bytes,
+          attempt(bytes, other, (b) => fallback.decode(b)),
+        )
+        if (shown.kind === 'json-schema-invalid') return invalidJson(bytes, shown)
+        if (shown.kind !== 'schema-resolution') return shown
+      }
+      return preview
     },
   }
 }
@@ -119,6 +126,15 @@ function avroPreview(bytes: Buffer, avro: Codec, context?: DecodeContext): Previ
   const schemaId = looksConfluentFramed(bytes) ? bytes.readUInt32BE(1) : undefined
   const preview = attempt(bytes, 'avro', (b) => (context === undefined ? avro.decode(b) : avro.decode(b, context)))
   return schemaId === undefined || preview.format !== 'avro' ? preview : { ...preview, schemaId }
+}
+
+/** Auto: a framed JSON record that breaks its JSON Schema is still JSON; shown as such, with why it is invalid. */
+function invalidJson(bytes: Buffer, failed: Preview): Preview {
+  try {
+    return { ...failed, format: 'json', value: decodeJson(bytes.subarray(CONFLUENT_HEADER_BYTES)) }
+  } catch {
+    return failed
+  }
 }
 
 function withSchemaId(bytes: Buffer, preview: Preview): Preview {

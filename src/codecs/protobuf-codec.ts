@@ -2,7 +2,7 @@ import protobuf from 'protobufjs'
 import { RecoveryError } from '../errors.js'
 import type { Codec } from './codec.js'
 import { CONFLUENT_HEADER_BYTES, CONFLUENT_MAGIC_BYTE } from './confluent-framing.js'
-import { DecodeError, EncodeError } from './decode-error.js'
+import { DecodeError, EncodeError, type EncodeKind } from './decode-error.js'
 import { messageFromJson, messageToJson, WrongWireTypeError } from './protobuf-json.js'
 import { readMessageIndexes, writeMessageIndexes } from './protobuf-message-indexes.js'
 import type { ProtoSchemaLookup } from './protobuf-registry.js'
@@ -156,28 +156,32 @@ export function createProtobufCodec(options: ProtobufCodecOptions): ProtobufCode
     encodeLike(value, sourceBytes) {
       if (framing === 'raw') return Buffer.from(encodeWith(rawType!, value))
       const { plan, schemaId, indexes } = framedPlan(sourceBytes)
-      if (!plan.ok) throw new EncodeError('protobuf-unknown-schema-id', plan.failure().message)
+      if (!plan.ok) {
+        // The plan's own failure (indexes naming no message, a reader without the message), not relabelled.
+        const failure = plan.failure()
+        throw new EncodeError(failure.kind as EncodeKind, failure.message)
+      }
       return frame(schemaId, indexes, encodeWith(plan.writer, value))
     },
   }
 }
 
 /** The message `--message` names in `schema`; without one, the only message of the main file. */
-export function pickMessage(schema: ProtoSchema, message: string | undefined): protobuf.Type {
+export function pickMessage(schema: ProtoSchema, message: string | undefined, flag = '--message'): protobuf.Type {
   if (message !== undefined) {
     const type = schema.find(message)
     if (type) return type
     const names = schema.allMessageNames().filter((n) => !n.startsWith('google.protobuf.'))
     throw new RecoveryError(
       'USAGE',
-      `${schema.label} has no message ${message} (or more than one by that name); its messages are ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}: pass --message with one of them.`,
+      `${schema.label} has no message ${message} (or more than one by that name); its messages are ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}: pass ${flag} with one of them.`,
     )
   }
   if (schema.messages.length === 1) return schema.messages[0]!
   const names = schema.messages.map((t) => t.fullName.slice(1))
   throw new RecoveryError(
     'USAGE',
-    `${schema.label} defines ${names.length} messages (${names.slice(0, 10).join(', ')}); pass --message NAME to say which one the records are.`,
+    `${schema.label} defines ${names.length} messages (${names.slice(0, 10).join(', ')}); pass ${flag} NAME to say which one the ${flag === '--message' ? 'records' : 'keys'} are.`,
   )
 }
 

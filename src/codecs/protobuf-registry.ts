@@ -1,6 +1,6 @@
 import { loadOnce } from './load-once.js'
 import type { SchemaRegistryClient } from './schema-registry.js'
-import { buildProtoSchema, ProtoSchemaError, type ProtoSchema } from './protobuf-schema.js'
+import { buildProtoSchema, ProtoSchemaError, type ProtoIdLookup, type ProtoSchema } from './protobuf-schema.js'
 
 /** What a schema id resolves to for Protobuf: a schema, or why the records naming it cannot be decoded. */
 export type ProtoSchemaEntry = { ok: true; schema: ProtoSchema } | { ok: false; kind: 'protobuf-unknown-schema-id' | 'schema-resolution'; reason: string }
@@ -100,4 +100,16 @@ function createLookup(client: SchemaRegistryClient): ProtoSchemaLookup {
 
   const cache = loadOnce(fetchEntry)
   return { label: client.label, cached: cache.cached, load: cache.load }
+}
+
+/**
+ * Schema ids from `--schema DIR/ids.json` first, then the registry (when there is one); with
+ * ids.json alone, an id it lacks is `protobuf-unknown-schema-id`.
+ */
+export function protobufIdLookup(ids: ProtoIdLookup, registry: ProtoSchemaLookup | undefined): ProtoSchemaLookup {
+  return {
+    label: registry ? `${ids.label}, then ${registry.label}` : ids.label,
+    cached: (id) => (ids.has(id) || !registry ? ids.entry(id) : registry.cached(id)),
+    load: (id) => (ids.has(id) || !registry ? Promise.resolve(ids.entry(id)) : registry.load(id)),
+  }
 }

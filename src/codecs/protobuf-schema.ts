@@ -120,6 +120,58 @@ export function loadProtoFiles(path: string): ProtoSchema {
   }
 }
 
+/**
+ * `DIR/ids.json` beside `.proto` files ({"1": "orders.proto"}): Confluent schema ids mapped to
+ * files of DIR, each id's schema being that file (its top-level messages are what the message
+ * indexes count) with what it imports from DIR; so framed records decode without a registry, as
+ * Avro's ids.json does. undefined when `path` is not a directory or has no ids.json.
+ */
+export function loadProtoIds(path: string): ProtoIdLookup | undefined {
+  const dir = resolve(path)
+  const file = join(dir, 'ids.json')
+  if (!existsSync(dir) || !statSync(dir).isDirectory() || !existsSync(file)) return undefined
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw badSchema(`${file} is not valid JSON: ${(error as Error).message}.`, file, error)
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw badSchema(`${file} must be a JSON object mapping schema ids to .proto files, like {"1": "orders.proto"}.`, file)
+  const sources = new Map<string, string>()
+  for (const f of protoFilesUnder(dir)) sources.set(relative(dir, f).split(sep).join('/'), readFileSync(f, 'utf8'))
+  const byId = new Map<number, ProtoSchema>()
+  for (const [key, name] of Object.entries(raw as Record<string, unknown>)) {
+    const id = Number(key)
+    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id > 0x7fffffff)
+      throw badSchema(`${file} has the key "${key}", which is not a schema id (a whole number up to 2147483647).`, file)
+    const main = typeof name === 'string' ? posix.normalize(name.split(sep).join('/')) : undefined
+    if (main === undefined || !sources.has(main))
+      throw badSchema(`${file} maps schema id ${key} to ${JSON.stringify(name)}, which is not a .proto file in ${dir}.`, file)
+    try {
+      byId.set(id, buildProtoSchema(`${main} (id ${id} in ids.json)`, main, sources))
+    } catch (error) {
+      if (!(error instanceof ProtoSchemaError)) throw error
+      throw badSchema(`The Protobuf schema ${main} (id ${id} in ${file}) cannot be used: ${error.message}.`, file, error)
+    }
+  }
+  return {
+    label: file,
+    has: (id) => byId.has(id),
+    entry: (id) => {
+      const schema = byId.get(id)
+      return schema ? { ok: true, schema } : { ok: false, kind: 'protobuf-unknown-schema-id', reason: `schema id ${id} is not in ${file}` }
+    },
+  }
+}
+
+/** Schema ids from an ids.json (see loadProtoIds): answered without I/O. */
+export interface ProtoIdLookup {
+  readonly label: string
+  has(id: number): boolean
+  entry(id: number): { ok: true; schema: ProtoSchema } | { ok: false; kind: 'protobuf-unknown-schema-id'; reason: string }
+}
+
 /** True when `--schema` names Protobuf sources: a .proto file, or a directory with .proto files and no .avsc files. */
 export function isProtoSchemaPath(path: string): boolean {
   const abs = resolve(path)

@@ -50,6 +50,8 @@ export class SchemaRegistryClient implements SchemaLookup {
   private readonly entries = new Map<number, SchemaEntry>()
   private readonly loading = new Map<number, Promise<SchemaEntry>>()
   private readonly subjects = new Map<string, Promise<Record<string, Type>>>()
+  /** GET answers (200, 404) by path, shared by the Avro, JSON Schema and Protobuf views (see get). */
+  private readonly answered = new Map<string, Promise<{ status: number; body: unknown }>>()
 
   constructor(options: RegistryOptions) {
     let url: URL
@@ -159,8 +161,25 @@ export class SchemaRegistryClient implements SchemaLookup {
     return names
   }
 
-  /** One GET with retries, auth and the environment failures classified: a status and parsed body, or a RecoveryError for a registry out of reach (also the JSON Schema and Protobuf lookups' transport). */
-  async get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
+  /**
+   * One GET with retries, auth and the environment failures classified: a status and parsed body, or a RecoveryError for a registry out of reach (also the JSON Schema and Protobuf lookups' transport).
+   * An answer (200 or 404) is kept for the run, so the Avro, JSON Schema and Protobuf views of one id (auto tries them in turn) ask once.
+   */
+  get(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
+    const known = this.answered.get(path)
+    if (known) return known
+    const pending = this.fetchOnce(path, context)
+    this.answered.set(path, pending)
+    pending.then(
+      ({ status }) => {
+        if (status !== 200 && status !== 404) this.answered.delete(path)
+      },
+      () => this.answered.delete(path),
+    )
+    return pending
+  }
+
+  private async fetchOnce(path: string, context: { schemaId: number }): Promise<{ status: number; body: unknown }> {
     const url = `${this.base}${path}`
     const headers: Record<string, string> = { accept: ACCEPT }
     if (this.authorization) headers.authorization = this.authorization

@@ -1,6 +1,6 @@
 import { RecoveryError } from '../errors.js'
 import type { AnyLocation } from '../core/location.js'
-import type { CodecFormat } from '../codecs/codec.js'
+import type { CodecFormat, DeclaredType } from '../codecs/codec.js'
 import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { PluginContext } from '../plugin-api.js'
 import {
@@ -31,6 +31,8 @@ export interface SinkOptions {
   sinkTimeoutMs?: number
   createTable?: boolean
   sinkReconnectMs?: number
+  /** Database sinks creating a table: the column types the values' schema declares (Stages.declaredColumns). */
+  declaredColumns?: () => ReadonlyMap<string, DeclaredType> | undefined
 }
 
 /** The parsed outputs of a replay. */
@@ -75,6 +77,7 @@ export async function buildOutputs(
     partitioning: request.partitioning,
     exactlyOnce: request.exactlyOnce,
     createTable: request.createTable,
+    declaredColumns: request.declaredColumns,
     sinkTimeoutMs: request.sinkTimeoutMs,
     reconnectMs: request.sinkReconnectMs,
     pluginContext: ctx,

@@ -1,5 +1,5 @@
-import type { Codec, CodecFormat } from '../codecs/codec.js'
-import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
+import type { Codec, CodecFormat, DeclaredType } from '../codecs/codec.js'
+import { createCodec, keySources, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
 import { createOutputEncoder, type OutputEncoder } from '../codecs/output-encoder.js'
 import type { PluginContext } from '../plugin-api.js'
 import { loadTransformPlugin } from '../plugin-host/load-plugin.js'
@@ -25,6 +25,8 @@ export interface Stages {
   passThrough: boolean
   /** --drop-header, --keep-header, --set-header and provenance, applied to every output before the sink (absent: headers as read). */
   headers?: HeaderStage
+  /** The column types the value schema declares (JSON Schema), for a table the sink creates; absent when a transform runs. */
+  declaredColumns?: () => ReadonlyMap<string, DeclaredType> | undefined
 }
 
 /** The end of the pipeline: where records go, and where the ones that fail go. */
@@ -62,7 +64,8 @@ export function pluginContext(signal: AbortSignal, log: ((line: string) => void)
 export async function openStages(request: StagesRequest, options: StagesOptions): Promise<Stages> {
   const sources = openSchemaSources(request.schemas ?? {})
   const formats = { key: request.keyFormat ?? 'bytes', value: request.valueFormat ?? 'bytes' }
-  const codecs = { key: await createCodec({ format: formats.key }, sources), value: await createCodec({ format: formats.value }, sources) }
+  const forKeys = keySources(sources)
+  const codecs = { key: await createCodec({ format: formats.key }, forKeys), value: await createCodec({ format: formats.value }, sources) }
   const loaded = request.transform ? await loadTransformPlugin(request.transform.path) : undefined
   const context = pluginContext(options.signal, options.log)
   const transform =
@@ -73,10 +76,12 @@ export async function openStages(request: StagesRequest, options: StagesOptions)
     options.dryRun || !transform
       ? undefined
       : {
-          key: await createOutputEncoder({ format: formats.key, codec: codecs.key, sources, side: 'key' }),
+          key: await createOutputEncoder({ format: formats.key, codec: codecs.key, sources: forKeys, side: 'key' }),
           value: await createOutputEncoder({ format: formats.value, codec: codecs.value, sources, outputSchemaId: request.outputSchemaId, side: 'value' }),
         }
   const transformInfo = loaded ? { name: loaded.plugin.name, version: loaded.plugin.version, file: loaded.file } : null
   const passThrough = !transform && formats.key === 'bytes' && formats.value === 'bytes'
-  return { codecs, formats, transform, transformInfo, encoders, passThrough, headers: headerStage(request.headerRules) }
+  // The value schema's field types describe the values only while no transform reshapes them.
+  const declaredColumns = !transform && codecs.value.declaredFields ? () => codecs.value.declaredFields?.() : undefined
+  return { codecs, formats, transform, transformInfo, encoders, passThrough, headers: headerStage(request.headerRules), declaredColumns }
 }

@@ -2,7 +2,7 @@ import type { KafkaGateway } from '../kafka/kafka-gateway.js'
 import type { KafkaRecord } from '../kafka/kafka-record.js'
 import { RecoveryError } from '../errors.js'
 import { createPreviewer, previewBytes, type Preview, type Previewer, type PreviewFormat } from '../codecs/preview.js'
-import { createCodec, openSchemaSources, type SchemaSourceOptions } from '../codecs/create-codecs.js'
+import { createCodec, keySources, openSchemaSources, type SchemaSourceOptions, type SchemaSources } from '../codecs/create-codecs.js'
 import { mapWithConcurrency } from '../core/map-with-concurrency.js'
 import type { PeekBound } from '../core/peek-position.js'
 import { checkPeekMode, peekPartitions, planPeekRanges, type PeekPartitionFacts } from '../core/peek-position.js'
@@ -108,7 +108,7 @@ export async function openPreviewers(
   const keyFormat = request.keyFormat ?? 'auto'
   const valueFormat = request.valueFormat ?? 'auto'
   const schemas = request.schemas ?? {}
-  const wanted = schemas.schema !== undefined || schemas.registry !== undefined
+  const wanted = schemas.schema !== undefined || schemas.registry !== undefined || schemas.keySchema !== undefined
   if (!wanted && (keyFormat === 'protobuf' || valueFormat === 'protobuf'))
     throw new RecoveryError('USAGE', 'Showing Protobuf needs schemas: pass --schema DIR|FILE (.proto files, with --message NAME) or --registry URL.')
   if (!wanted && (keyFormat === 'avro' || valueFormat === 'avro')) {
@@ -122,17 +122,21 @@ export async function openPreviewers(
   if (!wanted) return { key: createPreviewer(keyFormat), value: createPreviewer(valueFormat) }
   const sources = openSchemaSources(schemas)
   // In auto, Avro is only recognised by its Confluent header, so it needs schema ids.
-  const avroFor = async (format: PreviewFormat) =>
+  const avroFor = async (format: PreviewFormat, sources: SchemaSources) =>
     format === 'json-schema' || format === 'protobuf'
       ? createCodec({ format }, sources)
       : format === 'avro' || (format === 'auto' && sources.ids)
         ? createCodec({ format: 'avro', ...(format === 'avro' && request.writerHeader ? { writerHeader: request.writerHeader } : {}) }, sources)
         : undefined
-  // In auto with a registry, framed records whose schema is a JSON Schema are shown as json-schema.
-  const jsonSchemaFor = async (format: PreviewFormat) => (format === 'auto' && sources.registry ? createCodec({ format: 'json-schema' }, sources) : undefined)
+  // In auto with a registry, framed records whose schema is a JSON Schema or Protobuf are shown as json-schema or protobuf.
+  const fallbacksFor = async (format: PreviewFormat, sources: SchemaSources) =>
+    format === 'auto' && sources.registry
+      ? [await createCodec({ format: 'json-schema' }, sources), await createCodec({ format: 'protobuf', framing: 'confluent' }, sources)]
+      : []
+  const forKeys = keySources(sources)
   return {
-    key: createPreviewer(keyFormat, await avroFor(keyFormat), await jsonSchemaFor(keyFormat)),
-    value: createPreviewer(valueFormat, await avroFor(valueFormat), await jsonSchemaFor(valueFormat)),
+    key: createPreviewer(keyFormat, await avroFor(keyFormat, forKeys), await fallbacksFor(keyFormat, forKeys)),
+    value: createPreviewer(valueFormat, await avroFor(valueFormat, sources), await fallbacksFor(valueFormat, sources)),
   }
 }
 

@@ -170,7 +170,7 @@ function replayFrom(
                 { sink, quarantine },
                 gateway,
                 partitionCount,
-                request,
+                { ...request, declaredColumns: stages.declaredColumns },
                 stages.formats,
                 pluginContext(signal, deps.log),
                 readsFrom === null

@@ -11,6 +11,8 @@ export interface PostgresSinkOptions {
   createTable: boolean
   /** How long to keep reconnecting to a server that went away before giving up (default 60 s). */
   reconnectMs?: number
+  /** The column types the values' schema declares (JSON Schema), read when the table is created. */
+  declaredColumns?: () => ReadonlyMap<string, LogicalType> | undefined
 }
 
 const PG_TYPES: Record<LogicalType, string> = {
@@ -259,7 +261,8 @@ export class PostgresSink implements Sink {
   }
 
   private async createTable(records: SinkRecord[]): Promise<void> {
-    const columns = inferColumns(records, this.target.key, this.target.layout).map((c) => ({ name: c.name, type: PG_TYPES[c.type] }))
+    const declared = this.options.declaredColumns?.()
+    const columns = inferColumns(records, this.target.key, this.target.layout, declared).map((c) => ({ name: c.name, type: PG_TYPES[c.type] }))
     await this.guard('creating the table', async (t) => {
       await t.createTable(this.target.table, columns, this.target.key)
       await this.loadColumns(t)

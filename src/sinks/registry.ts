@@ -17,6 +17,7 @@ import type { S3Location } from '../s3/s3-location.js'
 import type { FileSinkFormats } from './file-sinks.js'
 import { OPENSEARCH_SCHEMES, parseOpenSearchLocation, type OpenSearchLocation } from '../core/opensearch-location.js'
 import type { Sink } from './sink.js'
+import type { LogicalType } from './value-columns.js'
 
 /**
  * What a kind of sink can do, declared once: the replay, --scale-out and the docs read these
@@ -49,6 +50,8 @@ export interface SinkOpenContext {
   partitioning?: 'auto' | 'key'
   exactlyOnce?: boolean
   createTable?: boolean
+  /** Database sinks creating a table: the column types the values' schema declares (JSON Schema). */
+  declaredColumns?: () => ReadonlyMap<string, LogicalType> | undefined
   /** Sink plugins: the deadline of each hook. */
   sinkTimeoutMs?: number
   /** Database sinks: how long to wait for a server that went away. */
@@ -118,7 +121,7 @@ const BUILT_IN: SinkKind[] = [
     capabilities: { transactional: 'always', exactlyOnce: 'always', shareable: true, keyedUpsert: true, truncatedOnResume: false, runsPluginCode: false },
     async create(location: PostgresLocation, c) {
       const { PostgresSink } = await import('./postgres-sink.js')
-      return new PostgresSink(location, { createTable: c.createTable ?? false, reconnectMs: c.reconnectMs })
+      return new PostgresSink(location, { createTable: c.createTable ?? false, reconnectMs: c.reconnectMs, declaredColumns: c.declaredColumns })
     },
   },
   {

@@ -47,7 +47,12 @@ function widen(a: LogicalType | undefined, b: LogicalType | undefined): LogicalT
  * JSON (layout `jsonb`, and any value that is not an object) plus the key fields; then the
  * provenance columns. Fields that are null throughout the batch become text.
  */
-export function inferColumns(records: readonly SinkRecord[], key: readonly string[], layout: 'fields' | 'jsonb'): LogicalColumn[] {
+export function inferColumns(
+  records: readonly SinkRecord[],
+  key: readonly string[],
+  layout: 'fields' | 'jsonb',
+  declared?: ReadonlyMap<string, LogicalType>,
+): LogicalColumn[] {
   const types = new Map<string, LogicalType | undefined>()
   const objects = records.some((r) => isPlainObject(r.decodedValue))
   const provenance = new Set<string>(PROVENANCE_COLUMNS)
@@ -59,6 +64,7 @@ export function inferColumns(records: readonly SinkRecord[], key: readonly strin
         types.set(field, widen(types.get(field), logicalTypeOf(v)))
       }
     }
+    if (declared) applyDeclared(types, declared, records, provenance)
   } else {
     for (const k of key) {
       if (provenance.has(k)) continue
@@ -72,6 +78,36 @@ export function inferColumns(records: readonly SinkRecord[], key: readonly strin
   const columns: LogicalColumn[] = [...types].map(([name, type]) => ({ name, type: type ?? 'text' }))
   columns.push({ name: 'source_topic', type: 'text' }, { name: 'source_partition', type: 'bigint' }, { name: 'source_offset', type: 'bigint' })
   return columns
+}
+
+/**
+ * A schema's declared types (JSON Schema's, see src/codecs/json-schema-columns.ts) where the
+ * batch's values agree: a `number` whose values were all whole is double, not bigint; a
+ * `date-time` string whose values all parse is a timestamp; a field that was null or absent in
+ * every record takes its declared type (a column for what an older writer left out). Where the
+ * values disagree with the schema, the values decide.
+ */
+function applyDeclared(
+  types: Map<string, LogicalType | undefined>,
+  declared: ReadonlyMap<string, LogicalType>,
+  records: readonly SinkRecord[],
+  provenance: ReadonlySet<string>,
+): void {
+  for (const [field, type] of declared) {
+    if (provenance.has(field)) continue
+    const seen = types.get(field)
+    if (seen === undefined || seen === type) types.set(field, type)
+    else if (seen === 'bigint' && type === 'double') types.set(field, 'double')
+    else if (seen === 'text' && type === 'timestamp' && records.every((r) => isDateText(fieldOf(r, field)))) types.set(field, 'timestamp')
+  }
+}
+
+function fieldOf(r: SinkRecord, field: string): unknown {
+  return isPlainObject(r.decodedValue) ? r.decodedValue[field] : undefined
+}
+
+function isDateText(v: unknown): boolean {
+  return v === null || v === undefined || (typeof v === 'string' && !Number.isNaN(Date.parse(v)))
 }
 
 /** Reads one column's value from a record, given the record's fields (see fieldsOf). */

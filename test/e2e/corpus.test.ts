@@ -8,6 +8,7 @@ import { headersForMessage, installOrderedHeaders } from '../../src/kafka/ordere
 import {
   CORPUS_JSON_SCHEMA_FILE,
   CORPUS_PROTOBUF_MESSAGE,
+  CORPUS_PROTOBUF_FRAMED_DIR,
   CORPUS_SECTIONS,
   type CorpusCase,
   type CorpusOutcome,
@@ -176,7 +177,8 @@ async function replaySection(section: CorpusSection): Promise<void> {
   ]
   if (how.valueFormat === 'avro') args.push('--schema', join(repoRoot(), 'fixtures', 'schemas'))
   if (how.valueFormat === 'json-schema') args.push('--schema', join(repoRoot(), 'fixtures', 'bad-input', CORPUS_JSON_SCHEMA_FILE))
-  if (how.valueFormat === 'protobuf')
+  if (section === 'protobuf-framed') args.push('--schema', join(repoRoot(), 'fixtures', 'bad-input', CORPUS_PROTOBUF_FRAMED_DIR))
+  else if (how.valueFormat === 'protobuf')
     args.push('--schema', join(repoRoot(), 'fixtures', 'protobuf', 'v1', 'orders.proto'), '--message', CORPUS_PROTOBUF_MESSAGE)
   if (how.transform) args.push('--transform', corpusTransformPath())
   const run = await runCli(args, { cwd: dir, timeoutMs: 120_000 })
@@ -225,7 +227,7 @@ test('the corpus has at least 25 kinds of bad input, and every record has an exp
   for (const c of corpus) assert.ok(c.records.length > 0 && c.records.every((r) => r.expect !== undefined), c.name)
 })
 
-for (const section of ['avro', 'json', 'bytes', 'json-schema', 'protobuf'] as const) {
+for (const section of ['avro', 'json', 'bytes', 'json-schema', 'protobuf', 'protobuf-framed'] as const) {
   test(
     `corpus section ${section}: exactly the poison records are quarantined with their stage and kind, the rest pass, and counts reconcile`,
     withTimeout(180_000, () => replaySection(section)),

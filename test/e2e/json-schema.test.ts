@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -187,7 +187,6 @@ test(
   'replay into PostgreSQL with typed columns; the bad records go to quarantine with path and rule, and quarantine show displays them',
   withTimeout(120_000, async () => {
     const t = testTable('e2e_jsonschema')
-    await query(`CREATE TABLE ${t} (id text PRIMARY KEY, amount numeric, qty int, paid boolean, "placedAt" timestamptz, "shipTo" jsonb, currency text)`)
     const quarantine = `${topic}.q`
     const run = await runCli(
       [
@@ -197,6 +196,7 @@ test(
         ...decoding(),
         '--sink',
         `${PG_URL}?table=${t}&key=id`,
+        '--create-table',
         '--quarantine',
         `kafka:${quarantine}`,
         '--checkpoint',
@@ -209,6 +209,24 @@ test(
     )
     assert.is(run.exitCode, 0, run.stderr)
     assert.is(run.json.totals.quarantined, BAD.size)
+    const columns = await query<{ column_name: string; data_type: string }>(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $1',
+      [t],
+    )
+    const type = Object.fromEntries(columns.map((c) => [c.column_name, c.data_type]))
+    // The columns the schemas declare: integer bigint, number double, date-time timestamptz, object jsonb; currency (v2) too.
+    assert.equal(type, {
+      id: 'text',
+      amount: 'double precision',
+      qty: 'bigint',
+      paid: 'boolean',
+      placedAt: 'timestamp with time zone',
+      shipTo: 'jsonb',
+      currency: 'text',
+      source_topic: 'text',
+      source_partition: 'bigint',
+      source_offset: 'bigint',
+    })
     const rows = await query<{ id: string; amount: string; qty: number; paid: boolean; placed: string; city: string; currency: string | null }>(
       `SELECT id, amount::text, qty, paid, to_char("placedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') AS placed, "shipTo"->>'city' AS city, currency FROM ${t} ORDER BY qty`,
     )
@@ -222,6 +240,16 @@ test(
       )
     }
 
+    // audit compare against the table just written (its provenance columns say which offsets it holds): nothing lost; the bad records are undecodable, by kind.
+    const compare = await runCli(['audit', 'compare', '--topic', topic, '--key', 'id', ...decoding(), '--sink', `${PG_URL}?table=${t}&key=id`, '--json'])
+    assert.ok(compare.json, compare.stderr)
+    const totals = compare.json.totals
+    assert.equal([totals.sourceKeys, totals.sinkKeys, totals.missing, totals.onlyInSink, totals.lost, totals.undecodable], [ORDERS, ORDERS, 0, 0, 0, BAD.size])
+    assert.equal(
+      (compare.json.undecodable as Array<{ offset: string; kind: string }>).map((u) => [u.offset, u.kind]),
+      [...BAD].map(([offset, b]) => [offset, b.kind]),
+    )
+
     const list = await runCli(['quarantine', 'list', '--dlq', `kafka:${quarantine}`, '--records', '20', '--json'])
     assert.is(list.exitCode, 0, list.stderr)
     const entries = list.json.records as Array<{ id: string; key: string; offset: string }>
@@ -232,6 +260,12 @@ test(
     const text = JSON.stringify(shown.json)
     assert.match(text, 'json-schema-invalid')
     assert.match(text, '/amount must be >= 0 (rule minimum')
+    // The default --value-format auto with --registry: the dead letter is still JSON, shown with why it is invalid.
+    const auto = await runCli(['quarantine', 'show', invalid.id, '--dlq', `kafka:${quarantine}`, '--registry', registry!.url, '--json'])
+    assert.is(auto.exitCode, 0, auto.stderr)
+    const autoValue = auto.json.value as PeekedJson['value']
+    assert.equal([autoValue.format, autoValue.kind, autoValue.schemaId], ['json', 'json-schema-invalid', ids.v2], JSON.stringify(autoValue))
+    assert.equal(autoValue.value, { ...order(90, 2), amount: -5 })
     const human = await runCli(['quarantine', 'show', invalid.id, '--dlq', `kafka:${quarantine}`, ...decoding()])
     assert.is(human.exitCode, 0, human.stderr)
     assert.match(human.stdout, 'rule minimum')
@@ -308,6 +342,71 @@ test(
     )
     assert.is(run.json.totals.undecodable, BAD.size)
     assert.equal(Object.keys(run.json.undecodableByKind).sort(), [...new Set([...BAD.values()].map((b) => b.kind))].sort())
+  }),
+)
+
+test(
+  "keys: plain JSON keys validated by --key-schema (not the values' --schema), framed keys by their own registry id; in peek and replay",
+  withTimeout(120_000, async () => {
+    const KEY = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: { region: { type: 'string', enum: ['eu', 'us'] }, seq: { type: 'integer' } },
+      required: ['region', 'seq'],
+    }
+    const keyFile = join(dir, 'key.schema.json')
+    writeFileSync(keyFile, JSON.stringify(KEY))
+    const valueFile = join(dir, 'order-v1.schema.json')
+    writeFileSync(valueFile, JSON.stringify({ ...ORDER_V1, properties: { ...ORDER_V1.properties, shipTo: ADDRESS } }))
+    const keyed = uniqueName('e2e-jsonschema-keys')
+    const keyId = await register(`${keyed}-key`, KEY)
+    await createTopic(keyed, 1)
+    const keys = [
+      Buffer.from(JSON.stringify({ region: 'eu', seq: 1 })),
+      confluent(keyId, JSON.stringify({ region: 'us', seq: 2 })),
+      Buffer.from(JSON.stringify({ region: 'mars', seq: 3 })), // breaks the key schema
+    ]
+    await produce(
+      keyed,
+      keys.map((key, i) => ({ partition: 0, key, value: Buffer.from(JSON.stringify(order(i + 1, 1))), timestampMs: T + i })),
+    )
+    const flags = ['--key-format', 'json-schema', '--key-schema', keyFile, '--value-format', 'json-schema', '--schema', valueFile, '--registry', registry!.url]
+    const peek = await runCli(['peek', '--topic', keyed, ...flags, '--json'])
+    assert.is(peek.exitCode, 0, peek.stderr)
+    const records = peek.json.records as Array<{ key: PeekedJson['value']; value: PeekedJson['value'] }>
+    assert.equal(
+      records.map((r) => [r.key.format, r.key.format === 'bytes' ? r.key.kind : r.key.value, r.value.format]),
+      [
+        ['json-schema', { region: 'eu', seq: 1 }, 'json-schema'],
+        ['json-schema', { region: 'us', seq: 2 }, 'json-schema'],
+        ['bytes', 'json-schema-invalid', 'json-schema'],
+      ],
+    )
+    assert.is(records[1]!.key.schemaId, keyId)
+    assert.match(records[2]!.key.error!, '/region must be equal to one of the allowed values')
+
+    const quarantine = join(dir, 'keys.quarantine.jsonl')
+    const run = await runCli(
+      [
+        'replay',
+        '--topic',
+        keyed,
+        ...flags,
+        '--sink',
+        `file:${join(dir, 'keys.out.jsonl')}`,
+        '--quarantine',
+        `file:${quarantine}`,
+        '--max-failure-rate',
+        '0',
+        '--json',
+      ],
+      { cwd: dir },
+    )
+    assert.is(run.exitCode, 0, run.stderr)
+    assert.is(run.json.totals.quarantined, 1)
+    const dead = JSON.parse(readFileSync(quarantine, 'utf8').trim()) as { headers: Array<{ key: string; text?: string }> }
+    assert.is(dead.headers.find((h) => h.key === 'recover.error.side')?.text, 'key')
+    assert.is(dead.headers.find((h) => h.key === 'recover.error.kind')?.text, 'json-schema-invalid')
   }),
 )
 

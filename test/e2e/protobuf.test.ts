@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import protobuf from 'protobufjs'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -156,6 +156,48 @@ test(
     const text = await runCli(['peek', '--topic', topic, '--count', '1', '--value-format', 'protobuf', '--registry', registry.url])
     assert.is(text.exitCode, 0, text.stderr)
     assert.match(text.stdout, /"amountCents":"9007199254740993"/)
+
+    // find by a Protobuf field (an enum, by name): the SHIPPED orders, n % 3 === 2.
+    const found = await runCli([
+      'find',
+      '--topic',
+      topic,
+      '--where',
+      'value.status = SHIPPED',
+      '--value-format',
+      'protobuf',
+      '--registry',
+      registry.url,
+      '--json',
+    ])
+    assert.is(found.exitCode, 0, found.stderr)
+    const [p] = found.json.partitions
+    assert.equal([p.matches, p.first.offset, p.last.offset], [GOOD / 3, '2', String(GOOD - 1)])
+
+    // audit duplicates by a Protobuf field: each status is shared by a third of the orders; the pills are undecodable, by kind.
+    const audit = await runCli([
+      'audit',
+      'duplicates',
+      '--topic',
+      topic,
+      '--key',
+      'status',
+      '--value-format',
+      'protobuf',
+      '--registry',
+      registry.url,
+      '--db',
+      join(dir, 'duplicates.duckdb'),
+      '--json',
+    ])
+    assert.ok(audit.json, audit.stderr)
+    assert.equal((audit.json.duplicates as Array<{ key: string; copies: number }>).map((g) => [g.key, g.copies]).sort(), [
+      ['PAID', GOOD / 3],
+      ['PLACED', GOOD / 3],
+      ['SHIPPED', GOOD / 3],
+    ])
+    assert.is(audit.json.totals.undecodable, PILLS.length)
+    assert.equal(Object.keys(audit.json.undecodableByKind).sort(), PILLS.map((p) => p.kind).sort())
   }),
 )
 
@@ -218,6 +260,10 @@ test(
     const shown = await runCli(['quarantine', 'show', '0@1', '--dlq', `file:${quarantine}`, '--value-format', 'protobuf', '--registry', registry.url])
     assert.is(shown.exitCode, 0, shown.stderr)
     assert.match(shown.stdout, /protobuf-wrong-wire-type: .*amount_cents/)
+    // The default --value-format auto with --registry tells Protobuf by its schema id's type.
+    const auto = await runCli(['quarantine', 'show', '0@1', '--dlq', `file:${quarantine}`, '--registry', registry.url, '--json'])
+    assert.is(auto.exitCode, 0, auto.stderr)
+    assert.equal([auto.json.value.kind, auto.json.value.schemaId], ['protobuf-wrong-wire-type', v1Id], JSON.stringify(auto.json.value))
 
     const audit = await runCli([
       'audit',
@@ -328,6 +374,135 @@ test(
     }
     assert.equal(records[COUNT]!.value.value, { orderId: 'java-0', amountCents: '-1' }, 'message index [1]: Refund')
     assert.equal(records[COUNT + 1]!.value.value, { sku: 'J-item', quantity: 0 }, 'message indexes [0, 0]: Order.Item')
+  }),
+)
+
+const KEYS_PROTO = `syntax = "proto3";
+package shop;
+message OrderKey {
+  string order_id = 1;
+  int32 region = 2;
+}
+`
+
+test(
+  'keys of their own message: registry-framed (own subject) and raw with --key-message, in peek and replay; keys never take --message',
+  withTimeout(180_000, async () => {
+    // orders.proto, common/money.proto and keys.proto in one --schema directory.
+    const protoDir = join(dir, 'keyed-protos')
+    for (const [name, text] of [...protobufOrderSources('v1'), ['keys.proto', KEYS_PROTO] as const]) {
+      mkdirSync(dirname(join(protoDir, name)), { recursive: true })
+      writeFileSync(join(protoDir, name), text)
+    }
+    const OrderKey = protobuf.parse(KEYS_PROTO, { keepCase: true }).root.lookupType('shop.OrderKey')
+    const keyBytes = (n: number) => Buffer.from(OrderKey.encode(OrderKey.fromObject({ order_id: `ord-${n}`, region: 10 + n })).finish())
+    const framedTopic = uniqueName('e2e-protobuf-keys-framed')
+    const rawTopic = uniqueName('e2e-protobuf-keys-raw')
+    const keyId = (await registerProtobufSchema(registry.url, `${framedTopic}-key`, KEYS_PROTO)).id
+    await createTopic(framedTopic, 1)
+    await createTopic(rawTopic, 1)
+    const N = 3
+    const at = (n: number) => Date.UTC(2018, 2, 21) + n
+    await produce(
+      framedTopic,
+      Array.from({ length: N }, (_, n) => ({
+        partition: 0,
+        key: framed(keyId, [0], keyBytes(n)),
+        value: framed(v1Id, [0], encodedOrder(V1Order, n)),
+        timestampMs: at(n),
+      })),
+    )
+    await produce(
+      rawTopic,
+      Array.from({ length: N }, (_, n) => ({ partition: 0, key: keyBytes(n), value: encodedOrder(V1Order, n), timestampMs: at(n) })),
+    )
+    const expectedKey = (n: number) => ({ orderId: `ord-${n}`, region: 10 + n })
+    const proto = ['--key-format', 'protobuf', '--value-format', 'protobuf']
+
+    // Framed: the key's schema id picks its message, even beside --schema and the value's --message.
+    const framedPeek = await runCli([
+      'peek',
+      '--topic',
+      framedTopic,
+      ...proto,
+      '--registry',
+      registry.url,
+      '--schema',
+      protoDir,
+      '--message',
+      'shop.Order',
+      '--json',
+    ])
+    assert.is(framedPeek.exitCode, 0, framedPeek.stderr)
+    const framedRecords = framedPeek.json.records as Array<{ key: PeekedValue; value: PeekedValue }>
+    assert.is(framedRecords.length, N)
+    framedRecords.forEach((r, n) => {
+      assert.is(r.key.format, 'protobuf', JSON.stringify(r.key))
+      assert.is(r.key.schemaId, keyId)
+      assert.equal(r.key.value, expectedKey(n))
+      assert.is(r.value.value.orderId, `ord-${String(n).padStart(6, '0')}`)
+    })
+    // Raw: --key-message names the key's message in the same files as the value's --message.
+    const raw = [...proto, '--schema', protoDir, '--message', 'shop.Order', '--key-message', 'OrderKey']
+    const rawPeek = await runCli(['peek', '--topic', rawTopic, ...raw, '--json'])
+    assert.is(rawPeek.exitCode, 0, rawPeek.stderr)
+    const rawRecords = rawPeek.json.records as Array<{ key: PeekedValue; value: PeekedValue }>
+    assert.equal(
+      rawRecords.map((r) => [r.key.format, r.key.value]),
+      Array.from({ length: N }, (_, n) => ['protobuf', expectedKey(n)]),
+    )
+
+    // Replay: the transform sees the decoded key (and writes it into the value's note).
+    const plugin = join(dir, 'key-into-note.ts')
+    writeFileSync(
+      plugin,
+      `import { defineTransform } from 'recover/plugin-api'
+export default defineTransform({ name: 'key-into-note', version: '1', transform: (r) => {
+  if (r.key.orderId === 'ord-1') throw new Error('refused for the quarantine')
+  return { ...r, value: { ...r.value, note: r.key.orderId + '@' + r.key.region } }
+} })
+`,
+    )
+    for (const [source, decoding] of [
+      [framedTopic, [...proto, '--registry', registry.url]],
+      [rawTopic, raw],
+    ] as const) {
+      const table = testTable('e2e_protobuf_keys')
+      const quarantine = join(dir, `${table}.quarantine.jsonl`)
+      const run = await runCli([
+        'replay',
+        '--topic',
+        source,
+        ...decoding,
+        '--transform',
+        plugin,
+        '--sink',
+        `${PG_URL}?table=${table}&key=orderId`,
+        '--create-table',
+        '--quarantine',
+        `file:${quarantine}`,
+        '--max-failure-rate',
+        '0',
+        '--json',
+      ])
+      assert.is(run.exitCode, 0, run.stderr)
+      assert.is(run.json.totals.quarantined, 1, `${source}: ${JSON.stringify(run.json.totals)}`)
+      const rows = await query<{ note: string }>(`SELECT note FROM ${table} ORDER BY "orderId"`)
+      assert.equal(
+        rows.map((r) => r.note),
+        ['ord-0@10', 'ord-2@12'],
+        source,
+      )
+      if (source !== framedTopic) continue
+      // quarantine show with the default --key-format/--value-format auto: a registry id of type PROTOBUF reads as Protobuf.
+      const shown = await runCli(['quarantine', 'show', '0@0', '--dlq', `file:${quarantine}`, '--registry', registry.url, '--json'])
+      assert.is(shown.exitCode, 0, shown.stderr)
+      const { key, value } = shown.json as { key: PeekedValue; value: PeekedValue }
+      assert.equal([key.format, key.schemaId, key.value], ['protobuf', keyId, expectedKey(1)])
+      assert.equal([value.format, value.schemaId], ['protobuf', v1Id], JSON.stringify(value))
+      assert.is(value.value.orderId, 'ord-000001')
+      assert.is(value.value.amountCents, String(9_007_199_254_740_993n + 1n))
+    }
   }),
 )
 

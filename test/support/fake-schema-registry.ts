@@ -55,7 +55,8 @@ export async function startFakeRegistry(options: {
       const entry = options.ids[Number(byId[1])]
       if (!entry) return send(res, 404, { error_code: 40403, message: 'Schema not found' })
       return send(res, 200, {
-        schema: JSON.stringify(entry.schema),
+        // Protobuf schemas are .proto text; Avro and JSON Schema ones are JSON.
+        schema: typeof entry.schema === 'string' && entry.schemaType === 'PROTOBUF' ? entry.schema : JSON.stringify(entry.schema),
         ...(entry.schemaType ? { schemaType: entry.schemaType } : {}),
         ...(entry.references ? { references: entry.references } : {}),
       })

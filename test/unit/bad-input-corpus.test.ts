@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { badInputCorpus, CORPUS_JSON_SCHEMA_FILE, CORPUS_PROTOBUF_MESSAGE, CORPUS_SECTIONS, serializeCorpus } from '../../src/fixtures/bad-input-corpus.js'
+import {
+  badInputCorpus,
+  CORPUS_JSON_SCHEMA_FILE,
+  CORPUS_PROTOBUF_FRAMED_DIR,
+  CORPUS_PROTOBUF_MESSAGE,
+  CORPUS_SECTIONS,
+  serializeCorpus,
+} from '../../src/fixtures/bad-input-corpus.js'
 import { badInputCorpusDir, readBadInputCorpus } from '../../src/fixtures/bad-input-files.js'
 import { createCodec, openSchemaSources } from '../../src/codecs/create-codecs.js'
 import { isDecodeError } from '../../src/codecs/decode-error.js'
@@ -26,13 +33,15 @@ test('every decode-stage expectation in the corpus is what the codecs say, and n
       openSchemaSources({ schema: join(badInputCorpusDir(), '..', 'protobuf', 'v1', 'orders.proto'), message: CORPUS_PROTOBUF_MESSAGE }),
     ),
   }
+  // Framed Protobuf: schema ids from ids.json, no registry.
+  const framedProtobuf = await createCodec({ format: 'protobuf' }, openSchemaSources({ schema: join(badInputCorpusDir(), CORPUS_PROTOBUF_FRAMED_DIR) }))
   for (const c of badInputCorpus()) {
     const how = CORPUS_SECTIONS[c.section]
     for (const r of c.records) {
       let failure: { side: string; kind: string } | undefined
       for (const [side, bytes, codec] of [
         ['key', r.key, codecs[how.keyFormat]],
-        ['value', r.value, codecs[how.valueFormat]],
+        ['value', r.value, c.section === 'protobuf-framed' ? framedProtobuf : codecs[how.valueFormat]],
       ] as const) {
         if (failure || bytes === null) continue
         try {

@@ -282,4 +282,30 @@ test('arbitrary and mutated bytes give a value or a classified DecodeError, neve
   )
 })
 
+test('writing a record back like its source keeps the kind its plan failed with: an unknown message index, a reader without the message', () => {
+  const body = Order.encode(Order.fromObject({ order_id: 'ord-1' })).finish()
+  const thrown = (codec: ProtobufCodec, source: Buffer): EncodeError => {
+    try {
+      codec.encodeLike({ orderId: 'ord-1' }, source)
+    } catch (error) {
+      if (error instanceof EncodeError) return error
+      throw error
+    }
+    throw new Error('encoded')
+  }
+  const unknownIndex = thrown(framedCodec, frame(1, writeMessageIndexes([7]), body))
+  assert.is(unknownIndex.kind, 'protobuf-unknown-message-index')
+  assert.match(unknownIndex.message, 'name no message')
+  // A reader schema with no shop.Order: the plan is schema-resolution, when reading and when writing back.
+  const other = buildProtoSchema(
+    'other.proto',
+    'other.proto',
+    new Map([['other.proto', 'syntax = "proto3";\npackage other;\nmessage Thing { string id = 1; }\n']]),
+  )
+  const reader = createProtobufCodec({ framing: 'confluent', registry: ids, files: other })
+  const source = frame(1, writeMessageIndexes([0]), body)
+  assert.is(failure(reader, source).kind, 'schema-resolution')
+  assert.is(thrown(reader, source).kind, 'schema-resolution')
+})
+
 test.run()

@@ -24,4 +24,20 @@ test('every command has a summary and at least one example', () => {
   assert.equal(missing, [])
 })
 
+test('decoding flags name every format they take: --value-format summaries that list formats list json-schema and protobuf, --schema summaries .proto', () => {
+  const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as Manifest
+  const gaps: string[] = []
+  for (const c of Object.values(manifest.commands)) {
+    const flags = (c.flags ?? {}) as Record<string, { summary?: string; options?: string[] }>
+    const valueFormat = flags['value-format']
+    if (!valueFormat?.options?.includes('protobuf')) continue
+    // A summary that names formats (oclif lists the options anyway) names the newer ones too.
+    const summary = (valueFormat.summary ?? '').toLowerCase()
+    if (summary.includes('avro'))
+      for (const format of [/json[- ]schema/, /protobuf/]) if (!format.test(summary)) gaps.push(`${c.id} --value-format: ${format.source}`)
+    if (flags.schema && !flags.schema.summary?.includes('.proto')) gaps.push(`${c.id} --schema: .proto`)
+  }
+  assert.equal(gaps, [])
+})
+
 test.run()
