@@ -61,6 +61,17 @@ const journalled = (name: string) => {
 const argvOf = (command: string) => command.trim().split(/\s+/).slice(1)
 const stateOf = async (name: string) => (await worker.rest('GET', `/connectors/${name}/status`)).connector.state as string
 
+/** Starts the worker a test killed and waits until it has the connector back, STOPPED as the seek left it. */
+async function restartWorkerUntilStopped(name: string): Promise<void> {
+  await worker.restart()
+  await waitFor(
+    `${name} to be back, STOPPED\n${worker.log()}`,
+    async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
+    90_000,
+    250,
+  )
+}
+
 test.before(
   withTimeout(150_000, async () => {
     worker = await startDistributedWorker({ brokers: testBrokers() })
@@ -565,13 +576,7 @@ test(
       assert.match(undo!, new RegExp(`--connector ${name} --connect-url ${tap.url} .*--undo --execute --journal ${journal}`))
 
       // The same group and topics: the connector comes back STOPPED with the offsets it had (the PATCH never reached it).
-      await worker.restart()
-      await waitFor(
-        `${name} to be back, STOPPED\n${worker.log()}`,
-        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
-        90_000,
-        250,
-      )
+      await restartWorkerUntilStopped(name)
       assert.equal(await offsetsOf(name), before)
 
       const again = await runCli(argvOf(retry!), { cwd: dir, timeoutMs: 120_000 })
@@ -624,13 +629,7 @@ test(
       assert.ok(finish, run.stderr)
       assert.is(journalled(name).length, 1)
 
-      await worker.restart()
-      await waitFor(
-        `${name} to be back, STOPPED\n${worker.log()}`,
-        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
-        90_000,
-        250,
-      )
+      await restartWorkerUntilStopped(name)
       assert.equal(await offsetsOf(name), earliest, 'the PATCH Connect answered landed')
 
       const done = await runCli(argvOf(finish!), { cwd: dir, timeoutMs: 120_000 })
@@ -695,13 +694,7 @@ test(
       assert.ok(finish, undo.stderr)
       assert.match(finish!, /--undo/)
 
-      await worker.restart()
-      await waitFor(
-        `${name} to be back, STOPPED\n${worker.log()}`,
-        async () => ((await stateOf(name).catch(() => '')) === 'STOPPED' ? true : undefined),
-        90_000,
-        250,
-      )
+      await restartWorkerUntilStopped(name)
       assert.equal(await offsetsOf(name), earliest, 'the PATCH never reached the worker')
       const again = await runCli(argvOf(finish!), { cwd: dir, timeoutMs: 120_000 })
       assert.is(again.exitCode, 0, again.stderr)
