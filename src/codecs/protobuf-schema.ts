@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path'
 import protobuf from 'protobufjs'
-import { RecoveryError } from '../errors.js'
+import { badSchema, readIdMapEntries } from './id-map-file.js'
 
 /**
  * A Protobuf schema: `.proto` sources parsed by protobufjs into one Root (imports resolved
@@ -130,21 +130,11 @@ export function loadProtoIds(path: string): ProtoIdLookup | undefined {
   const dir = resolve(path)
   const file = join(dir, 'ids.json')
   if (!existsSync(dir) || !statSync(dir).isDirectory() || !existsSync(file)) return undefined
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (error) {
-    throw badSchema(`${file} is not valid JSON: ${(error as Error).message}.`, file, error)
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw badSchema(`${file} must be a JSON object mapping schema ids to .proto files, like {"1": "orders.proto"}.`, file)
+  const entries = readIdMapEntries(file, '.proto', '{"1": "orders.proto"}')
   const sources = new Map<string, string>()
   for (const f of protoFilesUnder(dir)) sources.set(relative(dir, f).split(sep).join('/'), readFileSync(f, 'utf8'))
   const byId = new Map<number, ProtoSchema>()
-  for (const [key, name] of Object.entries(raw as Record<string, unknown>)) {
-    const id = Number(key)
-    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id > 0x7fffffff)
-      throw badSchema(`${file} has the key "${key}", which is not a schema id (a whole number up to 2147483647).`, file)
+  for (const { id, key, file: name } of entries) {
     const main = typeof name === 'string' ? posix.normalize(name.split(sep).join('/')) : undefined
     if (main === undefined || !sources.has(main))
       throw badSchema(`${file} maps schema id ${key} to ${JSON.stringify(name)}, which is not a .proto file in ${dir}.`, file)
@@ -233,8 +223,4 @@ function filesUnder(dir: string, depth: number): string[] {
     else if (entry.isFile()) out.push(full)
   }
   return out
-}
-
-function badSchema(message: string, path: string, cause?: unknown): RecoveryError {
-  return new RecoveryError('BAD_SCHEMA', message, { cause, details: { path } })
 }

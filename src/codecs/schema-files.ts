@@ -1,8 +1,8 @@
 import type { Schema, Type } from 'avsc'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
-import { RecoveryError } from '../errors.js'
 import { parseAvroType } from './avro-types.js'
+import { badSchema, readIdMapEntries } from './id-map-file.js'
 import type { AvroSchemaRef, SchemaEntry, SchemaLookup } from './schema-lookup.js'
 
 /**
@@ -192,19 +192,8 @@ function qualify(name: string, namespace: string): string {
 
 function readIdMap(dir: string, files: Map<string, AvroSchemaRef>): SchemaLookup {
   const path = join(dir, ID_MAP_FILE)
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (error) {
-    throw badSchema(`${path} is not valid JSON: ${(error as Error).message}.`, path, error)
-  }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
-    throw badSchema(`${path} must be a JSON object mapping schema ids to .avsc files, like {"1": "orders-v1.avsc"}.`, path)
   const byId = new Map<number, AvroSchemaRef>()
-  for (const [key, file] of Object.entries(raw as Record<string, unknown>)) {
-    const id = Number(key)
-    if (!/^\d+$/.test(key) || !Number.isSafeInteger(id) || id > 0x7fffffff)
-      throw badSchema(`${path} has the key "${key}", which is not a schema id (a whole number up to 2147483647).`, path)
+  for (const { id, key, file } of readIdMapEntries(path, '.avsc', '{"1": "orders-v1.avsc"}')) {
     const ref = typeof file === 'string' ? files.get(relative(dir, resolve(dir, file)).split(sep).join('/')) : undefined
     if (!ref) throw badSchema(`${path} maps schema id ${key} to ${JSON.stringify(file)}, which is not an .avsc file in ${dir}.`, path)
     byId.set(id, { type: ref.type, label: `${ref.label} (id ${id} in ${ID_MAP_FILE})` })
@@ -220,8 +209,4 @@ function readIdMap(dir: string, files: Map<string, AvroSchemaRef>): SchemaLookup
       return Promise.resolve(this.cached(id)!)
     },
   }
-}
-
-function badSchema(message: string, path: string, cause?: unknown): RecoveryError {
-  return new RecoveryError('BAD_SCHEMA', message, { cause, details: { path } })
 }
